@@ -1,0 +1,397 @@
+"""The backward engine: the chain rule, applied node by node from the roots to the leaves.
+
+One pass counts, for every node reachable from the roots, how many edges point at it; a
+second pass walks the nodes in reverse topological order with an explicit stack (no
+recursion, so a 1,000,000-op chain works at Python's default recursion limit), summing the
+gradients that reach each node and calling its backward once they all have.  Each gradient
+is dropped as soon as it has been passed on, and saved values are freed unless
+``retain_graph``.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from .function import Node
+from .anomaly import on_backward, state as anomaly
+from .grad_mode import grad_state
+
+_ndarray = np.ndarray
+
+
+def _tensor_cls() -> type:
+    from ..tensor import Tensor
+
+    return Tensor
+
+
+def _no_grad_error(tensor: Any) -> RuntimeError:
+    reason = ""
+    base = getattr(tensor, "_cut_by", None)
+    if base:
+        reason = f" The graph was cut at {base}."
+    return RuntimeError(
+        "element 0 of tensors does not require grad and does not have a grad_fn." + reason
+    )
+
+
+def _as_grad_array(grad: Any) -> Any:
+    from ..tensor import Tensor
+
+    return grad.data if isinstance(grad, Tensor) else grad
+
+
+def run_backward(
+    roots: Sequence[Any],
+    grad_roots: Sequence[Any],
+    retain_graph: bool,
+    create_graph: bool,
+    capture: Sequence[Any] | None = None,
+    accumulate: bool = True,
+    allow_unused: bool = True,
+) -> list | None:
+    """Backpropagate ``grad_roots`` from ``roots`` (Tensors).
+
+    With ``accumulate`` the gradients of leaves are summed into their ``.grad``; with
+    ``capture`` (a list of tensors) the gradients reaching those tensors are returned
+    instead (``autograd.grad``), and only they are touched.
+    """
+    Tensor = _tensor_cls()
+
+    # Gradients travel as backend arrays, or as Tensors when the backward is recorded.
+    grads = {}
+    root_nodes = []
+    leaf_roots = []
+    for root, grad in zip(roots, grad_roots):
+        if create_graph:
+            grad = grad if isinstance(grad, Tensor) else Tensor._wrap(grad)
+        else:
+            grad = _as_grad_array(grad)
+        fn = root.grad_fn
+        if fn is None:
+            leaf_roots.append((root, grad))
+            continue
+        key = fn
+        nr = root._output_nr
+        if fn.n_outputs == 1:
+            grads[key] = grad if key not in grads else grads[key] + grad
+        else:
+            buffer = grads.setdefault(key, [None] * fn.n_outputs)
+            buffer[nr] = grad if buffer[nr] is None else buffer[nr] + grad
+        root_nodes.append(fn)
+
+    # Tensors whose gradient is captured (autograd.grad): leaves by identity, non-leaves by
+    # (node, output index).
+    captured: list | None = None
+    capture_leaf: dict[int, int] = {}
+    capture_node: dict[tuple, int] = {}
+    if capture is not None:
+        captured = [None] * len(capture)
+        for i, t in enumerate(capture):
+            if t.grad_fn is None:
+                capture_leaf[id(t)] = i
+            else:
+                capture_node[(t.grad_fn, t._output_nr)] = i
+
+    # Pass 1: dependency counts.
+    deps: dict[Node, int] = {}
+    stack = list(dict.fromkeys(root_nodes))
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        next_functions = node.next_functions
+        if next_functions is None:
+            continue
+        for edge in next_functions:
+            if edge is None or isinstance(edge, Tensor):
+                continue
+            if type(edge) is tuple:
+                edge = edge[0]
+            if edge in deps:
+                deps[edge] += 1
+            else:
+                deps[edge] = 1
+            if edge not in seen:
+                seen.add(edge)
+                stack.append(edge)
+
+    handed: set[int] = set()
+
+    def deliver_leaf(leaf: Any, grad: Any) -> None:
+        hooks = leaf._hooks
+        if hooks:
+            for hook in list(hooks):
+                result = hook(grad if isinstance(grad, Tensor) else Tensor._wrap(grad))
+                if result is not None:
+                    grad = result if create_graph else _as_grad_array(result)
+        if capture is not None:
+            index = capture_leaf.get(id(leaf))
+            if index is not None:
+                captured[index] = grad if captured[index] is None else captured[index] + grad
+            return
+        if not accumulate:
+            return
+        _accumulate(leaf, grad, create_graph, handed)
+
+    for leaf, grad in leaf_roots:
+        if not leaf.requires_grad:
+            raise _no_grad_error(leaf)
+        deliver_leaf(leaf, grad)
+
+    # Pass 2: reverse topological order.
+    ready = [node for node in dict.fromkeys(root_nodes) if node not in deps]
+    previous_mode = grad_state.enabled
+    grad_state.enabled = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            grad = grads.pop(node, None)
+            if node._pre_hooks is not None or node._tensor_hooks is not None:
+                grad = _run_pre_hooks(node, grad, create_graph, handed)
+            if capture_node:
+                grad = _capture_node_grads(node, grad, capture_node, captured)
+            if grad is None or (type(grad) is list and all(g is None for g in grad)):
+                input_grads = (None,) * len(node.next_functions)
+            else:
+                if type(grad) is list:
+                    grad = tuple(grad)
+                input_grads = node.apply_backward(grad, create_graph)
+                if anomaly.enabled:
+                    on_backward(node, input_grads)
+                if node._post_hooks is not None:
+                    _run_post_hooks(node, input_grads, grad)
+            if not retain_graph:
+                node.release()
+            for edge, g in zip(node.next_functions, input_grads):
+                if edge is None:
+                    continue
+                if isinstance(edge, Tensor):
+                    if g is not None:
+                        deliver_leaf(edge, g)
+                    continue
+                if type(edge) is tuple:
+                    target, nr = edge
+                    if g is not None:
+                        buffer = grads.get(target)
+                        if buffer is None:
+                            buffer = grads[target] = [None] * target.n_outputs
+                        buffer[nr] = g if buffer[nr] is None else buffer[nr] + g
+                else:
+                    target = edge
+                    if g is not None:
+                        previous = grads.get(target)
+                        grads[target] = g if previous is None else previous + g
+                count = deps[target] - 1
+                if count:
+                    deps[target] = count
+                else:
+                    del deps[target]
+                    ready.append(target)
+    finally:
+        grad_state.enabled = previous_mode
+
+    if captured is not None:
+        if not allow_unused:
+            for i, g in enumerate(captured):
+                if g is None:
+                    raise RuntimeError(
+                        f"One of the differentiated Tensors (input {i}) appears to not have "
+                        f"been used in the graph. Set allow_unused=True if this is the desired "
+                        f"behavior."
+                    )
+        out = []
+        for g in captured:
+            if g is None:
+                out.append(None)
+            elif isinstance(g, Tensor):
+                out.append(g)
+            else:
+                out.append(Tensor._wrap(g))
+        return out
+    return None
+
+
+def _accumulate(leaf: Any, grad: Any, create_graph: bool, handed: set) -> None:
+    """Sum ``grad`` into ``leaf.grad``; never let two leaves share one gradient buffer."""
+    Tensor = _tensor_cls()
+    if isinstance(grad, Tensor):
+        if leaf.grad is None:
+            leaf.grad = grad if create_graph else Tensor._wrap(grad.data)
+        else:
+            leaf.grad = leaf.grad + grad
+        return
+    if grad.shape != leaf.data.shape:
+        raise RuntimeError(
+            f"Function returned an invalid gradient: got shape {tuple(grad.shape)} for a "
+            f"tensor of shape {tuple(leaf.data.shape)}"
+        )
+    if grad.dtype != leaf.data.dtype:
+        grad = grad.astype(leaf.data.dtype)
+    existing = leaf.grad
+    if existing is None:
+        if id(grad) in handed or not grad.flags.owndata or not grad.flags.writeable:
+            grad = grad.copy()
+        handed.add(id(grad))
+        leaf.grad = Tensor._wrap(grad)
+    elif existing.requires_grad or create_graph:
+        leaf.grad = existing + Tensor._wrap(grad)
+    else:
+        existing.data += grad
+
+
+def _run_pre_hooks(node: Node, grad: Any, create_graph: bool, handed: set) -> Any:
+    Tensor = _tensor_cls()
+    tensor_hooks = node._tensor_hooks
+    if tensor_hooks:
+        single = node.n_outputs == 1
+        for nr, hooks in list(tensor_hooks.items()):
+            g = grad if single else (grad[nr] if grad is not None else None)
+            if g is None:
+                continue
+            for hook in list(hooks):
+                result = hook(g if isinstance(g, Tensor) else Tensor._wrap(g))
+                if result is not None:
+                    g = result if create_graph else _as_grad_array(result)
+            if single:
+                grad = g
+            else:
+                grad[nr] = g
+    if node._pre_hooks:
+        as_tuple = (grad,) if node.n_outputs == 1 else tuple(grad)
+        wrapped = tuple(
+            None if g is None else (g if isinstance(g, Tensor) else Tensor._wrap(g))
+            for g in as_tuple
+        )
+        for hook in list(node._pre_hooks):
+            result = hook(wrapped)
+            if result is not None:
+                wrapped = tuple(result)
+        unwrapped = [None if g is None else (g if create_graph else _as_grad_array(g)) for g in wrapped]
+        grad = unwrapped[0] if node.n_outputs == 1 else unwrapped
+    return grad
+
+
+def _run_post_hooks(node: Node, input_grads: tuple, grad: Any) -> None:
+    Tensor = _tensor_cls()
+
+    def wrap(items: Iterable) -> tuple:
+        return tuple(None if g is None else (g if isinstance(g, Tensor) else Tensor._wrap(g)) for g in items)
+
+    outputs = wrap((grad,) if node.n_outputs == 1 else grad)
+    inputs = wrap(input_grads)
+    for hook in list(node._post_hooks):
+        hook(inputs, outputs)
+
+
+def _capture_node_grads(node: Node, grad: Any, capture_node: dict, captured: list) -> Any:
+    for nr in range(node.n_outputs):
+        index = capture_node.get((node, nr))
+        if index is None:
+            continue
+        g = grad if node.n_outputs == 1 else (grad[nr] if grad is not None else None)
+        if g is not None:
+            captured[index] = g if captured[index] is None else captured[index] + g
+    return grad
+
+
+def backward(
+    tensors: Any,
+    grad_tensors: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Any = None,
+) -> None:
+    """``chainrule.autograd.backward``: sum the gradients of ``tensors`` into the leaves."""
+    Tensor = _tensor_cls()
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if grad_tensors is None:
+        grad_tensors = [None] * len(tensors)
+    elif isinstance(grad_tensors, Tensor) or not isinstance(grad_tensors, (list, tuple)):
+        grad_tensors = [grad_tensors]
+    grads = _make_grads(tensors, grad_tensors, create_graph)
+    if retain_graph is None:
+        retain_graph = create_graph
+    if inputs is not None:
+        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        if not inputs:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+        found = run_backward(tensors, grads, retain_graph, create_graph, capture=inputs,
+                             accumulate=False)
+        for t, g in zip(inputs, found):
+            if g is None:
+                continue
+            _accumulate(t, g if create_graph else g.data, create_graph, set())
+        return
+    run_backward(tensors, grads, retain_graph, create_graph)
+
+
+def grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    only_inputs: bool = True,
+    allow_unused: bool | None = None,
+    is_grads_batched: bool = False,
+    materialize_grads: bool = False,
+) -> tuple:
+    """``chainrule.autograd.grad``: the gradients of ``outputs`` with respect to ``inputs``,
+    returned instead of accumulated into ``.grad``."""
+    Tensor = _tensor_cls()
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single_input = isinstance(inputs, Tensor)
+    inputs = [inputs] if single_input else list(inputs)
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    grads = _make_grads(outputs, list(grad_outputs), create_graph)
+    if retain_graph is None:
+        retain_graph = create_graph
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    result = run_backward(outputs, grads, retain_graph, create_graph, capture=inputs,
+                          accumulate=False, allow_unused=allow_unused)
+    if materialize_grads:
+        from ..tensor import zeros_like
+
+        result = [zeros_like(t) if g is None else g for g, t in zip(result, inputs)]
+    return tuple(result)
+
+
+def _make_grads(tensors: list, grad_tensors: list, create_graph: bool) -> list:
+    Tensor = _tensor_cls()
+    if len(grad_tensors) != len(tensors):
+        raise RuntimeError(
+            f"grad_tensors should have the same length as tensors: got {len(grad_tensors)} "
+            f"gradients for {len(tensors)} tensors"
+        )
+    out = []
+    for t, g in zip(tensors, grad_tensors):
+        if not t.requires_grad:
+            raise _no_grad_error(t)
+        if g is None:
+            if t.data.size != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs (got a tensor of "
+                    f"shape {tuple(t.data.shape)}); pass gradient= with that shape"
+                )
+            if t.data.dtype.kind not in "fc":
+                raise RuntimeError(
+                    f"grad can be implicitly created only for real scalar outputs but got {t.dtype}"
+                )
+            out.append(np.ones_like(t.data) if type(t.data) is _ndarray else t.data * 0 + 1)
+        else:
+            g = g if isinstance(g, Tensor) else Tensor._wrap(np.asarray(g, dtype=t.data.dtype))
+            if tuple(g.shape) != tuple(t.shape):
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[0] has a shape of {tuple(g.shape)} and "
+                    f"output[0] has a shape of {tuple(t.shape)}."
+                )
+            out.append(g if create_graph else g.data)
+    return out

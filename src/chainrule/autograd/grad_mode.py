@@ -1,0 +1,93 @@
+"""Switches for recording the graph: ``no_grad``, ``enable_grad``, ``set_grad_enabled``,
+``inference_mode``.  Each works as a context manager and as a decorator."""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _GradState:
+    # A module-level mutable singleton: reading one attribute is the cheapest check
+    # an op can make on its hot path.
+    __slots__ = ("enabled",)
+
+    def __init__(self) -> None:
+        self.enabled = True
+
+
+grad_state = _GradState()
+
+
+def is_grad_enabled() -> bool:
+    """True when ops record the graph for backward."""
+    return grad_state.enabled
+
+
+class _GradModeContext:
+    _target: bool
+
+    def __enter__(self) -> None:
+        self._previous = grad_state.enabled
+        grad_state.enabled = self._target
+
+    def __exit__(self, *exc: object) -> None:
+        grad_state.enabled = self._previous
+
+    def __call__(self, func: F) -> F:
+        target = self._target
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            previous = grad_state.enabled
+            grad_state.enabled = target
+            try:
+                return func(*args, **kwargs)
+            finally:
+                grad_state.enabled = previous
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_GradModeContext):
+    """Ops inside do not record the graph.
+
+    >>> with chainrule.no_grad():
+    ...     w -= lr * w.grad
+    """
+
+    _target = False
+
+
+class enable_grad(_GradModeContext):
+    """Ops inside record the graph, even within ``no_grad``."""
+
+    _target = True
+
+
+class inference_mode(_GradModeContext):
+    """Like ``no_grad`` (chainrule has no separate inference tensors)."""
+
+    _target = False
+
+    def __init__(self, mode: bool = True) -> None:
+        self._target = not mode
+
+
+class set_grad_enabled(_GradModeContext):
+    """Turn recording on or off; takes effect at once, and as a context manager restores
+    the previous mode on exit."""
+
+    def __init__(self, mode: bool) -> None:
+        self._target = bool(mode)
+        self._previous = grad_state.enabled
+        grad_state.enabled = self._target
+
+    def __enter__(self) -> None:
+        pass
+
+    def __call__(self, func: F) -> F:
+        # As a decorator it must not change the mode at decoration time.
+        grad_state.enabled = self._previous
+        return super().__call__(func)

@@ -1,0 +1,130 @@
+"""Finite-difference checks of analytical gradients (central differences, float64)."""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+
+class GradcheckError(RuntimeError):
+    """Raised by gradcheck when analytical and numerical gradients disagree."""
+
+
+def _as_tuple(x: Any) -> tuple:
+    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
+
+
+def _differentiable_inputs(inputs: tuple) -> list:
+    from ..tensor import Tensor
+
+    return [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+
+
+def _outputs(func: Callable, inputs: tuple) -> list:
+    from ..tensor import Tensor
+
+    return [o for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor) and o.dtype.is_floating_point]
+
+
+def numerical_jacobian(func: Callable, inputs: tuple, eps: float = 1e-6) -> list:
+    """One (input numel x output numel) matrix per differentiable input and output."""
+    from .grad_mode import no_grad
+
+    indices = _differentiable_inputs(inputs)
+    with no_grad():
+        outputs = _outputs(func, inputs)
+    jacobians = []
+    for i in indices:
+        x = inputs[i]
+        flat = x.data.reshape(-1)
+        per_output = [np.zeros((flat.size, o.data.size)) for o in outputs]
+        for k in range(flat.size):
+            original = flat[k].item()
+            flat[k] = original + eps
+            with no_grad():
+                plus = [o.data.astype(np.float64).copy() for o in _outputs(func, inputs)]
+            flat[k] = original - eps
+            with no_grad():
+                minus = [o.data.astype(np.float64).copy() for o in _outputs(func, inputs)]
+            flat[k] = original
+            for j in range(len(outputs)):
+                per_output[j][k] = ((plus[j] - minus[j]) / (2 * eps)).reshape(-1)
+        jacobians.append(per_output)
+    return jacobians
+
+
+def analytical_jacobian(func: Callable, inputs: tuple) -> list:
+    from .engine import grad
+
+    indices = _differentiable_inputs(inputs)
+    outputs = _outputs(func, inputs)
+    jacobians = [[np.zeros((inputs[i].data.size, o.data.size)) for o in outputs] for i in indices]
+    for j, out in enumerate(outputs):
+        if not out.requires_grad:
+            continue
+        for m in range(out.data.size):
+            seed = np.zeros(out.data.shape, dtype=out.data.dtype)
+            seed.reshape(-1)[m] = 1
+            from ..tensor import Tensor
+
+            grads = grad([out], [inputs[i] for i in indices], [Tensor._wrap(seed)],
+                         retain_graph=True, allow_unused=True)
+            for n, g in enumerate(grads):
+                if g is not None:
+                    jacobians[n][j][:, m] = g.data.reshape(-1)
+    return jacobians
+
+
+def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1e-5,
+              rtol: float = 1e-3, raise_exception: bool = True, **_: Any) -> bool:
+    """Compare backward's gradients with central finite differences.
+
+    >>> x = chainrule.randn(3, dtype=chainrule.float64, requires_grad=True)
+    >>> chainrule.autograd.gradcheck(chainrule.tanh, (x,))
+    True
+    """
+    inputs = _as_tuple(inputs)
+    for i in _differentiable_inputs(inputs):
+        if inputs[i].data.dtype != np.float64:
+            import warnings
+
+            warnings.warn(
+                f"Input #{i} requires gradient and is not a double precision floating point. "
+                f"gradcheck is accurate only in float64.", UserWarning, stacklevel=2)
+    numerical = numerical_jacobian(func, inputs, eps)
+    analytical = analytical_jacobian(func, inputs)
+    for n, (num_list, ana_list) in enumerate(zip(numerical, analytical)):
+        for j, (num, ana) in enumerate(zip(num_list, ana_list)):
+            if not np.allclose(ana, num, rtol=rtol, atol=atol):
+                if not raise_exception:
+                    return False
+                raise GradcheckError(
+                    f"Jacobian mismatch for output {j} with respect to input {n},\n"
+                    f"numerical:{num}\nanalytical:{ana}\n"
+                )
+    return True
+
+
+def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Sequence[Any] | None = None, *,
+                  eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+                  raise_exception: bool = True, **_: Any) -> bool:
+    """gradcheck of the backward itself (second derivatives, via create_graph=True)."""
+    from ..tensor import Tensor
+    from .engine import grad
+
+    inputs = _as_tuple(inputs)
+    indices = _differentiable_inputs(inputs)
+    outputs = _outputs(func, inputs)
+    if grad_outputs is None:
+        rng = np.random.default_rng(0)
+        grad_outputs = [Tensor._wrap(rng.standard_normal(o.data.shape)).requires_grad_(True) for o in outputs]
+
+    def first_derivatives(*args: Any) -> tuple:
+        xs = args[: len(inputs)]
+        gos = args[len(inputs):]
+        outs = [o for o in _outputs(func, xs) if o.requires_grad]
+        grads = grad(outs, [xs[i] for i in indices], list(gos)[: len(outs)], create_graph=True, allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+
+    return gradcheck(first_derivatives, tuple(inputs) + tuple(grad_outputs), eps=eps, atol=atol,
+                     rtol=rtol, raise_exception=raise_exception)

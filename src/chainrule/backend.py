@@ -1,0 +1,47 @@
+"""The array-namespace seam.
+
+Every op asks the arrays it holds for their namespace instead of naming ``numpy``:
+NumPy arrays answer ``numpy``, CuPy arrays answer ``cupy``.  CuPy is imported only
+when a CuPy array is actually seen, so the CPU path never pays for it.
+"""
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+ndarray = np.ndarray
+
+
+def get_array_module(array: Any) -> ModuleType:
+    """Return the array namespace (``numpy`` or ``cupy``) that owns ``array``."""
+    if type(array) is np.ndarray or isinstance(array, (np.ndarray, np.generic)):
+        return np
+    module = type(array).__module__
+    if module.startswith("cupy"):
+        import cupy
+
+        return cupy
+    return np
+
+
+def to_numpy(array: Any) -> np.ndarray:
+    """Bring any backend array to host memory as a NumPy array."""
+    if isinstance(array, np.ndarray):
+        return array
+    if hasattr(array, "get"):
+        return array.get()
+    return np.asarray(array)
+
+
+def cuda_available() -> bool:
+    """True when CuPy is installed and sees a GPU."""
+    try:
+        import cupy
+    except ImportError:
+        return False
+    try:
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:  # cupy raises its own CUDA errors when no driver is present
+        return False

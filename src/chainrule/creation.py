@@ -1,0 +1,186 @@
+"""Tensor factories: tensor, as_tensor, from_numpy, zeros/ones/full/empty (and _like),
+arange, linspace, eye, rand/randn/randint/normal."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import dtypes as _dt
+from .random import Generator, _generator
+from .tensor import Tensor, _make, _to_array
+
+
+def _finish(array: np.ndarray, requires_grad: bool) -> Tensor:
+    out = _make(array, None, False)
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
+def _size(size: tuple) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for n in size:
+        if not isinstance(n, (int, np.integer)):
+            raise TypeError(f"size must be a sequence of ints, got {type(n).__name__}")
+        if n < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {list(size)}")
+    return tuple(int(n) for n in size)
+
+
+def _float(dtype: Any) -> np.dtype:
+    return _dt.to_numpy(dtype) if dtype is not None else _dt.get_default_dtype().numpy
+
+
+def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (floats become float32, ints int64)."""
+    array = _to_array(data, dtype)
+    if dtype is None and array.dtype == np.float32 and _dt.get_default_dtype() is _dt.float64 and not isinstance(data, (np.ndarray, Tensor)):
+        array = array.astype(np.float64)
+    return _finish(array, requires_grad)
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """Like ``tensor`` but shares memory with a NumPy array or Tensor when it can."""
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    if isinstance(data, np.ndarray) and (dtype is None or _dt.to_numpy(dtype) == data.dtype):
+        return _make(data, None, False)
+    return tensor(data, dtype=dtype)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``array``."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    _dt.from_numpy(array.dtype)
+    return _make(array, None, False)
+
+
+def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.zeros(_size(size), dtype=_float(dtype)), requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.ones(_size(size), dtype=_float(dtype)), requires_grad)
+
+
+def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, **_: Any) -> Tensor:
+    return _finish(np.empty(_size(size), dtype=_float(dtype)), requires_grad)
+
+
+def full(size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    if dtype is None:
+        if isinstance(fill_value, bool):
+            dtype = _dt.bool
+        elif isinstance(fill_value, int):
+            dtype = _dt.int64
+    return _finish(np.full(_size((size,) if isinstance(size, int) else (size,)), fill_value, dtype=_float(dtype)), requires_grad)
+
+
+def _like(input: Tensor, dtype: Any) -> tuple:
+    return input.data.shape, (_dt.to_numpy(dtype) if dtype is not None else input.data.dtype)
+
+
+def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False, **_: Any) -> Tensor:
+    shape, kind = _like(input, dtype)
+    return _finish(np.zeros(shape, dtype=kind), requires_grad)
+
+
+def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False, **_: Any) -> Tensor:
+    shape, kind = _like(input, dtype)
+    return _finish(np.ones(shape, dtype=kind), requires_grad)
+
+
+def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False, **_: Any) -> Tensor:
+    shape, kind = _like(input, dtype)
+    return _finish(np.empty(shape, dtype=kind), requires_grad)
+
+
+def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False, **_: Any) -> Tensor:
+    shape, kind = _like(input, dtype)
+    return _finish(np.full(shape, fill_value, dtype=kind), requires_grad)
+
+
+def rand_like(input: Tensor, *, dtype: Any = None, generator: Generator | None = None, requires_grad: bool = False, **_: Any) -> Tensor:
+    return rand(*input.data.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad)
+
+
+def randn_like(input: Tensor, *, dtype: Any = None, generator: Generator | None = None, requires_grad: bool = False, **_: Any) -> Tensor:
+    return randn(*input.data.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad)
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if dtype is None:
+        dtype = _dt.int64 if all(isinstance(v, (int, np.integer)) for v in values) else _dt.get_default_dtype()
+    return _finish(np.arange(*values).astype(_dt.to_numpy(dtype)), requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    return _finish(np.linspace(start, end, steps).astype(_float(dtype)), requires_grad)
+
+
+def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.logspace(start, end, steps, base=base).astype(_float(dtype)), requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.eye(n, m, dtype=_float(dtype)), requires_grad)
+
+
+def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples on [0, 1)."""
+    return _finish(_generator(generator).random(_size(size)).astype(_float(dtype)), requires_grad)
+
+
+def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples."""
+    return _finish(_generator(generator).standard_normal(_size(size)).astype(_float(dtype)), requires_grad)
+
+
+def randint(low: int, high: Any = None, size: Any = None, *, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Integers in [low, high)."""
+    if size is None:
+        low, high, size = 0, low, high
+    if high is None:
+        low, high = 0, low
+    kind = _dt.to_numpy(dtype) if dtype is not None else np.dtype(np.int64)
+    return _finish(_generator(generator).integers(low, high, _size(tuple(size))).astype(kind), requires_grad)
+
+
+def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    kind = _dt.to_numpy(dtype) if dtype is not None else np.dtype(np.int64)
+    return _finish(_generator(generator).permutation(n).astype(kind), requires_grad)
+
+
+def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Normal samples with the given mean and std (scalars with ``size``, or tensors)."""
+    m = mean.data if isinstance(mean, Tensor) else mean
+    s = std.data if isinstance(std, Tensor) else std
+    shape = _size(tuple(size)) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
+    kind = (_dt.to_numpy(dtype) if dtype is not None else
+            (mean.data.dtype if isinstance(mean, Tensor) else std.data.dtype if isinstance(std, Tensor) else _float(None)))
+    return _finish(_generator(generator).normal(m, s, shape).astype(kind), requires_grad)
+
+
+def bernoulli(input: Tensor, p: Any = None, *, generator: Generator | None = None) -> Tensor:
+    probability = input.data if p is None else p
+    return _make((_generator(generator).random(input.data.shape) < probability).astype(input.data.dtype), None, False)
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator: Generator | None = None) -> Tensor:
+    rng = _generator(generator)
+    weights = np.atleast_2d(input.data).astype(np.float64)
+    rows = [rng.choice(weights.shape[1], num_samples, replace=replacement, p=w / w.sum()) for w in weights]
+    out = np.asarray(rows, dtype=np.int64)
+    return _make(out if input.data.ndim == 2 else out[0], None, False)

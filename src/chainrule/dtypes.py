@@ -1,0 +1,107 @@
+"""dtypes as PyTorch names them (``chainrule.float32`` ...), each backed by a NumPy dtype."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+class dtype:
+    """A tensor element type; ``chainrule.float32`` prints as ``chainrule.float32``."""
+
+    __slots__ = ("name", "numpy", "legacy_name")
+
+    def __init__(self, name: str, numpy_dtype: Any, legacy_name: str) -> None:
+        self.name = name
+        self.numpy = np.dtype(numpy_dtype)
+        self.legacy_name = legacy_name
+
+    @property
+    def is_floating_point(self) -> bool:
+        return self.numpy.kind == "f"
+
+    @property
+    def is_complex(self) -> bool:
+        return self.numpy.kind == "c"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.numpy.kind in "fic"
+
+    @property
+    def itemsize(self) -> int:
+        return self.numpy.itemsize
+
+    def __repr__(self) -> str:
+        return f"chainrule.{self.name}"
+
+    def __eq__(self, other: Any) -> bool:
+        if isinstance(other, dtype):
+            return self.numpy == other.numpy
+        try:
+            return self.numpy == np.dtype(other)
+        except TypeError:
+            return False
+
+    def __hash__(self) -> int:
+        return hash(self.numpy)
+
+    def __reduce__(self) -> Any:
+        return (from_numpy, (self.numpy,))
+
+
+float16 = half = dtype("float16", np.float16, "HalfTensor")
+float32 = float = dtype("float32", np.float32, "FloatTensor")
+float64 = double = dtype("float64", np.float64, "DoubleTensor")
+complex64 = dtype("complex64", np.complex64, "ComplexFloatTensor")
+complex128 = dtype("complex128", np.complex128, "ComplexDoubleTensor")
+uint8 = dtype("uint8", np.uint8, "ByteTensor")
+int8 = dtype("int8", np.int8, "CharTensor")
+int16 = short = dtype("int16", np.int16, "ShortTensor")
+int32 = int = dtype("int32", np.int32, "IntTensor")
+int64 = long = dtype("int64", np.int64, "LongTensor")
+bool = dtype("bool", np.bool_, "BoolTensor")
+
+_ALL = (float16, float32, float64, complex64, complex128, uint8, int8, int16, int32, int64, bool)
+_BY_NUMPY = {d.numpy: d for d in _ALL}
+
+
+def from_numpy(numpy_dtype: Any) -> dtype:
+    try:
+        return _BY_NUMPY[np.dtype(numpy_dtype)]
+    except KeyError:
+        raise TypeError(f"chainrule has no dtype for NumPy's {np.dtype(numpy_dtype)}") from None
+
+
+def to_numpy(spec: Any) -> np.dtype:
+    """Any dtype spelling (chainrule dtype, NumPy dtype, Python type, string) as NumPy's."""
+    import builtins
+
+    if isinstance(spec, dtype):
+        return spec.numpy
+    if spec is builtins.float:
+        return np.dtype(np.float32)
+    if spec is builtins.int:
+        return np.dtype(np.int64)
+    if spec is builtins.bool:
+        return np.dtype(np.bool_)
+    if isinstance(spec, str):
+        spec = spec.replace("chainrule.", "").replace("torch.", "")
+    try:
+        return np.dtype(spec)
+    except TypeError:
+        raise TypeError(f"unknown dtype {spec!r}") from None
+
+
+_default = float32
+
+
+def get_default_dtype() -> dtype:
+    return _default
+
+
+def set_default_dtype(d: dtype) -> None:
+    global _default
+    if not isinstance(d, dtype) or not d.is_floating_point:
+        raise TypeError(f"only floating-point types are supported as the default type, got {d!r}")
+    _default = d

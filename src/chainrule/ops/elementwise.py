@@ -1,0 +1,584 @@
+"""Elementwise math: each op's forward and backward side by side.
+
+Backward formulas are written against ``xp`` (NumPy, or the Tensor namespace when the
+backward itself is recorded), so one formula serves first and higher-order gradients.
+Broadcasting is undone in one place: :func:`sum_to_shape`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.function import Op
+
+
+def sum_to_shape(grad: Any, shape: tuple) -> Any:
+    """Undo broadcasting: sum ``grad`` over the axes that were broadcast to reach its shape."""
+    grad_shape = grad.shape
+    if grad_shape == shape:
+        return grad
+    lead = len(grad_shape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and grad_shape[i + lead] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    if lead or grad.shape != shape:
+        grad = grad.reshape(shape)
+    return grad
+
+
+def _shape(x: Any) -> Any:
+    return getattr(x, "shape", None)
+
+
+class _Binary(Op):
+    """Binary ops remember input shapes only when broadcasting happened."""
+
+    __slots__ = ("shapes",)
+
+    def _remember_shapes(self, a: Any, b: Any, out_shape: tuple) -> None:
+        sa, sb = _shape(a), _shape(b)
+        self.shapes = (sa if sa != out_shape else None, sb if sb != out_shape else None)
+
+    def _reduce(self, ga: Any, gb: Any) -> tuple:
+        sa, sb = self.shapes
+        if sa is not None and ga is not None:
+            ga = sum_to_shape(ga, sa)
+        if sb is not None and gb is not None:
+            gb = sum_to_shape(gb, sb)
+        return ga, gb
+
+
+class Add(_Binary):
+    __slots__ = ()
+    derivative = ("d(a+b)/da = 1", "d(a+b)/db = 1")
+
+    def forward(self, xp, a, b):
+        out = a + b
+        self._remember_shapes(a, b, out.shape)
+        return out
+
+    def backward(self, xp, g):
+        return self._reduce(g, g)
+
+
+class Sub(_Binary):
+    __slots__ = ()
+    derivative = ("d(a-b)/da = 1", "d(a-b)/db = -1")
+
+    def forward(self, xp, a, b):
+        out = a - b
+        self._remember_shapes(a, b, out.shape)
+        return out
+
+    def backward(self, xp, g):
+        return self._reduce(g, -g if self.needs_grad(1) else None)
+
+
+class Mul(_Binary):
+    __slots__ = ()
+    derivative = ("d(a*b)/da = b", "d(a*b)/db = a")
+
+    def forward(self, xp, a, b):
+        out = a * b
+        self._remember_shapes(a, b, out.shape)
+        self.saved = (a, b)
+        return out
+
+    def backward(self, xp, g):
+        a, b = self.saved
+        return self._reduce(g * b if self.needs_grad(0) else None,
+                            g * a if self.needs_grad(1) else None)
+
+
+class Div(_Binary):
+    __slots__ = ()
+    derivative = ("d(a/b)/da = 1/b", "d(a/b)/db = -a/b^2")
+
+    def forward(self, xp, a, b):
+        out = a / b
+        if out.dtype == xp.float64 and _dtype_kind(a) != "f64" and _dtype_kind(b) != "f64":
+            out = out.astype(xp.float32)
+        self._remember_shapes(a, b, out.shape)
+        self.saved = (a, b)
+        return out
+
+    def backward(self, xp, g):
+        a, b = self.saved
+        ga = g / b if self.needs_grad(0) else None
+        gb = -g * a / (b * b) if self.needs_grad(1) else None
+        return self._reduce(ga, gb)
+
+
+def _dtype_kind(x: Any) -> str:
+    dtype = getattr(x, "dtype", None)
+    if dtype is None:
+        return "scalar"
+    return "f64" if dtype.itemsize == 8 and dtype.kind == "f" else dtype.kind
+
+
+class Pow(_Binary):
+    __slots__ = ()
+    derivative = ("d(a^b)/da = b*a^(b-1)", "d(a^b)/db = a^b*log(a)")
+
+    def forward(self, xp, a, b):
+        out = a ** b
+        self._remember_shapes(a, b, out.shape)
+        self.saved = (a, b, out)
+        return out
+
+    def backward(self, xp, g):
+        a, b, out = self.saved
+        ga = gb = None
+        if self.needs_grad(0):
+            if isinstance(b, (int, float)):
+                ga = g * b * a ** (b - 1) if b != 0 else g * 0
+            else:
+                ga = xp.where(b == 0, 0.0, g * b * a ** (b - 1))
+        if self.needs_grad(1):
+            # d/db a^b = a^b log a; PyTorch takes it as 0 where a == 0 and b >= 0.
+            safe_log = xp.log(xp.where(a == 0, 1.0, a)) if not isinstance(a, (int, float)) else _log_scalar(a)
+            gb = g * out * safe_log
+            if not isinstance(a, (int, float)):
+                gb = xp.where((a == 0) & (b >= 0), 0.0, gb)
+        return self._reduce(ga, gb)
+
+
+def _log_scalar(a: float) -> float:
+    import math
+
+    return math.log(a) if a > 0 else (0.0 if a == 0 else float("nan"))
+
+
+class Maximum(_Binary):
+    __slots__ = ()
+    derivative = ("d max(a,b)/da = [a>b] (1/2 on ties)", "d max(a,b)/db = [b>a] (1/2 on ties)")
+
+    def forward(self, xp, a, b):
+        out = xp.maximum(a, b)
+        self._remember_shapes(a, b, out.shape)
+        self.saved = (a, b)
+        return out
+
+    def backward(self, xp, g):
+        a, b = self.saved
+        # PyTorch splits the gradient evenly on ties.
+        weight_a = (a > b) + (a == b) * 0.5
+        return self._reduce(g * weight_a if self.needs_grad(0) else None,
+                            g * (1 - weight_a) if self.needs_grad(1) else None)
+
+
+class Minimum(_Binary):
+    __slots__ = ()
+    derivative = ("d min(a,b)/da = [a<b] (1/2 on ties)", "d min(a,b)/db = [b<a] (1/2 on ties)")
+
+    def forward(self, xp, a, b):
+        out = xp.minimum(a, b)
+        self._remember_shapes(a, b, out.shape)
+        self.saved = (a, b)
+        return out
+
+    def backward(self, xp, g):
+        a, b = self.saved
+        weight_a = (a < b) + (a == b) * 0.5
+        return self._reduce(g * weight_a if self.needs_grad(0) else None,
+                            g * (1 - weight_a) if self.needs_grad(1) else None)
+
+
+class Atan2(_Binary):
+    __slots__ = ()
+    derivative = ("d atan2(a,b)/da = b/(a^2+b^2)", "d atan2(a,b)/db = -a/(a^2+b^2)")
+
+    def forward(self, xp, a, b):
+        out = xp.arctan2(a, b)
+        self._remember_shapes(a, b, out.shape)
+        self.saved = (a, b)
+        return out
+
+    def backward(self, xp, g):
+        a, b = self.saved
+        denominator = a * a + b * b
+        return self._reduce(g * b / denominator if self.needs_grad(0) else None,
+                            -g * a / denominator if self.needs_grad(1) else None)
+
+
+class FloorDivide(Op):
+    __slots__ = ()
+    differentiable = False
+
+    def forward(self, xp, a, b):
+        return xp.floor_divide(a, b)
+
+
+class Remainder(Op):
+    __slots__ = ()
+    differentiable = False
+
+    def forward(self, xp, a, b):
+        return xp.remainder(a, b)
+
+
+class Compare(Op):
+    """Comparisons and logical ops: a boolean result, no gradient."""
+
+    __slots__ = ()
+    differentiable = False
+
+    def forward(self, xp, a, b, ufunc):
+        return ufunc(a, b)
+
+
+class LogicalNot(Op):
+    __slots__ = ()
+    differentiable = False
+
+    def forward(self, xp, a):
+        return xp.logical_not(a)
+
+
+# -- unary ------------------------------------------------------------------------------
+
+
+class Neg(Op):
+    __slots__ = ()
+    derivative = ("d(-u)/du = -1",)
+
+    def forward(self, xp, a):
+        return -a
+
+    def backward(self, xp, g):
+        return -g
+
+
+class Abs(Op):
+    __slots__ = ()
+    derivative = ("d|u|/du = sign(u)",)
+
+    def forward(self, xp, a):
+        self.saved = (a,)
+        return xp.abs(a)
+
+    def backward(self, xp, g):
+        (a,) = self.saved
+        return g * xp.sign(a)
+
+
+class Sign(Op):
+    __slots__ = ()
+    derivative = ("d sign(u)/du = 0",)
+
+    def forward(self, xp, a):
+        return xp.sign(a)
+
+    def backward(self, xp, g):
+        return g * 0
+
+
+class Exp(Op):
+    __slots__ = ()
+    derivative = ("d exp(u)/du = exp(u)",)
+
+    def forward(self, xp, a):
+        out = xp.exp(a)
+        self.saved = (out,)
+        return out
+
+    def backward(self, xp, g):
+        return g * self.saved[0]
+
+
+class Log(Op):
+    __slots__ = ()
+    derivative = ("d log(u)/du = 1/u",)
+
+    def forward(self, xp, a):
+        self.saved = (a,)
+        return xp.log(a)
+
+    def backward(self, xp, g):
+        return g / self.saved[0]
+
+
+class Log2(Op):
+    __slots__ = ()
+    derivative = ("d log2(u)/du = 1/(u ln 2)",)
+
+    def forward(self, xp, a):
+        self.saved = (a,)
+        return xp.log2(a)
+
+    def backward(self, xp, g):
+        return g / (self.saved[0] * 0.6931471805599453)
+
+
+class Log10(Op):
+    __slots__ = ()
+    derivative = ("d log10(u)/du = 1/(u ln 10)",)
+
+    def forward(self, xp, a):
+        self.saved = (a,)
+        return xp.log10(a)
+
+    def backward(self, xp, g):
+        return g / (self.saved[0] * 2.302585092994046)
+
+
+class Log1p(Op):
+    __slots__ = ()
+    derivative = ("d log(1+u)/du = 1/(1+u)",)
+
+    def forward(self, xp, a):
+        self.saved = (a,)
+        return xp.log1p(a)
+
+    def backward(self, xp, g):
+        return g / (self.saved[0] + 1)
+
+
+class Expm1(Op):
+    __slots__ = ()
+    derivative = ("d (exp(u)-1)/du = exp(u)",)
+
+    def forward(self, xp, a):
+        out = xp.expm1(a)
+        self.saved = (out,)
+        return out
+
+    def backward(self, xp, g):
+        return g * (self.saved[0] + 1)
+
+
+class Sqrt(Op):
+    __slots__ = ()
+    derivative = ("d sqrt(u)/du = 1/(2 sqrt(u))",)
+
+    def forward(self, xp, a):
+        out = xp.sqrt(a)
+        self.saved = (out,)
+        return out
+
+    def backward(self, xp, g):
+        return g / (2 * self.saved[0])
+
+
+class Rsqrt(Op):
+    __slots__ = ()
+    derivative = ("d u^(-1/2)/du = -1/2 u^(-3/2)",)
+
+    def forward(self, xp, a):
+        out = 1 / xp.sqrt(a)
+        self.saved = (out,)
+        return out
+
+    def backward(self, xp, g):
+        out = self.saved[0]
+        return g * -0.5 * out * out * out
+
+
+class Square(Op):
+    __slots__ = ()
+    derivative = ("d u^2/du = 2u",)
+
+    def forward(self, xp, a):
+        self.saved = (a,)
+        return a * a
+
+    def backward(self, xp, g):
+        return g * 2 * self.saved[0]
+
+
+class Reciprocal(Op):
+    __slots__ = ()
+    derivative = ("d (1/u)/du = -1/u^2",)
+
+    def forward(self, xp, a):
+        out = 1 / a
+        if _dtype_kind(a) in "iub":
+            out = out.astype(xp.float32)
+        self.saved = (out,)
+        return out
+
+    def backward(self, xp, g):
+        out = self.saved[0]
+        return -g * out * out
+
+
+class Sin(Op):
+    __slots__ = ()
+    derivative = ("d sin(u)/du = cos(u)",)
+
+    def forward(self, xp, a):
+        self.saved = (a,)
+        return xp.sin(a)
+
+    def backward(self, xp, g):
+        return g * xp.cos(self.saved[0])
+
+
+class Cos(Op):
+    __slots__ = ()
+    derivative = ("d cos(u)/du = -sin(u)",)
+
+    def forward(self, xp, a):
+        self.saved = (a,)
+        return xp.cos(a)
+
+    def backward(self, xp, g):
+        return -g * xp.sin(self.saved[0])
+
+
+class Tan(Op):
+    __slots__ = ()
+    derivative = ("d tan(u)/du = 1 + tan(u)^2",)
+
+    def forward(self, xp, a):
+        out = xp.tan(a)
+        self.saved = (out,)
+        return out
+
+    def backward(self, xp, g):
+        out = self.saved[0]
+        return g * (1 + out * out)
+
+
+class Tanh(Op):
+    __slots__ = ()
+    derivative = ("d tanh(u)/du = 1 - tanh(u)^2",)
+
+    def forward(self, xp, a):
+        out = xp.tanh(a)
+        self.saved = (out,)
+        return out
+
+    def backward(self, xp, g):
+        out = self.saved[0]
+        return g * (1 - out * out)
+
+
+class Sigmoid(Op):
+    __slots__ = ()
+    derivative = ("d sigmoid(u)/du = sigmoid(u) (1 - sigmoid(u))",)
+
+    def forward(self, xp, a):
+        # exp of a negative magnitude only: no overflow for large |a|.
+        e = xp.exp(-xp.abs(a))
+        out = xp.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+        self.saved = (out,)
+        return out
+
+    def backward(self, xp, g):
+        out = self.saved[0]
+        return g * out * (1 - out)
+
+
+class Relu(Op):
+    __slots__ = ()
+    derivative = ("d relu(u)/du = [u > 0]",)
+
+    def forward(self, xp, a):
+        out = xp.maximum(a, 0)
+        if out.dtype != a.dtype:
+            out = out.astype(a.dtype)
+        self.saved = (out,)
+        return out
+
+    def backward(self, xp, g):
+        return g * (self.saved[0] > 0)
+
+
+class Clamp(Op):
+    __slots__ = ()
+    derivative = ("d clamp(u)/du = [min <= u <= max]",)
+
+    def forward(self, xp, a, low, high):
+        out = a
+        if low is not None:
+            out = xp.maximum(out, low)
+        if high is not None:
+            out = xp.minimum(out, high)
+        if out is a:
+            out = a.copy()
+        self.saved = (a, low, high)
+        return out
+
+    def backward(self, xp, g):
+        a, low, high = self.saved
+        mask = True
+        if low is not None:
+            mask = a >= low
+        if high is not None:
+            mask = (a <= high) if mask is True else mask & (a <= high)
+        grad_a = g if mask is True else g * mask
+        # Tensor bounds get the gradient where they bind, as in PyTorch.
+        grad_low = g * (a < low) if low is not None and self.needs_grad(1) else None
+        grad_high = g * (a > high) if high is not None and self.needs_grad(2) else None
+        shape = getattr(a, "shape", ())
+        if grad_low is not None:
+            grad_low = sum_to_shape(grad_low, low.shape)
+        if grad_high is not None:
+            grad_high = sum_to_shape(grad_high, high.shape)
+        return sum_to_shape(grad_a, shape), grad_low, grad_high
+
+
+class Where(Op):
+    __slots__ = ("shapes",)
+    derivative = ("", "d where(c,a,b)/da = [c]", "d where(c,a,b)/db = [not c]")
+
+    def forward(self, xp, condition, a, b):
+        out = xp.where(condition, a, b)
+        if out.dtype == xp.float64 and _dtype_kind(a) != "f64" and _dtype_kind(b) != "f64":
+            out = out.astype(xp.float32)
+        self.saved = (condition,)
+        self.shapes = (_shape(a), _shape(b))
+        return out
+
+    def backward(self, xp, g):
+        (condition,) = self.saved
+        sa, sb = self.shapes
+        ga = sum_to_shape(xp.where(condition, g, 0.0), sa) if self.needs_grad(1) else None
+        gb = sum_to_shape(xp.where(condition, 0.0, g), sb) if self.needs_grad(2) else None
+        return None, ga, gb
+
+
+class Lerp(Op):
+    __slots__ = ("shapes",)
+    derivative = ("d lerp/d start = 1 - w", "d lerp/d end = w", "d lerp/dw = end - start")
+
+    def forward(self, xp, start, end, weight):
+        out = start + weight * (end - start)
+        self.saved = (start, end, weight)
+        self.shapes = (_shape(start), _shape(end), _shape(weight))
+        return out
+
+    def backward(self, xp, g):
+        start, end, weight = self.saved
+        s0, s1, s2 = self.shapes
+        g0 = sum_to_shape(g * (1 - weight), s0) if self.needs_grad(0) else None
+        g1 = sum_to_shape(g * weight, s1) if self.needs_grad(1) else None
+        g2 = sum_to_shape(g * (end - start), s2) if s2 is not None and self.needs_grad(2) else None
+        return g0, g1, g2
+
+
+class Cast(Op):
+    """dtype conversion; the gradient goes back in the source dtype."""
+
+    __slots__ = ("source",)
+    derivative = ("d cast(u)/du = 1",)
+
+    def forward(self, xp, a, dtype):
+        self.source = a.dtype
+        return a.astype(dtype)
+
+    def backward(self, xp, g):
+        return g.astype(self.source) if hasattr(g, "astype") else g.to(self.source), None
+
+
+class Clone(Op):
+    __slots__ = ()
+    derivative = ("d u/du = 1",)
+
+    def forward(self, xp, a):
+        return a.copy()
+
+    def backward(self, xp, g):
+        return g

@@ -1,0 +1,81 @@
+"""Matrix products: matmul (1-D, 2-D, batched, broadcast-batched) and the fused linear layer."""
+from __future__ import annotations
+
+from ..autograd.function import Op
+from .elementwise import sum_to_shape
+
+
+class Matmul(Op):
+    __slots__ = ()
+    derivative = ("d(A@B)/dA = G @ B^T", "d(A@B)/dB = A^T @ G")
+
+    def forward(self, xp, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise RuntimeError(
+                f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D"
+            )
+        if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+            raise RuntimeError(
+                f"mat1 and mat2 shapes cannot be multiplied ({_describe(a.shape)} and {_describe(b.shape)})"
+            )
+        self.saved = (a, b)
+        return xp.matmul(a, b)
+
+    def backward(self, xp, g):
+        a, b = self.saved
+        a_shape, b_shape = a.shape, b.shape
+        # Promote 1-D operands the way matmul does, so one formula covers every case.
+        if len(a_shape) == 1:
+            a = a.reshape((1,) + tuple(a_shape))
+            g = xp.expand_dims(g, -2)
+        if len(b_shape) == 1:
+            b = b.reshape(tuple(b_shape) + (1,))
+            g = xp.expand_dims(g, -1)
+        ga = gb = None
+        if self.needs_grad(0):
+            ga = xp.matmul(g, xp.swapaxes(b, -1, -2))
+            ga = sum_to_shape(ga, tuple(a.shape)).reshape(a_shape)
+        if self.needs_grad(1):
+            gb = xp.matmul(xp.swapaxes(a, -1, -2), g)
+            gb = sum_to_shape(gb, tuple(b.shape)).reshape(b_shape)
+        return ga, gb
+
+
+def _describe(shape: tuple) -> str:
+    if len(shape) == 1:
+        return f"1x{shape[0]}"
+    return "x".join(str(n) for n in shape)
+
+
+class Linear(Op):
+    """``x @ weight.T + bias`` in one node: one GEMM forward, two backward, the bias
+    gradient as one reduction, and no input gradient when the input needs none."""
+
+    __slots__ = ()
+    derivative = ("d(xW^T+b)/dx = G W", "d(xW^T+b)/dW = G^T x", "d(xW^T+b)/db = sum G")
+
+    def forward(self, xp, x, weight, bias=None):
+        if x.shape[-1] != weight.shape[-1]:
+            raise RuntimeError(
+                f"mat1 and mat2 shapes cannot be multiplied ({_describe(x.shape if x.ndim <= 2 else (x.size // x.shape[-1], x.shape[-1]))} "
+                f"and {_describe(weight.shape[::-1])})"
+            )
+        out = x @ weight.T
+        if bias is not None:
+            out += bias
+        self.saved = (x, weight)
+        return out
+
+    def backward(self, xp, g):
+        x, weight = self.saved
+        gx = gw = gb = None
+        if self.needs_grad(0):
+            gx = g @ weight
+        if self.needs_grad(1) or self.needs_grad(2):
+            g2 = g.reshape((-1, g.shape[-1])) if g.ndim != 2 else g
+            if self.needs_grad(1):
+                x2 = x.reshape((-1, x.shape[-1])) if x.ndim != 2 else x
+                gw = xp.matmul(xp.swapaxes(g2, 0, 1), x2)
+            if self.needs_grad(2):
+                gb = g2.sum(axis=0)
+        return gx, gw, gb

@@ -1,0 +1,223 @@
+"""Reductions: sum, mean, prod, amax/amin, max/min along a dim, logsumexp, cumsum.
+
+``axis`` is always a normalised tuple of non-negative dims (or None for all dims); the
+backward first restores the reduced dims (``keepdims`` shape) and then broadcasts.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.function import Op
+
+
+def normalize_axis(dim: Any, ndim: int) -> tuple | None:
+    """``dim`` (int, sequence or None) as a sorted tuple of non-negative axes."""
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if not dims:
+        return None
+    out = []
+    for d in dims:
+        d = int(d)
+        if not -max(ndim, 1) <= d < max(ndim, 1):
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-max(ndim, 1)}, "
+                f"{max(ndim, 1) - 1}], but got {d})"
+            )
+        out.append(d % max(ndim, 1))
+    if ndim == 0:
+        return None
+    return tuple(sorted(set(out)))
+
+
+def keepdims_shape(shape: tuple, axis: tuple | None) -> tuple:
+    if axis is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axis else n for i, n in enumerate(shape))
+
+
+def _restore(xp: Any, g: Any, shape: tuple, axis: tuple | None, keepdims: bool) -> Any:
+    if not keepdims:
+        g = g.reshape(keepdims_shape(shape, axis))
+    return xp.broadcast_to(g, shape)
+
+
+def _count(shape: tuple, axis: tuple | None) -> int:
+    count = 1
+    for i, n in enumerate(shape):
+        if axis is None or i in axis:
+            count *= n
+    return count
+
+
+class Sum(Op):
+    __slots__ = ("shape", "axis", "keepdims")
+    derivative = ("d sum(u)/du_i = 1",)
+
+    def forward(self, xp, a, axis, keepdims):
+        self.shape, self.axis, self.keepdims = a.shape, axis, keepdims
+        out = a.sum(axis=axis, keepdims=keepdims)
+        if a.dtype.kind in "biu" and out.dtype.kind in "biu":
+            out = out.astype(xp.int64)
+        return out
+
+    def backward(self, xp, g):
+        return _restore(xp, g, self.shape, self.axis, self.keepdims)
+
+
+class Mean(Op):
+    __slots__ = ("shape", "axis", "keepdims")
+    derivative = ("d mean(u)/du_i = 1/N",)
+
+    def forward(self, xp, a, axis, keepdims):
+        self.shape, self.axis, self.keepdims = a.shape, axis, keepdims
+        return a.mean(axis=axis, keepdims=keepdims)
+
+    def backward(self, xp, g):
+        count = _count(self.shape, self.axis)
+        return _restore(xp, g / count if count else g, self.shape, self.axis, self.keepdims)
+
+
+class Prod(Op):
+    __slots__ = ("axis", "keepdims")
+    derivative = ("d prod(u)/du_i = prod_{j != i} u_j",)
+
+    def forward(self, xp, a, axis, keepdims):
+        out = a.prod(axis=axis, keepdims=keepdims)
+        self.axis, self.keepdims = axis, keepdims
+        self.saved = (a, out)
+        return out
+
+    def backward(self, xp, g):
+        a, out = self.saved
+        shape = a.shape
+        g = _restore(xp, g, shape, self.axis, self.keepdims)
+        out = _restore(xp, out, shape, self.axis, self.keepdims)
+        if xp is not _numpy() or not (a == 0).any():
+            return g * out / a
+        return g * _product_of_others(a, self.axis)
+
+
+def _numpy() -> Any:
+    import numpy
+
+    return numpy
+
+
+def _product_of_others(a: Any, axis: tuple | None) -> Any:
+    """prod_{j != i} a_j along the reduced axes, exact where a has zeros (exclusive
+    cumulative products from both sides)."""
+    np = _numpy()
+    if axis is None:
+        flat = a.reshape(-1)
+        return _product_of_others_1d(flat).reshape(a.shape)
+    keep = [i for i in range(a.ndim) if i not in axis]
+    moved = np.transpose(a, keep + list(axis))
+    lead = moved.shape[: len(keep)]
+    flat = moved.reshape(lead + (-1,))
+    others = _product_of_others_1d(flat)
+    others = others.reshape(moved.shape)
+    inverse = np.argsort(keep + list(axis))
+    return np.transpose(others, inverse)
+
+
+def _product_of_others_1d(x: Any) -> Any:
+    np = _numpy()
+    ones = np.ones(x.shape[:-1] + (1,), dtype=x.dtype)
+    left = np.cumprod(np.concatenate([ones, x[..., :-1]], axis=-1), axis=-1)
+    right = np.flip(np.cumprod(np.flip(np.concatenate([x[..., 1:], ones], axis=-1), -1), axis=-1), -1)
+    return left * right
+
+
+class Amax(Op):
+    """amax/amin and max()/min() over all dims: the gradient is shared evenly by ties."""
+
+    __slots__ = ("axis", "keepdims")
+    derivative = ("d max(u)/du_i = [u_i = max] / #ties",)
+
+    def forward(self, xp, a, axis, keepdims, largest):
+        out = a.max(axis=axis, keepdims=keepdims) if largest else a.min(axis=axis, keepdims=keepdims)
+        self.axis, self.keepdims = axis, keepdims
+        self.saved = (a, out)
+        return out
+
+    def backward(self, xp, g):
+        a, out = self.saved
+        shape = a.shape
+        out = _restore(xp, out, shape, self.axis, self.keepdims)
+        mask = a == out
+        ties = mask.sum(axis=self.axis, keepdims=True)
+        g = _restore(xp, g, shape, self.axis, self.keepdims)
+        return g * mask / ties
+
+
+class LogSumExp(Op):
+    """Always keeps the reduced dims (callers squeeze), so the saved output is the output
+    tensor itself and the backward stays differentiable through it."""
+
+    __slots__ = ("axis",)
+    derivative = ("d logsumexp(u)/du_i = softmax(u)_i",)
+
+    def forward(self, xp, a, axis):
+        peak = a.max(axis=axis, keepdims=True)
+        peak = xp.where(xp.isfinite(peak), peak, 0)
+        out = xp.log(xp.exp(a - peak).sum(axis=axis, keepdims=True)) + peak
+        self.axis = axis
+        self.saved = (a, out)
+        return out
+
+    def backward(self, xp, g):
+        a, out = self.saved
+        return g * xp.exp(a - out)
+
+
+class Cumsum(Op):
+    __slots__ = ("axis",)
+    derivative = ("d cumsum(u)_k/du_i = [i <= k]",)
+
+    def forward(self, xp, a, axis):
+        self.axis = axis
+        out = xp.cumsum(a, axis=axis)
+        if a.dtype.kind in "biu":
+            out = out.astype(xp.int64)
+        return out
+
+    def backward(self, xp, g):
+        axis = self.axis
+        return xp.flip(xp.cumsum(xp.flip(g, axis), axis=axis), axis)
+
+
+class Argmax(Op):
+    __slots__ = ()
+    differentiable = False
+
+    def forward(self, xp, a, axis, keepdims, largest):
+        if axis is None:
+            index = a.argmax() if largest else a.argmin()
+            out = xp.asarray(index, dtype=xp.int64)
+            return out.reshape((1,) * a.ndim) if keepdims else out
+        out = a.argmax(axis=axis) if largest else a.argmin(axis=axis)
+        out = out.astype(xp.int64, copy=False)
+        return xp.expand_dims(out, axis) if keepdims else out
+
+
+class Norm2(Op):
+    """The 2-norm; its gradient is 0 (not NaN) where the norm is 0, as in PyTorch."""
+
+    __slots__ = ("axis", "keepdims")
+    derivative = ("d ||u||/du = u / ||u||",)
+
+    def forward(self, xp, a, axis, keepdims):
+        self.axis, self.keepdims = axis, keepdims
+        out = xp.sqrt((a * a).sum(axis=axis, keepdims=keepdims))
+        self.saved = (a, out)
+        return out
+
+    def backward(self, xp, g):
+        a, out = self.saved
+        shape = a.shape
+        g = _restore(xp, g, shape, self.axis, self.keepdims)
+        out = _restore(xp, out, shape, self.axis, self.keepdims)
+        safe = xp.where(out == 0, 1.0, out)
+        return xp.where(out == 0, 0.0, g * a / safe)

@@ -1,0 +1,265 @@
+"""Shape and indexing ops: reshape, permute, expand, indexing, cat/stack, flip, repeat,
+gather/scatter_add, index_select."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Op
+from .elementwise import sum_to_shape
+
+
+class Reshape(Op):
+    __slots__ = ("shape",)
+    is_view = True
+    derivative = ("d reshape(u)/du = 1 (reshaped back)",)
+
+    def forward(self, xp, a, shape):
+        self.shape = a.shape
+        return a.reshape(shape)
+
+    def backward(self, xp, g):
+        return g.reshape(self.shape)
+
+
+class Permute(Op):
+    __slots__ = ("axes",)
+    is_view = True
+    derivative = ("d permute(u)/du = 1 (permuted back)",)
+
+    def forward(self, xp, a, axes):
+        self.axes = axes
+        return a.transpose(axes)
+
+    def backward(self, xp, g):
+        inverse = [0] * len(self.axes)
+        for i, axis in enumerate(self.axes):
+            inverse[axis] = i
+        return xp.transpose(g, tuple(inverse))
+
+
+class Expand(Op):
+    __slots__ = ("shape",)
+    is_view = True
+    derivative = ("d expand(u)/du = 1 (summed over the copies)",)
+
+    def forward(self, xp, a, shape):
+        self.shape = a.shape
+        return xp.broadcast_to(a, shape)
+
+    def backward(self, xp, g):
+        return sum_to_shape(g, self.shape)
+
+
+def is_basic_index(index: tuple) -> bool:
+    """True when ``index`` only holds ints, slices, None and Ellipsis (no element twice)."""
+    for item in index:
+        if not (item is None or item is Ellipsis or isinstance(item, (int, slice, np.integer))):
+            return False
+    return True
+
+
+class Index(Op):
+    __slots__ = ("shape", "dtype", "index", "basic")
+    is_view = True
+    derivative = ("d u[i]/du = 1 at the selected elements",)
+
+    def forward(self, xp, a, index):
+        self.shape, self.dtype, self.index = a.shape, a.dtype, index
+        self.basic = is_basic_index(index)
+        return a[index]
+
+    def backward(self, xp, g):
+        return index_backward(xp, self.shape, self.dtype, self.index, self.basic, g)
+
+
+def index_backward(xp: Any, shape: tuple, dtype: Any, index: tuple, basic: bool, g: Any) -> Any:
+    """Scatter ``g`` into zeros of ``shape`` at ``index``, summing repeated positions."""
+    if xp is np or hasattr(xp, "ndarray"):
+        out = xp.zeros(shape, dtype=g.dtype)
+        if basic:
+            out[index] = g
+        else:
+            xp.add.at(out, index, g)
+        return out
+    return xp.index_add_into(shape, index, g)
+
+
+class IndexAddInto(Op):
+    """zeros(shape) with ``g`` summed in at ``index``: the backward of indexing, as an op so
+    that it is itself differentiable (its backward is indexing again)."""
+
+    __slots__ = ("index",)
+    derivative = ("d scatter(g)/dg = 1 at the selected elements",)
+
+    def forward(self, xp, g, shape, index):
+        self.index = index
+        out = xp.zeros(shape, dtype=g.dtype)
+        xp.add.at(out, index, g)
+        return out
+
+    def backward(self, xp, grad):
+        return grad[self.index], None, None
+
+
+class IndexPut(Op):
+    """``out = a`` with ``out[index] = value`` (index assignment recorded on the graph)."""
+
+    __slots__ = ("index", "value_shape", "accumulate")
+    derivative = ("d put(a)/da = 1 outside the index", "d put/d value = 1 at the index")
+
+    def forward(self, xp, a, value, index, accumulate=False):
+        self.index, self.accumulate = index, accumulate
+        self.value_shape = getattr(value, "shape", None)
+        out = a.copy()
+        if accumulate:
+            xp.add.at(out, index, value)
+        else:
+            out[index] = value
+        return out
+
+    def backward(self, xp, g):
+        ga = None
+        if self.needs_grad(0):
+            if self.accumulate:
+                ga = g
+            else:
+                mask = xp.ones(g.shape, dtype=bool) if xp is np else np.ones(g.shape, dtype=bool)
+                mask[self.index] = False
+                ga = g * mask
+        gv = None
+        if self.value_shape is not None and self.needs_grad(1):
+            gv = sum_to_shape(g[self.index], self.value_shape)
+        return ga, gv
+
+
+class Cat(Op):
+    __slots__ = ("axis", "sizes")
+    derivative = ("d cat(u, v)/du = 1 on u's slice",)
+
+    def forward(self, xp, *arrays, axis):
+        self.axis = axis
+        self.sizes = [a.shape[axis] for a in arrays]
+        return xp.concatenate(arrays, axis=axis)
+
+    def backward(self, xp, g):
+        grads = []
+        start = 0
+        lead = (slice(None),) * self.axis
+        for size in self.sizes:
+            grads.append(g[lead + (slice(start, start + size),)])
+            start += size
+        return tuple(grads)
+
+
+class Stack(Op):
+    __slots__ = ("axis", "count")
+    derivative = ("d stack(u, v)/du = 1 on u's slot",)
+
+    def forward(self, xp, *arrays, axis):
+        self.axis, self.count = axis, len(arrays)
+        return xp.stack(arrays, axis=axis)
+
+    def backward(self, xp, g):
+        lead = (slice(None),) * self.axis
+        return tuple(g[lead + (i,)] for i in range(self.count))
+
+
+class Flip(Op):
+    __slots__ = ("axis",)
+    derivative = ("d flip(u)/du = 1 (flipped back)",)
+
+    def forward(self, xp, a, axis):
+        self.axis = axis
+        return xp.flip(a, axis).copy()
+
+    def backward(self, xp, g):
+        return xp.flip(g, self.axis)
+
+
+class Repeat(Op):
+    __slots__ = ("shape", "reps")
+    derivative = ("d repeat(u)/du = 1 (summed over the copies)",)
+
+    def forward(self, xp, a, reps):
+        if len(reps) < a.ndim:
+            raise RuntimeError(
+                f"Number of dimensions of repeat dims ({len(reps)}) can not be smaller than "
+                f"number of dimensions of tensor ({a.ndim})"
+            )
+        self.shape = (1,) * (len(reps) - a.ndim) + a.shape
+        self.reps = reps
+        return xp.tile(a.reshape(self.shape), reps)
+
+    def backward(self, xp, g):
+        interleaved = []
+        for r, s in zip(self.reps, self.shape):
+            interleaved += [r, s]
+        g = g.reshape(tuple(interleaved)).sum(axis=tuple(range(0, 2 * len(self.shape), 2)))
+        return g
+
+
+def _full_index(index: Any, axis: int) -> tuple:
+    """Open-mesh index tuple that addresses ``index``'s positions, with ``index`` on ``axis``."""
+    grids = list(np.indices(index.shape, sparse=True))
+    grids[axis] = index
+    return tuple(grids)
+
+
+class Gather(Op):
+    __slots__ = ("shape", "axis", "index")
+    derivative = ("d gather(u)/du = 1 at the gathered positions",)
+
+    def forward(self, xp, a, axis, index):
+        self.shape, self.axis, self.index = a.shape, axis, index
+        for d in range(a.ndim):
+            if d != axis and index.shape[d] > a.shape[d]:
+                raise RuntimeError(
+                    f"Size does not match at dimension {d} expected index {tuple(index.shape)} "
+                    f"to be smaller than self {tuple(a.shape)} apart from dimension {axis}"
+                )
+        return a[_full_index(index, axis)]
+
+    def backward(self, xp, g):
+        if xp is np or hasattr(xp, "ndarray"):
+            out = xp.zeros(self.shape, dtype=g.dtype)
+            xp.add.at(out, _full_index(self.index, self.axis), g)
+            return out, None, None
+        return xp.index_add_into(self.shape, _full_index(self.index, self.axis), g), None, None
+
+
+class ScatterAdd(Op):
+    __slots__ = ("axis", "index", "src_shape")
+    derivative = ("d scatter_add/d self = 1", "d scatter_add/d src = 1 at the index")
+
+    def forward(self, xp, a, axis, index, src):
+        self.axis, self.index = axis, index
+        self.src_shape = src.shape
+        out = a.copy()
+        region = tuple(slice(0, n) for n in index.shape)
+        xp.add.at(out, _full_index(index, axis), src[region])
+        return out
+
+    def backward(self, xp, g):
+        grad_src = None
+        if self.needs_grad(3):
+            picked = g[_full_index(self.index, self.axis)]
+            if picked.shape != self.src_shape:
+                pad = [(0, s - p) for s, p in zip(self.src_shape, picked.shape)]
+                picked = xp.pad(picked, pad)
+            grad_src = picked
+        return g, None, None, grad_src
+
+
+class IndexSelect(Op):
+    __slots__ = ("shape", "axis", "index")
+    derivative = ("d index_select(u)/du = 1 at the selected slices",)
+
+    def forward(self, xp, a, axis, index):
+        self.shape, self.axis, self.index = a.shape, axis, index
+        return xp.take(a, index, axis=axis)
+
+    def backward(self, xp, g):
+        index = (slice(None),) * self.axis + (self.index,)
+        return index_backward(xp, self.shape, None, index, False, g), None, None

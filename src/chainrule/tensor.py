@@ -1,0 +1,886 @@
+"""Tensor: a backend array, its gradient, and its place in the graph.
+
+Operators and methods are thin calls into ``chainrule.functional`` and ``ops/``; nothing
+about an op is written here.
+"""
+from __future__ import annotations
+
+import weakref
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from . import dtypes as _dt
+from .autograd.function import Node, RemovableHandle, VersionCounter
+from .autograd.grad_mode import grad_state
+
+_ndarray = np.ndarray
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that prints like PyTorch's ``torch.Size``."""
+
+    def __repr__(self) -> str:
+        return f"chainrule.Size({list(self)})"
+
+    def numel(self) -> int:
+        count = 1
+        for n in self:
+            count *= n
+        return count
+
+
+class Tensor:
+    """An n-dimensional array that can record the ops applied to it.
+
+    >>> w = chainrule.tensor([2.0], requires_grad=True)
+    >>> loss = (12.0 - w * 5.0) ** 2; loss.backward(); w.grad
+    tensor([-20.])
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_vc", "_hooks", "_output_nr",
+                 "_cut", "_retains_grad", "name", "__weakref__")
+    # Numpy defers to us in mixed expressions (ndarray * Tensor -> Tensor.__rmul__).
+    __array_priority__ = 1000
+
+    def __init__(self, data: Any = None, *, requires_grad: bool = False, dtype: Any = None) -> None:
+        if data is None:
+            data = []
+        array = _to_array(data, dtype)
+        if not isinstance(data, (Tensor, np.ndarray)) and dtype is None and array.dtype.kind in "iub":
+            array = array.astype(np.float32)
+        _init(self, array, None, False)
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @staticmethod
+    def _wrap(array: Any) -> "Tensor":
+        """A constant tensor around ``array`` (no copy)."""
+        return _make(array, None, False)
+
+    # -- metadata ---------------------------------------------------------------------
+    @property
+    def shape(self) -> Size:
+        return Size(self.data.shape)
+
+    def size(self, dim: int | None = None) -> Any:
+        if dim is None:
+            return Size(self.data.shape)
+        return self.data.shape[_dim(dim, self.data.ndim)]
+
+    @property
+    def dtype(self) -> _dt.dtype:
+        return _dt.from_numpy(self.data.dtype)
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    ndimension = dim
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self.data.itemsize
+
+    @property
+    def device(self) -> "device":
+        from .backend import get_array_module
+
+        return device("cpu" if get_array_module(self.data) is np else "cuda")
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def _version(self) -> int:
+        return self._vc.value
+
+    @property
+    def is_floating_point_(self) -> bool:
+        return self.data.dtype.kind == "f"
+
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
+
+    def is_complex(self) -> bool:
+        return self.data.dtype.kind == "c"
+
+    def is_contiguous(self) -> bool:
+        return bool(self.data.flags.c_contiguous)
+
+    def stride(self, dim: int | None = None) -> Any:
+        strides = tuple(s // self.data.itemsize for s in self.data.strides)
+        return strides if dim is None else strides[_dim(dim, self.data.ndim)]
+
+    def data_ptr(self) -> int:
+        return int(self.data.__array_interface__["data"][0])
+
+    @property
+    def output_nr(self) -> int:
+        return self._output_nr
+
+    @property
+    def retains_grad(self) -> bool:
+        return bool(self._retains_grad)
+
+    # -- conversion -----------------------------------------------------------------------
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        if self.requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+            )
+        from .backend import to_numpy
+
+        return to_numpy(self.data)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        from .backend import to_numpy
+
+        array = to_numpy(self.data)
+        return array if dtype is None else array.astype(dtype)
+
+    def item(self) -> Any:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self.data.size} elements cannot be converted to Scalar"
+            )
+        return self.data.reshape(()).item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {self.data.size} elements is ambiguous"
+            )
+        return bool(self.data.reshape(()).item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self) -> Any:
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __format__(self, spec: str) -> str:
+        if self.data.ndim == 0 or (self.data.size == 1 and spec):
+            return format(self.item(), spec)
+        return repr(self) if not spec else format(str(self), spec)
+
+    def __repr__(self) -> str:
+        from ._repr import tensor_repr
+
+        return tensor_repr(self)
+
+    __str__ = __repr__
+
+    def __reduce_ex__(self, protocol: int) -> Any:
+        return (_rebuild, (self.data, self.requires_grad))
+
+    def __deepcopy__(self, memo: dict) -> "Tensor":
+        if not self.is_leaf:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the moment."
+            )
+        new = type(self).__new__(type(self))
+        _init(new, self.data.copy(), None, self.requires_grad)
+        if type(self) is not Tensor:
+            for name in getattr(self, "__dict__", {}):
+                setattr(new, name, getattr(self, name))
+        if self.grad is not None:
+            new.grad = self.grad.__deepcopy__(memo)
+        memo[id(self)] = new
+        return new
+
+    def to(self, *args: Any, **kwargs: Any) -> "Tensor":
+        """``to(dtype)``, ``to(device)``, ``to(other)``: a cast (a no-op when nothing changes)."""
+        dtype = kwargs.get("dtype")
+        copy = kwargs.get("copy", False)
+        for a in args:
+            if isinstance(a, _dt.dtype) or (isinstance(a, type) and issubclass(a, (float, int, bool))):
+                dtype = a
+            elif isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, (str, device)):
+                _check_device(a)
+        if "device" in kwargs:
+            _check_device(kwargs["device"])
+        if dtype is None:
+            return self.clone() if copy else self
+        target = _dt.to_numpy(dtype)
+        if target == self.data.dtype and not copy:
+            return self
+        from .ops.elementwise import Cast
+
+        return Cast.apply(self, target)
+
+    def type(self, dtype: Any = None) -> Any:
+        if dtype is None:
+            return f"chainrule.{_dt.from_numpy(self.data.dtype).legacy_name}"
+        return self.to(dtype)
+
+    def float(self) -> "Tensor":
+        return self.to(_dt.float32)
+
+    def double(self) -> "Tensor":
+        return self.to(_dt.float64)
+
+    def half(self) -> "Tensor":
+        return self.to(_dt.float16)
+
+    def long(self) -> "Tensor":
+        return self.to(_dt.int64)
+
+    def int(self) -> "Tensor":
+        return self.to(_dt.int32)
+
+    def bool(self) -> "Tensor":
+        return self.to(_dt.bool)
+
+    def cpu(self) -> "Tensor":
+        return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> "Tensor":
+        _check_device("cuda")
+        return self
+
+    def clone(self, *, memory_format: Any = None) -> "Tensor":
+        from .ops.elementwise import Clone
+
+        return Clone.apply(self)
+
+    def contiguous(self, memory_format: Any = None) -> "Tensor":
+        if self.data.flags.c_contiguous:
+            return self
+        return self.clone()
+
+    # -- autograd -----------------------------------------------------------------------
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"only Tensors of floating point and complex dtype can require gradients (got {self.dtype})"
+            )
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def detach(self) -> "Tensor":
+        out = _make(self.data, None, False)
+        out._vc = self._vc
+        if self.requires_grad:
+            out._cut = "a .detach() call"
+        return out
+
+    def detach_(self) -> "Tensor":
+        if self.requires_grad:
+            self._cut = "a .detach_() call"
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    def retain_grad(self) -> None:
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        reference = weakref.ref(self)
+
+        def retain(grad: "Tensor") -> None:
+            tensor = reference()
+            if tensor is None:
+                return
+            if tensor.grad is None:
+                tensor.grad = grad if grad.requires_grad else _make(grad.data.copy(), None, False)
+            else:
+                tensor.grad = tensor.grad + grad
+
+        self._retains_grad = True
+        self.register_hook(retain)
+
+    def register_hook(self, hook: Callable[["Tensor"], Any]) -> RemovableHandle:
+        """``hook(grad)`` runs when the gradient for this tensor is computed; it may return a
+        replacement gradient."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            node = self.grad_fn
+            if node._tensor_hooks is None:
+                node._tensor_hooks = {}
+            hooks = node._tensor_hooks.setdefault(self._output_nr, [])
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Any = None) -> None:
+        """Compute the gradient of this tensor with respect to the graph leaves, summing it
+        into their ``.grad``: the chain rule, node by node, from here back to every leaf."""
+        from .autograd.engine import backward
+
+        backward(self, None if gradient is None else [gradient], retain_graph, create_graph, inputs)
+
+    # -- in-place -------------------------------------------------------------------------
+    def _check_inplace(self) -> None:
+        if self.requires_grad and self.grad_fn is None and grad_state.enabled:
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation."
+            )
+
+    def _inplace(self, name: str, op: type, *args: Any) -> "Tensor":
+        """Apply ``op(self, *args)`` in place: write into this storage, bump its version,
+        and, when recording, become the op's output in the graph."""
+        self._check_inplace()
+        recording = grad_state.enabled and (
+            self.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in args)
+        )
+        if recording:
+            # The op may save its input: hand it a copy, since we overwrite the original.
+            before = _make(self.data.copy(), self.grad_fn, self.requires_grad)
+            before._output_nr = self._output_nr
+            result = op.apply(before, *args)
+            _assign(self.data, result.data)
+            self.grad_fn = result.grad_fn
+            self._output_nr = 0
+            self.requires_grad = True
+        else:
+            plain = [a.data if isinstance(a, Tensor) else a for a in args]
+            _inplace_kernels[op](self.data, *plain)
+        self._vc.bump(name)
+        return self
+
+    def add_(self, other: Any, *, alpha: Any = 1) -> "Tensor":
+        from .ops.elementwise import Add
+
+        if alpha != 1:
+            other = other * alpha
+        return self._inplace("add_", Add, other)
+
+    def sub_(self, other: Any, *, alpha: Any = 1) -> "Tensor":
+        from .ops.elementwise import Sub
+
+        if alpha != 1:
+            other = other * alpha
+        return self._inplace("sub_", Sub, other)
+
+    def mul_(self, other: Any) -> "Tensor":
+        from .ops.elementwise import Mul
+
+        return self._inplace("mul_", Mul, other)
+
+    def div_(self, other: Any) -> "Tensor":
+        from .ops.elementwise import Div
+
+        return self._inplace("div_", Div, other)
+
+    def pow_(self, other: Any) -> "Tensor":
+        from .ops.elementwise import Pow
+
+        return self._inplace("pow_", Pow, other)
+
+    def clamp_(self, min: Any = None, max: Any = None) -> "Tensor":
+        from .ops.elementwise import Clamp
+
+        return self._inplace("clamp_", Clamp, min, max)
+
+    clip_ = clamp_
+
+    def zero_(self) -> "Tensor":
+        return self.fill_(0)
+
+    def fill_(self, value: Any) -> "Tensor":
+        return self._inplace("fill_", _Overwrite, value)
+
+    def copy_(self, src: Any, non_blocking: bool = False) -> "Tensor":
+        src_shape = src.data.shape if isinstance(src, Tensor) else np.shape(src)
+        try:
+            np.broadcast_shapes(src_shape, self.data.shape)
+            if np.broadcast_shapes(src_shape, self.data.shape) != self.data.shape:
+                raise ValueError
+        except ValueError:
+            raise RuntimeError(
+                f"The size of tensor a ({tuple(self.data.shape)}) must match the size of tensor "
+                f"b ({tuple(src_shape)}) for copy_"
+            ) from None
+        return self._inplace("copy_", _Overwrite, src)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> "Tensor":
+        from .random import _generator
+
+        with _no_grad_write(self):
+            self.data[...] = _generator(generator).normal(mean, std, self.data.shape)
+        return self
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> "Tensor":
+        from .random import _generator
+
+        with _no_grad_write(self):
+            self.data[...] = _generator(generator).uniform(a, b, self.data.shape)
+        return self
+
+    def bernoulli_(self, p: float = 0.5, *, generator: Any = None) -> "Tensor":
+        from .random import _generator
+
+        with _no_grad_write(self):
+            self.data[...] = _generator(generator).uniform(0.0, 1.0, self.data.shape) < p
+        return self
+
+    def __iadd__(self, other: Any) -> "Tensor":
+        return self.add_(other)
+
+    def __isub__(self, other: Any) -> "Tensor":
+        return self.sub_(other)
+
+    def __imul__(self, other: Any) -> "Tensor":
+        return self.mul_(other)
+
+    def __itruediv__(self, other: Any) -> "Tensor":
+        return self.div_(other)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        from .ops.shape import IndexPut
+
+        index = _index_key(index)
+        self._check_inplace()
+        if grad_state.enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
+            self._inplace("__setitem__", IndexPut, value, index)
+            return
+        self.data[index] = value.data if isinstance(value, Tensor) else value
+        self._vc.bump("__setitem__")
+
+    def index_put_(self, indices: tuple, values: Any, accumulate: bool = False) -> "Tensor":
+        from .ops.shape import IndexPut
+
+        index = _index_key(tuple(indices))
+        return self._inplace("index_put_", IndexPut, values, index, accumulate)
+
+    def masked_fill_(self, mask: Any, value: Any) -> "Tensor":
+        mask_data = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+        return self.copy_(self.masked_fill(mask_data, value))
+
+    # -- operators --------------------------------------------------------------------------
+    def __add__(self, other: Any) -> "Tensor":
+        return _Add.apply(self, _coerce(self, other))
+
+    def __radd__(self, other: Any) -> "Tensor":
+        return _Add.apply(_coerce(self, other), self)
+
+    def __sub__(self, other: Any) -> "Tensor":
+        return _Sub.apply(self, _coerce(self, other))
+
+    def __rsub__(self, other: Any) -> "Tensor":
+        return _Sub.apply(_coerce(self, other), self)
+
+    def __mul__(self, other: Any) -> "Tensor":
+        return _Mul.apply(self, _coerce(self, other))
+
+    def __rmul__(self, other: Any) -> "Tensor":
+        return _Mul.apply(_coerce(self, other), self)
+
+    def __truediv__(self, other: Any) -> "Tensor":
+        return _Div.apply(self, _coerce(self, other))
+
+    def __rtruediv__(self, other: Any) -> "Tensor":
+        return _Div.apply(_coerce(self, other), self)
+
+    def __pow__(self, other: Any) -> "Tensor":
+        return _Pow.apply(self, _coerce(self, other))
+
+    def __rpow__(self, other: Any) -> "Tensor":
+        return _Pow.apply(_coerce(self, other), self)
+
+    def __matmul__(self, other: Any) -> "Tensor":
+        return _Matmul.apply(self, other)
+
+    def __rmatmul__(self, other: Any) -> "Tensor":
+        return _Matmul.apply(other, self)
+
+    def __neg__(self) -> "Tensor":
+        return _Neg.apply(self)
+
+    def __pos__(self) -> "Tensor":
+        return self
+
+    def __abs__(self) -> "Tensor":
+        return self.abs()
+
+    def __floordiv__(self, other: Any) -> "Tensor":
+        from .ops.elementwise import FloorDivide
+
+        return FloorDivide.apply(self, other)
+
+    def __rfloordiv__(self, other: Any) -> "Tensor":
+        from .ops.elementwise import FloorDivide
+
+        return FloorDivide.apply(other, self)
+
+    def __mod__(self, other: Any) -> "Tensor":
+        from .ops.elementwise import Remainder
+
+        return Remainder.apply(self, other)
+
+    def __rmod__(self, other: Any) -> "Tensor":
+        from .ops.elementwise import Remainder
+
+        return Remainder.apply(other, self)
+
+    def __eq__(self, other: Any) -> "Tensor":  # type: ignore[override]
+        return _compare(self, other, np.equal)
+
+    def __ne__(self, other: Any) -> "Tensor":  # type: ignore[override]
+        return _compare(self, other, np.not_equal)
+
+    def __lt__(self, other: Any) -> "Tensor":
+        return _compare(self, other, np.less)
+
+    def __le__(self, other: Any) -> "Tensor":
+        return _compare(self, other, np.less_equal)
+
+    def __gt__(self, other: Any) -> "Tensor":
+        return _compare(self, other, np.greater)
+
+    def __ge__(self, other: Any) -> "Tensor":
+        return _compare(self, other, np.greater_equal)
+
+    def __and__(self, other: Any) -> "Tensor":
+        return _compare(self, other, np.logical_and if self.data.dtype == np.bool_ else np.bitwise_and)
+
+    def __rand__(self, other: Any) -> "Tensor":
+        return self.__and__(other)
+
+    def __or__(self, other: Any) -> "Tensor":
+        return _compare(self, other, np.logical_or if self.data.dtype == np.bool_ else np.bitwise_or)
+
+    def __ror__(self, other: Any) -> "Tensor":
+        return self.__or__(other)
+
+    def __xor__(self, other: Any) -> "Tensor":
+        return _compare(self, other, np.logical_xor if self.data.dtype == np.bool_ else np.bitwise_xor)
+
+    def __rxor__(self, other: Any) -> "Tensor":
+        return self.__xor__(other)
+
+    def __invert__(self) -> "Tensor":
+        from .ops.elementwise import LogicalNot
+
+        if self.data.dtype == np.bool_:
+            return LogicalNot.apply(self)
+        return _make(~self.data, None, False)
+
+    def __getitem__(self, index: Any) -> "Tensor":
+        from .ops.shape import Index
+
+        return Index.apply(self, _index_key(index))
+
+    @property
+    def T(self) -> "Tensor":
+        if self.data.ndim > 2:
+            return self.permute(*reversed(range(self.data.ndim)))
+        return self.t() if self.data.ndim == 2 else self
+
+    @property
+    def mT(self) -> "Tensor":
+        if self.data.ndim < 2:
+            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self.data.ndim}-D tensor.")
+        return self.transpose(-2, -1)
+
+    @property
+    def H(self) -> "Tensor":
+        return self.T
+
+    @property
+    def mH(self) -> "Tensor":
+        return self.mT
+
+
+def _rebuild(data: Any, requires_grad: bool) -> Tensor:
+    return Tensor._wrap(data).requires_grad_(requires_grad)
+
+
+def _init(tensor: Tensor, data: Any, grad_fn: Node | None, requires_grad: bool) -> None:
+    tensor.data = data
+    tensor.grad = None
+    tensor.grad_fn = grad_fn
+    tensor.requires_grad = requires_grad
+    tensor._vc = VersionCounter()
+    tensor._hooks = None
+    tensor._output_nr = 0
+    tensor._cut = None
+    tensor._retains_grad = False
+    tensor.name = None
+
+
+_new_tensor = object.__new__
+
+
+def _make(data: Any, grad_fn: Node | None, requires_grad: bool) -> Tensor:
+    """The fast constructor every op uses: no argument parsing, no copy."""
+    tensor = _new_tensor(Tensor)
+    tensor.data = data
+    tensor.grad = None
+    tensor.grad_fn = grad_fn
+    tensor.requires_grad = requires_grad
+    tensor._vc = VersionCounter()
+    tensor._hooks = None
+    tensor._output_nr = 0
+    tensor._cut = None
+    tensor._retains_grad = False
+    tensor.name = None
+    return tensor
+
+
+def _to_array(data: Any, dtype: Any) -> np.ndarray:
+    target = None if dtype is None else _dt.to_numpy(dtype)
+    if isinstance(data, Tensor):
+        array = data.data
+    elif isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flatten(data)):
+        array = np.array(_unwrap_nested(data))
+    else:
+        array = data
+    if isinstance(array, np.ndarray):
+        out = np.array(array, dtype=target, copy=True)
+    else:
+        from .backend import get_array_module
+
+        xp = get_array_module(array)
+        out = xp.array(array, dtype=target)
+    if target is None:
+        if out.dtype == np.float64 and not (isinstance(array, np.ndarray) or isinstance(data, Tensor)):
+            out = out.astype(np.float32)
+        elif out.dtype.kind in "iu" and out.dtype != np.uint8 and not isinstance(array, np.ndarray):
+            out = out.astype(np.int64)
+        elif out.dtype.kind in "US":
+            raise TypeError(f"new(): invalid data type '{out.dtype.name}'")
+        elif out.dtype == object:
+            raise TypeError("Could not infer dtype of the given data (nested sequences of different lengths?)")
+    return out
+
+
+def _flatten(data: Any) -> Iterable:
+    for item in data:
+        if isinstance(item, (list, tuple)):
+            yield from _flatten(item)
+        else:
+            yield item
+
+
+def _unwrap_nested(data: Any) -> Any:
+    if isinstance(data, Tensor):
+        return data.data
+    if isinstance(data, (list, tuple)):
+        return [_unwrap_nested(d) for d in data]
+    return data
+
+
+def _dim(dim: int, ndim: int) -> int:
+    limit = max(ndim, 1)
+    if not -limit <= dim < limit:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-limit}, {limit - 1}], but got {dim})"
+        )
+    return dim % limit
+
+
+def _coerce(tensor: Tensor, other: Any) -> Any:
+    """Python scalars stay scalars (weakly typed, as in PyTorch); a float scalar with an
+    integer tensor makes the result float32, not NumPy's float64."""
+    kind = other.__class__
+    if kind is float and tensor.data.dtype.kind in "biu":
+        return np.float32(other)
+    if kind is bool:
+        return int(other) if tensor.data.dtype.kind != "b" else other
+    if kind is int or kind is float or kind is Tensor:
+        return other
+    if isinstance(other, Tensor):
+        return other
+    if isinstance(other, np.ndarray):
+        return _make(other, None, False)
+    if isinstance(other, np.generic):
+        return other.item()
+    if isinstance(other, (list, tuple)):
+        return _make(np.asarray(other, dtype=tensor.data.dtype if tensor.data.dtype.kind == "f" else None), None, False)
+    return other
+
+
+def _compare(tensor: Tensor, other: Any, ufunc: Any) -> Tensor:
+    from .ops.elementwise import Compare
+
+    if other is None:
+        return NotImplemented  # type: ignore[return-value]
+    return Compare.apply(tensor, _coerce(tensor, other), ufunc=ufunc)
+
+
+def _index_key(index: Any) -> tuple:
+    """A Python index as a tuple NumPy understands (Tensors become arrays)."""
+    if not isinstance(index, tuple):
+        index = (index,)
+    out = []
+    for item in index:
+        if isinstance(item, Tensor):
+            item = item.data
+            if item.dtype.kind in "iu" and item.ndim == 0:
+                item = int(item)
+        elif isinstance(item, list):
+            item = np.asarray([x.item() if isinstance(x, Tensor) else x for x in item])
+            if item.dtype.kind == "f":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        if isinstance(item, np.ndarray) and item.dtype.kind == "f":
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        out.append(item)
+    return tuple(out)
+
+
+def _assign(target: np.ndarray, value: np.ndarray) -> None:
+    if value.dtype != target.dtype:
+        value = value.astype(target.dtype)
+    target[...] = value
+
+
+def _kernel(ufunc: Any) -> Callable:
+    def run(target: np.ndarray, other: Any) -> None:
+        try:
+            ufunc(target, other, out=target, casting="same_kind")
+        except TypeError as error:
+            raise RuntimeError(
+                f"result type of {ufunc.__name__}({target.dtype}, {getattr(other, 'dtype', type(other).__name__)}) "
+                f"can't be cast to the desired output type {target.dtype}"
+            ) from error
+        except ValueError as error:
+            raise RuntimeError(
+                f"output with shape {list(target.shape)} doesn't match the broadcast shape "
+                f"{list(np.broadcast_shapes(target.shape, np.shape(other)))}"
+            ) from error
+
+    return run
+
+
+def _clamp_kernel(target: np.ndarray, low: Any, high: Any) -> None:
+    if low is not None:
+        np.maximum(target, low, out=target)
+    if high is not None:
+        np.minimum(target, high, out=target)
+
+
+def _put_kernel(target: np.ndarray, value: Any, index: tuple, accumulate: bool = False) -> None:
+    if accumulate:
+        np.add.at(target, index, value)
+    else:
+        target[index] = value
+
+
+class _Overwrite:
+    """fill_ and copy_ when recorded: the new value everywhere, the old one nowhere (its
+    gradient is zero), as a ``where`` with an all-true mask."""
+
+    @staticmethod
+    def apply(before: Tensor, value: Any) -> Tensor:
+        from .ops.elementwise import Cast, Where
+
+        if isinstance(value, Tensor) and value.data.dtype != before.data.dtype:
+            value = Cast.apply(value, before.data.dtype)
+        everywhere = np.ones(before.data.shape, dtype=bool)
+        return Where.apply(everywhere, value, before)
+
+
+def _overwrite_kernel(target: np.ndarray, value: Any) -> None:
+    target[...] = value
+
+
+def _no_grad_write(tensor: Tensor) -> Any:
+    class _Writer:
+        def __enter__(self) -> None:
+            tensor._check_inplace()
+
+        def __exit__(self, *exc: object) -> None:
+            tensor._vc.bump("an in-place random fill")
+
+    return _Writer()
+
+
+def _check_device(spec: Any) -> None:
+    name = spec.type if isinstance(spec, device) else str(spec).split(":")[0]
+    if name not in ("cpu", "cuda", "meta"):
+        raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {spec}")
+    if name == "cuda":
+        from .backend import cuda_available
+
+        if not cuda_available():
+            raise RuntimeError("Torch not compiled with CUDA enabled: chainrule found no CuPy/GPU on this machine")
+
+
+class device:
+    """A device name, as ``torch.device('cpu')``."""
+
+    def __init__(self, type: str, index: int | None = None) -> None:
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        name, _, number = str(type).partition(":")
+        self.type = name
+        self.index = int(number) if number else index
+
+    def __repr__(self) -> str:
+        return f"device(type='{self.type}'" + (f", index={self.index})" if self.index is not None else ")")
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other: Any) -> bool:
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and self.type == other.type and self.index == other.index
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+
+from .ops.elementwise import Add as _Add, Sub as _Sub, Mul as _Mul, Div as _Div, Pow as _Pow, Neg as _Neg, Clamp as _Clamp  # noqa: E402
+from .ops.linalg import Matmul as _Matmul  # noqa: E402
+from .ops.shape import IndexPut as _IndexPut  # noqa: E402
+
+_inplace_kernels: dict = {
+    _Add: _kernel(np.add),
+    _Sub: _kernel(np.subtract),
+    _Mul: _kernel(np.multiply),
+    _Div: _kernel(np.true_divide),
+    _Pow: _kernel(np.power),
+    _Clamp: _clamp_kernel,
+    _Overwrite: _overwrite_kernel,
+    _IndexPut: _put_kernel,
+}
