@@ -1,0 +1,1 @@
+"""Subcommands of the ``chainrule`` command line, one module each (see ``chainrule.cli``)."""

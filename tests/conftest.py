@@ -1,0 +1,39 @@
+"""Shared test helpers.  PyTorch is the oracle; it runs single-threaded so that the suite
+behaves the same on a 2-core CI machine as on a laptop."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch  # a hard requirement of the test suite: .ci/run installs it
+
+torch.set_num_threads(1)
+
+import chainrule  # noqa: E402
+
+
+def to_numpy(x):
+    """A chainrule or torch tensor (or anything array-like) as a NumPy array."""
+    if isinstance(x, chainrule.Tensor):
+        return x.detach().numpy()
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def assert_close(actual, expected, rtol=1e-9, atol=1e-9, what=""):
+    """Values (and shapes) of two tensors agree."""
+    a, e = to_numpy(actual), to_numpy(expected)
+    assert a.shape == e.shape, f"{what}: shape {a.shape} != {e.shape}"
+    np.testing.assert_allclose(a, e, rtol=rtol, atol=atol, err_msg=what)
+
+
+def pair(array, requires_grad=True):
+    """The same float64 values as a chainrule tensor and a torch tensor."""
+    array = np.array(array, dtype=np.float64)
+    return (chainrule.tensor(array, requires_grad=requires_grad),
+            torch.tensor(array, requires_grad=requires_grad))
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
