@@ -349,14 +349,14 @@ def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
     if isinstance(dim, builtins.bool):
         dim, unbiased = None, dim
     axis = R.normalize_axis(dim, input.data.ndim)
-    count = R._count(input.data.shape, axis)
-    centered = input - R.Mean.apply(input, axis, True)
-    squares = R.Sum.apply(centered * centered, axis, keepdim)
-    return squares / builtins.max(count - _correction(unbiased, correction), 0)
+    return R.Var.apply(input, axis, builtins.bool(keepdim), _correction(unbiased, correction))
 
 
 def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Tensor:
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+    if isinstance(dim, builtins.bool):
+        dim, unbiased = None, dim
+    axis = R.normalize_axis(dim, input.data.ndim)
+    return R.Std.apply(input, axis, builtins.bool(keepdim), _correction(unbiased, correction))
 
 
 def var_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> tuple:
@@ -367,12 +367,28 @@ def std_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool
     return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
+def _check_nonempty(input: Tensor, axis: tuple | None, name: str, error: type = RuntimeError) -> None:
+    """max-like reductions have no identity: PyTorch refuses an empty reduced dim."""
+    if input.data.size:
+        return
+    if axis is None:
+        suffix = " Specify the reduction dim with the 'dim' argument." if error is RuntimeError else ""
+        raise error(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.{suffix}")
+    for a in axis:
+        if input.data.shape[a] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {a} to have non-zero size.")
+
+
 def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
-    return R.Amax.apply(input, R.normalize_axis(dim, input.data.ndim), keepdim, True)
+    axis = R.normalize_axis(dim, input.data.ndim)
+    _check_nonempty(input, axis, "amax")
+    return R.Amax.apply(input, axis, keepdim, True)
 
 
 def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
-    return R.Amax.apply(input, R.normalize_axis(dim, input.data.ndim), keepdim, False)
+    axis = R.normalize_axis(dim, input.data.ndim)
+    _check_nonempty(input, axis, "amin")
+    return R.Amax.apply(input, axis, keepdim, False)
 
 
 def _extreme(input: Tensor, dim: Any, keepdim: bool, largest: bool, name: str) -> Any:
@@ -412,11 +428,13 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = N
 
 def argmax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     axis = None if dim is None else _dim(dim, input.data.ndim)
+    _check_nonempty(input, None if axis is None else (axis,), "argmax", IndexError)
     return R.Argmax.apply(input, axis, keepdim, True)
 
 
 def argmin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     axis = None if dim is None else _dim(dim, input.data.ndim)
+    _check_nonempty(input, None if axis is None else (axis,), "argmin", IndexError)
     return R.Argmax.apply(input, axis, keepdim, False)
 
 
@@ -624,8 +642,18 @@ def t(input: Tensor) -> Tensor:
 
 
 def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
-    order = np.moveaxis(np.arange(input.data.ndim), source, destination)
-    return S.Permute.apply(input, tuple(int(i) for i in order))
+    ndim = input.data.ndim
+    sources = [_dim(d, ndim) for d in ((source,) if isinstance(source, int) else source)]
+    destinations = [_dim(d, ndim) for d in ((destination,) if isinstance(destination, int) else destination)]
+    if len(sources) != len(destinations):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({list(sources)} dims) should "
+            f"contain the same number of dims as destination ({list(destinations)} dims)"
+        )
+    order = [d for d in range(ndim) if d not in sources]
+    for d, s in sorted(zip(destinations, sources)):
+        order.insert(d, s)
+    return S.Permute.apply(input, tuple(order))
 
 
 moveaxis = movedim
@@ -754,7 +782,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     reference = kept[0].data.shape
     for i, x in enumerate(kept):
         shape = x.data.shape
-        if len(shape) != len(reference) or any(a != b for d, (a, b) in enumerate(zip(shape, reference)) if d != axis):
+        if len(shape) != len(reference) or builtins.any(a != b for d, (a, b) in enumerate(zip(shape, reference)) if d != axis):
             raise RuntimeError(
                 f"Sizes of tensors must match except in dimension {axis}. Expected size "
                 f"{reference} but got size {shape} for tensor number {i} in the list."

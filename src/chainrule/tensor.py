@@ -38,8 +38,14 @@ class Tensor:
     tensor([-20.])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_vc", "_hooks", "_output_nr",
-                 "_cut", "_retains_grad", "name", "__weakref__")
+    # The hot attributes are slots; rarely set ones live in __dict__ and fall back to the
+    # class defaults below, so creating a tensor (once per op) sets only five fields.
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_vc", "__dict__", "__weakref__")
+    _hooks: list | None = None
+    _output_nr = 0
+    _cut: str | None = None
+    _retains_grad = False
+    name: str | None = None
     # Numpy defers to us in mixed expressions (ndarray * Tensor -> Tensor.__rmul__).
     __array_priority__ = 1000
 
@@ -105,7 +111,14 @@ class Tensor:
 
     @property
     def _version(self) -> int:
-        return self._vc.value
+        return 0 if self._vc is None else self._vc.value
+
+    def _version_counter(self) -> VersionCounter:
+        """This storage's version counter, created on first need (most tensors never need one)."""
+        counter = self._vc
+        if counter is None:
+            counter = self._vc = VersionCounter()
+        return counter
 
     @property
     def is_floating_point_(self) -> bool:
@@ -301,7 +314,7 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         out = _make(self.data, None, False)
-        out._vc = self._vc
+        out._vc = self._version_counter()
         if self.requires_grad:
             out._cut = "a .detach() call"
         return out
@@ -345,6 +358,7 @@ class Tensor:
             node = self.grad_fn
             if node._tensor_hooks is None:
                 node._tensor_hooks = {}
+            node._hooked = True
             hooks = node._tensor_hooks.setdefault(self._output_nr, [])
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
@@ -377,14 +391,25 @@ class Tensor:
             before._output_nr = self._output_nr
             result = op.apply(before, *args)
             _assign(self.data, result.data)
+            self._mark_modified(name)
             self.grad_fn = result.grad_fn
             self._output_nr = 0
             self.requires_grad = True
         else:
             plain = [a.data if isinstance(a, Tensor) else a for a in args]
             _inplace_kernels[op](self.data, *plain)
-        self._vc.bump(name)
+            self._mark_modified(name)
         return self
+
+    def _mark_modified(self, op_name: str) -> None:
+        """Record an in-place change: bump the version, and if the node that made this
+        tensor saved it as its output, mark that node so its backward refuses to run."""
+        self._version_counter().bump(op_name)
+        node = self.grad_fn
+        data = self.data
+        if node is not None and getattr(node, "output", None) is data and any(
+                saved is data for saved in node.saved or ()):
+            node._dirty_output = op_name
 
     def add_(self, other: Any, *, alpha: Any = 1) -> "Tensor":
         from .ops.elementwise import Add
@@ -483,7 +508,7 @@ class Tensor:
             self._inplace("__setitem__", IndexPut, value, index)
             return
         self.data[index] = value.data if isinstance(value, Tensor) else value
-        self._vc.bump("__setitem__")
+        self._mark_modified("__setitem__")
 
     def index_put_(self, indices: tuple, values: Any, accumulate: bool = False) -> "Tensor":
         from .ops.shape import IndexPut
@@ -639,12 +664,7 @@ def _init(tensor: Tensor, data: Any, grad_fn: Node | None, requires_grad: bool) 
     tensor.grad = None
     tensor.grad_fn = grad_fn
     tensor.requires_grad = requires_grad
-    tensor._vc = VersionCounter()
-    tensor._hooks = None
-    tensor._output_nr = 0
-    tensor._cut = None
-    tensor._retains_grad = False
-    tensor.name = None
+    tensor._vc = None
 
 
 _new_tensor = object.__new__
@@ -657,12 +677,7 @@ def _make(data: Any, grad_fn: Node | None, requires_grad: bool) -> Tensor:
     tensor.grad = None
     tensor.grad_fn = grad_fn
     tensor.requires_grad = requires_grad
-    tensor._vc = VersionCounter()
-    tensor._hooks = None
-    tensor._output_nr = 0
-    tensor._cut = None
-    tensor._retains_grad = False
-    tensor.name = None
+    tensor._vc = None
     return tensor
 
 
@@ -829,7 +844,7 @@ def _no_grad_write(tensor: Tensor) -> Any:
             tensor._check_inplace()
 
         def __exit__(self, *exc: object) -> None:
-            tensor._vc.bump("an in-place random fill")
+            tensor._mark_modified("an in-place random fill")
 
     return _Writer()
 
@@ -869,6 +884,10 @@ class device:
     def __hash__(self) -> int:
         return hash((self.type, self.index))
 
+
+from .autograd import function as _function  # noqa: E402
+
+_function.bind_tensor(Tensor, _make)
 
 from .ops.elementwise import Add as _Add, Sub as _Sub, Mul as _Mul, Div as _Div, Pow as _Pow, Neg as _Neg, Clamp as _Clamp  # noqa: E402
 from .ops.linalg import Matmul as _Matmul  # noqa: E402

@@ -20,10 +20,7 @@ from .grad_mode import grad_state
 _ndarray = np.ndarray
 
 
-def _tensor_cls() -> type:
-    from ..tensor import Tensor
-
-    return Tensor
+from . import function as _function
 
 
 def _no_grad_error(tensor: Any) -> RuntimeError:
@@ -37,9 +34,7 @@ def _no_grad_error(tensor: Any) -> RuntimeError:
 
 
 def _as_grad_array(grad: Any) -> Any:
-    from ..tensor import Tensor
-
-    return grad.data if isinstance(grad, Tensor) else grad
+    return grad.data if isinstance(grad, _function.Tensor) else grad
 
 
 def run_backward(
@@ -57,7 +52,7 @@ def run_backward(
     ``capture`` (a list of tensors) the gradients reaching those tensors are returned
     instead (``autograd.grad``), and only they are touched.
     """
-    Tensor = _tensor_cls()
+    Tensor = _function.Tensor
 
     # Gradients travel as backend arrays, or as Tensors when the backward is recorded.
     grads = {}
@@ -94,29 +89,27 @@ def run_backward(
             else:
                 capture_node[(t.grad_fn, t._output_nr)] = i
 
-    # Pass 1: dependency counts.
+    # Pass 1: dependency counts (how many edges point at each node).
     deps: dict[Node, int] = {}
-    stack = list(dict.fromkeys(root_nodes))
-    seen = set(stack)
+    unique_roots = list(dict.fromkeys(root_nodes))
+    root_set = set(unique_roots)
+    stack = list(unique_roots)
     while stack:
-        node = stack.pop()
-        next_functions = node.next_functions
-        if next_functions is None:
-            continue
-        for edge in next_functions:
+        for edge in stack.pop().next_functions:
             if edge is None or isinstance(edge, Tensor):
                 continue
             if type(edge) is tuple:
                 edge = edge[0]
-            if edge in deps:
-                deps[edge] += 1
-            else:
+            count = deps.get(edge)
+            if count is None:
                 deps[edge] = 1
-            if edge not in seen:
-                seen.add(edge)
-                stack.append(edge)
+                if edge not in root_set:
+                    stack.append(edge)
+            else:
+                deps[edge] = count + 1
 
     handed: set[int] = set()
+    fast_leaves = capture is None and accumulate and not create_graph
 
     def deliver_leaf(leaf: Any, grad: Any) -> None:
         hooks = leaf._hooks
@@ -140,14 +133,15 @@ def run_backward(
         deliver_leaf(leaf, grad)
 
     # Pass 2: reverse topological order.
-    ready = [node for node in dict.fromkeys(root_nodes) if node not in deps]
+    ready = [node for node in unique_roots if node not in deps]
     previous_mode = grad_state.enabled
     grad_state.enabled = create_graph
     try:
         while ready:
             node = ready.pop()
             grad = grads.pop(node, None)
-            if node._pre_hooks is not None or node._tensor_hooks is not None:
+            hooked = node._hooked
+            if hooked:
                 grad = _run_pre_hooks(node, grad, create_graph, handed)
             if capture_node:
                 grad = _capture_node_grads(node, grad, capture_node, captured)
@@ -159,16 +153,24 @@ def run_backward(
                 input_grads = node.apply_backward(grad, create_graph)
                 if anomaly.enabled:
                     on_backward(node, input_grads)
-                if node._post_hooks is not None:
+                if hooked and node._post_hooks is not None:
                     _run_post_hooks(node, input_grads, grad)
-            if not retain_graph:
+            if not retain_graph and node.saved:
                 node.release()
             for edge, g in zip(node.next_functions, input_grads):
                 if edge is None:
                     continue
                 if isinstance(edge, Tensor):
                     if g is not None:
-                        deliver_leaf(edge, g)
+                        if fast_leaves and edge._hooks is None:
+                            existing = edge.grad
+                            if (existing is not None and type(g) is _ndarray and existing.grad_fn is None
+                                    and not existing.requires_grad and g.shape == existing.data.shape):
+                                existing.data += g
+                            else:
+                                _accumulate(edge, g, create_graph, handed)
+                        else:
+                            deliver_leaf(edge, g)
                     continue
                 if type(edge) is tuple:
                     target, nr = edge
@@ -214,13 +216,15 @@ def run_backward(
 
 def _accumulate(leaf: Any, grad: Any, create_graph: bool, handed: set) -> None:
     """Sum ``grad`` into ``leaf.grad``; never let two leaves share one gradient buffer."""
-    Tensor = _tensor_cls()
+    Tensor = _function.Tensor
     if isinstance(grad, Tensor):
         if leaf.grad is None:
             leaf.grad = grad if create_graph else Tensor._wrap(grad.data)
         else:
             leaf.grad = leaf.grad + grad
         return
+    if type(grad) is not _ndarray and isinstance(grad, np.generic):
+        grad = np.asarray(grad)
     if grad.shape != leaf.data.shape:
         raise RuntimeError(
             f"Function returned an invalid gradient: got shape {tuple(grad.shape)} for a "
@@ -241,7 +245,9 @@ def _accumulate(leaf: Any, grad: Any, create_graph: bool, handed: set) -> None:
 
 
 def _run_pre_hooks(node: Node, grad: Any, create_graph: bool, handed: set) -> Any:
-    Tensor = _tensor_cls()
+    Tensor = _function.Tensor
+    if grad is None:
+        return None
     tensor_hooks = node._tensor_hooks
     if tensor_hooks:
         single = node.n_outputs == 1
@@ -273,7 +279,7 @@ def _run_pre_hooks(node: Node, grad: Any, create_graph: bool, handed: set) -> An
 
 
 def _run_post_hooks(node: Node, input_grads: tuple, grad: Any) -> None:
-    Tensor = _tensor_cls()
+    Tensor = _function.Tensor
 
     def wrap(items: Iterable) -> tuple:
         return tuple(None if g is None else (g if isinstance(g, Tensor) else Tensor._wrap(g)) for g in items)
@@ -303,7 +309,7 @@ def backward(
     inputs: Any = None,
 ) -> None:
     """``chainrule.autograd.backward``: sum the gradients of ``tensors`` into the leaves."""
-    Tensor = _tensor_cls()
+    Tensor = _function.Tensor
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     if grad_tensors is None:
         grad_tensors = [None] * len(tensors)
@@ -339,7 +345,7 @@ def grad(
 ) -> tuple:
     """``chainrule.autograd.grad``: the gradients of ``outputs`` with respect to ``inputs``,
     returned instead of accumulated into ``.grad``."""
-    Tensor = _tensor_cls()
+    Tensor = _function.Tensor
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single_input = isinstance(inputs, Tensor)
     inputs = [inputs] if single_input else list(inputs)
@@ -358,14 +364,14 @@ def grad(
     result = run_backward(outputs, grads, retain_graph, create_graph, capture=inputs,
                           accumulate=False, allow_unused=allow_unused)
     if materialize_grads:
-        from ..tensor import zeros_like
+        from ..creation import zeros_like
 
         result = [zeros_like(t) if g is None else g for g, t in zip(result, inputs)]
     return tuple(result)
 
 
 def _make_grads(tensors: list, grad_tensors: list, create_graph: bool) -> list:
-    Tensor = _tensor_cls()
+    Tensor = _function.Tensor
     if len(grad_tensors) != len(tensors):
         raise RuntimeError(
             f"grad_tensors should have the same length as tensors: got {len(grad_tensors)} "

@@ -24,20 +24,56 @@ from .anomaly import state as anomaly
 from .grad_mode import grad_state
 
 _ndarray = np.ndarray
+_generic = np.generic
+
+# Bound by chainrule.tensor once it is imported (it imports this module first).
+Tensor: Any = None
+_make: Any = None
+
+
+def bind_tensor(tensor_cls: type, make: Callable) -> None:
+    global Tensor, _make
+    Tensor, _make = tensor_cls, make
+
+
+class _InplaceEpoch:
+    """Counts every in-place modification anywhere; a node remembers the count at its
+    forward, so its backward can skip the version checks when nothing changed since."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
+inplace_epoch = _InplaceEpoch()
 
 
 class VersionCounter:
     """Counts in-place modifications of one storage; views share their base's counter."""
 
-    __slots__ = ("value", "last_op")
+    __slots__ = ("value", "last_op", "epoch")
 
     def __init__(self) -> None:
         self.value = 0
         self.last_op = ""
+        self.epoch = 0
 
     def bump(self, op_name: str) -> None:
         self.value += 1
         self.last_op = op_name
+        inplace_epoch.value += 1
+        self.epoch = inplace_epoch.value
+
+
+def _inplace_error(node: "Node", role: str, op_name: str, version: Any) -> RuntimeError:
+    now = f" (now at version {version})" if version is not None else ""
+    return RuntimeError(
+        f"one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: {role} of {node.name()}, saved for its backward, was modified "
+        f"in place by {op_name or 'an in-place op'}{now} after it was saved. Use the "
+        f"out-of-place form of {op_name or 'the op'}, or .clone() the tensor before changing it."
+    )
 
 
 class RemovableHandle:
@@ -75,8 +111,15 @@ def _freed_error(node: "Node") -> RuntimeError:
 class Node:
     """Base of every graph node.  Subclasses define ``apply_backward``."""
 
-    __slots__ = ("next_functions", "saved", "_checks", "_pre_hooks", "_post_hooks",
-                 "_tensor_hooks", "anomaly_trace", "__weakref__")
+    # Hot fields are slots; hooks and anomaly traces are rare, so they live in __dict__ and
+    # read the class defaults below until set (a node is created per op: keep it cheap).
+    __slots__ = ("next_functions", "saved", "inputs", "output", "epoch", "__dict__", "__weakref__")
+    _checks: tuple | None = None  # user Functions' eager version checks
+    _hooked = False  # any hook at all: the engine checks this one flag per node
+    _pre_hooks: list | None = None
+    _post_hooks: list | None = None
+    _tensor_hooks: dict | None = None
+    anomaly_trace: str | None = None
     n_outputs = 1
     #: Readable local derivative(s), one per input, used by ``chainrule.explain``.
     derivative: tuple[str, ...] = ()
@@ -90,34 +133,39 @@ class Node:
     # -- PyTorch's node hooks -------------------------------------------------------
     def register_hook(self, hook: Callable) -> RemovableHandle:
         """``hook(grad_inputs, grad_outputs)`` runs after this node's backward."""
-        hooks = getattr(self, "_post_hooks", None)
+        hooks = self._post_hooks
         if hooks is None:
             hooks = self._post_hooks = []
+        self._hooked = True
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
 
     def register_prehook(self, hook: Callable) -> RemovableHandle:
         """``hook(grad_outputs)`` runs before this node's backward; may return new ones."""
-        hooks = getattr(self, "_pre_hooks", None)
+        hooks = self._pre_hooks
         if hooks is None:
             hooks = self._pre_hooks = []
+        self._hooked = True
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
 
     def _check_versions(self) -> None:
-        for counter, version, role, *_ in self._checks:
+        for counter, version, position, index in self._checks:
             if counter.value != version:
-                raise RuntimeError(
-                    f"one of the variables needed for gradient computation has been modified "
-                    f"by an inplace operation: {role} of {self.name()} (saved at version "
-                    f"{version}) was modified in place by {counter.last_op or 'an in-place op'} "
-                    f"(now at version {counter.value}). Use the out-of-place form of "
-                    f"{counter.last_op or 'the op'}, or .clone() the tensor before changing it."
-                )
+                role = "its output" if index == -1 else (
+                    f"input {index}" if index is not None else f"saved tensor {position}")
+                raise _inplace_error(self, role, counter.last_op, counter.value)
 
     def release(self) -> None:
         """Free what backward needed; a second backward then raises."""
         self.saved = None
+
+
+_new_node = object.__new__
+
+#: Callbacks ``observe(node, args, kwargs, output)`` run when an Op records a node;
+#: ``chainrule.viz.trace`` uses them to remember values, modules and gradients per node.
+observers: list = []
 
 
 class Op(Node):
@@ -140,46 +188,72 @@ class Op(Node):
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
-        from ..tensor import Tensor, _make
-
         arrays = []
         record = False
+        cut = None
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a.data)
                 if a.requires_grad:
                     record = True
+                elif a._cut is not None:
+                    cut = a._cut
             else:
                 arrays.append(a)
-        node = cls.__new__(cls)
+        node = _new_node(cls)
         node.saved = None
         first = arrays[0]
         xp = np if type(first) is _ndarray else _namespace_of(arrays)
-        out = node.forward(xp, *arrays, **kwargs)
+        try:
+            out = node.forward(xp, *arrays, **kwargs)
+        except ValueError as error:
+            if "broadcast" not in str(error):
+                raise
+            raise _broadcast_error(arrays) from None
         if type(out) is not _ndarray:
             out = xp.asarray(out)
+        enabled = grad_state.enabled
         if anomaly.enabled:
             from .anomaly import on_forward
 
-            on_forward(cls.__name__, out, node if record and grad_state.enabled else None)
-        if record and grad_state.enabled and cls.differentiable:
-            node.next_functions = tuple(_edge(a) if isinstance(a, Tensor) else None for a in args)
-            node._pre_hooks = node._post_hooks = node._tensor_hooks = None
+            on_forward(cls.__name__, out, node if record and enabled else None)
+        if record and enabled and cls.differentiable:
+            edges = []
+            for a in args:
+                if isinstance(a, Tensor):
+                    fn = a.grad_fn
+                    if fn is None:
+                        edges.append(a if a.requires_grad else None)
+                    else:
+                        nr = a._output_nr
+                        edges.append(fn if nr == 0 else (fn, nr))
+                else:
+                    edges.append(None)
+            node.next_functions = tuple(edges)
+            node.inputs = args
+            node.output = out
+            node.epoch = inplace_epoch.value
             result = _make(out, node, True)
-            node._checks = _saved_checks(node, args, result) if node.saved else ()
+            if observers:
+                for observe in observers:
+                    observe(node, args, kwargs, result)
         else:
             result = _make(out, None, False)
+            if record and not enabled:
+                result._cut = f"{cls.__name__} (computed under no_grad)"
+            elif cut is not None:
+                result._cut = cut
         if cls.is_view:
-            result._vc = args[0]._vc
+            result._vc = args[0]._version_counter()
         return result
 
     def apply_backward(self, grad: Any, create_graph: bool) -> tuple:
-        if self.saved is None and self._checks is None:
+        if self.inputs is None:
             raise _freed_error(self)
-        if self._checks:
+        if self.epoch != inplace_epoch.value:
             self._check_versions()
         if not create_graph:
-            if type(grad) is _ndarray:
+            if type(grad) is _ndarray or isinstance(grad, _generic):
                 result = self.backward(np, grad)
             else:
                 result = self.backward(_namespace_of((grad,)), grad)
@@ -187,7 +261,8 @@ class Op(Node):
             from ..ops.namespace import tensor_namespace
 
             arrays = self.saved
-            self.saved = _saved_as_tensors(self, arrays)
+            if arrays:
+                self.saved = _saved_as_tensors(self, arrays)
             try:
                 result = self.backward(tensor_namespace, grad)
             finally:
@@ -195,11 +270,46 @@ class Op(Node):
         return result if type(result) is tuple else (result,)
 
     def release(self) -> None:
-        self.saved = None
-        self._checks = None
+        # Only nodes that saved something can be "freed": like PyTorch, a second backward
+        # through ops that saved nothing (add, sum ...) is allowed.
+        if self.saved:
+            self.saved = None
+            self.inputs = None
+
+    def _check_versions(self) -> None:
+        """Something was modified in place since this node's forward: was it what we saved?"""
+        dirty = self.__dict__.get("_dirty_output")
+        if dirty is not None:
+            raise _inplace_error(self, "its output", dirty, None)
+        for array in self.saved or ():
+            if type(array) is not _ndarray:
+                continue
+            for index, a in enumerate(self.inputs):
+                if isinstance(a, Tensor) and a.data is array:
+                    counter = a._vc
+                    if counter is not None and counter.epoch > self.epoch:
+                        raise _inplace_error(self, f"input {index}", counter.last_op, counter.value)
+                    break
 
     def needs_grad(self, index: int) -> bool:
         return self.next_functions[index] is not None
+
+
+def _broadcast_error(arrays: Any) -> RuntimeError:
+    """PyTorch's message for operands whose shapes do not broadcast."""
+    shapes = [tuple(a.shape) for a in arrays if hasattr(a, "shape")]
+    for i, sa in enumerate(shapes):
+        for sb in shapes[i + 1:]:
+            ndim = max(len(sa), len(sb))
+            for dim in range(ndim - 1, -1, -1):
+                na = sa[dim - ndim + len(sa)] if dim - ndim + len(sa) >= 0 else 1
+                nb = sb[dim - ndim + len(sb)] if dim - ndim + len(sb) >= 0 else 1
+                if na != nb and na != 1 and nb != 1:
+                    return RuntimeError(
+                        f"The size of tensor a ({na}) must match the size of tensor b ({nb}) at "
+                        f"non-singleton dimension {dim}"
+                    )
+    return RuntimeError(f"shapes {', '.join(str(list(s)) for s in shapes)} cannot be broadcast together")
 
 
 def _namespace_of(arrays: Any) -> Any:
@@ -221,53 +331,35 @@ def _edge(tensor: Any) -> Any:
     return fn if nr == 0 else (fn, nr)
 
 
-def _saved_checks(node: Node, args: tuple, result: Any) -> tuple:
-    """One version check per saved array that is an input's or the output's storage:
-    (counter, version at save, role, position in saved, input index or -1 for output)."""
-    from ..tensor import Tensor
-
-    checks = []
-    for position, saved in enumerate(node.saved):
-        if type(saved) is not _ndarray:
-            continue
-        if saved is result.data:
-            checks.append((result._vc, result._vc.value, "its output", position, -1))
-            continue
-        for index, a in enumerate(args):
-            if isinstance(a, Tensor) and a.data is saved:
-                checks.append((a._vc, a._vc.value, f"input {index}", position, index))
-                break
-    return tuple(checks)
-
-
 def _saved_as_tensors(node: "Op", arrays: tuple) -> tuple:
     """Saved arrays as Tensors wired into the graph, for a backward that records itself.
 
     A saved array that is an input's storage becomes a tensor with that input's history (so
     second derivatives flow through it), the saved output one with this node's history;
     anything else is a constant."""
-    from ..tensor import Tensor, _make
-
     out = list(arrays)
+    inputs = node.inputs
     for position, array in enumerate(arrays):
-        if type(array) is _ndarray:
-            out[position] = _make(array, None, False)
-    for _counter, _version, _role, position, index in node._checks:
-        array = arrays[position]
-        if index < 0:
+        if type(array) is not _ndarray:
+            continue
+        if array is node.output:
             out[position] = _make(array, node, True)
             continue
-        edge = node.next_functions[index]
-        if edge is None:
-            continue
-        if isinstance(edge, Tensor):
-            out[position] = edge
-        elif type(edge) is tuple:
-            tensor = _make(array, edge[0], True)
-            tensor._output_nr = edge[1]
-            out[position] = tensor
-        else:
-            out[position] = _make(array, edge, True)
+        tensor = None
+        for index, a in enumerate(inputs):
+            if isinstance(a, Tensor) and a.data is array:
+                edge = node.next_functions[index]
+                if edge is None:
+                    break
+                if isinstance(edge, Tensor):
+                    tensor = edge
+                elif type(edge) is tuple:
+                    tensor = _make(array, edge[0], True)
+                    tensor._output_nr = edge[1]
+                else:
+                    tensor = _make(array, edge, True)
+                break
+        out[position] = tensor if tensor is not None else _make(array, None, False)
     return tuple(out)
 
 
@@ -330,14 +422,12 @@ class Function(FunctionCtx, Node, metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
-        from ..tensor import Tensor, _make
         from .grad_mode import no_grad
 
         ctx = cls.__new__(cls)
         ctx._to_save = ()
         ctx._non_differentiable = ()
         ctx._materialize = True
-        ctx._pre_hooks = ctx._post_hooks = ctx._tensor_hooks = None
         ctx.saved = None
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         record = grad_state.enabled and any(ctx.needs_input_grad)
@@ -368,11 +458,11 @@ class Function(FunctionCtx, Node, metaclass=_FunctionMeta):
                 index = next((i for i, o in enumerate(wrapped) if o is t), None)
                 if index is not None:
                     saved.append(("output", index, t.data))
-                    checks.append((t._vc, t._vc.value, f"output {index}", None))
+                    checks.append((t._version_counter(), t._version, len(saved) - 1, -1))
                 else:
                     saved.append(("tensor", t, None))
                     if isinstance(t, Tensor):
-                        checks.append((t._vc, t._vc.value, "a saved tensor", None))
+                        checks.append((t._version_counter(), t._version, len(saved) - 1, None))
             ctx.saved = tuple(saved)
             ctx._checks = tuple(checks)
             for index, out in enumerate(wrapped):
@@ -385,8 +475,6 @@ class Function(FunctionCtx, Node, metaclass=_FunctionMeta):
 
     @property
     def saved_tensors(self) -> tuple:
-        from ..tensor import _make
-
         if self.saved is None:
             raise _freed_error(self)
         out = []
@@ -395,9 +483,6 @@ class Function(FunctionCtx, Node, metaclass=_FunctionMeta):
         return tuple(out)
 
     def apply_backward(self, grads: Any, create_graph: bool) -> tuple:
-        from ..tensor import Tensor, _make
-        from .grad_mode import set_grad_enabled
-
         if self.saved is None:
             raise _freed_error(self)
         self._check_versions()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..autograd.function import Op
 
 
@@ -27,8 +29,11 @@ def sum_to_shape(grad: Any, shape: tuple) -> Any:
     return grad
 
 
+_ndarray = np.ndarray
+
+
 def _shape(x: Any) -> Any:
-    return getattr(x, "shape", None)
+    return x.shape if type(x) is _ndarray else getattr(x, "shape", None)
 
 
 class _Binary(Op):
@@ -37,11 +42,20 @@ class _Binary(Op):
     __slots__ = ("shapes",)
 
     def _remember_shapes(self, a: Any, b: Any, out_shape: tuple) -> None:
-        sa, sb = _shape(a), _shape(b)
-        self.shapes = (sa if sa != out_shape else None, sb if sb != out_shape else None)
+        # Python scalars have no shape and need no gradient: only arrays are compared.
+        sa = a.shape if type(a) is _ndarray else None
+        sb = b.shape if type(b) is _ndarray else None
+        if sa == out_shape:
+            sa = None
+        if sb == out_shape:
+            sb = None
+        self.shapes = None if sa is None and sb is None else (sa, sb)
 
     def _reduce(self, ga: Any, gb: Any) -> tuple:
-        sa, sb = self.shapes
+        shapes = self.shapes
+        if shapes is None:
+            return ga, gb
+        sa, sb = shapes
         if sa is not None and ga is not None:
             ga = sum_to_shape(ga, sa)
         if sb is not None and gb is not None:
@@ -87,8 +101,9 @@ class Mul(_Binary):
 
     def backward(self, xp, g):
         a, b = self.saved
-        return self._reduce(g * b if self.needs_grad(0) else None,
-                            g * a if self.needs_grad(1) else None)
+        edges = self.next_functions
+        return self._reduce(g * b if edges[0] is not None else None,
+                            g * a if edges[1] is not None else None)
 
 
 class Div(_Binary):
@@ -460,15 +475,24 @@ class Sigmoid(Op):
     derivative = ("d sigmoid(u)/du = sigmoid(u) (1 - sigmoid(u))",)
 
     def forward(self, xp, a):
-        # exp of a negative magnitude only: no overflow for large |a|.
-        e = xp.exp(-xp.abs(a))
-        out = xp.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+        if a.dtype.kind != "f":
+            a = a.astype(xp.float32)
+        # 1 / (1 + exp(-a)) in place, with -a capped where exp would overflow (the capped
+        # results are below the dtype's smallest normal number anyway).
+        t = xp.negative(a)
+        xp.minimum(t, _EXP_LIMIT.get(a.dtype.itemsize, 700.0), out=t)
+        xp.exp(t, out=t)
+        t += 1
+        out = xp.reciprocal(t, out=t)
         self.saved = (out,)
         return out
 
     def backward(self, xp, g):
         out = self.saved[0]
         return g * out * (1 - out)
+
+
+_EXP_LIMIT = {2: 11.0, 4: 88.0, 8: 708.0}
 
 
 class Relu(Op):
@@ -488,7 +512,8 @@ class Relu(Op):
 
 class Clamp(Op):
     __slots__ = ()
-    derivative = ("d clamp(u)/du = [min <= u <= max]",)
+    derivative = ("d clamp(u)/du = [min <= u <= max]", "d clamp(u)/d min = [u < min]",
+                  "d clamp(u)/d max = [u > max]")
 
     def forward(self, xp, a, low, high):
         out = a

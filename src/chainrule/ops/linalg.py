@@ -15,22 +15,28 @@ class Matmul(Op):
                 f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D"
             )
         if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
-            raise RuntimeError(
-                f"mat1 and mat2 shapes cannot be multiplied ({_describe(a.shape)} and {_describe(b.shape)})"
-            )
+            raise _mismatch(a.shape, b.shape)
+        if a.ndim > 2 or b.ndim > 2:
+            try:
+                xp.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+            except ValueError:
+                from ..autograd.function import _broadcast_error
+
+                raise _broadcast_error([xp.empty(a.shape[:-2] + (0,)), xp.empty(b.shape[:-2] + (0,))]) from None
         self.saved = (a, b)
         return xp.matmul(a, b)
 
     def backward(self, xp, g):
         a, b = self.saved
         a_shape, b_shape = a.shape, b.shape
-        # Promote 1-D operands the way matmul does, so one formula covers every case.
-        if len(a_shape) == 1:
-            a = a.reshape((1,) + tuple(a_shape))
-            g = xp.expand_dims(g, -2)
+        # Promote 1-D operands the way matmul does, so one formula covers every case (b's
+        # dim first: for 1-D @ 1-D, g is 0-d).
         if len(b_shape) == 1:
             b = b.reshape(tuple(b_shape) + (1,))
             g = xp.expand_dims(g, -1)
+        if len(a_shape) == 1:
+            a = a.reshape((1,) + tuple(a_shape))
+            g = xp.expand_dims(g, -2)
         ga = gb = None
         if self.needs_grad(0):
             ga = xp.matmul(g, xp.swapaxes(b, -1, -2))
@@ -39,6 +45,39 @@ class Matmul(Op):
             gb = xp.matmul(xp.swapaxes(a, -1, -2), g)
             gb = sum_to_shape(gb, tuple(b.shape)).reshape(b_shape)
         return ga, gb
+
+
+def _mismatch(a: tuple, b: tuple) -> RuntimeError:
+    """PyTorch's message for inner dims that differ, which depends on the operands' ranks."""
+    if len(a) == 1 and len(b) == 1:
+        return RuntimeError(
+            f"inconsistent tensor size, expected tensor [{a[0]}] and src [{b[0]}] to have the same "
+            f"number of elements, but got {a[0]} and {b[0]} elements respectively"
+        )
+    rows = 1
+    for n in a[:-1]:
+        rows *= n
+    if len(b) == 1:
+        return RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{a[-1]}), vec ({b[0]})")
+    if len(b) == 2:
+        return RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({_describe((rows, a[-1]) if len(a) > 1 else a)} "
+            f"and {_describe(b)})"
+        )
+    import numpy
+
+    try:
+        batch_shape = numpy.broadcast_shapes(a[:-2], b[:-2])
+    except ValueError:
+        batch_shape = a[:-2] if len(a) > len(b) else b[:-2]
+    batch = 1
+    for n in batch_shape:
+        batch *= n
+    inner = a[-1]
+    return RuntimeError(
+        f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, {inner}] but got: "
+        f"[{batch}, {b[-2]}]."
+    )
 
 
 def _describe(shape: tuple) -> str:

@@ -17,6 +17,7 @@ def _build() -> SimpleNamespace:
     from .reduction import Cumsum
     from .shape import Expand, Flip, IndexAddInto, Permute, Reshape
     from .linalg import Matmul
+    from . import conv, pooling, spatial
     from ..tensor import Tensor
 
     def where(condition: Any, a: Any, b: Any) -> Any:
@@ -56,6 +57,7 @@ def _build() -> SimpleNamespace:
         broadcast_to=broadcast_to, transpose=transpose, swapaxes=swapaxes,
         expand_dims=expand_dims, matmul=Matmul.apply, flip=flip, cumsum=cumsum,
         index_add_into=index_add_into,
+        **conv.namespace_functions(), **pooling.namespace_functions(), **spatial.namespace_functions(),
     )
 
 

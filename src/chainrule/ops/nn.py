@@ -10,7 +10,7 @@ class Softmax(Op):
 
     def forward(self, xp, a, axis):
         self.axis = axis
-        shifted = a - a.max(axis=axis, keepdims=True)
+        shifted = a - a.max(axis=axis, keepdims=True) if a.size else a
         out = xp.exp(shifted)
         out /= out.sum(axis=axis, keepdims=True)
         self.saved = (out,)
@@ -27,7 +27,7 @@ class LogSoftmax(Op):
 
     def forward(self, xp, a, axis):
         self.axis = axis
-        shifted = a - a.max(axis=axis, keepdims=True)
+        shifted = a - a.max(axis=axis, keepdims=True) if a.size else a
         out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
         self.saved = (out,)
         return out
@@ -35,3 +35,547 @@ class LogSoftmax(Op):
     def backward(self, xp, g):
         (out,) = self.saved
         return g - xp.exp(out) * g.sum(axis=self.axis, keepdims=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Activations, normalisation, losses: each op's forward and backward side by side.
+#
+# A backward runs on NumPy arrays, or (under ``create_graph=True``) on Tensors through the
+# Tensor namespace.  Saved intermediates (a sigmoid, a normalised input ...) are constants
+# in the second case, so where a formula needs one that depends on an input, the recorded
+# backward rebuilds it from that input (``_plain(xp)`` tells the two cases apart).
+# ---------------------------------------------------------------------------------------
+
+import math as _math
+
+from .elementwise import sum_to_shape
+
+_SQRT_HALF = 0.7071067811865476  # 1/sqrt(2)
+_INV_SQRT_2PI = 0.3989422804014327  # 1/sqrt(2 pi)
+_TWO_OVER_SQRT_PI = 1.1283791670955126  # 2/sqrt(pi)
+_GELU_K0 = 0.7978845608028654  # sqrt(2/pi)
+_GELU_K1 = 0.044715
+
+
+def _plain(xp):
+    """True for an array namespace (NumPy, CuPy); False for the recording Tensor namespace."""
+    return hasattr(xp, "ndarray")
+
+
+def _erf_array(a):
+    try:
+        from scipy.special import erf
+    except ImportError:  # scipy is optional: math.erf elementwise is exact, only slower
+        import numpy as np
+
+        return np.vectorize(_math.erf, otypes=[a.dtype])(a)
+    return erf(a)
+
+
+def _erf(xp, a):
+    return _erf_array(a) if _plain(xp) else Erf.apply(a)
+
+
+def _sigmoid(xp, a):
+    if not _plain(xp):
+        from .elementwise import Sigmoid
+
+        return Sigmoid.apply(a)
+    # exp of a non-positive number only: no overflow for large |a|.
+    e = xp.exp(-xp.abs(a))
+    return xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _softplus_array(xp, z):
+    """log(1 + exp(z)) without overflow."""
+    return xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))
+
+
+class Erf(Op):
+    __slots__ = ()
+    derivative = ("d erf(u)/du = 2/sqrt(pi) exp(-u^2)",)
+
+    def forward(self, xp, a):
+        self.saved = (a,)
+        return _erf_array(a)
+
+    def backward(self, xp, g):
+        (a,) = self.saved
+        return g * (xp.exp(-(a * a)) * _TWO_OVER_SQRT_PI)
+
+
+class Gelu(Op):
+    """u Phi(u) (``approximate='none'``, Phi through erf) or its tanh approximation."""
+
+    __slots__ = ("approximate",)
+    derivative = ("d gelu(u)/du = Phi(u) + u phi(u)",)
+
+    def forward(self, xp, a, approximate):
+        self.approximate = approximate
+        if approximate == "tanh":
+            t = xp.tanh((a + a * a * a * _GELU_K1) * _GELU_K0)
+            self.saved = (a, t)
+            return a * 0.5 * (1 + t)
+        cdf = (1 + _erf_array(a * _SQRT_HALF)) * 0.5
+        self.saved = (a, cdf)
+        return a * cdf
+
+    def backward(self, xp, g):
+        a, kept = self.saved
+        plain = _plain(xp)
+        if self.approximate == "tanh":
+            a2 = a * a
+            t = kept if plain else xp.tanh((a + a2 * a * _GELU_K1) * _GELU_K0)
+            inner = (1 + a2 * (3 * _GELU_K1)) * _GELU_K0
+            return g * ((1 + t) * 0.5 + a * 0.5 * (1 - t * t) * inner)
+        cdf = kept if plain else (1 + _erf(xp, a * _SQRT_HALF)) * 0.5
+        pdf = xp.exp(a * a * -0.5) * _INV_SQRT_2PI
+        return g * (cdf + a * pdf)
+
+
+class LeakyRelu(Op):
+    __slots__ = ("slope",)
+    derivative = ("d leaky_relu(u)/du = [u > 0] + slope [u <= 0]",)
+
+    def forward(self, xp, a, slope):
+        self.slope = slope
+        self.saved = (a,)
+        return xp.where(a > 0, a, a * slope)
+
+    def backward(self, xp, g):
+        (a,) = self.saved
+        return xp.where(a > 0, g, g * self.slope)
+
+
+class Elu(Op):
+    __slots__ = ("alpha",)
+    derivative = ("d elu(u)/du = [u > 0] + alpha exp(u) [u <= 0]",)
+
+    def forward(self, xp, a, alpha):
+        self.alpha = alpha
+        self.saved = (a,)
+        # expm1 of the non-positive part only: the branch not taken must not overflow.
+        return xp.where(a > 0, a, xp.expm1(xp.minimum(a, 0)) * alpha)
+
+    def backward(self, xp, g):
+        (a,) = self.saved
+        return xp.where(a > 0, g, g * xp.exp(xp.minimum(a, 0)) * self.alpha)
+
+
+class Silu(Op):
+    __slots__ = ()
+    derivative = ("d silu(u)/du = s (1 + u (1 - s)), s = sigmoid(u)",)
+
+    def forward(self, xp, a):
+        s = _sigmoid(xp, a)
+        self.saved = (a, s)
+        return a * s
+
+    def backward(self, xp, g):
+        a, s = self.saved
+        if not _plain(xp):
+            s = _sigmoid(xp, a)
+        return g * s * (1 + a * (1 - s))
+
+
+class Softplus(Op):
+    __slots__ = ("beta", "threshold")
+    derivative = ("d softplus(u)/du = sigmoid(beta u) (1 where beta u > threshold)",)
+
+    def forward(self, xp, a, beta, threshold):
+        self.beta, self.threshold = beta, threshold
+        self.saved = (a,)
+        z = a * beta
+        return xp.where(z > threshold, a, _softplus_array(xp, z) / beta)
+
+    def backward(self, xp, g):
+        (a,) = self.saved
+        z = a * self.beta
+        return xp.where(z > self.threshold, g, g * _sigmoid(xp, z))
+
+
+class Mish(Op):
+    __slots__ = ()
+    derivative = ("d mish(u)/du = t + u sigmoid(u) (1 - t^2), t = tanh(softplus(u))",)
+
+    def forward(self, xp, a):
+        t = xp.tanh(_softplus_array(xp, a))
+        self.saved = (a, t)
+        return a * t
+
+    def backward(self, xp, g):
+        a, t = self.saved
+        if not _plain(xp):
+            t = xp.tanh(Softplus.apply(a, 1.0, float("inf")))
+        return g * (t + a * _sigmoid(xp, a) * (1 - t * t))
+
+
+class Hardtanh(Op):
+    __slots__ = ("low", "high")
+    derivative = ("d hardtanh(u)/du = [min < u < max]",)
+
+    def forward(self, xp, a, low, high):
+        self.low, self.high = low, high
+        self.saved = (a,)
+        return xp.minimum(xp.maximum(a, low), high)
+
+    def backward(self, xp, g):
+        (a,) = self.saved
+        return g * ((a > self.low) & (a < self.high))
+
+
+class Threshold(Op):
+    __slots__ = ("threshold",)
+    derivative = ("d threshold(u)/du = [u > threshold]",)
+
+    def forward(self, xp, a, threshold, value):
+        self.threshold = threshold
+        self.saved = (a,)
+        mask = a > threshold
+        return xp.where(mask, a, xp.asarray(value, dtype=a.dtype))
+
+    def backward(self, xp, g):
+        (a,) = self.saved
+        return g * (a > self.threshold)
+
+
+class LogSigmoid(Op):
+    __slots__ = ()
+    derivative = ("d log(sigmoid(u))/du = sigmoid(-u)",)
+
+    def forward(self, xp, a):
+        self.saved = (a,)
+        return xp.minimum(a, 0) - xp.log1p(xp.exp(-xp.abs(a)))
+
+    def backward(self, xp, g):
+        (a,) = self.saved
+        return g * _sigmoid(xp, -a)
+
+
+class Dropout(Op):
+    """``u * mask``: the mask holds 0 for dropped elements and 1/(1-p) for kept ones."""
+
+    __slots__ = ()
+    derivative = ("d dropout(u)/du = mask / (1 - p)",)
+
+    def forward(self, xp, a, mask):
+        self.saved = (mask,)
+        return a * mask
+
+    def backward(self, xp, g):
+        return g * self.saved[0], None
+
+
+class Embedding(Op):
+    """Rows of ``weight`` picked by integer ``indices``; the gradient sums into those rows."""
+
+    __slots__ = ("shape", "indices", "padding_idx", "scale_grad_by_freq")
+    derivative = ("d weight[i]/d weight = 1 at the picked rows (summed over repeats)",)
+
+    def forward(self, xp, weight, indices, padding_idx, scale_grad_by_freq):
+        self.shape, self.indices = weight.shape, indices
+        self.padding_idx, self.scale_grad_by_freq = padding_idx, scale_grad_by_freq
+        return xp.take(weight, indices, axis=0)
+
+    def backward(self, xp, g):
+        rows, width = self.shape
+        flat = self.indices.reshape(-1)
+        g2 = g.reshape((flat.shape[0], width))
+        scale = None
+        if self.scale_grad_by_freq:
+            counts = _array_module(flat).bincount(flat, minlength=rows)
+            scale = 1.0 / counts[flat]
+        if self.padding_idx is not None:
+            keep = (flat != self.padding_idx).astype(float)
+            scale = keep if scale is None else scale * keep
+        if scale is not None:
+            g2 = g2 * scale.astype(_dtype_of(g)).reshape((-1, 1))
+        if _plain(xp):
+            out = xp.zeros(self.shape, dtype=g.dtype)
+            xp.add.at(out, flat, g2)
+            return out, None, None, None
+        return xp.index_add_into(self.shape, (flat,), g2), None, None, None
+
+
+def _array_module(array):
+    from ..backend import get_array_module
+
+    return get_array_module(array)
+
+
+def _dtype_of(x):
+    dtype = x.dtype
+    return getattr(dtype, "numpy", dtype)
+
+
+class Normalize(Op):
+    """Batch, layer and group normalisation in one node: ``(x - mean) / sqrt(var + eps)``
+    over ``axes``, then ``* weight + bias`` (``weight``/``bias`` broadcast as ``bshape``).
+
+    With ``stats=(mean, var)`` those fixed statistics are used (batch norm in eval mode);
+    with ``update=(running_mean, running_var, momentum)`` the batch statistics are blended
+    into the running ones in place (batch norm in training mode)."""
+
+    __slots__ = ("axes", "eps", "bshape", "pshape", "batch_stats")
+    derivative = (
+        "d norm(u)/du = rstd (gh - mean(gh) - uh mean(gh uh)), gh = G w, uh = normalised u",
+        "d norm(u)/dw = sum G uh",
+        "d norm(u)/db = sum G",
+    )
+
+    def forward(self, xp, x, weight, bias, axes, eps, bshape, stats=None, update=None):
+        self.axes, self.eps, self.bshape = axes, eps, bshape
+        self.pshape = weight.shape if weight is not None else getattr(bias, "shape", None)
+        self.batch_stats = stats is None
+        if stats is None:
+            mean = x.mean(axis=axes, keepdims=True)
+            centered = x - mean
+            var = (centered * centered).mean(axis=axes, keepdims=True)
+            if update is not None:
+                _update_running(xp, update, mean, var, x.size // mean.size)
+        else:
+            mean, var = stats
+            centered = x - mean
+        rstd = 1 / xp.sqrt(var + eps)
+        centered *= rstd
+        xhat = centered
+        out = xhat * weight.reshape(bshape) if weight is not None else xhat.copy()
+        if bias is not None:
+            out += bias.reshape(bshape)
+        self.saved = (x, xhat, rstd, weight, mean)
+        return out
+
+    def backward(self, xp, g):
+        x, xhat, rstd, weight, mean = self.saved
+        axes, bshape = self.axes, self.bshape
+        if not _plain(xp):
+            # Recorded backward: the statistics as functions of x, so that the gradient
+            # itself can be differentiated again.
+            if self.batch_stats:
+                mean = x.mean(axis=axes, keepdims=True)
+                centered = x - mean
+                var = (centered * centered).mean(axis=axes, keepdims=True)
+                rstd = 1 / xp.sqrt(var + self.eps)
+                xhat = centered * rstd
+            else:
+                xhat = (x - mean) * rstd
+        gx = gw = gb = None
+        if weight is not None and self.needs_grad(1):
+            gw = sum_to_shape(g * xhat, bshape).reshape(weight.shape)
+        if self.needs_grad(2):
+            gb = sum_to_shape(g, bshape).reshape(self.pshape)
+        if self.needs_grad(0):
+            gh = g * weight.reshape(bshape) if weight is not None else g
+            if self.batch_stats:
+                gx = (gh - gh.mean(axis=axes, keepdims=True)
+                      - xhat * (gh * xhat).mean(axis=axes, keepdims=True)) * rstd
+            else:
+                gx = gh * rstd
+        return gx, gw, gb
+
+
+def _update_running(xp, update, mean, var, count):
+    running_mean, running_var, momentum = update
+    if running_mean is not None:
+        running_mean *= 1 - momentum
+        running_mean += mean.reshape(running_mean.shape) * momentum
+    if running_var is not None:
+        unbiased = var * (count / max(count - 1, 1))
+        running_var *= 1 - momentum
+        running_var += unbiased.reshape(running_var.shape) * momentum
+
+
+# -- losses ------------------------------------------------------------------------------
+
+
+def _class_targets(xp, target, n_classes, weight, ignore_index, dtype):
+    """Targets made safe to index with (ignored ones point at class 0), and the per-element
+    weights ``w[y] * [y != ignore_index]`` (None when every weight is 1)."""
+    valid = target != ignore_index
+    ignored = not bool(valid.all())
+    safe = xp.where(valid, target, 0) if ignored else target
+    if safe.size:
+        bad = (safe < 0) | (safe >= n_classes)
+        if bad.any():
+            raise IndexError(f"Target {int(safe[bad].reshape(-1)[0])} is out of bounds.")
+    w = None
+    if weight is not None:
+        w = weight[safe].astype(dtype, copy=False)
+    if ignored:
+        w = valid.astype(dtype) if w is None else w * valid
+    return safe, w
+
+
+def _reduce_weighted(xp, loss, w, reduction):
+    """Reduce per-element losses the way nll_loss does; returns (output, coefficient), the
+    coefficient being d output / d loss_i (times ``w``) as an array or a Python float."""
+    if reduction == "none":
+        return loss, (1.0 if w is None else w)
+    if reduction == "sum":
+        return loss.sum(), (1.0 if w is None else w)
+    if w is None:
+        count = loss.size
+        with _quiet(xp):
+            return loss.sum() / count if count else loss.sum() * float("nan"), (1.0 / count if count else 0.0)
+    total = w.sum()
+    with _quiet(xp):
+        out = loss.sum() / total
+    # All targets ignored: PyTorch's loss is nan (0/0) but its gradient is zero.
+    return out, (w / total if total != 0 else w * 0)
+
+
+def _quiet(xp):
+    import numpy
+
+    return numpy.errstate(divide="ignore", invalid="ignore")
+
+
+def _pick(xp, a, index):
+    """``a[n, index[n, ...], ...]``: one entry per position along the class axis 1."""
+    if a.ndim == 2:
+        return a[xp.arange(a.shape[0]), index]
+    return xp.take_along_axis(a, xp.expand_dims(index, 1), axis=1).squeeze(1)
+
+
+def _onehot(target, shape, dtype):
+    xp = _array_module(target)
+    out = xp.zeros(shape, dtype=dtype)
+    xp.put_along_axis(out, xp.expand_dims(target, 1), 1, axis=1)
+    return out
+
+
+def _subtract_at_targets(xp, out, target, values):
+    """``out[n, target[n, ...], ...] -= values`` in place."""
+    values = xp.broadcast_to(values, target.shape)
+    if out.ndim == 2:
+        out[xp.arange(out.shape[0]), target] -= values
+        return
+    index = xp.expand_dims(target, 1)
+    picked = xp.take_along_axis(out, index, axis=1)
+    xp.put_along_axis(out, index, picked - xp.expand_dims(values, 1), axis=1)
+
+
+class CrossEntropy(Op):
+    """log_softmax + nll_loss over class indices in one node: the backward is
+    ``(softmax - onehot) * w[y] / sum(w[y])``, with no log-probabilities kept."""
+
+    __slots__ = ("target", "coef", "expand")
+    derivative = ("d CE/du = (softmax(u) - onehot(y)) w[y] / sum w[y]",)
+
+    def forward(self, xp, x, target, weight, ignore_index, reduction):
+        safe, w = _class_targets(xp, target, x.shape[1], weight, ignore_index, x.dtype)
+        shifted = x - x.max(axis=1, keepdims=True)
+        e = xp.exp(shifted)
+        total = e.sum(axis=1, keepdims=True)
+        loss = xp.log(total.squeeze(1)) - _pick(xp, shifted, safe)
+        if w is not None:
+            loss *= w
+        out, self.coef = _reduce_weighted(xp, loss, w, reduction)
+        e /= total
+        self.target, self.expand = safe, reduction == "none"
+        self.saved = (x, e)
+        return out
+
+    def backward(self, xp, g):
+        x, probs = self.saved
+        scale = g * self.coef
+        if _plain(xp):
+            if self.expand:
+                grad = probs * xp.expand_dims(scale, 1)
+            else:
+                grad = probs * scale
+            _subtract_at_targets(xp, grad, self.target, scale)
+            return grad, None, None, None, None
+        probs = Softmax.apply(x, 1)
+        onehot = _onehot(self.target, tuple(x.shape), x.data.dtype)
+        if self.expand:
+            scale = xp.expand_dims(scale, 1)
+        return (probs - onehot) * scale, None, None, None, None
+
+
+class NllLoss(Op):
+    """``-w[y] u[n, y]``, reduced like PyTorch's nll_loss (a weighted mean by default)."""
+
+    __slots__ = ("target", "coef", "expand", "shape", "dtype")
+    derivative = ("d nll/du = -onehot(y) w[y] / sum w[y]",)
+
+    def forward(self, xp, x, target, weight, ignore_index, reduction):
+        safe, w = _class_targets(xp, target, x.shape[1], weight, ignore_index, x.dtype)
+        loss = -_pick(xp, x, safe)
+        if w is not None:
+            loss *= w
+        out, self.coef = _reduce_weighted(xp, loss, w, reduction)
+        self.target, self.expand = safe, reduction == "none"
+        self.shape, self.dtype = x.shape, x.dtype
+        return out
+
+    def backward(self, xp, g):
+        scale = g * self.coef
+        if _plain(xp):
+            grad = xp.zeros(self.shape, dtype=self.dtype)
+            _subtract_at_targets(xp, grad, self.target, scale)
+            return grad, None, None, None, None
+        onehot = _onehot(self.target, self.shape, self.dtype)
+        if self.expand:
+            scale = xp.expand_dims(scale, 1)
+        return -(scale * onehot), None, None, None, None
+
+
+class BinaryCrossEntropy(Op):
+    """``-w (t log(u) + (1 - t) log(1 - u))``, each log clamped at -100 as in PyTorch."""
+
+    __slots__ = ()
+    derivative = ("d bce/du = w (u - t) / max(u (1 - u), 1e-12)",
+                  "d bce/dt = w (log(1 - u) - log(u))")
+
+    def forward(self, xp, x, t, weight):
+        if x.size and ((x < 0) | (x > 1)).any():
+            raise RuntimeError("all elements of input should be between 0 and 1")
+        with _quiet(xp):
+            log_x = xp.maximum(xp.log(x), -100)
+            log_1mx = xp.maximum(xp.log1p(-x), -100)
+        loss = (t - 1) * log_1mx - t * log_x
+        if weight is not None:
+            loss = loss * weight
+        self.saved = (x, t, weight, log_x, log_1mx)
+        return loss
+
+    def backward(self, xp, g):
+        x, t, weight, log_x, log_1mx = self.saved
+        if weight is not None:
+            g = g * weight
+        gx = gt = None
+        if self.needs_grad(0):
+            gx = g * (x - t) / xp.maximum((1 - x) * x, 1e-12)
+        if self.needs_grad(1):
+            if not _plain(xp):
+                log_x = xp.maximum(xp.log(x), -100.0)
+                log_1mx = xp.maximum(xp.log(1 - x), -100.0)
+            gt = g * (log_1mx - log_x)
+        return gx, gt, None
+
+
+def _pad_array(xp, a, pads, value):
+    """Pad (positive widths) and crop (negative widths) ``a``; ``pads`` is one
+    (before, after) pair per dim."""
+    crop = tuple(slice(max(-b, 0), n - max(-e, 0)) for (b, e), n in zip(pads, a.shape))
+    a = a[crop]
+    widths = tuple((max(b, 0), max(e, 0)) for b, e in pads)
+    if any(b or e for b, e in widths):
+        return xp.pad(a, widths, mode="constant", constant_values=value)
+    return a.copy()
+
+
+class ConstantPad(Op):
+    __slots__ = ("pads",)
+    derivative = ("d pad(u)/du = 1 on u's region (the gradient is cropped back)",)
+
+    def forward(self, xp, a, pads, value):
+        self.pads = pads
+        return _pad_array(xp, a, pads, value)
+
+    def backward(self, xp, g):
+        inverse = tuple((-b, -e) for b, e in self.pads)
+        if _plain(xp):
+            return _pad_array(xp, g, inverse, 0), None, None
+        return ConstantPad.apply(g, inverse, 0), None, None

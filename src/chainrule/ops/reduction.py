@@ -160,7 +160,8 @@ class LogSumExp(Op):
     derivative = ("d logsumexp(u)/du_i = softmax(u)_i",)
 
     def forward(self, xp, a, axis):
-        peak = a.max(axis=axis, keepdims=True)
+        # Over an empty dim the max has no identity; the sum of exps is 0 and the result -inf.
+        peak = a.max(axis=axis, keepdims=True) if a.size else xp.zeros(keepdims_shape(a.shape, axis), a.dtype)
         peak = xp.where(xp.isfinite(peak), peak, 0)
         out = xp.log(xp.exp(a - peak).sum(axis=axis, keepdims=True)) + peak
         self.axis = axis
@@ -178,13 +179,15 @@ class Cumsum(Op):
 
     def forward(self, xp, a, axis):
         self.axis = axis
-        out = xp.cumsum(a, axis=axis)
+        out = xp.cumsum(a, axis=axis) if a.ndim else a.copy()
         if a.dtype.kind in "biu":
             out = out.astype(xp.int64)
         return out
 
     def backward(self, xp, g):
         axis = self.axis
+        if g.ndim == 0:
+            return g
         return xp.flip(xp.cumsum(xp.flip(g, axis), axis=axis), axis)
 
 
@@ -193,13 +196,54 @@ class Argmax(Op):
     differentiable = False
 
     def forward(self, xp, a, axis, keepdims, largest):
-        if axis is None:
+        if axis is None or a.ndim == 0:
             index = a.argmax() if largest else a.argmin()
             out = xp.asarray(index, dtype=xp.int64)
             return out.reshape((1,) * a.ndim) if keepdims else out
         out = a.argmax(axis=axis) if largest else a.argmin(axis=axis)
         out = out.astype(xp.int64, copy=False)
         return xp.expand_dims(out, axis) if keepdims else out
+
+
+class Var(Op):
+    """Variance with ``correction`` (Bessel's for 1); the backward is PyTorch's var_backward,
+    including its inf/NaN when ``N - correction <= 0``."""
+
+    __slots__ = ("axis", "keepdims", "correction")
+    derivative = ("d var(u)/du_i = 2 (u_i - mean(u)) / (N - correction)",)
+
+    def forward(self, xp, a, axis, keepdims, correction):
+        self.axis, self.keepdims, self.correction = axis, keepdims, correction
+        self.saved = (a,)
+        centered = a - a.mean(axis=axis, keepdims=True)
+        squares = (centered * centered).sum(axis=axis, keepdims=keepdims)
+        return squares / max(_count(a.shape, axis) - correction, 0)
+
+    def backward(self, xp, g):
+        a = self.saved[0]
+        g = _restore(xp, g, a.shape, self.axis, self.keepdims)
+        centered = a - a.mean(axis=self.axis, keepdims=True)
+        dof = _count(a.shape, self.axis) - self.correction
+        if self.axis is None and dof <= 0:
+            return g * xp.where(centered == 0, float("nan"), float("inf"))
+        return g * centered * (2.0 / dof if dof else float("inf"))
+
+
+class Std(Var):
+    """sqrt(var); the gradient is 0 (not NaN) where the std is 0, as in PyTorch."""
+
+    __slots__ = ()
+    derivative = ("d std(u)/du_i = (u_i - mean(u)) / ((N - correction) std(u))",)
+
+    def forward(self, xp, a, axis, keepdims, correction):
+        out = xp.sqrt(Var.forward(self, xp, a, axis, keepdims, correction))
+        self.saved = (a, out)
+        return out
+
+    def backward(self, xp, g):
+        out = self.saved[1]
+        g = xp.where(out == 0, 0.0, g / (2 * xp.where(out == 0, 1.0, out)))
+        return Var.backward(self, xp, g)
 
 
 class Norm2(Op):

@@ -179,7 +179,7 @@ class Flip(Op):
 
 
 class Repeat(Op):
-    __slots__ = ("shape", "reps")
+    __slots__ = ("shape", "reps", "lead")
     derivative = ("d repeat(u)/du = 1 (summed over the copies)",)
 
     def forward(self, xp, a, reps):
@@ -188,7 +188,8 @@ class Repeat(Op):
                 f"Number of dimensions of repeat dims ({len(reps)}) can not be smaller than "
                 f"number of dimensions of tensor ({a.ndim})"
             )
-        self.shape = (1,) * (len(reps) - a.ndim) + a.shape
+        self.lead = len(reps) - a.ndim
+        self.shape = (1,) * self.lead + a.shape
         self.reps = reps
         return xp.tile(a.reshape(self.shape), reps)
 
@@ -197,7 +198,7 @@ class Repeat(Op):
         for r, s in zip(self.reps, self.shape):
             interleaved += [r, s]
         g = g.reshape(tuple(interleaved)).sum(axis=tuple(range(0, 2 * len(self.shape), 2)))
-        return g
+        return g.reshape(self.shape[self.lead:]) if self.lead else g
 
 
 def _full_index(index: Any, axis: int) -> tuple:
@@ -231,7 +232,7 @@ class Gather(Op):
 
 class ScatterAdd(Op):
     __slots__ = ("axis", "index", "src_shape")
-    derivative = ("d scatter_add/d self = 1", "d scatter_add/d src = 1 at the index")
+    derivative = ("d scatter_add/d self = 1", "", "", "d scatter_add/d src = 1 at the index")
 
     def forward(self, xp, a, axis, index, src):
         self.axis, self.index = axis, index

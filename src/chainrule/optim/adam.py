@@ -1,0 +1,137 @@
+"""Adam: running averages of the gradient and its square, bias-corrected, as PyTorch's
+``torch.optim.Adam`` (with AMSGrad, maximize, L2 or decoupled weight decay)."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ..tensor import Tensor
+from .optimizer import Optimizer, _bump, _real, _step_counter, _zeros_like
+
+__all__ = ["Adam"]
+
+
+def _lerp(start: Any, end: Any, weight: float, tmp: Any) -> None:
+    """``start.lerp_(end, weight)`` with PyTorch's two-sided formula (the more accurate side
+    for the weight), writing into ``start``."""
+    np.subtract(end, start, out=tmp)
+    if abs(weight) < 0.5:
+        np.multiply(tmp, weight, out=tmp)
+        np.add(start, tmp, out=start)
+    else:
+        np.multiply(tmp, 1 - weight, out=tmp)
+        np.subtract(end, tmp, out=start)
+
+
+class Adam(Optimizer):
+    """``m = lerp(m, g, 1 - beta1)``, ``v = beta2 v + (1 - beta2) g^2``,
+    ``p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)``.
+
+    >>> opt = chainrule.optim.Adam(params, lr=1e-3, betas=(0.9, 0.999))
+    """
+
+    def __init__(self, params: Any, lr: Any = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, amsgrad: bool = False, *, foreach: bool | None = None,
+                 maximize: bool = False, capturable: bool = False, differentiable: bool = False,
+                 fused: bool | None = None, decoupled_weight_decay: bool = False) -> None:
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not ((isinstance(betas[0], float) and isinstance(betas[1], float))
+                or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))):
+            raise ValueError("betas must be either both floats or both Tensors")
+        for i, beta in enumerate(betas):
+            if isinstance(beta, Tensor) and beta.numel() != 1:
+                raise ValueError(f"Tensor betas[{i}] must be 1-element")
+        self._check_not_differentiable(differentiable)
+        defaults = {
+            "lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
+            "amsgrad": amsgrad, "maximize": maximize, "foreach": foreach, "capturable": capturable,
+            "differentiable": differentiable, "fused": fused,
+            "decoupled_weight_decay": decoupled_weight_decay,
+        }
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("amsgrad", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("capturable", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("decoupled_weight_decay", False)
+            group.setdefault("fused", None)
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = self._closure(closure)
+        scratch = self._scratch
+        name = f"{type(self).__name__}.step"
+        for group in self.param_groups:
+            lr = float(group["lr"])
+            beta1, beta2 = (float(b) for b in group["betas"])
+            eps = float(group["eps"])
+            weight_decay = float(group["weight_decay"])
+            amsgrad = group["amsgrad"]
+            maximize = group["maximize"]
+            decoupled = group["decoupled_weight_decay"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = _step_counter()
+                    state["exp_avg"] = _zeros_like(p.data)
+                    state["exp_avg_sq"] = _zeros_like(p.data)
+                    if amsgrad:
+                        state["max_exp_avg_sq"] = _zeros_like(p.data)
+                param = _real(p.data)
+                grad = _real(p.grad.data)
+                exp_avg = _real(state["exp_avg"].data)
+                exp_avg_sq = _real(state["exp_avg_sq"].data)
+                work, tmp = scratch(param)
+                # PyTorch's _single_tensor_adam, op for op, into reusable buffers.
+                step_t = state["step"].data
+                step_t += 1
+                step = step_t.item()
+                if maximize:
+                    grad = np.negative(grad, out=work)
+                if weight_decay != 0:
+                    if decoupled:
+                        np.multiply(param, 1 - lr * weight_decay, out=param)
+                    else:
+                        np.multiply(param, weight_decay, out=tmp)
+                        grad = np.add(grad, tmp, out=work)
+                _lerp(exp_avg, grad, 1 - beta1, tmp)
+                np.multiply(exp_avg_sq, beta2, out=exp_avg_sq)
+                np.multiply(grad, 1 - beta2, out=tmp)
+                np.multiply(tmp, grad, out=tmp)
+                np.add(exp_avg_sq, tmp, out=exp_avg_sq)
+
+                bias_correction1 = 1 - beta1 ** step
+                bias_correction2 = 1 - beta2 ** step
+                step_size = lr / bias_correction1
+                bias_correction2_sqrt = bias_correction2 ** 0.5
+                if amsgrad:
+                    max_exp_avg_sq = _real(state["max_exp_avg_sq"].data)
+                    np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+                    denom = np.sqrt(max_exp_avg_sq, out=tmp)
+                else:
+                    denom = np.sqrt(exp_avg_sq, out=tmp)
+                np.divide(denom, bias_correction2_sqrt, out=denom)
+                np.add(denom, eps, out=denom)
+                np.multiply(exp_avg, -step_size, out=work)
+                np.divide(work, denom, out=work)
+                np.add(param, work, out=param)
+                _bump(p, name)
+        return loss

@@ -1,0 +1,97 @@
+"""SGD: stochastic gradient descent with optional momentum (heavy-ball or Nesterov), dampening,
+L2 weight decay and maximization, step for step as PyTorch's ``torch.optim.SGD``."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ..tensor import _make
+from .optimizer import Optimizer, _bump
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    """``p -= lr * g`` where ``g`` is the gradient (plus ``weight_decay * p``), or, with momentum,
+    the running ``buf = momentum * buf + (1 - dampening) * g`` (Nesterov: ``g + momentum * buf``).
+
+    >>> opt = chainrule.optim.SGD(params, lr=0.1, momentum=0.9)
+    """
+
+    def __init__(self, params: Any, lr: Any = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, differentiable: bool = False,
+                 fused: bool | None = None) -> None:
+        if hasattr(lr, "numel") and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        self._check_not_differentiable(differentiable)
+        defaults = {
+            "lr": lr, "momentum": momentum, "dampening": dampening, "weight_decay": weight_decay,
+            "nesterov": nesterov, "maximize": maximize, "foreach": foreach,
+            "differentiable": differentiable, "fused": fused,
+        }
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("nesterov", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", False)
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = self._closure(closure)
+        scratch = self._scratch
+        for group in self.param_groups:
+            lr = float(group["lr"])
+            momentum = float(group["momentum"])
+            dampening = float(group["dampening"])
+            weight_decay = float(group["weight_decay"])
+            nesterov = group["nesterov"]
+            maximize = group["maximize"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                param = p.data
+                grad = p.grad.data
+                work, tmp = scratch(param)
+                # PyTorch's _single_tensor_sgd, op for op, into reusable buffers.
+                if maximize:
+                    grad = np.negative(grad, out=work)
+                if weight_decay != 0:
+                    np.multiply(param, weight_decay, out=tmp)
+                    grad = np.add(grad, tmp, out=work)
+                if momentum != 0:
+                    state = self.state[p]
+                    buf = state.get("momentum_buffer")
+                    if buf is None:
+                        state["momentum_buffer"] = _make(grad.copy(), None, False)
+                    else:
+                        buf = buf.data
+                        np.multiply(buf, momentum, out=buf)
+                        if dampening != 0:
+                            np.multiply(grad, 1 - dampening, out=tmp)
+                            np.add(buf, tmp, out=buf)
+                        else:
+                            np.add(buf, grad, out=buf)
+                    buf = state["momentum_buffer"].data
+                    if nesterov:
+                        np.multiply(buf, momentum, out=tmp)
+                        grad = np.add(grad, tmp, out=work)
+                    else:
+                        grad = buf
+                np.multiply(grad, -lr, out=tmp)
+                np.add(param, tmp, out=param)
+                _bump(p, "SGD.step")
+        return loss
