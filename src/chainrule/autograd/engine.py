@@ -9,6 +9,8 @@ is dropped as soon as it has been passed on, and saved values are freed unless
 """
 from __future__ import annotations
 
+import gc
+
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -136,6 +138,11 @@ def run_backward(
     ready = [node for node in unique_roots if node not in deps]
     previous_mode = grad_state.enabled
     grad_state.enabled = create_graph
+    # The walk creates no reference cycles (nodes only point towards the leaves), so the
+    # cyclic collector has nothing to find here; pausing it saves its repeated scans of a
+    # large live graph.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         while ready:
             node = ready.pop()
@@ -145,11 +152,11 @@ def run_backward(
                 grad = _run_pre_hooks(node, grad, create_graph, handed)
             if capture_node:
                 grad = _capture_node_grads(node, grad, capture_node, captured)
-            if grad is None or (type(grad) is list and all(g is None for g in grad)):
+            if type(grad) is list:
+                grad = None if all(g is None for g in grad) else tuple(grad)
+            if grad is None:
                 input_grads = (None,) * len(node.next_functions)
             else:
-                if type(grad) is list:
-                    grad = tuple(grad)
                 input_grads = node.apply_backward(grad, create_graph)
                 if anomaly.enabled:
                     on_backward(node, input_grads)
@@ -192,6 +199,8 @@ def run_backward(
                     ready.append(target)
     finally:
         grad_state.enabled = previous_mode
+        if collecting:
+            gc.enable()
 
     if captured is not None:
         if not allow_unused:

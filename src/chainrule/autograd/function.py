@@ -188,7 +188,10 @@ class Op(Node):
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        # One pass over the arguments collects the arrays and, in case this op is
+        # recorded, the graph edges (an input's node, the leaf itself, or None).
         arrays = []
+        edges = []
         record = False
         cut = None
         for a in args:
@@ -196,10 +199,19 @@ class Op(Node):
                 arrays.append(a.data)
                 if a.requires_grad:
                     record = True
-                elif a._cut is not None:
-                    cut = a._cut
+                    fn = a.grad_fn
+                    if fn is None:
+                        edges.append(a)
+                    else:
+                        nr = a._output_nr
+                        edges.append(fn if nr == 0 else (fn, nr))
+                else:
+                    edges.append(None)
+                    if a._cut is not None:
+                        cut = a._cut
             else:
                 arrays.append(a)
+                edges.append(None)
         node = _new_node(cls)
         node.saved = None
         first = arrays[0]
@@ -211,26 +223,20 @@ class Op(Node):
                 raise
             raise _broadcast_error(arrays) from None
         if type(out) is not _ndarray:
-            out = xp.asarray(out)
+            # A full reduction gives a NumPy scalar: the saved output must be the very array
+            # the output tensor holds, or create_graph would treat it as a constant.
+            scalar, out = out, xp.asarray(out)
+            if node.saved:
+                node.saved = tuple(out if s is scalar else s for s in node.saved)
         enabled = grad_state.enabled
         if anomaly.enabled:
             from .anomaly import on_forward
 
             on_forward(cls.__name__, out, node if record and enabled else None)
         if record and enabled and cls.differentiable:
-            edges = []
-            for a in args:
-                if isinstance(a, Tensor):
-                    fn = a.grad_fn
-                    if fn is None:
-                        edges.append(a if a.requires_grad else None)
-                    else:
-                        nr = a._output_nr
-                        edges.append(fn if nr == 0 else (fn, nr))
-                else:
-                    edges.append(None)
             node.next_functions = tuple(edges)
-            node.inputs = args
+            # Inputs are kept only for the checks and higher-order wiring of saved arrays.
+            node.inputs = args if node.saved else ()
             node.output = out
             node.epoch = inplace_epoch.value
             result = _make(out, node, True)

@@ -86,7 +86,7 @@ class Sub(_Binary):
         return out
 
     def backward(self, xp, g):
-        return self._reduce(g, -g if self.needs_grad(1) else None)
+        return self._reduce(g, -g if self.next_functions[1] is not None else None)
 
 
 class Mul(_Binary):
