@@ -26,14 +26,22 @@ def _special(x: float) -> str | None:
     return None
 
 
+def _padded(fmt: Any, array: np.ndarray) -> Any:
+    """Every element right-aligned to the widest one, as PyTorch prints."""
+    shown = array if array.size <= 1000 else np.concatenate(
+        [array.reshape(-1)[:3], array.reshape(-1)[-3:]])
+    width = max(len(fmt(x)) for x in shown.reshape(-1))
+    return lambda x: fmt(x).rjust(width)
+
+
 def _body(array: np.ndarray) -> str:
     if array.size == 0:
         return "[]" if array.ndim == 1 else "[]"
     if array.dtype.kind == "f":
         fmt = _float_formatter(array.astype(np.float64))
-        formatter = {"float_kind": fmt}
+        formatter = {"float_kind": _padded(fmt, array)}
     elif array.dtype == np.bool_:
-        formatter = {"bool": lambda b: "True" if b else "False"}
+        formatter = {"bool": _padded(lambda b: "True" if b else "False", array)}
     else:
         formatter = None
     return np.array2string(array, separator=", ", prefix="tensor(", formatter=formatter,

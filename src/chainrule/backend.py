@@ -45,3 +45,30 @@ def cuda_available() -> bool:
         return cupy.cuda.runtime.getDeviceCount() > 0
     except Exception:  # cupy raises its own CUDA errors when no driver is present
         return False
+
+
+def keep_freed_memory() -> None:
+    """Ask glibc's malloc to keep freed memory for reuse instead of handing it back to the OS.
+
+    A training step allocates and frees the same few-megabyte arrays every iteration.  By
+    default glibc returns them (munmap, heap trimming), so each new array pays a page fault
+    per 4 KiB on its first write: measured at over half of a small CNN's training step.
+    Arrays up to 32 MiB are then served from the heap, and up to 256 MiB of freed heap is
+    kept.  Skipped off glibc and when the user tunes malloc through MALLOC_* variables."""
+    import ctypes
+    import os
+    import sys
+
+    if not sys.platform.startswith("linux") or any(k.startswith("MALLOC_") for k in os.environ):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    mallopt(m_mmap_threshold, 32 << 20)
+    mallopt(m_trim_threshold, 256 << 20)
+
+
+keep_freed_memory()

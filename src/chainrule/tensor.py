@@ -45,6 +45,7 @@ class Tensor:
     _output_nr = 0
     _cut: str | None = None
     _retains_grad = False
+    _view_of: tuple | None = None  # (base, view op, its arguments) for views made by an op
     name: str | None = None
     # Numpy defers to us in mixed expressions (ndarray * Tensor -> Tensor.__rmul__).
     __array_priority__ = 1000
@@ -386,6 +387,8 @@ class Tensor:
             self.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in args)
         )
         if recording:
+            if self._view_of is not None:
+                _check_view_of_leaf(self)
             # The op may save its input: hand it a copy, since we overwrite the original.
             before = _make(self.data.copy(), self.grad_fn, self.requires_grad)
             before._output_nr = self._output_nr
@@ -395,16 +398,19 @@ class Tensor:
             self.grad_fn = result.grad_fn
             self._output_nr = 0
             self.requires_grad = True
+            if self._view_of is not None:
+                _rebase_view(self, name)
         else:
             plain = [a.data if isinstance(a, Tensor) else a for a in args]
             _inplace_kernels[op](self.data, *plain)
             self._mark_modified(name)
         return self
 
-    def _mark_modified(self, op_name: str) -> None:
+    def _mark_modified(self, op_name: str, bump: bool = True) -> None:
         """Record an in-place change: bump the version, and if the node that made this
         tensor saved it as its output, mark that node so its backward refuses to run."""
-        self._version_counter().bump(op_name)
+        if bump:
+            self._version_counter().bump(op_name)
         node = self.grad_fn
         data = self.data
         if node is not None and getattr(node, "output", None) is data and any(
@@ -448,7 +454,7 @@ class Tensor:
     clip_ = clamp_
 
     def zero_(self) -> "Tensor":
-        return self.fill_(0)
+        return self._inplace("zero_", _Overwrite, 0)
 
     def fill_(self, value: Any) -> "Tensor":
         return self._inplace("fill_", _Overwrite, value)
@@ -655,6 +661,41 @@ class Tensor:
         return self.mT
 
 
+def _shares_storage(view: Tensor) -> bool:
+    info = view._view_of
+    return info is not None and np.may_share_memory(view.data, info[0].data)
+
+
+def _check_view_of_leaf(view: Tensor) -> None:
+    base = view
+    while _shares_storage(base):
+        base = base._view_of[0]
+    if base is not view and base.requires_grad and base.grad_fn is None:
+        raise RuntimeError(
+            "a view of a leaf Variable that requires grad is being used in an in-place operation."
+        )
+
+
+def _rebase_view(view: Tensor, op_name: str) -> None:
+    """``view`` was changed in place, and with it its base's storage: the base's new history
+    is its old one outside the view's region and the view's new one inside (PyTorch's
+    CopySlices).  Views of views rebase up the chain."""
+    if not _shares_storage(view):  # advanced indexing made a copy: nothing else changed
+        return
+    from .ops.shape import ViewScatter
+
+    base, view_op, args, kwargs = view._view_of
+    base._mark_modified(op_name, bump=False)
+    before = _make(base.data, base.grad_fn, base.requires_grad)
+    before._output_nr = base._output_nr
+    result = ViewScatter.apply(before, view, view_op, args, kwargs)
+    base.grad_fn = result.grad_fn
+    base._output_nr = 0
+    base.requires_grad = result.requires_grad
+    if base._view_of is not None:
+        _rebase_view(base, op_name)
+
+
 def _rebuild(data: Any, requires_grad: bool) -> Tensor:
     return Tensor._wrap(data).requires_grad_(requires_grad)
 
@@ -783,6 +824,11 @@ def _index_key(index: Any) -> tuple:
 
 
 def _assign(target: np.ndarray, value: np.ndarray) -> None:
+    if value.shape != target.shape:
+        raise RuntimeError(
+            f"output with shape {list(target.shape)} doesn't match the broadcast shape "
+            f"{list(value.shape)}"
+        )
     if value.dtype != target.dtype:
         value = value.astype(target.dtype)
     target[...] = value

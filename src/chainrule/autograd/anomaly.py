@@ -58,13 +58,17 @@ def on_forward(op_name: str, out: Any, node: Any) -> None:
 def on_backward(node: Any, grads: tuple) -> None:
     if not state.check_nan:
         return
+    from .function import Tensor
+
     for index, g in enumerate(grads):
-        data = getattr(g, "data", g)
+        # (a NumPy array's own .data is its raw buffer: only a Tensor's .data is an array)
+        data = g.data if isinstance(g, Tensor) else g
         if _non_finite(data):
             where = getattr(node, "anomaly_trace", None) or "an unknown line (created before anomaly detection was on)"
             extra = f" Earlier, {state.first_forward}." if state.first_forward else ""
+            kind = "nan" if np.isnan(data).any() else "inf"
             raise RuntimeError(
-                f"Function '{node.name()}' returned nan values in its {index}th output. "
+                f"Function '{node.name()}' returned {kind} values in its {index}th output. "
                 f"The forward call that created it: {where}.{extra}"
             )
 

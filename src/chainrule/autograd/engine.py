@@ -189,8 +189,14 @@ def run_backward(
                 else:
                     target = edge
                     if g is not None:
-                        previous = grads.get(target)
-                        grads[target] = g if previous is None else previous + g
+                        if target.n_outputs == 1:
+                            previous = grads.get(target)
+                            grads[target] = g if previous is None else previous + g
+                        else:  # output 0 of a node with several outputs (a bare edge)
+                            buffer = grads.get(target)
+                            if buffer is None:
+                                buffer = grads[target] = [None] * target.n_outputs
+                            buffer[0] = g if buffer[0] is None else buffer[0] + g
                 count = deps[target] - 1
                 if count:
                     deps[target] = count

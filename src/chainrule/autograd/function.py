@@ -176,6 +176,10 @@ class Op(Node):
     is_view = False
     #: Ops whose output is never differentiable (comparisons, argmax ...).
     differentiable = True
+    #: Per saved value, the input whose gradient alone needs it (as PyTorch saves ``a`` of
+    #: ``a * b`` only when ``b`` requires grad): changing it in place is then an error only
+    #: when that input needs a gradient.  None: every saved value is always needed.
+    saved_needed_by: tuple | None = None
 
     def save(self, *arrays: Any) -> None:
         self.saved = arrays
@@ -251,6 +255,8 @@ class Op(Node):
                 result._cut = cut
         if cls.is_view:
             result._vc = args[0]._version_counter()
+            # An in-place change of the view must rewrite its base's history too.
+            result._view_of = (args[0], cls, args[1:], kwargs)
         return result
 
     def apply_backward(self, grad: Any, create_graph: bool) -> tuple:
@@ -277,18 +283,24 @@ class Op(Node):
 
     def release(self) -> None:
         # Only nodes that saved something can be "freed": like PyTorch, a second backward
-        # through ops that saved nothing (add, sum ...) is allowed.
+        # through ops that saved nothing (add, sum ...) is allowed.  The output goes too: the
+        # graph outlives backward (``loss`` holds it), and keeping every activation alive
+        # until then raises a training step's peak memory by all of them.
         if self.saved:
             self.saved = None
             self.inputs = None
+            self.output = None
 
     def _check_versions(self) -> None:
         """Something was modified in place since this node's forward: was it what we saved?"""
         dirty = self.__dict__.get("_dirty_output")
         if dirty is not None:
             raise _inplace_error(self, "its output", dirty, None)
-        for array in self.saved or ():
+        needed_by = self.saved_needed_by
+        for position, array in enumerate(self.saved or ()):
             if type(array) is not _ndarray:
+                continue
+            if needed_by is not None and self.next_functions[needed_by[position]] is None:
                 continue
             for index, a in enumerate(self.inputs):
                 if isinstance(a, Tensor) and a.data is array:
@@ -472,7 +484,7 @@ class Function(FunctionCtx, Node, metaclass=_FunctionMeta):
             ctx.saved = tuple(saved)
             ctx._checks = tuple(checks)
             for index, out in enumerate(wrapped):
-                if isinstance(out, Tensor) and id(out) not in non_diff and out.dtype.kind in "fc":
+                if isinstance(out, Tensor) and id(out) not in non_diff and out.data.dtype.kind in "fc":
                     out.grad_fn = ctx
                     out.requires_grad = True
                     out._output_nr = index

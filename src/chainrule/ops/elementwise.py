@@ -92,6 +92,7 @@ class Sub(_Binary):
 class Mul(_Binary):
     __slots__ = ()
     derivative = ("d(a*b)/da = b", "d(a*b)/db = a")
+    saved_needed_by = (1, 0)
 
     def forward(self, xp, a, b):
         out = a * b
@@ -480,6 +481,8 @@ class Sigmoid(Op):
         # 1 / (1 + exp(-a)) in place, with -a capped where exp would overflow (the capped
         # results are below the dtype's smallest normal number anyway).
         t = xp.negative(a)
+        if type(t) is not xp.ndarray:  # 0-d input: NumPy answers a scalar, not an array
+            t = xp.asarray(t)
         xp.minimum(t, _EXP_LIMIT.get(a.dtype.itemsize, 700.0), out=t)
         xp.exp(t, out=t)
         t += 1

@@ -8,6 +8,7 @@ from .elementwise import sum_to_shape
 class Matmul(Op):
     __slots__ = ()
     derivative = ("d(A@B)/dA = G @ B^T", "d(A@B)/dB = A^T @ G")
+    saved_needed_by = (1, 0)
 
     def forward(self, xp, a, b):
         if a.ndim == 0 or b.ndim == 0:
@@ -92,6 +93,7 @@ class Linear(Op):
 
     __slots__ = ()
     derivative = ("d(xW^T+b)/dx = G W", "d(xW^T+b)/dW = G^T x", "d(xW^T+b)/db = sum G")
+    saved_needed_by = (1, 0)
 
     def forward(self, xp, x, weight, bias=None):
         if x.shape[-1] != weight.shape[-1]:

@@ -391,6 +391,12 @@ def _update_running(xp, update, mean, var, count):
 def _class_targets(xp, target, n_classes, weight, ignore_index, dtype):
     """Targets made safe to index with (ignored ones point at class 0), and the per-element
     weights ``w[y] * [y != ignore_index]`` (None when every weight is 1)."""
+    if target.size:
+        low, high = target.min(), target.max()
+        if low >= 0 and high < n_classes and not (
+                0 <= ignore_index < n_classes and bool((target == ignore_index).any())):
+            # The common case: every target is a class and none is ignored.
+            return target, (None if weight is None else weight[target].astype(dtype, copy=False))
     valid = target != ignore_index
     ignored = not bool(valid.all())
     safe = xp.where(valid, target, 0) if ignored else target
@@ -446,12 +452,12 @@ def _onehot(target, shape, dtype):
 
 def _subtract_at_targets(xp, out, target, values):
     """``out[n, target[n, ...], ...] -= values`` in place."""
-    values = xp.broadcast_to(values, target.shape)
     if out.ndim == 2:
         out[xp.arange(out.shape[0]), target] -= values
         return
     index = xp.expand_dims(target, 1)
     picked = xp.take_along_axis(out, index, axis=1)
+    values = xp.broadcast_to(values, target.shape)
     xp.put_along_axis(out, index, picked - xp.expand_dims(values, 1), axis=1)
 
 
@@ -465,14 +471,16 @@ class CrossEntropy(Op):
     def forward(self, xp, x, target, weight, ignore_index, reduction):
         safe, w = _class_targets(xp, target, x.shape[1], weight, ignore_index, x.dtype)
         shifted = x - x.max(axis=1, keepdims=True)
-        e = xp.exp(shifted)
+        picked = _pick(xp, shifted, safe)
+        e = xp.exp(shifted, out=shifted)
         total = e.sum(axis=1, keepdims=True)
-        loss = xp.log(total.squeeze(1)) - _pick(xp, shifted, safe)
+        loss = xp.log(total.squeeze(1)) - picked
         if w is not None:
             loss *= w
         out, self.coef = _reduce_weighted(xp, loss, w, reduction)
         e /= total
-        self.target, self.expand = safe, reduction == "none"
+        # The gradient scale has the target's shape unless it is one number.
+        self.target, self.expand = safe, reduction == "none" or not isinstance(self.coef, float)
         self.saved = (x, e)
         return out
 
@@ -505,7 +513,8 @@ class NllLoss(Op):
         if w is not None:
             loss *= w
         out, self.coef = _reduce_weighted(xp, loss, w, reduction)
-        self.target, self.expand = safe, reduction == "none"
+        # The gradient scale has the target's shape unless it is one number.
+        self.target, self.expand = safe, reduction == "none" or not isinstance(self.coef, float)
         self.shape, self.dtype = x.shape, x.dtype
         return out
 

@@ -134,6 +134,35 @@ class IndexPut(Op):
         return ga, gv
 
 
+class ViewScatter(Op):
+    """A base tensor after an in-place change of one of its views (PyTorch's CopySlices):
+    its old history outside the view's region, the view's new history inside."""
+
+    __slots__ = ("view_op", "view_args", "view_kwargs", "shape")
+    derivative = ("d base'/d base = 1 outside the view", "d base'/d view = 1 inside the view")
+
+    def forward(self, xp, base, view, view_op, view_args, view_kwargs):
+        self.view_op, self.view_args, self.view_kwargs = view_op, view_args, view_kwargs
+        self.shape = base.shape
+        return base  # the view's change already wrote into the base's storage
+
+    def _view(self, xp, array):
+        return self.view_op.__new__(self.view_op).forward(xp, array, *self.view_args, **self.view_kwargs)
+
+    def backward(self, xp, g):
+        module = xp if hasattr(xp, "ndarray") else np
+        outside = module.ones(self.shape, dtype=bool)
+        self._view(module, outside)[...] = False
+        g_base = g * outside if self.needs_grad(0) else None
+        g_view = None
+        if self.needs_grad(1):
+            if module is xp:
+                g_view = self._view(xp, g)
+            else:
+                g_view = self.view_op.apply(g, *self.view_args, **self.view_kwargs)
+        return g_base, g_view, None, None, None
+
+
 class Cat(Op):
     __slots__ = ("axis", "sizes")
     derivative = ("d cat(u, v)/du = 1 on u's slice",)

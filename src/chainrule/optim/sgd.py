@@ -11,6 +11,25 @@ from .optimizer import Optimizer, _bump
 
 __all__ = ["SGD"]
 
+#: Elements per slice of the final update (a quarter MiB of float32 scratch).
+_BLOCK = 1 << 16
+
+
+def _add_scaled(param: Any, grad: Any, alpha: float, tmp: Any) -> None:
+    """``param += alpha * grad`` in place, a block at a time through the start of ``tmp``:
+    only one block of scratch is ever written (resident), however large the parameter."""
+    size = param.size
+    if size <= _BLOCK or not param.flags.c_contiguous:
+        np.multiply(grad, alpha, out=tmp)
+        np.add(param, tmp, out=param)
+        return
+    flat, g, t = param.reshape(-1), grad.reshape(-1), tmp.reshape(-1)
+    for start in range(0, size, _BLOCK):
+        stop = min(start + _BLOCK, size)
+        block = t[:stop - start]
+        np.multiply(g[start:stop], alpha, out=block)
+        np.add(flat[start:stop], block, out=flat[start:stop])
+
 
 class SGD(Optimizer):
     """``p -= lr * g`` where ``g`` is the gradient (plus ``weight_decay * p``), or, with momentum,
@@ -91,7 +110,6 @@ class SGD(Optimizer):
                         grad = np.add(grad, tmp, out=work)
                     else:
                         grad = buf
-                np.multiply(grad, -lr, out=tmp)
-                np.add(param, tmp, out=param)
+                _add_scaled(param, grad, -lr, tmp)
                 _bump(p, "SGD.step")
         return loss

@@ -1,0 +1,492 @@
+"""``chainrule train``: train a classifier and write a run folder.
+
+By default an MLP learns the embedded handwritten digits (a seeded, stratified 80/20
+split). The run folder (``runs/<timestamp>`` or ``--out``) holds ``metrics.csv`` (one row
+per epoch), ``curves.png`` (loss and accuracy), ``model.safetensors`` (model, optimizer and
+scheduler state, epoch, history, random states and config: everything ``--resume`` needs)
+and ``config.json``. Everything random is seeded by ``--seed`` (split, initialisation,
+shuffling, dropout), so the same seed gives the same ``metrics.csv`` bar its seconds column.
+
+The loop is ``train(config, out)``, which returns a ``TrainResult``; ``run`` only turns
+options into a config, calls it and prints the summary.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from ..cli import UsageError
+
+DATASETS = ("digits", "mnist", "fashion-mnist")
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
+SCHEDULERS = ("none", "step", "cosine", "onecycle")
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "gelu")
+# Measured on the digits (5 seeds): the defaults reach 97.8-98.6% test accuracy.
+DEFAULT_LR = {"sgd": 0.1, "adam": 0.001, "adamw": 0.001, "rmsprop": 0.001}
+PEAK_LR = {"sgd": 0.2, "adam": 0.01, "adamw": 0.01, "rmsprop": 0.005}  # --scheduler onecycle's peak
+DEFAULTS: dict[str, Any] = {
+    "dataset": "digits", "data_dir": None, "test_fraction": 0.2, "model": "mlp", "hidden": [128, 64],
+    "activation": "relu", "dropout": 0.0, "optimizer": "adam", "lr": None, "momentum": 0.9, "weight_decay": 0.0,
+    "epochs": 30, "batch_size": 32, "scheduler": "onecycle", "seed": 0,
+}
+# Config entries handed to the model builder (see chainrule.models); a builder ignores
+# those it has no use for.
+MODEL_OPTIONS = ("hidden", "activation", "dropout")
+# Options that fix what is trained: a resumed run keeps the checkpoint's.
+FIXED_ON_RESUME = ("dataset", "test_fraction", "model", "hidden", "activation", "dropout", "optimizer", "lr",
+                   "momentum", "weight_decay", "batch_size", "scheduler", "seed")
+METRICS = ("epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "lr", "seconds")
+CHECKPOINT = "model.safetensors"
+
+
+# -- options ------------------------------------------------------------------------------
+
+def _widths(text: str) -> list[int]:
+    try:
+        widths = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated layer widths like 128,64, got '{text}'") from None
+    if any(w <= 0 for w in widths):
+        raise argparse.ArgumentTypeError(f"layer widths must be positive, got '{text}'")
+    return widths
+
+
+def _number(kind: type, low: float, high: float = math.inf, *, open_low: bool = False) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, got '{text}'") from None
+        if not math.isfinite(value) or value < low or (open_low and value == low) or value >= high:
+            bounds = f"{'>' if open_low else '>='} {low:g}" + (f" and < {high:g}" if high < math.inf else "")
+            raise argparse.ArgumentTypeError(f"must be {bounds}, got {text}")
+        return value
+    return parse
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    d = DEFAULTS
+    p = subparsers.add_parser(
+        "train", help="train a classifier (an MLP on the embedded digits by default)",
+        description="Train a classifier and write metrics.csv, curves.png, model.safetensors and config.json "
+                    "to a run folder. Every option has a default: `chainrule train` alone reaches about 97% "
+                    "test accuracy on the embedded digits in seconds.")
+    # Defaults are None here so that a resumed run can tell which options were given.
+    p.add_argument("--dataset", choices=DATASETS, help=f"what to learn (default {d['dataset']})")
+    p.add_argument("--data-dir", metavar="DIR", help="folder holding the MNIST / Fashion-MNIST IDX files")
+    p.add_argument("--test-fraction", type=_number(float, 0, 1, open_low=True), metavar="F",
+                   help=f"held-out fraction of the digits, stratified by class (default {d['test_fraction']})")
+    p.add_argument("--model", help=f"model builder from chainrule.models.MODELS (default {d['model']})")
+    p.add_argument("--hidden", type=_widths, metavar="W,W,...",
+                   help=f"hidden layer widths (default {','.join(map(str, d['hidden']))})")
+    p.add_argument("--activation", choices=ACTIVATIONS, help=f"hidden activation (default {d['activation']})")
+    p.add_argument("--dropout", type=_number(float, 0, 1), metavar="P", help="dropout after each hidden layer (default 0)")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, help=f"(default {d['optimizer']})")
+    p.add_argument("--lr", type=_number(float, 0, open_low=True),
+                   help="learning rate, the peak rate with onecycle (default, with onecycle: "
+                        + ", ".join(f"{k} {v:g}" for k, v in PEAK_LR.items()) + "; otherwise: "
+                        + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items()) + ")")
+    p.add_argument("--momentum", type=_number(float, 0, 1), help=f"SGD / RMSprop momentum (default {d['momentum']})")
+    p.add_argument("--weight-decay", type=_number(float, 0), metavar="WD", help="(default 0)")
+    p.add_argument("--epochs", type=_number(int, 1), help=f"(default {d['epochs']})")
+    p.add_argument("--batch-size", type=_number(int, 1), metavar="N", help=f"(default {d['batch_size']})")
+    p.add_argument("--scheduler", choices=SCHEDULERS,
+                   help=f"learning-rate schedule, stepped per epoch (onecycle: per batch) (default {d['scheduler']})")
+    p.add_argument("--seed", type=int, help=f"seeds the split, initialisation, shuffling and dropout (default {d['seed']})")
+    p.add_argument("--resume", metavar="CHECKPOINT", help="continue a run from its model.safetensors")
+    p.add_argument("--out", metavar="DIR", help="run folder (default runs/<timestamp>; with --resume, the checkpoint's)")
+    p.add_argument("--report", action="store_true",
+                   help="also write report.html: curves, per-layer gradient flow and the graph of one step")
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The run's configuration: the options given, the defaults for the rest."""
+    config = {key: getattr(args, key, None) for key in DEFAULTS}
+    config = {key: DEFAULTS[key] if value is None else value for key, value in config.items()}
+    if config["data_dir"] is not None:  # absolute, so that evaluate works from anywhere
+        config["data_dir"] = str(Path(config["data_dir"]).expanduser().absolute())
+    if config["lr"] is None:
+        config["lr"] = (PEAK_LR if config["scheduler"] == "onecycle" else DEFAULT_LR)[config["optimizer"]]
+    return config
+
+
+# -- data ---------------------------------------------------------------------------------
+
+@dataclass
+class Data:
+    """The training and test tensors of a run, and the class names."""
+
+    train_x: Any
+    train_y: Any
+    test_x: Any
+    test_y: Any
+    classes: tuple
+
+    @property
+    def input_shape(self) -> tuple:
+        return tuple(self.train_x.shape[1:])
+
+
+def stratified_split(labels: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Train and test indices (each sorted) with ``test_fraction`` of every class held out."""
+    rng = np.random.default_rng(seed)
+    test = []
+    for c in np.unique(labels):
+        members = np.flatnonzero(labels == c)
+        rng.shuffle(members)
+        test.append(members[: int(round(len(members) * test_fraction))])
+    test_idx = np.sort(np.concatenate(test))
+    return np.setdiff1d(np.arange(len(labels)), test_idx), test_idx
+
+
+def load_data(config: dict[str, Any]) -> Data:
+    """The dataset ``config`` names, split; user-fixable problems raise UsageError."""
+    from ..data import datasets
+    from ..tensor import _make
+
+    name = config["dataset"]
+    try:
+        if name == "digits":
+            x, y = datasets.digits()
+            train_idx, test_idx = stratified_split(y.numpy(), config["test_fraction"], config["seed"])
+            return Data(_make(x.data[train_idx], None, False), _make(y.data[train_idx], None, False),
+                        _make(x.data[test_idx], None, False), _make(y.data[test_idx], None, False),
+                        datasets.DIGITS_CLASSES)
+        if not config.get("data_dir"):
+            raise UsageError(f"--dataset {name} needs --data-dir DIR, a folder holding its IDX files "
+                             "(train-images-idx3-ubyte[.gz] ...); nothing is downloaded")
+        read = datasets.mnist if name == "mnist" else datasets.fashion_mnist
+        classes = datasets.MNIST_CLASSES if name == "mnist" else datasets.FASHION_MNIST_CLASSES
+        x, y = read(config["data_dir"], train=True)
+        tx, ty = read(config["data_dir"], train=False)
+        return Data(x, y, tx, ty, classes)
+    except (OSError, datasets.DatasetError) as error:
+        raise UsageError(str(error)) from None
+
+
+# -- model, optimizer, schedule ------------------------------------------------------------
+
+def make_model(config: dict[str, Any], data: Data) -> Any:
+    """The model ``config`` describes, for ``data``'s input shape and classes."""
+    from ..models import MODELS, build_model
+
+    if config["model"] not in MODELS:
+        raise UsageError(f"unknown --model '{config['model']}' (choose from {', '.join(sorted(MODELS))})")
+    try:
+        return build_model(config["model"], data.input_shape, len(data.classes),
+                           **{key: config[key] for key in MODEL_OPTIONS if key in config})
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def build(config: dict[str, Any], data: Data, steps_per_epoch: int) -> tuple[Any, Any, Any]:
+    """The model, optimizer and scheduler (None for ``none``) that ``config`` describes."""
+    from .. import optim
+
+    model = make_model(config, data)
+    lr, wd, momentum = config["lr"], config["weight_decay"], config["momentum"]
+    name = config["optimizer"]
+    if name == "sgd":
+        optimizer = optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=wd)
+    elif name == "adam":
+        optimizer = optim.Adam(model.parameters(), lr=lr, weight_decay=wd)
+    elif name == "adamw":
+        optimizer = optim.AdamW(model.parameters(), lr=lr, weight_decay=wd)
+    else:
+        optimizer = optim.RMSprop(model.parameters(), lr=lr, momentum=momentum, weight_decay=wd)
+    epochs, schedule = config["epochs"], config["scheduler"]
+    scheduler = None
+    if schedule == "step":
+        scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.1)
+    elif schedule == "cosine":
+        scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+    elif schedule == "onecycle":
+        scheduler = optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * steps_per_epoch,
+                                                  cycle_momentum=name in ("sgd", "rmsprop") and momentum > 0)
+    return model, optimizer, scheduler
+
+
+# -- the loop -------------------------------------------------------------------------------
+
+@dataclass
+class TrainResult:
+    """What ``train`` returns: the run folder, one dict per epoch (the metrics.csv rows),
+    and the trained model and optimizer."""
+
+    run_dir: Path
+    history: list[dict[str, float]]
+    model: Any = None
+    optimizer: Any = None
+    config: dict[str, Any] = field(default_factory=dict)
+    data: Data | None = None
+
+    @property
+    def test_accuracy(self) -> float:
+        return self.history[-1]["test_accuracy"] if self.history else float("nan")
+
+
+def evaluate(model: Any, x: Any, y: Any, batch_size: int = 1000) -> tuple[float, float, np.ndarray]:
+    """Mean cross-entropy, accuracy and predicted classes of ``model`` on ``(x, y)``."""
+    import chainrule
+    from .. import nn
+
+    loss_fn = nn.CrossEntropyLoss(reduction="sum")
+    model.eval()
+    total, predictions = 0.0, []
+    with chainrule.no_grad():
+        for start in range(0, len(y), batch_size):
+            logits = model(x[start:start + batch_size])
+            total += loss_fn(logits, y[start:start + batch_size]).item()
+            predictions.append(logits.data.argmax(axis=1))
+    predicted = np.concatenate(predictions) if predictions else np.zeros(0, np.int64)
+    n = max(len(y), 1)
+    return total / n, float((predicted == y.numpy()).sum()) / n, predicted
+
+
+def _train_epoch(model: Any, loader: Any, optimizer: Any, scheduler: Any, per_batch: bool,
+                 bar: Callable[[Any], Any]) -> tuple[float, float]:
+    from .. import nn
+
+    loss_fn = nn.CrossEntropyLoss()
+    model.train()
+    total_loss, correct, seen = 0.0, 0, 0
+    batches = bar(loader)
+    for xb, yb in batches:
+        optimizer.zero_grad()
+        logits = model(xb)
+        loss = loss_fn(logits, yb)
+        loss.backward()
+        optimizer.step()
+        if per_batch:
+            scheduler.step()
+        n = len(yb)
+        value = loss.item()
+        total_loss += value * n
+        correct += int((logits.data.argmax(axis=1) == yb.data).sum())
+        seen += n
+        if hasattr(batches, "set_postfix_str"):
+            batches.set_postfix_str(f"loss {value:.4f}", refresh=False)
+    return total_loss / max(seen, 1), correct / max(seen, 1)
+
+
+def _write_text(path: Path, text: str) -> None:
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_text(text)
+    os.replace(temp, path)
+
+
+def write_metrics(path: Path, history: list[dict[str, float]]) -> None:
+    """metrics.csv: one row per epoch, columns ``METRICS``."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(METRICS)
+    for row in history:
+        writer.writerow([row["epoch"], f"{row['train_loss']:.6f}", f"{row['train_accuracy']:.6f}",
+                         f"{row['test_loss']:.6f}", f"{row['test_accuracy']:.6f}", f"{row['lr']:.6g}",
+                         f"{row['seconds']:.3f}"])
+    _write_text(path, out.getvalue())
+
+
+def plot_curves(path: Path, history: list[dict[str, float]], title: str = "") -> None:
+    """Loss and accuracy per epoch, train and test, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [row["epoch"] for row in history]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, key, label in ((left, "loss", "cross-entropy loss"), (right, "accuracy", "accuracy")):
+        ax.plot(epochs, [row[f"train_{key}"] for row in history], "o-", ms=3, label="train")
+        ax.plot(epochs, [row[f"test_{key}"] for row in history], "o-", ms=3, label="test")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    temp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(temp, dpi=100)
+    plt.close(fig)
+    os.replace(temp, path)
+
+
+def new_run_dir(base: str | Path = "runs") -> Path:
+    """``runs/<timestamp>``, with a suffix when that folder exists already."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path, n = Path(base) / stamp, 1
+    while path.exists():
+        n += 1
+        path = Path(base) / f"{stamp}-{n}"
+    return path
+
+
+def train(config: dict[str, Any], out: str | Path, *, checkpoint: dict[str, Any] | None = None,
+          log: Callable[[str], Any] = print, progress: bool | None = None, report: bool = False) -> TrainResult:
+    """Train as ``config`` says (see ``DEFAULTS``), writing the run folder ``out``.
+
+    ``checkpoint`` is a loaded ``model.safetensors`` to continue from (its model, optimizer,
+    schedule, random states and history). ``progress``: tqdm bars (default: when stdout is
+    a terminal); otherwise ``log`` gets one line per epoch."""
+    import chainrule
+    from .. import __version__
+    from ..data import DataLoader, TensorDataset
+    from ..models import parameter_count
+
+    chainrule.manual_seed(config["seed"])
+    data = load_data(config)
+    shuffle = chainrule.Generator().manual_seed(config["seed"])
+    loader = DataLoader(TensorDataset(data.train_x, data.train_y), batch_size=config["batch_size"], shuffle=True,
+                        generator=shuffle)
+    model, optimizer, scheduler = build(config, data, len(loader))
+    flow = None
+    if report:  # per-layer gradient statistics at every optimizer step, for report.html
+        from ..viz.gradflow import GradientFlow
+
+        flow = GradientFlow(model)
+        optimizer.register_step_post_hook(lambda *_: flow.step())
+    history: list[dict[str, float]] = []
+    if checkpoint is not None:
+        try:
+            model.load_state_dict(checkpoint["model"])
+            optimizer.load_state_dict(checkpoint["optimizer"])
+        except (RuntimeError, ValueError, KeyError) as error:
+            raise UsageError(f"the checkpoint does not fit its own config: {' '.join(str(error).split())}") from None
+        if scheduler is not None and checkpoint.get("scheduler") is not None:
+            scheduler.load_state_dict(checkpoint["scheduler"])
+        chainrule.set_rng_state(checkpoint["rng"]["global"])
+        shuffle.set_state(checkpoint["rng"]["shuffle"])
+        history = [dict(row) for row in checkpoint["history"]]
+
+    # Created only now, so that a bad option or file leaves no empty run folder behind.
+    run_dir = Path(out)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"cannot create the run folder {run_dir}: {error.strerror or error}") from None
+    if progress is None:
+        progress = sys.stdout.isatty()
+    n_params = parameter_count(model)
+    log(f"Model: {model}")
+    log(f"Parameters: {n_params:,}")
+    log(f"Data: {config['dataset']}, {len(data.train_y)} train / {len(data.test_y)} test samples, "
+        f"{len(data.classes)} classes, input {list(data.input_shape)}")
+    info = {**config, "classes": list(data.classes), "input_shape": list(data.input_shape),
+            "train_size": len(data.train_y), "test_size": len(data.test_y), "parameters": n_params,
+            "chainrule_version": __version__}
+    _write_text(run_dir / "config.json", json.dumps(info, indent=2) + "\n")
+
+    epochs = config["epochs"]
+    per_batch = config["scheduler"] == "onecycle"
+    if progress:
+        from tqdm import tqdm
+
+        def bar(loader: Any, epoch: int) -> Any:
+            return tqdm(loader, desc=f"epoch {epoch}/{epochs}", unit="batch", leave=False, file=sys.stdout)
+        say: Callable[[str], Any] = tqdm.write if log is print else log
+    else:
+        def bar(loader: Any, epoch: int) -> Any:
+            return loader
+        say = log
+
+    for epoch in range(len(history) + 1, epochs + 1):
+        start = time.perf_counter()
+        lr = float(optimizer.param_groups[0]["lr"])
+        train_loss, train_acc = _train_epoch(model, loader, optimizer, scheduler, per_batch,
+                                             lambda batches: bar(batches, epoch))
+        if scheduler is not None and not per_batch:
+            scheduler.step()
+        test_loss, test_acc, _ = evaluate(model, data.test_x, data.test_y)
+        row = {"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc, "test_loss": test_loss,
+               "test_accuracy": test_acc, "lr": lr, "seconds": time.perf_counter() - start}
+        history.append(row)
+        say(f"epoch {epoch:>{len(str(epochs))}}/{epochs}  train loss {train_loss:.4f} acc {train_acc:.2%}  "
+            f"test loss {test_loss:.4f} acc {test_acc:.2%}  lr {lr:.3g}  {row['seconds']:.1f}s")
+        write_metrics(run_dir / "metrics.csv", history)
+        chainrule.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                        "scheduler": scheduler.state_dict() if scheduler is not None else None,
+                        "epoch": epoch, "config": config, "history": history,
+                        "rng": {"global": chainrule.get_rng_state(), "shuffle": shuffle.get_state()}},
+                       run_dir / CHECKPOINT)
+    if history:
+        plot_curves(run_dir / "curves.png", history,
+                    f"{config['model']} on {config['dataset']} ({config['optimizer']}, lr {config['lr']:g})")
+    if flow is not None:
+        from ..viz.report import write_report
+
+        batch = slice(0, config["batch_size"])
+        log(f"Report: {write_report(run_dir, flow, model, data.train_x[batch], data.train_y[batch], history, config)}")
+        flow.remove()
+    return TrainResult(run_dir, history, model, optimizer, config, data)
+
+
+# -- the command ----------------------------------------------------------------------------
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """A ``chainrule train`` checkpoint; anything else is a UsageError naming the file."""
+    import chainrule
+    from ..serialization import CheckpointError
+
+    try:
+        checkpoint = chainrule.load(path)
+    except (OSError, CheckpointError) as error:
+        raise UsageError(str(error)) from None
+    if not isinstance(checkpoint, dict) or not {"model", "config", "epoch"} <= set(checkpoint):
+        raise UsageError(f"{path}: not a chainrule train checkpoint (it has no model/config/epoch)")
+    return checkpoint
+
+
+def _resume_config(args: argparse.Namespace, checkpoint: dict[str, Any]) -> dict[str, Any]:
+    config = {**DEFAULTS, **checkpoint["config"]}
+    for key in FIXED_ON_RESUME:
+        given = getattr(args, key, None)
+        if given is not None and given != config[key]:
+            option = "--" + key.replace("_", "-")
+            raise UsageError(f"{option} cannot change when resuming (the checkpoint's is {config[key]}); "
+                             "start a new run instead")
+    done = int(checkpoint["epoch"])
+    if args.epochs is not None:
+        if args.epochs != config["epochs"] and config["scheduler"] in ("cosine", "onecycle"):
+            raise UsageError(f"a {config['scheduler']} schedule is fixed to {config['epochs']} epochs; "
+                             "resuming cannot change --epochs")
+        config["epochs"] = args.epochs
+    if done >= config["epochs"]:
+        raise UsageError(f"{args.resume} has trained {done} of {config['epochs']} epochs already; "
+                         f"pass --epochs N with N > {done} to train more")
+    if args.data_dir is not None:
+        config["data_dir"] = str(Path(args.data_dir).expanduser().absolute())
+    return config
+
+
+def run(args: argparse.Namespace) -> int:
+    checkpoint = None
+    if args.resume:
+        checkpoint = load_checkpoint(args.resume)
+        config = _resume_config(args, checkpoint)
+        out = Path(args.out) if args.out else Path(args.resume).parent
+    else:
+        config = config_from_args(args)
+        out = Path(args.out) if args.out else new_run_dir()
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a folder")
+    try:
+        result = train(config, out, checkpoint=checkpoint, report=args.report)
+    except OSError as error:
+        raise UsageError(f"{error.filename or out}: {error.strerror or error}") from None
+    correct = round(result.test_accuracy * len(result.data.test_y))
+    print(f"Test accuracy: {result.test_accuracy:.2%} ({correct}/{len(result.data.test_y)})")
+    print(f"Run folder: {result.run_dir}")
+    return 0

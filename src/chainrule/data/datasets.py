@@ -1,0 +1,167 @@
+"""Datasets that need no network: the embedded handwritten digits, and MNIST or
+Fashion-MNIST read from IDX files in a local folder.
+
+Each function returns ``(images, labels)``: float32 images scaled to [0, 1] with shape
+``(N, 1, H, W)`` (or ``(N, H*W)`` with ``flatten=True``) and int64 labels 0..9. Wrap them
+in a ``TensorDataset`` to feed a ``DataLoader``::
+
+    images, labels = chainrule.datasets.digits()          # (1797, 1, 8, 8), (1797,)
+    loader = DataLoader(TensorDataset(images, labels), batch_size=64, shuffle=True)
+"""
+from __future__ import annotations
+
+import gzip
+import os
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor, _make
+
+DIGITS_CLASSES = tuple(str(i) for i in range(10))
+MNIST_CLASSES = DIGITS_CLASSES
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                         "Sneaker", "Bag", "Ankle boot")
+
+_DIGITS_FILE = Path(__file__).with_name("digits.npz")
+_IMAGES_MAGIC, _LABELS_MAGIC = 2051, 2049
+
+
+class DatasetError(ValueError):
+    """A dataset file is unreadable, truncated or not what it should be; the message names it."""
+
+
+def _finish(images: np.ndarray, labels: np.ndarray, scale: float, flatten: bool) -> tuple[Tensor, Tensor]:
+    x = images.astype(np.float32)
+    x *= np.float32(1.0 / scale)
+    x = x.reshape(len(x), -1) if flatten else x.reshape(len(x), 1, *images.shape[1:])
+    return _make(x, None, False), _make(labels.astype(np.int64), None, False)
+
+
+def digits(flatten: bool = False) -> tuple[Tensor, Tensor]:
+    """The 1,797 handwritten 8x8 digits of the UCI "Optical Recognition of Handwritten
+    Digits" set (Alpaydin & Kaynak 1998, CC BY 4.0; see ATTRIBUTION-digits.txt), shipped
+    inside the package.
+
+    Returns float32 images with pixel counts 0..16 scaled to [0, 1], shape ``(1797, 1, 8, 8)``
+    (``(1797, 64)`` with ``flatten=True``), and int64 labels 0..9 (about 180 per class).
+    """
+    try:
+        with np.load(_DIGITS_FILE, allow_pickle=False) as archive:
+            images, labels = archive["images"], archive["labels"]
+    except FileNotFoundError:
+        raise FileNotFoundError(f"the embedded digits file is missing: {_DIGITS_FILE} "
+                                "(reinstall chainrule)") from None
+    except (OSError, KeyError, ValueError, zlib.error) as error:
+        raise DatasetError(f"the embedded digits file {_DIGITS_FILE} is unreadable: {error}") from None
+    return _finish(images, labels, 16.0, flatten)
+
+
+def _find(root: Path, folder: str, stem: str) -> Path:
+    """The IDX file ``stem`` (``stem.gz`` too, and the ``.idx`` spelling some mirrors use)
+    in ``root``, ``root/raw`` or ``root/<folder>/raw`` (torchvision's layout)."""
+    dotted = stem.replace("-idx", ".idx")
+    candidates = [d / (name + ext) for d in (root, root / "raw", root / folder / "raw")
+                  for name in (stem, dotted) for ext in ("", ".gz")]
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise FileNotFoundError(f"{root / stem}: file not found (also looked for {stem}.gz, in {root}, "
+                            f"{root / 'raw'} and {root / folder / 'raw'}); download the standard IDX files there")
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as f:
+                return f.read()
+        return path.read_bytes()
+    except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+        raise DatasetError(f"{path}: corrupt or truncated gzip data ({error})") from None
+    except IsADirectoryError:
+        raise DatasetError(f"{path}: is a directory, expected an IDX file") from None
+    except PermissionError as error:
+        raise DatasetError(f"{path}: cannot be read ({error.strerror})") from None
+
+
+def read_idx(path: str | os.PathLike, magic: int | None = None) -> np.ndarray:
+    """The uint8 array stored in an IDX file (gzipped when the name ends in ``.gz``).
+
+    ``magic`` is the expected magic number (2051 for images, 2049 for labels); any
+    mismatch, or a size that disagrees with the header, raises ``DatasetError``."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: file not found")
+    raw = _read_bytes(path)
+    if len(raw) < 4:
+        raise DatasetError(f"{path}: truncated: {len(raw)} bytes, expected at least a 4-byte IDX header")
+    found = int.from_bytes(raw[:4], "big")
+    if magic is not None and found != magic:
+        raise DatasetError(f"{path}: not an IDX {'image' if magic == _IMAGES_MAGIC else 'label'} file: "
+                           f"magic number {found}, expected {magic}")
+    if raw[0] or raw[1] or raw[2] != 0x08:
+        raise DatasetError(f"{path}: not an IDX file of unsigned bytes: magic number {found}, "
+                           f"expected {_IMAGES_MAGIC} (images) or {_LABELS_MAGIC} (labels)")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if ndim == 0 or len(raw) < header:
+        raise DatasetError(f"{path}: truncated header: {len(raw)} bytes, expected {header} for {ndim} dimensions")
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    expected = header + int(np.prod(shape, dtype=np.int64))
+    if len(raw) != expected:
+        what = "truncated" if len(raw) < expected else "too long"
+        raise DatasetError(f"{path}: {what}: {len(raw)} bytes, expected {expected} "
+                           f"({header}-byte header + {' x '.join(map(str, shape))} items)")
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def _idx_dataset(root: str | os.PathLike, train: bool, folder: str, flatten: bool) -> tuple[Tensor, Tensor]:
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: no such directory (expected a folder holding the {folder} IDX files)")
+    prefix = "train" if train else "t10k"
+    images_path = _find(root, folder, f"{prefix}-images-idx3-ubyte")
+    labels_path = _find(root, folder, f"{prefix}-labels-idx1-ubyte")
+    images = read_idx(images_path, _IMAGES_MAGIC)
+    labels = read_idx(labels_path, _LABELS_MAGIC)
+    if images.ndim != 3:
+        raise DatasetError(f"{images_path}: expected 3 dimensions (count, rows, columns), got shape {images.shape}")
+    if labels.ndim != 1:
+        raise DatasetError(f"{labels_path}: expected 1 dimension (count), got shape {labels.shape}")
+    if len(images) != len(labels):
+        raise DatasetError(f"{labels_path}: {len(labels)} labels for {len(images)} images in {images_path.name}; "
+                           "expected the same item count")
+    if labels.size and labels.max() > 9:
+        raise DatasetError(f"{labels_path}: label {int(labels.max())} out of range, expected 0..9")
+    return _finish(images, labels, 255.0, flatten)
+
+
+def mnist(root: str | os.PathLike, train: bool = True, flatten: bool = False) -> tuple[Tensor, Tensor]:
+    """MNIST read from the standard IDX files in ``root`` (``train-images-idx3-ubyte``,
+    ``train-labels-idx1-ubyte``, ``t10k-...``; gzipped ``.gz`` or not; ``root/MNIST/raw``
+    also works). Nothing is downloaded.
+
+    Returns float32 images scaled to [0, 1], shape ``(N, 1, 28, 28)`` (``(N, 784)`` with
+    ``flatten=True``), and int64 labels. A missing file raises FileNotFoundError; a corrupt,
+    truncated or mismatched one raises ``DatasetError`` naming the file.
+    """
+    return _idx_dataset(root, train, "MNIST", flatten)
+
+
+def fashion_mnist(root: str | os.PathLike, train: bool = True, flatten: bool = False) -> tuple[Tensor, Tensor]:
+    """Fashion-MNIST (Zalando), same file names and layout as ``mnist`` (``root/FashionMNIST/raw``
+    also works); class names are ``FASHION_MNIST_CLASSES``."""
+    return _idx_dataset(root, train, "FashionMNIST", flatten)
+
+
+def write_idx(path: str | os.PathLike, array: Any) -> None:
+    """Write a uint8 array as an IDX file (gzipped when the name ends in ``.gz``)."""
+    array = np.ascontiguousarray(np.asarray(array, dtype=np.uint8))
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+    data = header + array.tobytes()
+    path = Path(path)
+    if path.suffix == ".gz":
+        data = gzip.compress(data)
+    path.write_bytes(data)

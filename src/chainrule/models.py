@@ -1,0 +1,103 @@
+"""Model builders for ``chainrule train``, by name in ``MODELS``.
+
+A builder takes the input shape of one sample (``(1, 8, 8)`` for the digits), the number
+of classes, and keyword options from the command line (``hidden``, ``activation``,
+``dropout``, ...), ignoring those it has no use for, and returns an ``nn.Module`` that
+maps a batch to class logits. Register a new one with ``@register("name")``; it then
+appears in ``chainrule train --model``::
+
+    model = build_model("mlp", (1, 8, 8), 10, hidden=(128, 64), activation="relu")
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Sequence
+
+from . import nn
+
+ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    "relu": nn.ReLU,
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "gelu": nn.GELU,
+}
+
+MODELS: dict[str, Callable[..., nn.Module]] = {}
+
+
+def register(name: str) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
+    """Add a builder to ``MODELS`` under ``name``."""
+    def add(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+        MODELS[name] = builder
+        return builder
+    return add
+
+
+def make_activation(name: str) -> nn.Module:
+    """A fresh activation module by name (``relu``, ``sigmoid``, ``tanh``, ``gelu``)."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation '{name}' (choose from {', '.join(ACTIVATIONS)})")
+    return ACTIVATIONS[name]()
+
+
+@register("mlp")
+def mlp(input_shape: Sequence[int], num_classes: int, hidden: Sequence[int] = (128, 64),
+        activation: str = "relu", dropout: float = 0.0, **_: Any) -> nn.Sequential:
+    """Flatten, then ``Linear -> activation [-> Dropout]`` per hidden width, then a Linear to
+    the class logits."""
+    if any(int(h) <= 0 for h in hidden):
+        raise ValueError(f"hidden widths must be positive, got {list(hidden)}")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+    layers: list[nn.Module] = [nn.Flatten()]
+    width = math.prod(input_shape)
+    for size in hidden:
+        layers += [nn.Linear(width, int(size)), make_activation(activation)]
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+        width = int(size)
+    layers.append(nn.Linear(width, num_classes))
+    return nn.Sequential(*layers)
+
+
+@register("cnn")
+def cnn(input_shape: Sequence[int], num_classes: int, hidden: Sequence[int] = (128,),
+        activation: str = "relu", dropout: float = 0.0, channels: Sequence[int] = (32, 64), **_: Any) -> nn.Sequential:
+    """A small LeNet-style network for (C, H, W) images: per entry of ``channels`` a
+    ``Conv2d 3x3 (padding 1) -> activation -> MaxPool2d(2)`` block (so 8x8 digits end at 2x2,
+    28x28 MNIST at 7x7), then ``Linear -> activation [-> Dropout]`` per hidden width and a
+    Linear to the class logits."""
+    if len(input_shape) != 3:
+        raise ValueError(f"cnn needs (channels, height, width) samples, got shape {tuple(input_shape)}")
+    if any(int(c) <= 0 for c in channels) or any(int(h) <= 0 for h in hidden):
+        raise ValueError(f"channels and hidden widths must be positive, got {list(channels)} and {list(hidden)}")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+    depth, height, width = (int(n) for n in input_shape)
+    if min(height, width) < 2 ** len(channels):
+        raise ValueError(f"cnn: {height}x{width} images are too small for {len(channels)} 2x2 poolings")
+    layers: list[nn.Module] = []
+    for size in channels:
+        layers += [nn.Conv2d(depth, int(size), 3, padding=1), make_activation(activation), nn.MaxPool2d(2)]
+        depth, height, width = int(size), height // 2, width // 2
+    layers.append(nn.Flatten())
+    features = depth * height * width
+    for size in hidden:
+        layers += [nn.Linear(features, int(size)), make_activation(activation)]
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+        features = int(size)
+    layers.append(nn.Linear(features, num_classes))
+    return nn.Sequential(*layers)
+
+
+def build_model(name: str, input_shape: Sequence[int], num_classes: int, **options: Any) -> nn.Module:
+    """The model ``MODELS[name]`` builds for this input shape and class count."""
+    if name not in MODELS:
+        raise ValueError(f"unknown model '{name}' (choose from {', '.join(sorted(MODELS))})")
+    return MODELS[name](tuple(input_shape), num_classes, **options)
+
+
+def parameter_count(model: nn.Module) -> int:
+    """The number of trainable values in ``model``."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
