@@ -7,15 +7,22 @@ import numpy as np
 
 
 def _float_formatter(values: np.ndarray) -> Any:
-    finite = values[np.isfinite(values)] if values.size else values
-    if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
+    """PyTorch's choice, from the nonzero finite values: integer mode (``1.``), fixed
+    (``0.1000``) or scientific (``1.0000e-05``), each right-aligned to the widest of them
+    (NaN and inf are not counted, so they are never padded)."""
+    finite = values[np.isfinite(values) & (values != 0)]
+    if not finite.size:
         return lambda x: _special(x) or f"{x:.0f}."
-    if finite.size:
-        magnitude = np.abs(finite)
-        largest, smallest = magnitude.max(), magnitude[magnitude > 0].min() if (magnitude > 0).any() else 0
-        if largest >= 1e8 or (smallest and smallest < 1e-4) or (smallest and largest / smallest > 1000):
-            return lambda x: _special(x) or f"{x:.4e}"
-    return lambda x: _special(x) or f"{x:.4f}"
+    magnitude = np.abs(finite)
+    largest, smallest = magnitude.max(), magnitude.min()
+    if np.all(finite == np.ceil(finite)):
+        sci = largest / smallest > 1000 or largest > 1e8
+        fmt = (lambda x: _special(x) or f"{x:.4e}") if sci else (lambda x: _special(x) or f"{x:.0f}.")
+    else:
+        sci = largest / smallest > 1000 or largest > 1e8 or smallest < 1e-4
+        fmt = (lambda x: _special(x) or f"{x:.4e}") if sci else (lambda x: _special(x) or f"{x:.4f}")
+    width = max(len(fmt(x)) for x in finite)
+    return lambda x: fmt(x).rjust(width)
 
 
 def _special(x: float) -> str | None:
@@ -26,10 +33,17 @@ def _special(x: float) -> str | None:
     return None
 
 
+def _summarized(array: np.ndarray) -> np.ndarray:
+    """The elements a summarized print shows (the first and last three along each dim)."""
+    for axis in range(array.ndim):
+        if array.shape[axis] > 6:
+            array = np.concatenate([array.take(range(3), axis), array.take(range(-3, 0), axis)], axis)
+    return array
+
+
 def _padded(fmt: Any, array: np.ndarray) -> Any:
     """Every element right-aligned to the widest one, as PyTorch prints."""
-    shown = array if array.size <= 1000 else np.concatenate(
-        [array.reshape(-1)[:3], array.reshape(-1)[-3:]])
+    shown = array if array.size <= 1000 else _summarized(array)
     width = max(len(fmt(x)) for x in shown.reshape(-1))
     return lambda x: fmt(x).rjust(width)
 
@@ -38,8 +52,8 @@ def _body(array: np.ndarray) -> str:
     if array.size == 0:
         return "[]" if array.ndim == 1 else "[]"
     if array.dtype.kind == "f":
-        fmt = _float_formatter(array.astype(np.float64))
-        formatter = {"float_kind": _padded(fmt, array)}
+        shown = array if array.size <= 1000 else _summarized(array)
+        formatter = {"float_kind": _float_formatter(shown.astype(np.float64))}
     elif array.dtype == np.bool_:
         formatter = {"bool": _padded(lambda b: "True" if b else "False", array)}
     else:

@@ -738,9 +738,10 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
         xp = get_array_module(array)
         out = xp.array(array, dtype=target)
     if target is None:
-        if out.dtype == np.float64 and not (isinstance(array, np.ndarray) or isinstance(data, Tensor)):
+        # NumPy arrays and scalars keep their dtype; Python floats and ints get PyTorch's.
+        if out.dtype == np.float64 and not (isinstance(array, (np.ndarray, np.generic)) or isinstance(data, Tensor)):
             out = out.astype(np.float32)
-        elif out.dtype.kind in "iu" and out.dtype != np.uint8 and not isinstance(array, np.ndarray):
+        elif out.dtype.kind in "iu" and out.dtype != np.uint8 and not isinstance(array, (np.ndarray, np.generic)):
             out = out.astype(np.int64)
         elif out.dtype.kind in "US":
             raise TypeError(f"new(): invalid data type '{out.dtype.name}'")
@@ -775,11 +776,9 @@ def _dim(dim: int, ndim: int) -> int:
 
 
 def _coerce(tensor: Tensor, other: Any) -> Any:
-    """Python scalars stay scalars (weakly typed, as in PyTorch); a float scalar with an
-    integer tensor makes the result float32, not NumPy's float64."""
+    """Python scalars stay scalars (weakly typed, as in PyTorch; the ops promote dtypes as
+    PyTorch does, see ``ops.elementwise.promote``)."""
     kind = other.__class__
-    if kind is float and tensor.data.dtype.kind in "biu":
-        return np.float32(other)
     if kind is bool:
         return int(other) if tensor.data.dtype.kind != "b" else other
     if kind is int or kind is float or kind is Tensor:

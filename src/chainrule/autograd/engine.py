@@ -143,6 +143,10 @@ def run_backward(
     # large live graph.
     collecting = gc.isenabled()
     gc.disable()
+    # Like PyTorch, a backward that meets inf/NaN propagates them without warnings
+    # (detect_anomaly is the tool that reports them).
+    quiet = np.errstate(all="ignore")
+    quiet.__enter__()
     try:
         while ready:
             node = ready.pop()
@@ -205,6 +209,7 @@ def run_backward(
                     ready.append(target)
     finally:
         grad_state.enabled = previous_mode
+        quiet.__exit__(None, None, None)
         if collecting:
             gc.enable()
 

@@ -11,6 +11,55 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Op
+from ..dtypes import get_default_dtype
+
+_ndarray = np.ndarray
+
+
+def promote(a: Any, b: Any) -> tuple:
+    """Two operands cast to PyTorch's result dtype where NumPy's promotion differs: an
+    integer tensor with a float scalar gives the default float dtype, an integer with a float
+    tensor the float's dtype, and a dimensioned tensor's dtype beats a 0-d tensor's of the
+    same category (float32 tensor + float64 0-d tensor is float32)."""
+    if type(a) is _ndarray:
+        if type(b) is _ndarray:
+            if a.dtype == b.dtype:
+                return a, b
+            want = _result_type(a, b)
+            return (a if a.dtype == want else a.astype(want)), (b if b.dtype == want else b.astype(want))
+        return _with_scalar(a, b), (b.item() if isinstance(b, np.generic) else b)
+    if type(b) is _ndarray:
+        return (a.item() if isinstance(a, np.generic) else a), _with_scalar(b, a)
+    return a, b
+
+
+def _floating(a: Any) -> Any:
+    """Integer and bool inputs of float-valued math give the default float dtype, as in
+    PyTorch (exp of an int64 tensor is float32, not NumPy's float64)."""
+    return a.astype(get_default_dtype().numpy) if a.dtype.kind in "biu" else a
+
+
+def _with_scalar(array: Any, scalar: Any) -> Any:
+    if array.dtype.kind in "biu" and isinstance(scalar, (float, np.floating)):
+        return array.astype(get_default_dtype().numpy)
+    return array
+
+
+def _promote_types(da: Any, db: Any) -> Any:
+    fa, fb = da.kind in "fc", db.kind in "fc"
+    if fa != fb:
+        return da if fa else db
+    return np.promote_types(da, db)
+
+
+def _result_type(a: Any, b: Any) -> Any:
+    da, db = a.dtype, b.dtype
+    if (a.ndim == 0) == (b.ndim == 0):
+        return _promote_types(da, db)
+    dim, zero = (db, da) if a.ndim == 0 else (da, db)
+    if dim.kind in "fc" or (dim.kind != "b" and zero.kind not in "fc"):
+        return dim
+    return _promote_types(dim, zero)
 
 
 def sum_to_shape(grad: Any, shape: tuple) -> Any:
@@ -68,6 +117,7 @@ class Add(_Binary):
     derivative = ("d(a+b)/da = 1", "d(a+b)/db = 1")
 
     def forward(self, xp, a, b):
+        a, b = promote(a, b)
         out = a + b
         self._remember_shapes(a, b, out.shape)
         return out
@@ -81,6 +131,7 @@ class Sub(_Binary):
     derivative = ("d(a-b)/da = 1", "d(a-b)/db = -1")
 
     def forward(self, xp, a, b):
+        a, b = promote(a, b)
         out = a - b
         self._remember_shapes(a, b, out.shape)
         return out
@@ -95,6 +146,7 @@ class Mul(_Binary):
     saved_needed_by = (1, 0)
 
     def forward(self, xp, a, b):
+        a, b = promote(a, b)
         out = a * b
         self._remember_shapes(a, b, out.shape)
         self.saved = (a, b)
@@ -112,6 +164,7 @@ class Div(_Binary):
     derivative = ("d(a/b)/da = 1/b", "d(a/b)/db = -a/b^2")
 
     def forward(self, xp, a, b):
+        a, b = promote(a, b)
         out = a / b
         if out.dtype == xp.float64 and _dtype_kind(a) != "f64" and _dtype_kind(b) != "f64":
             out = out.astype(xp.float32)
@@ -138,6 +191,7 @@ class Pow(_Binary):
     derivative = ("d(a^b)/da = b*a^(b-1)", "d(a^b)/db = a^b*log(a)")
 
     def forward(self, xp, a, b):
+        a, b = promote(a, b)
         out = a ** b
         self._remember_shapes(a, b, out.shape)
         self.saved = (a, b, out)
@@ -171,6 +225,7 @@ class Maximum(_Binary):
     derivative = ("d max(a,b)/da = [a>b] (1/2 on ties)", "d max(a,b)/db = [b>a] (1/2 on ties)")
 
     def forward(self, xp, a, b):
+        a, b = promote(a, b)
         out = xp.maximum(a, b)
         self._remember_shapes(a, b, out.shape)
         self.saved = (a, b)
@@ -189,6 +244,7 @@ class Minimum(_Binary):
     derivative = ("d min(a,b)/da = [a<b] (1/2 on ties)", "d min(a,b)/db = [b<a] (1/2 on ties)")
 
     def forward(self, xp, a, b):
+        a, b = promote(a, b)
         out = xp.minimum(a, b)
         self._remember_shapes(a, b, out.shape)
         self.saved = (a, b)
@@ -206,6 +262,7 @@ class Atan2(_Binary):
     derivative = ("d atan2(a,b)/da = b/(a^2+b^2)", "d atan2(a,b)/db = -a/(a^2+b^2)")
 
     def forward(self, xp, a, b):
+        a, b = promote(a, b)
         out = xp.arctan2(a, b)
         self._remember_shapes(a, b, out.shape)
         self.saved = (a, b)
@@ -223,6 +280,7 @@ class FloorDivide(Op):
     differentiable = False
 
     def forward(self, xp, a, b):
+        a, b = promote(a, b)
         return xp.floor_divide(a, b)
 
 
@@ -231,6 +289,7 @@ class Remainder(Op):
     differentiable = False
 
     def forward(self, xp, a, b):
+        a, b = promote(a, b)
         return xp.remainder(a, b)
 
 
@@ -295,6 +354,7 @@ class Exp(Op):
     derivative = ("d exp(u)/du = exp(u)",)
 
     def forward(self, xp, a):
+        a = _floating(a)
         out = xp.exp(a)
         self.saved = (out,)
         return out
@@ -308,6 +368,7 @@ class Log(Op):
     derivative = ("d log(u)/du = 1/u",)
 
     def forward(self, xp, a):
+        a = _floating(a)
         self.saved = (a,)
         return xp.log(a)
 
@@ -320,6 +381,7 @@ class Log2(Op):
     derivative = ("d log2(u)/du = 1/(u ln 2)",)
 
     def forward(self, xp, a):
+        a = _floating(a)
         self.saved = (a,)
         return xp.log2(a)
 
@@ -332,6 +394,7 @@ class Log10(Op):
     derivative = ("d log10(u)/du = 1/(u ln 10)",)
 
     def forward(self, xp, a):
+        a = _floating(a)
         self.saved = (a,)
         return xp.log10(a)
 
@@ -344,6 +407,7 @@ class Log1p(Op):
     derivative = ("d log(1+u)/du = 1/(1+u)",)
 
     def forward(self, xp, a):
+        a = _floating(a)
         self.saved = (a,)
         return xp.log1p(a)
 
@@ -356,6 +420,7 @@ class Expm1(Op):
     derivative = ("d (exp(u)-1)/du = exp(u)",)
 
     def forward(self, xp, a):
+        a = _floating(a)
         out = xp.expm1(a)
         self.saved = (out,)
         return out
@@ -369,6 +434,7 @@ class Sqrt(Op):
     derivative = ("d sqrt(u)/du = 1/(2 sqrt(u))",)
 
     def forward(self, xp, a):
+        a = _floating(a)
         out = xp.sqrt(a)
         self.saved = (out,)
         return out
@@ -382,6 +448,7 @@ class Rsqrt(Op):
     derivative = ("d u^(-1/2)/du = -1/2 u^(-3/2)",)
 
     def forward(self, xp, a):
+        a = _floating(a)
         out = 1 / xp.sqrt(a)
         self.saved = (out,)
         return out
@@ -424,6 +491,7 @@ class Sin(Op):
     derivative = ("d sin(u)/du = cos(u)",)
 
     def forward(self, xp, a):
+        a = _floating(a)
         self.saved = (a,)
         return xp.sin(a)
 
@@ -436,6 +504,7 @@ class Cos(Op):
     derivative = ("d cos(u)/du = -sin(u)",)
 
     def forward(self, xp, a):
+        a = _floating(a)
         self.saved = (a,)
         return xp.cos(a)
 
@@ -448,6 +517,7 @@ class Tan(Op):
     derivative = ("d tan(u)/du = 1 + tan(u)^2",)
 
     def forward(self, xp, a):
+        a = _floating(a)
         out = xp.tan(a)
         self.saved = (out,)
         return out
@@ -462,6 +532,7 @@ class Tanh(Op):
     derivative = ("d tanh(u)/du = 1 - tanh(u)^2",)
 
     def forward(self, xp, a):
+        a = _floating(a)
         out = xp.tanh(a)
         self.saved = (out,)
         return out
@@ -553,6 +624,7 @@ class Where(Op):
     derivative = ("", "d where(c,a,b)/da = [c]", "d where(c,a,b)/db = [not c]")
 
     def forward(self, xp, condition, a, b):
+        a, b = promote(a, b)
         out = xp.where(condition, a, b)
         if out.dtype == xp.float64 and _dtype_kind(a) != "f64" and _dtype_kind(b) != "f64":
             out = out.astype(xp.float32)

@@ -1,7 +1,12 @@
-"""Neural-network primitives: softmax and log-softmax (more nn ops live beside them)."""
+"""Neural-network primitives: softmax and log-softmax, activations (GELU through erf,
+SiLU, ELU ...), dropout, embedding, fused normalisation (batch/layer/group norm), fused
+cross entropy, NLL and binary cross entropy, constant padding."""
 from __future__ import annotations
 
+import math
+
 from ..autograd.function import Op
+from .elementwise import sum_to_shape
 
 
 class Softmax(Op):
@@ -46,10 +51,6 @@ class LogSoftmax(Op):
 # backward rebuilds it from that input (``_plain(xp)`` tells the two cases apart).
 # ---------------------------------------------------------------------------------------
 
-import math as _math
-
-from .elementwise import sum_to_shape
-
 _SQRT_HALF = 0.7071067811865476  # 1/sqrt(2)
 _INV_SQRT_2PI = 0.3989422804014327  # 1/sqrt(2 pi)
 _TWO_OVER_SQRT_PI = 1.1283791670955126  # 2/sqrt(pi)
@@ -68,7 +69,7 @@ def _erf_array(a):
     except ImportError:  # scipy is optional: math.erf elementwise is exact, only slower
         import numpy as np
 
-        return np.vectorize(_math.erf, otypes=[a.dtype])(a)
+        return np.vectorize(math.erf, otypes=[a.dtype])(a)
     return erf(a)
 
 
