@@ -211,7 +211,7 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
     if input is None and other is None:
         return tuple(_make(i.astype(np.int64), None, False) for i in np.nonzero(condition_data))
     if condition_data.dtype != np.bool_:
-        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {_t(condition).dtype}")
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {_t(condition).dtype.legacy_name[:-6]}")
     return E.Where.apply(condition_data, input, other)
 
 
@@ -326,7 +326,7 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     if input.data.dtype.kind not in "fc":
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {input.dtype.name.capitalize()}"
+            f"or complex dtype. Got: {input.dtype.legacy_name[:-6]}"
         )
     return R.Mean.apply(input, axis, keepdim)
 
@@ -532,6 +532,8 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
     shape = _shape_args(shape)
     if shape == input.data.shape:
         return S.Reshape.apply(input, shape)
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
     try:
         np.empty(input.data.shape, dtype=np.bool_).reshape(shape) if input.data.size == 0 else None
     except ValueError:
@@ -775,6 +777,8 @@ def _tensors(tensors: Any, name: str) -> list:
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    if not list(tensors):
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     tensors = _tensors(tensors, "cat")
     # PyTorch skips 1-D empty tensors in cat.
     kept = [x for x in tensors if not (x.data.ndim == 1 and x.data.shape[0] == 0)] or tensors[:1]
@@ -782,11 +786,16 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     reference = kept[0].data.shape
     for i, x in enumerate(kept):
         shape = x.data.shape
-        if len(shape) != len(reference) or builtins.any(a != b for d, (a, b) in enumerate(zip(shape, reference)) if d != axis):
+        if len(shape) != len(reference):
             raise RuntimeError(
-                f"Sizes of tensors must match except in dimension {axis}. Expected size "
-                f"{reference} but got size {shape} for tensor number {i} in the list."
+                f"Tensors must have same number of dimensions: got {len(reference)} and {len(shape)}"
             )
+        for d, (a, b) in enumerate(zip(shape, reference)):
+            if d != axis and a != b:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {axis}. Expected size "
+                    f"{b} but got size {a} for tensor number {i} in the list."
+                )
     return S.Cat.apply(*kept, axis=axis)
 
 

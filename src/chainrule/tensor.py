@@ -184,7 +184,7 @@ class Tensor:
     def __bool__(self) -> bool:
         if self.data.size != 1:
             raise RuntimeError(
-                f"Boolean value of Tensor with {self.data.size} elements is ambiguous"
+                "Boolean value of Tensor with more than one value is ambiguous"
             )
         return bool(self.data.reshape(()).item())
 
@@ -466,9 +466,15 @@ class Tensor:
             if np.broadcast_shapes(src_shape, self.data.shape) != self.data.shape:
                 raise ValueError
         except ValueError:
+            from .autograd.function import _broadcast_error
+
+            try:
+                broadcast = np.broadcast_shapes(src_shape, self.data.shape)
+            except ValueError:
+                raise _broadcast_error([self.data, np.empty(src_shape, dtype=bool)]) from None
             raise RuntimeError(
-                f"The size of tensor a ({tuple(self.data.shape)}) must match the size of tensor "
-                f"b ({tuple(src_shape)}) for copy_"
+                f"output with shape {list(self.data.shape)} doesn't match the broadcast shape "
+                f"{list(broadcast)}"
             ) from None
         return self._inplace("copy_", _Overwrite, src)
 

@@ -96,8 +96,15 @@ def run_backward(
     unique_roots = list(dict.fromkeys(root_nodes))
     root_set = set(unique_roots)
     stack = list(unique_roots)
+    # Without retain_graph no node's output is wanted after this backward (an output that
+    # backward needs is also in ``saved``): let go of them now, so that each activation is
+    # freed once its last consumer has run, not when the graph dies (peak memory).
+    drop_outputs = not retain_graph and not create_graph
     while stack:
-        for edge in stack.pop().next_functions:
+        node = stack.pop()
+        if drop_outputs:
+            node.output = None
+        for edge in node.next_functions:
             if edge is None or isinstance(edge, Tensor):
                 continue
             if type(edge) is tuple:

@@ -68,7 +68,10 @@ class Index(Op):
     def forward(self, xp, a, index):
         self.shape, self.dtype, self.index = a.shape, a.dtype, index
         self.basic = is_basic_index(index)
-        return a[index]
+        try:
+            return a[index]
+        except IndexError as error:
+            raise _index_error(error, a.shape) from None
 
     def backward(self, xp, g):
         return index_backward(xp, self.shape, self.dtype, self.index, self.basic, g)
@@ -84,6 +87,21 @@ def index_backward(xp: Any, shape: tuple, dtype: Any, index: tuple, basic: bool,
             xp.add.at(out, index, g)
         return out
     return xp.index_add_into(shape, index, g)
+
+
+def _index_error(error: IndexError, shape: tuple) -> IndexError:
+    """NumPy's indexing errors in PyTorch's words (dimensions and tensors, not axes and arrays)."""
+    import re
+
+    message = str(error)
+    if message.startswith("too many indices"):
+        return IndexError(f"too many indices for tensor of dimension {len(shape)}")
+    mask = re.match(r"boolean index did not match indexed array along (?:axis|dimension) (\d+); size of "
+                    r"(?:axis|dimension) is (\d+) but size of corresponding boolean (?:axis|dimension) is (\d+)", message)
+    if mask:
+        return IndexError(f"The shape of the mask [{mask.group(3)}] at index {mask.group(1)} does not match "
+                          f"the shape of the indexed tensor [{mask.group(2)}] at index {mask.group(1)}")
+    return IndexError(message.replace(" for axis ", " for dimension "))
 
 
 class IndexAddInto(Op):
@@ -249,7 +267,10 @@ class Gather(Op):
                     f"Size does not match at dimension {d} expected index {tuple(index.shape)} "
                     f"to be smaller than self {tuple(a.shape)} apart from dimension {axis}"
                 )
-        return a[_full_index(index, axis)]
+        try:
+            return a[_full_index(index, axis)]
+        except IndexError as error:  # PyTorch raises RuntimeError for gather's indices
+            raise RuntimeError(str(_index_error(error, a.shape))) from None
 
     def backward(self, xp, g):
         if xp is np or hasattr(xp, "ndarray"):

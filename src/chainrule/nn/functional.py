@@ -1,0 +1,726 @@
+"""``chainrule.nn.functional``: the functional forms of every layer, activation and loss.
+
+Argument handling in PyTorch's spellings, then one op from ``chainrule/ops`` (or a short
+composite of them); the modules in ``chainrule.nn`` call these functions.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .. import functional as _C
+from ..autograd.grad_mode import grad_state
+from ..ops import elementwise as E
+from ..ops import linalg as L
+from ..ops import nn as N
+from ..tensor import Tensor, _dim, _make
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _t(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else _make(np.asarray(x), None, False)
+
+
+def _array(x: Any) -> Any:
+    if x is None:
+        return None
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _type_name(x: Tensor) -> str:
+    from ..dtypes import from_numpy
+
+    return from_numpy(x.data.dtype).legacy_name[: -len("Tensor")]
+
+
+def _inplace(input: Tensor, op: Any, name: str, *args: Any) -> Tensor:
+    """Apply ``op(input, *args)`` and write the result into ``input`` (``relu_``,
+    ``F.relu(x, inplace=True)``): the tensor becomes the op's output in the graph."""
+    recording = grad_state.enabled and input.requires_grad
+    if recording and input.grad_fn is None:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    if recording:
+        # The op may save its input: it gets a copy, since the original is overwritten.
+        before = _make(input.data.copy(), input.grad_fn, True)
+        if input._output_nr:
+            before._output_nr = input._output_nr
+        result = op.apply(before, *args)
+        input.data[...] = result.data
+        input.grad_fn = result.grad_fn
+        input._output_nr = 0
+    else:
+        input.data[...] = op.apply(input, *args).data
+    input._version_counter().bump(name)
+    return input
+
+
+def _apply(input: Tensor, inplace: bool, op: Any, name: str, *args: Any) -> Tensor:
+    return _inplace(input, op, name, *args) if inplace else op.apply(input, *args)
+
+
+# -- activations ------------------------------------------------------------------------------
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0); the backward is a mask multiply."""
+    return _apply(input, inplace, E.Relu, "relu_")
+
+
+def relu_(input: Tensor) -> Tensor:
+    return _inplace(input, E.Relu, "relu_")
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _apply(input, inplace, N.Hardtanh, "hardtanh_", min_val, max_val)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    return _apply(input, inplace, N.LeakyRelu, "leaky_relu_", negative_slope)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    return _apply(input, inplace, N.Elu, "elu_", alpha)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return elu(input, alpha, inplace=True)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    out = N.Elu.apply(input, _SELU_ALPHA) * _SELU_SCALE
+    return input.copy_(out) if inplace else out
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    out = N.Elu.apply(input / alpha, 1.0) * alpha
+    return input.copy_(out) if inplace else out
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    return _apply(input, inplace, N.Threshold, "threshold_", threshold, value)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x * Phi(x) with Phi the standard normal CDF (through erf), or its tanh approximation."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return N.Gelu.apply(input, approximate)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    return _apply(input, inplace, N.Silu, "silu_")
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    return _apply(input, inplace, N.Mish, "mish_")
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return E.Sigmoid.apply(input)
+
+
+def tanh(input: Tensor) -> Tensor:
+    return E.Tanh.apply(input)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    out = N.Hardtanh.apply(input + 3.0, 0.0, 6.0) / 6.0
+    return input.copy_(out) if inplace else out
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    out = input * (N.Hardtanh.apply(input + 3.0, 0.0, 6.0) / 6.0)
+    return input.copy_(out) if inplace else out
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold."""
+    return N.Softplus.apply(input, beta, threshold)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    return N.LogSigmoid.apply(input)
+
+
+def softsign(input: Tensor) -> Tensor:
+    return input / (E.Abs.apply(input) + 1)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    return input - E.Tanh.apply(input)
+
+
+def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as an argument.",
+        stacklevel=stacklevel,
+    )
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    if dim is None:
+        dim = _softmax_dim("softmax", input.ndim, _stacklevel)
+    return _C.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    if dim is None:
+        dim = _softmax_dim("log_softmax", input.ndim, _stacklevel)
+    return _C.log_softmax(input, dim, dtype=dtype)
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    if dim is None:
+        dim = _softmax_dim("softmin", input.ndim, _stacklevel)
+    return _C.softmax(-input, dim, dtype=dtype)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    size = input.shape[_dim(dim, input.ndim)]
+    if size % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim} is size {size}")
+    a, b = _C.chunk(input, 2, dim)
+    return a * E.Sigmoid.apply(b)
+
+
+# -- linear layers, dropout, embedding -------------------------------------------------------
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``input @ weight.T + bias`` as one fused node."""
+    if input.data.dtype != weight.data.dtype:
+        raise RuntimeError(
+            f"expected m1 and m2 to have the same dtype, but got: {input.data.dtype.name.replace('float64', 'double').replace('float32', 'float')} "
+            f"!= {weight.data.dtype.name.replace('float64', 'double').replace('float32', 'float')}"
+        )
+    return L.Linear.apply(input, weight, bias)
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``y_k = x1^T W_k x2 + b_k`` for every leading index."""
+    lead = input1.shape[:-1]
+    x1 = input1.reshape(-1, input1.shape[-1])
+    x2 = input2.reshape(-1, input2.shape[-1])
+    # (n, 1, 1, i) @ (k, i, j) -> (n, k, 1, j); times x2 and summed over j.
+    left = _C.matmul(x1.reshape(x1.shape[0], 1, 1, x1.shape[1]), weight)
+    out = (left.reshape(x1.shape[0], weight.shape[0], x2.shape[1]) * x2.reshape(x2.shape[0], 1, x2.shape[1])).sum(-1)
+    if bias is not None:
+        out = out + bias
+    return out.reshape(tuple(lead) + (weight.shape[0],))
+
+
+def _dropout_mask(input: Tensor, p: float) -> np.ndarray:
+    from ..random import _generator
+
+    dtype = input.data.dtype
+    if p == 1:
+        return np.zeros(input.data.shape, dtype=dtype)
+    draw = _generator(None).random(input.data.shape, dtype=np.float32 if dtype == np.float32 else np.float64)
+    return np.multiply(draw >= p, 1.0 / (1.0 - p), dtype=dtype)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (training
+    only); the mask comes from chainrule's global generator."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0 or input.data.size == 0:
+        return input
+    return _apply(input, inplace, N.Dropout, "dropout_", _dropout_mask(input, p))
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    data = _array(tensor)
+    if data.dtype.kind not in "iu":
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        if data.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(data.max()) + 1
+    if data.size:
+        if data.min() < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if data.max() >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    out = np.zeros(data.shape + (num_classes,), dtype=np.int64)
+    np.put_along_axis(out, data[..., None].astype(np.int64), 1, axis=-1)
+    return _make(out, None, False)
+
+
+def _embedding_renorm(weight: Tensor, indices: np.ndarray, max_norm: float, norm_type: float) -> None:
+    rows = np.unique(indices.reshape(-1))
+    picked = weight.data[rows]
+    norms = np.linalg.norm(picked, ord=norm_type, axis=1)
+    scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(weight.data.dtype)
+    weight.data[rows] = picked * scale[:, None]
+    weight._version_counter().bump("embedding_renorm_")
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Rows of ``weight`` picked by the integer tensor ``input``; no gradient reaches row
+    ``padding_idx``."""
+    indices = _array(input)
+    if indices.dtype.kind not in "iu":
+        raise RuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+            f"Long, Int; but got chainrule.{_type_name(_t(indices))}Tensor instead (while checking "
+            "arguments for embedding)"
+        )
+    rows = weight.shape[0]
+    if padding_idx is not None:
+        if padding_idx > 0 and padding_idx >= rows:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        if padding_idx < 0:
+            if padding_idx < -rows:
+                raise AssertionError("Padding_idx must be within num_embeddings")
+            padding_idx += rows
+    if indices.size and (indices.min() < 0 or indices.max() >= rows):
+        raise IndexError("index out of range in self")
+    if max_norm is not None:
+        _embedding_renorm(weight, indices, max_norm, norm_type)
+    return N.Embedding.apply(weight, indices, padding_idx, scale_grad_by_freq)
+
+
+# -- normalisation ---------------------------------------------------------------------------
+
+
+def _check_param(param: Tensor | None, count: int, name: str) -> None:
+    if param is not None and param.data.size != count:
+        raise RuntimeError(f"{name} should contain {count} elements not {param.data.size}")
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise over every dim but the channel dim 1 (batch statistics in training, which
+    also update the running ones in place; the running statistics otherwise)."""
+    shape = input.shape
+    if input.ndim < 2:
+        raise ValueError(f"expected 2D or 3D input (got {input.ndim}D input)")
+    channels = shape[1]
+    for param, name in ((running_mean, "running_mean"), (running_var, "running_var"),
+                        (weight, "weight"), (bias, "bias")):
+        _check_param(param, channels, name)
+    axes = (0,) + tuple(range(2, input.ndim))
+    bshape = (1, channels) + (1,) * (input.ndim - 2)
+    if training:
+        if input.data.size // channels == 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size {shape!r}")
+        update = None
+        if running_mean is not None or running_var is not None:
+            update = (_array(running_mean), _array(running_var), momentum)
+        out = N.Normalize.apply(input, weight, bias, axes, eps, bshape, None, update)
+        for buf in (running_mean, running_var):
+            if buf is not None:
+                buf._version_counter().bump("batch_norm")
+        return out
+    if running_mean is None or running_var is None:
+        raise RuntimeError(f"{'running_mean' if running_mean is None else 'running_var'} must be defined in evaluation mode")
+    stats = (running_mean.data.reshape(bshape), running_var.data.reshape(bshape))
+    return N.Normalize.apply(input, weight, bias, axes, eps, bshape, stats)
+
+
+def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise over the trailing ``normalized_shape`` dims of each sample."""
+    shape = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
+        raise RuntimeError(
+            f"Given normalized_shape={list(shape)}, expected input with shape [*, {', '.join(str(n) for n in shape)}], "
+            f"but got input of size{list(input.shape)}"
+        )
+    for param, name in ((weight, "weight"), (bias, "bias")):
+        if param is not None and tuple(param.shape) != shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of "
+                               f"shape {list(param.shape)} and normalized_shape = {list(shape)}")
+    axes = tuple(range(input.ndim - k, input.ndim))
+    return N.Normalize.apply(input, weight, bias, axes, eps, shape)
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalise each sample over groups of ``C / num_groups`` channels (and all spatial dims)."""
+    shape = tuple(input.shape)
+    if input.ndim < 2 or shape[1] % num_groups:
+        raise RuntimeError(
+            f"Expected number of channels in input to be divisible by num_groups, but got input of "
+            f"shape {list(shape)} and num_groups={num_groups}"
+        )
+    batch, channels, spatial = shape[0], shape[1], shape[2:]
+    for param, name in ((weight, "weight"), (bias, "bias")):
+        if param is not None and (param.ndim != 1 or param.data.size != channels):
+            raise RuntimeError(
+                f"Expected {name} to be a vector of size equal to the number of channels in input, but got "
+                f"{name} of shape {list(param.shape)} and input of shape {list(shape)}"
+            )
+    grouped = input.reshape((batch, num_groups, channels // num_groups) + spatial)
+    axes = tuple(range(2, grouped.ndim))
+    bshape = (1, num_groups, channels // num_groups) + (1,) * len(spatial)
+    return N.Normalize.apply(grouped, weight, bias, axes, eps, bshape).reshape(shape)
+
+
+# -- losses ----------------------------------------------------------------------------------
+
+
+def _legacy_reduction(size_average: Any, reduce: Any) -> str:
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = "mean" if size_average and reduce else ("sum" if reduce else "none")
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.",
+        stacklevel=3,
+    )
+    return reduction
+
+
+def _reduction(reduction: str, size_average: Any = None, reduce: Any = None) -> str:
+    if size_average is not None or reduce is not None:
+        return _legacy_reduction(size_average, reduce)
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _warn_broadcast(input: Tensor, target: Tensor) -> None:
+    if target.shape != input.shape:
+        warnings.warn(
+            f"Using a target size ({target.size()}) that is different to the input size ({input.size()}). "
+            "This will likely lead to incorrect results due to broadcasting. Please ensure they have the same size.",
+            stacklevel=3,
+        )
+
+
+def _weighted(loss: Tensor, weight: Tensor, input: Tensor, reduction: str, mean_by_weight: bool) -> Tensor:
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
+    loss = loss * weight
+    if reduction == "mean" and mean_by_weight:
+        return loss.sum() / weight.sum()
+    return _reduce(loss, reduction)
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """mean((input - target)^2)."""
+    _warn_broadcast(input, target)
+    reduction = _reduction(reduction, size_average, reduce)
+    diff = input - target
+    loss = E.Square.apply(diff)
+    if weight is not None:
+        return _weighted(loss, weight, input, reduction, True)
+    return _reduce(loss, reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """mean(|input - target|)."""
+    _warn_broadcast(input, target)
+    reduction = _reduction(reduction, size_average, reduce)
+    loss = E.Abs.apply(input - target)
+    if weight is not None:
+        return _weighted(loss, weight, input, reduction, True)
+    return _reduce(loss, reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """0.5 d^2 / beta where |d| < beta, |d| - beta / 2 elsewhere (d = input - target)."""
+    _warn_broadcast(input, target)
+    reduction = _reduction(reduction, size_average, reduce)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    diff = input - target
+    size = E.Abs.apply(diff)
+    if beta == 0:
+        return _reduce(size, reduction)
+    loss = E.Where.apply(size.data < beta, diff * diff * (0.5 / beta), size - 0.5 * beta)
+    return _reduce(loss, reduction)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
+    """0.5 d^2 where |d| < delta, delta (|d| - delta / 2) elsewhere (d = input - target)."""
+    _warn_broadcast(input, target)
+    reduction = _reduction(reduction)
+    diff = input - target
+    size = E.Abs.apply(diff)
+    loss = E.Where.apply(size.data < delta, diff * diff * 0.5, (size - 0.5 * delta) * delta)
+    if weight is not None:
+        return _weighted(loss, weight, input, reduction, False)
+    return _reduce(loss, reduction)
+
+
+def _class_weight(weight: Tensor | None, classes: int) -> Any:
+    if weight is None:
+        return None
+    if weight.data.size != classes or weight.ndim != 1:
+        raise RuntimeError(
+            f"weight tensor should be defined either for all {classes} classes or no classes but got "
+            f"weight tensor of shape: {list(weight.shape)}"
+        )
+    return weight.data
+
+
+def _class_index_args(input: Tensor, target: Any) -> tuple:
+    """(input as (N, C, ...), target array as (N, ...), whether the input was unbatched)."""
+    target_data = _array(target)
+    if target_data.dtype.kind not in "iu":
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_type_name(_t(target_data))}")
+    if input.ndim == 1:
+        if target_data.ndim != 0:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        return input.reshape(1, input.shape[0]), target_data.reshape(1), True
+    if input.ndim == 0:
+        raise ValueError("Expected 1 or more dimensions (got 0)")
+    if target_data.ndim == 0 or input.shape[0] != target_data.shape[0]:
+        raise ValueError(
+            f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+            f"({target_data.shape[0] if target_data.ndim else 0})."
+        )
+    expected = (input.shape[0],) + tuple(input.shape[2:])
+    if tuple(target_data.shape) != expected:
+        raise RuntimeError(f"Expected target size {list(expected)}, got {list(target_data.shape)}")
+    return input, target_data, False
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
+             ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """-input[n, target[n]] * weight[target[n]], averaged over the weights by default."""
+    reduction = _reduction(reduction, size_average, reduce)
+    x, target_data, unbatched = _class_index_args(input, target)
+    w = _class_weight(weight, x.shape[1])
+    out = N.NllLoss.apply(x, target_data.astype(np.int64, copy=False), w, ignore_index, reduction)
+    return out.reshape(()) if unbatched and reduction == "none" else out
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
+                  ignore_index: int = -100, reduce: Any = None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """log_softmax over dim 1 and the negative log-likelihood of the target: class indices
+    (one fused node) or class probabilities (same shape as the input)."""
+    reduction = _reduction(reduction, size_average, reduce)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    target_data = _array(target)
+    if target_data.dtype.kind == "f" and tuple(target_data.shape) == tuple(input.shape):
+        return _cross_entropy_probabilities(input, _t(target), weight, reduction, label_smoothing)
+    x, target_data, unbatched = _class_index_args(input, target)
+    target_data = target_data.astype(np.int64, copy=False)
+    w = _class_weight(weight, x.shape[1])
+    if label_smoothing == 0.0:
+        out = N.CrossEntropy.apply(x, target_data, w, ignore_index, reduction)
+    else:
+        out = _cross_entropy_smoothed(x, target_data, weight, w, ignore_index, reduction, label_smoothing)
+    return out.reshape(()) if unbatched and reduction == "none" else out
+
+
+def _class_broadcast(weight: Tensor, ndim: int) -> Tensor:
+    return weight.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+def _cross_entropy_smoothed(x: Tensor, target: np.ndarray, weight: Tensor | None, w: Any, ignore_index: int,
+                            reduction: str, smoothing: float) -> Tensor:
+    classes = x.shape[1]
+    logp = _C.log_softmax(x, 1)
+    nll = N.NllLoss.apply(logp, target, w, ignore_index, reduction)
+    weighted = logp * _class_broadcast(weight, x.ndim) if weight is not None else logp
+    kept = target != ignore_index
+    smooth = -weighted.sum(1) * kept.astype(x.data.dtype)
+    if reduction == "mean":
+        if weight is not None:
+            smooth = smooth.sum() / float(w[target[kept]].sum())
+        else:
+            smooth = smooth.sum() / float(kept.sum())
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return nll * (1 - smoothing) + smooth * (smoothing / classes)
+
+
+def _cross_entropy_probabilities(x: Tensor, target: Tensor, weight: Tensor | None, reduction: str,
+                                 smoothing: float) -> Tensor:
+    if x.ndim == 1:
+        x, target = x.reshape(1, -1), target.reshape(1, -1)
+        unbatched = True
+    else:
+        unbatched = False
+    classes = x.shape[1]
+    _class_weight(weight, classes)
+    logp = _C.log_softmax(x, 1)
+    if smoothing > 0:
+        target = target * (1 - smoothing) + smoothing / classes
+    terms = logp * target
+    if weight is not None:
+        terms = terms * _class_broadcast(weight, x.ndim)
+    if reduction == "none":
+        out = -terms.sum(1)
+        return out.reshape(()) if unbatched else out
+    total = -terms.sum()
+    if reduction == "sum":
+        return total
+    count = x.data.size // classes
+    return total / count if count else total * float("nan")
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
+                         reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """-w (t log(x) + (1 - t) log(1 - x)) for probabilities ``x``; logs clamped at -100."""
+    reduction = _reduction(reduction, size_average, reduce)
+    target = _t(target)
+    if target.shape != input.shape:
+        raise ValueError(
+            f"Using a target size ({target.size()}) that is different to the input size ({input.size()}) "
+            "is deprecated. Please ensure they have the same size."
+        )
+    w = None
+    if weight is not None:
+        w = np.broadcast_to(_array(weight), np.broadcast_shapes(weight.shape, target.shape))
+    return _reduce(N.BinaryCrossEntropy.apply(input, target, w), reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                     size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """Sigmoid and binary cross entropy in the stable form ``(1 - t) x - log(sigmoid(x))``
+    (``log(sigmoid(x))`` weighted by ``1 + (pos_weight - 1) t``): finite for any logit."""
+    reduction = _reduction(reduction, size_average, reduce)
+    target = _t(target)
+    if target.shape != input.shape:
+        raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")
+    log_sig = N.LogSigmoid.apply(input)
+    if pos_weight is not None:
+        log_sig = log_sig * ((pos_weight - 1) * target + 1)
+    loss = (1 - target) * input - log_sig
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+           reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """KL(target || exp(input)) pointwise: ``target (log(target) - input)`` (0 where the target
+    is 0), with ``log_target`` when the target is given as log-probabilities."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    else:
+        if reduction == "mean":
+            warnings.warn(
+                "reduction: 'mean' divides the total loss by both the batch size and the support size."
+                "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                stacklevel=2,
+            )
+        if reduction not in ("none", "mean", "sum", "batchmean"):
+            raise ValueError(f"{reduction} is not a valid value for reduction")
+    target = _t(target)
+    if log_target:
+        loss = E.Exp.apply(target) * (target - input)
+    else:
+        positive = target.data > 0
+        safe = E.Where.apply(positive, target, 1.0)
+        loss = E.Where.apply(positive, target * E.Log.apply(safe), 0.0) - target * input
+    if reduction == "batchmean":
+        total = loss.sum()
+        return total / input.shape[0] if input.ndim != 0 else total
+    return _reduce(loss, reduction)
+
+
+# -- padding and similarity -----------------------------------------------------------------
+
+
+def _pad_constant(input: Tensor, pairs: tuple, value: Any) -> Tensor:
+    return N.ConstantPad.apply(input, pairs, 0 if value is None else value)
+
+
+#: ``pad`` modes: name -> fn(input, (before, after) pairs for every dim, value).
+_PAD_MODES: dict[str, Callable[[Tensor, tuple, Any], Tensor]] = {"constant": _pad_constant}
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pad the last ``len(pad) // 2`` dims: ``pad = (left, right, top, bottom, ...)`` starting
+    from the last dim; negative widths crop."""
+    pad = [int(p) for p in pad]
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) // 2 > input.ndim:
+        raise RuntimeError(
+            "Padding length should be less than or equal to two times the input dimension but got "
+            f"padding length {len(pad)} and input of dimension {input.ndim}"
+        )
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"Padding mode \"{mode}\" is not supported")
+    pairs = [(0, 0)] * input.ndim
+    for i in range(len(pad) // 2):
+        pairs[input.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    return _PAD_MODES[mode](input, tuple(pairs), value)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Any = None) -> Tensor:
+    """``input / max(||input||_p, eps)`` along ``dim``."""
+    denom = _C.clamp_min(_C.norm(input, p, dim, keepdim=True), eps)
+    result = input / denom
+    if out is not None:
+        out.copy_(result)
+        return out
+    return result
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """The cosine of the angle between ``x1`` and ``x2`` along ``dim`` (after broadcasting)."""
+    shape = np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+    x1, x2 = _C.expand(x1, shape), _C.expand(x2, shape)
+    n1 = _C.clamp_min(_C.norm(x1, 2, dim, keepdim=True), eps)
+    n2 = _C.clamp_min(_C.norm(x2, 2, dim, keepdim=True), eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
+    return _C.norm(x1 - x2 + eps, p, -1, keepdim=keepdim)
+
+
+# -- convolution, pooling and resampling: chainrule.ops.conv / pooling / spatial ---------------
+
+from ..ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, unfold  # noqa: E402
+from ..ops.pooling import (  # noqa: E402
+    adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d,
+)
+from ..ops.spatial import dropout1d, dropout2d, dropout3d, interpolate, pad_modes  # noqa: E402
+
+_PAD_MODES.update(pad_modes())
+
+
+def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+             align_corners: Any = None) -> Tensor:
+    """Deprecated in PyTorch in favour of ``interpolate``; the same function."""
+    return interpolate(input, size, scale_factor, mode, align_corners)

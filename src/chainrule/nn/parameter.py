@@ -1,0 +1,78 @@
+"""Parameter (a tensor a Module trains) and Buffer (a tensor a Module keeps but does not train)."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor, _init
+
+
+_data_slot = Tensor.__dict__["data"]
+
+
+def _array_of(data: Any) -> Any:
+    if data is None:
+        from ..dtypes import get_default_dtype
+
+        return np.empty((0,), dtype=get_default_dtype().numpy)
+    if isinstance(data, Tensor):
+        return data.data
+    if isinstance(data, np.ndarray):
+        return data
+    return Tensor(data).data
+
+
+class Parameter(Tensor):
+    """A tensor that is a module's parameter: assigning one to a Module attribute registers it,
+    and it requires grad by default.  It shares storage with the tensor it wraps.
+
+    >>> w = nn.Parameter(chainrule.zeros(2))
+    >>> w.requires_grad
+    True
+    """
+
+    def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
+        _init(self, _array_of(data), None, False)
+        if isinstance(data, Tensor):
+            self._vc = data._version_counter()
+        self.requires_grad_(requires_grad)
+
+    @property
+    def data(self) -> Any:
+        """The backend array."""
+        return _data_slot.__get__(self)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        # PyTorch code assigns tensors here (``p.data = ...``, and ``p.data -= lr * p.grad``,
+        # which NumPy hands to Tensor.__rsub__): keep the array, never a Tensor.
+        _data_slot.__set__(self, value.data if isinstance(value, Tensor) else value)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+    __str__ = __repr__
+
+    def __reduce_ex__(self, protocol: int) -> Any:
+        return (_rebuild_parameter, (self.data, self.requires_grad))
+
+
+def _rebuild_parameter(data: Any, requires_grad: bool) -> Parameter:
+    return Parameter(data, requires_grad)
+
+
+class Buffer(Tensor):
+    """Marks a tensor to be registered as a buffer when assigned to a Module attribute
+    (``self.stats = nn.Buffer(t)``); the module then holds the plain tensor."""
+
+    def __init__(self, data: Any = None, *, persistent: bool = True) -> None:
+        _init(self, _array_of(data), None, False)
+        if isinstance(data, Tensor):
+            self._vc = data._version_counter()
+        self.persistent = persistent
+
+    def _plain(self) -> Tensor:
+        out = Tensor._wrap(self.data)
+        out._vc = self._version_counter()
+        return out

@@ -1,0 +1,331 @@
+"""Losses against PyTorch in float64: every option, values and gradients (of the input and,
+where PyTorch has one, of the target), the modules, and the error messages."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+import chainrule.nn as nn
+from conftest import assert_close
+from op_parity import check
+
+RNG = np.random.default_rng(7)
+REDUCTIONS = ["mean", "sum", "none"]
+
+
+def normal(*shape):
+    return RNG.standard_normal(shape)
+
+
+def probabilities(*shape):
+    return RNG.uniform(0.02, 0.98, shape)
+
+
+def labels(classes, *shape):
+    return RNG.integers(0, classes, shape)
+
+
+# -- regression losses -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name,kwargs", [
+    ("mse_loss", {}), ("l1_loss", {}), ("smooth_l1_loss", {}), ("smooth_l1_loss", {"beta": 0.5}),
+    ("smooth_l1_loss", {"beta": 0.0}), ("huber_loss", {}), ("huber_loss", {"delta": 0.3}),
+])
+def test_regression_losses(name, kwargs, reduction):
+    check(lambda lib, x, y: getattr(lib.nn.functional, name)(x, y, reduction=reduction, **kwargs),
+          normal(4, 3), normal(4, 3))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss"])
+def test_regression_losses_with_weight(name, reduction):
+    check(lambda lib, x, y, w: getattr(lib.nn.functional, name)(x, y, reduction=reduction, weight=w),
+          normal(4, 3), normal(4, 3), probabilities(4, 3), grad=True)
+
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("MSELoss", {}), ("L1Loss", {"reduction": "sum"}), ("SmoothL1Loss", {"beta": 0.4}),
+    ("HuberLoss", {"delta": 2.0, "reduction": "none"}),
+])
+def test_regression_loss_modules(name, kwargs):
+    check(lambda lib, x, y: getattr(lib.nn, name)(**kwargs)(x, y), normal(5, 2), normal(5, 2))
+    assert repr(getattr(nn, name)(**kwargs)) == repr(getattr(torch.nn, name)(**kwargs))
+
+
+def test_broadcasting_target_warns_like_torch():
+    with pytest.warns(UserWarning, match="Using a target size"):
+        check(lambda lib, x, y: lib.nn.functional.mse_loss(x, y), normal(4, 3), normal(4, 1))
+
+
+def test_invalid_reduction():
+    with pytest.raises(ValueError, match="foo is not a valid value for reduction"):
+        nn.functional.mse_loss(chainrule.zeros(2), chainrule.zeros(2), reduction="foo")
+
+
+def test_legacy_size_average_and_reduce():
+    with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated"):
+        loss = nn.MSELoss(size_average=False)
+    assert loss.reduction == "sum"
+
+
+def test_smooth_l1_negative_beta():
+    with pytest.raises(RuntimeError, match="smooth_l1_loss does not support negative values for beta"):
+        nn.functional.smooth_l1_loss(chainrule.zeros(2), chainrule.zeros(2), beta=-1.0)
+
+
+# -- cross entropy and NLL -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("ignore", [None, 1])
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("shape", [(6, 4), (3, 4, 5), (2, 4, 3, 2)])
+def test_cross_entropy_class_indices(shape, smoothing, ignore, weighted, reduction):
+    target = labels(shape[1], shape[0], *shape[2:])
+    kwargs = {"reduction": reduction, "label_smoothing": smoothing}
+    if ignore is not None:
+        kwargs["ignore_index"] = ignore
+    weight = probabilities(shape[1]) if weighted else None
+
+    def fn(lib, x):
+        w = None if weight is None else lib.tensor(weight)
+        return lib.nn.functional.cross_entropy(x, lib.tensor(target), weight=w, **kwargs)
+
+    check(fn, normal(*shape) * 2)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("smoothing", [0.0, 0.3])
+@pytest.mark.parametrize("shape", [(5, 3), (2, 3, 4)])
+def test_cross_entropy_class_probabilities(shape, smoothing, weighted, reduction):
+    target = np.moveaxis(RNG.dirichlet(np.ones(shape[1]), (shape[0],) + shape[2:]), -1, 1)
+    weight = probabilities(shape[1]) if weighted else None
+
+    def fn(lib, x, t):
+        w = None if weight is None else lib.tensor(weight)
+        return lib.nn.functional.cross_entropy(x, t, weight=w, reduction=reduction, label_smoothing=smoothing)
+
+    check(fn, normal(*shape), target)
+
+
+def test_cross_entropy_unbatched():
+    check(lambda lib, x: lib.nn.functional.cross_entropy(x, lib.tensor(2)), normal(5))
+    check(lambda lib, x: lib.nn.functional.cross_entropy(x, lib.tensor(2), reduction="none"), normal(5))
+    check(lambda lib, x, t: lib.nn.functional.cross_entropy(x, t), normal(5), RNG.dirichlet(np.ones(5)))
+
+
+def test_cross_entropy_is_one_fused_node():
+    loss = nn.functional.cross_entropy(chainrule.randn(4, 3, requires_grad=True), chainrule.tensor([0, 2, 1, 1]))
+    assert loss.grad_fn.name() == "CrossEntropyBackward"
+    assert loss.grad_fn.next_functions[0] is not None
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_all_targets_ignored(weighted):
+    """PyTorch: the mean over no targets is nan, and the gradient is zero."""
+    x_np = normal(3, 4)
+
+    def run(lib):
+        x = lib.tensor(x_np, requires_grad=True)
+        weight = lib.ones(4, dtype=lib.float64) if weighted else None
+        loss = lib.nn.functional.cross_entropy(x, lib.tensor([-100, -100, -100]), weight=weight)
+        loss.backward()
+        return loss, x.grad
+
+    (loss_c, grad_c), (loss_t, grad_t) = run(chainrule), run(torch)
+    assert np.isnan(loss_c.item()) and np.isnan(loss_t.item())
+    assert_close(grad_c, grad_t)
+
+
+def test_cross_entropy_double_backward():
+    x_np, target = normal(4, 5), labels(5, 4)
+    weight = probabilities(5)
+
+    def run(lib):
+        x = lib.tensor(x_np, requires_grad=True)
+        loss = lib.nn.functional.cross_entropy(x, lib.tensor(target), weight=lib.tensor(weight),
+                                               ignore_index=target[0])
+        (g,) = lib.autograd.grad(loss, x, create_graph=True)
+        (gg,) = lib.autograd.grad((g * g).sum(), x)
+        return loss, g, gg
+
+    for c, t in zip(run(chainrule), run(torch)):
+        assert_close(c, t)
+
+
+def test_cross_entropy_float32():
+    x = chainrule.randn(8, 5, requires_grad=True)
+    loss = nn.functional.cross_entropy(x, chainrule.tensor(labels(5, 8)))
+    assert loss.dtype == chainrule.float32
+    loss.backward()
+    assert x.grad.dtype == chainrule.float32
+
+
+def test_cross_entropy_errors():
+    x = chainrule.randn(3, 4)
+    with pytest.raises(IndexError, match="Target 5 is out of bounds."):
+        nn.functional.cross_entropy(x, chainrule.tensor([0, 1, 5]))
+    with pytest.raises(IndexError, match="Target -1 is out of bounds."):
+        nn.functional.cross_entropy(x, chainrule.tensor([0, 1, -1]))
+    with pytest.raises(ValueError, match=r"Expected input batch_size \(3\) to match target batch_size \(2\)."):
+        nn.functional.cross_entropy(x, chainrule.tensor([0, 1]))
+    with pytest.raises(RuntimeError, match="expected target dtype to be Long"):
+        nn.functional.cross_entropy(x, chainrule.tensor([0.0, 1.0, 2.0]))
+    with pytest.raises(RuntimeError, match="weight tensor should be defined either for all 4 classes"):
+        nn.functional.cross_entropy(x, chainrule.tensor([0, 1, 2]), weight=chainrule.ones(3))
+    with pytest.raises(RuntimeError, match="label_smoothing must be between 0.0 and 1.0"):
+        nn.functional.cross_entropy(x, chainrule.tensor([0, 1, 2]), label_smoothing=1.5)
+    with pytest.raises(RuntimeError, match=r"Expected target size \[3, 5\], got \[3, 4\]"):
+        nn.functional.nll_loss(chainrule.randn(3, 4, 5), chainrule.zeros(3, 4, dtype=chainrule.int64))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("shape", [(6, 4), (3, 4, 2)])
+def test_nll_loss(shape, weighted, reduction):
+    target = labels(shape[1], shape[0], *shape[2:])
+    target.flat[0] = 2
+    weight = probabilities(shape[1]) if weighted else None
+
+    def fn(lib, x):
+        w = None if weight is None else lib.tensor(weight)
+        return lib.nn.functional.nll_loss(x, lib.tensor(target), weight=w, ignore_index=2, reduction=reduction)
+
+    check(fn, normal(*shape))
+
+
+def test_loss_modules_with_class_options():
+    weight = probabilities(4)
+    target = labels(4, 6)
+
+    def fn(lib, x):
+        loss = lib.nn.CrossEntropyLoss(weight=lib.tensor(weight), ignore_index=0, label_smoothing=0.1)
+        return loss(x, lib.tensor(target)) + lib.nn.NLLLoss(reduction="sum")(x.log_softmax(1), lib.tensor(target))
+
+    check(fn, normal(6, 4))
+    c = nn.CrossEntropyLoss(weight=chainrule.ones(3))
+    t = torch.nn.CrossEntropyLoss(weight=torch.ones(3))
+    assert list(c.state_dict()) == list(t.state_dict()) == ["weight"]
+    assert repr(c) == repr(t) == "CrossEntropyLoss()"
+
+
+# -- binary cross entropy ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_binary_cross_entropy(weighted, reduction):
+    weight = probabilities(3) if weighted else None
+
+    def fn(lib, x, t):
+        w = None if weight is None else lib.tensor(weight)
+        return lib.nn.functional.binary_cross_entropy(x, t, weight=w, reduction=reduction)
+
+    check(fn, probabilities(4, 3), probabilities(4, 3))
+
+
+def test_binary_cross_entropy_clamps_logs_at_minus_100():
+    x = np.array([0.0, 1.0, 0.5, 1e-50])
+    t = np.array([1.0, 0.0, 0.5, 1.0])
+    out_c, out_t = check(lambda lib, x: lib.nn.functional.binary_cross_entropy(x, lib.tensor(t), reduction="none"),
+                         x, grad=False)
+    assert np.isfinite(out_c.numpy()).all()
+
+
+def test_binary_cross_entropy_errors():
+    with pytest.raises(ValueError, match="Using a target size"):
+        nn.functional.binary_cross_entropy(chainrule.rand(3), chainrule.rand(3, 1))
+    with pytest.raises(RuntimeError, match="all elements of input should be between 0 and 1"):
+        nn.functional.binary_cross_entropy(chainrule.tensor([1.5]), chainrule.tensor([1.0]))
+    with pytest.raises(ValueError, match=r"Target size \(.*\) must be the same as input size"):
+        nn.functional.binary_cross_entropy_with_logits(chainrule.rand(3), chainrule.rand(3, 1))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("pos_weighted", [False, True])
+def test_binary_cross_entropy_with_logits(pos_weighted, weighted, reduction):
+    weight = probabilities(3) if weighted else None
+    pos_weight = probabilities(3) * 3 if pos_weighted else None
+
+    def fn(lib, x, t):
+        w = None if weight is None else lib.tensor(weight)
+        pw = None if pos_weight is None else lib.tensor(pos_weight)
+        return lib.nn.functional.binary_cross_entropy_with_logits(x, t, weight=w, pos_weight=pw, reduction=reduction)
+
+    check(fn, normal(4, 3) * 3, probabilities(4, 3))
+
+
+def test_binary_cross_entropy_with_logits_is_finite_at_large_logits():
+    x = np.array([1e4, -1e4, 1e4, -1e4, 0.0])
+    t = np.array([1.0, 0.0, 0.0, 1.0, 0.5])
+    out_c, _ = check(lambda lib, x: lib.nn.functional.binary_cross_entropy_with_logits(
+        x, lib.tensor(t), pos_weight=lib.tensor([2.0] * 5), reduction="none"), x)
+    assert np.isfinite(out_c.detach().numpy()).all()
+    assert out_c.detach().numpy()[2] == pytest.approx(1e4)
+
+
+def test_bce_modules():
+    weight, pos_weight = probabilities(3), probabilities(3)
+
+    def fn(lib, x, t):
+        return (lib.nn.BCELoss(weight=lib.tensor(weight))(lib.sigmoid(x), t)
+                + lib.nn.BCEWithLogitsLoss(pos_weight=lib.tensor(pos_weight), reduction="sum")(x, t))
+
+    check(fn, normal(2, 3), probabilities(2, 3))
+    c = nn.BCEWithLogitsLoss(weight=chainrule.ones(3), pos_weight=chainrule.ones(3))
+    t = torch.nn.BCEWithLogitsLoss(weight=torch.ones(3), pos_weight=torch.ones(3))
+    assert list(c.state_dict()) == list(t.state_dict())
+
+
+# -- KL divergence -------------------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore:reduction. 'mean'")
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none", "batchmean"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div(log_target, reduction):
+    target = RNG.dirichlet(np.ones(4), 3)
+    if log_target:
+        target = np.log(target + 0.1)
+
+    def fn(lib, x, t):
+        return lib.nn.functional.kl_div(x, t, reduction=reduction, log_target=log_target)
+
+    check(fn, np.log(RNG.dirichlet(np.ones(4), 3)), target)
+    zero = target.copy()
+    zero[0, 1] = 0.0  # 0 log 0 = 0 (the target's own gradient is undefined there)
+    check(lambda lib, x: fn(lib, x, lib.tensor(zero)), np.log(RNG.dirichlet(np.ones(4), 3)))
+    check(lambda lib, x, t: lib.nn.KLDivLoss(reduction=reduction, log_target=log_target)(x, t),
+          np.log(RNG.dirichlet(np.ones(4), 3)), target)
+
+
+def test_kl_div_mean_warns():
+    with pytest.warns(UserWarning, match="batchmean"):
+        nn.functional.kl_div(chainrule.zeros(2, 2), chainrule.ones(2, 2))
+
+
+@pytest.mark.filterwarnings("ignore:reduction. 'mean'")
+@pytest.mark.parametrize("name,make_args", [
+    ("mse_loss", lambda x: (x, x.detach() * 0.5)),
+    ("l1_loss", lambda x: (x, x.detach() * 0.5)),
+    ("smooth_l1_loss", lambda x: (x, x.detach() * 0.5)),
+    ("huber_loss", lambda x: (x, x.detach() * 0.5)),
+    ("cross_entropy", lambda x: (x, chainrule.tensor([0, 1, 2, 1]))),
+    ("nll_loss", lambda x: (x, chainrule.tensor([0, 1, 2, 1]))),
+    ("binary_cross_entropy", lambda x: (chainrule.sigmoid(x), chainrule.rand(4, 3))),
+    ("binary_cross_entropy_with_logits", lambda x: (x, chainrule.rand(4, 3))),
+    ("kl_div", lambda x: (x.log_softmax(1), chainrule.rand(4, 3))),
+])
+def test_float32_losses_stay_float32(name, make_args):
+    x = chainrule.randn(4, 3, requires_grad=True)
+    loss = getattr(nn.functional, name)(*make_args(x))
+    assert loss.dtype == chainrule.float32
+    loss.backward()
+    assert x.grad.dtype == chainrule.float32
