@@ -231,16 +231,25 @@ def _nondifferentiable(ufunc: Any, name: str) -> Any:
     return op
 
 
-floor = _nondifferentiable(np.floor, "floor")
-ceil = _nondifferentiable(np.ceil, "ceil")
-trunc = _nondifferentiable(np.trunc, "trunc")
+def floor(input: Tensor) -> Tensor:
+    return E.Rounding.apply(input, np.floor)
+
+
+def ceil(input: Tensor) -> Tensor:
+    return E.Rounding.apply(input, np.ceil)
+
+
+def trunc(input: Tensor) -> Tensor:
+    return E.Rounding.apply(input, np.trunc)
+
+
 isnan = _nondifferentiable(np.isnan, "isnan")
 isinf = _nondifferentiable(np.isinf, "isinf")
 isfinite = _nondifferentiable(np.isfinite, "isfinite")
 
 
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:
-    return _make(np.round(input.data, decimals), None, False)
+    return E.Rounding.apply(input, np.round, decimals)
 
 
 def _comparison(ufunc: Any) -> Any:

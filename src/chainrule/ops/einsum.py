@@ -27,11 +27,12 @@ def _parse(equation: str, count: int) -> tuple[list[str], str]:
 
 
 class Einsum(Op):
-    __slots__ = ("specs", "output", "shapes")
+    # (not "output": Node keeps the forward's result under that name)
+    __slots__ = ("specs", "target", "shapes")
     derivative = ("d einsum/d operand = einsum(grad, other operands)",)
 
     def forward(self, xp, *operands, specs, output):
-        self.specs, self.output = specs, output
+        self.specs, self.target = specs, output
         self.shapes = [o.shape for o in operands]
         self.saved = operands
         return xp.einsum(",".join(specs) + "->" + output, *operands)
@@ -44,10 +45,10 @@ class Einsum(Op):
                 continue
             others = [s for j, s in enumerate(self.specs) if j != i]
             operands = [o for j, o in enumerate(self.saved) if j != i]
-            present = set(self.output).union(*others) if others else set(self.output)
+            present = set(self.target).union(*others) if others else set(self.target)
             # Letters of this operand seen nowhere else were summed out: broadcast back.
             target = "".join(c for c in spec if c in present)
-            grad = _einsum_any(xp, ",".join([self.output] + others) + "->" + target, g, *operands)
+            grad = _einsum_any(xp, ",".join([self.target] + others) + "->" + target, g, *operands)
             if target != spec:
                 shape = dict(zip(spec, self.shapes[i]))
                 kept = tuple(shape[c] if c in target else 1 for c in spec)

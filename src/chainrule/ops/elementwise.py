@@ -21,15 +21,25 @@ def promote(a: Any, b: Any) -> tuple:
     integer tensor with a float scalar gives the default float dtype, an integer with a float
     tensor the float's dtype, and a dimensioned tensor's dtype beats a 0-d tensor's of the
     same category (float32 tensor + float64 0-d tensor is float32)."""
-    if type(a) is _ndarray:
-        if type(b) is _ndarray:
-            if a.dtype == b.dtype:
+    ta, tb = type(a), type(b)
+    if ta is _ndarray:
+        if tb is _ndarray:
+            da, db = a.dtype, b.dtype
+            if da is db or da == db:
                 return a, b
             want = _result_type(a, b)
-            return (a if a.dtype == want else a.astype(want)), (b if b.dtype == want else b.astype(want))
-        return _with_scalar(a, b), (b.item() if isinstance(b, np.generic) else b)
-    if type(b) is _ndarray:
-        return (a.item() if isinstance(a, np.generic) else a), _with_scalar(b, a)
+            return (a if da == want else a.astype(want)), (b if db == want else b.astype(want))
+        if tb is float:
+            return (a if a.dtype.kind in "fc" else a.astype(get_default_dtype().numpy)), b
+        if tb is int or tb is bool:
+            return a, b
+        return _with_scalar(a, b)
+    if tb is _ndarray:
+        if ta is float:
+            return a, (b if b.dtype.kind in "fc" else b.astype(get_default_dtype().numpy))
+        if ta is int or ta is bool:
+            return a, b
+        b, a = _with_scalar(b, a)
     return a, b
 
 
@@ -39,10 +49,13 @@ def _floating(a: Any) -> Any:
     return a.astype(get_default_dtype().numpy) if a.dtype.kind in "biu" else a
 
 
-def _with_scalar(array: Any, scalar: Any) -> Any:
-    if array.dtype.kind in "biu" and isinstance(scalar, (float, np.floating)):
-        return array.astype(get_default_dtype().numpy)
-    return array
+def _with_scalar(array: Any, scalar: Any) -> tuple:
+    """An array and a NumPy (or other) scalar: the scalar is weak, like a Python number."""
+    if isinstance(scalar, np.generic):
+        scalar = scalar.item()
+    if array.dtype.kind in "biu" and isinstance(scalar, float):
+        array = array.astype(get_default_dtype().numpy)
+    return array, scalar
 
 
 def _promote_types(da: Any, db: Any) -> Any:
@@ -657,6 +670,26 @@ class Lerp(Op):
         g1 = sum_to_shape(g * weight, s1) if self.needs_grad(1) else None
         g2 = sum_to_shape(g * (end - start), s2) if s2 is not None and self.needs_grad(2) else None
         return g0, g1, g2
+
+
+class Rounding(Op):
+    """floor, ceil, trunc, round: piecewise constant, so the gradient is zero, but (as in
+    PyTorch) the result still requires grad and backward through it works."""
+
+    __slots__ = ("kind",)
+    derivative = ("d round(u)/du = 0",)
+
+    def name(self) -> str:
+        return self.kind.capitalize() + "Backward"  # FloorBackward, RoundBackward ...
+
+    def forward(self, xp, a, ufunc, *args):
+        self.kind = ufunc.__name__
+        if a.dtype.kind in "biu":
+            return a.copy()
+        return ufunc(a, *args)
+
+    def backward(self, xp, g):
+        return (g * 0,) + (None,) * (len(self.next_functions) - 1)
 
 
 class Cast(Op):

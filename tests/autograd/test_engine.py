@@ -1,0 +1,558 @@
+"""The backward engine: accumulation, retain_graph, errors, inputs=, autograd.grad, hooks,
+retain_grad, grad-mode switches, detach, and a 1,000,000-op chain."""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+from conftest import assert_close, pair
+
+
+def f64(values, requires_grad=True):
+    return chainrule.tensor(np.asarray(values, dtype=np.float64), requires_grad=requires_grad)
+
+
+# -- accumulation --------------------------------------------------------------------------
+
+
+def test_leaf_used_twice_gets_the_sum():
+    cx, tx = pair([1.0, -2.0, 3.0])
+    for x in (cx, tx):
+        (x * 2.0 + x * 3.0 + x * x).sum().backward()
+    assert_close(cx.grad, tx.grad)
+    assert_close(cx.grad, np.array([7.0, 1.0, 11.0]))
+
+
+def test_diamond_graph():
+    cx, tx = pair([0.5, 1.5])
+    for x in (cx, tx):
+        a = x.exp()
+        b = a.sin()
+        c = a.cos()
+        (b * c + a).sum().backward()
+    assert_close(cx.grad, tx.grad)
+
+
+def test_grad_accumulates_across_backward_calls():
+    cx, tx = pair([1.0, 2.0])
+    for x in (cx, tx):
+        (x * x).sum().backward()
+        (x * 3.0).sum().backward()
+    assert_close(cx.grad, tx.grad)
+    assert_close(cx.grad, np.array([5.0, 7.0]))
+
+
+def test_grad_is_not_shared_between_leaves():
+    a = f64([1.0, 2.0])
+    b = f64([3.0, 4.0])
+    (a + b).sum().backward()
+    a.grad.data[0] = 100.0
+    assert b.grad.data[0] == 1.0
+
+
+def test_grad_dtype_and_shape_follow_the_leaf():
+    x = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    (x.double() * 2).sum().backward()
+    assert x.grad.dtype == chainrule.float32
+    assert x.grad.shape == (2,)
+    assert not x.grad.requires_grad
+
+
+def test_multiple_roots_backward():
+    cx, tx = pair([1.0, 2.0, 3.0])
+    for lib, x in ((chainrule, cx), (torch, tx)):
+        a = (x * x).sum()
+        b = x.exp()
+        lib.autograd.backward([a, b], [lib.tensor(2.0, dtype=lib.float64), lib.ones(3, dtype=lib.float64)])
+    assert_close(cx.grad, tx.grad)
+
+
+def test_root_that_is_also_intermediate():
+    cx, tx = pair([1.0, 2.0])
+    for lib, x in ((chainrule, cx), (torch, tx)):
+        y = (x * x).sum()
+        z = y * 3.0
+        lib.autograd.backward([y, z])
+    assert_close(cx.grad, tx.grad)
+
+
+def test_backward_on_a_leaf():
+    cx, tx = pair([1.0, 2.0])
+    cx.backward(chainrule.tensor([3.0, 4.0], dtype=chainrule.float64))
+    tx.backward(torch.tensor([3.0, 4.0], dtype=torch.float64))
+    assert_close(cx.grad, tx.grad)
+
+
+def test_multi_output_op_with_one_output_used():
+    cx, tx = pair(np.arange(6.0).reshape(3, 2))
+    for x in (cx, tx):
+        first, second, third = x.split(1)
+        (second * 5.0).sum().backward()
+    assert_close(cx.grad, tx.grad)
+
+
+def test_backward_gradient_argument_shape_mismatch():
+    x = f64([1.0, 2.0])
+    y = x * 2
+    with pytest.raises(RuntimeError, match="shape"):
+        y.backward(chainrule.ones(3, dtype=chainrule.float64))
+
+
+# -- retain_graph and freeing --------------------------------------------------------------
+
+
+def test_retain_graph_allows_second_backward():
+    cx, tx = pair([1.0, 2.0])
+    for x in (cx, tx):
+        y = (x * x).sum()
+        y.backward(retain_graph=True)
+        y.backward()
+    assert_close(cx.grad, tx.grad)
+    assert_close(cx.grad, np.array([4.0, 8.0]))
+
+
+@pytest.mark.parametrize("fn", [lambda x: (x * x).sum(), lambda x: x.exp().sum(), lambda x: (x @ x),
+                                lambda x: x.sigmoid().mean(), lambda x: x.pow(3).sum()],
+                         ids=["mul", "exp", "matmul", "sigmoid", "pow"])
+def test_second_backward_without_retain_graph_raises(fn):
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        y = fn(torch.tensor([1.0, 2.0], requires_grad=True))
+        y.backward()
+        y.backward()
+    x = f64([1.0, 2.0])
+    y = fn(x)
+    y.backward()
+    with pytest.raises(RuntimeError) as error:
+        y.backward()
+    assert "retain_graph" in str(error.value)
+    assert "second time" in str(error.value)
+
+
+def test_second_backward_through_ops_that_save_nothing_is_allowed():
+    # As in PyTorch: add and sum keep nothing for backward, so nothing was freed.
+    cx, tx = pair([1.0, 2.0])
+    for x in (cx, tx):
+        y = (x + 1.0).sum()
+        y.backward()
+        y.backward()
+    assert_close(cx.grad, tx.grad)
+
+
+def test_autograd_grad_frees_graph_unless_retained():
+    x = f64([1.0, 2.0])
+    y = (x * x).sum()
+    chainrule.autograd.grad(y, x, retain_graph=True)
+    chainrule.autograd.grad(y, x)
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        chainrule.autograd.grad(y, x)
+
+
+# -- errors ----------------------------------------------------------------------------------
+
+
+def test_backward_of_non_scalar_without_gradient_raises():
+    with pytest.raises(RuntimeError) as expected:
+        (torch.ones(2, requires_grad=True) * 2).backward()
+    with pytest.raises(RuntimeError) as error:
+        (chainrule.ones(2, requires_grad=True) * 2).backward()
+    assert "grad can be implicitly created only for scalar outputs" in str(expected.value)
+    assert "grad can be implicitly created only for scalar outputs" in str(error.value)
+
+
+def test_backward_of_tensor_not_requiring_grad_raises():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        chainrule.ones(2).sum().backward()
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        chainrule.ones(2, requires_grad=True).detach().sum().backward()
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        with chainrule.no_grad():
+            y = (chainrule.ones(2, requires_grad=True) * 2).sum()
+        y.backward()
+
+
+def test_backward_of_integer_output_raises():
+    x = chainrule.ones(2, requires_grad=True)
+    y = (x > 0).sum()
+    with pytest.raises(RuntimeError):
+        y.backward()
+
+
+def test_grad_of_input_not_requiring_grad_raises():
+    x = f64([1.0])
+    w = f64([2.0], requires_grad=False)
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        chainrule.autograd.grad((x * w).sum(), w)
+
+
+# -- inputs= -------------------------------------------------------------------------------
+
+
+def test_backward_inputs_restricts_accumulation():
+    cx, tx = pair([1.0, 2.0])
+    cw, tw = pair([3.0, -1.0])
+    for x, w in ((cx, cw), (tx, tw)):
+        (x * w).sum().backward(inputs=[x])
+    assert_close(cx.grad, tx.grad)
+    assert cw.grad is None and tw.grad is None
+
+
+def test_backward_inputs_single_tensor_and_non_leaf():
+    cx, tx = pair([1.0, 2.0])
+    cw, tw = pair([3.0, -1.0])
+    for x, w in ((cx, cw), (tx, tw)):
+        h = x * w
+        h.retain_grad()
+        (h * h).sum().backward(inputs=w)
+    assert_close(cw.grad, tw.grad)
+    assert cx.grad is None and tx.grad is None
+
+
+def test_autograd_backward_inputs_argument():
+    cx, tx = pair([1.0, 2.0])
+    cw, tw = pair([3.0, -1.0])
+    for lib, x, w in ((chainrule, cx, cw), (torch, tx, tw)):
+        lib.autograd.backward([(x * w).sum()], inputs=[w, x])
+    assert_close(cx.grad, tx.grad)
+    assert_close(cw.grad, tw.grad)
+
+
+# -- autograd.grad ---------------------------------------------------------------------------
+
+
+def test_autograd_grad_basic_and_does_not_touch_dot_grad():
+    cx, tx = pair([1.0, 2.0, 3.0])
+    results = []
+    for lib, x in ((chainrule, cx), (torch, tx)):
+        (g,) = lib.autograd.grad((x ** 3).sum(), x)
+        results.append(g)
+        assert x.grad is None
+    assert_close(*results)
+
+
+def test_autograd_grad_with_grad_outputs():
+    cx, tx = pair([[1.0, 2.0], [3.0, 4.0]])
+    v = np.array([[1.0, -1.0], [0.5, 2.0]])
+    (gc,) = chainrule.autograd.grad(cx.exp(), cx, grad_outputs=chainrule.tensor(v))
+    (gt,) = torch.autograd.grad(tx.exp(), tx, grad_outputs=torch.tensor(v))
+    assert_close(gc, gt)
+    (gc,) = chainrule.autograd.grad([cx.exp()], [cx], [chainrule.tensor(v)])
+    assert_close(gc, gt)
+
+
+def test_autograd_grad_several_inputs_and_outputs():
+    cx, tx = pair([1.0, 2.0])
+    cw, tw = pair([0.5, -1.0])
+    out = []
+    for lib, x, w in ((chainrule, cx, cw), (torch, tx, tw)):
+        a = (x * w).sum()
+        b = (x.exp() * w).sum()
+        out.append(lib.autograd.grad([a, b], [x, w]))
+    assert_close(out[0][0], out[1][0])
+    assert_close(out[0][1], out[1][1])
+
+
+def test_autograd_grad_allow_unused():
+    x = f64([1.0, 2.0])
+    unused = f64([3.0])
+    with pytest.raises(RuntimeError, match="allow_unused"):
+        chainrule.autograd.grad((x * 2).sum(), [x, unused])
+    with pytest.raises(RuntimeError, match="allow_unused"):
+        torch.autograd.grad((torch.ones(2, requires_grad=True) * 2).sum(),
+                            [torch.ones(2, requires_grad=True), torch.ones(1, requires_grad=True)])
+    gx, gu = chainrule.autograd.grad((x * 2).sum(), [x, unused], allow_unused=True)
+    assert gu is None
+    assert_close(gx, np.array([2.0, 2.0]))
+    gx, gu = chainrule.autograd.grad((x * 2).sum(), [x, unused], materialize_grads=True)
+    assert_close(gu, np.zeros(1))
+
+
+def test_autograd_grad_non_leaf_input():
+    cx, tx = pair([1.0, 2.0])
+    res = []
+    for lib, x in ((chainrule, cx), (torch, tx)):
+        h = x.exp()
+        res.append(lib.autograd.grad((h * h).sum(), h)[0])
+    assert_close(res[0], res[1])
+
+
+def test_autograd_grad_create_graph():
+    cx, tx = pair([1.0, 2.0])
+    res = []
+    for lib, x in ((chainrule, cx), (torch, tx)):
+        (g,) = lib.autograd.grad((x.sin() * x).sum(), x, create_graph=True)
+        assert g.requires_grad
+        (gg,) = lib.autograd.grad(g.sum(), x)
+        res.append((g, gg))
+    assert_close(res[0][0], res[1][0])
+    assert_close(res[0][1], res[1][1])
+
+
+def test_autograd_grad_without_create_graph_is_constant():
+    x = f64([1.0, 2.0])
+    (g,) = chainrule.autograd.grad((x * x).sum(), x)
+    assert not g.requires_grad and g.grad_fn is None
+
+
+# -- hooks and retain_grad -------------------------------------------------------------------
+
+
+def test_leaf_hook_sees_and_replaces_gradient():
+    seen = []
+    cx = f64([1.0, 2.0])
+    handle = cx.register_hook(lambda g: seen.append(g.numpy().copy()) or g * 10)
+    (cx * 3).sum().backward()
+    np.testing.assert_allclose(seen[0], [3.0, 3.0])
+    assert_close(cx.grad, np.array([30.0, 30.0]))
+    handle.remove()
+    cx.grad = None
+    (cx * 3).sum().backward()
+    assert_close(cx.grad, np.array([3.0, 3.0]))
+    assert len(seen) == 1
+
+
+def test_non_leaf_hook_changes_upstream_gradient():
+    cx, tx = pair([1.0, 2.0])
+    for x in (cx, tx):
+        h = x * x
+        h.register_hook(lambda g: g * 2)
+        h.register_hook(lambda g: g + 1)  # hooks run in registration order
+        h.sum().backward()
+    assert_close(cx.grad, tx.grad)
+
+
+def test_hook_returning_none_keeps_gradient():
+    calls = []
+    cx, tx = pair([1.0, 2.0])
+    for x in (cx, tx):
+        h = x.exp()
+        h.register_hook(lambda g: calls.append(1))
+        (h * 2).sum().backward()
+    assert_close(cx.grad, tx.grad)
+    assert len(calls) == 2
+
+
+def test_removed_non_leaf_hook_does_not_run():
+    calls = []
+    x = f64([1.0, 2.0])
+    h = x * 2
+    handle = h.register_hook(lambda g: calls.append(1))
+    handle.remove()
+    handle.remove()  # removing twice is harmless
+    h.sum().backward()
+    assert calls == []
+    assert_close(x.grad, np.array([2.0, 2.0]))
+
+
+def test_register_hook_on_tensor_not_requiring_grad_raises():
+    with pytest.raises(RuntimeError):
+        torch.ones(2).register_hook(lambda g: g)
+    with pytest.raises(RuntimeError):
+        chainrule.ones(2).register_hook(lambda g: g)
+
+
+def test_retain_grad():
+    cx, tx = pair([1.0, 2.0])
+    hs = []
+    for x in (cx, tx):
+        h = x.exp()
+        h.retain_grad()
+        assert h.retains_grad
+        (h * h).sum().backward()
+        hs.append(h)
+    assert_close(hs[0].grad, hs[1].grad)
+    assert_close(cx.grad, tx.grad)
+
+
+def test_non_leaf_without_retain_grad_has_no_grad():
+    x = f64([1.0, 2.0])
+    h = x * 2
+    h.sum().backward()
+    assert h.grad is None
+    assert not h.is_leaf and x.is_leaf
+
+
+def test_retain_grad_accumulates():
+    x = f64([1.0, 2.0])
+    h = x * 2
+    h.retain_grad()
+    y = (h * h).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    assert_close(h.grad, 4 * np.array([2.0, 4.0]))
+
+
+# -- grad mode switches ----------------------------------------------------------------------
+
+
+def test_no_grad_context_manager():
+    x = f64([1.0])
+    with chainrule.no_grad():
+        assert not chainrule.is_grad_enabled()
+        y = x * 2
+    assert chainrule.is_grad_enabled()
+    assert not y.requires_grad and y.grad_fn is None
+
+
+def test_enable_grad_inside_no_grad():
+    x = f64([1.0])
+    with chainrule.no_grad():
+        with chainrule.enable_grad():
+            y = x * 2
+        z = x * 2
+    assert y.requires_grad and not z.requires_grad
+
+
+def test_set_grad_enabled_context_and_call():
+    x = f64([1.0])
+    with chainrule.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert (x * 2).requires_grad
+    chainrule.set_grad_enabled(False)
+    try:
+        assert not chainrule.is_grad_enabled()
+        assert not (x * 2).requires_grad
+    finally:
+        chainrule.set_grad_enabled(True)
+    assert chainrule.is_grad_enabled()
+
+
+def test_grad_modes_as_decorators():
+    x = f64([1.0])
+
+    @chainrule.no_grad()
+    def off():
+        return x * 2
+
+    @chainrule.enable_grad()
+    def on():
+        return x * 2
+
+    @chainrule.set_grad_enabled(False)
+    def also_off():
+        return x * 2
+
+    assert chainrule.is_grad_enabled()  # decorating changes nothing
+    assert not off().requires_grad
+    assert also_off().requires_grad is False
+    with chainrule.no_grad():
+        assert on().requires_grad
+    assert chainrule.is_grad_enabled()
+
+
+def test_grad_mode_restored_after_exception():
+    with pytest.raises(ValueError):
+        with chainrule.no_grad():
+            raise ValueError
+    assert chainrule.is_grad_enabled()
+
+    @chainrule.no_grad()
+    def boom():
+        raise ValueError
+
+    with pytest.raises(ValueError):
+        boom()
+    assert chainrule.is_grad_enabled()
+
+
+def test_inference_mode():
+    x = f64([1.0])
+    with chainrule.inference_mode():
+        assert not (x * 2).requires_grad
+    with chainrule.inference_mode(False):
+        assert (x * 2).requires_grad
+
+
+# -- detach / requires_grad_ -----------------------------------------------------------------
+
+
+def test_detach_shares_storage_and_cuts_graph():
+    x = f64([1.0, 2.0])
+    y = x * 2
+    d = y.detach()
+    assert not d.requires_grad and d.grad_fn is None and d.is_leaf
+    d.data[0] = 50.0  # shares storage with y, as in PyTorch
+    assert y.data[0] == 50.0
+    (y * d).sum().backward()
+    assert_close(x.grad, 2 * d.numpy())
+
+
+def test_detach_in_place():
+    x = f64([1.0, 2.0])
+    y = x * 2
+    assert y.detach_() is y
+    assert y.grad_fn is None and not y.requires_grad and y.is_leaf
+
+
+def test_requires_grad_():
+    x = chainrule.tensor([1.0, 2.0])
+    assert not x.requires_grad
+    assert x.requires_grad_() is x
+    assert x.requires_grad
+    x.requires_grad_(False)
+    assert not x.requires_grad
+    with pytest.raises(RuntimeError):
+        chainrule.tensor([1, 2]).requires_grad_()
+    with pytest.raises(RuntimeError):
+        torch.tensor([1, 2]).requires_grad_()
+    y = f64([1.0]) * 2
+    with pytest.raises(RuntimeError, match="leaf"):
+        y.requires_grad_(False)
+
+
+def test_requires_grad_propagates():
+    a = f64([1.0])
+    b = f64([2.0], requires_grad=False)
+    assert (a * b).requires_grad
+    assert not (b * b).requires_grad
+    assert (a * b).grad_fn is not None
+    assert (a * b).grad_fn.name() == "MulBackward"
+
+
+def test_next_functions_link_the_graph():
+    a = f64([1.0])
+    y = a.exp() * 2
+    mul = y.grad_fn
+    exp_edge = mul.next_functions[0]
+    assert exp_edge.name() == "ExpBackward"
+    assert exp_edge.next_functions[0] is a
+
+
+def _all_subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _all_subclasses(sub)
+
+
+def test_no_op_shadows_the_node_fields():
+    # A subclass slot named like a Node field (e.g. "output") would be overwritten when the
+    # node is recorded; einsum's backward once broke that way.
+    import chainrule.ops.einsum  # noqa: F401  (load every op module)
+    import chainrule.ops.nn  # noqa: F401
+
+    node_fields = set(chainrule.autograd.Node.__slots__)
+    for cls in _all_subclasses(chainrule.autograd.Node):
+        own = set(cls.__dict__.get("__slots__", ()))
+        assert not own & node_fields, f"{cls.__name__} redefines {own & node_fields}"
+
+
+# -- a 1,000,000-op chain --------------------------------------------------------------------
+
+
+def test_million_op_chain_backs_through_at_default_recursion_limit():
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    try:
+        x = chainrule.tensor(0.5, dtype=chainrule.float64, requires_grad=True)
+        y = x
+        for _ in range(1_000_000):
+            y = -y
+        y = y * 3.0
+        y.backward()
+        assert x.grad.item() == 3.0
+        del y  # freeing the chain must not recurse either
+    finally:
+        sys.setrecursionlimit(previous)

@@ -1,0 +1,214 @@
+"""Second and third derivatives (create_graph=True) against PyTorch: every elementwise op,
+matmul, the reductions, softmax; and gradgradcheck."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+from conftest import assert_close
+
+RNG = np.random.default_rng(3)
+
+
+def normal(*shape):
+    return np.asarray(RNG.standard_normal(shape))
+
+
+def positive(*shape):
+    return np.asarray(RNG.uniform(0.5, 2.0, shape))
+
+
+def unit(*shape):
+    return np.asarray(RNG.uniform(-0.9, 0.9, shape))
+
+
+def away(*shape):
+    return np.asarray(RNG.uniform(0.3, 2.0, shape) * RNG.choice([-1.0, 1.0], shape))
+
+
+def _grads(lib, outputs, inputs, seeds):
+    """Gradients of sum(output * seed) w.r.t. inputs; None (unused) as zeros."""
+    live = [(o, s) for o, s in zip(outputs, seeds) if o.requires_grad]
+    if not live:
+        return [lib.zeros_like(x) for x in inputs]
+    grads = lib.autograd.grad([o for o, _ in live], inputs, [s for _, s in live], create_graph=True,
+                              allow_unused=True)
+    # PyTorch may answer a ZeroTensor (e.g. for sign's derivative): compare it as zeros.
+    return [lib.zeros_like(x) if g is None or getattr(g, "_is_zerotensor", lambda: False)() else g
+            for g, x in zip(grads, inputs)]
+
+
+def derivatives(fn, *arrays, order=3, rtol=1e-8, atol=1e-8, seed=0):
+    """Compare d^k/dx^k of fn for k = 1..order (each a vector-Jacobian product with random
+    weights, differentiated again) between chainrule and torch."""
+    rng = np.random.default_rng(seed)
+    c_in = [chainrule.tensor(a, requires_grad=True) for a in arrays]
+    t_in = [torch.tensor(a, requires_grad=True) for a in arrays]
+    c_out, t_out = fn(chainrule, *c_in), fn(torch, *t_in)
+    assert_close(c_out, t_out, rtol, atol, "forward")
+    c_level, t_level = [c_out], [t_out]
+    for k in range(1, order + 1):
+        weights = [rng.standard_normal(tuple(t.shape)) for t in t_level]
+        c_level = _grads(chainrule, c_level, c_in, [chainrule.tensor(w) for w in weights])
+        t_level = _grads(torch, t_level, t_in, [torch.tensor(w) for w in weights])
+        for i, (c, t) in enumerate(zip(c_level, t_level)):
+            assert_close(c, t, rtol, atol, f"order {k} derivative w.r.t. input {i}")
+
+
+UNARY = [
+    ("neg", lambda L, x: -x, normal),
+    ("abs", lambda L, x: x.abs(), away),
+    ("sign", lambda L, x: x.sign(), away),
+    ("exp", lambda L, x: x.exp(), normal),
+    ("log", lambda L, x: x.log(), positive),
+    ("log2", lambda L, x: L.log2(x), positive),
+    ("log1p", lambda L, x: x.log1p(), unit),
+    ("expm1", lambda L, x: x.expm1(), normal),
+    ("sqrt", lambda L, x: x.sqrt(), positive),
+    ("rsqrt", lambda L, x: x.rsqrt(), positive),
+    ("square", lambda L, x: x.square(), normal),
+    ("reciprocal", lambda L, x: x.reciprocal(), away),
+    ("sin", lambda L, x: x.sin(), normal),
+    ("cos", lambda L, x: L.cos(x), normal),
+    ("tan", lambda L, x: x.tan(), unit),
+    ("tanh", lambda L, x: x.tanh(), normal),
+    ("sigmoid", lambda L, x: x.sigmoid(), normal),
+    ("relu", lambda L, x: x.relu(), away),
+    ("clamp", lambda L, x: x.clamp(-0.5, 0.5), normal),
+    ("pow-2", lambda L, x: x ** 2, normal),
+    ("pow-3", lambda L, x: x ** 3, normal),
+    ("pow-frac", lambda L, x: x ** 2.5, positive),
+    ("pow-neg", lambda L, x: x ** -2, away),
+    ("rpow", lambda L, x: 2.0 ** x, normal),
+    ("add-scalar", lambda L, x: x + 1.5, normal),
+    ("rsub-scalar", lambda L, x: 1.5 - x, normal),
+    ("mul-scalar", lambda L, x: 3.0 * x, normal),
+    ("rdiv-scalar", lambda L, x: 2.0 / x, away),
+    ("self-mul", lambda L, x: x * x * x, normal),
+]
+
+
+@pytest.mark.parametrize("name,fn,gen", UNARY, ids=[u[0] for u in UNARY])
+def test_unary_higher_order(name, fn, gen):
+    derivatives(fn, gen(2, 3))
+
+
+BINARY = [
+    ("add", lambda L, a, b: a + b),
+    ("sub", lambda L, a, b: a - b),
+    ("mul", lambda L, a, b: a * b),
+    ("div", lambda L, a, b: a / b),
+    ("pow", lambda L, a, b: a.abs() ** b),
+    ("maximum", lambda L, a, b: L.maximum(a, b)),
+    ("minimum", lambda L, a, b: L.minimum(a, b)),
+    ("atan2", lambda L, a, b: L.atan2(a, b)),
+    ("where", lambda L, a, b: L.where(a > b, a * a, b * a)),
+    ("lerp", lambda L, a, b: L.lerp(a, b, b.sigmoid())),
+    ("clamp-tensor", lambda L, a, b: L.clamp(a * a, b - 0.5, b + 0.5)),
+    ("mixed", lambda L, a, b: (a * b).exp() / (1 + b * b)),
+]
+
+
+@pytest.mark.parametrize("name,fn", BINARY, ids=[b[0] for b in BINARY])
+def test_binary_higher_order(name, fn):
+    derivatives(fn, away(2, 3), away(2, 3))
+
+
+@pytest.mark.parametrize("name,fn", BINARY, ids=[b[0] for b in BINARY])
+def test_binary_broadcast_higher_order(name, fn):
+    derivatives(fn, away(2, 3), away(3))
+
+
+@pytest.mark.parametrize("shapes", [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)),
+                                    ((2, 2, 3), (3, 4)), ((2, 2, 3), (1, 3, 2))], ids=str)
+def test_matmul_higher_order(shapes):
+    derivatives(lambda L, a, b: (a @ b) * (a @ b), normal(*shapes[0]), normal(*shapes[1]))
+    derivatives(lambda L, a, b: (a @ b).tanh(), normal(*shapes[0]), normal(*shapes[1]))
+
+
+REDUCTIONS = [
+    ("sum", lambda L, x: (x * x).sum()),
+    ("sum-dim", lambda L, x: (x * x * x).sum(1)),
+    ("mean", lambda L, x: (x * x).mean(0, keepdim=True)),
+    ("prod", lambda L, x: x.prod()),
+    ("prod-dim", lambda L, x: x.prod(1)),
+    ("var", lambda L, x: x.var()),
+    ("var-dim", lambda L, x: x.var(1, correction=0)),
+    ("std", lambda L, x: x.std()),
+    ("std-dim", lambda L, x: x.std(0, keepdim=True)),
+    ("amax", lambda L, x: (x * x).amax(1)),
+    ("max", lambda L, x: (x * x).max()),
+    ("max-dim", lambda L, x: (x * x * x).max(1).values),
+    ("min-dim", lambda L, x: (x * x * x).min(0)[0]),
+    ("logsumexp", lambda L, x: x.logsumexp(1)),
+    ("logsumexp-all", lambda L, x: (x * x).logsumexp((0, 1))),
+    ("norm", lambda L, x: x.norm()),
+    ("norm-dim", lambda L, x: x.norm(dim=1)),
+    ("norm-p1", lambda L, x: (x * x).norm(p=1)),
+    ("norm-p3", lambda L, x: x.norm(p=3, dim=0)),
+    ("cumsum", lambda L, x: (x * x).cumsum(1)),
+    ("softmax", lambda L, x: x.softmax(1)),
+    ("log_softmax", lambda L, x: x.log_softmax(0)),
+]
+
+
+@pytest.mark.parametrize("name,fn", REDUCTIONS, ids=[r[0] for r in REDUCTIONS])
+def test_reduction_higher_order(name, fn):
+    derivatives(fn, away(3, 4))
+
+
+SHAPES = [
+    ("reshape", lambda L, x: (x * x).reshape(4, 3)),
+    ("permute", lambda L, x: (x * x).permute(1, 0)),
+    ("expand", lambda L, x: (x * x)[:, :1].expand(3, 5)),
+    ("index", lambda L, x: (x * x)[[0, 0, 2], 1:]),
+    ("mask", lambda L, x: (x * x)[x > 0]),
+    ("gather", lambda L, x: (x * x).gather(1, L.tensor([[0, 0], [3, 1], [2, 2]]))),
+    ("index_select", lambda L, x: (x * x).index_select(1, L.tensor([1, 1, 0]))),
+    ("cat", lambda L, x: L.cat([x * x, x], 1)),
+    ("stack", lambda L, x: L.stack([x * x, x.exp()], 0)),
+    ("flip", lambda L, x: (x * x).flip(0)),
+    ("repeat", lambda L, x: (x * x).repeat(2, 1)),
+    ("scatter_add", lambda L, x: (x * x).scatter_add(0, L.tensor([[0, 1, 2, 0]]), x[:1] * x[:1])),
+    ("masked_fill", lambda L, x: (x * x).masked_fill(x > 0, 1.0)),
+]
+
+
+@pytest.mark.parametrize("name,fn", SHAPES, ids=[s[0] for s in SHAPES])
+def test_shape_higher_order(name, fn):
+    derivatives(fn, away(3, 4))
+
+
+def test_gradgradcheck():
+    gradgradcheck = chainrule.autograd.gradgradcheck
+    x = chainrule.tensor(normal(2, 3), requires_grad=True)
+    y = chainrule.tensor(normal(3, 2), requires_grad=True)
+    assert gradgradcheck(lambda a: a.tanh() * a.sigmoid(), (x,))
+    assert gradgradcheck(lambda a, b: (a @ b).exp(), (x, y))
+    assert gradgradcheck(lambda a: a.softmax(1), (x,))
+    assert gradgradcheck(lambda a: a.std(1), (x,))
+    assert gradgradcheck(lambda a: a.logsumexp(0), (x,))
+
+
+def test_third_derivative_of_scalar_function():
+    # f = x^4: f' = 4x^3, f'' = 12x^2, f''' = 24x
+    x = chainrule.tensor(1.5, dtype=chainrule.float64, requires_grad=True)
+    y = x ** 4
+    (g1,) = chainrule.autograd.grad(y, x, create_graph=True)
+    (g2,) = chainrule.autograd.grad(g1, x, create_graph=True)
+    (g3,) = chainrule.autograd.grad(g2, x)
+    assert g1.item() == pytest.approx(4 * 1.5 ** 3)
+    assert g2.item() == pytest.approx(12 * 1.5 ** 2)
+    assert g3.item() == pytest.approx(24 * 1.5)
+
+
+def test_backward_create_graph_accumulates_differentiable_grad():
+    x = chainrule.tensor([1.0, 2.0], dtype=chainrule.float64, requires_grad=True)
+    (x ** 3).sum().backward(create_graph=True)
+    assert x.grad.requires_grad
+    g = x.grad
+    x.grad = None
+    g.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 6 * np.array([1.0, 2.0]))

@@ -1,0 +1,503 @@
+"""Tensor basics against PyTorch: factories, conversions, metadata, dtypes and promotion,
+clone/contiguous, repr."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+from conftest import assert_close
+
+
+def name(dtype):
+    return str(dtype).split(".")[-1]
+
+
+def same(c, t):
+    """Same dtype name, shape and values."""
+    assert name(c.dtype) == name(t.dtype), (c.dtype, t.dtype)
+    assert tuple(c.shape) == tuple(t.shape)
+    np.testing.assert_array_equal(c.detach().numpy(), t.detach().numpy())
+
+
+# -- factories -------------------------------------------------------------------------------
+
+TENSOR_DATA = [
+    [1.0, 2.0],
+    [1, 2, 3],
+    [True, False],
+    [[1.5, 2.0], [3.0, 4.0]],
+    3.5,
+    7,
+    False,
+    [],
+    [[1, 2.5]],
+    [1, True],
+    np.array([1.0, 2.0]),
+    np.array([1.0, 2.0], dtype=np.float32),
+    np.array([1, 2], dtype=np.int32),
+    np.array([[True]]),
+    np.float64(2.5),
+]
+
+
+@pytest.mark.parametrize("data", TENSOR_DATA, ids=lambda d: repr(d)[:30])
+def test_tensor_infers_dtype_like_torch(data):
+    same(chainrule.tensor(data), torch.tensor(data))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int32", "int64", "bool", "uint8", "int8", "int16"])
+def test_tensor_with_dtype(dtype):
+    data = [[0, 1], [2, 3]]
+    same(chainrule.tensor(data, dtype=getattr(chainrule, dtype)), torch.tensor(data, dtype=getattr(torch, dtype)))
+    floats = [0.0, 1.7, 2.7] if dtype == "uint8" else [0.0, 1.7, -2.7]  # (negative to unsigned: undefined)
+    same(chainrule.tensor(floats, dtype=getattr(chainrule, dtype)), torch.tensor(floats, dtype=getattr(torch, dtype)))
+
+
+def test_tensor_copies_its_data():
+    array = np.array([1.0, 2.0])
+    t = chainrule.tensor(array)
+    array[0] = 100.0
+    assert t[0].item() == 1.0
+    u = chainrule.tensor(t)
+    t.data[1] = 50.0
+    assert u[1].item() == 2.0
+
+
+def test_tensor_requires_grad_and_errors():
+    t = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    assert t.requires_grad and t.is_leaf and t.grad is None and t.grad_fn is None
+    with pytest.raises(RuntimeError, match="floating point"):
+        chainrule.tensor([1, 2], requires_grad=True)
+    with pytest.raises((TypeError, ValueError)):
+        chainrule.tensor([[1, 2], [3]])
+
+
+def test_as_tensor_shares_memory_with_numpy():
+    array = np.array([1.0, 2.0, 3.0])
+    t = chainrule.as_tensor(array)
+    array[0] = 10.0
+    assert t[0].item() == 10.0
+    t.data[1] = 20.0
+    assert array[1] == 20.0
+    assert t.dtype == chainrule.float64
+    copied = chainrule.as_tensor(array, dtype=chainrule.float32)
+    array[2] = 30.0
+    assert copied[2].item() == 3.0 and copied.dtype == chainrule.float32
+    same(chainrule.as_tensor([1, 2]), torch.as_tensor([1, 2]))
+    existing = chainrule.tensor([1.0])
+    assert chainrule.as_tensor(existing) is existing
+
+
+def test_from_numpy_shares_memory_both_ways():
+    array = np.arange(6, dtype=np.float32).reshape(2, 3)
+    t = chainrule.from_numpy(array)
+    assert t.dtype == chainrule.float32 and t.shape == (2, 3)
+    array[0, 0] = -1.0
+    assert t[0, 0].item() == -1.0
+    t += 1
+    assert array[0, 0] == 0.0
+    assert np.shares_memory(t.numpy(), array)
+    same(chainrule.from_numpy(np.array([1, 2], dtype=np.int32)), torch.from_numpy(np.array([1, 2], dtype=np.int32)))
+    with pytest.raises(TypeError):
+        chainrule.from_numpy([1.0, 2.0])
+
+
+FACTORIES = [
+    ("zeros-varargs", lambda L: L.zeros(2, 3)),
+    ("zeros-tuple", lambda L: L.zeros((2, 3))),
+    ("zeros-list", lambda L: L.zeros([4])),
+    ("zeros-scalar-shape", lambda L: L.zeros(())),
+    ("zeros-dtype", lambda L: L.zeros(2, dtype=L.int64)),
+    ("ones", lambda L: L.ones(3, 1)),
+    ("ones-float64", lambda L: L.ones(2, dtype=L.float64)),
+    ("ones-bool", lambda L: L.ones(2, dtype=L.bool)),
+    ("full-float", lambda L: L.full((2, 2), 1.5)),
+    ("full-int", lambda L: L.full((2,), 3)),
+    ("full-bool", lambda L: L.full((2,), True)),
+    ("full-dtype", lambda L: L.full((2,), 3, dtype=L.float64)),
+    ("zeros_like", lambda L: L.zeros_like(L.ones(2, 3, dtype=L.float64))),
+    ("ones_like", lambda L: L.ones_like(L.tensor([1, 2]))),
+    ("ones_like-dtype", lambda L: L.ones_like(L.tensor([1, 2]), dtype=L.float32)),
+    ("full_like", lambda L: L.full_like(L.zeros(2, 2), 7.0)),
+    ("full_like-int", lambda L: L.full_like(L.tensor([1, 2]), 7)),
+    ("arange-int", lambda L: L.arange(5)),
+    ("arange-start-end", lambda L: L.arange(2, 7)),
+    ("arange-step", lambda L: L.arange(1, 10, 3)),
+    ("arange-neg-step", lambda L: L.arange(5, -3, -2)),
+    ("arange-float", lambda L: L.arange(0, 1, 0.1)),
+    ("arange-float-end", lambda L: L.arange(2.5)),
+    ("arange-dtype", lambda L: L.arange(4, dtype=L.float64)),
+    ("arange-empty", lambda L: L.arange(3, 3)),
+    ("linspace", lambda L: L.linspace(0, 1, 5)),
+    ("linspace-neg", lambda L: L.linspace(-2.5, 2.5, 11)),
+    ("linspace-one", lambda L: L.linspace(3, 7, 1)),
+    ("linspace-zero", lambda L: L.linspace(3, 7, 0)),
+    ("linspace-float64", lambda L: L.linspace(0, 1, 7, dtype=L.float64)),
+    ("eye", lambda L: L.eye(3)),
+    ("eye-rect", lambda L: L.eye(2, 4)),
+    ("eye-dtype", lambda L: L.eye(2, dtype=L.int64)),
+]
+
+
+@pytest.mark.parametrize("label,fn", FACTORIES, ids=[f[0] for f in FACTORIES])
+def test_factories(label, fn):
+    c, t = fn(chainrule), fn(torch)
+    assert name(c.dtype) == name(t.dtype)
+    assert tuple(c.shape) == tuple(t.shape)
+    np.testing.assert_allclose(c.numpy().astype(np.float64), t.numpy().astype(np.float64), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("fn", [lambda L: L.empty(2, 3), lambda L: L.empty((4,), dtype=L.float64),
+                                lambda L: L.empty_like(L.zeros(3, dtype=L.int32))])
+def test_empty(fn):
+    c, t = fn(chainrule), fn(torch)
+    assert name(c.dtype) == name(t.dtype) and tuple(c.shape) == tuple(t.shape)
+
+
+def test_factory_requires_grad_and_negative_size():
+    for lib in (chainrule, torch):
+        assert lib.zeros(2, requires_grad=True).requires_grad
+        assert lib.ones(2, requires_grad=True).is_leaf
+        assert lib.full((2,), 1.0, requires_grad=True).requires_grad
+        assert lib.linspace(0, 1, 3, requires_grad=True).requires_grad
+        with pytest.raises(RuntimeError):
+            lib.zeros(2, -1)
+
+
+# -- random: reproducibility -----------------------------------------------------------------
+
+RANDOM = [
+    ("rand", lambda L, **kw: L.rand(3, 4, **kw)),
+    ("randn", lambda L, **kw: L.randn(2, 5, **kw)),
+    ("randn-float64", lambda L, **kw: L.randn(3, dtype=L.float64, **kw)),
+    ("randint", lambda L, **kw: L.randint(0, 10, (4, 4), **kw)),
+    ("randint-high-only", lambda L, **kw: L.randint(5, (6,), **kw)),
+    ("normal", lambda L, **kw: L.normal(2.0, 3.0, size=(5,), **kw)),
+    ("randperm", lambda L, **kw: L.randperm(8, **kw)),
+]
+
+
+@pytest.mark.parametrize("label,fn", RANDOM, ids=[r[0] for r in RANDOM])
+def test_random_reproducible_with_manual_seed(label, fn):
+    chainrule.manual_seed(1234)
+    first = fn(chainrule)
+    chainrule.manual_seed(1234)
+    second = fn(chainrule)
+    np.testing.assert_array_equal(first.numpy(), second.numpy())
+    third = fn(chainrule)
+    assert not np.array_equal(first.numpy(), third.numpy())
+    reference = fn(torch)
+    assert name(first.dtype) == name(reference.dtype)
+    assert tuple(first.shape) == tuple(reference.shape)
+
+
+@pytest.mark.parametrize("label,fn", RANDOM, ids=[r[0] for r in RANDOM])
+def test_random_with_generator(label, fn):
+    g1 = chainrule.Generator().manual_seed(7)
+    g2 = chainrule.Generator().manual_seed(7)
+    chainrule.manual_seed(0)
+    a = fn(chainrule, generator=g1)
+    chainrule.randn(10)  # the global stream does not disturb a Generator
+    b = fn(chainrule, generator=g2)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+    chainrule.manual_seed(0)
+    c = fn(chainrule)
+    chainrule.manual_seed(0)
+    fn(chainrule, generator=chainrule.Generator().manual_seed(99))  # a Generator leaves the global alone
+    d = fn(chainrule)
+    np.testing.assert_array_equal(c.numpy(), d.numpy())
+
+
+def test_random_value_ranges():
+    chainrule.manual_seed(0)
+    r = chainrule.rand(1000).numpy()
+    assert r.min() >= 0 and r.max() < 1 and r.dtype == np.float32
+    i = chainrule.randint(-3, 4, (1000,)).numpy()
+    assert i.min() == -3 and i.max() == 3 and i.dtype == np.int64
+    n = chainrule.randn(4000, dtype=chainrule.float64).numpy()
+    assert abs(n.mean()) < 0.1 and abs(n.std() - 1) < 0.1
+    m = chainrule.normal(5.0, 0.5, size=(4000,)).numpy()
+    assert abs(m.mean() - 5) < 0.1 and abs(m.std() - 0.5) < 0.05
+    mean = chainrule.tensor([0.0, 100.0])
+    t = chainrule.normal(mean, 1e-3)
+    assert t.shape == (2,) and abs(t[1].item() - 100.0) < 0.1
+    p = chainrule.randperm(10).numpy()
+    assert sorted(p.tolist()) == list(range(10))
+    assert chainrule.rand_like(chainrule.zeros(2, 3, dtype=chainrule.float64)).dtype == chainrule.float64
+    assert chainrule.randn_like(chainrule.zeros(2, 3)).shape == (2, 3)
+
+
+def test_rng_state_round_trip():
+    chainrule.manual_seed(3)
+    state = chainrule.get_rng_state()
+    a = chainrule.randn(5)
+    chainrule.set_rng_state(state)
+    b = chainrule.randn(5)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+# -- conversions and metadata ----------------------------------------------------------------
+
+
+def test_numpy_item_tolist():
+    for lib in (chainrule, torch):
+        t = lib.tensor([[1.5, 2.0], [3.0, 4.0]])
+        assert isinstance(t.numpy(), np.ndarray) and t.numpy().dtype == np.float32
+        assert t.tolist() == [[1.5, 2.0], [3.0, 4.0]]
+        assert lib.tensor(2.5).item() == 2.5 and isinstance(lib.tensor(2.5).item(), float)
+        assert lib.tensor([7]).item() == 7 and isinstance(lib.tensor([7]).item(), int)
+        assert lib.tensor(True).item() is True
+        assert lib.tensor(3).tolist() == 3
+        with pytest.raises((RuntimeError, ValueError)):
+            t.item()
+        g = lib.tensor([1.0], requires_grad=True)
+        with pytest.raises(RuntimeError, match="requires grad"):
+            g.numpy()
+        assert g.detach().numpy().tolist() == [1.0]
+        assert float(lib.tensor(2.5)) == 2.5 and int(lib.tensor(3.7)) == 3
+        assert bool(lib.tensor([1.0])) is True
+        with pytest.raises(RuntimeError):
+            bool(lib.tensor([1.0, 2.0]))
+
+
+def test_numpy_shares_memory():
+    t = chainrule.zeros(3)
+    t.numpy()[0] = 5.0
+    assert t[0].item() == 5.0
+
+
+def test_shape_and_size():
+    for lib in (chainrule, torch):
+        t = lib.zeros(2, 3, 4)
+        assert t.shape == (2, 3, 4) and t.size() == (2, 3, 4)
+        assert isinstance(t.shape, tuple)
+        assert t.size(0) == 2 and t.size(-1) == 4 and t.shape[1] == 3
+        assert t.ndim == 3 and t.dim() == 3
+        assert t.numel() == 24 and lib.numel(t) == 24
+        assert len(t) == 2
+        assert lib.tensor(1.0).dim() == 0 and lib.tensor(1.0).numel() == 1
+        assert lib.zeros(0, 3).numel() == 0
+        with pytest.raises(IndexError):
+            t.size(3)
+        with pytest.raises(TypeError):
+            len(lib.tensor(1.0))
+    assert repr(chainrule.zeros(2, 3).shape) == "chainrule.Size([2, 3])"
+    assert chainrule.zeros(2, 3).shape.numel() == 6
+
+
+DTYPES = ["float16", "float32", "float64", "int32", "int64", "bool", "uint8"]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dtype_objects(dtype):
+    c, t = getattr(chainrule, dtype), getattr(torch, dtype)
+    assert repr(c) == repr(t).replace("torch", "chainrule")
+    assert c.is_floating_point == t.is_floating_point
+    assert c.itemsize == t.itemsize
+    assert chainrule.zeros(2, dtype=c).dtype == c
+    assert chainrule.zeros(2, dtype=c).dtype is c
+
+
+def test_dtype_aliases_and_default():
+    assert chainrule.float is chainrule.float32 and chainrule.double is chainrule.float64
+    assert chainrule.long is chainrule.int64 and chainrule.half is chainrule.float16
+    assert chainrule.int is chainrule.int32
+    assert chainrule.get_default_dtype() is chainrule.float32
+    assert chainrule.tensor([1.0]).dtype == chainrule.float32
+
+
+CASTS = [
+    ("to-float64", lambda L, t: t.to(L.float64)),
+    ("to-int64", lambda L, t: t.to(L.int64)),
+    ("to-kw", lambda L, t: t.to(dtype=L.int32)),
+    ("to-other", lambda L, t: t.to(L.zeros(1, dtype=L.float16))),
+    ("to-bool", lambda L, t: t.to(L.bool)),
+    ("float", lambda L, t: t.double().float()),
+    ("double", lambda L, t: t.double()),
+    ("long", lambda L, t: t.long()),
+    ("int", lambda L, t: t.int()),
+    ("half", lambda L, t: t.half()),
+    ("bool", lambda L, t: t.bool()),
+    ("type", lambda L, t: t.type(L.float64)),
+]
+
+
+@pytest.mark.parametrize("label,fn", CASTS, ids=[c[0] for c in CASTS])
+def test_casts(label, fn):
+    data = [[-1.7, 0.0, 2.5], [3.99, -0.2, 7.0]]
+    same(fn(chainrule, chainrule.tensor(data)), fn(torch, torch.tensor(data)))
+
+
+def test_to_same_dtype_returns_self_and_cast_keeps_gradient():
+    for lib in (chainrule, torch):
+        t = lib.tensor([1.0, 2.0], requires_grad=True)
+        assert t.to(lib.float32) is t
+        assert t.to("cpu") is t
+        d = t.double()
+        assert d.dtype == lib.float64 and d.requires_grad and not d.is_leaf
+        (d * d).sum().backward()
+        assert t.grad.dtype == lib.float32
+        assert_close(t.grad, np.array([2.0, 4.0], dtype=np.float32))
+
+
+def test_clone_is_independent_and_differentiable():
+    for lib in (chainrule, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        c = x.clone()
+        assert c.requires_grad and c.grad_fn is not None
+        assert not np.shares_memory(c.detach().numpy(), x.detach().numpy())
+        (c * 3).sum().backward()
+        assert_close(x.grad, np.array([3.0, 3.0], dtype=np.float32))
+        plain = lib.tensor([1.0, 2.0])
+        copy = plain.clone()
+        copy[0] = 9.0
+        assert plain[0].item() == 1.0
+        assert lib.clone(plain).tolist() == [1.0, 2.0]
+
+
+def test_contiguous():
+    for lib in (chainrule, torch):
+        t = lib.arange(6.0).reshape(2, 3)
+        assert t.is_contiguous() and t.contiguous() is t
+        tt = t.t()
+        assert not tt.is_contiguous()
+        c = tt.contiguous()
+        assert c.is_contiguous()
+        assert c.tolist() == tt.tolist()
+        assert tt.stride() == (1, 3)
+
+
+def test_is_floating_point_and_is_tensor():
+    for lib in (chainrule, torch):
+        assert lib.tensor([1.0]).is_floating_point()
+        assert not lib.tensor([1]).is_floating_point()
+        assert lib.is_tensor(lib.tensor([1]))
+        assert not lib.is_tensor([1])
+        assert lib.is_floating_point(lib.tensor([1.0], dtype=lib.float64))
+
+
+# -- dtype promotion -------------------------------------------------------------------------
+
+PROMOTION = [
+    ("int*float-scalar", lambda L: L.tensor([1, 2]) * 2.5),
+    ("float-scalar*int", lambda L: 2.5 * L.tensor([1, 2])),
+    ("int+float-scalar", lambda L: L.tensor([1, 2], dtype=L.int32) + 0.5),
+    ("int/int", lambda L: L.tensor([1, 2]) / L.tensor([2, 4])),
+    ("int/int-scalar", lambda L: L.tensor([3, 5]) / 2),
+    ("int//int", lambda L: L.tensor([3, -5]) // 2),
+    ("int//float-scalar", lambda L: L.tensor([3, -5]) // 2.0),
+    ("int%float-scalar", lambda L: L.tensor([3, -5]) % 2.5),
+    ("int**float-scalar", lambda L: L.tensor([1, 4]) ** 0.5),
+    ("float-scalar**int", lambda L: 2.0 ** L.tensor([1, 4])),
+    ("f32+f64", lambda L: L.ones(2) + L.ones(2, dtype=L.float64)),
+    ("f64+f32", lambda L: L.ones(2, dtype=L.float64) * L.ones(2)),
+    ("f16+f32", lambda L: L.ones(2, dtype=L.float16) + L.ones(2)),
+    ("int64+f32", lambda L: L.tensor([1, 2]) + L.ones(2)),
+    ("int32+f16", lambda L: L.tensor([1, 2], dtype=L.int32) * L.ones(2, dtype=L.float16)),
+    ("int32+int64", lambda L: L.tensor([1, 2], dtype=L.int32) + L.tensor([1, 2])),
+    ("uint8+int8", lambda L: L.tensor([1, 2], dtype=L.uint8) + L.tensor([1, 2], dtype=L.int8)),
+    ("bool+int", lambda L: L.tensor([True, False]) + L.tensor([1, 2], dtype=L.int32)),
+    ("bool+int-scalar", lambda L: L.tensor([True, False]) + 3),
+    ("bool*float-scalar", lambda L: L.tensor([True, False]) * 1.5),
+    ("f32+f64-0d", lambda L: L.ones(2) + L.tensor(1.5, dtype=L.float64)),
+    ("f16+f32-0d", lambda L: L.ones(2, dtype=L.float16) + L.tensor(1.5)),
+    ("int+f64-0d", lambda L: L.tensor([1, 2]) + L.tensor(1.5, dtype=L.float64)),
+    ("uint8+int64-0d", lambda L: L.tensor([1, 2], dtype=L.uint8) + L.tensor(3)),
+    ("0d+0d", lambda L: L.tensor(1.5) + L.tensor(2.5, dtype=L.float64)),
+    ("f32+np-f64-scalar", lambda L: L.ones(2) * np.float64(2.5)),
+    ("maximum-mixed", lambda L: L.maximum(L.tensor([1, 5]), L.tensor([2.5, 3.0]))),
+    ("where-mixed", lambda L: L.where(L.tensor([True, False]), L.tensor([1, 2]), L.tensor([0.5, 0.5]))),
+    ("where-scalar", lambda L: L.where(L.tensor([True, False]), L.tensor([1.0, 2.0]), 0.0)),
+    ("sum-int", lambda L: L.tensor([1, 2], dtype=L.int32).sum()),
+    ("sum-bool", lambda L: L.tensor([True, True]).sum()),
+    ("mean-f64", lambda L: L.ones(2, dtype=L.float64).mean()),
+    ("exp-int", lambda L: L.tensor([1, 2]).exp()),
+    ("sqrt-int", lambda L: L.tensor([1, 4]).sqrt()),
+    ("sigmoid-int", lambda L: L.tensor([0, 1]).sigmoid()),
+    ("neg-int", lambda L: -L.tensor([1, 2], dtype=L.int32)),
+    ("abs-int", lambda L: L.tensor([-1, 2]).abs()),
+    ("relu-int", lambda L: L.tensor([-1, 2]).relu()),
+    ("log-int", lambda L: L.tensor([1, 2]).log()),
+    ("sin-int32", lambda L: L.tensor([1, 2], dtype=L.int32).sin()),
+    ("tanh-bool", lambda L: L.tensor([True, False]).tanh()),
+    ("rsqrt-int", lambda L: L.tensor([1, 4]).rsqrt()),
+    ("reciprocal-int", lambda L: L.tensor([1, 4]).reciprocal()),
+    ("expm1-int", lambda L: L.tensor([1, 4]).expm1()),
+    ("compare-mixed", lambda L: L.tensor([1, 2]) < L.tensor([1.5, 1.5])),
+]
+
+
+@pytest.mark.parametrize("label,fn", PROMOTION, ids=[p[0] for p in PROMOTION])
+def test_dtype_promotion_matches_torch(label, fn):
+    c, t = fn(chainrule), fn(torch)
+    assert name(c.dtype) == name(t.dtype), f"{label}: {c.dtype} vs {t.dtype}"
+    assert_close(c.to(chainrule.float64), t.to(torch.float64), rtol=1e-3, atol=1e-6)
+
+
+def test_gradient_of_mixed_precision_op():
+    x = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    y = chainrule.tensor(3.0, dtype=chainrule.float64, requires_grad=True)
+    z = x * y
+    assert z.dtype == chainrule.float32
+    z.sum().backward()
+    assert x.grad.dtype == chainrule.float32 and y.grad.dtype == chainrule.float64
+    assert_close(x.grad, np.array([3.0, 3.0], dtype=np.float32))
+    assert y.grad.item() == pytest.approx(3.0)
+
+
+# -- repr ------------------------------------------------------------------------------------
+
+REPRS = [
+    "L.tensor([1., 2.])",
+    "L.tensor(4.)",
+    "L.tensor(-4.)",
+    "L.tensor([1, 2])",
+    "L.tensor(3)",
+    "L.tensor([True, False])",
+    "L.tensor([1.5, 2.25], dtype=L.float64)",
+    "L.tensor([-1.5, 2.0])",
+    "L.tensor([1., 2.], requires_grad=True)",
+    "L.tensor([[1., 2.], [3., 4.]])",
+    "L.tensor([[1.5, -2.25], [3., 4.]], dtype=L.float64)",
+    "L.tensor([0.1, 2.5])",
+    "L.tensor([1e-5, -1.0])",
+    "L.tensor([1e10, 1.0])",
+    "L.tensor([100.5, -0.25, 3.])",
+    "L.tensor(0.1234567)",
+    "L.zeros(0)",
+    "L.zeros(2, 0)",
+    "L.tensor([], dtype=L.int64)",
+    "L.tensor([1, 2], dtype=L.int32)",
+    "L.tensor([1., 2.], dtype=L.float16)",
+    "L.tensor([float('nan'), float('inf'), -float('inf'), 1.0])",
+    "L.arange(12).reshape(3, 4)",
+    "L.ones(2, 2, 2)",
+    "L.tensor([[True], [False]])",
+]
+
+
+@pytest.mark.parametrize("expression", REPRS)
+def test_repr_like_torch(expression):
+    expected = repr(eval(expression, {"L": torch})).replace("torch.", "chainrule.")
+    assert repr(eval(expression, {"L": chainrule})) == expected
+    assert str(eval(expression, {"L": chainrule})) == expected
+
+
+@pytest.mark.parametrize("expression", ["L.tensor(2., requires_grad=True) * 2",
+                                        "L.tensor([1., 2.], requires_grad=True).sum()",
+                                        "L.tensor([1., 2.], requires_grad=True).exp()",
+                                        "L.tensor([1., 2.], dtype=L.float64, requires_grad=True) + 1"])
+def test_repr_with_grad_fn(expression):
+    # PyTorch names its nodes MulBackward0 ...; chainrule's are MulBackward ...
+    expected = repr(eval(expression, {"L": torch})).replace("torch.", "chainrule.")
+    expected = expected.replace("Backward0>", "Backward>").replace("Backward1>", "Backward>")
+    assert repr(eval(expression, {"L": chainrule})) == expected
+
+
+def test_repr_values():
+    assert repr(chainrule.tensor([1.0, 2.0])) == "tensor([1., 2.])"
+    assert repr(chainrule.tensor(4.0, requires_grad=True) * 1) == "tensor(4., grad_fn=<MulBackward>)"
+    assert repr(chainrule.tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
+    assert repr(chainrule.tensor([1.0], dtype=chainrule.float64)) == "tensor([1.], dtype=chainrule.float64)"
