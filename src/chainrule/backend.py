@@ -54,12 +54,17 @@ def keep_freed_memory() -> None:
     default glibc returns them (munmap, heap trimming), so each new array pays a page fault
     per 4 KiB on its first write: measured at over half of a small CNN's training step.
     Arrays up to 32 MiB are then served from the heap, and up to 256 MiB of freed heap is
-    kept.  Skipped off glibc and when the user tunes malloc through MALLOC_* variables."""
+    kept.  Skipped off glibc, when the user tunes malloc through MALLOC_* variables or
+    GLIBC_TUNABLES, and when CHAINRULE_MALLOC_TUNING=0.  ``MALLOC_TUNED`` says whether it
+    was applied."""
     import ctypes
     import os
     import sys
 
-    if not sys.platform.startswith("linux") or any(k.startswith("MALLOC_") for k in os.environ):
+    global MALLOC_TUNED
+    if (not sys.platform.startswith("linux") or os.environ.get("CHAINRULE_MALLOC_TUNING") == "0"
+            or any(k.startswith("MALLOC_") for k in os.environ)
+            or "glibc.malloc." in os.environ.get("GLIBC_TUNABLES", "")):
         return
     try:
         libc = ctypes.CDLL("libc.so.6")
@@ -67,8 +72,11 @@ def keep_freed_memory() -> None:
     except (OSError, AttributeError):
         return
     m_trim_threshold, m_mmap_threshold = -1, -3
-    mallopt(m_mmap_threshold, 32 << 20)
-    mallopt(m_trim_threshold, 256 << 20)
+    MALLOC_TUNED = bool(mallopt(m_mmap_threshold, 32 << 20)) and bool(mallopt(m_trim_threshold, 256 << 20))
+
+
+#: Whether ``keep_freed_memory`` changed malloc's thresholds in this process.
+MALLOC_TUNED = False
 
 
 keep_freed_memory()

@@ -1,0 +1,363 @@
+"""mlp_train: one SGD training step of an MLP (zero_grad, forward, cross-entropy loss,
+backward, step), float32, for chainrule, PyTorch (CPU, same threads) and a hand-written
+NumPy floor (the same math with no framework), interleaved in one process.
+
+Two networks (ReLU between the linear layers, SGD lr 0.01, a fixed batch):
+
+- ``big``:   784-512-512-10, batch 256 (the GEMMs dominate);
+- ``small``: 64-128-10, batch 32 (each framework's per-op overhead dominates).
+
+Printed per network: the median time per step and the ratios to PyTorch and to the floor,
+and the minor page faults per step (``getrusage(RUSAGE_SELF).ru_minflt``), which show whether a framework
+keeps reusing memory or keeps handing large temporaries back to the kernel and faulting them
+in again.
+
+Peak memory is measured for each implementation in its own fresh subprocess (importing only
+what that implementation needs): the growth of the resident set during the training steps
+over the resident set just before them, once the model, the optimizer and the batch exist.
+The free heap is first handed back to the kernel (``malloc_trim(0)``: set-up garbage must not
+be reused for free), then the kernel's high-water mark (VmHWM) is reset (``clear_refs`` 5)
+and read after the steps, so it counts everything a training step needs beyond the model and
+the data (activations kept for backward, gradients, temporaries, BLAS buffers, the
+allocator's fragmentation) and nothing the imports or the set-up did. The floor allocates its buffers in its first step,
+like the frameworks allocate their gradients, so it is measured the same way.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+SIZES = {
+    "big": ((784, 512, 512, 10), 256),
+    "small": ((64, 128, 10), 32),
+}
+LR = 0.01
+IMPLEMENTATIONS = ("chainrule", "pytorch", "numpy floor")
+
+
+# -- the problem: the same initial weights and batch for every implementation -------------
+
+def make_problem(size: str, seed: int = 0):
+    """Weights drawn like PyTorch's Linear default, U(-1/sqrt(in), 1/sqrt(in)), a fixed batch
+    of standard-normal inputs and random class labels."""
+    widths, batch = SIZES[size]
+    rng = np.random.default_rng(seed)
+    params = []
+    for n_in, n_out in zip(widths[:-1], widths[1:]):
+        bound = 1.0 / np.sqrt(n_in)
+        params.append((rng.uniform(-bound, bound, (n_out, n_in)).astype(np.float32),
+                       rng.uniform(-bound, bound, n_out).astype(np.float32)))
+    x = rng.standard_normal((batch, widths[0])).astype(np.float32)
+    y = rng.integers(0, widths[-1], batch).astype(np.int64)
+    return params, x, y
+
+
+# -- the NumPy floor ----------------------------------------------------------------------
+
+class NumpyMLP:
+    """The step by hand: forward GEMMs into kept buffers, ReLU in place, softmax-cross-entropy
+    and its gradient fused, backward GEMMs (no input gradient for the first layer), ReLU
+    backward as a mask multiply, in-place SGD. Every array is allocated once, in the first
+    step, and written with ``out=`` afterwards, so a step allocates nothing large."""
+
+    def __init__(self, params, x, y) -> None:
+        self.weights = [w.copy() for w, _ in params]
+        self.biases = [b.copy() for _, b in params]
+        self.x, self.y = x, y
+        self.rows = np.arange(x.shape[0])
+        self.buffers = None
+
+    def _allocate(self) -> None:
+        batch = self.x.shape[0]
+        self.acts = [np.empty((batch, w.shape[0]), np.float32) for w in self.weights]
+        self.dacts = [np.empty((batch, w.shape[0]), np.float32) for w in self.weights]
+        self.masks = [np.empty((batch, w.shape[0]), bool) for w in self.weights[:-1]]
+        self.gw = [np.empty_like(w) for w in self.weights]
+        self.gb = [np.empty_like(b) for b in self.biases]
+        self.row_max = np.empty((batch, 1), np.float32)
+        self.row_sum = np.empty((batch, 1), np.float32)
+        self.buffers = True
+
+    def step(self) -> float:
+        if self.buffers is None:
+            self._allocate()
+        weights, biases, acts = self.weights, self.biases, self.acts
+        last = len(weights) - 1
+        # Forward.
+        h = self.x
+        for i, (w, b) in enumerate(zip(weights, biases)):
+            out = acts[i]
+            np.matmul(h, w.T, out=out)
+            out += b
+            if i < last:
+                np.maximum(out, 0, out=out)
+            h = out
+        # Softmax-cross-entropy, mean over the batch; its gradient (softmax - onehot) / n.
+        logits, probs = acts[last], self.dacts[last]
+        np.max(logits, axis=1, keepdims=True, out=self.row_max)
+        np.subtract(logits, self.row_max, out=probs)
+        picked = probs[self.rows, self.y]
+        np.exp(probs, out=probs)
+        np.sum(probs, axis=1, keepdims=True, out=self.row_sum)
+        loss = float(np.mean(np.log(self.row_sum[:, 0]) - picked))
+        probs /= self.row_sum
+        probs[self.rows, self.y] -= 1.0
+        probs *= 1.0 / logits.shape[0]
+        # Backward.
+        g = probs
+        for i in range(last, -1, -1):
+            below = acts[i - 1] if i else self.x
+            np.matmul(g.T, below, out=self.gw[i])
+            np.sum(g, axis=0, out=self.gb[i])
+            if i:
+                dh = self.dacts[i - 1]
+                np.matmul(g, weights[i], out=dh)
+                np.greater(below, 0, out=self.masks[i - 1])
+                np.multiply(dh, self.masks[i - 1], out=dh)
+                g = dh
+        # SGD: p -= lr * g, in place.
+        for p, gp in zip(weights + biases, self.gw + self.gb):
+            gp *= LR
+            p -= gp
+        return loss
+
+
+# -- chainrule and PyTorch: the same code, ``lib`` being either ----------------------------
+
+def framework_step(lib, params, x, y):
+    """A model written the PyTorch way (``import chainrule as torch`` runs it unchanged);
+    returns ``step() -> loss`` and the model."""
+    layers = []
+    for i, (w, b) in enumerate(params):
+        linear = lib.nn.Linear(w.shape[1], w.shape[0])
+        with lib.no_grad():
+            linear.weight.copy_(lib.from_numpy(w.copy()))
+            linear.bias.copy_(lib.from_numpy(b.copy()))
+        layers.append(linear)
+        if i < len(params) - 1:
+            layers.append(lib.nn.ReLU())
+    model = lib.nn.Sequential(*layers)
+    criterion = lib.nn.CrossEntropyLoss()
+    optimizer = lib.optim.SGD(model.parameters(), lr=LR)
+    inputs, targets = lib.from_numpy(x.copy()), lib.from_numpy(y.copy())
+
+    def step() -> float:
+        optimizer.zero_grad()
+        loss = criterion(model(inputs), targets)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step, model
+
+
+def build(name: str, size: str):
+    """(step, first-layer weight as a NumPy array) for one implementation."""
+    params, x, y = make_problem(size)
+    if name == "numpy floor":
+        floor = NumpyMLP(params, x, y)
+        return floor.step, lambda: floor.weights[0]
+    import chainrule
+    lib = chainrule
+    if name == "pytorch":
+        import torch
+        lib = torch
+    step, model = framework_step(lib, params, x, y)
+    first = model[0].weight
+    return step, lambda: first.detach().numpy()
+
+
+# -- measurement ----------------------------------------------------------------------------
+
+def scalar(loss) -> float:
+    """A loss (a framework's 0-d tensor or the floor's float) as a Python float."""
+    return float(loss.detach().item()) if hasattr(loss, "detach") else float(loss)
+
+
+def malloc_note() -> str:
+    """Whether chainrule's import raised glibc's malloc thresholds (backend.keep_freed_memory):
+    in one process that applies to all three implementations alike."""
+    from chainrule import backend
+
+    tuned = getattr(backend, "MALLOC_TUNED", None)
+    state = {True: "raised by chainrule's import (in this process, for all three)",
+             False: "glibc's defaults (chainrule's tuning off)", None: "unknown"}[tuned]
+    return f"malloc thresholds: {state}"
+
+
+def minor_faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def rss_kb() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def reset_peak() -> bool:
+    """Reset the kernel's resident-set high-water mark (Linux >= 4.0); False if we cannot."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_kb() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def release_free_heap() -> None:
+    """glibc's malloc_trim(0): hand the free pages of the heap back to the kernel, so the
+    set-up's garbage does not sit in the resident set waiting to be reused by the steps."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def limit_threads(name: str, threads: int) -> None:
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(threads)
+    if name == "pytorch":
+        import torch
+        torch.set_num_threads(threads)
+
+
+def child(name: str, size: str, steps: int, threads: int) -> dict:
+    """Run in a fresh process: peak RSS growth, page faults and time per step for one
+    implementation."""
+    limit_threads(name, threads)
+    step, _ = build(name, size)
+    gc.collect()
+    release_free_heap()
+    before = rss_kb()
+    exact = reset_peak()
+    # The first steps allocate the gradients, buffers and caches: they count for the peak,
+    # not for faults and time per step.
+    for _ in range(3):
+        step()
+    faults = minor_faults()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    elapsed = time.perf_counter() - start
+    faults = minor_faults() - faults
+    return {"peak_growth_kb": peak_kb() - before, "exact_peak": exact,
+            "faults_per_step": faults / steps, "ms_per_step": elapsed / steps * 1e3}
+
+
+def run_child(name: str, size: str, steps: int, threads: int) -> dict:
+    out = subprocess.run(
+        [sys.executable, os.path.abspath(__file__), "--child", name, "--size", size,
+         "--steps", str(steps), "--threads", str(threads)],
+        check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def check_same_math(size: str) -> float:
+    """One step from the same weights in each implementation: the losses and the first
+    layer's weight updates must agree, or the comparison is meaningless."""
+    losses, updates = {}, {}
+    for name in IMPLEMENTATIONS:
+        step, first = build(name, size)
+        before = first().copy()
+        losses[name] = scalar(step())
+        updates[name] = first() - before
+    spread = max(losses.values()) - min(losses.values())
+    scale = np.abs(updates["pytorch"]).max()
+    for name in IMPLEMENTATIONS:
+        if not np.allclose(updates[name], updates["pytorch"], rtol=1e-3, atol=1e-3 * scale):
+            raise AssertionError(f"{name}'s update of the first layer differs from PyTorch's "
+                                 f"({size} MLP)")
+    if spread > 1e-4:
+        raise AssertionError(f"losses differ ({size} MLP): {losses}")
+    return losses["pytorch"]
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
+    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--no-memory", action="store_true", help="skip the subprocess runs")
+    parser.add_argument("--child", choices=IMPLEMENTATIONS, help=argparse.SUPPRESS)
+    parser.add_argument("--size", choices=list(SIZES), help=argparse.SUPPRESS)
+    parser.add_argument("--steps", type=int, default=20, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child:
+        print(json.dumps(child(args.child, args.size, args.steps, args.threads)))
+        return {}
+
+    from _harness import configure_threads, interleaved, print_environment, report
+
+    print_environment(configure_threads(args.threads))
+    print(malloc_note())
+    results = {}
+    for size in args.sizes:
+        widths, batch = SIZES[size]
+        label = "-".join(map(str, widths))
+        loss = check_same_math(size)
+        # Enough steps per timed run that one run lasts tens of milliseconds.
+        steps = 5 if size == "big" else 50
+        runners, faults = {}, {name: [] for name in IMPLEMENTATIONS}
+        for name in IMPLEMENTATIONS:
+            step, _ = build(name, size)
+
+            def run(step=step, name=name) -> float:
+                before = minor_faults()
+                start = time.perf_counter()
+                for _ in range(steps):
+                    step()
+                elapsed = time.perf_counter() - start
+                faults[name].append((minor_faults() - before) / steps)
+                return elapsed / steps
+
+            runners[name] = run
+        times = interleaved(runners, args.repeats, warmup=2)
+        unit, scale = ("ms/step", 1e3) if size == "big" else ("us/step", 1e6)
+        medians = report(f"mlp_train {size}: {label}, batch {batch}, float32, one SGD step "
+                         f"(same math checked: first loss {loss:.4f})", times, unit, scale)
+        floor = medians["numpy floor"]
+        print("  " + "   ".join(f"{name}: {medians[name] / floor:.2f}x floor" for name in medians))
+        print("  minor page faults per step (median): " + ", ".join(
+            f"{name} {statistics.median(v[2:] or v):.0f}" for name, v in faults.items()))
+        results[f"mlp_{size}"] = medians["chainrule"] / medians["pytorch"]
+
+        if args.no_memory:
+            continue
+        print(f"  each in its own process ({args.threads} thread(s)): peak RSS growth during "
+              f"the steps, page faults and time per step")
+        isolated = {name: run_child(name, size, 10 if size == "big" else 100, args.threads)
+                    for name in IMPLEMENTATIONS}
+        base = isolated["numpy floor"]["peak_growth_kb"]
+        for name, r in isolated.items():
+            exact = "" if r["exact_peak"] else "  (VmHWM not resettable: includes set-up)"
+            print(f"    {name:<12} peak +{r['peak_growth_kb'] / 1024:7.2f} MiB "
+                  f"({r['peak_growth_kb'] / max(base, 1):4.2f}x floor)   "
+                  f"{r['faults_per_step']:7.0f} faults/step   {r['ms_per_step']:8.3f} ms/step{exact}")
+        results[f"mlp_{size}_peak_vs_floor"] = isolated["chainrule"]["peak_growth_kb"] / max(base, 1)
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""run_all: every benchmark, one after another, each in its own process, then one table of
+chainrule/PyTorch ratios (and peak memory against the NumPy floor) next to the targets.
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run_all.py
+
+(Unset those two only for the run: they pin OpenBLAS to a kernel other than the one this CPU
+would pick.) ``--quick`` halves the repeats; ``--only mlp_train conv_train`` runs a subset.
+Each benchmark's own report is printed as it runs; the table comes last.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MARKER = "@@RESULT "
+
+#: benchmark -> (arguments, arguments with --quick)
+BENCHMARKS = {
+    "tiny_ops": ([], ["--repeats", "7"]),
+    "deep_chain": ([], ["--repeats", "3"]),
+    "optim_step": ([], ["--repeats", "5", "--steps", "30"]),
+    "mlp_train": ([], ["--repeats", "5"]),
+    "conv_train": ([], ["--repeats", "5"]),
+}
+
+#: metric -> (most allowed ratio, what the ratio is of). Training targets are the project's
+#: speed contract; the others hold the per-op machinery at PyTorch's pace.
+TARGETS = {
+    "tiny_ops": (1.0, "chainrule / PyTorch, us per op (aim 0.8)"),
+    "deep_chain_10000": (1.0, "chainrule / PyTorch"),
+    "deep_chain_100000": (0.5, "chainrule / PyTorch"),
+    "mlp_big": (1.0, "chainrule / PyTorch, step time (aim 0.85)"),
+    "mlp_small": (0.6, "chainrule / PyTorch, step time"),
+    "mlp_big_peak_vs_floor": (1.3, "chainrule / NumPy floor, peak RSS growth"),
+    "mlp_small_peak_vs_floor": (None, "chainrule / NumPy floor, peak RSS growth"),
+    "conv_train": (2.0, "chainrule / PyTorch, step time (aim 1.5)"),
+}
+OPTIM_TARGET = 1.0
+
+
+def run(name: str, args: list[str], threads: int) -> dict:
+    """Run one benchmark's ``main`` in a fresh process, echo its report, return its ratios."""
+    code = (f"import json, sys; sys.path.insert(0, {HERE!r}); import {name}; "
+            f"r = {name}.main({args + ['--threads', str(threads)]!r}); "
+            f"print({MARKER!r} + json.dumps(r))")
+    process = subprocess.Popen([sys.executable, "-c", code], cwd=HERE, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    result: dict = {}
+    for line in process.stdout:
+        if line.startswith(MARKER):
+            result = json.loads(line[len(MARKER):])
+        else:
+            print(line, end="", flush=True)
+    if process.wait() != 0:
+        print(f"!! {name} failed (exit status {process.returncode})")
+    return result
+
+
+def table(results: dict) -> list[tuple]:
+    rows = []
+    for metric, ratio in results.items():
+        if metric in TARGETS:
+            target, what = TARGETS[metric]
+        else:  # optim_step's "<Optimizer>/<params>"
+            target, what = OPTIM_TARGET, "chainrule / PyTorch, us per step()"
+            metric = f"optim {metric}"
+        verdict = "-" if target is None else ("ok" if ratio <= target else "MISSED")
+        rows.append((metric, ratio, target, verdict, what))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", nargs="+", choices=list(BENCHMARKS), default=list(BENCHMARKS))
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+
+    for variable in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if variable in os.environ:
+            print(f"note: {variable}={os.environ[variable]} is set; for a benchmark run unset it: "
+                  f"env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run_all.py")
+    sys.path.insert(0, HERE)
+    from _harness import configure_threads
+
+    environment = configure_threads(args.threads)
+    started = time.perf_counter()
+    results: dict = {}
+    for name in args.only:
+        print(f"\n===== {name} " + "=" * (60 - len(name)), flush=True)
+        full, quick = BENCHMARKS[name]
+        results.update(run(name, quick if args.quick else full, args.threads))
+    elapsed = time.perf_counter() - started
+
+    print(f"\n===== summary ({datetime.date.today().isoformat()}, {elapsed:.0f} s; "
+          f"BLAS: {environment['blas']}; torch {environment['torch']}; "
+          f"numpy {environment['numpy']}; {args.threads} thread(s)) =====")
+    rows = table(results)
+    width = max((len(r[0]) for r in rows), default=10)
+    print(f"  {'metric':<{width}}  {'ratio':>6}  {'target':>7}  {'':6}  ratio of")
+    for metric, ratio, target, verdict, what in rows:
+        limit = "-" if target is None else f"<={target:.2f}"
+        print(f"  {metric:<{width}}  {ratio:6.2f}  {limit:>7}  {verdict:<6}  {what}")
+    missed = [r[0] for r in rows if r[3] == "MISSED"]
+    print(f"  {len(rows) - len(missed)} of {len(rows)} within target"
+          + (f"; missed: {', '.join(missed)}" if missed else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
