@@ -61,12 +61,12 @@ def mlp(input_shape: Sequence[int], num_classes: int, hidden: Sequence[int] = (1
 
 
 @register("cnn")
-def cnn(input_shape: Sequence[int], num_classes: int, hidden: Sequence[int] = (128,),
+def cnn(input_shape: Sequence[int], num_classes: int, hidden: Sequence[int] = (),
         activation: str = "relu", dropout: float = 0.0, channels: Sequence[int] = (32, 64), **_: Any) -> nn.Sequential:
-    """A small LeNet-style network for (C, H, W) images: per entry of ``channels`` a
-    ``Conv2d 3x3 (padding 1) -> activation -> MaxPool2d(2)`` block (so 8x8 digits end at 2x2,
-    28x28 MNIST at 7x7), then ``Linear -> activation [-> Dropout]`` per hidden width and a
-    Linear to the class logits."""
+    """A small LeNet-style network for (C, H, W) images.  Per entry of ``channels`` a block
+    ``Conv2d 3x3 (padding 1) -> BatchNorm2d -> activation -> MaxPool2d(2)`` (8x8 digits end
+    at 2x2, 28x28 MNIST at 7x7); then ``Linear -> activation [-> Dropout]`` per ``hidden``
+    width (none by default) and a Linear to the class logits."""
     if len(input_shape) != 3:
         raise ValueError(f"cnn needs (channels, height, width) samples, got shape {tuple(input_shape)}")
     if any(int(c) <= 0 for c in channels) or any(int(h) <= 0 for h in hidden):
@@ -78,7 +78,8 @@ def cnn(input_shape: Sequence[int], num_classes: int, hidden: Sequence[int] = (1
         raise ValueError(f"cnn: {height}x{width} images are too small for {len(channels)} 2x2 poolings")
     layers: list[nn.Module] = []
     for size in channels:
-        layers += [nn.Conv2d(depth, int(size), 3, padding=1), make_activation(activation), nn.MaxPool2d(2)]
+        layers += [nn.Conv2d(depth, int(size), 3, padding=1), nn.BatchNorm2d(int(size)),
+                   make_activation(activation), nn.MaxPool2d(2)]
         depth, height, width = int(size), height // 2, width // 2
     layers.append(nn.Flatten())
     features = depth * height * width

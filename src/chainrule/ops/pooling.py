@@ -1,0 +1,471 @@
+"""Pooling: max_pool1d/2d (with indices), avg_pool2d, adaptive_avg_pool2d.
+
+Windows are strided views of the (padded) input, one per kernel offset: the loops run over
+the kh*kw offsets of the kernel, never over pixels, channels or batch items.  Max pooling
+keeps, per output element, the offset of its maximum (the first one, as PyTorch); the
+backward adds the gradient back through the same views where that offset won.
+
+Each pooling op's backward is itself an op (scatter <-> gather, average <-> its adjoint), so
+second derivatives work under ``create_graph=True``.
+"""
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ..autograd.function import Op
+
+
+class PoolGeometry(NamedTuple):
+    kernel: tuple  # (kh, kw)
+    stride: tuple  # (sh, sw)
+    padding: tuple  # (ph, pw)
+    dilation: tuple  # (dh, dw)
+    out_hw: tuple  # (ho, wo)
+
+
+def _offsets(pg: PoolGeometry) -> list:
+    """(k, rows, cols): the strided slices that pick kernel offset k of every window."""
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = pg.kernel, pg.stride, pg.dilation, pg.out_hw
+    out = []
+    for i in range(kh):
+        rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
+        for j in range(kw):
+            out.append((i * kw + j, rows, slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)))
+    return out
+
+
+def _extent(pg: PoolGeometry, h: int, w: int) -> tuple:
+    """Padding (top, bottom, left, right) so that every window lies inside the buffer."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw), (ho, wo) = pg
+    bottom = max(0, (ho - 1) * sh + dh * (kh - 1) + 1 - h - ph)
+    right = max(0, (wo - 1) * sw + dw * (kw - 1) + 1 - w - pw)
+    return ph, bottom, pw, right
+
+
+def _channel_major(x: Any) -> bool:
+    return x.strides[1] > x.strides[0]
+
+
+def _filled(xp: Any, x: Any, pads: tuple, value: float) -> Any:
+    """``x`` inside a border of ``value``, keeping x's memory order (channel-major or not)."""
+    top, bottom, left, right = pads
+    if not (top or bottom or left or right):
+        return x
+    n, c, h, w = x.shape
+    if _channel_major(x):
+        buf = xp.full((c, n, h + top + bottom, w + left + right), value, dtype=x.dtype).transpose(1, 0, 2, 3)
+    else:
+        buf = xp.full((n, c, h + top + bottom, w + left + right), value, dtype=x.dtype)
+    buf[:, :, top:top + h, left:left + w] = x
+    return buf
+
+
+def _zeros_channel_major(xp: Any, shape: tuple, dtype: Any) -> Any:
+    n, c, h, w = shape
+    return xp.zeros((c, n, h, w), dtype=dtype).transpose(1, 0, 2, 3)
+
+
+def _index_dtype(count: int) -> Any:
+    return np.int8 if count <= 127 else np.int16 if count <= 32767 else np.int32
+
+
+def max_pool2d_array(xp: Any, x: Any, pg: PoolGeometry) -> tuple:
+    """(values, offset of each window's first maximum)."""
+    h, w = x.shape[2:]
+    pads = _extent(pg, h, w)
+    x = _filled(xp, x, pads, -np.inf)
+    offsets = _offsets(pg)
+    _, rows, cols = offsets[0]
+    best = x[:, :, rows, cols].copy(order="K")
+    index_dtype = _index_dtype(len(offsets))
+    arg = xp.zeros_like(best, dtype=index_dtype)
+    for k, rows, cols in offsets[1:]:
+        view = x[:, :, rows, cols]
+        better = view > best
+        xp.maximum(best, view, out=best)
+        # arg = k where better: arithmetic, not a masked write (a random mask defeats branch
+        # prediction and costs ~30x more).
+        step = index_dtype(k) - arg
+        step *= better
+        arg += step
+    if xp.isnan(best).any():
+        # NaN wins, as in PyTorch: redo the positions with the first NaN of each window.
+        _, rows, cols = offsets[0]
+        found = xp.isnan(x[:, :, rows, cols])
+        arg[found] = 0
+        for k, rows, cols in offsets[1:]:
+            new = xp.isnan(x[:, :, rows, cols]) & ~found
+            arg[new] = k
+            found |= new
+    return best, arg
+
+
+def _disjoint(pg: PoolGeometry) -> bool:
+    """No input position lies in two windows."""
+    return all(s >= d * (k - 1) + 1 for k, s, d in zip(pg.kernel, pg.stride, pg.dilation))
+
+
+def max_pool2d_scatter_array(xp: Any, g: Any, arg: Any, pg: PoolGeometry, hw: tuple) -> Any:
+    """Each window's gradient onto the position of its maximum, (N, C, H, W) channel-major."""
+    h, w = hw
+    top, bottom, left, right = _extent(pg, h, w)
+    n, c = g.shape[:2]
+    buf = _zeros_channel_major(xp, (n, c, h + top + bottom, w + left + right), g.dtype)
+    # g * [arg == k] is exact for finite g (a non-finite g times 0 would leak NaN).
+    finite = bool(xp.isfinite(g).all())
+    disjoint = _disjoint(pg)
+    for k, rows, cols in _offsets(pg):
+        region = buf[:, :, rows, cols]
+        hit = arg == k
+        if disjoint and finite:
+            xp.multiply(g, hit, out=region)
+        else:
+            region += xp.where(hit, g, 0) if not finite else g * hit
+    return buf[:, :, top:top + h, left:left + w]
+
+
+def max_pool2d_gather_array(xp: Any, grad: Any, arg: Any, pg: PoolGeometry) -> Any:
+    """The adjoint of the scatter: each window reads ``grad`` at its maximum's position."""
+    h, w = grad.shape[2:]
+    grad = _filled(xp, grad, _extent(pg, h, w), 0)
+    out = xp.zeros(arg.shape, dtype=grad.dtype)
+    for k, rows, cols in _offsets(pg):
+        xp.copyto(out, grad[:, :, rows, cols], where=arg == k)
+    return out
+
+
+def _divisor(xp: Any, pg: PoolGeometry, hw: tuple, count_include_pad: bool, divisor_override: Any, dtype: Any) -> Any:
+    """Per output position, what PyTorch's avg_pool2d divides the window sum by: (ho, wo)."""
+    if divisor_override:
+        return None
+    sizes = []
+    for size, k, s, p, out in zip(hw, pg.kernel, pg.stride, pg.padding, pg.out_hw):
+        start = np.arange(out) * s - p
+        end = np.minimum(start + k, size + p)
+        if count_include_pad:
+            sizes.append(end - start)
+        else:
+            sizes.append(np.minimum(end, size) - np.maximum(start, 0))
+    return xp.asarray(np.multiply.outer(sizes[0], sizes[1]).astype(dtype))
+
+
+def avg_pool2d_array(xp: Any, x: Any, pg: PoolGeometry, divisor: Any, override: Any) -> Any:
+    h, w = x.shape[2:]
+    x = _filled(xp, x, _extent(pg, h, w), 0)
+    offsets = _offsets(pg)
+    _, rows, cols = offsets[0]
+    out = x[:, :, rows, cols].copy(order="K")
+    for _, rows, cols in offsets[1:]:
+        out += x[:, :, rows, cols]
+    if override:
+        out /= override
+    else:
+        out /= divisor
+    return out
+
+
+def avg_pool2d_transpose_array(xp: Any, g: Any, pg: PoolGeometry, hw: tuple, divisor: Any, override: Any) -> Any:
+    h, w = hw
+    top, bottom, left, right = _extent(pg, h, w)
+    n, c = g.shape[:2]
+    share = g / (override if override else divisor)
+    buf = _zeros_channel_major(xp, (n, c, h + top + bottom, w + left + right), g.dtype)
+    for _, rows, cols in _offsets(pg):
+        buf[:, :, rows, cols] += share
+    return buf[:, :, top:top + h, left:left + w]
+
+
+class _ArrayKernels:
+    __slots__ = ("xp",)
+
+    def __init__(self, xp: Any) -> None:
+        self.xp = xp
+
+    def max_pool2d_scatter(self, g: Any, arg: Any, pg: PoolGeometry, hw: tuple) -> Any:
+        return max_pool2d_scatter_array(self.xp, g, arg, pg, hw)
+
+    def max_pool2d_gather(self, grad: Any, arg: Any, pg: PoolGeometry) -> Any:
+        return max_pool2d_gather_array(self.xp, grad, arg, pg)
+
+    def avg_pool2d(self, x: Any, pg: PoolGeometry, divisor: Any, override: Any) -> Any:
+        return avg_pool2d_array(self.xp, x, pg, divisor, override)
+
+    def avg_pool2d_transpose(self, g: Any, pg: PoolGeometry, hw: tuple, divisor: Any, override: Any) -> Any:
+        return avg_pool2d_transpose_array(self.xp, g, pg, hw, divisor, override)
+
+
+_NUMPY_KERNELS = _ArrayKernels(np)
+
+
+def _kernels(xp: Any) -> Any:
+    if xp is np:
+        return _NUMPY_KERNELS
+    return _ArrayKernels(xp) if hasattr(xp, "ndarray") else xp
+
+
+def _array(a: Any) -> Any:
+    from ..tensor import Tensor
+
+    return a.data if isinstance(a, Tensor) else a
+
+
+class MaxPool2d(Op):
+    __slots__ = ("pg", "hw")
+    derivative = ("d max_pool(x)/dx = G routed to each window's (first) maximum",)
+
+    def forward(self, xp, x, pg, indices_out=None):
+        self.pg, self.hw = pg, x.shape[2:]
+        out, arg = max_pool2d_array(xp, x, pg)
+        self.saved = (arg,)
+        if indices_out is not None:
+            indices_out.append(arg)
+        return out
+
+    def backward(self, xp, g):
+        return _kernels(xp).max_pool2d_scatter(g, _array(self.saved[0]), self.pg, tuple(self.hw))
+
+
+class MaxPool2dScatter(Op):
+    """The backward of max pooling as an op (its own backward gathers)."""
+
+    __slots__ = ("pg", "arg")
+    derivative = ("d scatter(g)/dg = G read at each window's maximum",)
+
+    def forward(self, xp, g, arg, pg, hw):
+        self.pg, self.arg = pg, arg
+        return max_pool2d_scatter_array(xp, g, arg, pg, hw)
+
+    def backward(self, xp, grad):
+        return _kernels(xp).max_pool2d_gather(grad, self.arg, self.pg)
+
+
+class MaxPool2dGather(Op):
+    __slots__ = ("pg", "arg", "hw")
+    derivative = ("d gather(u)/du = G routed to each window's maximum",)
+
+    def forward(self, xp, u, arg, pg):
+        self.pg, self.arg, self.hw = pg, arg, u.shape[2:]
+        return max_pool2d_gather_array(xp, u, arg, pg)
+
+    def backward(self, xp, grad):
+        return _kernels(xp).max_pool2d_scatter(grad, self.arg, self.pg, tuple(self.hw))
+
+
+class AvgPool2d(Op):
+    __slots__ = ("pg", "hw", "divisor", "override")
+    derivative = ("d avg_pool(x)/dx = G / window size, spread over each window",)
+
+    def forward(self, xp, x, pg, divisor, override):
+        self.pg, self.hw, self.divisor, self.override = pg, x.shape[2:], divisor, override
+        return avg_pool2d_array(xp, x, pg, divisor, override)
+
+    def backward(self, xp, g):
+        return _kernels(xp).avg_pool2d_transpose(g, self.pg, tuple(self.hw), self.divisor, self.override)
+
+
+class AvgPool2dTranspose(Op):
+    __slots__ = ("pg", "divisor", "override")
+    derivative = ("d avg_pool^T(g)/dg = avg_pool(G)",)
+
+    def forward(self, xp, g, pg, hw, divisor, override):
+        self.pg, self.divisor, self.override = pg, divisor, override
+        return avg_pool2d_transpose_array(xp, g, pg, hw, divisor, override)
+
+    def backward(self, xp, grad):
+        return _kernels(xp).avg_pool2d(grad, self.pg, self.divisor, self.override)
+
+
+def namespace_functions() -> dict:
+    """Tensor-namespace forms of the kernels, for backward formulas under create_graph."""
+
+    def max_pool2d_scatter(g: Any, arg: Any, pg: PoolGeometry, hw: tuple) -> Any:
+        return MaxPool2dScatter.apply(g, arg, pg, hw)
+
+    def max_pool2d_gather(grad: Any, arg: Any, pg: PoolGeometry) -> Any:
+        return MaxPool2dGather.apply(grad, arg, pg)
+
+    def avg_pool2d(x: Any, pg: PoolGeometry, divisor: Any, override: Any) -> Any:
+        return AvgPool2d.apply(x, pg, divisor, override)
+
+    def avg_pool2d_transpose(g: Any, pg: PoolGeometry, hw: tuple, divisor: Any, override: Any) -> Any:
+        return AvgPool2dTranspose.apply(g, pg, hw, divisor, override)
+
+    return {"max_pool2d_scatter": max_pool2d_scatter, "max_pool2d_gather": max_pool2d_gather,
+            "avg_pool2d": avg_pool2d, "avg_pool2d_transpose": avg_pool2d_transpose}
+
+
+# -- public functional forms (re-exported by chainrule.nn.functional) ------------------------
+
+
+def _pair(value: Any, n: int, name: str, op: str) -> tuple:
+    if isinstance(value, (int, np.integer)):
+        return (int(value),) * n
+    value = tuple(int(v) for v in value)
+    if len(value) == 1:
+        return value * n
+    if len(value) != n:
+        raise RuntimeError(f"{op}: {name} must either be a single int, or a tuple of {n} ints")
+    return value
+
+
+def _pool_out(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    span = size + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)
+    out = span // s + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+def _pool_setup(op: str, input: Any, nd: int, kernel_size: Any, stride: Any, padding: Any,
+                dilation: Any, ceil_mode: bool) -> tuple:
+    if input.ndim not in (nd + 1, nd + 2) or any(n == 0 for n in input.shape[-nd - 1:]):
+        raise RuntimeError(
+            f"{op}: Expected {nd + 1}D or {nd + 2}D (batch mode) non-empty tensor for input, but got "
+            f"input of size: {list(input.shape)}"
+        )
+    kernel = _pair(kernel_size, nd, "kernel_size", op)
+    stride = kernel if stride is None or (not isinstance(stride, int) and len(stride) == 0) else _pair(stride, nd, "stride", op)
+    padding = _pair(padding, nd, "padding", op)
+    dilation = _pair(dilation, nd, "dilation", op)
+    if any(k <= 0 for k in kernel):
+        raise RuntimeError(f"{op}: kernel_size must be greater than zero, but got kernel_size={kernel}")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError(f"{op}: stride should be greater than zero, but got stride={stride}")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError(f"{op}: dilation should be greater than zero, but got dilation={dilation}")
+    for k, p, d in zip(kernel, padding, dilation):
+        if p < 0 or p > (d * (k - 1) + 1) // 2:
+            raise RuntimeError(
+                f"pad should be at most half of effective kernel size, but got pad={p}, "
+                f"kernel_size={k} and dilation={d}"
+            )
+    spatial = tuple(input.shape[-nd:])
+    out = tuple(_pool_out(n, k, s, p, d, ceil_mode) for n, k, s, p, d in zip(spatial, kernel, stride, padding, dilation))
+    if any(o < 1 for o in out):
+        channels = input.shape[-nd - 1]
+        raise RuntimeError(
+            f"Given input size: ({'x'.join(str(n) for n in (channels,) + spatial)}). Calculated output "
+            f"size: ({'x'.join(str(n) for n in (channels,) + out)}). Output size is too small"
+        )
+    return kernel, stride, padding, dilation, out
+
+
+def _batched(input: Any, nd: int) -> tuple:
+    """``input`` as (N, C, H, W), and how to give the result back its own shape."""
+    shape = tuple(input.shape)
+    if nd == 1:
+        x = input.reshape((-1, 1, 1, shape[-1])) if input.ndim == 2 else input.unsqueeze(2)
+    else:
+        x = input.unsqueeze(0) if input.ndim == 3 else input
+    lead = shape[:-nd]
+    if x is input:
+        return x, lambda out: out
+
+    def restore(out: Any) -> Any:
+        return out.reshape(lead + tuple(out.shape[4 - nd:]))
+
+    return x, restore
+
+
+def _max_pool(op: str, nd: int, input: Any, kernel_size: Any, stride: Any, padding: Any,
+              dilation: Any, ceil_mode: bool, return_indices: bool) -> Any:
+    from ..tensor import _make
+
+    kernel, stride, padding, dilation, out_size = _pool_setup(
+        op, input, nd, kernel_size, stride, padding, dilation, ceil_mode)
+    if nd == 1:
+        kernel, stride, padding, dilation, out_size = ((1,) + kernel, (1,) + stride, (0,) + padding,
+                                                       (1,) + dilation, (1,) + out_size)
+    x, restore = _batched(input, nd)
+    pg = PoolGeometry(kernel, stride, padding, dilation, out_size)
+    sink: list | None = [] if return_indices else None
+    out = restore(MaxPool2d.apply(x, pg, sink))
+    if not return_indices:
+        return out
+    arg = sink[0].astype(np.int64)
+    w = x.shape[3]
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw), (ho, wo) = pg
+    rows = np.arange(ho).reshape(-1, 1) * sh - ph + (arg // kw) * dh
+    cols = np.arange(wo) * sw - pw + (arg % kw) * dw
+    return out, restore(_make(rows * w + cols, None, False))
+
+
+def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """2-D max pooling over (N, C, H, W) or (C, H, W), as ``F.max_pool2d``; with
+    ``return_indices`` also the flat H*W index of each maximum."""
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """1-D max pooling over (N, C, L) or (C, L), as ``F.max_pool1d``."""
+    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: Any = None) -> Any:
+    """2-D average pooling, as ``F.avg_pool2d``."""
+    kernel, stride, padding, dilation, out_size = _pool_setup(
+        "avg_pool2d", input, 2, kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    x, restore = _batched(input, 2)
+    pg = PoolGeometry(kernel, stride, padding, dilation, out_size)
+    divisor = _divisor(np, pg, tuple(x.shape[2:]), count_include_pad, divisor_override, x.data.dtype)
+    return restore(AvgPool2d.apply(x, pg, divisor, divisor_override))
+
+
+def avg_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Any:
+    """1-D average pooling, as ``F.avg_pool1d``."""
+    kernel, stride, padding, dilation, out_size = _pool_setup(
+        "avg_pool1d", input, 1, kernel_size, stride, padding, 1, ceil_mode)
+    x, restore = _batched(input, 1)
+    pg = PoolGeometry((1,) + kernel, (1,) + stride, (0,) + padding, (1, 1), (1,) + out_size)
+    divisor = _divisor(np, pg, tuple(x.shape[2:]), count_include_pad, None, x.data.dtype)
+    return restore(AvgPool2d.apply(x, pg, divisor, None))
+
+
+def _adaptive_bounds(size: int, out: int) -> tuple:
+    index = np.arange(out)
+    return (index * size) // out, -((-(index + 1) * size) // out)
+
+
+def averaging_matrix(size: int, out: int, dtype: Any) -> Any:
+    """(out, size): row i averages PyTorch's adaptive window [floor(i*size/out), ceil((i+1)*size/out))."""
+    start, end = _adaptive_bounds(size, out)
+    positions = np.arange(size)
+    inside = (positions >= start[:, None]) & (positions < end[:, None])
+    return (inside / (end - start)[:, None]).astype(dtype)
+
+
+def adaptive_avg_pool2d(input: Any, output_size: Any) -> Any:
+    """Average pooling to a fixed output size, as ``F.adaptive_avg_pool2d``: a separable
+    linear map (one averaging matrix per axis)."""
+    from .spatial import AdaptiveAvgPool, AxisMap
+
+    if input.ndim not in (3, 4) or any(n == 0 for n in input.shape[-3:]):
+        raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {list(input.shape)}")
+    if isinstance(output_size, (int, np.integer)) or output_size is None:
+        output_size = (output_size, output_size)
+    sizes = tuple(input.shape[-2:])
+    output_size = tuple(s if o is None else int(o) for o, s in zip(output_size, sizes))
+    if any(o < 0 for o in output_size) or len(output_size) != 2:
+        raise RuntimeError(f"adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 "
+                           f"but received {list(output_size)}")
+    dtype = input.data.dtype
+    maps = tuple(AxisMap("matrix", averaging_matrix(s, o, dtype)) for s, o in zip(sizes, output_size))
+    return AdaptiveAvgPool.apply(input, maps)
+
+
+def adaptive_avg_pool1d(input: Any, output_size: Any) -> Any:
+    """Average pooling of (N, C, L) to a fixed length, as ``F.adaptive_avg_pool1d``."""
+    from .spatial import AdaptiveAvgPool, AxisMap
+
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"adaptive_avg_pool1d(): Expected 2D or 3D tensor, but got {list(input.shape)}")
+    output_size = output_size if isinstance(output_size, (int, np.integer)) else tuple(output_size)[0]
+    return AdaptiveAvgPool.apply(input, (AxisMap("matrix", averaging_matrix(input.shape[-1], int(output_size), input.data.dtype)),))
