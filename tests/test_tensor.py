@@ -501,3 +501,22 @@ def test_repr_values():
     assert repr(chainrule.tensor(4.0, requires_grad=True) * 1) == "tensor(4., grad_fn=<MulBackward>)"
     assert repr(chainrule.tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
     assert repr(chainrule.tensor([1.0], dtype=chainrule.float64)) == "tensor([1.], dtype=chainrule.float64)"
+
+
+def test_data_is_a_tensor_outside_the_graph_as_in_pytorch():
+    """The classic pre-no_grad idioms: ``w.data -= lr * w.grad.data`` and
+    ``w.grad.data.zero_()``, ``m.weight.data.normal_()``."""
+    w = chainrule.tensor([2.0], requires_grad=True)
+    ((12.0 - w * 5.0) ** 2).sum().backward()
+    data = w.data
+    assert isinstance(data, chainrule.Tensor) and not data.requires_grad and data.grad_fn is None
+    w.data -= 0.01 * w.grad.data
+    w.grad.data.zero_()
+    assert w.tolist() == pytest.approx([2.2]) and w.grad.tolist() == [0.0]
+    assert w.requires_grad and w.is_leaf
+    # Shares storage, but changes through it are not tracked: no version bump on w.
+    version = w._version
+    w.data.mul_(2)
+    assert w.tolist() == pytest.approx([4.4]) and w._version == version
+    w.data = chainrule.tensor([1.0, 2.0])
+    assert w.shape == (2,) and w.requires_grad

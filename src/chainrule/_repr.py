@@ -66,7 +66,7 @@ def tensor_repr(tensor: Any) -> str:
     from .backend import to_numpy
     from .dtypes import get_default_dtype
 
-    array = to_numpy(tensor.data)
+    array = to_numpy(tensor._data)
     parts = [_body(array)]
     default_dtypes = (get_default_dtype().numpy, np.dtype(np.int64), np.dtype(np.bool_))
     if array.dtype not in default_dtypes or array.size == 0 and array.dtype != get_default_dtype().numpy:

@@ -80,7 +80,7 @@ def full(size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None, r
 
 
 def _like(input: Tensor, dtype: Any) -> tuple:
-    return input.data.shape, (_dt.to_numpy(dtype) if dtype is not None else input.data.dtype)
+    return input._data.shape, (_dt.to_numpy(dtype) if dtype is not None else input._data.dtype)
 
 
 def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False, **_: Any) -> Tensor:
@@ -104,11 +104,11 @@ def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any 
 
 
 def rand_like(input: Tensor, *, dtype: Any = None, generator: Generator | None = None, requires_grad: bool = False, **_: Any) -> Tensor:
-    return rand(*input.data.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad)
+    return rand(*input._data.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad)
 
 
 def randn_like(input: Tensor, *, dtype: Any = None, generator: Generator | None = None, requires_grad: bool = False, **_: Any) -> Tensor:
-    return randn(*input.data.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad)
+    return randn(*input._data.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad)
 
 
 def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -165,22 +165,22 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None, d
 
 def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Normal samples with the given mean and std (scalars with ``size``, or tensors)."""
-    m = mean.data if isinstance(mean, Tensor) else mean
-    s = std.data if isinstance(std, Tensor) else std
+    m = mean._data if isinstance(mean, Tensor) else mean
+    s = std._data if isinstance(std, Tensor) else std
     shape = _size(tuple(size)) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
     kind = (_dt.to_numpy(dtype) if dtype is not None else
-            (mean.data.dtype if isinstance(mean, Tensor) else std.data.dtype if isinstance(std, Tensor) else _float(None)))
+            (mean._data.dtype if isinstance(mean, Tensor) else std._data.dtype if isinstance(std, Tensor) else _float(None)))
     return _finish(_generator(generator).normal(m, s, shape).astype(kind), requires_grad)
 
 
 def bernoulli(input: Tensor, p: Any = None, *, generator: Generator | None = None) -> Tensor:
-    probability = input.data if p is None else p
-    return _make((_generator(generator).random(input.data.shape) < probability).astype(input.data.dtype), None, False)
+    probability = input._data if p is None else p
+    return _make((_generator(generator).random(input._data.shape) < probability).astype(input._data.dtype), None, False)
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator: Generator | None = None) -> Tensor:
     rng = _generator(generator)
-    weights = np.atleast_2d(input.data).astype(np.float64)
+    weights = np.atleast_2d(input._data).astype(np.float64)
     rows = [rng.choice(weights.shape[1], num_samples, replace=replacement, p=w / w.sum()) for w in weights]
     out = np.asarray(rows, dtype=np.int64)
-    return _make(out if input.data.ndim == 2 else out[0], None, False)
+    return _make(out if input._data.ndim == 2 else out[0], None, False)

@@ -17,6 +17,11 @@ class dtype:
         self.legacy_name = legacy_name
 
     @property
+    def dtype(self) -> np.dtype:
+        # NumPy takes any object with a ``dtype`` attribute as a dtype: np.zeros(3, chainrule.float32).
+        return self.numpy
+
+    @property
     def is_floating_point(self) -> bool:
         return self.numpy.kind == "f"
 

@@ -64,9 +64,9 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
         return E.FloorDivide.apply(input, _coerce(input, other))
     if rounding_mode == "trunc":
         out = E.Div.apply(input, _coerce(input, other)).detach()
-        result = np.trunc(out.data)
-        if input.data.dtype.kind in "iu" and getattr(other, "dtype", None) is not None and _t(other).data.dtype.kind in "iu":
-            result = result.astype(input.data.dtype)
+        result = np.trunc(out._data)
+        if input._data.dtype.kind in "iu" and getattr(other, "dtype", None) is not None and _t(other)._data.dtype.kind in "iu":
+            result = result.astype(input._data.dtype)
         return _make(result, None, False)
     raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
 
@@ -207,7 +207,7 @@ def minimum(input: Tensor, other: Tensor) -> Tensor:
 
 
 def where(condition: Any, input: Any = None, other: Any = None) -> Any:
-    condition_data = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    condition_data = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if input is None and other is None:
         return tuple(_make(i.astype(np.int64), None, False) for i in np.nonzero(condition_data))
     if condition_data.dtype != np.bool_:
@@ -221,9 +221,9 @@ def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
 
 def _nondifferentiable(ufunc: Any, name: str) -> Any:
     def op(input: Tensor, *args: Any) -> Tensor:
-        data = ufunc(input.data, *args)
-        if data.dtype == np.float64 and input.data.dtype != np.float64 and input.data.dtype.kind == "f":
-            data = data.astype(input.data.dtype)
+        data = ufunc(input._data, *args)
+        if data.dtype == np.float64 and input._data.dtype != np.float64 and input._data.dtype.kind == "f":
+            data = data.astype(input._data.dtype)
         return _make(np.asarray(data), None, False)
 
     op.__name__ = name
@@ -277,34 +277,34 @@ def logical_not(input: Tensor) -> Tensor:
 
 
 def isclose(input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
-    return _make(np.isclose(input.data, _t(other).data, rtol, atol, equal_nan), None, False)
+    return _make(np.isclose(input._data, _t(other)._data, rtol, atol, equal_nan), None, False)
 
 
 def allclose(input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
-    return builtins.bool(np.allclose(input.data, _t(other).data, rtol, atol, equal_nan))
+    return builtins.bool(np.allclose(input._data, _t(other)._data, rtol, atol, equal_nan))
 
 
 def equal(input: Tensor, other: Tensor) -> bool:
-    return input.data.shape == other.data.shape and builtins.bool((input.data == other.data).all())
+    return input._data.shape == other._data.shape and builtins.bool((input._data == other._data).all())
 
 
 def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    axis = R.normalize_axis(dim, input.data.ndim)
-    return _make(np.asarray(input.data.any(axis=axis, keepdims=keepdim)), None, False)
+    axis = R.normalize_axis(dim, input._data.ndim)
+    return _make(np.asarray(input._data.any(axis=axis, keepdims=keepdim)), None, False)
 
 
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    axis = R.normalize_axis(dim, input.data.ndim)
-    return _make(np.asarray(input.data.all(axis=axis, keepdims=keepdim)), None, False)
+    axis = R.normalize_axis(dim, input._data.ndim)
+    return _make(np.asarray(input._data.all(axis=axis, keepdims=keepdim)), None, False)
 
 
 def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
-    axis = R.normalize_axis(dim, input.data.ndim)
-    return _make(np.asarray(np.count_nonzero(input.data, axis=axis), dtype=np.int64), None, False)
+    axis = R.normalize_axis(dim, input._data.ndim)
+    return _make(np.asarray(np.count_nonzero(input._data, axis=axis), dtype=np.int64), None, False)
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
-    indices = np.nonzero(input.data)
+    indices = np.nonzero(input._data)
     if as_tuple:
         return tuple(_make(i.astype(np.int64), None, False) for i in indices)
     return _make(np.stack(indices, axis=1).astype(np.int64), None, False)
@@ -318,7 +318,7 @@ def _reduce_args(input: Tensor, dim: Any, keepdim: bool, kwargs: dict) -> tuple:
         dim = kwargs.pop("axis")
     if "keepdims" in kwargs:
         keepdim = kwargs.pop("keepdims")
-    return R.normalize_axis(dim, input.data.ndim), builtins.bool(keepdim)
+    return R.normalize_axis(dim, input._data.ndim), builtins.bool(keepdim)
 
 
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, **kwargs: Any) -> Tensor:
@@ -332,7 +332,7 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     axis, keepdim = _reduce_args(input, dim, keepdim, kwargs)
     if dtype is not None:
         input = input.to(dtype)
-    if input.data.dtype.kind not in "fc":
+    if input._data.dtype.kind not in "fc":
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {input.dtype.legacy_name[:-6]}"
@@ -343,7 +343,7 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
 def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
-    return R.Prod.apply(input, R.normalize_axis(dim, input.data.ndim), keepdim)
+    return R.Prod.apply(input, R.normalize_axis(dim, input._data.ndim), keepdim)
 
 
 def _correction(unbiased: Any, correction: Any) -> float:
@@ -357,14 +357,14 @@ def _correction(unbiased: Any, correction: Any) -> float:
 def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Tensor:
     if isinstance(dim, builtins.bool):
         dim, unbiased = None, dim
-    axis = R.normalize_axis(dim, input.data.ndim)
+    axis = R.normalize_axis(dim, input._data.ndim)
     return R.Var.apply(input, axis, builtins.bool(keepdim), _correction(unbiased, correction))
 
 
 def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Tensor:
     if isinstance(dim, builtins.bool):
         dim, unbiased = None, dim
-    axis = R.normalize_axis(dim, input.data.ndim)
+    axis = R.normalize_axis(dim, input._data.ndim)
     return R.Std.apply(input, axis, builtins.bool(keepdim), _correction(unbiased, correction))
 
 
@@ -378,24 +378,24 @@ def std_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool
 
 def _check_nonempty(input: Tensor, axis: tuple | None, name: str, error: type = RuntimeError) -> None:
     """max-like reductions have no identity: PyTorch refuses an empty reduced dim."""
-    if input.data.size:
+    if input._data.size:
         return
     if axis is None:
         suffix = " Specify the reduction dim with the 'dim' argument." if error is RuntimeError else ""
         raise error(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.{suffix}")
     for a in axis:
-        if input.data.shape[a] == 0:
+        if input._data.shape[a] == 0:
             raise IndexError(f"{name}(): Expected reduction dim {a} to have non-zero size.")
 
 
 def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
-    axis = R.normalize_axis(dim, input.data.ndim)
+    axis = R.normalize_axis(dim, input._data.ndim)
     _check_nonempty(input, axis, "amax")
     return R.Amax.apply(input, axis, keepdim, True)
 
 
 def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
-    axis = R.normalize_axis(dim, input.data.ndim)
+    axis = R.normalize_axis(dim, input._data.ndim)
     _check_nonempty(input, axis, "amin")
     return R.Amax.apply(input, axis, keepdim, False)
 
@@ -404,19 +404,19 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, largest: bool, name: str) -
     if isinstance(dim, Tensor):
         return maximum(input, dim) if largest else minimum(input, dim)
     if dim is None:
-        if input.data.size == 0:
+        if input._data.size == 0:
             raise RuntimeError(
                 f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
                 f"Specify the reduction dim with the 'dim' argument."
             )
         return R.Amax.apply(input, None, False, largest)
-    axis = _dim(dim, input.data.ndim)
-    if input.data.ndim == 0:
+    axis = _dim(dim, input._data.ndim)
+    if input._data.ndim == 0:
         return values_indices(input.clone(), _make(np.asarray(0, dtype=np.int64), None, False))
-    if input.data.shape[axis] == 0:
+    if input._data.shape[axis] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
     indices = R.Argmax.apply(input, axis, True, largest)
-    values = S.Gather.apply(input, axis, indices.data)
+    values = S.Gather.apply(input, axis, indices._data)
     if not keepdim:
         values = squeeze(values, axis)
         indices = squeeze(indices, axis)
@@ -436,29 +436,29 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = N
 
 
 def argmax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    axis = None if dim is None else _dim(dim, input.data.ndim)
+    axis = None if dim is None else _dim(dim, input._data.ndim)
     _check_nonempty(input, None if axis is None else (axis,), "argmax", IndexError)
     return R.Argmax.apply(input, axis, keepdim, True)
 
 
 def argmin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    axis = None if dim is None else _dim(dim, input.data.ndim)
+    axis = None if dim is None else _dim(dim, input._data.ndim)
     _check_nonempty(input, None if axis is None else (axis,), "argmin", IndexError)
     return R.Argmax.apply(input, axis, keepdim, False)
 
 
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
-    axis = R.normalize_axis(dim, input.data.ndim)
+    axis = R.normalize_axis(dim, input._data.ndim)
     out = R.LogSumExp.apply(input, axis)
     if not keepdim:
-        out = out.reshape(tuple(n for i, n in enumerate(input.data.shape) if axis is not None and i not in axis))
+        out = out.reshape(tuple(n for i, n in enumerate(input._data.shape) if axis is not None and i not in axis))
     return out
 
 
 def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
-    axis = R.normalize_axis(dim, input.data.ndim)
+    axis = R.normalize_axis(dim, input._data.ndim)
     if p in ("fro", 2, 2.0, None):
         return R.Norm2.apply(input, axis, keepdim)
     if p in (float("inf"), "inf"):
@@ -475,19 +475,19 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, 
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
-    return R.Cumsum.apply(input, _dim(dim, input.data.ndim))
+    return R.Cumsum.apply(input, _dim(dim, input._data.ndim))
 
 
 def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
-    return N.Softmax.apply(input, _dim(dim, input.data.ndim))
+    return N.Softmax.apply(input, _dim(dim, input._data.ndim))
 
 
 def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
-    return N.LogSoftmax.apply(input, _dim(dim, input.data.ndim))
+    return N.LogSoftmax.apply(input, _dim(dim, input._data.ndim))
 
 
 # -- matrix products ---------------------------------------------------------------------
@@ -498,18 +498,18 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
-    if input.data.ndim != 2 or mat2.data.ndim != 2:
-        raise RuntimeError(f"mm: expected 2-D tensors, got {input.data.ndim}-D and {mat2.data.ndim}-D")
+    if input._data.ndim != 2 or mat2._data.ndim != 2:
+        raise RuntimeError(f"mm: expected 2-D tensors, got {input._data.ndim}-D and {mat2._data.ndim}-D")
     return L.Matmul.apply(input, mat2)
 
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
-    if input.data.ndim != 3 or mat2.data.ndim != 3:
-        raise RuntimeError(f"batch1 must be a 3D tensor (got {input.data.ndim}-D and {mat2.data.ndim}-D)")
-    if input.data.shape[0] != mat2.data.shape[0]:
+    if input._data.ndim != 3 or mat2._data.ndim != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor (got {input._data.ndim}-D and {mat2._data.ndim}-D)")
+    if input._data.shape[0] != mat2._data.shape[0]:
         raise RuntimeError(
-            f"Expected size for first two dimensions of batch2 tensor to be: [{input.data.shape[0]}, "
-            f"{input.data.shape[2]}] but got: [{mat2.data.shape[0]}, {mat2.data.shape[1]}]."
+            f"Expected size for first two dimensions of batch2 tensor to be: [{input._data.shape[0]}, "
+            f"{input._data.shape[2]}] but got: [{mat2._data.shape[0]}, {mat2._data.shape[1]}]."
         )
     return L.Matmul.apply(input, mat2)
 
@@ -519,8 +519,8 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
 
 
 def dot(input: Tensor, other: Tensor) -> Tensor:
-    if input.data.ndim != 1 or other.data.ndim != 1:
-        raise RuntimeError(f"1D tensors expected, but got {input.data.ndim}D and {other.data.ndim}D tensors")
+    if input._data.ndim != 1 or other._data.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors")
     return L.Matmul.apply(input, other)
 
 
@@ -539,22 +539,22 @@ ger = outer
 
 def reshape(input: Tensor, *shape: Any) -> Tensor:
     shape = _shape_args(shape)
-    if shape == input.data.shape:
+    if shape == input._data.shape:
         return S.Reshape.apply(input, shape)
     if shape.count(-1) > 1:
         raise RuntimeError("only one dimension can be inferred")
     try:
-        np.empty(input.data.shape, dtype=np.bool_).reshape(shape) if input.data.size == 0 else None
+        np.empty(input._data.shape, dtype=np.bool_).reshape(shape) if input._data.size == 0 else None
     except ValueError:
-        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {input.data.size}") from None
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {input._data.size}") from None
     known = 1
     for n in shape:
         if n != -1:
             known *= n
-    if shape.count(-1) > 1 or (shape.count(-1) == 0 and known != input.data.size) or (
-        shape.count(-1) == 1 and (known == 0 or input.data.size % known)
+    if shape.count(-1) > 1 or (shape.count(-1) == 0 and known != input._data.size) or (
+        shape.count(-1) == 1 and (known == 0 or input._data.size % known)
     ):
-        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {input.data.size}")
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {input._data.size}")
     return S.Reshape.apply(input, shape)
 
 
@@ -563,25 +563,25 @@ def view(input: Tensor, *shape: Any) -> Tensor:
         from . import dtypes
 
         target = dtypes.to_numpy(shape[0])
-        return _make(input.data.view(target), None, False)
+        return _make(input._data.view(target), None, False)
     return reshape(input, *shape)
 
 
 def view_as(input: Tensor, other: Tensor) -> Tensor:
-    return reshape(input, other.data.shape)
+    return reshape(input, other._data.shape)
 
 
 reshape_as = view_as
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-    ndim = input.data.ndim
+    ndim = input._data.ndim
     if ndim == 0:
         return reshape(input, (1,))
     start, end = _dim(start_dim, ndim), _dim(end_dim, ndim)
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
-    shape = input.data.shape
+    shape = input._data.shape
     middle = 1
     for n in shape[start:end + 1]:
         middle *= n
@@ -589,8 +589,8 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 
 def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
-    axis = _dim(dim, input.data.ndim)
-    shape = input.data.shape
+    axis = _dim(dim, input._data.ndim)
+    shape = input._data.shape
     sizes = tuple(sizes)
     if -1 not in sizes and int(np.prod(sizes)) != shape[axis]:
         raise RuntimeError(
@@ -601,26 +601,26 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
 
 
 def squeeze(input: Tensor, dim: Any = None) -> Tensor:
-    shape = input.data.shape
+    shape = input._data.shape
     if dim is None:
         new = tuple(n for n in shape if n != 1)
     else:
-        axes = {_dim(d, input.data.ndim) for d in ((dim,) if isinstance(dim, int) else dim)}
+        axes = {_dim(d, input._data.ndim) for d in ((dim,) if isinstance(dim, int) else dim)}
         new = tuple(n for i, n in enumerate(shape) if not (i in axes and n == 1))
     return S.Reshape.apply(input, new)
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
-    ndim = input.data.ndim
+    ndim = input._data.ndim
     axis = _dim(dim, ndim + 1)
-    shape = list(input.data.shape)
+    shape = list(input._data.shape)
     shape.insert(axis, 1)
     return S.Reshape.apply(input, tuple(shape))
 
 
 def permute(input: Tensor, *dims: Any) -> Tensor:
     dims = _shape_args(dims)
-    ndim = input.data.ndim
+    ndim = input._data.ndim
     if len(dims) != ndim:
         raise RuntimeError(
             f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
@@ -634,7 +634,7 @@ def permute(input: Tensor, *dims: Any) -> Tensor:
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
-    ndim = input.data.ndim
+    ndim = input._data.ndim
     if ndim == 0:
         return input
     axes = list(range(ndim))
@@ -647,13 +647,13 @@ swapaxes = swapdims = transpose
 
 
 def t(input: Tensor) -> Tensor:
-    if input.data.ndim > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.data.ndim}D")
-    return transpose(input, 0, 1) if input.data.ndim == 2 else input
+    if input._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
+    return transpose(input, 0, 1) if input._data.ndim == 2 else input
 
 
 def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
-    ndim = input.data.ndim
+    ndim = input._data.ndim
     sources = [_dim(d, ndim) for d in ((source,) if isinstance(source, int) else source)]
     destinations = [_dim(d, ndim) for d in ((destination,) if isinstance(destination, int) else destination)]
     if len(sources) != len(destinations):
@@ -672,7 +672,7 @@ moveaxis = movedim
 
 def expand(input: Tensor, *sizes: Any) -> Tensor:
     sizes = _shape_args(sizes)
-    shape = input.data.shape
+    shape = input._data.shape
     lead = len(sizes) - len(shape)
     if lead < 0:
         raise RuntimeError(
@@ -699,7 +699,7 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
 
 
 def expand_as(input: Tensor, other: Tensor) -> Tensor:
-    return expand(input, other.data.shape)
+    return expand(input, other._data.shape)
 
 
 def broadcast_to(input: Tensor, shape: Sequence[int]) -> Tensor:
@@ -712,20 +712,20 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:
 
 def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
     dims = tuple(dims)
-    if len(dims) < input.data.ndim:
-        dims = (1,) * (input.data.ndim - len(dims)) + dims
+    if len(dims) < input._data.ndim:
+        dims = (1,) * (input._data.ndim - len(dims)) + dims
     return S.Repeat.apply(input, dims)
 
 
 def flip(input: Tensor, *dims: Any) -> Tensor:
     dims = _shape_args(dims)
-    return S.Flip.apply(input, tuple(_dim(d, input.data.ndim) for d in dims))
+    return S.Flip.apply(input, tuple(_dim(d, input._data.ndim) for d in dims))
 
 
 def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
-    axis = _dim(dim, input.data.ndim)
+    axis = _dim(dim, input._data.ndim)
     start = int(start)
-    size = input.data.shape[axis]
+    size = input._data.shape[axis]
     if start < 0:
         start += size
     if not 0 <= start <= size or length < 0 or start + length > size:
@@ -735,12 +735,12 @@ def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
 
 
 def select(input: Tensor, dim: int, index: int) -> Tensor:
-    axis = _dim(dim, input.data.ndim)
+    axis = _dim(dim, input._data.ndim)
     return S.Index.apply(input, (slice(None),) * axis + (int(index),))
 
 
 def _index_array(index: Any, name: str) -> np.ndarray:
-    data = index.data if isinstance(index, Tensor) else np.asarray(index)
+    data = index._data if isinstance(index, Tensor) else np.asarray(index)
     if data.dtype.kind not in "iu":
         raise RuntimeError(f"{name}(): Expected dtype int64 for index")
     return data
@@ -748,33 +748,33 @@ def _index_array(index: Any, name: str) -> np.ndarray:
 
 def gather(input: Tensor, dim: int, index: Any) -> Tensor:
     index = _index_array(index, "gather")
-    if index.ndim != input.data.ndim:
+    if index.ndim != input._data.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
-    return S.Gather.apply(input, _dim(dim, input.data.ndim), index)
+    return S.Gather.apply(input, _dim(dim, input._data.ndim), index)
 
 
 def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
     index = _index_array(index, "scatter_add")
-    return S.ScatterAdd.apply(input, _dim(dim, input.data.ndim), index, src)
+    return S.ScatterAdd.apply(input, _dim(dim, input._data.ndim), index, src)
 
 
 def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
     index = _index_array(index, "index_select")
     if index.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
-    return S.IndexSelect.apply(input, _dim(dim, input.data.ndim), index.reshape(-1))
+    return S.IndexSelect.apply(input, _dim(dim, input._data.ndim), index.reshape(-1))
 
 
 def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
-    mask = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    mask = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if mask.dtype != np.bool_:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype}")
-    if isinstance(value, Tensor) and value.data.ndim != 0:
+    if isinstance(value, Tensor) and value._data.ndim != 0:
         raise RuntimeError(
-            f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with {value.data.ndim} dimension(s)."
+            f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with {value._data.ndim} dimension(s)."
         )
     if not isinstance(value, Tensor):
-        value = np.asarray(value, dtype=input.data.dtype)
+        value = np.asarray(value, dtype=input._data.dtype)
     return E.Where.apply(mask, value, input)
 
 
@@ -790,11 +790,11 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     tensors = _tensors(tensors, "cat")
     # PyTorch skips 1-D empty tensors in cat.
-    kept = [x for x in tensors if not (x.data.ndim == 1 and x.data.shape[0] == 0)] or tensors[:1]
-    axis = _dim(dim, kept[0].data.ndim)
-    reference = kept[0].data.shape
+    kept = [x for x in tensors if not (x._data.ndim == 1 and x._data.shape[0] == 0)] or tensors[:1]
+    axis = _dim(dim, kept[0]._data.ndim)
+    reference = kept[0]._data.shape
     for i, x in enumerate(kept):
-        shape = x.data.shape
+        shape = x._data.shape
         if len(shape) != len(reference):
             raise RuntimeError(
                 f"Tensors must have same number of dimensions: got {len(reference)} and {len(shape)}"
@@ -813,28 +813,28 @@ concat = concatenate = cat
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = _tensors(tensors, "stack")
-    shape = tensors[0].data.shape
+    shape = tensors[0]._data.shape
     for i, x in enumerate(tensors):
-        if x.data.shape != shape:
+        if x._data.shape != shape:
             raise RuntimeError(
                 f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 "
-                f"and {list(x.data.shape)} at entry {i}"
+                f"and {list(x._data.shape)} at entry {i}"
             )
     return S.Stack.apply(*tensors, axis=_dim(dim, len(shape) + 1))
 
 
 def hstack(tensors: Sequence[Tensor]) -> Tensor:
     tensors = _tensors(tensors, "hstack")
-    return cat(tensors, 0 if tensors[0].data.ndim == 1 else 1)
+    return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
 
 
 def vstack(tensors: Sequence[Tensor]) -> Tensor:
-    return cat([x if x.data.ndim > 1 else reshape(x, (1, -1)) for x in _tensors(tensors, "vstack")], 0)
+    return cat([x if x._data.ndim > 1 else reshape(x, (1, -1)) for x in _tensors(tensors, "vstack")], 0)
 
 
 def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
-    axis = _dim(dim, tensor.data.ndim)
-    size = tensor.data.shape[axis]
+    axis = _dim(dim, tensor._data.ndim)
+    size = tensor._data.shape[axis]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
         if step <= 0 and size:
@@ -858,23 +858,23 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    size = input.data.shape[_dim(dim, input.data.ndim)]
+    size = input._data.shape[_dim(dim, input._data.ndim)]
     step = -(-size // chunks) if size else 1
     return split(input, step, dim)
 
 
 def unbind(input: Tensor, dim: int = 0) -> tuple:
-    axis = _dim(dim, input.data.ndim)
-    return tuple(select(input, axis, i) for i in range(input.data.shape[axis]))
+    axis = _dim(dim, input._data.ndim)
+    return tuple(select(input, axis, i) for i in range(input._data.shape[axis]))
 
 
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
-    if input.data.ndim == 1:
-        n = input.data.shape[0] + builtins.abs(diagonal)
-        rows = np.arange(input.data.shape[0]) + builtins.max(-diagonal, 0)
-        cols = np.arange(input.data.shape[0]) + builtins.max(diagonal, 0)
+    if input._data.ndim == 1:
+        n = input._data.shape[0] + builtins.abs(diagonal)
+        rows = np.arange(input._data.shape[0]) + builtins.max(-diagonal, 0)
+        cols = np.arange(input._data.shape[0]) + builtins.max(diagonal, 0)
         return S.IndexAddInto.apply(input, (n, n), (rows, cols))
-    rows, cols = np.nonzero(np.eye(*input.data.shape, k=diagonal, dtype=bool))
+    rows, cols = np.nonzero(np.eye(*input._data.shape, k=diagonal, dtype=bool))
     return S.Index.apply(input, (rows, cols))
 
 
@@ -903,8 +903,8 @@ def detach(input: Tensor) -> Tensor:
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
-    axis = _dim(dim, input.data.ndim)
-    order = np.argsort(-input.data if descending else input.data, axis=axis, kind="stable")
+    axis = _dim(dim, input._data.ndim)
+    order = np.argsort(-input._data if descending else input._data, axis=axis, kind="stable")
     return values_indices(gather(input, axis, order), _make(order.astype(np.int64), None, False))
 
 

@@ -44,7 +44,7 @@ class Generator:
     def set_state(self, state: Any) -> "Generator":
         import ast
 
-        values = ast.literal_eval(bytes(np.asarray(state.data, dtype=np.uint8)).decode())
+        values = ast.literal_eval(bytes(np.asarray(state._data, dtype=np.uint8)).decode())
         self._rng.bit_generator.state = {
             "bit_generator": "PCG64",
             "state": {"state": int(values[0]), "inc": int(values[1])},

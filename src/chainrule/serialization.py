@@ -67,7 +67,7 @@ class _Encoder:
             return self.keys[id(obj)]
         from .backend import to_numpy
 
-        array = to_numpy(obj.data if isinstance(obj, Tensor) else obj)
+        array = to_numpy(obj._data if isinstance(obj, Tensor) else obj)
         if array.dtype not in _STORABLE:
             raise TypeError(f"chainrule.save cannot store {array.dtype} data (at '{path or 'the top level'}'): "
                             "the safetensors format holds bool, (u)int8..64, float16/32/64 and complex64")

@@ -40,7 +40,7 @@ class Tensor:
 
     # The hot attributes are slots; rarely set ones live in __dict__ and fall back to the
     # class defaults below, so creating a tensor (once per op) sets only five fields.
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_vc", "__dict__", "__weakref__")
+    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "_vc", "__dict__", "__weakref__")
     _hooks: list | None = None
     _output_nr = 0
     _cut: str | None = None
@@ -65,42 +65,61 @@ class Tensor:
         """A constant tensor around ``array`` (no copy)."""
         return _make(array, None, False)
 
+    # -- storage ------------------------------------------------------------------------
+    @property
+    def data(self) -> "Tensor":
+        """This tensor's storage as a tensor outside the graph, as PyTorch's ``.data``:
+        changes through it are not recorded (``w.data -= lr * w.grad.data``,
+        ``m.weight.data.normal_(0, 0.02)``).  The backend array itself is ``numpy()``'s
+        result, or ``_data`` inside chainrule."""
+        return _make(self._data, None, False)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        array = value._data if isinstance(value, Tensor) else np.asarray(value)
+        if array.shape != self._data.shape and self.grad_fn is not None:
+            raise RuntimeError(
+                f"data set to a tensor of shape {tuple(array.shape)} on a non-leaf tensor of "
+                f"shape {tuple(self._data.shape)}"
+            )
+        self._data = array
+
     # -- metadata ---------------------------------------------------------------------
     @property
     def shape(self) -> Size:
-        return Size(self.data.shape)
+        return Size(self._data.shape)
 
     def size(self, dim: int | None = None) -> Any:
         if dim is None:
-            return Size(self.data.shape)
-        return self.data.shape[_dim(dim, self.data.ndim)]
+            return Size(self._data.shape)
+        return self._data.shape[_dim(dim, self._data.ndim)]
 
     @property
     def dtype(self) -> _dt.dtype:
-        return _dt.from_numpy(self.data.dtype)
+        return _dt.from_numpy(self._data.dtype)
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     ndimension = dim
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._data.size)
 
     nelement = numel
 
     def element_size(self) -> int:
-        return self.data.itemsize
+        return self._data.itemsize
 
     @property
     def device(self) -> "device":
         from .backend import get_array_module
 
-        return device("cpu" if get_array_module(self.data) is np else "cuda")
+        return device("cpu" if get_array_module(self._data) is np else "cuda")
 
     @property
     def is_cuda(self) -> bool:
@@ -123,23 +142,23 @@ class Tensor:
 
     @property
     def is_floating_point_(self) -> bool:
-        return self.data.dtype.kind == "f"
+        return self._data.dtype.kind == "f"
 
     def is_floating_point(self) -> bool:
-        return self.data.dtype.kind == "f"
+        return self._data.dtype.kind == "f"
 
     def is_complex(self) -> bool:
-        return self.data.dtype.kind == "c"
+        return self._data.dtype.kind == "c"
 
     def is_contiguous(self) -> bool:
-        return bool(self.data.flags.c_contiguous)
+        return bool(self._data.flags.c_contiguous)
 
     def stride(self, dim: int | None = None) -> Any:
-        strides = tuple(s // self.data.itemsize for s in self.data.strides)
-        return strides if dim is None else strides[_dim(dim, self.data.ndim)]
+        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        return strides if dim is None else strides[_dim(dim, self._data.ndim)]
 
     def data_ptr(self) -> int:
-        return int(self.data.__array_interface__["data"][0])
+        return int(self._data.__array_interface__["data"][0])
 
     @property
     def output_nr(self) -> int:
@@ -157,23 +176,23 @@ class Tensor:
             )
         from .backend import to_numpy
 
-        return to_numpy(self.data)
+        return to_numpy(self._data)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         from .backend import to_numpy
 
-        array = to_numpy(self.data)
+        array = to_numpy(self._data)
         return array if dtype is None else array.astype(dtype)
 
     def item(self) -> Any:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(
-                f"a Tensor with {self.data.size} elements cannot be converted to Scalar"
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
             )
-        return self.data.reshape(()).item()
+        return self._data.reshape(()).item()
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __float__(self) -> float:
         return float(self.item())
@@ -182,32 +201,32 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(
                 "Boolean value of Tensor with more than one value is ambiguous"
             )
-        return bool(self.data.reshape(()).item())
+        return bool(self._data.reshape(()).item())
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self) -> Any:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self._data.shape[0]))
 
     def __hash__(self) -> int:
         return id(self)
 
     def __format__(self, spec: str) -> str:
-        if self.data.ndim == 0 or (self.data.size == 1 and spec):
+        if self._data.ndim == 0 or (self._data.size == 1 and spec):
             return format(self.item(), spec)
         return repr(self) if not spec else format(str(self), spec)
 
@@ -219,7 +238,7 @@ class Tensor:
     __str__ = __repr__
 
     def __reduce_ex__(self, protocol: int) -> Any:
-        return (_rebuild, (self.data, self.requires_grad))
+        return (_rebuild, (self._data, self.requires_grad))
 
     def __deepcopy__(self, memo: dict) -> "Tensor":
         if not self.is_leaf:
@@ -227,7 +246,7 @@ class Tensor:
                 "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the moment."
             )
         new = type(self).__new__(type(self))
-        _init(new, self.data.copy(), None, self.requires_grad)
+        _init(new, self._data.copy(), None, self.requires_grad)
         if type(self) is not Tensor:
             for name in getattr(self, "__dict__", {}):
                 setattr(new, name, getattr(self, name))
@@ -252,7 +271,7 @@ class Tensor:
         if dtype is None:
             return self.clone() if copy else self
         target = _dt.to_numpy(dtype)
-        if target == self.data.dtype and not copy:
+        if target == self._data.dtype and not copy:
             return self
         from .ops.elementwise import Cast
 
@@ -260,7 +279,7 @@ class Tensor:
 
     def type(self, dtype: Any = None) -> Any:
         if dtype is None:
-            return f"chainrule.{_dt.from_numpy(self.data.dtype).legacy_name}"
+            return f"chainrule.{_dt.from_numpy(self._data.dtype).legacy_name}"
         return self.to(dtype)
 
     def float(self) -> "Tensor":
@@ -294,7 +313,7 @@ class Tensor:
         return Clone.apply(self)
 
     def contiguous(self, memory_format: Any = None) -> "Tensor":
-        if self.data.flags.c_contiguous:
+        if self._data.flags.c_contiguous:
             return self
         return self.clone()
 
@@ -306,7 +325,7 @@ class Tensor:
                 "a computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach()."
             )
-        if requires_grad and self.data.dtype.kind not in "fc":
+        if requires_grad and self._data.dtype.kind not in "fc":
             raise RuntimeError(
                 f"only Tensors of floating point and complex dtype can require gradients (got {self.dtype})"
             )
@@ -314,7 +333,7 @@ class Tensor:
         return self
 
     def detach(self) -> "Tensor":
-        out = _make(self.data, None, False)
+        out = _make(self._data, None, False)
         out._vc = self._version_counter()
         if self.requires_grad:
             out._cut = "a .detach() call"
@@ -339,7 +358,7 @@ class Tensor:
             if tensor is None:
                 return
             if tensor.grad is None:
-                tensor.grad = grad if grad.requires_grad else _make(grad.data.copy(), None, False)
+                tensor.grad = grad if grad.requires_grad else _make(grad._data.copy(), None, False)
             else:
                 tensor.grad = tensor.grad + grad
 
@@ -390,10 +409,10 @@ class Tensor:
             if self._view_of is not None:
                 _check_view_of_leaf(self)
             # The op may save its input: hand it a copy, since we overwrite the original.
-            before = _make(self.data.copy(), self.grad_fn, self.requires_grad)
+            before = _make(self._data.copy(), self.grad_fn, self.requires_grad)
             before._output_nr = self._output_nr
             result = op.apply(before, *args)
-            _assign(self.data, result.data)
+            _assign(self._data, result._data)
             self._mark_modified(name)
             self.grad_fn = result.grad_fn
             self._output_nr = 0
@@ -401,8 +420,8 @@ class Tensor:
             if self._view_of is not None:
                 _rebase_view(self, name)
         else:
-            plain = [a.data if isinstance(a, Tensor) else a for a in args]
-            _inplace_kernels[op](self.data, *plain)
+            plain = [a._data if isinstance(a, Tensor) else a for a in args]
+            _inplace_kernels[op](self._data, *plain)
             self._mark_modified(name)
         return self
 
@@ -412,7 +431,7 @@ class Tensor:
         if bump:
             self._version_counter().bump(op_name)
         node = self.grad_fn
-        data = self.data
+        data = self._data
         if node is not None and getattr(node, "output", None) is data and any(
                 saved is data for saved in node.saved or ()):
             node._dirty_output = op_name
@@ -460,20 +479,20 @@ class Tensor:
         return self._inplace("fill_", _Overwrite, value)
 
     def copy_(self, src: Any, non_blocking: bool = False) -> "Tensor":
-        src_shape = src.data.shape if isinstance(src, Tensor) else np.shape(src)
+        src_shape = src._data.shape if isinstance(src, Tensor) else np.shape(src)
         try:
-            np.broadcast_shapes(src_shape, self.data.shape)
-            if np.broadcast_shapes(src_shape, self.data.shape) != self.data.shape:
+            np.broadcast_shapes(src_shape, self._data.shape)
+            if np.broadcast_shapes(src_shape, self._data.shape) != self._data.shape:
                 raise ValueError
         except ValueError:
             from .autograd.function import _broadcast_error
 
             try:
-                broadcast = np.broadcast_shapes(src_shape, self.data.shape)
+                broadcast = np.broadcast_shapes(src_shape, self._data.shape)
             except ValueError:
-                raise _broadcast_error([self.data, np.empty(src_shape, dtype=bool)]) from None
+                raise _broadcast_error([self._data, np.empty(src_shape, dtype=bool)]) from None
             raise RuntimeError(
-                f"output with shape {list(self.data.shape)} doesn't match the broadcast shape "
+                f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
                 f"{list(broadcast)}"
             ) from None
         return self._inplace("copy_", _Overwrite, src)
@@ -482,21 +501,21 @@ class Tensor:
         from .random import _generator
 
         with _no_grad_write(self):
-            self.data[...] = _generator(generator).normal(mean, std, self.data.shape)
+            self._data[...] = _generator(generator).normal(mean, std, self._data.shape)
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> "Tensor":
         from .random import _generator
 
         with _no_grad_write(self):
-            self.data[...] = _generator(generator).uniform(a, b, self.data.shape)
+            self._data[...] = _generator(generator).uniform(a, b, self._data.shape)
         return self
 
     def bernoulli_(self, p: float = 0.5, *, generator: Any = None) -> "Tensor":
         from .random import _generator
 
         with _no_grad_write(self):
-            self.data[...] = _generator(generator).uniform(0.0, 1.0, self.data.shape) < p
+            self._data[...] = _generator(generator).uniform(0.0, 1.0, self._data.shape) < p
         return self
 
     def __iadd__(self, other: Any) -> "Tensor":
@@ -519,7 +538,7 @@ class Tensor:
         if grad_state.enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
             self._inplace("__setitem__", IndexPut, value, index)
             return
-        self.data[index] = value.data if isinstance(value, Tensor) else value
+        self._data[index] = value._data if isinstance(value, Tensor) else value
         self._mark_modified("__setitem__")
 
     def index_put_(self, indices: tuple, values: Any, accumulate: bool = False) -> "Tensor":
@@ -529,7 +548,7 @@ class Tensor:
         return self._inplace("index_put_", IndexPut, values, index, accumulate)
 
     def masked_fill_(self, mask: Any, value: Any) -> "Tensor":
-        mask_data = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+        mask_data = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
         return self.copy_(self.masked_fill(mask_data, value))
 
     # -- operators --------------------------------------------------------------------------
@@ -617,19 +636,19 @@ class Tensor:
         return _compare(self, other, np.greater_equal)
 
     def __and__(self, other: Any) -> "Tensor":
-        return _compare(self, other, np.logical_and if self.data.dtype == np.bool_ else np.bitwise_and)
+        return _compare(self, other, np.logical_and if self._data.dtype == np.bool_ else np.bitwise_and)
 
     def __rand__(self, other: Any) -> "Tensor":
         return self.__and__(other)
 
     def __or__(self, other: Any) -> "Tensor":
-        return _compare(self, other, np.logical_or if self.data.dtype == np.bool_ else np.bitwise_or)
+        return _compare(self, other, np.logical_or if self._data.dtype == np.bool_ else np.bitwise_or)
 
     def __ror__(self, other: Any) -> "Tensor":
         return self.__or__(other)
 
     def __xor__(self, other: Any) -> "Tensor":
-        return _compare(self, other, np.logical_xor if self.data.dtype == np.bool_ else np.bitwise_xor)
+        return _compare(self, other, np.logical_xor if self._data.dtype == np.bool_ else np.bitwise_xor)
 
     def __rxor__(self, other: Any) -> "Tensor":
         return self.__xor__(other)
@@ -637,9 +656,9 @@ class Tensor:
     def __invert__(self) -> "Tensor":
         from .ops.elementwise import LogicalNot
 
-        if self.data.dtype == np.bool_:
+        if self._data.dtype == np.bool_:
             return LogicalNot.apply(self)
-        return _make(~self.data, None, False)
+        return _make(~self._data, None, False)
 
     def __getitem__(self, index: Any) -> "Tensor":
         from .ops.shape import Index
@@ -648,14 +667,14 @@ class Tensor:
 
     @property
     def T(self) -> "Tensor":
-        if self.data.ndim > 2:
-            return self.permute(*reversed(range(self.data.ndim)))
-        return self.t() if self.data.ndim == 2 else self
+        if self._data.ndim > 2:
+            return self.permute(*reversed(range(self._data.ndim)))
+        return self.t() if self._data.ndim == 2 else self
 
     @property
     def mT(self) -> "Tensor":
-        if self.data.ndim < 2:
-            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self.data.ndim}-D tensor.")
+        if self._data.ndim < 2:
+            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self._data.ndim}-D tensor.")
         return self.transpose(-2, -1)
 
     @property
@@ -669,7 +688,7 @@ class Tensor:
 
 def _shares_storage(view: Tensor) -> bool:
     info = view._view_of
-    return info is not None and np.may_share_memory(view.data, info[0].data)
+    return info is not None and np.may_share_memory(view._data, info[0]._data)
 
 
 def _check_view_of_leaf(view: Tensor) -> None:
@@ -692,7 +711,7 @@ def _rebase_view(view: Tensor, op_name: str) -> None:
 
     base, view_op, args, kwargs = view._view_of
     base._mark_modified(op_name, bump=False)
-    before = _make(base.data, base.grad_fn, base.requires_grad)
+    before = _make(base._data, base.grad_fn, base.requires_grad)
     before._output_nr = base._output_nr
     result = ViewScatter.apply(before, view, view_op, args, kwargs)
     base.grad_fn = result.grad_fn
@@ -707,7 +726,7 @@ def _rebuild(data: Any, requires_grad: bool) -> Tensor:
 
 
 def _init(tensor: Tensor, data: Any, grad_fn: Node | None, requires_grad: bool) -> None:
-    tensor.data = data
+    tensor._data = data
     tensor.grad = None
     tensor.grad_fn = grad_fn
     tensor.requires_grad = requires_grad
@@ -720,7 +739,7 @@ _new_tensor = object.__new__
 def _make(data: Any, grad_fn: Node | None, requires_grad: bool) -> Tensor:
     """The fast constructor every op uses: no argument parsing, no copy."""
     tensor = _new_tensor(Tensor)
-    tensor.data = data
+    tensor._data = data
     tensor.grad = None
     tensor.grad_fn = grad_fn
     tensor.requires_grad = requires_grad
@@ -731,7 +750,7 @@ def _make(data: Any, grad_fn: Node | None, requires_grad: bool) -> Tensor:
 def _to_array(data: Any, dtype: Any) -> np.ndarray:
     target = None if dtype is None else _dt.to_numpy(dtype)
     if isinstance(data, Tensor):
-        array = data.data
+        array = data._data
     elif isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flatten(data)):
         array = np.array(_unwrap_nested(data))
     else:
@@ -766,7 +785,7 @@ def _flatten(data: Any) -> Iterable:
 
 def _unwrap_nested(data: Any) -> Any:
     if isinstance(data, Tensor):
-        return data.data
+        return data._data
     if isinstance(data, (list, tuple)):
         return [_unwrap_nested(d) for d in data]
     return data
@@ -786,7 +805,7 @@ def _coerce(tensor: Tensor, other: Any) -> Any:
     PyTorch does, see ``ops.elementwise.promote``)."""
     kind = other.__class__
     if kind is bool:
-        return int(other) if tensor.data.dtype.kind != "b" else other
+        return int(other) if tensor._data.dtype.kind != "b" else other
     if kind is int or kind is float or kind is Tensor:
         return other
     if isinstance(other, Tensor):
@@ -796,7 +815,7 @@ def _coerce(tensor: Tensor, other: Any) -> Any:
     if isinstance(other, np.generic):
         return other.item()
     if isinstance(other, (list, tuple)):
-        return _make(np.asarray(other, dtype=tensor.data.dtype if tensor.data.dtype.kind == "f" else None), None, False)
+        return _make(np.asarray(other, dtype=tensor._data.dtype if tensor._data.dtype.kind == "f" else None), None, False)
     return other
 
 
@@ -815,7 +834,7 @@ def _index_key(index: Any) -> tuple:
     out = []
     for item in index:
         if isinstance(item, Tensor):
-            item = item.data
+            item = item._data
             if item.dtype.kind in "iu" and item.ndim == 0:
                 item = int(item)
         elif isinstance(item, list):
@@ -879,9 +898,9 @@ class _Overwrite:
     def apply(before: Tensor, value: Any) -> Tensor:
         from .ops.elementwise import Cast, Where
 
-        if isinstance(value, Tensor) and value.data.dtype != before.data.dtype:
-            value = Cast.apply(value, before.data.dtype)
-        everywhere = np.ones(before.data.shape, dtype=bool)
+        if isinstance(value, Tensor) and value._data.dtype != before._data.dtype:
+            value = Cast.apply(value, before._data.dtype)
+        everywhere = np.ones(before._data.shape, dtype=bool)
         return Where.apply(everywhere, value, before)
 
 

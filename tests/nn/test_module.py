@@ -303,7 +303,7 @@ def test_parameter_basics():
     data = chainrule.tensor([1.0, 2.0])
     p = nn.Parameter(data)
     assert p.requires_grad and isinstance(p, chainrule.Tensor) and p.is_leaf
-    assert p.data is data.data
+    assert p._data is data._data
     assert repr(p) == "Parameter containing:\ntensor([1., 2.], requires_grad=True)"
     assert repr(p) == repr(torch.nn.Parameter(torch.tensor([1.0, 2.0])))
     assert not nn.Parameter(data, requires_grad=False).requires_grad
@@ -317,9 +317,9 @@ def test_parameter_data_assignment_keeps_an_array():
     p.grad = chainrule.full((3,), 2.0)
     with chainrule.no_grad():
         p.data -= 0.5 * p.grad
-    assert type(p.data) is np.ndarray and p.tolist() == [0.0, 0.0, 0.0]
+    assert type(p._data) is np.ndarray and p.tolist() == [0.0, 0.0, 0.0]
     p.data = chainrule.tensor([1.0, 2.0])
-    assert type(p.data) is np.ndarray and p.shape == (2,)
+    assert type(p._data) is np.ndarray and p.shape == (2,)
 
 
 def test_parameter_pickles():

@@ -80,7 +80,7 @@ class Run:
         self.t = 0
 
     def values(self, p):
-        return p.data if self.lib is chainrule else p.detach().numpy()
+        return p._data if self.lib is chainrule else p.detach().numpy()
 
     def step(self):
         """Gradient of a fixed non-quadratic loss at the current parameters, plus fixed noise;
@@ -180,7 +180,7 @@ def test_state_dict_layout_loads_into_torch(name):
     theirs.t = ours.t
     with torch.no_grad():
         for p, q in zip(theirs.params, ours.params):
-            p.copy_(torch.tensor(q.data))
+            p.copy_(torch.tensor(q.detach().numpy()))
     theirs.opt.load_state_dict(converted)
     for _ in range(STEPS // 2):
         ours.step()
@@ -195,12 +195,12 @@ def test_float32_stays_float32(name):
     kwargs = {"lr": LR[name], **FULL[name]}
     ours = Run(chainrule, name, kwargs, dtype=np.float32)
     theirs = Run(torch, name, kwargs, dtype=np.float32)
-    buffers = [p.data for p in ours.params]
+    buffers = [p._data for p in ours.params]
     for _ in range(STEPS):
         ours.step()
         theirs.step()
     for p, b, q in zip(ours.params, buffers, theirs.params):
-        assert p.data is b and p.data.dtype == np.float32
+        assert p._data is b and p._data.dtype == np.float32
         assert p.dtype == chainrule.float32
         assert_close(p, q, rtol=1e-5, atol=1e-5)
     for state in ours.opt.state.values():
@@ -306,13 +306,13 @@ def test_step_without_gradients_changes_nothing():
 
 def test_step_updates_in_place_and_bumps_the_version():
     p = chainrule.tensor([1.0, 2.0], requires_grad=True)
-    array = p.data
+    array = p._data
     opt = optim.SGD([p], lr=0.5, momentum=0.9)
     p.grad = chainrule.tensor([1.0, -1.0])
     before = p._version
     opt.step()
     opt.step()
-    assert p.data is array
+    assert p._data is array
     assert p._version == before + 2
     assert p.grad.tolist() == [1.0, -1.0]  # the gradient itself is never modified
     q = chainrule.tensor([1.0, 2.0], requires_grad=True)

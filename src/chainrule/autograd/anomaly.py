@@ -62,7 +62,7 @@ def on_backward(node: Any, grads: tuple) -> None:
 
     for index, g in enumerate(grads):
         # (a NumPy array's own .data is its raw buffer: only a Tensor's .data is an array)
-        data = g.data if isinstance(g, Tensor) else g
+        data = g._data if isinstance(g, Tensor) else g
         if _non_finite(data):
             where = getattr(node, "anomaly_trace", None) or "an unknown line (created before anomaly detection was on)"
             extra = f" Earlier, {state.first_forward}." if state.first_forward else ""

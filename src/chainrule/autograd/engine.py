@@ -36,7 +36,7 @@ def _no_grad_error(tensor: Any) -> RuntimeError:
 
 
 def _as_grad_array(grad: Any) -> Any:
-    return grad.data if isinstance(grad, _function.Tensor) else grad
+    return grad._data if isinstance(grad, _function.Tensor) else grad
 
 
 def run_backward(
@@ -183,8 +183,8 @@ def run_backward(
                         if fast_leaves and edge._hooks is None:
                             existing = edge.grad
                             if (existing is not None and type(g) is _ndarray and existing.grad_fn is None
-                                    and not existing.requires_grad and g.shape == existing.data.shape):
-                                existing.data += g
+                                    and not existing.requires_grad and g.shape == existing._data.shape):
+                                existing._data += g
                             else:
                                 _accumulate(edge, g, create_graph, handed)
                         else:
@@ -246,19 +246,19 @@ def _accumulate(leaf: Any, grad: Any, create_graph: bool, handed: set) -> None:
     Tensor = _function.Tensor
     if isinstance(grad, Tensor):
         if leaf.grad is None:
-            leaf.grad = grad if create_graph else Tensor._wrap(grad.data)
+            leaf.grad = grad if create_graph else Tensor._wrap(grad._data)
         else:
             leaf.grad = leaf.grad + grad
         return
     if type(grad) is not _ndarray and isinstance(grad, np.generic):
         grad = np.asarray(grad)
-    if grad.shape != leaf.data.shape:
+    if grad.shape != leaf._data.shape:
         raise RuntimeError(
             f"Function returned an invalid gradient: got shape {tuple(grad.shape)} for a "
-            f"tensor of shape {tuple(leaf.data.shape)}"
+            f"tensor of shape {tuple(leaf._data.shape)}"
         )
-    if grad.dtype != leaf.data.dtype:
-        grad = grad.astype(leaf.data.dtype)
+    if grad.dtype != leaf._data.dtype:
+        grad = grad.astype(leaf._data.dtype)
     existing = leaf.grad
     if existing is None:
         if id(grad) in handed or not grad.flags.owndata or not grad.flags.writeable:
@@ -268,7 +268,7 @@ def _accumulate(leaf: Any, grad: Any, create_graph: bool, handed: set) -> None:
     elif existing.requires_grad or create_graph:
         leaf.grad = existing + Tensor._wrap(grad)
     else:
-        existing.data += grad
+        existing._data += grad
 
 
 def _run_pre_hooks(node: Node, grad: Any, create_graph: bool, handed: set) -> Any:
@@ -354,7 +354,7 @@ def backward(
         for t, g in zip(inputs, found):
             if g is None:
                 continue
-            _accumulate(t, g if create_graph else g.data, create_graph, set())
+            _accumulate(t, g if create_graph else g._data, create_graph, set())
         return
     run_backward(tensors, grads, retain_graph, create_graph)
 
@@ -409,22 +409,22 @@ def _make_grads(tensors: list, grad_tensors: list, create_graph: bool) -> list:
         if not t.requires_grad:
             raise _no_grad_error(t)
         if g is None:
-            if t.data.size != 1:
+            if t._data.size != 1:
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs (got a tensor of "
-                    f"shape {tuple(t.data.shape)}); pass gradient= with that shape"
+                    f"shape {tuple(t._data.shape)}); pass gradient= with that shape"
                 )
-            if t.data.dtype.kind not in "fc":
+            if t._data.dtype.kind not in "fc":
                 raise RuntimeError(
                     f"grad can be implicitly created only for real scalar outputs but got {t.dtype}"
                 )
-            out.append(np.ones_like(t.data) if type(t.data) is _ndarray else t.data * 0 + 1)
+            out.append(np.ones_like(t._data) if type(t._data) is _ndarray else t._data * 0 + 1)
         else:
-            g = g if isinstance(g, Tensor) else Tensor._wrap(np.asarray(g, dtype=t.data.dtype))
+            g = g if isinstance(g, Tensor) else Tensor._wrap(np.asarray(g, dtype=t._data.dtype))
             if tuple(g.shape) != tuple(t.shape):
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[0] has a shape of {tuple(g.shape)} and "
                     f"output[0] has a shape of {tuple(t.shape)}."
                 )
-            out.append(g if create_graph else g.data)
+            out.append(g if create_graph else g._data)
     return out

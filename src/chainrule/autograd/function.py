@@ -200,7 +200,7 @@ class Op(Node):
         cut = None
         for a in args:
             if isinstance(a, Tensor):
-                arrays.append(a.data)
+                arrays.append(a._data)
                 if a.requires_grad:
                     record = True
                     fn = a.grad_fn
@@ -303,7 +303,7 @@ class Op(Node):
             if needed_by is not None and self.next_functions[needed_by[position]] is None:
                 continue
             for index, a in enumerate(self.inputs):
-                if isinstance(a, Tensor) and a.data is array:
+                if isinstance(a, Tensor) and a._data is array:
                     counter = a._vc
                     if counter is not None and counter.epoch > self.epoch:
                         raise _inplace_error(self, f"input {index}", counter.last_op, counter.value)
@@ -365,7 +365,7 @@ def _saved_as_tensors(node: "Op", arrays: tuple) -> tuple:
             continue
         tensor = None
         for index, a in enumerate(inputs):
-            if isinstance(a, Tensor) and a.data is array:
+            if isinstance(a, Tensor) and a._data is array:
                 edge = node.next_functions[index]
                 if edge is None:
                     break
@@ -461,12 +461,12 @@ class Function(FunctionCtx, Node, metaclass=_FunctionMeta):
         wrapped = []
         for out in outputs:
             if isinstance(out, Tensor) and any(out is a for a in args):
-                out = _make(out.data, None, False)
+                out = _make(out._data, None, False)
             wrapped.append(out)
         non_diff = {id(t) for t in ctx._non_differentiable}
         ctx.n_outputs = len(wrapped)
         ctx._output_meta = tuple(
-            (o.data.shape, o.data.dtype) if isinstance(o, Tensor) else None for o in wrapped
+            (o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None for o in wrapped
         )
         if record:
             ctx.next_functions = tuple(_edge(a) if isinstance(a, Tensor) else None for a in args)
@@ -475,7 +475,7 @@ class Function(FunctionCtx, Node, metaclass=_FunctionMeta):
             for t in ctx._to_save:
                 index = next((i for i, o in enumerate(wrapped) if o is t), None)
                 if index is not None:
-                    saved.append(("output", index, t.data))
+                    saved.append(("output", index, t._data))
                     checks.append((t._version_counter(), t._version, len(saved) - 1, -1))
                 else:
                     saved.append(("tensor", t, None))
@@ -484,7 +484,7 @@ class Function(FunctionCtx, Node, metaclass=_FunctionMeta):
             ctx.saved = tuple(saved)
             ctx._checks = tuple(checks)
             for index, out in enumerate(wrapped):
-                if isinstance(out, Tensor) and id(out) not in non_diff and out.data.dtype.kind in "fc":
+                if isinstance(out, Tensor) and id(out) not in non_diff and out._data.dtype.kind in "fc":
                     out.grad_fn = ctx
                     out.requires_grad = True
                     out._output_nr = index
@@ -536,7 +536,7 @@ class Function(FunctionCtx, Node, metaclass=_FunctionMeta):
         out = []
         for r in result:
             if isinstance(r, Tensor):
-                out.append(r if create_graph else r.data)
+                out.append(r if create_graph else r._data)
             else:
                 out.append(r)
         return tuple(out)

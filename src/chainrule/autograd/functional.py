@@ -16,16 +16,16 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
     xs = tuple(x.detach().requires_grad_(True) for x in xs)
     out = func(*xs)
     rows = []
-    for m in range(out.data.size):
-        seed = np.zeros(out.data.shape, dtype=out.data.dtype)
+    for m in range(out._data.size):
+        seed = np.zeros(out._data.shape, dtype=out._data.dtype)
         seed.reshape(-1)[m] = 1
         grads = grad([out], list(xs), [Tensor._wrap(seed)], retain_graph=True,
                      create_graph=create_graph, allow_unused=True)
-        rows.append([np.zeros(x.data.shape, x.data.dtype) if g is None else g.data for g, x in zip(grads, xs)])
+        rows.append([np.zeros(x._data.shape, x._data.dtype) if g is None else g._data for g, x in zip(grads, xs)])
     result = []
     for n, x in enumerate(xs):
-        stacked = np.stack([r[n] for r in rows]) if rows else np.zeros((0,) + x.data.shape)
-        result.append(Tensor._wrap(stacked.reshape(out.data.shape + x.data.shape)))
+        stacked = np.stack([r[n] for r in rows]) if rows else np.zeros((0,) + x._data.shape)
+        result.append(Tensor._wrap(stacked.reshape(out._data.shape + x._data.shape)))
     return result[0] if single else tuple(result)
 
 

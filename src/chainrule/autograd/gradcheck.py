@@ -36,16 +36,16 @@ def numerical_jacobian(func: Callable, inputs: tuple, eps: float = 1e-6) -> list
     jacobians = []
     for i in indices:
         x = inputs[i]
-        flat = x.data.reshape(-1)
-        per_output = [np.zeros((flat.size, o.data.size)) for o in outputs]
+        flat = x._data.reshape(-1)
+        per_output = [np.zeros((flat.size, o._data.size)) for o in outputs]
         for k in range(flat.size):
             original = flat[k].item()
             flat[k] = original + eps
             with no_grad():
-                plus = [o.data.astype(np.float64).copy() for o in _outputs(func, inputs)]
+                plus = [o._data.astype(np.float64).copy() for o in _outputs(func, inputs)]
             flat[k] = original - eps
             with no_grad():
-                minus = [o.data.astype(np.float64).copy() for o in _outputs(func, inputs)]
+                minus = [o._data.astype(np.float64).copy() for o in _outputs(func, inputs)]
             flat[k] = original
             for j in range(len(outputs)):
                 per_output[j][k] = ((plus[j] - minus[j]) / (2 * eps)).reshape(-1)
@@ -58,12 +58,12 @@ def analytical_jacobian(func: Callable, inputs: tuple) -> list:
 
     indices = _differentiable_inputs(inputs)
     outputs = _outputs(func, inputs)
-    jacobians = [[np.zeros((inputs[i].data.size, o.data.size)) for o in outputs] for i in indices]
+    jacobians = [[np.zeros((inputs[i]._data.size, o._data.size)) for o in outputs] for i in indices]
     for j, out in enumerate(outputs):
         if not out.requires_grad:
             continue
-        for m in range(out.data.size):
-            seed = np.zeros(out.data.shape, dtype=out.data.dtype)
+        for m in range(out._data.size):
+            seed = np.zeros(out._data.shape, dtype=out._data.dtype)
             seed.reshape(-1)[m] = 1
             from ..tensor import Tensor
 
@@ -71,7 +71,7 @@ def analytical_jacobian(func: Callable, inputs: tuple) -> list:
                          retain_graph=True, allow_unused=True)
             for n, g in enumerate(grads):
                 if g is not None:
-                    jacobians[n][j][:, m] = g.data.reshape(-1)
+                    jacobians[n][j][:, m] = g._data.reshape(-1)
     return jacobians
 
 
@@ -85,7 +85,7 @@ def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1
     """
     inputs = _as_tuple(inputs)
     for i in _differentiable_inputs(inputs):
-        if inputs[i].data.dtype != np.float64:
+        if inputs[i]._data.dtype != np.float64:
             import warnings
 
             warnings.warn(
@@ -117,7 +117,7 @@ def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Sequence[Any] | Non
     outputs = _outputs(func, inputs)
     if grad_outputs is None:
         rng = np.random.default_rng(0)
-        grad_outputs = [Tensor._wrap(rng.standard_normal(o.data.shape)).requires_grad_(True) for o in outputs]
+        grad_outputs = [Tensor._wrap(rng.standard_normal(o._data.shape)).requires_grad_(True) for o in outputs]
 
     def first_derivatives(*args: Any) -> tuple:
         xs = args[: len(inputs)]

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     loss = evaluation.result
     if not evaluation.steps:
         raise UsageError("the expression is a single variable: there is no chain to follow")
-    at = ", ".join(f"{name} = {fmt(t.data)}" for name, t in variables.items())
+    at = ", ".join(f"{name} = {fmt(t._data)}" for name, t in variables.items())
     if args.expression is None:
         print(f"The classic example: L = {CLASSIC} with {at}")
     else:
@@ -84,8 +84,8 @@ def run(args: argparse.Namespace) -> int:
     width = max(len(name) for name, _, _ in evaluation.steps)
     column = max(len(definition) for _, definition, _ in evaluation.steps)
     for name, definition, tensor in evaluation.steps:
-        print(f"  {name.ljust(width)} = {definition.ljust(column)} = {fmt(tensor.data)}")
-    print(f"The loss: L = {fmt(loss.data)}")
+        print(f"  {name.ljust(width)} = {definition.ljust(column)} = {fmt(tensor._data)}")
+    print(f"The loss: L = {fmt(loss._data)}")
 
     result = explain(loss, variables[wrt])
     print(f"\nBackward pass: the chain rule from L back to {wrt}")
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     print()
     print(result.checks())
 
-    value = float(variables[wrt].data)
+    value = float(variables[wrt]._data)
     gradient = float(result.gradient)
     updated = value - args.lr * gradient
     print(f"\nUpdate step (gradient descent, lr = {fmt(args.lr)})")

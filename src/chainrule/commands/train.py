@@ -161,8 +161,8 @@ def load_data(config: dict[str, Any]) -> Data:
         if name == "digits":
             x, y = datasets.digits()
             train_idx, test_idx = stratified_split(y.numpy(), config["test_fraction"], config["seed"])
-            return Data(_make(x.data[train_idx], None, False), _make(y.data[train_idx], None, False),
-                        _make(x.data[test_idx], None, False), _make(y.data[test_idx], None, False),
+            return Data(_make(x._data[train_idx], None, False), _make(y._data[train_idx], None, False),
+                        _make(x._data[test_idx], None, False), _make(y._data[test_idx], None, False),
                         datasets.DIGITS_CLASSES)
         if not config.get("data_dir"):
             raise UsageError(f"--dataset {name} needs --data-dir DIR, a folder holding its IDX files "
@@ -249,7 +249,7 @@ def evaluate(model: Any, x: Any, y: Any, batch_size: int = 1000) -> tuple[float,
         for start in range(0, len(y), batch_size):
             logits = model(x[start:start + batch_size])
             total += loss_fn(logits, y[start:start + batch_size]).item()
-            predictions.append(logits.data.argmax(axis=1))
+            predictions.append(logits._data.argmax(axis=1))
     predicted = np.concatenate(predictions) if predictions else np.zeros(0, np.int64)
     n = max(len(y), 1)
     return total / n, float((predicted == y.numpy()).sum()) / n, predicted
@@ -274,7 +274,7 @@ def _train_epoch(model: Any, loader: Any, optimizer: Any, scheduler: Any, per_ba
         n = len(yb)
         value = loss.item()
         total_loss += value * n
-        correct += int((logits.data.argmax(axis=1) == yb.data).sum())
+        correct += int((logits._data.argmax(axis=1) == yb._data).sum())
         seen += n
         if hasattr(batches, "set_postfix_str"):
             batches.set_postfix_str(f"loss {value:.4f}", refresh=False)

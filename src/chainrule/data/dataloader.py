@@ -19,18 +19,18 @@ _COLLATE_ERROR = "default_collate: batch must contain tensors, numpy arrays, num
 
 
 def _stack(tensors: list) -> Tensor:
-    shape = tensors[0].data.shape
+    shape = tensors[0]._data.shape
     for i, t in enumerate(tensors):
-        if t.data.shape != shape:
+        if t._data.shape != shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 "
-                               f"and {list(t.data.shape)} at entry {i}")
+                               f"and {list(t._data.shape)} at entry {i}")
     if any(t.requires_grad for t in tensors):
         from ..functional import stack
 
         return stack(tensors)
     from ..backend import get_array_module
 
-    return _make(get_array_module(tensors[0].data).stack([t.data for t in tensors]), None, False)
+    return _make(get_array_module(tensors[0]._data).stack([t._data for t in tensors]), None, False)
 
 
 def default_collate(batch: list) -> Any:
@@ -183,7 +183,7 @@ class DataLoader:
             index = np.asarray(indices, dtype=np.int64)
             if rows is not None:
                 index = rows[index]
-            yield [t[_make(index, None, False)] if t.requires_grad else _make(t.data[index], None, False)
+            yield [t[_make(index, None, False)] if t.requires_grad else _make(t._data[index], None, False)
                    for t in tensors]
 
     def _iter_stream(self) -> Iterator[Any]:

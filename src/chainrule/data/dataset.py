@@ -39,16 +39,16 @@ class TensorDataset(Dataset):
         for t in tensors:
             if not isinstance(t, Tensor):
                 raise TypeError(f"TensorDataset expects tensors, got {type(t).__name__}")
-        if any(t.data.ndim == 0 for t in tensors) or len({t.data.shape[0] for t in tensors}) > 1:
+        if any(t._data.ndim == 0 for t in tensors) or len({t._data.shape[0] for t in tensors}) > 1:
             raise ValueError("Size mismatch between tensors: "
-                             + ", ".join(str(list(t.data.shape)) for t in tensors))
+                             + ", ".join(str(list(t._data.shape)) for t in tensors))
         self.tensors = tuple(tensors)
 
     def __getitem__(self, index: Any) -> tuple:
         return tuple(t[index] for t in self.tensors)
 
     def __len__(self) -> int:
-        return self.tensors[0].data.shape[0] if self.tensors else 0
+        return self.tensors[0]._data.shape[0] if self.tensors else 0
 
 
 class ConcatDataset(Dataset):

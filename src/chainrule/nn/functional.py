@@ -27,13 +27,13 @@ def _t(x: Any) -> Tensor:
 def _array(x: Any) -> Any:
     if x is None:
         return None
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
 def _type_name(x: Tensor) -> str:
     from ..dtypes import from_numpy
 
-    return from_numpy(x.data.dtype).legacy_name[: -len("Tensor")]
+    return from_numpy(x._data.dtype).legacy_name[: -len("Tensor")]
 
 
 def _inplace(input: Tensor, op: Any, name: str, *args: Any) -> Tensor:
@@ -44,15 +44,15 @@ def _inplace(input: Tensor, op: Any, name: str, *args: Any) -> Tensor:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
     if recording:
         # The op may save its input: it gets a copy, since the original is overwritten.
-        before = _make(input.data.copy(), input.grad_fn, True)
+        before = _make(input._data.copy(), input.grad_fn, True)
         if input._output_nr:
             before._output_nr = input._output_nr
         result = op.apply(before, *args)
-        input.data[...] = result.data
+        input._data[...] = result._data
         input.grad_fn = result.grad_fn
         input._output_nr = 0
     else:
-        input.data[...] = op.apply(input, *args).data
+        input._data[...] = op.apply(input, *args)._data
     input._version_counter().bump(name)
     return input
 
@@ -210,10 +210,10 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias`` as one fused node."""
-    if input.data.dtype != weight.data.dtype:
+    if input._data.dtype != weight._data.dtype:
         raise RuntimeError(
-            f"expected m1 and m2 to have the same dtype, but got: {input.data.dtype.name.replace('float64', 'double').replace('float32', 'float')} "
-            f"!= {weight.data.dtype.name.replace('float64', 'double').replace('float32', 'float')}"
+            f"expected m1 and m2 to have the same dtype, but got: {input._data.dtype.name.replace('float64', 'double').replace('float32', 'float')} "
+            f"!= {weight._data.dtype.name.replace('float64', 'double').replace('float32', 'float')}"
         )
     return L.Linear.apply(input, weight, bias)
 
@@ -234,10 +234,10 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 def _dropout_mask(input: Tensor, p: float) -> np.ndarray:
     from ..random import _generator
 
-    dtype = input.data.dtype
+    dtype = input._data.dtype
     if p == 1:
-        return np.zeros(input.data.shape, dtype=dtype)
-    draw = _generator(None).random(input.data.shape, dtype=np.float32 if dtype == np.float32 else np.float64)
+        return np.zeros(input._data.shape, dtype=dtype)
+    draw = _generator(None).random(input._data.shape, dtype=np.float32 if dtype == np.float32 else np.float64)
     return np.multiply(draw >= p, 1.0 / (1.0 - p), dtype=dtype)
 
 
@@ -246,7 +246,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     only); the mask comes from chainrule's global generator."""
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0 or input.data.size == 0:
+    if not training or p == 0 or input._data.size == 0:
         return input
     return _apply(input, inplace, N.Dropout, "dropout_", _dropout_mask(input, p))
 
@@ -271,10 +271,10 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 
 def _embedding_renorm(weight: Tensor, indices: np.ndarray, max_norm: float, norm_type: float) -> None:
     rows = np.unique(indices.reshape(-1))
-    picked = weight.data[rows]
+    picked = weight._data[rows]
     norms = np.linalg.norm(picked, ord=norm_type, axis=1)
-    scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(weight.data.dtype)
-    weight.data[rows] = picked * scale[:, None]
+    scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(weight._data.dtype)
+    weight._data[rows] = picked * scale[:, None]
     weight._version_counter().bump("embedding_renorm_")
 
 
@@ -308,8 +308,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
 
 
 def _check_param(param: Tensor | None, count: int, name: str) -> None:
-    if param is not None and param.data.size != count:
-        raise RuntimeError(f"{name} should contain {count} elements not {param.data.size}")
+    if param is not None and param._data.size != count:
+        raise RuntimeError(f"{name} should contain {count} elements not {param._data.size}")
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
@@ -327,7 +327,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     axes = (0,) + tuple(range(2, input.ndim))
     bshape = (1, channels) + (1,) * (input.ndim - 2)
     if training:
-        if input.data.size // channels == 1:
+        if input._data.size // channels == 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {shape!r}")
         update = None
         if running_mean is not None or running_var is not None:
@@ -339,7 +339,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         return out
     if running_mean is None or running_var is None:
         raise RuntimeError(f"{'running_mean' if running_mean is None else 'running_var'} must be defined in evaluation mode")
-    stats = (running_mean.data.reshape(bshape), running_var.data.reshape(bshape))
+    stats = (running_mean._data.reshape(bshape), running_var._data.reshape(bshape))
     return N.Normalize.apply(input, weight, bias, axes, eps, bshape, stats)
 
 
@@ -372,7 +372,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
         )
     batch, channels, spatial = shape[0], shape[1], shape[2:]
     for param, name in ((weight, "weight"), (bias, "bias")):
-        if param is not None and (param.ndim != 1 or param.data.size != channels):
+        if param is not None and (param.ndim != 1 or param._data.size != channels):
             raise RuntimeError(
                 f"Expected {name} to be a vector of size equal to the number of channels in input, but got "
                 f"{name} of shape {list(param.shape)} and input of shape {list(shape)}"
@@ -465,7 +465,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
     size = E.Abs.apply(diff)
     if beta == 0:
         return _reduce(size, reduction)
-    loss = E.Where.apply(size.data < beta, diff * diff * (0.5 / beta), size - 0.5 * beta)
+    loss = E.Where.apply(size._data < beta, diff * diff * (0.5 / beta), size - 0.5 * beta)
     return _reduce(loss, reduction)
 
 
@@ -476,7 +476,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     reduction = _reduction(reduction)
     diff = input - target
     size = E.Abs.apply(diff)
-    loss = E.Where.apply(size.data < delta, diff * diff * 0.5, (size - 0.5 * delta) * delta)
+    loss = E.Where.apply(size._data < delta, diff * diff * 0.5, (size - 0.5 * delta) * delta)
     if weight is not None:
         return _weighted(loss, weight, input, reduction, False)
     return _reduce(loss, reduction)
@@ -485,12 +485,12 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
 def _class_weight(weight: Tensor | None, classes: int) -> Any:
     if weight is None:
         return None
-    if weight.data.size != classes or weight.ndim != 1:
+    if weight._data.size != classes or weight.ndim != 1:
         raise RuntimeError(
             f"weight tensor should be defined either for all {classes} classes or no classes but got "
             f"weight tensor of shape: {list(weight.shape)}"
         )
-    return weight.data
+    return weight._data
 
 
 def _class_index_args(input: Tensor, target: Any) -> tuple:
@@ -557,7 +557,7 @@ def _cross_entropy_smoothed(x: Tensor, target: np.ndarray, weight: Tensor | None
     nll = N.NllLoss.apply(logp, target, w, ignore_index, reduction)
     weighted = logp * _class_broadcast(weight, x.ndim) if weight is not None else logp
     kept = target != ignore_index
-    smooth = -weighted.sum(1) * kept.astype(x.data.dtype)
+    smooth = -weighted.sum(1) * kept.astype(x._data.dtype)
     if reduction == "mean":
         if weight is not None:
             smooth = smooth.sum() / float(w[target[kept]].sum())
@@ -589,7 +589,7 @@ def _cross_entropy_probabilities(x: Tensor, target: Tensor, weight: Tensor | Non
     total = -terms.sum()
     if reduction == "sum":
         return total
-    count = x.data.size // classes
+    count = x._data.size // classes
     return total / count if count else total * float("nan")
 
 
@@ -647,7 +647,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     if log_target:
         loss = E.Exp.apply(target) * (target - input)
     else:
-        positive = target.data > 0
+        positive = target._data > 0
         safe = E.Where.apply(positive, target, 1.0)
         loss = E.Where.apply(positive, target * E.Log.apply(safe), 0.0) - target * input
     if reduction == "batchmean":

@@ -58,19 +58,19 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
 
 def _write(tensor: Tensor, values: Any, name: str) -> Tensor:
     with no_grad():
-        tensor.data[...] = values
+        tensor._data[...] = values
     tensor._version_counter().bump(name)
     return tensor
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
     """Fill with U(a, b)."""
-    return _write(tensor, _generator(generator).uniform(a, b, tensor.data.shape), "uniform_")
+    return _write(tensor, _generator(generator).uniform(a, b, tensor._data.shape), "uniform_")
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
     """Fill with N(mean, std^2)."""
-    return _write(tensor, _generator(generator).normal(mean, std, tensor.data.shape), "normal_")
+    return _write(tensor, _generator(generator).normal(mean, std, tensor._data.shape), "normal_")
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
@@ -85,7 +85,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     # Inverse-CDF sampling: uniform between the CDF values of a and b, mapped back.
     low = 0.5 * (1 + math.erf((a - mean) / (std * math.sqrt(2.0))))
     high = 0.5 * (1 + math.erf((b - mean) / (std * math.sqrt(2.0))))
-    shape = tensor.data.shape
+    shape = tensor._data.shape
     if high - low > 1e-6:
         u = rng.uniform(2 * low - 1, 2 * high - 1, shape)
         values = mean + std * math.sqrt(2.0) * _erfinv(u)
@@ -131,7 +131,7 @@ def eye_(tensor: Tensor) -> Tensor:
     """The identity matrix (2-D tensors only)."""
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    return _write(tensor, np.eye(*tensor.data.shape), "eye_")
+    return _write(tensor, np.eye(*tensor._data.shape), "eye_")
 
 
 def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
@@ -143,7 +143,7 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
     if sizes[0] % groups != 0:
         raise ValueError("dim 0 must be divisible by groups")
     out_per_group = sizes[0] // groups
-    values = np.zeros(tensor.data.shape)
+    values = np.zeros(tensor._data.shape)
     centre = tuple(n // 2 for n in sizes[2:])
     for g in range(groups):
         for d in range(min(out_per_group, sizes[1])):
@@ -200,7 +200,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator: Any = None) -> Tenso
     q = q * np.sign(np.diag(r))
     if rows < cols:
         q = q.T
-    return _write(tensor, (q * gain).reshape(tensor.data.shape), "orthogonal_")
+    return _write(tensor, (q * gain).reshape(tensor._data.shape), "orthogonal_")
 
 
 def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Any = None) -> Tensor:

@@ -66,7 +66,7 @@ def _addindent(text: str, spaces: int) -> str:
 
 def _typename(value: Any) -> str:
     if isinstance(value, Tensor):
-        return f"chainrule.{_dt.from_numpy(value.data.dtype).legacy_name}"
+        return f"chainrule.{_dt.from_numpy(value._data.dtype).legacy_name}"
     kind = type(value)
     module = kind.__module__
     return kind.__qualname__ if module in ("builtins", "__builtin__", None) else f"{module}.{kind.__qualname__}"
@@ -408,7 +408,7 @@ class Module:
                     grad.detach_()
                 else:
                     grad.requires_grad_(False)
-                grad.data[...] = 0
+                grad._data[...] = 0
                 grad._version_counter().bump("zero_")
 
     # -- conversion --------------------------------------------------------------------------
@@ -422,10 +422,10 @@ class Module:
             with no_grad():
                 applied = fn(param)
             # The Parameter object stays (optimizers hold it); its storage is replaced.
-            param.data = applied.data
+            param._data = applied._data
             if param.grad is not None:
                 with no_grad():
-                    param.grad = Tensor._wrap(fn(param.grad).data)
+                    param.grad = Tensor._wrap(fn(param.grad)._data)
         for key, buf in self._buffers.items():
             if buf is not None:
                 with no_grad():
@@ -458,16 +458,16 @@ class Module:
             raise TypeError(
                 f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dtype}"
             )
-        return self._apply(lambda t: t.to(dtype) if t.data.dtype.kind in "fc" else t)
+        return self._apply(lambda t: t.to(dtype) if t._data.dtype.kind in "fc" else t)
 
     def float(self) -> "Module":
-        return self._apply(lambda t: t.float() if t.data.dtype.kind == "f" else t)
+        return self._apply(lambda t: t.float() if t._data.dtype.kind == "f" else t)
 
     def double(self) -> "Module":
-        return self._apply(lambda t: t.double() if t.data.dtype.kind == "f" else t)
+        return self._apply(lambda t: t.double() if t._data.dtype.kind == "f" else t)
 
     def half(self) -> "Module":
-        return self._apply(lambda t: t.half() if t.data.dtype.kind == "f" else t)
+        return self._apply(lambda t: t.half() if t._data.dtype.kind == "f" else t)
 
     def type(self, dst_type: Any) -> "Module":
         return self._apply(lambda t: t.type(dst_type))
@@ -521,9 +521,9 @@ class Module:
                     f"Tensor-like object from checkpoint but received {type(value)}"
                 )
                 continue
-            if param.data.ndim == 0 and array.ndim == 1 and array.shape[0] == 1:
+            if param._data.ndim == 0 and array.ndim == 1 and array.shape[0] == 1:
                 array = array[0]
-            if array.shape != param.data.shape:
+            if array.shape != param._data.shape:
                 from ..tensor import Size
 
                 error_msgs.append(
@@ -537,7 +537,7 @@ class Module:
                     new = Parameter(new, requires_grad=param.requires_grad)
                 setattr(self, name, new)
                 continue
-            param.data[...] = array
+            param._data[...] = array
             param._version_counter().bump("copy_")
         if strict:
             for key in state_dict:
@@ -731,7 +731,7 @@ def _as_array(value: Any) -> Any:
     """A state-dict value as an array: chainrule tensors, NumPy arrays and array-likes
     (a PyTorch tensor, via ``__array__``) are accepted; anything else is None."""
     if isinstance(value, Tensor):
-        return value.data
+        return value._data
     if isinstance(value, np.ndarray):
         return value
     if hasattr(value, "__array__") and hasattr(value, "shape"):
@@ -777,7 +777,7 @@ def _identity_node(tensors: list) -> tuple:
     outs = []
     for index, t in enumerate(tensors):
         if t.requires_grad:
-            out = _make(t.data, node, True)
+            out = _make(t._data, node, True)
             if index:
                 out._output_nr = index
             out._vc = t._version_counter()

@@ -8,19 +8,16 @@ import numpy as np
 from ..tensor import Tensor, _init
 
 
-_data_slot = Tensor.__dict__["data"]
-
-
 def _array_of(data: Any) -> Any:
     if data is None:
         from ..dtypes import get_default_dtype
 
         return np.empty((0,), dtype=get_default_dtype().numpy)
     if isinstance(data, Tensor):
-        return data.data
+        return data._data
     if isinstance(data, np.ndarray):
         return data
-    return Tensor(data).data
+    return Tensor(data)._data
 
 
 class Parameter(Tensor):
@@ -38,24 +35,13 @@ class Parameter(Tensor):
             self._vc = data._version_counter()
         self.requires_grad_(requires_grad)
 
-    @property
-    def data(self) -> Any:
-        """The backend array."""
-        return _data_slot.__get__(self)
-
-    @data.setter
-    def data(self, value: Any) -> None:
-        # PyTorch code assigns tensors here (``p.data = ...``, and ``p.data -= lr * p.grad``,
-        # which NumPy hands to Tensor.__rsub__): keep the array, never a Tensor.
-        _data_slot.__set__(self, value.data if isinstance(value, Tensor) else value)
-
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
     __str__ = __repr__
 
     def __reduce_ex__(self, protocol: int) -> Any:
-        return (_rebuild_parameter, (self.data, self.requires_grad))
+        return (_rebuild_parameter, (self._data, self.requires_grad))
 
 
 def _rebuild_parameter(data: Any, requires_grad: bool) -> Parameter:
@@ -73,6 +59,6 @@ class Buffer(Tensor):
         self.persistent = persistent
 
     def _plain(self) -> Tensor:
-        out = Tensor._wrap(self.data)
+        out = Tensor._wrap(self._data)
         out._vc = self._version_counter()
         return out

@@ -367,7 +367,7 @@ def _conv_setup(op: str, input: Any, weight: Any, bias: Any, nd: int) -> tuple:
             f"Expected a {nd + 2}D weight for {op} (out_channels, in_channels/groups, kernel...), "
             f"but got weight of size {list(weight.shape)}"
         )
-    if input.data.dtype != weight.data.dtype or (bias is not None and bias.data.dtype != input.data.dtype):
+    if input._data.dtype != weight._data.dtype or (bias is not None and bias._data.dtype != input._data.dtype):
         names = f"Input type ({input.dtype}) and weight type ({weight.dtype})"
         if bias is not None:
             names = f"Input type ({input.dtype}), weight type ({weight.dtype}) and bias type ({bias.dtype})"

@@ -22,7 +22,7 @@ def _build() -> SimpleNamespace:
 
     def where(condition: Any, a: Any, b: Any) -> Any:
         if isinstance(condition, Tensor):
-            condition = condition.data
+            condition = condition._data
         return Where.apply(condition, a, b)
 
     def broadcast_to(x: Any, shape: tuple) -> Any:

@@ -498,7 +498,7 @@ class CrossEntropy(Op):
             _subtract_at_targets(xp, grad, self.target, scale)
             return grad, None, None, None, None
         probs = Softmax.apply(x, 1)
-        onehot = _onehot(self.target, tuple(x.shape), x.data.dtype)
+        onehot = _onehot(self.target, tuple(x.shape), x._data.dtype)
         if self.expand:
             scale = xp.expand_dims(scale, 1)
         return (probs - onehot) * scale, None, None, None, None

@@ -208,7 +208,7 @@ def _kernels(xp: Any) -> Any:
 def _array(a: Any) -> Any:
     from ..tensor import Tensor
 
-    return a.data if isinstance(a, Tensor) else a
+    return a._data if isinstance(a, Tensor) else a
 
 
 class MaxPool2d(Op):
@@ -414,7 +414,7 @@ def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
         raise RuntimeError("divisor must be not zero")
     x, restore = _batched(input, 2)
     pg = PoolGeometry(kernel, stride, padding, dilation, out_size)
-    divisor = _divisor(np, pg, tuple(x.shape[2:]), count_include_pad, divisor_override, x.data.dtype)
+    divisor = _divisor(np, pg, tuple(x.shape[2:]), count_include_pad, divisor_override, x._data.dtype)
     return restore(AvgPool2d.apply(x, pg, divisor, divisor_override))
 
 
@@ -425,7 +425,7 @@ def avg_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
         "avg_pool1d", input, 1, kernel_size, stride, padding, 1, ceil_mode)
     x, restore = _batched(input, 1)
     pg = PoolGeometry((1,) + kernel, (1,) + stride, (0,) + padding, (1, 1), (1,) + out_size)
-    divisor = _divisor(np, pg, tuple(x.shape[2:]), count_include_pad, None, x.data.dtype)
+    divisor = _divisor(np, pg, tuple(x.shape[2:]), count_include_pad, None, x._data.dtype)
     return restore(AvgPool2d.apply(x, pg, divisor, None))
 
 
@@ -456,7 +456,7 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Any:
     if any(o < 0 for o in output_size) or len(output_size) != 2:
         raise RuntimeError(f"adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 "
                            f"but received {list(output_size)}")
-    dtype = input.data.dtype
+    dtype = input._data.dtype
     maps = tuple(AxisMap("matrix", averaging_matrix(s, o, dtype)) for s, o in zip(sizes, output_size))
     return AdaptiveAvgPool.apply(input, maps)
 
@@ -468,4 +468,4 @@ def adaptive_avg_pool1d(input: Any, output_size: Any) -> Any:
     if input.ndim not in (2, 3):
         raise RuntimeError(f"adaptive_avg_pool1d(): Expected 2D or 3D tensor, but got {list(input.shape)}")
     output_size = output_size if isinstance(output_size, (int, np.integer)) else tuple(output_size)[0]
-    return AdaptiveAvgPool.apply(input, (AxisMap("matrix", averaging_matrix(input.shape[-1], int(output_size), input.data.dtype)),))
+    return AdaptiveAvgPool.apply(input, (AxisMap("matrix", averaging_matrix(input.shape[-1], int(output_size), input._data.dtype)),))

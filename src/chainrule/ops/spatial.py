@@ -19,20 +19,20 @@ from ..autograd.function import Op
 
 
 class AxisMap(NamedTuple):
-    """A linear map along one axis.  kind 'matrix': ``data`` is an (out, in) matrix;
-    'gather': ``data`` is an (out, k) index array, ``weight`` (out, k) or None (all ones),
+    """A linear map along one axis.  kind 'matrix': ``values`` is an (out, in) matrix;
+    'gather': ``values`` is an (out, k) index array, ``weight`` (out, k) or None (all ones),
     ``size`` the input length; 'scatter': the adjoint of that gather (``size`` is then the
     output length)."""
 
     kind: str
-    data: Any
+    values: Any
     weight: Any = None
     size: int = 0
 
     def adjoint(self) -> "AxisMap":
         if self.kind == "matrix":
-            return AxisMap("matrix", self.data.T)
-        return AxisMap("scatter" if self.kind == "gather" else "gather", self.data, self.weight, self.size)
+            return AxisMap("matrix", self.values.T)
+        return AxisMap("scatter" if self.kind == "gather" else "gather", self.values, self.weight, self.size)
 
 
 def _along(weight: Any, axis: int, ndim: int) -> Any:
@@ -56,9 +56,9 @@ def _scatter(xp: Any, g: Any, index: Any, size: int, axis: int) -> Any:
 
 def _apply_map(xp: Any, x: Any, m: AxisMap, axis: int) -> Any:
     if m.kind == "matrix":
-        out = xp.tensordot(x, m.data, axes=([axis], [1]))
+        out = xp.tensordot(x, m.values, axes=([axis], [1]))
         return out if axis == x.ndim - 1 else xp.moveaxis(out, -1, axis)
-    index, weight = m.data, m.weight
+    index, weight = m.values, m.weight
     if m.kind == "gather":
         out = None
         for j in range(index.shape[1]):
@@ -294,9 +294,9 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
             f"and output ({', '.join(map(str, sizes))})"
         )
     if mode == "area" or mode in _LINEAR_DIMS:
-        if input.data.dtype.kind != "f":
+        if input._data.dtype.kind != "f":
             raise NotImplementedError(f"interpolate: mode '{mode}' needs a floating point input, got {input.dtype}")
-    dtype = input.data.dtype
+    dtype = input._data.dtype
     maps = []
     for s, o, f in zip(spatial, sizes, scales):
         if mode == "area":
@@ -324,7 +324,7 @@ def _channel_dropout(name: str, input: Any, p: float, training: bool, inplace: b
     # An unbatched (C, *spatial) input masks whole channels too: its leading dim is the channel.
     lead = 1 if input.ndim == dims + 1 else 2
     shape = tuple(input.shape[:lead]) + (1,) * (input.ndim - lead)
-    dtype = input.data.dtype
+    dtype = input._data.dtype
     if p == 1:
         mask = np.zeros(shape, dtype=dtype)
     else:

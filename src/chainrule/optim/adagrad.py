@@ -50,7 +50,7 @@ class Adagrad(Optimizer):
     @staticmethod
     def _init_state(state: dict, p: Tensor, initial_value: float) -> None:
         state["step"] = _step_counter()
-        data = p.data
+        data = p._data
         value = complex(initial_value, initial_value) if data.dtype.kind == "c" else initial_value
         state["sum"] = _make(get_array_module(data).full(data.shape, value, dtype=data.dtype), None, False)
 
@@ -77,12 +77,12 @@ class Adagrad(Optimizer):
                 state = self.state[p]
                 if len(state) == 0:
                     self._init_state(state, p, self.defaults["initial_accumulator_value"])
-                param = _real(p.data)
-                grad = _real(p.grad.data)
-                state_sum = _real(state["sum"].data)
+                param = _real(p._data)
+                grad = _real(p.grad._data)
+                state_sum = _real(state["sum"]._data)
                 work, tmp = scratch(param)
                 # PyTorch's _single_tensor_adagrad, op for op, into reusable buffers.
-                step_t = state["step"].data
+                step_t = state["step"]._data
                 step_t += 1
                 step = step_t.item()
                 if maximize:

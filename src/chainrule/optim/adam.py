@@ -91,17 +91,17 @@ class Adam(Optimizer):
                 state = self.state[p]
                 if len(state) == 0:
                     state["step"] = _step_counter()
-                    state["exp_avg"] = _zeros_like(p.data)
-                    state["exp_avg_sq"] = _zeros_like(p.data)
+                    state["exp_avg"] = _zeros_like(p._data)
+                    state["exp_avg_sq"] = _zeros_like(p._data)
                     if amsgrad:
-                        state["max_exp_avg_sq"] = _zeros_like(p.data)
-                param = _real(p.data)
-                grad = _real(p.grad.data)
-                exp_avg = _real(state["exp_avg"].data)
-                exp_avg_sq = _real(state["exp_avg_sq"].data)
+                        state["max_exp_avg_sq"] = _zeros_like(p._data)
+                param = _real(p._data)
+                grad = _real(p.grad._data)
+                exp_avg = _real(state["exp_avg"]._data)
+                exp_avg_sq = _real(state["exp_avg_sq"]._data)
                 work, tmp = scratch(param)
                 # PyTorch's _single_tensor_adam, op for op, into reusable buffers.
-                step_t = state["step"].data
+                step_t = state["step"]._data
                 step_t += 1
                 step = step_t.item()
                 if maximize:
@@ -123,7 +123,7 @@ class Adam(Optimizer):
                 step_size = lr / bias_correction1
                 bias_correction2_sqrt = bias_correction2 ** 0.5
                 if amsgrad:
-                    max_exp_avg_sq = _real(state["max_exp_avg_sq"].data)
+                    max_exp_avg_sq = _real(state["max_exp_avg_sq"]._data)
                     np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
                     denom = np.sqrt(max_exp_avg_sq, out=tmp)
                 else:

@@ -1,7 +1,7 @@
 """Optimizer: parameter groups, per-parameter state, ``zero_grad``, ``step`` and
 ``state_dict`` in PyTorch's layout.
 
-Subclasses write their update straight into the parameter arrays (``p.data``) with NumPy
+Subclasses write their update straight into the parameter arrays (``p._data``) with NumPy
 ufuncs and ``out=``: no graph, no new arrays per step beyond two reusable work buffers,
 and the parameter's dtype is kept (the hyperparameters are Python floats, which NumPy
 treats as weakly typed, so float32 stays float32).
@@ -323,7 +323,7 @@ class Optimizer:
                         grad.detach_()
                     else:
                         grad.requires_grad = False
-                    grad.data.fill(0)
+                    grad._data.fill(0)
                     _bump(grad, "zero_")
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -419,9 +419,9 @@ def _cast(param: Tensor, value: Any, key: Any = None) -> Any:
     if isinstance(value, np.ndarray):
         value = _make(value, None, False)
     if isinstance(value, Tensor):
-        array = value.data
-        if key != "step" and array.dtype.kind == "f" and param.data.dtype.kind == "f":
-            return _make(array.astype(param.data.dtype, copy=True), None, False)
+        array = value._data
+        if key != "step" and array.dtype.kind == "f" and param._data.dtype.kind == "f":
+            return _make(array.astype(param._data.dtype, copy=True), None, False)
         return _make(array.copy(), None, False)
     if isinstance(value, dict):
         return {k: _cast(param, v, k) for k, v in value.items()}

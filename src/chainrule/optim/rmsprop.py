@@ -71,19 +71,19 @@ class RMSprop(Optimizer):
                 state = self.state[p]
                 if len(state) == 0:
                     state["step"] = _step_counter()
-                    state["square_avg"] = _zeros_like(p.data)
+                    state["square_avg"] = _zeros_like(p._data)
                     if momentum > 0:
-                        state["momentum_buffer"] = _zeros_like(p.data)
+                        state["momentum_buffer"] = _zeros_like(p._data)
                     if centered:
-                        state["grad_avg"] = _zeros_like(p.data)
-                param = _real(p.data)
-                grad = _real(p.grad.data)
-                square_avg = _real(state["square_avg"].data)
+                        state["grad_avg"] = _zeros_like(p._data)
+                param = _real(p._data)
+                grad = _real(p.grad._data)
+                square_avg = _real(state["square_avg"]._data)
                 work, tmp = scratch(param)
                 # PyTorch's _single_tensor_rmsprop, op for op, into reusable buffers.
                 if maximize:
                     grad = np.negative(grad, out=work)
-                state["step"].data += 1
+                state["step"]._data += 1
                 if weight_decay != 0:
                     np.multiply(param, weight_decay, out=tmp)
                     grad = np.add(grad, tmp, out=work)
@@ -92,7 +92,7 @@ class RMSprop(Optimizer):
                 np.multiply(tmp, grad, out=tmp)
                 np.add(square_avg, tmp, out=square_avg)
                 if centered:
-                    grad_avg = _real(state["grad_avg"].data)
+                    grad_avg = _real(state["grad_avg"]._data)
                     _lerp(grad_avg, grad, 1 - alpha, tmp)
                     # square_avg.addcmul(grad_avg, grad_avg, value=-1), exactly, in one pass less
                     np.multiply(grad_avg, grad_avg, out=tmp)
@@ -102,7 +102,7 @@ class RMSprop(Optimizer):
                     avg = np.sqrt(square_avg, out=tmp)
                 np.add(avg, eps, out=avg)
                 if momentum > 0:
-                    buf = _real(state["momentum_buffer"].data)
+                    buf = _real(state["momentum_buffer"]._data)
                     np.multiply(buf, momentum, out=buf)
                     np.divide(grad, avg, out=avg)
                     np.add(buf, avg, out=buf)

@@ -82,8 +82,8 @@ class SGD(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                param = p.data
-                grad = p.grad.data
+                param = p._data
+                grad = p.grad._data
                 work, tmp = scratch(param)
                 # PyTorch's _single_tensor_sgd, op for op, into reusable buffers.
                 if maximize:
@@ -97,14 +97,14 @@ class SGD(Optimizer):
                     if buf is None:
                         state["momentum_buffer"] = _make(grad.copy(), None, False)
                     else:
-                        buf = buf.data
+                        buf = buf._data
                         np.multiply(buf, momentum, out=buf)
                         if dampening != 0:
                             np.multiply(grad, 1 - dampening, out=tmp)
                             np.add(buf, tmp, out=buf)
                         else:
                             np.add(buf, grad, out=buf)
-                    buf = state["momentum_buffer"].data
+                    buf = state["momentum_buffer"]._data
                     if nesterov:
                         np.multiply(buf, momentum, out=tmp)
                         grad = np.add(grad, tmp, out=work)

@@ -70,7 +70,7 @@ def edge_gradients(root: Any, nodes: list, seed: Any = None) -> dict:
     from ..autograd.engine import run_backward
 
     if seed is None:
-        seed = np.ones_like(root.data)
+        seed = np.ones_like(root._data)
     found: dict = {}
     held: list = []
     handles: list = []
@@ -121,7 +121,7 @@ def forward_values(root: Any, nodes: list) -> dict:
         if record is not None:
             values[node] = record.value
     if root.grad_fn is not None and root.grad_fn.n_outputs == 1:
-        values.setdefault(root.grad_fn, root.data)
+        values.setdefault(root.grad_fn, root._data)
     for node in nodes:
         output = getattr(node, "output", None)
         if isinstance(output, np.ndarray):
@@ -197,7 +197,7 @@ def replay(root: Any, target: Callable[[Any], bool], value: Any, nodes: list) ->
         return np.asarray(value, dtype=np.float64)
     fn = root.grad_fn
     if fn is None:
-        return _as64(root.data)
+        return _as64(root._data)
     return results[fn]
 
 
@@ -210,7 +210,7 @@ def _replay_arg(arg: Any, target: Callable, value: Any, results: dict) -> Any:
         return np.asarray(value, dtype=np.float64)
     fn = arg.grad_fn
     if fn is None:
-        return _as64(arg.data)
+        return _as64(arg._data)
     if fn not in results or arg._output_nr != 0:
         raise ReplayUnavailable(f"{fn.name()} was not recorded by chainrule.viz.trace()")
     return results[fn]

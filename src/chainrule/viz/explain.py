@@ -183,13 +183,13 @@ def explain(loss: Any, wrt: Any, index: Any = None, *, max_paths: int = 16,
             loss = loss()
     if not isinstance(loss, Tensor) or not isinstance(wrt, Tensor):
         raise TypeError("explain(loss, wrt): both must be chainrule tensors")
-    if loss.data.size != 1:
+    if loss._data.size != 1:
         raise ValueError(f"explain needs a scalar loss, got shape {tuple(loss.shape)}")
     if not loss.requires_grad or not wrt.requires_grad:
         raise ValueError("explain: the loss and wrt must both require grad (wrt must feed the loss)")
     if names:
         label_map.update({(k.grad_fn if k.grad_fn is not None else id(k)): v for k, v in names.items()})
-    index = _normalize_index(index, wrt.data.shape)
+    index = _normalize_index(index, wrt._data.shape)
 
     nodes = nodes_of(loss.grad_fn)
     try:
@@ -198,13 +198,13 @@ def explain(loss: Any, wrt: Any, index: Any = None, *, max_paths: int = 16,
         if is_freed_error(error):
             raise GraphFreed("explain: " + FREED_MESSAGE) from None
         raise
-    reference = np.zeros_like(wrt.data) if reference is None else np.array(reference.data)
+    reference = np.zeros_like(wrt._data) if reference is None else np.array(reference._data)
     is_target = _target_test(wrt)
     count, edges_to = _count_paths(loss.grad_fn, nodes, is_target)
     loss_name = tensor_label(loss, label_map) or label_map.get(loss.grad_fn) or "L"
     wrt_name = tensor_label(wrt, label_map) or ("L" if wrt is loss else "input")
     values = forward_values(loss, nodes)
-    seed = np.ones_like(loss.data)
+    seed = np.ones_like(loss._data)
 
     paths: list[PathExplanation] = []
     if 0 < count <= max_paths:
@@ -219,11 +219,11 @@ def explain(loss: Any, wrt: Any, index: Any = None, *, max_paths: int = 16,
     for path in paths:
         path.gradient = pick(path.gradient)
         if index is not None:
-            _project(path, index, wrt.data.shape)
+            _project(path, index, wrt._data.shape)
     result = Explanation(
-        loss_name=loss_name, wrt_name=wrt_name, loss=np.array(loss.data), index=index,
+        loss_name=loss_name, wrt_name=wrt_name, loss=np.array(loss._data), index=index,
         paths=paths, path_count=count, gradient=pick(total), autograd=pick(reference),
-        finite_difference=fd, fd_note=fd_note, dtype=np.dtype(loss.data.dtype).name,
+        finite_difference=fd, fd_note=fd_note, dtype=np.dtype(loss._data.dtype).name,
     )
     if paths and any(step.local is None for p in paths for step in p.steps):
         result.notes.append("(a local derivative shown as 'Jacobian' is a matrix; its product with "
@@ -404,7 +404,7 @@ def _finite_difference(loss: Any, wrt: Any, nodes: list, index: tuple | None,
     """Central differences of the replayed forward (float64), at ``index`` or at up to
     FD_ELEMENTS elements of ``wrt``."""
     target = _target_test(wrt)
-    base = np.array(wrt.data, dtype=np.float64)
+    base = np.array(wrt._data, dtype=np.float64)
     flat = base.reshape(-1)
     if index is not None:
         positions = [int(np.ravel_multi_index(index, base.shape))] if base.ndim else [0]

@@ -112,9 +112,9 @@ class GradientFlow:
         key = id(param)
 
         def hook(grad: Any) -> None:
-            g = np.asarray(grad.data, dtype=np.float64)
+            g = np.asarray(grad._data, dtype=np.float64)
             if key not in self._before:
-                self._before[key] = np.array(param.data, dtype=np.float64)
+                self._before[key] = np.array(param._data, dtype=np.float64)
             self._grads[key] = g if key not in self._grads else self._grads[key] + g
 
         return hook
@@ -135,7 +135,7 @@ class GradientFlow:
             layer = self._last_layer
             if layer is None or not is_grad_enabled():
                 return
-            self._acts[layer] = (kind, activation_stats(kind, np.asarray(output.data)))
+            self._acts[layer] = (kind, activation_stats(kind, np.asarray(output._data)))
 
         return hook
 
@@ -159,7 +159,7 @@ class GradientFlow:
             before = self._before.get(id(weight)) if weight is not None else None
             w_norm = float(np.linalg.norm(before)) if before is not None else math.nan
             if before is not None:
-                change = float(np.linalg.norm(np.asarray(weight.data, dtype=np.float64) - before))
+                change = float(np.linalg.norm(np.asarray(weight._data, dtype=np.float64) - before))
                 ratio = change / w_norm if w_norm > 0 else math.nan
             else:
                 ratio = math.nan

@@ -206,7 +206,7 @@ def draw_graph(
     builder = _Builder(names, values, show_values)
     out_id = builder.output(tensor)
     if tensor.grad_fn is not None:
-        seed = np.ones_like(tensor.data) if tensor.requires_grad and show_grads and grads else None
+        seed = np.ones_like(tensor._data) if tensor.requires_grad and show_grads and grads else None
         builder.edge(builder.node_vertex(tensor.grad_fn, grads), out_id, _grad_key(tensor.grad_fn, 0),
                      seed, nr=tensor._output_nr)
         for node in nodes:
@@ -281,9 +281,9 @@ class _Builder:
     def output(self, tensor: Any) -> str:
         name = tensor_label(tensor, self.names) or self.names.get(tensor.grad_fn) or "output"
         self.root_name = name
-        lines = [name, _meta(tensor.data.shape, tensor.data.dtype)]
-        if self.show_values and tensor.data.size <= 6:
-            lines[0] += " = " + fmt(tensor.data, 4)
+        lines = [name, _meta(tensor._data.shape, tensor._data.dtype)]
+        if self.show_values and tensor._data.size <= 6:
+            lines[0] += " = " + fmt(tensor._data, 4)
         return self._new(("out",), "o", "output", lines)
 
     def node_vertex(self, node: Any, grads: dict) -> str:
@@ -313,18 +313,18 @@ class _Builder:
         key = ("leaf", id(tensor))
         if key in self.ids:
             return self.ids[key]
-        lines = [tensor_label(tensor, self.names) or "leaf", _meta(tensor.data.shape, tensor.data.dtype)]
-        if self.show_values and tensor.data.size <= 6:
-            lines.append("= " + fmt(tensor.data, 4))
+        lines = [tensor_label(tensor, self.names) or "leaf", _meta(tensor._data.shape, tensor._data.dtype)]
+        if self.show_values and tensor._data.size <= 6:
+            lines.append("= " + fmt(tensor._data, 4))
         return self._new(key, "l", "leaf", lines)
 
     def const_vertex(self, tensor: Any) -> str:
         key = ("leaf", id(tensor))
         if key in self.ids:
             return self.ids[key]
-        lines = [tensor_label(tensor, self.names) or "constant", _meta(tensor.data.shape, tensor.data.dtype)]
-        if self.show_values and tensor.data.size <= 6:
-            lines.append("= " + fmt(tensor.data, 4))
+        lines = [tensor_label(tensor, self.names) or "constant", _meta(tensor._data.shape, tensor._data.dtype)]
+        if self.show_values and tensor._data.size <= 6:
+            lines.append("= " + fmt(tensor._data, 4))
         return self._new(key, "c", "const", lines)
 
     def edge(self, src: str, dst: str, key: Any, grad: Any, nr: int = 0) -> None:

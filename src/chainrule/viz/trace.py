@@ -113,7 +113,7 @@ class trace:
         return hook
 
     def _observe(self, node: Any, args: tuple, kwargs: dict, result: Any) -> None:
-        out = result.data
+        out = result._data
         value = out.copy() if isinstance(out, np.ndarray) and out.size <= COPY_LIMIT else out
         _counter[0] += 1
         record = NodeRecord(args, dict(kwargs), value, tuple(self._stack), weakref.ref(result),

@@ -130,7 +130,7 @@ def load_digits(seed: int) -> tuple:
     from chainrule.datasets import digits
 
     x, y = digits(flatten=True)
-    x, y = np.asarray(x.data, dtype=np.float32), np.asarray(y.data)
+    x, y = np.asarray(x._data, dtype=np.float32), np.asarray(y._data)
     order = np.random.default_rng(seed).permutation(len(x))
     n_test = len(x) // 5
     test, train = order[:n_test], order[n_test:]
@@ -177,14 +177,14 @@ def layer_gradient_norms(model: Any, x: Any, y: Any) -> np.ndarray:
     weights = [m.weight for m in model.modules() if isinstance(m, nn.Linear)]
     loss = nn.functional.cross_entropy(model(x), y)
     grads = chainrule.autograd.grad(loss, weights)
-    return np.array([float(np.linalg.norm(np.asarray(g.data, dtype=np.float64))) for g in grads])
+    return np.array([float(np.linalg.norm(np.asarray(g._data, dtype=np.float64))) for g in grads])
 
 
 def accuracy(model: Any, x: Any, y: Any) -> float:
     import chainrule
 
     with chainrule.no_grad():
-        return float(np.mean(np.argmax(np.asarray(model(x).data), axis=1) == np.asarray(y.data)))
+        return float(np.mean(np.argmax(np.asarray(model(x)._data), axis=1) == np.asarray(y._data)))
 
 
 def run_experiment(depth: int = 20, width: int = 64, steps: int = 300, lr: float = 0.01,

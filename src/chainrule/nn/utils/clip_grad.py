@@ -38,8 +38,8 @@ def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0, er
     norm_type = float(norm_type)
     if not grads:
         return Tensor._wrap(np.zeros((), dtype=np.float32))
-    norms = np.stack([np.asarray(_vector_norm(g.data, norm_type)) for g in grads])
-    total = np.asarray(_vector_norm(norms, norm_type), dtype=grads[0].data.dtype)
+    norms = np.stack([np.asarray(_vector_norm(g._data, norm_type)) for g in grads])
+    total = np.asarray(_vector_norm(norms, norm_type), dtype=grads[0]._data.dtype)
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(
             f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it "
@@ -49,7 +49,7 @@ def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0, er
     coef = np.minimum(max_norm / (total + 1e-6), 1.0).astype(total.dtype)
     with np.errstate(invalid="ignore"):  # a non-finite norm scales by nan, as in PyTorch
         for g in grads:
-            g.data *= coef
+            g._data *= coef
             g._version_counter().bump("mul_")
     return Tensor._wrap(total)
 
@@ -63,7 +63,7 @@ def clip_grad_value_(parameters: Any, clip_value: float, foreach: Any = None) ->
     """Clamp every gradient element to [-clip_value, clip_value] in place."""
     clip_value = float(clip_value)
     for g in _grads(parameters):
-        np.clip(g.data, -clip_value, clip_value, out=g.data)
+        np.clip(g._data, -clip_value, clip_value, out=g._data)
         g._version_counter().bump("clamp_")
 
 
@@ -73,8 +73,8 @@ def get_total_norm(tensors: Iterable[Tensor], norm_type: float = 2.0, error_if_n
     if not tensors:
         return Tensor._wrap(np.zeros((), dtype=np.float32))
     norm_type = float(norm_type)
-    norms = np.stack([np.asarray(_vector_norm(t.data, norm_type)) for t in tensors])
-    total = np.asarray(_vector_norm(norms, norm_type), dtype=tensors[0].data.dtype)
+    norms = np.stack([np.asarray(_vector_norm(t._data, norm_type)) for t in tensors])
+    total = np.asarray(_vector_norm(norms, norm_type), dtype=tensors[0]._data.dtype)
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(
             f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it "

@@ -21,7 +21,7 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
         raise TypeError(f"expected torch.Tensor, but got: {type(vec).__name__}")
     pointer = 0
     for param in parameters:
-        count = param.data.size
-        param.data[...] = np.asarray(vec.data[pointer:pointer + count]).reshape(param.data.shape)
+        count = param._data.size
+        param._data[...] = np.asarray(vec._data[pointer:pointer + count]).reshape(param._data.shape)
         param._version_counter().bump("copy_")
         pointer += count
