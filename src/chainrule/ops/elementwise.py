@@ -98,6 +98,12 @@ def _shape(x: Any) -> Any:
     return x.shape if type(x) is _ndarray else getattr(x, "shape", None)
 
 
+def _scalar(x: Any) -> Any:
+    """A 0-d array as a NumPy scalar: NumPy's scalar arithmetic is several times faster than
+    its 0-d array path and gives the same result (``Op.apply`` wraps it back into an array)."""
+    return x[()] if type(x) is _ndarray and not x.shape else x
+
+
 class _Binary(Op):
     """Binary ops remember input shapes only when broadcasting happened."""
 
@@ -131,7 +137,7 @@ class Add(_Binary):
 
     def forward(self, xp, a, b):
         a, b = promote(a, b)
-        out = a + b
+        out = a + b if type(a) is _ndarray and a.shape else _scalar(a) + _scalar(b)
         self._remember_shapes(a, b, out.shape)
         return out
 
@@ -145,7 +151,7 @@ class Sub(_Binary):
 
     def forward(self, xp, a, b):
         a, b = promote(a, b)
-        out = a - b
+        out = a - b if type(a) is _ndarray and a.shape else _scalar(a) - _scalar(b)
         self._remember_shapes(a, b, out.shape)
         return out
 
@@ -160,7 +166,7 @@ class Mul(_Binary):
 
     def forward(self, xp, a, b):
         a, b = promote(a, b)
-        out = a * b
+        out = a * b if type(a) is _ndarray and a.shape else _scalar(a) * _scalar(b)
         self._remember_shapes(a, b, out.shape)
         self.saved = (a, b)
         return out
@@ -178,7 +184,7 @@ class Div(_Binary):
 
     def forward(self, xp, a, b):
         a, b = promote(a, b)
-        out = a / b
+        out = a / b if type(a) is _ndarray and a.shape else _scalar(a) / _scalar(b)
         if out.dtype == xp.float64 and _dtype_kind(a) != "f64" and _dtype_kind(b) != "f64":
             out = out.astype(xp.float32)
         self._remember_shapes(a, b, out.shape)
