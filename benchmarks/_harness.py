@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import resource
 import statistics
 import time
 from typing import Callable, Dict, List
@@ -71,3 +72,99 @@ def report(title: str, times: Dict[str, List[float]], unit: str, scale: float,
 
 def print_environment(info: dict) -> None:
     print("environment: " + ", ".join(f"{k}={v}" for k, v in info.items()))
+
+
+# -- training-step benchmarks (mlp_train, conv_train) ----------------------------------------
+
+def framework(name: str):
+    """The library a ``framework_step`` runs on: ``torch`` for "pytorch", else ``chainrule``."""
+    if name == "pytorch":
+        import torch
+        return torch
+    import chainrule
+    return chainrule
+
+
+def sgd_training_step(lib, model, x, y, lr: float) -> Callable:
+    """``step() -> loss``: one training step of ``model`` on the batch ``(x, y)`` written the
+    PyTorch way (zero_grad, forward, cross-entropy, backward, SGD step), so that ``lib`` may
+    be ``torch`` or ``chainrule`` (``import chainrule as torch`` runs it unchanged)."""
+    criterion = lib.nn.CrossEntropyLoss()
+    optimizer = lib.optim.SGD(model.parameters(), lr=lr)
+    inputs, targets = lib.from_numpy(x.copy()), lib.from_numpy(y.copy())
+
+    def step():
+        optimizer.zero_grad()
+        loss = criterion(model(inputs), targets)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step
+
+
+def scalar(loss) -> float:
+    """A loss (a framework's 0-d tensor or the floor's float) as a Python float."""
+    return float(loss.detach().item()) if hasattr(loss, "detach") else float(loss)
+
+
+def malloc_note() -> str:
+    """Whether chainrule's import raised glibc's malloc thresholds (backend.keep_freed_memory):
+    in one process that applies to all three implementations alike."""
+    from chainrule import backend
+
+    tuned = getattr(backend, "MALLOC_TUNED", None)
+    state = {True: "raised by chainrule's import (in this process, for all three)",
+             False: "glibc's defaults (chainrule's tuning off)", None: "unknown"}[tuned]
+    return f"malloc thresholds: {state}"
+
+
+def minor_faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def check_same_math(build: Callable, names, weights: str, context: str = "") -> float:
+    """One step from the same weights in each implementation (``build(name)`` gives ``(step,
+    first)``, ``first()`` the weights named ``weights``): the losses and the weight updates
+    must agree with PyTorch's, or the comparison is meaningless.  Returns PyTorch's loss."""
+    losses, updates = {}, {}
+    for name in names:
+        step, first = build(name)
+        before = first().copy()
+        losses[name] = scalar(step())
+        updates[name] = first() - before
+    scale = np.abs(updates["pytorch"]).max()
+    for name in names:
+        if not np.allclose(updates[name], updates["pytorch"], rtol=1e-3, atol=1e-3 * scale):
+            raise AssertionError(f"{name}'s update of {weights} differs from PyTorch's{context}")
+    if max(losses.values()) - min(losses.values()) > 1e-4:
+        raise AssertionError(f"losses differ{context}: {losses}")
+    return losses["pytorch"]
+
+
+def step_runners(steps_by_name: Dict[str, Callable], steps: int) -> tuple:
+    """Candidates for :func:`interleaved`, each timing ``steps`` calls of its step (seconds
+    per step), and the minor page faults per step each run recorded, by name."""
+    runners, faults = {}, {name: [] for name in steps_by_name}
+    for name, step in steps_by_name.items():
+
+        def run(step=step, name=name) -> float:
+            before = minor_faults()
+            start = time.perf_counter()
+            for _ in range(steps):
+                step()
+            elapsed = time.perf_counter() - start
+            faults[name].append((minor_faults() - before) / steps)
+            return elapsed / steps
+
+        runners[name] = run
+    return runners, faults
+
+
+def report_floor_and_faults(medians: Dict[str, float], faults: Dict[str, List[float]]) -> None:
+    """Each median as a ratio to the NumPy floor's, and the median page faults per step
+    (leaving out the first two runs, which may still be allocating)."""
+    floor = medians["numpy floor"]
+    print("  " + "   ".join(f"{name}: {medians[name] / floor:.2f}x floor" for name in medians))
+    print("  minor page faults per step (median): " + ", ".join(
+        f"{name} {statistics.median(v[2:] or v):.0f}" for name, v in faults.items()))

@@ -14,13 +14,13 @@ allocated after its first step.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from mlp_train import malloc_note, minor_faults, scalar as _scalar
+from _harness import (check_same_math, configure_threads, framework, interleaved, malloc_note,
+                      print_environment, report, report_floor_and_faults, sgd_training_step,
+                      step_runners)
 
 BATCH = 64
 LR = 0.01
@@ -177,18 +177,7 @@ def framework_step(lib, params, x, y):
             w, b = params[name]
             layer.weight.copy_(lib.from_numpy(w.copy()))
             layer.bias.copy_(lib.from_numpy(b.copy()))
-    criterion = nn.CrossEntropyLoss()
-    optimizer = lib.optim.SGD(model.parameters(), lr=LR)
-    inputs, targets = lib.from_numpy(x.copy()), lib.from_numpy(y.copy())
-
-    def step():
-        optimizer.zero_grad()
-        loss = criterion(model(inputs), targets)
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    return step, model
+    return sgd_training_step(lib, model, x, y, LR), model
 
 
 def build(name: str):
@@ -199,30 +188,8 @@ def build(name: str):
         floor = NumpyCNN(params, x, y)
         # The floor's (kh, kw, c) column order is PyTorch's (c, kh, kw) for one channel.
         return floor.step, lambda: floor.w1[:, :9]
-    import chainrule
-    lib = chainrule
-    if name == "pytorch":
-        import torch
-        lib = torch
-    step, model = framework_step(lib, params, x, y)
+    step, model = framework_step(framework(name), params, x, y)
     return step, lambda: model[0].weight.detach().numpy().reshape(8, 9)
-
-
-def check_same_math() -> float:
-    """One step from the same weights: the losses and conv1's weight updates must agree."""
-    losses, updates = {}, {}
-    for name in IMPLEMENTATIONS:
-        step, first = build(name)
-        before = first().copy()
-        losses[name] = _scalar(step())
-        updates[name] = first() - before
-    scale = np.abs(updates["pytorch"]).max()
-    for name in IMPLEMENTATIONS:
-        if not np.allclose(updates[name], updates["pytorch"], rtol=1e-3, atol=1e-3 * scale):
-            raise AssertionError(f"{name}'s update of conv1's weights differs from PyTorch's")
-    if max(losses.values()) - min(losses.values()) > 1e-4:
-        raise AssertionError(f"losses differ: {losses}")
-    return losses["pytorch"]
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -233,32 +200,15 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
 
-    from _harness import configure_threads, interleaved, print_environment, report
-
     print_environment(configure_threads(args.threads))
     print(malloc_note())
-    loss = check_same_math()
-    runners, faults = {}, {name: [] for name in IMPLEMENTATIONS}
-    for name in IMPLEMENTATIONS:
-        step, _ = build(name)
-
-        def run(step=step, name=name) -> float:
-            before = minor_faults()
-            start = time.perf_counter()
-            for _ in range(args.steps):
-                step()
-            elapsed = time.perf_counter() - start
-            faults[name].append((minor_faults() - before) / args.steps)
-            return elapsed / args.steps
-
-        runners[name] = run
+    # One step from the same weights: the losses and conv1's weight updates must agree.
+    loss = check_same_math(build, IMPLEMENTATIONS, "conv1's weights")
+    runners, faults = step_runners({name: build(name)[0] for name in IMPLEMENTATIONS}, args.steps)
     times = interleaved(runners, args.repeats, warmup=2)
     medians = report(f"conv_train: CNN on 28x28, batch {BATCH}, float32, one SGD step "
                      f"(same math checked: first loss {loss:.4f})", times, "ms/step", 1e3)
-    floor = medians["numpy floor"]
-    print("  " + "   ".join(f"{name}: {medians[name] / floor:.2f}x floor" for name in medians))
-    print("  minor page faults per step (median): " + ", ".join(
-        f"{name} {statistics.median(v[2:] or v):.0f}" for name, v in faults.items()))
+    report_floor_and_faults(medians, faults)
     return {"conv_train": medians["chainrule"] / medians["pytorch"]}
 
 

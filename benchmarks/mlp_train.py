@@ -29,12 +29,15 @@ import gc
 import json
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import time
 
 import numpy as np
+
+from _harness import (check_same_math, configure_threads, framework, interleaved, malloc_note,
+                      minor_faults, print_environment, report, report_floor_and_faults,
+                      sgd_training_step, step_runners)
 
 SIZES = {
     "big": ((784, 512, 512, 10), 256),
@@ -146,18 +149,7 @@ def framework_step(lib, params, x, y):
         if i < len(params) - 1:
             layers.append(lib.nn.ReLU())
     model = lib.nn.Sequential(*layers)
-    criterion = lib.nn.CrossEntropyLoss()
-    optimizer = lib.optim.SGD(model.parameters(), lr=LR)
-    inputs, targets = lib.from_numpy(x.copy()), lib.from_numpy(y.copy())
-
-    def step() -> float:
-        optimizer.zero_grad()
-        loss = criterion(model(inputs), targets)
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    return step, model
+    return sgd_training_step(lib, model, x, y, LR), model
 
 
 def build(name: str, size: str):
@@ -166,37 +158,12 @@ def build(name: str, size: str):
     if name == "numpy floor":
         floor = NumpyMLP(params, x, y)
         return floor.step, lambda: floor.weights[0]
-    import chainrule
-    lib = chainrule
-    if name == "pytorch":
-        import torch
-        lib = torch
-    step, model = framework_step(lib, params, x, y)
+    step, model = framework_step(framework(name), params, x, y)
     first = model[0].weight
     return step, lambda: first.detach().numpy()
 
 
 # -- measurement ----------------------------------------------------------------------------
-
-def scalar(loss) -> float:
-    """A loss (a framework's 0-d tensor or the floor's float) as a Python float."""
-    return float(loss.detach().item()) if hasattr(loss, "detach") else float(loss)
-
-
-def malloc_note() -> str:
-    """Whether chainrule's import raised glibc's malloc thresholds (backend.keep_freed_memory):
-    in one process that applies to all three implementations alike."""
-    from chainrule import backend
-
-    tuned = getattr(backend, "MALLOC_TUNED", None)
-    state = {True: "raised by chainrule's import (in this process, for all three)",
-             False: "glibc's defaults (chainrule's tuning off)", None: "unknown"}[tuned]
-    return f"malloc thresholds: {state}"
-
-
-def minor_faults() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-
 
 def rss_kb() -> int:
     with open("/proc/self/statm") as f:
@@ -272,26 +239,6 @@ def run_child(name: str, size: str, steps: int, threads: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def check_same_math(size: str) -> float:
-    """One step from the same weights in each implementation: the losses and the first
-    layer's weight updates must agree, or the comparison is meaningless."""
-    losses, updates = {}, {}
-    for name in IMPLEMENTATIONS:
-        step, first = build(name, size)
-        before = first().copy()
-        losses[name] = scalar(step())
-        updates[name] = first() - before
-    spread = max(losses.values()) - min(losses.values())
-    scale = np.abs(updates["pytorch"]).max()
-    for name in IMPLEMENTATIONS:
-        if not np.allclose(updates[name], updates["pytorch"], rtol=1e-3, atol=1e-3 * scale):
-            raise AssertionError(f"{name}'s update of the first layer differs from PyTorch's "
-                                 f"({size} MLP)")
-    if spread > 1e-4:
-        raise AssertionError(f"losses differ ({size} MLP): {losses}")
-    return losses["pytorch"]
-
-
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -308,39 +255,22 @@ def main(argv: list[str] | None = None) -> dict:
         print(json.dumps(child(args.child, args.size, args.steps, args.threads)))
         return {}
 
-    from _harness import configure_threads, interleaved, print_environment, report
-
     print_environment(configure_threads(args.threads))
     print(malloc_note())
     results = {}
     for size in args.sizes:
         widths, batch = SIZES[size]
         label = "-".join(map(str, widths))
-        loss = check_same_math(size)
+        loss = check_same_math(lambda name: build(name, size), IMPLEMENTATIONS, "the first layer",
+                               f" ({size} MLP)")
         # Enough steps per timed run that one run lasts tens of milliseconds.
         steps = 5 if size == "big" else 50
-        runners, faults = {}, {name: [] for name in IMPLEMENTATIONS}
-        for name in IMPLEMENTATIONS:
-            step, _ = build(name, size)
-
-            def run(step=step, name=name) -> float:
-                before = minor_faults()
-                start = time.perf_counter()
-                for _ in range(steps):
-                    step()
-                elapsed = time.perf_counter() - start
-                faults[name].append((minor_faults() - before) / steps)
-                return elapsed / steps
-
-            runners[name] = run
+        runners, faults = step_runners({name: build(name, size)[0] for name in IMPLEMENTATIONS}, steps)
         times = interleaved(runners, args.repeats, warmup=2)
         unit, scale = ("ms/step", 1e3) if size == "big" else ("us/step", 1e6)
         medians = report(f"mlp_train {size}: {label}, batch {batch}, float32, one SGD step "
                          f"(same math checked: first loss {loss:.4f})", times, unit, scale)
-        floor = medians["numpy floor"]
-        print("  " + "   ".join(f"{name}: {medians[name] / floor:.2f}x floor" for name in medians))
-        print("  minor page faults per step (median): " + ", ".join(
-            f"{name} {statistics.median(v[2:] or v):.0f}" for name, v in faults.items()))
+        report_floor_and_faults(medians, faults)
         results[f"mlp_{size}"] = medians["chainrule"] / medians["pytorch"]
 
         if args.no_memory:

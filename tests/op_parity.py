@@ -1,15 +1,19 @@
 """Run one expression on chainrule and on PyTorch and compare values, dtypes and gradients.
 
 An expression is written once as ``fn(lib, *inputs)``, where ``lib`` is ``chainrule`` or
-``torch``: the two APIs are the same, so the very same lambda runs on both.
+``torch``: the two APIs are the same, so the very same lambda runs on both.  Where the two
+spellings differ (``F.conv2d`` and ``TF.conv2d``), :func:`check_pair` takes one of each.
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
+import pytest
 import torch
 
 import chainrule
-from conftest import assert_close
+from conftest import assert_close, pair
 
 
 def _convert(value, requires_grad):
@@ -90,3 +94,53 @@ def check(fn, *inputs, grad=True, rtol=1e-9, atol=1e-9, seed=0):
                 assert c.grad is not None, f"grad of input {i} is None"
                 compare(c.grad, t.grad, rtol, atol, f"grad of input {i}")
     return out_c, out_t
+
+
+def check_pair(fc, ft, arrays, rng, what, grad_out=None, rtol=1e-9, atol=1e-9):
+    """``fc`` (chainrule) and ``ft`` (torch) on the same float64 ``arrays`` (one array or a
+    list): the same forward and the same gradient of every input for a random upstream
+    gradient (or ``grad_out``).  A ``(values, indices)`` result (max pooling's) must give the
+    same int64 indices; the values are differentiated."""
+    if isinstance(arrays, np.ndarray):
+        arrays = [arrays]
+    pairs = [pair(a) for a in arrays]
+    out_c = fc(*[c for c, _ in pairs])
+    out_t = ft(*[t for _, t in pairs])
+    if isinstance(out_t, tuple):
+        assert out_c[1].dtype == chainrule.int64
+        np.testing.assert_array_equal(out_c[1].numpy(), out_t[1].numpy(), err_msg=f"{what}: indices")
+        out_c, out_t = out_c[0], out_t[0]
+    assert_close(out_c, out_t, rtol, atol, what=f"{what}: forward")
+    g = rng.standard_normal(tuple(out_t.shape)) if grad_out is None else grad_out
+    out_c.backward(chainrule.tensor(g))
+    out_t.backward(torch.tensor(g))
+    for i, (c, t) in enumerate(pairs):
+        assert_close(c.grad, t.grad, rtol, atol, what=f"{what}: gradient of input {i}")
+
+
+def raises_like_torch(fc, ft, pattern):
+    """Both raise the same exception type; ours says ``pattern`` (naming the shapes)."""
+    with pytest.raises(Exception) as torch_error:
+        ft()
+    with pytest.raises(type(torch_error.value)) as ours:
+        fc()
+    assert re.search(pattern, str(ours.value)), str(ours.value)
+
+
+class Inputs:
+    """Random float64 test inputs from one seeded stream, by the domain an op needs."""
+
+    def __init__(self, seed):
+        self.rng = np.random.default_rng(seed)
+
+    def normal(self, *shape):
+        return np.asarray(self.rng.standard_normal(shape))
+
+    def positive(self, *shape):
+        return np.asarray(self.rng.uniform(0.5, 2.0, shape))
+
+    def unit(self, *shape):
+        return np.asarray(self.rng.uniform(-0.9, 0.9, shape))
+
+    def away_from_zero(self, *shape):
+        return np.asarray(self.rng.uniform(0.3, 2.0, shape) * self.rng.choice([-1.0, 1.0], shape))

@@ -475,6 +475,19 @@ REPRS = [
     "L.arange(12).reshape(3, 4)",
     "L.ones(2, 2, 2)",
     "L.tensor([[True], [False]])",
+    # PyTorch's layout: elements per line from the widest one, the dtype (and requires_grad)
+    # on a new line when they do not fit in 80 columns, " ..." in summarized prints.
+    "L.tensor([0.7261, 0.8437, 1.1649, 0.7876, 0.8441, 0.0756, -1.4268], dtype=L.float64)",
+    "L.tensor([0.0413, -2.3250, -0.2188], dtype=L.float64, requires_grad=True)",
+    "L.tensor([[0.2645, -0.3139, 1.458], [1.9603, 1.8016, 1.3151]], dtype=L.float64, requires_grad=True)",
+    "L.arange(30).reshape(3, 10).double() / 7",
+    "L.arange(1001) * 3",
+    "L.arange(1001, dtype=L.float64) / 3",
+    "L.arange(4000).reshape(40, 100).float()",
+    "L.arange(5000).reshape(2, 5, 500) % 7 == 0",
+    "L.tensor([1e-7, -8e-7, 2.5e-6, 1.1e-6, 9e-7, -3e-7, 4e-7], dtype=L.float64)",
+    "L.zeros(2, 0, dtype=L.int64)",
+    "L.tensor([[[1.5]]], requires_grad=True)",
 ]
 
 
@@ -520,3 +533,118 @@ def test_data_is_a_tensor_outside_the_graph_as_in_pytorch():
     assert w.tolist() == pytest.approx([4.4]) and w._version == version
     w.data = chainrule.tensor([1.0, 2.0])
     assert w.shape == (2,) and w.requires_grad
+
+
+# -- new_* factories, in-place spellings, type_as ---------------------------------------------
+
+NEW_LIKE = [
+    ("new_zeros-int", lambda L, x: x.new_zeros(4)),
+    ("new_zeros-tuple", lambda L, x: x.new_zeros((2, 3))),
+    ("new_ones-varargs", lambda L, x: x.new_ones(2, 2)),
+    ("new_ones-dtype", lambda L, x: x.new_ones(3, dtype=L.int64)),
+    ("new_full", lambda L, x: x.new_full((1, 3), 2.5)),
+    ("new_tensor", lambda L, x: x.new_tensor([1, 2])),
+    ("new_tensor-grad", lambda L, x: x.new_tensor([1.0], requires_grad=True)),
+    ("new_empty-shape", lambda L, x: x.new_empty(2, 5).shape),
+    ("type_as", lambda L, x: L.arange(3).type_as(x)),
+]
+
+
+@pytest.mark.parametrize("label,fn", NEW_LIKE, ids=[n[0] for n in NEW_LIKE])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_new_factories_take_the_dtype_of_self(label, fn, dtype):
+    out_c = fn(chainrule, chainrule.ones(2, dtype=getattr(chainrule, dtype)))
+    out_t = fn(torch, torch.ones(2, dtype=getattr(torch, dtype)))
+    if isinstance(out_t, torch.Tensor):
+        assert str(out_c.dtype).split(".")[-1] == str(out_t.dtype).split(".")[-1]
+        assert out_c.requires_grad == out_t.requires_grad
+        out_c, out_t = out_c.detach().numpy(), out_t.detach().numpy()
+    np.testing.assert_array_equal(np.asarray(out_c), np.asarray(out_t))
+
+
+INPLACE_UNARY = ["relu_", "sigmoid_", "tanh_", "exp_", "abs_", "neg_", "sin_", "cos_", "sign_"]
+
+
+@pytest.mark.parametrize("name", INPLACE_UNARY)
+def test_inplace_unary_matches_torch_with_gradients(name):
+    from op_parity import check
+
+    def run(L, w):
+        h = w * 1.5
+        out = getattr(h, name)()
+        assert out is h
+        return h * 2
+
+    check(run, np.array([[-1.5, 0.3], [0.7, 2.0]]))
+
+
+def test_inplace_sqrt_log_and_no_grad_path():
+    from op_parity import check
+
+    check(lambda L, w: (w * 1).sqrt_() + (w * 1).log_(), np.array([0.5, 2.0, 3.0]))
+    x = chainrule.tensor([-1.0, 2.0])
+    assert x.relu_() is x and x.tolist() == [0.0, 2.0]
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        chainrule.ones(2, requires_grad=True).exp_()
+
+
+def test_inplace_view_ops():
+    from op_parity import check
+
+    def run(L, w):
+        h = w * 1
+        h.unsqueeze_(0)
+        h.t_()
+        h.squeeze_(1)
+        h.unsqueeze_(-1).transpose_(0, 1)
+        return h * L.arange(3.0, dtype=L.float64)
+
+    check(run, np.array([1.0, 2.0, 3.0]))
+    for L in (chainrule, torch):
+        v = L.arange(6.0)
+        v.unsqueeze_(0)
+        assert tuple(v.shape) == (1, 6) and v.is_leaf
+        with pytest.raises(RuntimeError, match="leaf Variable"):
+            L.ones(2, requires_grad=True).unsqueeze_(0)
+
+
+def test_out_argument_writes_into_the_given_tensor():
+    import warnings
+
+    for L in (chainrule, torch):
+        x, y = L.ones(2, 3), L.arange(6.0).view(2, 3)
+        result = L.empty(2, 3)
+        assert L.add(x, y, out=result) is result
+        assert result.tolist() == [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+        product = L.empty(0)                  # an empty out is resized silently
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            L.matmul(y, y.t(), out=product)
+        assert tuple(product.shape) == (2, 2) and product[0, 1].item() == 14.0
+        with pytest.warns(UserWarning, match="resized"):
+            L.mul(x, 2, out=L.empty(5))
+        values, indices = L.empty(0), L.empty(0, dtype=L.int64)
+        L.max(y, 1, out=(values, indices))
+        assert values.tolist() == [2.0, 5.0] and indices.tolist() == [2, 2]
+        cat_out = L.empty(4, 3)
+        L.cat([x, y], out=cat_out)
+        assert cat_out[2:].tolist() == y.tolist()
+        with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+            L.exp(L.ones(2, requires_grad=True), out=L.empty(2))
+        ones = L.empty(2)
+        with L.no_grad():
+            L.exp(L.zeros(2, requires_grad=True), out=ones)
+        assert ones.tolist() == [1.0, 1.0]
+
+
+def test_softmax_of_a_fully_masked_row_is_nan_without_a_warning():
+    import warnings
+
+    scores = np.array([[-np.inf, -np.inf], [0.0, -np.inf]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = chainrule.tensor(scores).softmax(-1)
+        log_out = chainrule.tensor(scores).log_softmax(-1)
+    expected = torch.tensor(scores)
+    np.testing.assert_array_equal(out.numpy(), expected.softmax(-1).numpy())
+    np.testing.assert_array_equal(log_out.numpy(), expected.log_softmax(-1).numpy())

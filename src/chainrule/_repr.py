@@ -1,80 +1,132 @@
 """PyTorch-style tensor printing: ``tensor([1., 2.], requires_grad=True)``."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 
-def _float_formatter(values: np.ndarray) -> Any:
-    """PyTorch's choice, from the nonzero finite values: integer mode (``1.``), fixed
-    (``0.1000``) or scientific (``1.0000e-05``), each right-aligned to the widest of them
-    (NaN and inf are not counted, so they are never padded)."""
-    finite = values[np.isfinite(values) & (values != 0)]
-    if not finite.size:
-        return lambda x: _special(x) or f"{x:.0f}."
-    magnitude = np.abs(finite)
-    largest, smallest = magnitude.max(), magnitude.min()
-    if np.all(finite == np.ceil(finite)):
-        sci = largest / smallest > 1000 or largest > 1e8
-        fmt = (lambda x: _special(x) or f"{x:.4e}") if sci else (lambda x: _special(x) or f"{x:.0f}.")
-    else:
-        sci = largest / smallest > 1000 or largest > 1e8 or smallest < 1e-4
-        fmt = (lambda x: _special(x) or f"{x:.4e}") if sci else (lambda x: _special(x) or f"{x:.4f}")
-    width = max(len(fmt(x)) for x in finite)
-    return lambda x: fmt(x).rjust(width)
+_LINEWIDTH = 80
+_THRESHOLD = 1000
+_EDGEITEMS = 3
+_PRECISION = 4
 
 
-def _special(x: float) -> str | None:
-    if np.isnan(x):
-        return "nan"
-    if np.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    return None
+class _Formatter:
+    """PyTorch's choice of number format, from the values shown: integer mode (``1.``),
+    fixed (``0.1000``) or scientific (``1.0000e-05``) for floats, decided by the nonzero
+    finite values; every element right-aligned to the widest."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.floating = values.dtype.kind in "fc"
+        self.int_mode, self.sci_mode, self.max_width = True, False, 1
+        flat = values.reshape(-1)
+        if not self.floating:
+            for value in flat.tolist():
+                self.max_width = max(self.max_width, len(f"{value}"))
+            return
+        finite = flat[np.isfinite(flat) & (flat != 0)].astype(np.float64)
+        if not finite.size:
+            return
+        magnitude = np.abs(finite)
+        largest, smallest = magnitude.max(), magnitude.min()
+        self.int_mode = bool(np.all(finite == np.ceil(finite)))
+        self.sci_mode = bool(largest / smallest > 1000.0 or largest > 1.0e8 or smallest < 1.0e-4)
+        for value in finite.tolist():
+            if self.sci_mode:
+                width = len(f"{value:.{_PRECISION}e}")
+            elif self.int_mode:
+                width = len(f"{value:.0f}") + 1
+            else:
+                width = len(f"{value:.{_PRECISION}f}")
+            self.max_width = max(self.max_width, width)
+
+    def format(self, value: Any) -> str:
+        if not self.floating:
+            text = f"{value}"
+        elif self.sci_mode:
+            text = f"{value:{self.max_width}.{_PRECISION}e}"
+        elif self.int_mode:
+            text = f"{value:.0f}" + ("" if math.isinf(value) or math.isnan(value) else ".")
+        else:
+            text = f"{value:.{_PRECISION}f}"
+        return (self.max_width - len(text)) * " " + text
 
 
 def _summarized(array: np.ndarray) -> np.ndarray:
     """The elements a summarized print shows (the first and last three along each dim)."""
     for axis in range(array.ndim):
-        if array.shape[axis] > 6:
-            array = np.concatenate([array.take(range(3), axis), array.take(range(-3, 0), axis)], axis)
+        if array.shape[axis] > 2 * _EDGEITEMS:
+            array = np.concatenate([array.take(range(_EDGEITEMS), axis),
+                                    array.take(range(-_EDGEITEMS, 0), axis)], axis)
     return array
 
 
-def _padded(fmt: Any, array: np.ndarray) -> Any:
-    """Every element right-aligned to the widest one, as PyTorch prints."""
-    shown = array if array.size <= 1000 else _summarized(array)
-    width = max(len(fmt(x)) for x in shown.reshape(-1))
-    return lambda x: fmt(x).rjust(width)
-
-
-def _body(array: np.ndarray) -> str:
-    if array.size == 0:
-        return "[]" if array.ndim == 1 else "[]"
-    if array.dtype.kind == "f":
-        shown = array if array.size <= 1000 else _summarized(array)
-        formatter = {"float_kind": _float_formatter(shown.astype(np.float64))}
-    elif array.dtype == np.bool_:
-        formatter = {"bool": _padded(lambda b: "True" if b else "False", array)}
+def _vector(array: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str:
+    per_line = max(1, (_LINEWIDTH - indent) // (fmt.max_width + 2))
+    if summarize and array.shape[0] > 2 * _EDGEITEMS:
+        data = ([fmt.format(v) for v in array[:_EDGEITEMS].tolist()] + [" ..."]
+                + [fmt.format(v) for v in array[-_EDGEITEMS:].tolist()])
     else:
-        formatter = None
-    return np.array2string(array, separator=", ", prefix="tensor(", formatter=formatter,
-                           threshold=1000, edgeitems=3, max_line_width=80)
+        data = [fmt.format(v) for v in array.tolist()]
+    lines = [", ".join(data[i:i + per_line]) for i in range(0, len(data), per_line)]
+    return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+
+
+def _nested(array: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str:
+    if array.ndim == 0:
+        return fmt.format(array.item())
+    if array.ndim == 1:
+        return _vector(array, indent, summarize, fmt)
+    rows = range(array.shape[0])
+    if summarize and array.shape[0] > 2 * _EDGEITEMS:
+        rows = [*range(_EDGEITEMS), None, *range(array.shape[0] - _EDGEITEMS, array.shape[0])]
+    slices = ["..." if i is None else _nested(array[i], indent + 1, summarize, fmt) for i in rows]
+    return "[" + ("," + "\n" * (array.ndim - 1) + " " * (indent + 1)).join(slices) + "]"
+
+
+def _add_suffixes(text: str, suffixes: list, indent: int) -> str:
+    """Each suffix on the last line if it fits in the line width, else on a new line. A
+    suffix is measured as PyTorch spells it ("dtype=torch.float64"), so that the lines break
+    where PyTorch's do."""
+    parts = [text]
+    last_line = len(text) - text.rfind("\n") + 1
+    for suffix in suffixes:
+        length = len(suffix.replace("chainrule.", "torch."))
+        if last_line + length + 2 > _LINEWIDTH:
+            parts.append(",\n" + " " * indent + suffix)
+            last_line = indent + length
+        else:
+            parts.append(", " + suffix)
+            last_line += length + 2
+    return "".join(parts) + ")"
 
 
 def tensor_repr(tensor: Any) -> str:
+    """PyTorch's layout (torch/_tensor_str.py), line width 80, threshold 1000, 3 edge items."""
     from .backend import to_numpy
     from .dtypes import get_default_dtype
 
     array = to_numpy(tensor._data)
-    parts = [_body(array)]
-    default_dtypes = (get_default_dtype().numpy, np.dtype(np.int64), np.dtype(np.bool_))
-    if array.dtype not in default_dtypes or array.size == 0 and array.dtype != get_default_dtype().numpy:
-        parts.append(f"dtype=chainrule.{array.dtype.name if array.dtype != np.bool_ else 'bool'}")
-    if array.size == 0 and array.ndim != 1:
-        parts.append(f"size={tuple(array.shape)}")
+    prefix = "tensor("
+    indent = len(prefix)
+    dtype_name = f"dtype=chainrule.{array.dtype.name if array.dtype != np.bool_ else 'bool'}"
+    default_float = get_default_dtype().numpy
+    suffixes = []
+    if array.size == 0:
+        if array.ndim != 1:
+            suffixes.append(f"size={tuple(array.shape)}")
+        if array.dtype != default_float:
+            suffixes.append(dtype_name)
+        body = "[]"
+    else:
+        if array.dtype not in (default_float, np.dtype(np.int64), np.dtype(np.bool_)):
+            suffixes.append(dtype_name)
+        summarize = array.size > _THRESHOLD
+        body = _nested(array, indent, summarize, _Formatter(_summarized(array) if summarize else array))
     if tensor.grad_fn is not None:
-        parts.append(f"grad_fn=<{tensor.grad_fn.name()}>")
+        suffixes.append(f"grad_fn=<{tensor.grad_fn.name()}>")
     elif tensor.requires_grad:
-        parts.append("requires_grad=True")
-    return "tensor(" + ", ".join(parts) + ")"
+        suffixes.append("requires_grad=True")
+    return _add_suffixes(prefix + body, suffixes, indent)

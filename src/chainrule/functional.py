@@ -206,6 +206,78 @@ def minimum(input: Tensor, other: Tensor) -> Tensor:
     return E.Minimum.apply(input, other)
 
 
+def erf(input: Tensor) -> Tensor:
+    return N.Erf.apply(input if input.is_floating_point() else input.float())
+
+
+def asin(input: Tensor) -> Tensor:
+    return E.Asin.apply(input)
+
+
+def acos(input: Tensor) -> Tensor:
+    return E.Acos.apply(input)
+
+
+def atan(input: Tensor) -> Tensor:
+    return E.Atan.apply(input)
+
+
+def sinh(input: Tensor) -> Tensor:
+    return E.Sinh.apply(input)
+
+
+def cosh(input: Tensor) -> Tensor:
+    return E.Cosh.apply(input)
+
+
+arcsin, arccos, arctan = asin, acos, atan
+
+
+def logit(input: Tensor, eps: float | None = None) -> Tensor:
+    """log(p / (1 - p)), with p clamped to [eps, 1 - eps] when ``eps`` is given."""
+    if eps is not None:
+        input = clamp(input, eps, 1 - eps)
+    return log(input) - log1p(-input)
+
+
+def hypot(input: Tensor, other: Tensor) -> Tensor:
+    return sqrt(input * input + other * other)
+
+
+def fmod(input: Any, other: Any) -> Tensor:
+    """The remainder of the division with the sign of ``input`` (C's fmod)."""
+    input = _t(input)
+    return E.Fmod.apply(input, _coerce(input, other))
+
+
+def logaddexp(input: Tensor, other: Tensor) -> Tensor:
+    """log(exp(input) + exp(other)) without overflow."""
+    return maximum(input, other) + log1p(exp(-abs(input - other)))
+
+
+def xlogy(input: Any, other: Any) -> Tensor:
+    """input * log(other), and 0 where input is 0 (unless other is NaN)."""
+    if not isinstance(input, Tensor):
+        other = _t(other)
+        return E.Xlogy.apply(_coerce(other, input), other)
+    return E.Xlogy.apply(input, _coerce(input, other))
+
+
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
+    """NaN, +inf and -inf replaced (by 0 and the dtype's largest and lowest finite values,
+    unless told otherwise); the gradient is 1 elsewhere and 0 at the replaced elements."""
+    data = input._data
+    if data.dtype.kind != "f":
+        return input.clone()
+    info = np.finfo(data.dtype)
+    out = input
+    for mask, value in ((np.isnan(data), nan), (np.isposinf(data), info.max if posinf is None else posinf),
+                        (np.isneginf(data), info.min if neginf is None else neginf)):
+        if mask.any():
+            out = E.Where.apply(mask, np.asarray(value, dtype=data.dtype), out)
+    return out if out is not input else input.clone()
+
+
 def where(condition: Any, input: Any = None, other: Any = None) -> Any:
     condition_data = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if input is None and other is None:
@@ -467,9 +539,15 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, 
         return amin(abs(input), () if axis is None else axis, keepdim)
     if p == 1:
         return R.Sum.apply(abs(input), axis, keepdim)
-    if p == 0:
-        return R.Sum.apply((input != 0).float(), axis, keepdim)
+    if p == 0:  # the count of nonzeros, in the input's dtype, with a zero gradient
+        return R.Sum.apply(sign(abs(input)), axis, keepdim)
     return R.Sum.apply(abs(input) ** p, axis, keepdim) ** (1.0 / p)
+
+
+def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    if dtype is not None:
+        input = input.to(dtype)
+    return R.Cumprod.apply(input, _dim(dim, input._data.ndim))
 
 
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
@@ -717,7 +795,11 @@ def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
     return S.Repeat.apply(input, dims)
 
 
-def flip(input: Tensor, *dims: Any) -> Tensor:
+def flip(input: Tensor, *dims: Any, **kwargs: Any) -> Tensor:
+    if "dims" in kwargs:  # torch.flip(x, dims=[0])
+        dims = (kwargs.pop("dims"),)
+    if kwargs:
+        raise TypeError(f"flip() got an unexpected keyword argument '{next(iter(kwargs))}'")
     dims = _shape_args(dims)
     return S.Flip.apply(input, tuple(_dim(d, input._data.ndim) for d in dims))
 
@@ -758,6 +840,32 @@ def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
     return S.ScatterAdd.apply(input, _dim(dim, input._data.ndim), index, src)
 
 
+def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+    """``input`` with ``src`` (a tensor, or a single ``value``) written at ``index`` along
+    ``dim``: ``out[i][index[i][j]] = src[i][j]`` for dim=1."""
+    index = _index_array(index, "scatter")
+    if src is None:
+        src = value
+    if src is None:
+        raise TypeError("scatter() missing 1 required positional argument: 'src' (or 'value')")
+    ndim = input._data.ndim
+    if index.ndim != ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    axis = _dim(dim, ndim)
+    if isinstance(src, Tensor):
+        if src._data.dtype != input._data.dtype:
+            raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+        if src._data.ndim != ndim or builtins.any(
+                i > s or (d != axis and i > n)
+                for d, (i, s, n) in enumerate(zip(index.shape, src._data.shape, input._data.shape))):
+            raise RuntimeError(
+                f"Expected index {list(index.shape)} to be smaller than self {list(input._data.shape)} apart "
+                f"from dimension {axis} and to be smaller size than src {list(src._data.shape)}")
+    else:
+        src = np.asarray(src, dtype=input._data.dtype)
+    return S.Scatter.apply(input, axis, index, src)
+
+
 def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
     index = _index_array(index, "index_select")
     if index.ndim > 1:
@@ -776,6 +884,22 @@ def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
     if not isinstance(value, Tensor):
         value = np.asarray(value, dtype=input._data.dtype)
     return E.Where.apply(mask, value, input)
+
+
+def masked_select(input: Tensor, mask: Any) -> Tensor:
+    """The elements of ``input`` where ``mask`` (broadcast with it) is True, as a 1-D tensor."""
+    mask = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if mask.dtype != np.bool_:
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
+    try:
+        shape = np.broadcast_shapes(input._data.shape, mask.shape)
+    except ValueError:
+        from .autograd.function import _broadcast_error
+
+        raise _broadcast_error([mask, input._data]) from None
+    if input._data.shape != shape:
+        input = expand(input, shape)
+    return S.Index.apply(input, (np.broadcast_to(mask, shape),))
 
 
 def _tensors(tensors: Any, name: str) -> list:
@@ -878,6 +1002,212 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     return S.Index.apply(input, (rows, cols))
 
 
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal of the (dim1, dim2) planes, as the last dim (``offset`` > 0: above it)."""
+    ndim = input._data.ndim
+    d1, d2 = _dim(dim1, ndim), _dim(dim2, ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    rest = [d for d in range(ndim) if d not in (d1, d2)]
+    moved = permute(input, rest + [d1, d2]) if rest + [d1, d2] != list(range(ndim)) else input
+    rows, cols = input._data.shape[d1], input._data.shape[d2]
+    i, j = np.nonzero(np.eye(rows, cols, k=offset, dtype=bool))
+    return S.Index.apply(moved, (Ellipsis, i, j))
+
+
+def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *,
+                      output_size: int | None = None) -> Tensor:
+    """Each element (each slice along ``dim``) repeated ``repeats`` times, in place:
+    [a, b] -> [a, a, b, b]."""
+    if repeats is None:  # torch.repeat_interleave(counts): indices repeated by their counts
+        counts = _t(input)._data
+        return _make(np.repeat(np.arange(len(counts)), counts).astype(np.int64), None, False)
+    if dim is None:
+        input, dim = reshape(input, (-1,)), 0
+    axis = _dim(dim, input._data.ndim)
+    counts = repeats._data if isinstance(repeats, Tensor) else np.asarray(repeats)
+    size = input._data.shape[axis]
+    if counts.ndim and counts.shape[0] != size:
+        raise RuntimeError("repeats must have the same size as input along dim, but got repeats.size(0) = "
+                           f"{counts.shape[0]} and input.size({axis}) = {size}")
+    return S.Index.apply(input, (slice(None),) * axis + (np.repeat(np.arange(size), counts),))
+
+
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None) -> Tensor:
+    """The n-th forward difference along ``dim`` (``prepend``/``append`` joined first)."""
+    parts = [x for x in (prepend, input, append) if x is not None]
+    if len(parts) > 1:
+        input = cat(parts, dim)
+    axis = _dim(dim, input._data.ndim)
+    for _ in range(n):
+        size = input._data.shape[axis]
+        if size == 0:
+            break
+        input = narrow(input, axis, 1, size - 1) - narrow(input, axis, 0, size - 1)
+    return input
+
+
+def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
+    """Coordinate grids from 1-D tensors: ``indexing='ij'`` (matrix, the default) or 'xy'
+    (Cartesian: the first two dims swapped)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in (None, "ij", "xy"):
+        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}")
+    sizes = [t.numel() for t in tensors]
+    swap = indexing == "xy" and len(tensors) >= 2
+    if swap:
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    grids = []
+    for i, t in enumerate(tensors):
+        position = (1 - i if i < 2 else i) if swap else i
+        shape = [1] * len(tensors)
+        shape[position] = -1
+        grids.append(expand(reshape(t, tuple(shape)), tuple(sizes)))
+    return tuple(grids)
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple:
+    try:
+        shape = np.broadcast_shapes(*(t._data.shape for t in tensors))
+    except ValueError:
+        from .autograd.function import _broadcast_error
+
+        raise _broadcast_error([t._data for t in tensors]) from None
+    return tuple(t if t._data.shape == shape else expand(t, shape) for t in tensors)
+
+
+def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
+    """The lower median (the element at (n - 1) // 2 in sorted order), over all elements or
+    along ``dim`` (then with its indices)."""
+    if dim is None:
+        flat = reshape(input, (-1,))
+        if flat._data.shape[0] == 0:
+            return _make(np.asarray(np.nan, dtype=input._data.dtype), None, False)
+        values, _ = sort(flat)
+        return select(values, 0, (flat._data.shape[0] - 1) // 2)
+    axis = _dim(dim, input._data.ndim)
+    values, indices = sort(input, axis)
+    middle = (input._data.shape[axis] - 1) // 2
+    values, indices = narrow(values, axis, middle, 1), narrow(indices, axis, middle, 1)
+    if not keepdim:
+        values, indices = squeeze(values, axis), squeeze(indices, axis)
+    return values_indices(values, indices)
+
+
+def bincount(input: Tensor, weights: Any = None, minlength: int = 0) -> Tensor:
+    """How often each non-negative integer occurs (or the sum of its ``weights``)."""
+    data = input._data
+    if data.ndim != 1 or data.dtype.kind not in "iu":
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if data.size and data.min() < 0:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is None:
+        return _make(np.bincount(data, minlength=minlength).astype(np.int64), None, False)
+    w = _t(weights)._data
+    dtype = w.dtype if w.dtype.kind == "f" else np.float64
+    return _make(np.bincount(data, weights=w, minlength=minlength).astype(dtype), None, False)
+
+
+def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False, right: bool = False,
+                 side: str | None = None, sorter: Any = None) -> Tensor:
+    """Where each value would be inserted to keep each (innermost) sorted row sorted."""
+    boundaries = sorted_sequence._data
+    values = _t(input)._data
+    side = side or ("right" if right else "left")
+    if sorter is not None:
+        boundaries = np.take_along_axis(boundaries, _t(sorter)._data, -1)
+    if boundaries.ndim == 1:
+        out = np.searchsorted(boundaries, values, side=side)
+    else:
+        if boundaries.shape[:-1] != values.shape[:-1]:
+            raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
+                               "dimensions of boundaries tensor and input value tensor must match")
+        rows_b = boundaries.reshape(-1, boundaries.shape[-1])
+        rows_v = values.reshape(-1, values.shape[-1])
+        out = np.stack([np.searchsorted(b, v, side=side) for b, v in zip(rows_b, rows_v)]).reshape(values.shape)
+    return _make(np.asarray(out, dtype=np.int32 if out_int32 else np.int64), None, False)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None) -> Tensor:
+    """The (2, N) row and column indices of the upper triangle of a row x col matrix."""
+    return _make(np.stack(np.triu_indices(row, offset, col)).astype(np.int64), None, False)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None) -> Tensor:
+    """The (2, N) row and column indices of the lower triangle of a row x col matrix."""
+    return _make(np.stack(np.tril_indices(row, offset, col)).astype(np.int64), None, False)
+
+
+def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
+    """Elements shifted along ``dims`` (wrapping around); without ``dims``, along the
+    flattened tensor, then reshaped back."""
+    shifts = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
+    if dims is None:
+        if len(shifts) != 1:
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
+        return reshape(roll(reshape(input, (-1,)), shifts, 0), input._data.shape)
+    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+    out = input
+    for shift, dim in zip(shifts, dims):
+        axis = _dim(dim, input._data.ndim)
+        size = input._data.shape[axis]
+        if size:
+            out = S.Index.apply(out, (slice(None),) * axis + (np.roll(np.arange(size), int(shift)),))
+    return out
+
+
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,
+           dim: int | None = None) -> Any:
+    """The distinct values (or slices along ``dim``), sorted; optionally where each element
+    went (``inverse``) and how often each value occurs (``counts``). Not differentiable."""
+    axis = None if dim is None else _dim(dim, input._data.ndim)
+    values, inverse, counts = np.unique(input._data, return_inverse=True, return_counts=True, axis=axis)
+    out = _make(values, None, False)
+    if not (return_inverse or return_counts):
+        return out
+    result = (out,)
+    if return_inverse:
+        shape = input._data.shape if axis is None else (input._data.shape[axis],)
+        result += (_make(inverse.reshape(shape).astype(np.int64), None, False),)
+    if return_counts:
+        result += (_make(counts.astype(np.int64), None, False),)
+    return result
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = None) -> Tensor:
+    """The p-norm distance between each row of ``x1`` (..., P, M) and each row of ``x2``
+    (..., R, M): a (..., P, R) tensor."""
+    for name, x in (("X1", x1), ("X2", x2)):
+        if x._data.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {x._data.ndim}D")
+    if x1._data.shape[-1] != x2._data.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1._data.shape[-1]} "
+                           f"X2: {x2._data.shape[-1]}")
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    return norm(unsqueeze(x1, -2) - unsqueeze(x2, -3), p, dim=-1)
+
+
+def _triangle(input: Tensor, keep: Any, name: str) -> Tensor:
+    if input._data.ndim < 2:
+        raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+    rows, cols = input._data.shape[-2:]
+    return E.Where.apply(keep(np.ones((rows, cols), dtype=bool)), input, np.zeros((), dtype=input._data.dtype))
+
+
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle of the last two dims (on and above ``diagonal``); zeros below."""
+    return _triangle(input, lambda ones: np.triu(ones, diagonal), "triu")
+
+
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle of the last two dims (on and below ``diagonal``); zeros above."""
+    return _triangle(input, lambda ones: np.tril(ones, diagonal), "tril")
+
+
 def trace(input: Tensor) -> Tensor:
     return R.Sum.apply(diag(input), None, False)
 
@@ -941,8 +1271,70 @@ _METHODS = (
     "split", "chunk", "unbind", "diag", "trace", "sort", "argsort", "topk", "floor_divide",
     "remainder", "divide", "multiply", "subtract", "true_divide", "negative", "absolute",
     "greater", "less", "greater_equal", "less_equal", "not_equal", "var_mean", "std_mean",
+    "scatter", "masked_select", "triu", "tril", "roll", "unique", "diagonal", "repeat_interleave",
+    "diff", "median", "cumprod", "erf", "asin", "acos", "atan", "arcsin", "arccos", "arctan", "sinh",
+    "cosh", "logit", "hypot", "fmod", "logaddexp", "xlogy", "nan_to_num", "bincount",
 )
 
 for _name in _METHODS:
     setattr(Tensor, _name, globals()[_name])
+del _name
+
+
+# -- out= ------------------------------------------------------------------------------------
+# ``torch.add(x, y, out=result)``: the functional forms that PyTorch gives an ``out``
+# argument write their result into it (resized when its shape differs). As in PyTorch, out=
+# is refused while an input requires grad. Tensor methods take no ``out`` and stay unwrapped.
+
+def _write_out(out: Any, result: Any, name: str) -> Any:
+    if isinstance(out, (tuple, list)):  # (values, indices)
+        written = [_write_out(o, r, name) for o, r in zip(out, result)]
+        return type(result)(*written) if hasattr(result, "_fields") else tuple(written)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if out._data.shape != result._data.shape:
+        if out._data.size:
+            import warnings
+
+            warnings.warn(f"An output with one or more elements was resized since it had shape {list(out._data.shape)}, "
+                          f"which does not match the required output shape {list(result._data.shape)}.", UserWarning,
+                          stacklevel=3)
+        out._data = np.empty(result._data.shape, dtype=out._data.dtype)
+    out._data[...] = result._data
+    out._mark_modified(f"{name}(out=)")
+    return out
+
+
+def _accepts_out(fn: Any) -> Any:
+    import functools
+
+    from .autograd.grad_mode import grad_state
+
+    @functools.wraps(fn)
+    def with_out(*args: Any, out: Any = None, **kwargs: Any) -> Any:
+        if out is None:
+            return fn(*args, **kwargs)
+        if grad_state.enabled and builtins.any(
+                isinstance(a, Tensor) and a.requires_grad
+                for a in (*args, *kwargs.values(), *(args[0] if args and isinstance(args[0], (list, tuple)) else ()))):
+            raise RuntimeError(f"{fn.__name__}(): functions with out=... arguments don't support automatic "
+                               "differentiation, but one of the arguments requires grad.")
+        return _write_out(out, fn(*args, **kwargs), fn.__name__)
+
+    return with_out
+
+
+for _name in (
+    "add", "sub", "mul", "div", "pow", "neg", "abs", "sign", "exp", "log", "log2", "log10", "log1p",
+    "expm1", "sqrt", "rsqrt", "square", "reciprocal", "sin", "cos", "tan", "tanh", "sigmoid", "clamp",
+    "clip", "maximum", "minimum", "lerp", "atan2", "floor", "ceil", "trunc", "round", "eq", "ne", "lt",
+    "le", "gt", "ge", "logical_and", "logical_or", "logical_xor", "logical_not", "sum", "mean", "prod",
+    "var", "std", "amax", "amin", "max", "min", "argmax", "argmin", "logsumexp", "norm", "cumsum",
+    "cumprod", "matmul", "mm", "bmm", "mv", "dot", "outer", "cat", "concat", "stack", "hstack", "vstack",
+    "gather", "index_select", "masked_select", "where", "sort", "topk", "remainder", "fmod",
+    "floor_divide", "erf", "asin", "acos", "atan", "sinh", "cosh", "hypot", "logaddexp", "xlogy",
+    "nan_to_num", "diag", "triu", "tril", "multiply", "subtract", "divide", "true_divide", "negative",
+    "absolute", "arcsin", "arccos", "arctan", "logit",
+):
+    globals()[_name] = _accepts_out(globals()[_name])
 del _name

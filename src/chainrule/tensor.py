@@ -362,6 +362,7 @@ class Tensor:
             else:
                 tensor.grad = tensor.grad + grad
 
+        retain._retains_grad = True  # register_hook keeps it last, as PyTorch runs it
         self._retains_grad = True
         self.register_hook(retain)
 
@@ -380,7 +381,10 @@ class Tensor:
                 node._tensor_hooks = {}
             node._hooked = True
             hooks = node._tensor_hooks.setdefault(self._output_nr, [])
-        hooks.append(hook)
+        if hooks and getattr(hooks[-1], "_retains_grad", False):
+            hooks.insert(len(hooks) - 1, hook)  # .grad of a retain_grad() tensor is the hooked gradient
+        else:
+            hooks.append(hook)
         return RemovableHandle(hooks, hook)
 
     def backward(self, gradient: Any = None, retain_graph: bool | None = None,
@@ -421,7 +425,11 @@ class Tensor:
                 _rebase_view(self, name)
         else:
             plain = [a._data if isinstance(a, Tensor) else a for a in args]
-            _inplace_kernels[op](self._data, *plain)
+            kernel = _inplace_kernels.get(op)
+            if kernel is not None:
+                kernel(self._data, *plain)
+            else:  # the op's own forward on the values, written back
+                _assign(self._data, op.apply(_make(self._data, None, False), *args)._data)
             self._mark_modified(name)
         return self
 
@@ -518,6 +526,112 @@ class Tensor:
             self._data[...] = _generator(generator).uniform(0.0, 1.0, self._data.shape) < p
         return self
 
+    def _unary_(self, name: str, op_name: str) -> "Tensor":
+        from .ops import elementwise
+
+        return self._inplace(name, getattr(elementwise, op_name))
+
+    def relu_(self) -> "Tensor":
+        return self._unary_("relu_", "Relu")
+
+    def sigmoid_(self) -> "Tensor":
+        return self._unary_("sigmoid_", "Sigmoid")
+
+    def tanh_(self) -> "Tensor":
+        return self._unary_("tanh_", "Tanh")
+
+    def exp_(self) -> "Tensor":
+        return self._unary_("exp_", "Exp")
+
+    def log_(self) -> "Tensor":
+        return self._unary_("log_", "Log")
+
+    def sqrt_(self) -> "Tensor":
+        return self._unary_("sqrt_", "Sqrt")
+
+    def abs_(self) -> "Tensor":
+        return self._unary_("abs_", "Abs")
+
+    def neg_(self) -> "Tensor":
+        return self._unary_("neg_", "Neg")
+
+    def sin_(self) -> "Tensor":
+        return self._unary_("sin_", "Sin")
+
+    def cos_(self) -> "Tensor":
+        return self._unary_("cos_", "Cos")
+
+    def sign_(self) -> "Tensor":
+        return self._unary_("sign_", "Sign")
+
+    def clamp_min_(self, min: Any) -> "Tensor":
+        return self.clamp_(min=min)
+
+    def clamp_max_(self, max: Any) -> "Tensor":
+        return self.clamp_(max=max)
+
+    def _reshape_(self, name: str, view: "Tensor") -> "Tensor":
+        """An in-place view op (unsqueeze_, t_ ...): this tensor becomes ``view`` (of itself)."""
+        self._check_inplace()
+        if self.grad_fn is None:
+            self._data = view._data  # a leaf stays a leaf
+        else:
+            self._data, self.grad_fn, self._output_nr = view._data, view.grad_fn, 0
+        return self
+
+    def unsqueeze_(self, dim: int) -> "Tensor":
+        return self._reshape_("unsqueeze_", self.unsqueeze(dim))
+
+    def squeeze_(self, dim: Any = None) -> "Tensor":
+        return self._reshape_("squeeze_", self.squeeze() if dim is None else self.squeeze(dim))
+
+    def t_(self) -> "Tensor":
+        return self._reshape_("t_", self.t())
+
+    def transpose_(self, dim0: int, dim1: int) -> "Tensor":
+        return self._reshape_("transpose_", self.transpose(dim0, dim1))
+
+    def type_as(self, other: "Tensor") -> "Tensor":
+        return self.to(other.dtype)
+
+    def where(self, condition: Any, other: Any) -> "Tensor":
+        from .functional import where
+
+        return where(condition, self, other)
+
+    def fill_diagonal_(self, fill_value: Any, wrap: bool = False) -> "Tensor":
+        shape = self._data.shape
+        if len(shape) < 2 or (len(shape) > 2 and len(set(shape)) != 1):
+            raise RuntimeError("all dimensions of input must be of equal length" if len(shape) > 2
+                               else "dimensions must larger than 1")
+        n = min(shape) if len(shape) > 2 or not wrap else shape[0]
+        index = np.arange(n)
+        if len(shape) == 2 and wrap and shape[0] > shape[1]:
+            step = shape[1] + 1  # NumPy's fill_diagonal(wrap=True): a new diagonal every step rows
+            rows = np.arange(shape[0])
+            rows = rows[rows % step != shape[1]]
+            self[rows, rows % step] = fill_value
+            return self
+        self[(index,) * len(shape)] = fill_value
+        return self
+
+    def index_fill_(self, dim: int, index: Any, value: Any) -> "Tensor":
+        index = index._data if isinstance(index, Tensor) else np.asarray(index)
+        self[(slice(None),) * _dim(dim, self._data.ndim) + (index.reshape(-1),)] = value
+        return self
+
+    def index_add_(self, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> "Tensor":
+        index = index._data if isinstance(index, Tensor) else np.asarray(index)
+        if alpha != 1:
+            source = source * alpha
+        key = (slice(None),) * _dim(dim, self._data.ndim) + (index.reshape(-1),)
+        return self.index_put_(key, source, accumulate=True)
+
+    def index_copy_(self, dim: int, index: Any, source: Any) -> "Tensor":
+        index = index._data if isinstance(index, Tensor) else np.asarray(index)
+        self[(slice(None),) * _dim(dim, self._data.ndim) + (index.reshape(-1),)] = source
+        return self
+
     def __iadd__(self, other: Any) -> "Tensor":
         return self.add_(other)
 
@@ -550,6 +664,39 @@ class Tensor:
     def masked_fill_(self, mask: Any, value: Any) -> "Tensor":
         mask_data = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
         return self.copy_(self.masked_fill(mask_data, value))
+
+    def scatter_(self, dim: int, index: Any, src: Any = None, *, value: Any = None) -> "Tensor":
+        return self.copy_(self.scatter(dim, index, src, value=value))
+
+    def scatter_add_(self, dim: int, index: Any, src: Any) -> "Tensor":
+        return self.copy_(self.scatter_add(dim, index, src))
+
+    # -- new tensors like this one (its dtype unless told otherwise) --------------------------
+    def new_tensor(self, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> "Tensor":
+        from .creation import tensor
+
+        return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> "Tensor":
+        from .creation import zeros
+
+        return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> "Tensor":
+        from .creation import ones
+
+        return ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> "Tensor":
+        from .creation import empty
+
+        return empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> "Tensor":
+        from .creation import full
+
+        return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
     # -- operators --------------------------------------------------------------------------
     def __add__(self, other: Any) -> "Tensor":

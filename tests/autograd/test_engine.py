@@ -367,6 +367,22 @@ def test_retain_grad():
     assert_close(cx.grad, tx.grad)
 
 
+def test_retain_grad_sees_the_gradient_after_every_hook():
+    # PyTorch runs the retain_grad hook last, whenever the other hooks were registered.
+    cx, tx = pair([1.0, -2.0])
+    hs = []
+    for x in (cx, tx):
+        h = x * 2
+        h.register_hook(lambda g: g + 1)
+        h.retain_grad()
+        handle = h.register_hook(lambda g: g * 10)
+        (h ** 2).sum().backward()
+        hs.append(h)
+        handle.remove()
+    assert_close(hs[0].grad, hs[1].grad)
+    assert_close(cx.grad, tx.grad)
+
+
 def test_non_leaf_without_retain_grad_has_no_grad():
     x = f64([1.0, 2.0])
     h = x * 2

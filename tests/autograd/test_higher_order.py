@@ -8,24 +8,10 @@ import torch
 
 import chainrule
 from conftest import assert_close
+from op_parity import Inputs
 
-RNG = np.random.default_rng(3)
-
-
-def normal(*shape):
-    return np.asarray(RNG.standard_normal(shape))
-
-
-def positive(*shape):
-    return np.asarray(RNG.uniform(0.5, 2.0, shape))
-
-
-def unit(*shape):
-    return np.asarray(RNG.uniform(-0.9, 0.9, shape))
-
-
-def away(*shape):
-    return np.asarray(RNG.uniform(0.3, 2.0, shape) * RNG.choice([-1.0, 1.0], shape))
+_INPUTS = Inputs(3)
+normal, positive, unit, away = _INPUTS.normal, _INPUTS.positive, _INPUTS.unit, _INPUTS.away_from_zero
 
 
 def _grads(lib, outputs, inputs, seeds):
@@ -212,3 +198,31 @@ def test_backward_create_graph_accumulates_differentiable_grad():
     x.grad = None
     g.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), 6 * np.array([1.0, 2.0]))
+
+
+# -- torch.autograd.functional: jacobian, hessian, vjp, jvp, vhp, hvp ---------------------------
+
+def _functional_cases(L):
+    W = L.tensor(np.array([[0.5, -1.0, 2.0], [1.5, 0.3, -0.7]]))
+
+    def f(x):
+        return L.tanh(W @ x) * x[:2]
+
+    def two(x, y):
+        return (x * y).sum() + x.pow(3).sum()
+
+    def scalar(x):
+        return (x.sin() * x.exp()).sum()
+
+    x = L.tensor(np.array([0.3, -1.2, 0.8]))
+    v2, v3 = L.tensor(np.array([1.0, -2.0])), L.tensor(np.array([0.5, 0.1, -1.0]))
+    F = L.autograd.functional
+    return [F.jacobian(f, x), list(F.jacobian(two, (x, x * 2))), F.hessian(scalar, x),
+            list(F.vjp(f, x, v2)), list(F.jvp(f, x, v3)), list(F.vhp(scalar, x, v3)), list(F.hvp(scalar, x, v3)),
+            list(F.vjp(two, (x, x + 1))[1]), list(F.jvp(two, (x, x + 1), (v3, v3)))]
+
+
+def test_autograd_functional_matches_torch():
+    from op_parity import compare
+
+    compare(_functional_cases(chainrule), _functional_cases(torch))

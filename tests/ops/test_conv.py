@@ -2,8 +2,6 @@
 conv_transpose1d/2d, unfold/fold; gradients, double backward, errors and memory layout."""
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 import torch
@@ -13,28 +11,7 @@ import chainrule
 import chainrule.nn.functional as F
 from chainrule.autograd import gradcheck, gradgradcheck
 from conftest import assert_close, pair
-
-
-def _check(fc, ft, arrays, rng, what, grad_out=None, rtol=1e-9, atol=1e-9):
-    """Same forward and the same gradients for every input, with a random upstream gradient."""
-    pairs = [pair(a) for a in arrays]
-    out_c = fc(*[c for c, _ in pairs])
-    out_t = ft(*[t for _, t in pairs])
-    assert_close(out_c, out_t, rtol, atol, what=f"{what}: forward")
-    g = rng.standard_normal(tuple(out_t.shape)) if grad_out is None else grad_out
-    out_c.backward(chainrule.tensor(g))
-    out_t.backward(torch.tensor(g))
-    for i, (c, t) in enumerate(pairs):
-        assert_close(c.grad, t.grad, rtol, atol, what=f"{what}: gradient of input {i}")
-
-
-def _raises_like_torch(fc, ft, pattern):
-    """Both raise the same exception type; ours says ``pattern`` (naming the shapes)."""
-    with pytest.raises(Exception) as torch_error:
-        ft()
-    with pytest.raises(type(torch_error.value)) as ours:
-        fc()
-    assert re.search(pattern, str(ours.value)), str(ours.value)
+from op_parity import check_pair, raises_like_torch
 
 
 # -- conv2d ---------------------------------------------------------------------------------
@@ -56,27 +33,27 @@ def test_conv2d_matches_torch(stride, padding, dilation, groups, bias, rng):
     w = rng.standard_normal((6, 4 // groups, 3, 2))
     b = rng.standard_normal(6)
     arrays = [x, w, b] if bias else [x, w]
-    _check(lambda *a: F.conv2d(*a, stride=stride, padding=padding, dilation=dilation, groups=groups),
-           lambda *a: TF.conv2d(*a, stride=stride, padding=padding, dilation=dilation, groups=groups),
-           arrays, rng, f"conv2d {stride} {padding} {dilation} {groups} {bias}")
+    check_pair(lambda *a: F.conv2d(*a, stride=stride, padding=padding, dilation=dilation, groups=groups),
+               lambda *a: TF.conv2d(*a, stride=stride, padding=padding, dilation=dilation, groups=groups),
+               arrays, rng, f"conv2d {stride} {padding} {dilation} {groups} {bias}")
 
 
 @pytest.mark.parametrize("kernel", [(1, 1), (3, 3), (4, 4), (2, 5), (7, 8)])
 def test_conv2d_kernel_shapes_including_even_same(kernel, rng):
     x, w, b = rng.standard_normal((2, 3, 7, 8)), rng.standard_normal((5, 3) + kernel), rng.standard_normal(5)
-    _check(lambda *a: F.conv2d(*a), lambda *a: TF.conv2d(*a), [x, w, b], rng, f"valid {kernel}")
-    _check(lambda *a: F.conv2d(*a, padding="same", dilation=2) if kernel[0] * 2 <= 8 else F.conv2d(*a, padding="same"),
-           lambda *a: TF.conv2d(*a, padding="same", dilation=2) if kernel[0] * 2 <= 8 else TF.conv2d(*a, padding="same"),
-           [x, w, b], rng, f"same {kernel}")
+    check_pair(lambda *a: F.conv2d(*a), lambda *a: TF.conv2d(*a), [x, w, b], rng, f"valid {kernel}")
+    check_pair(lambda *a: F.conv2d(*a, padding="same", dilation=2) if kernel[0] * 2 <= 8 else F.conv2d(*a, padding="same"),
+               lambda *a: TF.conv2d(*a, padding="same", dilation=2) if kernel[0] * 2 <= 8 else TF.conv2d(*a, padding="same"),
+               [x, w, b], rng, f"same {kernel}")
 
 
 def test_conv2d_depthwise_and_unbatched(rng):
     x, w, b = rng.standard_normal((2, 6, 5, 5)), rng.standard_normal((12, 1, 3, 3)), rng.standard_normal(12)
-    _check(lambda *a: F.conv2d(*a, padding=1, groups=6), lambda *a: TF.conv2d(*a, padding=1, groups=6),
-           [x, w, b], rng, "depthwise")
+    check_pair(lambda *a: F.conv2d(*a, padding=1, groups=6), lambda *a: TF.conv2d(*a, padding=1, groups=6),
+               [x, w, b], rng, "depthwise")
     x1, w1 = rng.standard_normal((3, 6, 6)), rng.standard_normal((4, 3, 3, 3))
-    _check(lambda *a: F.conv2d(*a, stride=2, padding=1), lambda *a: TF.conv2d(*a, stride=2, padding=1),
-           [x1, w1], rng, "unbatched")
+    check_pair(lambda *a: F.conv2d(*a, stride=2, padding=1), lambda *a: TF.conv2d(*a, stride=2, padding=1),
+               [x1, w1], rng, "unbatched")
 
 
 def test_conv2d_float32_stays_float32_and_matches(rng):
@@ -129,9 +106,9 @@ def test_conv2d_backward_twice_needs_retain_graph(rng):
 ])
 def test_conv1d_matches_torch(stride, padding, dilation, groups, bias, rng):
     x, w, b = rng.standard_normal((2, 4, 11)), rng.standard_normal((6, 4 // groups, 4)), rng.standard_normal(6)
-    _check(lambda *a: F.conv1d(*a, stride=stride, padding=padding, dilation=dilation, groups=groups),
-           lambda *a: TF.conv1d(*a, stride=stride, padding=padding, dilation=dilation, groups=groups),
-           [x, w, b] if bias else [x, w], rng, "conv1d")
+    check_pair(lambda *a: F.conv1d(*a, stride=stride, padding=padding, dilation=dilation, groups=groups),
+               lambda *a: TF.conv1d(*a, stride=stride, padding=padding, dilation=dilation, groups=groups),
+               [x, w, b] if bias else [x, w], rng, "conv1d")
 
 
 # -- conv_transpose -------------------------------------------------------------------------
@@ -147,11 +124,11 @@ def test_conv_transpose2d_matches_torch(stride, padding, output_padding, groups,
     x = rng.standard_normal((2, 4, 5, 6))
     w = rng.standard_normal((4, 3, 3, 2))
     b = rng.standard_normal(3 * groups)
-    _check(lambda *a: F.conv_transpose2d(*a, stride=stride, padding=padding, output_padding=output_padding,
+    check_pair(lambda *a: F.conv_transpose2d(*a, stride=stride, padding=padding, output_padding=output_padding,
                                          groups=groups, dilation=dilation),
-           lambda *a: TF.conv_transpose2d(*a, stride=stride, padding=padding, output_padding=output_padding,
+               lambda *a: TF.conv_transpose2d(*a, stride=stride, padding=padding, output_padding=output_padding,
                                           groups=groups, dilation=dilation),
-           [x, w, b] if bias else [x, w], rng, "conv_transpose2d")
+               [x, w, b] if bias else [x, w], rng, "conv_transpose2d")
 
 
 @pytest.mark.parametrize("stride,padding,output_padding,groups,dilation", [
@@ -159,9 +136,9 @@ def test_conv_transpose2d_matches_torch(stride, padding, output_padding, groups,
 ])
 def test_conv_transpose1d_matches_torch(stride, padding, output_padding, groups, dilation, rng):
     x, w, b = rng.standard_normal((2, 4, 7)), rng.standard_normal((4, 2, 3)), rng.standard_normal(2 * groups)
-    _check(lambda *a: F.conv_transpose1d(*a, stride, padding, output_padding, groups, dilation),
-           lambda *a: TF.conv_transpose1d(*a, stride, padding, output_padding, groups, dilation),
-           [x, w, b], rng, "conv_transpose1d")
+    check_pair(lambda *a: F.conv_transpose1d(*a, stride, padding, output_padding, groups, dilation),
+               lambda *a: TF.conv_transpose1d(*a, stride, padding, output_padding, groups, dilation),
+               [x, w, b], rng, "conv_transpose1d")
 
 
 def test_conv_transpose_is_the_adjoint_of_conv(rng):
@@ -228,14 +205,14 @@ def test_conv_gradcheck_and_gradgradcheck(rng):
 ])
 def test_unfold_and_fold_match_torch(kernel, dilation, padding, stride, rng):
     x = rng.standard_normal((2, 3, 7, 8))
-    _check(lambda a: F.unfold(a, kernel, dilation, padding, stride),
-           lambda a: TF.unfold(a, kernel, dilation, padding, stride), [x], rng, "unfold")
+    check_pair(lambda a: F.unfold(a, kernel, dilation, padding, stride),
+               lambda a: TF.unfold(a, kernel, dilation, padding, stride), [x], rng, "unfold")
     blocks = TF.unfold(torch.tensor(x), kernel, dilation, padding, stride)
     cols = rng.standard_normal(tuple(blocks.shape))
-    _check(lambda a: F.fold(a, (7, 8), kernel, dilation, padding, stride),
-           lambda a: TF.fold(a, (7, 8), kernel, dilation, padding, stride), [cols], rng, "fold")
-    _check(lambda a: F.fold(a, (7, 8), kernel, dilation, padding, stride),
-           lambda a: TF.fold(a, (7, 8), kernel, dilation, padding, stride), [cols[0]], rng, "fold unbatched")
+    check_pair(lambda a: F.fold(a, (7, 8), kernel, dilation, padding, stride),
+               lambda a: TF.fold(a, (7, 8), kernel, dilation, padding, stride), [cols], rng, "fold")
+    check_pair(lambda a: F.fold(a, (7, 8), kernel, dilation, padding, stride),
+               lambda a: TF.fold(a, (7, 8), kernel, dilation, padding, stride), [cols[0]], rng, "fold unbatched")
 
 
 def test_unfold_fold_double_backward(rng):
@@ -254,46 +231,46 @@ def test_conv_errors_match_torch_and_name_the_shapes(rng):
         return (lambda: F.conv2d(chainrule.tensor(x), chainrule.tensor(w), **kwargs),
                 lambda: TF.conv2d(torch.tensor(x), torch.tensor(w), **kwargs))
 
-    _raises_like_torch(*both((2, 4, 5, 5), (6, 4, 7, 7)),
-                       r"padded input size per channel: \(5 x 5\)\. Kernel size: \(7 x 7\)")
-    _raises_like_torch(*both((2, 4, 5, 5), (6, 4, 4, 4), dilation=2),
-                       r"padded input size per channel: \(5 x 5\)\. Kernel size: \(7 x 7\)")
-    _raises_like_torch(*both((2, 4, 5, 5), (6, 2, 3, 3)), r"expected input\[2, 4, 5, 5\] to have 2 channels, but got 4")
-    _raises_like_torch(*both((2, 3, 5, 5), (6, 1, 3, 3), groups=2), r"groups=2.*to have 2 channels, but got 3")
-    _raises_like_torch(*both((2, 4, 5, 5), (5, 2, 3, 3), groups=2), r"divisible by 2 at dimension 0.*\[5, 2, 3, 3\]")
-    _raises_like_torch(*both((5, 5), (6, 4, 3, 3)), r"3D \(unbatched\) or 4D \(batched\) input to conv2d.*\[5, 5\]")
-    _raises_like_torch(*both((2, 4, 5, 5), (6, 4, 3, 3), stride=2, padding="same"), "not supported for strided")
-    _raises_like_torch(*both((2, 4, 5, 5), (6, 4, 3, 3), padding="full"), "Invalid padding string: 'full'")
-    _raises_like_torch(*both((2, 4, 5, 5), (6, 4, 3, 3), padding=-1), "negative padding")
-    _raises_like_torch(*both((2, 4, 5, 5), (6, 4, 3, 3), stride=0), "non-positive stride")
-    _raises_like_torch(*both((2, 4, 5, 5), (6, 4, 3, 3), groups=0), "non-positive groups")
+    raises_like_torch(*both((2, 4, 5, 5), (6, 4, 7, 7)),
+                      r"padded input size per channel: \(5 x 5\)\. Kernel size: \(7 x 7\)")
+    raises_like_torch(*both((2, 4, 5, 5), (6, 4, 4, 4), dilation=2),
+                      r"padded input size per channel: \(5 x 5\)\. Kernel size: \(7 x 7\)")
+    raises_like_torch(*both((2, 4, 5, 5), (6, 2, 3, 3)), r"expected input\[2, 4, 5, 5\] to have 2 channels, but got 4")
+    raises_like_torch(*both((2, 3, 5, 5), (6, 1, 3, 3), groups=2), r"groups=2.*to have 2 channels, but got 3")
+    raises_like_torch(*both((2, 4, 5, 5), (5, 2, 3, 3), groups=2), r"divisible by 2 at dimension 0.*\[5, 2, 3, 3\]")
+    raises_like_torch(*both((5, 5), (6, 4, 3, 3)), r"3D \(unbatched\) or 4D \(batched\) input to conv2d.*\[5, 5\]")
+    raises_like_torch(*both((2, 4, 5, 5), (6, 4, 3, 3), stride=2, padding="same"), "not supported for strided")
+    raises_like_torch(*both((2, 4, 5, 5), (6, 4, 3, 3), padding="full"), "Invalid padding string: 'full'")
+    raises_like_torch(*both((2, 4, 5, 5), (6, 4, 3, 3), padding=-1), "negative padding")
+    raises_like_torch(*both((2, 4, 5, 5), (6, 4, 3, 3), stride=0), "non-positive stride")
+    raises_like_torch(*both((2, 4, 5, 5), (6, 4, 3, 3), groups=0), "non-positive groups")
     x, w, b = rng.standard_normal((2, 4, 5, 5)), rng.standard_normal((6, 4, 3, 3)), rng.standard_normal(5)
-    _raises_like_torch(lambda: F.conv2d(chainrule.tensor(x), chainrule.tensor(w), chainrule.tensor(b)),
-                       lambda: TF.conv2d(torch.tensor(x), torch.tensor(w), torch.tensor(b)),
-                       r"bias to be 1-dimensional with 6 elements, but got bias of size \[5\]")
-    _raises_like_torch(lambda: F.conv2d(chainrule.tensor(x), chainrule.tensor(w).float()),
-                       lambda: TF.conv2d(torch.tensor(x), torch.tensor(w).float()), r"float64.*float32")
-    _raises_like_torch(lambda: F.conv1d(chainrule.tensor(x[:, :, 0, :2]), chainrule.tensor(w[:, :, 0])),
-                       lambda: TF.conv1d(torch.tensor(x[:, :, 0, :2]), torch.tensor(w[:, :, 0])),
-                       r"padded input size per channel: \(2\)\. Kernel size: \(3\)")
+    raises_like_torch(lambda: F.conv2d(chainrule.tensor(x), chainrule.tensor(w), chainrule.tensor(b)),
+                      lambda: TF.conv2d(torch.tensor(x), torch.tensor(w), torch.tensor(b)),
+                      r"bias to be 1-dimensional with 6 elements, but got bias of size \[5\]")
+    raises_like_torch(lambda: F.conv2d(chainrule.tensor(x), chainrule.tensor(w).float()),
+                      lambda: TF.conv2d(torch.tensor(x), torch.tensor(w).float()), r"float64.*float32")
+    raises_like_torch(lambda: F.conv1d(chainrule.tensor(x[:, :, 0, :2]), chainrule.tensor(w[:, :, 0])),
+                      lambda: TF.conv1d(torch.tensor(x[:, :, 0, :2]), torch.tensor(w[:, :, 0])),
+                      r"padded input size per channel: \(2\)\. Kernel size: \(3\)")
 
 
 def test_conv_transpose_and_fold_errors_match_torch(rng):
     x = rng.standard_normal((2, 4, 5, 5))
     w = rng.standard_normal((4, 3, 3, 3))
-    _raises_like_torch(lambda: F.conv_transpose2d(chainrule.tensor(x), chainrule.tensor(w), stride=2, output_padding=2),
-                       lambda: TF.conv_transpose2d(torch.tensor(x), torch.tensor(w), stride=2, output_padding=2),
-                       "output padding must be smaller than either stride or dilation")
-    _raises_like_torch(lambda: F.conv_transpose2d(chainrule.tensor(x), chainrule.tensor(w[:3])),
-                       lambda: TF.conv_transpose2d(torch.tensor(x), torch.tensor(w[:3])),
-                       r"transposed=1, weight of size \[3, 3, 3, 3\], expected input\[2, 4, 5, 5\] to have 3 channels")
+    raises_like_torch(lambda: F.conv_transpose2d(chainrule.tensor(x), chainrule.tensor(w), stride=2, output_padding=2),
+                      lambda: TF.conv_transpose2d(torch.tensor(x), torch.tensor(w), stride=2, output_padding=2),
+                      "output padding must be smaller than either stride or dilation")
+    raises_like_torch(lambda: F.conv_transpose2d(chainrule.tensor(x), chainrule.tensor(w[:3])),
+                      lambda: TF.conv_transpose2d(torch.tensor(x), torch.tensor(w[:3])),
+                      r"transposed=1, weight of size \[3, 3, 3, 3\], expected input\[2, 4, 5, 5\] to have 3 channels")
     with pytest.raises(RuntimeError, match=r"Calculated output size per channel: \(-3 x -3\)"):
         F.conv_transpose2d(chainrule.tensor(x), chainrule.tensor(w), padding=5)
     cols = rng.standard_normal((2, 13, 4))
-    _raises_like_torch(lambda: F.fold(chainrule.tensor(cols), (3, 3), 2),
-                       lambda: TF.fold(torch.tensor(cols), (3, 3), 2),
-                       r"input.size\(1\)=13 and kernel_size=\(2, 2\)")
-    _raises_like_torch(lambda: F.fold(chainrule.tensor(cols[:, :12, :3]), (3, 3), 2),
-                       lambda: TF.fold(torch.tensor(cols[:, :12, :3]), (3, 3), 2), r"2 \* 2 = 4.*input.size\(2\)=3")
-    _raises_like_torch(lambda: F.unfold(chainrule.tensor(x), 7), lambda: TF.unfold(torch.tensor(x), 7),
-                       r"spatial size \(5, 5\), kernel_size=\(7, 7\).*\(-1, -1\)")
+    raises_like_torch(lambda: F.fold(chainrule.tensor(cols), (3, 3), 2),
+                      lambda: TF.fold(torch.tensor(cols), (3, 3), 2),
+                      r"input.size\(1\)=13 and kernel_size=\(2, 2\)")
+    raises_like_torch(lambda: F.fold(chainrule.tensor(cols[:, :12, :3]), (3, 3), 2),
+                      lambda: TF.fold(torch.tensor(cols[:, :12, :3]), (3, 3), 2), r"2 \* 2 = 4.*input.size\(2\)=3")
+    raises_like_torch(lambda: F.unfold(chainrule.tensor(x), 7), lambda: TF.unfold(torch.tensor(x), 7),
+                      r"spatial size \(5, 5\), kernel_size=\(7, 7\).*\(-1, -1\)")

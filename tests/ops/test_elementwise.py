@@ -10,25 +10,21 @@ from hypothesis.extra import numpy as hnp
 
 import chainrule
 from conftest import assert_close
-from op_parity import check
+from op_parity import Inputs, check
 
-RNG = np.random.default_rng(1234)
-
-
-def normal(*shape):
-    return np.asarray(RNG.standard_normal(shape))
+_INPUTS = Inputs(1234)
+RNG = _INPUTS.rng
+normal, positive, unit, away_from_zero = _INPUTS.normal, _INPUTS.positive, _INPUTS.unit, _INPUTS.away_from_zero
 
 
-def positive(*shape):
-    return np.asarray(RNG.uniform(0.5, 2.0, shape))
 
 
-def unit(*shape):
-    return np.asarray(RNG.uniform(-0.9, 0.9, shape))
-
-
-def away_from_zero(*shape):
-    return np.asarray(RNG.uniform(0.3, 2.0, shape) * RNG.choice([-1.0, 1.0], shape))
+def with_specials(*shape):
+    """Normal values with NaN, +inf and -inf among them."""
+    x = normal(*shape)
+    flat = x.reshape(-1)
+    flat[: min(3, flat.size)] = [np.nan, np.inf, -np.inf][: min(3, flat.size)]
+    return x
 
 
 # name, expression, input generator
@@ -102,6 +98,18 @@ UNARY = [
     ("add-alpha", lambda L, x: x.add(1.0, alpha=2), normal),
     ("sub-alpha", lambda L, x: L.sub(x, 1.0, alpha=3), normal),
     ("pos", lambda L, x: +x, normal),
+    ("asin-fn", lambda L, x: L.asin(x), unit),
+    ("arcsin-method", lambda L, x: x.arcsin(), unit),
+    ("acos-method", lambda L, x: x.acos(), unit),
+    ("atan-fn", lambda L, x: L.atan(x), normal),
+    ("sinh-method", lambda L, x: x.sinh(), normal),
+    ("cosh-fn", lambda L, x: L.cosh(x), normal),
+    ("erf-fn", lambda L, x: L.erf(x), normal),
+    ("erf-method", lambda L, x: x.erf(), normal),
+    ("logit-fn", lambda L, x: L.logit(x * 0.5 + 0.5), unit),
+    ("logit-eps", lambda L, x: x.logit(eps=0.2), unit),
+    ("nan_to_num", lambda L, x: L.nan_to_num(x), lambda *shape: with_specials(*shape)),
+    ("nan_to_num-values", lambda L, x: x.nan_to_num(nan=1.5, posinf=9.0, neginf=-9.0), lambda *shape: with_specials(*shape)),
 ]
 
 SHAPES = [(), (3,), (2, 3), (1, 4), (2, 1, 3), (0,), (2, 0)]
@@ -176,6 +184,12 @@ BINARY = [
     ("where", lambda L, a, b: L.where(a > b, a, b)),
     ("where-method-cond", lambda L, a, b: L.where(a > 0, a * 2, b)),
     ("where-scalar-other", lambda L, a, b: L.where(b > 0, a, 0.0) + b),
+    ("fmod-fn", lambda L, a, b: L.fmod(a * 3, b)),
+    ("fmod-method-scalar", lambda L, a, b: a.fmod(0.7) + b),
+    ("hypot-fn", lambda L, a, b: L.hypot(a, b)),
+    ("logaddexp-fn", lambda L, a, b: L.logaddexp(a, b)),
+    ("xlogy-fn", lambda L, a, b: L.xlogy(a, b.abs())),
+    ("where-method", lambda L, a, b: a.where(a > b, b)),
 ]
 
 BROADCAST = [
@@ -406,3 +420,16 @@ def test_broadcast_error_matches_torch(shapes):
         with pytest.raises(RuntimeError) as error:
             op(chainrule.ones(shapes[0]), chainrule.ones(shapes[1]))
         assert str(error.value) == str(expected.value)
+
+
+def test_xlogy_is_zero_where_x_is_zero():
+    # PyTorch's gradients there: log(y) for x (0 where y is 0 too), x / y for y (NaN at 0/0).
+    check(lambda L, x, y: L.xlogy(x, y), np.array([0.0, 0.0, 2.0, 1.5]), np.array([0.0, 3.0, 0.5, 2.0]))
+    x = chainrule.tensor(np.array([0.0, 2.0, 1.5]), requires_grad=True)
+    y = chainrule.tensor(np.array([3.0, 0.5, 2.0]), requires_grad=True)
+    assert chainrule.autograd.gradgradcheck(chainrule.xlogy, (x, y))
+
+
+def test_fmod_keeps_the_dividend_sign_and_integer_dtype():
+    check(lambda L, a, b: L.fmod(a, b), np.array([-7, 7, -3, 5]), np.array([3, -3, 2, 5]), grad=False)
+    check(lambda L, a: L.fmod(a, 1.5), np.array([-3.5, 3.5, 0.25]))

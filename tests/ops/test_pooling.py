@@ -2,8 +2,6 @@
 NaN), avg_pool1d/2d, adaptive_avg_pool1d/2d; gradients, double backward and errors."""
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 import torch
@@ -13,28 +11,7 @@ import chainrule
 import chainrule.nn.functional as F
 from chainrule.autograd import gradcheck, gradgradcheck
 from conftest import assert_close, pair
-
-
-def _check(fc, ft, x, rng, what):
-    xc, xt = pair(x)
-    out_c, out_t = fc(xc), ft(xt)
-    if isinstance(out_t, tuple):
-        assert out_c[1].dtype == chainrule.int64
-        np.testing.assert_array_equal(out_c[1].numpy(), out_t[1].numpy(), err_msg=f"{what}: indices")
-        out_c, out_t = out_c[0], out_t[0]
-    assert_close(out_c, out_t, what=f"{what}: forward")
-    g = rng.standard_normal(tuple(out_t.shape))
-    out_c.backward(chainrule.tensor(g))
-    out_t.backward(torch.tensor(g))
-    assert_close(xc.grad, xt.grad, what=f"{what}: gradient")
-
-
-def _raises_like_torch(fc, ft, pattern):
-    with pytest.raises(Exception) as torch_error:
-        ft()
-    with pytest.raises(type(torch_error.value)) as ours:
-        fc()
-    assert re.search(pattern, str(ours.value)), str(ours.value)
+from op_parity import check_pair, raises_like_torch
 
 
 MAX_CASES = [
@@ -51,16 +28,16 @@ MAX_CASES = [
 def test_max_pool2d_matches_torch(kernel, stride, padding, dilation, ceil_mode, rng):
     x = rng.standard_normal((2, 3, 9, 10))
     args = dict(kernel_size=kernel, stride=stride, padding=padding, dilation=dilation, ceil_mode=ceil_mode)
-    _check(lambda a: F.max_pool2d(a, **args, return_indices=True),
-           lambda a: TF.max_pool2d(a, **args, return_indices=True), x, rng, f"max_pool2d {args}")
-    _check(lambda a: F.max_pool2d(a, **args), lambda a: TF.max_pool2d(a, **args), x, rng, f"max_pool2d {args}")
+    check_pair(lambda a: F.max_pool2d(a, **args, return_indices=True),
+               lambda a: TF.max_pool2d(a, **args, return_indices=True), x, rng, f"max_pool2d {args}")
+    check_pair(lambda a: F.max_pool2d(a, **args), lambda a: TF.max_pool2d(a, **args), x, rng, f"max_pool2d {args}")
 
 
 def test_max_pool2d_ties_go_to_the_first_maximum(rng):
     x = np.maximum(rng.standard_normal((2, 3, 8, 9)), 0).round(0)  # mostly zeros after the ReLU
     for args in (dict(kernel_size=2), dict(kernel_size=3, stride=1, padding=1), dict(kernel_size=3, stride=2)):
-        _check(lambda a: F.max_pool2d(a, **args, return_indices=True),
-               lambda a: TF.max_pool2d(a, **args, return_indices=True), x, rng, f"ties {args}")
+        check_pair(lambda a: F.max_pool2d(a, **args, return_indices=True),
+                   lambda a: TF.max_pool2d(a, **args, return_indices=True), x, rng, f"ties {args}")
 
 
 def test_max_pool2d_propagates_nan_and_inf_like_torch(rng):
@@ -79,11 +56,11 @@ def test_max_pool2d_propagates_nan_and_inf_like_torch(rng):
 
 def test_max_pool2d_unbatched_and_channel_major_input(rng):
     x = rng.standard_normal((3, 7, 7))
-    _check(lambda a: F.max_pool2d(a, 3, 2, 1), lambda a: TF.max_pool2d(a, 3, 2, 1), x, rng, "unbatched")
+    check_pair(lambda a: F.max_pool2d(a, 3, 2, 1), lambda a: TF.max_pool2d(a, 3, 2, 1), x, rng, "unbatched")
     w = rng.standard_normal((4, 3, 3, 3))
     xb = rng.standard_normal((2, 3, 8, 8))
-    _check(lambda a: F.max_pool2d(F.conv2d(a, chainrule.tensor(w), padding=1), 2),
-           lambda a: TF.max_pool2d(TF.conv2d(a, torch.tensor(w), padding=1), 2), xb, rng, "after conv")
+    check_pair(lambda a: F.max_pool2d(F.conv2d(a, chainrule.tensor(w), padding=1), 2),
+               lambda a: TF.max_pool2d(TF.conv2d(a, torch.tensor(w), padding=1), 2), xb, rng, "after conv")
 
 
 @pytest.mark.parametrize("kernel,stride,padding,dilation,ceil_mode", [
@@ -93,8 +70,8 @@ def test_max_pool1d_matches_torch(kernel, stride, padding, dilation, ceil_mode, 
     args = dict(kernel_size=kernel, stride=stride, padding=padding, dilation=dilation, ceil_mode=ceil_mode)
     for shape in ((2, 3, 11), (3, 11)):
         x = rng.standard_normal(shape)
-        _check(lambda a: F.max_pool1d(a, **args, return_indices=True),
-               lambda a: TF.max_pool1d(a, **args, return_indices=True), x, rng, f"max_pool1d {args}")
+        check_pair(lambda a: F.max_pool1d(a, **args, return_indices=True),
+                   lambda a: TF.max_pool1d(a, **args, return_indices=True), x, rng, f"max_pool1d {args}")
 
 
 AVG_CASES = [
@@ -113,7 +90,7 @@ def test_avg_pool2d_matches_torch(kernel, stride, padding, ceil_mode, count_incl
     x = rng.standard_normal((2, 3, 9, 10))
     args = dict(kernel_size=kernel, stride=stride, padding=padding, ceil_mode=ceil_mode,
                 count_include_pad=count_include_pad, divisor_override=divisor)
-    _check(lambda a: F.avg_pool2d(a, **args), lambda a: TF.avg_pool2d(a, **args), x, rng, f"avg_pool2d {args}")
+    check_pair(lambda a: F.avg_pool2d(a, **args), lambda a: TF.avg_pool2d(a, **args), x, rng, f"avg_pool2d {args}")
 
 
 @pytest.mark.parametrize("kernel,stride,padding,ceil_mode,count_include_pad", [
@@ -121,23 +98,23 @@ def test_avg_pool2d_matches_torch(kernel, stride, padding, ceil_mode, count_incl
 ])
 def test_avg_pool1d_matches_torch(kernel, stride, padding, ceil_mode, count_include_pad, rng):
     x = rng.standard_normal((2, 3, 11))
-    _check(lambda a: F.avg_pool1d(a, kernel, stride, padding, ceil_mode, count_include_pad),
-           lambda a: TF.avg_pool1d(a, kernel, stride, padding, ceil_mode, count_include_pad), x, rng, "avg_pool1d")
+    check_pair(lambda a: F.avg_pool1d(a, kernel, stride, padding, ceil_mode, count_include_pad),
+               lambda a: TF.avg_pool1d(a, kernel, stride, padding, ceil_mode, count_include_pad), x, rng, "avg_pool1d")
 
 
 @pytest.mark.parametrize("output_size", [1, 3, (4, 7), (9, 10), (5, None), 13, (2, 1)])
 def test_adaptive_avg_pool2d_matches_torch(output_size, rng):
     for shape in ((2, 3, 9, 10), (3, 9, 10)):
         x = rng.standard_normal(shape)
-        _check(lambda a: F.adaptive_avg_pool2d(a, output_size), lambda a: TF.adaptive_avg_pool2d(a, output_size),
-               x, rng, f"adaptive_avg_pool2d {output_size}")
+        check_pair(lambda a: F.adaptive_avg_pool2d(a, output_size), lambda a: TF.adaptive_avg_pool2d(a, output_size),
+                   x, rng, f"adaptive_avg_pool2d {output_size}")
 
 
 @pytest.mark.parametrize("output_size", [1, 4, 11, 15])
 def test_adaptive_avg_pool1d_matches_torch(output_size, rng):
     x = rng.standard_normal((2, 3, 11))
-    _check(lambda a: F.adaptive_avg_pool1d(a, output_size), lambda a: TF.adaptive_avg_pool1d(a, output_size),
-           x, rng, f"adaptive_avg_pool1d {output_size}")
+    check_pair(lambda a: F.adaptive_avg_pool1d(a, output_size), lambda a: TF.adaptive_avg_pool1d(a, output_size),
+               x, rng, f"adaptive_avg_pool1d {output_size}")
 
 
 @pytest.mark.parametrize("name,args", [
@@ -170,16 +147,16 @@ def test_pooling_gradcheck(rng):
 def test_pooling_errors_match_torch(rng):
     x = rng.standard_normal((2, 4, 5, 5))
     xc, xt = chainrule.tensor(x), torch.tensor(x)
-    _raises_like_torch(lambda: F.max_pool2d(xc, 3, padding=2), lambda: TF.max_pool2d(xt, 3, padding=2),
-                       "pad should be at most half of effective kernel size, but got pad=2, kernel_size=3")
-    _raises_like_torch(lambda: F.max_pool2d(xc, 7), lambda: TF.max_pool2d(xt, 7),
-                       r"Given input size: \(4x5x5\)\. Calculated output size: \(4x0x0\)\. Output size is too small")
-    _raises_like_torch(lambda: F.avg_pool2d(xc, 3, padding=2), lambda: TF.avg_pool2d(xt, 3, padding=2),
-                       "pad should be at most half")
-    _raises_like_torch(lambda: F.avg_pool2d(xc, 7), lambda: TF.avg_pool2d(xt, 7), "Output size is too small")
-    _raises_like_torch(lambda: F.max_pool2d(xc[0, 0], 2), lambda: TF.max_pool2d(xt[0, 0], 2), r"\[5, 5\]")
-    _raises_like_torch(lambda: F.adaptive_avg_pool2d(xc[0, 0], 2), lambda: TF.adaptive_avg_pool2d(xt[0, 0], 2),
-                       r"3D or 4D tensor.*\[5, 5\]")
-    _raises_like_torch(lambda: F.max_pool1d(xc[0], 7), lambda: TF.max_pool1d(xt[0], 7), "Output size is too small")
+    raises_like_torch(lambda: F.max_pool2d(xc, 3, padding=2), lambda: TF.max_pool2d(xt, 3, padding=2),
+                      "pad should be at most half of effective kernel size, but got pad=2, kernel_size=3")
+    raises_like_torch(lambda: F.max_pool2d(xc, 7), lambda: TF.max_pool2d(xt, 7),
+                      r"Given input size: \(4x5x5\)\. Calculated output size: \(4x0x0\)\. Output size is too small")
+    raises_like_torch(lambda: F.avg_pool2d(xc, 3, padding=2), lambda: TF.avg_pool2d(xt, 3, padding=2),
+                      "pad should be at most half")
+    raises_like_torch(lambda: F.avg_pool2d(xc, 7), lambda: TF.avg_pool2d(xt, 7), "Output size is too small")
+    raises_like_torch(lambda: F.max_pool2d(xc[0, 0], 2), lambda: TF.max_pool2d(xt[0, 0], 2), r"\[5, 5\]")
+    raises_like_torch(lambda: F.adaptive_avg_pool2d(xc[0, 0], 2), lambda: TF.adaptive_avg_pool2d(xt[0, 0], 2),
+                      r"3D or 4D tensor.*\[5, 5\]")
+    raises_like_torch(lambda: F.max_pool1d(xc[0], 7), lambda: TF.max_pool1d(xt[0], 7), "Output size is too small")
     with pytest.raises(RuntimeError, match="stride should be greater than zero"):
         F.max_pool2d(xc, 2, stride=0)

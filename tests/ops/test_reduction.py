@@ -119,6 +119,21 @@ def test_prod_with_zeros(x):
     check(lambda L, t: L.prod(t, -1), x)
 
 
+@pytest.mark.parametrize("x", [
+    np.array([[1.5, -0.5, 3.0], [2.0, 4.0, 0.5]]),
+    np.array([[1.0, 0.0, 3.0], [2.0, 4.0, 5.0]]),
+    np.array([[0.0, 2.0, 0.0], [2.0, 0.0, 3.0]]),
+], ids=["no-zeros", "one-zero", "two-zeros"])
+def test_cumprod(x):
+    check(lambda L, t: t.cumprod(1), x)
+    check(lambda L, t: L.cumprod(t, dim=0), x)
+    check(lambda L, t: t.cumprod(-1, dtype=L.float32), x, rtol=1e-6, atol=1e-6)
+    t = chainrule.tensor(x, requires_grad=True)
+    assert chainrule.autograd.gradcheck(lambda u: u.cumprod(1), (t,))
+    if not (x == 0).any():  # PyTorch's double backward needs no zeros either
+        assert chainrule.autograd.gradgradcheck(lambda u: u.cumprod(1), (t,))
+
+
 def test_prod_with_zeros_gradcheck():
     x = chainrule.tensor([[0.0, 2.0, 3.0], [2.0, 0.0, 0.0]], requires_grad=True)
     assert chainrule.autograd.gradcheck(lambda t: t.prod(1), (x,))

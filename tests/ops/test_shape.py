@@ -73,6 +73,26 @@ SHAPE_OPS = [
     ("narrow-empty", lambda L, x: x.narrow(2, 4, 0)),
     ("select", lambda L, x: x.select(1, -1)),
     ("contiguous-after-transpose", lambda L, x: x.transpose(0, 1).contiguous().view(-1)),
+    ("flip-dims-kw", lambda L, x: L.flip(x, dims=[0, 1])),
+    ("triu", lambda L, x: x.triu()),
+    ("triu-diagonal", lambda L, x: L.triu(x, 1)),
+    ("tril-neg", lambda L, x: x.tril(-1)),
+    ("roll-flat", lambda L, x: x.roll(5)),
+    ("roll-dims", lambda L, x: L.roll(x, (1, -2), (0, 2))),
+    ("diagonal", lambda L, x: x.diagonal()),
+    ("diagonal-offset-dims", lambda L, x: L.diagonal(x, 1, 1, 2)),
+    ("diagonal-neg", lambda L, x: x.diagonal(-1, -1, 0)),
+    ("repeat_interleave", lambda L, x: x.repeat_interleave(2)),
+    ("repeat_interleave-tensor", lambda L, x: x.repeat_interleave(L.tensor([1, 0, 2]), dim=1)),
+    ("diff", lambda L, x: x.diff()),
+    ("diff-n-dim", lambda L, x: L.diff(x, n=2, dim=1)),
+    ("diff-prepend", lambda L, x: L.diff(x, dim=0, prepend=x[:1] * 2)),
+    ("median-dim", lambda L, x: x.median(dim=1)),
+    ("median-keepdim", lambda L, x: L.median(x, -1, keepdim=True)),
+    ("median-all", lambda L, x: x.median()),
+    ("meshgrid-ij", lambda L, x: L.meshgrid(x[0, 0], x[1, :, 0], indexing="ij")),
+    ("meshgrid-xy", lambda L, x: L.meshgrid([x[0, 0], x[1, :, 0], x[1, 1, :2]], indexing="xy")),
+    ("broadcast_tensors", lambda L, x: L.broadcast_tensors(x[:, :1], x[0])),
 ]
 
 
@@ -224,6 +244,18 @@ GATHER_SCATTER = [
     ("masked_fill-scalar", lambda L, x, s: x.masked_fill(x > 0, 0.5)),
     ("masked_fill-broadcast", lambda L, x, s: L.masked_fill(x, L.tensor([True, False, True, False]), -1.0)),
     ("masked_fill-tensor-value", lambda L, x, s: x.masked_fill(x < 0, s[0, 0])),
+    ("scatter-0", lambda L, x, s: x.scatter(0, L.tensor(IDX0), s)),
+    ("scatter-value", lambda L, x, s: L.scatter(x, 1, L.tensor(IDX1[:2]), 0.5)),
+    ("scatter_-inplace", lambda L, x, s: (x * 1).scatter_(0, L.tensor(IDX0), s)),
+    ("scatter_-value-kw", lambda L, x, s: (x * 1).scatter_(1, L.tensor(IDX1), value=-2.0)),
+    ("scatter_add_-inplace", lambda L, x, s: (x * 1).scatter_add_(0, L.tensor(IDX0), s)),
+    ("masked_select", lambda L, x, s: x.masked_select(x > 0)),
+    ("masked_select-broadcast", lambda L, x, s: L.masked_select(s, L.tensor([[True], [False]]))),
+    ("index_add_", lambda L, x, s: (x * 1).index_add_(0, L.tensor([2, 0]), s)),
+    ("index_add_-dup-alpha", lambda L, x, s: (x * 1).index_add_(0, L.tensor([1, 1]), s, alpha=2.0)),
+    ("index_fill_", lambda L, x, s: (x * 1).index_fill_(1, L.tensor([0, 2]), -1.0)),
+    ("index_copy_", lambda L, x, s: (x * 1).index_copy_(0, L.tensor([2, 0]), s)),
+    ("fill_diagonal_", lambda L, x, s: (x * 1).fill_diagonal_(3.0)),
 ]
 
 
@@ -332,3 +364,31 @@ def test_expand_hypothesis(shape, data):
     lead = data.draw(st.lists(st.integers(0, 2), max_size=2))
     x = normal(*shape)
     check(lambda L, t: t.expand(*lead, *target), x)
+
+
+def test_scatter_errors_like_torch():
+    from op_parity import raises_like_torch
+
+    raises_like_torch(lambda: chainrule.zeros(3, 4).scatter(0, chainrule.tensor([0, 1]), chainrule.ones(2)),
+                      lambda: torch.zeros(3, 4).scatter(0, torch.tensor([0, 1]), torch.ones(2)),
+                      "same number of dimensions")
+    raises_like_torch(lambda: chainrule.zeros(3, 4).scatter(0, chainrule.tensor([[0, 1]]), chainrule.ones(1, 2).double()),
+                      lambda: torch.zeros(3, 4).scatter(0, torch.tensor([[0, 1]]), torch.ones(1, 2).double()),
+                      "dtype")
+    raises_like_torch(lambda: chainrule.zeros(3).masked_select(chainrule.tensor([1, 0, 1])),
+                      lambda: torch.zeros(3).masked_select(torch.tensor([1, 0, 1])), "BoolTensor")
+
+
+def test_unique_bincount_searchsorted_indices():
+    values = np.array([3, 1, 2, 3, 1, 7])
+    check(lambda L, x: L.unique(x), values, grad=False)
+    check(lambda L, x: x.unique(return_inverse=True, return_counts=True), values, grad=False)
+    check(lambda L, x: L.unique(x.view(3, 2), dim=1, return_inverse=True), values, grad=False)
+    check(lambda L, x: L.bincount(x), values, grad=False)
+    check(lambda L, x: L.bincount(x, minlength=10), values, grad=False)
+    check(lambda L, x: x.bincount(weights=L.arange(6, dtype=L.float64)), values, grad=False)
+    check(lambda L, s, v: L.searchsorted(s, v), np.array([1.0, 3.0, 5.0]), np.array([0.5, 3.0, 6.0]), grad=False)
+    check(lambda L, s, v: L.searchsorted(s, v, right=True), np.array([[1.0, 3.0], [2.0, 4.0]]),
+          np.array([[3.0, 0.0, 9.0], [2.0, 4.0, 5.0]]), grad=False)
+    check(lambda L: [L.triu_indices(3, 4), L.triu_indices(3, 3, 1), L.tril_indices(4, 3, -1)], grad=False)
+    check(lambda L: L.repeat_interleave(L.tensor([2, 0, 3])), grad=False)

@@ -3,8 +3,6 @@ replicate / circular modes, interpolate (nearest, nearest-exact, linear, bilinea
 trilinear, area), and channel dropout (dropout1d/2d/3d)."""
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 import torch
@@ -13,25 +11,8 @@ import torch.nn.functional as TF
 import chainrule
 import chainrule.nn.functional as F
 from chainrule.autograd import gradcheck, gradgradcheck
-from conftest import assert_close, pair
-
-
-def _check(fc, ft, x, rng, what):
-    xc, xt = pair(x)
-    out_c, out_t = fc(xc), ft(xt)
-    assert_close(out_c, out_t, what=f"{what}: forward")
-    g = rng.standard_normal(tuple(out_t.shape))
-    out_c.backward(chainrule.tensor(g))
-    out_t.backward(torch.tensor(g))
-    assert_close(xc.grad, xt.grad, what=f"{what}: gradient")
-
-
-def _raises_like_torch(fc, ft, pattern):
-    with pytest.raises(Exception) as torch_error:
-        ft()
-    with pytest.raises(type(torch_error.value)) as ours:
-        fc()
-    assert re.search(pattern, str(ours.value)), str(ours.value)
+from conftest import assert_close
+from op_parity import check_pair, raises_like_torch
 
 
 # -- pad ------------------------------------------------------------------------------------
@@ -53,14 +34,14 @@ def _valid_pad(mode, shape, pad):
     if _valid_pad(mode, shape, pad)
 ])
 def test_pad_modes_match_torch(mode, shape, pad, rng):
-    _check(lambda a: F.pad(a, pad, mode), lambda a: TF.pad(a, pad, mode), rng.standard_normal(shape), rng,
-           f"pad {mode} {pad}")
+    check_pair(lambda a: F.pad(a, pad, mode), lambda a: TF.pad(a, pad, mode), rng.standard_normal(shape), rng,
+               f"pad {mode} {pad}")
 
 
 def test_pad_constant_and_cropping_match_torch(rng):
     x = rng.standard_normal((2, 3, 6, 7))
     for pad, value in (((1, 2), 0.0), ((2, 1, 0, 3), 1.5), ((-1, 2, 1, -2), 0.0), ((1, 1, 1, 1, 1, 1), -2.0)):
-        _check(lambda a: F.pad(a, pad, value=value), lambda a: TF.pad(a, pad, value=value), x, rng, f"constant {pad}")
+        check_pair(lambda a: F.pad(a, pad, value=value), lambda a: TF.pad(a, pad, value=value), x, rng, f"constant {pad}")
 
 
 def test_pad_double_backward(rng):
@@ -72,12 +53,12 @@ def test_pad_double_backward(rng):
 def test_pad_errors_match_torch(rng):
     x = rng.standard_normal((2, 3, 5, 5))
     xc, xt = chainrule.tensor(x), torch.tensor(x)
-    _raises_like_torch(lambda: F.pad(xc, (5, 5, 1, 1), mode="reflect"), lambda: TF.pad(xt, (5, 5, 1, 1), mode="reflect"),
-                       r"Padding size should be less than the corresponding input dimension, but got: padding \(5, 5\) "
-                       r"at dimension 3 of input \[2, 3, 5, 5\]")
-    _raises_like_torch(lambda: F.pad(xc, (1, 1, 1)), lambda: TF.pad(xt, (1, 1, 1)), "divisible by 2")
-    _raises_like_torch(lambda: F.pad(xc, (6, 6, 1, 1), mode="circular"), lambda: TF.pad(xt, (6, 6, 1, 1), mode="circular"),
-                       "wrapping around more than once")
+    raises_like_torch(lambda: F.pad(xc, (5, 5, 1, 1), mode="reflect"), lambda: TF.pad(xt, (5, 5, 1, 1), mode="reflect"),
+                      r"Padding size should be less than the corresponding input dimension, but got: padding \(5, 5\) "
+                      r"at dimension 3 of input \[2, 3, 5, 5\]")
+    raises_like_torch(lambda: F.pad(xc, (1, 1, 1)), lambda: TF.pad(xt, (1, 1, 1)), "divisible by 2")
+    raises_like_torch(lambda: F.pad(xc, (6, 6, 1, 1), mode="circular"), lambda: TF.pad(xt, (6, 6, 1, 1), mode="circular"),
+                      "wrapping around more than once")
 
 
 # -- interpolate ----------------------------------------------------------------------------
@@ -91,9 +72,9 @@ MODES = [("nearest", None), ("nearest-exact", None), ("bilinear", False), ("bili
 @pytest.mark.parametrize("kwargs", SIZES)
 def test_interpolate_2d_matches_torch(mode, align_corners, kwargs, rng):
     x = rng.standard_normal((2, 3, 9, 10))
-    _check(lambda a: F.interpolate(a, mode=mode, align_corners=align_corners, **kwargs),
-           lambda a: TF.interpolate(a, mode=mode, align_corners=align_corners, **kwargs), x, rng,
-           f"interpolate {mode} {align_corners} {kwargs}")
+    check_pair(lambda a: F.interpolate(a, mode=mode, align_corners=align_corners, **kwargs),
+               lambda a: TF.interpolate(a, mode=mode, align_corners=align_corners, **kwargs), x, rng,
+               f"interpolate {mode} {align_corners} {kwargs}")
 
 
 @pytest.mark.parametrize("mode,align_corners", [("nearest", None), ("nearest-exact", None), ("linear", False),
@@ -101,15 +82,15 @@ def test_interpolate_2d_matches_torch(mode, align_corners, kwargs, rng):
 @pytest.mark.parametrize("kwargs", [dict(size=17), dict(scale_factor=2.5), dict(size=4)])
 def test_interpolate_1d_matches_torch(mode, align_corners, kwargs, rng):
     x = rng.standard_normal((2, 3, 11))
-    _check(lambda a: F.interpolate(a, mode=mode, align_corners=align_corners, **kwargs),
-           lambda a: TF.interpolate(a, mode=mode, align_corners=align_corners, **kwargs), x, rng, f"1d {mode}")
+    check_pair(lambda a: F.interpolate(a, mode=mode, align_corners=align_corners, **kwargs),
+               lambda a: TF.interpolate(a, mode=mode, align_corners=align_corners, **kwargs), x, rng, f"1d {mode}")
 
 
 @pytest.mark.parametrize("mode,align_corners", [("nearest", None), ("trilinear", False), ("trilinear", True)])
 def test_interpolate_3d_matches_torch(mode, align_corners, rng):
     x = rng.standard_normal((1, 2, 3, 4, 5))
-    _check(lambda a: F.interpolate(a, size=(5, 3, 7), mode=mode, align_corners=align_corners),
-           lambda a: TF.interpolate(a, size=(5, 3, 7), mode=mode, align_corners=align_corners), x, rng, f"3d {mode}")
+    check_pair(lambda a: F.interpolate(a, size=(5, 3, 7), mode=mode, align_corners=align_corners),
+               lambda a: TF.interpolate(a, size=(5, 3, 7), mode=mode, align_corners=align_corners), x, rng, f"3d {mode}")
 
 
 def test_interpolate_float32_matches_torch_float32(rng):
@@ -131,18 +112,18 @@ def test_interpolate_gradcheck_and_double_backward(rng):
 def test_interpolate_errors_match_torch(rng):
     x = rng.standard_normal((2, 3, 4, 4))
     xc, xt = chainrule.tensor(x), torch.tensor(x)
-    _raises_like_torch(lambda: F.interpolate(xc, mode="bilinear"), lambda: TF.interpolate(xt, mode="bilinear"),
-                       "either size or scale_factor should be defined")
-    _raises_like_torch(lambda: F.interpolate(xc, size=3, scale_factor=2), lambda: TF.interpolate(xt, size=3, scale_factor=2),
-                       "only one of size or scale_factor")
-    _raises_like_torch(lambda: F.interpolate(xc, size=3, align_corners=True), lambda: TF.interpolate(xt, size=3, align_corners=True),
-                       "align_corners option can only be set with the interpolating modes")
-    _raises_like_torch(lambda: F.interpolate(xc[0], size=3, mode="bilinear"),
-                       lambda: TF.interpolate(xt[0], size=3, mode="bilinear"), "Got 3D input, but bilinear mode needs 4D input")
-    _raises_like_torch(lambda: F.interpolate(xc, size=3, mode="cubic"), lambda: TF.interpolate(xt, size=3, mode="cubic"),
-                       r"got cubic")
-    _raises_like_torch(lambda: F.interpolate(xc, size=(3, 3, 3)), lambda: TF.interpolate(xt, size=(3, 3, 3)),
-                       r"spatial dimensions of \[4, 4\] and output size of \[3, 3, 3\]")
+    raises_like_torch(lambda: F.interpolate(xc, mode="bilinear"), lambda: TF.interpolate(xt, mode="bilinear"),
+                      "either size or scale_factor should be defined")
+    raises_like_torch(lambda: F.interpolate(xc, size=3, scale_factor=2), lambda: TF.interpolate(xt, size=3, scale_factor=2),
+                      "only one of size or scale_factor")
+    raises_like_torch(lambda: F.interpolate(xc, size=3, align_corners=True), lambda: TF.interpolate(xt, size=3, align_corners=True),
+                      "align_corners option can only be set with the interpolating modes")
+    raises_like_torch(lambda: F.interpolate(xc[0], size=3, mode="bilinear"),
+                      lambda: TF.interpolate(xt[0], size=3, mode="bilinear"), "Got 3D input, but bilinear mode needs 4D input")
+    raises_like_torch(lambda: F.interpolate(xc, size=3, mode="cubic"), lambda: TF.interpolate(xt, size=3, mode="cubic"),
+                      r"got cubic")
+    raises_like_torch(lambda: F.interpolate(xc, size=(3, 3, 3)), lambda: TF.interpolate(xt, size=(3, 3, 3)),
+                      r"spatial dimensions of \[4, 4\] and output size of \[3, 3, 3\]")
 
 
 # -- channel dropout ------------------------------------------------------------------------

@@ -127,6 +127,16 @@ class Sequential(Module):
         return self
 
 
+def _abs_string_index(container: Module, idx: Any) -> str:
+    """ModuleList's and ParameterList's key for index ``idx`` (negative from the end)."""
+    idx = operator.index(idx)
+    if not -len(container) <= idx < len(container):
+        raise IndexError(f"index {idx} is out of range")
+    if idx < 0:
+        idx += len(container)
+    return str(idx)
+
+
 def _repeated_repr(container: Module, items: list) -> str:
     """ModuleList's printing: runs of identical modules are folded ("(0-2): 3 x Linear(...)")."""
     reprs = [repr(item) for item in items]
@@ -155,13 +165,7 @@ class ModuleList(Module):
         if modules is not None:
             self += modules
 
-    def _get_abs_string_index(self, idx: Any) -> str:
-        idx = operator.index(idx)
-        if not -len(self) <= idx < len(self):
-            raise IndexError(f"index {idx} is out of range")
-        if idx < 0:
-            idx += len(self)
-        return str(idx)
+    _get_abs_string_index = _abs_string_index
 
     def __getitem__(self, idx: Any) -> Any:
         if isinstance(idx, slice):
@@ -301,13 +305,7 @@ class ParameterList(Module):
         if values is not None:
             self += values
 
-    def _get_abs_string_index(self, idx: Any) -> str:
-        idx = operator.index(idx)
-        if not -len(self) <= idx < len(self):
-            raise IndexError(f"index {idx} is out of range")
-        if idx < 0:
-            idx += len(self)
-        return str(idx)
+    _get_abs_string_index = _abs_string_index
 
     def __getitem__(self, idx: Any) -> Any:
         if isinstance(idx, slice):

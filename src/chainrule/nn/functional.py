@@ -251,6 +251,33 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     return _apply(input, inplace, N.Dropout, "dropout_", _dropout_mask(input, p))
 
 
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
+                                 dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """``softmax(query @ key^T * scale + mask) @ value``: a boolean ``attn_mask`` says which
+    positions may be attended to, a float one is added to the scores; ``is_causal`` masks
+    the future. Written out (PyTorch's reference formula), so it differentiates twice."""
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
+    if enable_gqa and key.shape[-3] != query.shape[-3]:
+        groups = query.shape[-3] // key.shape[-3]
+        key, value = key.repeat_interleave(groups, -3), value.repeat_interleave(groups, -3)
+    scale = 1.0 / float(np.sqrt(query.shape[-1])) if scale is None else scale
+    scores = _C.matmul(query, key.transpose(-2, -1)) * scale
+    rows, cols = query.shape[-2], key.shape[-2]
+    if is_causal:
+        scores = scores.masked_fill(~np.tril(np.ones((rows, cols), dtype=bool)), float("-inf"))
+    if attn_mask is not None:
+        if _array(attn_mask).dtype == np.bool_:
+            scores = scores.masked_fill(~_array(attn_mask), float("-inf"))
+        else:
+            scores = scores + attn_mask
+    weights = softmax(scores, dim=-1)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p, training=True)
+    return _C.matmul(weights, value)
+
+
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     data = _array(tensor)
     if data.dtype.kind not in "iu":

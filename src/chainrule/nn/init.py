@@ -185,6 +185,23 @@ def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinea
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan), generator)
 
 
+def _layer_default_(weight: Tensor, bias: Tensor | None) -> None:
+    """PyTorch's default initialisation of a Linear or ConvNd layer: kaiming_uniform_ with
+    a = sqrt(5), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the bias from the same bound."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound)
+
+
+def _affine_identity_(weight: Tensor, bias: Tensor | None) -> None:
+    """A normalisation layer's affine transform reset to the identity: weight 1, bias 0."""
+    ones_(weight)
+    if bias is not None:
+        zeros_(bias)
+
+
 def orthogonal_(tensor: Tensor, gain: float = 1, generator: Any = None) -> Tensor:
     """A (semi-)orthogonal matrix from the QR decomposition of a Gaussian one, times ``gain``."""
     if tensor.ndimension() < 2:

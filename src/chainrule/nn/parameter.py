@@ -5,6 +5,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import creation
 from ..tensor import Tensor, _init
 
 
@@ -62,3 +63,13 @@ class Buffer(Tensor):
         out = Tensor._wrap(self._data)
         out._vc = self._version_counter()
         return out
+
+
+def _weight_and_bias(module: Any, weight_shape: Any, bias_shape: Any, dtype: Any) -> None:
+    """Register ``module.weight`` and ``module.bias``: uninitialised Parameters of these
+    shapes, for ``reset_parameters`` to fill, or None (declared absent) where a shape is None."""
+    for name, shape in (("weight", weight_shape), ("bias", bias_shape)):
+        if shape is None:
+            module.register_parameter(name, None)
+        else:
+            setattr(module, name, Parameter(creation.empty(shape, dtype=dtype)))

@@ -28,6 +28,7 @@ from typing import Any, NamedTuple, Sequence
 import numpy as np
 
 from ..autograd.function import Op
+from .namespace import ArrayKernels, kernel_selector
 
 
 class Geometry(NamedTuple):
@@ -141,13 +142,10 @@ def conv2d_weight_array(xp: Any, x: Any, g: Any, geom: Geometry, khw: tuple) -> 
     return out.reshape(co, x.shape[1] // groups, kh, kw)
 
 
-class _ArrayKernels:
+class _ArrayKernels(ArrayKernels):
     """The array kernels under the Tensor namespace's names (see ``namespace_functions``)."""
 
-    __slots__ = ("xp",)
-
-    def __init__(self, xp: Any) -> None:
-        self.xp = xp
+    __slots__ = ()
 
     def conv2d(self, x: Any, w: Any, geom: Geometry, out_hw: tuple | None = None) -> Any:
         return conv2d_array(self.xp, x, w, None, geom, out_hw)
@@ -165,13 +163,7 @@ class _ArrayKernels:
         return fold_array(self.xp, cols, hw, khw, geom, out_hw)
 
 
-_NUMPY_KERNELS = _ArrayKernels(np)
-
-
-def _kernels(xp: Any) -> Any:
-    if xp is np:
-        return _NUMPY_KERNELS
-    return _ArrayKernels(xp) if hasattr(xp, "ndarray") else xp
+_kernels = kernel_selector(_ArrayKernels)
 
 
 def _bias_grad(g: Any) -> Any:
@@ -328,12 +320,18 @@ def namespace_functions() -> dict:
 # -- public functional forms (re-exported by chainrule.nn.functional) ------------------------
 
 
-def _tuple(value: Any, n: int, name: str, op: str) -> tuple:
+def _int_tuple(value: Any, n: int) -> tuple:
+    """``value`` (an int or a sequence of ints) as a tuple of ints: an int or a one-element
+    sequence repeated ``n`` times; a sequence of another length as it is, for the caller to
+    reject in its own words."""
     if isinstance(value, (int, np.integer)):
         return (int(value),) * n
     value = tuple(int(v) for v in value)
-    if len(value) == 1:
-        return value * n
+    return value * n if len(value) == 1 else value
+
+
+def _tuple(value: Any, n: int, name: str, op: str) -> tuple:
+    value = _int_tuple(value, n)
     if len(value) != n:
         raise RuntimeError(
             f"expected {name} to be a single integer value or a list of {n} values to match the "

@@ -294,6 +294,50 @@ class Atan2(_Binary):
                             -g * a / denominator if self.needs_grad(1) else None)
 
 
+class Fmod(_Binary):
+    """C's fmod: the remainder with the sign of the dividend, ``a - trunc(a / b) * b``."""
+
+    __slots__ = ("quotient",)
+    derivative = ("d fmod(a,b)/da = 1", "d fmod(a,b)/db = -trunc(a/b)")
+
+    def forward(self, xp, a, b):
+        a, b = promote(a, b)
+        out = xp.fmod(a, b)
+        self._remember_shapes(a, b, out.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):  # a constant: trunc's derivative is 0
+            self.quotient = xp.trunc(a / b)
+        return out
+
+    def backward(self, xp, g):
+        return self._reduce(g if self.needs_grad(0) else None,
+                            -g * self.quotient if self.needs_grad(1) else None)
+
+
+class Xlogy(_Binary):
+    """x * log(y), 0 where x is 0 (unless y is NaN)."""
+
+    __slots__ = ()
+    derivative = ("d xlogy(x,y)/dx = log(y)", "d xlogy(x,y)/dy = x / y")
+
+    def forward(self, xp, a, b):
+        a, b = promote(_floating(a) if isinstance(a, xp.ndarray) else a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = xp.where((a == 0) & ~xp.isnan(b), 0.0, a * xp.log(b)).astype(np.result_type(a, b))
+        self._remember_shapes(a, b, out.shape)
+        self.saved = (a, b)
+        return out
+
+    def backward(self, xp, g):
+        a, b = self.saved
+        ga = gb = None
+        if self.needs_grad(0):  # PyTorch: log(y), and 0 where x and y are both 0
+            both_zero = (a == 0) & (b == 0)
+            ga = g * xp.log(xp.where(both_zero, 1.0, b))
+        if self.needs_grad(1):
+            gb = g * a / b
+        return self._reduce(ga, gb)
+
+
 class FloorDivide(Op):
     __slots__ = ()
     differentiable = False
@@ -544,6 +588,76 @@ class Tan(Op):
     def backward(self, xp, g):
         out = self.saved[0]
         return g * (1 + out * out)
+
+
+class Asin(Op):
+    __slots__ = ()
+    derivative = ("d asin(u)/du = 1 / sqrt(1 - u^2)",)
+
+    def forward(self, xp, a):
+        a = _floating(a)
+        self.saved = (a,)
+        return xp.arcsin(a)
+
+    def backward(self, xp, g):
+        a = self.saved[0]
+        return g / xp.sqrt(1 - a * a)
+
+
+class Acos(Op):
+    __slots__ = ()
+    derivative = ("d acos(u)/du = -1 / sqrt(1 - u^2)",)
+
+    def forward(self, xp, a):
+        a = _floating(a)
+        self.saved = (a,)
+        return xp.arccos(a)
+
+    def backward(self, xp, g):
+        a = self.saved[0]
+        return -g / xp.sqrt(1 - a * a)
+
+
+class Atan(Op):
+    __slots__ = ()
+    derivative = ("d atan(u)/du = 1 / (1 + u^2)",)
+
+    def forward(self, xp, a):
+        a = _floating(a)
+        self.saved = (a,)
+        return xp.arctan(a)
+
+    def backward(self, xp, g):
+        a = self.saved[0]
+        return g / (1 + a * a)
+
+
+class Sinh(Op):
+    __slots__ = ()
+    derivative = ("d sinh(u)/du = cosh(u)",)
+
+    def forward(self, xp, a):
+        a = _floating(a)
+        self.saved = (a,)
+        return xp.sinh(a)
+
+    def backward(self, xp, g):
+        a = self.saved[0]
+        return g * ((xp.exp(a) + xp.exp(-a)) * 0.5)
+
+
+class Cosh(Op):
+    __slots__ = ()
+    derivative = ("d cosh(u)/du = sinh(u)",)
+
+    def forward(self, xp, a):
+        a = _floating(a)
+        self.saved = (a,)
+        return xp.cosh(a)
+
+    def backward(self, xp, g):
+        a = self.saved[0]
+        return g * ((xp.exp(a) - xp.exp(-a)) * 0.5)
 
 
 class Tanh(Op):

@@ -8,7 +8,9 @@ differentiated again.
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Callable
+
+import numpy as np
 
 
 def _build() -> SimpleNamespace:
@@ -73,3 +75,27 @@ class _LazyNamespace:
 
 
 tensor_namespace = _LazyNamespace()
+
+
+class ArrayKernels:
+    """A module's array kernels (conv, pooling) under the Tensor namespace's names, bound to
+    an array namespace (NumPy, CuPy); subclasses add the kernels as methods."""
+
+    __slots__ = ("xp",)
+
+    def __init__(self, xp: Any) -> None:
+        self.xp = xp
+
+
+def kernel_selector(kernels: type) -> Callable[[Any], Any]:
+    """``select(xp)`` for backward formulas: the ``kernels`` (an :class:`ArrayKernels`
+    subclass) bound to ``xp`` when it is an array namespace (NumPy's made once), or, under
+    ``create_graph=True``, the Tensor namespace itself, which maps the same names to ops."""
+    numpy_kernels = kernels(np)
+
+    def select(xp: Any) -> Any:
+        if xp is np:
+            return numpy_kernels
+        return kernels(xp) if hasattr(xp, "ndarray") else xp
+
+    return select

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as _np
+
 from ..autograd.function import Op
 from .elementwise import sum_to_shape
 
@@ -15,7 +17,8 @@ class Softmax(Op):
 
     def forward(self, xp, a, axis):
         self.axis = axis
-        shifted = a - a.max(axis=axis, keepdims=True) if a.size else a
+        with _np.errstate(invalid="ignore"):  # a row of -inf only gives NaN, silently, as in PyTorch
+            shifted = a - a.max(axis=axis, keepdims=True) if a.size else a
         out = xp.exp(shifted)
         out /= out.sum(axis=axis, keepdims=True)
         self.saved = (out,)
@@ -32,7 +35,8 @@ class LogSoftmax(Op):
 
     def forward(self, xp, a, axis):
         self.axis = axis
-        shifted = a - a.max(axis=axis, keepdims=True) if a.size else a
+        with _np.errstate(invalid="ignore"):  # a row of -inf only gives NaN, silently, as in PyTorch
+            shifted = a - a.max(axis=axis, keepdims=True) if a.size else a
         out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
         self.saved = (out,)
         return out

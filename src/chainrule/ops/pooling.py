@@ -15,6 +15,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..autograd.function import Op
+from .conv import _int_tuple
+from .namespace import ArrayKernels, kernel_selector
 
 
 class PoolGeometry(NamedTuple):
@@ -177,11 +179,8 @@ def avg_pool2d_transpose_array(xp: Any, g: Any, pg: PoolGeometry, hw: tuple, div
     return buf[:, :, top:top + h, left:left + w]
 
 
-class _ArrayKernels:
-    __slots__ = ("xp",)
-
-    def __init__(self, xp: Any) -> None:
-        self.xp = xp
+class _ArrayKernels(ArrayKernels):
+    __slots__ = ()
 
     def max_pool2d_scatter(self, g: Any, arg: Any, pg: PoolGeometry, hw: tuple) -> Any:
         return max_pool2d_scatter_array(self.xp, g, arg, pg, hw)
@@ -196,13 +195,7 @@ class _ArrayKernels:
         return avg_pool2d_transpose_array(self.xp, g, pg, hw, divisor, override)
 
 
-_NUMPY_KERNELS = _ArrayKernels(np)
-
-
-def _kernels(xp: Any) -> Any:
-    if xp is np:
-        return _NUMPY_KERNELS
-    return _ArrayKernels(xp) if hasattr(xp, "ndarray") else xp
+_kernels = kernel_selector(_ArrayKernels)
 
 
 def _array(a: Any) -> Any:
@@ -300,11 +293,7 @@ def namespace_functions() -> dict:
 
 
 def _pair(value: Any, n: int, name: str, op: str) -> tuple:
-    if isinstance(value, (int, np.integer)):
-        return (int(value),) * n
-    value = tuple(int(v) for v in value)
-    if len(value) == 1:
-        return value * n
+    value = _int_tuple(value, n)
     if len(value) != n:
         raise RuntimeError(f"{op}: {name} must either be a single int, or a tuple of {n} ints")
     return value

@@ -191,6 +191,34 @@ class Cumsum(Op):
         return xp.flip(xp.cumsum(xp.flip(g, axis), axis=axis), axis)
 
 
+class Cumprod(Op):
+    __slots__ = ("axis",)
+    derivative = ("d cumprod(u)_k/du_i = prod_{j <= k, j != i} u_j for i <= k",)
+
+    def forward(self, xp, a, axis):
+        self.axis = axis
+        out = xp.cumprod(a, axis=axis) if a.ndim else a.copy()
+        self.saved = (a, out)
+        return out
+
+    def backward(self, xp, g):
+        a, out = self.saved
+        axis = self.axis
+        if g.ndim == 0:
+            return g
+        if xp is not _numpy() or not (a == 0).any():
+            return xp.flip(xp.cumsum(xp.flip(g * out, axis), axis=axis), axis) / a
+        # Zeros: prod over j <= k, j != i, directly (one cumulative product per position).
+        np = _numpy()
+        a_last, g_last = np.moveaxis(a, axis, -1), np.moveaxis(g, axis, -1)
+        grad = np.empty_like(a_last)
+        for i in range(a_last.shape[-1]):
+            others = a_last.copy()
+            others[..., i] = 1
+            grad[..., i] = (g_last[..., i:] * np.cumprod(others, axis=-1)[..., i:]).sum(axis=-1)
+        return np.moveaxis(grad, -1, axis)
+
+
 class Argmax(Op):
     __slots__ = ()
     differentiable = False

@@ -1,5 +1,5 @@
 """Shape and indexing ops: reshape, permute, expand, indexing, cat/stack, flip, repeat,
-gather/scatter_add, index_select."""
+gather/scatter/scatter_add, index_select."""
 from __future__ import annotations
 
 from typing import Any
@@ -301,6 +301,37 @@ class ScatterAdd(Op):
                 picked = xp.pad(picked, pad)
             grad_src = picked
         return g, None, None, grad_src
+
+
+class Scatter(Op):
+    """``scatter``: ``src`` (a tensor, or one value) written at ``index`` along ``axis``."""
+    __slots__ = ("axis", "index", "src_shape")
+    derivative = ("d scatter/d self = 1 where not overwritten", "", "", "d scatter/d src = 1 at the index")
+
+    def forward(self, xp, a, axis, index, src):
+        self.axis, self.index = axis, index
+        out = a.copy()
+        if isinstance(src, np.ndarray) and src.ndim:
+            self.src_shape = src.shape
+            src = src[tuple(slice(0, n) for n in index.shape)]
+        else:
+            self.src_shape = None
+        out[_full_index(index, axis)] = src
+        return out
+
+    def backward(self, xp, g):
+        grad_self = grad_src = None
+        where = _full_index(self.index, self.axis)
+        if self.needs_grad(0):
+            keep = np.ones(g.shape, dtype=bool)
+            keep[where] = False
+            grad_self = g * keep
+        if self.needs_grad(3):
+            grad_src = g[where]
+            if grad_src.shape != self.src_shape:
+                region = tuple(slice(0, n) for n in grad_src.shape)
+                grad_src = index_backward(xp, self.src_shape, None, region, True, grad_src)
+        return grad_self, None, None, grad_src
 
 
 class IndexSelect(Op):

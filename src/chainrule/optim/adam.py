@@ -7,7 +7,8 @@ from typing import Any, Callable
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, _bump, _real, _step_counter, _zeros_like
+from .optimizer import (Optimizer, _bump, _check_nonnegative, _count_step, _decayed_grad, _real,
+                        _step_counter, _zeros_like)
 
 __all__ = ["Adam"]
 
@@ -35,18 +36,12 @@ class Adam(Optimizer):
                  weight_decay: float = 0, amsgrad: bool = False, *, foreach: bool | None = None,
                  maximize: bool = False, capturable: bool = False, differentiable: bool = False,
                  fused: bool | None = None, decoupled_weight_decay: bool = False) -> None:
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        _check_nonnegative(lr=lr, eps=eps)
         if not 0.0 <= betas[0] < 1.0:
             raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
         if not 0.0 <= betas[1] < 1.0:
             raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_nonnegative(weight_decay=weight_decay)
         if not ((isinstance(betas[0], float) and isinstance(betas[1], float))
                 or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))):
             raise ValueError("betas must be either both floats or both Tensors")
@@ -64,18 +59,18 @@ class Adam(Optimizer):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("amsgrad", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("fused", None)
+        self._setdefault_groups(amsgrad=False, maximize=False, foreach=None, capturable=False,
+                                differentiable=False, decoupled_weight_decay=False, fused=None)
+
+    def _init_state(self, state: dict, p: Tensor, group: dict[str, Any]) -> None:
+        state["step"] = _step_counter()
+        state["exp_avg"] = _zeros_like(p._data)
+        state["exp_avg_sq"] = _zeros_like(p._data)
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = _zeros_like(p._data)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = self._closure(closure)
-        scratch = self._scratch
         name = f"{type(self).__name__}.step"
         for group in self.param_groups:
             lr = float(group["lr"])
@@ -85,33 +80,14 @@ class Adam(Optimizer):
             amsgrad = group["amsgrad"]
             maximize = group["maximize"]
             decoupled = group["decoupled_weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_counter()
-                    state["exp_avg"] = _zeros_like(p._data)
-                    state["exp_avg_sq"] = _zeros_like(p._data)
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = _zeros_like(p._data)
-                param = _real(p._data)
-                grad = _real(p.grad._data)
+            for p, state, param, grad, work, tmp in self._params_with_grad(group):
                 exp_avg = _real(state["exp_avg"]._data)
                 exp_avg_sq = _real(state["exp_avg_sq"]._data)
-                work, tmp = scratch(param)
                 # PyTorch's _single_tensor_adam, op for op, into reusable buffers.
-                step_t = state["step"]._data
-                step_t += 1
-                step = step_t.item()
-                if maximize:
-                    grad = np.negative(grad, out=work)
-                if weight_decay != 0:
-                    if decoupled:
-                        np.multiply(param, 1 - lr * weight_decay, out=param)
-                    else:
-                        np.multiply(param, weight_decay, out=tmp)
-                        grad = np.add(grad, tmp, out=work)
+                step = _count_step(state)
+                if decoupled and weight_decay != 0:
+                    np.multiply(param, 1 - lr * weight_decay, out=param)
+                grad = _decayed_grad(param, grad, maximize, 0 if decoupled else weight_decay, work, tmp)
                 _lerp(exp_avg, grad, 1 - beta1, tmp)
                 np.multiply(exp_avg_sq, beta2, out=exp_avg_sq)
                 np.multiply(grad, 1 - beta2, out=tmp)

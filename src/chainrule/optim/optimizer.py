@@ -92,6 +92,40 @@ def _bump(tensor: Tensor, op_name: str) -> None:
     counter.bump(op_name)
 
 
+_LABELS = {"lr": "learning rate", "eps": "epsilon value"}
+
+
+def _check_nonnegative(**hyperparameters: Any) -> None:
+    """PyTorch's constructor checks, in the order given: a Tensor ``lr`` has one element and
+    every value satisfies ``0.0 <= value`` (NaN does not), else ValueError in PyTorch's words
+    ("Invalid learning rate: -1", "Invalid epsilon value: ...", "Invalid <name> value: ...")."""
+    for name, value in hyperparameters.items():
+        if name == "lr" and isinstance(value, Tensor) and value.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= value:
+            raise ValueError(f"Invalid {_LABELS.get(name, name + ' value')}: {value}")
+
+
+def _count_step(state: dict) -> float:
+    """Add one to the step counter ``state["step"]``, in place; its new value."""
+    step_t = state["step"]._data
+    step_t += 1
+    return step_t.item()
+
+
+def _decayed_grad(param: Any, grad: Any, maximize: bool, weight_decay: float, work: Any,
+                  tmp: Any) -> Any:
+    """The gradient an update follows, as the first lines of PyTorch's single-tensor steps:
+    negated for ``maximize``, plus ``weight_decay * param`` (L2); written into ``work`` when
+    it is not ``grad`` itself."""
+    if maximize:
+        grad = np.negative(grad, out=work)
+    if weight_decay != 0:
+        np.multiply(param, weight_decay, out=tmp)
+        grad = np.add(grad, tmp, out=work)
+    return grad
+
+
 class _Scratch:
     """Two work arrays for a given shape and dtype, views into one pool per dtype that grows
     to the largest parameter: the update of one parameter never allocates."""
@@ -403,7 +437,7 @@ class Optimizer:
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
 
-    # -- helpers for the subclasses' steps ------------------------------------------------
+    # -- helpers for the subclasses ----------------------------------------------------------
     @staticmethod
     def _check_not_differentiable(differentiable: bool) -> None:
         if differentiable:
@@ -411,6 +445,32 @@ class Optimizer:
                 "chainrule's optimizers update the parameter arrays in place, outside the graph; "
                 "differentiable=True is not supported"
             )
+
+    def _setdefault_groups(self, **options: Any) -> None:
+        """Give every param group the options it lacks (a state saved before they existed)."""
+        for group in self.param_groups:
+            for name, value in options.items():
+                group.setdefault(name, value)
+
+    def _init_state(self, state: dict, p: Tensor, group: dict[str, Any]) -> None:
+        """Fill the empty ``state`` of parameter ``p`` before its first update."""
+        raise NotImplementedError
+
+    def _params_with_grad(self, group: dict[str, Any]) -> Any:
+        """``(p, state, param, grad, work, tmp)`` for each parameter of ``group`` that has a
+        gradient: its state (``_init_state`` fills it the first time), its array and its
+        gradient's (complex ones as interleaved real pairs) and two scratch arrays of its
+        shape."""
+        scratch = self._scratch
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            state = self.state[p]
+            if len(state) == 0:
+                self._init_state(state, p, group)
+            param = _real(p._data)
+            work, tmp = scratch(param)
+            yield p, state, param, _real(p.grad._data), work, tmp
 
 
 def _cast(param: Tensor, value: Any, key: Any = None) -> Any:

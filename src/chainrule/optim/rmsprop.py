@@ -8,7 +8,8 @@ import numpy as np
 
 from ..tensor import Tensor
 from .adam import _lerp
-from .optimizer import Optimizer, _bump, _real, _step_counter, _zeros_like
+from .optimizer import (Optimizer, _bump, _check_nonnegative, _count_step, _decayed_grad, _real,
+                        _step_counter, _zeros_like)
 
 __all__ = ["RMSprop"]
 
@@ -24,18 +25,7 @@ class RMSprop(Optimizer):
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False,
                  capturable: bool = False, foreach: bool | None = None, maximize: bool = False,
                  differentiable: bool = False) -> None:
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
+        _check_nonnegative(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
         self._check_not_differentiable(differentiable)
         defaults = {
             "lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps, "centered": centered,
@@ -46,17 +36,19 @@ class RMSprop(Optimizer):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("momentum", 0)
-            group.setdefault("centered", False)
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
+        self._setdefault_groups(momentum=0, centered=False, foreach=None, maximize=False,
+                                differentiable=False, capturable=False)
+
+    def _init_state(self, state: dict, p: Tensor, group: dict[str, Any]) -> None:
+        state["step"] = _step_counter()
+        state["square_avg"] = _zeros_like(p._data)
+        if float(group["momentum"]) > 0:
+            state["momentum_buffer"] = _zeros_like(p._data)
+        if group["centered"]:
+            state["grad_avg"] = _zeros_like(p._data)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = self._closure(closure)
-        scratch = self._scratch
         for group in self.param_groups:
             lr = float(group["lr"])
             alpha = float(group["alpha"])
@@ -65,28 +57,11 @@ class RMSprop(Optimizer):
             momentum = float(group["momentum"])
             centered = group["centered"]
             maximize = group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_counter()
-                    state["square_avg"] = _zeros_like(p._data)
-                    if momentum > 0:
-                        state["momentum_buffer"] = _zeros_like(p._data)
-                    if centered:
-                        state["grad_avg"] = _zeros_like(p._data)
-                param = _real(p._data)
-                grad = _real(p.grad._data)
+            for p, state, param, grad, work, tmp in self._params_with_grad(group):
                 square_avg = _real(state["square_avg"]._data)
-                work, tmp = scratch(param)
                 # PyTorch's _single_tensor_rmsprop, op for op, into reusable buffers.
-                if maximize:
-                    grad = np.negative(grad, out=work)
-                state["step"]._data += 1
-                if weight_decay != 0:
-                    np.multiply(param, weight_decay, out=tmp)
-                    grad = np.add(grad, tmp, out=work)
+                _count_step(state)
+                grad = _decayed_grad(param, grad, maximize, weight_decay, work, tmp)
                 np.multiply(square_avg, alpha, out=square_avg)
                 np.multiply(grad, 1 - alpha, out=tmp)
                 np.multiply(tmp, grad, out=tmp)

@@ -7,7 +7,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..tensor import _make
-from .optimizer import Optimizer, _bump
+from .optimizer import Optimizer, _bump, _decayed_grad
 
 __all__ = ["SGD"]
 
@@ -62,12 +62,8 @@ class SGD(Optimizer):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("nesterov", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", False)
+        self._setdefault_groups(nesterov=False, maximize=False, foreach=None, differentiable=False,
+                                fused=False)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = self._closure(closure)
@@ -86,11 +82,7 @@ class SGD(Optimizer):
                 grad = p.grad._data
                 work, tmp = scratch(param)
                 # PyTorch's _single_tensor_sgd, op for op, into reusable buffers.
-                if maximize:
-                    grad = np.negative(grad, out=work)
-                if weight_decay != 0:
-                    np.multiply(param, weight_decay, out=tmp)
-                    grad = np.add(grad, tmp, out=work)
+                grad = _decayed_grad(param, grad, maximize, weight_decay, work, tmp)
                 if momentum != 0:
                     state = self.state[p]
                     buf = state.get("momentum_buffer")

@@ -35,23 +35,16 @@ def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0, er
     """Scale all gradients together so that their joint ``norm_type`` norm is at most
     ``max_norm``; returns that norm (before clipping) as a tensor."""
     grads = _grads(parameters)
-    norm_type = float(norm_type)
+    total_norm = get_total_norm(grads, float(norm_type), error_if_nonfinite)
     if not grads:
-        return Tensor._wrap(np.zeros((), dtype=np.float32))
-    norms = np.stack([np.asarray(_vector_norm(g._data, norm_type)) for g in grads])
-    total = np.asarray(_vector_norm(norms, norm_type), dtype=grads[0]._data.dtype)
-    if error_if_nonfinite and not np.isfinite(total):
-        raise RuntimeError(
-            f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it "
-            "cannot be clipped. To disable this error and scale the gradients by the non-finite norm "
-            "anyway, set `error_if_nonfinite=False`"
-        )
+        return total_norm
+    total = total_norm._data
     coef = np.minimum(max_norm / (total + 1e-6), 1.0).astype(total.dtype)
     with np.errstate(invalid="ignore"):  # a non-finite norm scales by nan, as in PyTorch
         for g in grads:
             g._data *= coef
             g._version_counter().bump("mul_")
-    return Tensor._wrap(total)
+    return total_norm
 
 
 def clip_grad_norm(parameters: Any, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False,
