@@ -136,9 +136,18 @@ class Add(_Binary):
     derivative = ("d(a+b)/da = 1", "d(a+b)/db = 1")
 
     def forward(self, xp, a, b):
-        a, b = promote(a, b)
-        out = a + b if type(a) is _ndarray and a.shape else _scalar(a) + _scalar(b)
-        self._remember_shapes(a, b, out.shape)
+        if type(a) is not _ndarray or type(b) is not _ndarray or a.dtype is not b.dtype:
+            a, b = promote(a, b)
+        if type(a) is _ndarray and a.shape:
+            out = a + b
+            # The common case, same shapes, needs no bookkeeping for broadcasting.
+            if type(b) is _ndarray and b.shape == a.shape == out.shape:
+                self.shapes = None
+            else:
+                self._remember_shapes(a, b, out.shape)
+        else:
+            out = _scalar(a) + _scalar(b)
+            self._remember_shapes(a, b, out.shape)
         return out
 
     def backward(self, xp, g):
@@ -150,9 +159,18 @@ class Sub(_Binary):
     derivative = ("d(a-b)/da = 1", "d(a-b)/db = -1")
 
     def forward(self, xp, a, b):
-        a, b = promote(a, b)
-        out = a - b if type(a) is _ndarray and a.shape else _scalar(a) - _scalar(b)
-        self._remember_shapes(a, b, out.shape)
+        if type(a) is not _ndarray or type(b) is not _ndarray or a.dtype is not b.dtype:
+            a, b = promote(a, b)
+        if type(a) is _ndarray and a.shape:
+            out = a - b
+            # The common case, same shapes, needs no bookkeeping for broadcasting.
+            if type(b) is _ndarray and b.shape == a.shape == out.shape:
+                self.shapes = None
+            else:
+                self._remember_shapes(a, b, out.shape)
+        else:
+            out = _scalar(a) - _scalar(b)
+            self._remember_shapes(a, b, out.shape)
         return out
 
     def backward(self, xp, g):
@@ -165,9 +183,18 @@ class Mul(_Binary):
     saved_needed_by = (1, 0)
 
     def forward(self, xp, a, b):
-        a, b = promote(a, b)
-        out = a * b if type(a) is _ndarray and a.shape else _scalar(a) * _scalar(b)
-        self._remember_shapes(a, b, out.shape)
+        if type(a) is not _ndarray or type(b) is not _ndarray or a.dtype is not b.dtype:
+            a, b = promote(a, b)
+        if type(a) is _ndarray and a.shape:
+            out = a * b
+            # The common case, same shapes, needs no bookkeeping for broadcasting.
+            if type(b) is _ndarray and b.shape == a.shape == out.shape:
+                self.shapes = None
+            else:
+                self._remember_shapes(a, b, out.shape)
+        else:
+            out = _scalar(a) * _scalar(b)
+            self._remember_shapes(a, b, out.shape)
         self.saved = (a, b)
         return out
 
