@@ -648,3 +648,11 @@ def test_softmax_of_a_fully_masked_row_is_nan_without_a_warning():
     expected = torch.tensor(scores)
     np.testing.assert_array_equal(out.numpy(), expected.softmax(-1).numpy())
     np.testing.assert_array_equal(log_out.numpy(), expected.log_softmax(-1).numpy())
+
+
+@pytest.mark.parametrize("shape,wrap", [((7, 3), True), ((7, 3), False), ((3, 5), True), ((3, 3, 3), False)])
+def test_fill_diagonal_like_torch(shape, wrap):
+    c, t = chainrule.zeros(*shape), torch.zeros(*shape)
+    assert c.fill_diagonal_(5.0, wrap=wrap) is c
+    t.fill_diagonal_(5.0, wrap=wrap)
+    np.testing.assert_array_equal(c.numpy(), t.numpy())

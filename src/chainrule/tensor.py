@@ -604,15 +604,14 @@ class Tensor:
         if len(shape) < 2 or (len(shape) > 2 and len(set(shape)) != 1):
             raise RuntimeError("all dimensions of input must be of equal length" if len(shape) > 2
                                else "dimensions must larger than 1")
-        n = min(shape) if len(shape) > 2 or not wrap else shape[0]
-        index = np.arange(n)
-        if len(shape) == 2 and wrap and shape[0] > shape[1]:
-            step = shape[1] + 1  # NumPy's fill_diagonal(wrap=True): a new diagonal every step rows
+        if wrap and len(shape) == 2 and shape[0] > shape[1]:
+            step = shape[1] + 1  # a tall matrix: the diagonal starts again after a skipped row
             rows = np.arange(shape[0])
             rows = rows[rows % step != shape[1]]
             self[rows, rows % step] = fill_value
-            return self
-        self[(index,) * len(shape)] = fill_value
+        else:
+            index = np.arange(min(shape))
+            self[(index,) * len(shape)] = fill_value
         return self
 
     def index_fill_(self, dim: int, index: Any, value: Any) -> "Tensor":

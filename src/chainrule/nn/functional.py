@@ -95,6 +95,16 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     return leaky_relu(input, negative_slope, inplace=True)
 
 
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x where x > 0, weight * x elsewhere; a weight of C values applies along dim 1."""
+    if weight.numel() > 1:
+        if input.ndim < 2 or input.shape[1] != weight.numel():
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                               f"{weight.numel()} and channel size = {input.shape[1] if input.ndim >= 2 else 1}.")
+        weight = weight.reshape((1, -1) + (1,) * (input.ndim - 2))
+    return _C.where(input > 0, input, weight * input)
+
+
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return _apply(input, inplace, N.Elu, "elu_", alpha)
 
@@ -745,6 +755,44 @@ from ..ops.pooling import (  # noqa: E402
 from ..ops.spatial import dropout1d, dropout2d, dropout3d, interpolate, pad_modes  # noqa: E402
 
 _PAD_MODES.update(pad_modes())
+
+
+def _adaptive_max_pool(input: Tensor, output_size: tuple, return_indices: bool, name: str) -> Any:
+    """Max over PyTorch's adaptive windows [floor(i*n/o), ceil((i+1)*n/o)) of the last
+    len(output_size) dims. The argmax of each window is found on the values, the maxima are
+    gathered there: the gradient goes to that one element, as in PyTorch."""
+    k = len(output_size)
+    data = input._data
+    if data.ndim not in (k + 1, k + 2) or any(n == 0 for n in data.shape[-k - 1:]):
+        raise RuntimeError(f"{name}(): Expected {k + 1}D or {k + 2}D tensor, but got {list(data.shape)}")
+    sizes = data.shape[-k:]
+    output_size = tuple(s if o is None else int(o) for o, s in zip(output_size, sizes))
+    if any(o <= 0 for o in output_size):
+        raise RuntimeError(f"{name}(): elements of output_size must be greater than 0, but got {list(output_size)}")
+    lead = data.shape[:-k]
+    flat_values = data.reshape(lead + (-1,))
+    positions = np.arange(int(np.prod(sizes))).reshape(sizes)
+    indices = np.empty(lead + output_size, dtype=np.int64)
+    for cell in np.ndindex(*output_size):
+        window = tuple(slice(i * n // o, -(-(i + 1) * n // o)) for i, n, o in zip(cell, sizes, output_size))
+        where = positions[window].reshape(-1)
+        indices[(Ellipsis,) + cell] = where[np.argmax(flat_values[..., where], axis=-1)]
+    flat = input.reshape(lead + (-1,))
+    out = flat.gather(-1, _make(indices.reshape(lead + (-1,)), None, False)).reshape(lead + output_size)
+    return (out, _make(indices, None, False)) if return_indices else out
+
+
+def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """Max pooling of (N, C, L) to a fixed length (and the argmax positions)."""
+    output_size = (output_size,) if not isinstance(output_size, (list, tuple)) else tuple(output_size)
+    return _adaptive_max_pool(input, output_size, return_indices, "adaptive_max_pool1d")
+
+
+def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """Max pooling of (N, C, H, W) to a fixed (H_out, W_out) (and the argmax positions in
+    each H*W plane); ``adaptive_max_pool2d(x, 1)`` is global max pooling."""
+    output_size = (output_size,) * 2 if not isinstance(output_size, (list, tuple)) else tuple(output_size)
+    return _adaptive_max_pool(input, output_size, return_indices, "adaptive_max_pool2d")
 
 
 def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",

@@ -1,0 +1,67 @@
+"""``chainrule.linalg``: the norms of ``torch.linalg`` (vector and matrix), through the
+reductions in ``functional``."""
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+from . import functional as F
+from .tensor import Tensor
+
+__all__ = ["norm", "vector_norm", "matrix_norm"]
+
+_INF = float("inf")
+_SCALAR_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """The ``ord``-norm of ``x`` as a vector (over ``dim``, or over all its elements)."""
+    if isinstance(ord, str):
+        raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
+    if dtype is not None:
+        x = x.to(dtype)
+    if not x.is_floating_point():
+        name = str(x.dtype).rsplit(".", 1)[-1]
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. "
+                           f"Got {_SCALAR_NAMES.get(name, name)}")
+    return F.norm(x, ord, dim, keepdim)
+
+
+def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple = (-2, -1), keepdim: bool = False, *,
+                dtype: Any = None) -> Tensor:
+    """The ``ord``-norm of the matrices in ``A`` (over the two dims ``dim``): 'fro', or the
+    max/min absolute row (ord=±inf) or column (ord=±1) sum."""
+    if dtype is not None:
+        A = A.to(dtype)
+    if A.dim() < 2:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    rows, cols = (d % A.dim() for d in dim)
+    if ord == "fro":
+        return F.norm(A, "fro", (rows, cols), keepdim)
+    if ord in (_INF, -_INF, 1, -1):
+        summed, reduced = (cols, rows) if ord in (_INF, -_INF) else (rows, cols)
+        sums = F.sum(F.abs(A), summed, keepdim=True)
+        extreme = F.amax if ord > 0 else F.amin
+        out = extreme(sums, reduced, keepdim=True)
+        return out if keepdim else F.squeeze(F.squeeze(out, builtins.max(rows, cols)), builtins.min(rows, cols))
+    raise NotImplementedError(f"linalg.matrix_norm: ord={ord!r} (it needs singular values) is not supported")
+
+
+def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """A vector norm when ``dim`` is one dim (or ``A`` is 1-D), a matrix norm when ``dim``
+    is two dims (or ``A`` is 2-D and ``ord`` is given); the 2-norm of all of ``A`` when
+    neither ``ord`` nor ``dim`` is given."""
+    if dim is not None and not isinstance(dim, (tuple, list)):
+        dim = (dim,)
+    if ord is None:
+        if dim is not None and len(dim) == 2:
+            return matrix_norm(A, "fro", tuple(dim), keepdim, dtype=dtype)
+        return vector_norm(A, 2, dim, keepdim, dtype=dtype)
+    if dim is None:
+        if A.dim() not in (1, 2):
+            raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. "
+                               f"Got {A.dim()}D.")
+        dim = tuple(range(A.dim()))
+    if len(dim) == 2:
+        return matrix_norm(A, ord, tuple(dim), keepdim, dtype=dtype)
+    return vector_norm(A, ord, dim, keepdim, dtype=dtype)

@@ -1,0 +1,81 @@
+"""Padding layers: ZeroPad, ConstantPad, ReflectionPad, ReplicationPad, CircularPad (1d/2d),
+each ``F.pad`` with its mode; PyTorch's arguments and ``repr``.
+
+>>> nn.ReflectionPad2d(2)
+ReflectionPad2d((2, 2, 2, 2))
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..tensor import Tensor
+from . import functional as F
+from .module import Module
+
+
+class _PadNd(Module):
+    mode = "constant"
+    dims = 1
+
+    def __init__(self, padding: Any, value: float = 0.0) -> None:
+        super().__init__()
+        self.padding = tuple(padding) if isinstance(padding, (tuple, list)) else (int(padding),) * (2 * self.dims)
+        if len(self.padding) != 2 * self.dims:
+            raise ValueError(f"{type(self).__name__}: padding must be an int or a {2 * self.dims}-tuple")
+        self.value = value
+
+    def forward(self, input: Tensor) -> Tensor:
+        if self.mode == "constant":
+            return F.pad(input, self.padding, "constant", self.value)
+        return F.pad(input, self.padding, self.mode)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class _ConstantPadNd(_PadNd):
+    def __init__(self, padding: Any, value: float) -> None:
+        super().__init__(padding, value)
+
+    def extra_repr(self) -> str:
+        return f"padding={self.padding}, value={self.value}"
+
+
+class ConstantPad1d(_ConstantPadNd):
+    dims = 1
+
+
+class ConstantPad2d(_ConstantPadNd):
+    dims = 2
+
+
+class ZeroPad1d(_PadNd):
+    dims = 1
+
+
+class ZeroPad2d(_PadNd):
+    dims = 2
+
+
+class ReflectionPad1d(_PadNd):
+    mode, dims = "reflect", 1
+
+
+class ReflectionPad2d(_PadNd):
+    mode, dims = "reflect", 2
+
+
+class ReplicationPad1d(_PadNd):
+    mode, dims = "replicate", 1
+
+
+class ReplicationPad2d(_PadNd):
+    mode, dims = "replicate", 2
+
+
+class CircularPad1d(_PadNd):
+    mode, dims = "circular", 1
+
+
+class CircularPad2d(_PadNd):
+    mode, dims = "circular", 2
