@@ -699,28 +699,36 @@ class Tensor:
 
     # -- operators --------------------------------------------------------------------------
     def __add__(self, other: Any) -> "Tensor":
-        return _Add.apply(self, _coerce(self, other))
+        kind = other.__class__
+        return _Add.apply(self, other if kind is Tensor or kind is float else _coerce(self, other))
 
     def __radd__(self, other: Any) -> "Tensor":
-        return _Add.apply(_coerce(self, other), self)
+        kind = other.__class__
+        return _Add.apply(other if kind is float else _coerce(self, other), self)
 
     def __sub__(self, other: Any) -> "Tensor":
-        return _Sub.apply(self, _coerce(self, other))
+        kind = other.__class__
+        return _Sub.apply(self, other if kind is Tensor or kind is float else _coerce(self, other))
 
     def __rsub__(self, other: Any) -> "Tensor":
-        return _Sub.apply(_coerce(self, other), self)
+        kind = other.__class__
+        return _Sub.apply(other if kind is float else _coerce(self, other), self)
 
     def __mul__(self, other: Any) -> "Tensor":
-        return _Mul.apply(self, _coerce(self, other))
+        kind = other.__class__
+        return _Mul.apply(self, other if kind is Tensor or kind is float else _coerce(self, other))
 
     def __rmul__(self, other: Any) -> "Tensor":
-        return _Mul.apply(_coerce(self, other), self)
+        kind = other.__class__
+        return _Mul.apply(other if kind is float else _coerce(self, other), self)
 
     def __truediv__(self, other: Any) -> "Tensor":
-        return _Div.apply(self, _coerce(self, other))
+        kind = other.__class__
+        return _Div.apply(self, other if kind is Tensor or kind is float else _coerce(self, other))
 
     def __rtruediv__(self, other: Any) -> "Tensor":
-        return _Div.apply(_coerce(self, other), self)
+        kind = other.__class__
+        return _Div.apply(other if kind is float else _coerce(self, other), self)
 
     def __pow__(self, other: Any) -> "Tensor":
         return _Pow.apply(self, _coerce(self, other))

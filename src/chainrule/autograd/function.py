@@ -221,7 +221,7 @@ class Op(Node):
         first = arrays[0]
         xp = np if type(first) is _ndarray else _namespace_of(arrays)
         try:
-            out = node.forward(xp, *arrays, **kwargs)
+            out = node.forward(xp, *arrays, **kwargs) if kwargs else node.forward(xp, *arrays)
         except ValueError as error:
             if "broadcast" not in str(error):
                 raise
