@@ -140,10 +140,6 @@ class Tensor:
             counter = self._vc = VersionCounter()
         return counter
 
-    @property
-    def is_floating_point_(self) -> bool:
-        return self._data.dtype.kind == "f"
-
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
 

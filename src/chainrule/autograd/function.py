@@ -181,9 +181,6 @@ class Op(Node):
     #: when that input needs a gradient.  None: every saved value is always needed.
     saved_needed_by: tuple | None = None
 
-    def save(self, *arrays: Any) -> None:
-        self.saved = arrays
-
     def forward(self, xp: Any, *args: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -544,6 +541,3 @@ class Function(FunctionCtx, Node, metaclass=_FunctionMeta):
     def release(self) -> None:
         self.saved = None
 
-
-class BackwardCFunction(Function):
-    """Kept for code that names it; ctx objects are ``Function`` instances."""
