@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from . import dtypes as _dt
-from .autograd.function import Node, RemovableHandle, VersionCounter
+from .autograd.function import Node, RemovableHandle, VersionCounter, storage_root
 from .autograd.grad_mode import grad_state
 
 _ndarray = np.ndarray
@@ -72,7 +72,9 @@ class Tensor:
         changes through it are not recorded (``w.data -= lr * w.grad.data``,
         ``m.weight.data.normal_(0, 0.02)``).  The backend array itself is ``numpy()``'s
         result, or ``_data`` inside chainrule."""
-        return _make(self._data, None, False)
+        out = _make(self._data, None, False)
+        out._vc = VersionCounter(None)  # its own counter, and one that tracks nothing
+        return out
 
     @data.setter
     def data(self, value: Any) -> None:
@@ -137,7 +139,7 @@ class Tensor:
         """This storage's version counter, created on first need (most tensors never need one)."""
         counter = self._vc
         if counter is None:
-            counter = self._vc = VersionCounter()
+            counter = self._vc = VersionCounter(storage_root(self._data))
         return counter
 
     def is_floating_point(self) -> bool:
@@ -430,15 +432,10 @@ class Tensor:
         return self
 
     def _mark_modified(self, op_name: str, bump: bool = True) -> None:
-        """Record an in-place change: bump the version, and if the node that made this
-        tensor saved it as its output, mark that node so its backward refuses to run."""
+        """Record an in-place change: bump the version (nodes that saved this storage then
+        refuse to run their backward)."""
         if bump:
             self._version_counter().bump(op_name)
-        node = self.grad_fn
-        data = self._data
-        if node is not None and getattr(node, "output", None) is data and any(
-                saved is data for saved in node.saved or ()):
-            node._dirty_output = op_name
 
     def add_(self, other: Any, *, alpha: Any = 1) -> "Tensor":
         from .ops.elementwise import Add

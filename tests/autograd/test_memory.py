@@ -139,7 +139,7 @@ def test_graph_after_backward_is_freed_without_gc(no_cyclic_gc):
 def test_inputs_saved_by_nodes_are_released_with_the_graph(no_cyclic_gc):
     x = chainrule.randn(3, 4, requires_grad=True)
     h = x * 2
-    h_ref = weakref.ref(h)
+    h_ref = weakref.ref(h._data)  # the storage: nodes keep saved arrays, not tensor objects
     y = (h * h).sum()  # MulBackward saves h
     del h
     assert h_ref() is not None  # kept alive by the graph, as PyTorch does

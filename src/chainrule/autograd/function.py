@@ -16,6 +16,7 @@ Two flavours share the engine:
 """
 from __future__ import annotations
 
+import weakref
 from typing import Any, Callable
 
 import numpy as np
@@ -49,21 +50,48 @@ class _InplaceEpoch:
 inplace_epoch = _InplaceEpoch()
 
 
+def storage_root(array: Any) -> Any:
+    """The array that owns ``array``'s memory (views chain to it through ``.base``)."""
+    base = array.base
+    while isinstance(base, _ndarray):
+        array, base = base, base.base
+    return array
+
+
+#: id(storage root) -> (epoch, op name, version) of its latest in-place modification.  Nodes
+#: keep only arrays, not tensors (fewer objects for the garbage collector to rescan on long
+#: graphs), so their backward asks here whether a saved array's storage changed since their
+#: forward.  An entry goes when its array is freed.
+modified_storage: dict = {}
+
+
+def _forget_storage(key: int) -> None:
+    modified_storage.pop(key, None)
+
+
 class VersionCounter:
-    """Counts in-place modifications of one storage; views share their base's counter."""
+    """Counts in-place modifications of one storage; views share their base's counter.
+    ``root`` is that storage's owning array (None: changes are not tracked, as for ``.data``)."""
 
-    __slots__ = ("value", "last_op", "epoch")
+    __slots__ = ("value", "last_op", "epoch", "root")
 
-    def __init__(self) -> None:
+    def __init__(self, root: Any = None) -> None:
         self.value = 0
         self.last_op = ""
         self.epoch = 0
+        self.root = root
 
     def bump(self, op_name: str) -> None:
         self.value += 1
         self.last_op = op_name
         inplace_epoch.value += 1
         self.epoch = inplace_epoch.value
+        root = self.root
+        if root is not None:
+            key = id(root)
+            if key not in modified_storage:
+                weakref.finalize(root, _forget_storage, key)
+            modified_storage[key] = (self.epoch, op_name, self.value)
 
 
 def _inplace_error(node: "Node", role: str, op_name: str, version: Any) -> RuntimeError:
@@ -237,7 +265,7 @@ class Op(Node):
         if record and enabled and cls.differentiable:
             node.next_functions = tuple(edges)
             # Inputs are kept only for the checks and higher-order wiring of saved arrays.
-            node.inputs = args if node.saved else ()
+            node.inputs = tuple(arrays) if node.saved else ()
             node.output = out
             node.epoch = inplace_epoch.value
             result = _make(out, node, True)
@@ -290,21 +318,18 @@ class Op(Node):
 
     def _check_versions(self) -> None:
         """Something was modified in place since this node's forward: was it what we saved?"""
-        dirty = self.__dict__.get("_dirty_output")
-        if dirty is not None:
-            raise _inplace_error(self, "its output", dirty, None)
         needed_by = self.saved_needed_by
         for position, array in enumerate(self.saved or ()):
             if type(array) is not _ndarray:
                 continue
             if needed_by is not None and self.next_functions[needed_by[position]] is None:
                 continue
-            for index, a in enumerate(self.inputs):
-                if isinstance(a, Tensor) and a._data is array:
-                    counter = a._vc
-                    if counter is not None and counter.epoch > self.epoch:
-                        raise _inplace_error(self, f"input {index}", counter.last_op, counter.value)
-                    break
+            change = modified_storage.get(id(storage_root(array)))
+            if change is not None and change[0] > self.epoch:
+                index = next((i for i, a in enumerate(self.inputs) if a is array), None)
+                role = f"input {index}" if index is not None else (
+                    "its output" if array is self.output or self.output is None else f"saved value {position}")
+                raise _inplace_error(self, role, change[1], change[2])
 
     def needs_grad(self, index: int) -> bool:
         return self.next_functions[index] is not None
@@ -362,7 +387,7 @@ def _saved_as_tensors(node: "Op", arrays: tuple) -> tuple:
             continue
         tensor = None
         for index, a in enumerate(inputs):
-            if isinstance(a, Tensor) and a._data is array:
+            if a is array:
                 edge = node.next_functions[index]
                 if edge is None:
                     break
