@@ -135,7 +135,7 @@ def test_cumprod(x):
 
 
 def test_prod_with_zeros_gradcheck():
-    x = chainrule.tensor([[0.0, 2.0, 3.0], [2.0, 0.0, 0.0]], requires_grad=True)
+    x = chainrule.tensor([[0.0, 2.0, 3.0], [2.0, 0.0, 0.0]], dtype=chainrule.float64, requires_grad=True)
     assert chainrule.autograd.gradcheck(lambda t: t.prod(1), (x,))
     assert chainrule.autograd.gradcheck(lambda t: t.prod(), (x,))
 
