@@ -405,7 +405,7 @@ class Tensor:
         and, when recording, become the op's output in the graph."""
         self._check_inplace()
         recording = grad_state.enabled and (
-            self.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in args)
+            self.requires_grad or (args and any(isinstance(a, Tensor) and a.requires_grad for a in args))
         )
         if recording:
             if self._view_of is not None:
@@ -422,20 +422,18 @@ class Tensor:
             if self._view_of is not None:
                 _rebase_view(self, name)
         else:
-            plain = [a._data if isinstance(a, Tensor) else a for a in args]
             kernel = _inplace_kernels.get(op)
             if kernel is not None:
-                kernel(self._data, *plain)
+                kernel(self._data, *[a._data if isinstance(a, Tensor) else a for a in args])
             else:  # the op's own forward on the values, written back
                 _assign(self._data, op.apply(_make(self._data, None, False), *args)._data)
             self._mark_modified(name)
         return self
 
-    def _mark_modified(self, op_name: str, bump: bool = True) -> None:
+    def _mark_modified(self, op_name: str) -> None:
         """Record an in-place change: bump the version (nodes that saved this storage then
         refuse to run their backward)."""
-        if bump:
-            self._version_counter().bump(op_name)
+        self._version_counter().bump(op_name)
 
     def add_(self, other: Any, *, alpha: Any = 1) -> "Tensor":
         from .ops.elementwise import Add
@@ -482,7 +480,6 @@ class Tensor:
     def copy_(self, src: Any, non_blocking: bool = False) -> "Tensor":
         src_shape = src._data.shape if isinstance(src, Tensor) else np.shape(src)
         try:
-            np.broadcast_shapes(src_shape, self._data.shape)
             if np.broadcast_shapes(src_shape, self._data.shape) != self._data.shape:
                 raise ValueError
         except ValueError:
@@ -856,8 +853,8 @@ def _rebase_view(view: Tensor, op_name: str) -> None:
         return
     from .ops.shape import ViewScatter
 
+    # No bump here: the view shares its base's version counter, already bumped.
     base, view_op, args, kwargs = view._view_of
-    base._mark_modified(op_name, bump=False)
     before = _make(base._data, base.grad_fn, base.requires_grad)
     before._output_nr = base._output_nr
     result = ViewScatter.apply(before, view, view_op, args, kwargs)

@@ -175,3 +175,16 @@ def test_derivative_strings_are_documented():
     for op in (ops.Gelu, ops.LeakyRelu, ops.Elu, ops.Silu, ops.Softplus, ops.Mish, ops.Hardtanh,
                ops.LogSigmoid, ops.Erf, ops.CrossEntropy, ops.Normalize, ops.Embedding, ops.Dropout):
         assert op.derivative and all(isinstance(d, str) for d in op.derivative)
+
+
+def test_functional_inplace_on_a_view_rewrites_the_base_history():
+    # F.relu(view, inplace=True) must change the base's gradient as Tensor.relu_ does.
+    x = np.array([[1.0, -2.0], [-3.0, 4.0]])
+    grads = []
+    for lib in (chainrule, torch):
+        w = lib.tensor(x, requires_grad=True)
+        b = w * 1.0
+        lib.nn.functional.relu(b[0], inplace=True)
+        b.sum().backward()
+        grads.append(w.grad)
+    assert_close(grads[0], grads[1])

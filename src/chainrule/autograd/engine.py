@@ -27,7 +27,7 @@ from . import function as _function
 
 def _no_grad_error(tensor: Any) -> RuntimeError:
     reason = ""
-    base = getattr(tensor, "_cut_by", None)
+    base = tensor._cut
     if base:
         reason = f" The graph was cut at {base}."
     return RuntimeError(

@@ -11,7 +11,6 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .. import functional as _C
-from ..autograd.grad_mode import grad_state
 from ..ops import elementwise as E
 from ..ops import linalg as L
 from ..ops import nn as N
@@ -39,22 +38,7 @@ def _type_name(x: Tensor) -> str:
 def _inplace(input: Tensor, op: Any, name: str, *args: Any) -> Tensor:
     """Apply ``op(input, *args)`` and write the result into ``input`` (``relu_``,
     ``F.relu(x, inplace=True)``): the tensor becomes the op's output in the graph."""
-    recording = grad_state.enabled and input.requires_grad
-    if recording and input.grad_fn is None:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-    if recording:
-        # The op may save its input: it gets a copy, since the original is overwritten.
-        before = _make(input._data.copy(), input.grad_fn, True)
-        if input._output_nr:
-            before._output_nr = input._output_nr
-        result = op.apply(before, *args)
-        input._data[...] = result._data
-        input.grad_fn = result.grad_fn
-        input._output_nr = 0
-    else:
-        input._data[...] = op.apply(input, *args)._data
-    input._version_counter().bump(name)
-    return input
+    return input._inplace(name, op, *args)
 
 
 def _apply(input: Tensor, inplace: bool, op: Any, name: str, *args: Any) -> Tensor:

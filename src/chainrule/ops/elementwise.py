@@ -91,9 +91,6 @@ def sum_to_shape(grad: Any, shape: tuple) -> Any:
     return grad
 
 
-_ndarray = np.ndarray
-
-
 def _shape(x: Any) -> Any:
     return x.shape if type(x) is _ndarray else getattr(x, "shape", None)
 
