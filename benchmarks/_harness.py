@@ -1,8 +1,9 @@
 """Shared benchmark machinery: same thread counts, interleaved repeats, medians, ratios.
 
 The machines these run on are shared and noisy, so every benchmark runs chainrule,
-PyTorch and (where there is one) a hand-written NumPy floor *interleaved* in one process
-and reports medians and ratios, never lone times.
+PyTorch and (where there is one) a hand-written NumPy floor *interleaved* (in one process,
+or in one process each where the garbage collector takes part) and reports medians and
+ratios, never lone times.
 """
 from __future__ import annotations
 
@@ -53,6 +54,57 @@ def interleaved(candidates: Dict[str, Callable[[], float | None]], repeats: int,
             if round_index >= warmup:
                 times[name].append(elapsed)
     return times
+
+
+def interleaved_isolated(candidates: Dict[str, Callable[[], float | None]], repeats: int,
+                         threads: int, warmup: int = 1) -> Dict[str, List[float]]:
+    """:func:`interleaved`, with each candidate in a fresh interpreter of its own.
+
+    For benchmarks that Python's cyclic garbage collector takes part in: its full passes
+    scan every tracked object in the process, so one framework's import (PyTorch's is some
+    160,000 objects) would slow the other's collections.  A user runs one framework per
+    process; so does this.  Candidates must be picklable (module-level functions or
+    ``functools.partial`` of them) and import what they need themselves; rounds still
+    alternate between the processes, so both see the same noise."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    connections, processes = {}, []
+    for name, candidate in candidates.items():
+        parent, child = context.Pipe()
+        process = context.Process(target=_isolated_worker, args=(child, candidate, threads), daemon=True)
+        process.start()
+        connections[name] = parent
+        processes.append(process)
+    times: Dict[str, List[float]] = {name: [] for name in candidates}
+    try:
+        for round_index in range(warmup + repeats):
+            for name, connection in connections.items():
+                connection.send("run")
+                elapsed = connection.recv()
+                if isinstance(elapsed, BaseException):
+                    raise RuntimeError(f"{name} failed in its worker process") from elapsed
+                if round_index >= warmup:
+                    times[name].append(elapsed)
+    finally:
+        for connection in connections.values():
+            connection.send(None)
+        for process in processes:
+            process.join(timeout=30)
+    return times
+
+
+def _isolated_worker(connection, candidate: Callable[[], float | None], threads: int) -> None:
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(threads)
+    while connection.recv() is not None:
+        try:
+            start = time.perf_counter()
+            measured = candidate()
+            connection.send(time.perf_counter() - start if measured is None else measured)
+        except BaseException as error:  # noqa: BLE001 - handed to the parent, which raises
+            connection.send(error)
 
 
 def report(title: str, times: Dict[str, List[float]], unit: str, scale: float,

@@ -93,29 +93,29 @@ fmod_ = remainder
 
 
 def neg(input: Tensor) -> Tensor:
-    return E.Neg.apply(input)
+    return E.Neg.apply_one(input)
 
 
 negative = neg
 
 
 def abs(input: Tensor) -> Tensor:
-    return E.Abs.apply(input)
+    return E.Abs.apply_one(input)
 
 
 absolute = abs
 
 
 def sign(input: Tensor) -> Tensor:
-    return E.Sign.apply(input)
+    return E.Sign.apply_one(input)
 
 
 def exp(input: Tensor) -> Tensor:
-    return E.Exp.apply(input)
+    return E.Exp.apply_one(input)
 
 
 def log(input: Tensor) -> Tensor:
-    return E.Log.apply(input)
+    return E.Log.apply_one(input)
 
 
 def log2(input: Tensor) -> Tensor:
@@ -135,43 +135,43 @@ def expm1(input: Tensor) -> Tensor:
 
 
 def sqrt(input: Tensor) -> Tensor:
-    return E.Sqrt.apply(input)
+    return E.Sqrt.apply_one(input)
 
 
 def rsqrt(input: Tensor) -> Tensor:
-    return E.Rsqrt.apply(input)
+    return E.Rsqrt.apply_one(input)
 
 
 def square(input: Tensor) -> Tensor:
-    return E.Square.apply(input)
+    return E.Square.apply_one(input)
 
 
 def reciprocal(input: Tensor) -> Tensor:
-    return E.Reciprocal.apply(input)
+    return E.Reciprocal.apply_one(input)
 
 
 def sin(input: Tensor) -> Tensor:
-    return E.Sin.apply(input)
+    return E.Sin.apply_one(input)
 
 
 def cos(input: Tensor) -> Tensor:
-    return E.Cos.apply(input)
+    return E.Cos.apply_one(input)
 
 
 def tan(input: Tensor) -> Tensor:
-    return E.Tan.apply(input)
+    return E.Tan.apply_one(input)
 
 
 def tanh(input: Tensor) -> Tensor:
-    return E.Tanh.apply(input)
+    return E.Tanh.apply_one(input)
 
 
 def sigmoid(input: Tensor) -> Tensor:
-    return E.Sigmoid.apply(input)
+    return E.Sigmoid.apply_one(input)
 
 
 def relu(input: Tensor) -> Tensor:
-    return E.Relu.apply(input)
+    return E.Relu.apply_one(input)
 
 
 def atan2(input: Tensor, other: Any) -> Tensor:
@@ -211,23 +211,23 @@ def erf(input: Tensor) -> Tensor:
 
 
 def asin(input: Tensor) -> Tensor:
-    return E.Asin.apply(input)
+    return E.Asin.apply_one(input)
 
 
 def acos(input: Tensor) -> Tensor:
-    return E.Acos.apply(input)
+    return E.Acos.apply_one(input)
 
 
 def atan(input: Tensor) -> Tensor:
-    return E.Atan.apply(input)
+    return E.Atan.apply_one(input)
 
 
 def sinh(input: Tensor) -> Tensor:
-    return E.Sinh.apply(input)
+    return E.Sinh.apply_one(input)
 
 
 def cosh(input: Tensor) -> Tensor:
-    return E.Cosh.apply(input)
+    return E.Cosh.apply_one(input)
 
 
 arcsin, arccos, arctan = asin, acos, atan
@@ -345,7 +345,7 @@ logical_xor = _comparison(np.logical_xor)
 
 
 def logical_not(input: Tensor) -> Tensor:
-    return E.LogicalNot.apply(input)
+    return E.LogicalNot.apply_one(input)
 
 
 def isclose(input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:

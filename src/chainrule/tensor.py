@@ -688,39 +688,67 @@ class Tensor:
         return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
     # -- operators --------------------------------------------------------------------------
+    # A Python number takes the ops' scalar forms: one edge, nothing broadcast, nothing
+    # promoted (``promote`` gives the same dtypes), which is what long chains of small ops
+    # spend their time on.
     def __add__(self, other: Any) -> "Tensor":
         kind = other.__class__
-        return _Add.apply(self, other if kind is Tensor or kind is float else _coerce(self, other))
+        if kind is float or kind is int:
+            return _add_scalar(self, other)
+        if kind is Tensor:
+            return _add_tensors(self, other)
+        return _Add.apply(self, _coerce(self, other))
 
     def __radd__(self, other: Any) -> "Tensor":
         kind = other.__class__
-        return _Add.apply(other if kind is float else _coerce(self, other), self)
+        if kind is float or kind is int:
+            return _add_scalar(self, other)
+        return _Add.apply(_coerce(self, other), self)
 
     def __sub__(self, other: Any) -> "Tensor":
         kind = other.__class__
-        return _Sub.apply(self, other if kind is Tensor or kind is float else _coerce(self, other))
+        if kind is float or kind is int:
+            return _sub_scalar(self, other)
+        if kind is Tensor:
+            return _sub_tensors(self, other)
+        return _Sub.apply(self, _coerce(self, other))
 
     def __rsub__(self, other: Any) -> "Tensor":
         kind = other.__class__
-        return _Sub.apply(other if kind is float else _coerce(self, other), self)
+        if kind is float or kind is int:
+            return _rsub_scalar(self, other)
+        return _Sub.apply(_coerce(self, other), self)
 
     def __mul__(self, other: Any) -> "Tensor":
         kind = other.__class__
-        return _Mul.apply(self, other if kind is Tensor or kind is float else _coerce(self, other))
+        if kind is float or kind is int:
+            return _mul_scalar(self, other)
+        if kind is Tensor:
+            return _mul_tensors(self, other)
+        return _Mul.apply(self, _coerce(self, other))
 
     def __rmul__(self, other: Any) -> "Tensor":
         kind = other.__class__
-        return _Mul.apply(other if kind is float else _coerce(self, other), self)
+        if kind is float or kind is int:
+            return _mul_scalar(self, other)
+        return _Mul.apply(_coerce(self, other), self)
 
     def __truediv__(self, other: Any) -> "Tensor":
         kind = other.__class__
-        return _Div.apply(self, other if kind is Tensor or kind is float else _coerce(self, other))
+        if kind is float or kind is int:
+            return _div_scalar(self, other)
+        if kind is Tensor:
+            return _div_tensors(self, other)
+        return _Div.apply(self, _coerce(self, other))
 
     def __rtruediv__(self, other: Any) -> "Tensor":
         kind = other.__class__
         return _Div.apply(other if kind is float else _coerce(self, other), self)
 
     def __pow__(self, other: Any) -> "Tensor":
+        kind = other.__class__
+        if kind is float or kind is int:
+            return _pow_scalar(self, other)
         return _Pow.apply(self, _coerce(self, other))
 
     def __rpow__(self, other: Any) -> "Tensor":
@@ -733,7 +761,7 @@ class Tensor:
         return _Matmul.apply(other, self)
 
     def __neg__(self) -> "Tensor":
-        return _Neg.apply(self)
+        return _Neg.apply_one(self)
 
     def __pos__(self) -> "Tensor":
         return self
@@ -1103,7 +1131,24 @@ from .autograd import function as _function  # noqa: E402
 
 _function.bind_tensor(Tensor, _make)
 
-from .ops.elementwise import Add as _Add, Sub as _Sub, Mul as _Mul, Div as _Div, Pow as _Pow, Neg as _Neg, Clamp as _Clamp  # noqa: E402
+from .ops.elementwise import (  # noqa: E402
+    Add as _Add, AddScalar as _AddScalar, Clamp as _Clamp, Div as _Div, DivScalar as _DivScalar,
+    Mul as _Mul, MulScalar as _MulScalar, Neg as _Neg, Pow as _Pow, PowScalar as _PowScalar,
+    RsubScalar as _RsubScalar, Sub as _Sub, SubScalar as _SubScalar,
+)
+
+# The operators' fast paths, bound once (they run on every ``tensor <op> number`` and
+# ``tensor <op> tensor``).
+_add_scalar = _AddScalar.apply_one
+_sub_scalar = _SubScalar.apply_one
+_rsub_scalar = _RsubScalar.apply_one
+_mul_scalar = _MulScalar.apply_one
+_div_scalar = _DivScalar.apply_one
+_pow_scalar = _PowScalar.apply_one
+_add_tensors = _Add.apply_two
+_sub_tensors = _Sub.apply_two
+_mul_tensors = _Mul.apply_two
+_div_tensors = _Div.apply_two
 from .ops.linalg import Matmul as _Matmul  # noqa: E402
 from .ops.shape import IndexPut as _IndexPut  # noqa: E402
 

@@ -104,7 +104,7 @@ def run_backward(
         node = stack.pop()
         if drop_outputs:
             node.output = None
-        for edge in node.next_functions:
+        for edge in (node.first_edge,) + node.other_edges:
             if edge is None or isinstance(edge, Tensor):
                 continue
             if type(edge) is tuple:
@@ -154,10 +154,18 @@ def run_backward(
     # (detect_anomaly is the tool that reports them).
     quiet = np.errstate(all="ignore")
     quiet.__enter__()
+    # ``carried``: a node whose whole gradient the last node produced, taken next without a
+    # round trip through ``grads`` and ``ready`` (the common case along a chain).
+    carried = carried_grad = None
     try:
-        while ready:
-            node = ready.pop()
-            grad = grads.pop(node, None)
+        while True:
+            if carried is not None:
+                node, grad, carried = carried, carried_grad, None
+            elif ready:
+                node = ready.pop()
+                grad = grads.pop(node, None)
+            else:
+                break
             hooked = node._hooked
             if hooked:
                 grad = _run_pre_hooks(node, grad, create_graph, handed)
@@ -165,8 +173,9 @@ def run_backward(
                 grad = _capture_node_grads(node, grad, capture_node, captured)
             if type(grad) is list:
                 grad = None if all(g is None for g in grad) else tuple(grad)
+            edges = (node.first_edge,) + node.other_edges
             if grad is None:
-                input_grads = (None,) * len(node.next_functions)
+                input_grads = (None,) * len(edges)
             else:
                 input_grads = node.apply_backward(grad, create_graph)
                 if anomaly.enabled:
@@ -176,7 +185,7 @@ def run_backward(
             if not retain_graph and node.saved:
                 # Op.release, inlined on this hot path (Function nodes ignore the extra fields).
                 node.saved = node.inputs = node.output = None
-            for edge, g in zip(node.next_functions, input_grads):
+            for edge, g in zip(edges, input_grads):
                 if edge is None:
                     continue
                 if isinstance(edge, Tensor):
@@ -200,15 +209,23 @@ def run_backward(
                         buffer[nr] = g if buffer[nr] is None else buffer[nr] + g
                 else:
                     target = edge
-                    if g is not None:
-                        if target.n_outputs == 1:
-                            previous = grads.get(target)
-                            grads[target] = g if previous is None else previous + g
-                        else:  # output 0 of a node with several outputs (a bare edge)
-                            buffer = grads.get(target)
-                            if buffer is None:
-                                buffer = grads[target] = [None] * target.n_outputs
-                            buffer[0] = g if buffer[0] is None else buffer[0] + g
+                    if target.n_outputs == 1:
+                        previous = grads.get(target)
+                        if previous is None:
+                            if deps[target] == 1 and carried is None:
+                                # Its last gradient, and the only one: run it next.
+                                del deps[target]
+                                carried, carried_grad = target, g
+                                continue
+                            if g is not None:
+                                grads[target] = g
+                        elif g is not None:
+                            grads[target] = previous + g
+                    elif g is not None:  # output 0 of a node with several outputs (a bare edge)
+                        buffer = grads.get(target)
+                        if buffer is None:
+                            buffer = grads[target] = [None] * target.n_outputs
+                        buffer[0] = g if buffer[0] is None else buffer[0] + g
                 count = deps[target] - 1
                 if count:
                     deps[target] = count

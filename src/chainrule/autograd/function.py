@@ -2,7 +2,10 @@
 
 A node is created by ``apply`` when grad mode is on and an input requires grad.  It holds
 ``next_functions`` (one entry per input: the input's node, the leaf tensor itself, or None
-when that input needs no gradient) and what its backward needs.  The node *is* the op
+when that input needs no gradient) and what its backward needs.  The first entry lives in
+a slot of its own and the rest in a tuple that ops with one tensor input share: the cyclic
+garbage collector then tracks one object per such node, not two, which on long graphs
+halves the time its full collections spend rescanning them.  The node *is* the op
 instance: the op's forward and backward are its methods, side by side.
 
 Two flavours share the engine:
@@ -141,7 +144,8 @@ class Node:
 
     # Hot fields are slots; hooks and anomaly traces are rare, so they live in __dict__ and
     # read the class defaults below until set (a node is created per op: keep it cheap).
-    __slots__ = ("next_functions", "saved", "inputs", "output", "epoch", "__dict__", "__weakref__")
+    __slots__ = ("first_edge", "other_edges", "saved", "inputs", "output", "epoch", "__dict__",
+                 "__weakref__")
     _checks: tuple | None = None  # user Functions' eager version checks
     _hooked = False  # any hook at all: the engine checks this one flag per node
     _pre_hooks: list | None = None
@@ -149,11 +153,29 @@ class Node:
     _tensor_hooks: dict | None = None
     anomaly_trace: str | None = None
     n_outputs = 1
+    #: The op's name where it differs from the class's (``MulScalar`` is PyTorch's Mul).
+    display_name: str | None = None
     #: Readable local derivative(s), one per input, used by ``chainrule.explain``.
     derivative: tuple[str, ...] = ()
 
+    @property
+    def next_functions(self) -> tuple:
+        """One entry per input: the input's node (``(node, output index)`` for an output other
+        than the first), the leaf tensor itself, or None when that input needs no gradient."""
+        return (self.first_edge,) + self.other_edges
+
+    @next_functions.setter
+    def next_functions(self, edges: tuple) -> None:
+        self.first_edge = edges[0]
+        self.other_edges = _rest_of(edges)
+
+    def needs_grad(self, index: int) -> bool:
+        """Whether input ``index`` gets a gradient (backward formulas skip the others)."""
+        return (self.first_edge if index == 0 else self.other_edges[index - 1]) is not None
+
     def name(self) -> str:
-        return type(self).__name__ + "Backward"
+        cls = type(self)
+        return (cls.display_name or cls.__name__) + "Backward"
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {id(self):#x}>"
@@ -190,6 +212,19 @@ class Node:
 
 
 _new_node = object.__new__
+
+#: ``other_edges`` of the ops of one tensor and one constant, shared by all of them.
+_ONE_CONSTANT = (None,)
+
+
+def _rest_of(edges: Any) -> tuple:
+    """The edges after the first, sharing the common constant tuples."""
+    n = len(edges)
+    if n == 1:
+        return ()
+    if n == 2 and edges[1] is None:
+        return _ONE_CONSTANT
+    return tuple(edges[1:])
 
 #: Callbacks ``observe(node, args, kwargs, output)`` run when an Op records a node;
 #: ``chainrule.viz.trace`` uses them to remember values, modules and gradients per node.
@@ -252,37 +287,90 @@ class Op(Node):
                 raise
             raise _broadcast_error(arrays) from None
         if type(out) is not _ndarray:
-            # A full reduction gives a NumPy scalar: the saved output must be the very array
-            # the output tensor holds, or create_graph would treat it as a constant.
-            scalar, out = out, xp.asarray(out)
-            if node.saved:
-                node.saved = tuple(out if s is scalar else s for s in node.saved)
+            out = _output_array(node, out, xp)
         enabled = grad_state.enabled
         if anomaly.enabled:
             from .anomaly import on_forward
 
             on_forward(cls.__name__, out, node if record and enabled else None)
         if record and enabled and cls.differentiable:
-            node.next_functions = tuple(edges)
+            node.first_edge = edges[0]
+            node.other_edges = _rest_of(edges)
             # Inputs are kept only for the checks and higher-order wiring of saved arrays.
             node.inputs = tuple(arrays) if node.saved else ()
-            node.output = out
-            node.epoch = inplace_epoch.value
-            result = _make(out, node, True)
+            result = _recorded(node, out)
             if observers:
                 for observe in observers:
                     observe(node, args, kwargs, result)
         else:
-            result = _make(out, None, False)
-            if record and not enabled:
-                result._cut = f"{cls.__name__} (computed under no_grad)"
-            elif cut is not None:
-                result._cut = cut
+            result = _unrecorded(cls, out, record, cut)
         if cls.is_view:
             result._vc = args[0]._version_counter()
             # An in-place change of the view must rewrite its base's history too.
             result._view_of = (args[0], cls, args[1:], kwargs)
         return result
+
+    @classmethod
+    def apply_one(cls, tensor: Any, *constants: Any) -> Any:
+        """``apply(tensor, *constants)`` for ops whose only possible tensor argument is the
+        first: unary ops and arithmetic with a Python number.  The same node as ``apply``
+        records, for a fraction of the bookkeeping (one edge, no loop over arguments), on the
+        path that long chains of small ops spend their time in."""
+        try:
+            data = tensor._data
+        except AttributeError:  # not a tensor: the general path reports or converts it
+            return cls.apply(tensor, *constants)
+        if type(data) is not _ndarray or anomaly.enabled or observers or cls.is_view:
+            return cls.apply(tensor, *constants)
+        node = _new_node(cls)
+        node.saved = None
+        out = node.forward(np, data, *constants)
+        if type(out) is not _ndarray:
+            out = _output_array(node, out)
+        if tensor.requires_grad:
+            if grad_state.enabled and cls.differentiable:
+                fn = tensor.grad_fn
+                if fn is None:
+                    edge = tensor
+                else:
+                    nr = tensor._output_nr
+                    edge = fn if nr == 0 else (fn, nr)
+                node.first_edge = edge
+                # One entry per argument, as ``apply`` records: constants have no edge.
+                node.other_edges = _ONE_CONSTANT if len(constants) == 1 else (None,) * len(constants)
+                node.inputs = (data,) if node.saved else ()
+                return _recorded(node, out)
+            return _unrecorded(cls, out, True, None)
+        return _unrecorded(cls, out, False, tensor._cut)
+
+    @classmethod
+    def apply_two(cls, first: Any, second: Any) -> Any:
+        """``apply(first, second)`` for two tensors (binary arithmetic between tensors): the
+        same node, with the bookkeeping of ``apply_one``."""
+        try:
+            a, b = first._data, second._data
+        except AttributeError:
+            return cls.apply(first, second)
+        if type(a) is not _ndarray or type(b) is not _ndarray or anomaly.enabled or observers:
+            return cls.apply(first, second)
+        node = _new_node(cls)
+        node.saved = None
+        try:
+            out = node.forward(np, a, b)
+        except ValueError as error:
+            if "broadcast" not in str(error):
+                raise
+            raise _broadcast_error((a, b)) from None
+        if type(out) is not _ndarray:
+            out = _output_array(node, out)
+        if first.requires_grad or second.requires_grad:
+            if grad_state.enabled and cls.differentiable:
+                node.first_edge = _edge(first)
+                node.other_edges = (_edge(second),)
+                node.inputs = (a, b) if node.saved else ()
+                return _recorded(node, out)
+            return _unrecorded(cls, out, True, None)
+        return _unrecorded(cls, out, False, first._cut or second._cut)
 
     def apply_backward(self, grad: Any, create_graph: bool) -> tuple:
         if self.inputs is None:
@@ -322,7 +410,7 @@ class Op(Node):
         for position, array in enumerate(self.saved or ()):
             if type(array) is not _ndarray:
                 continue
-            if needed_by is not None and self.next_functions[needed_by[position]] is None:
+            if needed_by is not None and not self.needs_grad(needed_by[position]):
                 continue
             change = modified_storage.get(id(storage_root(array)))
             if change is not None and change[0] > self.epoch:
@@ -331,8 +419,48 @@ class Op(Node):
                     "its output" if array is self.output or self.output is None else f"saved value {position}")
                 raise _inplace_error(self, role, change[1], change[2])
 
-    def needs_grad(self, index: int) -> bool:
-        return self.next_functions[index] is not None
+
+
+def _output_array(node: Op, out: Any, xp: Any = np) -> Any:
+    """A forward's NumPy scalar (what NumPy answers for 0-d inputs, and full reductions) as
+    the 0-d array the output tensor holds; a saved output must be that very array, or
+    create_graph would take it for a constant."""
+    scalar, out = out, xp.asarray(out)
+    saved = node.saved
+    if saved:
+        if len(saved) == 1:
+            if saved[0] is scalar:
+                node.saved = (out,)
+        else:
+            node.saved = tuple([out if s is scalar else s for s in saved])
+    return out
+
+
+def _recorded(node: Op, out: Any) -> Any:
+    """The output tensor of a node being recorded (``_make(out, node, True)``, inlined: this
+    runs once per recorded op)."""
+    node.output = out
+    node.epoch = inplace_epoch.value
+    result = _new_node(Tensor)
+    result._data = out
+    result.grad = None
+    result.grad_fn = node
+    result.requires_grad = True
+    result._vc = None
+    return result
+
+
+def _unrecorded(cls: type, out: Any, wanted_grad: bool, cut: str | None) -> Any:
+    """The output of an op that is not recorded, remembering where the graph was cut (for
+    the error of a later backward): here under no_grad when an input wanted a gradient,
+    else wherever an input's own history was cut."""
+    result = _make(out, None, False)
+    if wanted_grad:
+        if not grad_state.enabled:
+            result._cut = f"{cls.display_name or cls.__name__} (computed under no_grad)"
+    elif cut is not None:
+        result._cut = cut
+    return result
 
 
 def _broadcast_error(arrays: Any) -> RuntimeError:

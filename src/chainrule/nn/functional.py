@@ -131,11 +131,11 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def sigmoid(input: Tensor) -> Tensor:
-    return E.Sigmoid.apply(input)
+    return E.Sigmoid.apply_one(input)
 
 
 def tanh(input: Tensor) -> Tensor:
-    return E.Tanh.apply(input)
+    return E.Tanh.apply_one(input)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
@@ -154,7 +154,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 
 def logsigmoid(input: Tensor) -> Tensor:
-    return N.LogSigmoid.apply(input)
+    return N.LogSigmoid.apply_one(input)
 
 
 def softsign(input: Tensor) -> Tensor:
@@ -162,7 +162,7 @@ def softsign(input: Tensor) -> Tensor:
 
 
 def tanhshrink(input: Tensor) -> Tensor:
-    return input - E.Tanh.apply(input)
+    return input - E.Tanh.apply_one(input)
 
 
 def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
@@ -639,7 +639,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     target = _t(target)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")
-    log_sig = N.LogSigmoid.apply(input)
+    log_sig = N.LogSigmoid.apply_one(input)
     if pos_weight is not None:
         log_sig = log_sig * ((pos_weight - 1) * target + 1)
     loss = (1 - target) * input - log_sig

@@ -151,6 +151,23 @@ class Add(_Binary):
         return self._reduce(g, g)
 
 
+class AddScalar(Op):
+    """``tensor + number`` (and ``number + tensor``): PyTorch's Add with a constant operand,
+    recorded with one edge; the number is not saved, since the gradient does not need it."""
+
+    __slots__ = ()
+    display_name = "Add"
+    derivative = ("d(a+c)/da = 1",)
+
+    def forward(self, xp, a, c):
+        if a.dtype.kind not in "fc":
+            a, c = promote(a, c)
+        return a + c if a.shape else a[()] + c
+
+    def backward(self, xp, g):
+        return g, None
+
+
 class Sub(_Binary):
     __slots__ = ()
     derivative = ("d(a-b)/da = 1", "d(a-b)/db = -1")
@@ -171,7 +188,39 @@ class Sub(_Binary):
         return out
 
     def backward(self, xp, g):
-        return self._reduce(g, -g if self.next_functions[1] is not None else None)
+        return self._reduce(g, -g if self.other_edges[0] is not None else None)
+
+
+class SubScalar(Op):
+    """``tensor - number``."""
+
+    __slots__ = ()
+    display_name = "Sub"
+    derivative = ("d(a-c)/da = 1",)
+
+    def forward(self, xp, a, c):
+        if a.dtype.kind not in "fc":
+            a, c = promote(a, c)
+        return a - c if a.shape else a[()] - c
+
+    def backward(self, xp, g):
+        return g, None
+
+
+class RsubScalar(Op):
+    """``number - tensor`` (PyTorch's rsub)."""
+
+    __slots__ = ()
+    display_name = "Rsub"
+    derivative = ("d(c-a)/da = -1",)
+
+    def forward(self, xp, a, c):
+        if a.dtype.kind not in "fc":
+            a, c = promote(a, c)
+        return c - a if a.shape else c - a[()]
+
+    def backward(self, xp, g):
+        return (-g,)
 
 
 class Mul(_Binary):
@@ -197,9 +246,26 @@ class Mul(_Binary):
 
     def backward(self, xp, g):
         a, b = self.saved
-        edges = self.next_functions
-        return self._reduce(g * b if edges[0] is not None else None,
-                            g * a if edges[1] is not None else None)
+        return self._reduce(g * b if self.first_edge is not None else None,
+                            g * a if self.other_edges[0] is not None else None)
+
+
+class MulScalar(Op):
+    """``tensor * number`` (and ``number * tensor``).  The number is saved, as PyTorch saves
+    it: a second backward without ``retain_graph`` raises here as it does there."""
+
+    __slots__ = ()
+    display_name = "Mul"
+    derivative = ("d(a*c)/da = c",)
+
+    def forward(self, xp, a, c):
+        if a.dtype.kind not in "fc":
+            a, c = promote(a, c)
+        self.saved = (c,)
+        return a * c if a.shape else a[()] * c
+
+    def backward(self, xp, g):
+        return g * self.saved[0], None
 
 
 class Div(_Binary):
@@ -220,6 +286,23 @@ class Div(_Binary):
         ga = g / b if self.needs_grad(0) else None
         gb = -g * a / (b * b) if self.needs_grad(1) else None
         return self._reduce(ga, gb)
+
+
+class DivScalar(Op):
+    """``tensor / number``: true division, so integer tensors give the default float dtype."""
+
+    __slots__ = ()
+    display_name = "Div"
+    derivative = ("d(a/c)/da = 1/c",)
+
+    def forward(self, xp, a, c):
+        if a.dtype.kind not in "fc":
+            a = a.astype(get_default_dtype().numpy)
+        self.saved = (c,)
+        return a / c if a.shape else a[()] / c
+
+    def backward(self, xp, g):
+        return g / self.saved[0], None
 
 
 def _dtype_kind(x: Any) -> str:
@@ -255,6 +338,25 @@ class Pow(_Binary):
             if not isinstance(a, (int, float)):
                 gb = xp.where((a == 0) & (b >= 0), 0.0, gb)
         return self._reduce(ga, gb)
+
+
+class PowScalar(Op):
+    """``tensor ** number``: the base is saved for the gradient ``c * a^(c-1)``."""
+
+    __slots__ = ()
+    display_name = "Pow"
+    derivative = ("d(a^c)/da = c*a^(c-1)",)
+    saved_needed_by = (0, 0)
+
+    def forward(self, xp, a, c):
+        if a.dtype.kind not in "fc":
+            a, c = promote(a, c)
+        self.saved = (a, c)
+        return a ** c if a.shape else a[()] ** c
+
+    def backward(self, xp, g):
+        a, c = self.saved
+        return (g * c * a ** (c - 1) if c != 0 else g * 0), None
 
 
 def _log_scalar(a: float) -> float:
@@ -706,14 +808,15 @@ class Sigmoid(Op):
     def forward(self, xp, a):
         if a.dtype.kind != "f":
             a = a.astype(xp.float32)
-        # 1 / (1 + exp(-a)) in place, with -a capped where exp would overflow (the capped
-        # results are below the dtype's smallest normal number anyway).
-        t = xp.negative(a)
+        # 1 / (1 + exp(-a)) in place, with a floored where exp(-a) would overflow (the
+        # floored results are below the dtype's smallest normal number anyway).
+        floor, one = _sigmoid_constants(xp, a.dtype)
+        t = xp.maximum(a, floor)
         if type(t) is not xp.ndarray:  # 0-d input: NumPy answers a scalar, not an array
             t = xp.asarray(t)
-        xp.minimum(t, _EXP_LIMIT.get(a.dtype.itemsize, 700.0), out=t)
+        xp.negative(t, out=t)
         xp.exp(t, out=t)
-        t += 1
+        xp.add(t, one, out=t)
         out = xp.reciprocal(t, out=t)
         self.saved = (out,)
         return out
@@ -724,6 +827,20 @@ class Sigmoid(Op):
 
 
 _EXP_LIMIT = {2: 11.0, 4: 88.0, 8: 708.0}
+_SIGMOID_CONSTANTS: dict = {}
+
+
+def _sigmoid_constants(xp: Any, dtype: Any) -> tuple:
+    """Sigmoid's floor and 1, as 0-d NumPy arrays of the input's dtype: ufuncs take those
+    several hundred nanoseconds faster than Python floats (which they must first type as
+    weak scalars), and sigmoid makes four calls on what are often small tensors."""
+    if xp is not np:
+        return -_EXP_LIMIT.get(dtype.itemsize, 700.0), 1.0
+    constants = _SIGMOID_CONSTANTS.get(dtype)
+    if constants is None:
+        constants = _SIGMOID_CONSTANTS[dtype] = (
+            np.array(-_EXP_LIMIT.get(dtype.itemsize, 700.0), dtype=dtype), np.array(1.0, dtype=dtype))
+    return constants
 
 
 class Relu(Op):
@@ -833,7 +950,7 @@ class Rounding(Op):
         return ufunc(a, *args)
 
     def backward(self, xp, g):
-        return (g * 0,) + (None,) * (len(self.next_functions) - 1)
+        return (g * 0,) + (None,) * len(self.other_edges)
 
 
 class Cast(Op):
