@@ -16,6 +16,8 @@ def to_numpy(x):
     if isinstance(x, chainrule.Tensor):
         return x.detach().numpy()
     if isinstance(x, torch.Tensor):
+        if x._is_zerotensor():  # PyTorch's lazily zero gradients (of linear ops' grad graphs)
+            return np.zeros(tuple(x.shape), dtype=np.float64 if x.dtype == torch.float64 else np.float32)
         return x.detach().cpu().numpy()
     return np.asarray(x)
 

@@ -188,3 +188,26 @@ def test_functional_inplace_on_a_view_rewrites_the_base_history():
         b.sum().backward()
         grads.append(w.grad)
     assert_close(grads[0], grads[1])
+
+
+@pytest.mark.parametrize("name, fn", [
+    ("relu", lambda F, x: F.relu(x)),
+    ("relu6", lambda F, x: F.relu6(x)),
+    ("leaky_relu", lambda F, x: F.leaky_relu(x, 0.2)),
+    ("hardtanh", lambda F, x: F.hardtanh(x)),
+    ("threshold", lambda F, x: F.threshold(x, 0.5, -1.0)),
+])
+def test_piecewise_linear_second_derivative_is_zeros_not_missing(name, fn):
+    # PyTorch records relu's backward with the input as a (zero-derivative) dependency, so
+    # differentiating the gradient again gives zeros; a program doing that must not fail.
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.tensor([1.5, -2.0, 0.3, -0.1], dtype=lib.float64, requires_grad=True)
+        (g,) = lib.autograd.grad(fn(lib.nn.functional, x).sum(), x, create_graph=True)
+        assert g.requires_grad
+        (gg,) = lib.autograd.grad((g * g).sum(), x)
+        results.append((g, gg))
+    (g_c, gg_c), (g_t, gg_t) = results
+    assert_close(g_c, g_t)
+    assert_close(gg_c, gg_t)
+    assert g_c.grad_fn.name() == "ThresholdBackwardBackward"

@@ -42,7 +42,7 @@ def _inplace(input: Tensor, op: Any, name: str, *args: Any) -> Tensor:
 
 
 def _apply(input: Tensor, inplace: bool, op: Any, name: str, *args: Any) -> Tensor:
-    return _inplace(input, op, name, *args) if inplace else op.apply(input, *args)
+    return _inplace(input, op, name, *args) if inplace else op.apply_one(input, *args)
 
 
 # -- activations ------------------------------------------------------------------------------

@@ -855,7 +855,37 @@ class Relu(Op):
         return out
 
     def backward(self, xp, g):
-        return g * (self.saved[0] > 0)
+        out = self.saved[0]
+        return step_scaled(xp, g, out, out > 0)
+
+
+def step_scaled(xp: Any, g: Any, a: Any, mask: Any, slope: float = 0.0) -> Any:
+    """``g`` where ``mask`` holds, ``g * slope`` elsewhere, ``mask`` being a condition on
+    ``a``: the backward of the piecewise-linear activations (relu, leaky relu, hardtanh,
+    threshold).  When the backward is recorded (create_graph) it becomes a node with ``a``
+    as an input of derivative zero, as PyTorch records ``threshold_backward``: a gradient
+    of this gradient with respect to ``a`` is then zeros, as there, not missing."""
+    from .namespace import tensor_namespace
+
+    if xp is tensor_namespace:
+        return StepScaled.apply(g, a, mask, slope)
+    return g * mask if slope == 0 else xp.where(mask, g, g * slope)
+
+
+class StepScaled(Op):
+    """The recorded form of :func:`step_scaled` (PyTorch's ThresholdBackward)."""
+
+    __slots__ = ("mask", "slope")
+    display_name = "ThresholdBackward"
+    derivative = ("d(g*s(a))/dg = s(a)", "d(g*s(a))/da = 0")
+
+    def forward(self, xp, g, a, mask, slope):
+        self.mask, self.slope = mask, slope
+        return step_scaled(xp, g, a, mask, slope)
+
+    def backward(self, xp, grad):
+        return (step_scaled(xp, grad, None, self.mask, self.slope) if self.needs_grad(0) else None,
+                xp.zeros_like(grad) if self.needs_grad(1) else None, None, None)
 
 
 class Clamp(Op):

@@ -21,6 +21,7 @@ def _build() -> SimpleNamespace:
     from .linalg import Matmul
     from . import conv, pooling, spatial
     from ..tensor import Tensor
+    from ..creation import zeros_like
 
     def where(condition: Any, a: Any, b: Any) -> Any:
         if isinstance(condition, Tensor):
@@ -58,7 +59,7 @@ def _build() -> SimpleNamespace:
         abs=F.abs, maximum=F.maximum, minimum=F.minimum, where=where,
         broadcast_to=broadcast_to, transpose=transpose, swapaxes=swapaxes,
         expand_dims=expand_dims, matmul=Matmul.apply, flip=flip, cumsum=cumsum,
-        index_add_into=index_add_into,
+        index_add_into=index_add_into, zeros_like=zeros_like,
         **conv.namespace_functions(), **pooling.namespace_functions(), **spatial.namespace_functions(),
     )
 

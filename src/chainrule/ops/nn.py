@@ -8,7 +8,7 @@ import math
 import numpy as _np
 
 from ..autograd.function import Op
-from .elementwise import sum_to_shape
+from .elementwise import step_scaled, sum_to_shape
 
 
 class Softmax(Op):
@@ -149,7 +149,7 @@ class LeakyRelu(Op):
 
     def backward(self, xp, g):
         (a,) = self.saved
-        return xp.where(a > 0, g, g * self.slope)
+        return step_scaled(xp, g, a, a > 0, self.slope)
 
 
 class Elu(Op):
@@ -226,7 +226,7 @@ class Hardtanh(Op):
 
     def backward(self, xp, g):
         (a,) = self.saved
-        return g * ((a > self.low) & (a < self.high))
+        return step_scaled(xp, g, a, (a > self.low) & (a < self.high))
 
 
 class Threshold(Op):
@@ -241,7 +241,7 @@ class Threshold(Op):
 
     def backward(self, xp, g):
         (a,) = self.saved
-        return g * (a > self.threshold)
+        return step_scaled(xp, g, a, a > self.threshold)
 
 
 class LogSigmoid(Op):
