@@ -341,3 +341,50 @@ def test_modifying_saved_input_in_place_raises():
     with pytest.raises(RuntimeError) as error:
         y.sum().backward()
     assert "add_" in str(error.value) and "CubeBackward" in str(error.value)
+
+
+class _AddOneInPlace(chainrule.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        x.add_(1.0)
+        ctx.mark_dirty(x)
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 2.0
+
+
+def test_mark_dirty_returns_the_input_itself_with_this_history():
+    results = []
+    for lib, fn in ((torch, _torch_add_one_in_place()), (chainrule, _AddOneInPlace)):
+        a = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        b = a * 1.0
+        c = fn.apply(b)
+        assert c is b
+        assert c.grad_fn.name().endswith("AddOneInPlaceBackward")
+        (c * c).sum().backward()
+        results.append((b.detach().numpy().copy(), a.grad.numpy().copy()))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+def test_mark_dirty_on_a_leaf_that_requires_grad_raises():
+    for lib, fn in ((torch, _torch_add_one_in_place()), (chainrule, _AddOneInPlace)):
+        with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+            fn.apply(lib.tensor([1.0], requires_grad=True))
+
+
+def _torch_add_one_in_place():
+    class AddOneInPlace(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.add_(1.0)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2.0
+
+    return AddOneInPlace

@@ -608,10 +608,19 @@ class Function(FunctionCtx, Node, metaclass=_FunctionMeta):
                 raw = cls.forward(ctx, *args, **kwargs)
         is_tuple = isinstance(raw, tuple)
         outputs = raw if is_tuple else (raw,)
+        # An input returned as an output is a new tensor on the same data, unless forward
+        # changed it in place and said so (``ctx.mark_dirty``): then, as in PyTorch, the very
+        # input object comes back, its history now this node.
+        dirty = getattr(ctx, "_dirty", ())
         wrapped = []
         for out in outputs:
             if isinstance(out, Tensor) and any(out is a for a in args):
-                out = _make(out._data, None, False)
+                if not any(out is d for d in dirty):
+                    out = _make(out._data, None, False)
+                elif record and out.grad_fn is None and out.requires_grad:
+                    raise RuntimeError(
+                        f"a leaf Variable that requires grad is being used in an in-place operation: "
+                        f"{cls.__name__}.forward marked it dirty. Pass a clone (x.clone()) instead.")
             wrapped.append(out)
         non_diff = {id(t) for t in ctx._non_differentiable}
         ctx.n_outputs = len(wrapped)
