@@ -13,6 +13,7 @@ from .ops import linalg as L
 from .ops import nn as N
 from .ops import reduction as R
 from .ops import shape as S
+from .autograd.function import named
 from .tensor import Tensor, _coerce, _dim, _make
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -469,7 +470,7 @@ def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
 def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     axis = R.normalize_axis(dim, input._data.ndim)
     _check_nonempty(input, axis, "amin")
-    return R.Amax.apply(input, axis, keepdim, False)
+    return named(R.Amax.apply(input, axis, keepdim, False), "AminBackward0")
 
 
 def _extreme(input: Tensor, dim: Any, keepdim: bool, largest: bool, name: str) -> Any:
@@ -481,7 +482,7 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, largest: bool, name: str) -
                 f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
                 f"Specify the reduction dim with the 'dim' argument."
             )
-        return R.Amax.apply(input, None, False, largest)
+        return named(R.Amax.apply(input, None, False, largest), "MaxBackward1" if largest else "MinBackward1")
     axis = _dim(dim, input._data.ndim)
     if input._data.ndim == 0:
         return values_indices(input.clone(), _make(np.asarray(0, dtype=np.int64), None, False))
@@ -492,7 +493,7 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, largest: bool, name: str) -
     if not keepdim:
         values = squeeze(values, axis)
         indices = squeeze(indices, axis)
-    return values_indices(values, indices)
+    return values_indices(named(values, "MaxBackward0" if largest else "MinBackward0"), indices)
 
 
 def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:
@@ -523,7 +524,8 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     axis = R.normalize_axis(dim, input._data.ndim)
     out = R.LogSumExp.apply(input, axis)
     if not keepdim:
-        out = out.reshape(tuple(n for i, n in enumerate(input._data.shape) if axis is not None and i not in axis))
+        out = named(out.reshape(tuple(n for i, n in enumerate(input._data.shape) if axis is not None and i not in axis)),
+                    "LogsumexpBackward0")
     return out
 
 
@@ -589,7 +591,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
             f"Expected size for first two dimensions of batch2 tensor to be: [{input._data.shape[0]}, "
             f"{input._data.shape[2]}] but got: [{mat2._data.shape[0]}, {mat2._data.shape[1]}]."
         )
-    return L.Matmul.apply(input, mat2)
+    return named(L.Matmul.apply(input, mat2), "BmmBackward0")
 
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:
@@ -606,7 +608,7 @@ inner = dot
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
-    return L.Matmul.apply(reshape(input, (-1, 1)), reshape(vec2, (1, -1)))
+    return named(L.Matmul.apply(reshape(input, (-1, 1)), reshape(vec2, (1, -1))), "MulBackward0")
 
 
 ger = outer
@@ -685,7 +687,8 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:
     else:
         axes = {_dim(d, input._data.ndim) for d in ((dim,) if isinstance(dim, int) else dim)}
         new = tuple(n for i, n in enumerate(shape) if not (i in axes and n == 1))
-    return S.Reshape.apply(input, new)
+    variant = "0" if dim is None else "1" if isinstance(dim, int) else "2"
+    return named(S.Reshape.apply(input, new), "SqueezeBackward" + variant)
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
@@ -693,7 +696,7 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
     axis = _dim(dim, ndim + 1)
     shape = list(input._data.shape)
     shape.insert(axis, 1)
-    return S.Reshape.apply(input, tuple(shape))
+    return named(S.Reshape.apply(input, tuple(shape)), "UnsqueezeBackward0")
 
 
 def permute(input: Tensor, *dims: Any) -> Tensor:
@@ -718,7 +721,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     axes = list(range(ndim))
     a, b = _dim(dim0, ndim), _dim(dim1, ndim)
     axes[a], axes[b] = axes[b], axes[a]
-    return S.Permute.apply(input, tuple(axes))
+    return named(S.Permute.apply(input, tuple(axes)), "TransposeBackward0")
 
 
 swapaxes = swapdims = transpose
@@ -727,7 +730,7 @@ swapaxes = swapdims = transpose
 def t(input: Tensor) -> Tensor:
     if input._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
-    return transpose(input, 0, 1) if input._data.ndim == 2 else input
+    return named(transpose(input, 0, 1), "TBackward0") if input._data.ndim == 2 else input
 
 
 def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
@@ -883,7 +886,7 @@ def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
         )
     if not isinstance(value, Tensor):
         value = np.asarray(value, dtype=input._data.dtype)
-    return E.Where.apply(mask, value, input)
+    return named(E.Where.apply(mask, value, input), "MaskedFillBackward0")
 
 
 def masked_select(input: Tensor, mask: Any) -> Tensor:
@@ -971,10 +974,11 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
                 f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size at "
                 f"dimension {dim}), but got split_sizes={sections}"
             )
+    name = "SplitBackward0" if isinstance(split_size_or_sections, int) else "SplitWithSizesBackward0"
     out = []
     start = 0
     for length in sections:
-        out.append(narrow(tensor, axis, start, length))
+        out.append(named(narrow(tensor, axis, start, length), name))
         start += length
     return tuple(out)
 
@@ -989,7 +993,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
 
 def unbind(input: Tensor, dim: int = 0) -> tuple:
     axis = _dim(dim, input._data.ndim)
-    return tuple(select(input, axis, i) for i in range(input._data.shape[axis]))
+    return tuple(named(select(input, axis, i), "UnbindBackward0") for i in range(input._data.shape[axis]))
 
 
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:

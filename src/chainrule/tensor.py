@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from . import dtypes as _dt
-from .autograd.function import Node, RemovableHandle, VersionCounter, storage_root
+from .autograd.function import Node, RemovableHandle, VersionCounter, named, storage_root
 from .autograd.grad_mode import grad_state
 
 _ndarray = np.ndarray
@@ -743,7 +743,8 @@ class Tensor:
 
     def __rtruediv__(self, other: Any) -> "Tensor":
         kind = other.__class__
-        return _Div.apply(other if kind is float else _coerce(self, other), self)
+        # PyTorch computes number / tensor as number * reciprocal(tensor): its node is a Mul.
+        return named(_Div.apply(other if kind is float else _coerce(self, other), self), "MulBackward0")
 
     def __pow__(self, other: Any) -> "Tensor":
         kind = other.__class__
@@ -839,9 +840,8 @@ class Tensor:
 
     @property
     def T(self) -> "Tensor":
-        if self._data.ndim > 2:
-            return self.permute(*reversed(range(self._data.ndim)))
-        return self.t() if self._data.ndim == 2 else self
+        # PyTorch's .T is a permute (PermuteBackward0), not t().
+        return self.permute(*reversed(range(self._data.ndim))) if self._data.ndim >= 2 else self
 
     @property
     def mT(self) -> "Tensor":

@@ -203,7 +203,7 @@ SAVED_ERRORS = [
     ("TanhBackward", "sub_", lambda x: (lambda y: (y, y.sub_(1)))(x.tanh())),
     ("SqrtBackward", "div_", lambda x: (lambda y: (y, y.div_(2)))(x.abs().sqrt())),
     ("PowBackward", "zero_", lambda x: (lambda y: (y ** 3, y.zero_()))(x * 1)),
-    ("MatmulBackward", "copy_", lambda x: (lambda y: (y @ y.t(), y.copy_(y.detach() + 1)))(x * 1)),
+    ("MmBackward0", "copy_", lambda x: (lambda y: (y @ y.t(), y.copy_(y.detach() + 1)))(x * 1)),
     ("LogBackward", "__setitem__", lambda x: (lambda y: (y.log(), y.__setitem__(0, 1.0)))(x.abs() + 1)),
     ("MulBackward", "add_", lambda x: (lambda y: (y * y, y[0].add_(1)))(x * 1)),
     ("ExpBackward", "mul_", lambda x: (lambda y: (y, y[1].mul_(2)))(x.exp())),

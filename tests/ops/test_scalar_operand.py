@@ -53,8 +53,7 @@ def test_gradients_and_node_names_match_torch(op):
     cx, tx = pair([0.5, 1.5, 2.0])
     cy, ty = fn(cx, 2.5), fn(tx, 2.5)
     assert_close(cy, ty)
-    # PyTorch's names carry an overload number (MulBackward0); chainrule's do not.
-    assert cy.grad_fn.name() == type(ty.grad_fn).__name__.rstrip("0123456789")
+    assert cy.grad_fn.name() == type(ty.grad_fn).__name__  # MulBackward0, RsubBackward1 ...
     seed = np.array([1.0, -2.0, 0.5])
     cy.backward(chainrule.tensor(seed))
     ty.backward(torch.tensor(seed))

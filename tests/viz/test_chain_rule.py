@@ -33,7 +33,7 @@ def test_classic_example_step_by_step():
     assert result.ok
     (path,) = result.paths
     assert [s.op for s in path.steps] == ["Pow", "Sub", "Mul"]
-    assert [s.node for s in path.steps] == ["PowBackward", "SubBackward", "MulBackward"]
+    assert [s.node for s in path.steps] == ["PowBackward0", "SubBackward0", "MulBackward0"]
     assert [s.formula for s in path.steps] == [E.PowScalar.derivative[0], E.Sub.derivative[1], E.Mul.derivative[0]]
     assert [s.value.item() for s in path.steps] == [4.0, 2.0, 10.0]
     assert [s.upstream.item() for s in path.steps] == [1.0, 4.0, -4.0]

@@ -12,7 +12,7 @@ EXPECTED = {
     "01_four_training_steps.py": (["learned y = 3.000 x + 1.000"], []),
     "02_chain_rule_classic.py": (["= 4 · (-1) · 5", "      = -20", "finite differences (float64) give -20 ✓",
                                   "w.grad = -20", "= 2.2"], []),
-    "03_gradient_flow_graph.py": (["0.weight -> LinearBackward"], ["graph_full", "graph_layers"]),
+    "03_gradient_flow_graph.py": (["0.weight -> AddmmBackward0"], ["graph_full", "graph_layers"]),
     "04_vanishing_gradients.py": (["ReLU, Kaiming init: first layer", "ratio"], ["vanishing.png"]),
     "05_autograd_pytorch_style.py": (["Gradient of loss w.r.t w: tensor([-20.])", "gradcheck(sigmoid): True"], []),
     "06_optimizers.py": (["Adam (lr 0.05)", "SGD + momentum"], ["optimizers.png"]),

@@ -155,6 +155,8 @@ class Node:
     n_outputs = 1
     #: The op's name where it differs from the class's (``MulScalar`` is PyTorch's Mul).
     display_name: str | None = None
+    #: PyTorch's node name where it is not ``<display name>Backward0`` (``RsubBackward1``).
+    pytorch_name: str | None = None
     #: Readable local derivative(s), one per input, used by ``chainrule.explain``.
     derivative: tuple[str, ...] = ()
 
@@ -174,8 +176,16 @@ class Node:
         return (self.first_edge if index == 0 else self.other_edges[index - 1]) is not None
 
     def name(self) -> str:
+        """PyTorch's name for this node (``MulBackward0``): what ``grad_fn`` prints as."""
+        return self.__dict__.get("torch_name") or self.default_name()
+
+    def default_name(self) -> str:
+        """The name of this kind of node; ops whose PyTorch name depends on their arguments
+        (``sum()`` is SumBackward0, ``sum(dim)`` SumBackward1) work it out here, and call
+        sites that reuse an op under another PyTorch name (``unsqueeze`` is a reshape) set
+        ``torch_name`` on the node instead (see :func:`named`)."""
         cls = type(self)
-        return (cls.display_name or cls.__name__) + "Backward"
+        return cls.pytorch_name or f"{cls.display_name or cls.__name__}Backward0"
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {id(self):#x}>"
@@ -461,6 +471,16 @@ def _unrecorded(cls: type, out: Any, wanted_grad: bool, cut: str | None) -> Any:
     elif cut is not None:
         result._cut = cut
     return result
+
+
+def named(tensor: Any, torch_name: str) -> Any:
+    """``tensor``, its node (if it was recorded) now named ``torch_name`` as PyTorch names
+    the node of the call that made it (``unsqueeze`` gives UnsqueezeBackward0 though it
+    records a reshape)."""
+    fn = tensor.grad_fn
+    if fn is not None and not isinstance(fn, Function):
+        fn.torch_name = torch_name
+    return tensor
 
 
 def _broadcast_error(arrays: Any) -> RuntimeError:

@@ -14,6 +14,7 @@ from .. import functional as _C
 from ..ops import elementwise as E
 from ..ops import linalg as L
 from ..ops import nn as N
+from ..autograd.function import named
 from ..tensor import Tensor, _dim, _make
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -357,11 +358,11 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         for buf in (running_mean, running_var):
             if buf is not None:
                 buf._version_counter().bump("batch_norm")
-        return out
+        return named(out, "NativeBatchNormBackward0")
     if running_mean is None or running_var is None:
         raise RuntimeError(f"{'running_mean' if running_mean is None else 'running_var'} must be defined in evaluation mode")
     stats = (running_mean._data.reshape(bshape), running_var._data.reshape(bshape))
-    return N.Normalize.apply(input, weight, bias, axes, eps, bshape, stats)
+    return named(N.Normalize.apply(input, weight, bias, axes, eps, bshape, stats), "NativeBatchNormBackward0")
 
 
 def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,
@@ -379,7 +380,7 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | 
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of "
                                f"shape {list(param.shape)} and normalized_shape = {list(shape)}")
     axes = tuple(range(input.ndim - k, input.ndim))
-    return N.Normalize.apply(input, weight, bias, axes, eps, shape)
+    return named(N.Normalize.apply(input, weight, bias, axes, eps, shape), "NativeLayerNormBackward0")
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
@@ -401,7 +402,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     grouped = input.reshape((batch, num_groups, channels // num_groups) + spatial)
     axes = tuple(range(2, grouped.ndim))
     bshape = (1, num_groups, channels // num_groups) + (1,) * len(spatial)
-    return N.Normalize.apply(grouped, weight, bias, axes, eps, bshape).reshape(shape)
+    return named(N.Normalize.apply(grouped, weight, bias, axes, eps, bshape).reshape(shape), "NativeGroupNormBackward0")
 
 
 # -- losses ----------------------------------------------------------------------------------
@@ -461,7 +462,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
     loss = E.Square.apply(diff)
     if weight is not None:
         return _weighted(loss, weight, input, reduction, True)
-    return _reduce(loss, reduction)
+    return named(_reduce(loss, reduction), "MseLossBackward0")
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
@@ -487,7 +488,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
     if beta == 0:
         return _reduce(size, reduction)
     loss = E.Where.apply(size._data < beta, diff * diff * (0.5 / beta), size - 0.5 * beta)
-    return _reduce(loss, reduction)
+    return named(_reduce(loss, reduction), "SmoothL1LossBackward0")
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
@@ -500,7 +501,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     loss = E.Where.apply(size._data < delta, diff * diff * 0.5, (size - 0.5 * delta) * delta)
     if weight is not None:
         return _weighted(loss, weight, input, reduction, False)
-    return _reduce(loss, reduction)
+    return named(_reduce(loss, reduction), "HuberLossBackward0")
 
 
 def _class_weight(weight: Tensor | None, classes: int) -> Any:
@@ -645,7 +646,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     loss = (1 - target) * input - log_sig
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, reduction)
+    return named(_reduce(loss, reduction), "BinaryCrossEntropyWithLogitsBackward0")
 
 
 def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,

@@ -212,6 +212,7 @@ class RsubScalar(Op):
 
     __slots__ = ()
     display_name = "Rsub"
+    pytorch_name = "RsubBackward1"
     derivative = ("d(c-a)/da = -1",)
 
     def forward(self, xp, a, c):
@@ -314,6 +315,7 @@ def _dtype_kind(x: Any) -> str:
 
 class Pow(_Binary):
     __slots__ = ()
+    pytorch_name = "PowBackward1"  # tensor ** tensor (PowBackward0 is tensor ** number)
     derivative = ("d(a^b)/da = b*a^(b-1)", "d(a^b)/db = a^b*log(a)")
 
     def forward(self, xp, a, b):
@@ -649,6 +651,7 @@ class Rsqrt(Op):
 
 class Square(Op):
     __slots__ = ()
+    pytorch_name = "PowBackward0"
     derivative = ("d u^2/du = 2u",)
 
     def forward(self, xp, a):
@@ -890,6 +893,7 @@ class StepScaled(Op):
 
 class Clamp(Op):
     __slots__ = ()
+    pytorch_name = "ClampBackward1"  # number bounds (the common case)
     derivative = ("d clamp(u)/du = [min <= u <= max]", "d clamp(u)/d min = [u < min]",
                   "d clamp(u)/d max = [u > max]")
 
@@ -970,8 +974,8 @@ class Rounding(Op):
     __slots__ = ("kind",)
     derivative = ("d round(u)/du = 0",)
 
-    def name(self) -> str:
-        return self.kind.capitalize() + "Backward"  # FloorBackward, RoundBackward ...
+    def default_name(self) -> str:
+        return self.kind.capitalize() + "Backward0"  # FloorBackward0, RoundBackward0 ...
 
     def forward(self, xp, a, ufunc, *args):
         self.kind = ufunc.__name__
@@ -987,6 +991,7 @@ class Cast(Op):
     """dtype conversion; the gradient goes back in the source dtype."""
 
     __slots__ = ("source",)
+    pytorch_name = "ToCopyBackward0"
     derivative = ("d cast(u)/du = 1",)
 
     def forward(self, xp, a, dtype):

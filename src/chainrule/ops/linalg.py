@@ -5,8 +5,13 @@ from ..autograd.function import Op
 from .elementwise import sum_to_shape
 
 
+#: PyTorch's node for ``matmul`` by the operands' dimensions (it dispatches to these ops).
+_MATMUL_NAMES = {(2, 2): "MmBackward0", (1, 1): "DotBackward0", (2, 1): "MvBackward0",
+                 (1, 2): "SqueezeBackward4"}
+
+
 class Matmul(Op):
-    __slots__ = ()
+    __slots__ = ("variant",)
     derivative = ("d(A@B)/dA = G @ B^T", "d(A@B)/dB = A^T @ G")
     saved_needed_by = (1, 0)
 
@@ -25,7 +30,11 @@ class Matmul(Op):
 
                 raise _broadcast_error([xp.empty(a.shape[:-2] + (0,)), xp.empty(b.shape[:-2] + (0,))]) from None
         self.saved = (a, b)
+        self.variant = _MATMUL_NAMES.get((a.ndim, b.ndim), "UnsafeViewBackward0")
         return xp.matmul(a, b)
+
+    def default_name(self) -> str:
+        return self.variant
 
     def backward(self, xp, g):
         a, b = self.saved
@@ -91,7 +100,7 @@ class Linear(Op):
     """``x @ weight.T + bias`` in one node: one GEMM forward, two backward, the bias
     gradient as one reduction, and no input gradient when the input needs none."""
 
-    __slots__ = ()
+    __slots__ = ("variant",)
     derivative = ("d(xW^T+b)/dx = G W", "d(xW^T+b)/dW = G^T x", "d(xW^T+b)/db = sum G")
     saved_needed_by = (1, 0)
 
@@ -105,7 +114,13 @@ class Linear(Op):
         if bias is not None:
             out += bias
         self.saved = (x, weight)
+        # PyTorch's node: addmm or mm for a matrix input, a view of a batched product else.
+        self.variant = (("AddmmBackward0" if bias is not None else "MmBackward0") if x.ndim == 2
+                        else ("ViewBackward0" if bias is not None else "UnsafeViewBackward0"))
         return out
+
+    def default_name(self) -> str:
+        return self.variant
 
     def backward(self, xp, g):
         x, weight = self.saved

@@ -261,6 +261,7 @@ class Dropout(Op):
     """``u * mask``: the mask holds 0 for dropped elements and 1/(1-p) for kept ones."""
 
     __slots__ = ()
+    pytorch_name = "MulBackward0"
     derivative = ("d dropout(u)/du = mask / (1 - p)",)
 
     def forward(self, xp, a, mask):
@@ -473,6 +474,7 @@ class CrossEntropy(Op):
     ``(softmax - onehot) * w[y] / sum(w[y])``, with no log-probabilities kept."""
 
     __slots__ = ("target", "coef", "expand")
+    pytorch_name = "NllLossBackward0"
     derivative = ("d CE/du = (softmax(u) - onehot(y)) w[y] / sum w[y]",)
 
     def forward(self, xp, x, target, weight, ignore_index, reduction):
@@ -584,6 +586,7 @@ def _pad_array(xp, a, pads, value):
 
 class ConstantPad(Op):
     __slots__ = ("pads",)
+    pytorch_name = "ConstantPadNdBackward0"
     derivative = ("d pad(u)/du = 1 on u's region (the gradient is cropped back)",)
 
     def forward(self, xp, a, pads, value):

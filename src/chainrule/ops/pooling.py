@@ -206,6 +206,7 @@ def _array(a: Any) -> Any:
 
 class MaxPool2d(Op):
     __slots__ = ("pg", "hw")
+    pytorch_name = "MaxPool2DWithIndicesBackward0"
     derivative = ("d max_pool(x)/dx = G routed to each window's (first) maximum",)
 
     def forward(self, xp, x, pg, indices_out=None):
@@ -248,6 +249,7 @@ class MaxPool2dGather(Op):
 
 class AvgPool2d(Op):
     __slots__ = ("pg", "hw", "divisor", "override")
+    pytorch_name = "AvgPool2DBackward0"
     derivative = ("d avg_pool(x)/dx = G / window size, spread over each window",)
 
     def forward(self, xp, x, pg, divisor, override):

@@ -55,6 +55,9 @@ class Sum(Op):
     __slots__ = ("shape", "axis", "keepdims")
     derivative = ("d sum(u)/du_i = 1",)
 
+    def default_name(self) -> str:
+        return "SumBackward0" if self.axis is None else "SumBackward1"
+
     def forward(self, xp, a, axis, keepdims):
         self.shape, self.axis, self.keepdims = a.shape, axis, keepdims
         out = a.sum(axis=axis, keepdims=keepdims)
@@ -68,6 +71,9 @@ class Sum(Op):
 
 class Mean(Op):
     __slots__ = ("shape", "axis", "keepdims")
+
+    def default_name(self) -> str:
+        return "MeanBackward0" if self.axis is None else "MeanBackward1"
     derivative = ("d mean(u)/du_i = 1/N",)
 
     def forward(self, xp, a, axis, keepdims):
@@ -81,6 +87,9 @@ class Mean(Op):
 
 class Prod(Op):
     __slots__ = ("axis", "keepdims")
+
+    def default_name(self) -> str:
+        return "ProdBackward0" if self.axis is None else "ProdBackward1"
     derivative = ("d prod(u)/du_i = prod_{j != i} u_j",)
 
     def forward(self, xp, a, axis, keepdims):
@@ -157,6 +166,7 @@ class LogSumExp(Op):
     tensor itself and the backward stays differentiable through it."""
 
     __slots__ = ("axis",)
+    pytorch_name = "LogsumexpBackward0"
     derivative = ("d logsumexp(u)/du_i = softmax(u)_i",)
 
     def forward(self, xp, a, axis):
@@ -278,6 +288,7 @@ class Norm2(Op):
     """The 2-norm; its gradient is 0 (not NaN) where the norm is 0, as in PyTorch."""
 
     __slots__ = ("axis", "keepdims")
+    pytorch_name = "LinalgVectorNormBackward0"
     derivative = ("d ||u||/du = u / ||u||",)
 
     def forward(self, xp, a, axis, keepdims):

@@ -12,6 +12,7 @@ from .elementwise import sum_to_shape
 
 class Reshape(Op):
     __slots__ = ("shape",)
+    pytorch_name = "ViewBackward0"  # view, reshape, flatten ... (unsqueeze/squeeze rename it)
     is_view = True
     derivative = ("d reshape(u)/du = 1 (reshaped back)",)
 
@@ -64,6 +65,21 @@ class Index(Op):
     __slots__ = ("shape", "dtype", "index", "basic")
     is_view = True
     derivative = ("d u[i]/du = 1 at the selected elements",)
+
+    def default_name(self) -> str:
+        """PyTorch indexes with a chain of select/slice/unsqueeze views, or one gather-like
+        index op: its node is that of the last step."""
+        if not self.basic:
+            return "IndexBackward0"
+        for key in reversed(self.index):
+            if key is None:
+                return "UnsqueezeBackward0"
+            if isinstance(key, slice):
+                if key != slice(None):
+                    return "SliceBackward0"
+            elif key is not Ellipsis:
+                return "SelectBackward0"
+        return "SliceBackward0" if any(isinstance(k, slice) for k in self.index) else "AliasBackward0"
 
     def forward(self, xp, a, index):
         self.shape, self.dtype, self.index = a.shape, a.dtype, index
@@ -124,6 +140,8 @@ class IndexAddInto(Op):
 class IndexPut(Op):
     """``out = a`` with ``out[index] = value`` (index assignment recorded on the graph)."""
 
+    pytorch_name = "CopySlices"
+
     __slots__ = ("index", "value_shape", "accumulate")
     derivative = ("d put(a)/da = 1 outside the index", "d put/d value = 1 at the index")
 
@@ -157,6 +175,7 @@ class ViewScatter(Op):
     its old history outside the view's region, the view's new history inside."""
 
     __slots__ = ("view_op", "view_args", "view_kwargs", "shape")
+    pytorch_name = "CopySlices"
     derivative = ("d base'/d base = 1 outside the view", "d base'/d view = 1 inside the view")
 
     def forward(self, xp, base, view, view_op, view_args, view_kwargs):

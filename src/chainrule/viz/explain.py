@@ -16,6 +16,7 @@ inside ``chainrule.viz.trace()``, or pass a function ``explain(lambda: ..., w)``
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -334,8 +335,11 @@ def _call_backward(node: Any, nr: int, g: Any) -> tuple:
 
 
 def _op_name(node: Any) -> str:
-    name = node.name()
-    return name[:-len("Backward")] if name.endswith("Backward") else name
+    """The op, as chainrule calls it (Matmul where the node is PyTorch's MvBackward0)."""
+    if isinstance(node, Op):
+        cls = type(node)
+        return cls.display_name or cls.__name__
+    return re.sub(r"Backward\d*$", "", node.name())
 
 
 def _formula(node: Any, index: int) -> str:
