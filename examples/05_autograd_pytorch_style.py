@@ -17,7 +17,7 @@ print(f"Gradient of loss w.r.t w: {w.grad}")
 # The graph behind a tensor: grad_fn and its next_functions.
 z = torch.tensor(1.5, requires_grad=True)
 u = torch.tanh(z * 2)
-print(f"u.grad_fn = {u.grad_fn.name()}, its input: {u.grad_fn.next_functions[0].name()}")
+print(f"u.grad_fn = {u.grad_fn.name()}, its input: {u.grad_fn.next_functions[0][0].name()}")
 
 # Gradients without touching .grad, and of gradients (higher order).
 (du_dz,) = torch.autograd.grad(u, z, create_graph=True)

@@ -658,3 +658,22 @@ def test_fill_diagonal_like_torch(shape, wrap):
     assert c.fill_diagonal_(5.0, wrap=wrap) is c
     t.fill_diagonal_(5.0, wrap=wrap)
     np.testing.assert_array_equal(c.numpy(), t.numpy())
+
+
+def test_casting_to_an_integer_or_bool_dtype_cuts_the_graph():
+    results = []
+    for lib in (torch, chainrule):
+        x = lib.tensor([1.5, 2.5], requires_grad=True)
+        assert not x.long().requires_grad and x.long().grad_fn is None
+        assert not x.to(lib.bool).requires_grad
+        (x.to(lib.int32).to(lib.float32) + x * x.bool().float()).sum().backward()
+        results.append(x.grad)
+    assert_close(results[1], results[0])
+
+
+@pytest.mark.parametrize("data", ["[np.float64(1.0), np.float64(2.0)]", "[1.0, np.float64(2.0)]",
+                                  "[[np.float64(1)], [2.0]]", "(np.float64(1.0),)", "[np.float32(1), 2.0]",
+                                  "[np.int32(1), 2]", "[np.int32(1), 2.0]"])
+def test_dtype_inferred_from_numpy_scalars_in_a_list(data):
+    expected = torch.tensor(eval(data)).dtype
+    assert str(chainrule.tensor(eval(data)).dtype).split(".")[-1] == str(expected).split(".")[-1]

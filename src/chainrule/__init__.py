@@ -33,7 +33,10 @@ from .tensor import Size, Tensor, device
 
 from .functional import abs, all, any, max, min, pow, round, sum  # shadow builtins, as torch does
 
-FloatTensor = DoubleTensor = LongTensor = Tensor
+from .legacy_types import (
+    BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor,
+    ShortTensor,
+)
 
 
 class _Cuda:

@@ -61,14 +61,8 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     input = _t(input)
     if rounding_mode is None:
         return E.Div.apply(input, _coerce(input, other))
-    if rounding_mode == "floor":
-        return E.FloorDivide.apply(input, _coerce(input, other))
-    if rounding_mode == "trunc":
-        out = E.Div.apply(input, _coerce(input, other)).detach()
-        result = np.trunc(out._data)
-        if input._data.dtype.kind in "iu" and getattr(other, "dtype", None) is not None and _t(other)._data.dtype.kind in "iu":
-            result = result.astype(input._data.dtype)
-        return _make(result, None, False)
+    if rounding_mode in ("floor", "trunc"):
+        return E.DivRounding.apply(input, _coerce(input, other), rounding_mode)
     raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
 
 
@@ -543,7 +537,7 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, 
         return R.Sum.apply(abs(input), axis, keepdim)
     if p == 0:  # the count of nonzeros, in the input's dtype, with a zero gradient
         return R.Sum.apply(sign(abs(input)), axis, keepdim)
-    return R.Sum.apply(abs(input) ** p, axis, keepdim) ** (1.0 / p)
+    return R.PNorm.apply(input, float(p), axis, keepdim)
 
 
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
@@ -1088,8 +1082,7 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
         flat = reshape(input, (-1,))
         if flat._data.shape[0] == 0:
             return _make(np.asarray(np.nan, dtype=input._data.dtype), None, False)
-        values, _ = sort(flat)
-        return select(values, 0, (flat._data.shape[0] - 1) // 2)
+        return R.Median.apply(input)
     axis = _dim(dim, input._data.ndim)
     values, indices = sort(input, axis)
     middle = (input._data.shape[axis] - 1) // 2

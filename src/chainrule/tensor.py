@@ -275,10 +275,18 @@ class Tensor:
 
         return Cast.apply(self, target)
 
-    def type(self, dtype: Any = None) -> Any:
+    def type(self, dtype: Any = None, non_blocking: bool = False, **kwargs: Any) -> Any:
+        """No argument: the legacy type name, ``'chainrule.FloatTensor'`` (PyTorch's
+        ``'torch.FloatTensor'``).  A legacy type (``chainrule.LongTensor``), its name
+        (``'torch.LongTensor'``) or a dtype: a converted copy, or this tensor if it already is one."""
+        unexpected = set(kwargs) - {"async", "memory_format"}  # PyTorch's old spelling, and a no-op here
+        if unexpected:
+            raise TypeError(f"type() got an unexpected keyword argument '{unexpected.pop()}'")
         if dtype is None:
             return f"chainrule.{_dt.from_numpy(self._data.dtype).legacy_name}"
-        return self.to(dtype)
+        from .legacy_types import resolve
+
+        return self.to(resolve(dtype))
 
     def float(self) -> "Tensor":
         return self.to(_dt.float32)
@@ -936,7 +944,8 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
         out = xp.array(array, dtype=target)
     if target is None:
         # NumPy arrays and scalars keep their dtype; Python floats and ints get PyTorch's.
-        if out.dtype == np.float64 and not (isinstance(array, (np.ndarray, np.generic)) or isinstance(data, Tensor)):
+        if out.dtype == np.float64 and not (isinstance(array, (np.ndarray, np.generic)) or isinstance(data, Tensor)
+                                            or _holds_float64_scalars(data)):
             out = out.astype(np.float32)
         elif out.dtype.kind in "iu" and out.dtype != np.uint8 and not isinstance(array, (np.ndarray, np.generic)):
             out = out.astype(np.int64)
@@ -945,6 +954,12 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
         elif out.dtype == object:
             raise TypeError("Could not infer dtype of the given data (nested sequences of different lengths?)")
     return out
+
+
+def _holds_float64_scalars(data: Any) -> bool:
+    """A sequence with a NumPy float64 in it: PyTorch infers float64 for it, as for the
+    scalar alone (float32 and float16 scalars count as Python floats)."""
+    return isinstance(data, (list, tuple)) and any(type(x) is np.float64 for x in _flatten(data))
 
 
 def _flatten(data: Any) -> Iterable:

@@ -532,9 +532,13 @@ def test_next_functions_link_the_graph():
     a = f64([1.0])
     y = a.exp() * 2
     mul = y.grad_fn
-    exp_edge = mul.next_functions[0]
-    assert exp_edge.name() == "ExpBackward0"
-    assert exp_edge.next_functions[0] is a
+    exp_node, index = mul.next_functions[0]
+    assert exp_node.name() == "ExpBackward0" and index == 0
+    assert mul.next_functions[1] == (None, 0)  # the number 2
+    accumulate, index = exp_node.next_functions[0]
+    assert type(accumulate).__name__ == "AccumulateGrad" and accumulate.variable is a and index == 0
+    # The same object each time, as in PyTorch (and no reference cycle with the leaf).
+    assert (a * 3).grad_fn.next_functions[0][0] is accumulate
 
 
 def _all_subclasses(cls):
@@ -572,3 +576,70 @@ def test_million_op_chain_backs_through_at_default_recursion_limit():
         del y  # freeing the chain must not recurse either
     finally:
         sys.setrecursionlimit(previous)
+
+
+def test_walking_next_functions_as_the_pytorch_tutorial_does():
+    # The 60-minute blitz prints loss.grad_fn, then .next_functions[0][0] twice.
+    names = []
+    for lib in (torch, chainrule):
+        x = lib.tensor(np.linspace(-1, 1, 12).reshape(3, 4))
+        fc1 = lib.nn.Linear(4, 5).double()
+        fc2 = lib.nn.Linear(5, 2).double()
+        loss = lib.nn.functional.mse_loss(fc2(lib.relu(fc1(x))), lib.zeros(3, 2, dtype=lib.float64))
+        walk = [loss.grad_fn]
+        while walk[-1] is not None and walk[-1].next_functions:
+            walk.append(walk[-1].next_functions[0][0])
+        names.append([type(n).__name__ if lib is torch else n.name() for n in walk[:-1]] + [type(walk[-1]).__name__])
+    # PyTorch's mse_loss is one node; chainrule's is mean(square(diff)), named MseLossBackward0.
+    torch_names, chainrule_names = names
+    assert torch_names[0] == chainrule_names[0] == "MseLossBackward0"
+    assert chainrule_names[-4:] == torch_names[-4:]  # ... AddmmBackward0, ReluBackward0, AddmmBackward0, AccumulateGrad
+
+
+def test_node_post_hook_can_replace_the_input_gradients():
+    results = []
+    for lib in (torch, chainrule):
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        y = x.exp()
+        y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: (grad_inputs[0] * 0.5,))
+        y.sum().backward()
+        results.append(x.grad)
+        z = x * x
+        z.grad_fn.register_hook(lambda grad_inputs, grad_outputs: (grad_inputs[0],))
+        with pytest.raises(RuntimeError, match="incorrect number of values"):
+            z.sum().backward()
+    assert_close(results[1], results[0])
+
+
+def test_grad_modes_as_bare_decorators_and_on_generators():
+    outcomes = []
+    for lib in (torch, chainrule):
+        x = lib.tensor([1.0], requires_grad=True)
+
+        @lib.no_grad
+        def bare_no_grad():
+            return (x * 2).requires_grad
+
+        @lib.enable_grad
+        def bare_enable_grad():
+            return (x * 2).requires_grad
+
+        @lib.inference_mode
+        def bare_inference():
+            return (x * 2).requires_grad
+
+        @lib.no_grad()
+        def generator():
+            for i in range(2):
+                yield (x * i).requires_grad
+                # The caller's mode between values is its own.
+
+        values = generator()
+        first = next(values)
+        between = (x * 3).requires_grad
+        rest = list(values)
+        with lib.no_grad():
+            inside = bare_enable_grad()
+        outcomes.append((bare_no_grad(), bare_enable_grad(), bare_inference(), first, between, rest, inside,
+                         lib.is_grad_enabled()))
+    assert outcomes[1] == outcomes[0] == (False, True, False, False, True, [False], True, True)

@@ -130,7 +130,7 @@ def test_dropping_graph_frees_nodes_without_gc(no_cyclic_gc):
 def test_graph_after_backward_is_freed_without_gc(no_cyclic_gc):
     x = chainrule.randn(3, 4, requires_grad=True)
     y = (x.exp() * x).sum()
-    refs = [weakref.ref(y.grad_fn), weakref.ref(y.grad_fn.next_functions[0])]
+    refs = [weakref.ref(y.grad_fn), weakref.ref(y.grad_fn.next_functions[0][0])]
     y.backward()
     del y
     assert all(r() is None for r in refs)

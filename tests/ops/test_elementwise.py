@@ -320,11 +320,19 @@ def test_floordiv_and_remainder(name, fn, a, b):
     check(fn, a, b, grad=False)
 
 
-def test_floordiv_remainder_record_no_gradient():
-    x = chainrule.tensor([3.5, -2.0], requires_grad=True)
-    assert not (x // 2).requires_grad
-    assert (x // 2).grad_fn is None
-    assert not (x % 2).requires_grad
+def test_floordiv_and_remainder_record_as_in_torch():
+    # x // y: recorded with a node whose backward is not implemented; x % y: differentiable;
+    # div with a rounding mode: a zero gradient.
+    for lib in (torch, chainrule):
+        x = lib.tensor([3.5, -2.0], requires_grad=True)
+        assert (x // 2).requires_grad
+        with pytest.raises(RuntimeError, match="derivative for aten::floor_divide is not implemented"):
+            (x // 2).sum().backward()
+        assert (x % 2).requires_grad
+        lib.div(x, 2, rounding_mode="floor").sum().backward()
+        assert x.grad.tolist() == [0.0, 0.0]
+    check(lambda L, a, b: a % b, np.array([5.5, -3.2, 7.0]), np.array([2.0, 1.5, -3.0]))
+    check(lambda L, a, b: L.remainder(a, 2.5) + b, np.array([5.5, -3.2, 7.0]), np.array([2.0, 1.5, -3.0]))
 
 
 COMPARISONS = [
@@ -433,3 +441,14 @@ def test_xlogy_is_zero_where_x_is_zero():
 def test_fmod_keeps_the_dividend_sign_and_integer_dtype():
     check(lambda L, a, b: L.fmod(a, b), np.array([-7, 7, -3, 5]), np.array([3, -3, 2, 5]), grad=False)
     check(lambda L, a: L.fmod(a, 1.5), np.array([-3.5, 3.5, 0.25]))
+
+
+def test_atan2_gradient_at_the_origin_is_zero():
+    check(lambda L, a, b: L.atan2(a, b), np.array([0.0, 1.0, -0.5]), np.array([0.0, 2.0, 0.0]))
+
+
+def test_integer_clamp_with_float_bounds_and_rounded_integer_division_keep_torch_dtypes():
+    for fn in (lambda L, x: x.clamp(min=1.5), lambda L, x: x.clamp(max=2.5), lambda L, x: x.clamp(0, 3),
+               lambda L, x: L.div(x, 2, rounding_mode="trunc"), lambda L, x: L.div(x, 2, rounding_mode="floor"),
+               lambda L, x: L.div(x, 2.0, rounding_mode="trunc"), lambda L, x: L.div(x, L.tensor(2), rounding_mode="trunc")):
+        check(fn, np.array([-7, 5, 2]), grad=False)

@@ -369,3 +369,17 @@ def test_reduction_hypothesis(case, keepdim, seed, op):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         check(fns[op], x, seed=seed)
+
+
+@pytest.mark.parametrize("p", [3, 1.5, 0.5, -1.0])
+def test_p_norm_values_and_gradients_including_at_zero(p):
+    check(lambda L, x: x.norm(p=p, dim=1), np.array([[1.0, -2.0, 0.0], [0.5, 0.5, -3.0], [0.0, 0.0, 0.0]]))
+    check(lambda L, x: L.linalg.vector_norm(x, ord=p), np.array([0.0, 0.0, 0.0]))
+    x = chainrule.tensor(np.array([1.0, -2.0, 0.5]), requires_grad=True)
+    assert chainrule.autograd.gradgradcheck(lambda t: t.norm(p=p), (x,))
+
+
+@pytest.mark.parametrize("values", [[1.0, 2.0, 2.0, 3.0], [2.0, 2.0, 2.0], [[3.0, 1.0], [2.0, 2.0]],
+                                    [1.0, 2.0, 3.0, 4.0], [np.nan, 1.0, 2.0], [1.0, np.nan, np.nan]])
+def test_median_of_all_elements_shares_the_gradient_among_ties(values):
+    check(lambda L, x: x.median(), np.array(values))

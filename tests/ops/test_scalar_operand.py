@@ -62,10 +62,10 @@ def test_gradients_and_node_names_match_torch(op):
 
 def test_the_number_has_no_edge():
     x = chainrule.tensor([1.0], requires_grad=True)
-    assert (x * 2.0).grad_fn.next_functions == (x, None)
-    assert (2.0 * x).grad_fn.next_functions == (x, None)
+    assert (x * 2.0).grad_fn.edges == (x, None)
+    assert (2.0 * x).grad_fn.edges == (x, None)
     y = x.exp()
-    assert (y + 1).grad_fn.next_functions == (y.grad_fn, None)
+    assert (y + 1).grad_fn.edges == (y.grad_fn, None)
 
 
 @pytest.mark.parametrize("op, raises", [("mul", True), ("rmul", True), ("div", True), ("pow", True),

@@ -181,7 +181,7 @@ def run_backward(
                 if anomaly.enabled:
                     on_backward(node, input_grads)
                 if hooked and node._post_hooks is not None:
-                    _run_post_hooks(node, input_grads, grad)
+                    input_grads = _run_post_hooks(node, input_grads, grad, create_graph)
             if not retain_graph and node.saved:
                 # Op.release, inlined on this hot path (Function nodes ignore the extra fields).
                 node.saved = node.inputs = node.output = None
@@ -323,7 +323,9 @@ def _run_pre_hooks(node: Node, grad: Any, create_graph: bool, handed: set) -> An
     return grad
 
 
-def _run_post_hooks(node: Node, input_grads: tuple, grad: Any) -> None:
+def _run_post_hooks(node: Node, input_grads: tuple, grad: Any, create_graph: bool) -> tuple:
+    """``hook(grad_inputs, grad_outputs)`` for each post hook; a hook that returns new
+    ``grad_inputs`` replaces them, as in PyTorch."""
     Tensor = _function.Tensor
 
     def wrap(items: Iterable) -> tuple:
@@ -331,8 +333,19 @@ def _run_post_hooks(node: Node, input_grads: tuple, grad: Any) -> None:
 
     outputs = wrap((grad,) if node.n_outputs == 1 else grad)
     inputs = wrap(input_grads)
+    replaced = False
     for hook in list(node._post_hooks):
-        hook(inputs, outputs)
+        result = hook(inputs, outputs)
+        if result is not None:
+            result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
+            if len(result) != len(inputs):
+                raise RuntimeError(
+                    f"hook '{getattr(hook, '__name__', hook)}' has returned an incorrect number of values "
+                    f"(got {len(result)}, but expected {len(inputs)})")
+            inputs, replaced = result, True
+    if not replaced:
+        return input_grads
+    return tuple(None if g is None else (g if create_graph else _as_grad_array(g)) for g in inputs)
 
 
 def _capture_node_grads(node: Node, grad: Any, capture_node: dict, captured: list) -> Any:

@@ -1,8 +1,9 @@
 """Graph nodes.
 
 A node is created by ``apply`` when grad mode is on and an input requires grad.  It holds
-``next_functions`` (one entry per input: the input's node, the leaf tensor itself, or None
-when that input needs no gradient) and what its backward needs.  The first entry lives in
+its ``edges`` (one entry per input: the input's node, ``(node, output index)`` for an output
+other than a node's first, the leaf tensor itself, or None when that input needs no
+gradient) and what its backward needs; ``next_functions`` shows the edges as PyTorch does.  The first entry lives in
 a slot of its own and the rest in a tuple that ops with one tensor input share: the cyclic
 garbage collector then tracks one object per such node, not two, which on long graphs
 halves the time its full collections spend rescanning them.  The node *is* the op
@@ -157,19 +158,34 @@ class Node:
     display_name: str | None = None
     #: PyTorch's node name where it is not ``<display name>Backward0`` (``RsubBackward1``).
     pytorch_name: str | None = None
+    #: How many leading arguments PyTorch's node takes as inputs (None: all of them).
+    presented_inputs: int | None = None
     #: Readable local derivative(s), one per input, used by ``chainrule.explain``.
     derivative: tuple[str, ...] = ()
 
     @property
-    def next_functions(self) -> tuple:
+    def edges(self) -> tuple:
         """One entry per input: the input's node (``(node, output index)`` for an output other
         than the first), the leaf tensor itself, or None when that input needs no gradient."""
         return (self.first_edge,) + self.other_edges
 
-    @next_functions.setter
-    def next_functions(self, edges: tuple) -> None:
+    @edges.setter
+    def edges(self, edges: tuple) -> None:
         self.first_edge = edges[0]
         self.other_edges = _rest_of(edges)
+
+    @property
+    def next_functions(self) -> tuple:
+        """The edges as PyTorch shows them: ``(node, output index)`` pairs, with an
+        :class:`AccumulateGrad` for a leaf and ``(None, 0)`` for an input without gradient."""
+        return tuple(_pytorch_edge(edge) for edge in self.presented_edges())
+
+    def presented_edges(self) -> tuple:
+        """The edges of the inputs PyTorch's node has, in its order: the tensors, not the
+        options (``sum(x, dim)`` has one input, chainrule's Sum records ``dim`` too)."""
+        shown = type(self).presented_inputs
+        edges = self.edges
+        return edges if shown is None else edges[:shown]
 
     def needs_grad(self, index: int) -> bool:
         """Whether input ``index`` gets a gradient (backward formulas skip the others)."""
@@ -473,6 +489,42 @@ def _unrecorded(cls: type, out: Any, wanted_grad: bool, cut: str | None) -> Any:
     return result
 
 
+class AccumulateGrad:
+    """What PyTorch's ``next_functions`` shows for a leaf: the node that accumulates into its
+    ``.grad``.  chainrule's engine accumulates into leaves directly; this is its face, one
+    per leaf (the same object each time), holding the leaf weakly (no reference cycle)."""
+
+    __slots__ = ("_variable", "__weakref__")
+    next_functions: tuple = ()
+
+    def __init__(self, variable: Any) -> None:
+        self._variable = weakref.ref(variable)
+
+    @property
+    def variable(self) -> Any:
+        """The leaf tensor whose gradient this accumulates."""
+        return self._variable()
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+def _pytorch_edge(edge: Any) -> tuple:
+    if edge is None:
+        return (None, 0)
+    if type(edge) is tuple:
+        return edge
+    if isinstance(edge, Node):
+        return (edge, 0)
+    accumulator = edge.__dict__.get("_accumulate_grad")
+    if accumulator is None:
+        accumulator = edge.__dict__["_accumulate_grad"] = AccumulateGrad(edge)
+    return (accumulator, 0)
+
+
 def named(tensor: Any, torch_name: str) -> Any:
     """``tensor``, its node (if it was recorded) now named ``torch_name`` as PyTorch names
     the node of the call that made it (``unsqueeze`` gives UnsqueezeBackward0 though it
@@ -536,7 +588,7 @@ def _saved_as_tensors(node: "Op", arrays: tuple) -> tuple:
         tensor = None
         for index, a in enumerate(inputs):
             if a is array:
-                edge = node.next_functions[index]
+                edge = node.edges[index]
                 if edge is None:
                     break
                 if isinstance(edge, Tensor):
@@ -648,7 +700,7 @@ class Function(FunctionCtx, Node, metaclass=_FunctionMeta):
             (o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None for o in wrapped
         )
         if record:
-            ctx.next_functions = tuple(_edge(a) if isinstance(a, Tensor) else None for a in args)
+            ctx.edges = tuple(_edge(a) if isinstance(a, Tensor) else None for a in args)
             saved = []
             checks = []
             for t in ctx._to_save:
@@ -700,7 +752,7 @@ class Function(FunctionCtx, Node, metaclass=_FunctionMeta):
             grad_state.enabled = previous
         if not isinstance(result, tuple):
             result = (result,)
-        expected = len(self.next_functions)
+        expected = len(self.edges)
         if len(result) < expected:
             raise RuntimeError(
                 f"function {self.name()} returned an incorrect number of gradients "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from typing import Any, Callable, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -37,6 +38,8 @@ class _GradModeContext:
 
     def __call__(self, func: F) -> F:
         target = self._target
+        if inspect.isgeneratorfunction(func):
+            return _generator_in_mode(func, target)  # type: ignore[return-value]
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -50,7 +53,49 @@ class _GradModeContext:
         return wrapper  # type: ignore[return-value]
 
 
-class no_grad(_GradModeContext):
+def _generator_in_mode(func: Callable, target: bool) -> Callable:
+    """A generator function whose body runs in the mode ``target`` each time it is resumed,
+    while the caller keeps its own mode between the values it takes (as PyTorch does)."""
+
+    def step(advance: Callable, *args: Any) -> Any:
+        previous = grad_state.enabled
+        grad_state.enabled = target
+        try:
+            return advance(*args)
+        finally:
+            grad_state.enabled = previous
+
+    @functools.wraps(func)
+    def generator(*args: Any, **kwargs: Any) -> Any:
+        inner = func(*args, **kwargs)
+        try:
+            value = step(inner.send, None)
+            while True:
+                try:
+                    sent = yield value
+                except GeneratorExit:
+                    step(inner.close)
+                    raise
+                except BaseException as error:  # noqa: BLE001 - handed to the generator
+                    value = step(inner.throw, error)
+                else:
+                    value = step(inner.send, sent)
+        except StopIteration as stop:
+            return stop.value
+
+    return generator
+
+
+class _DecoratorWithoutCall(_GradModeContext):
+    """Also usable as a bare decorator: ``@no_grad`` as well as ``@no_grad()``."""
+
+    def __new__(cls, func: Callable | None = None) -> Any:
+        if func is None:
+            return super().__new__(cls)
+        return cls()(func)
+
+
+class no_grad(_DecoratorWithoutCall):
     """Ops inside do not record the graph.
 
     >>> with chainrule.no_grad():
@@ -60,7 +105,7 @@ class no_grad(_GradModeContext):
     _target = False
 
 
-class enable_grad(_GradModeContext):
+class enable_grad(_DecoratorWithoutCall):
     """Ops inside record the graph, even within ``no_grad``."""
 
     _target = True
@@ -71,8 +116,14 @@ class inference_mode(_GradModeContext):
 
     _target = False
 
-    def __init__(self, mode: bool = True) -> None:
-        self._target = not mode
+    def __new__(cls, mode: Any = True) -> Any:
+        if isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls()(mode)  # a bare @inference_mode: ``mode`` is the decorated function
+
+    def __init__(self, mode: Any = True) -> None:
+        if isinstance(mode, bool):
+            self._target = not mode
 
 
 class set_grad_enabled(_GradModeContext):

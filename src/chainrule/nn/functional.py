@@ -458,11 +458,10 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
     """mean((input - target)^2)."""
     _warn_broadcast(input, target)
     reduction = _reduction(reduction, size_average, reduce)
-    diff = input - target
-    loss = E.Square.apply(diff)
-    if weight is not None:
-        return _weighted(loss, weight, input, reduction, True)
-    return named(_reduce(loss, reduction), "MseLossBackward0")
+    if weight is None:
+        return N.MseLoss.apply(input, target, reduction)
+    loss = E.Square.apply(input - target)
+    return named(_weighted(loss, weight, input, reduction, True), "MseLossBackward0")
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,

@@ -762,7 +762,7 @@ def _identity_node(tensors: list) -> tuple:
         else:
             nr = t._output_nr
             edges.append(fn if nr == 0 else (fn, nr))
-    node.next_functions = tuple(edges)
+    node.edges = tuple(edges)
     outs = []
     for index, t in enumerate(tensors):
         if t.requires_grad:

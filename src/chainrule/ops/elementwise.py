@@ -418,6 +418,8 @@ class Atan2(_Binary):
     def backward(self, xp, g):
         a, b = self.saved
         denominator = a * a + b * b
+        # At the origin both numerators are 0 too: PyTorch's gradient there is 0, not 0/0.
+        denominator = xp.where(denominator == 0, 1.0, denominator)
         return self._reduce(g * b / denominator if self.needs_grad(0) else None,
                             -g * a / denominator if self.needs_grad(1) else None)
 
@@ -467,21 +469,63 @@ class Xlogy(_Binary):
 
 
 class FloorDivide(Op):
+    """``a // b``.  PyTorch records it with a node whose backward is not implemented (a
+    float result requires grad; backward through it raises): so does chainrule."""
+
     __slots__ = ()
-    differentiable = False
+    pytorch_name = "NotImplemented"
+    derivative = ("d(a // b)/da: not implemented (PyTorch has none)", "d(a // b)/db: not implemented")
 
     def forward(self, xp, a, b):
         a, b = promote(a, b)
         return xp.floor_divide(a, b)
 
+    def backward(self, xp, g):
+        raise RuntimeError("derivative for aten::floor_divide is not implemented")
 
-class Remainder(Op):
+
+class DivRounding(_Binary):
+    """``div(a, b, rounding_mode="floor" | "trunc")``: piecewise constant, so its gradient
+    is zero everywhere (PyTorch's DivBackward2); integer inputs keep an integer result."""
+
     __slots__ = ()
-    differentiable = False
+    pytorch_name = "DivBackward2"
+    derivative = ("d floor(a/b)/da = 0", "d floor(a/b)/db = 0")
+
+    def forward(self, xp, a, b, mode):
+        a, b = promote(a, b)
+        if mode == "floor":
+            out = xp.floor_divide(a, b)
+        else:
+            integers = all(getattr(v, "dtype", np.dtype(type(v))).kind in "biu" for v in (a, b))
+            out = xp.trunc(xp.true_divide(a, b))
+            if integers:
+                out = out.astype(xp.result_type(a, b))
+        self._remember_shapes(a, b, out.shape)
+        return out
+
+    def backward(self, xp, g):
+        zero = g * 0
+        return self._reduce(zero if self.needs_grad(0) else None, zero if self.needs_grad(1) else None) + (None,)
+
+
+class Remainder(_Binary):
+    """Python's modulo, ``a - floor(a / b) * b`` (the sign of the divisor)."""
+
+    __slots__ = ("quotient",)
+    derivative = ("d(a mod b)/da = 1", "d(a mod b)/db = -floor(a/b)")
 
     def forward(self, xp, a, b):
         a, b = promote(a, b)
-        return xp.remainder(a, b)
+        out = xp.remainder(a, b)
+        self._remember_shapes(a, b, out.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):  # a constant: floor's derivative is 0
+            self.quotient = xp.floor_divide(a, b)
+        return out
+
+    def backward(self, xp, g):
+        return self._reduce(g if self.needs_grad(0) else None,
+                            -g * self.quotient if self.needs_grad(1) else None)
 
 
 class Compare(Op):
@@ -893,11 +937,14 @@ class StepScaled(Op):
 
 class Clamp(Op):
     __slots__ = ()
+    presented_inputs = 1
     pytorch_name = "ClampBackward1"  # number bounds (the common case)
     derivative = ("d clamp(u)/du = [min <= u <= max]", "d clamp(u)/d min = [u < min]",
                   "d clamp(u)/d max = [u > max]")
 
     def forward(self, xp, a, low, high):
+        if a.dtype.kind in "biu" and (type(low) is float or type(high) is float):
+            a = a.astype(get_default_dtype().numpy)  # an integer tensor with float bounds, as PyTorch
         out = a
         if low is not None:
             out = xp.maximum(out, low)
@@ -972,6 +1019,7 @@ class Rounding(Op):
     PyTorch) the result still requires grad and backward through it works."""
 
     __slots__ = ("kind",)
+    presented_inputs = 1
     derivative = ("d round(u)/du = 0",)
 
     def default_name(self) -> str:
@@ -991,8 +1039,18 @@ class Cast(Op):
     """dtype conversion; the gradient goes back in the source dtype."""
 
     __slots__ = ("source",)
+    presented_inputs = 1
     pytorch_name = "ToCopyBackward0"
     derivative = ("d cast(u)/du = 1",)
+
+    @classmethod
+    def apply(cls, tensor: Any, dtype: Any) -> Any:
+        # Integer and bool results carry no gradient, as in PyTorch: x.long() is a constant.
+        if np.dtype(dtype).kind not in "fc" and getattr(tensor, "requires_grad", False):
+            from ..autograd.function import _make
+
+            return _make(tensor._data.astype(dtype), None, False)
+        return super().apply(tensor, dtype)
 
     def forward(self, xp, a, dtype):
         self.source = a.dtype

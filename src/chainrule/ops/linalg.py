@@ -122,6 +122,11 @@ class Linear(Op):
     def default_name(self) -> str:
         return self.variant
 
+    def presented_edges(self) -> tuple:
+        # addmm(bias, input, weight.t()): PyTorch's node lists the bias first.
+        x, weight, bias = self.edges + (None,) * (3 - len(self.edges))
+        return (bias, x, weight) if self.variant == "AddmmBackward0" else (x, weight)
+
     def backward(self, xp, g):
         x, weight = self.saved
         gx = gw = gb = None

@@ -8,11 +8,12 @@ import math
 import numpy as _np
 
 from ..autograd.function import Op
-from .elementwise import step_scaled, sum_to_shape
+from .elementwise import promote, step_scaled, sum_to_shape
 
 
 class Softmax(Op):
     __slots__ = ("axis",)
+    presented_inputs = 1
     derivative = ("d softmax(u)_i/du_j = s_i ([i=j] - s_j)",)
 
     def forward(self, xp, a, axis):
@@ -31,6 +32,7 @@ class Softmax(Op):
 
 class LogSoftmax(Op):
     __slots__ = ("axis",)
+    presented_inputs = 1
     derivative = ("d log_softmax(u)_i/du_j = [i=j] - softmax(u)_j",)
 
     def forward(self, xp, a, axis):
@@ -113,6 +115,7 @@ class Gelu(Op):
     """u Phi(u) (``approximate='none'``, Phi through erf) or its tanh approximation."""
 
     __slots__ = ("approximate",)
+    presented_inputs = 1
     derivative = ("d gelu(u)/du = Phi(u) + u phi(u)",)
 
     def forward(self, xp, a, approximate):
@@ -140,6 +143,7 @@ class Gelu(Op):
 
 class LeakyRelu(Op):
     __slots__ = ("slope",)
+    presented_inputs = 1
     derivative = ("d leaky_relu(u)/du = [u > 0] + slope [u <= 0]",)
 
     def forward(self, xp, a, slope):
@@ -154,6 +158,7 @@ class LeakyRelu(Op):
 
 class Elu(Op):
     __slots__ = ("alpha",)
+    presented_inputs = 1
     derivative = ("d elu(u)/du = [u > 0] + alpha exp(u) [u <= 0]",)
 
     def forward(self, xp, a, alpha):
@@ -185,6 +190,7 @@ class Silu(Op):
 
 class Softplus(Op):
     __slots__ = ("beta", "threshold")
+    presented_inputs = 1
     derivative = ("d softplus(u)/du = sigmoid(beta u) (1 where beta u > threshold)",)
 
     def forward(self, xp, a, beta, threshold):
@@ -217,6 +223,7 @@ class Mish(Op):
 
 class Hardtanh(Op):
     __slots__ = ("low", "high")
+    presented_inputs = 1
     derivative = ("d hardtanh(u)/du = [min < u < max]",)
 
     def forward(self, xp, a, low, high):
@@ -231,6 +238,7 @@ class Hardtanh(Op):
 
 class Threshold(Op):
     __slots__ = ("threshold",)
+    presented_inputs = 1
     derivative = ("d threshold(u)/du = [u > threshold]",)
 
     def forward(self, xp, a, threshold, value):
@@ -467,6 +475,34 @@ def _subtract_at_targets(xp, out, target, values):
     picked = xp.take_along_axis(out, index, axis=1)
     values = xp.broadcast_to(values, target.shape)
     xp.put_along_axis(out, index, picked - xp.expand_dims(values, 1), axis=1)
+
+
+class MseLoss(Op):
+    """``(input - target)^2``, then the reduction, in one node as PyTorch's: the backward is
+    ``2 (input - target) / n`` without the squared differences kept."""
+
+    __slots__ = ("reduction", "count", "shapes")
+    presented_inputs = 2
+    derivative = ("d mse/du = 2 (u - t) / n", "d mse/dt = -2 (u - t) / n")
+
+    def forward(self, xp, a, b, reduction):
+        a, b = promote(a, b)
+        diff = a - b
+        self.reduction, self.count = reduction, diff.size
+        self.shapes = (a.shape, b.shape)
+        self.saved = (a, b)
+        square = diff * diff
+        if reduction == "mean":
+            return square.mean()
+        return square.sum() if reduction == "sum" else square
+
+    def backward(self, xp, g):
+        a, b = self.saved
+        shape_a, shape_b = self.shapes
+        scale = g * (2.0 / self.count) if self.reduction == "mean" else g * 2.0
+        grad = (a - b) * scale
+        return (sum_to_shape(grad, shape_a) if self.needs_grad(0) else None,
+                sum_to_shape(-grad, shape_b) if self.needs_grad(1) else None, None)
 
 
 class CrossEntropy(Op):

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..autograd.function import Op
 
 
@@ -53,6 +55,7 @@ def _count(shape: tuple, axis: tuple | None) -> int:
 
 class Sum(Op):
     __slots__ = ("shape", "axis", "keepdims")
+    presented_inputs = 1
     derivative = ("d sum(u)/du_i = 1",)
 
     def default_name(self) -> str:
@@ -71,6 +74,7 @@ class Sum(Op):
 
 class Mean(Op):
     __slots__ = ("shape", "axis", "keepdims")
+    presented_inputs = 1
 
     def default_name(self) -> str:
         return "MeanBackward0" if self.axis is None else "MeanBackward1"
@@ -87,6 +91,7 @@ class Mean(Op):
 
 class Prod(Op):
     __slots__ = ("axis", "keepdims")
+    presented_inputs = 1
 
     def default_name(self) -> str:
         return "ProdBackward0" if self.axis is None else "ProdBackward1"
@@ -143,6 +148,7 @@ class Amax(Op):
     """amax/amin and max()/min() over all dims: the gradient is shared evenly by ties."""
 
     __slots__ = ("axis", "keepdims")
+    presented_inputs = 1
     derivative = ("d max(u)/du_i = [u_i = max] / #ties",)
 
     def forward(self, xp, a, axis, keepdims, largest):
@@ -155,10 +161,35 @@ class Amax(Op):
         a, out = self.saved
         shape = a.shape
         out = _restore(xp, out, shape, self.axis, self.keepdims)
-        mask = a == out
+        mask = self._ties(a, out)
         ties = mask.sum(axis=self.axis, keepdims=True)
         g = _restore(xp, g, shape, self.axis, self.keepdims)
         return g * mask / ties
+
+    @staticmethod
+    def _ties(a: Any, out: Any) -> Any:
+        return a == out
+
+
+class Median(Amax):
+    """The lower median of all elements; like max, its gradient is shared evenly by the
+    elements equal to it (PyTorch's median() does the same; median(dim) picks one)."""
+
+    __slots__ = ()
+    derivative = ("d median(u)/du_i = [u_i = median] / #ties",)
+
+    def forward(self, xp, a):
+        flat = a.reshape(-1)
+        nan = flat != flat
+        # A NaN makes the median NaN, as in PyTorch (NumPy would sort it to the end).
+        out = flat[nan][0] if nan.any() else xp.sort(flat)[(flat.shape[0] - 1) // 2]
+        self.axis, self.keepdims = None, False
+        self.saved = (a, out)
+        return out
+
+    @staticmethod
+    def _ties(a: Any, out: Any) -> Any:
+        return (a == out) | ((a != a) & (out != out))
 
 
 class LogSumExp(Op):
@@ -166,6 +197,7 @@ class LogSumExp(Op):
     tensor itself and the backward stays differentiable through it."""
 
     __slots__ = ("axis",)
+    presented_inputs = 1
     pytorch_name = "LogsumexpBackward0"
     derivative = ("d logsumexp(u)/du_i = softmax(u)_i",)
 
@@ -185,6 +217,7 @@ class LogSumExp(Op):
 
 class Cumsum(Op):
     __slots__ = ("axis",)
+    presented_inputs = 1
     derivative = ("d cumsum(u)_k/du_i = [i <= k]",)
 
     def forward(self, xp, a, axis):
@@ -203,6 +236,7 @@ class Cumsum(Op):
 
 class Cumprod(Op):
     __slots__ = ("axis",)
+    presented_inputs = 1
     derivative = ("d cumprod(u)_k/du_i = prod_{j <= k, j != i} u_j for i <= k",)
 
     def forward(self, xp, a, axis):
@@ -248,6 +282,7 @@ class Var(Op):
     including its inf/NaN when ``N - correction <= 0``."""
 
     __slots__ = ("axis", "keepdims", "correction")
+    presented_inputs = 1
     derivative = ("d var(u)/du_i = 2 (u_i - mean(u)) / (N - correction)",)
 
     def forward(self, xp, a, axis, keepdims, correction):
@@ -288,6 +323,7 @@ class Norm2(Op):
     """The 2-norm; its gradient is 0 (not NaN) where the norm is 0, as in PyTorch."""
 
     __slots__ = ("axis", "keepdims")
+    presented_inputs = 1
     pytorch_name = "LinalgVectorNormBackward0"
     derivative = ("d ||u||/du = u / ||u||",)
 
@@ -304,3 +340,29 @@ class Norm2(Op):
         out = _restore(xp, out, shape, self.axis, self.keepdims)
         safe = xp.where(out == 0, 1.0, out)
         return xp.where(out == 0, 0.0, g * a / safe)
+
+
+class PNorm(Op):
+    """The p-norm for p other than 0, 1, 2 and ±inf: ``sum(|u|^p)^(1/p)``.  Its gradient is
+    ``sign(u) |u|^(p-1) / ||u||^(p-1)``, and 0 (not NaN) where the norm is 0, as in PyTorch."""
+
+    __slots__ = ("axis", "keepdims", "p")
+    presented_inputs = 1
+    pytorch_name = "LinalgVectorNormBackward0"
+    derivative = ("d ||u||_p/du = sign(u) |u|^(p-1) / ||u||_p^(p-1)",)
+
+    def forward(self, xp, a, p, axis, keepdims):
+        self.axis, self.keepdims, self.p = axis, keepdims, p
+        with np.errstate(divide="ignore"):  # p < 0: a zero element makes the sum inf, the norm 0
+            out = (xp.abs(a) ** p).sum(axis=axis, keepdims=keepdims) ** (1.0 / p)
+        self.saved = (a, out)
+        return out
+
+    def backward(self, xp, g):
+        a, out = self.saved
+        shape, p = a.shape, self.p
+        g = _restore(xp, g, shape, self.axis, self.keepdims)
+        out = _restore(xp, out, shape, self.axis, self.keepdims)
+        safe = xp.where(out == 0, 1.0, out)
+        magnitude = xp.where(a == 0, 1.0, xp.abs(a))  # sign(0) = 0 makes the term 0 even for p < 1
+        return xp.where(out == 0, 0.0, g * xp.sign(a) * magnitude ** (p - 1) / safe ** (p - 1))

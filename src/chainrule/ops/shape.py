@@ -12,6 +12,7 @@ from .elementwise import sum_to_shape
 
 class Reshape(Op):
     __slots__ = ("shape",)
+    presented_inputs = 1
     pytorch_name = "ViewBackward0"  # view, reshape, flatten ... (unsqueeze/squeeze rename it)
     is_view = True
     derivative = ("d reshape(u)/du = 1 (reshaped back)",)
@@ -26,6 +27,7 @@ class Reshape(Op):
 
 class Permute(Op):
     __slots__ = ("axes",)
+    presented_inputs = 1
     is_view = True
     derivative = ("d permute(u)/du = 1 (permuted back)",)
 
@@ -42,6 +44,7 @@ class Permute(Op):
 
 class Expand(Op):
     __slots__ = ("shape",)
+    presented_inputs = 1
     is_view = True
     derivative = ("d expand(u)/du = 1 (summed over the copies)",)
 
@@ -63,6 +66,7 @@ def is_basic_index(index: tuple) -> bool:
 
 class Index(Op):
     __slots__ = ("shape", "dtype", "index", "basic")
+    presented_inputs = 1
     is_view = True
     derivative = ("d u[i]/du = 1 at the selected elements",)
 
@@ -234,6 +238,7 @@ class Stack(Op):
 
 class Flip(Op):
     __slots__ = ("axis",)
+    presented_inputs = 1
     derivative = ("d flip(u)/du = 1 (flipped back)",)
 
     def forward(self, xp, a, axis):
@@ -246,6 +251,7 @@ class Flip(Op):
 
 class Repeat(Op):
     __slots__ = ("shape", "reps", "lead")
+    presented_inputs = 1
     derivative = ("d repeat(u)/du = 1 (summed over the copies)",)
 
     def forward(self, xp, a, reps):
@@ -276,6 +282,7 @@ def _full_index(index: Any, axis: int) -> tuple:
 
 class Gather(Op):
     __slots__ = ("shape", "axis", "index")
+    presented_inputs = 1
     derivative = ("d gather(u)/du = 1 at the gathered positions",)
 
     def forward(self, xp, a, axis, index):
@@ -355,6 +362,7 @@ class Scatter(Op):
 
 class IndexSelect(Op):
     __slots__ = ("shape", "axis", "index")
+    presented_inputs = 1
     derivative = ("d index_select(u)/du = 1 at the selected slices",)
 
     def forward(self, xp, a, axis, index):

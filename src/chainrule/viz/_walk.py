@@ -20,7 +20,7 @@ class GraphFreed(RuntimeError):
 
 
 def split_edge(edge: Any) -> tuple[Any, int]:
-    """An entry of ``next_functions`` as (target, output index): a node, a leaf tensor, or None."""
+    """An entry of a node's ``edges`` as (target, output index): a node, a leaf tensor, or None."""
     if type(edge) is tuple:
         return edge[0], edge[1]
     return edge, 0
@@ -37,14 +37,14 @@ def nodes_of(root_node: Any) -> list:
         return []
     order: list = []
     seen = {root_node}
-    stack: list = [(root_node, iter(root_node.next_functions or ()))]
+    stack: list = [(root_node, iter(root_node.edges))]
     while stack:
         node, edges = stack[-1]
         for edge in edges:
             target, _ = split_edge(edge)
             if is_node(target) and target not in seen:
                 seen.add(target)
-                stack.append((target, iter(target.next_functions or ())))
+                stack.append((target, iter(target.edges)))
                 break
         else:
             stack.pop()
@@ -80,7 +80,7 @@ def edge_gradients(root: Any, nodes: list, seed: Any = None) -> dict:
             held.append((node, node._pre_hooks, node._post_hooks, node._tensor_hooks))
             node._pre_hooks = node._post_hooks = node._tensor_hooks = None
             handles.append(node.register_hook(_collector(node, found)))
-            for edge in node.next_functions or ():
+            for edge in node.edges:
                 target, _ = split_edge(edge)
                 if target is not None and not is_node(target) and target._hooks is not None:
                     leaves.append((target, target._hooks))
@@ -142,7 +142,7 @@ def forward_values(root: Any, nodes: list) -> dict:
                 values.setdefault(node, array)
                 continue
             known[index] = array
-            target, nr = split_edge(node.next_functions[index])
+            target, nr = split_edge(node.edges[index])
             if is_node(target) and nr == 0 and target.n_outputs == 1:
                 values.setdefault(target, array)
         inputs[node] = known
@@ -151,7 +151,7 @@ def forward_values(root: Any, nodes: list) -> dict:
         if node in values or node not in inputs:
             continue
         known = inputs[node]
-        count = len(node.next_functions)
+        count = len(node.edges)
         if len(known) != count or not _positional_only(type(node), count):
             continue
         try:

@@ -272,7 +272,7 @@ def _count_paths(root: Any, nodes: list, is_target: Callable) -> tuple[int, dict
     for node in reversed(nodes):
         total = 0
         useful = []
-        for i, edge in enumerate(node.next_functions or ()):
+        for i, edge in enumerate(node.edges):
             target, nr = split_edge(edge)
             if target is None:
                 continue
@@ -302,7 +302,7 @@ def _enumerate_paths(root: Any, edges_to: dict) -> list[list[tuple]]:
             if nxt is None:
                 routes.append(route)
             else:
-                _, next_nr = split_edge(node.next_functions[i])
+                _, next_nr = split_edge(node.edges[i])
                 stack.append((nxt, next_nr, route))
     return routes
 

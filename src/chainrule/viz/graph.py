@@ -213,7 +213,7 @@ def draw_graph(
             dst = builder.node_vertex(node, grads)
             grad_inputs = grads[node][1] if node in grads else ()
             record = record_of(node)
-            for i, edge in enumerate(node.next_functions or ()):
+            for i, edge in enumerate(node.edges):
                 target, nr = split_edge(edge)
                 g = grad_inputs[i] if i < len(grad_inputs) else None
                 if target is None:
