@@ -677,3 +677,36 @@ def test_casting_to_an_integer_or_bool_dtype_cuts_the_graph():
 def test_dtype_inferred_from_numpy_scalars_in_a_list(data):
     expected = torch.tensor(eval(data)).dtype
     assert str(chainrule.tensor(eval(data)).dtype).split(".")[-1] == str(expected).split(".")[-1]
+
+
+@pytest.mark.parametrize("value, error", [("L.zeros(3)", RuntimeError), ("L.zeros(2, dtype=L.float64)", RuntimeError),
+                                          ("[1.0, 2.0]", TypeError)])
+def test_assigning_a_wrong_grad_raises_as_in_torch(value, error):
+    for lib in (torch, chainrule):
+        x = lib.zeros(2, requires_grad=True)
+        with pytest.raises(error, match="assign"):
+            x.grad = eval(value, {"L": lib})
+        x.grad = lib.ones(2)
+        assert x.grad.tolist() == [1.0, 1.0]
+        x.grad = None
+        assert x.grad is None
+
+
+def test_old_api_variable_and_scalar_conversions():
+    for lib in (torch, chainrule):
+        x = lib.tensor([1.0, 2.0])
+        v = lib.autograd.Variable(x, requires_grad=True)
+        assert v is not x and v.requires_grad and v.is_leaf and not x.requires_grad
+        assert isinstance(x, lib.autograd.Variable)
+        with pytest.raises(ValueError, match="only one element tensors"):
+            float(x)
+        with pytest.raises(ValueError, match="only one element tensors"):
+            int(x)
+        assert float(lib.tensor([2.5])) == 2.5
+
+
+def test_node_names_of_number_power_and_iteration():
+    x = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    assert (2.0 ** x).grad_fn.name() == "PowBackward2"
+    assert [t.grad_fn.name() for t in x] == ["UnbindBackward0"] * 2
+    assert x.T is not x

@@ -5,6 +5,7 @@ about an op is written here.
 """
 from __future__ import annotations
 
+import operator
 import weakref
 from typing import Any, Callable, Iterable, Sequence
 
@@ -40,7 +41,7 @@ class Tensor:
 
     # The hot attributes are slots; rarely set ones live in __dict__ and fall back to the
     # class defaults below, so creating a tensor (once per op) sets only five fields.
-    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "_vc", "__dict__", "__weakref__")
+    __slots__ = ("_data", "_grad", "requires_grad", "grad_fn", "_vc", "__dict__", "__weakref__")
     _hooks: list | None = None
     _output_nr = 0
     _cut: str | None = None
@@ -131,6 +132,25 @@ class Tensor:
     def is_leaf(self) -> bool:
         return self.grad_fn is None
 
+    def _set_grad(self, value: Any) -> None:
+        # Checked as PyTorch checks it: a wrong gradient fails here, not deep in a backward.
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value._data.shape)}' to a tensor of size "
+                    f"'{list(self._data.shape)}'. Please ensure that the gradient and the tensor are the same size")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{_dt.from_numpy(value._data.dtype)}' to a tensor "
+                    f"with dtype '{_dt.from_numpy(self._data.dtype)}'. The gradient must match the tensor's dtype.")
+        self._grad = value
+
+    #: The gradient accumulated by backward (None until then); assigning checks shape and dtype.
+    grad = property(operator.attrgetter("_grad"), _set_grad)
+
     @property
     def _version(self) -> int:
         return 0 if self._vc is None else self._vc.value
@@ -193,10 +213,15 @@ class Tensor:
         return self._data.tolist()
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._scalar_for("float"))
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._scalar_for("int"))
+
+    def _scalar_for(self, conversion: str) -> Any:
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
@@ -218,7 +243,8 @@ class Tensor:
     def __iter__(self) -> Any:
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self._data.shape[0]))
+        # PyTorch iterates by unbind: its pieces show UnbindBackward0.
+        return (named(self[i], "UnbindBackward0") for i in range(self._data.shape[0]))
 
     def __hash__(self) -> int:
         return id(self)
@@ -754,14 +780,15 @@ class Tensor:
         # PyTorch computes number / tensor as number * reciprocal(tensor): its node is a Mul.
         return named(_Div.apply(other if kind is float else _coerce(self, other), self), "MulBackward0")
 
+    def __rpow__(self, other: Any) -> "Tensor":
+        # number ** tensor is PyTorch's pow.Scalar (PowBackward2).
+        return named(_Pow.apply(_coerce(self, other), self), "PowBackward2")
+
     def __pow__(self, other: Any) -> "Tensor":
         kind = other.__class__
         if kind is float or kind is int:
             return _pow_scalar(self, other)
         return _Pow.apply(self, _coerce(self, other))
-
-    def __rpow__(self, other: Any) -> "Tensor":
-        return _Pow.apply(_coerce(self, other), self)
 
     def __matmul__(self, other: Any) -> "Tensor":
         return _Matmul.apply(self, other)
@@ -848,8 +875,8 @@ class Tensor:
 
     @property
     def T(self) -> "Tensor":
-        # PyTorch's .T is a permute (PermuteBackward0), not t().
-        return self.permute(*reversed(range(self._data.ndim))) if self._data.ndim >= 2 else self
+        # PyTorch's .T is a permute (PermuteBackward0), not t(), and a new tensor even in 1-D.
+        return self.permute(*reversed(range(self._data.ndim))) if self._data.ndim else self
 
     @property
     def mT(self) -> "Tensor":
@@ -907,7 +934,7 @@ def _rebuild(data: Any, requires_grad: bool) -> Tensor:
 
 def _init(tensor: Tensor, data: Any, grad_fn: Node | None, requires_grad: bool) -> None:
     tensor._data = data
-    tensor.grad = None
+    tensor._grad = None
     tensor.grad_fn = grad_fn
     tensor.requires_grad = requires_grad
     tensor._vc = None
@@ -920,7 +947,7 @@ def _make(data: Any, grad_fn: Node | None, requires_grad: bool) -> Tensor:
     """The fast constructor every op uses: no argument parsing, no copy."""
     tensor = _new_tensor(Tensor)
     tensor._data = data
-    tensor.grad = None
+    tensor._grad = None
     tensor.grad_fn = grad_fn
     tensor.requires_grad = requires_grad
     tensor._vc = None

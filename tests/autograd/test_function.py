@@ -388,3 +388,23 @@ def _torch_add_one_in_place():
             return grad * 2.0
 
     return AddOneInPlace
+
+
+def test_once_differentiable_runs_backward_without_recording():
+    from chainrule.autograd.function import once_differentiable
+
+    class Square(chainrule.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        @once_differentiable
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return 2 * x * grad
+
+    x = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    (g,) = chainrule.autograd.grad(Square.apply(x).sum(), x, create_graph=True)
+    assert g.tolist() == [2.0, 4.0] and not g.requires_grad

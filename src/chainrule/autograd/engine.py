@@ -191,7 +191,7 @@ def run_backward(
                 if isinstance(edge, Tensor):
                     if g is not None:
                         if fast_leaves and edge._hooks is None:
-                            existing = edge.grad
+                            existing = edge._grad
                             if (existing is not None and type(g) is _ndarray and existing.grad_fn is None
                                     and not existing.requires_grad and g.shape == existing._data.shape):
                                 existing._data += g

@@ -469,7 +469,7 @@ def _recorded(node: Op, out: Any) -> Any:
     node.epoch = inplace_epoch.value
     result = _new_node(Tensor)
     result._data = out
-    result.grad = None
+    result._grad = None
     result.grad_fn = node
     result.requires_grad = True
     result._vc = None
@@ -487,6 +487,40 @@ def _unrecorded(cls: type, out: Any, wanted_grad: bool, cut: str | None) -> Any:
     elif cut is not None:
         result._cut = cut
     return result
+
+
+def once_differentiable(backward: Callable) -> Callable:
+    """Decorates a Function's ``backward`` that is not itself differentiable: it runs with
+    grad mode off even under ``create_graph`` (PyTorch's decorator of the same name)."""
+    import functools
+
+    @functools.wraps(backward)
+    def wrapper(ctx: Any, *grad_outputs: Any) -> Any:
+        previous = grad_state.enabled
+        grad_state.enabled = False
+        try:
+            return backward(ctx, *grad_outputs)
+        finally:
+            grad_state.enabled = previous
+
+    return wrapper
+
+
+class _VariableMeta(type):
+    def __instancecheck__(cls, instance: Any) -> bool:
+        return isinstance(instance, Tensor)
+
+
+class Variable(metaclass=_VariableMeta):
+    """PyTorch's old tensor wrapper, for old code: ``Variable(t)`` is ``t`` detached (the
+    same data, no history) and ``requires_grad=True`` makes it a leaf that requires grad;
+    every tensor is an instance."""
+
+    def __new__(cls, data: Any, requires_grad: bool = False, volatile: bool = False) -> Any:
+        out = data.detach()
+        if requires_grad:
+            out.requires_grad_(True)
+        return out
 
 
 class AccumulateGrad:
