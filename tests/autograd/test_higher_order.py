@@ -226,3 +226,190 @@ def test_autograd_functional_matches_torch():
     from op_parity import compare
 
     compare(_functional_cases(chainrule), _functional_cases(torch))
+
+
+# -- jacobian / hessian against torch: nesting, create_graph, constants, strict, vectorize -------
+# Each case runs once per library; a result is compared as PyTorch returns it (tuple or list
+# nesting, shapes, values, requires_grad), and where it carries a graph, a weighted sum of it
+# is backpropagated and the gradients of the inputs and of a captured parameter compared.
+
+_A, _X, _Y, _M = normal(2, 3), normal(3), normal(3), normal(2, 3)
+
+
+def _jac_cases(L, W):
+    """name -> (func, inputs as arrays): one-tensor and tuple inputs; outputs of several
+    dims, scalars, tuples, constants and detached results."""
+    return {
+        "elementwise": (lambda x: x.sin(), [_X]),
+        "matrix-out": (lambda x: (x.reshape(-1, 1) * x.reshape(1, -1)).exp(), [_X]),
+        "matrix-in": (lambda x: x.tanh().sum(0), [_M]),
+        "captured-param": (lambda x: L.tanh(W @ x) * x[:2], [_X]),
+        "linear": (lambda x: W @ x, [_X]),
+        "scalar": (lambda x: (x.sin() * x.exp()).sum(), [_M]),
+        "one-element": (lambda x: (x * x).sum().reshape(1), [_X]),
+        "tuple-out": (lambda x: (x.sin(), (W @ x).sum(), x[:2].exp().reshape(2, 1)), [_X]),
+        "constant": (lambda x: L.ones(2, 2, dtype=L.float64), [_X]),
+        "detached": (lambda x: (x * 0).detach(), [_X]),
+        "tuple-with-constant": (lambda x: (x.cos(), L.zeros(2, dtype=L.float64)), [_X]),
+        "two-in": (lambda a, b: (a * b).exp() + (W @ a).sum(), [_X, _Y]),
+        "two-in-scalar": (lambda a, b: (a * b).sum() + a.pow(3).sum(), [_X, _Y]),
+        "two-in-unused": (lambda a, b: a.sin(), [_X, _Y]),
+        "two-in-tuple-out": (lambda a, b: (a * b, a.sum(), (b * W).sum(1)), [_X, _Y]),
+    }
+
+
+def _nested(actual, expected, what, graph=True):
+    """``op_parity.compare``, also telling tuples from lists as PyTorch's results do; without
+    ``graph``, requires_grad is not compared."""
+    from op_parity import compare
+
+    if isinstance(expected, (tuple, list)):
+        assert type(actual) is type(expected) and len(actual) == len(expected), (
+            f"{what}: {type(actual).__name__} != {type(expected).__name__} of {len(expected)}")
+        for i, (a, e) in enumerate(zip(actual, expected)):
+            _nested(a, e, f"{what}[{i}]", graph)
+    elif graph:
+        compare(actual, expected, what=what)
+    else:
+        compare(actual.detach(), expected.detach(), what=what)
+
+
+def _leaves(result):
+    return [t for r in result for t in _leaves(r)] if isinstance(result, (tuple, list)) else [result]
+
+
+def _call(L, case, op, requires_grad, kwargs, v=None):
+    """(result, gradients of the inputs and of W after backpropagating it) or the error."""
+    W = L.tensor(_A, requires_grad=True)
+    func, arrays = _jac_cases(L, W)[case]
+    xs = tuple(L.tensor(a, requires_grad=requires_grad) for a in arrays)
+    inputs = xs[0] if len(xs) == 1 else xs
+    F = L.autograd.functional
+    try:
+        if v is None:
+            result = getattr(F, op)(func, inputs, **kwargs)
+        else:
+            vs = tuple(L.tensor(a) for a in v)
+            result = getattr(F, op)(func, inputs, vs[0] if len(vs) == 1 else vs, **kwargs)
+    except Exception as error:  # noqa: BLE001 - compared with PyTorch's
+        return type(error), str(error)
+    live = [t for t in _leaves(result) if t.requires_grad]
+    if not live:
+        return result, None
+    weights = np.random.default_rng(1)
+    sum((t * L.tensor(weights.standard_normal(tuple(t.shape)))).sum() for t in live).backward()
+    return result, [x.grad for x in xs] + [W.grad]
+
+
+def _check_against_torch(case, op, requires_grad, kwargs, v=None):
+    got = _call(chainrule, case, op, requires_grad, kwargs, v)
+    want = _call(torch, case, op, requires_grad, kwargs, v)
+    if isinstance(want[0], type):  # PyTorch raised: so must chainrule, with its message
+        assert got == want
+        return
+    assert not isinstance(got[0], type), f"chainrule raised {got}"
+    if "forward-mode" in kwargs.values() and (requires_grad or op == "hessian"):
+        # PyTorch's forward-mode formulas record primals that some derivatives do not depend
+        # on (the tangent of x * 2 is recorded with x), and chainrule computes forward mode
+        # in reverse: where the primals require grad, which results carry a graph can differ
+        # (the values may not).  A parameter that ``func`` captures gives the same graph.
+        _nested(got[0], want[0], "result", graph=False)
+        return
+    _nested(got[0], want[0], "result")
+    assert (got[1] is None) == (want[1] is None), "result carries a graph"
+    for i, (g, w) in enumerate(zip(got[1] or [], want[1] or [])):
+        assert (g is None) == (w is None), f"gradient {i} is None"
+        if w is not None:
+            assert_close(g, w, what=f"gradient {i} through the result")
+
+
+_JAC_CASES = list(_jac_cases(torch, None))
+_JAC_KWARGS = [
+    {}, {"create_graph": True}, {"strict": True}, {"strict": True, "create_graph": True},
+    {"vectorize": True}, {"vectorize": True, "create_graph": True}, {"vectorize": True, "strict": True},
+    {"vectorize": True, "strategy": "forward-mode"}, {"strategy": "forward-mode"},
+    {"vectorize": True, "strategy": "forward-mode", "create_graph": True}, {"strategy": "sideways"},
+]
+
+
+@pytest.mark.parametrize("kwargs", _JAC_KWARGS, ids=str)
+@pytest.mark.parametrize("requires_grad", [False, True], ids=["plain", "requires_grad"])
+@pytest.mark.parametrize("case", _JAC_CASES)
+def test_jacobian_matches_torch(case, requires_grad, kwargs):
+    _check_against_torch(case, "jacobian", requires_grad, kwargs)
+
+
+_HESSIAN_CASES = ["scalar", "one-element", "elementwise", "tuple-out", "two-in-scalar", "two-in-unused"]
+_HESSIAN_KWARGS = [
+    {}, {"create_graph": True}, {"strict": True}, {"strict": True, "create_graph": True},
+    {"vectorize": True}, {"vectorize": True, "create_graph": True}, {"vectorize": True, "strict": True},
+    {"vectorize": True, "outer_jacobian_strategy": "forward-mode"}, {"outer_jacobian_strategy": "forward-mode"},
+]
+
+
+@pytest.mark.parametrize("kwargs", _HESSIAN_KWARGS, ids=str)
+@pytest.mark.parametrize("requires_grad", [False, True], ids=["plain", "requires_grad"])
+@pytest.mark.parametrize("case", _HESSIAN_CASES)
+def test_hessian_matches_torch(case, requires_grad, kwargs):
+    _check_against_torch(case, "hessian", requires_grad, kwargs)
+
+
+def _hessian_tuple_cases(L):
+    def f(a, b, c):
+        return (a.sin() * b).sum() + (c * c).sum() * a.prod()
+
+    return f, (L.tensor(_X), L.tensor(_Y), L.tensor(_M))
+
+
+def test_hessian_of_three_inputs_is_a_tuple_of_tuples():
+    got = chainrule.autograd.functional.hessian(*_hessian_tuple_cases(chainrule))
+    want = torch.autograd.functional.hessian(*_hessian_tuple_cases(torch))
+    _nested(got, want, "hessian")
+    assert tuple(got[2][0].shape) == (2, 3, 3)
+
+
+_PRODUCT_CASES = {  # name -> v for vjp (shaped as the outputs) and for the others (as the inputs)
+    "scalar": ([normal()], [_M]),
+    "captured-param": ([normal(2)], [_X]),
+    "tuple-out": ([normal(3), normal(), normal(2, 1)], [_X]),
+    "constant": ([normal(2, 2)], [_X]),
+    "two-in-scalar": ([normal()], [_X, _Y]),
+    "two-in-unused": ([normal(3)], [_X, _Y]),
+    "two-in-tuple-out": ([normal(3), normal(), normal(2)], [_X, _Y]),
+}
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"create_graph": True}, {"strict": True},
+                                    {"strict": True, "create_graph": True}], ids=str)
+@pytest.mark.parametrize("requires_grad", [False, True], ids=["plain", "requires_grad"])
+@pytest.mark.parametrize("op", ["vjp", "jvp", "vhp", "hvp"])
+@pytest.mark.parametrize("case", list(_PRODUCT_CASES))
+def test_vector_products_match_torch(case, op, requires_grad, kwargs):
+    v_out, v_in = _PRODUCT_CASES[case]
+    _check_against_torch(case, op, requires_grad, kwargs, v_out if op == "vjp" else v_in)
+
+
+def test_jacobian_create_graph_backward():
+    # The brief's example: J.sum().backward() reaches the input and what func captured.
+    for L in (chainrule, torch):
+        x = L.tensor(_X, requires_grad=True)
+        W = L.tensor(_A, requires_grad=True)
+        J = L.autograd.functional.jacobian(lambda t: L.tanh(W @ t.sin()), x, create_graph=True)
+        J.sum().backward()
+        if L is chainrule:
+            got = (J, x.grad, W.grad)
+    assert_close(got[0], J, what="jacobian")
+    assert_close(got[1], x.grad, what="x.grad")
+    assert_close(got[2], W.grad, what="W.grad")
+
+
+def test_functional_rejects_lists_like_torch():
+    for make in (lambda L, x: L.autograd.functional.jacobian(lambda t: t.sin(), [x]),
+                 lambda L, x: L.autograd.functional.jacobian(lambda t: [t.sin()], x),
+                 lambda L, x: L.autograd.functional.vjp(lambda t: t.sin(), x)):
+        errors = []
+        for L in (chainrule, torch):
+            with pytest.raises((TypeError, RuntimeError)) as info:
+                make(L, L.tensor(_X))
+            errors.append((info.type, str(info.value)))
+        assert errors[0] == errors[1]
