@@ -152,7 +152,10 @@ def test_grad_fn_name_and_apply_records_node():
     y = C["Exp"].apply(x)
     assert y.requires_grad
     assert y.grad_fn.name() == "ExpBackward"
-    assert type(y.grad_fn).__name__ == "Exp"
+    # As in PyTorch, the node's type is named after the Function and is an instance of it.
+    assert type(y.grad_fn).__name__ == "ExpBackward" and isinstance(y.grad_fn, C["Exp"])
+    t = make_functions(torch)["Exp"].apply(torch.tensor([1.0], requires_grad=True))
+    assert type(t.grad_fn).__name__ == "ExpBackward"
 
 
 def test_needs_input_grad():

@@ -192,16 +192,9 @@ class Node:
         return (self.first_edge if index == 0 else self.other_edges[index - 1]) is not None
 
     def name(self) -> str:
-        """PyTorch's name for this node (``MulBackward0``): what ``grad_fn`` prints as."""
-        return self.__dict__.get("torch_name") or self.default_name()
-
-    def default_name(self) -> str:
-        """The name of this kind of node; ops whose PyTorch name depends on their arguments
-        (``sum()`` is SumBackward0, ``sum(dim)`` SumBackward1) work it out here, and call
-        sites that reuse an op under another PyTorch name (``unsqueeze`` is a reshape) set
-        ``torch_name`` on the node instead (see :func:`named`)."""
-        cls = type(self)
-        return cls.pytorch_name or f"{cls.display_name or cls.__name__}Backward0"
+        """PyTorch's name for this node (``MulBackward0``): what ``grad_fn`` prints as, and
+        its type's name, as graph walkers (torchviz ...) print that."""
+        return type(self).__name__
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {id(self):#x}>"
@@ -258,9 +251,23 @@ observers: list = []
 
 
 class Op(Node):
-    """A chainrule primitive: forward on backend arrays, backward by formula."""
+    """A chainrule primitive: forward on backend arrays, backward by formula.
+
+    An op class's ``__name__`` is PyTorch's name for its node (``Mul`` is MulBackward0), so
+    that ``type(y.grad_fn).__name__`` reads as in PyTorch; ``op_name`` keeps chainrule's.
+    Where PyTorch's name depends on the arguments (``sum()`` vs ``sum(dim)``) or on the call
+    (``unsqueeze`` records a Reshape), the node takes a subclass of that name: see
+    :func:`named` and :func:`variant`."""
 
     __slots__ = ()
+    op_name = "Op"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "op_name" not in cls.__dict__:
+            cls.op_name = cls.__name__
+        name = cls.__dict__.get("pytorch_name") or f"{cls.display_name or cls.op_name}Backward0"
+        cls.__name__ = cls.__qualname__ = name
     #: Set on ops whose output shares storage with input 0 (views share its version counter).
     is_view = False
     #: Ops whose output is never differentiable (comparisons, argmax ...).
@@ -318,7 +325,7 @@ class Op(Node):
         if anomaly.enabled:
             from .anomaly import on_forward
 
-            on_forward(cls.__name__, out, node if record and enabled else None)
+            on_forward(cls.op_name, out, node if record and enabled else None)
         if record and enabled and cls.differentiable:
             node.first_edge = edges[0]
             node.other_edges = _rest_of(edges)
@@ -483,7 +490,7 @@ def _unrecorded(cls: type, out: Any, wanted_grad: bool, cut: str | None) -> Any:
     result = _make(out, None, False)
     if wanted_grad:
         if not grad_state.enabled:
-            result._cut = f"{cls.display_name or cls.__name__} (computed under no_grad)"
+            result._cut = f"{cls.display_name or cls.op_name} (computed under no_grad)"
     elif cut is not None:
         result._cut = cut
     return result
@@ -559,13 +566,28 @@ def _pytorch_edge(edge: Any) -> tuple:
     return (accumulator, 0)
 
 
-def named(tensor: Any, torch_name: str) -> Any:
-    """``tensor``, its node (if it was recorded) now named ``torch_name`` as PyTorch names
-    the node of the call that made it (``unsqueeze`` gives UnsqueezeBackward0 though it
-    records a reshape)."""
+_VARIANTS: dict = {}
+
+
+def variant(cls: type, pytorch_name: str) -> type:
+    """``cls`` under another PyTorch node name: a subclass that only renames it (the same
+    slots, so a node can take it by ``node.__class__ = ...``), made once per name."""
+    cls = cls.__dict__.get("variant_of", cls)
+    key = (cls, pytorch_name)
+    sub = _VARIANTS.get(key)
+    if sub is None:
+        sub = _VARIANTS[key] = type(pytorch_name, (cls,), {
+            "__slots__": (), "op_name": cls.op_name, "pytorch_name": pytorch_name, "variant_of": cls,
+            "__module__": cls.__module__})
+    return sub
+
+
+def named(tensor: Any, pytorch_name: str) -> Any:
+    """``tensor``, its node (if it was recorded) renamed to what PyTorch's call that made it
+    records (``unsqueeze`` gives UnsqueezeBackward0 though it records a Reshape)."""
     fn = tensor.grad_fn
-    if fn is not None and not isinstance(fn, Function):
-        fn.torch_name = torch_name
+    if isinstance(fn, Op) and type(fn).__name__ != pytorch_name:
+        fn.__class__ = variant(type(fn), pytorch_name)
     return tensor
 
 
@@ -661,8 +683,11 @@ class FunctionCtx:
 class _FunctionMeta(type):
     def __init__(cls, name: str, bases: tuple, attrs: dict) -> None:
         super().__init__(name, bases, attrs)
-        # Gives ``MyFn._backward_cls`` a readable node name, as PyTorch's ``MyFnBackward``.
-        cls._node_name = name + "Backward"
+        # The node of ``MyFn.apply`` is a ``MyFnBackward`` (a subclass of MyFn that only
+        # renames it), as PyTorch's node types are named.
+        if not attrs.get("_is_node_class"):
+            cls._backward_cls = type(cls)(name + "Backward", (cls,), {
+                "_is_node_class": True, "__module__": attrs.get("__module__", cls.__module__)})
 
 
 class Function(FunctionCtx, Node, metaclass=_FunctionMeta):
@@ -691,14 +716,12 @@ class Function(FunctionCtx, Node, metaclass=_FunctionMeta):
     def setup_context(ctx: Any, inputs: tuple, output: Any) -> None:
         raise NotImplementedError
 
-    def name(self) -> str:
-        return type(self)._node_name
-
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         from .grad_mode import no_grad
 
-        ctx = cls.__new__(cls)
+        node_cls = cls._backward_cls
+        ctx = node_cls.__new__(node_cls)
         ctx._to_save = ()
         ctx._non_differentiable = ()
         ctx._materialize = True

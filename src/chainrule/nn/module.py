@@ -739,14 +739,15 @@ class _BackwardHookNode(Node):
 
     __slots__ = ("n_outputs",)
 
-    def name(self) -> str:
-        return "BackwardHookFunctionBackward"
-
     def apply_backward(self, grad: Any, create_graph: bool) -> tuple:
         return (grad,) if self.n_outputs == 1 else tuple(grad)
 
     def release(self) -> None:
         self.saved = None
+
+
+# PyTorch's name for this node's type (what type(grad_fn).__name__ and grad_fn.name() say).
+_BackwardHookNode.__name__ = _BackwardHookNode.__qualname__ = "BackwardHookFunctionBackward"
 
 
 def _identity_node(tensors: list) -> tuple:

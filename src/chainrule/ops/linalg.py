@@ -1,7 +1,7 @@
 """Matrix products: matmul (1-D, 2-D, batched, broadcast-batched) and the fused linear layer."""
 from __future__ import annotations
 
-from ..autograd.function import Op
+from ..autograd.function import Op, variant
 from .elementwise import sum_to_shape
 
 
@@ -11,7 +11,8 @@ _MATMUL_NAMES = {(2, 2): "MmBackward0", (1, 1): "DotBackward0", (2, 1): "MvBackw
 
 
 class Matmul(Op):
-    __slots__ = ("variant",)
+    __slots__ = ()
+    pytorch_name = "MmBackward0"
     derivative = ("d(A@B)/dA = G @ B^T", "d(A@B)/dB = A^T @ G")
     saved_needed_by = (1, 0)
 
@@ -30,11 +31,10 @@ class Matmul(Op):
 
                 raise _broadcast_error([xp.empty(a.shape[:-2] + (0,)), xp.empty(b.shape[:-2] + (0,))]) from None
         self.saved = (a, b)
-        self.variant = _MATMUL_NAMES.get((a.ndim, b.ndim), "UnsafeViewBackward0")
+        name = _MATMUL_NAMES.get((a.ndim, b.ndim), "UnsafeViewBackward0")
+        if name != "MmBackward0":
+            self.__class__ = variant(Matmul, name)
         return xp.matmul(a, b)
-
-    def default_name(self) -> str:
-        return self.variant
 
     def backward(self, xp, g):
         a, b = self.saved
@@ -100,7 +100,8 @@ class Linear(Op):
     """``x @ weight.T + bias`` in one node: one GEMM forward, two backward, the bias
     gradient as one reduction, and no input gradient when the input needs none."""
 
-    __slots__ = ("variant",)
+    __slots__ = ()
+    pytorch_name = "AddmmBackward0"
     derivative = ("d(xW^T+b)/dx = G W", "d(xW^T+b)/dW = G^T x", "d(xW^T+b)/db = sum G")
     saved_needed_by = (1, 0)
 
@@ -115,17 +116,15 @@ class Linear(Op):
             out += bias
         self.saved = (x, weight)
         # PyTorch's node: addmm or mm for a matrix input, a view of a batched product else.
-        self.variant = (("AddmmBackward0" if bias is not None else "MmBackward0") if x.ndim == 2
-                        else ("ViewBackward0" if bias is not None else "UnsafeViewBackward0"))
+        if x.ndim != 2 or bias is None:
+            name = ("ViewBackward0" if bias is not None else "UnsafeViewBackward0") if x.ndim != 2 else "MmBackward0"
+            self.__class__ = variant(Linear, name)
         return out
-
-    def default_name(self) -> str:
-        return self.variant
 
     def presented_edges(self) -> tuple:
         # addmm(bias, input, weight.t()): PyTorch's node lists the bias first.
         x, weight, bias = self.edges + (None,) * (3 - len(self.edges))
-        return (bias, x, weight) if self.variant == "AddmmBackward0" else (x, weight)
+        return (bias, x, weight) if type(self).__name__ == "AddmmBackward0" else (x, weight)
 
     def backward(self, xp, g):
         x, weight = self.saved

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.function import Op
+from ..autograd.function import Op, variant
 
 
 def normalize_axis(dim: Any, ndim: int) -> tuple | None:
@@ -58,11 +58,10 @@ class Sum(Op):
     presented_inputs = 1
     derivative = ("d sum(u)/du_i = 1",)
 
-    def default_name(self) -> str:
-        return "SumBackward0" if self.axis is None else "SumBackward1"
-
     def forward(self, xp, a, axis, keepdims):
         self.shape, self.axis, self.keepdims = a.shape, axis, keepdims
+        if axis is not None:
+            self.__class__ = variant(Sum, "SumBackward1")  # PyTorch's sum.dim_IntList
         out = a.sum(axis=axis, keepdims=keepdims)
         if a.dtype.kind in "biu" and out.dtype.kind in "biu":
             out = out.astype(xp.int64)
@@ -76,12 +75,12 @@ class Mean(Op):
     __slots__ = ("shape", "axis", "keepdims")
     presented_inputs = 1
 
-    def default_name(self) -> str:
-        return "MeanBackward0" if self.axis is None else "MeanBackward1"
     derivative = ("d mean(u)/du_i = 1/N",)
 
     def forward(self, xp, a, axis, keepdims):
         self.shape, self.axis, self.keepdims = a.shape, axis, keepdims
+        if axis is not None:
+            self.__class__ = variant(Mean, "MeanBackward1")
         return a.mean(axis=axis, keepdims=keepdims)
 
     def backward(self, xp, g):
@@ -93,11 +92,11 @@ class Prod(Op):
     __slots__ = ("axis", "keepdims")
     presented_inputs = 1
 
-    def default_name(self) -> str:
-        return "ProdBackward0" if self.axis is None else "ProdBackward1"
     derivative = ("d prod(u)/du_i = prod_{j != i} u_j",)
 
     def forward(self, xp, a, axis, keepdims):
+        if axis is not None:
+            self.__class__ = variant(Prod, "ProdBackward1")
         out = a.prod(axis=axis, keepdims=keepdims)
         self.axis, self.keepdims = axis, keepdims
         self.saved = (a, out)

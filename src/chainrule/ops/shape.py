@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.function import Op
+from ..autograd.function import Op, variant
 from .elementwise import sum_to_shape
 
 
@@ -64,30 +64,31 @@ def is_basic_index(index: tuple) -> bool:
     return True
 
 
+def _basic_index_name(index: tuple) -> str:
+    """PyTorch's node for basic indexing: it indexes with a chain of select/slice/unsqueeze
+    views, so its node is that of the last step."""
+    for key in reversed(index):
+        if key is None:
+            return "UnsqueezeBackward0"
+        if isinstance(key, slice):
+            if key != slice(None):
+                return "SliceBackward0"
+        elif key is not Ellipsis:
+            return "SelectBackward0"
+    return "SliceBackward0" if any(isinstance(k, slice) for k in index) else "AliasBackward0"
+
+
 class Index(Op):
     __slots__ = ("shape", "dtype", "index", "basic")
     presented_inputs = 1
     is_view = True
     derivative = ("d u[i]/du = 1 at the selected elements",)
 
-    def default_name(self) -> str:
-        """PyTorch indexes with a chain of select/slice/unsqueeze views, or one gather-like
-        index op: its node is that of the last step."""
-        if not self.basic:
-            return "IndexBackward0"
-        for key in reversed(self.index):
-            if key is None:
-                return "UnsqueezeBackward0"
-            if isinstance(key, slice):
-                if key != slice(None):
-                    return "SliceBackward0"
-            elif key is not Ellipsis:
-                return "SelectBackward0"
-        return "SliceBackward0" if any(isinstance(k, slice) for k in self.index) else "AliasBackward0"
-
     def forward(self, xp, a, index):
         self.shape, self.dtype, self.index = a.shape, a.dtype, index
         self.basic = is_basic_index(index)
+        if self.basic:  # PyTorch's node for a view: SelectBackward0, SliceBackward0 ...
+            self.__class__ = variant(Index, _basic_index_name(index))
         try:
             return a[index]
         except IndexError as error:

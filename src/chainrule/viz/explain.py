@@ -338,7 +338,7 @@ def _op_name(node: Any) -> str:
     """The op, as chainrule calls it (Matmul where the node is PyTorch's MvBackward0)."""
     if isinstance(node, Op):
         cls = type(node)
-        return cls.display_name or cls.__name__
+        return cls.display_name or cls.op_name
     return re.sub(r"Backward\d*$", "", node.name())
 
 
