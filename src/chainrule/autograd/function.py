@@ -325,7 +325,7 @@ class Op(Node):
         if anomaly.enabled:
             from .anomaly import on_forward
 
-            on_forward(cls.op_name, out, node if record and enabled else None)
+            on_forward(cls.display_name or cls.op_name, out, node if record and enabled else None)
         if record and enabled and cls.differentiable:
             node.first_edge = edges[0]
             node.other_edges = _rest_of(edges)
