@@ -72,7 +72,9 @@ divide = true_divide = div
 def pow(input: Any, exponent: Any) -> Tensor:
     if not isinstance(input, Tensor):
         exponent = _t(exponent)
-        return E.Pow.apply(_coerce(exponent, input), exponent)
+        return named(E.Pow.apply(_coerce(exponent, input), exponent), "PowBackward2", (1,))
+    if type(exponent) is float or type(exponent) is int:
+        return E.PowScalar.apply_one(input, exponent)
     return E.Pow.apply(input, _coerce(input, exponent))
 
 
@@ -880,7 +882,9 @@ def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
         )
     if not isinstance(value, Tensor):
         value = np.asarray(value, dtype=input._data.dtype)
-    return named(E.Where.apply(mask, value, input), "MaskedFillBackward0")
+    if isinstance(value, Tensor):  # masked_fill.Tensor: the value is an input too
+        return named(E.Where.apply(mask, value, input), "MaskedFillBackward1", (2, 1))
+    return named(E.Where.apply(mask, value, input), "MaskedFillBackward0", (2,))
 
 
 def masked_select(input: Tensor, mask: Any) -> Tensor:

@@ -41,7 +41,7 @@ class Tensor:
 
     # The hot attributes are slots; rarely set ones live in __dict__ and fall back to the
     # class defaults below, so creating a tensor (once per op) sets only five fields.
-    __slots__ = ("_data", "_grad", "requires_grad", "grad_fn", "_vc", "__dict__", "__weakref__")
+    __slots__ = ("_data", "_grad", "_rg", "grad_fn", "_vc", "__dict__", "__weakref__")
     _hooks: list | None = None
     _output_nr = 0
     _cut: str | None = None
@@ -55,8 +55,11 @@ class Tensor:
         if data is None:
             data = []
         array = _to_array(data, dtype)
-        if not isinstance(data, (Tensor, np.ndarray)) and dtype is None and array.dtype.kind in "iub":
-            array = array.astype(np.float32)
+        if dtype is None and not isinstance(data, Tensor) and array.dtype.kind in "iubf":
+            # The legacy constructor is the default float type's (FloatTensor), whatever the data.
+            default = _dt.get_default_dtype().numpy
+            if array.dtype != default:
+                array = array.astype(default)
         _init(self, array, None, False)
         if requires_grad:
             self.requires_grad_(True)
@@ -150,6 +153,19 @@ class Tensor:
 
     #: The gradient accumulated by backward (None until then); assigning checks shape and dtype.
     grad = property(operator.attrgetter("_grad"), _set_grad)
+
+    def _set_requires_grad(self, value: bool) -> None:
+        # As in PyTorch: only a leaf's flag can change, and only floating tensors require grad.
+        if self.grad_fn is not None:
+            hint = "" if value else (" If you want to use a computed variable in a subgraph that doesn't "
+                                     "require differentiation use var_no_grad = var.detach().")
+            raise RuntimeError("you can only change requires_grad flags of leaf variables." + hint)
+        if value and self._data.dtype.kind not in "fc":
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        self._rg = bool(value)
+
+    #: Whether ops on this tensor are recorded for backward (the slot ``_rg`` on hot paths).
+    requires_grad = property(operator.attrgetter("_rg"), _set_requires_grad)
 
     @property
     def _version(self) -> int:
@@ -273,7 +289,8 @@ class Tensor:
         _init(new, self._data.copy(), None, self.requires_grad)
         if type(self) is not Tensor:
             for name in getattr(self, "__dict__", {}):
-                setattr(new, name, getattr(self, name))
+                if name != "_accumulate_grad":  # that one belongs to the original leaf
+                    setattr(new, name, getattr(self, name))
         if self.grad is not None:
             new.grad = self.grad.__deepcopy__(memo)
         memo[id(self)] = new
@@ -361,7 +378,7 @@ class Tensor:
             raise RuntimeError(
                 f"only Tensors of floating point and complex dtype can require gradients (got {self.dtype})"
             )
-        self.requires_grad = bool(requires_grad)
+        self._rg = bool(requires_grad)
         return self
 
     def detach(self) -> "Tensor":
@@ -375,7 +392,7 @@ class Tensor:
         if self.requires_grad:
             self._cut = "a .detach_() call"
         self.grad_fn = None
-        self.requires_grad = False
+        self._rg = False
         return self
 
     def retain_grad(self) -> None:
@@ -389,6 +406,8 @@ class Tensor:
             tensor = reference()
             if tensor is None:
                 return
+            if grad._data.dtype != tensor._data.dtype:  # a float64 consumer of a float32 tensor
+                grad = grad.to(tensor.dtype)
             if tensor.grad is None:
                 tensor.grad = grad if grad.requires_grad else _make(grad._data.copy(), None, False)
             else:
@@ -452,7 +471,7 @@ class Tensor:
             self._mark_modified(name)
             self.grad_fn = result.grad_fn
             self._output_nr = 0
-            self.requires_grad = True
+            self._rg = True
             if self._view_of is not None:
                 _rebase_view(self, name)
         else:
@@ -782,7 +801,7 @@ class Tensor:
 
     def __rpow__(self, other: Any) -> "Tensor":
         # number ** tensor is PyTorch's pow.Scalar (PowBackward2).
-        return named(_Pow.apply(_coerce(self, other), self), "PowBackward2")
+        return named(_Pow.apply(_coerce(self, other), self), "PowBackward2", (1,))
 
     def __pow__(self, other: Any) -> "Tensor":
         kind = other.__class__
@@ -923,7 +942,7 @@ def _rebase_view(view: Tensor, op_name: str) -> None:
     result = ViewScatter.apply(before, view, view_op, args, kwargs)
     base.grad_fn = result.grad_fn
     base._output_nr = 0
-    base.requires_grad = result.requires_grad
+    base._rg = result._rg
     if base._view_of is not None:
         _rebase_view(base, op_name)
 
@@ -936,7 +955,7 @@ def _init(tensor: Tensor, data: Any, grad_fn: Node | None, requires_grad: bool) 
     tensor._data = data
     tensor._grad = None
     tensor.grad_fn = grad_fn
-    tensor.requires_grad = requires_grad
+    tensor._rg = requires_grad
     tensor._vc = None
 
 
@@ -949,7 +968,7 @@ def _make(data: Any, grad_fn: Node | None, requires_grad: bool) -> Tensor:
     tensor._data = data
     tensor._grad = None
     tensor.grad_fn = grad_fn
-    tensor.requires_grad = requires_grad
+    tensor._rg = requires_grad
     tensor._vc = None
     return tensor
 
@@ -958,8 +977,13 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
     target = None if dtype is None else _dt.to_numpy(dtype)
     if isinstance(data, Tensor):
         array = data._data
-    elif isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flatten(data)):
+    elif isinstance(data, (list, tuple)) and _holds_any(data, _tensor_types()):
         array = np.array(_unwrap_nested(data))
+        if target is None and array.dtype == np.float64 and not any(
+                isinstance(x, Tensor) and x._data.dtype == np.float64 for x in _flatten(data)):
+            # Python floats next to float32 tensors stay float32, as in PyTorch.
+            array = array.astype(np.float32) if not _holds_float64_scalars(data) else array
+            data = array
     else:
         array = data
     if isinstance(array, np.ndarray):
@@ -984,9 +1008,33 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
 
 
 def _holds_float64_scalars(data: Any) -> bool:
-    """A sequence with a NumPy float64 in it: PyTorch infers float64 for it, as for the
-    scalar alone (float32 and float16 scalars count as Python floats)."""
-    return isinstance(data, (list, tuple)) and any(type(x) is np.float64 for x in _flatten(data))
+    """A (nested) sequence with a NumPy float64 scalar in it: PyTorch infers float64 for it,
+    as for the scalar alone (float32 and float16 scalars count as Python floats)."""
+    return _holds_any(data, {np.float64})
+
+
+def _holds_any(data: Any, kinds: set) -> bool:
+    """Whether a (nested) list or tuple holds an object whose type is in ``kinds``: each row's
+    types are collected in C (``set(map(type, row))``), a few percent of converting it."""
+    if not isinstance(data, (list, tuple)) or not data:
+        return False
+    types = set(map(type, data))
+    if not kinds.isdisjoint(types):
+        return True
+    if any(issubclass(kind, (list, tuple)) for kind in types):
+        return any(_holds_any(item, kinds) for item in data if isinstance(item, (list, tuple)))
+    return False
+
+
+def _tensor_types() -> set:
+    """Tensor and its subclasses (Parameter ...)."""
+    found, stack = {Tensor}, [Tensor]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            if sub not in found:
+                found.add(sub)
+                stack.append(sub)
+    return found
 
 
 def _flatten(data: Any) -> Iterable:

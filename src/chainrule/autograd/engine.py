@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -100,12 +100,19 @@ def run_backward(
     # backward needs is also in ``saved``): let go of them now, so that each activation is
     # freed once its last consumer has run, not when the graph dies (peak memory).
     drop_outputs = not retain_graph and not create_graph
+    # Leaves with hooks: how many gradients will reach each (by id), so that its hooks run
+    # once, on their sum, as PyTorch runs them (a clamp in a hook is not linear).
+    hooked_leaves: dict[int, int] = {}
     while stack:
         node = stack.pop()
         if drop_outputs:
             node.output = None
         for edge in (node.first_edge,) + node.other_edges:
-            if edge is None or isinstance(edge, Tensor):
+            if edge is None:
+                continue
+            if isinstance(edge, Tensor):
+                if edge._hooks:
+                    hooked_leaves[id(edge)] = hooked_leaves.get(id(edge), 0) + 1
                 continue
             if type(edge) is tuple:
                 edge = edge[0]
@@ -119,6 +126,7 @@ def run_backward(
 
     handed: set[int] = set()
     fast_leaves = capture is None and accumulate and not create_graph
+    leaf_sums: dict[int, Any] = {}
 
     def deliver_leaf(leaf: Any, grad: Any) -> None:
         hooks = leaf._hooks
@@ -189,11 +197,14 @@ def run_backward(
                 if edge is None:
                     continue
                 if isinstance(edge, Tensor):
+                    if hooked_leaves and id(edge) in hooked_leaves:
+                        _gather_leaf_gradient(edge, g, hooked_leaves, leaf_sums, deliver_leaf)
+                        continue
                     if g is not None:
                         if fast_leaves and edge._hooks is None:
                             existing = edge._grad
                             if (existing is not None and type(g) is _ndarray and existing.grad_fn is None
-                                    and not existing.requires_grad and g.shape == existing._data.shape):
+                                    and not existing._rg and g.shape == existing._data.shape):
                                 existing._data += g
                             else:
                                 _accumulate(edge, g, create_graph, handed)
@@ -259,10 +270,28 @@ def run_backward(
     return None
 
 
+def _gather_leaf_gradient(leaf: Any, g: Any, pending: dict, sums: dict, deliver: Callable) -> None:
+    """One of the gradients for a leaf with hooks: summed until the last has come, then
+    delivered (hooks, then accumulation) once."""
+    key = id(leaf)
+    if g is not None:
+        sums[key] = g if key not in sums else sums[key] + g
+    left = pending[key] - 1
+    if left:
+        pending[key] = left
+        return
+    del pending[key]
+    total = sums.pop(key, None)
+    if total is not None:
+        deliver(leaf, total)
+
+
 def _accumulate(leaf: Any, grad: Any, create_graph: bool, handed: set) -> None:
     """Sum ``grad`` into ``leaf.grad``; never let two leaves share one gradient buffer."""
     Tensor = _function.Tensor
     if isinstance(grad, Tensor):
+        if grad._data.dtype != leaf._data.dtype:  # gradients take the leaf's dtype, as in PyTorch
+            grad = grad.to(leaf.dtype)
         if leaf.grad is None:
             leaf.grad = grad if create_graph else Tensor._wrap(grad._data)
         else:
@@ -332,9 +361,15 @@ def _run_post_hooks(node: Node, input_grads: tuple, grad: Any, create_graph: boo
         return tuple(None if g is None else (g if isinstance(g, Tensor) else Tensor._wrap(g)) for g in items)
 
     outputs = wrap((grad,) if node.n_outputs == 1 else grad)
-    inputs = wrap(input_grads)
+    # The hooks see PyTorch's inputs of the node, in its order (addmm: bias, input, weight).
+    positions = tuple(node.presented_indices())
+    inputs = wrap(input_grads[i] if i < len(input_grads) else None for i in positions)
     replaced = False
     for hook in list(node._post_hooks):
+        if getattr(hook, "all_arguments", False):
+            # chainrule's own observers (viz) want one gradient per argument, in its order.
+            hook(wrap(input_grads), outputs)
+            continue
         result = hook(inputs, outputs)
         if result is not None:
             result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
@@ -345,7 +380,10 @@ def _run_post_hooks(node: Node, input_grads: tuple, grad: Any, create_graph: boo
             inputs, replaced = result, True
     if not replaced:
         return input_grads
-    return tuple(None if g is None else (g if create_graph else _as_grad_array(g)) for g in inputs)
+    grads = list(input_grads) + [None] * (len(node.edges) - len(input_grads))
+    for i, g in zip(positions, inputs):
+        grads[i] = None if g is None else (g if create_graph else _as_grad_array(g))
+    return tuple(grads)
 
 
 def _capture_node_grads(node: Node, grad: Any, capture_node: dict, captured: list) -> Any:
@@ -383,8 +421,8 @@ def backward(
         found = run_backward(tensors, grads, retain_graph, create_graph, capture=inputs,
                              accumulate=False)
         for t, g in zip(inputs, found):
-            if g is None:
-                continue
+            if g is None or (t.grad_fn is not None and t._retains_grad):
+                continue  # (a retained non-leaf got its gradient from its retain hook already)
             _accumulate(t, g if create_graph else g._data, create_graph, set())
         return
     run_backward(tensors, grads, retain_graph, create_graph)

@@ -158,8 +158,10 @@ class Node:
     display_name: str | None = None
     #: PyTorch's node name where it is not ``<display name>Backward0`` (``RsubBackward1``).
     pytorch_name: str | None = None
-    #: How many leading arguments PyTorch's node takes as inputs (None: all of them).
+    #: How many leading arguments PyTorch's node takes as inputs (None: all of them) ...
     presented_inputs: int | None = None
+    #: ... or exactly which, in its order (``where(c, a, b)``: a and b).
+    presented: tuple | None = None
     #: Readable local derivative(s), one per input, used by ``chainrule.explain``.
     derivative: tuple[str, ...] = ()
 
@@ -181,11 +183,20 @@ class Node:
         return tuple(_pytorch_edge(edge) for edge in self.presented_edges())
 
     def presented_edges(self) -> tuple:
-        """The edges of the inputs PyTorch's node has, in its order: the tensors, not the
-        options (``sum(x, dim)`` has one input, chainrule's Sum records ``dim`` too)."""
-        shown = type(self).presented_inputs
+        """The edges of the inputs PyTorch's node has, in its order."""
         edges = self.edges
-        return edges if shown is None else edges[:shown]
+        return tuple(edges[i] for i in self.presented_indices())
+
+    def presented_indices(self) -> Any:
+        """Which of this node's arguments are the inputs of PyTorch's node, in its order: the
+        tensors, not the options (``sum(x, dim)`` has one input, chainrule's Sum records
+        ``dim`` too).  ``next_functions`` and node post-hooks see the inputs so."""
+        cls = type(self)
+        if cls.presented is not None:
+            return cls.presented
+        count = len(self.other_edges) + 1
+        shown = cls.presented_inputs
+        return range(count if shown is None else min(shown, count))
 
     def needs_grad(self, index: int) -> bool:
         """Whether input ``index`` gets a gradient (backward formulas skip the others)."""
@@ -294,7 +305,7 @@ class Op(Node):
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a._data)
-                if a.requires_grad:
+                if a._rg:
                     record = True
                     fn = a.grad_fn
                     if fn is None:
@@ -360,7 +371,7 @@ class Op(Node):
         out = node.forward(np, data, *constants)
         if type(out) is not _ndarray:
             out = _output_array(node, out)
-        if tensor.requires_grad:
+        if tensor._rg:
             if grad_state.enabled and cls.differentiable:
                 fn = tensor.grad_fn
                 if fn is None:
@@ -396,7 +407,7 @@ class Op(Node):
             raise _broadcast_error((a, b)) from None
         if type(out) is not _ndarray:
             out = _output_array(node, out)
-        if first.requires_grad or second.requires_grad:
+        if first._rg or second._rg:
             if grad_state.enabled and cls.differentiable:
                 node.first_edge = _edge(first)
                 node.other_edges = (_edge(second),)
@@ -478,7 +489,7 @@ def _recorded(node: Op, out: Any) -> Any:
     result._data = out
     result._grad = None
     result.grad_fn = node
-    result.requires_grad = True
+    result._rg = True
     result._vc = None
     return result
 
@@ -549,6 +560,31 @@ class AccumulateGrad:
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
 
+    def register_prehook(self, hook: Callable) -> RemovableHandle:
+        """``hook((grad,))`` before the gradient is accumulated; it may return a replacement
+        ``(grad,)`` (the leaf's own tensor hooks, as PyTorch runs these)."""
+
+        def tensor_hook(grad: Any) -> Any:
+            result = hook((grad,))
+            return None if result is None else result[0]
+
+        return self._leaf().register_hook(tensor_hook)
+
+    def register_hook(self, hook: Callable) -> RemovableHandle:
+        """``hook(grad_inputs, grad_outputs)`` with the leaf's gradient, ``((), (grad,))`` as
+        in PyTorch (an AccumulateGrad node has no inputs); its result is ignored."""
+
+        def tensor_hook(grad: Any) -> None:
+            hook((), (grad,))
+
+        return self._leaf().register_hook(tensor_hook)
+
+    def _leaf(self) -> Any:
+        leaf = self._variable()
+        if leaf is None:
+            raise RuntimeError("the leaf tensor of this AccumulateGrad node no longer exists")
+        return leaf
+
     def __repr__(self) -> str:
         return f"<AccumulateGrad object at {id(self):#x}>"
 
@@ -569,25 +605,29 @@ def _pytorch_edge(edge: Any) -> tuple:
 _VARIANTS: dict = {}
 
 
-def variant(cls: type, pytorch_name: str) -> type:
-    """``cls`` under another PyTorch node name: a subclass that only renames it (the same
-    slots, so a node can take it by ``node.__class__ = ...``), made once per name."""
+def variant(cls: type, pytorch_name: str, presented: tuple | None = None) -> type:
+    """``cls`` under another PyTorch node name (and, given ``presented``, other inputs shown):
+    a subclass that only renames it (the same slots, so a node can take it by
+    ``node.__class__ = ...``), made once per name."""
     cls = cls.__dict__.get("variant_of", cls)
-    key = (cls, pytorch_name)
+    key = (cls, pytorch_name, presented)
     sub = _VARIANTS.get(key)
     if sub is None:
-        sub = _VARIANTS[key] = type(pytorch_name, (cls,), {
-            "__slots__": (), "op_name": cls.op_name, "pytorch_name": pytorch_name, "variant_of": cls,
-            "__module__": cls.__module__})
+        attributes = {"__slots__": (), "op_name": cls.op_name, "pytorch_name": pytorch_name,
+                      "variant_of": cls, "__module__": cls.__module__}
+        if presented is not None:
+            attributes["presented"] = presented
+        sub = _VARIANTS[key] = type(pytorch_name, (cls,), attributes)
     return sub
 
 
-def named(tensor: Any, pytorch_name: str) -> Any:
+def named(tensor: Any, pytorch_name: str, presented: tuple | None = None) -> Any:
     """``tensor``, its node (if it was recorded) renamed to what PyTorch's call that made it
-    records (``unsqueeze`` gives UnsqueezeBackward0 though it records a Reshape)."""
+    records (``unsqueeze`` gives UnsqueezeBackward0 though it records a Reshape), with the
+    inputs PyTorch's node has when they differ (``presented``)."""
     fn = tensor.grad_fn
-    if isinstance(fn, Op) and type(fn).__name__ != pytorch_name:
-        fn.__class__ = variant(type(fn), pytorch_name)
+    if isinstance(fn, Op) and (type(fn).__name__ != pytorch_name or presented is not None):
+        fn.__class__ = variant(type(fn), pytorch_name, presented)
     return tensor
 
 
@@ -716,6 +756,10 @@ class Function(FunctionCtx, Node, metaclass=_FunctionMeta):
     def setup_context(ctx: Any, inputs: tuple, output: Any) -> None:
         raise NotImplementedError
 
+    def presented_indices(self) -> tuple:
+        # PyTorch's node has the tensor arguments only.
+        return self._tensor_positions
+
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         from .grad_mode import no_grad
@@ -758,6 +802,7 @@ class Function(FunctionCtx, Node, metaclass=_FunctionMeta):
         )
         if record:
             ctx.edges = tuple(_edge(a) if isinstance(a, Tensor) else None for a in args)
+            ctx._tensor_positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
             saved = []
             checks = []
             for t in ctx._to_save:
@@ -774,7 +819,7 @@ class Function(FunctionCtx, Node, metaclass=_FunctionMeta):
             for index, out in enumerate(wrapped):
                 if isinstance(out, Tensor) and id(out) not in non_diff and out._data.dtype.kind in "fc":
                     out.grad_fn = ctx
-                    out.requires_grad = True
+                    out._rg = True
                     out._output_nr = index
         ctx._to_save = ()
         return tuple(wrapped) if is_tuple else wrapped[0]

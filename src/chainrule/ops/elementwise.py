@@ -6,6 +6,7 @@ Broadcasting is undone in one place: :func:`sum_to_shape`.
 """
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -151,6 +152,26 @@ class Add(_Binary):
         return self._reduce(g, g)
 
 
+_F32, _F64, _F16 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.float16)
+
+
+def _reflected_sub(a: Any, c: Any) -> Any:
+    return c - a
+
+
+def _with_number(a: Any, c: Any, fn: Any) -> Any:
+    """``fn(a, c)`` for a tensor of another dtype than float32/64 and a Python number:
+    integers and bools promote as PyTorch does; float16 is computed in float32 and rounded
+    once (PyTorch's opmath: ``half / 100000`` is 1e-5, not 0 from a 100000 that overflows
+    float16)."""
+    if a.dtype is _F16:
+        out = fn(a.astype(np.float32), c)
+        return out.astype(np.float16) if isinstance(out, np.ndarray) else np.float16(out)
+    if a.dtype.kind not in "fc":
+        a, c = promote(a, c)
+    return fn(a, c) if a.shape else fn(a[()], c)
+
+
 class AddScalar(Op):
     """``tensor + number`` (and ``number + tensor``): PyTorch's Add with a constant operand,
     recorded with one edge; the number is not saved, since the gradient does not need it."""
@@ -160,8 +181,9 @@ class AddScalar(Op):
     derivative = ("d(a+c)/da = 1",)
 
     def forward(self, xp, a, c):
-        if a.dtype.kind not in "fc":
-            a, c = promote(a, c)
+        dtype = a.dtype
+        if dtype is not _F32 and dtype is not _F64:
+            return _with_number(a, c, operator.add)
         return a + c if a.shape else a[()] + c
 
     def backward(self, xp, g):
@@ -199,8 +221,9 @@ class SubScalar(Op):
     derivative = ("d(a-c)/da = 1",)
 
     def forward(self, xp, a, c):
-        if a.dtype.kind not in "fc":
-            a, c = promote(a, c)
+        dtype = a.dtype
+        if dtype is not _F32 and dtype is not _F64:
+            return _with_number(a, c, operator.sub)
         return a - c if a.shape else a[()] - c
 
     def backward(self, xp, g):
@@ -213,11 +236,13 @@ class RsubScalar(Op):
     __slots__ = ()
     display_name = "Rsub"
     pytorch_name = "RsubBackward1"
+    presented_inputs = 1
     derivative = ("d(c-a)/da = -1",)
 
     def forward(self, xp, a, c):
-        if a.dtype.kind not in "fc":
-            a, c = promote(a, c)
+        dtype = a.dtype
+        if dtype is not _F32 and dtype is not _F64:
+            return _with_number(a, c, _reflected_sub)
         return c - a if a.shape else c - a[()]
 
     def backward(self, xp, g):
@@ -260,9 +285,10 @@ class MulScalar(Op):
     derivative = ("d(a*c)/da = c",)
 
     def forward(self, xp, a, c):
-        if a.dtype.kind not in "fc":
-            a, c = promote(a, c)
         self.saved = (c,)
+        dtype = a.dtype
+        if dtype is not _F32 and dtype is not _F64:
+            return _with_number(a, c, operator.mul)
         return a * c if a.shape else a[()] * c
 
     def backward(self, xp, g):
@@ -297,9 +323,12 @@ class DivScalar(Op):
     derivative = ("d(a/c)/da = 1/c",)
 
     def forward(self, xp, a, c):
-        if a.dtype.kind not in "fc":
-            a = a.astype(get_default_dtype().numpy)
         self.saved = (c,)
+        dtype = a.dtype
+        if dtype is not _F32 and dtype is not _F64:
+            if dtype.kind not in "fc":  # true division: integers give the default float dtype
+                a = a.astype(get_default_dtype().numpy)
+            return _with_number(a, c, operator.truediv)
         return a / c if a.shape else a[()] / c
 
     def backward(self, xp, g):
@@ -347,12 +376,17 @@ class PowScalar(Op):
 
     __slots__ = ()
     display_name = "Pow"
+    presented_inputs = 1
     derivative = ("d(a^c)/da = c*a^(c-1)",)
     saved_needed_by = (0, 0)
 
     def forward(self, xp, a, c):
-        if a.dtype.kind not in "fc":
-            a, c = promote(a, c)
+        dtype = a.dtype
+        if dtype is not _F32 and dtype is not _F64:
+            if dtype.kind not in "fc":
+                a, c = promote(a, c)
+            self.saved = (a, c)
+            return _with_number(a, c, operator.pow)
         self.saved = (a, c)
         return a ** c if a.shape else a[()] ** c
 
@@ -490,6 +524,7 @@ class DivRounding(_Binary):
 
     __slots__ = ()
     pytorch_name = "DivBackward2"
+    presented_inputs = 2
     derivative = ("d floor(a/b)/da = 0", "d floor(a/b)/db = 0")
 
     def forward(self, xp, a, b, mode):
@@ -510,22 +545,31 @@ class DivRounding(_Binary):
 
 
 class Remainder(_Binary):
-    """Python's modulo, ``a - floor(a / b) * b`` (the sign of the divisor)."""
+    """Python's modulo, ``a - floor(a / b) * b`` (the sign of the divisor).  PyTorch's
+    remainder.Scalar (RemainderBackward0) with a number, remainder.Tensor with a tensor."""
 
-    __slots__ = ("quotient",)
+    __slots__ = ()
+    presented_inputs = 1
     derivative = ("d(a mod b)/da = 1", "d(a mod b)/db = -floor(a/b)")
 
     def forward(self, xp, a, b):
         a, b = promote(a, b)
         out = xp.remainder(a, b)
         self._remember_shapes(a, b, out.shape)
-        with np.errstate(divide="ignore", invalid="ignore"):  # a constant: floor's derivative is 0
-            self.quotient = xp.floor_divide(a, b)
+        if type(b) is xp.ndarray:
+            self.__class__ = variant(Remainder, "RemainderBackward1", (0, 1))
+            self.saved = (a, b)
         return out
 
     def backward(self, xp, g):
-        return self._reduce(g if self.needs_grad(0) else None,
-                            -g * self.quotient if self.needs_grad(1) else None)
+        gb = None
+        if self.needs_grad(1):
+            a, b = self.saved
+            # floor(a / b) is piecewise constant: recorded (under create_graph) as a
+            # zero-gradient node on a and b, as PyTorch records it.
+            quotient = xp.floor_divide(a, b) if xp is np else DivRounding.apply(a, b, "floor")
+            gb = -g * quotient
+        return self._reduce(g if self.needs_grad(0) else None, gb)
 
 
 class Compare(Op):
@@ -853,7 +897,8 @@ class Sigmoid(Op):
     derivative = ("d sigmoid(u)/du = sigmoid(u) (1 - sigmoid(u))",)
 
     def forward(self, xp, a):
-        if a.dtype.kind != "f":
+        half = a.dtype == np.float16
+        if a.dtype.kind != "f" or half:  # float16 in float32, rounded once (PyTorch's opmath)
             a = a.astype(xp.float32)
         # 1 / (1 + exp(-a)) in place, with a floored where exp(-a) would overflow (the
         # floored results are below the dtype's smallest normal number anyway).
@@ -865,6 +910,8 @@ class Sigmoid(Op):
         xp.exp(t, out=t)
         xp.add(t, one, out=t)
         out = xp.reciprocal(t, out=t)
+        if half:
+            out = out.astype(xp.float16)
         self.saved = (out,)
         return out
 
@@ -976,6 +1023,7 @@ class Clamp(Op):
 
 class Where(Op):
     __slots__ = ("shapes",)
+    presented = (1, 2)  # the condition is not an input of PyTorch's node
     derivative = ("", "d where(c,a,b)/da = [c]", "d where(c,a,b)/db = [not c]")
 
     def forward(self, xp, condition, a, b):

@@ -121,10 +121,9 @@ class Linear(Op):
             self.__class__ = variant(Linear, name)
         return out
 
-    def presented_edges(self) -> tuple:
+    def presented_indices(self) -> tuple:
         # addmm(bias, input, weight.t()): PyTorch's node lists the bias first.
-        x, weight, bias = self.edges + (None,) * (3 - len(self.edges))
-        return (bias, x, weight) if type(self).__name__ == "AddmmBackward0" else (x, weight)
+        return (2, 0, 1) if type(self).__name__ == "AddmmBackward0" else (0, 1)
 
     def backward(self, xp, g):
         x, weight = self.saved

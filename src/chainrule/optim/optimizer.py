@@ -356,7 +356,7 @@ class Optimizer:
                     if grad.grad_fn is not None:
                         grad.detach_()
                     else:
-                        grad.requires_grad = False
+                        grad._rg = False
                     grad._data.fill(0)
                     _bump(grad, "zero_")
 

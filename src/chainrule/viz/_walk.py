@@ -102,6 +102,7 @@ def _collector(node: Any, found: dict) -> Callable:
     def hook(grad_inputs: tuple, grad_outputs: tuple) -> None:
         found[node] = (tuple(_array(g) for g in grad_outputs), tuple(_array(g) for g in grad_inputs))
 
+    hook.all_arguments = True  # one gradient per argument of the op, not PyTorch's inputs
     return hook
 
 

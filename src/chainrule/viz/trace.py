@@ -128,6 +128,7 @@ def _grad_recorder(record: NodeRecord) -> Any:
         record.grad_inputs = tuple(_array_copy(g) for g in grad_inputs)
         record.grad_outputs = tuple(_array_copy(g) for g in grad_outputs)
 
+    hook.all_arguments = True  # one gradient per argument of the op, not PyTorch's inputs
     return hook
 
 
