@@ -710,3 +710,29 @@ def test_node_names_of_number_power_and_iteration():
     assert (2.0 ** x).grad_fn.name() == "PowBackward2"
     assert [t.grad_fn.name() for t in x] == ["UnbindBackward0"] * 2
     assert x.T is not x
+
+
+def test_requires_grad_assignment_is_checked_as_in_torch():
+    for lib in (torch, chainrule):
+        x = lib.tensor([1.0], requires_grad=True)
+        y = x * 2
+        with pytest.raises(RuntimeError, match="leaf variables"):
+            y.requires_grad = False
+        with pytest.raises(RuntimeError, match="floating point"):
+            lib.tensor([1]).requires_grad = True
+        x.requires_grad = False
+        assert not x.requires_grad
+
+
+@pytest.mark.parametrize("data", ["np.array([1.0])", "np.array([1, 2])", "[np.float64(1.5)]", "[1, 2]",
+                                  "np.array([1.0], dtype=np.float16)"])
+def test_legacy_constructor_gives_the_default_float_type(data):
+    assert torch.Tensor(eval(data)).dtype == torch.float32
+    assert chainrule.Tensor(eval(data)).dtype == chainrule.float32
+
+
+def test_lists_with_tensors_and_python_numbers_infer_torchs_dtype():
+    for expression in ("[[L.ones(2)[0], 2.0]]", "[L.tensor(1.0, dtype=L.float64), 2.0]", "[L.tensor(1), 2]",
+                       "[L.tensor(1), 2.5]"):
+        expected = str(torch.tensor(eval(expression, {"L": torch})).dtype).split(".")[-1]
+        assert str(chainrule.tensor(eval(expression, {"L": chainrule})).dtype).split(".")[-1] == expected

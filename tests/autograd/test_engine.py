@@ -643,3 +643,72 @@ def test_grad_modes_as_bare_decorators_and_on_generators():
         outcomes.append((bare_no_grad(), bare_enable_grad(), bare_inference(), first, between, rest, inside,
                          lib.is_grad_enabled()))
     assert outcomes[1] == outcomes[0] == (False, True, False, False, True, [False], True, True)
+
+
+def test_a_leaf_hook_runs_once_on_the_summed_gradient():
+    results = []
+    for lib in (torch, chainrule):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        calls = []
+        x.register_hook(lambda g: calls.append(1) or g.clamp(-1, 1))
+        ((x * x).sum() + (x * 3).sum()).backward()
+        results.append((x.grad, len(calls)))
+    assert_close(results[1][0], results[0][0])
+    assert results[1][1] == results[0][1] == 1
+
+
+def test_mixed_dtype_gradients_take_the_tensor_dtype():
+    for lib in (torch, chainrule):
+        x = lib.ones(3, requires_grad=True)
+        w = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64)
+        a = x * 2
+        a.retain_grad()
+        (a * w).sum().backward()
+        assert a.grad.dtype == lib.float32 and a.grad.tolist() == [1.0, 2.0, 3.0]
+        x.grad = None
+        (x * w).sum().backward(create_graph=True)
+        assert x.grad.dtype == lib.float32 and x.grad.tolist() == [1.0, 2.0, 3.0]
+
+
+def test_retained_non_leaf_in_backward_inputs_is_not_counted_twice():
+    for lib in (torch, chainrule):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        b = a * 2
+        b.retain_grad()
+        (b * b).sum().backward(inputs=[b])
+        assert b.grad.tolist() == [4.0, 8.0] and a.grad is None
+
+
+def test_post_hooks_see_pytorchs_inputs_in_its_order():
+    results = []
+    for lib in (torch, chainrule):
+        lib.manual_seed(0)
+        layer = lib.nn.Linear(2, 2)
+        with lib.no_grad():
+            layer.weight.copy_(lib.tensor([[1.0, 2.0], [3.0, 4.0]]))
+            layer.bias.zero_()
+        x = lib.ones(1, 2, requires_grad=True)
+        out = layer(x)
+        seen = []
+        out.grad_fn.register_hook(lambda gi, go: seen.append(len(gi)) or (gi[0] * 0,) + tuple(gi[1:]))
+        y = (x.exp() ** 2).sum()
+        y.grad_fn.register_hook(lambda gi, go: (gi[0] * 3,))  # PowBackward0 has one input
+        (out.sum() + y).backward()
+        results.append((layer.bias.grad, x.grad, seen))
+    (cb, cx, cs), (tb, tx, ts) = results[1], results[0]
+    assert_close(cb, tb)
+    assert_close(cx, tx, rtol=1e-6)  # float32 exp
+    assert cs == ts == [3]
+
+
+def test_accumulate_grad_hooks():
+    results = []
+    for lib in (torch, chainrule):
+        p = lib.tensor([1.0, 2.0], requires_grad=True)
+        accumulate = p.expand_as(p).grad_fn.next_functions[0][0]
+        seen = []
+        accumulate.register_prehook(lambda grads: (grads[0] * 10,))
+        accumulate.register_hook(lambda grad_inputs, grad_outputs: seen.append(grad_outputs[0].tolist()))
+        (p * 3).sum().backward()
+        results.append((p.grad.tolist(), seen))
+    assert results[1] == results[0] == ([30.0, 30.0], [[30.0, 30.0]])

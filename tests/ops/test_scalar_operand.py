@@ -131,3 +131,35 @@ def test_non_float_tensor_times_float_is_the_default_float():
         assert (x * 0.5).dtype == chainrule.float64
     finally:
         chainrule.set_default_dtype(chainrule.float32)
+
+
+def test_float16_with_a_number_is_computed_in_float32_and_rounded_once():
+    values = np.array([-20.0, -12.0, -5.0, 0.5, 3.0], dtype=np.float16)
+    for fn in (lambda L, x: x / 100000, lambda L, x: x * 0.001 + 1, lambda L, x: 2 - x, lambda L, x: x ** 2,
+               lambda L, x: L.sigmoid(x), lambda L, x: x / 3):
+        expected = fn(torch, torch.tensor(values))
+        actual = fn(chainrule, chainrule.tensor(values))
+        assert actual.dtype == chainrule.float16
+        np.testing.assert_array_equal(actual.numpy(), expected.numpy())
+
+
+def test_function_nodes_show_only_their_tensor_arguments():
+    results = []
+    for lib in (torch, chainrule):
+        class Scale(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, k, y):
+                ctx.k = k
+                return x * k + y
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * ctx.k, None, g
+
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = lib.tensor([1.0, 1.0], requires_grad=True)
+        z = Scale.apply(x, 3.0, y)
+        z.grad_fn.register_hook(lambda gi, go: (gi[0] * 10, gi[1]))
+        z.sum().backward()
+        results.append((len(z.grad_fn.next_functions), x.grad.tolist(), y.grad.tolist()))
+    assert results[1] == results[0]
