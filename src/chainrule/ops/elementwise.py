@@ -897,7 +897,7 @@ class Sigmoid(Op):
     derivative = ("d sigmoid(u)/du = sigmoid(u) (1 - sigmoid(u))",)
 
     def forward(self, xp, a):
-        half = a.dtype == np.float16
+        half = a.dtype is _F16
         if a.dtype.kind != "f" or half:  # float16 in float32, rounded once (PyTorch's opmath)
             a = a.astype(xp.float32)
         # 1 / (1 + exp(-a)) in place, with a floored where exp(-a) would overflow (the
