@@ -284,6 +284,18 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
     return E.Where.apply(condition_data, input, other)
 
 
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+    """``input + value * tensor1 * tensor2``."""
+    product = tensor1 * tensor2
+    return input + (product if value == 1 else product * value)
+
+
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+    """``input + value * tensor1 / tensor2``."""
+    quotient = tensor1 / tensor2
+    return input + (quotient if value == 1 else quotient * value)
+
+
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
     return E.Lerp.apply(input, end, weight)
 
@@ -1258,7 +1270,8 @@ def einsum(equation: str, *operands: Any) -> Tensor:
 
 
 _METHODS = (
-    "add", "sub", "mul", "div", "pow", "neg", "abs", "sign", "exp", "log", "log2", "log10",
+    "add", "sub", "mul", "div", "pow", "neg", "addcmul", "addcdiv", "abs", "sign", "exp", "log", "log2",
+    "log10",
     "log1p", "expm1", "sqrt", "rsqrt", "square", "reciprocal", "sin", "cos", "tan", "tanh",
     "sigmoid", "relu", "clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "lerp",
     "atan2", "floor", "ceil", "trunc", "round", "isnan", "isinf", "isfinite", "eq", "ne", "lt",

@@ -43,6 +43,7 @@ class Tensor:
     # class defaults below, so creating a tensor (once per op) sets only five fields.
     __slots__ = ("_data", "_grad", "_rg", "grad_fn", "_vc", "__dict__", "__weakref__")
     _hooks: list | None = None
+    _post_accumulate_hooks: list | None = None
     _output_nr = 0
     _cut: str | None = None
     _retains_grad = False
@@ -438,6 +439,20 @@ class Tensor:
             hooks.append(hook)
         return RemovableHandle(hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook: Callable[["Tensor"], None]) -> RemovableHandle:
+        """``hook(tensor)`` runs after backward has accumulated this leaf's ``.grad`` (an
+        optimizer can step a parameter there, as soon as its gradient is complete)."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if self._hooks is None:
+            self._hooks = []  # routes this leaf's gradient through the engine's hooked path
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = []
+        self._post_accumulate_hooks.append(hook)
+        return RemovableHandle(self._post_accumulate_hooks, hook)
+
     def backward(self, gradient: Any = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:
         """Compute the gradient of this tensor with respect to the graph leaves, summing it
@@ -501,6 +516,14 @@ class Tensor:
         if alpha != 1:
             other = other * alpha
         return self._inplace("sub_", Sub, other)
+
+    def addcmul_(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> "Tensor":
+        """``self += value * tensor1 * tensor2``, in place."""
+        return self.add_(tensor1 * tensor2, alpha=value)
+
+    def addcdiv_(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> "Tensor":
+        """``self += value * tensor1 / tensor2``, in place."""
+        return self.add_(tensor1 / tensor2, alpha=value)
 
     def mul_(self, other: Any) -> "Tensor":
         from .ops.elementwise import Mul

@@ -712,3 +712,29 @@ def test_accumulate_grad_hooks():
         (p * 3).sum().backward()
         results.append((p.grad.tolist(), seen))
     assert results[1] == results[0] == ([30.0, 30.0], [[30.0, 30.0]])
+
+
+def test_post_accumulate_grad_hook_runs_once_per_backward_after_accumulation():
+    results = []
+    for lib in (torch, chainrule):
+        p = lib.tensor([1.0, 2.0], requires_grad=True)
+        seen = []
+        handle = p.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.tolist()))
+        ((p * 2).sum() + (p * 3).sum()).backward()
+        (p * 2).sum().backward()
+        handle.remove()
+        (p * 1).sum().backward()
+        results.append((seen, p.grad.tolist()))
+        with pytest.raises(RuntimeError, match="non-leaf"):
+            (p * 1).register_post_accumulate_grad_hook(lambda t: None)
+    assert results[1] == results[0]
+
+
+def test_grad_with_batched_grad_outputs():
+    results = []
+    for lib in (torch, chainrule):
+        x = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        y = x * x + x.sum()
+        (jacobian,) = lib.autograd.grad(y, x, lib.eye(3, dtype=lib.float64), is_grads_batched=True)
+        results.append(jacobian)
+    assert_close(results[1], results[0])

@@ -452,3 +452,14 @@ def test_integer_clamp_with_float_bounds_and_rounded_integer_division_keep_torch
                lambda L, x: L.div(x, 2, rounding_mode="trunc"), lambda L, x: L.div(x, 2, rounding_mode="floor"),
                lambda L, x: L.div(x, 2.0, rounding_mode="trunc"), lambda L, x: L.div(x, L.tensor(2), rounding_mode="trunc")):
         check(fn, np.array([-7, 5, 2]), grad=False)
+
+
+def test_addcmul_and_addcdiv():
+    a, b, c = np.array([1.0, 2.0]), np.array([3.0, 4.0]), np.array([0.5, 2.0])
+    check(lambda L, x, y, z: L.addcmul(x, y, z, value=0.5) + x.addcdiv(y, z, value=2) + L.addcdiv(x, y, z), a, b, c)
+    for lib in (torch, chainrule):
+        p = lib.ones(2)
+        with lib.no_grad():
+            p.addcmul_(lib.tensor(b), lib.tensor(c), value=-1)
+            p.addcdiv_(lib.tensor(b), lib.tensor(c))
+        assert p.tolist() == [5.5, -5.0]

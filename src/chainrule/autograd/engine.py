@@ -111,7 +111,7 @@ def run_backward(
             if edge is None:
                 continue
             if isinstance(edge, Tensor):
-                if edge._hooks:
+                if edge._hooks is not None:
                     hooked_leaves[id(edge)] = hooked_leaves.get(id(edge), 0) + 1
                 continue
             if type(edge) is tuple:
@@ -143,6 +143,9 @@ def run_backward(
         if not accumulate:
             return
         _accumulate(leaf, grad, create_graph, handed)
+        if leaf._post_accumulate_hooks:
+            for hook in list(leaf._post_accumulate_hooks):
+                hook(leaf)
 
     for leaf, grad in leaf_roots:
         if not leaf.requires_grad:
@@ -452,6 +455,9 @@ def grad(
         grad_outputs = [None] * len(outputs)
     elif isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs]
+    if is_grads_batched:
+        return _batched_grad(outputs, inputs, list(grad_outputs), retain_graph, create_graph,
+                             allow_unused, materialize_grads)
     grads = _make_grads(outputs, list(grad_outputs), create_graph)
     if retain_graph is None:
         retain_graph = create_graph
@@ -464,6 +470,25 @@ def grad(
 
         result = [zeros_like(t) if g is None else g for g, t in zip(result, inputs)]
     return tuple(result)
+
+
+def _batched_grad(outputs: list, inputs: list, grad_outputs: list, retain_graph: Any,
+                  create_graph: bool, allow_unused: Any, materialize_grads: bool) -> tuple:
+    """``grad(..., is_grads_batched=True)``: the first dim of each ``grad_outputs`` is a batch
+    of upstream gradients; one backward per entry (PyTorch vectorises this with vmap), the
+    results stacked along a new first dim."""
+    from ..functional import stack
+
+    if any(g is None for g in grad_outputs):
+        raise RuntimeError("grad_outputs must be given (batched) when is_grads_batched=True")
+    count = grad_outputs[0].shape[0]
+    rows = []
+    for i in range(count):
+        keep = True if i < count - 1 else retain_graph
+        rows.append(grad(outputs, inputs, [g[i] for g in grad_outputs], retain_graph=keep,
+                         create_graph=create_graph, allow_unused=allow_unused,
+                         materialize_grads=materialize_grads))
+    return tuple(None if row[0] is None else stack(list(row)) for row in zip(*rows))
 
 
 def _make_grads(tensors: list, grad_tensors: list, create_graph: bool) -> list:
