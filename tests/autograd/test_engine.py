@@ -738,3 +738,18 @@ def test_grad_with_batched_grad_outputs():
         (jacobian,) = lib.autograd.grad(y, x, lib.eye(3, dtype=lib.float64), is_grads_batched=True)
         results.append(jacobian)
     assert_close(results[1], results[0])
+
+
+def test_a_leaf_never_keeps_a_gradient_array_that_is_used_elsewhere():
+    # x + ... hands the same upstream array to the leaf and to the rest of the graph (and,
+    # at the root, that array is the caller's seed): accumulating into it must not change
+    # the gradient still on its way elsewhere, nor the seed.
+    results = []
+    for lib in (torch, chainrule):
+        x, y, z = (lib.tensor(v, dtype=lib.float64, requires_grad=True) for v in ([1.0, 2.0], [3.0, 4.0], [0.5, 2.0]))
+        out = (x + y * z * 0.5) + (x + y / z * 2) + (x + y / z)
+        seed = lib.tensor([1.0, -1.0], dtype=lib.float64)
+        out.backward(seed)
+        results.append((x.grad, y.grad, z.grad, seed))
+    for c, t in zip(results[1], results[0]):
+        assert_close(c, t)

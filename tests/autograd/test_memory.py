@@ -229,3 +229,26 @@ def test_deep_chain_is_freed(no_cyclic_gc):
     ref = weakref.ref(y.grad_fn)
     del y  # freeing a deep chain must not overflow the C stack either
     assert ref() is None
+
+
+def test_fresh_leaf_gradients_are_kept_not_copied(monkeypatch):
+    # The engine keeps a freshly computed gradient array as the leaf's .grad (no copy, no
+    # extra peak memory) and copies one that is still in use elsewhere (see test_engine).
+    from chainrule.autograd import engine
+
+    seen = []
+    accumulate = engine._accumulate
+
+    def spy(leaf, grad, create_graph, handed, owned=False):
+        seen.append((tuple(leaf.shape), owned))
+        return accumulate(leaf, grad, create_graph, handed, owned)
+
+    monkeypatch.setattr(engine, "_accumulate", spy)
+    layer = chainrule.nn.Linear(4, 3)
+    layer(chainrule.randn(5, 4)).sum().backward()
+    assert seen == [((3, 4), True), ((3,), True)]
+    seen.clear()
+    x = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    seed = chainrule.tensor([1.0, -1.0])
+    (x + 1.0).backward(seed)  # the seed itself reaches x: it must be copied
+    assert seen == [((2,), False)] and x.grad.tolist() == [1.0, -1.0]

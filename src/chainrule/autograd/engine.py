@@ -10,6 +10,7 @@ is dropped as soon as it has been passed on, and saved values are freed unless
 from __future__ import annotations
 
 import gc
+from sys import getrefcount
 
 from typing import Any, Callable, Iterable, Sequence
 
@@ -210,7 +211,11 @@ def run_backward(
                                     and not existing._rg and g.shape == existing._data.shape):
                                 existing._data += g
                             else:
-                                _accumulate(edge, g, create_graph, handed)
+                                # The leaf may keep this very array as its .grad (and add into
+                                # it later) only if nothing else holds it: not a gradient that
+                                # also goes to another input, nor a caller's seed.
+                                owned = getrefcount(g) <= _UNSHARED
+                                _accumulate(edge, g, create_graph, handed, owned)
                         else:
                             deliver_leaf(edge, g)
                     continue
@@ -289,8 +294,19 @@ def _gather_leaf_gradient(leaf: Any, g: Any, pending: dict, sums: dict, deliver:
         deliver(leaf, total)
 
 
-def _accumulate(leaf: Any, grad: Any, create_graph: bool, handed: set) -> None:
-    """Sum ``grad`` into ``leaf.grad``; never let two leaves share one gradient buffer."""
+def _unshared_reference_count() -> int:
+    """``sys.getrefcount`` of an array held only by a backward's result tuple, seen from a
+    loop shaped like the engine's (``for edge, g in zip(edges, input_grads)``): the count
+    above which the engine's leaf path must copy a gradient before keeping it."""
+    input_grads = (np.empty(1), None)
+    for edge, g in zip((None, None), input_grads):
+        return getrefcount(g)
+    return 0
+
+
+def _accumulate(leaf: Any, grad: Any, create_graph: bool, handed: set, owned: bool = False) -> None:
+    """Sum ``grad`` into ``leaf.grad``; keep ``grad`` itself as the new ``.grad`` only when it
+    is ``owned`` (referenced nowhere else) and no other leaf has it."""
     Tensor = _function.Tensor
     if isinstance(grad, Tensor):
         if grad._data.dtype != leaf._data.dtype:  # gradients take the leaf's dtype, as in PyTorch
@@ -311,7 +327,7 @@ def _accumulate(leaf: Any, grad: Any, create_graph: bool, handed: set) -> None:
         grad = grad.astype(leaf._data.dtype)
     existing = leaf.grad
     if existing is None:
-        if id(grad) in handed or not grad.flags.owndata or not grad.flags.writeable:
+        if not owned or id(grad) in handed or not grad.flags.owndata or not grad.flags.writeable:
             grad = grad.copy()
         handed.add(id(grad))
         leaf.grad = Tensor._wrap(grad)
@@ -470,6 +486,9 @@ def grad(
 
         result = [zeros_like(t) if g is None else g for g, t in zip(result, inputs)]
     return tuple(result)
+
+
+_UNSHARED = _unshared_reference_count()
 
 
 def _batched_grad(outputs: list, inputs: list, grad_outputs: list, retain_graph: Any,
