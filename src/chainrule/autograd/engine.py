@@ -325,12 +325,12 @@ def _accumulate(leaf: Any, grad: Any, create_graph: bool, handed: set, owned: bo
         )
     if grad.dtype != leaf._data.dtype:
         grad = grad.astype(leaf._data.dtype)
-    existing = leaf.grad
+    existing = leaf._grad
     if existing is None:
         if not owned or id(grad) in handed or not grad.flags.owndata or not grad.flags.writeable:
             grad = grad.copy()
         handed.add(id(grad))
-        leaf.grad = Tensor._wrap(grad)
+        leaf._grad = Tensor._wrap(grad)  # shape and dtype checked above
     elif existing.requires_grad or create_graph:
         leaf.grad = existing + Tensor._wrap(grad)
     else:

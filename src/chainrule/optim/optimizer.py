@@ -347,11 +347,11 @@ class Optimizer:
         """Forget the gradients: set ``.grad`` to None (the default) or fill it with zeros."""
         for group in self.param_groups:
             for p in group["params"]:
-                grad = p.grad
+                grad = p._grad
                 if grad is None:
                     continue
                 if set_to_none:
-                    p.grad = None
+                    p._grad = None
                 else:
                     if grad.grad_fn is not None:
                         grad.detach_()
@@ -463,14 +463,14 @@ class Optimizer:
         shape."""
         scratch = self._scratch
         for p in group["params"]:
-            if p.grad is None:
+            if p._grad is None:
                 continue
             state = self.state[p]
             if len(state) == 0:
                 self._init_state(state, p, group)
             param = _real(p._data)
             work, tmp = scratch(param)
-            yield p, state, param, _real(p.grad._data), work, tmp
+            yield p, state, param, _real(p._grad._data), work, tmp
 
 
 def _cast(param: Tensor, value: Any, key: Any = None) -> Any:

@@ -76,10 +76,10 @@ class SGD(Optimizer):
             nesterov = group["nesterov"]
             maximize = group["maximize"]
             for p in group["params"]:
-                if p.grad is None:
+                if p._grad is None:
                     continue
                 param = p._data
-                grad = p.grad._data
+                grad = p._grad._data
                 work, tmp = scratch(param)
                 # PyTorch's _single_tensor_sgd, op for op, into reusable buffers.
                 grad = _decayed_grad(param, grad, maximize, weight_decay, work, tmp)
