@@ -484,6 +484,7 @@ class Tensor:
             result = op.apply(before, *args)
             _assign(self._data, result._data)
             self._mark_modified(name)
+            _output_is_this_storage(result.grad_fn, result._data, self._data)
             self.grad_fn = result.grad_fn
             self._output_nr = 0
             self._rg = True
@@ -938,6 +939,21 @@ class Tensor:
 def _shares_storage(view: Tensor) -> bool:
     info = view._view_of
     return info is not None and np.may_share_memory(view._data, info[0]._data)
+
+
+def _output_is_this_storage(node: Any, out: Any, data: Any) -> None:
+    """After ``x.relu_()`` the op's output *is* x's storage: a node that saved its output now
+    holds that storage, so a later in-place change of x makes its backward refuse to run,
+    as in PyTorch (``x.relu_(); x.exp_()`` then backward raises); this write itself is not
+    such a change."""
+    from .autograd.function import Op, inplace_epoch
+
+    if not isinstance(node, Op) or not node.saved:
+        return
+    if node.output is out:
+        node.output = data
+    node.saved = tuple(data if s is out else s for s in node.saved)
+    node.epoch = inplace_epoch.value
 
 
 def _check_view_of_leaf(view: Tensor) -> None:

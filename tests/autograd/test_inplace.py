@@ -310,3 +310,26 @@ def test_inplace_result_keeps_dtype_float32():
     y.sum().backward()
     assert x.grad.dtype == chainrule.float32
     assert_close(x.grad, np.full(3, 2.0, dtype=np.float32))
+
+
+@pytest.mark.parametrize("activation, then", [("relu_", "exp_"), ("sigmoid_", "add_"), ("tanh_", "mul_"), ("exp_", "sub_")])
+def test_changing_the_output_of_an_in_place_activation_in_place_raises(activation, then):
+    # x.relu_() saves its output, which is x's storage: a later in-place change of x makes
+    # the backward refuse, naming both ops, as in PyTorch.
+    for lib in (torch, chainrule):
+        x = lib.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        r = x * 2
+        getattr(r, activation)()
+        getattr(r, then)(1.0) if then != "exp_" else r.exp_()
+        with pytest.raises(RuntimeError, match="modified by an inplace operation") as error:
+            r.sum().backward()
+        if lib is chainrule:
+            assert then in str(error.value)
+    results = []
+    for lib in (torch, chainrule):
+        x = lib.tensor([1.0, -2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        r = x * 2
+        getattr(r, activation)()
+        (r * 3).sum().backward()
+        results.append(x.grad)
+    assert_close(results[1], results[0])
