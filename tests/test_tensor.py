@@ -736,3 +736,20 @@ def test_lists_with_tensors_and_python_numbers_infer_torchs_dtype():
                        "[L.tensor(1), 2.5]"):
         expected = str(torch.tensor(eval(expression, {"L": torch})).dtype).split(".")[-1]
         assert str(chainrule.tensor(eval(expression, {"L": chainrule})).dtype).split(".")[-1] == expected
+
+
+def test_deepcopy_does_not_take_the_hooks():
+    import copy
+
+    for lib in (torch, chainrule):
+        p = lib.nn.Parameter(lib.ones(2))
+        p.register_hook(lambda g: g * 10)
+        q = copy.deepcopy(p)
+        (q * 1).sum().backward()
+        assert q.grad.tolist() == [1.0, 1.0]
+
+
+def test_requires_grad_must_be_a_bool():
+    for lib in (torch, chainrule):
+        with pytest.raises(RuntimeError, match="must be a bool"):
+            lib.ones(2).requires_grad = 1

@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from . import dtypes as _dt
-from .autograd.function import Node, RemovableHandle, VersionCounter, named, storage_root
+from .autograd.function import Node, Op, RemovableHandle, VersionCounter, named, storage_root
 from .autograd.grad_mode import grad_state
 
 _ndarray = np.ndarray
@@ -157,6 +157,8 @@ class Tensor:
 
     def _set_requires_grad(self, value: bool) -> None:
         # As in PyTorch: only a leaf's flag can change, and only floating tensors require grad.
+        if not isinstance(value, (bool, np.bool_)):
+            raise RuntimeError("requires_grad must be a bool")
         if self.grad_fn is not None:
             hint = "" if value else (" If you want to use a computed variable in a subgraph that doesn't "
                                      "require differentiation use var_no_grad = var.detach().")
@@ -290,7 +292,7 @@ class Tensor:
         _init(new, self._data.copy(), None, self.requires_grad)
         if type(self) is not Tensor:
             for name in getattr(self, "__dict__", {}):
-                if name != "_accumulate_grad":  # that one belongs to the original leaf
+                if name not in _NOT_DEEPCOPIED:
                     setattr(new, name, getattr(self, name))
         if self.grad is not None:
             new.grad = self.grad.__deepcopy__(memo)
@@ -941,19 +943,25 @@ def _shares_storage(view: Tensor) -> bool:
     return info is not None and np.may_share_memory(view._data, info[0]._data)
 
 
+#: Per-tensor state a deep copy does not take over: the original's hooks and graph face.
+_NOT_DEEPCOPIED = {"_accumulate_grad", "_hooks", "_post_accumulate_hooks", "_retains_grad"}
+
+
 def _output_is_this_storage(node: Any, out: Any, data: Any) -> None:
     """After ``x.relu_()`` the op's output *is* x's storage: a node that saved its output now
     holds that storage, so a later in-place change of x makes its backward refuse to run,
-    as in PyTorch (``x.relu_(); x.exp_()`` then backward raises); this write itself is not
-    such a change."""
-    from .autograd.function import Op, inplace_epoch
-
+    as in PyTorch (``x.relu_(); x.exp_()`` then backward raises).  This write itself is not
+    such a change, unless the op also saved an argument in that storage (``x.mul_(x)``
+    overwrote what it saved: its backward must refuse, as PyTorch's does)."""
     if not isinstance(node, Op) or not node.saved:
         return
     if node.output is out:
         node.output = data
+    root = storage_root(data)
+    overwritten = any(type(s) is np.ndarray and s is not out and storage_root(s) is root for s in node.saved)
     node.saved = tuple(data if s is out else s for s in node.saved)
-    node.epoch = inplace_epoch.value
+    if not overwritten:
+        node.epoch = _function.inplace_epoch.value
 
 
 def _check_view_of_leaf(view: Tensor) -> None:
@@ -1014,15 +1022,16 @@ def _make(data: Any, grad_fn: Node | None, requires_grad: bool) -> Tensor:
 
 def _to_array(data: Any, dtype: Any) -> np.ndarray:
     target = None if dtype is None else _dt.to_numpy(dtype)
+    kinds = _leaf_types(data) if isinstance(data, (list, tuple)) else set()
     if isinstance(data, Tensor):
         array = data._data
-    elif isinstance(data, (list, tuple)) and _holds_any(data, _tensor_types()):
+    elif kinds and not kinds.isdisjoint(_tensor_types()):
         array = np.array(_unwrap_nested(data))
-        if target is None and array.dtype == np.float64 and not any(
+        if target is None and array.dtype == np.float64 and np.float64 not in kinds and not any(
                 isinstance(x, Tensor) and x._data.dtype == np.float64 for x in _flatten(data)):
             # Python floats next to float32 tensors stay float32, as in PyTorch.
-            array = array.astype(np.float32) if not _holds_float64_scalars(data) else array
-            data = array
+            array = array.astype(np.float32)
+        data = array
     else:
         array = data
     if isinstance(array, np.ndarray):
@@ -1033,9 +1042,10 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
         xp = get_array_module(array)
         out = xp.array(array, dtype=target)
     if target is None:
-        # NumPy arrays and scalars keep their dtype; Python floats and ints get PyTorch's.
+        # NumPy arrays and scalars keep their dtype; Python floats and ints get PyTorch's (and
+        # a sequence holding NumPy float64 scalars, float64, as PyTorch infers it).
         if out.dtype == np.float64 and not (isinstance(array, (np.ndarray, np.generic)) or isinstance(data, Tensor)
-                                            or _holds_float64_scalars(data)):
+                                            or np.float64 in kinds):
             out = out.astype(np.float32)
         elif out.dtype.kind in "iu" and out.dtype != np.uint8 and not isinstance(array, (np.ndarray, np.generic)):
             out = out.astype(np.int64)
@@ -1046,23 +1056,17 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
     return out
 
 
-def _holds_float64_scalars(data: Any) -> bool:
-    """A (nested) sequence with a NumPy float64 scalar in it: PyTorch infers float64 for it,
-    as for the scalar alone (float32 and float16 scalars count as Python floats)."""
-    return _holds_any(data, {np.float64})
-
-
-def _holds_any(data: Any, kinds: set) -> bool:
-    """Whether a (nested) list or tuple holds an object whose type is in ``kinds``: each row's
-    types are collected in C (``set(map(type, row))``), a few percent of converting it."""
-    if not isinstance(data, (list, tuple)) or not data:
-        return False
+def _leaf_types(data: Any) -> set:
+    """The types of the non-sequence items of a (nested) list or tuple, each row's collected
+    in C (``set(map(type, row))``): a few percent of the cost of converting it."""
     types = set(map(type, data))
-    if not kinds.isdisjoint(types):
-        return True
-    if any(issubclass(kind, (list, tuple)) for kind in types):
-        return any(_holds_any(item, kinds) for item in data if isinstance(item, (list, tuple)))
-    return False
+    nested = [kind for kind in types if issubclass(kind, (list, tuple))]
+    if nested:
+        types.difference_update(nested)
+        for item in data:
+            if isinstance(item, (list, tuple)):
+                types |= _leaf_types(item)
+    return types
 
 
 def _tensor_types() -> set:

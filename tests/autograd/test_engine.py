@@ -3,6 +3,7 @@ retain_grad, grad-mode switches, detach, and a 1,000,000-op chain."""
 from __future__ import annotations
 
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -753,3 +754,53 @@ def test_a_leaf_never_keeps_a_gradient_array_that_is_used_elsewhere():
         results.append((x.grad, y.grad, z.grad, seed))
     for c, t in zip(results[1], results[0]):
         assert_close(c, t)
+
+
+def test_hooked_leaf_that_is_also_a_root_runs_its_hooks_once():
+    results = []
+    for lib in (torch, chainrule):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        calls, seen = [], []
+        x.register_hook(lambda g: calls.append(1) or g.clamp(max=1.5))
+        x.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.tolist()))
+        lib.autograd.backward([x, x * 2], [lib.ones(2), lib.ones(2)])
+        results.append((x.grad.tolist(), len(calls), seen))
+    assert results[1] == results[0]
+
+
+def test_autograd_grad_leaves_other_leaves_hooks_alone_and_accepts_an_input_twice():
+    for lib in (torch, chainrule):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        w = lib.tensor([3.0, 4.0], requires_grad=True)
+        calls = []
+        w.register_hook(lambda g: calls.append(1))
+        (gx,) = lib.autograd.grad((x * w).sum(), [x])
+        assert calls == [] and gx.tolist() == [3.0, 4.0]
+        g1, g2 = lib.autograd.grad((x * x).sum(), [x, x])
+        assert g1.tolist() == g2.tolist() == [2.0, 4.0]
+
+
+def test_create_graph_gradient_is_not_aliased_with_the_seed():
+    results = []
+    for lib in (torch, chainrule):
+        x = lib.tensor([1.0, 1.0], requires_grad=True)
+        y = lib.tensor([1.0, 1.0], requires_grad=True)
+        seed = lib.ones(2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PyTorch warns about backward(create_graph=True)
+            (x + y).backward(seed, create_graph=True)
+        (x + y).backward(seed)
+        results.append((x.grad.tolist(), y.grad.tolist(), seed.tolist(), x.grad is y.grad))
+    assert results[1] == results[0]
+
+
+def test_post_hooks_of_clamp_with_tensor_bounds_see_the_bounds():
+    results = []
+    for lib in (torch, chainrule):
+        a = lib.tensor([[-1.0, 2.0, 0.5], [3.0, -4.0, 0.25]], dtype=lib.float64, requires_grad=True)
+        b = lib.tensor([[0.0, 0.0, 1.0], [0.0, 0.0, 0.0]], dtype=lib.float64, requires_grad=True)
+        c = a.clamp(min=b)
+        c.grad_fn.register_hook(lambda gi, go: (gi[0], gi[1] * 5, gi[2]))
+        c.sum().backward()
+        results.append((type(c.grad_fn).__name__, len(c.grad_fn.next_functions), b.grad.tolist()))
+    assert results[1] == results[0]

@@ -333,3 +333,40 @@ def test_changing_the_output_of_an_in_place_activation_in_place_raises(activatio
         (r * 3).sum().backward()
         results.append(x.grad)
     assert_close(results[1], results[0])
+
+
+@pytest.mark.parametrize("change", ["x.mul_(x)", "x.div_(x)", "x.mul_(x[:, :1])"])
+def test_an_in_place_op_on_its_own_saved_argument_still_raises(change):
+    for lib in (torch, chainrule):
+        a = lib.tensor([[-1.0, 2.0, 0.5], [3.0, -4.0, 0.25]], dtype=lib.float64, requires_grad=True)
+        x = a * 1
+        eval(change)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            x.sum().backward()
+
+
+def test_remainder_keeps_no_check_on_a_divisor_without_gradient():
+    results = []
+    for lib in (torch, chainrule):
+        a = lib.tensor([1.5, -2.5, 4.0], dtype=lib.float64, requires_grad=True)
+        b = lib.tensor([2.0, 3.0, -1.5], dtype=lib.float64)
+        x = a * 1
+        r = x % b
+        x.add_(1)
+        r.sum().backward()
+        results.append(a.grad)
+    assert_close(results[1], results[0])
+
+
+@pytest.mark.parametrize("name", ["hardswish", "selu", "celu", "hardsigmoid"])
+def test_composite_activations_in_place(name):
+    results = []
+    for lib in (torch, chainrule):
+        x = lib.tensor([-2.0, 0.5, 3.0], dtype=lib.float64, requires_grad=True)
+        h = x * 1
+        out = getattr(lib.nn.functional, name)(h, inplace=True)
+        assert out is h
+        out.sum().backward()
+        results.append(x.grad)
+    # (PyTorch's hardsigmoid gradient uses 1/6 rounded to float32, even in float64.)
+    assert_close(results[1], results[0], rtol=1e-7)

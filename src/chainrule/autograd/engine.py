@@ -84,13 +84,16 @@ def run_backward(
     captured: list | None = None
     capture_leaf: dict[int, int] = {}
     capture_node: dict[tuple, int] = {}
+    duplicates: list = []  # (index, index of the same tensor's first occurrence)
     if capture is not None:
         captured = [None] * len(capture)
         for i, t in enumerate(capture):
-            if t.grad_fn is None:
-                capture_leaf[id(t)] = i
+            key = id(t) if t.grad_fn is None else (t.grad_fn, t._output_nr)
+            table = capture_leaf if t.grad_fn is None else capture_node
+            if key in table:
+                duplicates.append((i, table[key]))
             else:
-                capture_node[(t.grad_fn, t._output_nr)] = i
+                table[key] = i
 
     # Pass 1: dependency counts (how many edges point at each node).
     deps: dict[Node, int] = {}
@@ -130,6 +133,8 @@ def run_backward(
     leaf_sums: dict[int, Any] = {}
 
     def deliver_leaf(leaf: Any, grad: Any) -> None:
+        if capture is not None and id(leaf) not in capture_leaf:
+            return  # autograd.grad: a leaf it was not asked for is left alone, hooks too
         hooks = leaf._hooks
         if hooks:
             for hook in list(hooks):
@@ -151,7 +156,11 @@ def run_backward(
     for leaf, grad in leaf_roots:
         if not leaf.requires_grad:
             raise _no_grad_error(leaf)
-        deliver_leaf(leaf, grad)
+        if leaf._hooks is not None:  # a root that the graph also reaches: hooks run once, on the sum
+            hooked_leaves[id(leaf)] = hooked_leaves.get(id(leaf), 0) + 1
+            _gather_leaf_gradient(leaf, grad, hooked_leaves, leaf_sums, deliver_leaf)
+        else:
+            deliver_leaf(leaf, grad)
 
     # Pass 2: reverse topological order.
     ready = [node for node in unique_roots if node not in deps]
@@ -258,6 +267,8 @@ def run_backward(
             gc.enable()
 
     if captured is not None:
+        for i, first in duplicates:
+            captured[i] = captured[first]
         if not allow_unused:
             for i, g in enumerate(captured):
                 if g is None:
@@ -312,7 +323,11 @@ def _accumulate(leaf: Any, grad: Any, create_graph: bool, handed: set, owned: bo
         if grad._data.dtype != leaf._data.dtype:  # gradients take the leaf's dtype, as in PyTorch
             grad = grad.to(leaf.dtype)
         if leaf.grad is None:
-            leaf.grad = grad if create_graph else Tensor._wrap(grad._data)
+            # A gradient with a graph is kept (a later plain backward adds to it out of place);
+            # a constant one (a caller's seed, a broadcast view) is copied: later accumulation
+            # adds into .grad in place.
+            keep = create_graph and grad.requires_grad
+            leaf.grad = grad if keep else Tensor._wrap(np.array(grad._data, copy=True))
         else:
             leaf.grad = leaf.grad + grad
         return

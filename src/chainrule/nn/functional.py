@@ -102,14 +102,20 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
+def _composite(input: Tensor, inplace: bool, fn: Callable[[Tensor], Tensor]) -> Tensor:
+    """An activation made of several ops, in place when asked: computed from a copy (the ops
+    save their input, which the write would otherwise change under them), then written back."""
+    if not inplace:
+        return fn(input)
+    return input.copy_(fn(input.clone()))
+
+
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
-    out = N.Elu.apply(input, _SELU_ALPHA) * _SELU_SCALE
-    return input.copy_(out) if inplace else out
+    return _composite(input, inplace, lambda x: N.Elu.apply(x, _SELU_ALPHA) * _SELU_SCALE)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    out = N.Elu.apply(input / alpha, 1.0) * alpha
-    return input.copy_(out) if inplace else out
+    return _composite(input, inplace, lambda x: N.Elu.apply(x / alpha, 1.0) * alpha)
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
@@ -145,8 +151,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
-    out = input * (N.Hardtanh.apply(input + 3.0, 0.0, 6.0) / 6.0)
-    return input.copy_(out) if inplace else out
+    return _composite(input, inplace, lambda x: x * (N.Hardtanh.apply(x + 3.0, 0.0, 6.0) / 6.0))
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:

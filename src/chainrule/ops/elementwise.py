@@ -550,6 +550,7 @@ class Remainder(_Binary):
 
     __slots__ = ()
     presented_inputs = 1
+    saved_needed_by = (1, 1)  # a and b are kept for b's gradient only
     derivative = ("d(a mod b)/da = 1", "d(a mod b)/db = -floor(a/b)")
 
     def forward(self, xp, a, b):
@@ -990,6 +991,8 @@ class Clamp(Op):
                   "d clamp(u)/d max = [u > max]")
 
     def forward(self, xp, a, low, high):
+        if type(low) is xp.ndarray or type(high) is xp.ndarray:  # clamp.Tensor: bounds are inputs
+            self.__class__ = variant(Clamp, "ClampBackward0", (0, 1, 2))
         if a.dtype.kind in "biu" and (type(low) is float or type(high) is float):
             a = a.astype(get_default_dtype().numpy)  # an integer tensor with float bounds, as PyTorch
         out = a
@@ -1045,9 +1048,12 @@ class Where(Op):
 
 class Lerp(Op):
     __slots__ = ("shapes",)
+    presented_inputs = 2  # a number weight is not an input of PyTorch's LerpBackward0
     derivative = ("d lerp/d start = 1 - w", "d lerp/d end = w", "d lerp/dw = end - start")
 
     def forward(self, xp, start, end, weight):
+        if type(weight) is xp.ndarray:
+            self.__class__ = variant(Lerp, "LerpBackward1", (0, 1, 2))
         out = start + weight * (end - start)
         self.saved = (start, end, weight)
         self.shapes = (_shape(start), _shape(end), _shape(weight))

@@ -331,6 +331,7 @@ class Normalize(Op):
     into the running ones in place (batch norm in training mode)."""
 
     __slots__ = ("axes", "eps", "bshape", "pshape", "batch_stats")
+    presented_inputs = 3  # input, weight, bias: the rest are options
     derivative = (
         "d norm(u)/du = rstd (gh - mean(gh) - uh mean(gh uh)), gh = G w, uh = normalised u",
         "d norm(u)/dw = sum G uh",
