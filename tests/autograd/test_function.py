@@ -346,21 +346,26 @@ def test_modifying_saved_input_in_place_raises():
     assert "add_" in str(error.value) and "CubeBackward" in str(error.value)
 
 
-class _AddOneInPlace(chainrule.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        x.add_(1.0)
-        ctx.mark_dirty(x)
-        return x
+def _add_one_in_place(lib):
+    """The same in-place Function, written once, for ``lib`` (chainrule or torch)."""
 
-    @staticmethod
-    def backward(ctx, grad):
-        return grad * 2.0
+    class AddOneInPlace(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.add_(1.0)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2.0
+
+    return AddOneInPlace
 
 
 def test_mark_dirty_returns_the_input_itself_with_this_history():
     results = []
-    for lib, fn in ((torch, _torch_add_one_in_place()), (chainrule, _AddOneInPlace)):
+    for lib, fn in ((torch, _add_one_in_place(torch)), (chainrule, _add_one_in_place(chainrule))):
         a = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
         b = a * 1.0
         c = fn.apply(b)
@@ -373,24 +378,9 @@ def test_mark_dirty_returns_the_input_itself_with_this_history():
 
 
 def test_mark_dirty_on_a_leaf_that_requires_grad_raises():
-    for lib, fn in ((torch, _torch_add_one_in_place()), (chainrule, _AddOneInPlace)):
+    for lib, fn in ((torch, _add_one_in_place(torch)), (chainrule, _add_one_in_place(chainrule))):
         with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
             fn.apply(lib.tensor([1.0], requires_grad=True))
-
-
-def _torch_add_one_in_place():
-    class AddOneInPlace(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            x.add_(1.0)
-            ctx.mark_dirty(x)
-            return x
-
-        @staticmethod
-        def backward(ctx, grad):
-            return grad * 2.0
-
-    return AddOneInPlace
 
 
 def test_once_differentiable_runs_backward_without_recording():
