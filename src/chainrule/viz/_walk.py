@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..autograd.function import Node, Op
+from ..autograd.function import Node, Op, modified_storage, storage_root
 from .trace import record_of
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -125,26 +125,22 @@ def forward_values(root: Any, nodes: list) -> dict:
         values.setdefault(root.grad_fn, root._data)
     for node in nodes:
         output = getattr(node, "output", None)
-        if isinstance(output, np.ndarray):
+        if isinstance(output, np.ndarray) and not _changed_since(output, node.epoch):
             values.setdefault(node, output)
+    # An op that saved something kept its arguments (``inputs``): those not changed in place
+    # since are the values of the nodes that made them.
     inputs: dict = {}
     for node in nodes:
-        saved = getattr(node, "saved", None)
-        checks = getattr(node, "_checks", None)
-        if not isinstance(node, Op) or not saved or not checks:
+        arguments = getattr(node, "inputs", None) if isinstance(node, Op) else None
+        if not arguments:
             continue
         known = {}
-        for check in checks:
-            counter, version, position, index = check[0], check[1], check[-2], check[-1]
-            if counter.value != version:
-                continue
-            array = saved[position]
-            if index == -1:
-                values.setdefault(node, array)
+        for index, array in enumerate(arguments):
+            if isinstance(array, np.ndarray) and _changed_since(array, node.epoch):
                 continue
             known[index] = array
             target, nr = split_edge(node.edges[index])
-            if is_node(target) and nr == 0 and target.n_outputs == 1:
+            if is_node(target) and nr == 0 and target.n_outputs == 1 and isinstance(array, np.ndarray):
                 values.setdefault(target, array)
         inputs[node] = known
     # Recompute what is still missing from inputs that are all known, leaves first.
@@ -161,6 +157,12 @@ def forward_values(root: Any, nodes: list) -> dict:
         except Exception:  # a forward that needs more than its arrays: leave it unknown
             continue
     return values
+
+
+def _changed_since(array: Any, epoch: int) -> bool:
+    """Whether ``array``'s storage was modified in place after the in-place epoch ``epoch``."""
+    change = modified_storage.get(id(storage_root(array)))
+    return change is not None and change[0] > epoch
 
 
 def _positional_only(cls: type, count: int) -> bool:
