@@ -13,6 +13,7 @@ import numpy as np
 
 from ..autograd.function import Op, variant
 from ..dtypes import get_default_dtype
+from .namespace import plain
 
 _ndarray = np.ndarray
 
@@ -960,9 +961,7 @@ def step_scaled(xp: Any, g: Any, a: Any, mask: Any, slope: float = 0.0) -> Any:
     threshold).  When the backward is recorded (create_graph) it becomes a node with ``a``
     as an input of derivative zero, as PyTorch records ``threshold_backward``: a gradient
     of this gradient with respect to ``a`` is then zeros, as there, not missing."""
-    from .namespace import tensor_namespace
-
-    if xp is tensor_namespace:
+    if not plain(xp):
         return StepScaled.apply(g, a, mask, slope)
     return g * mask if slope == 0 else xp.where(mask, g, g * slope)
 

@@ -64,6 +64,12 @@ def _build() -> SimpleNamespace:
     )
 
 
+def plain(xp: Any) -> bool:
+    """True for an array namespace (NumPy, CuPy): a backward that computes; False for the
+    Tensor namespace, in which a backward records itself (create_graph)."""
+    return xp is np or hasattr(xp, "ndarray")
+
+
 class _LazyNamespace:
     """Built on first use: importing chainrule must not pay for it."""
 

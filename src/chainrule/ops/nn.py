@@ -9,6 +9,7 @@ import numpy as _np
 
 from ..autograd.function import Op
 from .elementwise import promote, step_scaled, sum_to_shape
+from .namespace import plain as _plain
 
 
 class Softmax(Op):
@@ -62,11 +63,6 @@ _INV_SQRT_2PI = 0.3989422804014327  # 1/sqrt(2 pi)
 _TWO_OVER_SQRT_PI = 1.1283791670955126  # 2/sqrt(pi)
 _GELU_K0 = 0.7978845608028654  # sqrt(2/pi)
 _GELU_K1 = 0.044715
-
-
-def _plain(xp):
-    """True for an array namespace (NumPy, CuPy); False for the recording Tensor namespace."""
-    return hasattr(xp, "ndarray")
 
 
 def _erf_array(a):

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..autograd.function import Op, variant
 from .elementwise import sum_to_shape
+from .namespace import plain
 
 
 class Reshape(Op):
@@ -100,7 +101,7 @@ class Index(Op):
 
 def index_backward(xp: Any, shape: tuple, dtype: Any, index: tuple, basic: bool, g: Any) -> Any:
     """Scatter ``g`` into zeros of ``shape`` at ``index``, summing repeated positions."""
-    if xp is np or hasattr(xp, "ndarray"):
+    if plain(xp):
         out = xp.zeros(shape, dtype=g.dtype)
         if basic:
             out[index] = g
@@ -300,7 +301,7 @@ class Gather(Op):
             raise RuntimeError(str(_index_error(error, a.shape))) from None
 
     def backward(self, xp, g):
-        if xp is np or hasattr(xp, "ndarray"):
+        if plain(xp):
             out = xp.zeros(self.shape, dtype=g.dtype)
             xp.add.at(out, _full_index(self.index, self.axis), g)
             return out, None, None

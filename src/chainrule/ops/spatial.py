@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..autograd.function import Op
+from .namespace import plain
 
 
 class AxisMap(NamedTuple):
@@ -93,7 +94,7 @@ class Resample(Op):
 
     def backward(self, xp, g):
         adjoint = tuple(None if m is None else m.adjoint() for m in self.maps)
-        if xp is np or hasattr(xp, "ndarray"):
+        if plain(xp):
             return resample_array(xp, g, adjoint)
         return xp.resample(g, adjoint)
 
