@@ -227,9 +227,7 @@ def vjp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, 
         grad_res = _autograd_grad(outputs, inputs, v, create_graph=create_graph)
         products = _fill_in_zeros(grad_res, inputs, strict, create_graph, "back")
 
-    outputs = _grad_postprocess(outputs, create_graph)
-    products = _grad_postprocess(products, create_graph)
-    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(products, is_inputs_tuple)
+    return _results(outputs, is_outputs_tuple, products, is_inputs_tuple, create_graph)
 
 
 def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False) -> tuple:
@@ -255,9 +253,15 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, 
         grad_res = _autograd_grad(grad_inputs, grad_outputs, v, create_graph=create_graph)
         products = _fill_in_zeros(grad_res, outputs, strict, create_graph, "back_trick")
 
+    return _results(outputs, is_outputs_tuple, products, is_outputs_tuple, create_graph)
+
+
+def _results(outputs: tuple, outputs_tuple: bool, products: tuple, products_tuple: bool,
+             create_graph: bool) -> tuple:
+    """``(func(inputs), product)`` in the caller's structure, detached unless create_graph."""
     outputs = _grad_postprocess(outputs, create_graph)
     products = _grad_postprocess(products, create_graph)
-    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(products, is_outputs_tuple)
+    return _tuple_postprocess(outputs, outputs_tuple), _tuple_postprocess(products, products_tuple)
 
 
 def _scalar_gradient(func: Callable, inputs: Any, v: Any, create_graph: bool, strict: bool,
@@ -287,9 +291,7 @@ def vhp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, 
         grad_res = _autograd_grad(jac, inputs, v, create_graph=create_graph)
         products = _fill_in_zeros(grad_res, inputs, strict, create_graph, "double_back")
 
-    outputs = _grad_postprocess(outputs, create_graph)
-    products = _grad_postprocess(products, create_graph)
-    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(products, is_inputs_tuple)
+    return _results(outputs, is_outputs_tuple, products, is_inputs_tuple, create_graph)
 
 
 def hvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False) -> tuple:
@@ -308,9 +310,7 @@ def hvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, 
         grad_res = _autograd_grad(double_back, grad_jac, v, create_graph=create_graph)
         products = _fill_in_zeros(grad_res, inputs, strict, create_graph, "double_back_trick")
 
-    outputs = _grad_postprocess(outputs, create_graph)
-    products = _grad_postprocess(products, create_graph)
-    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(products, is_inputs_tuple)
+    return _results(outputs, is_outputs_tuple, products, is_inputs_tuple, create_graph)
 
 
 # -- Jacobian and Hessian ----------------------------------------------------------------------
