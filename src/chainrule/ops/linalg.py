@@ -31,9 +31,8 @@ class Matmul(Op):
 
                 raise _broadcast_error([xp.empty(a.shape[:-2] + (0,)), xp.empty(b.shape[:-2] + (0,))]) from None
         self.saved = (a, b)
-        name = _MATMUL_NAMES.get((a.ndim, b.ndim), "UnsafeViewBackward0")
-        if name != "MmBackward0":
-            self.__class__ = variant(Matmul, name)
+        if a.ndim != 2 or b.ndim != 2:
+            self.__class__ = variant(Matmul, _MATMUL_NAMES.get((a.ndim, b.ndim), "UnsafeViewBackward0"))
         return xp.matmul(a, b)
 
     def backward(self, xp, g):
@@ -117,8 +116,7 @@ class Linear(Op):
         self.saved = (x, weight)
         # PyTorch's node: addmm or mm for a matrix input, a view of a batched product else.
         if x.ndim != 2 or bias is None:
-            name = ("ViewBackward0" if bias is not None else "UnsafeViewBackward0") if x.ndim != 2 else "MmBackward0"
-            self.__class__ = variant(Linear, name)
+            self.__class__ = _LINEAR_VARIANTS[x.ndim == 2, bias is not None]
         return out
 
     def presented_indices(self) -> tuple:
@@ -138,3 +136,10 @@ class Linear(Op):
             if self.needs_grad(2):
                 gb = g2.sum(axis=0)
         return gx, gw, gb
+
+
+#: Linear's node when it is not addmm, by (matrix input, bias): PyTorch's mm, or a view of
+#: a batched product.
+_LINEAR_VARIANTS = {(True, False): variant(Linear, "MmBackward0"),
+                    (False, True): variant(Linear, "ViewBackward0"),
+                    (False, False): variant(Linear, "UnsafeViewBackward0")}

@@ -61,7 +61,7 @@ class Sum(Op):
     def forward(self, xp, a, axis, keepdims):
         self.shape, self.axis, self.keepdims = a.shape, axis, keepdims
         if axis is not None:
-            self.__class__ = variant(Sum, "SumBackward1")  # PyTorch's sum.dim_IntList
+            self.__class__ = _SUM_DIM  # PyTorch's sum.dim_IntList
         out = a.sum(axis=axis, keepdims=keepdims)
         if a.dtype.kind in "biu" and out.dtype.kind in "biu":
             out = out.astype(xp.int64)
@@ -80,7 +80,7 @@ class Mean(Op):
     def forward(self, xp, a, axis, keepdims):
         self.shape, self.axis, self.keepdims = a.shape, axis, keepdims
         if axis is not None:
-            self.__class__ = variant(Mean, "MeanBackward1")
+            self.__class__ = _MEAN_DIM
         return a.mean(axis=axis, keepdims=keepdims)
 
     def backward(self, xp, g):
@@ -96,7 +96,7 @@ class Prod(Op):
 
     def forward(self, xp, a, axis, keepdims):
         if axis is not None:
-            self.__class__ = variant(Prod, "ProdBackward1")
+            self.__class__ = _PROD_DIM
         out = a.prod(axis=axis, keepdims=keepdims)
         self.axis, self.keepdims = axis, keepdims
         self.saved = (a, out)
@@ -141,6 +141,12 @@ def _product_of_others_1d(x: Any) -> Any:
     left = np.cumprod(np.concatenate([ones, x[..., :-1]], axis=-1), axis=-1)
     right = np.flip(np.cumprod(np.flip(np.concatenate([x[..., 1:], ones], axis=-1), -1), axis=-1), -1)
     return left * right
+
+
+# The nodes of the reductions over given dims (made once: forward takes them per call).
+_SUM_DIM = variant(Sum, "SumBackward1")
+_MEAN_DIM = variant(Mean, "MeanBackward1")
+_PROD_DIM = variant(Prod, "ProdBackward1")
 
 
 class Amax(Op):

@@ -89,7 +89,7 @@ class Index(Op):
         self.shape, self.dtype, self.index = a.shape, a.dtype, index
         self.basic = is_basic_index(index)
         if self.basic:  # PyTorch's node for a view: SelectBackward0, SliceBackward0 ...
-            self.__class__ = variant(Index, _basic_index_name(index))
+            self.__class__ = _INDEX_VIEWS[_basic_index_name(index)]
         try:
             return a[index]
         except IndexError as error:
@@ -124,6 +124,10 @@ def _index_error(error: IndexError, shape: tuple) -> IndexError:
         return IndexError(f"The shape of the mask [{mask.group(3)}] at index {mask.group(1)} does not match "
                           f"the shape of the indexed tensor [{mask.group(2)}] at index {mask.group(1)}")
     return IndexError(message.replace(" for axis ", " for dimension "))
+
+
+_INDEX_VIEWS = {name: variant(Index, name) for name in
+                ("SelectBackward0", "SliceBackward0", "UnsqueezeBackward0", "AliasBackward0")}
 
 
 class IndexAddInto(Op):
