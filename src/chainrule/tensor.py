@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import operator
 import weakref
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable
 
 import numpy as np
 

@@ -9,7 +9,6 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import chainrule
-from conftest import assert_close
 from op_parity import Inputs, check
 
 _INPUTS = Inputs(1234)
