@@ -11,12 +11,18 @@ NumPy tensors with reverse-mode automatic differentiation and PyTorch's API, so 
 """
 from __future__ import annotations
 
+import builtins as _builtins
+import importlib as _importlib
 from typing import Any
 
 __version__ = "0.1.0"
 
-from . import autograd, backend  # backend: tunes malloc once (see backend.keep_freed_memory)
-from .autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from . import autograd, backend
+from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
+from .autograd.grad_mode import (
+    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
+)
+from .backend import device
 from .creation import (
     arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace,
     logspace, multinomial, normal, ones, ones_like, rand, rand_like, randint, randn, randn_like,
@@ -26,30 +32,27 @@ from .dtypes import (
     bool, complex64, complex128, double, dtype, float, float16, float32, float64, get_default_dtype,
     half, int, int8, int16, int32, int64, long, set_default_dtype, short, uint8,
 )
+from . import functional as _functional
 from .functional import *  # noqa: F401,F403  (the functional forms: chainrule.exp, chainrule.cat ...)
-from .functional import _METHODS, einsum, hstack, vstack, cat, concat, stack, split, chunk, unbind, where
+from . import tensor_methods as _tensor_methods  # noqa: F401  (installs Tensor's methods)
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
-from .tensor import Size, Tensor, device
-
-from .functional import abs, all, any, max, min, pow, round, sum  # shadow builtins, as torch does
-
+from .tensor import Size, Tensor
 from .legacy_types import (
     BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor,
     ShortTensor,
 )
+from . import calculus as _calculus  # noqa: F401  (autograd.functional, autograd.gradcheck)
 
 
 class _Cuda:
     """``chainrule.cuda``: the GPU path goes through CuPy when it is installed."""
 
     @staticmethod
-    def is_available() -> "builtins.bool":
-        from .backend import cuda_available
-
-        return cuda_available()
+    def is_available() -> _builtins.bool:
+        return backend.cuda_available()
 
     @staticmethod
-    def device_count() -> "builtins.int":
+    def device_count() -> _builtins.int:
         return 1 if _Cuda.is_available() else 0
 
     @staticmethod
@@ -59,8 +62,6 @@ class _Cuda:
     manual_seed_all = manual_seed
 
 
-import builtins  # noqa: E402
-
 cuda = _Cuda()
 
 
@@ -68,20 +69,32 @@ def set_printoptions(**kwargs: Any) -> None:
     """Accepted for compatibility; chainrule prints like PyTorch's defaults."""
 
 
-def __getattr__(name: str) -> Any:
-    # Heavier subpackages load on first use so that `import chainrule` stays light.
-    import importlib
+#: Subpackages loaded on first use, so that ``import chainrule`` stays light.
+_LAZY = ("nn", "optim", "data", "utils", "viz", "datasets", "serialization", "cli", "linalg")
 
-    if name in ("nn", "optim", "data", "utils", "viz", "datasets", "serialization", "cli", "linalg"):
-        module = importlib.import_module(f".{name}", __name__)
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module = _importlib.import_module(f".{name}", __name__)
         globals()[name] = module
         return module
     if name in ("save", "load"):
-        from . import serialization
-
-        return getattr(serialization, name)
+        return getattr(__getattr__("serialization"), name)
     if name == "explain":
-        from .viz.explain import explain
-
-        return explain
+        return __getattr__("viz").explain
     raise AttributeError(f"module 'chainrule' has no attribute '{name}'")
+
+
+__all__ = [
+    "Tensor", "Size", "device", "dtype", "autograd", "cuda", "no_grad", "enable_grad", "set_grad_enabled",
+    "inference_mode", "is_grad_enabled", "is_inference_mode_enabled", "is_anomaly_enabled",
+    "is_anomaly_check_nan_enabled", "Generator", "default_generator", "manual_seed", "seed", "initial_seed",
+    "get_rng_state", "set_rng_state", "set_printoptions", "get_default_dtype", "set_default_dtype",
+    "arange", "as_tensor", "bernoulli", "empty", "empty_like", "eye", "from_numpy", "full", "full_like",
+    "linspace", "logspace", "multinomial", "normal", "ones", "ones_like", "rand", "rand_like", "randint",
+    "randn", "randn_like", "randperm", "tensor", "zeros", "zeros_like",
+    "bool", "complex64", "complex128", "double", "float", "float16", "float32", "float64", "half", "int",
+    "int8", "int16", "int32", "int64", "long", "short", "uint8",
+    "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor",
+    "LongTensor", "ShortTensor", *_functional.__all__, *_LAZY, "save", "load", "explain",
+]

@@ -35,6 +35,40 @@ def to_numpy(array: Any) -> np.ndarray:
     return np.asarray(array)
 
 
+class device:
+    """A device name, as ``torch.device('cpu')``."""
+
+    def __init__(self, type: str, index: int | None = None) -> None:
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        name, _, number = str(type).partition(":")
+        self.type = name
+        self.index = int(number) if number else index
+
+    def __repr__(self) -> str:
+        return f"device(type='{self.type}'" + (f", index={self.index})" if self.index is not None else ")")
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other: Any) -> bool:
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and self.type == other.type and self.index == other.index
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+
+def check_device(spec: Any) -> None:
+    """Refuse a device chainrule cannot put tensors on, with PyTorch's errors."""
+    name = spec.type if isinstance(spec, device) else str(spec).split(":")[0]
+    if name not in ("cpu", "cuda", "meta"):
+        raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {spec}")
+    if name == "cuda" and not cuda_available():
+        raise RuntimeError("Torch not compiled with CUDA enabled: chainrule found no CuPy/GPU on this machine")
+
+
 def cuda_available() -> bool:
     """True when CuPy is installed and sees a GPU."""
     try:

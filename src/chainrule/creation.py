@@ -12,7 +12,7 @@ from .tensor import Tensor, _make, _to_array
 
 
 def _finish(array: np.ndarray, requires_grad: bool) -> Tensor:
-    out = _make(array, None, False)
+    out = _make(array)
     if requires_grad:
         out.requires_grad_(True)
     return out
@@ -46,7 +46,7 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
     if isinstance(data, np.ndarray) and (dtype is None or _dt.to_numpy(dtype) == data.dtype):
-        return _make(data, None, False)
+        return _make(data)
     return tensor(data, dtype=dtype)
 
 
@@ -55,7 +55,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if not isinstance(array, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
     _dt.from_numpy(array.dtype)
-    return _make(array, None, False)
+    return _make(array)
 
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -175,7 +175,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Gene
 
 def bernoulli(input: Tensor, p: Any = None, *, generator: Generator | None = None) -> Tensor:
     probability = input._data if p is None else p
-    return _make((_generator(generator).random(input._data.shape) < probability).astype(input._data.dtype), None, False)
+    return _make((_generator(generator).random(input._data.shape) < probability).astype(input._data.dtype))
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator: Generator | None = None) -> Tensor:
@@ -183,4 +183,4 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
     weights = np.atleast_2d(input._data).astype(np.float64)
     rows = [rng.choice(weights.shape[1], num_samples, replace=replacement, p=w / w.sum()) for w in weights]
     out = np.asarray(rows, dtype=np.int64)
-    return _make(out if input._data.ndim == 2 else out[0], None, False)
+    return _make(out if input._data.ndim == 2 else out[0])

@@ -1,6 +1,7 @@
 """dtypes as PyTorch names them (``chainrule.float32`` ...), each backed by a NumPy dtype."""
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import numpy as np
@@ -80,8 +81,6 @@ def from_numpy(numpy_dtype: Any) -> dtype:
 
 def to_numpy(spec: Any) -> np.dtype:
     """Any dtype spelling (chainrule dtype, NumPy dtype, Python type, string) as NumPy's."""
-    import builtins
-
     if isinstance(spec, dtype):
         return spec.numpy
     if spec is builtins.float:
@@ -96,6 +95,32 @@ def to_numpy(spec: Any) -> np.dtype:
         return np.dtype(spec)
     except TypeError:
         raise TypeError(f"unknown dtype {spec!r}") from None
+
+
+_BY_LEGACY_NAME = {d.legacy_name: d for d in _ALL}
+
+
+def resolve_type(spec: Any) -> dtype:
+    """The dtype that ``Tensor.type(spec)`` converts to: a dtype, a legacy type
+    (``LongTensor``, anything with such a ``dtype``) or its name (``'torch.LongTensor'`` or
+    ``'chainrule.LongTensor'``; ``'torch.Tensor'`` is the default dtype)."""
+    if isinstance(spec, dtype):
+        return spec
+    if isinstance(getattr(spec, "dtype", None), dtype) and isinstance(spec, type):
+        return spec.dtype
+    if isinstance(spec, str):
+        for prefix in ("torch.", "chainrule."):
+            if spec.startswith(prefix):
+                name = spec[len(prefix):]
+                if name == "Tensor":
+                    return get_default_dtype()
+                if name in _BY_LEGACY_NAME:
+                    return _BY_LEGACY_NAME[name]
+        raise ValueError(f"invalid type: {spec!r}")
+    if isinstance(spec, type):
+        name = spec.__qualname__ if spec.__module__ == "builtins" else f"{spec.__module__}.{spec.__qualname__}"
+        raise ValueError(f"invalid type: '{name}'")
+    raise TypeError("dtype must be a type, str, or dtype object")
 
 
 _default = float32

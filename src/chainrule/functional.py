@@ -1,26 +1,54 @@
 """The functional forms (``chainrule.exp(x)`` ...): argument handling in PyTorch's
-spellings, then one call into ``ops/``.  Tensor methods are these same functions."""
+spellings, then one call into ``ops/``.  Each is registered once (``@public``, see
+``chainrule.registry``): Tensor methods, in-place and out= forms and the create_graph
+namespace entries are made from those rows by ``chainrule.tensor_methods``.  The plain unary
+ufuncs (exp, log, tanh ...) are made from their rows of ``ops.elementwise.UNARY``."""
 from __future__ import annotations
 
 import builtins
+import warnings
 from collections import namedtuple
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from . import dtypes
+from .autograd.function import broadcast_error, named
+from .inplace import clamp_kernel, ufunc_kernel
 from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import nn as N
 from .ops import reduction as R
 from .ops import shape as S
-from .autograd.function import named
-from .tensor import Tensor, _coerce, _dim, _make
+from .ops.einsum import einsum as _einsum
+from .registry import ROWS, Row, public, public_form
+from .tensor import Tensor, _dim, _make
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
 def _t(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else _make(np.asarray(x), None, False)
+    return x if isinstance(x, Tensor) else _make(np.asarray(x))
+
+
+def _coerce(tensor: Tensor, other: Any) -> Any:
+    """The second operand of arithmetic with ``tensor``: Python scalars stay scalars (weakly
+    typed, as in PyTorch; the ops promote dtypes as PyTorch does, see
+    ``ops.elementwise.promote``), arrays and lists become tensors."""
+    kind = other.__class__
+    if kind is bool:
+        return int(other) if tensor._data.dtype.kind != "b" else other
+    if kind is int or kind is float or kind is Tensor:
+        return other
+    if isinstance(other, Tensor):
+        return other
+    if isinstance(other, np.ndarray):
+        return _make(other)
+    if isinstance(other, np.generic):
+        return other.item()
+    if isinstance(other, (list, tuple)):
+        return _make(np.asarray(other, dtype=tensor._data.dtype if tensor._data.dtype.kind == "f" else None))
+    return other
 
 
 def _shape_args(args: tuple) -> tuple:
@@ -32,6 +60,30 @@ def _shape_args(args: tuple) -> tuple:
 # -- elementwise ------------------------------------------------------------------------
 
 
+def _unary_form(row: E.UnaryRow) -> Callable:
+    """The functional form of one row of ``ops.elementwise.UNARY``."""
+    op = getattr(E, row.name.capitalize())
+
+    def form(input: Tensor) -> Tensor:
+        return op.apply(input)
+
+    form.__name__ = form.__qualname__ = row.name
+    form.__doc__ = f"``{row.name}`` of each element ({row.formula})."
+    return form
+
+
+#: Aliases of the table's forms, by PyTorch's other spellings.
+_UNARY_ALIASES = {"neg": ("negative",), "abs": ("absolute",), "asin": ("arcsin",), "acos": ("arccos",),
+                  "atan": ("arctan",)}
+#: The table's forms backward formulas use under create_graph (``xp.exp`` ...).
+_UNARY_XP = {"exp", "log", "sqrt", "sin", "cos", "tanh", "sign", "abs"}
+
+for _row in E.UNARY:
+    globals()[_row.name] = public(inplace=True, out=True, aliases=_UNARY_ALIASES.get(_row.name, ()),
+                                  xp=_row.name if _row.name in _UNARY_XP else None)(_unary_form(_row))
+
+
+@public(inplace=True, out=True, kernel=ufunc_kernel(np.add))
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     input = _t(input)
     if alpha != 1:
@@ -39,6 +91,7 @@ def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     return E.Add.apply(input, _coerce(input, other))
 
 
+@public(inplace=True, out=True, aliases=("subtract",), kernel=ufunc_kernel(np.subtract))
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     input = _t(input)
     if alpha != 1:
@@ -46,17 +99,13 @@ def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     return E.Sub.apply(input, _coerce(input, other))
 
 
-subtract = sub
-
-
+@public(inplace=True, out=True, aliases=("multiply",), kernel=ufunc_kernel(np.multiply))
 def mul(input: Any, other: Any) -> Tensor:
     input = _t(input)
     return E.Mul.apply(input, _coerce(input, other))
 
 
-multiply = mul
-
-
+@public(inplace=True, out=True, aliases=("divide", "true_divide"), kernel=ufunc_kernel(np.true_divide))
 def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     input = _t(input)
     if rounding_mode is None:
@@ -66,170 +115,93 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
 
 
-divide = true_divide = div
-
-
+@public(inplace=True, out=True, kernel=ufunc_kernel(np.power))
 def pow(input: Any, exponent: Any) -> Tensor:
     if not isinstance(input, Tensor):
         exponent = _t(exponent)
         return named(E.Pow.apply(_coerce(exponent, input), exponent), "PowBackward2", (1,))
     if type(exponent) is float or type(exponent) is int:
-        return E.PowScalar.apply_one(input, exponent)
+        return E.PowScalar.apply(input, exponent)
     return E.Pow.apply(input, _coerce(input, exponent))
 
 
+@public(out=True)
 def floor_divide(input: Any, other: Any) -> Tensor:
     return E.FloorDivide.apply(_t(input), other)
 
 
+@public(inplace=True, out=True)
 def remainder(input: Any, other: Any) -> Tensor:
     return E.Remainder.apply(_t(input), other)
 
 
-fmod_ = remainder
-
-
-def neg(input: Tensor) -> Tensor:
-    return E.Neg.apply_one(input)
-
-
-negative = neg
-
-
-def abs(input: Tensor) -> Tensor:
-    return E.Abs.apply_one(input)
-
-
-absolute = abs
-
-
-def sign(input: Tensor) -> Tensor:
-    return E.Sign.apply_one(input)
-
-
-def exp(input: Tensor) -> Tensor:
-    return E.Exp.apply_one(input)
-
-
-def log(input: Tensor) -> Tensor:
-    return E.Log.apply_one(input)
-
-
-def log2(input: Tensor) -> Tensor:
-    return E.Log2.apply(input)
-
-
-def log10(input: Tensor) -> Tensor:
-    return E.Log10.apply(input)
-
-
-def log1p(input: Tensor) -> Tensor:
-    return E.Log1p.apply(input)
-
-
-def expm1(input: Tensor) -> Tensor:
-    return E.Expm1.apply(input)
-
-
-def sqrt(input: Tensor) -> Tensor:
-    return E.Sqrt.apply_one(input)
-
-
+@public(inplace=True, out=True)
 def rsqrt(input: Tensor) -> Tensor:
-    return E.Rsqrt.apply_one(input)
+    return E.Rsqrt.apply(input)
 
 
+@public(inplace=True, out=True)
 def square(input: Tensor) -> Tensor:
-    return E.Square.apply_one(input)
+    return E.Square.apply(input)
 
 
+@public(inplace=True, out=True)
 def reciprocal(input: Tensor) -> Tensor:
-    return E.Reciprocal.apply_one(input)
+    return E.Reciprocal.apply(input)
 
 
-def sin(input: Tensor) -> Tensor:
-    return E.Sin.apply_one(input)
-
-
-def cos(input: Tensor) -> Tensor:
-    return E.Cos.apply_one(input)
-
-
-def tan(input: Tensor) -> Tensor:
-    return E.Tan.apply_one(input)
-
-
-def tanh(input: Tensor) -> Tensor:
-    return E.Tanh.apply_one(input)
-
-
+@public(inplace=True, out=True)
 def sigmoid(input: Tensor) -> Tensor:
-    return E.Sigmoid.apply_one(input)
+    """1 / (1 + exp(-x)), computed without overflow."""
+    return E.Sigmoid.apply(input)
 
 
-def relu(input: Tensor) -> Tensor:
-    return E.Relu.apply_one(input)
+@public(inplace=True)
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0) (``inplace``: written into ``input``, as ``F.relu(x, inplace=True)``)."""
+    return input.relu_() if inplace else E.Relu.apply(input)
 
 
+@public(inplace=True, out=True, aliases=("arctan2",))
 def atan2(input: Tensor, other: Any) -> Tensor:
     return E.Atan2.apply(input, other)
 
 
-arctan2 = atan2
-
-
+@public(inplace=True, out=True, aliases=("clip",), kernel=clamp_kernel)
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     return E.Clamp.apply(input, min, max)
 
 
-clip = clamp
-
-
+@public(inplace=True)
 def clamp_min(input: Tensor, min: Any) -> Tensor:
     return E.Clamp.apply(input, min, None)
 
 
+@public(inplace=True)
 def clamp_max(input: Tensor, max: Any) -> Tensor:
     return E.Clamp.apply(input, None, max)
 
 
+@public(out=True, xp="maximum")
 def maximum(input: Tensor, other: Tensor) -> Tensor:
     return E.Maximum.apply(input, other)
 
 
+@public(out=True, xp="minimum")
 def minimum(input: Tensor, other: Tensor) -> Tensor:
     return E.Minimum.apply(input, other)
 
 
+@public(inplace=True, out=True)
 def erf(input: Tensor) -> Tensor:
     return N.Erf.apply(input if input.is_floating_point() else input.float())
 
 
-def asin(input: Tensor) -> Tensor:
-    return E.Asin.apply_one(input)
 
 
-def acos(input: Tensor) -> Tensor:
-    return E.Acos.apply_one(input)
-
-
-def atan(input: Tensor) -> Tensor:
-    return E.Atan.apply_one(input)
-
-
-def sinh(input: Tensor) -> Tensor:
-    return E.Sinh.apply_one(input)
-
-
-def cosh(input: Tensor) -> Tensor:
-    return E.Cosh.apply_one(input)
-
-
-arcsin, arccos, arctan = asin, acos, atan
-
-
+@public(inplace=True, out=True)
 def logit(input: Tensor, eps: float | None = None) -> Tensor:
     """log(p / (1 - p)), with p clamped to [eps, 1 - eps] when ``eps`` is given."""
     if eps is not None:
@@ -237,21 +209,25 @@ def logit(input: Tensor, eps: float | None = None) -> Tensor:
     return log(input) - log1p(-input)
 
 
+@public(inplace=True, out=True)
 def hypot(input: Tensor, other: Tensor) -> Tensor:
     return sqrt(input * input + other * other)
 
 
+@public(inplace=True, out=True)
 def fmod(input: Any, other: Any) -> Tensor:
     """The remainder of the division with the sign of ``input`` (C's fmod)."""
     input = _t(input)
     return E.Fmod.apply(input, _coerce(input, other))
 
 
+@public(out=True)
 def logaddexp(input: Tensor, other: Tensor) -> Tensor:
     """log(exp(input) + exp(other)) without overflow."""
     return maximum(input, other) + log1p(exp(-abs(input - other)))
 
 
+@public(inplace=True, out=True)
 def xlogy(input: Any, other: Any) -> Tensor:
     """input * log(other), and 0 where input is 0 (unless other is NaN)."""
     if not isinstance(input, Tensor):
@@ -260,6 +236,7 @@ def xlogy(input: Any, other: Any) -> Tensor:
     return E.Xlogy.apply(input, _coerce(input, other))
 
 
+@public(inplace=True, out=True)
 def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
     """NaN, +inf and -inf replaced (by 0 and the dtype's largest and lowest finite values,
     unless told otherwise); the gradient is 1 elsewhere and 0 at the replaced elements."""
@@ -275,27 +252,31 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neg
     return out if out is not input else input.clone()
 
 
+@public(method=False, out=True)
 def where(condition: Any, input: Any = None, other: Any = None) -> Any:
     condition_data = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if input is None and other is None:
-        return tuple(_make(i.astype(np.int64), None, False) for i in np.nonzero(condition_data))
+        return tuple(_make(i.astype(np.int64)) for i in np.nonzero(condition_data))
     if condition_data.dtype != np.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {_t(condition).dtype.legacy_name[:-6]}")
     return E.Where.apply(condition_data, input, other)
 
 
+@public(inplace=True)
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     """``input + value * tensor1 * tensor2``."""
     product = tensor1 * tensor2
     return input + (product if value == 1 else product * value)
 
 
+@public(inplace=True)
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     """``input + value * tensor1 / tensor2``."""
     quotient = tensor1 / tensor2
     return input + (quotient if value == 1 else quotient * value)
 
 
+@public(inplace=True, out=True)
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
     return E.Lerp.apply(input, end, weight)
 
@@ -305,30 +286,34 @@ def _nondifferentiable(ufunc: Any, name: str) -> Any:
         data = ufunc(input._data, *args)
         if data.dtype == np.float64 and input._data.dtype != np.float64 and input._data.dtype.kind == "f":
             data = data.astype(input._data.dtype)
-        return _make(np.asarray(data), None, False)
+        return _make(np.asarray(data))
 
     op.__name__ = name
     op.__doc__ = f"{name} (piecewise constant: no gradient flows through it)."
     return op
 
 
+@public(inplace=True, out=True)
 def floor(input: Tensor) -> Tensor:
     return E.Rounding.apply(input, np.floor)
 
 
+@public(inplace=True, out=True)
 def ceil(input: Tensor) -> Tensor:
     return E.Rounding.apply(input, np.ceil)
 
 
+@public(inplace=True, out=True)
 def trunc(input: Tensor) -> Tensor:
     return E.Rounding.apply(input, np.trunc)
 
 
-isnan = _nondifferentiable(np.isnan, "isnan")
-isinf = _nondifferentiable(np.isinf, "isinf")
-isfinite = _nondifferentiable(np.isfinite, "isfinite")
+isnan = public(name="isnan")(_nondifferentiable(np.isnan, "isnan"))
+isinf = public(name="isinf")(_nondifferentiable(np.isinf, "isinf"))
+isfinite = public(name="isfinite")(_nondifferentiable(np.isfinite, "isfinite"))
 
 
+@public(inplace=True, out=True)
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:
     return E.Rounding.apply(input, np.round, decimals)
 
@@ -342,53 +327,61 @@ def _comparison(ufunc: Any) -> Any:
     return op
 
 
-eq = _comparison(np.equal)
-ne = not_equal = _comparison(np.not_equal)
-lt = less = _comparison(np.less)
-le = less_equal = _comparison(np.less_equal)
-gt = greater = _comparison(np.greater)
-ge = greater_equal = _comparison(np.greater_equal)
-logical_and = _comparison(np.logical_and)
-logical_or = _comparison(np.logical_or)
-logical_xor = _comparison(np.logical_xor)
+eq = public(out=True, name="eq")(_comparison(np.equal))
+ne = public(out=True, aliases=("not_equal",), name="ne")(_comparison(np.not_equal))
+lt = public(out=True, aliases=("less",), name="lt")(_comparison(np.less))
+le = public(out=True, aliases=("less_equal",), name="le")(_comparison(np.less_equal))
+gt = public(out=True, aliases=("greater",), name="gt")(_comparison(np.greater))
+ge = public(out=True, aliases=("greater_equal",), name="ge")(_comparison(np.greater_equal))
+logical_and = public(out=True, name="logical_and")(_comparison(np.logical_and))
+logical_or = public(out=True, name="logical_or")(_comparison(np.logical_or))
+logical_xor = public(out=True, name="logical_xor")(_comparison(np.logical_xor))
 
 
+@public(out=True)
 def logical_not(input: Tensor) -> Tensor:
-    return E.LogicalNot.apply_one(input)
+    return E.LogicalNot.apply(input)
 
 
+@public()
 def isclose(input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
-    return _make(np.isclose(input._data, _t(other)._data, rtol, atol, equal_nan), None, False)
+    return _make(np.isclose(input._data, _t(other)._data, rtol, atol, equal_nan))
 
 
+@public()
 def allclose(input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
     return builtins.bool(np.allclose(input._data, _t(other)._data, rtol, atol, equal_nan))
 
 
+@public()
 def equal(input: Tensor, other: Tensor) -> bool:
     return input._data.shape == other._data.shape and builtins.bool((input._data == other._data).all())
 
 
+@public()
 def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     axis = R.normalize_axis(dim, input._data.ndim)
-    return _make(np.asarray(input._data.any(axis=axis, keepdims=keepdim)), None, False)
+    return _make(np.asarray(input._data.any(axis=axis, keepdims=keepdim)))
 
 
+@public()
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     axis = R.normalize_axis(dim, input._data.ndim)
-    return _make(np.asarray(input._data.all(axis=axis, keepdims=keepdim)), None, False)
+    return _make(np.asarray(input._data.all(axis=axis, keepdims=keepdim)))
 
 
+@public()
 def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
     axis = R.normalize_axis(dim, input._data.ndim)
-    return _make(np.asarray(np.count_nonzero(input._data, axis=axis), dtype=np.int64), None, False)
+    return _make(np.asarray(np.count_nonzero(input._data, axis=axis), dtype=np.int64))
 
 
+@public()
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
     indices = np.nonzero(input._data)
     if as_tuple:
-        return tuple(_make(i.astype(np.int64), None, False) for i in indices)
-    return _make(np.stack(indices, axis=1).astype(np.int64), None, False)
+        return tuple(_make(i.astype(np.int64)) for i in indices)
+    return _make(np.stack(indices, axis=1).astype(np.int64))
 
 
 # -- reductions ----------------------------------------------------------------------------
@@ -402,6 +395,7 @@ def _reduce_args(input: Tensor, dim: Any, keepdim: bool, kwargs: dict) -> tuple:
     return R.normalize_axis(dim, input._data.ndim), builtins.bool(keepdim)
 
 
+@public(out=True)
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, **kwargs: Any) -> Tensor:
     axis, keepdim = _reduce_args(input, dim, keepdim, kwargs)
     if dtype is not None:
@@ -409,6 +403,7 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
     return R.Sum.apply(input, axis, keepdim)
 
 
+@public(out=True)
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, **kwargs: Any) -> Tensor:
     axis, keepdim = _reduce_args(input, dim, keepdim, kwargs)
     if dtype is not None:
@@ -421,6 +416,7 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     return R.Mean.apply(input, axis, keepdim)
 
 
+@public(out=True)
 def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
@@ -435,6 +431,7 @@ def _correction(unbiased: Any, correction: Any) -> float:
     return 1 if unbiased else 0
 
 
+@public(out=True)
 def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Tensor:
     if isinstance(dim, builtins.bool):
         dim, unbiased = None, dim
@@ -442,6 +439,7 @@ def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
     return R.Var.apply(input, axis, builtins.bool(keepdim), _correction(unbiased, correction))
 
 
+@public(out=True)
 def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Tensor:
     if isinstance(dim, builtins.bool):
         dim, unbiased = None, dim
@@ -449,10 +447,12 @@ def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
     return R.Std.apply(input, axis, builtins.bool(keepdim), _correction(unbiased, correction))
 
 
+@public()
 def var_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> tuple:
     return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
+@public()
 def std_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> tuple:
     return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
@@ -469,12 +469,14 @@ def _check_nonempty(input: Tensor, axis: tuple | None, name: str, error: type = 
             raise IndexError(f"{name}(): Expected reduction dim {a} to have non-zero size.")
 
 
+@public(out=True)
 def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     axis = R.normalize_axis(dim, input._data.ndim)
     _check_nonempty(input, axis, "amax")
     return R.Amax.apply(input, axis, keepdim, True)
 
 
+@public(out=True)
 def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     axis = R.normalize_axis(dim, input._data.ndim)
     _check_nonempty(input, axis, "amin")
@@ -493,7 +495,7 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, largest: bool, name: str) -
         return named(R.Amax.apply(input, None, False, largest), "MaxBackward1" if largest else "MinBackward1")
     axis = _dim(dim, input._data.ndim)
     if input._data.ndim == 0:
-        return values_indices(input.clone(), _make(np.asarray(0, dtype=np.int64), None, False))
+        return values_indices(input.clone(), _make(np.asarray(0, dtype=np.int64)))
     if input._data.shape[axis] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
     indices = R.Argmax.apply(input, axis, True, largest)
@@ -504,30 +506,35 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, largest: bool, name: str) -
     return values_indices(named(values, "MaxBackward0" if largest else "MinBackward0"), indices)
 
 
+@public(out=True)
 def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:
     if other is not None:
         return maximum(input, other)
     return _extreme(input, dim, keepdim, True, "max")
 
 
+@public(out=True)
 def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:
     if other is not None:
         return minimum(input, other)
     return _extreme(input, dim, keepdim, False, "min")
 
 
+@public(out=True)
 def argmax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     axis = None if dim is None else _dim(dim, input._data.ndim)
     _check_nonempty(input, None if axis is None else (axis,), "argmax", IndexError)
     return R.Argmax.apply(input, axis, keepdim, True)
 
 
+@public(out=True)
 def argmin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     axis = None if dim is None else _dim(dim, input._data.ndim)
     _check_nonempty(input, None if axis is None else (axis,), "argmin", IndexError)
     return R.Argmax.apply(input, axis, keepdim, False)
 
 
+@public(out=True)
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     axis = R.normalize_axis(dim, input._data.ndim)
     out = R.LogSumExp.apply(input, axis)
@@ -537,6 +544,7 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     return out
 
 
+@public(out=True)
 def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
@@ -554,25 +562,44 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, 
     return R.PNorm.apply(input, float(p), axis, keepdim)
 
 
+@public(out=True)
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
     return R.Cumprod.apply(input, _dim(dim, input._data.ndim))
 
 
+@public(out=True)
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
     return R.Cumsum.apply(input, _dim(dim, input._data.ndim))
 
 
-def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
+@public()
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: Any = 3, dtype: Any = None) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``dim`` (``F.softmax``'s implicit dim, with its warning, when
+    omitted; ``torch.softmax(x, dim, dtype)``'s third argument is the dtype)."""
+    dtype, dim = _softmax_args("softmax", input, dim, _stacklevel, dtype)
     if dtype is not None:
         input = input.to(dtype)
     return N.Softmax.apply(input, _dim(dim, input._data.ndim))
 
 
-def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
+def _softmax_args(name: str, input: Tensor, dim: Any, stacklevel: Any, dtype: Any) -> tuple:
+    if not isinstance(stacklevel, int):
+        dtype, stacklevel = stacklevel, 3
+    if dim is None:
+        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
+                      f"dim=X as an argument.", stacklevel=stacklevel + 1)
+        dim = 0 if input.ndim in (0, 1, 3) else 1
+    return dtype, dim
+
+
+@public()
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: Any = 3, dtype: Any = None) -> Tensor:
+    """x - logsumexp(x) along ``dim``, computed in one pass (see :func:`softmax` for ``dim``)."""
+    dtype, dim = _softmax_args("log_softmax", input, dim, _stacklevel, dtype)
     if dtype is not None:
         input = input.to(dtype)
     return N.LogSoftmax.apply(input, _dim(dim, input._data.ndim))
@@ -581,16 +608,19 @@ def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
 # -- matrix products ---------------------------------------------------------------------
 
 
+@public(out=True)
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     return L.Matmul.apply(input, other)
 
 
+@public(out=True)
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     if input._data.ndim != 2 or mat2._data.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got {input._data.ndim}-D and {mat2._data.ndim}-D")
     return L.Matmul.apply(input, mat2)
 
 
+@public(out=True)
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     if input._data.ndim != 3 or mat2._data.ndim != 3:
         raise RuntimeError(f"batch1 must be a 3D tensor (got {input._data.ndim}-D and {mat2._data.ndim}-D)")
@@ -602,29 +632,27 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     return named(L.Matmul.apply(input, mat2), "BmmBackward0")
 
 
+@public(out=True)
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     return L.Matmul.apply(input, vec)
 
 
+@public(out=True, aliases=("inner",))
 def dot(input: Tensor, other: Tensor) -> Tensor:
     if input._data.ndim != 1 or other._data.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors")
     return L.Matmul.apply(input, other)
 
 
-inner = dot
-
-
+@public(out=True, aliases=("ger",))
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
     return named(L.Matmul.apply(reshape(input, (-1, 1)), reshape(vec2, (1, -1))), "MulBackward0")
-
-
-ger = outer
 
 
 # -- shape -----------------------------------------------------------------------------------
 
 
+@public()
 def reshape(input: Tensor, *shape: Any) -> Tensor:
     shape = _shape_args(shape)
     if shape == input._data.shape:
@@ -646,22 +674,19 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
     return S.Reshape.apply(input, shape)
 
 
+@public()
 def view(input: Tensor, *shape: Any) -> Tensor:
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, np.integer)):
-        from . import dtypes
-
-        target = dtypes.to_numpy(shape[0])
-        return _make(input._data.view(target), None, False)
+        return _make(input._data.view(dtypes.to_numpy(shape[0])))
     return reshape(input, *shape)
 
 
+@public(aliases=("reshape_as",))
 def view_as(input: Tensor, other: Tensor) -> Tensor:
     return reshape(input, other._data.shape)
 
 
-reshape_as = view_as
-
-
+@public()
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     ndim = input._data.ndim
     if ndim == 0:
@@ -676,6 +701,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(input, shape[:start] + (middle,) + shape[end + 1:])
 
 
+@public()
 def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     axis = _dim(dim, input._data.ndim)
     shape = input._data.shape
@@ -688,6 +714,7 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     return reshape(input, shape[:axis] + sizes + shape[axis + 1:])
 
 
+@public()
 def squeeze(input: Tensor, dim: Any = None) -> Tensor:
     shape = input._data.shape
     if dim is None:
@@ -699,6 +726,7 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:
     return named(S.Reshape.apply(input, new), "SqueezeBackward" + variant)
 
 
+@public()
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     ndim = input._data.ndim
     axis = _dim(dim, ndim + 1)
@@ -707,6 +735,7 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
     return named(S.Reshape.apply(input, tuple(shape)), "UnsqueezeBackward0")
 
 
+@public()
 def permute(input: Tensor, *dims: Any) -> Tensor:
     dims = _shape_args(dims)
     ndim = input._data.ndim
@@ -722,6 +751,7 @@ def permute(input: Tensor, *dims: Any) -> Tensor:
     return S.Permute.apply(input, axes)
 
 
+@public(aliases=("swapaxes", "swapdims"))
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     ndim = input._data.ndim
     if ndim == 0:
@@ -732,15 +762,14 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     return named(S.Permute.apply(input, tuple(axes)), "TransposeBackward0")
 
 
-swapaxes = swapdims = transpose
-
-
+@public()
 def t(input: Tensor) -> Tensor:
     if input._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
     return named(transpose(input, 0, 1), "TBackward0") if input._data.ndim == 2 else input
 
 
+@public(aliases=("moveaxis",))
 def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
     ndim = input._data.ndim
     sources = [_dim(d, ndim) for d in ((source,) if isinstance(source, int) else source)]
@@ -756,9 +785,7 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
     return S.Permute.apply(input, tuple(order))
 
 
-moveaxis = movedim
-
-
+@public()
 def expand(input: Tensor, *sizes: Any) -> Tensor:
     sizes = _shape_args(sizes)
     shape = input._data.shape
@@ -787,18 +814,22 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
     return S.Expand.apply(input, tuple(target))
 
 
+@public()
 def expand_as(input: Tensor, other: Tensor) -> Tensor:
     return expand(input, other._data.shape)
 
 
+@public()
 def broadcast_to(input: Tensor, shape: Sequence[int]) -> Tensor:
     return expand(input, tuple(shape))
 
 
+@public()
 def repeat(input: Tensor, *sizes: Any) -> Tensor:
     return S.Repeat.apply(input, _shape_args(sizes))
 
 
+@public()
 def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
     dims = tuple(dims)
     if len(dims) < input._data.ndim:
@@ -806,6 +837,7 @@ def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
     return S.Repeat.apply(input, dims)
 
 
+@public()
 def flip(input: Tensor, *dims: Any, **kwargs: Any) -> Tensor:
     if "dims" in kwargs:  # torch.flip(x, dims=[0])
         dims = (kwargs.pop("dims"),)
@@ -815,6 +847,7 @@ def flip(input: Tensor, *dims: Any, **kwargs: Any) -> Tensor:
     return S.Flip.apply(input, tuple(_dim(d, input._data.ndim) for d in dims))
 
 
+@public()
 def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
     axis = _dim(dim, input._data.ndim)
     start = int(start)
@@ -827,6 +860,7 @@ def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
     return S.Index.apply(input, index)
 
 
+@public()
 def select(input: Tensor, dim: int, index: int) -> Tensor:
     axis = _dim(dim, input._data.ndim)
     return S.Index.apply(input, (slice(None),) * axis + (int(index),))
@@ -839,6 +873,7 @@ def _index_array(index: Any, name: str) -> np.ndarray:
     return data
 
 
+@public(out=True)
 def gather(input: Tensor, dim: int, index: Any) -> Tensor:
     index = _index_array(index, "gather")
     if index.ndim != input._data.ndim:
@@ -846,11 +881,13 @@ def gather(input: Tensor, dim: int, index: Any) -> Tensor:
     return S.Gather.apply(input, _dim(dim, input._data.ndim), index)
 
 
+@public(inplace=True)
 def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
     index = _index_array(index, "scatter_add")
     return S.ScatterAdd.apply(input, _dim(dim, input._data.ndim), index, src)
 
 
+@public(inplace=True)
 def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
     """``input`` with ``src`` (a tensor, or a single ``value``) written at ``index`` along
     ``dim``: ``out[i][index[i][j]] = src[i][j]`` for dim=1."""
@@ -877,6 +914,7 @@ def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any 
     return S.Scatter.apply(input, axis, index, src)
 
 
+@public(out=True)
 def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
     index = _index_array(index, "index_select")
     if index.ndim > 1:
@@ -884,6 +922,7 @@ def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
     return S.IndexSelect.apply(input, _dim(dim, input._data.ndim), index.reshape(-1))
 
 
+@public(inplace=True)
 def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
     mask = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if mask.dtype != np.bool_:
@@ -899,6 +938,7 @@ def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
     return named(E.Where.apply(mask, value, input), "MaskedFillBackward0", (2,))
 
 
+@public(out=True)
 def masked_select(input: Tensor, mask: Any) -> Tensor:
     """The elements of ``input`` where ``mask`` (broadcast with it) is True, as a 1-D tensor."""
     mask = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
@@ -907,9 +947,7 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:
     try:
         shape = np.broadcast_shapes(input._data.shape, mask.shape)
     except ValueError:
-        from .autograd.function import _broadcast_error
-
-        raise _broadcast_error([mask, input._data]) from None
+        raise broadcast_error([mask, input._data]) from None
     if input._data.shape != shape:
         input = expand(input, shape)
     return S.Index.apply(input, (np.broadcast_to(mask, shape),))
@@ -922,6 +960,7 @@ def _tensors(tensors: Any, name: str) -> list:
     return [_t(x) for x in tensors]
 
 
+@public(method=False, out=True, aliases=("concat", "concatenate"))
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if not list(tensors):
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
@@ -945,9 +984,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return S.Cat.apply(*kept, axis=axis)
 
 
-concat = concatenate = cat
-
-
+@public(method=False, out=True)
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = _tensors(tensors, "stack")
     shape = tensors[0]._data.shape
@@ -960,15 +997,18 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return S.Stack.apply(*tensors, axis=_dim(dim, len(shape) + 1))
 
 
+@public(method=False, out=True)
 def hstack(tensors: Sequence[Tensor]) -> Tensor:
     tensors = _tensors(tensors, "hstack")
     return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
 
 
+@public(method=False, out=True)
 def vstack(tensors: Sequence[Tensor]) -> Tensor:
     return cat([x if x._data.ndim > 1 else reshape(x, (1, -1)) for x in _tensors(tensors, "vstack")], 0)
 
 
+@public()
 def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     axis = _dim(dim, tensor._data.ndim)
     size = tensor._data.shape[axis]
@@ -993,6 +1033,7 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     return tuple(out)
 
 
+@public()
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
@@ -1001,11 +1042,13 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     return split(input, step, dim)
 
 
+@public()
 def unbind(input: Tensor, dim: int = 0) -> tuple:
     axis = _dim(dim, input._data.ndim)
     return tuple(named(select(input, axis, i), "UnbindBackward0") for i in range(input._data.shape[axis]))
 
 
+@public(out=True)
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     if input._data.ndim == 1:
         n = input._data.shape[0] + builtins.abs(diagonal)
@@ -1016,6 +1059,7 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     return S.Index.apply(input, (rows, cols))
 
 
+@public()
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The diagonal of the (dim1, dim2) planes, as the last dim (``offset`` > 0: above it)."""
     ndim = input._data.ndim
@@ -1029,13 +1073,14 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     return S.Index.apply(moved, (Ellipsis, i, j))
 
 
+@public()
 def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *,
                       output_size: int | None = None) -> Tensor:
     """Each element (each slice along ``dim``) repeated ``repeats`` times, in place:
     [a, b] -> [a, a, b, b]."""
     if repeats is None:  # torch.repeat_interleave(counts): indices repeated by their counts
         counts = _t(input)._data
-        return _make(np.repeat(np.arange(len(counts)), counts).astype(np.int64), None, False)
+        return _make(np.repeat(np.arange(len(counts)), counts).astype(np.int64))
     if dim is None:
         input, dim = reshape(input, (-1,)), 0
     axis = _dim(dim, input._data.ndim)
@@ -1047,6 +1092,7 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *
     return S.Index.apply(input, (slice(None),) * axis + (np.repeat(np.arange(size), counts),))
 
 
+@public()
 def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None) -> Tensor:
     """The n-th forward difference along ``dim`` (``prepend``/``append`` joined first)."""
     parts = [x for x in (prepend, input, append) if x is not None]
@@ -1061,6 +1107,7 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: 
     return input
 
 
+@public(method=False)
 def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
     """Coordinate grids from 1-D tensors: ``indexing='ij'`` (matrix, the default) or 'xy'
     (Cartesian: the first two dims swapped)."""
@@ -1081,23 +1128,23 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
     return tuple(grids)
 
 
+@public(method=False)
 def broadcast_tensors(*tensors: Tensor) -> tuple:
     try:
         shape = np.broadcast_shapes(*(t._data.shape for t in tensors))
     except ValueError:
-        from .autograd.function import _broadcast_error
-
-        raise _broadcast_error([t._data for t in tensors]) from None
+        raise broadcast_error([t._data for t in tensors]) from None
     return tuple(t if t._data.shape == shape else expand(t, shape) for t in tensors)
 
 
+@public()
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """The lower median (the element at (n - 1) // 2 in sorted order), over all elements or
     along ``dim`` (then with its indices)."""
     if dim is None:
         flat = reshape(input, (-1,))
         if flat._data.shape[0] == 0:
-            return _make(np.asarray(np.nan, dtype=input._data.dtype), None, False)
+            return _make(np.asarray(np.nan, dtype=input._data.dtype))
         return R.Median.apply(input)
     axis = _dim(dim, input._data.ndim)
     values, indices = sort(input, axis)
@@ -1108,6 +1155,7 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     return values_indices(values, indices)
 
 
+@public()
 def bincount(input: Tensor, weights: Any = None, minlength: int = 0) -> Tensor:
     """How often each non-negative integer occurs (or the sum of its ``weights``)."""
     data = input._data
@@ -1116,12 +1164,13 @@ def bincount(input: Tensor, weights: Any = None, minlength: int = 0) -> Tensor:
     if data.size and data.min() < 0:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if weights is None:
-        return _make(np.bincount(data, minlength=minlength).astype(np.int64), None, False)
+        return _make(np.bincount(data, minlength=minlength).astype(np.int64))
     w = _t(weights)._data
     dtype = w.dtype if w.dtype.kind == "f" else np.float64
-    return _make(np.bincount(data, weights=w, minlength=minlength).astype(dtype), None, False)
+    return _make(np.bincount(data, weights=w, minlength=minlength).astype(dtype))
 
 
+@public(method=False)
 def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False, right: bool = False,
                  side: str | None = None, sorter: Any = None) -> Tensor:
     """Where each value would be inserted to keep each (innermost) sorted row sorted."""
@@ -1139,19 +1188,22 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
         rows_b = boundaries.reshape(-1, boundaries.shape[-1])
         rows_v = values.reshape(-1, values.shape[-1])
         out = np.stack([np.searchsorted(b, v, side=side) for b, v in zip(rows_b, rows_v)]).reshape(values.shape)
-    return _make(np.asarray(out, dtype=np.int32 if out_int32 else np.int64), None, False)
+    return _make(np.asarray(out, dtype=np.int32 if out_int32 else np.int64))
 
 
+@public(method=False)
 def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None) -> Tensor:
     """The (2, N) row and column indices of the upper triangle of a row x col matrix."""
-    return _make(np.stack(np.triu_indices(row, offset, col)).astype(np.int64), None, False)
+    return _make(np.stack(np.triu_indices(row, offset, col)).astype(np.int64))
 
 
+@public(method=False)
 def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None) -> Tensor:
     """The (2, N) row and column indices of the lower triangle of a row x col matrix."""
-    return _make(np.stack(np.tril_indices(row, offset, col)).astype(np.int64), None, False)
+    return _make(np.stack(np.tril_indices(row, offset, col)).astype(np.int64))
 
 
+@public()
 def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     """Elements shifted along ``dims`` (wrapping around); without ``dims``, along the
     flattened tensor, then reshaped back."""
@@ -1172,24 +1224,26 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     return out
 
 
+@public()
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,
            dim: int | None = None) -> Any:
     """The distinct values (or slices along ``dim``), sorted; optionally where each element
     went (``inverse``) and how often each value occurs (``counts``). Not differentiable."""
     axis = None if dim is None else _dim(dim, input._data.ndim)
     values, inverse, counts = np.unique(input._data, return_inverse=True, return_counts=True, axis=axis)
-    out = _make(values, None, False)
+    out = _make(values)
     if not (return_inverse or return_counts):
         return out
     result = (out,)
     if return_inverse:
         shape = input._data.shape if axis is None else (input._data.shape[axis],)
-        result += (_make(inverse.reshape(shape).astype(np.int64), None, False),)
+        result += (_make(inverse.reshape(shape).astype(np.int64)),)
     if return_counts:
-        result += (_make(counts.astype(np.int64), None, False),)
+        result += (_make(counts.astype(np.int64)),)
     return result
 
 
+@public(method=False)
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = None) -> Tensor:
     """The p-norm distance between each row of ``x1`` (..., P, M) and each row of ``x2``
     (..., R, M): a (..., P, R) tensor."""
@@ -1211,144 +1265,78 @@ def _triangle(input: Tensor, keep: Any, name: str) -> Tensor:
     return E.Where.apply(keep(np.ones((rows, cols), dtype=bool)), input, np.zeros((), dtype=input._data.dtype))
 
 
+@public(out=True)
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     """The upper triangle of the last two dims (on and above ``diagonal``); zeros below."""
     return _triangle(input, lambda ones: np.triu(ones, diagonal), "triu")
 
 
+@public(out=True)
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     """The lower triangle of the last two dims (on and below ``diagonal``); zeros above."""
     return _triangle(input, lambda ones: np.tril(ones, diagonal), "tril")
 
 
+@public()
 def trace(input: Tensor) -> Tensor:
     return R.Sum.apply(diag(input), None, False)
 
 
+@public(method=False)
 def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
     return input.clone()
 
 
+@public(method=False)
 def numel(input: Tensor) -> int:
     return input.numel()
 
 
+@public(method=False)
 def is_tensor(obj: Any) -> bool:
     return isinstance(obj, Tensor)
 
 
+@public(method=False)
 def is_floating_point(input: Tensor) -> bool:
     return input.is_floating_point()
 
 
+@public(method=False)
 def detach(input: Tensor) -> Tensor:
     return input.detach()
 
 
+@public(out=True)
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
     axis = _dim(dim, input._data.ndim)
     order = np.argsort(-input._data if descending else input._data, axis=axis, kind="stable")
-    return values_indices(gather(input, axis, order), _make(order.astype(np.int64), None, False))
+    return values_indices(gather(input, axis, order), _make(order.astype(np.int64)))
 
 
+@public()
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     return sort(input, dim, descending, stable).indices
 
 
+@public(out=True)
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
     values, indices = sort(input, dim, descending=largest)
     return values_indices(narrow(values, dim, 0, k), narrow(indices, dim, 0, k))
 
 
+@public(method=False)
 def einsum(equation: str, *operands: Any) -> Tensor:
     """einsum for two operands or one, through products and sums of the ops above."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    from .ops.einsum import einsum as _einsum
-
     return _einsum(equation, *operands)
 
 
-_METHODS = (
-    "add", "sub", "mul", "div", "pow", "neg", "addcmul", "addcdiv", "abs", "sign", "exp", "log", "log2",
-    "log10",
-    "log1p", "expm1", "sqrt", "rsqrt", "square", "reciprocal", "sin", "cos", "tan", "tanh",
-    "sigmoid", "relu", "clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "lerp",
-    "atan2", "floor", "ceil", "trunc", "round", "isnan", "isinf", "isfinite", "eq", "ne", "lt",
-    "le", "gt", "ge", "logical_and", "logical_or", "logical_xor", "logical_not", "isclose",
-    "allclose", "equal", "any", "all", "count_nonzero", "nonzero", "sum", "mean", "prod", "var",
-    "std", "amax", "amin", "max", "min", "argmax", "argmin", "logsumexp", "norm", "cumsum",
-    "softmax", "log_softmax", "matmul", "mm", "bmm", "mv", "dot", "outer", "reshape", "view",
-    "view_as", "reshape_as", "flatten", "unflatten", "squeeze", "unsqueeze", "permute",
-    "transpose", "swapaxes", "t", "movedim", "expand", "expand_as", "broadcast_to", "repeat",
-    "tile", "flip", "narrow", "select", "gather", "scatter_add", "index_select", "masked_fill",
-    "split", "chunk", "unbind", "diag", "trace", "sort", "argsort", "topk", "floor_divide",
-    "remainder", "divide", "multiply", "subtract", "true_divide", "negative", "absolute",
-    "greater", "less", "greater_equal", "less_equal", "not_equal", "var_mean", "std_mean",
-    "scatter", "masked_select", "triu", "tril", "roll", "unique", "diagonal", "repeat_interleave",
-    "diff", "median", "cumprod", "erf", "asin", "acos", "atan", "arcsin", "arccos", "arctan", "sinh",
-    "cosh", "logit", "hypot", "fmod", "logaddexp", "xlogy", "nan_to_num", "bincount",
-)
+# Aliases (``subtract`` of ``sub`` ...): the names their forms' rows list, bound to the same forms.
+for _row in list(ROWS.values()):
+    if _row.name not in globals():
+        globals()[_row.name] = globals()[_row.primary]
+del _row
 
-for _name in _METHODS:
-    setattr(Tensor, _name, globals()[_name])
-del _name
-
-
-# -- out= ------------------------------------------------------------------------------------
-# ``torch.add(x, y, out=result)``: the functional forms that PyTorch gives an ``out``
-# argument write their result into it (resized when its shape differs). As in PyTorch, out=
-# is refused while an input requires grad. Tensor methods take no ``out`` and stay unwrapped.
-
-def _write_out(out: Any, result: Any, name: str) -> Any:
-    if isinstance(out, (tuple, list)):  # (values, indices)
-        written = [_write_out(o, r, name) for o, r in zip(out, result)]
-        return type(result)(*written) if hasattr(result, "_fields") else tuple(written)
-    if not isinstance(out, Tensor):
-        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
-    if out._data.shape != result._data.shape:
-        if out._data.size:
-            import warnings
-
-            warnings.warn(f"An output with one or more elements was resized since it had shape {list(out._data.shape)}, "
-                          f"which does not match the required output shape {list(result._data.shape)}.", UserWarning,
-                          stacklevel=3)
-        out._data = np.empty(result._data.shape, dtype=out._data.dtype)
-    out._data[...] = result._data
-    out._mark_modified(f"{name}(out=)")
-    return out
-
-
-def _accepts_out(fn: Any) -> Any:
-    import functools
-
-    from .autograd.grad_mode import grad_state
-
-    @functools.wraps(fn)
-    def with_out(*args: Any, out: Any = None, **kwargs: Any) -> Any:
-        if out is None:
-            return fn(*args, **kwargs)
-        if grad_state.enabled and builtins.any(
-                isinstance(a, Tensor) and a.requires_grad
-                for a in (*args, *kwargs.values(), *(args[0] if args and isinstance(args[0], (list, tuple)) else ()))):
-            raise RuntimeError(f"{fn.__name__}(): functions with out=... arguments don't support automatic "
-                               "differentiation, but one of the arguments requires grad.")
-        return _write_out(out, fn(*args, **kwargs), fn.__name__)
-
-    return with_out
-
-
-for _name in (
-    "add", "sub", "mul", "div", "pow", "neg", "abs", "sign", "exp", "log", "log2", "log10", "log1p",
-    "expm1", "sqrt", "rsqrt", "square", "reciprocal", "sin", "cos", "tan", "tanh", "sigmoid", "clamp",
-    "clip", "maximum", "minimum", "lerp", "atan2", "floor", "ceil", "trunc", "round", "eq", "ne", "lt",
-    "le", "gt", "ge", "logical_and", "logical_or", "logical_xor", "logical_not", "sum", "mean", "prod",
-    "var", "std", "amax", "amin", "max", "min", "argmax", "argmin", "logsumexp", "norm", "cumsum",
-    "cumprod", "matmul", "mm", "bmm", "mv", "dot", "outer", "cat", "concat", "stack", "hstack", "vstack",
-    "gather", "index_select", "masked_select", "where", "sort", "topk", "remainder", "fmod",
-    "floor_divide", "erf", "asin", "acos", "atan", "sinh", "cosh", "hypot", "logaddexp", "xlogy",
-    "nan_to_num", "diag", "triu", "tril", "multiply", "subtract", "divide", "true_divide", "negative",
-    "absolute", "arcsin", "arccos", "arctan", "logit",
-):
-    globals()[_name] = _accepts_out(globals()[_name])
-del _name
+__all__ = [name for name, row in ROWS.items() if row.function.__module__ == __name__] + ["values_indices"]

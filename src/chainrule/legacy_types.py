@@ -73,7 +73,7 @@ def _zeros(cls: _LegacyTensorType, sizes: tuple) -> Tensor:
     for n in shape:
         if n < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {shape}")
-    return _make(np.zeros(tuple(shape), dtype=cls.dtype.numpy), None, False)
+    return _make(np.zeros(tuple(shape), dtype=cls.dtype.numpy))
 
 
 def _from_data(cls: _LegacyTensorType, data: Any) -> Tensor:
@@ -85,8 +85,8 @@ def _from_data(cls: _LegacyTensorType, data: Any) -> Tensor:
         return data.view_as(data)
     if isinstance(data, np.ndarray) and not (data.ndim == 0 and data.dtype.kind in "iu"):
         if data.dtype == target:
-            return _make(data, None, False)  # shares memory, as PyTorch does with an ndarray
-        return _make(_to_array(data, target), None, False)
+            return _make(data)  # shares memory, as PyTorch does with an ndarray
+        return _make(_to_array(data, target))
     if isinstance(data, (str, bytes)):
         raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
     if not isinstance(data, Sequence):
@@ -96,7 +96,7 @@ def _from_data(cls: _LegacyTensorType, data: Any) -> Tensor:
             return _zeros(cls, (data,))
         raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
     try:
-        return _make(_to_array(data, target), None, False)
+        return _make(_to_array(data, target))
     except OverflowError:
         # NumPy's error for ByteTensor([300]); PyTorch raises a RuntimeError.
         raise RuntimeError(f"value cannot be converted to type {cls.dtype.name} without overflow") from None
@@ -130,30 +130,3 @@ ShortTensor = _legacy_type("ShortTensor", _dt.int16)
 IntTensor = _legacy_type("IntTensor", _dt.int32)
 LongTensor = _legacy_type("LongTensor", _dt.int64)
 BoolTensor = _legacy_type("BoolTensor", _dt.bool)
-
-_BY_NAME = {d.legacy_name: d for d in _dt._ALL}
-
-
-def resolve(spec: Any) -> _dt.dtype:
-    """The dtype that ``Tensor.type(spec)`` converts to: a legacy type (``LongTensor``), its
-    name (``'torch.LongTensor'`` or ``'chainrule.LongTensor'``), ``Tensor`` (the default
-    dtype) or a dtype."""
-    if isinstance(spec, _dt.dtype):
-        return spec
-    if isinstance(spec, _LegacyTensorType):
-        return spec.dtype
-    if spec is Tensor:
-        return _dt.get_default_dtype()
-    if isinstance(spec, str):
-        for prefix in ("torch.", "chainrule."):
-            if spec.startswith(prefix):
-                name = spec[len(prefix):]
-                if name == "Tensor":
-                    return _dt.get_default_dtype()
-                if name in _BY_NAME:
-                    return _BY_NAME[name]
-        raise ValueError(f"invalid type: {spec!r}")
-    if isinstance(spec, type):
-        name = spec.__qualname__ if spec.__module__ == "builtins" else f"{spec.__module__}.{spec.__qualname__}"
-        raise ValueError(f"invalid type: '{name}'")
-    raise TypeError("dtype must be a type, str, or dtype object")

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from .backend import to_numpy
+from .nn.parameter import Parameter
 from .tensor import Tensor, _make
 
 FORMAT_VERSION = 1
@@ -65,8 +67,6 @@ class _Encoder:
     def array(self, obj: Any, path: str) -> str:
         if id(obj) in self.keys:
             return self.keys[id(obj)]
-        from .backend import to_numpy
-
         array = to_numpy(obj._data if isinstance(obj, Tensor) else obj)
         if array.dtype not in _STORABLE:
             raise TypeError(f"chainrule.save cannot store {array.dtype} data (at '{path or 'the top level'}'): "
@@ -215,10 +215,8 @@ class _Decoder:
         if "__tensor__" in node:
             key = node["__tensor__"]
             if key not in self.tensors:
-                tensor = _make(self.array(key), None, False)
+                tensor = _make(self.array(key))
                 if node.get("parameter"):
-                    from .nn import Parameter
-
                     tensor = Parameter(tensor, requires_grad=bool(node.get("requires_grad")))
                 elif node.get("requires_grad"):
                     tensor.requires_grad_(True)
@@ -249,7 +247,7 @@ def load(f: str | os.PathLike | io.IOBase, map_location: Any = None, pickle_modu
     arrays = {key: np.array(value) for key, value in loaded.items()}
     metadata = header.get("__metadata__") or {}
     if _META_KEY not in metadata:
-        return {key: _make(arrays[key], None, False) for key in header if key != "__metadata__"}
+        return {key: _make(arrays[key]) for key in header if key != "__metadata__"}
     try:
         structure = json.loads(metadata[_META_KEY])
         version, root = structure["version"], structure["root"]

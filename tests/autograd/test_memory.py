@@ -9,7 +9,7 @@ import pytest
 
 import chainrule
 from chainrule.autograd import Node
-from chainrule.autograd import function as autograd_function
+from chainrule.autograd import graph
 
 
 class NodeTracker:
@@ -25,11 +25,11 @@ class NodeTracker:
         return sum(1 for r in self.refs if r() is not None)
 
     def __enter__(self):
-        autograd_function.observers.append(self)
+        self.handle = graph.on_record(self)
         return self
 
     def __exit__(self, *exc):
-        autograd_function.observers.remove(self)
+        self.handle.remove()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ forward call that created it, and the first forward op that went non-finite, if 
 """
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import warnings
@@ -58,11 +59,8 @@ def on_forward(op_name: str, out: Any, node: Any) -> None:
 def on_backward(node: Any, grads: tuple) -> None:
     if not state.check_nan:
         return
-    from .function import Tensor
-
     for index, g in enumerate(grads):
-        # (a NumPy array's own .data is its raw buffer: only a Tensor's .data is an array)
-        data = g._data if isinstance(g, Tensor) else g
+        data = getattr(g, "_data", g)  # a Tensor's array under create_graph, else the array
         if _non_finite(data):
             where = getattr(node, "anomaly_trace", None) or "an unknown line (created before anomaly detection was on)"
             extra = f" Earlier, {state.first_forward}." if state.first_forward else ""
@@ -91,8 +89,6 @@ class detect_anomaly:
         state.enabled, state.check_nan, state.first_forward = self.previous
 
     def __call__(self, func: Any) -> Any:
-        import functools
-
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with detect_anomaly(self.check_nan):
@@ -116,4 +112,10 @@ class set_detect_anomaly:
 
 
 def is_anomaly_enabled() -> bool:
+    """Whether ``detect_anomaly`` (or ``set_detect_anomaly(True)``) is on."""
     return state.enabled
+
+
+def is_anomaly_check_nan_enabled() -> bool:
+    """Whether anomaly mode also checks every backward result for NaN/inf."""
+    return state.check_nan

@@ -6,24 +6,375 @@ recursion, so a 1,000,000-op chain works at Python's default recursion limit), s
 gradients that reach each node and calling its backward once they all have.  Each gradient
 is dropped as soon as it has been passed on, and saved values are freed unless
 ``retain_graph``.
+
+The walk itself (:meth:`_Backward.walk`) handles the common case inline: a node's backward,
+its gradients handed to single-output nodes (straight to the next node along a chain) and
+summed into leaves.  Hooks, captured gradients (``autograd.grad``), anomaly checks,
+observers and leaves with hooks are named helpers, entered only when a node or leaf has them.
 """
 from __future__ import annotations
 
 import gc
 from sys import getrefcount
-
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from .function import Node
+from . import function as _function
+from . import observe
 from .anomaly import on_backward, state as anomaly
 from .grad_mode import grad_state
+from .node import Node
 
 _ndarray = np.ndarray
 
 
-from . import function as _function
+def _unshared_reference_count() -> int:
+    """``sys.getrefcount`` of an array held only by a backward's result tuple, seen from a
+    call shaped like the walk's (``self.to_leaf(edge, g, getrefcount(g) <= ...)`` inside ``for
+    edge, g in zip(edges, input_grads)``): the count above which the leaf path must copy a
+    gradient before keeping it."""
+    counts = []
+
+    class Probe:
+        def to_leaf(self, edge: Any, g: Any, count: int) -> None:
+            counts.append(count)
+
+    probe = Probe()
+    input_grads = (np.empty(1), None)
+    for edge, g in zip((None, None), input_grads):
+        probe.to_leaf(edge, g, getrefcount(g))
+        break
+    return counts[0]
+
+
+_UNSHARED = _unshared_reference_count()
+
+
+class _Backward:
+    """One backward pass: its options, and the state the walk shares with its helpers."""
+
+    def __init__(self, retain_graph: bool, create_graph: bool, capture: Sequence[Any] | None,
+                 accumulate: bool, observer: Callable | None) -> None:
+        self.retain_graph = retain_graph
+        self.create_graph = create_graph
+        self.accumulate = accumulate
+        # A dry run (``observer`` given) touches nothing: no hooks, no observers but its own.
+        self.dry = observer is not None
+        self.observers = [observer] if observer is not None else list(observe.backward)
+        self.grads: dict = {}  # node -> its gradient (a list per output for several outputs)
+        self.deps: dict = {}  # node -> how many edges still owe it a gradient
+        self.ready: list = []
+        self.handed: set = set()  # ids of arrays some leaf keeps as its .grad
+        self.hooked_leaves: dict = {}  # id(leaf) -> gradients still to come (hooks run once)
+        self.leaf_sums: dict = {}
+        self.fast_leaves = capture is None and accumulate and not create_graph
+        self.captured: list | None = None
+        self.capture_leaf: dict = {}  # id(leaf) -> index in ``captured``
+        self.capture_node: dict = {}  # (node, output index) -> index in ``captured``
+        self.duplicates: list = []  # (index, index of the same tensor's first occurrence)
+        self.leaf_roots: list = []  # (leaf, gradient) for roots that are leaves
+        if capture is not None:
+            self._plan_capture(capture)
+
+    # -- before the walk ---------------------------------------------------------------
+    def _plan_capture(self, capture: Sequence[Any]) -> None:
+        """``autograd.grad``: leaves are found by identity, non-leaves by (node, output)."""
+        self.captured = [None] * len(capture)
+        for i, t in enumerate(capture):
+            key = id(t) if t.grad_fn is None else (t.grad_fn, t._output_nr)
+            table = self.capture_leaf if t.grad_fn is None else self.capture_node
+            if key in table:
+                self.duplicates.append((i, table[key]))
+            else:
+                table[key] = i
+
+    def seed(self, roots: Sequence[Any], grad_roots: Sequence[Any]) -> list:
+        """Put each root's gradient where the walk finds it; returns the root nodes."""
+        Tensor = _function.Tensor
+        grads = self.grads
+        root_nodes = []
+        for root, grad in zip(roots, grad_roots):
+            if self.create_graph:
+                grad = grad if isinstance(grad, Tensor) else Tensor._wrap(grad)
+            else:
+                grad = _as_grad_array(grad)
+            fn = root.grad_fn
+            if fn is None:
+                self.seed_leaf(root, grad)
+                continue
+            nr = root._output_nr
+            if fn.n_outputs == 1:
+                grads[fn] = grad if fn not in grads else grads[fn] + grad
+            else:
+                buffer = grads.setdefault(fn, [None] * fn.n_outputs)
+                buffer[nr] = grad if buffer[nr] is None else buffer[nr] + grad
+            root_nodes.append(fn)
+        return list(dict.fromkeys(root_nodes))
+
+    def seed_leaf(self, leaf: Any, grad: Any) -> None:
+        if not leaf.requires_grad:
+            raise _no_grad_error(leaf)
+        self.leaf_roots.append((leaf, grad))
+
+    def deliver_leaf_roots(self) -> None:
+        """Roots that are leaves get their gradient at once; a hooked one that the graph also
+        reaches waits for the rest, so that its hooks run once, on the sum."""
+        for leaf, grad in self.leaf_roots:
+            if leaf._hooks is not None and not self.dry:
+                self.hooked_leaves[id(leaf)] = self.hooked_leaves.get(id(leaf), 0) + 1
+                self.gather_leaf(leaf, grad)
+            else:
+                self.deliver_leaf(leaf, grad)
+
+    def count_dependencies(self, roots: list) -> None:
+        """Pass 1: how many edges point at each node reachable from ``roots``."""
+        Tensor = _function.Tensor
+        deps = self.deps
+        hooked = self.hooked_leaves
+        root_set = set(roots)
+        stack = list(roots)
+        # Without retain_graph no node's output is wanted after this backward (an output that
+        # backward needs is also in ``saved``): let go of them now, so that each activation is
+        # freed once its last consumer has run, not when the graph dies (peak memory).
+        drop_outputs = not self.retain_graph and not self.create_graph
+        count_hooks = not self.dry
+        while stack:
+            node = stack.pop()
+            if drop_outputs:
+                node.output = None
+            for edge in (node.first_edge,) + node.other_edges:
+                if edge is None:
+                    continue
+                if isinstance(edge, Tensor):
+                    # Hooked leaves: how many gradients will reach each, so that its hooks
+                    # run once, on their sum, as PyTorch runs them (a clamp is not linear).
+                    if count_hooks and edge._hooks is not None:
+                        hooked[id(edge)] = hooked.get(id(edge), 0) + 1
+                    continue
+                if type(edge) is tuple:
+                    edge = edge[0]
+                count = deps.get(edge)
+                if count is None:
+                    deps[edge] = 1
+                    if edge not in root_set:
+                        stack.append(edge)
+                else:
+                    deps[edge] = count + 1
+        self.ready = [node for node in roots if node not in deps]
+
+    # -- the walk ----------------------------------------------------------------------
+    def walk(self) -> None:
+        """Pass 2: every node once all its gradients have come, in reverse topological order."""
+        Tensor = _function.Tensor
+        grads, deps, ready = self.grads, self.deps, self.ready
+        create_graph, release = self.create_graph, not self.retain_graph
+        watched = bool(self.capture_node or self.observers or anomaly.enabled)
+        carried = carried_grad = None  # a node whose whole gradient the last node produced
+        while True:
+            if carried is not None:
+                node, grad, carried = carried, carried_grad, None
+            elif ready:
+                node = ready.pop()
+                grad = grads.pop(node, None)
+            else:
+                return
+            slow = watched or node._hooked or type(grad) is list
+            if slow:
+                grad = self.before_node(node, grad)
+            edges = (node.first_edge,) + node.other_edges
+            if grad is None:
+                input_grads = (None,) * len(edges)
+            else:
+                input_grads = node.apply_backward(grad, create_graph)
+                if slow:
+                    input_grads = self.after_node(node, grad, input_grads)
+            if release and node.saved:
+                node.saved = node.inputs = node.output = None  # Op.release, inlined
+            for edge, g in zip(edges, input_grads):
+                if edge is None:
+                    continue
+                if isinstance(edge, Tensor):
+                    self.to_leaf(edge, g, getrefcount(g) <= _UNSHARED)
+                elif carried is None and type(edge) is not tuple and edge.n_outputs == 1 \
+                        and deps[edge] == 1 and edge not in grads:
+                    del deps[edge]  # its last gradient, and the only one: run it next
+                    carried, carried_grad = edge, g
+                else:
+                    self.to_node(edge, g)
+
+    def to_node(self, edge: Any, g: Any) -> None:
+        """A gradient for a node's input edge: summed with the others for that node (per
+        output for a node with several), and the node made ready once all have come."""
+        if type(edge) is tuple:
+            target, nr = edge
+        else:
+            target, nr = edge, 0
+        if g is not None:
+            grads = self.grads
+            if target.n_outputs == 1:
+                previous = grads.get(target)
+                grads[target] = g if previous is None else previous + g
+            else:
+                buffer = grads.get(target)
+                if buffer is None:
+                    buffer = grads[target] = [None] * target.n_outputs
+                buffer[nr] = g if buffer[nr] is None else buffer[nr] + g
+        count = self.deps[target] - 1
+        if count:
+            self.deps[target] = count
+        else:
+            del self.deps[target]
+            self.ready.append(target)
+
+    def to_leaf(self, leaf: Any, g: Any, owned: bool) -> None:
+        """A gradient for a leaf: summed into its ``.grad`` on the fast path; through its
+        hooks (once all its gradients have come) or into ``autograd.grad``'s results else.
+        ``owned``: nothing but the walk holds ``g``, so the leaf may keep it as its .grad."""
+        if self.hooked_leaves and id(leaf) in self.hooked_leaves:
+            self.gather_leaf(leaf, g)
+        elif g is None:
+            return
+        elif self.fast_leaves and leaf._hooks is None:
+            existing = leaf._grad
+            if (existing is not None and type(g) is _ndarray and existing.grad_fn is None
+                    and not existing._rg and g.shape == existing._data.shape):
+                existing._data += g
+            else:
+                _accumulate(leaf, g, False, self.handed, owned)
+        else:
+            self.deliver_leaf(leaf, g)
+
+    def gather_leaf(self, leaf: Any, g: Any) -> None:
+        """One of the gradients for a leaf with hooks: summed until the last has come, then
+        delivered (hooks, then accumulation) once."""
+        key = id(leaf)
+        sums = self.leaf_sums
+        if g is not None:
+            sums[key] = g if key not in sums else sums[key] + g
+        left = self.hooked_leaves[key] - 1
+        if left:
+            self.hooked_leaves[key] = left
+            return
+        del self.hooked_leaves[key]
+        total = sums.pop(key, None)
+        if total is not None:
+            self.deliver_leaf(leaf, total)
+
+    def deliver_leaf(self, leaf: Any, grad: Any) -> None:
+        """A leaf's whole gradient: its hooks, then accumulation (or capture)."""
+        if self.captured is not None and id(leaf) not in self.capture_leaf:
+            return  # autograd.grad: a leaf it was not asked for is left alone, hooks too
+        if leaf._hooks and not self.dry:
+            grad = _run_hooks(leaf._hooks, grad, self.create_graph)
+        if self.captured is not None:
+            index = self.capture_leaf[id(leaf)]
+            previous = self.captured[index]
+            self.captured[index] = grad if previous is None else previous + grad
+            return
+        if not self.accumulate:
+            return
+        _accumulate(leaf, grad, self.create_graph, self.handed)
+        if leaf._post_accumulate_hooks:
+            for hook in list(leaf._post_accumulate_hooks):
+                hook(leaf)
+
+    def before_node(self, node: Node, grad: Any) -> Any:
+        """Before a node's backward: its tensor and pre hooks, and capture of its outputs'
+        gradients; several outputs' gradients become a tuple (None if none came)."""
+        if node._hooked and not self.dry and grad is not None:
+            grad = _run_pre_hooks(node, grad, self.create_graph)
+        if self.capture_node:
+            self.capture_outputs(node, grad)
+        if type(grad) is list:
+            grad = None if all(g is None for g in grad) else tuple(grad)
+        return grad
+
+    def after_node(self, node: Node, grad: Any, input_grads: tuple) -> tuple:
+        """After a node's backward: anomaly checks, its post hooks, observers."""
+        if anomaly.enabled:
+            on_backward(node, input_grads)
+        if node._hooked and not self.dry:
+            if node._post_hooks is not None:
+                input_grads = _run_post_hooks(node, input_grads, grad, self.create_graph)
+            watchers = node.__dict__.get("_observers")
+            if watchers:
+                for watcher in list(watchers):
+                    watcher(node, _as_tuple(node, grad), input_grads)
+        for observer in self.observers:
+            observer(node, _as_tuple(node, grad), input_grads)
+        return input_grads
+
+    def capture_outputs(self, node: Node, grad: Any) -> None:
+        for nr in range(node.n_outputs):
+            index = self.capture_node.get((node, nr))
+            if index is None:
+                continue
+            g = grad if node.n_outputs == 1 else (grad[nr] if grad is not None else None)
+            if g is not None:
+                previous = self.captured[index]
+                self.captured[index] = g if previous is None else previous + g
+
+    # -- after the walk ----------------------------------------------------------------
+    def results(self, allow_unused: bool) -> list:
+        """``autograd.grad``'s answer: the captured gradients as tensors, in input order."""
+        Tensor = _function.Tensor
+        captured = self.captured
+        for i, first in self.duplicates:
+            captured[i] = captured[first]
+        if not allow_unused:
+            for i, g in enumerate(captured):
+                if g is None:
+                    raise RuntimeError(
+                        f"One of the differentiated Tensors (input {i}) appears to not have "
+                        f"been used in the graph. Set allow_unused=True if this is the desired "
+                        f"behavior."
+                    )
+        return [g if g is None or isinstance(g, Tensor) else Tensor._wrap(g) for g in captured]
+
+
+def run_backward(
+    roots: Sequence[Any],
+    grad_roots: Sequence[Any],
+    retain_graph: bool,
+    create_graph: bool,
+    capture: Sequence[Any] | None = None,
+    accumulate: bool = True,
+    allow_unused: bool = True,
+    observer: Callable | None = None,
+) -> list | None:
+    """Backpropagate ``grad_roots`` from ``roots`` (Tensors).
+
+    With ``accumulate`` the gradients of leaves are summed into their ``.grad``; with
+    ``capture`` (a list of tensors) the gradients reaching those tensors are returned
+    instead (``autograd.grad``), and only they are touched.  With ``observer`` the pass is a
+    dry run: ``observer(node, grad_outputs, grad_inputs)`` sees every node's gradients and no
+    hook or other observer runs.
+    """
+    backward_pass = _Backward(retain_graph, create_graph, capture, accumulate, observer)
+    backward_pass.count_dependencies(backward_pass.seed(roots, grad_roots))
+    backward_pass.deliver_leaf_roots()
+    previous_mode = grad_state.enabled
+    grad_state.enabled = create_graph
+    # The walk creates no reference cycles (nodes only point towards the leaves), so the
+    # cyclic collector has nothing to find here; pausing it saves its repeated scans of a
+    # large live graph.  Like PyTorch, a backward that meets inf/NaN propagates them without
+    # warnings (detect_anomaly is the tool that reports them).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with np.errstate(all="ignore"):
+            backward_pass.walk()
+    finally:
+        grad_state.enabled = previous_mode
+        if collecting:
+            gc.enable()
+    if backward_pass.captured is not None:
+        return backward_pass.results(allow_unused)
+    return None
+
+
+# -- helpers ----------------------------------------------------------------------------------
 
 
 def _no_grad_error(tensor: Any) -> RuntimeError:
@@ -40,279 +391,71 @@ def _as_grad_array(grad: Any) -> Any:
     return grad._data if isinstance(grad, _function.Tensor) else grad
 
 
-def run_backward(
-    roots: Sequence[Any],
-    grad_roots: Sequence[Any],
-    retain_graph: bool,
-    create_graph: bool,
-    capture: Sequence[Any] | None = None,
-    accumulate: bool = True,
-    allow_unused: bool = True,
-) -> list | None:
-    """Backpropagate ``grad_roots`` from ``roots`` (Tensors).
+def _as_tuple(node: Node, grad: Any) -> tuple:
+    return (grad,) if node.n_outputs == 1 else tuple(grad) if grad is not None else (None,) * node.n_outputs
 
-    With ``accumulate`` the gradients of leaves are summed into their ``.grad``; with
-    ``capture`` (a list of tensors) the gradients reaching those tensors are returned
-    instead (``autograd.grad``), and only they are touched.
-    """
+
+def _wrap(items: Iterable) -> tuple:
     Tensor = _function.Tensor
+    return tuple(None if g is None else (g if isinstance(g, Tensor) else Tensor._wrap(g)) for g in items)
 
-    # Gradients travel as backend arrays, or as Tensors when the backward is recorded.
-    grads = {}
-    root_nodes = []
-    leaf_roots = []
-    for root, grad in zip(roots, grad_roots):
-        if create_graph:
-            grad = grad if isinstance(grad, Tensor) else Tensor._wrap(grad)
-        else:
-            grad = _as_grad_array(grad)
-        fn = root.grad_fn
-        if fn is None:
-            leaf_roots.append((root, grad))
-            continue
-        key = fn
-        nr = root._output_nr
-        if fn.n_outputs == 1:
-            grads[key] = grad if key not in grads else grads[key] + grad
-        else:
-            buffer = grads.setdefault(key, [None] * fn.n_outputs)
-            buffer[nr] = grad if buffer[nr] is None else buffer[nr] + grad
-        root_nodes.append(fn)
 
-    # Tensors whose gradient is captured (autograd.grad): leaves by identity, non-leaves by
-    # (node, output index).
-    captured: list | None = None
-    capture_leaf: dict[int, int] = {}
-    capture_node: dict[tuple, int] = {}
-    duplicates: list = []  # (index, index of the same tensor's first occurrence)
-    if capture is not None:
-        captured = [None] * len(capture)
-        for i, t in enumerate(capture):
-            key = id(t) if t.grad_fn is None else (t.grad_fn, t._output_nr)
-            table = capture_leaf if t.grad_fn is None else capture_node
-            if key in table:
-                duplicates.append((i, table[key]))
-            else:
-                table[key] = i
+def _run_hooks(hooks: list, grad: Any, create_graph: bool) -> Any:
+    """``hook(grad)`` for each tensor hook in turn; a hook may return a replacement."""
+    Tensor = _function.Tensor
+    for hook in list(hooks):
+        result = hook(grad if isinstance(grad, Tensor) else Tensor._wrap(grad))
+        if result is not None:
+            grad = result if create_graph else _as_grad_array(result)
+    return grad
 
-    # Pass 1: dependency counts (how many edges point at each node).
-    deps: dict[Node, int] = {}
-    unique_roots = list(dict.fromkeys(root_nodes))
-    root_set = set(unique_roots)
-    stack = list(unique_roots)
-    # Without retain_graph no node's output is wanted after this backward (an output that
-    # backward needs is also in ``saved``): let go of them now, so that each activation is
-    # freed once its last consumer has run, not when the graph dies (peak memory).
-    drop_outputs = not retain_graph and not create_graph
-    # Leaves with hooks: how many gradients will reach each (by id), so that its hooks run
-    # once, on their sum, as PyTorch runs them (a clamp in a hook is not linear).
-    hooked_leaves: dict[int, int] = {}
-    while stack:
-        node = stack.pop()
-        if drop_outputs:
-            node.output = None
-        for edge in (node.first_edge,) + node.other_edges:
-            if edge is None:
-                continue
-            if isinstance(edge, Tensor):
-                if edge._hooks is not None:
-                    hooked_leaves[id(edge)] = hooked_leaves.get(id(edge), 0) + 1
-                continue
-            if type(edge) is tuple:
-                edge = edge[0]
-            count = deps.get(edge)
-            if count is None:
-                deps[edge] = 1
-                if edge not in root_set:
-                    stack.append(edge)
-            else:
-                deps[edge] = count + 1
 
-    handed: set[int] = set()
-    fast_leaves = capture is None and accumulate and not create_graph
-    leaf_sums: dict[int, Any] = {}
-
-    def deliver_leaf(leaf: Any, grad: Any) -> None:
-        if capture is not None and id(leaf) not in capture_leaf:
-            return  # autograd.grad: a leaf it was not asked for is left alone, hooks too
-        hooks = leaf._hooks
-        if hooks:
-            for hook in list(hooks):
-                result = hook(grad if isinstance(grad, Tensor) else Tensor._wrap(grad))
-                if result is not None:
-                    grad = result if create_graph else _as_grad_array(result)
-        if capture is not None:
-            index = capture_leaf.get(id(leaf))
-            if index is not None:
-                captured[index] = grad if captured[index] is None else captured[index] + grad
-            return
-        if not accumulate:
-            return
-        _accumulate(leaf, grad, create_graph, handed)
-        if leaf._post_accumulate_hooks:
-            for hook in list(leaf._post_accumulate_hooks):
-                hook(leaf)
-
-    for leaf, grad in leaf_roots:
-        if not leaf.requires_grad:
-            raise _no_grad_error(leaf)
-        if leaf._hooks is not None:  # a root that the graph also reaches: hooks run once, on the sum
-            hooked_leaves[id(leaf)] = hooked_leaves.get(id(leaf), 0) + 1
-            _gather_leaf_gradient(leaf, grad, hooked_leaves, leaf_sums, deliver_leaf)
-        else:
-            deliver_leaf(leaf, grad)
-
-    # Pass 2: reverse topological order.
-    ready = [node for node in unique_roots if node not in deps]
-    previous_mode = grad_state.enabled
-    grad_state.enabled = create_graph
-    # The walk creates no reference cycles (nodes only point towards the leaves), so the
-    # cyclic collector has nothing to find here; pausing it saves its repeated scans of a
-    # large live graph.
-    collecting = gc.isenabled()
-    gc.disable()
-    # Like PyTorch, a backward that meets inf/NaN propagates them without warnings
-    # (detect_anomaly is the tool that reports them).
-    quiet = np.errstate(all="ignore")
-    quiet.__enter__()
-    # ``carried``: a node whose whole gradient the last node produced, taken next without a
-    # round trip through ``grads`` and ``ready`` (the common case along a chain).
-    carried = carried_grad = None
-    try:
-        while True:
-            if carried is not None:
-                node, grad, carried = carried, carried_grad, None
-            elif ready:
-                node = ready.pop()
-                grad = grads.pop(node, None)
-            else:
-                break
-            hooked = node._hooked
-            if hooked:
-                grad = _run_pre_hooks(node, grad, create_graph, handed)
-            if capture_node:
-                grad = _capture_node_grads(node, grad, capture_node, captured)
-            if type(grad) is list:
-                grad = None if all(g is None for g in grad) else tuple(grad)
-            edges = (node.first_edge,) + node.other_edges
-            if grad is None:
-                input_grads = (None,) * len(edges)
-            else:
-                input_grads = node.apply_backward(grad, create_graph)
-                if anomaly.enabled:
-                    on_backward(node, input_grads)
-                if hooked and node._post_hooks is not None:
-                    input_grads = _run_post_hooks(node, input_grads, grad, create_graph)
-            if not retain_graph and node.saved:
-                # Op.release, inlined on this hot path (Function nodes ignore the extra fields).
-                node.saved = node.inputs = node.output = None
-            for edge, g in zip(edges, input_grads):
-                if edge is None:
-                    continue
-                if isinstance(edge, Tensor):
-                    if hooked_leaves and id(edge) in hooked_leaves:
-                        _gather_leaf_gradient(edge, g, hooked_leaves, leaf_sums, deliver_leaf)
-                        continue
-                    if g is not None:
-                        if fast_leaves and edge._hooks is None:
-                            existing = edge._grad
-                            if (existing is not None and type(g) is _ndarray and existing.grad_fn is None
-                                    and not existing._rg and g.shape == existing._data.shape):
-                                existing._data += g
-                            else:
-                                # The leaf may keep this very array as its .grad (and add into
-                                # it later) only if nothing else holds it: not a gradient that
-                                # also goes to another input, nor a caller's seed.
-                                owned = getrefcount(g) <= _UNSHARED
-                                _accumulate(edge, g, create_graph, handed, owned)
-                        else:
-                            deliver_leaf(edge, g)
-                    continue
-                if type(edge) is tuple:
-                    target, nr = edge
-                    if g is not None:
-                        buffer = grads.get(target)
-                        if buffer is None:
-                            buffer = grads[target] = [None] * target.n_outputs
-                        buffer[nr] = g if buffer[nr] is None else buffer[nr] + g
+def _run_pre_hooks(node: Node, grad: Any, create_graph: bool) -> Any:
+    tensor_hooks = node._tensor_hooks
+    single = node.n_outputs == 1
+    if tensor_hooks:
+        for nr, hooks in list(tensor_hooks.items()):
+            g = grad if single else grad[nr]
+            if g is not None:
+                g = _run_hooks(hooks, g, create_graph)
+                if single:
+                    grad = g
                 else:
-                    target = edge
-                    if target.n_outputs == 1:
-                        previous = grads.get(target)
-                        if previous is None:
-                            if deps[target] == 1 and carried is None:
-                                # Its last gradient, and the only one: run it next.
-                                del deps[target]
-                                carried, carried_grad = target, g
-                                continue
-                            if g is not None:
-                                grads[target] = g
-                        elif g is not None:
-                            grads[target] = previous + g
-                    elif g is not None:  # output 0 of a node with several outputs (a bare edge)
-                        buffer = grads.get(target)
-                        if buffer is None:
-                            buffer = grads[target] = [None] * target.n_outputs
-                        buffer[0] = g if buffer[0] is None else buffer[0] + g
-                count = deps[target] - 1
-                if count:
-                    deps[target] = count
-                else:
-                    del deps[target]
-                    ready.append(target)
-    finally:
-        grad_state.enabled = previous_mode
-        quiet.__exit__(None, None, None)
-        if collecting:
-            gc.enable()
-
-    if captured is not None:
-        for i, first in duplicates:
-            captured[i] = captured[first]
-        if not allow_unused:
-            for i, g in enumerate(captured):
-                if g is None:
-                    raise RuntimeError(
-                        f"One of the differentiated Tensors (input {i}) appears to not have "
-                        f"been used in the graph. Set allow_unused=True if this is the desired "
-                        f"behavior."
-                    )
-        out = []
-        for g in captured:
-            if g is None:
-                out.append(None)
-            elif isinstance(g, Tensor):
-                out.append(g)
-            else:
-                out.append(Tensor._wrap(g))
-        return out
-    return None
+                    grad[nr] = g
+    if node._pre_hooks:
+        wrapped = _wrap((grad,) if single else grad)
+        for hook in list(node._pre_hooks):
+            result = hook(wrapped)
+            if result is not None:
+                wrapped = tuple(result)
+        unwrapped = [None if g is None else (g if create_graph else _as_grad_array(g)) for g in wrapped]
+        grad = unwrapped[0] if single else unwrapped
+    return grad
 
 
-def _gather_leaf_gradient(leaf: Any, g: Any, pending: dict, sums: dict, deliver: Callable) -> None:
-    """One of the gradients for a leaf with hooks: summed until the last has come, then
-    delivered (hooks, then accumulation) once."""
-    key = id(leaf)
-    if g is not None:
-        sums[key] = g if key not in sums else sums[key] + g
-    left = pending[key] - 1
-    if left:
-        pending[key] = left
-        return
-    del pending[key]
-    total = sums.pop(key, None)
-    if total is not None:
-        deliver(leaf, total)
-
-
-def _unshared_reference_count() -> int:
-    """``sys.getrefcount`` of an array held only by a backward's result tuple, seen from a
-    loop shaped like the engine's (``for edge, g in zip(edges, input_grads)``): the count
-    above which the engine's leaf path must copy a gradient before keeping it."""
-    input_grads = (np.empty(1), None)
-    for edge, g in zip((None, None), input_grads):
-        return getrefcount(g)
-    return 0
+def _run_post_hooks(node: Node, input_grads: tuple, grad: Any, create_graph: bool) -> tuple:
+    """``hook(grad_inputs, grad_outputs)`` for each post hook; a hook that returns new
+    ``grad_inputs`` replaces them, as in PyTorch."""
+    outputs = _wrap((grad,) if node.n_outputs == 1 else grad)
+    # The hooks see PyTorch's inputs of the node, in its order (addmm: bias, input, weight).
+    positions = tuple(node.presented_indices())
+    inputs = _wrap(input_grads[i] if i < len(input_grads) else None for i in positions)
+    replaced = False
+    for hook in list(node._post_hooks):
+        result = hook(inputs, outputs)
+        if result is not None:
+            result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
+            if len(result) != len(inputs):
+                raise RuntimeError(
+                    f"hook '{getattr(hook, '__name__', hook)}' has returned an incorrect number of values "
+                    f"(got {len(result)}, but expected {len(inputs)})")
+            inputs, replaced = result, True
+    if not replaced:
+        return input_grads
+    grads = list(input_grads) + [None] * (len(node.edges) - len(input_grads))
+    for i, g in zip(positions, inputs):
+        grads[i] = None if g is None else (g if create_graph else _as_grad_array(g))
+    return tuple(grads)
 
 
 def _accumulate(leaf: Any, grad: Any, create_graph: bool, handed: set, owned: bool = False) -> None:
@@ -327,7 +470,7 @@ def _accumulate(leaf: Any, grad: Any, create_graph: bool, handed: set, owned: bo
             # a constant one (a caller's seed, a broadcast view) is copied: later accumulation
             # adds into .grad in place.
             keep = create_graph and grad.requires_grad
-            leaf.grad = grad if keep else Tensor._wrap(np.array(grad._data, copy=True))
+            leaf.grad = grad if keep else Tensor._wrap(grad._data.copy())
         else:
             leaf.grad = leaf.grad + grad
         return
@@ -352,83 +495,7 @@ def _accumulate(leaf: Any, grad: Any, create_graph: bool, handed: set, owned: bo
         existing._data += grad
 
 
-def _run_pre_hooks(node: Node, grad: Any, create_graph: bool, handed: set) -> Any:
-    Tensor = _function.Tensor
-    if grad is None:
-        return None
-    tensor_hooks = node._tensor_hooks
-    if tensor_hooks:
-        single = node.n_outputs == 1
-        for nr, hooks in list(tensor_hooks.items()):
-            g = grad if single else (grad[nr] if grad is not None else None)
-            if g is None:
-                continue
-            for hook in list(hooks):
-                result = hook(g if isinstance(g, Tensor) else Tensor._wrap(g))
-                if result is not None:
-                    g = result if create_graph else _as_grad_array(result)
-            if single:
-                grad = g
-            else:
-                grad[nr] = g
-    if node._pre_hooks:
-        as_tuple = (grad,) if node.n_outputs == 1 else tuple(grad)
-        wrapped = tuple(
-            None if g is None else (g if isinstance(g, Tensor) else Tensor._wrap(g))
-            for g in as_tuple
-        )
-        for hook in list(node._pre_hooks):
-            result = hook(wrapped)
-            if result is not None:
-                wrapped = tuple(result)
-        unwrapped = [None if g is None else (g if create_graph else _as_grad_array(g)) for g in wrapped]
-        grad = unwrapped[0] if node.n_outputs == 1 else unwrapped
-    return grad
-
-
-def _run_post_hooks(node: Node, input_grads: tuple, grad: Any, create_graph: bool) -> tuple:
-    """``hook(grad_inputs, grad_outputs)`` for each post hook; a hook that returns new
-    ``grad_inputs`` replaces them, as in PyTorch."""
-    Tensor = _function.Tensor
-
-    def wrap(items: Iterable) -> tuple:
-        return tuple(None if g is None else (g if isinstance(g, Tensor) else Tensor._wrap(g)) for g in items)
-
-    outputs = wrap((grad,) if node.n_outputs == 1 else grad)
-    # The hooks see PyTorch's inputs of the node, in its order (addmm: bias, input, weight).
-    positions = tuple(node.presented_indices())
-    inputs = wrap(input_grads[i] if i < len(input_grads) else None for i in positions)
-    replaced = False
-    for hook in list(node._post_hooks):
-        if getattr(hook, "all_arguments", False):
-            # chainrule's own observers (viz) want one gradient per argument, in its order.
-            hook(wrap(input_grads), outputs)
-            continue
-        result = hook(inputs, outputs)
-        if result is not None:
-            result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
-            if len(result) != len(inputs):
-                raise RuntimeError(
-                    f"hook '{getattr(hook, '__name__', hook)}' has returned an incorrect number of values "
-                    f"(got {len(result)}, but expected {len(inputs)})")
-            inputs, replaced = result, True
-    if not replaced:
-        return input_grads
-    grads = list(input_grads) + [None] * (len(node.edges) - len(input_grads))
-    for i, g in zip(positions, inputs):
-        grads[i] = None if g is None else (g if create_graph else _as_grad_array(g))
-    return tuple(grads)
-
-
-def _capture_node_grads(node: Node, grad: Any, capture_node: dict, captured: list) -> Any:
-    for nr in range(node.n_outputs):
-        index = capture_node.get((node, nr))
-        if index is None:
-            continue
-        g = grad if node.n_outputs == 1 else (grad[nr] if grad is not None else None)
-        if g is not None:
-            captured[index] = g if captured[index] is None else captured[index] + g
-    return grad
+# -- the public entry points -------------------------------------------------------------------
 
 
 def backward(
@@ -477,8 +544,7 @@ def grad(
     returned instead of accumulated into ``.grad``."""
     Tensor = _function.Tensor
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    single_input = isinstance(inputs, Tensor)
-    inputs = [inputs] if single_input else list(inputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     for i, t in enumerate(inputs):
         if not t.requires_grad:
             raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")
@@ -497,13 +563,8 @@ def grad(
     result = run_backward(outputs, grads, retain_graph, create_graph, capture=inputs,
                           accumulate=False, allow_unused=allow_unused)
     if materialize_grads:
-        from ..creation import zeros_like
-
-        result = [zeros_like(t) if g is None else g for g, t in zip(result, inputs)]
+        result = [Tensor._wrap(t._data * 0) if g is None else g for g, t in zip(result, inputs)]
     return tuple(result)
-
-
-_UNSHARED = _unshared_reference_count()
 
 
 def _batched_grad(outputs: list, inputs: list, grad_outputs: list, retain_graph: Any,
@@ -511,8 +572,6 @@ def _batched_grad(outputs: list, inputs: list, grad_outputs: list, retain_graph:
     """``grad(..., is_grads_batched=True)``: the first dim of each ``grad_outputs`` is a batch
     of upstream gradients; one backward per entry (PyTorch vectorises this with vmap), the
     results stacked along a new first dim."""
-    from ..functional import stack
-
     if any(g is None for g in grad_outputs):
         raise RuntimeError("grad_outputs must be given (batched) when is_grads_batched=True")
     count = grad_outputs[0].shape[0]
@@ -522,6 +581,7 @@ def _batched_grad(outputs: list, inputs: list, grad_outputs: list, retain_graph:
         rows.append(grad(outputs, inputs, [g[i] for g in grad_outputs], retain_graph=keep,
                          create_graph=create_graph, allow_unused=allow_unused,
                          materialize_grads=materialize_grads))
+    stack = _function.tensor_namespace().stack
     return tuple(None if row[0] is None else stack(list(row)) for row in zip(*rows))
 
 

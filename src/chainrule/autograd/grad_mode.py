@@ -1,28 +1,32 @@
 """Switches for recording the graph: ``no_grad``, ``enable_grad``, ``set_grad_enabled``,
-``inference_mode``.  Each works as a context manager and as a decorator."""
+``inference_mode``.  Each works as a context manager and as a decorator.
+
+As in PyTorch, the mode belongs to the thread: one thread inside ``no_grad`` (an optimizer's
+``step``, an evaluation loop) leaves the others recording, and every new thread starts with
+recording on.
+"""
 from __future__ import annotations
 
 import functools
 import inspect
+import threading
 from typing import Any, Callable, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _GradState:
-    # A module-level mutable singleton: reading one attribute is the cheapest check
-    # an op can make on its hot path.
-    __slots__ = ("enabled",)
+class _GradState(threading.local):
+    """The calling thread's grad mode (``enabled``: whether ops record the graph).  One
+    module-level object, so that the check an op makes on its hot path is one attribute read."""
 
-    def __init__(self) -> None:
-        self.enabled = True
+    enabled = True  # each thread reads this default until it sets its own
 
 
 grad_state = _GradState()
 
 
 def is_grad_enabled() -> bool:
-    """True when ops record the graph for backward."""
+    """True when ops in this thread record the graph for backward."""
     return grad_state.enabled
 
 
@@ -111,8 +115,23 @@ class enable_grad(_DecoratorWithoutCall):
     _target = True
 
 
+class _InferenceState(threading.local):
+    """Whether the calling thread is inside ``inference_mode`` (per thread, as in PyTorch)."""
+
+    enabled = False
+
+
+_inference = _InferenceState()
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside ``inference_mode()`` in this thread."""
+    return _inference.enabled
+
+
 class inference_mode(_GradModeContext):
-    """Like ``no_grad`` (chainrule has no separate inference tensors)."""
+    """Like ``no_grad`` (chainrule has no separate inference tensors), and
+    ``is_inference_mode_enabled()`` is True inside."""
 
     _target = False
 
@@ -124,6 +143,27 @@ class inference_mode(_GradModeContext):
     def __init__(self, mode: Any = True) -> None:
         if isinstance(mode, bool):
             self._target = not mode
+
+    def __enter__(self) -> None:
+        super().__enter__()
+        self._previous_inference = _inference.enabled
+        _inference.enabled = not self._target
+
+    def __exit__(self, *exc: object) -> None:
+        _inference.enabled = self._previous_inference
+        super().__exit__(*exc)
+
+    def __call__(self, func: F) -> F:
+        mode = self
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with type(mode)(not mode._target):
+                return func(*args, **kwargs)
+
+        if inspect.isgeneratorfunction(func):
+            return super().__call__(func)
+        return wrapper  # type: ignore[return-value]
 
 
 class set_grad_enabled(_GradModeContext):

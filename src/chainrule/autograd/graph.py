@@ -1,4 +1,313 @@
-"""Graph introspection names PyTorch exposes under ``torch.autograd.graph``."""
-from .function import Node
+"""The recorded graph, for tools that read it: ``chainrule.autograd.graph``.
 
-__all__ = ["Node"]
+A forward with grad mode on records one :class:`Node` per op.  This module is the one way
+tools (``chainrule.viz``, the command line, a debugger, a graph capture) look at that graph
+without depending on how nodes store it:
+
+* walk it: :func:`walk` (every node from a root, consumers first), :func:`inputs` (where
+  each argument of a node came from, as :class:`Edge`), :func:`get_gradient_edge`;
+* read what a node kept from its forward: :func:`kept_output`, :func:`kept_arguments`, and
+  whether a value changed in place since (:func:`changed_since`);
+* run pieces of it again: :func:`recompute` (an op's forward on other values),
+  :func:`local_backward` (a node's backward on a gradient of your choosing), and
+  :func:`backward_gradients` (a whole backward that touches nothing and reports the
+  gradient on every edge);
+* watch it: :func:`on_record` (every node as it is recorded), :func:`on_backward` (every
+  node's gradients in every backward), :func:`watch` (one node's, in later backwards).
+
+PyTorch's names live here too: ``Node``, ``GradientEdge``, ``get_gradient_edge``,
+``increment_version``.
+
+>>> y = (x * w).sum()
+>>> [graph.op_name(n) for n in graph.walk(y)]
+['Sum', 'Mul']
+"""
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable, Iterator, NamedTuple
+
+import numpy as np
+
+from . import observe
+from .engine import run_backward
+from .function import Function, Op
+from .node import Node, pytorch_edge, split_edge
+from .versions import changed_since as _array_changed_since
+
+__all__ = [
+    "Node", "GradientEdge", "get_gradient_edge", "increment_version", "Edge", "inputs", "walk",
+    "op_name", "derivative_formulas", "is_elementwise", "kept_output", "kept_arguments",
+    "changed_since", "recompute", "local_backward", "backward_gradients", "GraphFreed",
+    "on_record", "on_backward", "watch", "Handle",
+]
+
+
+class GradientEdge(NamedTuple):
+    """PyTorch's ``torch.autograd.graph.GradientEdge``: a node and one of its outputs."""
+
+    node: Any
+    output_nr: int
+
+
+class Edge(NamedTuple):
+    """Where one argument of a node came from: output ``output_nr`` of ``node``, or the leaf
+    tensor ``leaf`` (``node`` is None then)."""
+
+    node: Any
+    output_nr: int
+    leaf: Any
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.node is None
+
+
+class GraphFreed(RuntimeError):
+    """The saved values of the graph were freed by a backward without retain_graph."""
+
+
+class Handle:
+    """Returned by the ``on_*``/``watch`` registrations; ``remove()`` unregisters (also as a
+    context manager)."""
+
+    def __init__(self, remove: Callable[[], None]) -> None:
+        self._remove = remove
+
+    def remove(self) -> None:
+        self._remove()
+
+    def __enter__(self) -> "Handle":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+# -- walking -------------------------------------------------------------------------------------
+
+
+def get_gradient_edge(tensor: Any) -> GradientEdge:
+    """The edge a gradient for ``tensor`` flows along: its node and output index (for a leaf
+    that requires grad, its AccumulateGrad node), as PyTorch's."""
+    if tensor.grad_fn is None:
+        if not tensor.requires_grad:
+            raise RuntimeError("It is not possible to get the gradient edge for a Tensor that does not require gradients")
+        return GradientEdge(pytorch_edge(tensor)[0], 0)
+    return GradientEdge(tensor.grad_fn, tensor.output_nr)
+
+
+def tensor_edge(tensor: Any) -> Edge | None:
+    """The edge an op taking ``tensor`` as an argument records (None: it needs no gradient)."""
+    if tensor.grad_fn is not None:
+        return Edge(tensor.grad_fn, tensor.output_nr, None)
+    return Edge(None, 0, tensor) if tensor.requires_grad else None
+
+
+def inputs(node: Any) -> tuple:
+    """One entry per argument of ``node``'s op: an :class:`Edge`, or None for an argument that
+    needs no gradient (a constant, a number, an option)."""
+    out = []
+    for edge in node.edges:
+        target, nr = split_edge(edge)
+        if target is None:
+            out.append(None)
+        elif isinstance(target, Node):
+            out.append(Edge(target, nr, None))
+        else:
+            out.append(Edge(None, 0, target))
+    return tuple(out)
+
+
+def walk(root: Any) -> list:
+    """The nodes reachable from ``root`` (a tensor or a node), consumers before what they
+    consume (reverse topological order: the order backward visits them), without recursion."""
+    root_node = getattr(root, "grad_fn", root) if not isinstance(root, Node) else root
+    if root_node is None:
+        return []
+    order: list = []
+    seen = {root_node}
+    stack: list = [(root_node, iter(inputs(root_node)))]
+    while stack:
+        node, edges = stack[-1]
+        for edge in edges:
+            if edge is not None and edge.node is not None and edge.node not in seen:
+                seen.add(edge.node)
+                stack.append((edge.node, iter(inputs(edge.node))))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    order.reverse()
+    return order
+
+
+def iter_leaves(root: Any) -> Iterator[Any]:
+    """The leaf tensors that requires grad reachable from ``root``, each once."""
+    seen: set = set()
+    for node in walk(root):
+        for edge in inputs(node):
+            if edge is not None and edge.is_leaf and id(edge.leaf) not in seen:
+                seen.add(id(edge.leaf))
+                yield edge.leaf
+
+
+# -- what a node is ---------------------------------------------------------------------------
+
+
+def op_name(node: Any) -> str:
+    """The op as chainrule names it (``Matmul`` where PyTorch's node is ``MvBackward0``; a
+    Function's class name)."""
+    if isinstance(node, Op):
+        cls = type(node)
+        return cls.display_name or cls.op_name
+    name = node.name()
+    return name[:-len("Backward")] if name.endswith("Backward") else name
+
+
+def derivative_formulas(node: Any) -> tuple:
+    """The op's readable local derivatives, one per argument (``("d(a*b)/da = b", ...)``);
+    empty for a node without them (a custom Function)."""
+    return tuple(type(node).derivative)
+
+
+def is_elementwise(node: Any) -> bool:
+    """Whether the op works element by element (its Jacobian is diagonal when no argument
+    was broadcast)."""
+    return bool(getattr(type(node), "elementwise", False))
+
+
+def is_custom_function(node: Any) -> bool:
+    """Whether ``node`` comes from a user's ``autograd.Function``."""
+    return isinstance(node, Function)
+
+
+# -- what a node kept -----------------------------------------------------------------------------
+
+
+def changed_since(value: Any, node: Any) -> bool:
+    """Whether ``value`` (a tensor or an array) was modified in place after ``node`` was
+    recorded: a value ``node`` kept is then no longer what its forward saw."""
+    array = getattr(value, "_data", value)
+    epoch = getattr(node, "epoch", None)
+    if not isinstance(array, np.ndarray) or epoch is None:
+        return False
+    return _array_changed_since(array, epoch)
+
+
+def kept_output(node: Any) -> Any:
+    """The output array ``node`` still holds from its forward, or None (not kept, freed by a
+    backward, or changed in place since)."""
+    output = getattr(node, "output", None) if isinstance(node, Op) else None
+    if output is None or changed_since(output, node):
+        return None
+    return output
+
+
+def kept_arguments(node: Any) -> dict:
+    """``{argument index: value}`` for the arguments ``node`` kept from its forward (ops that
+    save something keep all their arguments: arrays and options) and that have not changed
+    in place since."""
+    arguments = getattr(node, "inputs", None) if isinstance(node, Op) else None
+    if not arguments:
+        return {}
+    return {i: a for i, a in enumerate(arguments) if not changed_since(a, node)}
+
+
+def recompute(node: Any, arguments: list, kwargs: dict | None = None) -> np.ndarray:
+    """The output of ``node``'s op run again on ``arguments`` (arrays and options, one per
+    argument, as it was called) and ``kwargs``: a fresh forward that records nothing.
+
+    Raises TypeError when the op cannot be called so (it takes arguments other than those
+    it recorded)."""
+    cls = type(node)
+    if not isinstance(node, Op):
+        raise TypeError(f"{node.name()} is not a chainrule op: its forward cannot be recomputed")
+    if not kwargs and not _takes_exactly(cls, len(arguments)):
+        raise TypeError(f"{node.name()}'s forward takes other arguments than the {len(arguments)} it recorded")
+    fresh = cls.__new__(cls)
+    fresh.saved = None
+    with np.errstate(all="ignore"):
+        return np.asarray(fresh.forward(np, *arguments, **(kwargs or {})))
+
+
+def _takes_exactly(cls: type, count: int) -> bool:
+    """Whether ``cls.forward(self, xp, ...)`` takes exactly ``count`` positional arguments."""
+    parameters = list(inspect.signature(cls.forward).parameters.values())[2:]
+    return len(parameters) == count and all(p.kind is p.POSITIONAL_OR_KEYWORD for p in parameters)
+
+
+def local_backward(node: Any, grad_output: Any, output_nr: int = 0) -> tuple:
+    """``node``'s backward on ``grad_output`` (an array for output ``output_nr``; the other
+    outputs get none): one gradient per argument of its op (None where none flows).  Nothing
+    is freed or accumulated."""
+    if node.n_outputs == 1:
+        grads = node.apply_backward(grad_output, False)
+    else:
+        upstream = [None] * node.n_outputs
+        upstream[output_nr] = grad_output
+        grads = node.apply_backward(tuple(upstream), False)
+    return tuple(None if g is None else np.asarray(getattr(g, "_data", g)) for g in grads)
+
+
+def backward_gradients(root: Any, seed: Any = None) -> dict:
+    """``{node: (grad_outputs, grad_inputs)}`` for one backward from the tensor ``root``
+    (seeded with ``seed``, ones by default), as arrays, ``grad_inputs`` one per argument.
+
+    The backward runs with the graph retained and touches nothing: no ``.grad`` is written,
+    no hook or observer runs.  Raises :class:`GraphFreed` when an earlier backward freed the
+    graph's saved values."""
+    if seed is None:
+        seed = np.ones_like(root._data)
+    found: dict = {}
+
+    def collect(node: Any, grad_outputs: tuple, grad_inputs: tuple) -> None:
+        found[node] = (tuple(_copy(g) for g in grad_outputs), tuple(_copy(g) for g in grad_inputs))
+
+    try:
+        run_backward([root], [seed], True, False, accumulate=False, observer=collect)
+    except RuntimeError as error:
+        if _is_freed(error):
+            raise GraphFreed("the graph's saved values were freed by backward(); call this before "
+                             "backward(), or call backward(retain_graph=True)") from None
+        raise
+    return found
+
+
+def _is_freed(error: BaseException) -> bool:
+    return str(error).startswith("Trying to backward through the graph a second time")
+
+
+def _copy(g: Any) -> Any:
+    if g is None:
+        return None
+    return np.array(getattr(g, "_data", g), copy=True)
+
+
+# -- watching --------------------------------------------------------------------------------------
+
+
+def on_record(callback: Callable[[Any, tuple, dict, Any], None]) -> Handle:
+    """Call ``callback(node, args, kwargs, output)`` each time an op records a node (``args``:
+    the op's arguments as passed, tensors included; ``output``: the tensor it returns)."""
+    return Handle(observe.add(observe.forward, callback))
+
+
+def on_backward(callback: Callable[[Any, tuple, tuple], None]) -> Handle:
+    """Call ``callback(node, grad_outputs, grad_inputs)`` after each node's backward in every
+    backward (``grad_inputs``: one per argument of the op)."""
+    return Handle(observe.add(observe.backward, callback))
+
+
+def watch(node: Any, callback: Callable[[Any, tuple, tuple], None]) -> Handle:
+    """Call ``callback(node, grad_outputs, grad_inputs)`` after ``node``'s backward, in each
+    later backward through it (not in :func:`backward_gradients`'s dry runs)."""
+    watchers = node.__dict__.setdefault("_observers", [])
+    node._hooked = True
+    return Handle(observe.add(watchers, callback))
+
+
+def increment_version(tensor: Any) -> None:
+    """Count an in-place change of ``tensor`` made behind autograd's back (on its array):
+    nodes that saved it then refuse to run their backward, as after any in-place op."""
+    tensor._version_counter().bump("an in-place change (increment_version)")

@@ -63,8 +63,8 @@ def build(args: argparse.Namespace) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     from ..cli import UsageError
-    from ..viz._walk import fmt
-    from ..viz.explain import _paren, explain
+    from ..viz import format_value as fmt
+    from ..viz.explain import explain, parenthesize
 
     evaluation = build(args)
     variables = evaluation.variables
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     loss = evaluation.result
     if not evaluation.steps:
         raise UsageError("the expression is a single variable: there is no chain to follow")
-    at = ", ".join(f"{name} = {fmt(t._data)}" for name, t in variables.items())
+    at = ", ".join(f"{name} = {fmt(t)}" for name, t in variables.items())
     if args.expression is None:
         print(f"The classic example: L = {CLASSIC} with {at}")
     else:
@@ -84,8 +84,8 @@ def run(args: argparse.Namespace) -> int:
     width = max(len(name) for name, _, _ in evaluation.steps)
     column = max(len(definition) for _, definition, _ in evaluation.steps)
     for name, definition, tensor in evaluation.steps:
-        print(f"  {name.ljust(width)} = {definition.ljust(column)} = {fmt(tensor._data)}")
-    print(f"The loss: L = {fmt(loss._data)}")
+        print(f"  {name.ljust(width)} = {definition.ljust(column)} = {fmt(tensor)}")
+    print(f"The loss: L = {fmt(loss)}")
 
     result = explain(loss, variables[wrt])
     print(f"\nBackward pass: the chain rule from L back to {wrt}")
@@ -95,9 +95,9 @@ def run(args: argparse.Namespace) -> int:
     print()
     print(result.checks())
 
-    value = float(variables[wrt]._data)
+    value = variables[wrt].item()
     gradient = float(result.gradient)
     updated = value - args.lr * gradient
     print(f"\nUpdate step (gradient descent, lr = {fmt(args.lr)})")
-    print(f"  {wrt} ← {wrt} − lr · ∂L/∂{wrt} = {fmt(value)} − {fmt(args.lr)} · {_paren(fmt(gradient))} = {fmt(updated)}")
+    print(f"  {wrt} ← {wrt} − lr · ∂L/∂{wrt} = {fmt(value)} − {fmt(args.lr)} · {parenthesize(fmt(gradient))} = {fmt(updated)}")
     return 0 if result.ok else 1

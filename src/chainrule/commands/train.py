@@ -159,16 +159,13 @@ def stratified_split(labels: np.ndarray, test_fraction: float, seed: int) -> tup
 def load_data(config: dict[str, Any]) -> Data:
     """The dataset ``config`` names, split; user-fixable problems raise UsageError."""
     from ..data import datasets
-    from ..tensor import _make
 
     name = config["dataset"]
     try:
         if name == "digits":
             x, y = datasets.digits()
             train_idx, test_idx = stratified_split(y.numpy(), config["test_fraction"], config["seed"])
-            return Data(_make(x._data[train_idx], None, False), _make(y._data[train_idx], None, False),
-                        _make(x._data[test_idx], None, False), _make(y._data[test_idx], None, False),
-                        datasets.DIGITS_CLASSES)
+            return Data(x[train_idx], y[train_idx], x[test_idx], y[test_idx], datasets.DIGITS_CLASSES)
         if not config.get("data_dir"):
             raise UsageError(f"--dataset {name} needs --data-dir DIR, a folder holding its IDX files "
                              "(train-images-idx3-ubyte[.gz] ...); nothing is downloaded")
@@ -254,7 +251,7 @@ def evaluate(model: Any, x: Any, y: Any, batch_size: int = 1000) -> tuple[float,
         for start in range(0, len(y), batch_size):
             logits = model(x[start:start + batch_size])
             total += loss_fn(logits, y[start:start + batch_size]).item()
-            predictions.append(logits._data.argmax(axis=1))
+            predictions.append(logits.argmax(1).numpy())
     predicted = np.concatenate(predictions) if predictions else np.zeros(0, np.int64)
     n = max(len(y), 1)
     return total / n, float((predicted == y.numpy()).sum()) / n, predicted
@@ -279,7 +276,7 @@ def _train_epoch(model: Any, loader: Any, optimizer: Any, scheduler: Any, per_ba
         n = len(yb)
         value = loss.item()
         total_loss += value * n
-        correct += int((logits._data.argmax(axis=1) == yb._data).sum())
+        correct += int((logits.argmax(1) == yb).sum())
         seen += n
         if hasattr(batches, "set_postfix_str"):
             batches.set_postfix_str(f"loss {value:.4f}", refresh=False)

@@ -10,6 +10,8 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from ..backend import get_array_module
+from ..functional import stack
 from ..random import Generator
 from ..tensor import Tensor, _make
 from .dataset import Dataset, IterableDataset, Subset, TensorDataset
@@ -25,12 +27,8 @@ def _stack(tensors: list) -> Tensor:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 "
                                f"and {list(t._data.shape)} at entry {i}")
     if any(t.requires_grad for t in tensors):
-        from ..functional import stack
-
         return stack(tensors)
-    from ..backend import get_array_module
-
-    return _make(get_array_module(tensors[0]._data).stack([t._data for t in tensors]), None, False)
+    return _make(get_array_module(tensors[0]._data).stack([t._data for t in tensors]))
 
 
 def default_collate(batch: list) -> Any:
@@ -44,14 +42,14 @@ def default_collate(batch: list) -> Any:
         if isinstance(elem, np.ndarray):
             if elem.dtype.kind in "OSUV":
                 raise TypeError(_COLLATE_ERROR.format(elem.dtype))
-            return _stack([_make(np.asarray(b), None, False) for b in batch])
-        return _make(np.asarray(batch), None, False)
+            return _stack([_make(np.asarray(b)) for b in batch])
+        return _make(np.asarray(batch))
     if isinstance(elem, bool):
-        return _make(np.asarray(batch, dtype=np.bool_), None, False)
+        return _make(np.asarray(batch, dtype=np.bool_))
     if isinstance(elem, int):
-        return _make(np.asarray(batch, dtype=np.int64), None, False)
+        return _make(np.asarray(batch, dtype=np.int64))
     if isinstance(elem, float):
-        return _make(np.asarray(batch, dtype=np.float64), None, False)
+        return _make(np.asarray(batch, dtype=np.float64))
     if isinstance(elem, (str, bytes)):
         return batch
     if isinstance(elem, collections.abc.Mapping):
@@ -79,7 +77,7 @@ def default_collate(batch: list) -> Any:
 def default_convert(data: Any) -> Any:
     """Without batching: NumPy arrays become tensors, containers are converted inside."""
     if isinstance(data, np.ndarray) and data.dtype.kind not in "OSUV":
-        return _make(data, None, False)
+        return _make(data)
     if isinstance(data, collections.abc.Mapping):
         return type(data)({key: default_convert(value) for key, value in data.items()})
     if isinstance(data, tuple) and hasattr(data, "_fields"):
@@ -183,7 +181,7 @@ class DataLoader:
             index = np.asarray(indices, dtype=np.int64)
             if rows is not None:
                 index = rows[index]
-            yield [t[_make(index, None, False)] if t.requires_grad else _make(t._data[index], None, False)
+            yield [t[_make(index)] if t.requires_grad else _make(t._data[index])
                    for t in tensors]
 
     def _iter_stream(self) -> Iterator[Any]:

@@ -37,7 +37,7 @@ def _finish(images: np.ndarray, labels: np.ndarray, scale: float, flatten: bool)
     x = images.astype(np.float32)
     x *= np.float32(1.0 / scale)
     x = x.reshape(len(x), -1) if flatten else x.reshape(len(x), 1, *images.shape[1:])
-    return _make(x, None, False), _make(labels.astype(np.int64), None, False)
+    return _make(x), _make(labels.astype(np.int64))
 
 
 def digits(flatten: bool = False) -> tuple[Tensor, Tensor]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from ..creation import full
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module
+from .parameter import Parameter
 
 
 def _inplace_note(inplace: bool, first: bool = False) -> str:
@@ -266,9 +268,6 @@ class PReLU(Module):
     """x where x > 0, a * x elsewhere, with a learned slope ``a`` (one, or one per channel)."""
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, device: Any = None, dtype: Any = None) -> None:
-        from ..creation import full
-        from .parameter import Parameter
-
         super().__init__()
         self.num_parameters = num_parameters
         self.init = init

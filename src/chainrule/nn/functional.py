@@ -11,17 +11,21 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .. import functional as _C
+from ..dtypes import from_numpy
+from ..functional import log_softmax, relu, sigmoid, softmax, tanh
+from ..inplace import apply_inplace
 from ..ops import elementwise as E
 from ..ops import linalg as L
 from ..ops import nn as N
 from ..autograd.function import named
+from ..random import _generator
 from ..tensor import Tensor, _dim, _make
 
 # -- helpers ---------------------------------------------------------------------------------
 
 
 def _t(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else _make(np.asarray(x), None, False)
+    return x if isinstance(x, Tensor) else _make(np.asarray(x))
 
 
 def _array(x: Any) -> Any:
@@ -31,31 +35,20 @@ def _array(x: Any) -> Any:
 
 
 def _type_name(x: Tensor) -> str:
-    from ..dtypes import from_numpy
-
     return from_numpy(x._data.dtype).legacy_name[: -len("Tensor")]
 
 
-def _inplace(input: Tensor, op: Any, name: str, *args: Any) -> Tensor:
-    """Apply ``op(input, *args)`` and write the result into ``input`` (``relu_``,
-    ``F.relu(x, inplace=True)``): the tensor becomes the op's output in the graph."""
-    return input._inplace(name, op, *args)
-
-
 def _apply(input: Tensor, inplace: bool, op: Any, name: str, *args: Any) -> Tensor:
-    return _inplace(input, op, name, *args) if inplace else op.apply_one(input, *args)
+    """``op(input, *args)``, written into ``input`` when ``inplace`` (``F.elu(x, inplace=True)``):
+    the tensor then becomes the op's output in the graph."""
+    return apply_inplace(input, name, op.apply, *args) if inplace else op.apply(input, *args)
 
 
-# -- activations ------------------------------------------------------------------------------
-
-
-def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """max(x, 0); the backward is a mask multiply."""
-    return _apply(input, inplace, E.Relu, "relu_")
+# -- activations (relu, sigmoid, tanh, softmax, log_softmax: chainrule.functional's) ----------
 
 
 def relu_(input: Tensor) -> Tensor:
-    return _inplace(input, E.Relu, "relu_")
+    return input.relu_()
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
@@ -137,14 +130,6 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
     return _apply(input, inplace, N.Mish, "mish_")
 
 
-def sigmoid(input: Tensor) -> Tensor:
-    return E.Sigmoid.apply_one(input)
-
-
-def tanh(input: Tensor) -> Tensor:
-    return E.Tanh.apply_one(input)
-
-
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     out = N.Hardtanh.apply(input + 3.0, 0.0, 6.0) / 6.0
     return input.copy_(out) if inplace else out
@@ -160,7 +145,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 
 def logsigmoid(input: Tensor) -> Tensor:
-    return N.LogSigmoid.apply_one(input)
+    return N.LogSigmoid.apply(input)
 
 
 def softsign(input: Tensor) -> Tensor:
@@ -168,33 +153,12 @@ def softsign(input: Tensor) -> Tensor:
 
 
 def tanhshrink(input: Tensor) -> Tensor:
-    return input - E.Tanh.apply_one(input)
-
-
-def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
-    warnings.warn(
-        f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as an argument.",
-        stacklevel=stacklevel,
-    )
-    return 0 if ndim in (0, 1, 3) else 1
-
-
-def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
-    if dim is None:
-        dim = _softmax_dim("softmax", input.ndim, _stacklevel)
-    return _C.softmax(input, dim, dtype=dtype)
-
-
-def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
-    if dim is None:
-        dim = _softmax_dim("log_softmax", input.ndim, _stacklevel)
-    return _C.log_softmax(input, dim, dtype=dtype)
+    return input - E.Tanh.apply(input)
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
-    if dim is None:
-        dim = _softmax_dim("softmin", input.ndim, _stacklevel)
-    return _C.softmax(-input, dim, dtype=dtype)
+    """softmax of -x."""
+    return softmax(-input, dim, _stacklevel + 1, dtype)
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
@@ -232,8 +196,6 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 
 
 def _dropout_mask(input: Tensor, p: float) -> np.ndarray:
-    from ..random import _generator
-
     dtype = input._data.dtype
     if p == 1:
         return np.zeros(input._data.shape, dtype=dtype)
@@ -293,7 +255,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
             raise RuntimeError("Class values must be smaller than num_classes.")
     out = np.zeros(data.shape + (num_classes,), dtype=np.int64)
     np.put_along_axis(out, data[..., None].astype(np.int64), 1, axis=-1)
-    return _make(out, None, False)
+    return _make(out)
 
 
 def _embedding_renorm(weight: Tensor, indices: np.ndarray, max_norm: float, norm_type: float) -> None:
@@ -644,7 +606,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     target = _t(target)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")
-    log_sig = N.LogSigmoid.apply_one(input)
+    log_sig = N.LogSigmoid.apply(input)
     if pos_weight is not None:
         log_sig = log_sig * ((pos_weight - 1) * target + 1)
     loss = (1 - target) * input - log_sig
@@ -738,10 +700,10 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
 # -- convolution, pooling and resampling: chainrule.ops.conv / pooling / spatial ---------------
 
 from ..ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, unfold  # noqa: E402
-from ..ops.pooling import (  # noqa: E402
-    adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d,
+from ..ops.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d  # noqa: E402
+from ..ops.spatial import (  # noqa: E402
+    adaptive_avg_pool1d, adaptive_avg_pool2d, dropout1d, dropout2d, dropout3d, interpolate, pad_modes,
 )
-from ..ops.spatial import dropout1d, dropout2d, dropout3d, interpolate, pad_modes  # noqa: E402
 
 _PAD_MODES.update(pad_modes())
 
@@ -767,8 +729,8 @@ def _adaptive_max_pool(input: Tensor, output_size: tuple, return_indices: bool, 
         where = positions[window].reshape(-1)
         indices[(Ellipsis,) + cell] = where[np.argmax(flat_values[..., where], axis=-1)]
     flat = input.reshape(lead + (-1,))
-    out = flat.gather(-1, _make(indices.reshape(lead + (-1,)), None, False)).reshape(lead + output_size)
-    return (out, _make(indices, None, False)) if return_indices else out
+    out = flat.gather(-1, _make(indices.reshape(lead + (-1,)))).reshape(lead + output_size)
+    return (out, _make(indices)) if return_indices else out
 
 
 def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:

@@ -14,9 +14,9 @@ from typing import Any, Callable, Iterator, Mapping
 import numpy as np
 
 from .. import dtypes as _dt
-from ..autograd.function import Node
+from ..autograd.node import Node, edge_of
 from ..autograd.grad_mode import grad_state, no_grad
-from ..tensor import Tensor, _make
+from ..tensor import Size, Tensor, _make
 from .parameter import Buffer, Parameter
 
 
@@ -536,8 +536,6 @@ class Module:
             if param._data.ndim == 0 and array.ndim == 1 and array.shape[0] == 1:
                 array = array[0]
             if array.shape != param._data.shape:
-                from ..tensor import Size
-
                 error_msgs.append(
                     f"size mismatch for {key}: copying a param with shape {Size(array.shape)!r} from "
                     f"checkpoint, the shape in current model is {param.shape!r}."
@@ -755,15 +753,7 @@ def _identity_node(tensors: list) -> tuple:
     node.saved = None
     node._checks = ()
     node.n_outputs = len(tensors)
-    edges = []
-    for t in tensors:
-        fn = t.grad_fn
-        if fn is None:
-            edges.append(t if t.requires_grad else None)
-        else:
-            nr = t._output_nr
-            edges.append(fn if nr == 0 else (fn, nr))
-    node.edges = tuple(edges)
+    node.edges = tuple(edge_of(t) for t in tensors)
     outs = []
     for index, t in enumerate(tensors):
         if t.requires_grad:

@@ -6,13 +6,12 @@ from typing import Any
 import numpy as np
 
 from .. import creation
-from ..tensor import Tensor, _init
+from ..dtypes import get_default_dtype
+from ..tensor import Tensor, _make
 
 
 def _array_of(data: Any) -> Any:
     if data is None:
-        from ..dtypes import get_default_dtype
-
         return np.empty((0,), dtype=get_default_dtype().numpy)
     if isinstance(data, Tensor):
         return data._data
@@ -30,10 +29,10 @@ class Parameter(Tensor):
     True
     """
 
+    def __new__(cls, data: Any = None, requires_grad: bool = True) -> "Parameter":
+        return _sharing(cls, data)
+
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
-        _init(self, _array_of(data), None, False)
-        if isinstance(data, Tensor):
-            self._vc = data._version_counter()
         self.requires_grad_(requires_grad)
 
     def __repr__(self) -> str:
@@ -45,6 +44,14 @@ class Parameter(Tensor):
         return (_rebuild_parameter, (self._data, self.requires_grad))
 
 
+def _sharing(cls: type, data: Any) -> Any:
+    """A ``cls`` tensor on ``data``'s storage (and its version counter, when a tensor)."""
+    out = _make(_array_of(data), cls=cls)
+    if isinstance(data, Tensor):
+        out._vc = data._version_counter()
+    return out
+
+
 def _rebuild_parameter(data: Any, requires_grad: bool) -> Parameter:
     return Parameter(data, requires_grad)
 
@@ -53,10 +60,10 @@ class Buffer(Tensor):
     """Marks a tensor to be registered as a buffer when assigned to a Module attribute
     (``self.stats = nn.Buffer(t)``); the module then holds the plain tensor."""
 
+    def __new__(cls, data: Any = None, *, persistent: bool = True) -> "Buffer":
+        return _sharing(cls, data)
+
     def __init__(self, data: Any = None, *, persistent: bool = True) -> None:
-        _init(self, _array_of(data), None, False)
-        if isinstance(data, Tensor):
-            self._vc = data._version_counter()
         self.persistent = persistent
 
     def _plain(self) -> Tensor:

@@ -28,6 +28,7 @@ from typing import Any, NamedTuple, Sequence
 import numpy as np
 
 from ..autograd.function import Op
+from ..tensor import Tensor
 from .namespace import ArrayKernels, kernel_selector
 
 
@@ -350,8 +351,6 @@ def _to_2d(values: tuple, fill: int) -> tuple:
 
 def _conv_setup(op: str, input: Any, weight: Any, bias: Any, nd: int) -> tuple:
     """Checks dims and dtypes; returns (input with a batch dim, unbatched?)."""
-    from ..tensor import Tensor
-
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
         raise TypeError(f"{op}(): argument 'input' and 'weight' must be Tensors, got "
                         f"{type(input).__name__} and {type(weight).__name__}")

@@ -62,9 +62,7 @@ class Einsum(Op):
 def _einsum_any(xp: Any, equation: str, *operands: Any) -> Any:
     if hasattr(xp, "einsum"):
         return xp.einsum(equation, *operands)
-    from ..functional import einsum
-
-    return einsum(equation, *operands)
+    return einsum(equation, *operands)  # the Tensor namespace (create_graph): recorded
 
 
 def einsum(equation: str, *operands: Any) -> Any:

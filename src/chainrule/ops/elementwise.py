@@ -1,4 +1,4 @@
-"""Elementwise math: each op's forward and backward side by side.
+"""_Elementwise math: each op's forward and backward side by side.
 
 Backward formulas are written against ``xp`` (NumPy, or the Tensor namespace when the
 backward itself is recorded), so one formula serves first and higher-order gradients.
@@ -6,13 +6,15 @@ Broadcasting is undone in one place: :func:`sum_to_shape`.
 """
 from __future__ import annotations
 
+import math
 import operator
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
 from ..autograd.function import Op, variant
 from ..dtypes import get_default_dtype
+from ..tensor import Tensor
 from .namespace import plain
 
 _ndarray = np.ndarray
@@ -103,7 +105,15 @@ def _scalar(x: Any) -> Any:
     return x[()] if type(x) is _ndarray and not x.shape else x
 
 
-class _Binary(Op):
+class _Elementwise(Op):
+    """Ops that work element by element (``explain`` shows their local derivative as one
+    number per element)."""
+
+    __slots__ = ()
+    elementwise = True
+
+
+class _Binary(_Elementwise):
     """Binary ops remember input shapes only when broadcasting happened."""
 
     __slots__ = ("shapes",)
@@ -132,6 +142,7 @@ class _Binary(Op):
 
 class Add(_Binary):
     __slots__ = ()
+    arguments = "binary"
     derivative = ("d(a+b)/da = 1", "d(a+b)/db = 1")
 
     def forward(self, xp, a, b):
@@ -173,11 +184,12 @@ def _with_number(a: Any, c: Any, fn: Any) -> Any:
     return fn(a, c) if a.shape else fn(a[()], c)
 
 
-class AddScalar(Op):
+class AddScalar(_Elementwise):
     """``tensor + number`` (and ``number + tensor``): PyTorch's Add with a constant operand,
     recorded with one edge; the number is not saved, since the gradient does not need it."""
 
     __slots__ = ()
+    arguments = "unary"
     display_name = "Add"
     derivative = ("d(a+c)/da = 1",)
 
@@ -193,6 +205,7 @@ class AddScalar(Op):
 
 class Sub(_Binary):
     __slots__ = ()
+    arguments = "binary"
     derivative = ("d(a-b)/da = 1", "d(a-b)/db = -1")
 
     def forward(self, xp, a, b):
@@ -214,10 +227,11 @@ class Sub(_Binary):
         return self._reduce(g, -g if self.other_edges[0] is not None else None)
 
 
-class SubScalar(Op):
+class SubScalar(_Elementwise):
     """``tensor - number``."""
 
     __slots__ = ()
+    arguments = "unary"
     display_name = "Sub"
     derivative = ("d(a-c)/da = 1",)
 
@@ -231,10 +245,11 @@ class SubScalar(Op):
         return g, None
 
 
-class RsubScalar(Op):
+class RsubScalar(_Elementwise):
     """``number - tensor`` (PyTorch's rsub)."""
 
     __slots__ = ()
+    arguments = "unary"
     display_name = "Rsub"
     pytorch_name = "RsubBackward1"
     presented_inputs = 1
@@ -252,6 +267,7 @@ class RsubScalar(Op):
 
 class Mul(_Binary):
     __slots__ = ()
+    arguments = "binary"
     derivative = ("d(a*b)/da = b", "d(a*b)/db = a")
     saved_needed_by = (1, 0)
 
@@ -277,11 +293,12 @@ class Mul(_Binary):
                             g * a if self.other_edges[0] is not None else None)
 
 
-class MulScalar(Op):
+class MulScalar(_Elementwise):
     """``tensor * number`` (and ``number * tensor``).  The number is saved, as PyTorch saves
     it: a second backward without ``retain_graph`` raises here as it does there."""
 
     __slots__ = ()
+    arguments = "unary"
     display_name = "Mul"
     derivative = ("d(a*c)/da = c",)
 
@@ -298,6 +315,7 @@ class MulScalar(Op):
 
 class Div(_Binary):
     __slots__ = ()
+    arguments = "binary"
     derivative = ("d(a/b)/da = 1/b", "d(a/b)/db = -a/b^2")
 
     def forward(self, xp, a, b):
@@ -316,10 +334,11 @@ class Div(_Binary):
         return self._reduce(ga, gb)
 
 
-class DivScalar(Op):
+class DivScalar(_Elementwise):
     """``tensor / number``: true division, so integer tensors give the default float dtype."""
 
     __slots__ = ()
+    arguments = "unary"
     display_name = "Div"
     derivative = ("d(a/c)/da = 1/c",)
 
@@ -372,10 +391,11 @@ class Pow(_Binary):
         return self._reduce(ga, gb)
 
 
-class PowScalar(Op):
+class PowScalar(_Elementwise):
     """``tensor ** number``: the base is saved for the gradient ``c * a^(c-1)``."""
 
     __slots__ = ()
+    arguments = "unary"
     display_name = "Pow"
     presented_inputs = 1
     derivative = ("d(a^c)/da = c*a^(c-1)",)
@@ -397,8 +417,6 @@ class PowScalar(Op):
 
 
 def _log_scalar(a: float) -> float:
-    import math
-
     return math.log(a) if a > 0 else (0.0 if a == 0 else float("nan"))
 
 
@@ -503,7 +521,7 @@ class Xlogy(_Binary):
         return self._reduce(ga, gb)
 
 
-class FloorDivide(Op):
+class FloorDivide(_Elementwise):
     """``a // b``.  PyTorch records it with a node whose backward is not implemented (a
     float result requires grad; backward through it raises): so does chainrule."""
 
@@ -574,7 +592,7 @@ class Remainder(_Binary):
         return self._reduce(g if self.needs_grad(0) else None, gb)
 
 
-class Compare(Op):
+class Compare(_Elementwise):
     """Comparisons and logical ops: a boolean result, no gradient."""
 
     __slots__ = ()
@@ -584,8 +602,9 @@ class Compare(Op):
         return ufunc(a, b)
 
 
-class LogicalNot(Op):
+class LogicalNot(_Elementwise):
     __slots__ = ()
+    arguments = "unary"
     differentiable = False
 
     def forward(self, xp, a):
@@ -595,137 +614,92 @@ class LogicalNot(Op):
 # -- unary ------------------------------------------------------------------------------
 
 
-class Neg(Op):
+class _Unary(_Elementwise):
+    """A plain unary op made from one row of :data:`UNARY`: ``out = function(a)`` (integer
+    inputs made the default float dtype first where the function is float-valued), and
+    ``backward = rule(xp, g, saved)`` with ``saved`` the input or the output."""
+
     __slots__ = ()
-    derivative = ("d(-u)/du = -1",)
+    arguments = "unary"
+    function = ""  # the NumPy (array namespace) function's name
+    floating = True
+    saves = "input"  # "input", "output" or "" (nothing)
+    rule: Any = None
 
     def forward(self, xp, a):
-        return -a
-
-    def backward(self, xp, g):
-        return -g
-
-
-class Abs(Op):
-    __slots__ = ()
-    derivative = ("d|u|/du = sign(u)",)
-
-    def forward(self, xp, a):
-        self.saved = (a,)
-        return xp.abs(a)
-
-    def backward(self, xp, g):
-        (a,) = self.saved
-        return g * xp.sign(a)
-
-
-class Sign(Op):
-    __slots__ = ()
-    derivative = ("d sign(u)/du = 0",)
-
-    def forward(self, xp, a):
-        return xp.sign(a)
-
-    def backward(self, xp, g):
-        return g * 0
-
-
-class Exp(Op):
-    __slots__ = ()
-    derivative = ("d exp(u)/du = exp(u)",)
-
-    def forward(self, xp, a):
-        a = _floating(a)
-        out = xp.exp(a)
-        self.saved = (out,)
+        if self.floating:
+            a = _floating(a)
+        out = getattr(xp, self.function)(a)
+        saves = self.saves
+        if saves:
+            self.saved = (out if saves == "output" else a,)
         return out
 
     def backward(self, xp, g):
-        return g * self.saved[0]
+        return type(self).rule(xp, g, self.saved[0] if self.saves else None)
 
 
-class Log(Op):
+class UnaryRow(NamedTuple):
+    """One plain unary op: its name (chainrule's, and the functional form's), the array
+    namespace function, what its derivative is written in terms of, the gradient rule
+    ``(xp, upstream gradient, saved value) -> gradient``, and the formula ``explain`` shows."""
+
+    name: str
+    function: str
+    saves: str
+    rule: Callable
+    formula: str
+    floating: bool = True
+    pytorch_name: str | None = None
+
+
+#: The plain unary ufuncs, one row each: from a row come the Op class (``ops.elementwise.Tanh``),
+#: the functional form and method (``chainrule.tanh``, ``Tensor.tanh``), the in-place and out=
+#: forms and the create_graph namespace entry (see ``chainrule.functional``).
+UNARY = (
+    UnaryRow("neg", "negative", "", lambda xp, g, _: -g, "d(-u)/du = -1", floating=False),
+    UnaryRow("abs", "abs", "input", lambda xp, g, a: g * xp.sign(a), "d|u|/du = sign(u)", floating=False),
+    UnaryRow("sign", "sign", "", lambda xp, g, _: g * 0, "d sign(u)/du = 0", floating=False),
+    UnaryRow("exp", "exp", "output", lambda xp, g, y: g * y, "d exp(u)/du = exp(u)"),
+    UnaryRow("log", "log", "input", lambda xp, g, a: g / a, "d log(u)/du = 1/u"),
+    UnaryRow("log2", "log2", "input", lambda xp, g, a: g / (a * 0.6931471805599453), "d log2(u)/du = 1/(u ln 2)"),
+    UnaryRow("log10", "log10", "input", lambda xp, g, a: g / (a * 2.302585092994046),
+             "d log10(u)/du = 1/(u ln 10)"),
+    UnaryRow("log1p", "log1p", "input", lambda xp, g, a: g / (a + 1), "d log(1+u)/du = 1/(1+u)"),
+    UnaryRow("expm1", "expm1", "output", lambda xp, g, y: g * (y + 1), "d (exp(u)-1)/du = exp(u)"),
+    UnaryRow("sqrt", "sqrt", "output", lambda xp, g, y: g / (2 * y), "d sqrt(u)/du = 1/(2 sqrt(u))"),
+    UnaryRow("sin", "sin", "input", lambda xp, g, a: g * xp.cos(a), "d sin(u)/du = cos(u)"),
+    UnaryRow("cos", "cos", "input", lambda xp, g, a: -g * xp.sin(a), "d cos(u)/du = -sin(u)"),
+    UnaryRow("tan", "tan", "output", lambda xp, g, y: g * (1 + y * y), "d tan(u)/du = 1 + tan(u)^2"),
+    UnaryRow("asin", "arcsin", "input", lambda xp, g, a: g / xp.sqrt(1 - a * a), "d asin(u)/du = 1 / sqrt(1 - u^2)"),
+    UnaryRow("acos", "arccos", "input", lambda xp, g, a: -g / xp.sqrt(1 - a * a),
+             "d acos(u)/du = -1 / sqrt(1 - u^2)"),
+    UnaryRow("atan", "arctan", "input", lambda xp, g, a: g / (1 + a * a), "d atan(u)/du = 1 / (1 + u^2)"),
+    UnaryRow("sinh", "sinh", "input", lambda xp, g, a: g * ((xp.exp(a) + xp.exp(-a)) * 0.5), "d sinh(u)/du = cosh(u)"),
+    UnaryRow("cosh", "cosh", "input", lambda xp, g, a: g * ((xp.exp(a) - xp.exp(-a)) * 0.5), "d cosh(u)/du = sinh(u)"),
+    UnaryRow("tanh", "tanh", "output", lambda xp, g, y: g * (1 - y * y), "d tanh(u)/du = 1 - tanh(u)^2"),
+)
+
+
+def _unary_op(row: UnaryRow) -> type:
+    """The Op class of one row, named as chainrule names ops (``Tanh``; its node TanhBackward0)."""
+    op_name = row.name.capitalize()
+    attributes = {"__slots__": (), "op_name": op_name, "function": row.function, "saves": row.saves,
+                  "rule": staticmethod(row.rule), "floating": row.floating, "derivative": (row.formula,),
+                  "__module__": __name__, "__doc__": f"``{row.name}``: {row.formula}."}
+    if row.pytorch_name:
+        attributes["pytorch_name"] = row.pytorch_name
+    return type(op_name, (_Unary,), attributes)
+
+
+for _row in UNARY:
+    globals()[_row.name.capitalize()] = _unary_op(_row)
+del _row
+
+
+class Rsqrt(_Elementwise):
     __slots__ = ()
-    derivative = ("d log(u)/du = 1/u",)
-
-    def forward(self, xp, a):
-        a = _floating(a)
-        self.saved = (a,)
-        return xp.log(a)
-
-    def backward(self, xp, g):
-        return g / self.saved[0]
-
-
-class Log2(Op):
-    __slots__ = ()
-    derivative = ("d log2(u)/du = 1/(u ln 2)",)
-
-    def forward(self, xp, a):
-        a = _floating(a)
-        self.saved = (a,)
-        return xp.log2(a)
-
-    def backward(self, xp, g):
-        return g / (self.saved[0] * 0.6931471805599453)
-
-
-class Log10(Op):
-    __slots__ = ()
-    derivative = ("d log10(u)/du = 1/(u ln 10)",)
-
-    def forward(self, xp, a):
-        a = _floating(a)
-        self.saved = (a,)
-        return xp.log10(a)
-
-    def backward(self, xp, g):
-        return g / (self.saved[0] * 2.302585092994046)
-
-
-class Log1p(Op):
-    __slots__ = ()
-    derivative = ("d log(1+u)/du = 1/(1+u)",)
-
-    def forward(self, xp, a):
-        a = _floating(a)
-        self.saved = (a,)
-        return xp.log1p(a)
-
-    def backward(self, xp, g):
-        return g / (self.saved[0] + 1)
-
-
-class Expm1(Op):
-    __slots__ = ()
-    derivative = ("d (exp(u)-1)/du = exp(u)",)
-
-    def forward(self, xp, a):
-        a = _floating(a)
-        out = xp.expm1(a)
-        self.saved = (out,)
-        return out
-
-    def backward(self, xp, g):
-        return g * (self.saved[0] + 1)
-
-
-class Sqrt(Op):
-    __slots__ = ()
-    derivative = ("d sqrt(u)/du = 1/(2 sqrt(u))",)
-
-    def forward(self, xp, a):
-        a = _floating(a)
-        out = xp.sqrt(a)
-        self.saved = (out,)
-        return out
-
-    def backward(self, xp, g):
-        return g / (2 * self.saved[0])
-
-
-class Rsqrt(Op):
-    __slots__ = ()
+    arguments = "unary"
     derivative = ("d u^(-1/2)/du = -1/2 u^(-3/2)",)
 
     def forward(self, xp, a):
@@ -739,8 +713,9 @@ class Rsqrt(Op):
         return g * -0.5 * out * out * out
 
 
-class Square(Op):
+class Square(_Elementwise):
     __slots__ = ()
+    arguments = "unary"
     pytorch_name = "PowBackward0"
     derivative = ("d u^2/du = 2u",)
 
@@ -752,8 +727,9 @@ class Square(Op):
         return g * 2 * self.saved[0]
 
 
-class Reciprocal(Op):
+class Reciprocal(_Elementwise):
     __slots__ = ()
+    arguments = "unary"
     derivative = ("d (1/u)/du = -1/u^2",)
 
     def forward(self, xp, a):
@@ -768,134 +744,9 @@ class Reciprocal(Op):
         return -g * out * out
 
 
-class Sin(Op):
+class Sigmoid(_Elementwise):
     __slots__ = ()
-    derivative = ("d sin(u)/du = cos(u)",)
-
-    def forward(self, xp, a):
-        a = _floating(a)
-        self.saved = (a,)
-        return xp.sin(a)
-
-    def backward(self, xp, g):
-        return g * xp.cos(self.saved[0])
-
-
-class Cos(Op):
-    __slots__ = ()
-    derivative = ("d cos(u)/du = -sin(u)",)
-
-    def forward(self, xp, a):
-        a = _floating(a)
-        self.saved = (a,)
-        return xp.cos(a)
-
-    def backward(self, xp, g):
-        return -g * xp.sin(self.saved[0])
-
-
-class Tan(Op):
-    __slots__ = ()
-    derivative = ("d tan(u)/du = 1 + tan(u)^2",)
-
-    def forward(self, xp, a):
-        a = _floating(a)
-        out = xp.tan(a)
-        self.saved = (out,)
-        return out
-
-    def backward(self, xp, g):
-        out = self.saved[0]
-        return g * (1 + out * out)
-
-
-class Asin(Op):
-    __slots__ = ()
-    derivative = ("d asin(u)/du = 1 / sqrt(1 - u^2)",)
-
-    def forward(self, xp, a):
-        a = _floating(a)
-        self.saved = (a,)
-        return xp.arcsin(a)
-
-    def backward(self, xp, g):
-        a = self.saved[0]
-        return g / xp.sqrt(1 - a * a)
-
-
-class Acos(Op):
-    __slots__ = ()
-    derivative = ("d acos(u)/du = -1 / sqrt(1 - u^2)",)
-
-    def forward(self, xp, a):
-        a = _floating(a)
-        self.saved = (a,)
-        return xp.arccos(a)
-
-    def backward(self, xp, g):
-        a = self.saved[0]
-        return -g / xp.sqrt(1 - a * a)
-
-
-class Atan(Op):
-    __slots__ = ()
-    derivative = ("d atan(u)/du = 1 / (1 + u^2)",)
-
-    def forward(self, xp, a):
-        a = _floating(a)
-        self.saved = (a,)
-        return xp.arctan(a)
-
-    def backward(self, xp, g):
-        a = self.saved[0]
-        return g / (1 + a * a)
-
-
-class Sinh(Op):
-    __slots__ = ()
-    derivative = ("d sinh(u)/du = cosh(u)",)
-
-    def forward(self, xp, a):
-        a = _floating(a)
-        self.saved = (a,)
-        return xp.sinh(a)
-
-    def backward(self, xp, g):
-        a = self.saved[0]
-        return g * ((xp.exp(a) + xp.exp(-a)) * 0.5)
-
-
-class Cosh(Op):
-    __slots__ = ()
-    derivative = ("d cosh(u)/du = sinh(u)",)
-
-    def forward(self, xp, a):
-        a = _floating(a)
-        self.saved = (a,)
-        return xp.cosh(a)
-
-    def backward(self, xp, g):
-        a = self.saved[0]
-        return g * ((xp.exp(a) - xp.exp(-a)) * 0.5)
-
-
-class Tanh(Op):
-    __slots__ = ()
-    derivative = ("d tanh(u)/du = 1 - tanh(u)^2",)
-
-    def forward(self, xp, a):
-        a = _floating(a)
-        out = xp.tanh(a)
-        self.saved = (out,)
-        return out
-
-    def backward(self, xp, g):
-        out = self.saved[0]
-        return g * (1 - out * out)
-
-
-class Sigmoid(Op):
-    __slots__ = ()
+    arguments = "unary"
     derivative = ("d sigmoid(u)/du = sigmoid(u) (1 - sigmoid(u))",)
 
     def forward(self, xp, a):
@@ -939,8 +790,9 @@ def _sigmoid_constants(xp: Any, dtype: Any) -> tuple:
     return constants
 
 
-class Relu(Op):
+class Relu(_Elementwise):
     __slots__ = ()
+    arguments = "unary"
     derivative = ("d relu(u)/du = [u > 0]",)
 
     def forward(self, xp, a):
@@ -966,7 +818,7 @@ def step_scaled(xp: Any, g: Any, a: Any, mask: Any, slope: float = 0.0) -> Any:
     return g * mask if slope == 0 else xp.where(mask, g, g * slope)
 
 
-class StepScaled(Op):
+class StepScaled(_Elementwise):
     """The recorded form of :func:`step_scaled` (PyTorch's ThresholdBackward)."""
 
     __slots__ = ("mask", "slope")
@@ -982,7 +834,7 @@ class StepScaled(Op):
                 xp.zeros_like(grad) if self.needs_grad(1) else None, None, None)
 
 
-class Clamp(Op):
+class Clamp(_Elementwise):
     __slots__ = ()
     presented_inputs = 1
     pytorch_name = "ClampBackward1"  # number bounds (the common case)
@@ -1023,7 +875,7 @@ class Clamp(Op):
         return sum_to_shape(grad_a, shape), grad_low, grad_high
 
 
-class Where(Op):
+class Where(_Elementwise):
     __slots__ = ("shapes",)
     presented = (1, 2)  # the condition is not an input of PyTorch's node
     derivative = ("", "d where(c,a,b)/da = [c]", "d where(c,a,b)/db = [not c]")
@@ -1045,7 +897,7 @@ class Where(Op):
         return None, ga, gb
 
 
-class Lerp(Op):
+class Lerp(_Elementwise):
     __slots__ = ("shapes",)
     presented_inputs = 2  # a number weight is not an input of PyTorch's LerpBackward0
     derivative = ("d lerp/d start = 1 - w", "d lerp/d end = w", "d lerp/dw = end - start")
@@ -1067,7 +919,7 @@ class Lerp(Op):
         return g0, g1, g2
 
 
-class Rounding(Op):
+class Rounding(_Elementwise):
     """floor, ceil, trunc, round: piecewise constant, so the gradient is zero, but (as in
     PyTorch) the result still requires grad and backward through it works."""
 
@@ -1086,7 +938,7 @@ class Rounding(Op):
         return (g * 0,) + (None,) * len(self.other_edges)
 
 
-class Cast(Op):
+class Cast(_Elementwise):
     """dtype conversion; the gradient goes back in the source dtype."""
 
     __slots__ = ("source",)
@@ -1098,9 +950,7 @@ class Cast(Op):
     def apply(cls, tensor: Any, dtype: Any) -> Any:
         # Integer and bool results carry no gradient, as in PyTorch: x.long() is a constant.
         if np.dtype(dtype).kind not in "fc" and getattr(tensor, "requires_grad", False):
-            from ..autograd.function import _make
-
-            return _make(tensor._data.astype(dtype), None, False)
+            return Tensor._wrap(tensor._data.astype(dtype))
         return super().apply(tensor, dtype)
 
     def forward(self, xp, a, dtype):
@@ -1111,8 +961,9 @@ class Cast(Op):
         return g.astype(self.source) if hasattr(g, "astype") else g.to(self.source), None
 
 
-class Clone(Op):
+class Clone(_Elementwise):
     __slots__ = ()
+    arguments = "unary"
     derivative = ("d u/du = 1",)
 
     def forward(self, xp, a):

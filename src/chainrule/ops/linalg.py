@@ -1,7 +1,9 @@
 """Matrix products: matmul (1-D, 2-D, batched, broadcast-batched) and the fused linear layer."""
 from __future__ import annotations
 
-from ..autograd.function import Op, variant
+import numpy
+
+from ..autograd.function import Op, broadcast_error, variant
 from .elementwise import sum_to_shape
 
 
@@ -27,9 +29,7 @@ class Matmul(Op):
             try:
                 xp.broadcast_shapes(a.shape[:-2], b.shape[:-2])
             except ValueError:
-                from ..autograd.function import _broadcast_error
-
-                raise _broadcast_error([xp.empty(a.shape[:-2] + (0,)), xp.empty(b.shape[:-2] + (0,))]) from None
+                raise broadcast_error([xp.empty(a.shape[:-2] + (0,)), xp.empty(b.shape[:-2] + (0,))]) from None
         self.saved = (a, b)
         if a.ndim != 2 or b.ndim != 2:
             self.__class__ = variant(Matmul, _MATMUL_NAMES.get((a.ndim, b.ndim), "UnsafeViewBackward0"))
@@ -73,8 +73,6 @@ def _mismatch(a: tuple, b: tuple) -> RuntimeError:
             f"mat1 and mat2 shapes cannot be multiplied ({_describe((rows, a[-1]) if len(a) > 1 else a)} "
             f"and {_describe(b)})"
         )
-    import numpy
-
     try:
         batch_shape = numpy.broadcast_shapes(a[:-2], b[:-2])
     except ValueError:

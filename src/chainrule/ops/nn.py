@@ -8,7 +8,8 @@ import math
 import numpy as _np
 
 from ..autograd.function import Op
-from .elementwise import promote, step_scaled, sum_to_shape
+from ..backend import get_array_module
+from .elementwise import Sigmoid, promote, step_scaled, sum_to_shape
 from .namespace import plain as _plain
 
 
@@ -69,9 +70,7 @@ def _erf_array(a):
     try:
         from scipy.special import erf
     except ImportError:  # scipy is optional: math.erf elementwise is exact, only slower
-        import numpy as np
-
-        return np.vectorize(math.erf, otypes=[a.dtype])(a)
+        return _np.vectorize(math.erf, otypes=[a.dtype])(a)
     return erf(a)
 
 
@@ -81,8 +80,6 @@ def _erf(xp, a):
 
 def _sigmoid(xp, a):
     if not _plain(xp):
-        from .elementwise import Sigmoid
-
         return Sigmoid.apply(a)
     # exp of a non-positive number only: no overflow for large |a|.
     e = xp.exp(-xp.abs(a))
@@ -308,8 +305,6 @@ class Embedding(Op):
 
 
 def _array_module(array):
-    from ..backend import get_array_module
-
     return get_array_module(array)
 
 
@@ -444,9 +439,7 @@ def _reduce_weighted(xp, loss, w, reduction):
 
 
 def _quiet(xp):
-    import numpy
-
-    return numpy.errstate(divide="ignore", invalid="ignore")
+    return _np.errstate(divide="ignore", invalid="ignore")
 
 
 def _pick(xp, a, index):

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..autograd.function import Op
+from ..tensor import Tensor
 from .conv import _int_tuple
 from .namespace import ArrayKernels, kernel_selector
 
@@ -199,8 +200,6 @@ _kernels = kernel_selector(_ArrayKernels)
 
 
 def _array(a: Any) -> Any:
-    from ..tensor import Tensor
-
     return a._data if isinstance(a, Tensor) else a
 
 
@@ -362,8 +361,6 @@ def _batched(input: Any, nd: int) -> tuple:
 
 def _max_pool(op: str, nd: int, input: Any, kernel_size: Any, stride: Any, padding: Any,
               dilation: Any, ceil_mode: bool, return_indices: bool) -> Any:
-    from ..tensor import _make
-
     kernel, stride, padding, dilation, out_size = _pool_setup(
         op, input, nd, kernel_size, stride, padding, dilation, ceil_mode)
     if nd == 1:
@@ -380,7 +377,7 @@ def _max_pool(op: str, nd: int, input: Any, kernel_size: Any, stride: Any, paddi
     (kh, kw), (sh, sw), (ph, pw), (dh, dw), (ho, wo) = pg
     rows = np.arange(ho).reshape(-1, 1) * sh - ph + (arg // kw) * dh
     cols = np.arange(wo) * sw - pw + (arg % kw) * dw
-    return out, restore(_make(rows * w + cols, None, False))
+    return out, restore(Tensor._wrap(rows * w + cols))
 
 
 def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
@@ -420,43 +417,3 @@ def avg_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     return restore(AvgPool2d.apply(x, pg, divisor, None))
 
 
-def _adaptive_bounds(size: int, out: int) -> tuple:
-    index = np.arange(out)
-    return (index * size) // out, -((-(index + 1) * size) // out)
-
-
-def averaging_matrix(size: int, out: int, dtype: Any) -> Any:
-    """(out, size): row i averages PyTorch's adaptive window [floor(i*size/out), ceil((i+1)*size/out))."""
-    start, end = _adaptive_bounds(size, out)
-    positions = np.arange(size)
-    inside = (positions >= start[:, None]) & (positions < end[:, None])
-    return (inside / (end - start)[:, None]).astype(dtype)
-
-
-def adaptive_avg_pool2d(input: Any, output_size: Any) -> Any:
-    """Average pooling to a fixed output size, as ``F.adaptive_avg_pool2d``: a separable
-    linear map (one averaging matrix per axis)."""
-    from .spatial import AdaptiveAvgPool, AxisMap
-
-    if input.ndim not in (3, 4) or any(n == 0 for n in input.shape[-3:]):
-        raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {list(input.shape)}")
-    if isinstance(output_size, (int, np.integer)) or output_size is None:
-        output_size = (output_size, output_size)
-    sizes = tuple(input.shape[-2:])
-    output_size = tuple(s if o is None else int(o) for o, s in zip(output_size, sizes))
-    if any(o < 0 for o in output_size) or len(output_size) != 2:
-        raise RuntimeError(f"adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 "
-                           f"but received {list(output_size)}")
-    dtype = input._data.dtype
-    maps = tuple(AxisMap("matrix", averaging_matrix(s, o, dtype)) for s, o in zip(sizes, output_size))
-    return AdaptiveAvgPool.apply(input, maps)
-
-
-def adaptive_avg_pool1d(input: Any, output_size: Any) -> Any:
-    """Average pooling of (N, C, L) to a fixed length, as ``F.adaptive_avg_pool1d``."""
-    from .spatial import AdaptiveAvgPool, AxisMap
-
-    if input.ndim not in (2, 3):
-        raise RuntimeError(f"adaptive_avg_pool1d(): Expected 2D or 3D tensor, but got {list(input.shape)}")
-    output_size = output_size if isinstance(output_size, (int, np.integer)) else tuple(output_size)[0]
-    return AdaptiveAvgPool.apply(input, (AxisMap("matrix", averaging_matrix(input.shape[-1], int(output_size), input._data.dtype)),))

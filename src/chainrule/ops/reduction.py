@@ -113,9 +113,7 @@ class Prod(Op):
 
 
 def _numpy() -> Any:
-    import numpy
-
-    return numpy
+    return np
 
 
 def _product_of_others(a: Any, axis: tuple | None) -> Any:

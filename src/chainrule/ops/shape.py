@@ -2,6 +2,7 @@
 gather/scatter/scatter_add, index_select."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -113,8 +114,6 @@ def index_backward(xp: Any, shape: tuple, dtype: Any, index: tuple, basic: bool,
 
 def _index_error(error: IndexError, shape: tuple) -> IndexError:
     """NumPy's indexing errors in PyTorch's words (dimensions and tensors, not axes and arrays)."""
-    import re
-
     message = str(error)
     if message.startswith("too many indices"):
         return IndexError(f"too many indices for tensor of dimension {len(shape)}")

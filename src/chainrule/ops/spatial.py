@@ -16,6 +16,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..autograd.function import Op
+from ..random import _generator
+from ..tensor import Tensor
 from .namespace import plain
 
 
@@ -248,8 +250,6 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
                 align_corners: Any = None, recompute_scale_factor: Any = None, antialias: bool = False) -> Any:
     """Resize (N, C, *spatial), as ``F.interpolate``: modes 'nearest', 'nearest-exact',
     'linear' (3-D input), 'bilinear' (4-D), 'trilinear' (5-D), 'area'."""
-    from .pooling import averaging_matrix
-
     if mode in ("nearest", "area", "nearest-exact") and align_corners is not None:
         raise ValueError("align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
@@ -310,9 +310,6 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
 
 
 def _channel_dropout(name: str, input: Any, p: float, training: bool, inplace: bool, dims: int) -> Any:
-    from ..random import _generator
-    from ..tensor import _make
-
     if p < 0 or p > 1:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if input.ndim not in (dims + 1, dims + 2):
@@ -332,7 +329,7 @@ def _channel_dropout(name: str, input: Any, p: float, training: bool, inplace: b
         keep = _generator(None).random(shape) >= p
         mask = (keep / (1.0 - p)).astype(dtype)
     if inplace:
-        return input.mul_(_make(mask, None, False))
+        return input.mul_(Tensor._wrap(mask))
     return ChannelMask.apply(input, mask)
 
 
@@ -362,3 +359,41 @@ def dropout1d(input: Any, p: float = 0.5, training: bool = True, inplace: bool =
 def dropout3d(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
     """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) with probability p."""
     return _channel_dropout("dropout3d", input, p, training, inplace, 3)
+
+
+def _adaptive_bounds(size: int, out: int) -> tuple:
+    index = np.arange(out)
+    return (index * size) // out, -((-(index + 1) * size) // out)
+
+
+def averaging_matrix(size: int, out: int, dtype: Any) -> Any:
+    """(out, size): row i averages PyTorch's adaptive window [floor(i*size/out), ceil((i+1)*size/out))."""
+    start, end = _adaptive_bounds(size, out)
+    positions = np.arange(size)
+    inside = (positions >= start[:, None]) & (positions < end[:, None])
+    return (inside / (end - start)[:, None]).astype(dtype)
+
+
+def adaptive_avg_pool2d(input: Any, output_size: Any) -> Any:
+    """Average pooling to a fixed output size, as ``F.adaptive_avg_pool2d``: a separable
+    linear map (one averaging matrix per axis)."""
+    if input.ndim not in (3, 4) or any(n == 0 for n in input.shape[-3:]):
+        raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {list(input.shape)}")
+    if isinstance(output_size, (int, np.integer)) or output_size is None:
+        output_size = (output_size, output_size)
+    sizes = tuple(input.shape[-2:])
+    output_size = tuple(s if o is None else int(o) for o, s in zip(output_size, sizes))
+    if any(o < 0 for o in output_size) or len(output_size) != 2:
+        raise RuntimeError(f"adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 "
+                           f"but received {list(output_size)}")
+    dtype = input._data.dtype
+    maps = tuple(AxisMap("matrix", averaging_matrix(s, o, dtype)) for s, o in zip(sizes, output_size))
+    return AdaptiveAvgPool.apply(input, maps)
+
+
+def adaptive_avg_pool1d(input: Any, output_size: Any) -> Any:
+    """Average pooling of (N, C, L) to a fixed length, as ``F.adaptive_avg_pool1d``."""
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"adaptive_avg_pool1d(): Expected 2D or 3D tensor, but got {list(input.shape)}")
+    output_size = output_size if isinstance(output_size, (int, np.integer)) else tuple(output_size)[0]
+    return AdaptiveAvgPool.apply(input, (AxisMap("matrix", averaging_matrix(input.shape[-1], int(output_size), input._data.dtype)),))

@@ -44,7 +44,7 @@ class Adagrad(Optimizer):
         state["step"] = _step_counter()
         data = p._data
         value = complex(initial_value, initial_value) if data.dtype.kind == "c" else initial_value
-        state["sum"] = _make(get_array_module(data).full(data.shape, value, dtype=data.dtype), None, False)
+        state["sum"] = _make(get_array_module(data).full(data.shape, value, dtype=data.dtype))
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)

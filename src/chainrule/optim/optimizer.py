@@ -17,9 +17,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..autograd.function import RemovableHandle
+from ..autograd.node import RemovableHandle
 from ..autograd.grad_mode import enable_grad
 from ..backend import get_array_module
+from ..dtypes import float64, get_default_dtype
 from ..tensor import Tensor, _make
 
 __all__ = ["Optimizer", "required", "register_optimizer_step_pre_hook",
@@ -66,17 +67,15 @@ def _typename(obj: Any) -> str:
 
 def _scalar_dtype() -> np.dtype:
     # Like PyTorch, the step counter is float64 only when the default dtype is.
-    from ..dtypes import float64, get_default_dtype
-
     return np.dtype(np.float64) if get_default_dtype() is float64 else np.dtype(np.float32)
 
 
 def _step_counter() -> Tensor:
-    return _make(np.zeros((), dtype=_scalar_dtype()), None, False)
+    return _make(np.zeros((), dtype=_scalar_dtype()))
 
 
 def _zeros_like(array: Any) -> Tensor:
-    return _make(get_array_module(array).zeros(array.shape, dtype=array.dtype), None, False)
+    return _make(get_array_module(array).zeros(array.shape, dtype=array.dtype))
 
 
 def _real(array: Any) -> Any:
@@ -86,10 +85,7 @@ def _real(array: Any) -> Any:
 
 def _bump(tensor: Tensor, op_name: str) -> None:
     """Count an in-place write to ``tensor``'s storage (made behind the Tensor methods)."""
-    counter = tensor._vc
-    if counter is None:
-        counter = tensor._version_counter()
-    counter.bump(op_name)
+    tensor._mark_modified(op_name)
 
 
 _LABELS = {"lr": "learning rate", "eps": "epsilon value"}
@@ -327,7 +323,7 @@ class Optimizer:
                 state[param] = _cast(param, value)
                 step = state[param].get("step") if isinstance(state[param], dict) else None
                 if step is not None and not isinstance(step, Tensor):
-                    state[param]["step"] = _make(np.asarray(float(step), dtype=_scalar_dtype()), None, False)
+                    state[param]["step"] = _make(np.asarray(float(step), dtype=_scalar_dtype()))
             else:
                 state[key] = value
 
@@ -477,12 +473,12 @@ def _cast(param: Tensor, value: Any, key: Any = None) -> Any:
     """A copy of a saved state value for ``param``: tensors copied, floating ones (all but
     the step counter) cast to the parameter's dtype."""
     if isinstance(value, np.ndarray):
-        value = _make(value, None, False)
+        value = _make(value)
     if isinstance(value, Tensor):
         array = value._data
         if key != "step" and array.dtype.kind == "f" and param._data.dtype.kind == "f":
-            return _make(array.astype(param._data.dtype, copy=True), None, False)
-        return _make(array.copy(), None, False)
+            return _make(array.astype(param._data.dtype, copy=True))
+        return _make(array.copy())
     if isinstance(value, dict):
         return {k: _cast(param, v, k) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

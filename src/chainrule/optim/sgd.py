@@ -87,7 +87,7 @@ class SGD(Optimizer):
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
                     if buf is None:
-                        state["momentum_buffer"] = _make(grad.copy(), None, False)
+                        state["momentum_buffer"] = _make(grad.copy())
                     else:
                         buf = buf._data
                         np.multiply(buf, momentum, out=buf)

@@ -7,26 +7,14 @@ that draw with them.
 """
 from __future__ import annotations
 
-from typing import Any
-
+from . import vanishing
+from ._walk import fmt as format_value
 from .explain import Explanation, PathExplanation, Step, explain
+from .gradflow import GradientFlow, LayerStats
 from .graph import Edge, Graph, GraphvizNotFound, Vertex, draw_graph, find_dot, render
 from .trace import trace
 
 __all__ = [
     "Edge", "Explanation", "Graph", "GraphvizNotFound", "GradientFlow", "PathExplanation", "Step",
-    "Vertex", "draw_graph", "explain", "find_dot", "render", "trace", "vanishing",
+    "Vertex", "draw_graph", "explain", "find_dot", "render", "trace", "vanishing", "LayerStats", "format_value",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    # These need chainrule.nn; load them on first use.
-    if name in ("GradientFlow", "LayerStats"):
-        from . import gradflow
-
-        return getattr(gradflow, name)
-    if name == "vanishing":
-        from . import vanishing
-
-        return vanishing
-    raise AttributeError(f"module 'chainrule.viz' has no attribute '{name}'")

@@ -1,181 +1,90 @@
-"""Walking a recorded graph: its nodes in order, the gradient on every edge (from a backward
-that touches nothing), the forward values that can still be known, names for tensors, and
-replaying the forward (for finite differences)."""
+"""Walking a recorded graph, through the public graph API (``chainrule.autograd.graph``): its
+nodes in order, the gradient on every edge (from a backward that touches nothing), the forward
+values that can still be known, names for tensors, and replaying the forward (for finite
+differences)."""
 from __future__ import annotations
 
+import inspect
 import os
-import sys
 from typing import Any, Callable
 
 import numpy as np
 
-from ..autograd.function import Node, Op, modified_storage, storage_root
+from ..autograd import graph
+from ..autograd.graph import GraphFreed
+from ..tensor import Tensor
 from .trace import record_of
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-class GraphFreed(RuntimeError):
-    """The saved values of the graph were freed by a backward without retain_graph."""
-
-
-def split_edge(edge: Any) -> tuple[Any, int]:
-    """An entry of a node's ``edges`` as (target, output index): a node, a leaf tensor, or None."""
-    if type(edge) is tuple:
-        return edge[0], edge[1]
-    return edge, 0
-
-
-def is_node(obj: Any) -> bool:
-    return isinstance(obj, Node)
-
-
-def nodes_of(root_node: Any) -> list:
-    """The nodes reachable from ``root_node``, in reverse topological order (consumers before
-    what they consume), found without recursion."""
-    if root_node is None:
-        return []
-    order: list = []
-    seen = {root_node}
-    stack: list = [(root_node, iter(root_node.edges))]
-    while stack:
-        node, edges = stack[-1]
-        for edge in edges:
-            target, _ = split_edge(edge)
-            if is_node(target) and target not in seen:
-                seen.add(target)
-                stack.append((target, iter(target.edges)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    order.reverse()
-    return order
-
-
-def is_freed_error(error: BaseException) -> bool:
-    """Whether ``error`` is the engine's "saved values were freed" error."""
-    return isinstance(error, RuntimeError) and "backward through the graph a second time" in str(error)
-
 
 FREED_MESSAGE = ("the graph's saved values were freed by backward(); call this before "
                  "backward(), or call backward(retain_graph=True)")
 
 
-def edge_gradients(root: Any, nodes: list, seed: Any = None) -> dict:
-    """``{node: (grad_outputs, grad_inputs)}`` for one backward from ``root``, as arrays.
-
-    The backward runs through the engine with the graph retained, but touches nothing: no
-    ``.grad`` is written and the user's hooks are held back while it runs."""
-    from ..autograd.engine import run_backward
-
-    if seed is None:
-        seed = np.ones_like(root._data)
-    found: dict = {}
-    held: list = []
-    handles: list = []
-    leaves: list = []
-    try:
-        for node in nodes:
-            held.append((node, node._pre_hooks, node._post_hooks, node._tensor_hooks))
-            node._pre_hooks = node._post_hooks = node._tensor_hooks = None
-            handles.append(node.register_hook(_collector(node, found)))
-            for edge in node.edges:
-                target, _ = split_edge(edge)
-                if target is not None and not is_node(target) and target._hooks is not None:
-                    leaves.append((target, target._hooks))
-                    target._hooks = None
-        run_backward([root], [seed], True, False, capture=[], accumulate=False)
-    except RuntimeError as error:
-        if is_freed_error(error):
-            raise GraphFreed(FREED_MESSAGE) from None
-        raise
-    finally:
-        for node, pre, post, tensor in held:
-            node._pre_hooks, node._post_hooks, node._tensor_hooks = pre, post, tensor
-        for leaf, hooks in leaves:
-            leaf._hooks = hooks
-    return found
+def nodes_of(root: Any) -> list:
+    """The nodes reachable from ``root`` (a tensor or a node), consumers first."""
+    return graph.walk(root) if root is not None else []
 
 
-def _collector(node: Any, found: dict) -> Callable:
-    def hook(grad_inputs: tuple, grad_outputs: tuple) -> None:
-        found[node] = (tuple(_array(g) for g in grad_outputs), tuple(_array(g) for g in grad_inputs))
-
-    hook.all_arguments = True  # one gradient per argument of the op, not PyTorch's inputs
-    return hook
+def is_freed_error(error: BaseException) -> bool:
+    """Whether ``error`` is the engine's "saved values were freed" error."""
+    return isinstance(error, GraphFreed) or (
+        isinstance(error, RuntimeError) and "backward through the graph a second time" in str(error))
 
 
-def _array(g: Any) -> Any:
-    if g is None:
-        return None
-    return np.array(getattr(g, "data", g), copy=True)
+def array_of(tensor: Any) -> np.ndarray:
+    """A tensor's values as a NumPy array (on the host)."""
+    return tensor.detach().cpu().numpy()
+
+
+def edge_gradients(root: Any) -> dict:
+    """``{node: (grad_outputs, grad_inputs)}`` for one backward from ``root`` that touches
+    nothing (see ``graph.backward_gradients``)."""
+    return graph.backward_gradients(root, np.ones_like(array_of(root)))
 
 
 def forward_values(root: Any, nodes: list) -> dict:
     """``{node: output array}`` for the nodes whose forward value can still be known: recorded
-    by ``trace``, the root itself, saved for backward (by the node or a consumer), or
-    recomputed from inputs that are all known."""
+    by ``trace``, the root itself, kept by the node, kept as an argument by a consumer, or
+    recomputed from arguments that are all known."""
     values: dict = {}
     for node in nodes:
         record = record_of(node)
         if record is not None:
             values[node] = record.value
     if root.grad_fn is not None and root.grad_fn.n_outputs == 1:
-        values.setdefault(root.grad_fn, root._data)
+        values.setdefault(root.grad_fn, array_of(root))
     for node in nodes:
-        output = getattr(node, "output", None)
-        if isinstance(output, np.ndarray) and not _changed_since(output, node.epoch):
+        output = graph.kept_output(node)
+        if isinstance(output, np.ndarray):
             values.setdefault(node, output)
-    # An op that saved something kept its arguments (``inputs``): those not changed in place
-    # since are the values of the nodes that made them.
-    inputs: dict = {}
+    # An op that saved something kept its arguments: those not changed in place since are
+    # the values of the nodes that made them.
+    arguments: dict = {}
     for node in nodes:
-        arguments = getattr(node, "inputs", None) if isinstance(node, Op) else None
-        if not arguments:
+        known = graph.kept_arguments(node)
+        if not known:
             continue
-        known = {}
-        for index, array in enumerate(arguments):
-            if isinstance(array, np.ndarray) and _changed_since(array, node.epoch):
-                continue
-            known[index] = array
-            target, nr = split_edge(node.edges[index])
-            if is_node(target) and nr == 0 and target.n_outputs == 1 and isinstance(array, np.ndarray):
-                values.setdefault(target, array)
-        inputs[node] = known
-    # Recompute what is still missing from inputs that are all known, leaves first.
+        edges = graph.inputs(node)
+        for index, array in known.items():
+            edge = edges[index]
+            if (edge is not None and not edge.is_leaf and edge.output_nr == 0 and edge.node.n_outputs == 1
+                    and isinstance(array, np.ndarray)):
+                values.setdefault(edge.node, array)
+        arguments[node] = known
+    # Recompute what is still missing from arguments that are all known, leaves first.
     for node in reversed(nodes):
-        if node in values or node not in inputs:
+        if node in values or node not in arguments:
             continue
-        known = inputs[node]
-        count = len(node.edges)
-        if len(known) != count or not _positional_only(type(node), count):
+        known = arguments[node]
+        count = len(graph.inputs(node))
+        if len(known) != count:
             continue
         try:
-            with np.errstate(all="ignore"):
-                values[node] = fresh_forward(type(node), [known[i] for i in range(count)], {})
-        except Exception:  # a forward that needs more than its arrays: leave it unknown
+            values[node] = graph.recompute(node, [known[i] for i in range(count)])
+        except Exception:  # a forward that needs more than its arguments: leave it unknown
             continue
     return values
-
-
-def _changed_since(array: Any, epoch: int) -> bool:
-    """Whether ``array``'s storage was modified in place after the in-place epoch ``epoch``."""
-    change = modified_storage.get(id(storage_root(array)))
-    return change is not None and change[0] > epoch
-
-
-def _positional_only(cls: type, count: int) -> bool:
-    code = cls.forward.__code__
-    return code.co_argcount == count + 2 and not code.co_kwonlyargcount and not (code.co_flags & 0x0C)
-
-
-def fresh_forward(cls: type, arrays: list, kwargs: dict) -> Any:
-    """Run an op's forward on a new node: the graph is left alone."""
-    node = cls.__new__(cls)
-    node.saved = None
-    out = node.forward(np, *arrays, **kwargs)
-    return np.asarray(out)
 
 
 class ReplayUnavailable(RuntimeError):
@@ -190,31 +99,25 @@ def replay(root: Any, target: Callable[[Any], bool], value: Any, nodes: list) ->
         record = record_of(node)
         if record is None:
             raise ReplayUnavailable(f"{node.name()} was not recorded by chainrule.viz.trace()")
-        arrays = []
-        for arg in record.args:
-            arrays.append(_replay_arg(arg, target, value, results))
-        with np.errstate(all="ignore"):
-            out = fresh_forward(type(node), arrays, record.kwargs)
-        results[node] = out
+        arrays = [_replay_arg(arg, target, value, results) for arg in record.args]
+        results[node] = graph.recompute(node, arrays, record.kwargs or None)
     if target(root):
         return np.asarray(value, dtype=np.float64)
     fn = root.grad_fn
     if fn is None:
-        return _as64(root._data)
+        return _as64(array_of(root))
     return results[fn]
 
 
 def _replay_arg(arg: Any, target: Callable, value: Any, results: dict) -> Any:
-    from ..tensor import Tensor
-
     if not isinstance(arg, Tensor):
         return arg
     if target(arg):
         return np.asarray(value, dtype=np.float64)
     fn = arg.grad_fn
     if fn is None:
-        return _as64(arg._data)
-    if fn not in results or arg._output_nr != 0:
+        return _as64(array_of(arg))
+    if fn not in results or arg.output_nr != 0:
         raise ReplayUnavailable(f"{fn.name()} was not recorded by chainrule.viz.trace()")
     return results[fn]
 
@@ -227,9 +130,7 @@ def _as64(array: Any) -> Any:
 def caller_names() -> dict:
     """``{id(tensor): name}`` and ``{node: name}`` for the tensors bound to variables in the
     innermost calling frame outside chainrule (so a teaching example labels ``w`` as w)."""
-    from ..tensor import Tensor
-
-    frame = sys._getframe(1)
+    frame = inspect.currentframe().f_back
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
         frame = frame.f_back
     names: dict = {}
@@ -239,7 +140,7 @@ def caller_names() -> dict:
         if name.startswith("_") or not isinstance(obj, Tensor):
             continue
         names.setdefault(id(obj), name)
-        if obj.grad_fn is not None and obj._output_nr == 0:
+        if obj.grad_fn is not None and obj.output_nr == 0:
             names.setdefault(obj.grad_fn, name)
     return names
 

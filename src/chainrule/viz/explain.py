@@ -16,17 +16,19 @@ inside ``chainrule.viz.trace()``, or pass a function ``explain(lambda: ..., w)``
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
-from ..autograd.function import Op
+from ..autograd import graph
+from ..autograd.engine import grad as autograd_grad
+from ..tensor import Tensor
 from ._walk import (
-    FREED_MESSAGE, GraphFreed, ReplayUnavailable, caller_names, fmt, forward_values, is_freed_error, is_node,
-    node_label, nodes_of, replay, split_edge, tensor_label,
+    FREED_MESSAGE, GraphFreed, ReplayUnavailable, array_of, caller_names, fmt, forward_values, is_freed_error,
+    node_label, nodes_of, replay, tensor_label,
 )
+from .trace import trace
 
 #: Finite differences check at most this many elements of a large input.
 FD_ELEMENTS = 32
@@ -66,7 +68,7 @@ class PathExplanation:
         pad = " " * (len(head) - 2) + "= "
         lines = [head + " · ".join(step.factor for step in self.steps)]
         if all(_is_number(step.local) for step in self.steps):
-            lines.append(pad + " · ".join(_paren(fmt(step.local)) for step in self.steps))
+            lines.append(pad + " · ".join(parenthesize(fmt(step.local)) for step in self.steps))
         lines.append(pad + fmt(self.gradient))
         return "\n".join(lines)
 
@@ -138,7 +140,7 @@ class Explanation:
                  f"the chain rule sums them:"]
         for number, path in enumerate(self.paths, 1):
             parts.append(f"path {number}: " + path.chain(self.loss_name, target).replace("\n", "\n" + " " * 8))
-        terms = " + ".join(_paren(fmt(p.gradient)) for p in self.paths)
+        terms = " + ".join(parenthesize(fmt(p.gradient)) for p in self.paths)
         parts.append(f"sum:    ∂{self.loss_name}/∂{target} = {terms} = {fmt(self.gradient)}")
         return "\n".join(parts)
 
@@ -174,23 +176,19 @@ def explain(loss: Any, wrt: Any, index: Any = None, *, max_paths: int = 16,
     The graph must still hold its saved values: call it before ``loss.backward()`` (or
     after ``backward(retain_graph=True)``).
     """
-    from ..autograd.engine import grad as autograd_grad
-    from ..tensor import Tensor
-    from .trace import trace
-
     label_map = caller_names()
     if callable(loss) and not isinstance(loss, Tensor):
         with trace():
             loss = loss()
     if not isinstance(loss, Tensor) or not isinstance(wrt, Tensor):
         raise TypeError("explain(loss, wrt): both must be chainrule tensors")
-    if loss._data.size != 1:
+    if loss.numel() != 1:
         raise ValueError(f"explain needs a scalar loss, got shape {tuple(loss.shape)}")
     if not loss.requires_grad or not wrt.requires_grad:
         raise ValueError("explain: the loss and wrt must both require grad (wrt must feed the loss)")
     if names:
         label_map.update({(k.grad_fn if k.grad_fn is not None else id(k)): v for k, v in names.items()})
-    index = _normalize_index(index, wrt._data.shape)
+    index = _normalize_index(index, tuple(wrt.shape))
 
     nodes = nodes_of(loss.grad_fn)
     try:
@@ -199,13 +197,13 @@ def explain(loss: Any, wrt: Any, index: Any = None, *, max_paths: int = 16,
         if is_freed_error(error):
             raise GraphFreed("explain: " + FREED_MESSAGE) from None
         raise
-    reference = np.zeros_like(wrt._data) if reference is None else np.array(reference._data)
+    reference = np.zeros_like(array_of(wrt)) if reference is None else np.array(array_of(reference))
     is_target = _target_test(wrt)
     count, edges_to = _count_paths(loss.grad_fn, nodes, is_target)
     loss_name = tensor_label(loss, label_map) or label_map.get(loss.grad_fn) or "L"
     wrt_name = tensor_label(wrt, label_map) or ("L" if wrt is loss else "input")
     values = forward_values(loss, nodes)
-    seed = np.ones_like(loss._data)
+    seed = np.ones_like(array_of(loss))
 
     paths: list[PathExplanation] = []
     if 0 < count <= max_paths:
@@ -220,11 +218,11 @@ def explain(loss: Any, wrt: Any, index: Any = None, *, max_paths: int = 16,
     for path in paths:
         path.gradient = pick(path.gradient)
         if index is not None:
-            _project(path, index, wrt._data.shape)
+            _project(path, index, tuple(wrt.shape))
     result = Explanation(
-        loss_name=loss_name, wrt_name=wrt_name, loss=np.array(loss._data), index=index,
+        loss_name=loss_name, wrt_name=wrt_name, loss=np.array(array_of(loss)), index=index,
         paths=paths, path_count=count, gradient=pick(total), autograd=pick(reference),
-        finite_difference=fd, fd_note=fd_note, dtype=np.dtype(loss._data.dtype).name,
+        finite_difference=fd, fd_note=fd_note, dtype=np.dtype(array_of(loss).dtype).name,
     )
     if paths and any(step.local is None for p in paths for step in p.steps):
         result.notes.append("(a local derivative shown as 'Jacobian' is a matrix; its product with "
@@ -247,17 +245,15 @@ def _normalize_index(index: Any, shape: tuple) -> tuple | None:
 
 
 def _target_test(wrt: Any) -> Callable[[Any], bool]:
-    """Whether a graph edge target (or a tensor) is ``wrt``."""
-    from ..tensor import Tensor
-
-    if wrt.grad_fn is None:
-        return lambda obj: obj is wrt
-    fn, nr = wrt.grad_fn, wrt._output_nr
+    """Whether a graph edge (or a tensor) is ``wrt``."""
+    fn, nr = wrt.grad_fn, wrt.output_nr
 
     def test(obj: Any) -> bool:
         if isinstance(obj, Tensor):
-            return obj is wrt or (obj.grad_fn is fn and obj._output_nr == nr)
-        return obj == (fn, nr)
+            return obj is wrt or (fn is not None and obj.grad_fn is fn and obj.output_nr == nr)
+        if obj.is_leaf:
+            return obj.leaf is wrt
+        return obj.node is fn and obj.output_nr == nr
 
     return test
 
@@ -272,20 +268,15 @@ def _count_paths(root: Any, nodes: list, is_target: Callable) -> tuple[int, dict
     for node in reversed(nodes):
         total = 0
         useful = []
-        for i, edge in enumerate(node.edges):
-            target, nr = split_edge(edge)
-            if target is None:
+        for i, edge in enumerate(graph.inputs(node)):
+            if edge is None:
                 continue
-            if is_node(target):
-                if is_target((target, nr)):
-                    total += 1
-                    useful.append((i, None))
-                elif counts.get(target, 0):
-                    total += counts[target]
-                    useful.append((i, target))
-            elif is_target(target):
+            if is_target(edge):
                 total += 1
                 useful.append((i, None))
+            elif not edge.is_leaf and counts.get(edge.node, 0):
+                total += counts[edge.node]
+                useful.append((i, edge.node))
         counts[node] = total
         edges_to[node] = useful
     return counts.get(root, 0), edges_to
@@ -302,7 +293,7 @@ def _enumerate_paths(root: Any, edges_to: dict) -> list[list[tuple]]:
             if nxt is None:
                 routes.append(route)
             else:
-                _, next_nr = split_edge(node.edges[i])
+                next_nr = graph.inputs(node)[i].output_nr
                 stack.append((nxt, next_nr, route))
     return routes
 
@@ -326,33 +317,17 @@ def _auto_names(routes: list, nodes: list, label_map: dict, root: Any) -> dict:
     return names
 
 
-def _call_backward(node: Any, nr: int, g: Any) -> tuple:
-    if node.n_outputs == 1:
-        return node.apply_backward(g, False)
-    grads = [None] * node.n_outputs
-    grads[nr] = g
-    return node.apply_backward(tuple(grads), False)
-
-
-def _op_name(node: Any) -> str:
-    """The op, as chainrule calls it (Matmul where the node is PyTorch's MvBackward0)."""
-    if isinstance(node, Op):
-        cls = type(node)
-        return cls.display_name or cls.op_name
-    return re.sub(r"Backward\d*$", "", node.name())
-
-
 def _formula(node: Any, index: int) -> str:
     """The op's readable derivative for input ``index`` (variadic ops: one for all)."""
-    formulas = type(node).derivative
+    formulas = graph.derivative_formulas(node)
     if not formulas:
-        return "" if isinstance(node, Op) else "custom backward (autograd.Function)"
+        return "custom backward (autograd.Function)" if graph.is_custom_function(node) else ""
     return formulas[index] if index < len(formulas) else formulas[-1]
 
 
 def _elementwise(node: Any, out_shape: tuple, in_shape: tuple) -> bool:
     """Whether ∂output/∂input is diagonal: an elementwise op without broadcasting."""
-    return type(node).__module__.endswith("ops.elementwise") and tuple(out_shape) == tuple(in_shape)
+    return graph.is_elementwise(node) and tuple(out_shape) == tuple(in_shape)
 
 
 def _local(node: Any, nr: int, index: int, out_shape: tuple, in_shape: tuple, dtype: Any) -> Any:
@@ -361,7 +336,7 @@ def _local(node: Any, nr: int, index: int, out_shape: tuple, in_shape: tuple, dt
     if int(np.prod(out_shape)) != 1 and not _elementwise(node, out_shape, in_shape):
         return None
     ones = np.ones(out_shape, dtype=dtype)
-    result = _call_backward(node, nr, ones)[index]
+    result = graph.local_backward(node, ones, nr)[index]
     return None if result is None else np.asarray(getattr(result, "data", result)).reshape(in_shape)
 
 
@@ -373,11 +348,11 @@ def _follow(route: list, seed: Any, values: dict, auto: dict, loss_name: str, wr
         nxt = route[k + 1][0] if k + 1 < len(route) else None
         inp = auto[nxt] if nxt is not None else wrt_name
         upstream = g
-        grads = _call_backward(node, nr, g)
+        grads = graph.local_backward(node, g, nr)
         product = grads[index]
         product = np.asarray(getattr(product, "data", product))
         local = _local(node, nr, index, np.shape(upstream), product.shape, np.asarray(upstream).dtype)
-        steps.append(Step(node=node.name(), op=_op_name(node), output=output, input=inp,
+        steps.append(Step(node=node.name(), op=graph.op_name(node), output=output, input=inp,
                           input_index=index, value=values.get(node), upstream=upstream,
                           formula=_formula(node, index), local=local, product=product))
         g = product
@@ -408,7 +383,7 @@ def _finite_difference(loss: Any, wrt: Any, nodes: list, index: tuple | None,
     """Central differences of the replayed forward (float64), at ``index`` or at up to
     FD_ELEMENTS elements of ``wrt``."""
     target = _target_test(wrt)
-    base = np.array(wrt._data, dtype=np.float64)
+    base = np.array(array_of(wrt), dtype=np.float64)
     flat = base.reshape(-1)
     if index is not None:
         positions = [int(np.ravel_multi_index(index, base.shape))] if base.ndim else [0]
@@ -453,7 +428,8 @@ def _is_number(x: Any) -> bool:
     return x is not None and np.size(x) == 1
 
 
-def _paren(text: str) -> str:
+def parenthesize(text: str) -> str:
+    """``text`` in parentheses when it starts with a minus sign (a negative factor)."""
     return f"({text})" if text.startswith("-") else text
 
 

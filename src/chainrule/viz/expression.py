@@ -15,7 +15,15 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+
 import numpy as np
+
+from .. import functional as F
+from ..creation import tensor
+from ..dtypes import float64
+from ..tensor import Tensor
+from ._walk import fmt_number
+from .trace import trace
 
 MAX_LENGTH = 1000
 MAX_NODES = 300
@@ -26,15 +34,13 @@ class ExpressionError(ValueError):
 
 
 def _functions() -> dict[str, tuple[Callable, int]]:
-    import chainrule as cr
-
     return {
-        "exp": (cr.exp, 1), "log": (cr.log, 1), "log2": (cr.log2, 1), "log10": (cr.log10, 1),
-        "log1p": (cr.log1p, 1), "expm1": (cr.expm1, 1), "sqrt": (cr.sqrt, 1),
-        "rsqrt": (cr.rsqrt, 1), "square": (cr.square, 1), "reciprocal": (cr.reciprocal, 1),
-        "abs": (cr.abs, 1), "sin": (cr.sin, 1), "cos": (cr.cos, 1), "tan": (cr.tan, 1),
-        "tanh": (cr.tanh, 1), "sigmoid": (cr.sigmoid, 1), "relu": (cr.relu, 1),
-        "maximum": (cr.maximum, 2), "minimum": (cr.minimum, 2), "atan2": (cr.atan2, 2),
+        "exp": (F.exp, 1), "log": (F.log, 1), "log2": (F.log2, 1), "log10": (F.log10, 1),
+        "log1p": (F.log1p, 1), "expm1": (F.expm1, 1), "sqrt": (F.sqrt, 1),
+        "rsqrt": (F.rsqrt, 1), "square": (F.square, 1), "reciprocal": (F.reciprocal, 1),
+        "abs": (F.abs, 1), "sin": (F.sin, 1), "cos": (F.cos, 1), "tan": (F.tan, 1),
+        "tanh": (F.tanh, 1), "sigmoid": (F.sigmoid, 1), "relu": (F.relu, 1),
+        "maximum": (F.maximum, 2), "minimum": (F.minimum, 2), "atan2": (F.atan2, 2),
     }
 
 
@@ -102,24 +108,20 @@ def evaluate(expression: str, values: dict[str, float], names: dict[str, str] | 
     ``names`` maps a sub-expression's source (as ``ast.unparse`` writes it, e.g. ``"w * x"``)
     to the name its result gets; the others are called u1, u2 ... and the result ``result_name``.
     """
-    import chainrule as cr
-
-    from .trace import trace
-
     tree = _parse(expression)
     _validate(tree, values)
     variables = {}
     for name in values:
         if name in CONSTANTS or name in FUNCTION_NAMES:
             raise ExpressionError(f"{name!r} is a built-in name and cannot be a variable")
-        leaf = cr.tensor(float(values[name]), dtype=cr.float64, requires_grad=True)
+        leaf = tensor(float(values[name]), dtype=float64, requires_grad=True)
         leaf.name = name
         variables[name] = leaf
     evaluation = Evaluation(expression, variables, None)
     walker = _Walker(variables, names or {}, evaluation, _functions())
     with trace(), np.errstate(all="ignore"):
         value, _ = walker.visit(tree.body)
-    if not isinstance(value, cr.Tensor) or not value.requires_grad:
+    if not isinstance(value, Tensor) or not value.requires_grad:
         raise ExpressionError("the expression does not depend on any variable")
     if evaluation.steps:
         last = evaluation.steps[-1]
@@ -255,18 +257,12 @@ class _Walker:
 
 
 def _is_tensor(x: Any) -> bool:
-    import chainrule as cr
-
-    return isinstance(x, cr.Tensor)
+    return isinstance(x, Tensor)
 
 
 def _as_tensor(x: Any) -> Any:
-    import chainrule as cr
-
-    return x if _is_tensor(x) else cr.tensor(float(x), dtype=cr.float64)
+    return x if _is_tensor(x) else tensor(float(x), dtype=float64)
 
 
 def _number(x: float) -> str:
-    from ._walk import fmt_number
-
     return fmt_number(x)

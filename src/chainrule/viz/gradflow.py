@@ -20,12 +20,16 @@ Gradients are caught by hooks on the parameters during backward (so the order of
 """
 from __future__ import annotations
 
+import io
 import math
 import os
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Iterable
 
 import numpy as np
+
+from ..autograd.grad_mode import is_grad_enabled
+from ._io import atomic_write
 
 LAYER_TYPES = ("Linear", "Bilinear", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d",
                "ConvTranspose2d", "ConvTranspose3d")
@@ -112,9 +116,9 @@ class GradientFlow:
         key = id(param)
 
         def hook(grad: Any) -> None:
-            g = np.asarray(grad._data, dtype=np.float64)
+            g = np.asarray(grad.detach().numpy(), dtype=np.float64)
             if key not in self._before:
-                self._before[key] = np.array(param._data, dtype=np.float64)
+                self._before[key] = np.array(param.detach().numpy(), dtype=np.float64)
             self._grads[key] = g if key not in self._grads else self._grads[key] + g
 
         return hook
@@ -130,8 +134,6 @@ class GradientFlow:
 
     def _activation_hook(self, kind: str) -> Any:
         def hook(module: Any, args: Any, output: Any) -> None:
-            from ..autograd.grad_mode import is_grad_enabled
-
             layer = self._last_layer
             if layer is None or not is_grad_enabled():
                 return
@@ -159,7 +161,7 @@ class GradientFlow:
             before = self._before.get(id(weight)) if weight is not None else None
             w_norm = float(np.linalg.norm(before)) if before is not None else math.nan
             if before is not None:
-                change = float(np.linalg.norm(np.asarray(weight._data, dtype=np.float64) - before))
+                change = float(np.linalg.norm(np.asarray(weight.detach().numpy(), dtype=np.float64) - before))
                 ratio = change / w_norm if w_norm > 0 else math.nan
             else:
                 ratio = math.nan
@@ -316,10 +318,6 @@ def activation_stats(kind: str, out: np.ndarray) -> dict[str, float]:
 
 def save_figure(fig: Any, path: str | os.PathLike) -> str:
     """Save a matplotlib figure atomically (PNG unless the name says otherwise)."""
-    import io
-
-    from ._io import atomic_write
-
     path = os.fspath(path)
     buffer = io.BytesIO()
     fmt = os.path.splitext(path)[1].lstrip(".").lower() or "png"

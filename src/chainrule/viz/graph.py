@@ -28,9 +28,11 @@ from typing import Any, Iterable
 import numpy as np
 
 from ._io import atomic_write
+from ..autograd import graph as autograd_graph
+from ..tensor import Tensor
 from ._walk import (
-    GraphFreed, caller_names, edge_gradients, fmt, forward_values, is_node, node_label, nodes_of,
-    param_names, split_edge, tensor_label,
+    GraphFreed, array_of, caller_names, edge_gradients, fmt, forward_values, node_label, nodes_of, param_names,
+    tensor_label,
 )
 from .trace import record_of
 
@@ -189,8 +191,6 @@ def draw_graph(
     ``max_nodes``: boxes beyond this many (farthest from the output) become one box.
     ``rankdir``: "BT" (inputs at the bottom), "TB", "LR" or "RL".
     """
-    from ..tensor import Tensor
-
     if not isinstance(tensor, Tensor):
         raise TypeError(f"draw_graph expects a chainrule Tensor, got {type(tensor).__name__}")
     if rankdir not in ("BT", "TB", "LR", "RL"):
@@ -206,26 +206,24 @@ def draw_graph(
     builder = _Builder(names, values, show_values)
     out_id = builder.output(tensor)
     if tensor.grad_fn is not None:
-        seed = np.ones_like(tensor._data) if tensor.requires_grad and show_grads and grads else None
+        seed = np.ones_like(array_of(tensor)) if tensor.requires_grad and show_grads and grads else None
         builder.edge(builder.node_vertex(tensor.grad_fn, grads), out_id, _grad_key(tensor.grad_fn, 0),
-                     seed, nr=tensor._output_nr)
+                     seed, nr=tensor.output_nr)
         for node in nodes:
             dst = builder.node_vertex(node, grads)
             grad_inputs = grads[node][1] if node in grads else ()
             record = record_of(node)
-            for i, edge in enumerate(node.edges):
-                target, nr = split_edge(edge)
+            for i, edge in enumerate(autograd_graph.inputs(node)):
                 g = grad_inputs[i] if i < len(grad_inputs) else None
-                if target is None:
+                if edge is None:
                     const = record.args[i] if record is not None and i < len(record.args) else None
                     if isinstance(const, Tensor):
                         builder.edge(builder.const_vertex(const), dst, None, None)
-                    continue
-                if is_node(target):
-                    src = builder.node_vertex(target, grads)
-                    builder.edge(src, dst, _grad_key(target, nr), g, nr=nr)
+                elif edge.is_leaf:
+                    builder.edge(builder.leaf_vertex(edge.leaf), dst, ("leaf", id(edge.leaf)), g)
                 else:
-                    builder.edge(builder.leaf_vertex(target), dst, ("leaf", id(target)), g)
+                    src = builder.node_vertex(edge.node, grads)
+                    builder.edge(src, dst, _grad_key(edge.node, edge.output_nr), g, nr=edge.output_nr)
     else:
         builder.vertices[out_id].kind = "leaf"
     if collapse:
@@ -244,7 +242,7 @@ def _gradients(tensor: Any, nodes: list) -> tuple[dict, str | None]:
     if not tensor.requires_grad or not nodes:
         return {}, None
     try:
-        return edge_gradients(tensor, nodes), None
+        return edge_gradients(tensor), None
     except GraphFreed as error:
         recorded = {}
         for node in nodes:
@@ -281,9 +279,10 @@ class _Builder:
     def output(self, tensor: Any) -> str:
         name = tensor_label(tensor, self.names) or self.names.get(tensor.grad_fn) or "output"
         self.root_name = name
-        lines = [name, _meta(tensor._data.shape, tensor._data.dtype)]
-        if self.show_values and tensor._data.size <= 6:
-            lines[0] += " = " + fmt(tensor._data, 4)
+        array = array_of(tensor)
+        lines = [name, _meta(array.shape, array.dtype)]
+        if self.show_values and array.size <= 6:
+            lines[0] += " = " + fmt(array, 4)
         return self._new(("out",), "o", "output", lines)
 
     def node_vertex(self, node: Any, grads: dict) -> str:
@@ -313,18 +312,20 @@ class _Builder:
         key = ("leaf", id(tensor))
         if key in self.ids:
             return self.ids[key]
-        lines = [tensor_label(tensor, self.names) or "leaf", _meta(tensor._data.shape, tensor._data.dtype)]
-        if self.show_values and tensor._data.size <= 6:
-            lines.append("= " + fmt(tensor._data, 4))
+        array = array_of(tensor)
+        lines = [tensor_label(tensor, self.names) or "leaf", _meta(array.shape, array.dtype)]
+        if self.show_values and array.size <= 6:
+            lines.append("= " + fmt(array, 4))
         return self._new(key, "l", "leaf", lines)
 
     def const_vertex(self, tensor: Any) -> str:
         key = ("leaf", id(tensor))
         if key in self.ids:
             return self.ids[key]
-        lines = [tensor_label(tensor, self.names) or "constant", _meta(tensor._data.shape, tensor._data.dtype)]
-        if self.show_values and tensor._data.size <= 6:
-            lines.append("= " + fmt(tensor._data, 4))
+        array = array_of(tensor)
+        lines = [tensor_label(tensor, self.names) or "constant", _meta(array.shape, array.dtype)]
+        if self.show_values and array.size <= 6:
+            lines.append("= " + fmt(array, 4))
         return self._new(key, "c", "const", lines)
 
     def edge(self, src: str, dst: str, key: Any, grad: Any, nr: int = 0) -> None:

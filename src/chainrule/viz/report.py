@@ -18,7 +18,10 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from .. import nn
 from ._io import atomic_write
+from .graph import GraphvizNotFound, draw_graph, find_dot, render
+from .trace import trace
 
 REPORT = "report.html"
 
@@ -80,13 +83,8 @@ def _gradient_section(recorder: Any) -> str:
 
 
 def _graph_section(model: Any, batch_x: Any, batch_y: Any, loss_fn: Any) -> str:
-    from .graph import GraphvizNotFound, draw_graph, find_dot, render
-    from .trace import trace
-
     if model is None or batch_x is None:
         return ""
-    from .. import nn
-
     loss_fn = loss_fn or nn.functional.cross_entropy
     with trace(model):
         loss = loss_fn(model(batch_x), batch_y)

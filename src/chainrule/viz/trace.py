@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import function as _function
+from ..autograd import graph
 
 #: Values up to this many elements are copied (later in-place updates would change them).
 COPY_LIMIT = 1 << 16
@@ -83,14 +83,10 @@ class trace:
             for name, module in _named_modules(self.model):
                 self._handles.append(module.register_forward_pre_hook(self._enter_module(name, module)))
                 self._handles.append(module.register_forward_hook(self._leave_module(module)))
-        _function.observers.append(self._observe)
+        self._handles.append(graph.on_record(self._observe))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        try:
-            _function.observers.remove(self._observe)
-        except ValueError:
-            pass
         for handle in self._handles:
             handle.remove()
         self._handles.clear()
@@ -113,30 +109,30 @@ class trace:
         return hook
 
     def _observe(self, node: Any, args: tuple, kwargs: dict, result: Any) -> None:
-        out = result._data
-        value = out.copy() if isinstance(out, np.ndarray) and out.size <= COPY_LIMIT else out
+        out = result.detach().cpu().numpy()
+        value = out.copy() if out.size <= COPY_LIMIT else out
         _counter[0] += 1
         record = NodeRecord(args, dict(kwargs), value, tuple(self._stack), weakref.ref(result),
                             _counter[0])
         _registry[node] = record
         if self.grads:
-            node.register_hook(_grad_recorder(record))
+            graph.watch(node, _grad_recorder(record))
 
 
 def _grad_recorder(record: NodeRecord) -> Any:
-    def hook(grad_inputs: tuple, grad_outputs: tuple) -> None:
+    def recorder(node: Any, grad_outputs: tuple, grad_inputs: tuple) -> None:
         record.grad_inputs = tuple(_array_copy(g) for g in grad_inputs)
         record.grad_outputs = tuple(_array_copy(g) for g in grad_outputs)
 
-    hook.all_arguments = True  # one gradient per argument of the op, not PyTorch's inputs
-    return hook
+    return recorder
 
 
 def _array_copy(g: Any) -> Any:
     if g is None:
         return None
-    data = getattr(g, "data", g)
-    return np.array(data, copy=True)
+    if hasattr(g, "detach"):  # a Tensor (a backward under create_graph)
+        g = g.detach().cpu().numpy()
+    return np.array(g, copy=True)
 
 
 def _named_modules(model: Any) -> list:

@@ -18,6 +18,14 @@ from typing import Any
 
 import numpy as np
 
+from .. import nn, optim
+from ..autograd.engine import grad
+from ..autograd.grad_mode import no_grad
+from ..creation import tensor
+from ..data.datasets import digits
+from ..random import manual_seed
+from .gradflow import save_figure
+
 #: (activation, initialisation) pairs, in the order they are reported.
 CONFIGS = (("sigmoid", "default"), ("sigmoid", "xavier"), ("tanh", "xavier"), ("relu", "kaiming"))
 
@@ -99,8 +107,6 @@ class VanishingResult:
         import matplotlib.pyplot as plt
         from matplotlib.ticker import MaxNLocator
 
-        from .gradflow import save_figure
-
         fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
         layers = np.arange(1, self.depth + 2)
         for ax, attr, title in ((axes[0], "norms_init", "at initialisation"),
@@ -126,18 +132,15 @@ class VanishingResult:
 def load_digits(seed: int) -> tuple:
     """The embedded digits, flattened, standardised with the training set's statistics and
     split 80/20 by a seeded permutation: (train_x, train_y, test_x, test_y)."""
-    import chainrule
-    from chainrule.datasets import digits
-
     x, y = digits(flatten=True)
-    x, y = np.asarray(x._data, dtype=np.float32), np.asarray(y._data)
+    x, y = np.asarray(x.numpy(), dtype=np.float32), y.numpy()
     order = np.random.default_rng(seed).permutation(len(x))
     n_test = len(x) // 5
     test, train = order[:n_test], order[n_test:]
     mean, std = x[train].mean(axis=0), x[train].std(axis=0) + 0.1
     x = (x - mean) / std
-    return (chainrule.tensor(x[train]), chainrule.tensor(y[train]),
-            chainrule.tensor(x[test]), chainrule.tensor(y[test]))
+    return (tensor(x[train]), tensor(y[train]),
+            tensor(x[test]), tensor(y[test]))
 
 
 def build_mlp(depth: int, width: int, activation: str, init: str, in_features: int = 64,
@@ -145,8 +148,6 @@ def build_mlp(depth: int, width: int, activation: str, init: str, in_features: i
     """``depth`` hidden Linear+activation layers and a Linear output, initialised with
     ``init``: "default" (nn.Linear's own), "xavier" (Xavier-uniform, gain for the activation)
     or "kaiming" (Kaiming-normal for ReLU); biases zero except for "default"."""
-    from chainrule import nn
-
     kinds = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
     if activation not in kinds:
         raise ValueError(f"activation must be one of {', '.join(kinds)}, got {activation!r}")
@@ -171,35 +172,27 @@ def build_mlp(depth: int, width: int, activation: str, init: str, in_features: i
 
 def layer_gradient_norms(model: Any, x: Any, y: Any) -> np.ndarray:
     """‖∂L/∂W‖ of every Linear layer for the cross-entropy on (x, y); no .grad is written."""
-    import chainrule
-    from chainrule import nn
-
     weights = [m.weight for m in model.modules() if isinstance(m, nn.Linear)]
     loss = nn.functional.cross_entropy(model(x), y)
-    grads = chainrule.autograd.grad(loss, weights)
-    return np.array([float(np.linalg.norm(np.asarray(g._data, dtype=np.float64))) for g in grads])
+    grads = grad(loss, weights)
+    return np.array([float(np.linalg.norm(np.asarray(g.numpy(), dtype=np.float64))) for g in grads])
 
 
 def accuracy(model: Any, x: Any, y: Any) -> float:
-    import chainrule
-
-    with chainrule.no_grad():
-        return float(np.mean(np.argmax(np.asarray(model(x)._data), axis=1) == np.asarray(y._data)))
+    with no_grad():
+        return float(np.mean(np.argmax(model(x).numpy(), axis=1) == y.numpy()))
 
 
 def run_experiment(depth: int = 20, width: int = 64, steps: int = 300, lr: float = 0.01,
                    seed: int = 0, batch_size: int = 64, momentum: float = 0.9,
                    configs: tuple = CONFIGS, log: Any = None) -> VanishingResult:
     """Train each configuration for ``steps`` SGD steps on the same batches and measure."""
-    import chainrule
-    from chainrule import nn, optim
-
     if depth < 1 or width < 1 or steps < 0 or batch_size < 1 or not lr > 0:
         raise ValueError("depth, width and batch_size must be >= 1, steps >= 0 and lr > 0")
     train_x, train_y, test_x, test_y = load_digits(seed)
     result = VanishingResult(depth, width, steps, lr, seed, batch_size)
     for activation, init in configs:
-        chainrule.manual_seed(seed)
+        manual_seed(seed)
         model = build_mlp(depth, width, activation, init, train_x.shape[1])
         norms_init = layer_gradient_norms(model, train_x, train_y)
         accuracy_init = accuracy(model, test_x, test_y)
@@ -208,7 +201,7 @@ def run_experiment(depth: int = 20, width: int = 64, steps: int = 300, lr: float
         loss = math.nan
         with np.errstate(all="ignore"):
             for _ in range(steps):
-                index = chainrule.tensor(batches.integers(0, len(train_x), batch_size))
+                index = tensor(batches.integers(0, len(train_x), batch_size))
                 optimizer.zero_grad()
                 batch_loss = nn.functional.cross_entropy(model(train_x[index]), train_y[index])
                 batch_loss.backward()

@@ -5,13 +5,12 @@ from typing import Iterable
 
 import numpy as np
 
+from ... import functional as F
 from ...tensor import Tensor
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """All parameters flattened and concatenated (differentiable, like torch.cat)."""
-    from ... import functional as F
-
     return F.cat([p.reshape(-1) for p in parameters])
 
 

@@ -1,9 +1,14 @@
 """Finite-difference checks of analytical gradients (central differences, float64)."""
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable, Sequence
 
 import numpy as np
+
+from ..autograd.engine import grad
+from ..autograd.grad_mode import no_grad
+from ..tensor import Tensor
 
 
 class GradcheckError(RuntimeError):
@@ -15,20 +20,17 @@ def _as_tuple(x: Any) -> tuple:
 
 
 def _differentiable_inputs(inputs: tuple) -> list:
-    from ..tensor import Tensor
 
     return [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
 
 
 def _outputs(func: Callable, inputs: tuple) -> list:
-    from ..tensor import Tensor
 
     return [o for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor) and o.dtype.is_floating_point]
 
 
 def numerical_jacobian(func: Callable, inputs: tuple, eps: float = 1e-6) -> list:
     """One (input numel x output numel) matrix per differentiable input and output."""
-    from .grad_mode import no_grad
 
     indices = _differentiable_inputs(inputs)
     with no_grad():
@@ -54,7 +56,6 @@ def numerical_jacobian(func: Callable, inputs: tuple, eps: float = 1e-6) -> list
 
 
 def analytical_jacobian(func: Callable, inputs: tuple) -> list:
-    from .engine import grad
 
     indices = _differentiable_inputs(inputs)
     outputs = _outputs(func, inputs)
@@ -65,7 +66,6 @@ def analytical_jacobian(func: Callable, inputs: tuple) -> list:
         for m in range(out._data.size):
             seed = np.zeros(out._data.shape, dtype=out._data.dtype)
             seed.reshape(-1)[m] = 1
-            from ..tensor import Tensor
 
             grads = grad([out], [inputs[i] for i in indices], [Tensor._wrap(seed)],
                          retain_graph=True, allow_unused=True)
@@ -86,7 +86,6 @@ def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1
     inputs = _as_tuple(inputs)
     for i in _differentiable_inputs(inputs):
         if inputs[i]._data.dtype != np.float64:
-            import warnings
 
             warnings.warn(
                 f"Input #{i} requires gradient and is not a double precision floating point. "
@@ -109,8 +108,6 @@ def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Sequence[Any] | Non
                   eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
                   raise_exception: bool = True, **_: Any) -> bool:
     """gradcheck of the backward itself (second derivatives, via create_graph=True)."""
-    from ..tensor import Tensor
-    from .engine import grad
 
     inputs = _as_tuple(inputs)
     indices = _differentiable_inputs(inputs)

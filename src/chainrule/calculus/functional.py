@@ -11,7 +11,11 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
+from ..autograd.engine import grad
+from ..autograd.grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
+from ..creation import zeros_like
+from ..functional import cat, stack
+from ..tensor import Tensor
 
 _STRATEGIES = ("forward-mode", "reverse-mode")
 _FORWARD_CREATE_GRAPH = (
@@ -27,7 +31,6 @@ _FORWARD_CREATE_GRAPH = (
 def _as_tuple(inp: Any, arg_name: str | None = None, fn_name: str | None = None) -> tuple:
     """(was ``inp`` a tuple, ``inp`` as a tuple of Tensors).  Only a tuple counts as several
     tensors, as in PyTorch: a list is rejected with a TypeError."""
-    from ..tensor import Tensor
 
     is_inp_tuple = isinstance(inp, tuple)
     if not is_inp_tuple:
@@ -75,7 +78,6 @@ def _grad_preprocess(inputs: tuple, create_graph: bool, need_graph: bool) -> tup
 
 def _grad_postprocess(inputs: tuple, create_graph: bool) -> tuple:
     """Drop the history of (possibly nested tuples of) results unless asked to keep it."""
-    from ..tensor import Tensor
 
     if isinstance(inputs[0], Tensor):
         return inputs if create_graph else tuple(inp.detach() for inp in inputs)
@@ -138,7 +140,6 @@ def _autograd_grad(outputs: tuple, inputs: tuple, grad_outputs: tuple | None = N
                    create_graph: bool = False, retain_graph: bool | None = None) -> tuple:
     """``autograd.grad`` that skips outputs which are None or do not require grad (a constant
     output has a zero Jacobian, not an error), with None for every unused input."""
-    from .engine import grad
 
     if grad_outputs is None:
         grad_outputs = (None,) * len(outputs)
@@ -165,7 +166,6 @@ _FILL_ERRORS = {
 
 def _fill_in_zeros(grads: tuple, refs: tuple, strict: bool, create_graph: bool, stage: str) -> tuple:
     """Zeros shaped like ``refs`` for the missing (None) gradients; in strict mode an error."""
-    from ..creation import zeros_like
 
     res = []
     for i, grads_i in enumerate(grads):
@@ -233,7 +233,6 @@ def vjp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, 
 def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False) -> tuple:
     """(func(inputs), J v): the Jacobian-vector product, as the gradient of a vjp with respect
     to its (dummy) vector, which is linear in it (the double-backward trick)."""
-    from ..creation import zeros_like
 
     with enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
@@ -297,7 +296,6 @@ def vhp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, 
 def hvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False) -> tuple:
     """(func(inputs), H v) for a scalar ``func``, by the double-backward trick on the gradient
     (as PyTorch does; for a twice continuously differentiable ``func`` it equals ``vhp``)."""
-    from ..creation import zeros_like
 
     with enable_grad():
         is_inputs_tuple, inputs, v, is_outputs_tuple, outputs, jac = _scalar_gradient(
@@ -318,8 +316,6 @@ def hvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, 
 def _jacobian_rows(outputs: tuple, inputs: tuple, create_graph: bool, strict: bool) -> tuple:
     """PyTorch's loop: one backward pass per element of each output, a row of the Jacobian.
     Returns jacobian[i][j] = d outputs[i] / d inputs[j], shaped output_i.shape + input_j.shape."""
-    from ..creation import zeros_like
-    from ..functional import stack
 
     jacobian = []
     for i, out in enumerate(outputs):
@@ -356,8 +352,6 @@ def _jacobian_batched(outputs: tuple, inputs: tuple, create_graph: bool) -> tupl
     (None) from every row or from none, as from the batched pass: then its blocks are zeros,
     otherwise slices of one stacked tensor, which under ``create_graph`` all carry a graph
     when any row does, as PyTorch's split views of one result do."""
-    from ..creation import zeros_like
-    from ..functional import cat, stack
 
     numels = [out.nelement() for out in outputs]
     total = sum(numels)
@@ -394,7 +388,6 @@ def _jacobian_batched(outputs: tuple, inputs: tuple, create_graph: bool) -> tupl
 def _reaches_other_grad(tensor: Any, own: set) -> bool:
     """Whether ``tensor``'s history reaches a tensor that requires grad, other than the
     leaves whose ids are in ``own``."""
-    from ..tensor import Tensor
 
     if not tensor.requires_grad:
         return False
@@ -442,7 +435,6 @@ def _jacobian_forward(func: Callable, inputs: Any, strict: bool, vectorize: bool
             "Computing Jacobian using forward-AD or forward-over-reverse Hessian is"
             "only implemented for `vectorize=True`."
         )
-    from ..functional import cat
 
     with enable_grad():
         inputs = _grad_preprocess(inputs, create_graph=True, need_graph=True)

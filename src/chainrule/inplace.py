@@ -1,0 +1,175 @@
+"""In-place changes: ``x.add_(y)``, ``x[i] = v``, ``F.relu(x, inplace=True)``.
+
+:func:`apply_inplace` writes an op's result into a tensor's own storage.  When the change is
+recorded, the op runs on a copy that carries the tensor's history (the op may save its input,
+which the write would otherwise change under it), and the tensor becomes the op's output in
+the graph; its version goes up, so nodes that saved the old values refuse their backward.  A
+change of a view rewrites its base's history too (PyTorch's CopySlices).  Unrecorded changes
+of the common arithmetic write straight into the array with an in-place ufunc.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .autograd.function import Op
+from .autograd.grad_mode import grad_state
+from .autograd.versions import inplace_epoch, storage_root
+from .ops.elementwise import Cast, Where
+from .ops.shape import ViewScatter
+from .tensor import Tensor, _make
+
+
+def apply_inplace(tensor: Tensor, name: str, op: Callable, *args: Any, kernel: Callable | None = None,
+                  **kwargs: Any) -> Tensor:
+    """Write ``op(tensor, *args, **kwargs)`` (an Op's ``apply`` or a functional form) into
+    ``tensor``; ``name`` is the in-place form's name for errors (``"add_"``).  ``kernel(array,
+    *arrays, **kwargs)``, when given, does the unrecorded change in place."""
+    tensor._check_inplace()
+    recording = grad_state.enabled and (
+        tensor._rg or any(isinstance(a, Tensor) and a._rg for a in args)
+        or any(isinstance(a, Tensor) and a._rg for a in kwargs.values())
+    )
+    if not recording:
+        if kernel is not None:
+            kernel(tensor._data, *[a._data if isinstance(a, Tensor) else a for a in args], **kwargs)
+        else:  # the op's own forward on the values, written back
+            assign(tensor._data, op(_make(tensor._data), *args, **kwargs)._data)
+        tensor._mark_modified(name)
+        return tensor
+    if tensor._view_of is not None:
+        _check_view_of_leaf(tensor)
+    before = _make(tensor._data.copy(), tensor.grad_fn, tensor._rg)
+    before._output_nr = tensor._output_nr
+    result = op(before, *args, **kwargs)
+    assign(tensor._data, result._data)
+    tensor._mark_modified(name)
+    _output_is_this_storage(result.grad_fn, result._data, tensor._data)
+    tensor.grad_fn = result.grad_fn
+    tensor._output_nr = 0
+    tensor._rg = True
+    if tensor._view_of is not None:
+        _rebase_view(tensor, name)
+    return tensor
+
+
+def assign(target: Any, value: Any) -> None:
+    """``target[...] = value`` for an in-place result, which must keep the target's shape."""
+    if value.shape != target.shape:
+        raise RuntimeError(
+            f"output with shape {list(target.shape)} doesn't match the broadcast shape "
+            f"{list(value.shape)}"
+        )
+    if value.dtype != target.dtype:
+        value = value.astype(target.dtype)
+    target[...] = value
+
+
+def overwrite(before: Tensor, value: Any) -> Tensor:
+    """fill_ and copy_ as an op: the new value everywhere, the old one nowhere (its gradient
+    is zero), recorded as a ``where`` with an all-true mask."""
+    if isinstance(value, Tensor) and value._data.dtype != before._data.dtype:
+        value = Cast.apply(value, before._data.dtype)
+    everywhere = np.ones(before._data.shape, dtype=bool)
+    return Where.apply(everywhere, value, before)
+
+
+# -- the unrecorded fast paths: in-place ufuncs -------------------------------------------------
+
+
+def ufunc_kernel(ufunc: Any) -> Callable:
+    """``target op= other`` in place, with PyTorch's errors for what cannot be written."""
+
+    def run(target: Any, other: Any, alpha: Any = 1) -> None:
+        if alpha != 1:
+            other = other * alpha
+        try:
+            ufunc(target, other, out=target, casting="same_kind")
+        except TypeError as error:
+            raise RuntimeError(
+                f"result type of {ufunc.__name__}({target.dtype}, {getattr(other, 'dtype', type(other).__name__)}) "
+                f"can't be cast to the desired output type {target.dtype}"
+            ) from error
+        except ValueError as error:
+            raise RuntimeError(
+                f"output with shape {list(target.shape)} doesn't match the broadcast shape "
+                f"{list(np.broadcast_shapes(target.shape, np.shape(other)))}"
+            ) from error
+
+    run.accepts = frozenset({"alpha"})
+    return run
+
+
+def clamp_kernel(target: Any, min: Any = None, max: Any = None) -> None:
+    if min is not None:
+        np.maximum(target, min, out=target)
+    if max is not None:
+        np.minimum(target, max, out=target)
+
+
+clamp_kernel.accepts = frozenset({"min", "max"})
+
+
+def overwrite_kernel(target: Any, value: Any) -> None:
+    target[...] = value
+
+
+def put_kernel(target: Any, value: Any, index: tuple, accumulate: bool = False) -> None:
+    if accumulate:
+        np.add.at(target, index, value)
+    else:
+        target[index] = value
+
+
+# -- the graph side of a change ---------------------------------------------------------------
+
+
+def _output_is_this_storage(node: Any, out: Any, data: Any) -> None:
+    """After ``x.relu_()`` the op's output *is* x's storage: a node that saved its output now
+    holds that storage, so a later in-place change of x makes its backward refuse to run,
+    as in PyTorch (``x.relu_(); x.exp_()`` then backward raises).  This write itself is not
+    such a change, unless the op also saved an argument in that storage (``x.mul_(x)``
+    overwrote what it saved: its backward must refuse, as PyTorch's does)."""
+    if not isinstance(node, Op) or not node.saved:
+        return
+    if node.output is out:
+        node.output = data
+    root = storage_root(data)
+    overwritten = any(type(s) is np.ndarray and s is not out and storage_root(s) is root for s in node.saved)
+    node.saved = tuple(data if s is out else s for s in node.saved)
+    if not overwritten:
+        node.epoch = inplace_epoch.value
+
+
+def _shares_storage(view: Tensor) -> bool:
+    info = view._view_of
+    return info is not None and np.may_share_memory(view._data, info[0]._data)
+
+
+def _check_view_of_leaf(view: Tensor) -> None:
+    base = view
+    while _shares_storage(base):
+        base = base._view_of[0]
+    if base is not view and base.requires_grad and base.grad_fn is None:
+        raise RuntimeError(
+            "a view of a leaf Variable that requires grad is being used in an in-place operation."
+        )
+
+
+def _rebase_view(view: Tensor, op_name: str) -> None:
+    """``view`` was changed in place, and with it its base's storage: the base's new history
+    is its old one outside the view's region and the view's new one inside (PyTorch's
+    CopySlices).  Views of views rebase up the chain."""
+    if not _shares_storage(view):  # advanced indexing made a copy: nothing else changed
+        return
+    # No bump here: the view shares its base's version counter, already bumped.
+    base, view_op, args, kwargs = view._view_of
+    before = _make(base._data, base.grad_fn, base.requires_grad)
+    before._output_nr = base._output_nr
+    result = ViewScatter.apply(before, view, view_op, args, kwargs)
+    base.grad_fn = result.grad_fn
+    base._output_nr = 0
+    base._rg = result._rg
+    if base._view_of is not None:
+        _rebase_view(base, op_name)

@@ -1,0 +1,555 @@
+"""Everything a Tensor does beyond holding data, installed on it in one place.
+
+:func:`install` reads the registration table (``chainrule.registry``: the functional forms'
+rows) and the methods written here (``@method``: operators, conversions, in-place forms that
+are not a functional form written back), and sets them all on ``Tensor``; then it registers
+the create_graph namespace into autograd.  ``tensor.py`` itself stays a data holder.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from . import dtypes as _dt
+from . import functional as F
+from . import tensor_namespace
+from .autograd.function import broadcast_error, named
+from .autograd.grad_mode import grad_state
+from .backend import check_device
+from .creation import empty, full, ones, tensor as _new_tensor, zeros
+from .inplace import apply_inplace, overwrite, overwrite_kernel, put_kernel
+from .ops import elementwise as E
+from .ops.linalg import Matmul
+from .ops.shape import Index, IndexPut
+from .random import _generator
+from .registry import ROWS, Row
+from .tensor import Tensor, _dim, _make
+
+#: name -> method written here (see :func:`method`).
+_WRITTEN: dict[str, Any] = {}
+
+
+def method(name: str | None = None) -> Callable:
+    """Install the decorated function as ``Tensor.<name>`` (its own name by default)."""
+
+    def register(function: Callable) -> Callable:
+        _WRITTEN[name or function.__name__] = function
+        return function
+
+    return register
+
+
+def install() -> None:
+    """Set every method on Tensor, and register the create_graph namespace into autograd."""
+    for row in ROWS.values():
+        if row.method:
+            setattr(Tensor, row.name, row.function)
+        if row.inplace:
+            setattr(Tensor, row.name + "_", _inplace_form(row))
+    for name, function in _WRITTEN.items():
+        setattr(Tensor, name, function)
+    tensor_namespace.register(ROWS)
+
+
+def _inplace_form(row: Row) -> Callable:
+    """``Tensor.<name>_``: the functional form's result written into the tensor."""
+    form, name, kernel = row.function, row.name + "_", row.kernel
+    accepted = getattr(kernel, "accepts", frozenset())
+
+    def inplace(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        fast = kernel if kernel is not None and accepted.issuperset(kwargs) else None
+        return apply_inplace(self, name, form, *args, kernel=fast, **kwargs)
+
+    inplace.__name__ = inplace.__qualname__ = name
+    inplace.__doc__ = f"``{row.name}`` in place: ``x.{name}(...)`` writes ``{row.name}(x, ...)`` into x."
+    return inplace
+
+
+# -- operators ---------------------------------------------------------------------------------
+# A Python number takes the ops' scalar forms: one edge, nothing broadcast, nothing promoted
+# (``promote`` gives the same dtypes), which is what long chains of small ops spend their
+# time on.
+
+_add_scalar = E.AddScalar.apply
+_sub_scalar = E.SubScalar.apply
+_rsub_scalar = E.RsubScalar.apply
+_mul_scalar = E.MulScalar.apply
+_div_scalar = E.DivScalar.apply
+_pow_scalar = E.PowScalar.apply
+_add = E.Add.apply
+_sub = E.Sub.apply
+_mul = E.Mul.apply
+_div = E.Div.apply
+_coerce = F._coerce
+
+
+@method()
+def __add__(self: Tensor, other: Any) -> Tensor:
+    kind = other.__class__
+    if kind is float or kind is int:
+        return _add_scalar(self, other)
+    return _add(self, other if kind is Tensor else _coerce(self, other))
+
+
+@method()
+def __radd__(self: Tensor, other: Any) -> Tensor:
+    kind = other.__class__
+    if kind is float or kind is int:
+        return _add_scalar(self, other)
+    return _add(_coerce(self, other), self)
+
+
+@method()
+def __sub__(self: Tensor, other: Any) -> Tensor:
+    kind = other.__class__
+    if kind is float or kind is int:
+        return _sub_scalar(self, other)
+    return _sub(self, other if kind is Tensor else _coerce(self, other))
+
+
+@method()
+def __rsub__(self: Tensor, other: Any) -> Tensor:
+    kind = other.__class__
+    if kind is float or kind is int:
+        return _rsub_scalar(self, other)
+    return _sub(_coerce(self, other), self)
+
+
+@method()
+def __mul__(self: Tensor, other: Any) -> Tensor:
+    kind = other.__class__
+    if kind is float or kind is int:
+        return _mul_scalar(self, other)
+    return _mul(self, other if kind is Tensor else _coerce(self, other))
+
+
+@method()
+def __rmul__(self: Tensor, other: Any) -> Tensor:
+    kind = other.__class__
+    if kind is float or kind is int:
+        return _mul_scalar(self, other)
+    return _mul(_coerce(self, other), self)
+
+
+@method()
+def __truediv__(self: Tensor, other: Any) -> Tensor:
+    kind = other.__class__
+    if kind is float or kind is int:
+        return _div_scalar(self, other)
+    return _div(self, other if kind is Tensor else _coerce(self, other))
+
+
+@method()
+def __rtruediv__(self: Tensor, other: Any) -> Tensor:
+    # PyTorch computes number / tensor as number * reciprocal(tensor): its node is a Mul.
+    return named(_div(other if other.__class__ is float else _coerce(self, other), self), "MulBackward0")
+
+
+@method()
+def __pow__(self: Tensor, other: Any) -> Tensor:
+    kind = other.__class__
+    if kind is float or kind is int:
+        return _pow_scalar(self, other)
+    return E.Pow.apply(self, _coerce(self, other))
+
+
+@method()
+def __rpow__(self: Tensor, other: Any) -> Tensor:
+    # number ** tensor is PyTorch's pow.Scalar (PowBackward2).
+    return named(E.Pow.apply(_coerce(self, other), self), "PowBackward2", (1,))
+
+
+@method()
+def __matmul__(self: Tensor, other: Any) -> Tensor:
+    return Matmul.apply(self, other)
+
+
+@method()
+def __rmatmul__(self: Tensor, other: Any) -> Tensor:
+    return Matmul.apply(other, self)
+
+
+@method()
+def __neg__(self: Tensor) -> Tensor:
+    return E.Neg.apply(self)
+
+
+@method()
+def __pos__(self: Tensor) -> Tensor:
+    return self
+
+
+@method()
+def __abs__(self: Tensor) -> Tensor:
+    return E.Abs.apply(self)
+
+
+@method()
+def __floordiv__(self: Tensor, other: Any) -> Tensor:
+    return E.FloorDivide.apply(self, other)
+
+
+@method()
+def __rfloordiv__(self: Tensor, other: Any) -> Tensor:
+    return E.FloorDivide.apply(other, self)
+
+
+@method()
+def __mod__(self: Tensor, other: Any) -> Tensor:
+    return E.Remainder.apply(self, other)
+
+
+@method()
+def __rmod__(self: Tensor, other: Any) -> Tensor:
+    return E.Remainder.apply(other, self)
+
+
+def _compare(self: Tensor, other: Any, ufunc: Any) -> Tensor:
+    if other is None:
+        return NotImplemented  # type: ignore[return-value]
+    return E.Compare.apply(self, _coerce(self, other), ufunc=ufunc)
+
+
+def _comparison(ufunc: Any, logical: Any = None) -> Callable:
+    """A comparison or bitwise operator (``logical``: the ufunc for boolean tensors)."""
+
+    def operator(self: Tensor, other: Any) -> Tensor:
+        chosen = logical if logical is not None and self._data.dtype == np.bool_ else ufunc
+        return _compare(self, other, chosen)
+
+    return operator
+
+
+for _name, _ufunc, _logical in (
+    ("__eq__", np.equal, None), ("__ne__", np.not_equal, None), ("__lt__", np.less, None),
+    ("__le__", np.less_equal, None), ("__gt__", np.greater, None), ("__ge__", np.greater_equal, None),
+    ("__and__", np.bitwise_and, np.logical_and), ("__rand__", np.bitwise_and, np.logical_and),
+    ("__or__", np.bitwise_or, np.logical_or), ("__ror__", np.bitwise_or, np.logical_or),
+    ("__xor__", np.bitwise_xor, np.logical_xor), ("__rxor__", np.bitwise_xor, np.logical_xor),
+):
+    _WRITTEN[_name] = _comparison(_ufunc, _logical)
+del _name, _ufunc, _logical
+
+
+@method()
+def __invert__(self: Tensor) -> Tensor:
+    if self._data.dtype == np.bool_:
+        return E.LogicalNot.apply(self)
+    return _make(~self._data)
+
+
+@method()
+def __getitem__(self: Tensor, index: Any) -> Tensor:
+    return Index.apply(self, _index_key(index))
+
+
+@method()
+def __setitem__(self: Tensor, index: Any, value: Any) -> None:
+    index = _index_key(index)
+    self._check_inplace()
+    if grad_state.enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
+        apply_inplace(self, "__setitem__", IndexPut.apply, value, index)
+        return
+    self._data[index] = value._data if isinstance(value, Tensor) else value
+    self._mark_modified("__setitem__")
+
+
+@method()
+def __iadd__(self: Tensor, other: Any) -> Tensor:
+    return self.add_(other)
+
+
+@method()
+def __isub__(self: Tensor, other: Any) -> Tensor:
+    return self.sub_(other)
+
+
+@method()
+def __imul__(self: Tensor, other: Any) -> Tensor:
+    return self.mul_(other)
+
+
+@method()
+def __itruediv__(self: Tensor, other: Any) -> Tensor:
+    return self.div_(other)
+
+
+def _index_key(index: Any) -> tuple:
+    """A Python index as a tuple NumPy understands (Tensors become arrays)."""
+    if not isinstance(index, tuple):
+        index = (index,)
+    out = []
+    for item in index:
+        if isinstance(item, Tensor):
+            item = item._data
+            if item.dtype.kind in "iu" and item.ndim == 0:
+                item = int(item)
+        elif isinstance(item, list):
+            item = np.asarray([x.item() if isinstance(x, Tensor) else x for x in item])
+            if item.dtype.kind == "f":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        if isinstance(item, np.ndarray) and item.dtype.kind == "f":
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        out.append(item)
+    return tuple(out)
+
+
+# -- transposes -----------------------------------------------------------------------------------
+
+
+def _t_property(self: Tensor) -> Tensor:
+    # PyTorch's .T is a permute (PermuteBackward0), not t(), and a new tensor even in 1-D.
+    return self.permute(*reversed(range(self._data.ndim))) if self._data.ndim else self
+
+
+def _mt_property(self: Tensor) -> Tensor:
+    if self._data.ndim < 2:
+        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self._data.ndim}-D tensor.")
+    return self.transpose(-2, -1)
+
+
+_WRITTEN["T"] = property(_t_property, doc="The tensor with its dims reversed.")
+_WRITTEN["mT"] = property(_mt_property, doc="The last two dims swapped.")
+_WRITTEN["H"] = property(_t_property, doc="The conjugate transpose (real tensors: .T).")
+_WRITTEN["mH"] = property(_mt_property, doc="The conjugate of .mT (real tensors: .mT).")
+
+
+# -- conversions ------------------------------------------------------------------------------------
+
+
+@method()
+def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """``to(dtype)``, ``to(device)``, ``to(other)``: a cast (a no-op when nothing changes)."""
+    dtype = kwargs.get("dtype")
+    copy = kwargs.get("copy", False)
+    for a in args:
+        if isinstance(a, _dt.dtype) or (isinstance(a, type) and issubclass(a, (float, int, bool))):
+            dtype = a
+        elif isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, str) or hasattr(a, "type"):
+            check_device(a)
+    if "device" in kwargs and kwargs["device"] is not None:
+        check_device(kwargs["device"])
+    if dtype is None:
+        return self.clone() if copy else self
+    target = _dt.to_numpy(dtype)
+    if target == self._data.dtype and not copy:
+        return self
+    return E.Cast.apply(self, target)
+
+
+@method(name="type")
+def type_method(self: Tensor, dtype: Any = None, non_blocking: bool = False, **kwargs: Any) -> Any:
+    """No argument: the legacy type name, ``'chainrule.FloatTensor'`` (PyTorch's
+    ``'torch.FloatTensor'``).  A legacy type (``chainrule.LongTensor``), its name
+    (``'torch.LongTensor'``) or a dtype: a converted copy, or this tensor if it already is one."""
+    unexpected = set(kwargs) - {"async", "memory_format"}  # PyTorch's old spelling, and a no-op here
+    if unexpected:
+        raise TypeError(f"type() got an unexpected keyword argument '{unexpected.pop()}'")
+    if dtype is None:
+        return f"chainrule.{_dt.from_numpy(self._data.dtype).legacy_name}"
+    return self.to(_dt.get_default_dtype() if dtype is Tensor else _dt.resolve_type(dtype))
+
+
+@method()
+def type_as(self: Tensor, other: Tensor) -> Tensor:
+    return self.to(other.dtype)
+
+
+def _cast_to(target: _dt.dtype) -> Callable:
+    def cast(self: Tensor, memory_format: Any = None) -> Tensor:
+        return self.to(target)
+
+    cast.__name__ = target.name
+    cast.__doc__ = f"This tensor as {target!r} (itself if it already is)."
+    return cast
+
+
+for _name, _target in (("float", _dt.float32), ("double", _dt.float64), ("half", _dt.float16),
+                       ("long", _dt.int64), ("int", _dt.int32), ("bool", _dt.bool)):
+    _WRITTEN[_name] = _cast_to(_target)
+del _name, _target
+
+
+@method()
+def cpu(self: Tensor) -> Tensor:
+    return self
+
+
+@method()
+def cuda(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    check_device("cuda")
+    return self
+
+
+@method()
+def clone(self: Tensor, *, memory_format: Any = None) -> Tensor:
+    return E.Clone.apply(self)
+
+
+@method()
+def contiguous(self: Tensor, memory_format: Any = None) -> Tensor:
+    if self._data.flags.c_contiguous:
+        return self
+    return self.clone()
+
+
+@method(name="where")
+def where_method(self: Tensor, condition: Any, other: Any) -> Tensor:
+    """``x.where(condition, y)``: x where condition holds, y elsewhere."""
+    return F.where(condition, self, other)
+
+
+# -- in-place forms that are not a functional form written back ---------------------------------
+
+
+@method()
+def zero_(self: Tensor) -> Tensor:
+    return apply_inplace(self, "zero_", overwrite, 0, kernel=overwrite_kernel)
+
+
+@method()
+def fill_(self: Tensor, value: Any) -> Tensor:
+    return apply_inplace(self, "fill_", overwrite, value, kernel=overwrite_kernel)
+
+
+@method()
+def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
+    src_shape = src._data.shape if isinstance(src, Tensor) else np.shape(src)
+    try:
+        if np.broadcast_shapes(src_shape, self._data.shape) != self._data.shape:
+            raise ValueError
+    except ValueError:
+        try:
+            broadcast = np.broadcast_shapes(src_shape, self._data.shape)
+        except ValueError:
+            raise broadcast_error([self._data, np.empty(src_shape, dtype=bool)]) from None
+        raise RuntimeError(
+            f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
+            f"{list(broadcast)}"
+        ) from None
+    return apply_inplace(self, "copy_", overwrite, src, kernel=overwrite_kernel)
+
+
+@method()
+def index_put_(self: Tensor, indices: tuple, values: Any, accumulate: bool = False) -> Tensor:
+    return apply_inplace(self, "index_put_", IndexPut.apply, values, _index_key(tuple(indices)), accumulate,
+                         kernel=put_kernel)
+
+
+@method()
+def fill_diagonal_(self: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
+    shape = self._data.shape
+    if len(shape) < 2 or (len(shape) > 2 and len(set(shape)) != 1):
+        raise RuntimeError("all dimensions of input must be of equal length" if len(shape) > 2
+                           else "dimensions must larger than 1")
+    if wrap and len(shape) == 2 and shape[0] > shape[1]:
+        step = shape[1] + 1  # a tall matrix: the diagonal starts again after a skipped row
+        rows = np.arange(shape[0])
+        rows = rows[rows % step != shape[1]]
+        self[rows, rows % step] = fill_value
+    else:
+        index = np.arange(min(shape))
+        self[(index,) * len(shape)] = fill_value
+    return self
+
+
+def _along(self: Tensor, dim: int, index: Any) -> tuple:
+    index = index._data if isinstance(index, Tensor) else np.asarray(index)
+    return (slice(None),) * _dim(dim, self._data.ndim) + (index.reshape(-1),)
+
+
+@method()
+def index_fill_(self: Tensor, dim: int, index: Any, value: Any) -> Tensor:
+    self[_along(self, dim, index)] = value
+    return self
+
+
+@method()
+def index_add_(self: Tensor, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Tensor:
+    if alpha != 1:
+        source = source * alpha
+    return self.index_put_(_along(self, dim, index), source, accumulate=True)
+
+
+@method()
+def index_copy_(self: Tensor, dim: int, index: Any, source: Any) -> Tensor:
+    self[_along(self, dim, index)] = source
+    return self
+
+
+def _view_inplace(name: str, view: Callable) -> Callable:
+    """An in-place view op (unsqueeze_, t_ ...): the tensor becomes ``view(tensor, ...)``."""
+
+    def inplace(self: Tensor, *args: Any) -> Tensor:
+        self._check_inplace()
+        result = view(self, *args)
+        if self.grad_fn is None:
+            self._data = result._data  # a leaf stays a leaf
+        else:
+            self._data, self.grad_fn, self._output_nr = result._data, result.grad_fn, 0
+        return self
+
+    inplace.__name__ = name
+    return inplace
+
+
+for _name, _view in (("unsqueeze_", F.unsqueeze), ("t_", F.t), ("transpose_", F.transpose),
+                     ("squeeze_", lambda x, dim=None: F.squeeze(x) if dim is None else F.squeeze(x, dim))):
+    _WRITTEN[_name] = _view_inplace(_name, _view)
+del _name, _view
+
+
+def _random_fill(name: str, draw: Callable) -> Callable:
+    """An in-place random fill (``normal_`` ...): new values drawn, never recorded."""
+
+    def fill(self: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> Tensor:
+        self._check_inplace()
+        self._data[...] = draw(_generator(generator), self._data.shape, *args, **kwargs)
+        self._mark_modified(name)
+        return self
+
+    fill.__name__ = name
+    return fill
+
+
+for _name, _draw in (
+    ("normal_", lambda rng, shape, mean=0.0, std=1.0: rng.normal(mean, std, shape)),
+    ("uniform_", lambda rng, shape, a=0.0, b=1.0: rng.uniform(a, b, shape)),
+    ("bernoulli_", lambda rng, shape, p=0.5: rng.uniform(0.0, 1.0, shape) < p),
+):
+    _WRITTEN[_name] = _random_fill(_name, _draw)
+del _name, _draw
+
+
+# -- new tensors like this one (its dtype unless told otherwise) ---------------------------------
+
+
+@method()
+def new_tensor(self: Tensor, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _new_tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+def _new_like(name: str, factory: Callable) -> Callable:
+    def new(self: Tensor, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        return factory(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    new.__name__ = name
+    new.__doc__ = f"``chainrule.{name[4:]}(...)`` with this tensor's dtype unless told otherwise."
+    return new
+
+
+for _name, _factory in (("new_zeros", zeros), ("new_ones", ones), ("new_empty", empty)):
+    _WRITTEN[_name] = _new_like(_name, _factory)
+del _name, _factory
+
+
+@method()
+def new_full(self: Tensor, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+install()
