@@ -15,9 +15,9 @@ import builtins as _builtins
 import importlib as _importlib
 from typing import Any
 
-__version__ = "0.1.0"
 
 from . import autograd, backend
+from .version import __version__
 from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .autograd.grad_mode import (
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,

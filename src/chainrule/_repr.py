@@ -6,6 +6,9 @@ from typing import Any
 
 import numpy as np
 
+from .backend import to_numpy
+from .dtypes import get_default_dtype
+
 
 _LINEWIDTH = 80
 _THRESHOLD = 1000
@@ -105,9 +108,6 @@ def _add_suffixes(text: str, suffixes: list, indent: int) -> str:
 
 def tensor_repr(tensor: Any) -> str:
     """PyTorch's layout (torch/_tensor_str.py), line width 80, threshold 1000, 3 edge items."""
-    from .backend import to_numpy
-    from .dtypes import get_default_dtype
-
     array = to_numpy(tensor._data)
     prefix = "tensor("
     indent = len(prefix)

@@ -1,22 +1,20 @@
 """The ``chainrule`` command (also ``python -m chainrule``).
 
 Each subcommand lives in its own module under ``chainrule.commands`` exposing
-``add_parser(subparsers)`` and ``run(args) -> int``; modules are imported only when their
-command runs, except for building the parser, which imports only argparse definitions.
-Errors a user can cause (bad options, paths, files) print one line and exit with status 2.
+``add_parser(subparsers)`` and ``run(args) -> int``.  Errors a user can cause (bad options,
+paths, files) print one line and exit with status 2.
 """
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from typing import NoReturn, Sequence
 
-COMMANDS = ("train", "evaluate", "explain", "graph", "vanishing")
+from .commands import UsageError, evaluate, explain, graph, train, vanishing
+from .creation import tensor
 
-
-class UsageError(Exception):
-    """A problem with what the user asked for: printed as one line, exit status 2."""
+#: The subcommands, in the order ``--help`` lists them.
+COMMANDS = {"train": train, "evaluate": evaluate, "explain": explain, "graph": graph, "vanishing": vanishing}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,24 +30,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Backpropagation as a library: train, explain and visualise backprop.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"chainrule.commands.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"chainrule.commands.{name}":
-                raise
-            continue
+    for module in COMMANDS.values():
         module.add_parser(subparsers)
     return parser
 
 
 def classic_example() -> int:
     """The tutorial's example, printed: w=2, x=5, y=12, loss=(y - w*x)**2."""
-    import chainrule as torch
-
-    w = torch.tensor([2.0], requires_grad=True)
-    x = torch.tensor([5.0])
-    y_actual = torch.tensor([12.0])
+    w = tensor([2.0], requires_grad=True)
+    x = tensor([5.0])
+    y_actual = tensor([12.0])
     y_pred = w * x
     loss = (y_actual - y_pred) ** 2
     loss.backward()
@@ -66,9 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         return classic_example()
-    module = importlib.import_module(f"chainrule.commands.{args.command}")
     try:
-        return int(module.run(args) or 0)
+        return int(COMMANDS[args.command].run(args) or 0)
     except UsageError as error:
         print(f"chainrule {args.command}: error: {error}", file=sys.stderr)
         return 2

@@ -4,9 +4,12 @@ Streams are NumPy's PCG64, so values differ from PyTorch's for the same seed; a 
 always gives the same values in chainrule."""
 from __future__ import annotations
 
+import ast
 from typing import Any
 
 import numpy as np
+
+from .tensor import Tensor
 
 
 class Generator:
@@ -34,16 +37,12 @@ class Generator:
         return self._seed
 
     def get_state(self) -> Any:
-        from .tensor import Tensor
-
         state = self._rng.bit_generator.state
         packed = np.array([state["state"]["state"], state["state"]["inc"], state["has_uint32"],
                            state["uinteger"]], dtype=object)
         return Tensor._wrap(np.frombuffer(repr(packed.tolist()).encode(), dtype=np.uint8).copy())
 
     def set_state(self, state: Any) -> "Generator":
-        import ast
-
         values = ast.literal_eval(bytes(np.asarray(state._data, dtype=np.uint8)).decode())
         self._rng.bit_generator.state = {
             "bit_generator": "PCG64",

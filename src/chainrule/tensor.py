@@ -438,8 +438,6 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
     if isinstance(array, np.ndarray):
         out = np.array(array, dtype=target, copy=True)
     else:
-        from .backend import get_array_module
-
         xp = get_array_module(array)
         out = xp.array(array, dtype=target)
     if target is None:

@@ -3,8 +3,9 @@
 Backward formulas are written against an array namespace ``xp``.  In an ordinary backward
 ``xp`` is NumPy; under ``create_graph=True`` the engine passes this namespace instead, so the
 very same formula runs on Tensors, records itself, and can be differentiated again.  Its
-entries are the functional forms whose rows name them (``@public(xp="exp")``), the conv and
-pooling kernels, and the adapters below for NumPy spellings that differ from PyTorch's.
+entries are the functional forms whose rows name them (``@public(xp="exp")``), the adapters
+below for NumPy spellings that differ from PyTorch's, and the spatial kernels (conv, pooling),
+which ``chainrule.nn.functional`` adds with :func:`extend` when it loads them.
 :func:`register` builds it and registers it into autograd.
 """
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from .autograd.function import bind_namespace
-from .ops import conv, pooling, spatial
 from .ops.elementwise import Where
 from .ops.linalg import Matmul
 from .ops.reduction import Cumsum
@@ -82,9 +82,14 @@ def register(rows: dict) -> SimpleNamespace:
     autograd as the one create_graph backward formulas run on."""
     entries = {row.xp: row.function for row in rows.values() if row.xp}
     entries.update(_ADAPTERS)
-    entries.update(conv.namespace_functions())
-    entries.update(pooling.namespace_functions())
-    entries.update(spatial.namespace_functions())
-    namespace = SimpleNamespace(**entries)
-    bind_namespace(namespace)
-    return namespace
+    _NAMESPACE.__dict__.update(entries)
+    bind_namespace(_NAMESPACE)
+    return _NAMESPACE
+
+
+def extend(entries: dict) -> None:
+    """Add entries (a module's kernels under the names its backward formulas use)."""
+    _NAMESPACE.__dict__.update(entries)
+
+
+_NAMESPACE = SimpleNamespace()

@@ -13,7 +13,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..cli import UsageError
+from . import UsageError
+from .train import DEFAULTS, evaluate, load_checkpoint, load_data, make_model
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -78,8 +79,6 @@ def plot_confusion(path: Path, matrix: np.ndarray, classes: Sequence[str], title
 
 
 def run(args: argparse.Namespace) -> int:
-    from .train import DEFAULTS, evaluate, load_checkpoint, load_data, make_model
-
     checkpoint = load_checkpoint(args.checkpoint)
     config = {**DEFAULTS, **checkpoint["config"]}
     if args.data_dir is not None:

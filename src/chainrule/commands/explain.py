@@ -9,6 +9,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..viz import format_value as fmt
+from ..viz.expression import ExpressionError, evaluate, parse_assignments, variables_of
+from ..viz.explain import explain, parenthesize
+from . import UsageError
+
 CLASSIC = "(y - w*x)**2"
 CLASSIC_AT = "w=2,x=5,y=12"
 # The tutorial's names: net = w*x (the weighted sum), out = y - net, L = out^2.
@@ -40,9 +45,6 @@ def add_expression_arguments(parser: argparse.ArgumentParser) -> None:
 
 def build(args: argparse.Namespace) -> Any:
     """Evaluate the expression the arguments name (a UsageError for anything wrong)."""
-    from ..cli import UsageError
-    from ..viz.expression import ExpressionError, evaluate, parse_assignments, variables_of
-
     classic = args.expression is None
     expression = CLASSIC if classic else args.expression
     try:
@@ -62,10 +64,6 @@ def build(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cli import UsageError
-    from ..viz import format_value as fmt
-    from ..viz.explain import explain, parenthesize
-
     evaluation = build(args)
     variables = evaluation.variables
     wrt = args.wrt or next(iter(variables))

@@ -7,6 +7,8 @@ import sys
 import warnings
 from typing import Any
 
+from ..viz.graph import IMAGE_FORMATS, GraphvizNotFound, draw_graph
+from . import UsageError
 from .explain import add_expression_arguments, build
 
 
@@ -28,9 +30,6 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cli import UsageError
-    from ..viz.graph import IMAGE_FORMATS, GraphvizNotFound, draw_graph
-
     evaluation = build(args)
     graph = draw_graph(evaluation.result, show_values=not args.no_values,
                        show_grads=not args.no_grads, rankdir=args.rankdir,

@@ -26,7 +26,16 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..cli import UsageError
+from .. import nn, optim
+from ..autograd.grad_mode import no_grad
+from ..data import DataLoader, TensorDataset, datasets
+from ..models import MODELS, build_model, parameter_count
+from ..random import Generator, get_rng_state, manual_seed, set_rng_state
+from ..serialization import CheckpointError, load, save
+from ..version import __version__
+from ..viz.gradflow import GradientFlow
+from ..viz.report import write_report
+from . import UsageError
 
 DATASETS = ("digits", "mnist", "fashion-mnist")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
@@ -158,8 +167,6 @@ def stratified_split(labels: np.ndarray, test_fraction: float, seed: int) -> tup
 
 def load_data(config: dict[str, Any]) -> Data:
     """The dataset ``config`` names, split; user-fixable problems raise UsageError."""
-    from ..data import datasets
-
     name = config["dataset"]
     try:
         if name == "digits":
@@ -182,8 +189,6 @@ def load_data(config: dict[str, Any]) -> Data:
 
 def make_model(config: dict[str, Any], data: Data) -> Any:
     """The model ``config`` describes, for ``data``'s input shape and classes."""
-    from ..models import MODELS, build_model
-
     if config["model"] not in MODELS:
         raise UsageError(f"unknown --model '{config['model']}' (choose from {', '.join(sorted(MODELS))})")
     try:
@@ -195,8 +200,6 @@ def make_model(config: dict[str, Any], data: Data) -> Any:
 
 def build(config: dict[str, Any], data: Data, steps_per_epoch: int) -> tuple[Any, Any, Any]:
     """The model, optimizer and scheduler (None for ``none``) that ``config`` describes."""
-    from .. import optim
-
     model = make_model(config, data)
     lr, wd, momentum = config["lr"], config["weight_decay"], config["momentum"]
     name = config["optimizer"]
@@ -241,13 +244,10 @@ class TrainResult:
 
 def evaluate(model: Any, x: Any, y: Any, batch_size: int = 1000) -> tuple[float, float, np.ndarray]:
     """Mean cross-entropy, accuracy and predicted classes of ``model`` on ``(x, y)``."""
-    import chainrule
-    from .. import nn
-
     loss_fn = nn.CrossEntropyLoss(reduction="sum")
     model.eval()
     total, predictions = 0.0, []
-    with chainrule.no_grad():
+    with no_grad():
         for start in range(0, len(y), batch_size):
             logits = model(x[start:start + batch_size])
             total += loss_fn(logits, y[start:start + batch_size]).item()
@@ -259,8 +259,6 @@ def evaluate(model: Any, x: Any, y: Any, batch_size: int = 1000) -> tuple[float,
 
 def _train_epoch(model: Any, loader: Any, optimizer: Any, scheduler: Any, per_batch: bool,
                  bar: Callable[[Any], Any]) -> tuple[float, float]:
-    from .. import nn
-
     loss_fn = nn.CrossEntropyLoss()
     model.train()
     total_loss, correct, seen = 0.0, 0, 0
@@ -343,21 +341,14 @@ def train(config: dict[str, Any], out: str | Path, *, checkpoint: dict[str, Any]
     ``checkpoint`` is a loaded ``model.safetensors`` to continue from (its model, optimizer,
     schedule, random states and history). ``progress``: tqdm bars (default: when stdout is
     a terminal); otherwise ``log`` gets one line per epoch."""
-    import chainrule
-    from .. import __version__
-    from ..data import DataLoader, TensorDataset
-    from ..models import parameter_count
-
-    chainrule.manual_seed(config["seed"])
+    manual_seed(config["seed"])
     data = load_data(config)
-    shuffle = chainrule.Generator().manual_seed(config["seed"])
+    shuffle = Generator().manual_seed(config["seed"])
     loader = DataLoader(TensorDataset(data.train_x, data.train_y), batch_size=config["batch_size"], shuffle=True,
                         generator=shuffle)
     model, optimizer, scheduler = build(config, data, len(loader))
     flow = None
     if report:  # per-layer gradient statistics at every optimizer step, for report.html
-        from ..viz.gradflow import GradientFlow
-
         flow = GradientFlow(model)
         optimizer.register_step_post_hook(lambda *_: flow.step())
     history: list[dict[str, float]] = []
@@ -369,7 +360,7 @@ def train(config: dict[str, Any], out: str | Path, *, checkpoint: dict[str, Any]
             raise UsageError(f"the checkpoint does not fit its own config: {' '.join(str(error).split())}") from None
         if scheduler is not None and checkpoint.get("scheduler") is not None:
             scheduler.load_state_dict(checkpoint["scheduler"])
-        chainrule.set_rng_state(checkpoint["rng"]["global"])
+        set_rng_state(checkpoint["rng"]["global"])
         shuffle.set_state(checkpoint["rng"]["shuffle"])
         history = [dict(row) for row in checkpoint["history"]]
 
@@ -418,17 +409,15 @@ def train(config: dict[str, Any], out: str | Path, *, checkpoint: dict[str, Any]
         say(f"epoch {epoch:>{len(str(epochs))}}/{epochs}  train loss {train_loss:.4f} acc {train_acc:.2%}  "
             f"test loss {test_loss:.4f} acc {test_acc:.2%}  lr {lr:.3g}  {row['seconds']:.1f}s")
         write_metrics(run_dir / "metrics.csv", history)
-        chainrule.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+        save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                         "scheduler": scheduler.state_dict() if scheduler is not None else None,
                         "epoch": epoch, "config": config, "history": history,
-                        "rng": {"global": chainrule.get_rng_state(), "shuffle": shuffle.get_state()}},
+                        "rng": {"global": get_rng_state(), "shuffle": shuffle.get_state()}},
                        run_dir / CHECKPOINT)
     if history:
         plot_curves(run_dir / "curves.png", history,
                     f"{config['model']} on {config['dataset']} ({config['optimizer']}, lr {config['lr']:g})")
     if flow is not None:
-        from ..viz.report import write_report
-
         batch = slice(0, config["batch_size"])
         log(f"Report: {write_report(run_dir, flow, model, data.train_x[batch], data.train_y[batch], history, config)}")
         flow.remove()
@@ -439,11 +428,8 @@ def train(config: dict[str, Any], out: str | Path, *, checkpoint: dict[str, Any]
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """A ``chainrule train`` checkpoint; anything else is a UsageError naming the file."""
-    import chainrule
-    from ..serialization import CheckpointError
-
     try:
-        checkpoint = chainrule.load(path)
+        checkpoint = load(path)
     except (OSError, CheckpointError) as error:
         raise UsageError(str(error)) from None
     if not isinstance(checkpoint, dict) or not {"model", "config", "epoch"} <= set(checkpoint):

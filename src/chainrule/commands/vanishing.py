@@ -7,7 +7,11 @@ budget, and writes the plot (gradient norm against depth, log scale).
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
+
+from ..viz.vanishing import run_experiment
+from . import UsageError
 
 
 def _positive(kind: type) -> Any:
@@ -53,11 +57,6 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
-
-    from ..cli import UsageError
-    from ..viz.vanishing import run_experiment
-
     folder = os.path.dirname(os.path.abspath(args.out))
     if not os.path.isdir(folder):
         raise UsageError(f"--out {args.out}: folder {folder} does not exist")

@@ -13,6 +13,7 @@ import numpy as np
 from .. import functional as _C
 from ..dtypes import from_numpy
 from ..functional import log_softmax, relu, sigmoid, softmax, tanh
+from .. import tensor_namespace
 from ..inplace import apply_inplace
 from ..ops import elementwise as E
 from ..ops import linalg as L
@@ -699,6 +700,7 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
 
 # -- convolution, pooling and resampling: chainrule.ops.conv / pooling / spatial ---------------
 
+from ..ops import conv as _conv, pooling as _pooling, spatial as _spatial  # noqa: E402
 from ..ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, unfold  # noqa: E402
 from ..ops.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d  # noqa: E402
 from ..ops.spatial import (  # noqa: E402
@@ -706,6 +708,10 @@ from ..ops.spatial import (  # noqa: E402
 )
 
 _PAD_MODES.update(pad_modes())
+# Their backward formulas, recorded under create_graph, find these kernels in the Tensor namespace.
+for _module in (_conv, _pooling, _spatial):
+    tensor_namespace.extend(_module.namespace_functions())
+del _module
 
 
 def _adaptive_max_pool(input: Tensor, output_size: tuple, return_indices: bool, name: str) -> Any:

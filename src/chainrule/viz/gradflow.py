@@ -137,7 +137,7 @@ class GradientFlow:
             layer = self._last_layer
             if layer is None or not is_grad_enabled():
                 return
-            self._acts[layer] = (kind, activation_stats(kind, np.asarray(output._data)))
+            self._acts[layer] = (kind, activation_stats(kind, output.detach().numpy()))
 
         return hook
 

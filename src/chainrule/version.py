@@ -1,0 +1,3 @@
+"""The version of chainrule."""
+
+__version__ = "0.1.0"
