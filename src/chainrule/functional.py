@@ -136,6 +136,12 @@ def remainder(input: Any, other: Any) -> Tensor:
 
 
 @public(inplace=True, out=True)
+def frac(input: Tensor) -> Tensor:
+    """The fractional part of each element, with its sign: ``input - trunc(input)``."""
+    return E.Frac.apply(input)
+
+
+@public(inplace=True, out=True)
 def rsqrt(input: Tensor) -> Tensor:
     return E.Rsqrt.apply(input)
 

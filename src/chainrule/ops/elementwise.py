@@ -667,6 +667,7 @@ UNARY = (
              "d log10(u)/du = 1/(u ln 10)"),
     UnaryRow("log1p", "log1p", "input", lambda xp, g, a: g / (a + 1), "d log(1+u)/du = 1/(1+u)"),
     UnaryRow("expm1", "expm1", "output", lambda xp, g, y: g * (y + 1), "d (exp(u)-1)/du = exp(u)"),
+    UnaryRow("exp2", "exp2", "output", lambda xp, g, y: g * (y * 0.6931471805599453), "d 2^u/du = 2^u ln 2"),
     UnaryRow("sqrt", "sqrt", "output", lambda xp, g, y: g / (2 * y), "d sqrt(u)/du = 1/(2 sqrt(u))"),
     UnaryRow("sin", "sin", "input", lambda xp, g, a: g * xp.cos(a), "d sin(u)/du = cos(u)"),
     UnaryRow("cos", "cos", "input", lambda xp, g, a: -g * xp.sin(a), "d cos(u)/du = -sin(u)"),
@@ -711,6 +712,20 @@ class Rsqrt(_Elementwise):
     def backward(self, xp, g):
         out = self.saved[0]
         return g * -0.5 * out * out * out
+
+
+class Frac(_Elementwise):
+    """The fractional part, ``u - trunc(u)`` (the sign of u)."""
+
+    __slots__ = ()
+    arguments = "unary"
+    derivative = ("d frac(u)/du = 1",)
+
+    def forward(self, xp, a):
+        return a - xp.trunc(a)
+
+    def backward(self, xp, g):
+        return g
 
 
 class Square(_Elementwise):

@@ -1,0 +1,138 @@
+"""The public graph API (chainrule.autograd.graph): walking nodes and edges, what a node kept,
+recomputing and back-propagating pieces, watching forwards and backwards."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+from chainrule.autograd import graph
+
+
+def _small():
+    w = chainrule.tensor([0.2, 0.3], requires_grad=True, dtype=chainrule.float64)
+    x = chainrule.tensor([0.5, 0.7], dtype=chainrule.float64)
+    y = (w * x).tanh().sum()
+    return w, x, y
+
+
+def test_walk_visits_consumers_first_and_inputs_name_their_sources():
+    w, x, y = _small()
+    nodes = graph.walk(y)
+    assert [graph.op_name(n) for n in nodes] == ["Sum", "Tanh", "Mul"]
+    assert graph.walk(y.grad_fn) == nodes
+    mul = nodes[-1]
+    leaf_edge, constant = graph.inputs(mul)
+    assert leaf_edge.is_leaf and leaf_edge.leaf is w and constant is None
+    (tanh_edge,) = graph.inputs(nodes[0])[:1]
+    assert tanh_edge.node is nodes[1] and tanh_edge.output_nr == 0
+    assert list(graph.iter_leaves(y)) == [w]
+    assert graph.walk(w) == [] and graph.walk(x) == []
+
+
+def test_gradient_edges_as_pytorch_names_them():
+    w, _, y = _small()
+    assert graph.get_gradient_edge(y) == (y.grad_fn, 0)
+    leaf_node, nr = graph.get_gradient_edge(w)
+    assert leaf_node.name() == "torch::autograd::AccumulateGrad" and leaf_node.variable is w and nr == 0
+    values, indices = chainrule.tensor([[1.0, 4.0]], requires_grad=True).max(1)
+    assert graph.get_gradient_edge(values).output_nr == 0
+    with pytest.raises(RuntimeError, match="does not require gradients"):
+        graph.get_gradient_edge(chainrule.ones(2))
+    t = torch.ones(2, requires_grad=True)
+    assert torch.autograd.graph.get_gradient_edge(t * 2).output_nr == 0
+
+
+def test_kept_values_and_in_place_changes():
+    a = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    b = a * 3.0
+    c = b.exp()
+    exp = c.grad_fn
+    assert np.allclose(graph.kept_output(exp), np.exp([3.0, 6.0]))
+    mul = chainrule.tensor([1.0, 2.0], requires_grad=True) * chainrule.tensor([4.0, 5.0])
+    arguments = graph.kept_arguments(mul.grad_fn)
+    assert set(arguments) == {0, 1} and arguments[1].tolist() == [4.0, 5.0]
+    assert not graph.changed_since(c, exp)
+    with chainrule.no_grad():
+        c.mul_(2.0)
+    assert graph.changed_since(c, exp)
+    assert graph.kept_output(exp) is None
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        c.sum().backward()
+
+
+def test_recompute_and_local_backward_touch_nothing():
+    w, x, y = _small()
+    tanh = graph.walk(y)[1]
+    assert np.allclose(graph.recompute(tanh, [np.array([0.0, 1.0])]), np.tanh([0.0, 1.0]))
+    grads = graph.local_backward(tanh, np.ones(2))
+    assert np.allclose(grads[0], 1 - np.tanh([0.1, 0.21]) ** 2)
+    assert w.grad is None
+    with pytest.raises(TypeError, match="other arguments"):
+        graph.recompute(graph.walk(y)[0], [np.ones(2)])  # Sum records its options too
+
+
+def test_backward_gradients_is_a_dry_run():
+    w, _, y = _small()
+    ran = []
+    w.register_hook(lambda g: ran.append("leaf hook"))
+    y.grad_fn.register_hook(lambda *a: ran.append("node hook"))
+    seen = []
+    with graph.on_backward(lambda node, outs, ins: seen.append(node)):
+        found = graph.backward_gradients(y)
+    assert ran == [] and seen == [] and w.grad is None
+    mul = graph.walk(y)[-1]
+    grad_outputs, grad_inputs = found[mul]
+    expected = (1 - np.tanh([0.1, 0.21]) ** 2)
+    assert np.allclose(grad_outputs[0], expected)
+    assert np.allclose(grad_inputs[0], expected * [0.5, 0.7]) and grad_inputs[1] is None
+    y.backward()
+    assert ran == ["node hook", "leaf hook"]
+    with pytest.raises(graph.GraphFreed, match="retain_graph=True"):
+        graph.backward_gradients(y)
+
+
+def test_watching_records_and_backwards():
+    recorded, watched, every = [], [], []
+    with graph.on_record(lambda node, args, kwargs, out: recorded.append(graph.op_name(node))):
+        w, _, y = _small()
+    assert recorded == ["Mul", "Tanh", "Sum"]
+    handle = graph.watch(y.grad_fn, lambda node, outs, ins: watched.append(outs[0].tolist()))
+    with graph.on_backward(lambda node, outs, ins: every.append(graph.op_name(node))):
+        y.backward(retain_graph=True)
+    assert watched == [1.0] and every == ["Sum", "Tanh", "Mul"]
+    handle.remove()
+    y.backward()
+    assert watched == [1.0]
+    _small()
+    assert len(recorded) == 3  # the handle was removed when the block ended
+
+
+def test_what_a_node_is():
+    w, _, y = _small()
+    sum_node, tanh, mul = graph.walk(y)
+    assert graph.derivative_formulas(tanh) == ("d tanh(u)/du = 1 - tanh(u)^2",)
+    assert graph.is_elementwise(tanh) and graph.is_elementwise(mul) and not graph.is_elementwise(sum_node)
+
+    class Double(chainrule.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    node = Double.apply(w).grad_fn
+    assert graph.op_name(node) == "Double" and graph.is_custom_function(node)
+
+
+def test_increment_version_makes_saved_values_stale():
+    a = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    b = a.exp()
+    b.data.numpy()[...] = 0.0  # behind autograd's back ...
+    graph.increment_version(b)  # ... and said so
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        b.sum().backward()
+    assert b._version == 1
