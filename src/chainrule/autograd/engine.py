@@ -30,20 +30,19 @@ _ndarray = np.ndarray
 
 
 def _unshared_reference_count() -> int:
-    """``sys.getrefcount`` of an array held only by a backward's result tuple, seen from a
-    call shaped like the walk's (``self.to_leaf(edge, g, getrefcount(g) <= ...)`` inside ``for
-    edge, g in zip(edges, input_grads)``): the count above which the leaf path must copy a
-    gradient before keeping it."""
+    """``sys.getrefcount`` of an array held only by a backward's result tuple, seen from where
+    the walk asks (inside ``self.to_leaf(edge, g)``, called from ``for edge, g in zip(edges,
+    input_grads)``): the count above which the leaf path must copy a gradient before keeping it."""
     counts = []
 
     class Probe:
-        def to_leaf(self, edge: Any, g: Any, count: int) -> None:
-            counts.append(count)
+        def to_leaf(self, edge: Any, g: Any) -> None:
+            counts.append(getrefcount(g))
 
     probe = Probe()
     input_grads = (np.empty(1), None)
     for edge, g in zip((None, None), input_grads):
-        probe.to_leaf(edge, g, getrefcount(g))
+        probe.to_leaf(edge, g)
         break
     return counts[0]
 
@@ -195,7 +194,7 @@ class _Backward:
                 if edge is None:
                     continue
                 if isinstance(edge, Tensor):
-                    self.to_leaf(edge, g, getrefcount(g) <= _UNSHARED)
+                    self.to_leaf(edge, g)
                 elif carried is None and type(edge) is not tuple and edge.n_outputs == 1 \
                         and deps[edge] == 1 and edge not in grads:
                     del deps[edge]  # its last gradient, and the only one: run it next
@@ -227,10 +226,9 @@ class _Backward:
             del self.deps[target]
             self.ready.append(target)
 
-    def to_leaf(self, leaf: Any, g: Any, owned: bool) -> None:
+    def to_leaf(self, leaf: Any, g: Any) -> None:
         """A gradient for a leaf: summed into its ``.grad`` on the fast path; through its
-        hooks (once all its gradients have come) or into ``autograd.grad``'s results else.
-        ``owned``: nothing but the walk holds ``g``, so the leaf may keep it as its .grad."""
+        hooks (once all its gradients have come) or into ``autograd.grad``'s results else."""
         if self.hooked_leaves and id(leaf) in self.hooked_leaves:
             self.gather_leaf(leaf, g)
         elif g is None:
@@ -241,6 +239,10 @@ class _Backward:
                     and not existing._rg and g.shape == existing._data.shape):
                 existing._data += g
             else:
+                # The leaf may keep this very array as its .grad (and add into it later) only
+                # if nothing but the walk holds it: not a gradient that also goes to another
+                # input, nor a caller's seed.
+                owned = getrefcount(g) <= _UNSHARED
                 _accumulate(leaf, g, False, self.handed, owned)
         else:
             self.deliver_leaf(leaf, g)

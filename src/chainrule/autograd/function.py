@@ -190,7 +190,9 @@ def _apply_general(cls: type, *args: Any, **kwargs: Any) -> Any:
         node.other_edges = rest_of(edges)
         # Inputs are kept only for the checks and higher-order wiring of saved arrays.
         node.inputs = tuple(arrays) if node.saved else ()
-        result = _recorded(node, out)
+        node.output = out
+        node.epoch = inplace_epoch.value
+        result = _make(out, node, True)
         if observe.forward:
             observe.notify_forward(node, args, kwargs, result)
     else:
@@ -202,15 +204,15 @@ def _apply_general(cls: type, *args: Any, **kwargs: Any) -> Any:
     return result
 
 
-def _apply_unary(cls: type, tensor: Any, *constants: Any, **kwargs: Any) -> Any:
+def _apply_unary(cls: type, tensor: Any, *constants: Any) -> Any:
     """``apply`` for ops whose only possible tensor argument is the first: the same node, with
     one edge and no loop over the arguments."""
     try:
         data = tensor._data
     except AttributeError:  # not a tensor: the general path reports or converts it
-        return _apply_general(cls, tensor, *constants, **kwargs)
-    if type(data) is not _ndarray or kwargs or anomaly.enabled or observe.forward or cls.is_view:
-        return _apply_general(cls, tensor, *constants, **kwargs)
+        return _apply_general(cls, tensor, *constants)
+    if type(data) is not _ndarray or anomaly.enabled or observe.forward or cls.is_view:
+        return _apply_general(cls, tensor, *constants)
     node = _new_node(cls)
     node.saved = None
     out = node.forward(np, data, *constants)
@@ -222,16 +224,19 @@ def _apply_unary(cls: type, tensor: Any, *constants: Any, **kwargs: Any) -> Any:
             # One entry per argument, as the general path records: constants have no edge.
             node.other_edges = ONE_CONSTANT if len(constants) == 1 else (None,) * len(constants)
             node.inputs = (data,) if node.saved else ()
-            return _recorded(node, out)
+            node.output = out
+            node.epoch = inplace_epoch.value
+            return _make(out, node, True)
         return _unrecorded(cls, out, True, None)
     return _unrecorded(cls, out, False, tensor._cut)
 
 
-def _apply_binary(cls: type, first: Any, second: Any, *rest: Any, **kwargs: Any) -> Any:
-    """``apply`` for ops of two tensors (arithmetic between tensors): the same node, with the
-    bookkeeping of the unary path."""
-    if rest or kwargs or not isinstance(second, Tensor) or not isinstance(first, Tensor):
-        return _apply_general(cls, first, second, *rest, **kwargs)
+def _apply_binary(cls: type, first: Any, second: Any) -> Any:
+    """``apply`` for ops of two arguments that are usually both tensors (arithmetic between
+    tensors): the same node, with the bookkeeping of the unary path."""
+    if (type(second) is not Tensor and not isinstance(second, Tensor)) or (
+            type(first) is not Tensor and not isinstance(first, Tensor)):
+        return _apply_general(cls, first, second)
     a, b = first._data, second._data
     if type(a) is not _ndarray or type(b) is not _ndarray or anomaly.enabled or observe.forward:
         return _apply_general(cls, first, second)
@@ -250,7 +255,9 @@ def _apply_binary(cls: type, first: Any, second: Any, *rest: Any, **kwargs: Any)
             node.first_edge = edge_of(first)
             node.other_edges = (edge_of(second),)
             node.inputs = (a, b) if node.saved else ()
-            return _recorded(node, out)
+            node.output = out
+            node.epoch = inplace_epoch.value
+            return _make(out, node, True)
         return _unrecorded(cls, out, True, None)
     return _unrecorded(cls, out, False, first._cut or second._cut)
 
@@ -278,13 +285,6 @@ def _output_array(node: Op, out: Any, xp: Any = np) -> Any:
         else:
             node.saved = tuple([out if s is scalar else s for s in saved])
     return out
-
-
-def _recorded(node: Op, out: Any) -> Any:
-    """The output tensor of a node being recorded."""
-    node.output = out
-    node.epoch = inplace_epoch.value
-    return _make(out, node, True)
 
 
 def _unrecorded(cls: type, out: Any, wanted_grad: bool, cut: str | None) -> Any:

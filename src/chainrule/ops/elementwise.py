@@ -615,28 +615,10 @@ class LogicalNot(_Elementwise):
 
 
 class _Unary(_Elementwise):
-    """A plain unary op made from one row of :data:`UNARY`: ``out = function(a)`` (integer
-    inputs made the default float dtype first where the function is float-valued), and
-    ``backward = rule(xp, g, saved)`` with ``saved`` the input or the output."""
+    """A plain unary op made from one row of :data:`UNARY` (see :func:`_unary_op`)."""
 
     __slots__ = ()
     arguments = "unary"
-    function = ""  # the NumPy (array namespace) function's name
-    floating = True
-    saves = "input"  # "input", "output" or "" (nothing)
-    rule: Any = None
-
-    def forward(self, xp, a):
-        if self.floating:
-            a = _floating(a)
-        out = getattr(xp, self.function)(a)
-        saves = self.saves
-        if saves:
-            self.saved = (out if saves == "output" else a,)
-        return out
-
-    def backward(self, xp, g):
-        return type(self).rule(xp, g, self.saved[0] if self.saves else None)
 
 
 class UnaryRow(NamedTuple):
@@ -683,11 +665,25 @@ UNARY = (
 
 
 def _unary_op(row: UnaryRow) -> type:
-    """The Op class of one row, named as chainrule names ops (``Tanh``; its node TanhBackward0)."""
-    op_name = row.name.capitalize()
-    attributes = {"__slots__": (), "op_name": op_name, "function": row.function, "saves": row.saves,
-                  "rule": staticmethod(row.rule), "floating": row.floating, "derivative": (row.formula,),
-                  "__module__": __name__, "__doc__": f"``{row.name}``: {row.formula}."}
+    """The Op class of one row, named as chainrule names ops (``Tanh``; its node TanhBackward0):
+    ``out = function(a)`` (integer inputs made the default float dtype first where the function
+    is float-valued), ``backward = rule(xp, g, saved)`` with ``saved`` the input or the output."""
+    op_name, name, rule, floating, saves = row.name.capitalize(), row.function, row.rule, row.floating, row.saves
+    numpy_function = getattr(np, name)
+
+    def forward(self, xp, a):
+        if floating:
+            a = _floating(a)
+        out = numpy_function(a) if xp is np else getattr(xp, name)(a)
+        if saves:
+            self.saved = (out if saves == "output" else a,)
+        return out
+
+    def backward(self, xp, g):
+        return rule(xp, g, self.saved[0] if saves else None)
+
+    attributes = {"__slots__": (), "op_name": op_name, "forward": forward, "backward": backward,
+                  "derivative": (row.formula,), "__module__": __name__, "__doc__": f"``{row.name}``: {row.formula}."}
     if row.pytorch_name:
         attributes["pytorch_name"] = row.pytorch_name
     return type(op_name, (_Unary,), attributes)

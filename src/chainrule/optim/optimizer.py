@@ -85,7 +85,10 @@ def _real(array: Any) -> Any:
 
 def _bump(tensor: Tensor, op_name: str) -> None:
     """Count an in-place write to ``tensor``'s storage (made behind the Tensor methods)."""
-    tensor._mark_modified(op_name)
+    counter = tensor._vc
+    if counter is None:
+        counter = tensor._version_counter()
+    counter.bump(op_name)
 
 
 _LABELS = {"lr": "learning rate", "eps": "epsilon value"}
