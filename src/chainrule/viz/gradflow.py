@@ -318,7 +318,7 @@ def save_figure(fig: Any, path: str | os.PathLike) -> str:
     """Save a matplotlib figure atomically (PNG unless the name says otherwise)."""
     import io
 
-    from ._io import atomic_write
+    from .._atomic import atomic_write
 
     path = os.fspath(path)
     buffer = io.BytesIO()

@@ -27,7 +27,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from ._io import atomic_write
+from .._atomic import atomic_write
 from ._walk import (
     GraphFreed, caller_names, edge_gradients, fmt, forward_values, is_node, node_label, nodes_of,
     param_names, split_edge, tensor_label,

@@ -18,7 +18,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from ._io import atomic_write
+from .._atomic import atomic_write
 
 REPORT = "report.html"
 
