@@ -652,14 +652,17 @@ def view(input: Tensor, *shape: Any) -> Tensor:
 
         target = dtypes.to_numpy(shape[0])
         return _make(input._data.view(target), None, False)
-    return reshape(input, *shape)
+    result = reshape(input, *shape)
+    S.require_view(input._data, result._data)
+    return result
 
 
 def view_as(input: Tensor, other: Tensor) -> Tensor:
+    return view(input, other._data.shape)
+
+
+def reshape_as(input: Tensor, other: Tensor) -> Tensor:
     return reshape(input, other._data.shape)
-
-
-reshape_as = view_as
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
