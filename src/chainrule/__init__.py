@@ -15,7 +15,8 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-from . import autograd, backend  # backend: tunes malloc once (see backend.keep_freed_memory)
+from . import autograd, backend
+from .autograd.anomaly import is_anomaly_enabled
 from .autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
     arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace,

@@ -9,14 +9,24 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import NoReturn, Sequence
+
+import numpy as np
+
+from .backend import keep_freed_memory
 
 COMMANDS = ("train", "evaluate", "explain", "graph", "vanishing")
 
 
 class UsageError(Exception):
     """A problem with what the user asked for: printed as one line, exit status 2."""
+
+
+def note(text: str) -> None:
+    """One line on stderr about something a command left out (an optional package missing)."""
+    print(f"chainrule: {text}", file=sys.stderr)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -61,17 +71,38 @@ def classic_example() -> int:
     return 0
 
 
+#: The exit status of a command whose output was closed early (``chainrule graph | head``):
+#: what a Unix tool killed by SIGPIPE reports (128 + 13).
+BROKEN_PIPE = 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
+    # The command-line jobs are chainrule's own process: keep freed memory for reuse there
+    # (a library import leaves the user's process alone).
+    keep_freed_memory()
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        return classic_example()
-    module = importlib.import_module(f"chainrule.commands.{args.command}")
     try:
-        return int(module.run(args) or 0)
+        # Overflow, division by zero ...: their results (inf, nan) are shown; NumPy's
+        # warnings about them would only repeat that on stderr.
+        with np.errstate(all="ignore"):
+            if args.command is None:
+                code = classic_example()
+            else:
+                module = importlib.import_module(f"chainrule.commands.{args.command}")
+                code = int(module.run(args) or 0)
+        sys.stdout.flush()
+        return code
     except UsageError as error:
         print(f"chainrule {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, and send what Python would still
+        # flush at exit to /dev/null, so that no second error is printed.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return BROKEN_PIPE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

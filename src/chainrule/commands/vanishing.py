@@ -9,6 +9,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from .._optional import MissingDependency
+from ..cli import note
+
 
 def _positive(kind: type) -> Any:
     def parse(text: str) -> Any:
@@ -47,7 +50,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--steps", type=_count, default=300, help="SGD steps per network (default 300)")
     parser.add_argument("--lr", type=_positive(float), default=0.01, help="learning rate (default 0.01, momentum 0.9)")
     parser.add_argument("--batch-size", type=_positive(int), default=64, help="(default 64)")
-    parser.add_argument("--seed", type=int, default=0, help="seeds the split, initialisation and batches (default 0)")
+    parser.add_argument("--seed", type=_count, default=0, help="seeds the split, initialisation and batches (default 0)")
     parser.add_argument("--out", default="vanishing.png", metavar="FILE.png",
                         help="where to write the plot (default vanishing.png)")
 
@@ -73,6 +76,9 @@ def run(args: argparse.Namespace) -> int:
     print(result.summary())
     try:
         written = result.plot(args.out)
+    except MissingDependency as missing:
+        note(str(missing))
+        return 0
     except OSError as error:
         raise UsageError(f"--out {args.out}: {error.strerror or error}") from None
     print(f"\nwrote {written}")

@@ -472,6 +472,7 @@ def _quote(text: str) -> str:
 
 
 _PALETTE = ((44, 123, 182), (171, 217, 233), (253, 174, 97), (215, 25, 28))
+_NAN_COLOUR = "#7b3294"
 
 
 def _colour(t: float) -> str:
@@ -509,7 +510,8 @@ def _to_dot(graph: Graph) -> str:
         elif v.kind == "more":
             attrs.append('style="dashed"')
         lines.append(f"  {v.id} [{', '.join(attrs)}];")
-    norms = [e.grad_norm for e in graph.edges if e.grad_norm]
+    # The colour scale spans the finite non-zero norms; inf is drawn at its top, NaN apart.
+    norms = [e.grad_norm for e in graph.edges if e.grad_norm and math.isfinite(e.grad_norm)]
     low = math.log10(min(norms)) if norms else 0.0
     high = math.log10(max(norms)) if norms else 0.0
     for e in graph.edges:
@@ -517,6 +519,10 @@ def _to_dot(graph: Graph) -> str:
         if e.grad_norm is not None:
             if e.grad_norm == 0:
                 attrs += ['color="#aaaaaa"', 'style="dashed"']
+            elif math.isnan(e.grad_norm):
+                attrs += [f'color="{_NAN_COLOUR}"', 'style="dotted"', "penwidth=2"]
+            elif math.isinf(e.grad_norm):
+                attrs += [f'color="{_colour(1.0)}"', "penwidth=4.00"]
             else:
                 t = 1.0 if high == low else (math.log10(e.grad_norm) - low) / (high - low)
                 attrs += [f'color="{_colour(t)}"', f"penwidth={1 + 3 * t:.2f}"]

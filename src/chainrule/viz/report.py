@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .._atomic import atomic_write
+from .._optional import MissingDependency, require
 
 REPORT = "report.html"
 
@@ -46,8 +47,12 @@ def write_report(run_dir: str | os.PathLike, recorder: Any, model: Any, batch_x:
         last = history[-1]
         facts = ", ".join(f"{k.replace('_', ' ')} {_num(last[k])}" for k in
                           ("train_loss", "test_loss", "train_accuracy", "test_accuracy") if k in last)
+        try:
+            curves = _img(_curves_png(history), 'loss and accuracy curves')
+        except MissingDependency as missing:
+            curves = f"<p>({html.escape(str(missing))})</p>"
         sections.append(f"<h2>Loss and accuracy</h2><p>After epoch {_num(last.get('epoch', len(history)))}: "
-                        f"{html.escape(facts)}.</p>{_img(_curves_png(history), 'loss and accuracy curves')}")
+                        f"{html.escape(facts)}.</p>{curves}")
     sections.append(_gradient_section(recorder))
     sections.append(_graph_section(model, batch_x, batch_y, loss_fn))
     page = _PAGE.format(title=html.escape(title), body="\n".join(sections))
@@ -57,9 +62,12 @@ def write_report(run_dir: str | os.PathLike, recorder: Any, model: Any, batch_x:
 def _gradient_section(recorder: Any) -> str:
     if recorder is None or not recorder.records:
         return "<h2>Gradient flow</h2><p>No training step was recorded.</p>"
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
+    table = html.escape(recorder.table(-1))
+    try:
+        require("matplotlib", "the report's plots").use("Agg", force=False)
+    except MissingDependency as missing:
+        return (f"<h2>Gradient flow</h2><p>Every layer at the last step ({html.escape(str(missing))}):</p>"
+                f"<pre>{table}</pre>")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 4))
@@ -71,7 +79,6 @@ def _gradient_section(recorder: Any) -> str:
     fig.tight_layout()
     bars = _png(fig)
     plt.close("all")
-    table = html.escape(recorder.table(-1))
     return ("<h2>Gradient flow</h2><p>The norm of each layer's weight gradient at every step "
             "(log scale), then every layer at the last step: its gradient norm and the size of "
             "the optimizer's update relative to the weights.</p>"
@@ -104,9 +111,7 @@ def _graph_section(model: Any, batch_x: Any, batch_y: Any, loss_fn: Any) -> str:
 
 
 def _curves_png(history: list[dict]) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
+    require("matplotlib", "the report's plots").use("Agg", force=False)
     import matplotlib.pyplot as plt
 
     epochs = [row.get("epoch", i + 1) for i, row in enumerate(history)]

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from .._optional import require
+
 #: (activation, initialisation) pairs, in the order they are reported.
 CONFIGS = (("sigmoid", "default"), ("sigmoid", "xavier"), ("tanh", "xavier"), ("relu", "kaiming"))
 
@@ -92,10 +94,8 @@ class VanishingResult:
 
     def plot(self, path: str | os.PathLike) -> str:
         """A PNG: gradient norm against depth (log scale), one line per configuration, at
-        initialisation and after training."""
-        import matplotlib
-
-        matplotlib.use("Agg", force=False)
+        initialisation and after training (MissingDependency without matplotlib)."""
+        require("matplotlib", "the plot").use("Agg", force=False)
         import matplotlib.pyplot as plt
         from matplotlib.ticker import MaxNLocator
 
