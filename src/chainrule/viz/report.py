@@ -87,7 +87,7 @@ def _gradient_section(recorder: Any) -> str:
 
 
 def _graph_section(model: Any, batch_x: Any, batch_y: Any, loss_fn: Any) -> str:
-    from .graph import GraphvizNotFound, draw_graph, find_dot, render
+    from .graph import GraphvizNotFound, can_render, draw_graph, render
     from .trace import trace
 
     if model is None or batch_x is None:
@@ -102,9 +102,9 @@ def _graph_section(model: Any, batch_x: Any, batch_y: Any, loss_fn: Any) -> str:
                        title=f"one training step, batch of {len(batch_x)}")
     intro = ("<h2>The graph of one training step</h2><p>Each box is a module of the model; "
              "edges carry the norm of the gradient flowing back along them.</p>")
-    if find_dot() is None:
-        warnings.warn("Graphviz's `dot` program was not found: the report shows the graph as DOT text",
-                      GraphvizNotFound, stacklevel=3)
+    if not can_render("svg"):
+        warnings.warn("Graphviz's `dot` program was not found: the report shows the graph as DOT text "
+                      '(pip install "chainrule[viz]" draws it)', GraphvizNotFound, stacklevel=3)
         return intro + f"<p>(Graphviz's <code>dot</code> was not found; the DOT text:)</p><pre>{html.escape(graph.dot)}</pre>"
     svg = render(graph.dot, "svg")
     return intro + f"<img alt='graph of one training step' src='data:image/svg+xml;base64,{base64.b64encode(svg).decode()}'>"
