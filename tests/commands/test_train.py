@@ -301,3 +301,16 @@ def test_sub_second_epochs_show_milliseconds(tmp_path, capsys):
     train(tmp_path, "run", "--epochs", "1")
     line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch 1/1"))
     assert line.endswith("ms") and float(line.rsplit(None, 1)[1][:-2]) > 0
+
+
+def test_forged_checkpoint_headers_exit_2_with_one_line(tmp_path, capsys):
+    headers = {"infinity": b'{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, Infinity]}}',
+               "1e400": b'{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 1e400]}}',
+               "nested": b'{"w": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"}
+    for name, header in headers.items():
+        path = tmp_path / f"{name}.safetensors"
+        path.write_bytes(len(header).to_bytes(8, "little") + header + bytes(4))
+        for argv in (["evaluate", str(path)], ["train", "--resume", str(path)]):
+            assert main(argv) == 2
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1 and f"{name}.safetensors: corrupt" in err, err
