@@ -58,16 +58,23 @@ def remove_stale_temps(path: Path) -> list[Path]:
     return removed
 
 
-def atomic_write(path: str | os.PathLike, data: bytes | str, *, durable: bool = False) -> Path:
-    """Write ``data`` (text as UTF-8) to ``path`` atomically and return the path; the folder
-    must exist. ``durable``: flush the bytes to the disk before the rename (fsync), so that
-    a power loss leaves the old file or the new one, never an empty one."""
+def check_target(path: str | os.PathLike) -> Path:
+    """``path`` as a Path, after checking that it can be written: its folder exists and it is
+    not a directory (before any work is spent on what to write there)."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise FileNotFoundError(f"cannot write {path}: folder {folder} does not exist")
     if path.is_dir():
         raise IsADirectoryError(f"cannot write {path}: it is a directory")
+    return path
+
+
+def atomic_write(path: str | os.PathLike, data: bytes | str, *, durable: bool = False) -> Path:
+    """Write ``data`` (text as UTF-8) to ``path`` atomically and return the path; the folder
+    must exist. ``durable``: flush the bytes to the disk before the rename (fsync), so that
+    a power loss leaves the old file or the new one, never an empty one."""
+    path = check_target(path)
     if isinstance(data, str):
         data = data.encode("utf-8")
     remove_stale_temps(path)

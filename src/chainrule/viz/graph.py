@@ -31,7 +31,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .._atomic import atomic_write
+from .._atomic import atomic_write, check_target
 from ._walk import (
     GraphFreed, caller_names, edge_gradients, fmt, forward_values, is_node, node_label, nodes_of,
     param_names, split_edge, tensor_label,
@@ -117,7 +117,7 @@ class Graph:
 
         Without the ``dot`` program the DOT text is written beside ``path`` (same name,
         .dot) with a warning that says how to render it; the path written is returned."""
-        path = Path(path)
+        path = check_target(path)
         fmt_ = (format or path.suffix.lstrip(".")).lower()
         if fmt_ in ("dot", "gv"):
             return atomic_write(path, self.dot)
