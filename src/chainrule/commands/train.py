@@ -28,6 +28,7 @@ import numpy as np
 from .._atomic import atomic_write
 from .._optional import MissingDependency, require
 from ..cli import UsageError, note
+from ..tensor import Tensor
 from ..viz.gradflow import save_figure
 
 DATASETS = ("digits", "mnist", "fashion-mnist")
@@ -220,7 +221,6 @@ def stratified_split(labels: np.ndarray, test_fraction: float, seed: int) -> tup
 def load_data(config: dict[str, Any]) -> Data:
     """The dataset ``config`` names, split; user-fixable problems raise UsageError."""
     from ..data import datasets
-    from ..tensor import _make
 
     name = config["dataset"]
     try:
@@ -230,8 +230,8 @@ def load_data(config: dict[str, Any]) -> Data:
             if not len(train_idx) or not len(test_idx):
                 raise UsageError(f"--test-fraction {config['test_fraction']:g} leaves no "
                                  f"{'training' if not len(train_idx) else 'test'} samples of the {len(y)} digits")
-            return Data(_make(x._data[train_idx], None, False), _make(y._data[train_idx], None, False),
-                        _make(x._data[test_idx], None, False), _make(y._data[test_idx], None, False),
+            return Data(Tensor._wrap(x._data[train_idx]), Tensor._wrap(y._data[train_idx]),
+                        Tensor._wrap(x._data[test_idx]), Tensor._wrap(y._data[test_idx]),
                         datasets.DIGITS_CLASSES)
         if not config.get("data_dir"):
             raise UsageError(f"--dataset {name} needs --data-dir DIR, a folder holding its IDX files "

@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from ..tensor import Tensor, _make
+from ..tensor import Tensor
 
 DIGITS_CLASSES = tuple(str(i) for i in range(10))
 MNIST_CLASSES = DIGITS_CLASSES
@@ -39,7 +39,7 @@ def _finish(images: np.ndarray, labels: np.ndarray, scale: float, flatten: bool)
     x = images.astype(np.float32)
     x *= np.float32(1.0 / scale)
     x = x.reshape(len(x), -1) if flatten else x.reshape(len(x), 1, *images.shape[1:])
-    return _make(x, None, False), _make(labels.astype(np.int64), None, False)
+    return Tensor._wrap(x), Tensor._wrap(labels.astype(np.int64))
 
 
 def digits(flatten: bool = False) -> tuple[Tensor, Tensor]:
