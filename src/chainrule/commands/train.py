@@ -257,9 +257,10 @@ def make_model(config: dict[str, Any], data: Data) -> Any:
     try:
         count = count_parameters(config["model"], data.input_shape, len(data.classes), **options)
         if count is not None and count > MAX_PARAMETERS:
-            raise UsageError(f"the {config['model']} with hidden widths {','.join(map(str, config['hidden']))} would "
-                             f"have {count:,} parameters ({4 * count / 2**30:,.1f} GiB as float32); chainrule train "
-                             f"builds at most {MAX_PARAMETERS:,}: choose smaller --hidden widths")
+            widths = ",".join(map(str, config["hidden"])) or "none"
+            raise UsageError(f"the {config['model']} with hidden widths {widths} would have {count:,} parameters "
+                             f"({4 * count / 2**30:,.1f} GiB as float32); chainrule train builds at most "
+                             f"{MAX_PARAMETERS:,}: choose smaller --hidden widths")
         return build_model(config["model"], data.input_shape, len(data.classes), **options)
     except ValueError as error:
         raise UsageError(str(error)) from None
@@ -370,7 +371,7 @@ def write_metrics(path: Path, history: list[dict[str, float]]) -> None:
 def plot_curves(path: Path, history: list[dict[str, float]], title: str = "") -> None:
     """Loss and accuracy per epoch, train and test, as a PNG (MissingDependency without
     matplotlib)."""
-    require("matplotlib", f"{path.name}").use("Agg")
+    require("matplotlib", path.name).use("Agg")
     import matplotlib.pyplot as plt
 
     epochs = [row["epoch"] for row in history]
