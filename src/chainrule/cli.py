@@ -18,6 +18,9 @@ import numpy as np
 from .backend import keep_freed_memory
 
 COMMANDS = ("train", "evaluate", "explain", "graph", "vanishing")
+#: The largest model the commands build (checked before anything is allocated): 100 million
+#: float32 parameters are 400 MB, 1.6 GB with their gradients and Adam's two moments.
+MAX_PARAMETERS = 100_000_000
 
 
 class UsageError(Exception):

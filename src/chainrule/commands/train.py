@@ -27,7 +27,7 @@ import numpy as np
 
 from .._atomic import atomic_write
 from .._optional import MissingDependency, require
-from ..cli import UsageError, note
+from ..cli import MAX_PARAMETERS, UsageError, note
 from ..tensor import Tensor
 from ..viz.gradflow import save_figure
 
@@ -56,9 +56,6 @@ METRICS = ("epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy"
 CHECKPOINT = "model.safetensors"
 MAX_HIDDEN_LAYERS = 100
 MAX_EPOCHS = 1_000_000
-#: The largest model ``train`` builds: 100 million float32 parameters are 400 MB, 1.6 GB with
-#: their gradients and Adam's two moments.
-MAX_PARAMETERS = 100_000_000
 
 
 # -- options ------------------------------------------------------------------------------

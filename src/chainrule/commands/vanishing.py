@@ -10,7 +10,7 @@ import argparse
 from typing import Any
 
 from .._optional import MissingDependency
-from ..cli import note
+from ..cli import MAX_PARAMETERS, note
 
 
 def _positive(kind: type) -> Any:
@@ -66,6 +66,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {args.out}: folder {folder} does not exist")
     if not args.out.lower().endswith((".png", ".svg", ".pdf")):
         raise UsageError(f"--out {args.out}: use a .png, .svg or .pdf file name")
+    # input 64 -> depth hidden layers of width -> 10 classes, counted before anything is built
+    parameters = 65 * args.width + (args.depth - 1) * (args.width + 1) * args.width + (args.width + 1) * 10
+    if parameters > MAX_PARAMETERS:
+        raise UsageError(f"--depth {args.depth} --width {args.width}: each network would have {parameters:,} "
+                         f"parameters; at most {MAX_PARAMETERS:,}")
     print(f"Vanishing gradients: {args.depth} hidden layers of {args.width} units on the digits, "
           f"{args.steps} SGD steps (lr {args.lr:g}, momentum 0.9, batch {args.batch_size}), seed {args.seed}")
     result = run_experiment(depth=args.depth, width=args.width, steps=args.steps, lr=args.lr,
