@@ -13,7 +13,6 @@ header size N, N bytes of JSON ``{name: {"dtype", "shape", "data_offsets": [begi
 """
 from __future__ import annotations
 
-import io
 import json
 import os
 import stat
@@ -54,10 +53,16 @@ class Source:
             self.stream.close()
 
     def read(self, n: int, what: str) -> bytes:
-        """Exactly ``n`` bytes, else a CheckpointError saying the file is truncated."""
-        buffer = bytearray(n)
-        self.fill(memoryview(buffer), what)
-        return bytes(buffer)
+        """Exactly ``n`` bytes, else a CheckpointError saying the file is truncated (read in
+        steps, so that a claimed size costs no memory before the bytes are there)."""
+        parts, done = [], 0
+        while done < n:
+            part = self.stream.read(min(n - done, 2**20))
+            if not part:
+                raise CheckpointError(f"{self.name}: truncated: {what} needs {n} bytes, only {done} follow")
+            parts.append(part)
+            done += len(part)
+        return b"".join(parts)
 
     def fill(self, view: memoryview, what: str) -> None:
         """Fill ``view`` from the stream, else a CheckpointError saying what was cut short."""
@@ -107,8 +112,7 @@ def _kind(mode: int) -> str:
 
 
 def _stream_size(stream: Any) -> int | None:
-    if isinstance(stream, io.BytesIO):
-        return stream.getbuffer().nbytes - stream.tell()
+    """The bytes left in a seekable stream, else None."""
     try:
         if stream.seekable():
             here = stream.tell()
