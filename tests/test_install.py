@@ -70,7 +70,8 @@ class Venv:
             shutil.copytree(ROOT / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
         done = subprocess.run([sys.executable, "-m", "pip", "--python", str(self.python), "install", "-q",
                                "--no-index", "--no-build-isolation", *options, spec.replace(".", str(source), 1)],
-                              capture_output=True, text=True, timeout=300)
+                              capture_output=True, text=True, timeout=300,
+                              env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
         assert done.returncode == 0, done.stderr
 
     def run(self, *argv, cwd):
