@@ -24,6 +24,7 @@ def configure_threads(threads: int) -> dict:
 
     threadpool_limits(threads)
     torch.set_num_threads(threads)
+    keep_freed_memory()
     blas = [
         f"{info.get('internal_api')} {info.get('version')} ({info.get('architecture')}, "
         f"{info.get('num_threads')} threads)"
@@ -134,6 +135,7 @@ def framework(name: str):
         import torch
         return torch
     import chainrule
+    keep_freed_memory()
     return chainrule
 
 
@@ -160,13 +162,22 @@ def scalar(loss) -> float:
     return float(loss.detach().item()) if hasattr(loss, "detach") else float(loss)
 
 
+def keep_freed_memory() -> bool:
+    """Opt in to chainrule's malloc tuning (``backend.keep_freed_memory``), as the ``chainrule``
+    command line does for its jobs: importing chainrule leaves malloc alone, and a training
+    script opts in with this one call. Every benchmark process that runs chainrule calls it."""
+    from chainrule import backend
+
+    return backend.keep_freed_memory()
+
+
 def malloc_note() -> str:
-    """Whether chainrule's import raised glibc's malloc thresholds (backend.keep_freed_memory):
-    in one process that applies to all three implementations alike."""
+    """Whether the harness raised glibc's malloc thresholds (backend.keep_freed_memory): in
+    one process that applies to all three implementations alike."""
     from chainrule import backend
 
     tuned = getattr(backend, "MALLOC_TUNED", None)
-    state = {True: "raised by chainrule's import (in this process, for all three)",
+    state = {True: "raised by the harness's backend.keep_freed_memory() (in this process, for all three)",
              False: "glibc's defaults (chainrule's tuning off)", None: "unknown"}[tuned]
     return f"malloc thresholds: {state}"
 

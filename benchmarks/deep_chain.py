@@ -13,7 +13,8 @@ import argparse
 import functools
 import importlib
 
-from _harness import configure_threads, interleaved, interleaved_isolated, print_environment, report
+from _harness import (configure_threads, interleaved, interleaved_isolated, keep_freed_memory, print_environment,
+                      report)
 
 
 def chain(lib, length: int) -> None:
@@ -30,6 +31,8 @@ def chain_in(library: str, length: int, threads: int) -> None:
     lib = importlib.import_module(library)
     if library == "torch":
         lib.set_num_threads(threads)
+    else:
+        keep_freed_memory()  # as the chainrule command line does for its jobs
     chain(lib, length)
 
 

@@ -2,6 +2,10 @@
 import io
 import os
 import pickle
+import signal
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -224,3 +228,44 @@ def test_optimizer_state_dict_resumes_identically(tmp_path, make):
     for a, b in zip(model.parameters(), resumed.parameters()):
         assert np.array_equal(a.detach().numpy(), b.detach().numpy())
     assert checkpoint["epoch"] == 3
+
+
+# A writer that hangs after writing its temporary file (fsync never returns), to be killed.
+HANGING_WRITER = textwrap.dedent("""
+    import os, sys, time
+    import chainrule
+
+    def hang(fd):
+        print("writing", flush=True)
+        time.sleep(600)
+
+    os.fsync = hang
+    chainrule.save({"w": chainrule.zeros(1000, 1000)}, sys.argv[1])
+""")
+
+
+def temps(folder):
+    return sorted(name for name in os.listdir(folder) if name.endswith(".tmp"))
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process ids and SIGKILL are POSIX")
+def test_the_next_save_removes_a_killed_writers_temporary_file(tmp_path):
+    path = tmp_path / "model.safetensors"
+    writer = subprocess.Popen([sys.executable, "-c", HANGING_WRITER, str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline() == "writing\n"
+        left = temps(tmp_path)
+        assert len(left) == 1 and left[0].startswith(f".model.safetensors.{writer.pid}-")
+        assert (tmp_path / left[0]).stat().st_size > 4_000_000
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(30)
+    assert temps(tmp_path) == left and not path.exists()  # kill -9: nothing could clean up
+
+    live = tmp_path / f".model.safetensors.{os.getpid()}-0123abcd.tmp"  # this process's write in progress
+    live.write_bytes(b"in progress")
+    other = tmp_path / ".other.safetensors.999999999-0123abcd.tmp"  # another target's
+    other.write_bytes(b"x")
+    chainrule.save({"w": chainrule.ones(2)}, path)
+    assert temps(tmp_path) == sorted([live.name, other.name])
+    assert chainrule.load(path)["w"].tolist() == [1.0, 1.0]

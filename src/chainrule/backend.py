@@ -81,7 +81,7 @@ def cuda_available() -> bool:
         return False
 
 
-def keep_freed_memory() -> None:
+def keep_freed_memory() -> bool:
     """Ask glibc's malloc to keep freed memory for reuse instead of handing it back to the OS.
 
     A training step allocates and frees the same few-megabyte arrays every iteration.  By
@@ -89,8 +89,11 @@ def keep_freed_memory() -> None:
     per 4 KiB on its first write: measured at over half of a small CNN's training step.
     Arrays up to 32 MiB are then served from the heap, and up to 256 MiB of freed heap is
     kept.  Skipped off glibc, when the user tunes malloc through MALLOC_* variables or
-    GLIBC_TUNABLES, and when CHAINRULE_MALLOC_TUNING=0.  ``MALLOC_TUNED`` says whether it
-    was applied."""
+    GLIBC_TUNABLES, and when CHAINRULE_MALLOC_TUNING=0.  Returns (and ``MALLOC_TUNED``
+    says) whether it was applied.
+
+    This changes the whole process, so importing chainrule never does it: the ``chainrule``
+    command-line jobs do, and a training script may opt in by calling this once."""
     import ctypes
     import os
     import sys
@@ -99,18 +102,16 @@ def keep_freed_memory() -> None:
     if (not sys.platform.startswith("linux") or os.environ.get("CHAINRULE_MALLOC_TUNING") == "0"
             or any(k.startswith("MALLOC_") for k in os.environ)
             or "glibc.malloc." in os.environ.get("GLIBC_TUNABLES", "")):
-        return
+        return False
     try:
         libc = ctypes.CDLL("libc.so.6")
         mallopt = libc.mallopt
     except (OSError, AttributeError):
-        return
+        return False
     m_trim_threshold, m_mmap_threshold = -1, -3
     MALLOC_TUNED = bool(mallopt(m_mmap_threshold, 32 << 20)) and bool(mallopt(m_trim_threshold, 256 << 20))
+    return MALLOC_TUNED
 
 
 #: Whether ``keep_freed_memory`` changed malloc's thresholds in this process.
 MALLOC_TUNED = False
-
-
-keep_freed_memory()

@@ -7,10 +7,14 @@ paths, files) print one line and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import NoReturn, Sequence
 
-from .commands import UsageError, evaluate, explain, graph, train, vanishing
+import numpy as np
+
+from .backend import keep_freed_memory
+from .commands import MAX_PARAMETERS, UsageError, evaluate, explain, graph, note, train, vanishing  # noqa: F401
 from .creation import tensor
 
 #: The subcommands, in the order ``--help`` lists them.
@@ -51,16 +55,34 @@ def classic_example() -> int:
     return 0
 
 
+#: The exit status of a command whose output was closed early (``chainrule graph | head``):
+#: what a Unix tool killed by SIGPIPE reports (128 + 13).
+BROKEN_PIPE = 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
+    # The command-line jobs are chainrule's own process: keep freed memory for reuse there
+    # (a library import leaves the user's process alone).
+    keep_freed_memory()
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        return classic_example()
     try:
-        return int(COMMANDS[args.command].run(args) or 0)
+        # Overflow, division by zero ...: their results (inf, nan) are shown; NumPy's
+        # warnings about them would only repeat that on stderr.
+        with np.errstate(all="ignore"):
+            code = classic_example() if args.command is None else int(COMMANDS[args.command].run(args) or 0)
+        sys.stdout.flush()
+        return code
     except UsageError as error:
         print(f"chainrule {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, and send what Python would still
+        # flush at exit to /dev/null, so that no second error is printed.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return BROKEN_PIPE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

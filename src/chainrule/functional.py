@@ -21,7 +21,7 @@ from .ops import nn as N
 from .ops import reduction as R
 from .ops import shape as S
 from .ops.einsum import einsum as _einsum
-from .registry import ROWS, Row, public, public_form
+from .registry import ROWS, public
 from .tensor import Tensor, _dim, _make
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -684,11 +684,18 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
 def view(input: Tensor, *shape: Any) -> Tensor:
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, np.integer)):
         return _make(input._data.view(dtypes.to_numpy(shape[0])))
-    return reshape(input, *shape)
+    result = reshape(input, *shape)
+    S.require_view(input._data, result._data)
+    return result
 
 
-@public(aliases=("reshape_as",))
+@public()
 def view_as(input: Tensor, other: Tensor) -> Tensor:
+    return view(input, other._data.shape)
+
+
+@public()
+def reshape_as(input: Tensor, other: Tensor) -> Tensor:
     return reshape(input, other._data.shape)
 
 

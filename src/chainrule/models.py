@@ -23,12 +23,19 @@ ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
 }
 
 MODELS: dict[str, Callable[..., nn.Module]] = {}
+#: For builders that register one: their parameter count from the same arguments, computed
+#: without building anything (so that a huge model is refused before it is allocated).
+PARAMETER_COUNTS: dict[str, Callable[..., int]] = {}
 
 
-def register(name: str) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
-    """Add a builder to ``MODELS`` under ``name``."""
+def register(name: str, parameters: Callable[..., int] | None = None
+             ) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
+    """Add a builder to ``MODELS`` under ``name`` (and its parameter count to
+    ``PARAMETER_COUNTS``: a function of the builder's arguments)."""
     def add(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
         MODELS[name] = builder
+        if parameters is not None:
+            PARAMETER_COUNTS[name] = parameters
         return builder
     return add
 
@@ -40,7 +47,22 @@ def make_activation(name: str) -> nn.Module:
     return ACTIVATIONS[name]()
 
 
-@register("mlp")
+def _head_parameters(features: int, hidden: Sequence[int], num_classes: int) -> int:
+    """Parameters of ``Linear`` layers through the ``hidden`` widths to the class logits."""
+    total = 0
+    for size in list(hidden) + [num_classes]:
+        total += features * int(size) + int(size)
+        features = int(size)
+    return total
+
+
+def mlp_parameters(input_shape: Sequence[int], num_classes: int, hidden: Sequence[int] = (128, 64),
+                   **_: Any) -> int:
+    """The number of parameters ``mlp`` builds with these arguments."""
+    return _head_parameters(math.prod(input_shape), hidden, num_classes)
+
+
+@register("mlp", parameters=mlp_parameters)
 def mlp(input_shape: Sequence[int], num_classes: int, hidden: Sequence[int] = (128, 64),
         activation: str = "relu", dropout: float = 0.0, **_: Any) -> nn.Sequential:
     """Flatten, then ``Linear -> activation [-> Dropout]`` per hidden width, then a Linear to
@@ -60,7 +82,19 @@ def mlp(input_shape: Sequence[int], num_classes: int, hidden: Sequence[int] = (1
     return nn.Sequential(*layers)
 
 
-@register("cnn")
+def cnn_parameters(input_shape: Sequence[int], num_classes: int, hidden: Sequence[int] = (),
+                   channels: Sequence[int] = (32, 64), **_: Any) -> int:
+    """The number of parameters ``cnn`` builds with these arguments (its input shape must
+    have 3 dimensions)."""
+    depth, height, width = (int(n) for n in input_shape)
+    total = 0
+    for size in channels:
+        total += depth * int(size) * 9 + int(size) + 2 * int(size)  # conv weight and bias, batch norm
+        depth, height, width = int(size), height // 2, width // 2
+    return total + _head_parameters(depth * height * width, hidden, num_classes)
+
+
+@register("cnn", parameters=cnn_parameters)
 def cnn(input_shape: Sequence[int], num_classes: int, hidden: Sequence[int] = (),
         activation: str = "relu", dropout: float = 0.0, channels: Sequence[int] = (32, 64), **_: Any) -> nn.Sequential:
     """A small LeNet-style network for (C, H, W) images.  Per entry of ``channels`` a block
@@ -97,6 +131,14 @@ def build_model(name: str, input_shape: Sequence[int], num_classes: int, **optio
     if name not in MODELS:
         raise ValueError(f"unknown model '{name}' (choose from {', '.join(sorted(MODELS))})")
     return MODELS[name](tuple(input_shape), num_classes, **options)
+
+
+def count_parameters(name: str, input_shape: Sequence[int], num_classes: int, **options: Any) -> int | None:
+    """The number of parameters ``build_model`` would build, without building it; None for a
+    builder that registered no count."""
+    if name not in PARAMETER_COUNTS:
+        return None
+    return PARAMETER_COUNTS[name](tuple(input_shape), num_classes, **options)
 
 
 def parameter_count(model: nn.Module) -> int:

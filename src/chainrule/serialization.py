@@ -8,9 +8,10 @@ dict keeps its own names, so the file also loads with ``safetensors.torch.load_f
 the structure around them is JSON in the file's metadata under ``"chainrule"``.
 
 Saving writes a temporary file in the target folder and renames it over the target, so a
-crash never leaves a half-written checkpoint. Loading never executes code: a pickle file
-(``torch.save``'s format) is refused with a ``CheckpointError``, as is a truncated or
-corrupt file. A safetensors file written by another tool loads as ``{name: tensor}``.
+crash never leaves a half-written checkpoint (and the temporary files of killed writers are
+removed by the next save to the same path). Loading never executes code: a pickle file
+(``torch.save``'s format) is refused with a ``CheckpointError``, as is a truncated, corrupt
+or forged file, before any memory is allocated for what the file claims. A safetensors file written by another tool loads as ``{name: tensor}``.
 
 >>> chainrule.save({"model": model.state_dict(), "epoch": 3}, "run/model.safetensors")
 >>> model.load_state_dict(chainrule.load("run/model.safetensors")["model"])
@@ -20,26 +21,23 @@ from __future__ import annotations
 import io
 import json
 import os
-import secrets
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from . import safetensors_reader
+from .atomic import atomic_write
 from .backend import to_numpy
 from .nn.parameter import Parameter
-from .tensor import Tensor, _make
+from .safetensors_reader import CheckpointError
+from .tensor import Tensor
 
 FORMAT_VERSION = 1
 _META_KEY = "chainrule"
 # NumPy dtypes the safetensors format holds.
 _STORABLE = {np.dtype(t) for t in (np.float64, np.float32, np.float16, np.int64, np.int32, np.int16, np.int8,
                                    np.uint64, np.uint32, np.uint16, np.uint8, np.bool_, np.complex64)}
-_MAX_HEADER = 100 * 2**20
-
-
-class CheckpointError(RuntimeError, ValueError):
-    """A file that is not a readable chainrule/safetensors checkpoint; the message names it."""
 
 
 def _safetensors() -> Any:
@@ -110,25 +108,6 @@ class _Encoder:
                         "it stores tensors, NumPy arrays, numbers, strings, None, and lists, tuples and dicts of them")
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to a new file next to ``path``, then rename it over ``path``."""
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    # os.open with 0o666 lets the umask decide the permissions, as open() would.
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
-
-
 def save(obj: Any, f: str | os.PathLike | io.IOBase) -> None:
     """Save ``obj`` (tensors and dicts/lists/tuples/numbers around them) as a safetensors file.
 
@@ -147,55 +126,10 @@ def save(obj: Any, f: str | os.PathLike | io.IOBase) -> None:
         raise FileNotFoundError(f"cannot save to {path}: parent directory {parent} does not exist")
     if path.is_dir():
         raise IsADirectoryError(f"cannot save to {path}: it is a directory")
-    _atomic_write(path, data)
+    atomic_write(path, data, durable=True)
 
 
 # -- loading ------------------------------------------------------------------------------
-
-def _read(f: Any) -> tuple[bytes, str]:
-    if hasattr(f, "read"):
-        return f.read(), str(getattr(f, "name", "<stream>"))
-    path = Path(os.fspath(f))
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such checkpoint file")
-    if path.is_dir():
-        raise IsADirectoryError(f"{path}: is a directory, not a checkpoint file")
-    return path.read_bytes(), str(path)
-
-
-def _header(data: bytes, name: str) -> dict:
-    if not data:
-        raise CheckpointError(f"{name}: empty file, not a safetensors checkpoint")
-    if data[:1] == b"\x80" or data[:4] == b"PK\x03\x04":
-        kind = "a PyTorch (torch.save) zip archive" if data[:2] == b"PK" else "a pickle file"
-        raise CheckpointError(f"{name}: {kind}, not a safetensors checkpoint; chainrule.load never unpickles "
-                              "(unpickling can run arbitrary code)")
-    if len(data) < 8:
-        raise CheckpointError(f"{name}: truncated: {len(data)} bytes, a safetensors file starts with an 8-byte header size")
-    size = int.from_bytes(data[:8], "little")
-    if size > len(data) - 8:
-        if size > _MAX_HEADER:
-            raise CheckpointError(f"{name}: not a safetensors checkpoint (no valid header)")
-        raise CheckpointError(f"{name}: truncated: the header needs {size} bytes, only {len(data) - 8} follow")
-    try:
-        header = json.loads(data[8:8 + size])
-    except (ValueError, UnicodeDecodeError):
-        raise CheckpointError(f"{name}: corrupt or not a safetensors checkpoint (its header is not JSON)") from None
-    if not isinstance(header, dict):
-        raise CheckpointError(f"{name}: corrupt safetensors header (not a JSON object)")
-    end = 0
-    for key, info in header.items():
-        if key == "__metadata__":
-            continue
-        try:
-            end = max(end, int(info["data_offsets"][1]))
-        except (TypeError, KeyError, IndexError, ValueError):
-            raise CheckpointError(f"{name}: corrupt safetensors header (entry '{key}' has no data offsets)") from None
-    available = len(data) - 8 - size
-    if end > available:
-        raise CheckpointError(f"{name}: truncated: the tensors need {end} bytes of data, only {available} present")
-    return header
-
 
 class _Decoder:
     def __init__(self, arrays: dict, name: str) -> None:
@@ -215,7 +149,7 @@ class _Decoder:
         if "__tensor__" in node:
             key = node["__tensor__"]
             if key not in self.tensors:
-                tensor = _make(self.array(key))
+                tensor = Tensor._wrap(self.array(key))
                 if node.get("parameter"):
                     tensor = Parameter(tensor, requires_grad=bool(node.get("requires_grad")))
                 elif node.get("requires_grad"):
@@ -236,29 +170,27 @@ def load(f: str | os.PathLike | io.IOBase, map_location: Any = None, pickle_modu
     """Load what ``chainrule.save`` wrote (any safetensors file loads as ``{name: tensor}``).
 
     ``map_location``, ``weights_only`` and ``mmap`` are accepted for PyTorch compatibility;
-    loading is always weights-only: it never runs code from the file."""
-    data, name = _read(f)
-    header = _header(data, name)
-    try:
-        loaded = _safetensors().load(data)
-    except Exception as error:  # the safetensors reader's own errors, whatever their type
-        raise CheckpointError(f"{name}: corrupt safetensors data: {error}") from None
-    # Writable copies: optimizers and load_state_dict update tensors in place.
-    arrays = {key: np.array(value) for key, value in loaded.items()}
+    loading is always weights-only: it never runs code from the file. Every size the file
+    states is checked against the file before anything is allocated, and the tensors are
+    read one by one into their arrays: loading takes the file's size in memory, not more.
+    A path must be a regular file (a FIFO or device is refused, without waiting on it)."""
+    header, arrays, name = safetensors_reader.read(f)
     metadata = header.get("__metadata__") or {}
     if _META_KEY not in metadata:
-        return {key: _make(arrays[key]) for key in header if key != "__metadata__"}
+        return {key: Tensor._wrap(arrays[key]) for key in header if key != "__metadata__"}
     try:
         structure = json.loads(metadata[_META_KEY])
         version, root = structure["version"], structure["root"]
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, RecursionError):
         raise CheckpointError(f"{name}: corrupt checkpoint structure in the safetensors metadata") from None
     if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise CheckpointError(f"{name}: checkpoint format version {version} is newer than this chainrule "
+        raise CheckpointError(f"{name}: checkpoint format version {str(version)[:20]} is newer than this chainrule "
                               f"reads ({FORMAT_VERSION}); upgrade chainrule")
     try:
         return _Decoder(arrays, name).decode(root)
-    except (TypeError, ValueError) as error:
-        if isinstance(error, CheckpointError):
-            raise
-        raise CheckpointError(f"{name}: corrupt checkpoint structure ({error})") from None
+    except CheckpointError:
+        raise
+    except (TypeError, ValueError, AttributeError) as error:
+        raise CheckpointError(f"{name}: corrupt checkpoint structure ({str(error)[:200]})") from None
+    except RecursionError:
+        raise CheckpointError(f"{name}: corrupt checkpoint structure (nested too deeply)") from None

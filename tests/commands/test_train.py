@@ -2,6 +2,7 @@
 import csv
 import json
 import math
+import os
 import subprocess
 import sys
 
@@ -199,3 +200,117 @@ def test_evaluate_refuses_mismatched_or_foreign_checkpoints(tmp_path, capsys):
     assert err.count("\n") == 1 and "size mismatch" in err
     assert main(["evaluate", str(tmp_path / "weights-only.safetensors")]) == 2
     assert "not a chainrule train checkpoint" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--seed", "-1"], "--seed: must be >= 0"),
+    (["train", "--seed", "9" * 400], "--seed: must be >= 0 and < 1.84467e+19, got 9999"),
+    (["train", "--test-fraction", "0.9999"], "--test-fraction 0.9999 leaves no training samples of the 1797 digits"),
+    (["train", "--test-fraction", "0.0001"], "--test-fraction 0.0001 leaves no test samples"),
+    (["train", "--hidden", "200000,200000"], "would have 40,015,200,010 parameters (149.1 GiB as float32)"),
+    (["train", "--hidden", ",".join(["8"] * 101)], "at most 100 hidden layers"),
+    (["train", "--epochs", "9" * 400], "--epochs: must be >= 1 and < 1e+06"),  # not an OverflowError
+    (["train", "--batch-size", "9" * 400], "--batch-size: must be >= 1 and < 2.14748e+09"),
+    (["vanishing", "--seed", "-1"], "--seed: must be >= 0"),
+])
+def test_extreme_options_exit_2_with_one_line(tmp_path, capsys, monkeypatch, argv, message):
+    monkeypatch.chdir(tmp_path)
+    try:
+        status = main(argv)
+    except SystemExit as exit:  # argparse's own errors
+        status = exit.code
+    captured = capsys.readouterr()
+    assert status == 2 and captured.out == "" and captured.err.count("\n") == 1 and message in captured.err, captured
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("trained") / "run"
+    assert main(["train", "--out", str(out), *FAST, "--epochs", "1", "--scheduler", "step"]) == 0
+    return out / "model.safetensors"
+
+
+def forged(tmp_path, trained, **changes):
+    checkpoint = chainrule.load(trained)
+    for key, value in changes.items():
+        if key == "config" or not isinstance(value, dict):
+            checkpoint[key] = value
+        else:
+            checkpoint[key] = {**checkpoint[key], **value}
+    path = tmp_path / f"forged-{len(list(tmp_path.iterdir()))}.safetensors"
+    chainrule.save(checkpoint, path)
+    return path
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"config": ["not", "a", "dict"]}, "its config is a list, not a dict of options"),
+    ({"config": {"test_fraction": 5}}, "test_fraction = 5: must be > 0 and < 1"),
+    ({"config": {"hidden": [200000, 200000]}}, "would have 40,015,200,010 parameters"),
+    ({"config": {"hidden": "64"}}, "hidden = 64: expected a list of layer widths"),
+    ({"config": {"seed": -3}}, "seed = -3: must be >= 0"),
+    ({"config": {"lr": float("nan")}}, "lr = nan: must be > 0"),
+    ({"config": {"dataset": "imagenet"}}, "dataset = imagenet: expected one of digits"),
+    ({"config": {"epochs": True}}, "epochs = True: expected a number"),
+    ({"epoch": "3"}, "its epoch or model state is not what chainrule train writes"),
+])
+def test_forged_checkpoint_configs_are_refused_by_evaluate_and_resume(tmp_path, capsys, trained, changes, message):
+    if "config" in changes and isinstance(changes["config"], dict):
+        changes = {"config": {**chainrule.load(trained)["config"], **changes["config"]}}
+    path = forged(tmp_path, trained, **changes)
+    capsys.readouterr()
+    for argv in (["evaluate", str(path)], ["train", "--resume", str(path), "--epochs", "5", "--out", str(tmp_path / "r")]):
+        assert main(argv) == 2, argv
+        captured = capsys.readouterr()
+        assert captured.err.count("\n") == 1 and message in captured.err, (argv, captured.err)
+
+
+def test_forged_resume_state_is_refused(tmp_path, capsys, trained):
+    for changes in ({"rng": {"global": "zzz"}}, {"history": [{"epoch": "one"}]}, {"scheduler": "broken"}):
+        path = forged(tmp_path, trained, **changes)
+        capsys.readouterr()
+        assert main(["train", "--resume", str(path), "--epochs", "5", "--out", str(tmp_path / "r")]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "corrupt checkpoint" in err, err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX FIFOs")
+def test_a_fifo_checkpoint_is_refused_without_hanging(tmp_path):
+    os.mkfifo(tmp_path / "model.safetensors")
+    for argv in (["evaluate"], ["train", "--resume"]):
+        done = subprocess.run([sys.executable, "-m", "chainrule", *argv, str(tmp_path / "model.safetensors")],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2 and done.stderr.count("\n") == 1
+        assert "a FIFO (named pipe), not a regular file" in done.stderr
+
+
+def test_idx_files_with_no_items_exit_2(tmp_path, capsys):
+    for prefix in ("train", "t10k"):
+        write_idx(tmp_path / f"{prefix}-images-idx3-ubyte", np.zeros((0, 6, 6), np.uint8))
+        write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte", np.zeros(0, np.uint8))
+    assert main(["train", "--dataset", "mnist", "--data-dir", str(tmp_path), "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "holds no images" in err
+
+
+def test_sub_second_epochs_show_milliseconds(tmp_path, capsys):
+    from chainrule.commands.train import format_seconds
+
+    assert [format_seconds(s) for s in (0.0004, 0.0854, 0.9994, 0.9996, 12.34)] == ["0ms", "85ms", "999ms", "1.0s",
+                                                                                   "12.3s"]
+    train(tmp_path, "run", "--epochs", "1")
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch 1/1"))
+    assert line.endswith("ms") and float(line.rsplit(None, 1)[1][:-2]) > 0
+
+
+def test_forged_checkpoint_headers_exit_2_with_one_line(tmp_path, capsys):
+    headers = {"infinity": b'{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, Infinity]}}',
+               "1e400": b'{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 1e400]}}',
+               "nested": b'{"w": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"}
+    for name, header in headers.items():
+        path = tmp_path / f"{name}.safetensors"
+        path.write_bytes(len(header).to_bytes(8, "little") + header + bytes(4))
+        for argv in (["evaluate", str(path)], ["train", "--resume", str(path)]):
+            assert main(argv) == 2
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1 and f"{name}.safetensors: corrupt" in err, err

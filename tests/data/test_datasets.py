@@ -1,5 +1,8 @@
 """The embedded digits and IDX (MNIST / Fashion-MNIST) reading, with every error."""
 import gzip
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -126,3 +129,70 @@ def test_not_an_idx_file(tmp_path):
     with gzip.open(tmp_path / "ok.gz", "wb") as f:
         f.write(bytes([0, 0, 8, 1, 0, 0, 0, 2, 7, 9]))
     assert read_idx(tmp_path / "ok.gz", 2049).tolist() == [7, 9]
+
+
+IDX_HEADER = bytes([0, 0, 8, 3]) + b"".join(n.to_bytes(4, "big") for n in (10, 28, 28))
+
+# Reads each IDX file named on the command line in a fresh process and prints, per file,
+# the growth of its peak resident memory (KiB) and the error.
+PEAK_SCRIPT = """
+import sys
+from chainrule.datasets import DatasetError, read_idx
+
+def status(field):
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
+
+for path in sys.argv[1:]:
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    before = status("VmRSS")
+    try:
+        read_idx(path, 2051)
+        message = "read"
+    except DatasetError as error:
+        message = str(error)
+    print(status("VmHWM") - before, message)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_bombs_and_sparse_files_are_refused_within_bounded_memory(tmp_path):
+    import zlib
+
+    bomb = tmp_path / "bomb-idx3-ubyte.gz"  # 250 KB that inflate to 256 MiB past a 7,840-item header
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    zeros = bytes(16 * 2**20)
+    bomb.write_bytes(packer.compress(IDX_HEADER) + b"".join(packer.compress(zeros) for _ in range(16)) + packer.flush())
+    sparse = tmp_path / "sparse-idx3-ubyte"  # a valid header, then a 1 GiB hole
+    with open(sparse, "wb") as f:
+        f.write(IDX_HEADER)
+        f.truncate(2**30)
+    claims = tmp_path / "claims-idx3-ubyte.gz"  # a header claiming 4 GiB of items in 40 bytes
+    claims.write_bytes(gzip.compress(bytes([0, 0, 8, 3]) + b"".join(n.to_bytes(4, "big") for n in (2**22, 32, 32))))
+    done = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, str(bomb), str(sparse), str(claims)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = [line.split(" ", 1) for line in done.stdout.splitlines()]
+    assert [int(growth) < 24 * 1024 for growth, _ in lines] == [True, True, True], lines
+    assert "too long: more than 7856 bytes" in lines[0][1]
+    assert f"too long: {2**30} bytes, expected 7856" in lines[1][1]
+    assert "truncated" in lines[2][1] and "cannot hold" in lines[2][1]
+
+
+def test_an_idx_file_with_no_items_is_refused(tmp_path):
+    write_idx(tmp_path / "train-images-idx3-ubyte", np.zeros((0, 28, 28), np.uint8))
+    write_idx(tmp_path / "train-labels-idx1-ubyte", np.zeros(0, np.uint8))
+    expect_error(tmp_path, "train-images-idx3-ubyte", "holds no images")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX FIFOs")
+def test_fifos_and_devices_are_refused_without_blocking(tmp_path):
+    write_set(tmp_path)
+    (tmp_path / "train-images-idx3-ubyte").unlink()
+    os.mkfifo(tmp_path / "train-images-idx3-ubyte")
+    done = subprocess.run([sys.executable, "-c", "import sys; from chainrule.datasets import mnist; mnist(sys.argv[1])",
+                           str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert "train-images-idx3-ubyte: is not a regular file" in done.stderr
+    with pytest.raises(DatasetError, match="not a regular file"):
+        read_idx("/dev/zero")

@@ -466,3 +466,20 @@ def test_addcmul_and_addcdiv():
             p.addcmul_(lib.tensor(b), lib.tensor(c), value=-1)
             p.addcdiv_(lib.tensor(b), lib.tensor(c))
         assert p.tolist() == [5.5, -5.0]
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_sigmoid_is_exactly_zero_where_exp_overflows(dtype):
+    """PyTorch computes 1 / (1 + exp(-x)): where exp(-x) overflows, 0 (not a denormal)."""
+    x = [-1e4, -1000.0, -746.0, -709.0, -104.0, -89.0, -88.7, -88.0, -17.0, -10.0, 0.0, 10.0, 1000.0]
+    ours = chainrule.sigmoid(chainrule.tensor(x, dtype=getattr(chainrule, dtype))).numpy()
+    theirs = torch.sigmoid(torch.tensor(x, dtype=getattr(torch, dtype))).numpy()
+    assert ours.dtype == theirs.dtype and (ours == 0).tolist() == (theirs == 0).tolist()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-3 if dtype == "float16" else 1e-6, atol=0)
+
+
+def test_binary_cross_entropy_of_a_saturated_sigmoid_clamps_the_log_at_minus_100():
+    for lib in (chainrule, torch):
+        x = lib.tensor([-1e3, -90.0, 1e3], requires_grad=True)
+        loss = lib.nn.functional.binary_cross_entropy(lib.sigmoid(x), lib.tensor([1.0, 1.0, 0.0]), reduction="none")
+        assert loss.tolist() == [100.0, 100.0, 100.0]

@@ -194,3 +194,49 @@ def test_matmul_hypothesis(batch_a, batch_b, n, k, m, vec_a, vec_b, seed):
     a_shape = (k,) if vec_a else tuple(batch_a) + (n, k)
     b_shape = (k,) if vec_b else tuple(batch_b) + (k, m)
     check(lambda L, a, b: a @ b, rng.standard_normal(a_shape), rng.standard_normal(b_shape), seed=seed)
+
+
+MIXED = [  # (left shape, right shape): each rank pair dispatches to its own kernel in PyTorch
+    ((2, 2), (2, 2)), ((2,), (2, 2)), ((3, 2, 2), (2, 2)), ((2, 2), (2,)), ((3, 2, 2), (2,)), ((2,), (2,)),
+    ((2,), (3, 2, 2)), ((2, 2), (3, 2, 2)), ((3, 2, 2), (3, 2, 2)), ((4, 3, 2, 2), (3, 2, 2)),
+]
+
+
+@pytest.mark.parametrize("left, right", MIXED)
+@pytest.mark.parametrize("dtypes", [("float32", "float64"), ("float64", "float32"), ("int64", "float32"),
+                                    ("float16", "float32"), ("float32", "complex64")])
+def test_matmul_of_two_dtypes_raises_pytorchs_error(left, right, dtypes):
+    messages = []
+    for lib in (chainrule, torch):
+        a = lib.ones(left, dtype=getattr(lib, dtypes[0]))
+        b = lib.ones(right, dtype=getattr(lib, dtypes[1]))
+        with pytest.raises(RuntimeError) as info:
+            a @ b
+        messages.append(str(info.value))
+        for fn in ("matmul",) + (("mm",) if len(left) == len(right) == 2 else ()) + (
+                ("bmm",) if len(left) == len(right) == 3 else ()):
+            with pytest.raises(RuntimeError, match="dtype|scalar type"):
+                getattr(lib, fn)(a, b)
+    assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize("shape", [(3, 2), (2,), (4, 3, 2)])
+@pytest.mark.parametrize("dtypes", [("float32", "float64", None), ("float64", "float32", None),
+                                    ("float32", "float64", "float32"), ("float32", "float32", "float64"),
+                                    ("float64", "float32", "float32"), ("float32", "float64", "float64")])
+def test_linear_of_two_dtypes_raises_pytorchs_error(shape, dtypes):
+    messages = []
+    for lib in (chainrule, torch):
+        x = lib.ones(shape, dtype=getattr(lib, dtypes[0]))
+        w = lib.ones((5, 2), dtype=getattr(lib, dtypes[1]))
+        b = None if dtypes[2] is None else lib.ones(5, dtype=getattr(lib, dtypes[2]))
+        with pytest.raises(RuntimeError) as info:
+            lib.nn.functional.linear(x, w, b)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+
+
+def test_same_dtype_products_still_work():
+    for dtype in ("float32", "float64", "int64"):
+        a = chainrule.ones((2, 3), dtype=getattr(chainrule, dtype))
+        assert (a @ a.t()).dtype == getattr(chainrule, dtype)

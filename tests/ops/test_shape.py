@@ -392,3 +392,53 @@ def test_unique_bincount_searchsorted_indices():
           np.array([[3.0, 0.0, 9.0], [2.0, 4.0, 5.0]]), grad=False)
     check(lambda L: [L.triu_indices(3, 4), L.triu_indices(3, 3, 1), L.tril_indices(4, 3, -1)], grad=False)
     check(lambda L: L.repeat_interleave(L.tensor([2, 0, 3])), grad=False)
+
+
+def _views(lib, base):
+    """Non-contiguous tensors made from ``base`` by the usual view ops, by description."""
+    t = lib.tensor(base)
+    return {
+        "transposed": t.reshape(4, 6).t(), "permuted": t.reshape(2, 3, 4).permute(1, 0, 2),
+        "last dims swapped": t.reshape(2, 3, 4).transpose(1, 2), "sliced rows": t.reshape(4, 6)[::2],
+        "sliced columns": t.reshape(4, 6)[:, 1:5], "stepped": t[::3], "expanded": t[:4].reshape(1, 4).expand(3, 4),
+        "unsqueezed transposed": t.reshape(4, 6).t().unsqueeze(1), "empty": t[:0].reshape(0, 1).t(),
+        "one element": t[5:6].reshape(1, 1).t(),
+    }
+
+
+SHAPES = [(-1,), (2, -1), (-1, 2), (3, 2, -1), (1, -1, 1), (-1, 1), (2, 2, -1), (4, -1), (6, -1)]
+
+
+def test_view_of_non_contiguous_tensors_follows_pytorchs_stride_rule():
+    base = np.arange(24, dtype=np.float64)
+    ours, theirs = _views(chainrule, base), _views(torch, base)
+    refused = shared = 0
+    for name in ours:
+        for shape in SHAPES:
+            try:
+                expected = theirs[name].view(*shape)
+            except RuntimeError as error:
+                if "view size is not compatible" not in str(error):
+                    with pytest.raises(RuntimeError):  # e.g. shape invalid for the size
+                        ours[name].view(*shape)
+                    continue
+                with pytest.raises(RuntimeError) as info:
+                    ours[name].view(*shape)
+                assert str(info.value) == str(error), (name, shape)
+                refused += 1
+                continue
+            actual = ours[name].view(*shape)
+            assert actual.shape == tuple(expected.shape) and actual.tolist() == expected.tolist(), (name, shape)
+            if actual.numel() and name != "expanded":  # a view: writes reach the original, as in PyTorch
+                corner = (0,) * actual.ndim
+                actual[corner] = expected[corner] = -1.0 - shared
+                assert ours[name].tolist() == theirs[name].tolist(), (name, shape)
+                shared += 1
+    assert refused >= 10 and shared >= 10
+
+
+def test_view_as_refuses_like_view_and_reshape_as_copies():
+    t = chainrule.arange(6.0).reshape(2, 3).t()
+    with pytest.raises(RuntimeError, match="view size is not compatible"):
+        t.view_as(chainrule.zeros(6))
+    assert t.reshape_as(chainrule.zeros(6)).tolist() == [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]

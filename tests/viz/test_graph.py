@@ -149,27 +149,38 @@ def test_save_dot_is_always_available(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.dot"]   # no temporary left behind
 
 
-def test_save_svg_with_dot_or_falls_back_to_dot_text(tmp_path):
+def test_save_svg_with_dot_or_webassembly(tmp_path):
+    """SVG always renders (the test extra brings Graphviz as WebAssembly); PNG needs the dot program."""
     w, loss = classic()
     g = draw_graph(loss)
+    path = g.save(tmp_path / "g.svg")
+    assert path.suffix == ".svg" and "<svg" in path.read_text() and "MulBackward" in path.read_text()
+    assert g._repr_svg_().lstrip().startswith("<?xml")
     if shutil.which("dot"):
-        path = g.save(tmp_path / "g.svg")
-        assert path.suffix == ".svg" and "<svg" in path.read_text() and "MulBackward" in path.read_text()
-        assert g._repr_svg_().lstrip().startswith("<?xml")
         png = g.save(tmp_path / "g.png")
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     else:
-        with pytest.warns(GraphvizNotFound):
-            path = g.save(tmp_path / "g.svg")
+        with pytest.warns(GraphvizNotFound, match="PNG needs Graphviz"):
+            path = g.save(tmp_path / "g.png")
         assert path.suffix == ".dot" and path.read_text() == g.dot
-        assert g._repr_svg_() is None
+
+
+def test_without_the_dot_program_svg_comes_from_graphviz_as_webassembly(tmp_path, monkeypatch):
+    monkeypatch.setattr(graph_module, "find_dot", lambda: None)
+    w, loss = classic()
+    svg = draw_graph(loss).save(tmp_path / "g.svg").read_text()
+    assert svg.startswith("<?xml") and "<svg" in svg and svg.rstrip().endswith("</svg>")
+    # The same drawing dot makes: a box per node, the gradients on the edges, the colours.
+    assert svg.count('class="node"') == 5 and svg.count('class="edge"') == 4
+    assert "MulBackward0" in svg and "∇ &#45;20" in svg and 'stroke="#d7191c"' in svg
 
 
 def test_missing_dot_program_writes_the_dot_file_with_a_clear_message(tmp_path, monkeypatch):
     monkeypatch.setattr(graph_module, "find_dot", lambda: None)
+    monkeypatch.setattr(graph_module, "wasm_graphviz", lambda: None)
     w, loss = classic()
     g = draw_graph(loss)
-    with pytest.warns(GraphvizNotFound, match="`dot` program was not found.*wrote .*g.dot"):
+    with pytest.warns(GraphvizNotFound, match=r'`dot` program was not found.*wrote .*g.dot .*pip install "chainrule\[viz\]"'):
         path = g.save(tmp_path / "g.svg")
     assert path == tmp_path / "g.dot" and path.read_text() == g.dot
     assert not (tmp_path / "g.svg").exists()

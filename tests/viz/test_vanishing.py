@@ -54,3 +54,11 @@ def test_command(tmp_path, capsys):
     assert "first/last at init" in printed and "relu (kaiming init)" in printed and out.exists()
     assert main(["vanishing", "--steps", "1", "--out", str(tmp_path / "missing" / "v.png")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_the_vanishing_experiment_bounds_its_networks_before_building_them(capsys):
+    assert main(["vanishing", "--width", "200000", "--depth", "2"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == (
+        "chainrule vanishing: error: --depth 2 --width 200000: each network would have 40,015,200,010 parameters; "
+        "at most 100,000,000\n")

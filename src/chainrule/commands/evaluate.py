@@ -7,13 +7,14 @@ and written as ``confusion.png`` next to the checkpoint (or in ``--out``).
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
-from . import UsageError
+from ..optional import MissingDependency, require
+from ..viz.gradflow import save_figure
+from . import UsageError, note
 from .train import DEFAULTS, evaluate, load_checkpoint, load_data, make_model
 
 
@@ -48,10 +49,9 @@ def format_confusion(matrix: np.ndarray, classes: Sequence[str]) -> str:
 
 
 def plot_confusion(path: Path, matrix: np.ndarray, classes: Sequence[str], title: str) -> None:
-    """The confusion matrix as a PNG heat map with the counts written in."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    """The confusion matrix as a PNG heat map with the counts written in (MissingDependency
+    without matplotlib)."""
+    require("matplotlib", path.name).use("Agg")
     import matplotlib.pyplot as plt
 
     n = len(classes)
@@ -72,10 +72,8 @@ def plot_confusion(path: Path, matrix: np.ndarray, classes: Sequence[str], title
                 ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=8,
                         color="white" if matrix[i, j] > threshold else "black")
     fig.tight_layout()
-    temp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(temp, dpi=100)
+    save_figure(fig, path)
     plt.close(fig)
-    os.replace(temp, path)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -106,6 +104,9 @@ def run(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         plot_confusion(out / "confusion.png", matrix, data.classes,
                        f"{config['model']} on {config['dataset']}: {accuracy:.2%} test accuracy")
+    except MissingDependency as missing:
+        note(str(missing))
+        return 0
     except OSError as error:
         raise UsageError(f"cannot write {out / 'confusion.png'}: {error.strerror or error}") from None
     print(f"Wrote {out / 'confusion.png'}")

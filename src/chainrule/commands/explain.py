@@ -7,6 +7,7 @@ gradient-descent step for w.
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Any
 
 from ..viz import format_value as fmt
@@ -31,8 +32,18 @@ def add_parser(subparsers: Any) -> None:
     add_expression_arguments(parser)
     parser.add_argument("--wrt", help="the variable to differentiate with respect to "
                         "(default: the first one in --at)")
-    parser.add_argument("--lr", type=float, default=0.01,
+    parser.add_argument("--lr", type=_finite, default=0.01,
                         help="learning rate of the update step shown at the end (default 0.01)")
+
+
+def _finite(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got '{text[:40]}'") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text[:40]}")
+    return value
 
 
 def add_expression_arguments(parser: argparse.ArgumentParser) -> None:
@@ -73,20 +84,21 @@ def run(args: argparse.Namespace) -> int:
     if not evaluation.steps:
         raise UsageError("the expression is a single variable: there is no chain to follow")
     at = ", ".join(f"{name} = {fmt(t)}" for name, t in variables.items())
+    name = loss.name  # L, unless a variable is called L
     if args.expression is None:
-        print(f"The classic example: L = {CLASSIC} with {at}")
+        print(f"The classic example: {name} = {CLASSIC} with {at}")
     else:
-        print(f"L = {evaluation.expression} with {at}")
+        print(f"{name} = {evaluation.expression} with {at}")
 
     print("\nForward pass")
     width = max(len(name) for name, _, _ in evaluation.steps)
     column = max(len(definition) for _, definition, _ in evaluation.steps)
     for name, definition, tensor in evaluation.steps:
         print(f"  {name.ljust(width)} = {definition.ljust(column)} = {fmt(tensor)}")
-    print(f"The loss: L = {fmt(loss)}")
+    print(f"The loss: {name} = {fmt(loss)}")
 
     result = explain(loss, variables[wrt])
-    print(f"\nBackward pass: the chain rule from L back to {wrt}")
+    print(f"\nBackward pass: the chain rule from {name} back to {wrt}")
     print(result.table())
     print()
     print(result.chain())
@@ -97,5 +109,5 @@ def run(args: argparse.Namespace) -> int:
     gradient = float(result.gradient)
     updated = value - args.lr * gradient
     print(f"\nUpdate step (gradient descent, lr = {fmt(args.lr)})")
-    print(f"  {wrt} ← {wrt} − lr · ∂L/∂{wrt} = {fmt(value)} − {fmt(args.lr)} · {parenthesize(fmt(gradient))} = {fmt(updated)}")
+    print(f"  {wrt} ← {wrt} − lr · ∂{name}/∂{wrt} = {fmt(value)} − {fmt(args.lr)} · {parenthesize(fmt(gradient))} = {fmt(updated)}")
     return 0 if result.ok else 1

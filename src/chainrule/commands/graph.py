@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     evaluation = build(args)
     graph = draw_graph(evaluation.result, show_values=not args.no_values,
                        show_grads=not args.no_grads, rankdir=args.rankdir,
-                       title=f"L = {evaluation.expression}")
+                       title=f"{evaluation.result.name} = {evaluation.expression}")
     if args.out is None:
         sys.stdout.write(graph.dot)
         return 0

@@ -17,7 +17,6 @@ import csv
 import io
 import json
 import math
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -27,15 +26,17 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import nn, optim
+from ..atomic import atomic_write
 from ..autograd.grad_mode import no_grad
 from ..data import DataLoader, TensorDataset, datasets
-from ..models import MODELS, build_model, parameter_count
+from ..models import MODELS, build_model, count_parameters, parameter_count
+from ..optional import MissingDependency, require
 from ..random import Generator, get_rng_state, manual_seed, set_rng_state
 from ..serialization import CheckpointError, load, save
 from ..version import __version__
-from ..viz.gradflow import GradientFlow
+from ..viz.gradflow import GradientFlow, save_figure
 from ..viz.report import write_report
-from . import UsageError
+from . import MAX_PARAMETERS, UsageError, note
 
 DATASETS = ("digits", "mnist", "fashion-mnist")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
@@ -60,6 +61,8 @@ FIXED_ON_RESUME = ("dataset", "test_fraction", "model", "hidden", "activation", 
                    "momentum", "weight_decay", "batch_size", "scheduler", "seed")
 METRICS = ("epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "lr", "seconds")
 CHECKPOINT = "model.safetensors"
+MAX_HIDDEN_LAYERS = 100
+MAX_EPOCHS = 1_000_000
 
 
 # -- options ------------------------------------------------------------------------------
@@ -68,9 +71,11 @@ def _widths(text: str) -> list[int]:
     try:
         widths = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated layer widths like 128,64, got '{text}'") from None
+        raise argparse.ArgumentTypeError(f"expected comma-separated layer widths like 128,64, got '{text[:80]}'") from None
     if any(w <= 0 for w in widths):
-        raise argparse.ArgumentTypeError(f"layer widths must be positive, got '{text}'")
+        raise argparse.ArgumentTypeError(f"layer widths must be positive, got '{text[:80]}'")
+    if len(widths) > MAX_HIDDEN_LAYERS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(widths)}")
     return widths
 
 
@@ -79,12 +84,64 @@ def _number(kind: type, low: float, high: float = math.inf, *, open_low: bool = 
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, got '{text}'") from None
-        if not math.isfinite(value) or value < low or (open_low and value == low) or value >= high:
+            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, "
+                                             f"got '{text[:40]}'") from None
+        if (kind is float and not math.isfinite(value)) or value < low or (open_low and value == low) or value >= high:
             bounds = f"{'>' if open_low else '>='} {low:g}" + (f" and < {high:g}" if high < math.inf else "")
-            raise argparse.ArgumentTypeError(f"must be {bounds}, got {text}")
+            raise argparse.ArgumentTypeError(f"must be {bounds}, got {text[:40]}")
         return value
     return parse
+
+
+_FRACTION = _number(float, 0, 1, open_low=True)
+_PROBABILITY = _number(float, 0, 1)
+_POSITIVE = _number(float, 0, open_low=True)
+_NON_NEGATIVE = _number(float, 0)
+_EPOCHS = _number(int, 1, MAX_EPOCHS + 1)
+_BATCH = _number(int, 1, 2**31)
+_SEED = _number(int, 0, 2**64)
+#: How each numeric option is read, on the command line and in a stored config alike.
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "test_fraction": _FRACTION, "dropout": _PROBABILITY, "lr": _POSITIVE, "momentum": _PROBABILITY,
+    "weight_decay": _NON_NEGATIVE, "epochs": _EPOCHS, "batch_size": _BATCH, "seed": _SEED,
+}
+_CHOICES = {"dataset": DATASETS, "activation": ACTIVATIONS, "optimizer": OPTIMIZERS, "scheduler": SCHEDULERS}
+
+
+def check_config(stored: Any, where: str) -> dict[str, Any]:
+    """A config read from a checkpoint, checked as the command line checks its options (a
+    forged or damaged file could hold anything); unknown entries are dropped."""
+    if not isinstance(stored, dict):
+        raise UsageError(f"{where}: corrupt checkpoint: its config is a {type(stored).__name__}, not a dict of options")
+    config = {}
+    for key, value in stored.items():
+        if key not in DEFAULTS:
+            continue
+        problem = None
+        if key in _PARSERS and not (key == "lr" and value is None):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                problem = "expected a number"
+            else:
+                try:
+                    value = _PARSERS[key](repr(value))
+                except argparse.ArgumentTypeError as error:
+                    problem = str(error)
+        elif key in _CHOICES and value not in _CHOICES[key]:
+            problem = f"expected one of {', '.join(_CHOICES[key])}"
+        elif key == "hidden":
+            if not isinstance(value, list) or not all(isinstance(h, int) and not isinstance(h, bool) for h in value):
+                problem = "expected a list of layer widths"
+            else:
+                try:
+                    value = _widths(",".join(map(str, value)))
+                except argparse.ArgumentTypeError as error:
+                    problem = str(error)
+        elif key in ("model", "data_dir") and not (isinstance(value, str) or (key == "data_dir" and value is None)):
+            problem = "expected a string"
+        if problem is not None:
+            raise UsageError(f"{where}: corrupt checkpoint: its config has {key} = {str(value)[:40]}: {problem}")
+        config[key] = value
+    return config
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -97,25 +154,25 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     # Defaults are None here so that a resumed run can tell which options were given.
     p.add_argument("--dataset", choices=DATASETS, help=f"what to learn (default {d['dataset']})")
     p.add_argument("--data-dir", metavar="DIR", help="folder holding the MNIST / Fashion-MNIST IDX files")
-    p.add_argument("--test-fraction", type=_number(float, 0, 1, open_low=True), metavar="F",
+    p.add_argument("--test-fraction", type=_FRACTION, metavar="F",
                    help=f"held-out fraction of the digits, stratified by class (default {d['test_fraction']})")
     p.add_argument("--model", help=f"model builder from chainrule.models.MODELS (default {d['model']})")
     p.add_argument("--hidden", type=_widths, metavar="W,W,...",
                    help=f"hidden layer widths (default {','.join(map(str, d['hidden']))} for the mlp, none for the cnn)")
     p.add_argument("--activation", choices=ACTIVATIONS, help=f"hidden activation (default {d['activation']})")
-    p.add_argument("--dropout", type=_number(float, 0, 1), metavar="P", help="dropout after each hidden layer (default 0)")
+    p.add_argument("--dropout", type=_PROBABILITY, metavar="P", help="dropout after each hidden layer (default 0)")
     p.add_argument("--optimizer", choices=OPTIMIZERS, help=f"(default {d['optimizer']})")
-    p.add_argument("--lr", type=_number(float, 0, open_low=True),
+    p.add_argument("--lr", type=_POSITIVE,
                    help="learning rate, the peak rate with onecycle (default, with onecycle: "
                         + ", ".join(f"{k} {v:g}" for k, v in PEAK_LR.items()) + "; otherwise: "
                         + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items()) + ")")
-    p.add_argument("--momentum", type=_number(float, 0, 1), help=f"SGD / RMSprop momentum (default {d['momentum']})")
-    p.add_argument("--weight-decay", type=_number(float, 0), metavar="WD", help="(default 0)")
-    p.add_argument("--epochs", type=_number(int, 1), help=f"(default {d['epochs']})")
-    p.add_argument("--batch-size", type=_number(int, 1), metavar="N", help=f"(default {d['batch_size']})")
+    p.add_argument("--momentum", type=_PROBABILITY, help=f"SGD / RMSprop momentum (default {d['momentum']})")
+    p.add_argument("--weight-decay", type=_NON_NEGATIVE, metavar="WD", help="(default 0)")
+    p.add_argument("--epochs", type=_EPOCHS, help=f"(default {d['epochs']})")
+    p.add_argument("--batch-size", type=_BATCH, metavar="N", help=f"(default {d['batch_size']})")
     p.add_argument("--scheduler", choices=SCHEDULERS,
                    help=f"learning-rate schedule, stepped per epoch (onecycle: per batch) (default {d['scheduler']})")
-    p.add_argument("--seed", type=int, help=f"seeds the split, initialisation, shuffling and dropout (default {d['seed']})")
+    p.add_argument("--seed", type=_SEED, help=f"seeds the split, initialisation, shuffling and dropout (default {d['seed']})")
     p.add_argument("--resume", metavar="CHECKPOINT", help="continue a run from its model.safetensors")
     p.add_argument("--out", metavar="DIR", help="run folder (default runs/<timestamp>; with --resume, the checkpoint's)")
     p.add_argument("--report", action="store_true",
@@ -172,6 +229,9 @@ def load_data(config: dict[str, Any]) -> Data:
         if name == "digits":
             x, y = datasets.digits()
             train_idx, test_idx = stratified_split(y.numpy(), config["test_fraction"], config["seed"])
+            if not len(train_idx) or not len(test_idx):
+                raise UsageError(f"--test-fraction {config['test_fraction']:g} leaves no "
+                                 f"{'training' if not len(train_idx) else 'test'} samples of the {len(y)} digits")
             return Data(x[train_idx], y[train_idx], x[test_idx], y[test_idx], datasets.DIGITS_CLASSES)
         if not config.get("data_dir"):
             raise UsageError(f"--dataset {name} needs --data-dir DIR, a folder holding its IDX files "
@@ -191,9 +251,15 @@ def make_model(config: dict[str, Any], data: Data) -> Any:
     """The model ``config`` describes, for ``data``'s input shape and classes."""
     if config["model"] not in MODELS:
         raise UsageError(f"unknown --model '{config['model']}' (choose from {', '.join(sorted(MODELS))})")
+    options = {key: config[key] for key in MODEL_OPTIONS if key in config}
     try:
-        return build_model(config["model"], data.input_shape, len(data.classes),
-                           **{key: config[key] for key in MODEL_OPTIONS if key in config})
+        count = count_parameters(config["model"], data.input_shape, len(data.classes), **options)
+        if count is not None and count > MAX_PARAMETERS:
+            widths = ",".join(map(str, config["hidden"])) or "none"
+            raise UsageError(f"the {config['model']} with hidden widths {widths} would have {count:,} parameters "
+                             f"({4 * count / 2**30:,.1f} GiB as float32); chainrule train builds at most "
+                             f"{MAX_PARAMETERS:,}: choose smaller --hidden widths")
+        return build_model(config["model"], data.input_shape, len(data.classes), **options)
     except ValueError as error:
         raise UsageError(str(error)) from None
 
@@ -281,12 +347,6 @@ def _train_epoch(model: Any, loader: Any, optimizer: Any, scheduler: Any, per_ba
     return total_loss / max(seen, 1), correct / max(seen, 1)
 
 
-def _write_text(path: Path, text: str) -> None:
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_text(text)
-    os.replace(temp, path)
-
-
 def write_metrics(path: Path, history: list[dict[str, float]]) -> None:
     """metrics.csv: one row per epoch, columns ``METRICS``."""
     out = io.StringIO()
@@ -296,14 +356,13 @@ def write_metrics(path: Path, history: list[dict[str, float]]) -> None:
         writer.writerow([row["epoch"], f"{row['train_loss']:.6f}", f"{row['train_accuracy']:.6f}",
                          f"{row['test_loss']:.6f}", f"{row['test_accuracy']:.6f}", f"{row['lr']:.6g}",
                          f"{row['seconds']:.3f}"])
-    _write_text(path, out.getvalue())
+    atomic_write(path, out.getvalue())
 
 
 def plot_curves(path: Path, history: list[dict[str, float]], title: str = "") -> None:
-    """Loss and accuracy per epoch, train and test, as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    """Loss and accuracy per epoch, train and test, as a PNG (MissingDependency without
+    matplotlib)."""
+    require("matplotlib", path.name).use("Agg")
     import matplotlib.pyplot as plt
 
     epochs = [row["epoch"] for row in history]
@@ -318,10 +377,13 @@ def plot_curves(path: Path, history: list[dict[str, float]], title: str = "") ->
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    temp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(temp, dpi=100)
+    save_figure(fig, path)
     plt.close(fig)
-    os.replace(temp, path)
+
+
+def format_seconds(seconds: float) -> str:
+    """``12.3s``, or milliseconds under a second (``85ms``): an epoch of the digits is fast."""
+    return f"{seconds * 1000:.0f}ms" if seconds < 0.9995 else f"{seconds:.1f}s"
 
 
 def new_run_dir(base: str | Path = "runs") -> Path:
@@ -356,13 +418,18 @@ def train(config: dict[str, Any], out: str | Path, *, checkpoint: dict[str, Any]
         try:
             model.load_state_dict(checkpoint["model"])
             optimizer.load_state_dict(checkpoint["optimizer"])
-        except (RuntimeError, ValueError, KeyError) as error:
-            raise UsageError(f"the checkpoint does not fit its own config: {' '.join(str(error).split())}") from None
-        if scheduler is not None and checkpoint.get("scheduler") is not None:
-            scheduler.load_state_dict(checkpoint["scheduler"])
-        set_rng_state(checkpoint["rng"]["global"])
-        shuffle.set_state(checkpoint["rng"]["shuffle"])
-        history = [dict(row) for row in checkpoint["history"]]
+        except (RuntimeError, ValueError, KeyError, TypeError, AttributeError) as error:
+            raise UsageError(f"the checkpoint does not fit its own config: {' '.join(str(error).split())[:300]}") from None
+        try:
+            if scheduler is not None and checkpoint.get("scheduler") is not None:
+                scheduler.load_state_dict(checkpoint["scheduler"])
+            set_rng_state(checkpoint["rng"]["global"])
+            shuffle.set_state(checkpoint["rng"]["shuffle"])
+            history = [{key: (int if key == "epoch" else float)(row[key]) for key in METRICS}
+                       for row in checkpoint["history"]]
+        except (RuntimeError, ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
+            raise UsageError(f"corrupt checkpoint: its schedule, random state or history cannot be restored "
+                             f"({' '.join(str(error).split())[:200]})") from None
 
     # Created only now, so that a bad option or file leaves no empty run folder behind.
     run_dir = Path(out)
@@ -380,12 +447,17 @@ def train(config: dict[str, Any], out: str | Path, *, checkpoint: dict[str, Any]
     info = {**config, "classes": list(data.classes), "input_shape": list(data.input_shape),
             "train_size": len(data.train_y), "test_size": len(data.test_y), "parameters": n_params,
             "chainrule_version": __version__}
-    _write_text(run_dir / "config.json", json.dumps(info, indent=2) + "\n")
+    atomic_write(run_dir / "config.json", json.dumps(info, indent=2) + "\n")
 
     epochs = config["epochs"]
     per_batch = config["scheduler"] == "onecycle"
     if progress:
-        from tqdm import tqdm
+        try:
+            tqdm = require("tqdm", "progress bars").tqdm
+        except MissingDependency as missing:
+            note(f"{missing}; printing one line per epoch instead")
+            progress = False
+    if progress:
 
         def bar(loader: Any, epoch: int) -> Any:
             return tqdm(loader, desc=f"epoch {epoch}/{epochs}", unit="batch", leave=False, file=sys.stdout)
@@ -407,7 +479,7 @@ def train(config: dict[str, Any], out: str | Path, *, checkpoint: dict[str, Any]
                "test_accuracy": test_acc, "lr": lr, "seconds": time.perf_counter() - start}
         history.append(row)
         say(f"epoch {epoch:>{len(str(epochs))}}/{epochs}  train loss {train_loss:.4f} acc {train_acc:.2%}  "
-            f"test loss {test_loss:.4f} acc {test_acc:.2%}  lr {lr:.3g}  {row['seconds']:.1f}s")
+            f"test loss {test_loss:.4f} acc {test_acc:.2%}  lr {lr:.3g}  {format_seconds(row['seconds'])}")
         write_metrics(run_dir / "metrics.csv", history)
         save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                         "scheduler": scheduler.state_dict() if scheduler is not None else None,
@@ -415,8 +487,11 @@ def train(config: dict[str, Any], out: str | Path, *, checkpoint: dict[str, Any]
                         "rng": {"global": get_rng_state(), "shuffle": shuffle.get_state()}},
                        run_dir / CHECKPOINT)
     if history:
-        plot_curves(run_dir / "curves.png", history,
-                    f"{config['model']} on {config['dataset']} ({config['optimizer']}, lr {config['lr']:g})")
+        try:
+            plot_curves(run_dir / "curves.png", history,
+                        f"{config['model']} on {config['dataset']} ({config['optimizer']}, lr {config['lr']:g})")
+        except MissingDependency as missing:
+            note(f"{missing} (everything else is written)")
     if flow is not None:
         batch = slice(0, config["batch_size"])
         log(f"Report: {write_report(run_dir, flow, model, data.train_x[batch], data.train_y[batch], history, config)}")
@@ -434,7 +509,10 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         raise UsageError(str(error)) from None
     if not isinstance(checkpoint, dict) or not {"model", "config", "epoch"} <= set(checkpoint):
         raise UsageError(f"{path}: not a chainrule train checkpoint (it has no model/config/epoch)")
-    return checkpoint
+    epoch = checkpoint["epoch"]
+    if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0 or not isinstance(checkpoint["model"], dict):
+        raise UsageError(f"{path}: corrupt checkpoint: its epoch or model state is not what chainrule train writes")
+    return {**checkpoint, "config": check_config(checkpoint["config"], str(path))}
 
 
 def _resume_config(args: argparse.Namespace, checkpoint: dict[str, Any]) -> dict[str, Any]:

@@ -10,8 +10,9 @@ import argparse
 import os
 from typing import Any
 
+from ..optional import MissingDependency
 from ..viz.vanishing import run_experiment
-from . import UsageError
+from . import MAX_PARAMETERS, UsageError, note
 
 
 def _positive(kind: type) -> Any:
@@ -51,7 +52,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--steps", type=_count, default=300, help="SGD steps per network (default 300)")
     parser.add_argument("--lr", type=_positive(float), default=0.01, help="learning rate (default 0.01, momentum 0.9)")
     parser.add_argument("--batch-size", type=_positive(int), default=64, help="(default 64)")
-    parser.add_argument("--seed", type=int, default=0, help="seeds the split, initialisation and batches (default 0)")
+    parser.add_argument("--seed", type=_count, default=0, help="seeds the split, initialisation and batches (default 0)")
     parser.add_argument("--out", default="vanishing.png", metavar="FILE.png",
                         help="where to write the plot (default vanishing.png)")
 
@@ -62,6 +63,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {args.out}: folder {folder} does not exist")
     if not args.out.lower().endswith((".png", ".svg", ".pdf")):
         raise UsageError(f"--out {args.out}: use a .png, .svg or .pdf file name")
+    # input 64 -> depth hidden layers of width -> 10 classes, counted before anything is built
+    parameters = 65 * args.width + (args.depth - 1) * (args.width + 1) * args.width + (args.width + 1) * 10
+    if parameters > MAX_PARAMETERS:
+        raise UsageError(f"--depth {args.depth} --width {args.width}: each network would have {parameters:,} "
+                         f"parameters; at most {MAX_PARAMETERS:,}")
     print(f"Vanishing gradients: {args.depth} hidden layers of {args.width} units on the digits, "
           f"{args.steps} SGD steps (lr {args.lr:g}, momentum 0.9, batch {args.batch_size}), seed {args.seed}")
     result = run_experiment(depth=args.depth, width=args.width, steps=args.steps, lr=args.lr,
@@ -72,6 +78,9 @@ def run(args: argparse.Namespace) -> int:
     print(result.summary())
     try:
         written = result.plot(args.out)
+    except MissingDependency as missing:
+        note(str(missing))
+        return 0
     except OSError as error:
         raise UsageError(f"--out {args.out}: {error.strerror or error}") from None
     print(f"\nwrote {written}")

@@ -11,14 +11,16 @@ in a ``TensorDataset`` to feed a ``DataLoader``::
 from __future__ import annotations
 
 import gzip
+import math
 import os
+import stat
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
-from ..tensor import Tensor, _make
+from ..tensor import Tensor
 
 DIGITS_CLASSES = tuple(str(i) for i in range(10))
 MNIST_CLASSES = DIGITS_CLASSES
@@ -37,7 +39,7 @@ def _finish(images: np.ndarray, labels: np.ndarray, scale: float, flatten: bool)
     x = images.astype(np.float32)
     x *= np.float32(1.0 / scale)
     x = x.reshape(len(x), -1) if flatten else x.reshape(len(x), 1, *images.shape[1:])
-    return _make(x), _make(labels.astype(np.int64))
+    return Tensor._wrap(x), Tensor._wrap(labels.astype(np.int64))
 
 
 def digits(flatten: bool = False) -> tuple[Tensor, Tensor]:
@@ -66,55 +68,104 @@ def _find(root: Path, folder: str, stem: str) -> Path:
     candidates = [d / (name + ext) for d in (root, root / "raw", root / folder / "raw")
                   for name in (stem, dotted) for ext in ("", ".gz")]
     for path in candidates:
-        if path.is_file():
+        if path.exists() and not path.is_dir():  # not only is_file(): a FIFO is named, then refused
             return path
     raise FileNotFoundError(f"{root / stem}: file not found (also looked for {stem}.gz, in {root}, "
                             f"{root / 'raw'} and {root / folder / 'raw'}); download the standard IDX files there")
 
 
-def _read_bytes(path: Path) -> bytes:
+#: Deflate expands data at most ~1032 times: a gzipped file claiming more is truncated.
+_DEFLATE_RATIO = 1032
+_CHUNK = 16 * 2**20
+
+
+def _open(path: Path) -> tuple[BinaryIO, int]:
+    """``path`` opened for reading (through gzip for ``.gz``) and its size on disk. Only a
+    regular file is opened: a FIFO or a device is refused without waiting on it."""
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as f:
-                return f.read()
-        return path.read_bytes()
-    except (gzip.BadGzipFile, EOFError, zlib.error) as error:
-        raise DatasetError(f"{path}: corrupt or truncated gzip data ({error})") from None
+        # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: file not found") from None
     except IsADirectoryError:
         raise DatasetError(f"{path}: is a directory, expected an IDX file") from None
     except PermissionError as error:
         raise DatasetError(f"{path}: cannot be read ({error.strerror})") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file (a FIFO or a device)"
+        raise DatasetError(f"{path}: is {kind}, expected an IDX file")
+    if hasattr(os, "set_blocking"):
+        os.set_blocking(fd, True)
+    raw = os.fdopen(fd, "rb")
+    return (gzip.GzipFile(fileobj=raw, mode="rb") if path.suffix == ".gz" else raw), info.st_size
+
+
+def _read_into(stream: BinaryIO, view: memoryview) -> int:
+    """Fill ``view`` from ``stream`` as far as it goes; the number of bytes read."""
+    done = 0
+    while done < len(view):
+        got = stream.readinto(view[done:done + _CHUNK])
+        if not got:
+            break
+        done += got
+    return done
 
 
 def read_idx(path: str | os.PathLike, magic: int | None = None) -> np.ndarray:
     """The uint8 array stored in an IDX file (gzipped when the name ends in ``.gz``).
 
     ``magic`` is the expected magic number (2051 for images, 2049 for labels); any
-    mismatch, or a size that disagrees with the header, raises ``DatasetError``."""
+    mismatch, or a size that disagrees with the header, raises ``DatasetError``. The size
+    the header states is checked against the file before the array is allocated, and no more
+    than that is ever read, however much a gzipped file would inflate to."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: file not found")
-    raw = _read_bytes(path)
-    if len(raw) < 4:
-        raise DatasetError(f"{path}: truncated: {len(raw)} bytes, expected at least a 4-byte IDX header")
-    found = int.from_bytes(raw[:4], "big")
+    stream, disk_size = _open(path)
+    try:
+        with stream:
+            return _read_idx(path, stream, disk_size, magic)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+        raise DatasetError(f"{path}: corrupt or truncated gzip data ({error})") from None
+
+
+def _read_idx(path: Path, stream: BinaryIO, disk_size: int, magic: int | None) -> np.ndarray:
+    gzipped = path.suffix == ".gz"
+    start = stream.read(4)
+    if len(start) < 4:
+        raise DatasetError(f"{path}: truncated: {len(start)} bytes, expected at least a 4-byte IDX header")
+    found = int.from_bytes(start, "big")
     if magic is not None and found != magic:
         raise DatasetError(f"{path}: not an IDX {'image' if magic == _IMAGES_MAGIC else 'label'} file: "
                            f"magic number {found}, expected {magic}")
-    if raw[0] or raw[1] or raw[2] != 0x08:
+    if start[0] or start[1] or start[2] != 0x08:
         raise DatasetError(f"{path}: not an IDX file of unsigned bytes: magic number {found}, "
                            f"expected {_IMAGES_MAGIC} (images) or {_LABELS_MAGIC} (labels)")
-    ndim = raw[3]
+    ndim = start[3]
     header = 4 + 4 * ndim
-    if ndim == 0 or len(raw) < header:
-        raise DatasetError(f"{path}: truncated header: {len(raw)} bytes, expected {header} for {ndim} dimensions")
-    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    expected = header + int(np.prod(shape, dtype=np.int64))
-    if len(raw) != expected:
-        what = "truncated" if len(raw) < expected else "too long"
-        raise DatasetError(f"{path}: {what}: {len(raw)} bytes, expected {expected} "
-                           f"({header}-byte header + {' x '.join(map(str, shape))} items)")
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
+    dims = stream.read(4 * ndim)
+    if ndim == 0 or len(dims) < 4 * ndim:
+        raise DatasetError(f"{path}: truncated header: {4 + len(dims)} bytes, expected {header} for {ndim} dimensions")
+    shape = tuple(int.from_bytes(dims[4 * i: 4 * i + 4], "big") for i in range(ndim))
+    items = math.prod(shape)
+    sizes = f"{header}-byte header + {' x '.join(map(str, shape))} items"
+    if not gzipped and disk_size != header + items:
+        what = "truncated" if disk_size < header + items else "too long"
+        raise DatasetError(f"{path}: {what}: {disk_size} bytes, expected {header + items} ({sizes})")
+    if gzipped and header + items > _DEFLATE_RATIO * disk_size + 1024:
+        raise DatasetError(f"{path}: truncated: {disk_size} gzipped bytes cannot hold {header + items} bytes ({sizes})")
+    try:
+        data = np.empty(items, dtype=np.uint8)
+    except MemoryError:
+        raise DatasetError(f"{path}: {header + items} bytes ({sizes}) do not fit in memory") from None
+    got = _read_into(stream, memoryview(data))
+    if got < items:
+        raise DatasetError(f"{path}: truncated: {header + got} bytes, expected {header + items} ({sizes})")
+    if stream.read(1):
+        raise DatasetError(f"{path}: too long: more than {header + items} bytes, expected {header + items} ({sizes})")
+    return data.reshape(shape)
 
 
 def _idx_dataset(root: str | os.PathLike, train: bool, folder: str, flatten: bool) -> tuple[Tensor, Tensor]:
@@ -130,6 +181,8 @@ def _idx_dataset(root: str | os.PathLike, train: bool, folder: str, flatten: boo
         raise DatasetError(f"{images_path}: expected 3 dimensions (count, rows, columns), got shape {images.shape}")
     if labels.ndim != 1:
         raise DatasetError(f"{labels_path}: expected 1 dimension (count), got shape {labels.shape}")
+    if len(images) == 0:
+        raise DatasetError(f"{images_path}: holds no images (its header counts 0 items)")
     if len(images) != len(labels):
         raise DatasetError(f"{labels_path}: {len(labels)} labels for {len(images)} images in {images_path.name}; "
                            "expected the same item count")

@@ -764,14 +764,14 @@ class Sigmoid(_Elementwise):
         half = a.dtype is _F16
         if a.dtype.kind != "f" or half:  # float16 in float32, rounded once (PyTorch's opmath)
             a = a.astype(xp.float32)
-        # 1 / (1 + exp(-a)) in place, with a floored where exp(-a) would overflow (the
-        # floored results are below the dtype's smallest normal number anyway).
-        floor, one = _sigmoid_constants(xp, a.dtype)
-        t = xp.maximum(a, floor)
+        # 1 / (1 + exp(-a)) in place, as PyTorch computes it: where exp(-a) overflows to
+        # inf the result is exactly 0 (sigmoid(-1000.) == 0, not a denormal).
+        one = _sigmoid_one(xp, a.dtype)
+        t = xp.negative(a)
         if type(t) is not xp.ndarray:  # 0-d input: NumPy answers a scalar, not an array
             t = xp.asarray(t)
-        xp.negative(t, out=t)
-        xp.exp(t, out=t)
+        with np.errstate(over="ignore"):
+            xp.exp(t, out=t)
         xp.add(t, one, out=t)
         out = xp.reciprocal(t, out=t)
         if half:
@@ -784,21 +784,19 @@ class Sigmoid(_Elementwise):
         return g * out * (1 - out)
 
 
-_EXP_LIMIT = {2: 11.0, 4: 88.0, 8: 708.0}
-_SIGMOID_CONSTANTS: dict = {}
+_SIGMOID_ONE: dict = {}
 
 
-def _sigmoid_constants(xp: Any, dtype: Any) -> tuple:
-    """Sigmoid's floor and 1, as 0-d NumPy arrays of the input's dtype: ufuncs take those
-    several hundred nanoseconds faster than Python floats (which they must first type as
-    weak scalars), and sigmoid makes four calls on what are often small tensors."""
+def _sigmoid_one(xp: Any, dtype: Any) -> Any:
+    """1 as a 0-d NumPy array of the input's dtype: ufuncs take that several hundred
+    nanoseconds faster than a Python float (which they must first type as a weak scalar),
+    and sigmoid makes several calls on what are often small tensors."""
     if xp is not np:
-        return -_EXP_LIMIT.get(dtype.itemsize, 700.0), 1.0
-    constants = _SIGMOID_CONSTANTS.get(dtype)
-    if constants is None:
-        constants = _SIGMOID_CONSTANTS[dtype] = (
-            np.array(-_EXP_LIMIT.get(dtype.itemsize, 700.0), dtype=dtype), np.array(1.0, dtype=dtype))
-    return constants
+        return 1.0
+    one = _SIGMOID_ONE.get(dtype)
+    if one is None:
+        one = _SIGMOID_ONE[dtype] = np.array(1.0, dtype=dtype)
+    return one
 
 
 class Relu(_Elementwise):

@@ -23,6 +23,8 @@ class Matmul(Op):
             raise RuntimeError(
                 f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D"
             )
+        if a.dtype != b.dtype:  # PyTorch never promotes in a matrix product
+            raise _dtype_mismatch(a, b)
         if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
             raise _mismatch(a.shape, b.shape)
         if a.ndim > 2 or b.ndim > 2:
@@ -87,6 +89,36 @@ def _mismatch(a: tuple, b: tuple) -> RuntimeError:
     )
 
 
+#: How PyTorch's dtype errors name a dtype: the C++ type (mm) and the ScalarType (the others).
+_CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
+              "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
+              "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+                 "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
+                 "complex128": "ComplexDouble"}
+
+
+def _cpp(array) -> str:
+    return _CPP_NAMES.get(array.dtype.name, array.dtype.name)
+
+
+def _scalar(array) -> str:
+    return _SCALAR_NAMES.get(array.dtype.name, array.dtype.name)
+
+
+def _dtype_mismatch(a, b) -> RuntimeError:
+    """PyTorch's error for matmul operands of two dtypes: it names the kernel the operands'
+    ranks dispatch to (dot, mv, mm, or the batched product)."""
+    if a.ndim == 1 and b.ndim == 1:
+        return RuntimeError(f"dot : expected both vectors to have same dtype, but found {_scalar(a)} and {_scalar(b)}")
+    if b.ndim == 1:
+        return RuntimeError(f"addmv input tensors must have the same dtype, but got {_scalar(b)}, {_scalar(a)}, "
+                            f"and {_scalar(b)}")
+    if b.ndim == 2:
+        return RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_cpp(a)} != {_cpp(b)}")
+    return RuntimeError(f"expected scalar type {_scalar(a)} but found {_scalar(b)}")
+
+
 def _describe(shape: tuple) -> str:
     if len(shape) == 1:
         return f"1x{shape[0]}"
@@ -103,6 +135,13 @@ class Linear(Op):
     saved_needed_by = (1, 0)
 
     def forward(self, xp, x, weight, bias=None):
+        # PyTorch's messages: addmm(bias, x, weight.t()) checks the bias first; mm without a bias.
+        if bias is not None and bias.dtype != weight.dtype:
+            raise RuntimeError(f"self and mat2 must have the same dtype, but got {_scalar(bias)} and {_scalar(weight)}")
+        if x.dtype != weight.dtype:
+            if bias is None:
+                raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_cpp(x)} != {_cpp(weight)}")
+            raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_scalar(x)} and {_scalar(weight)}")
         if x.shape[-1] != weight.shape[-1]:
             raise RuntimeError(
                 f"mat1 and mat2 shapes cannot be multiplied ({_describe(x.shape if x.ndim <= 2 else (x.size // x.shape[-1], x.shape[-1]))} "

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Op, variant
+from ..backend import get_array_module
 from .elementwise import sum_to_shape
 from .namespace import plain
 
@@ -25,6 +26,19 @@ class Reshape(Op):
 
     def backward(self, xp, g):
         return g.reshape(self.shape)
+
+
+#: PyTorch's error for a view() that strides cannot express (NumPy would copy instead).
+VIEW_ERROR = ("view size is not compatible with input tensor's size and stride (at least one dimension spans "
+              "across two contiguous subspaces). Use .reshape(...) instead.")
+
+
+def require_view(base: Any, reshaped: Any) -> None:
+    """Raise PyTorch's view() error when ``reshaped`` (``base.reshape(...)``) is a copy:
+    NumPy's reshape copies exactly when strides cannot express the new shape, the case
+    where PyTorch's view() refuses (its stride rule is the same)."""
+    if reshaped.size and not get_array_module(base).may_share_memory(base, reshaped):
+        raise RuntimeError(VIEW_ERROR)
 
 
 class Permute(Op):

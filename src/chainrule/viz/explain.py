@@ -416,7 +416,8 @@ def _close(a: Any, b: Any, dtype: str, finite: bool) -> bool:
     b = np.asarray(b, dtype=np.float64)
     if a.size == 0:
         return True
-    scale = 1.0 + float(np.max(np.abs(b))) if b.size else 1.0
+    magnitudes = np.abs(b[np.isfinite(b)])
+    scale = 1.0 + float(np.max(magnitudes)) if magnitudes.size else 1.0  # inf and nan compare as themselves
     if dtype == "float64":
         rtol, atol = (1e-5, 1e-6 * scale) if finite else (1e-9, 1e-12 * scale)
     else:

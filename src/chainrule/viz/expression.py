@@ -48,6 +48,7 @@ FUNCTION_NAMES = ("exp", "log", "log2", "log10", "log1p", "expm1", "sqrt", "rsqr
                   "reciprocal", "abs", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "maximum",
                   "minimum", "atan2")
 CONSTANTS = {"pi": math.pi, "e": math.e}
+_LARGEST = int(np.finfo(np.float64).max)
 _OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _REFUSED = {
     ast.Attribute: "attribute access", ast.Subscript: "indexing", ast.Lambda: "lambda",
@@ -80,11 +81,13 @@ def parse_assignments(text: str) -> dict[str, float]:
         name, sep, number = part.partition("=")
         name, number = name.strip(), number.strip()
         if not sep or not name.isidentifier():
-            raise ExpressionError(f"expected NAME=NUMBER, got {part!r}")
+            raise ExpressionError(f"expected NAME=NUMBER, got {part[:40]!r}")
+        if name in values:
+            raise ExpressionError(f"{name} is given twice (--at {name}=...,{name}=...): give each variable one value")
         try:
             values[name] = float(number)
         except ValueError:
-            raise ExpressionError(f"value of {name} is not a number: {number!r}") from None
+            raise ExpressionError(f"value of {name} is not a number: {number[:40]!r}") from None
     return values
 
 
@@ -106,7 +109,9 @@ def evaluate(expression: str, values: dict[str, float], names: dict[str, str] | 
     """Evaluate ``expression`` with ``values`` for its variables (see the module docstring).
 
     ``names`` maps a sub-expression's source (as ``ast.unparse`` writes it, e.g. ``"w * x"``)
-    to the name its result gets; the others are called u1, u2 ... and the result ``result_name``.
+    to the name its result gets; the others are called u1, u2 ... and the result ``result_name``
+    (or, when a variable has that name, the first of ``loss``, ``L1``, ``L2`` ... that none
+    has): no intermediate is ever named like a variable.
     """
     tree = _parse(expression)
     _validate(tree, values)
@@ -118,7 +123,8 @@ def evaluate(expression: str, values: dict[str, float], names: dict[str, str] | 
         leaf.name = name
         variables[name] = leaf
     evaluation = Evaluation(expression, variables, None)
-    walker = _Walker(variables, names or {}, evaluation, _functions())
+    result_name = _free_name([result_name, "loss"], variables)
+    walker = _Walker(variables, names or {}, evaluation, _functions(), taken={*variables, result_name})
     with trace(), np.errstate(all="ignore"):
         value, _ = walker.visit(tree.body)
     if not isinstance(value, Tensor) or not value.requires_grad:
@@ -130,6 +136,17 @@ def evaluate(expression: str, values: dict[str, float], names: dict[str, str] | 
             evaluation.steps[-1] = (result_name, last[1], value)
     evaluation.result = value
     return evaluation
+
+
+def _free_name(candidates: list[str], taken: Any) -> str:
+    """The first candidate not in ``taken``, else ``L1``, ``L2`` ..."""
+    for name in candidates:
+        if name not in taken:
+            return name
+    n = 1
+    while f"L{n}" in taken:
+        n += 1
+    return f"L{n}"
 
 
 def _parse(expression: str) -> ast.Expression:
@@ -172,7 +189,10 @@ def _validate(tree: ast.Expression, values: dict | None) -> None:
                 raise ExpressionError(f"operator {_op_text(node.op)!r} is not allowed (allowed: unary - and +)")
         elif kind is ast.Constant:
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-                raise ExpressionError(f"only numbers are allowed as constants, got {node.value!r}")
+                raise ExpressionError(f"only numbers are allowed as constants, got {str(node.value)[:40]!r}")
+            if isinstance(node.value, int) and abs(node.value) > _LARGEST:
+                raise ExpressionError(f"the number {str(node.value)[:20]}... ({len(str(node.value))} digits) is "
+                                      "too large for a float64 (at most ~1.8e308)")
         elif kind is ast.Name:
             if not isinstance(node.ctx, ast.Load):
                 raise ExpressionError("assignment is not allowed in an expression")
@@ -207,9 +227,11 @@ def _op_text(op: ast.AST) -> str:
 class _Walker:
     """Evaluates a validated tree; returns (value, label) for every sub-expression."""
 
-    def __init__(self, variables: dict, names: dict, evaluation: Evaluation, functions: dict) -> None:
+    def __init__(self, variables: dict, names: dict, evaluation: Evaluation, functions: dict,
+                 taken: set) -> None:
         self.variables = variables
         self.names = names
+        self.taken = taken  # names an intermediate must not get: the variables' and the result's
         self.evaluation = evaluation
         self.functions = functions
         self.counter = 0
@@ -248,8 +270,10 @@ class _Walker:
             number = float(np.asarray(getattr(value, "data", value)))
             return number, _number(number)
         name = self.names.get(ast.unparse(node))
-        if name is None:
+        if name is None or name in self.variables:
             self.counter += 1
+            while f"u{self.counter}" in self.taken:
+                self.counter += 1
             name = f"u{self.counter}"
         value.name = name
         self.evaluation.steps.append((name, definition, value))

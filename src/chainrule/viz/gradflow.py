@@ -29,7 +29,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from ..autograd.grad_mode import is_grad_enabled
-from ._io import atomic_write
+from ..atomic import atomic_write
 
 LAYER_TYPES = ("Linear", "Bilinear", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d",
                "ConvTranspose2d", "ConvTranspose3d")

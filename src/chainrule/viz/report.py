@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import nn
-from ._io import atomic_write
-from .graph import GraphvizNotFound, draw_graph, find_dot, render
+from ..atomic import atomic_write
+from ..optional import MissingDependency, require
+from .graph import GraphvizNotFound, can_render, draw_graph, render
 from .trace import trace
 
 REPORT = "report.html"
@@ -49,8 +50,12 @@ def write_report(run_dir: str | os.PathLike, recorder: Any, model: Any, batch_x:
         last = history[-1]
         facts = ", ".join(f"{k.replace('_', ' ')} {_num(last[k])}" for k in
                           ("train_loss", "test_loss", "train_accuracy", "test_accuracy") if k in last)
+        try:
+            curves = _img(_curves_png(history), 'loss and accuracy curves')
+        except MissingDependency as missing:
+            curves = f"<p>({html.escape(str(missing))})</p>"
         sections.append(f"<h2>Loss and accuracy</h2><p>After epoch {_num(last.get('epoch', len(history)))}: "
-                        f"{html.escape(facts)}.</p>{_img(_curves_png(history), 'loss and accuracy curves')}")
+                        f"{html.escape(facts)}.</p>{curves}")
     sections.append(_gradient_section(recorder))
     sections.append(_graph_section(model, batch_x, batch_y, loss_fn))
     page = _PAGE.format(title=html.escape(title), body="\n".join(sections))
@@ -60,9 +65,12 @@ def write_report(run_dir: str | os.PathLike, recorder: Any, model: Any, batch_x:
 def _gradient_section(recorder: Any) -> str:
     if recorder is None or not recorder.records:
         return "<h2>Gradient flow</h2><p>No training step was recorded.</p>"
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
+    table = html.escape(recorder.table(-1))
+    try:
+        require("matplotlib", "the report's plots").use("Agg", force=False)
+    except MissingDependency as missing:
+        return (f"<h2>Gradient flow</h2><p>Every layer at the last step ({html.escape(str(missing))}):</p>"
+                f"<pre>{table}</pre>")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 4))
@@ -74,7 +82,6 @@ def _gradient_section(recorder: Any) -> str:
     fig.tight_layout()
     bars = _png(fig)
     plt.close("all")
-    table = html.escape(recorder.table(-1))
     return ("<h2>Gradient flow</h2><p>The norm of each layer's weight gradient at every step "
             "(log scale), then every layer at the last step: its gradient norm and the size of "
             "the optimizer's update relative to the weights.</p>"
@@ -93,18 +100,16 @@ def _graph_section(model: Any, batch_x: Any, batch_y: Any, loss_fn: Any) -> str:
                        title=f"one training step, batch of {len(batch_x)}")
     intro = ("<h2>The graph of one training step</h2><p>Each box is a module of the model; "
              "edges carry the norm of the gradient flowing back along them.</p>")
-    if find_dot() is None:
-        warnings.warn("Graphviz's `dot` program was not found: the report shows the graph as DOT text",
-                      GraphvizNotFound, stacklevel=3)
+    if not can_render("svg"):
+        warnings.warn("Graphviz's `dot` program was not found: the report shows the graph as DOT text "
+                      '(pip install "chainrule[viz]" draws it)', GraphvizNotFound, stacklevel=3)
         return intro + f"<p>(Graphviz's <code>dot</code> was not found; the DOT text:)</p><pre>{html.escape(graph.dot)}</pre>"
     svg = render(graph.dot, "svg")
     return intro + f"<img alt='graph of one training step' src='data:image/svg+xml;base64,{base64.b64encode(svg).decode()}'>"
 
 
 def _curves_png(history: list[dict]) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
+    require("matplotlib", "the report's plots").use("Agg", force=False)
     import matplotlib.pyplot as plt
 
     epochs = [row.get("epoch", i + 1) for i, row in enumerate(history)]

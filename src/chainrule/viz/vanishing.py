@@ -23,6 +23,7 @@ from ..autograd.engine import grad
 from ..autograd.grad_mode import no_grad
 from ..creation import tensor
 from ..data.datasets import digits
+from ..optional import require
 from ..random import manual_seed
 from .gradflow import save_figure
 
@@ -100,10 +101,8 @@ class VanishingResult:
 
     def plot(self, path: str | os.PathLike) -> str:
         """A PNG: gradient norm against depth (log scale), one line per configuration, at
-        initialisation and after training."""
-        import matplotlib
-
-        matplotlib.use("Agg", force=False)
+        initialisation and after training (MissingDependency without matplotlib)."""
+        require("matplotlib", "the plot").use("Agg", force=False)
         import matplotlib.pyplot as plt
         from matplotlib.ticker import MaxNLocator
 
