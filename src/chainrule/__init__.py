@@ -72,7 +72,8 @@ def __getattr__(name: str) -> Any:
     # Heavier subpackages load on first use so that `import chainrule` stays light.
     import importlib
 
-    if name in ("nn", "optim", "data", "utils", "viz", "datasets", "serialization", "cli", "linalg"):
+    if name in ("nn", "optim", "data", "utils", "viz", "datasets", "serialization", "cli", "linalg", "distributed",
+                "multiprocessing"):
         module = importlib.import_module(f".{name}", __name__)
         globals()[name] = module
         return module
