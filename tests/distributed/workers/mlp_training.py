@@ -1,5 +1,5 @@
 """SGD-momentum training of a 64-128-128-10 MLP on a fixed stream of global batches, three ways,
-writing the final weights (``--out`` .npz) and their sha256 per rank (printed as JSON):
+writing the final weights (``--out`` .npz) and reporting their sha256 per rank:
 
 - ``ddp``: under ``mpiexec -n W``, each rank takes its contiguous share of every global batch
   and DistributedDataParallel averages the gradients;
@@ -12,12 +12,12 @@ writing the final weights (``--out`` .npz) and their sha256 per rank (printed as
 """
 import argparse
 import hashlib
-import json
 
 import numpy as np
 
 import chainrule as torch
 from chainrule import nn
+from report import report
 
 GLOBAL_BATCH = 32
 
@@ -70,7 +70,7 @@ def main() -> None:
     digest = hashlib.sha256(b"".join(w.tobytes() for w in weights.values())).hexdigest()
     if args.out and rank == 0:
         np.savez(args.out, **weights)
-    print(json.dumps({"rank": rank, "world": world, "sha256": digest}), flush=True)
+    report(rank, world=world, sha256=digest)
 
 
 if __name__ == "__main__":
