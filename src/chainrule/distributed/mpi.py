@@ -5,6 +5,8 @@
 """
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from types import ModuleType
 from typing import Any
@@ -41,9 +43,20 @@ def abort_at_exit(status: int) -> None:
         MPI._set_abort_status(int(status))
 
 
+def _end_job(status: int) -> None:
+    MPI = loaded()
+    if MPI is not None and MPI.Is_initialized() and not MPI.Is_finalized():
+        abort_at_exit(status)
+    else:
+        # MPI never started in this process, so it cannot call MPI_Abort; a rank that simply
+        # exits leaves the others waiting in MPI_Init, but one that dies of a signal makes the
+        # launcher end the job.
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def abort_on_uncaught_exception() -> None:
     """Install, once, a ``sys.excepthook`` that prints the traceback as usual and then ends the
-    whole job (see ``abort_at_exit``): one rank failing must never leave the others hanging."""
+    whole job: one rank failing must never leave the others hanging."""
     if _state["hooked"]:
         return
     previous = sys.excepthook
@@ -53,7 +66,7 @@ def abort_on_uncaught_exception() -> None:
             previous(kind, value, traceback)
             sys.stderr.flush()
         finally:
-            abort_at_exit(130 if issubclass(kind, KeyboardInterrupt) else 1)
+            _end_job(130 if issubclass(kind, KeyboardInterrupt) else 1)
 
     sys.excepthook = hook
     _state["hooked"] = True

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import os
 import socket
+from importlib.util import find_spec
 from typing import Any
 
 import numpy as np
@@ -86,9 +87,10 @@ class GroupMember(metaclass=_WorldAttribute):
 
 def is_available() -> bool:
     """Whether the distributed package can run here: mpi4py is installed (nothing is imported)."""
-    from importlib.util import find_spec
-
-    return find_spec("mpi4py") is not None
+    try:
+        return find_spec("mpi4py") is not None
+    except (ImportError, ValueError):  # a broken or blocked install
+        return False
 
 
 def is_mpi_available() -> bool:
@@ -157,17 +159,17 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
             f"chainrule.distributed runs each rank as an MPI process; start the job with "
             f"`{relaunch_command(wanted_size)}`")
     MPI = mpi.load()
-    comm = MPI.COMM_WORLD.Dup()
+    world = MPI.COMM_WORLD
+    if world.Get_size() > 1:  # from here on, a rank that fails must end the job (see mpi.py)
+        mpi.abort_on_uncaught_exception()
     wanted_rank = _requested(rank, "RANK")
-    for what, wanted, actual in (("world_size", wanted_size, comm.Get_size()), ("rank", wanted_rank, comm.Get_rank())):
+    for what, wanted, actual in (("world_size", wanted_size, world.Get_size()), ("rank", wanted_rank, world.Get_rank())):
         if wanted is not None and wanted != actual:
-            comm.Free()
             raise ValueError(f"init_process_group: {what} {wanted} was asked for, but MPI started this process "
-                             f"with {what} {actual} (mpiexec -n {comm.Get_size()})")
+                             f"with {what} {actual} (mpiexec -n {world.Get_size()})")
+    comm = world.Dup()
     fill_environment(launch)
     _fill_master_address(comm)
-    if comm.Get_size() > 1:
-        mpi.abort_on_uncaught_exception()
     _default[0] = ProcessGroup(comm, timeout or _DEFAULT_TIMEOUT)
 
 
