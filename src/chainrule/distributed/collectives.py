@@ -57,7 +57,20 @@ _OPS = {RedOpType.SUM: "SUM", RedOpType.AVG: "SUM", RedOpType.PRODUCT: "PROD", R
         RedOpType.MAX: "MAX", RedOpType.BAND: "BAND", RedOpType.BOR: "BOR", RedOpType.BXOR: "BXOR"}
 
 
+_op_cache: dict[tuple, Any] = {}
+
+
 def _mpi_op(op: Any, dtype: np.dtype) -> Any:
+    """The MPI operation that performs ``op`` on ``dtype`` (looked up once per pair: a
+    small all_reduce costs microseconds, and this is on its path)."""
+    key = (op, dtype.kind)
+    found = _op_cache.get(key)
+    if found is None:
+        found = _op_cache[key] = _lookup_op(op, dtype)
+    return found
+
+
+def _lookup_op(op: Any, dtype: np.dtype) -> Any:
     MPI = mpi.load()
     try:
         op = RedOpType(op)
@@ -96,8 +109,8 @@ def _inplace(tensor: Tensor, what: str) -> tuple[np.ndarray, Callable[[], None] 
     """A contiguous buffer holding ``tensor``'s values, and the write-back that puts the
     buffer's values into the tensor's storage (None when the buffer *is* that storage)."""
     array = _array(tensor, what)
-    if array.flags.c_contiguous and array.flags.writeable and _wire(array.dtype) == array.dtype:
-        return array.reshape(-1), None
+    if array.flags.c_contiguous and array.flags.writeable and array.dtype != np.float16:
+        return array, None
     buffer = np.ascontiguousarray(array, dtype=_wire(array.dtype)).reshape(-1)
     return buffer, lambda: np.copyto(array, buffer.reshape(array.shape), casting="unsafe")
 
@@ -241,7 +254,7 @@ def all_reduce(tensor: Tensor, op: Any = ReduceOp.SUM, group: Any = None, async_
     pg = resolve(group)
     buffer, write_back = _inplace(tensor, "tensor")
     mpi_op, MPI = _mpi_op(op, buffer.dtype), mpi.load()
-    average = (lambda: _average(buffer, pg.size())) if RedOpType(op) == RedOpType.AVG else None
+    average = (lambda: _average(buffer, pg.size())) if op == RedOpType.AVG else None
     return _run(lambda: pg.comm.Iallreduce(MPI.IN_PLACE, buffer, mpi_op),
                 lambda: pg.comm.Allreduce(MPI.IN_PLACE, buffer, mpi_op),
                 _then(average, write_back), [tensor], async_op, "all_reduce_", buffer)
@@ -325,7 +338,7 @@ def reduce_scatter(output: Tensor, input_list: list[Tensor], op: Any = ReduceOp.
         raise ValueError(f"input_list[{pg.rank()}] has {counts[pg.rank()]} elements but output has {receive.size}")
     send = np.concatenate([_flat(t, "input_list", receive.dtype) for t in inputs])
     mpi_op = _mpi_op(op, receive.dtype)
-    average = (lambda: _average(receive, pg.size())) if RedOpType(op) == RedOpType.AVG else None
+    average = (lambda: _average(receive, pg.size())) if op == RedOpType.AVG else None
     return _run(lambda: pg.comm.Ireduce_scatter(send, receive, counts, mpi_op),
                 lambda: pg.comm.Reduce_scatter(send, receive, counts, mpi_op),
                 _then(average, write_back), [output], async_op, "reduce_scatter_", (send, receive))
@@ -342,7 +355,7 @@ def reduce_scatter_tensor(output: Tensor, input: Tensor, op: Any = ReduceOp.SUM,
         raise ValueError(f"input must have world_size ({pg.size()}) times the elements of output "
                          f"({receive.size}); got {send.size}")
     mpi_op = _mpi_op(op, receive.dtype)
-    average = (lambda: _average(receive, pg.size())) if RedOpType(op) == RedOpType.AVG else None
+    average = (lambda: _average(receive, pg.size())) if op == RedOpType.AVG else None
     return _run(lambda: pg.comm.Ireduce_scatter_block(send, receive, mpi_op),
                 lambda: pg.comm.Reduce_scatter_block(send, receive, mpi_op),
                 _then(average, write_back), [output], async_op, "reduce_scatter_tensor_", (send, receive))
@@ -358,7 +371,7 @@ def reduce(tensor: Tensor, dst: int | None = None, op: Any = ReduceOp.SUM, group
     if pg.rank() == root:
         buffer, write_back = _inplace(tensor, "tensor")
         mpi_op = _mpi_op(op, buffer.dtype)
-        average = (lambda: _average(buffer, pg.size())) if RedOpType(op) == RedOpType.AVG else None
+        average = (lambda: _average(buffer, pg.size())) if op == RedOpType.AVG else None
         return _run(lambda: pg.comm.Ireduce(MPI.IN_PLACE, buffer, mpi_op, root=root),
                     lambda: pg.comm.Reduce(MPI.IN_PLACE, buffer, mpi_op, root=root),
                     _then(average, write_back), [tensor], async_op, "reduce_", buffer)
