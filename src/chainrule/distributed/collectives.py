@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import os
 import time
 from typing import Any, Callable, Sequence
 
@@ -183,7 +184,11 @@ class Work:
         if self._done:
             return True
         if timeout is None:
-            mpi.load().Request.Waitall(self._requests)
+            # Poll, giving the core away between polls: on a loaded machine a rank spinning in
+            # MPI's wait would take the CPU from the rank it is waiting for.
+            test_all = mpi.load().Request.Testall
+            while not test_all(self._requests):
+                os.sched_yield()
         else:
             seconds = timeout.total_seconds() if isinstance(timeout, datetime.timedelta) else float(timeout)
             deadline = time.monotonic() + seconds

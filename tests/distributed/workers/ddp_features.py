@@ -93,8 +93,8 @@ def main() -> None:
 
     # Several buckets, and gradients as views of them: the same values as one bucket.
     by_bucket = {}
-    for name, options in (("one", {}), ("many", {"bucket_cap_mb": 0.0005}),
-                          ("views", {"bucket_cap_mb": 0.0005, "gradient_as_bucket_view": True})):
+    for name, options in (("one", {}), ("many", {"bucket_cap_mb": 0.0002}),
+                          ("views", {"bucket_cap_mb": 0.0002, "gradient_as_bucket_view": True})):
         m = DDP(net(seed=0), **options)
         for _ in range(2):
             m.zero_grad()

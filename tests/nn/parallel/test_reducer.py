@@ -7,7 +7,7 @@ import torch
 import torch.distributed
 
 import chainrule
-from chainrule.nn.parallel.reducer import bucket_assignment, parameters_reached
+from chainrule.nn.parallel.reducer import Reducer, bucket_assignment, parameters_reached
 
 MB = 1024 * 1024
 
@@ -31,3 +31,15 @@ def test_parameters_reached_walks_next_functions():
     reached = parameters_reached(out)
     assert {id(a.weight), id(a.bias), id(b.weight), id(b.bias)} == reached
     assert id(c.weight) not in reached
+
+
+def test_reducer_fills_buckets_from_the_last_parameter(monkeypatch):
+    """Reverse registration order, the first bucket 1 MiB: a 784-512-512-10 MLP's last two
+    layers (1 MiB and a little) form bucket 0, reduced while backward still runs."""
+    monkeypatch.setattr(chainrule.distributed, "get_world_size", lambda group=None: 2)
+    monkeypatch.setattr(chainrule.distributed, "get_rank", lambda group=None: 0)
+    layers = [chainrule.nn.Linear(784, 512), chainrule.nn.Linear(512, 512), chainrule.nn.Linear(512, 10)]
+    params = [p for layer in layers for p in layer.parameters()]
+    reducer = Reducer(params, [str(i) for i in range(6)], [MB, 25 * MB], None, False, False)
+    assert [bucket.indices for bucket in reducer.buckets] == [[5, 4, 3, 2], [1, 0]]
+    reducer.remove()

@@ -1,7 +1,8 @@
 """Gradient buckets for DistributedDataParallel: all-reduced while backward still runs.
 
 The parameters' gradients are grouped into buckets (flat arrays, one dtype each), in the
-order backward produces them: reverse registration order. A post-accumulate-grad hook on
+order backward produces them: reverse registration order, the first bucket holding 1 MiB
+(with the default cap), the others up to ``bucket_cap_mb``. A post-accumulate-grad hook on
 each parameter copies its gradient into its bucket; when a bucket's last gradient has
 arrived, the bucket's sum over the ranks starts (a nonblocking MPI all-reduce), so that the
 communication of the late layers overlaps the backward of the early ones. Buckets start in
@@ -24,10 +25,10 @@ DEFAULT_BUCKET_CAP_MB = 25
 
 
 def bucket_assignment(params: Sequence[Tensor], limits: Sequence[int]) -> list[list[int]]:
-    """PyTorch's ``_compute_bucket_assignment_by_size``: parameter indices, in registration
-    order, grouped by dtype into buckets that close once they hold at least the current limit
-    (``limits[0]`` for a dtype's first bucket, then ``limits[1]`` ... the last one repeating),
-    ordered by their first index."""
+    """PyTorch's ``_compute_bucket_assignment_by_size``: indices into ``params``, grouped by
+    dtype into buckets that close once they hold at least the current limit (``limits[0]``
+    for a dtype's first bucket, then ``limits[1]`` ... the last one repeating), ordered by
+    their first index."""
     open_buckets: dict[Any, list[int]] = {}
     sizes: dict[Any, int] = {}
     limit_index: dict[Any, int] = {}
@@ -116,8 +117,11 @@ class Reducer:
         self.rank = dist.get_rank(process_group)
         self.find_unused_parameters = find_unused_parameters
         self.gradient_as_bucket_view = gradient_as_bucket_view
-        self.buckets = [_Bucket(indices, self.params)
-                        for indices in reversed(bucket_assignment(self.params, bucket_limits))]
+        # Buckets are filled in the order backward produces gradients, last parameters first:
+        # the first bucket is complete (and on its way) while backward still runs.
+        order = list(reversed(range(len(self.params))))
+        groups = bucket_assignment([self.params[i] for i in order], bucket_limits)
+        self.buckets = [_Bucket([order[j] for j in group], self.params) for group in groups]
         self.bucket_of = {i: b for b, bucket in enumerate(self.buckets) for i in bucket.indices}
         self.expect_hooks = False      # armed by a forward that will be followed by a synced backward
         self.require_finalize = False  # an armed iteration whose reduction has not completed yet
