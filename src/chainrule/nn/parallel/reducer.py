@@ -223,7 +223,8 @@ class Reducer:
             used = used._data
         for bucket in self.buckets:
             bucket.work.wait()
-            np.divide(bucket.flat, self.world_size, out=bucket.flat)
+            if self.gradient_as_bucket_view:
+                np.divide(bucket.flat, self.world_size, out=bucket.flat)
             for i in bucket.indices:
                 if used is not None and not used[i]:
                     continue
@@ -233,9 +234,9 @@ class Reducer:
                     if grad is None or grad._data is not view:
                         param.grad = Tensor._wrap(view)
                 elif grad is None:
-                    param.grad = Tensor._wrap(view.copy())
-                else:
-                    np.copyto(grad._data, view)
+                    param.grad = Tensor._wrap(view / self.world_size)
+                else:  # the average straight into .grad: one pass over the memory
+                    np.divide(view, self.world_size, out=grad._data)
                     grad._version_counter().bump("copy_")
         self.expect_hooks = False
         self.require_finalize = False
