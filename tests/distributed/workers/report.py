@@ -7,7 +7,7 @@ import os
 def report(rank: int, **values) -> None:
     folder = os.environ.get("REPORT_DIR")
     text = json.dumps({"rank": rank, **values})
-    if folder is None:
+    if not folder:
         print(text, flush=True)
         return
     path = os.path.join(folder, f"rank{rank}.json")
