@@ -70,7 +70,8 @@ def set_printoptions(**kwargs: Any) -> None:
 
 
 #: Subpackages loaded on first use, so that ``import chainrule`` stays light.
-_LAZY = ("nn", "optim", "data", "utils", "viz", "datasets", "serialization", "cli", "linalg")
+_LAZY = ("nn", "optim", "data", "utils", "viz", "datasets", "serialization", "cli", "linalg", "distributed",
+         "multiprocessing")
 
 
 def __getattr__(name: str) -> Any:

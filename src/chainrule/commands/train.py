@@ -7,6 +7,10 @@ scheduler state, epoch, history, random states and config: everything ``--resume
 and ``config.json``. Everything random is seeded by ``--seed`` (split, initialisation,
 shuffling, dropout), so the same seed gives the same ``metrics.csv`` bar its seconds column.
 
+Under an MPI launcher (``mpiexec -n 2 chainrule train ...``) the ranks train one model
+data-parallel, with the same global batch (see ``data_parallel.py``); rank 0 alone writes the
+run folder and shows progress.
+
 The loop is ``train(config, out)``, which returns a ``TrainResult``; ``run`` only turns
 options into a config, calls it and prints the summary.
 """
@@ -37,6 +41,7 @@ from ..version import __version__
 from ..viz.gradflow import GradientFlow, save_figure
 from ..viz.report import write_report
 from . import MAX_PARAMETERS, UsageError, note
+from .data_parallel import DataParallel, launched
 
 DATASETS = ("digits", "mnist", "fashion-mnist")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
@@ -324,16 +329,22 @@ def evaluate(model: Any, x: Any, y: Any, batch_size: int = 1000) -> tuple[float,
 
 
 def _train_epoch(model: Any, loader: Any, optimizer: Any, scheduler: Any, per_batch: bool,
-                 bar: Callable[[Any], Any]) -> tuple[float, float]:
+                 bar: Callable[[Any], Any], parallel: Any = None) -> tuple[float, float]:
+    """One pass over ``loader``; with ``parallel`` (a ``DataParallel``), over this rank's share of
+    each batch, the loss and accuracy being the whole batches' (summed over the ranks)."""
     loss_fn = nn.CrossEntropyLoss()
     model.train()
     total_loss, correct, seen = 0.0, 0, 0
     batches = bar(loader)
     for xb, yb in batches:
+        scale = 1.0
+        if parallel is not None:
+            xb, yb, scale = parallel.share(xb, yb)
         optimizer.zero_grad()
         logits = model(xb)
-        loss = loss_fn(logits, yb)
-        loss.backward()
+        # A rank whose share of a short last batch is empty still joins the gradient reduction.
+        loss = loss_fn(logits, yb) if len(yb) else logits.sum() * 0.0
+        (loss * scale if scale != 1.0 else loss).backward()
         optimizer.step()
         if per_batch:
             scheduler.step()
@@ -344,6 +355,8 @@ def _train_epoch(model: Any, loader: Any, optimizer: Any, scheduler: Any, per_ba
         seen += n
         if hasattr(batches, "set_postfix_str"):
             batches.set_postfix_str(f"loss {value:.4f}", refresh=False)
+    if parallel is not None:
+        total_loss, correct, seen = parallel.total(total_loss, correct, seen)
     return total_loss / max(seen, 1), correct / max(seen, 1)
 
 
@@ -397,18 +410,24 @@ def new_run_dir(base: str | Path = "runs") -> Path:
 
 
 def train(config: dict[str, Any], out: str | Path, *, checkpoint: dict[str, Any] | None = None,
-          log: Callable[[str], Any] = print, progress: bool | None = None, report: bool = False) -> TrainResult:
+          log: Callable[[str], Any] = print, progress: bool | None = None, report: bool = False,
+          parallel: Any = None) -> TrainResult:
     """Train as ``config`` says (see ``DEFAULTS``), writing the run folder ``out``.
 
     ``checkpoint`` is a loaded ``model.safetensors`` to continue from (its model, optimizer,
     schedule, random states and history). ``progress``: tqdm bars (default: when stdout is
-    a terminal); otherwise ``log`` gets one line per epoch."""
+    a terminal); otherwise ``log`` gets one line per epoch. ``parallel`` (a
+    ``data_parallel.DataParallel``): train data-parallel, this process being one rank; only
+    rank 0 writes ``out`` and logs."""
     manual_seed(config["seed"])
     data = load_data(config)
     shuffle = Generator().manual_seed(config["seed"])
     loader = DataLoader(TensorDataset(data.train_x, data.train_y), batch_size=config["batch_size"], shuffle=True,
                         generator=shuffle)
     model, optimizer, scheduler = build(config, data, len(loader))
+    main = parallel is None or parallel.is_main
+    if not main:
+        log, progress, report = (lambda *_: None), False, False
     flow = None
     if report:  # per-layer gradient statistics at every optimizer step, for report.html
         flow = GradientFlow(model)
@@ -430,11 +449,17 @@ def train(config: dict[str, Any], out: str | Path, *, checkpoint: dict[str, Any]
         except (RuntimeError, ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
             raise UsageError(f"corrupt checkpoint: its schedule, random state or history cannot be restored "
                              f"({' '.join(str(error).split())[:200]})") from None
+    trained = model
+    if parallel is not None:
+        trained = parallel.wrap(model)
+        if parallel.rank and checkpoint is None:  # dropout masks of its own on each rank
+            manual_seed(config["seed"] + parallel.rank)
 
     # Created only now, so that a bad option or file leaves no empty run folder behind.
     run_dir = Path(out)
     try:
-        run_dir.mkdir(parents=True, exist_ok=True)
+        if main:
+            run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise UsageError(f"cannot create the run folder {run_dir}: {error.strerror or error}") from None
     if progress is None:
@@ -447,7 +472,8 @@ def train(config: dict[str, Any], out: str | Path, *, checkpoint: dict[str, Any]
     info = {**config, "classes": list(data.classes), "input_shape": list(data.input_shape),
             "train_size": len(data.train_y), "test_size": len(data.test_y), "parameters": n_params,
             "chainrule_version": __version__}
-    atomic_write(run_dir / "config.json", json.dumps(info, indent=2) + "\n")
+    if main:
+        atomic_write(run_dir / "config.json", json.dumps(info, indent=2) + "\n")
 
     epochs = config["epochs"]
     per_batch = config["scheduler"] == "onecycle"
@@ -470,8 +496,8 @@ def train(config: dict[str, Any], out: str | Path, *, checkpoint: dict[str, Any]
     for epoch in range(len(history) + 1, epochs + 1):
         start = time.perf_counter()
         lr = float(optimizer.param_groups[0]["lr"])
-        train_loss, train_acc = _train_epoch(model, loader, optimizer, scheduler, per_batch,
-                                             lambda batches: bar(batches, epoch))
+        train_loss, train_acc = _train_epoch(trained, loader, optimizer, scheduler, per_batch,
+                                             lambda batches: bar(batches, epoch), parallel)
         if scheduler is not None and not per_batch:
             scheduler.step()
         test_loss, test_acc, _ = evaluate(model, data.test_x, data.test_y)
@@ -480,13 +506,15 @@ def train(config: dict[str, Any], out: str | Path, *, checkpoint: dict[str, Any]
         history.append(row)
         say(f"epoch {epoch:>{len(str(epochs))}}/{epochs}  train loss {train_loss:.4f} acc {train_acc:.2%}  "
             f"test loss {test_loss:.4f} acc {test_acc:.2%}  lr {lr:.3g}  {format_seconds(row['seconds'])}")
+        if not main:
+            continue
         write_metrics(run_dir / "metrics.csv", history)
         save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                         "scheduler": scheduler.state_dict() if scheduler is not None else None,
                         "epoch": epoch, "config": config, "history": history,
                         "rng": {"global": get_rng_state(), "shuffle": shuffle.get_state()}},
                        run_dir / CHECKPOINT)
-    if history:
+    if history and main:
         try:
             plot_curves(run_dir / "curves.png", history,
                         f"{config['model']} on {config['dataset']} ({config['optimizer']}, lr {config['lr']:g})")
@@ -548,10 +576,19 @@ def run(args: argparse.Namespace) -> int:
         out = Path(args.out) if args.out else new_run_dir()
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: exists and is not a folder")
+    parallel = DataParallel() if launched() else None  # `mpiexec -n N chainrule train ...`
     try:
-        result = train(config, out, checkpoint=checkpoint, report=args.report)
+        result = train(config, out, checkpoint=checkpoint, report=args.report, parallel=parallel)
     except OSError as error:
+        if parallel is not None:
+            parallel.fail(2)
         raise UsageError(f"{error.filename or out}: {error.strerror or error}") from None
+    except BaseException as error:
+        if parallel is not None:
+            parallel.fail(2 if isinstance(error, UsageError) else 1)
+        raise
+    if parallel is not None and not parallel.is_main:
+        return 0
     correct = round(result.test_accuracy * len(result.data.test_y))
     print(f"Test accuracy: {result.test_accuracy:.2%} ({correct}/{len(result.data.test_y)})")
     print(f"Run folder: {result.run_dir}")
