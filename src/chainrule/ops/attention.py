@@ -1,8 +1,8 @@
 """Scaled dot-product attention as one node: ``softmax(q k^T * scale + mask) @ v``.
 
-Forward is two batched GEMMs around a softmax computed in place; backward is four GEMMs
-around the softmax's backward, fused (``ds = p * (dp - rowsum(g * out))``: the row sums of
-``dp * p`` equal those of ``g * out``, which are narrower). Multi-head attention and the
+Forward is two batched GEMMs around a softmax; backward is four GEMMs around the softmax's
+backward, fused (``ds = p * (dp - rowsum(g * out))``: the row sums of ``dp * p`` equal those
+of ``g * out``, which are narrower). Multi-head attention and the
 transformer layers spend their attention time here.
 """
 from __future__ import annotations
@@ -42,13 +42,58 @@ def _contiguous_transpose(xp, a):
     return xp.swapaxes(a, -1, -2)
 
 
-def _softmax_rows_(xp, scores):
-    """Softmax over the last axis, in place (a row of -inf gives NaN, as in PyTorch)."""
+def _row_sums(xp, a):
+    """Sums over the last axis, kept: one matrix-vector product (BLAS), several times faster
+    than NumPy's reduction over many short rows."""
+    cols = a.shape[-1]
+    return (a.reshape(-1, cols) @ xp.ones(cols, dtype=a.dtype)).reshape(a.shape[:-1] + (1,))
+
+
+def _row_dots(xp, a, b):
+    """``(a * b).sum(-1, keepdims=True)``, without the product's temporary when computing."""
+    if _plain(xp):
+        return xp.einsum("...i,...i->...", a, b)[..., None]
+    return (a * b).sum(axis=-1, keepdims=True)
+
+
+@functools.lru_cache(maxsize=8)
+def _low_sum(dtype: _np.dtype, cols: int) -> float:
+    """Below this, a row's sum of ``exp(score - max)`` for a maximum other than its own may
+    have lost precision: its largest term may lie within 2**(mantissa bits + 1) of the
+    smallest normal number."""
+    info = _np.finfo(dtype)
+    return cols * float(info.tiny) * 2.0 ** (info.nmant + 1)
+
+
+def _exp_rows(xp, scores):
+    """Softmax over the last axis of the contiguous ``scores`` (which it shifts in place), as
+    the exponentials and the reciprocals of their row sums (the weights are their product:
+    the caller scales the narrower ``weights @ v`` instead).
+
+    Each (L, S) matrix is shifted by its own maximum (one reduction over contiguous memory,
+    where per-row maxima are NumPy's slow reduction over short rows); the few rows whose
+    exponentials then sum so low that precision may have been lost (far below their
+    matrix's maximum, or masked entirely) are redone with their own maximum. A NaN score
+    stays in its row; a row masked entirely gets weights of zero, as in PyTorch."""
+    rows, cols = scores.shape[-2], scores.shape[-1]
+    mats = scores.reshape(-1, rows * cols)
     with _np.errstate(invalid="ignore"):
-        scores -= scores.max(axis=-1, keepdims=True)
-    xp.exp(scores, out=scores)
-    scores /= scores.sum(axis=-1, keepdims=True)
-    return scores
+        mats -= xp.fmax.reduce(mats, axis=1)[:, None]
+    e = xp.exp(scores)
+    sums = _row_sums(xp, e)
+    low = (sums < _low_sum(scores.dtype, cols)).reshape(-1)
+    if not low.any():
+        return e, 1 / sums
+    again = scores.reshape(-1, cols)[low]
+    top = again.max(axis=1, keepdims=True)
+    again -= xp.where(top == -math.inf, 0, top)  # a row masked entirely: exp gives zeros
+    again = xp.exp(again)
+    e.reshape(-1, cols)[low] = again
+    sums.reshape(-1)[low] = again.sum(axis=1)
+    with _np.errstate(divide="ignore"):
+        inv = 1 / sums
+    inv[sums == 0] = 0  # weights of zero, as PyTorch gives a row with nothing to attend to
+    return e, inv
 
 
 class Attention(Op):
@@ -61,7 +106,7 @@ class Attention(Op):
     pytorch_name = "ScaledDotProductFlashAttentionForCpuBackward0"
     presented_inputs = 4
     derivative = (
-        "d out/dq = (P * (G V^T - rowsum(G * out))) K * scale",
+        "d out/dq = (P * (G V^T - rowsum(G * out))) K * scale, P = softmax(Q K^T * scale + mask)",
         "d out/dk = (P * (G V^T - rowsum(G * out)))^T Q * scale",
         "d out/dv = P^T G",
         "d out/dmask = P * (G V^T - rowsum(G * out))",
@@ -69,8 +114,7 @@ class Attention(Op):
 
     def forward(self, xp, q, k, v, mask, scale, causal, keep):
         self.scale, self.causal = scale, causal
-        scores = xp.matmul(q, _contiguous_transpose(xp, k))
-        scores *= scale
+        scores = xp.matmul(q * scale, _contiguous_transpose(xp, k))
         if causal:
             scores += xp.asarray(_causal_bias(q.shape[-2], k.shape[-2], scores.dtype))
         if mask is not None:
@@ -79,9 +123,10 @@ class Attention(Op):
                 scores += bias
             else:
                 scores = scores + bias
-        weights = _softmax_rows_(xp, scores)
-        out = xp.matmul(weights if keep is None else weights * keep, v)
-        self.saved = (q, k, v, mask, keep, weights, out)
+        e, inv = _exp_rows(xp, scores)
+        out = xp.matmul(e if keep is None else e * keep, v)
+        out *= inv
+        self.saved = (q, k, v, mask, keep, e, inv, out)
         return out
 
     def _weights(self, xp, q, k, mask):
@@ -93,29 +138,33 @@ class Attention(Op):
             scores = scores + _causal_bias(q.shape[-2], k.shape[-2], dtype)
         if mask is not None:
             scores = scores + (_bias_of(_np, mask._data, dtype) if mask._data.dtype == bool else mask)
-        # Softmax is unchanged by a constant shift per row: the row maxima, as constants.
-        with _np.errstate(invalid="ignore"):
-            e = xp.exp(scores - scores._data.max(axis=-1, keepdims=True))
-        return e / e.sum(axis=-1, keepdims=True)
+        # Softmax is unchanged by a constant shift per row: the row maxima, as constants (0
+        # for a row masked entirely, whose weights are zeros).
+        top = scores._data.max(axis=-1, keepdims=True)
+        e = xp.exp(scores - _np.where(top == -math.inf, 0, top))
+        sums = e.sum(axis=-1, keepdims=True)
+        return e / (sums + (sums._data == 0).astype(sums._data.dtype))
 
     def backward(self, xp, g):
-        q, k, v, mask, keep, weights, out = self.saved
+        # With the weights P = E * inv (inv: each row's 1 / sum), the gradient scaled by inv
+        # stands in for P's normalisation: no pass over the (L, S) weights to normalise them.
+        q, k, v, mask, keep, e, inv, out = self.saved
         if not _plain(xp):
-            weights = self._weights(xp, q, k, mask)
+            e, inv = self._weights(xp, q, k, mask), None
+        g = g if inv is None else g * inv
         dq = dk = dv = dmask = None
         if self.needs_grad(2):
-            dropped = weights if keep is None else weights * keep
+            dropped = e if keep is None else e * keep
             dv = sum_to_shape(xp.matmul(xp.swapaxes(dropped, -1, -2), g), v.shape)
         if self.needs_grad(0) or self.needs_grad(1) or self.needs_grad(3):
             dp = xp.matmul(g, _contiguous_transpose(xp, v))
             if keep is not None:
                 dp = dp * keep
-            ds = weights * (dp - (g * out).sum(axis=-1, keepdims=True))
+            ds = e * (dp - _row_dots(xp, g, out))
             if self.needs_grad(3):
                 dmask = sum_to_shape(ds, mask.shape)
-            ds = ds * self.scale
             if self.needs_grad(0):
-                dq = sum_to_shape(xp.matmul(ds, k), q.shape)
+                dq = sum_to_shape(xp.matmul(ds, k) * self.scale, q.shape)
             if self.needs_grad(1):
-                dk = sum_to_shape(xp.matmul(xp.swapaxes(ds, -1, -2), q), k.shape)
+                dk = sum_to_shape(xp.matmul(xp.swapaxes(ds, -1, -2), q) * self.scale, k.shape)
         return dq, dk, dv, dmask

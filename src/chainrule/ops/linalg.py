@@ -110,7 +110,9 @@ class Linear(Op):
                 f"mat1 and mat2 shapes cannot be multiplied ({_describe(x.shape if x.ndim <= 2 else (x.size // x.shape[-1], x.shape[-1]))} "
                 f"and {_describe(weight.shape[::-1])})"
             )
-        out = x @ weight.T
+        # One 2-D GEMM over all leading dims: NumPy's stacked matmul runs one per matrix.
+        out = (x.reshape(-1, x.shape[-1]) @ weight.T).reshape(x.shape[:-1] + weight.shape[:1]) \
+            if x.ndim > 2 else x @ weight.T
         if bias is not None:
             out += bias
         self.saved = (x, weight)
@@ -127,7 +129,7 @@ class Linear(Op):
         x, weight = self.saved
         gx = gw = gb = None
         if self.needs_grad(0):
-            gx = g @ weight
+            gx = (g.reshape((-1, g.shape[-1])) @ weight).reshape(tuple(x.shape)) if g.ndim > 2 else g @ weight
         if self.needs_grad(1) or self.needs_grad(2):
             g2 = g.reshape((-1, g.shape[-1])) if g.ndim != 2 else g
             if self.needs_grad(1):
