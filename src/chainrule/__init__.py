@@ -17,11 +17,14 @@ __version__ = "0.1.0"
 
 from . import autograd, backend  # backend: tunes malloc once (see backend.keep_freed_memory)
 from .autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from math import e, inf, nan, pi
+
 from .creation import (
     arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace,
     logspace, multinomial, normal, ones, ones_like, rand, rand_like, randint, randn, randn_like,
     randperm, tensor, zeros, zeros_like,
 )
+from .default_device import get_default_device, set_default_device
 from .dtypes import (
     bool, complex64, complex128, double, dtype, float, float16, float32, float64, get_default_dtype,
     half, int, int8, int16, int32, int64, long, set_default_dtype, short, uint8,
@@ -72,7 +75,7 @@ def __getattr__(name: str) -> Any:
     # Heavier subpackages load on first use so that `import chainrule` stays light.
     import importlib
 
-    if name in ("nn", "optim", "data", "utils", "viz", "datasets", "serialization", "cli", "linalg"):
+    if name in ("nn", "optim", "data", "utils", "viz", "datasets", "serialization", "cli", "linalg", "onnx"):
         module = importlib.import_module(f".{name}", __name__)
         globals()[name] = module
         return module

@@ -1,3 +1,0 @@
-"""``torch.utils.data`` under its PyTorch name: the same objects as ``chainrule.data``."""
-from ..data import *  # noqa: F401,F403
-from ..data import __all__  # noqa: F401
