@@ -56,6 +56,15 @@ def _row_dots(xp, a, b):
     return (a * b).sum(axis=-1, keepdims=True)
 
 
+def _softmax_grad(xp, e, dp, rows):
+    """``e * (dp - rows)``, in place in ``dp`` when computing (it is a fresh array)."""
+    if not _plain(xp):
+        return e * (dp - rows)
+    dp -= rows
+    dp *= e
+    return dp
+
+
 @functools.lru_cache(maxsize=8)
 def _low_sum(dtype: _np.dtype, cols: int) -> float:
     """Below this, a row's sum of ``exp(score - max)`` for a maximum other than its own may
@@ -160,7 +169,7 @@ class Attention(Op):
             dp = xp.matmul(g, _contiguous_transpose(xp, v))
             if keep is not None:
                 dp = dp * keep
-            ds = e * (dp - _row_dots(xp, g, out))
+            ds = _softmax_grad(xp, e, dp, _row_dots(xp, g, out))
             if self.needs_grad(3):
                 dmask = sum_to_shape(ds, mask.shape)
             if self.needs_grad(0):
