@@ -3,8 +3,8 @@ step) of a small GPT-style model, float32, for chainrule and PyTorch (CPU, same 
 interleaved in one process; medians, ratios and minor page faults per step.
 
     token embedding (vocab 65) + learned position embedding (block 64), 128 wide
-    4 x nn.TransformerEncoderLayer(128, 4 heads, feed-forward 512, dropout 0, batch_first,
-                                   norm_first, ReLU), causal mask (is_causal=True)
+    4 x nn.TransformerEncoderLayer(128, 4 heads, feed-forward 512 (--feedforward), dropout 0,
+                                   batch_first, norm_first, ReLU), causal mask (is_causal=True)
     final LayerNorm, Linear 128 -> 65; batch 16
 
 The same source builds both models (``lib`` is ``torch`` or ``chainrule``). PyTorch takes its
@@ -22,6 +22,7 @@ from _harness import (configure_threads, framework, interleaved, malloc_note,
                       print_environment, report, scalar, step_runners)
 
 VOCAB, BLOCK, WIDTH, HEADS, LAYERS, BATCH = 65, 64, 128, 4, 4, 16
+FEEDFORWARD = 4 * WIDTH  # GPT's; ``--feedforward 2048`` gives TransformerEncoderLayer's default
 LR = 1e-3
 IMPLEMENTATIONS = ("chainrule", "pytorch")
 
@@ -34,7 +35,7 @@ def make_problem(seed: int = 0):
     return x, y
 
 
-def gpt(lib):
+def gpt(lib, feedforward: int):
     """The model, written the PyTorch way (``import chainrule as torch`` runs it unchanged)."""
     nn = lib.nn
 
@@ -43,7 +44,7 @@ def gpt(lib):
             super().__init__()
             self.tok = nn.Embedding(VOCAB, WIDTH)
             self.pos = nn.Embedding(BLOCK, WIDTH)
-            layer = nn.TransformerEncoderLayer(WIDTH, HEADS, 4 * WIDTH, dropout=0.0, batch_first=True,
+            layer = nn.TransformerEncoderLayer(WIDTH, HEADS, feedforward, dropout=0.0, batch_first=True,
                                                norm_first=True)
             self.blocks = nn.TransformerEncoder(layer, LAYERS, enable_nested_tensor=False)
             self.ln = nn.LayerNorm(WIDTH)
@@ -58,12 +59,12 @@ def gpt(lib):
     return GPT()
 
 
-def build(name: str):
+def build(name: str, feedforward: int = FEEDFORWARD):
     """(step, the gradient of the first layer's packed attention weight as a NumPy array) for
     one framework, all weights drawn from one NumPy stream so that both start from the same
     numbers."""
     lib = framework(name)
-    model = gpt(lib)
+    model = gpt(lib, feedforward)
     rng = np.random.default_rng(1)
     with lib.no_grad():
         for pname, p in model.named_parameters():
@@ -86,13 +87,13 @@ def build(name: str):
     return step, lambda: weight.grad.detach().numpy().copy()
 
 
-def check_same_math() -> float:
+def check_same_math(feedforward: int) -> float:
     """One step of each from the same weights: the losses and the gradients of the first
     layer's attention weights must agree with PyTorch's (Adam's first update, lr * g / (|g| +
     eps), is too sensitive where g is near 0 to compare), else the timing compares nothing."""
     losses, grads = {}, {}
     for name in IMPLEMENTATIONS:
-        step, gradient = build(name)
+        step, gradient = build(name, feedforward)
         losses[name] = scalar(step())
         grads[name] = gradient()
     scale = np.abs(grads["pytorch"]).max()
@@ -109,6 +110,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--steps", type=int, default=3, help="steps per timed run")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--feedforward", type=int, default=FEEDFORWARD, help="dim_feedforward of each layer")
     parser.add_argument("--profile", action="store_true", help="cProfile chainrule's steps instead")
     args = parser.parse_args(argv)
 
@@ -118,7 +120,7 @@ def main(argv: list[str] | None = None) -> dict:
         import cProfile
         import pstats
 
-        step, _ = build("chainrule")
+        step, _ = build("chainrule", args.feedforward)
         for _ in range(2):
             step()
         profiler = cProfile.Profile()
@@ -128,14 +130,16 @@ def main(argv: list[str] | None = None) -> dict:
         profiler.disable()
         pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
         return {}
-    loss = check_same_math()
-    runners, faults = step_runners({name: build(name)[0] for name in IMPLEMENTATIONS}, args.steps)
+    loss = check_same_math(args.feedforward)
+    runners, faults = step_runners({name: build(name, args.feedforward)[0] for name in IMPLEMENTATIONS}, args.steps)
     times = interleaved(runners, args.repeats, warmup=1)
-    medians = report(f"transformer_train: GPT {LAYERS}x{HEADS} heads x {WIDTH} wide, block {BLOCK}, batch {BATCH}, "
-                     f"float32, one Adam step (same math checked: first loss {loss:.4f})", times, "ms/step", 1e3)
+    medians = report(f"transformer_train: GPT {LAYERS} layers x {HEADS} heads x {WIDTH} wide, feed-forward "
+                     f"{args.feedforward}, block {BLOCK}, batch {BATCH}, float32, one Adam step (same math checked: "
+                     f"first loss {loss:.4f})", times, "ms/step", 1e3)
     print("  minor page faults per step (median): " + ", ".join(
         f"{name} {sorted(v)[len(v) // 2]:.0f}" for name, v in faults.items()))
-    return {"transformer_train": medians["chainrule"] / medians["pytorch"]}
+    key = "transformer_train" if args.feedforward == FEEDFORWARD else f"transformer_train_ff{args.feedforward}"
+    return {key: medians["chainrule"] / medians["pytorch"]}
 
 
 if __name__ == "__main__":

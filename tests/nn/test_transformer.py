@@ -263,3 +263,23 @@ def test_errors_match_pytorch():
     with pytest.raises(RuntimeError, match="activation should be relu/gelu, not tanh"):
         nn.TransformerEncoderLayer(D, HEADS, activation="tanh")
     assert F.relu is nn.TransformerDecoderLayer(D, HEADS).activation
+
+
+def test_custom_encoder_and_decoder_replace_the_stacks():
+    encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(D, HEADS, FF, dropout=0.0), 1)
+    decoder = nn.TransformerDecoder(nn.TransformerDecoderLayer(D, HEADS, FF, dropout=0.0), 1)
+    model = nn.Transformer(D, HEADS, custom_encoder=encoder, custom_decoder=decoder).double()
+    assert model.encoder is encoder and model.decoder is decoder
+    src, tgt = chainrule.tensor(sequences(SRC, False)), chainrule.tensor(sequences(TGT, False))
+    assert_close(model(src, tgt), decoder(tgt, encoder(src)))
+
+
+def test_causal_masks_are_detected_as_pytorch_does():
+    from chainrule.nn.transformer import _detect_is_causal_mask
+
+    mask = nn.Transformer.generate_square_subsequent_mask(4)
+    assert _detect_is_causal_mask(mask) is True
+    assert _detect_is_causal_mask(mask, is_causal=False) is False
+    assert _detect_is_causal_mask(mask, size=5) is False
+    assert _detect_is_causal_mask(chainrule.zeros(4, 4)) is False
+    assert _detect_is_causal_mask(None, is_causal=True) is True
