@@ -116,3 +116,10 @@ def test_second_derivatives(options):
 
     assert gradcheck(fn, (q, k, v, *extra))
     assert gradgradcheck(fn, (q, k, v, *extra))
+
+
+@pytest.mark.parametrize("queries,keys", [(0, 4), (3, 0)])
+def test_empty_sequences(queries, keys):
+    q, k = RNG.standard_normal((2, queries, 3)), RNG.standard_normal((2, keys, 3))
+    out = F.scaled_dot_product_attention(*(chainrule.tensor(a) for a in (q, k, k)))
+    assert_close(out, TF.scaled_dot_product_attention(*(torch.tensor(a) for a in (q, k, k))))

@@ -85,6 +85,8 @@ def _exp_rows(xp, scores):
     matrix's maximum, or masked entirely) are redone with their own maximum. A NaN score
     stays in its row; a row masked entirely gets weights of zero, as in PyTorch."""
     rows, cols = scores.shape[-2], scores.shape[-1]
+    if scores.size == 0:
+        return scores, xp.ones(scores.shape[:-1] + (1,), dtype=scores.dtype)
     mats = scores.reshape(-1, rows * cols)
     with _np.errstate(invalid="ignore"):
         mats -= xp.fmax.reduce(mats, axis=1)[:, None]
