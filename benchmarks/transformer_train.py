@@ -4,7 +4,8 @@ interleaved in one process; medians, ratios and minor page faults per step.
 
     token embedding (vocab 65) + learned position embedding (block 64), 128 wide
     4 x nn.TransformerEncoderLayer(128, 4 heads, feed-forward 512 (--feedforward), dropout 0,
-                                   batch_first, norm_first, ReLU), causal mask (is_causal=True)
+                                   batch_first, norm_first, ReLU (--activation)), causal mask
+                                   (is_causal=True)
     final LayerNorm, Linear 128 -> 65; batch 16
 
 The same source builds both models (``lib`` is ``torch`` or ``chainrule``). PyTorch takes its
@@ -35,7 +36,7 @@ def make_problem(seed: int = 0):
     return x, y
 
 
-def gpt(lib, feedforward: int):
+def gpt(lib, feedforward: int, activation: str):
     """The model, written the PyTorch way (``import chainrule as torch`` runs it unchanged)."""
     nn = lib.nn
 
@@ -44,8 +45,8 @@ def gpt(lib, feedforward: int):
             super().__init__()
             self.tok = nn.Embedding(VOCAB, WIDTH)
             self.pos = nn.Embedding(BLOCK, WIDTH)
-            layer = nn.TransformerEncoderLayer(WIDTH, HEADS, feedforward, dropout=0.0, batch_first=True,
-                                               norm_first=True)
+            layer = nn.TransformerEncoderLayer(WIDTH, HEADS, feedforward, dropout=0.0, activation=activation,
+                                               batch_first=True, norm_first=True)
             self.blocks = nn.TransformerEncoder(layer, LAYERS, enable_nested_tensor=False)
             self.ln = nn.LayerNorm(WIDTH)
             self.head = nn.Linear(WIDTH, VOCAB)
@@ -59,12 +60,12 @@ def gpt(lib, feedforward: int):
     return GPT()
 
 
-def build(name: str, feedforward: int = FEEDFORWARD):
+def build(name: str, feedforward: int = FEEDFORWARD, activation: str = "relu"):
     """(step, the gradient of the first layer's packed attention weight as a NumPy array) for
     one framework, all weights drawn from one NumPy stream so that both start from the same
     numbers."""
     lib = framework(name)
-    model = gpt(lib, feedforward)
+    model = gpt(lib, feedforward, activation)
     rng = np.random.default_rng(1)
     with lib.no_grad():
         for pname, p in model.named_parameters():
@@ -87,13 +88,13 @@ def build(name: str, feedforward: int = FEEDFORWARD):
     return step, lambda: weight.grad.detach().numpy().copy()
 
 
-def check_same_math(feedforward: int) -> float:
+def check_same_math(feedforward: int, activation: str) -> float:
     """One step of each from the same weights: the losses and the gradients of the first
     layer's attention weights must agree with PyTorch's (Adam's first update, lr * g / (|g| +
     eps), is too sensitive where g is near 0 to compare), else the timing compares nothing."""
     losses, grads = {}, {}
     for name in IMPLEMENTATIONS:
-        step, gradient = build(name, feedforward)
+        step, gradient = build(name, feedforward, activation)
         losses[name] = scalar(step())
         grads[name] = gradient()
     scale = np.abs(grads["pytorch"]).max()
@@ -111,6 +112,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--steps", type=int, default=3, help="steps per timed run")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--feedforward", type=int, default=FEEDFORWARD, help="dim_feedforward of each layer")
+    parser.add_argument("--activation", choices=("relu", "gelu"), default="relu")
     parser.add_argument("--profile", action="store_true", help="cProfile chainrule's steps instead")
     args = parser.parse_args(argv)
 
@@ -120,7 +122,7 @@ def main(argv: list[str] | None = None) -> dict:
         import cProfile
         import pstats
 
-        step, _ = build("chainrule", args.feedforward)
+        step, _ = build("chainrule", args.feedforward, args.activation)
         for _ in range(2):
             step()
         profiler = cProfile.Profile()
@@ -130,15 +132,17 @@ def main(argv: list[str] | None = None) -> dict:
         profiler.disable()
         pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
         return {}
-    loss = check_same_math(args.feedforward)
-    runners, faults = step_runners({name: build(name, args.feedforward)[0] for name in IMPLEMENTATIONS}, args.steps)
+    loss = check_same_math(args.feedforward, args.activation)
+    runners, faults = step_runners({name: build(name, args.feedforward, args.activation)[0]
+                                    for name in IMPLEMENTATIONS}, args.steps)
     times = interleaved(runners, args.repeats, warmup=1)
     medians = report(f"transformer_train: GPT {LAYERS} layers x {HEADS} heads x {WIDTH} wide, feed-forward "
-                     f"{args.feedforward}, block {BLOCK}, batch {BATCH}, float32, one Adam step (same math checked: "
+                     f"{args.feedforward}, {args.activation}, block {BLOCK}, batch {BATCH}, float32, one Adam step (same math checked: "
                      f"first loss {loss:.4f})", times, "ms/step", 1e3)
     print("  minor page faults per step (median): " + ", ".join(
         f"{name} {sorted(v)[len(v) // 2]:.0f}" for name, v in faults.items()))
-    key = "transformer_train" if args.feedforward == FEEDFORWARD else f"transformer_train_ff{args.feedforward}"
+    key = "transformer_train" + ("" if args.feedforward == FEEDFORWARD else f"_ff{args.feedforward}") + \
+        ("" if args.activation == "relu" else f"_{args.activation}")
     return {key: medians["chainrule"] / medians["pytorch"]}
 
 
