@@ -260,3 +260,16 @@ def test_errors_match_pytorch():
     with pytest.raises(AssertionError, match="was expecting embedding dimension of 8, but got 5"):
         y = chainrule.tensor(X[..., :5])
         c_module(y, y, y)
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_second_derivatives(need_weights):
+    module = nn.MultiheadAttention(4, 2, batch_first=True).double()
+    x = chainrule.tensor(RNG.standard_normal((2, 3, 4)), requires_grad=True)
+    mask = nn.Transformer.generate_square_subsequent_mask(3, dtype=chainrule.float64)
+
+    def fn(a):
+        return module(a, a, a, need_weights=need_weights, attn_mask=mask, is_causal=True)[0]
+
+    assert chainrule.autograd.gradcheck(fn, (x,))
+    assert chainrule.autograd.gradgradcheck(fn, (x,))
