@@ -8,7 +8,7 @@ import torch
 from hypothesis import given, settings, strategies as st
 
 import chainrule
-from op_parity import check
+from op_parity import check, check_pair
 
 RNG = np.random.default_rng(5)
 
@@ -194,3 +194,12 @@ def test_matmul_hypothesis(batch_a, batch_b, n, k, m, vec_a, vec_b, seed):
     a_shape = (k,) if vec_a else tuple(batch_a) + (n, k)
     b_shape = (k,) if vec_b else tuple(batch_b) + (k, m)
     check(lambda L, a, b: a @ b, rng.standard_normal(a_shape), rng.standard_normal(b_shape), seed=seed)
+
+
+@pytest.mark.parametrize("features,shape", [((0, 5), (2, 3, 0)), ((4, 0), (2, 3, 4)), ((4, 3), (2, 0, 4)),
+                                            ((4, 3), (2, 3, 4))])
+def test_linear_on_batched_and_empty_inputs(features, shape):
+    rng = np.random.default_rng(4)
+    x, w, b = rng.standard_normal(shape), rng.standard_normal(features[::-1]), rng.standard_normal(features[1])
+    check_pair(lambda *a: chainrule.nn.functional.linear(*a), lambda *a: torch.nn.functional.linear(*a),
+               [x, w, b], rng, "linear")
