@@ -273,3 +273,21 @@ def test_second_derivatives(need_weights):
 
     assert chainrule.autograd.gradcheck(fn, (x,))
     assert chainrule.autograd.gradgradcheck(fn, (x,))
+
+
+def test_functional_static_keys_and_values():
+    c_module, t_module = twin()
+    static_k, static_v = RNG.standard_normal((N * HEADS, S, E // HEADS)), RNG.standard_normal((N * HEADS, S, E // HEADS))
+
+    def run(lib, fn, m):
+        x = lib.tensor(X, requires_grad=True)
+        out, weights = fn(x, x, x, E, HEADS, m.in_proj_weight, m.in_proj_bias, None, None, False, 0.0,
+                          m.out_proj.weight, m.out_proj.bias, static_k=lib.tensor(static_k),
+                          static_v=lib.tensor(static_v))
+        (out.sum() + weights.sum()).backward()
+        return out, weights, x.grad
+
+    ours = run(chainrule, F.multi_head_attention_forward, c_module)
+    theirs = run(torch, torch.nn.functional.multi_head_attention_forward, t_module)
+    for a, b in zip(ours, theirs):
+        assert_close(a, b)
