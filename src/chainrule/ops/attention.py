@@ -2,8 +2,8 @@
 
 Forward is two batched GEMMs around a softmax; backward is four GEMMs around the softmax's
 backward, fused (``ds = p * (dp - rowsum(g * out))``: the row sums of ``dp * p`` equal those
-of ``g * out``, which are narrower). Multi-head attention and the
-transformer layers spend their attention time here.
+of ``g * out``, which are narrower). Multi-head attention and the transformer layers spend
+their attention time here.
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def _bias_of(xp, mask, dtype):
 
 def _contiguous_transpose(xp, a):
     """``a`` with its last two axes swapped, laid out contiguously: NumPy's batched matmul
-    runs a strided loop, not BLAS, on a transposed right operand."""
+    runs at half speed with a transposed right operand."""
     if _plain(xp):
         return xp.ascontiguousarray(xp.swapaxes(a, -1, -2))
     return xp.swapaxes(a, -1, -2)
