@@ -28,6 +28,7 @@ BENCHMARKS = {
     "mlp_train": ([], ["--repeats", "5"]),
     "conv_train": ([], ["--repeats", "5"]),
     "ddp": ([], ["--repeats", "3"]),
+    "transformer_train": ([], ["--repeats", "3"]),
 }
 
 #: metric -> (most allowed ratio, what the ratio is of). Training targets are the project's
@@ -44,6 +45,7 @@ TARGETS = {
     "ddp_allreduce_1KB_us": (50.0, "microseconds per all_reduce of 1 KB, 2 ranks (not a ratio)"),
     "ddp_allreduce_16MB_ms": (16.0 / 1.5 * 1.048576, "ms per all_reduce of 16 MB, 2 ranks: <= means >= 1.5 GB/s"),
     "ddp_step": (1.25, "2 ranks x 1 thread / 1 process x 1 thread, MLP step (aim 0.9)"),
+    "transformer_train": (1.3, "chainrule / PyTorch, step time"),
 }
 OPTIM_TARGET = 1.0
 

@@ -23,11 +23,13 @@ from .autograd.grad_mode import (
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
 )
 from .backend import device
+from math import e, inf, nan, pi
 from .creation import (
     arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace,
     logspace, multinomial, normal, ones, ones_like, rand, rand_like, randint, randn, randn_like,
     randperm, tensor, zeros, zeros_like,
 )
+from .default_device import get_default_device, set_default_device
 from .dtypes import (
     bool, complex64, complex128, double, dtype, float, float16, float32, float64, get_default_dtype,
     half, int, int8, int16, int32, int64, long, set_default_dtype, short, uint8,
@@ -71,7 +73,7 @@ def set_printoptions(**kwargs: Any) -> None:
 
 #: Subpackages loaded on first use, so that ``import chainrule`` stays light.
 _LAZY = ("nn", "optim", "data", "utils", "viz", "datasets", "serialization", "cli", "linalg", "distributed",
-         "multiprocessing")
+         "multiprocessing", "onnx")
 
 
 def __getattr__(name: str) -> Any:
@@ -88,7 +90,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "Tensor", "Size", "device", "dtype", "autograd", "cuda", "no_grad", "enable_grad", "set_grad_enabled",
-    "inference_mode", "is_grad_enabled", "is_inference_mode_enabled", "is_anomaly_enabled",
+    "inference_mode", "is_grad_enabled", "get_default_device", "set_default_device", "e", "inf", "nan", "pi", "is_inference_mode_enabled", "is_anomaly_enabled",
     "is_anomaly_check_nan_enabled", "Generator", "default_generator", "manual_seed", "seed", "initial_seed",
     "get_rng_state", "set_rng_state", "set_printoptions", "get_default_dtype", "set_default_dtype",
     "arange", "as_tensor", "bernoulli", "empty", "empty_like", "eye", "from_numpy", "full", "full_like",

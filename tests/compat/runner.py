@@ -52,6 +52,7 @@ def execute(source: str, library: str, filename: str = "<program>") -> tuple[str
     finally:  # a program may change global state: leave none behind for the next one
         lib.set_default_dtype(default_dtype)
         lib.set_grad_enabled(True)
+        lib.set_default_device(None)  # PyTorch's default device is a mode that changes some ops
     return out.getvalue(), namespace.get("results", {})
 
 

@@ -8,7 +8,7 @@ import torch
 from hypothesis import given, settings, strategies as st
 
 import chainrule
-from op_parity import check
+from op_parity import check, check_pair
 
 RNG = np.random.default_rng(5)
 
@@ -240,3 +240,12 @@ def test_same_dtype_products_still_work():
     for dtype in ("float32", "float64", "int64"):
         a = chainrule.ones((2, 3), dtype=getattr(chainrule, dtype))
         assert (a @ a.t()).dtype == getattr(chainrule, dtype)
+
+
+@pytest.mark.parametrize("features,shape", [((0, 5), (2, 3, 0)), ((4, 0), (2, 3, 4)), ((4, 3), (2, 0, 4)),
+                                            ((4, 3), (2, 3, 4))])
+def test_linear_on_batched_and_empty_inputs(features, shape):
+    rng = np.random.default_rng(4)
+    x, w, b = rng.standard_normal(shape), rng.standard_normal(features[::-1]), rng.standard_normal(features[1])
+    check_pair(lambda *a: chainrule.nn.functional.linear(*a), lambda *a: torch.nn.functional.linear(*a),
+               [x, w, b], rng, "linear")

@@ -41,6 +41,10 @@ class SequentialSampler(Sampler):
         return len(self.data_source)
 
 
+#: Indices a RandomSampler with replacement draws at once.
+_DRAW_CHUNK = 1024
+
+
 class RandomSampler(Sampler):
     """A random permutation of the indices (or ``num_samples`` draws with replacement)."""
 
@@ -63,7 +67,11 @@ class RandomSampler(Sampler):
         n = len(self.data_source)
         rng = _rng(self.generator)
         if self.replacement:
-            yield from rng.integers(0, n, self.num_samples).tolist()
+            # Drawn a chunk at a time: num_samples may be far more than fits in memory.
+            full, rest = divmod(self.num_samples, _DRAW_CHUNK)
+            for _ in range(full):
+                yield from rng.integers(0, n, _DRAW_CHUNK).tolist()
+            yield from rng.integers(0, n, rest).tolist()
             return
         for _ in range(self.num_samples // n):
             yield from rng.permutation(n).tolist()

@@ -5,6 +5,7 @@ composite of them); the modules in ``chainrule.nn`` call these functions.
 """
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any, Callable, Sequence
 
@@ -15,6 +16,7 @@ from ..dtypes import from_numpy
 from ..functional import log_softmax, relu, sigmoid, softmax, tanh
 from .. import tensor_namespace
 from ..inplace import apply_inplace
+from ..ops import attention as A
 from ..ops import elementwise as E
 from ..ops import linalg as L
 from ..ops import nn as N
@@ -192,10 +194,14 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 
 
 def _dropout_mask(input: Tensor, p: float) -> np.ndarray:
-    dtype = input._data.dtype
+    return _keep_mask(input._data.shape, input._data.dtype, p)
+
+
+def _keep_mask(shape: tuple, dtype: Any, p: float) -> np.ndarray:
+    """Dropout's mask: 1/(1-p) where an element is kept, 0 where it is dropped."""
     if p == 1:
-        return np.zeros(input._data.shape, dtype=dtype)
-    draw = _generator(None).random(input._data.shape, dtype=np.float32 if dtype == np.float32 else np.float64)
+        return np.zeros(shape, dtype=dtype)
+    draw = _generator(None).random(shape, dtype=np.float32 if dtype == np.float32 else np.float64)
     return np.multiply(draw >= p, 1.0 / (1.0 - p), dtype=dtype)
 
 
@@ -212,28 +218,26 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
                                  dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
                                  enable_gqa: bool = False) -> Tensor:
-    """``softmax(query @ key^T * scale + mask) @ value``: a boolean ``attn_mask`` says which
-    positions may be attended to, a float one is added to the scores; ``is_causal`` masks
-    the future. Written out (PyTorch's reference formula), so it differentiates twice."""
+    """``softmax(query @ key^T * scale + mask) @ value`` as one node: a boolean ``attn_mask``
+    says which positions may be attended to, a float one is added to the scores;
+    ``is_causal`` masks the future; ``dropout_p`` drops attention weights."""
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
     if enable_gqa and key.shape[-3] != query.shape[-3]:
         groups = query.shape[-3] // key.shape[-3]
         key, value = key.repeat_interleave(groups, -3), value.repeat_interleave(groups, -3)
     scale = 1.0 / float(np.sqrt(query.shape[-1])) if scale is None else scale
-    scores = _C.matmul(query, key.transpose(-2, -1)) * scale
-    rows, cols = query.shape[-2], key.shape[-2]
-    if is_causal:
-        scores = scores.masked_fill(~np.tril(np.ones((rows, cols), dtype=bool)), float("-inf"))
-    if attn_mask is not None:
-        if _array(attn_mask).dtype == np.bool_:
-            scores = scores.masked_fill(~_array(attn_mask), float("-inf"))
-        else:
-            scores = scores + attn_mask
-    weights = softmax(scores, dim=-1)
+    keep = None
     if dropout_p > 0.0:
-        weights = dropout(weights, dropout_p, training=True)
-    return _C.matmul(weights, value)
+        batch = np.broadcast_shapes(tuple(query.shape[:-2]), tuple(key.shape[:-2]))
+        keep = _keep_mask(batch + (query.shape[-2], key.shape[-2]), query._data.dtype, dropout_p)
+    mask = _t(attn_mask) if attn_mask is not None else None
+    out = A.Attention.apply(query, key, value, mask, scale, is_causal, keep)
+    # PyTorch's CPU kernel takes 4-D inputs without dropout or a mask that needs a gradient;
+    # its math fallback ends in a matmul.
+    if query.ndim != 4 or keep is not None or (mask is not None and mask.requires_grad):
+        named(out, "UnsafeViewBackward0")
+    return out
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
@@ -751,3 +755,233 @@ def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: st
              align_corners: Any = None) -> Tensor:
     """Deprecated in PyTorch in favour of ``interpolate``; the same function."""
     return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+# -- multi-head attention ----------------------------------------------------------------------
+
+
+def _none_or_dtype(input: Tensor | None) -> Any:
+    if input is None:
+        return None
+    if isinstance(input, Tensor):
+        return input.dtype
+    raise RuntimeError("input to _none_or_dtype() must be None or torch.Tensor")
+
+
+def _canonical_mask(mask: Tensor | None, mask_name: str, other_type: Any, other_name: str, target_type: Any,
+                    check_other: bool = True) -> Tensor | None:
+    """A boolean mask (True: masked out) as the float mask it stands for (-inf / 0); a float
+    mask unchanged. Masks of two different types are accepted with PyTorch's warning."""
+    if mask is None:
+        return None
+    kind = mask._data.dtype
+    if kind != np.bool_ and kind.kind != "f":
+        raise AssertionError(f"only bool and floating types of {mask_name} are supported")
+    if check_other and other_type is not None and mask.dtype != other_type:
+        warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type for both "
+                      "instead.", stacklevel=3)
+    if kind == np.bool_:
+        dtype = target_type.numpy if hasattr(target_type, "numpy") else target_type
+        return Tensor._wrap(np.where(mask._data, dtype.type(-np.inf), dtype.type(0)))
+    return mask
+
+
+def _mha_shape_check(query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Tensor | None,
+                     attn_mask: Tensor | None, num_heads: int) -> bool:
+    """Whether the inputs are batched (3-D) or not (2-D); anything else is an error."""
+    if query.dim() not in (2, 3):
+        raise AssertionError(
+            f"query should be unbatched 2D or batched 3D tensor but received {query.dim()}-D query tensor")
+    batched = query.dim() == 3
+    kind, dims = ("batched (3-D)", 3) if batched else ("unbatched (2-D)", 2)
+    if key.dim() != dims or value.dim() != dims:
+        raise AssertionError(f"For {kind} `query`, expected `key` and `value` to be {dims}-D but found "
+                             f"{key.dim()}-D and {value.dim()}-D tensors respectively")
+    if key_padding_mask is not None and key_padding_mask.dim() != dims - 1:
+        raise AssertionError(f"For {kind} `query`, expected `key_padding_mask` to be `None` or {dims - 1}-D but "
+                             f"found {key_padding_mask.dim()}-D tensor instead")
+    if attn_mask is not None:
+        if attn_mask.dim() not in (2, 3):
+            raise AssertionError(f"For {kind} `query`, expected `attn_mask` to be `None`, 2-D or 3-D but found "
+                                 f"{attn_mask.dim()}-D tensor instead")
+        if not batched and attn_mask.dim() == 3:
+            expected = (num_heads, query.shape[0], key.shape[0])
+            if tuple(attn_mask.shape) != expected:
+                raise AssertionError(f"Expected `attn_mask` shape to be {expected} but got {attn_mask.shape}")
+    return batched
+
+
+def _in_projection_packed(q: Tensor, k: Tensor, v: Tensor, w: Tensor, b: Tensor | None = None) -> list:
+    """q, k and v projected by the three row blocks of ``w`` (and ``b``)."""
+    w_q, w_k, w_v = _C.chunk(w, 3)
+    b_q, b_k, b_v = _C.chunk(b, 3) if b is not None else (None, None, None)
+    return [linear(q, w_q, b_q), linear(k, w_k, b_k), linear(v, w_v, b_v)]
+
+
+def _in_projection(q: Tensor, k: Tensor, v: Tensor, w_q: Tensor, w_k: Tensor, w_v: Tensor,
+                   b_q: Tensor | None = None, b_k: Tensor | None = None, b_v: Tensor | None = None) -> tuple:
+    """q, k and v projected by their own weights (keys and values may have other widths)."""
+    eq, ek, ev = q.size(-1), k.size(-1), v.size(-1)
+    for name, w, shape in (("query", w_q, (eq, eq)), ("key", w_k, (eq, ek)), ("value", w_v, (eq, ev))):
+        if tuple(w.shape) != shape:
+            raise AssertionError(f"expecting {name} weights shape of {shape}, but got {w.shape}")
+    for name, b in (("query", b_q), ("key", b_k), ("value", b_v)):
+        if b is not None and tuple(b.shape) != (eq,):
+            raise AssertionError(f"expecting {name} bias shape of {(eq,)}, but got {b.shape}")
+    return linear(q, w_q, b_q), linear(k, w_k, b_k), linear(v, w_v, b_v)
+
+
+def multi_head_attention_forward(
+    query: Tensor, key: Tensor, value: Tensor, embed_dim_to_check: int, num_heads: int,
+    in_proj_weight: Tensor | None, in_proj_bias: Tensor | None, bias_k: Tensor | None, bias_v: Tensor | None,
+    add_zero_attn: bool, dropout_p: float, out_proj_weight: Tensor, out_proj_bias: Tensor | None,
+    training: bool = True, key_padding_mask: Tensor | None = None, need_weights: bool = True,
+    attn_mask: Tensor | None = None, use_separate_proj_weight: bool = False, q_proj_weight: Tensor | None = None,
+    k_proj_weight: Tensor | None = None, v_proj_weight: Tensor | None = None, static_k: Tensor | None = None,
+    static_v: Tensor | None = None, average_attn_weights: bool = True, is_causal: bool = False, *,
+    batch_first: bool = False,
+) -> tuple:
+    """Multi-head attention, as ``nn.MultiheadAttention`` computes it: inputs (L, N, E) (or
+    unbatched (L, E)); returns the output and, with ``need_weights``, the attention weights
+    (averaged over heads unless ``average_attn_weights`` is False).
+
+    ``batch_first`` (a chainrule extension, keyword only) takes batched inputs as (N, L, E)
+    and returns (N, L, E), without transposing them: the heads are split and merged in
+    whichever layout the inputs have."""
+    batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
+    if not batched:
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+        batch_first = False
+    seq_axis, batch_axis = (1, 0) if batch_first else (0, 1)
+    tgt_len, bsz, embed_dim = query.shape[seq_axis], query.shape[batch_axis], query.shape[2]
+    src_len = key.shape[seq_axis]
+
+    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", _none_or_dtype(attn_mask),
+                                       "attn_mask", query.dtype)
+    if is_causal and attn_mask is None:
+        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
+                           "method `generate_square_subsequent_mask` to create this mask.")
+    if is_causal and key_padding_mask is None and not need_weights:
+        # The hint alone will do: the attention core masks the future itself.
+        attn_mask = None
+    else:
+        attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, check_other=False)
+        if key_padding_mask is not None:
+            is_causal = False  # the merged mask is no longer the causal one
+
+    if embed_dim != embed_dim_to_check:
+        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}")
+    head_dim = embed_dim // num_heads
+    if head_dim * num_heads != embed_dim:
+        raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+    if use_separate_proj_weight:
+        if tuple(key.shape[:2]) != tuple(value.shape[:2]):
+            raise AssertionError(f"key's sequence and batch dims {key.shape[:2]} do not match value's "
+                                 f"{value.shape[:2]}")
+    elif tuple(key.shape) != tuple(value.shape):
+        raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
+
+    if not use_separate_proj_weight:
+        if in_proj_weight is None:
+            raise AssertionError("use_separate_proj_weight is False but in_proj_weight is None")
+        q, k, v = _in_projection_packed(query, key, value, in_proj_weight, in_proj_bias)
+    else:
+        for name, w in (("q", q_proj_weight), ("k", k_proj_weight), ("v", v_proj_weight)):
+            if w is None:
+                raise AssertionError(f"use_separate_proj_weight is True but {name}_proj_weight is None")
+        b_q, b_k, b_v = _C.chunk(in_proj_bias, 3) if in_proj_bias is not None else (None, None, None)
+        q, k, v = _in_projection(query, key, value, q_proj_weight, k_proj_weight, v_proj_weight, b_q, b_k, b_v)
+
+    if attn_mask is not None:
+        if attn_mask.dim() == 2:
+            if tuple(attn_mask.shape) != (tgt_len, src_len):
+                raise RuntimeError(f"The shape of the 2D attn_mask is {attn_mask.shape}, but should be "
+                                   f"{(tgt_len, src_len)}.")
+            attn_mask = attn_mask.unsqueeze(0)
+        elif attn_mask.dim() == 3:
+            if tuple(attn_mask.shape) != (bsz * num_heads, tgt_len, src_len):
+                raise RuntimeError(f"The shape of the 3D attn_mask is {attn_mask.shape}, but should be "
+                                   f"{(bsz * num_heads, tgt_len, src_len)}.")
+        else:
+            raise RuntimeError(f"attn_mask's dimension {attn_mask.dim()} is not supported")
+
+    if bias_k is not None and bias_v is not None:
+        if static_k is not None:
+            raise AssertionError("bias cannot be added to static key.")
+        if static_v is not None:
+            raise AssertionError("bias cannot be added to static value.")
+        # bias_k is (1, 1, E): one more key (and value) position for every sequence.
+        extra = (bsz, 1, 1) if batch_first else (1, bsz, 1)
+        k = _C.cat([k, bias_k.reshape(1, 1, embed_dim).repeat(*extra)], seq_axis)
+        v = _C.cat([v, bias_v.reshape(1, 1, embed_dim).repeat(*extra)], seq_axis)
+        attn_mask = pad(attn_mask, (0, 1)) if attn_mask is not None else None
+        key_padding_mask = pad(key_padding_mask, (0, 1)) if key_padding_mask is not None else None
+    elif bias_k is not None:
+        raise AssertionError("bias_k is set but bias_v is None")
+    elif bias_v is not None:
+        raise AssertionError("bias_v is set but bias_k is None")
+
+    # Heads: (.., E) -> (N, H, L, D), views of the projections in whichever layout they have.
+    split = (0, 2, 1, 3) if batch_first else (1, 2, 0, 3)
+
+    def heads(x: Tensor) -> Tensor:
+        return x.reshape(x.shape[0], x.shape[1], num_heads, head_dim).permute(*split)
+
+    q = heads(q)
+    k = heads(k) if static_k is None else _static(static_k, "static_k", bsz, num_heads, head_dim)
+    v = heads(v) if static_v is None else _static(static_v, "static_v", bsz, num_heads, head_dim)
+    if add_zero_attn:
+        k = _C.cat([k, Tensor._wrap(np.zeros(tuple(k.shape[:2]) + (1, head_dim), dtype=k._data.dtype))], 2)
+        v = _C.cat([v, Tensor._wrap(np.zeros(tuple(v.shape[:2]) + (1, head_dim), dtype=v._data.dtype))], 2)
+        attn_mask = pad(attn_mask, (0, 1)) if attn_mask is not None else None
+        key_padding_mask = pad(key_padding_mask, (0, 1)) if key_padding_mask is not None else None
+    src_len = k.shape[2]
+
+    # One float mask for the (N, H, L, S) scores.
+    if attn_mask is not None:
+        attn_mask = attn_mask.reshape(1, 1, tgt_len, src_len) if attn_mask.shape[0] == 1 else \
+            attn_mask.reshape(bsz, num_heads, tgt_len, src_len)
+    if key_padding_mask is not None:
+        if tuple(key_padding_mask.shape) != (bsz, src_len):
+            which, want, got = (0, bsz, key_padding_mask.shape[0]) if key_padding_mask.shape[0] != bsz else \
+                (1, src_len, key_padding_mask.shape[1])
+            raise AssertionError(f"Expected key_padded_mask.shape[{which}] to be {want}, but got {got}")
+        padding = key_padding_mask.reshape(bsz, 1, 1, src_len)
+        attn_mask = padding if attn_mask is None else attn_mask + padding
+    if not training:
+        dropout_p = 0.0
+
+    if need_weights:
+        # The weights are an output: softmax, dropout and the product as separate nodes.
+        scores = _C.matmul(q * math.sqrt(1.0 / float(head_dim)), k.transpose(-2, -1))
+        if attn_mask is not None:
+            scores = scores + attn_mask
+        weights = softmax(scores, dim=-1)
+        if dropout_p > 0.0:
+            weights = dropout(weights, p=dropout_p)
+        out = _C.matmul(weights, v)
+    else:
+        out = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
+    merge = (0, 2, 1, 3) if batch_first else (2, 0, 1, 3)
+    out = out.permute(*merge).reshape(out.shape[merge[0]], out.shape[merge[1]], embed_dim)
+    out = linear(out, out_proj_weight, out_proj_bias)
+    if not batched:
+        out = out.squeeze(1)
+    if not need_weights:
+        return out, None
+    if average_attn_weights:
+        weights = weights.mean(dim=1)
+    if not batched:
+        weights = weights.squeeze(0)
+    return out, weights
+
+
+def _static(tensor: Tensor, name: str, bsz: int, num_heads: int, head_dim: int) -> Tensor:
+    """``static_k`` / ``static_v`` (N * H, S, D) as (N, H, S, D)."""
+    if tensor.size(0) != bsz * num_heads:
+        raise AssertionError(f"expecting {name}.size(0) of {bsz * num_heads}, but got {tensor.size(0)}")
+    if tensor.size(2) != head_dim:
+        raise AssertionError(f"expecting {name}.size(2) of {head_dim}, but got {tensor.size(2)}")
+    return tensor.reshape(bsz, num_heads, tensor.size(1), head_dim)

@@ -125,6 +125,14 @@ def _describe(shape: tuple) -> str:
     return "x".join(str(n) for n in shape)
 
 
+def _matrix(a):
+    """``a`` (..., n) as the (rows, n) matrix of its last axis (a view when it can be)."""
+    rows = 1
+    for n in a.shape[:-1]:
+        rows *= n
+    return a.reshape((rows, a.shape[-1]))
+
+
 class Linear(Op):
     """``x @ weight.T + bias`` in one node: one GEMM forward, two backward, the bias
     gradient as one reduction, and no input gradient when the input needs none."""
@@ -147,7 +155,8 @@ class Linear(Op):
                 f"mat1 and mat2 shapes cannot be multiplied ({_describe(x.shape if x.ndim <= 2 else (x.size // x.shape[-1], x.shape[-1]))} "
                 f"and {_describe(weight.shape[::-1])})"
             )
-        out = x @ weight.T
+        # One 2-D GEMM over all leading dims: NumPy's stacked matmul runs one per matrix.
+        out = (_matrix(x) @ weight.T).reshape(x.shape[:-1] + weight.shape[:1]) if x.ndim > 2 else x @ weight.T
         if bias is not None:
             out += bias
         self.saved = (x, weight)
@@ -164,11 +173,11 @@ class Linear(Op):
         x, weight = self.saved
         gx = gw = gb = None
         if self.needs_grad(0):
-            gx = g @ weight
+            gx = (_matrix(g) @ weight).reshape(tuple(x.shape)) if g.ndim > 2 else g @ weight
         if self.needs_grad(1) or self.needs_grad(2):
-            g2 = g.reshape((-1, g.shape[-1])) if g.ndim != 2 else g
+            g2 = _matrix(g) if g.ndim != 2 else g
             if self.needs_grad(1):
-                x2 = x.reshape((-1, x.shape[-1])) if x.ndim != 2 else x
+                x2 = _matrix(x) if x.ndim != 2 else x
                 gw = xp.matmul(xp.swapaxes(g2, 0, 1), x2)
             if self.needs_grad(2):
                 gb = g2.sum(axis=0)

@@ -313,6 +313,19 @@ def _dtype_of(x):
     return getattr(dtype, "numpy", dtype)
 
 
+def _mean_over(xp, a, axes):
+    """``a.mean(axis=axes, keepdims=True)``. Over the trailing axes of a contiguous array
+    (layer norm's), as a matrix-vector product: BLAS, several times faster than NumPy's
+    reduction of many short rows."""
+    lead = a.ndim - len(axes)
+    if not (_plain(xp) and a.size and axes == tuple(range(lead, a.ndim)) and a.flags.c_contiguous):
+        return a.mean(axis=axes, keepdims=True)
+    rows = math.prod(a.shape[:lead])
+    cols = a.size // rows
+    means = a.reshape(rows, cols) @ xp.full(cols, 1.0 / cols, dtype=a.dtype)
+    return means.reshape(a.shape[:lead] + (1,) * len(axes))
+
+
 class Normalize(Op):
     """Batch, layer and group normalisation in one node: ``(x - mean) / sqrt(var + eps)``
     over ``axes``, then ``* weight + bias`` (``weight``/``bias`` broadcast as ``bshape``).
@@ -334,9 +347,9 @@ class Normalize(Op):
         self.pshape = weight.shape if weight is not None else getattr(bias, "shape", None)
         self.batch_stats = stats is None
         if stats is None:
-            mean = x.mean(axis=axes, keepdims=True)
+            mean = _mean_over(xp, x, axes)
             centered = x - mean
-            var = (centered * centered).mean(axis=axes, keepdims=True)
+            var = _mean_over(xp, centered * centered, axes)
             if update is not None:
                 _update_running(xp, update, mean, var, x.size // mean.size)
         else:
@@ -373,8 +386,7 @@ class Normalize(Op):
         if self.needs_grad(0):
             gh = g * weight.reshape(bshape) if weight is not None else g
             if self.batch_stats:
-                gx = (gh - gh.mean(axis=axes, keepdims=True)
-                      - xhat * (gh * xhat).mean(axis=axes, keepdims=True)) * rstd
+                gx = (gh - _mean_over(xp, gh, axes) - xhat * _mean_over(xp, gh * xhat, axes)) * rstd
             else:
                 gx = gh * rstd
         return gx, gw, gb
