@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from . import dtypes as _dt
+from .autograd import observe
 from .random import Generator, _generator
 from .tensor import Tensor, _make, _to_array
 
@@ -38,7 +39,22 @@ def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: b
     array = _to_array(data, dtype)
     if dtype is None and array.dtype == np.float32 and _dt.get_default_dtype() is _dt.float64 and not isinstance(data, (np.ndarray, Tensor)):
         array = array.astype(np.float64)
-    return _finish(array, requires_grad)
+    out = _finish(array, requires_grad)
+    if observe.cuts:
+        sources = _needing_grad(data)
+        if sources:
+            observe.notify_cut("tensor", sources, out)
+    return out
+
+
+def _needing_grad(data: Any) -> tuple:
+    """The tensors that require grad in ``data`` (a tensor, or nested lists of them): what
+    ``tensor(data)`` copies out of the graph."""
+    if isinstance(data, Tensor):
+        return (data,) if data.requires_grad else ()
+    if isinstance(data, (list, tuple)):
+        return tuple(t for item in data for t in _needing_grad(item))
+    return ()
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:

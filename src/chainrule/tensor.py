@@ -17,6 +17,7 @@ from . import dtypes as _dt
 from ._repr import tensor_repr
 from .autograd import engine as _engine
 from .autograd import function as _function
+from .autograd import observe
 from .autograd.function import named
 from .autograd.grad_mode import grad_state
 from .autograd.node import RemovableHandle, add_hook
@@ -84,6 +85,8 @@ class Tensor:
         result, or ``_data`` inside chainrule."""
         out = _make(self._data)
         out._vc = VersionCounter(None)  # its own counter, and one that tracks nothing
+        if self._rg and observe.cuts:
+            observe.notify_cut("data", (self,), out)
         return out
 
     @data.setter
@@ -210,10 +213,13 @@ class Tensor:
 
     # -- conversion -----------------------------------------------------------------------
     def numpy(self, *, force: bool = False) -> np.ndarray:
-        if self.requires_grad and not force:
-            raise RuntimeError(
-                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
-            )
+        if self._rg:
+            if not force:
+                raise RuntimeError(
+                    "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+                )
+            if observe.cuts:
+                observe.notify_cut("numpy", (self,), None)
         return to_numpy(self._data)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -225,9 +231,13 @@ class Tensor:
             raise RuntimeError(
                 f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
             )
+        if self._rg and observe.cuts:
+            observe.notify_cut("item", (self,), None)
         return self._data.reshape(()).item()
 
     def tolist(self) -> Any:
+        if self._rg and observe.cuts:
+            observe.notify_cut("tolist", (self,), None)
         return self._data.tolist()
 
     def __float__(self) -> float:
@@ -315,11 +325,15 @@ class Tensor:
         out._vc = self._version_counter()
         if self.requires_grad:
             out._cut = "a .detach() call"
+            if observe.cuts:
+                observe.notify_cut("detach", (self,), out)
         return out
 
     def detach_(self) -> "Tensor":
         if self.requires_grad:
             self._cut = "a .detach_() call"
+            if observe.cuts:
+                observe.notify_cut("detach_", (self,), self)
         self.grad_fn = None
         self._rg = False
         return self

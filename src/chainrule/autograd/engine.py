@@ -510,6 +510,19 @@ def backward(
     """``chainrule.autograd.backward``: sum the gradients of ``tensors`` into the leaves."""
     Tensor = _function.Tensor
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if not observe.passes:
+        return _backward(tensors, grad_tensors, retain_graph, create_graph, inputs)
+    try:
+        _backward(tensors, grad_tensors, retain_graph, create_graph, inputs)
+    except BaseException as error:
+        observe.notify_pass(tensors, error)
+        raise
+    observe.notify_pass(tensors, None)
+
+
+def _backward(tensors: list, grad_tensors: Any, retain_graph: bool | None, create_graph: bool,
+              inputs: Any) -> None:
+    Tensor = _function.Tensor
     if grad_tensors is None:
         grad_tensors = [None] * len(tensors)
     elif isinstance(grad_tensors, Tensor) or not isinstance(grad_tensors, (list, tuple)):

@@ -196,7 +196,7 @@ def _apply_general(cls: type, *args: Any, **kwargs: Any) -> Any:
         if observe.forward:
             observe.notify_forward(node, args, kwargs, result)
     else:
-        result = _unrecorded(cls, out, record, cut)
+        result = _unrecorded(cls, out, record, cut, args)
     if cls.is_view:
         result._vc = args[0]._version_counter()
         # An in-place change of the view must rewrite its base's history too.
@@ -227,7 +227,7 @@ def _apply_unary(cls: type, tensor: Any, *constants: Any) -> Any:
             node.output = out
             node.epoch = inplace_epoch.value
             return _make(out, node, True)
-        return _unrecorded(cls, out, True, None)
+        return _unrecorded(cls, out, True, None, (tensor,))
     return _unrecorded(cls, out, False, tensor._cut)
 
 
@@ -258,7 +258,7 @@ def _apply_binary(cls: type, first: Any, second: Any) -> Any:
             node.output = out
             node.epoch = inplace_epoch.value
             return _make(out, node, True)
-        return _unrecorded(cls, out, True, None)
+        return _unrecorded(cls, out, True, None, (first, second))
     return _unrecorded(cls, out, False, first._cut or second._cut)
 
 
@@ -287,14 +287,19 @@ def _output_array(node: Op, out: Any, xp: Any = np) -> Any:
     return out
 
 
-def _unrecorded(cls: type, out: Any, wanted_grad: bool, cut: str | None) -> Any:
+def _unrecorded(cls: type, out: Any, wanted_grad: bool, cut: str | None, sources: tuple = ()) -> Any:
     """The output of an op that is not recorded, remembering where the graph was cut (for
-    the error of a later backward): here under no_grad when an input wanted a gradient,
-    else wherever an input's own history was cut."""
+    the error of a later backward): here, when an input (one of ``sources``) wanted a
+    gradient, under no_grad or by an op without a derivative; else wherever an input's own
+    history was cut."""
     result = _make(out, None, False)
     if wanted_grad:
-        if not grad_state.enabled:
-            result._cut = f"{cls.display_name or cls.op_name} (computed under no_grad)"
+        name = cls.display_name or cls.op_name
+        enabled = grad_state.enabled
+        if not enabled:
+            result._cut = f"{name} (computed under no_grad)"
+        if observe.cuts:
+            observe.notify_cut("no_derivative" if enabled else "no_grad", sources, result, name)
     elif cut is not None:
         result._cut = cut
     return result

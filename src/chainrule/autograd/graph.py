@@ -13,7 +13,11 @@ without depending on how nodes store it:
   :func:`backward_gradients` (a whole backward that touches nothing and reports the
   gradient on every edge);
 * watch it: :func:`on_record` (every node as it is recorded), :func:`on_backward` (every
-  node's gradients in every backward), :func:`watch` (one node's, in later backwards).
+  node's gradients in every backward), :func:`watch` (one node's, in later backwards),
+  :func:`on_backward_call` (each ``backward()`` call as a whole), :func:`on_cut` (every place
+  a value that needs a gradient leaves the graph: ``.detach()``, ``.data``, ``.item()``, an
+  op under no_grad or without a derivative ...) and :func:`cut_of` (where a tensor's history
+  was cut), :func:`on_grad_read` (code reading ``tensor.grad``).
 
 PyTorch's names live here too: ``Node``, ``GradientEdge``, ``get_gradient_edge``,
 ``increment_version``.
@@ -29,6 +33,7 @@ from typing import Any, Callable, Iterator, NamedTuple
 
 import numpy as np
 
+from . import function as _function
 from . import observe
 from .engine import run_backward
 from .function import Function, Op
@@ -39,7 +44,8 @@ __all__ = [
     "Node", "GradientEdge", "get_gradient_edge", "increment_version", "Edge", "inputs", "walk",
     "op_name", "derivative_formulas", "is_elementwise", "kept_output", "kept_arguments",
     "changed_since", "recompute", "local_backward", "backward_gradients", "GraphFreed",
-    "on_record", "on_backward", "watch", "Handle",
+    "on_record", "on_backward", "watch", "Handle", "on_backward_call", "on_cut", "cut_of", "on_grad_read",
+    "CUT_KINDS",
 ]
 
 
@@ -311,3 +317,69 @@ def increment_version(tensor: Any) -> None:
     """Count an in-place change of ``tensor`` made behind autograd's back (on its array):
     nodes that saved it then refuse to run their backward, as after any in-place op."""
     tensor._version_counter().bump("an in-place change (increment_version)")
+
+
+def on_backward_call(callback: Callable[[list, BaseException | None], None]) -> Handle:
+    """Call ``callback(roots, error)`` after each ``backward()`` call (``tensor.backward()``,
+    ``autograd.backward``): ``roots`` are the tensors it started from, ``error`` the
+    exception it raised (which then propagates), or None."""
+    return Handle(observe.add(observe.passes, callback))
+
+
+#: What :func:`on_cut` reports, by ``kind``: how a value that needed a gradient left the graph.
+CUT_KINDS = {
+    "detach": ".detach()",
+    "detach_": ".detach_()",
+    "data": ".data",
+    "item": ".item()",
+    "tolist": ".tolist()",
+    "numpy": ".numpy()",
+    "tensor": "tensor(...) of a tensor",
+    "no_grad": "an op under no_grad",
+    "no_derivative": "an op without a derivative",
+    "integer_cast": "a cast to an integer or bool dtype",
+}
+
+
+def on_cut(callback: Callable[[str, tuple, Any, Any], Any]) -> Handle:
+    """Call ``callback(kind, sources, output, op)`` wherever a value that needs a gradient
+    leaves the graph: ``kind`` is one of :data:`CUT_KINDS`, ``sources`` the tensors that
+    needed one, ``output`` the tensor made without history (None for a Python value or a
+    NumPy array), ``op`` the op's name for the op kinds (``"Argmax"``, the target dtype of a
+    cast).  A str the callback returns becomes ``output``'s :func:`cut_of`, and that of
+    every tensor computed from it alone."""
+    return Handle(observe.add(observe.cuts, callback))
+
+
+def cut_of(tensor: Any) -> str | None:
+    """Where ``tensor``'s history was cut, as the error of a backward from it says (``"a
+    .detach() call"``), or None: it has a history, or never had one."""
+    return tensor._cut
+
+
+def on_grad_read(callback: Callable[[Any, Any], None]) -> Handle:
+    """Call ``callback(tensor, grad)`` each time code reads ``tensor.grad`` (chainrule's own
+    reads included: look at the caller to tell them apart).  Reads cost nothing extra while
+    no one watches them."""
+    remove = observe.add(observe.grad_reads, callback)
+    _read_grads_through_observers(True)
+
+    def unregister() -> None:
+        remove()
+        if not observe.grad_reads:
+            _read_grads_through_observers(False)
+
+    return Handle(unregister)
+
+
+_plain_grad: list = []  # Tensor's own ``grad`` property, while the observing one replaces it
+
+
+def _read_grads_through_observers(on: bool) -> None:
+    tensor_cls = _function.Tensor
+    if on and not _plain_grad:
+        plain = tensor_cls.__dict__["grad"]
+        _plain_grad.append(plain)
+        tensor_cls.grad = property(lambda t: observe.notify_grad_read(t, t._grad), plain.fset, doc=plain.__doc__)
+    elif not on and _plain_grad:
+        tensor_cls.grad = _plain_grad.pop()

@@ -1,6 +1,8 @@
 """Who is watching the graph: callbacks that tools (``chainrule.viz``, the debugger) register
 through :mod:`chainrule.autograd.graph`.  The engine and the recording paths look here; with
-nothing registered each costs one truthiness check of a list."""
+nothing registered each costs one truthiness check of a list, made only off the hot paths
+(cuts, backward entries), and reads of ``.grad`` are watched only while someone watches them
+(the Tensor class then reads through :func:`notify_grad_read`)."""
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -10,6 +12,15 @@ forward: list = []
 #: ``observe(node, grad_outputs, grad_inputs)`` after each node's backward, in every backward;
 #: ``grad_inputs`` has one entry per argument of the op (None where none flowed).
 backward: list = []
+#: ``observe(kind, sources, output, op)`` where the graph is cut: a value that needs a gradient
+#: leaves it (``.detach()``, ``.data``, ``.item()``, an op under no_grad, an op with no
+#: derivative ...).  A str it returns becomes ``output``'s cut description.
+cuts: list = []
+#: ``observe(roots, error)`` after each ``backward()`` call (``error``: the exception it raised,
+#: or None).
+passes: list = []
+#: ``observe(tensor, grad)`` when code reads ``tensor.grad``.
+grad_reads: list = []
 
 
 def notify_forward(node: Any, args: tuple, kwargs: dict, output: Any) -> None:
@@ -20,6 +31,25 @@ def notify_forward(node: Any, args: tuple, kwargs: dict, output: Any) -> None:
 def notify_backward(node: Any, grad_outputs: tuple, grad_inputs: tuple) -> None:
     for callback in list(backward):
         callback(node, grad_outputs, grad_inputs)
+
+
+def notify_cut(kind: str, sources: tuple, output: Any, op: str | None = None) -> None:
+    """Tell the cut watchers; the last description one returns is kept on ``output``."""
+    for callback in list(cuts):
+        description = callback(kind, sources, output, op)
+        if description is not None and output is not None:
+            output._cut = description
+
+
+def notify_pass(roots: list, error: BaseException | None) -> None:
+    for callback in list(passes):
+        callback(roots, error)
+
+
+def notify_grad_read(tensor: Any, grad: Any) -> Any:
+    for callback in list(grad_reads):
+        callback(tensor, grad)
+    return grad
 
 
 def add(callbacks: list, callback: Callable) -> Callable[[], None]:

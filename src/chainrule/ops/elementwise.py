@@ -12,6 +12,7 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
+from ..autograd import observe
 from ..autograd.function import Op, variant
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
@@ -959,7 +960,10 @@ class Cast(_Elementwise):
     def apply(cls, tensor: Any, dtype: Any) -> Any:
         # Integer and bool results carry no gradient, as in PyTorch: x.long() is a constant.
         if np.dtype(dtype).kind not in "fc" and getattr(tensor, "requires_grad", False):
-            return Tensor._wrap(tensor._data.astype(dtype))
+            out = Tensor._wrap(tensor._data.astype(dtype))
+            if observe.cuts:
+                observe.notify_cut("integer_cast", (tensor,), out, np.dtype(dtype).name)
+            return out
         return super().apply(tensor, dtype)
 
     def forward(self, xp, a, dtype):
