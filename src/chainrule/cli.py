@@ -14,12 +14,14 @@ from typing import NoReturn, Sequence
 import numpy as np
 
 from .backend import keep_freed_memory
-from .commands import MAX_PARAMETERS, UsageError, evaluate, explain, graph, note, run, train, vanishing  # noqa: F401
+from .commands import (  # noqa: F401
+    MAX_PARAMETERS, UsageError, debug, evaluate, explain, graph, note, run, train, vanishing,
+)
 from .creation import tensor
 
 #: The subcommands, in the order ``--help`` lists them.
 COMMANDS = {"train": train, "evaluate": evaluate, "explain": explain, "graph": graph, "vanishing": vanishing,
-            "run": run}
+            "run": run, "debug": debug}
 
 
 class _Parser(argparse.ArgumentParser):

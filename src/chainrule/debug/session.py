@@ -1,0 +1,214 @@
+"""What ``chainrule debug SCRIPT`` runs: the script with recording on, and a report of its
+gradients at the first ``backward()``, at each optimizer ``step()``, and whenever the
+script's own code reads a ``.grad`` that is None, zero or NaN.
+
+The first report lists every problem and sums up the healthy tensors in one line; later
+checks print only problems not reported yet.  A script without an optimizer (a manual
+``w -= lr * w.grad`` loop) is checked at each ``backward()`` instead of each ``step()``.
+"""
+from __future__ import annotations
+
+import inspect
+import os
+import sys
+from typing import Any, Callable, TextIO
+
+from ..autograd import graph
+from ..optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
+from ..tensor import Tensor
+from . import values
+from .diagnose import VANISHING, Doctor
+from .findings import Diagnosis
+from .names import Names
+from .record import Pass, Recorder
+from .sites import user_frames, user_site
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_AUTOGRAD = os.path.join(os.path.dirname(_HERE), "autograd")
+
+
+class StopRun(BaseException):
+    """Ends a debugged script after its ``--steps`` steps (a BaseException, as
+    KeyboardInterrupt is, so that the script's ``except Exception`` lets it through)."""
+
+
+class Session:
+    """Debug mode for a run: recording on, reports on ``out`` (default: stderr).
+
+    ``steps``: stop the script after that many optimizer steps (backward passes for a script
+    without an optimizer).  ``findings`` collects every finding reported."""
+
+    def __init__(self, steps: int | None = None, out: TextIO | None = None) -> None:
+        self.steps = steps
+        self.out = out
+        self.recorder = Recorder(on_pass=self.after_backward)
+        self.reported: set = set()
+        self.findings: list = []
+        self.backwards = 0
+        self.optimizer_steps = 0
+        self.checks = 0
+        self.watched: dict = {}  # variable name -> its frame's code name (tensors checked at each backward)
+        self.has_optimizer = False
+        self.handles: list = []
+
+    # -- switching on and off ------------------------------------------------------------------
+    def __enter__(self) -> "Session":
+        self.recorder.start()
+        self.handles = [register_optimizer_step_pre_hook(self.before_step),
+                        register_optimizer_step_post_hook(self.after_step),
+                        graph.on_grad_read(self.grad_read)]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for handle in self.handles:
+            handle.remove()
+        self.handles = []
+        self.recorder.stop()
+
+    def run(self, start: Callable[[], Any]) -> None:
+        """Run ``start()`` (the script) in debug mode, then print the one-line summary."""
+        try:
+            with self:
+                start()
+        except StopRun:
+            unit = "optimizer step" if self.has_optimizer else "backward pass"
+            plural = "" if self.steps == 1 else ("es" if unit.endswith("s") else "s")
+            self.print(f"chainrule debug: stopped after {self.steps} {unit}{plural} (--steps {self.steps})")
+        finally:
+            self.print(self.summary())
+
+    def summary(self) -> str:
+        tensors = len({finding.tensor for finding in self.findings})
+        if not self.checks:
+            return "chainrule debug: the script never called backward(): nothing to check"
+        verdict = "no problem found" if not tensors else \
+            f"{tensors} tensor{'s' if tensors != 1 else ''} with a problem, reported above"
+        return f"chainrule debug: {self.checks} check{'s' if self.checks != 1 else ''}, {verdict}"
+
+    def print(self, text: str) -> None:
+        print(text, file=self.out if self.out is not None else sys.stderr, flush=True)
+
+    # -- the checks --------------------------------------------------------------------------
+    def after_backward(self, pass_: Pass) -> None:
+        self.backwards += 1
+        frames = user_frames(inspect.currentframe())
+        if pass_.error is not None:
+            self.failed_backward(pass_, frames)
+            return
+        loss = pass_.roots[0]
+        names = Names.from_frames(frames)
+        if self.backwards == 1:
+            self.has_optimizer = bool(names.optimizers)
+            items = self.first_candidates(names, frames)
+            self.check(f"first backward() at {pass_.site}", loss, items, names, full=True)
+        elif not self.has_optimizer:
+            items = self.watched_candidates(names, frames)
+            self.check(f"backward() {self.backwards} at {pass_.site}", loss, items, names)
+            if self.steps is not None and self.backwards >= self.steps:
+                raise StopRun
+
+    def first_candidates(self, names: Names, frames: list) -> list:
+        """Every parameter the optimizers hold, the models' parameters, and the tensors bound
+        to variables that are leaves requiring grad."""
+        items: dict = {}
+        for optimizer in names.optimizer_list():
+            for group in optimizer.param_groups:
+                for p in group["params"]:
+                    items.setdefault(id(p), (names.name(p), p))
+        for _, model in names.roots:
+            for p in model.parameters():
+                if p.requires_grad:
+                    items.setdefault(id(p), (names.name(p), p))
+        for key, name in names.tensors.items():
+            tensor = names.held[key]
+            if key not in items and tensor.requires_grad and tensor.grad_fn is None and "." not in name:
+                items[key] = (name, tensor)
+                self.watched[name] = names.places[key][1]
+        return list(items.values())
+
+    def watched_candidates(self, names: Names, frames: list) -> list:
+        """The tensors the variables watched since the first backward hold now (a leaf then,
+        maybe the result of an op now), and the models' parameters."""
+        items: dict = {}
+        for key, name in names.tensors.items():
+            if name in self.watched:
+                items.setdefault(key, (name, names.held[key]))
+        for _, model in names.roots:
+            for p in model.parameters():
+                if p.requires_grad:
+                    items.setdefault(id(p), (names.name(p), p))
+        return list(items.values())
+
+    def before_step(self, optimizer: Any, args: tuple, kwargs: dict) -> None:
+        self.optimizer_steps += 1
+        self.has_optimizer = True
+        last = self.recorder.last
+        if last is None or last.error is not None:
+            return
+        names = Names.from_frames(user_frames(inspect.currentframe()))
+        items = [(names.name(p, f"param_groups[{g}][{i}]"), p)
+                 for g, group in enumerate(optimizer.param_groups) for i, p in enumerate(group["params"])]
+        self.check(f"optimizer step {self.optimizer_steps} ({type(optimizer).__name__})", last.roots[0], items,
+                   names)
+
+    def after_step(self, optimizer: Any, args: tuple, kwargs: dict) -> None:
+        if self.steps is not None and self.optimizer_steps >= self.steps:
+            raise StopRun
+
+    def grad_read(self, tensor: Any, grad: Any) -> None:
+        """The script's own code read ``tensor.grad``: check it when it looks wrong."""
+        if grad is not None and values.all_finite(grad) and values.scale(grad) >= VANISHING:
+            return
+        reader = _reader(inspect.currentframe())
+        if reader is None:
+            return
+        last = self.recorder.last
+        if last is None or last.error is not None:
+            return
+        names = Names.from_frames(user_frames(reader))
+        self.check(f"{names.name(tensor)}.grad read at {user_site(reader)}", last.roots[0],
+                   [(names.name(tensor), tensor)], names)
+
+    def failed_backward(self, pass_: Pass, frames: list) -> None:
+        loss = pass_.roots[0] if pass_.roots else None
+        if not isinstance(loss, Tensor) or loss.requires_grad:
+            return
+        names = Names.from_frames(frames)
+        problem = Doctor(loss, self.recorder, names).loss_problem(names.name(loss, "loss"))
+        if problem is not None:
+            self.show(f"backward() at {pass_.site} failed", Diagnosis([problem]), full=False)
+
+    def check(self, title: str, loss: Any, items: list, names: Names, full: bool = False) -> Diagnosis:
+        self.checks += 1
+        diagnosis = Doctor(loss, self.recorder, names).examine(items)
+        self.show(title, diagnosis, full)
+        return diagnosis
+
+    def show(self, title: str, diagnosis: Diagnosis, full: bool) -> None:
+        new = []
+        for finding in diagnosis:
+            key = (finding.tensor, finding.kind, finding.where)
+            if key not in self.reported:
+                self.reported.add(key)
+                new.append(finding)
+        self.findings.extend(new)
+        if not new and not full:
+            return
+        shown = Diagnosis(new, diagnosis.healthy)
+        lines = [f"chainrule debug: {title}"]
+        body = shown.report().splitlines() + ([shown.summary()] if full else [])
+        lines += ["  " + line for line in body]
+        self.print("\n".join(lines))
+
+
+def _reader(frame: Any) -> Any:
+    """The frame that read ``.grad`` (past the observers in autograd/ and debug/), when it is
+    the user's code; None when chainrule itself read it."""
+    while frame is not None:
+        folder = os.path.dirname(os.path.abspath(frame.f_code.co_filename))
+        if folder not in (_HERE, _AUTOGRAD):
+            break
+        frame = frame.f_back
+    if frame is None or user_frames(frame)[:1] != [frame]:
+        return None
+    return frame
