@@ -196,7 +196,7 @@ def _apply_general(cls: type, *args: Any, **kwargs: Any) -> Any:
         if observe.forward:
             observe.notify_forward(node, args, kwargs, result)
     else:
-        result = _unrecorded(cls, out, record, cut, args)
+        result = _unrecorded(cls, out, record, cut, args, kwargs)
     if cls.is_view:
         result._vc = args[0]._version_counter()
         # An in-place change of the view must rewrite its base's history too.
@@ -287,11 +287,12 @@ def _output_array(node: Op, out: Any, xp: Any = np) -> Any:
     return out
 
 
-def _unrecorded(cls: type, out: Any, wanted_grad: bool, cut: str | None, sources: tuple = ()) -> Any:
+def _unrecorded(cls: type, out: Any, wanted_grad: bool, cut: str | None, sources: tuple = (),
+                options: dict | None = None) -> Any:
     """The output of an op that is not recorded, remembering where the graph was cut (for
-    the error of a later backward): here, when an input (one of ``sources``) wanted a
-    gradient, under no_grad or by an op without a derivative; else wherever an input's own
-    history was cut."""
+    the error of a later backward): here, when an input (one of ``sources``, called with
+    ``options``) wanted a gradient, under no_grad or by an op without a derivative; else
+    wherever an input's own history was cut."""
     result = _make(out, None, False)
     if wanted_grad:
         name = cls.display_name or cls.op_name
@@ -299,6 +300,8 @@ def _unrecorded(cls: type, out: Any, wanted_grad: bool, cut: str | None, sources
         if not enabled:
             result._cut = f"{name} (computed under no_grad)"
         if observe.cuts:
+            if options:
+                sources += tuple(options.values())
             observe.notify_cut("no_derivative" if enabled else "no_grad", sources, result, name)
     elif cut is not None:
         result._cut = cut

@@ -36,6 +36,9 @@ from .sites import user_frames
 VANISHING = 1e-8
 #: Cuts whose result is a Python number or a NumPy array: where it went cannot be followed.
 _UNTRACEABLE = ("item", "tolist", "numpy")
+#: Cuts whose result may reach the loss unseen (an index array passed on as an array, as
+#: embedding and indexing do): the cause when nothing else is.
+_LIKELY = ("no_derivative", "integer_cast", "tensor")
 
 
 def diagnose(loss: Any, params: Any = None, *, recorder: Recorder | None = None,
@@ -203,9 +206,10 @@ class Doctor:
                 return self._cut_finding(name, cut)
         pass_ = self.pass_
         if pass_ is not None:
-            for cut in pass_.cut_list():
-                if cut.kind in _UNTRACEABLE and self._cut_holds(cut, tensor):
-                    return self._cut_finding(name, cut)
+            for kinds in (_UNTRACEABLE, _LIKELY):
+                for cut in pass_.cut_list():
+                    if cut.kind in kinds and self._cut_holds(cut, tensor):
+                        return self._cut_finding(name, cut)
         mark = graph.cut_of(self.loss) if self.loss.grad_fn is None else None
         if mark is not None and not isinstance(mark, CutMark):
             return Finding(name, "none", "loss_cut", f"the loss does not require grad: its graph was cut at {mark}",
@@ -262,7 +266,7 @@ class Doctor:
                                fixes.MODULE_NOT_CALLED.format(module=owner.path.split(".")[-1]))
         if id(tensor) in used:
             return Finding(name, "none", "output_unused",
-                           f"{name} is used here, but what is computed from it never reaches the loss",
+                           "it is used here, but what is computed from it never reaches the loss",
                            used[id(tensor)][1], fixes.OUTPUT_UNUSED)
         where = self.names.definition(tensor)
         if pass_ is None:
@@ -360,7 +364,7 @@ class Doctor:
             cause = (f"the gradient became NaN/inf in the backward of {op} ({node.name()}): "
                      f"{gradients[node].culprit}")
             if passed:
-                cause += f"; {passed} op{'s' if passed != 1 else ''} below it only passed it on to {name}"
+                cause += f"; {passed} op{'s' if passed != 1 else ''} below it only passed it on"
             return Finding(name, "nonfinite", "nan_backward", cause, self._site(node), fixes.for_nan(op, backward=True))
         return Finding(name, "nonfinite", "nan_gradient",
                        f"{name}'s gradient holds NaN/inf, though no op of this backward made them: they were "
@@ -376,8 +380,18 @@ class Doctor:
                 continue
             if any(i < len(observed.in_scales) and observed.in_scales[i] == 0
                    for i in self._edges_towards(node, tensor, reaches)):
-                return self._stopper(name, node, "zero")
+                return self._stopper(name, self._silent_input(node) or node, "zero")
         return Finding(name, "zero", "zero", f"{name}'s gradient is exactly zero", None, fixes.ZERO)
+
+    def _silent_input(self, node: Any) -> Any:
+        """The node making one of ``node``'s inputs, when its forward silenced every unit (a
+        dead ReLU, saturated tanh ...): a product with that input is zero for the others."""
+        for edge in graph.inputs(node):
+            if edge is not None and edge.node is not None:
+                activity = self._activity(edge.node)
+                if activity is not None and activity[0] >= 1.0:
+                    return edge.node
+        return None
 
     def _stopper(self, name: str, node: Any, symptom: str, extra: str = "") -> Finding:
         op = values.op_of(node)
@@ -405,9 +419,7 @@ class Doctor:
             return Finding(name, "small", "vanishing", f"{name}'s largest gradient is {size:.2g}", None, fixes.VANISHING)
         (op, site), (log_shrink, times, node) = min(groups.items(), key=lambda item: item[1][0])
         if times == 1:
-            return self._stopper(name, node, "small", f" (the gradient shrinks ×{10 ** log_shrink:.1g} there; "
-                                                      f"{name}'s largest is {size:.2g})")
+            return self._stopper(name, node, "small", f" (the gradient shrinks ×{10 ** log_shrink:.1g} there)")
         cause = (f"the gradient shrinks ×{10 ** log_shrink:.1g} through {times} {op} ops "
-                 f"(×{10 ** (log_shrink / times):.2g} each on average) on its way to {name}, "
-                 f"whose largest gradient is {size:.2g}")
+                 f"(×{10 ** (log_shrink / times):.2g} each on average) on its way here")
         return Finding(name, "small", "vanishing", cause, site, fixes.for_vanishing(op))

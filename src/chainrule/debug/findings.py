@@ -37,12 +37,15 @@ class Finding:
         return "\n".join(_block([self.tensor], self))
 
 
-def _block(names: list, finding: Finding) -> list:
-    lines = [f"{', '.join(names)}: {SYMPTOMS[finding.symptom]}"]
+def _block(names: list, finding: Finding, alike: bool = True) -> list:
+    """The lines for ``finding``, shared by the tensors ``names`` (``alike``: in the same
+    words; else the first one's are shown, for it)."""
+    shown = ", ".join(names) if len(names) <= 6 else f"{', '.join(names[:4])} and {len(names) - 4} more"
+    lines = [f"{shown}: {SYMPTOMS[finding.symptom]}"]
     if finding.where is not None:
         code = finding.where.code
         lines.append(f"  at {finding.where}" + (f":  {code}" if code else ""))
-    lines.append(f"  cause: {finding.cause}")
+    lines.append(f"  cause: {finding.cause}" + ("" if alike else f" (for {names[0]})"))
     lines.append(f"  fix:   {finding.fix}")
     return lines
 
@@ -86,16 +89,19 @@ class Diagnosis(list):
         return [finding for finding in self if finding.tensor == tensor]
 
     def groups(self) -> list:
-        """(tensor names, finding) for each distinct cause, in order."""
+        """(tensor names, first finding, whether all say the same) for each cause and line,
+        in order (a cause with numbers that differ per tensor is one group)."""
         grouped: dict = {}
         for finding in self:
-            key = (finding.symptom, finding.kind, finding.cause, finding.where, finding.fix)
-            grouped.setdefault(key, ([], finding))[0].append(finding.tensor)
-        return list(grouped.values())
+            key = (finding.symptom, finding.kind, finding.where, finding.fix)
+            group = grouped.setdefault(key, [[], finding, True])
+            group[0].append(finding.tensor)
+            group[2] = group[2] and finding.cause == group[1].cause
+        return [tuple(group) for group in grouped.values()]
 
     def report(self) -> str:
         """The findings, grouped, without the summary line."""
-        return "\n".join(line for names, finding in self.groups() for line in _block(names, finding))
+        return "\n".join(line for names, finding, alike in self.groups() for line in _block(names, finding, alike))
 
     def summary(self) -> str:
         return self.healthy.summary(len({finding.tensor for finding in self}))

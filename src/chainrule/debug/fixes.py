@@ -52,8 +52,14 @@ def for_cut(kind: str, op: str | None) -> tuple[str, str]:
 def _readable(op: str | None) -> str:
     if op is None:
         return "an op"
-    return {"Gt": "the comparison >", "Lt": "the comparison <", "Ge": "the comparison >=", "Le": "the comparison <=",
-            "Eq": "the comparison ==", "Ne": "the comparison !="}.get(op, op)
+    return _OPS.get(op, op)
+
+
+#: Ops as a cause names them (comparisons by their NumPy ufunc).
+_OPS = {"greater": "the comparison >", "less": "the comparison <", "greater_equal": "the comparison >=",
+        "less_equal": "the comparison <=", "equal": "the comparison ==", "not_equal": "the comparison !=",
+        "logical_and": "logical and", "logical_or": "logical or", "logical_xor": "logical xor",
+        "Argmax": "argmax (or argmin)"}
 
 
 def for_stopper(op: str, node: str, activity: str | None) -> tuple[str, str, str]:

@@ -94,7 +94,8 @@ class Names:
         self.roots = [(name, model) for name, model in self.modules.items() if id(model) not in inner]
         unique = {id(model): (name, model) for name, model in self.roots}
         self.roots = list(unique.values())
-        prefix = len(self.roots) > 1
+        # Bare names (fc1.weight) for one model of the user's own class; else the model's name first.
+        prefix = len(self.roots) > 1 or any(type(model).__module__.startswith("chainrule") for _, model in self.roots)
         for root_name, model in self.roots:
             for path, module in model.named_modules():
                 label = f"{root_name}.{path}" if prefix and path else (path or root_name)

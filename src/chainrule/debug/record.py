@@ -198,6 +198,8 @@ class Recorder:
 
     def cut(self, kind: str, sources: tuple, output: Any, op: str | None) -> Any:
         site = user_site()
+        if op == "Compare":  # one op for every comparison: its ufunc says which
+            op = next((a.__name__ for a in sources if isinstance(a, np.ufunc)), op)
         needing = [s for s in _tensor_arguments(sources) if s.requires_grad]
         key = (kind, op, site)
         cut = self.current.cuts.get(key)

@@ -23,8 +23,7 @@ from .names import Names
 from .record import Pass, Recorder
 from .sites import user_frames, user_site
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
-_AUTOGRAD = os.path.join(os.path.dirname(_HERE), "autograd")
+_AUTOGRAD = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "autograd")
 
 
 class StopRun(BaseException):
@@ -47,7 +46,7 @@ class Session:
         self.backwards = 0
         self.optimizer_steps = 0
         self.checks = 0
-        self.watched: dict = {}  # variable name -> its frame's code name (tensors checked at each backward)
+        self.busy = False  # checking: the diagnosis's own reads of .grad are not the script's
         self.has_optimizer = False
         self.handles: list = []
 
@@ -101,11 +100,8 @@ class Session:
             self.has_optimizer = bool(names.optimizers)
             items = self.first_candidates(names, frames)
             self.check(f"first backward() at {pass_.site}", loss, items, names, full=True)
-        elif not self.has_optimizer:
-            items = self.watched_candidates(names, frames)
-            self.check(f"backward() {self.backwards} at {pass_.site}", loss, items, names)
-            if self.steps is not None and self.backwards >= self.steps:
-                raise StopRun
+        elif not self.has_optimizer and self.steps is not None and self.backwards >= self.steps:
+            raise StopRun
 
     def first_candidates(self, names: Names, frames: list) -> list:
         """Every parameter the optimizers hold, the models' parameters, and the tensors bound
@@ -123,20 +119,6 @@ class Session:
             tensor = names.held[key]
             if key not in items and tensor.requires_grad and tensor.grad_fn is None and "." not in name:
                 items[key] = (name, tensor)
-                self.watched[name] = names.places[key][1]
-        return list(items.values())
-
-    def watched_candidates(self, names: Names, frames: list) -> list:
-        """The tensors the variables watched since the first backward hold now (a leaf then,
-        maybe the result of an op now), and the models' parameters."""
-        items: dict = {}
-        for key, name in names.tensors.items():
-            if name in self.watched:
-                items.setdefault(key, (name, names.held[key]))
-        for _, model in names.roots:
-            for p in model.parameters():
-                if p.requires_grad:
-                    items.setdefault(id(p), (names.name(p), p))
         return list(items.values())
 
     def before_step(self, optimizer: Any, args: tuple, kwargs: dict) -> None:
@@ -156,14 +138,15 @@ class Session:
             raise StopRun
 
     def grad_read(self, tensor: Any, grad: Any) -> None:
-        """The script's own code read ``tensor.grad``: check it when it looks wrong."""
-        if grad is not None and values.all_finite(grad) and values.scale(grad) >= VANISHING:
+        """The script's own code read ``tensor.grad``: check it when it looks wrong (and it is
+        about the latest backward: a leaf that backward did not reach keeps an older one)."""
+        if self.busy or (grad is not None and values.all_finite(grad) and values.scale(grad) >= VANISHING):
             return
-        reader = _reader(inspect.currentframe())
-        if reader is None:
-            return
+        reader = _reader(inspect.currentframe().f_back)
         last = self.recorder.last
-        if last is None or last.error is not None:
+        if reader is None or last is None or last.error is not None:
+            return
+        if grad is not None and tensor.grad_fn is None and not _reaches(last.roots[0], tensor):
             return
         names = Names.from_frames(user_frames(reader))
         self.check(f"{names.name(tensor)}.grad read at {user_site(reader)}", last.roots[0],
@@ -180,7 +163,11 @@ class Session:
 
     def check(self, title: str, loss: Any, items: list, names: Names, full: bool = False) -> Diagnosis:
         self.checks += 1
-        diagnosis = Doctor(loss, self.recorder, names).examine(items)
+        self.busy = True
+        try:
+            diagnosis = Doctor(loss, self.recorder, names).examine(items)
+        finally:
+            self.busy = False
         self.show(title, diagnosis, full)
         return diagnosis
 
@@ -202,13 +189,15 @@ class Session:
 
 
 def _reader(frame: Any) -> Any:
-    """The frame that read ``.grad`` (past the observers in autograd/ and debug/), when it is
-    the user's code; None when chainrule itself read it."""
-    while frame is not None:
-        folder = os.path.dirname(os.path.abspath(frame.f_code.co_filename))
-        if folder not in (_HERE, _AUTOGRAD):
-            break
+    """The frame that read ``.grad``, from the observer's caller on (past the property and
+    the notification, in autograd/), when it is the user's code; None when chainrule read it."""
+    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _AUTOGRAD:
         frame = frame.f_back
     if frame is None or user_frames(frame)[:1] != [frame]:
         return None
     return frame
+
+
+def _reaches(loss: Any, leaf: Any) -> bool:
+    """Whether ``leaf`` is in ``loss``'s graph."""
+    return any(e is not None and e.is_leaf and e.leaf is leaf for node in graph.walk(loss) for e in graph.inputs(node))

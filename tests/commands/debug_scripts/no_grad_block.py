@@ -1,0 +1,29 @@
+"""The first layer computed under no_grad in forward: it never learns."""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from _net import batch
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Linear(16, 32)
+        self.head = nn.Linear(32, 4)
+
+    def forward(self, x):
+        with torch.no_grad():
+            h = self.embed(x)  # BUG
+        return self.head(F.relu(h))
+
+
+x, y = batch()
+x, y = torch.tensor(x), torch.tensor(y)
+model = Net()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for step in range(2):
+    optimizer.zero_grad()
+    loss = F.cross_entropy(model(x), y)
+    loss.backward()
+    optimizer.step()
