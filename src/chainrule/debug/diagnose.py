@@ -31,7 +31,7 @@ from .names import Names
 from .record import CutMark, Pass, Recorder, active, measure
 from .sites import user_frames
 
-#: A gradient whose largest entry is below this (the loss's own gradient being 1) is
+#: A gradient whose norm is below this (the loss's own gradient being 1) is
 #: vanishingly small: an update with it changes nothing.
 VANISHING = 1e-8
 #: Cuts whose result is a Python number or a NumPy array: where it went cannot be followed.
@@ -112,6 +112,7 @@ class Doctor:
         self._below: dict = {}
         self._gradients: dict | None = None
         self._dry: dict | None = None
+        self.redundant: list = []  # biases a batch norm removes (healthy, and said so)
 
     def _pass_of(self, loss: Any) -> Pass | None:
         recorder = self.recorder
@@ -141,6 +142,7 @@ class Doctor:
                     healthy.largest = max(healthy.largest, self._largest(tensor))
             else:
                 findings.append(finding)
+        healthy.redundant = self.redundant
         return Diagnosis(findings, healthy)
 
     def loss_problem(self, name: str = "loss") -> Finding | None:
@@ -181,6 +183,9 @@ class Doctor:
         size = values.scale(grad)
         if math.isnan(size) or math.isinf(size):
             return self.nonfinite(name, tensor)
+        if size < VANISHING and self.before_batch_norm(tensor):
+            self.redundant.append(name)  # its gradient is zero but for rounding, as it should be
+            return None
         if size == 0:
             return self.zero(name, tensor)
         if size < VANISHING:
@@ -383,6 +388,20 @@ class Doctor:
                 return self._stopper(name, self._silent_input(node) or node, "zero")
         return Finding(name, "zero", "zero", f"{name}'s gradient is exactly zero", None, fixes.ZERO)
 
+    def before_batch_norm(self, tensor: Any) -> bool:
+        """Whether ``tensor`` is a bias added just before a batch norm, which subtracts the
+        batch mean and so removes it: its gradient is zero up to rounding, and it does no harm."""
+        if tensor.ndim != 1:
+            return False
+        users = [node for node in self.nodes if any(e is not None and e.is_leaf and e.leaf is tensor
+                                                    for e in graph.inputs(node))]
+        for user in users:
+            consumers = [node for node in self.nodes if any(e is not None and e.node is user
+                                                            for e in graph.inputs(node))]
+            if not consumers or not all("BatchNorm" in consumer.name() for consumer in consumers):
+                return False
+        return bool(users)
+
     def _silent_input(self, node: Any) -> Any:
         """The node making one of ``node``'s inputs, when its forward silenced every unit (a
         dead ReLU, saturated tanh ...): a product with that input is zero for the others."""
@@ -396,7 +415,8 @@ class Doctor:
     def _stopper(self, name: str, node: Any, symptom: str, extra: str = "") -> Finding:
         op = values.op_of(node)
         activity = self._activity(node)
-        kind, cause, fix = fixes.for_stopper(op, node.name(), activity[1] if activity else None)
+        words = fixes.for_stopper if symptom == "zero" else fixes.for_shrinker
+        kind, cause, fix = words(op, node.name(), activity[1] if activity else None)
         return Finding(name, symptom, kind, cause + extra, self._site(node), fix)
 
     def vanishing(self, name: str, tensor: Any, size: float) -> Finding:
@@ -416,7 +436,7 @@ class Doctor:
                 group[0] += math.log10(ratio)
                 group[1] += 1
         if not groups:
-            return Finding(name, "small", "vanishing", f"{name}'s largest gradient is {size:.2g}", None, fixes.VANISHING)
+            return Finding(name, "small", "vanishing", f"the norm of its gradient is {size:.2g}", None, fixes.VANISHING)
         (op, site), (log_shrink, times, node) = min(groups.items(), key=lambda item: item[1][0])
         if times == 1:
             return self._stopper(name, node, "small", f" (the gradient shrinks ×{10 ** log_shrink:.1g} there)")

@@ -52,11 +52,12 @@ def _block(names: list, finding: Finding, alike: bool = True) -> list:
 
 @dataclass
 class Healthy:
-    """The tensors checked and found well: named, with the largest |gradient| among them."""
+    """The tensors checked and found well: named, with the largest gradient norm among them."""
 
     names: list = field(default_factory=list)
     largest: float = 0.0
     frozen: list = field(default_factory=list)  # parameters with requires_grad=False, left alone
+    redundant: list = field(default_factory=list)  # biases just before a batch norm (which removes them)
 
     def summary(self, problems: int) -> str:
         total = len(self.names) + problems
@@ -66,9 +67,12 @@ class Healthy:
             shown = ", ".join(self.names[:6]) + (f" and {len(self.names) - 6} more" if len(self.names) > 6 else "")
             head = "all healthy" if not problems else f"{len(self.names)} healthy"
             text = (f"{total} tensor{'s' if total != 1 else ''} checked, {head} ({shown}): finite gradients, "
-                    f"largest |grad| {self.largest:.3g}")
+                    f"gradient norms up to {self.largest:.3g}")
         if self.frozen:
             text += f"; {len(self.frozen)} frozen (requires_grad=False) left alone"
+        if self.redundant:
+            text += (f"; {', '.join(self.redundant)}: no effect, a batch norm follows and removes "
+                     f"{'it' if len(self.redundant) == 1 else 'them'} (bias=False saves the work)")
         return text
 
 

@@ -83,6 +83,13 @@ def for_stopper(op: str, node: str, activity: str | None) -> tuple[str, str, str
     return ("zero", f"{op} ({node}) here passes back a zero gradient{seen}", ZERO)
 
 
+def for_shrinker(op: str, node: str, activity: str | None) -> tuple[str, str, str]:
+    """(kind, cause, fix) for an op that passed back an all but zero gradient."""
+    if op in ("Relu", "Sigmoid", "Tanh", "Clamp", "Rounding", "Sign"):
+        return for_stopper(op, node, activity)
+    return ("vanishing", f"{op} ({node}) here passes back an all but zero gradient", VANISHING)
+
+
 def for_nan(op: str, backward: bool = False) -> str:
     """The usual fix for NaN/inf made by ``op`` (in its forward, or its backward)."""
     if op in ("Log", "Log2", "Log10"):

@@ -75,7 +75,7 @@ class NodeNote:
 
 @dataclass
 class NodeGradients:
-    """One backward through a node: the largest |gradient| arriving (``out_scale``) and
+    """One backward through a node: the norm of the gradient arriving (``out_scale``) and
     leaving per argument (``in_scales``, None where none left), and, when the node turned a
     finite gradient into NaN/inf, why (``culprit``)."""
 

@@ -9,11 +9,13 @@ checks print only problems not reported yet.  A script without an optimizer (a m
 from __future__ import annotations
 
 import inspect
+import math
 import os
 import sys
 from typing import Any, Callable, TextIO
 
 from ..autograd import graph
+from ..nn import Parameter
 from ..optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
 from ..tensor import Tensor
 from . import values
@@ -90,16 +92,15 @@ class Session:
     # -- the checks --------------------------------------------------------------------------
     def after_backward(self, pass_: Pass) -> None:
         self.backwards += 1
-        frames = user_frames(inspect.currentframe())
         if pass_.error is not None:
-            self.failed_backward(pass_, frames)
+            self.failed_backward(pass_, user_frames(inspect.currentframe()))
             return
-        loss = pass_.roots[0]
-        names = Names.from_frames(frames)
         if self.backwards == 1:
+            frames = user_frames(inspect.currentframe())
+            names = Names.from_frames(frames)
             self.has_optimizer = bool(names.optimizers)
             items = self.first_candidates(names, frames)
-            self.check(f"first backward() at {pass_.site}", loss, items, names, full=True)
+            self.check(f"first backward() at {pass_.site}", pass_.roots[0], items, names, full=True)
         elif not self.has_optimizer and self.steps is not None and self.backwards >= self.steps:
             raise StopRun
 
@@ -127,6 +128,10 @@ class Session:
         last = self.recorder.last
         if last is None or last.error is not None:
             return
+        params = [p for group in optimizer.param_groups for p in group["params"]]
+        if all(_looks_healthy(p) for p in params):
+            self.checks += 1  # the common case, decided without a diagnosis
+            return
         names = Names.from_frames(user_frames(inspect.currentframe()))
         items = [(names.name(p, f"param_groups[{g}][{i}]"), p)
                  for g, group in enumerate(optimizer.param_groups) for i, p in enumerate(group["params"])]
@@ -140,11 +145,13 @@ class Session:
     def grad_read(self, tensor: Any, grad: Any) -> None:
         """The script's own code read ``tensor.grad``: check it when it looks wrong (and it is
         about the latest backward: a leaf that backward did not reach keeps an older one)."""
-        if self.busy or (grad is not None and values.all_finite(grad) and values.scale(grad) >= VANISHING):
+        if self.busy:
             return
         reader = _reader(inspect.currentframe().f_back)
         last = self.recorder.last
         if reader is None or last is None or last.error is not None:
+            return
+        if grad is not None and VANISHING <= values.scale(grad) < math.inf:
             return
         if grad is not None and tensor.grad_fn is None and not _reaches(last.roots[0], tensor):
             return
@@ -191,11 +198,30 @@ class Session:
 def _reader(frame: Any) -> Any:
     """The frame that read ``.grad``, from the observer's caller on (past the property and
     the notification, in autograd/), when it is the user's code; None when chainrule read it."""
-    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _AUTOGRAD:
+    while frame is not None and _in_autograd(frame.f_code.co_filename):
         frame = frame.f_back
     if frame is None or user_frames(frame)[:1] != [frame]:
         return None
     return frame
+
+
+_autograd_files: dict = {}
+
+
+def _in_autograd(filename: str) -> bool:
+    inside = _autograd_files.get(filename)
+    if inside is None:
+        inside = _autograd_files[filename] = os.path.dirname(os.path.abspath(filename)) == _AUTOGRAD
+    return inside
+
+
+def _looks_healthy(tensor: Any) -> bool:
+    """A quick look (no diagnosis): a frozen parameter, or a leaf with a finite gradient that
+    is not vanishingly small (a NaN in its value shows in the next step's gradient)."""
+    if tensor.grad_fn is not None or not tensor.requires_grad:
+        return isinstance(tensor, Parameter) and not tensor.requires_grad and tensor.grad_fn is None
+    grad = tensor.grad
+    return grad is not None and VANISHING <= values.scale(grad) < math.inf
 
 
 def _reaches(loss: Any, leaf: Any) -> bool:

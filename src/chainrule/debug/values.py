@@ -23,18 +23,17 @@ def array(value: Any) -> Any:
 
 
 def scale(value: Any) -> float:
-    """The largest absolute entry (0 for an empty array, NaN if there is a NaN)."""
+    """How large a gradient is: its L2 norm, 0 exactly when every entry is 0, NaN/inf when
+    an entry is (one BLAS call; the rare zero or overflow is checked entry by entry)."""
     a = np.asarray(array(value))
-    if a.size == 0:
+    if a.size == 0 or a.dtype.kind not in "fciu":
         return 0.0
-    if a.dtype.kind == "c":
-        a = np.abs(a)
-    elif a.dtype.kind not in "fiu":
-        return 0.0
-    high, low = float(a.max()), float(a.min())
-    if math.isnan(high) or math.isnan(low):
-        return math.nan
-    return max(abs(high), abs(low))
+    total = float(np.vdot(a, a).real)
+    if total == 0.0:
+        return 0.0 if not a.any() else float(np.abs(a).max())  # squares below the dtype's range
+    if math.isinf(total) and np.isfinite(a).all():
+        return float(np.linalg.norm(a.astype(np.float64)))  # squares beyond the dtype's range
+    return math.sqrt(total)
 
 
 def all_finite(value: Any) -> bool:
@@ -64,11 +63,13 @@ def activity(op: str, args: tuple, output: Any) -> tuple[float, str] | None:
     clamp): the fraction of the batch where it does, and that said in words; else None."""
     if op == "Relu":
         out = array(output)
-        if out.ndim < 2 or out.shape[0] == 0:
-            dead = float(np.mean(out <= 0))
+        if out.size == 0:
+            return None
+        if out.ndim < 2:
+            dead = 1.0 - np.count_nonzero(out) / out.size
             return dead, f"{percent(dead)} of its outputs are 0"
-        alive = (out > 0).reshape(out.shape[0], -1).any(axis=0)
-        dead = 1.0 - float(alive.mean())
+        alive = out.reshape(out.shape[0], -1).any(axis=0)  # relu's outputs are >= 0
+        dead = 1.0 - np.count_nonzero(alive) / alive.size
         return dead, (f"{percent(dead)} of its {alive.size} units are inactive (output 0) for every "
                       f"example of the batch")
     if op in ("Sigmoid", "Tanh"):
