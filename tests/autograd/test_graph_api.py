@@ -136,3 +136,62 @@ def test_increment_version_makes_saved_values_stale():
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         b.sum().backward()
     assert b._version == 1
+
+
+def test_every_kind_of_graph_cut_is_reported():
+    w = chainrule.tensor([1.0, -2.0], requires_grad=True)
+    seen = []
+
+    def watcher(kind, sources, output, op):
+        seen.append((kind, op, any(s is w for s in sources)))
+        return None if output is None else f"{kind} here"
+
+    with graph.on_cut(watcher):
+        detached = (w * 2).detach()
+        assert graph.cut_of(detached) == "detach here" and graph.cut_of(detached + 1) == "detach here"
+        _ = w.data
+        w.sum().item()
+        w.tolist()
+        w.long()
+        _ = w > 0
+        w.argmax()
+        chainrule.tensor(w)
+        with chainrule.no_grad():
+            under = w * 2
+        assert graph.cut_of(under) == "no_grad here"
+    assert seen == [("detach", None, False), ("data", None, True), ("item", None, False), ("tolist", None, True),
+                    ("integer_cast", "int64", True), ("no_derivative", "Compare", True),
+                    ("no_derivative", "Argmax", True), ("tensor", None, True), ("no_grad", "Mul", True)]
+    # With no one watching: the plain descriptions a backward's error gives, nothing else.
+    assert graph.cut_of(w.detach()) == "a .detach() call" and graph.cut_of(w) is None
+    with chainrule.no_grad():
+        assert graph.cut_of(w * 2) == "Mul (computed under no_grad)"
+    assert graph.cut_of(w.argmax()) is None
+
+
+def test_backward_calls_are_reported_with_their_outcome():
+    w = chainrule.tensor([1.0], requires_grad=True)
+    calls = []
+    with graph.on_backward_call(lambda roots, error: calls.append((roots, error))):
+        loss = (w * 3).sum()
+        loss.backward()
+        with pytest.raises(RuntimeError, match="does not require grad"):
+            loss.detach().backward()
+    assert calls[0][0] == [loss] and calls[0][1] is None
+    assert isinstance(calls[1][1], RuntimeError)
+    (w * 3).sum().backward()
+    assert len(calls) == 2
+
+
+def test_grad_reads_are_watched_only_while_someone_watches():
+    plain = chainrule.Tensor.__dict__["grad"]
+    w = chainrule.tensor([1.0], requires_grad=True)
+    (w * 3).sum().backward()
+    reads = []
+    with graph.on_grad_read(lambda tensor, grad: reads.append((tensor is w, grad.tolist()))):
+        assert w.grad.tolist() == [3.0]
+        w.grad = None  # assigning is not a read, and still checked
+        with pytest.raises(RuntimeError, match="size"):
+            w.grad = chainrule.zeros(2)
+    assert reads == [(True, [3.0])]
+    assert chainrule.Tensor.__dict__["grad"] is plain

@@ -1,9 +1,10 @@
 """Run one PyTorch program twice: with ``torch`` bound to the real torch, then with ``torch``
 bound to chainrule, and compare what the two runs print and return.
 
-The program's source is not edited: it is executed with its own ``__builtins__`` whose
-``__import__`` maps ``torch`` and ``torch.<sub>`` to ``chainrule`` and ``chainrule.<sub>``
-(``import torch.nn as nn``, ``from torch.utils.data import DataLoader`` ...). A program
+The program's source is not edited: for chainrule's run it is executed inside
+``chainrule.torch_alias.aliased()``, the import hook of ``chainrule run``, which resolves
+``torch`` and ``torch.<sub>`` to ``chainrule`` and ``chainrule.<sub>`` (``import torch.nn as
+nn``, ``from torch.utils.data import DataLoader`` ...). A program
 reports through what it prints and through a module-level ``results`` dict (tensors,
 numbers, strings, nested lists/dicts), and draws every random number from NumPy, so the two
 runs start from the same weights and data.
@@ -22,32 +23,20 @@ import numpy as np
 import torch
 
 import chainrule
+from chainrule.torch_alias import aliased
 
 PROGRAMS = Path(__file__).parent / "programs"
-
-
-def _importer(target: str) -> Any:
-    real_import = builtins.__import__
-
-    def _import(name, globals=None, locals=None, fromlist=(), level=0):
-        if level == 0 and (name == "torch" or name.startswith("torch.")):
-            name = target + name[len("torch"):]
-        return real_import(name, globals, locals, fromlist, level)
-
-    return _import
 
 
 def execute(source: str, library: str, filename: str = "<program>") -> tuple[str, dict]:
     """Run ``source`` with ``torch`` bound to ``library`` ("torch" or "chainrule");
     returns (stdout, results)."""
-    env_builtins = dict(vars(builtins))
-    env_builtins["__import__"] = _importer(library)
-    namespace = {"__name__": "__main__", "__builtins__": env_builtins, "__file__": filename}
+    namespace = {"__name__": "__main__", "__builtins__": builtins, "__file__": filename}
     out = io.StringIO()
     lib = torch if library == "torch" else chainrule
     default_dtype = lib.get_default_dtype()
     try:
-        with contextlib.redirect_stdout(out):
+        with contextlib.redirect_stdout(out), (aliased() if library == "chainrule" else contextlib.nullcontext()):
             exec(compile(source, filename, "exec"), namespace)
     finally:  # a program may change global state: leave none behind for the next one
         lib.set_default_dtype(default_dtype)

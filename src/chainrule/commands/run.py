@@ -151,9 +151,14 @@ def missing_name(error: BaseException) -> MissingTorchName | None:
 
 
 def _innermost_site(error: BaseException) -> tuple[str, int] | None:
+    """The script's line that raised ``error``: the innermost frame, or the one that called
+    a module's ``__getattr__`` (where chainrule answers a name it lacks)."""
+    entries = []
     tb = error.__traceback__
-    if tb is None:
-        return None
-    while tb.tb_next is not None:
+    while tb is not None:
+        entries.append((tb.tb_frame.f_code, tb.tb_lineno))
         tb = tb.tb_next
-    return tb.tb_frame.f_code.co_filename, tb.tb_lineno
+    while len(entries) > 1 and entries[-1][0].co_name == "__getattr__" and \
+            os.path.abspath(entries[-1][0].co_filename).startswith(_PACKAGE_DIR):
+        entries.pop()
+    return (entries[-1][0].co_filename, entries[-1][1]) if entries else None

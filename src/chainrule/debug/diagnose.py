@@ -121,7 +121,9 @@ class Doctor:
         last = recorder.last
         if last is not None and last.roots is not None and any(root is loss for root in last.roots):
             return last
-        return recorder.current
+        if loss.grad_fn is None or recorder.note(loss.grad_fn) is not None:
+            return recorder.current  # recorded, and not backpropagated yet
+        return None  # computed while the recorder was not running
 
     # -- the examination ------------------------------------------------------------------
     def examine(self, items: list) -> Diagnosis:

@@ -26,18 +26,20 @@ from .sites import Site, user_site
 SOURCES_KEPT = 4
 
 
+_ORDERS = itertools.count()  # cuts sort in the order they happened
+
+
 class Cut:
     """One place (kind, op and line) where values that needed a gradient left the graph, in
     one pass: ``sources`` are the latest of them (their node, or the leaf itself)."""
 
     __slots__ = ("kind", "op", "site", "sources", "count", "order", "__weakref__")
-    _orders = itertools.count()
 
     def __init__(self, kind: str, op: str | None, site: Site | None) -> None:
         self.kind, self.op, self.site = kind, op, site
         self.sources: list = []
         self.count = 0
-        self.order = next(Cut._orders)
+        self.order = next(_ORDERS)
 
     def add(self, tensors: list) -> None:
         self.count += 1
@@ -143,6 +145,7 @@ class Recorder:
             self.handles = [graph.on_record(self.record), graph.on_cut(self.cut),
                             graph.on_backward(self.backward), graph.on_backward_call(self.close_pass)]
             _active.append(self)
+            _latest[:] = [self]
         return self
 
     def stop(self) -> None:
@@ -237,11 +240,15 @@ def _tensor_arguments(args: Any) -> list:
 
 
 _active: list = []
+_latest: list = []  # the recorder started last, running or not: what a diagnosis after its block reads
 
 
 def active() -> Recorder | None:
-    """The recorder started last and still running, if any."""
-    return _active[-1] if _active else None
+    """The recorder a diagnosis reads: the one running (the innermost), else the one that ran
+    last (``with recording(): ...`` then ``diagnose(...)``)."""
+    if _active:
+        return _active[-1]
+    return _latest[0] if _latest else None
 
 
 def recording() -> Recorder:

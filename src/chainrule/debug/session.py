@@ -182,6 +182,10 @@ class Session:
         new = []
         for finding in diagnosis:
             key = (finding.tensor, finding.kind, finding.where)
+            if finding.symptom == "value" and (finding.tensor, "nonfinite") in self.reported:
+                continue  # the NaN gradient already reported was written into it: no news
+            if finding.symptom == "nonfinite":
+                self.reported.add((finding.tensor, "nonfinite"))
             if key not in self.reported:
                 self.reported.add(key)
                 new.append(finding)

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..autograd import graph
 from ..autograd.engine import grad as autograd_grad
+from ..debug import diagnose
 from ..tensor import Tensor
 from ._walk import (
     FREED_MESSAGE, GraphFreed, ReplayUnavailable, array_of, caller_names, fmt, forward_values, is_freed_error,
@@ -132,7 +133,8 @@ class Explanation:
         target = self._target()
         if not self.paths:
             if self.path_count == 0:
-                return f"{self.wrt_name} does not reach {self.loss_name}: ∂{self.loss_name}/∂{target} = 0"
+                return (f"{self.wrt_name} does not reach {self.loss_name}: ∂{self.loss_name}/∂{target} = 0, and "
+                        f"backward leaves {self.wrt_name}.grad None")
             return f"∂{self.loss_name}/∂{target} = {fmt(self.gradient)} (summed over {self.path_count} paths)"
         if len(self.paths) == 1:
             return self.paths[0].chain(self.loss_name, target)
@@ -185,7 +187,8 @@ def explain(loss: Any, wrt: Any, index: Any = None, *, max_paths: int = 16,
     if loss.numel() != 1:
         raise ValueError(f"explain needs a scalar loss, got shape {tuple(loss.shape)}")
     if not loss.requires_grad or not wrt.requires_grad:
-        raise ValueError("explain: the loss and wrt must both require grad (wrt must feed the loss)")
+        raise ValueError("explain: the loss and wrt must both require grad (wrt must feed the loss)"
+                         + _why_no_gradient(loss, wrt, tensor_label(wrt, label_map) or "wrt"))
     if names:
         label_map.update({(k.grad_fn if k.grad_fn is not None else id(k)): v for k, v in names.items()})
     index = _normalize_index(index, tuple(wrt.shape))
@@ -224,6 +227,8 @@ def explain(loss: Any, wrt: Any, index: Any = None, *, max_paths: int = 16,
         paths=paths, path_count=count, gradient=pick(total), autograd=pick(reference),
         finite_difference=fd, fd_note=fd_note, dtype=np.dtype(array_of(loss).dtype).name,
     )
+    if count == 0:
+        result.notes.append(_why_no_gradient(loss, wrt, wrt_name).strip())
     if paths and any(step.local is None for p in paths for step in p.steps):
         result.notes.append("(a local derivative shown as 'Jacobian' is a matrix; its product with "
                             "the upstream gradient is computed by the node's backward)")
@@ -231,6 +236,14 @@ def explain(loss: Any, wrt: Any, index: Any = None, *, max_paths: int = 16,
 
 
 # ---------------------------------------------------------------------------------------
+
+
+def _why_no_gradient(loss: Any, wrt: Any, name: str) -> str:
+    """What :func:`chainrule.autograd.diagnose` finds about ``wrt``'s missing gradient."""
+    report = diagnose(loss, [(name, wrt)]).report()
+    if not report:
+        return ""
+    return f"\nWhy (chainrule.autograd.diagnose(loss, [{name}])):\n{report}"
 
 
 def _normalize_index(index: Any, shape: tuple) -> tuple | None:

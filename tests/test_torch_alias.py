@@ -1,0 +1,57 @@
+"""The import hook behind `chainrule run`: torch and every torch.* module resolve to
+chainrule's own module objects while it is active, and nothing of it is left after."""
+from __future__ import annotations
+
+import sys
+
+import pytest
+import torch as real_torch
+
+import chainrule
+from chainrule.torch_alias import MissingTorchName, aliased, chainrule_name, torch_name
+
+
+def test_torch_and_its_submodules_are_chainrules_modules():
+    namespace: dict = {}
+    with aliased():
+        exec("import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
+             "import torch.optim.lr_scheduler as schedulers\nfrom torch.utils.data import DataLoader\n"
+             "from torch.autograd.functional import jacobian\nfrom torch import optim\nimport torch.cuda\n",
+             namespace)
+    assert namespace["torch"] is chainrule and namespace["nn"] is chainrule.nn
+    assert namespace["F"] is chainrule.nn.functional and namespace["optim"] is chainrule.optim
+    assert namespace["schedulers"] is chainrule.optim.lr_scheduler
+    assert namespace["DataLoader"] is chainrule.utils.data.DataLoader
+    assert namespace["jacobian"] is chainrule.autograd.functional.jacobian
+    assert namespace["torch"].cuda.is_available() is chainrule.cuda.is_available()
+
+
+def test_chainrule_keeps_its_own_module_attributes():
+    with aliased():
+        exec("import torch.nn.functional", {})
+    assert chainrule.nn.__spec__.name == "chainrule.nn" and chainrule.__spec__.name == "chainrule"
+    assert chainrule.nn.functional.__name__ == "chainrule.nn.functional"
+
+
+def test_pytorch_is_put_back_after():
+    assert sys.modules["torch"] is real_torch
+    with aliased():
+        assert "torch" not in sys.modules
+        exec("import torch.nn", {})
+        assert sys.modules["torch.nn"] is chainrule.nn
+    assert sys.modules["torch"] is real_torch and sys.modules["torch.nn"] is real_torch.nn
+    assert not any(type(finder).__module__ == "chainrule.torch_alias" for finder in sys.meta_path)
+
+
+def test_a_module_chainrule_lacks_names_itself_and_the_line(tmp_path):
+    script = tmp_path / "uses_fx.py"
+    script.write_text("import torch\nimport torch.fx\n")
+    with aliased(), pytest.raises(MissingTorchName) as error:
+        exec(compile(script.read_text(), str(script), "exec"), {})
+    assert str(error.value) == f"chainrule has no torch.fx (used at {script}:2: import torch.fx)"
+    assert isinstance(error.value, ModuleNotFoundError) and error.value.name == "torch.fx"
+
+
+def test_names_map_both_ways():
+    assert chainrule_name("torch.utils.data") == "chainrule.utils.data" and chainrule_name("torch") == "chainrule"
+    assert torch_name("chainrule.nn.functional") == "torch.nn.functional"
