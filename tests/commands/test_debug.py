@@ -111,7 +111,7 @@ def test_a_planted_bug_is_reported_with_its_cause_and_line(script):
         assert Path(finding.where.file).name == script and finding.where.line == line, report
         assert finding.fix
     assert f"{script}:{line}:" in report and WORDS[script] in report
-    assert report.startswith(f"chainrule debug: first backward() at {script}:")
+    assert report.startswith("chainrule debug: first backward() at ")
 
 
 def test_the_culprit_of_a_nan_is_told_from_the_ops_that_only_passed_it_on():
@@ -132,7 +132,7 @@ def test_a_parameter_that_stopped_being_a_leaf():
     assert (finding.tensor, finding.symptom, finding.kind) == ("w", "none", "not_leaf")
     assert finding.where.line == bug_line("non_leaf.py")
     assert "reassigning it outside torch.no_grad() made it the result of an op (Sub" in finding.cause
-    assert "w -= lr * w.grad" in finding.fix and "w.grad read at non_leaf.py:14" in out.getvalue()
+    assert "w -= lr * w.grad" in finding.fix and f"w.grad read at non_leaf.py:{bug_line('non_leaf.py')}" in out.getvalue()
 
 
 def test_the_report_groups_tensors_and_sums_up_the_healthy_ones():
@@ -183,12 +183,12 @@ def test_the_command_line(capsys):
     code = main(["debug", "--steps", "1", str(SCRIPTS / "module_not_called.py")])
     out, err = capsys.readouterr()
     assert code == 0 and out == ""
-    assert "aux.weight, aux.bias: .grad is None" in err and "module_not_called.py:13:" in err
+    assert "aux.weight, aux.bias: .grad is None" in err and f"module_not_called.py:{bug_line('module_not_called.py')}:" in err
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["debug", "--steps", "0", "x.py"], "must be at least 1"),
-    (["debug", "--steps", "two", "x.py"], "expected a whole number"),
+    (["debug", "--steps", "0", "x.py"], "must be > 0, got 0"),
+    (["debug", "--steps", "two", "x.py"], "expected an integer, got 'two'"),
 ])
 def test_bad_options(argv, message, capsys):
     with pytest.raises(SystemExit) as stop:

@@ -12,6 +12,7 @@ import argparse
 from typing import Any
 
 from ..debug import Session
+from . import positive
 from .run import add_script_arguments, run_cli
 
 
@@ -24,19 +25,9 @@ def add_parser(subparsers: Any) -> None:
         "is None, zero, vanishingly small or NaN/inf, with the cause, the line of the script and "
         "the usual fix. Options go before SCRIPT; what follows it is the script's own.",
     )
-    parser.add_argument("--steps", type=_positive, metavar="N",
+    parser.add_argument("--steps", type=positive(int), metavar="N",
                         help="stop the script after N optimizer steps (backward passes without an optimizer)")
     add_script_arguments(parser)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text[:40]}'") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

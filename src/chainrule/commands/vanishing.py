@@ -12,20 +12,7 @@ from typing import Any
 
 from ..optional import MissingDependency
 from ..viz.vanishing import run_experiment
-from . import MAX_PARAMETERS, UsageError, note
-
-
-def _positive(kind: type) -> Any:
-    def parse(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, got '{text}'") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-        return value
-
-    return parse
+from . import MAX_PARAMETERS, UsageError, note, positive
 
 
 def _count(text: str) -> int:
@@ -47,11 +34,11 @@ def add_parser(subparsers: Any) -> None:
         "norm at initialisation and after training, the first-to-last layer ratio and the "
         "test accuracy reached; write the plot.",
     )
-    parser.add_argument("--depth", type=_positive(int), default=20, help="hidden layers (default 20)")
-    parser.add_argument("--width", type=_positive(int), default=64, help="units per hidden layer (default 64)")
+    parser.add_argument("--depth", type=positive(int), default=20, help="hidden layers (default 20)")
+    parser.add_argument("--width", type=positive(int), default=64, help="units per hidden layer (default 64)")
     parser.add_argument("--steps", type=_count, default=300, help="SGD steps per network (default 300)")
-    parser.add_argument("--lr", type=_positive(float), default=0.01, help="learning rate (default 0.01, momentum 0.9)")
-    parser.add_argument("--batch-size", type=_positive(int), default=64, help="(default 64)")
+    parser.add_argument("--lr", type=positive(float), default=0.01, help="learning rate (default 0.01, momentum 0.9)")
+    parser.add_argument("--batch-size", type=positive(int), default=64, help="(default 64)")
     parser.add_argument("--seed", type=_count, default=0, help="seeds the split, initialisation and batches (default 0)")
     parser.add_argument("--out", default="vanishing.png", metavar="FILE.png",
                         help="where to write the plot (default vanishing.png)")

@@ -1,9 +1,8 @@
 """A gate computed as a Python number and made a tensor again: the gate never learns."""
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
-from _net import batch
+from _net import train
 
 
 class Net(nn.Module):
@@ -17,12 +16,5 @@ class Net(nn.Module):
         return self.fc(x) * torch.tensor(g)
 
 
-x, y = batch()
-x, y = torch.tensor(x), torch.tensor(y)
 model = Net()
-optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
-for step in range(3):
-    optimizer.zero_grad()
-    loss = F.cross_entropy(model(x), y)
-    loss.backward()
-    optimizer.step()
+train(model, optimizer=torch.optim.Adam(model.parameters(), lr=0.01))

@@ -1,9 +1,8 @@
 """A layer defined in __init__ and never called in forward."""
-import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from _net import batch
+from _net import train
 
 
 class Net(nn.Module):
@@ -17,11 +16,5 @@ class Net(nn.Module):
         return self.fc2(F.relu(self.fc1(x)))
 
 
-x, y = batch()
-x, y = torch.tensor(x), torch.tensor(y)
 model = Net()
-optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-for step in range(2):
-    optimizer.zero_grad()
-    F.cross_entropy(model(x), y).backward()
-    optimizer.step()
+train(model)

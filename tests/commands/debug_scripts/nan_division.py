@@ -6,7 +6,6 @@ import torch.nn.functional as F
 from _net import batch
 
 x, y = batch()
-x, y = torch.tensor(x), torch.tensor(y)
 fc = nn.Linear(16, 4)
 nn.init.constant_(fc.bias, -3.0)
 optimizer = torch.optim.SGD(fc.parameters(), lr=0.1)

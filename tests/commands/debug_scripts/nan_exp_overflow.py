@@ -5,7 +5,6 @@ import torch.nn as nn
 from _net import batch
 
 x, y = batch()
-x, y = torch.tensor(x), torch.tensor(y)
 fc = nn.Linear(16, 4)
 optimizer = torch.optim.SGD(fc.parameters(), lr=0.1)
 for step in range(2):

@@ -5,7 +5,6 @@ import torch.nn as nn
 from _net import batch
 
 x, _ = batch()
-x = torch.tensor(x)
 encoder = nn.Linear(16, 8)
 optimizer = torch.optim.SGD(encoder.parameters(), lr=0.1)
 for step in range(2):

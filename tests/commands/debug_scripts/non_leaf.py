@@ -3,8 +3,7 @@ import torch
 
 from _net import batch
 
-x, y = batch(features=3)
-x = torch.tensor(x)
+x, _ = batch(features=3)
 target = x @ torch.tensor([[1.0], [-2.0], [0.5]])
 w = torch.zeros(3, 1, requires_grad=True)
 lr = 0.1

@@ -4,7 +4,6 @@ import torch
 from _net import batch
 
 x, _ = batch(features=3)
-x = torch.tensor(x)
 target = x @ torch.tensor([[1.0], [-2.0], [0.5]]) + 0.3
 w = torch.randn(3, 1)  # BUG
 b = torch.zeros(1, requires_grad=True)

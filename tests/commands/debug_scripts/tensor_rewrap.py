@@ -6,7 +6,6 @@ import torch.nn.functional as F
 from _net import batch
 
 x, y = batch()
-x, y = torch.tensor(x), torch.tensor(y)
 encoder = nn.Linear(16, 8)
 head = nn.Linear(8, 4)
 optimizer = torch.optim.SGD(list(encoder.parameters()) + list(head.parameters()), lr=0.1)
