@@ -126,7 +126,11 @@ class Doctor:
         return None  # computed while the recorder was not running
 
     # -- the examination ------------------------------------------------------------------
-    def examine(self, items: list) -> Diagnosis:
+    def examine(self, items: list, lenient: set | frozenset = frozenset()) -> Diagnosis:
+        """The diagnosis of ``items`` ((name, tensor) pairs).  Tensors whose ids are in
+        ``lenient`` are not known to be trained by this loss (a variable that is not a
+        parameter): that the loss does not reach one is reported only when a cut on the
+        loss's own way explains it."""
         findings = []
         problem = self.loss_problem()
         if problem is not None:
@@ -135,7 +139,7 @@ class Doctor:
         for name, tensor in items:
             if not isinstance(tensor, Tensor):
                 continue
-            finding = self.check(name, tensor)
+            finding = self.check(name, tensor, id(tensor) in lenient)
             if finding is None:
                 if isinstance(tensor, Parameter) and not tensor.requires_grad:
                     healthy.frozen.append(name)
@@ -162,8 +166,9 @@ class Doctor:
                        f"{name} does not require grad: nothing it is computed from requires grad", None,
                        fixes.NOTHING_REQUIRES_GRAD)
 
-    def check(self, name: str, tensor: Any) -> Finding | None:
-        """The finding about ``tensor`` (named ``name``), or None when it is healthy."""
+    def check(self, name: str, tensor: Any, lenient: bool = False) -> Finding | None:
+        """The finding about ``tensor`` (named ``name``), or None when it is healthy
+        (``lenient``: see :meth:`examine`)."""
         if tensor.grad_fn is not None and not (tensor.retains_grad and tensor.grad is not None):
             return self.not_leaf(name, tensor)
         if not tensor.requires_grad:
@@ -178,13 +183,15 @@ class Doctor:
                            f"{name} itself holds NaN/inf: an earlier update wrote them (a NaN/inf gradient, "
                            "or a learning rate too large)", self.names.definition(tensor), fixes.NAN_VALUE)
         if tensor.grad_fn is None and id(tensor) not in self.reached:
-            return self.unreached(name, tensor)
+            return self.cut_on_the_way(name, tensor) if lenient else self.unreached(name, tensor)
         grad = self.gradient(tensor)
         if grad is None:
             return None
         size = values.scale(grad)
         if math.isnan(size) or math.isinf(size):
             return self.nonfinite(name, tensor)
+        if size < VANISHING and self.delivered(tensor) >= VANISHING:
+            return None  # backward gave it a gradient: zeroed since, or contributions that cancel
         if size < VANISHING and self.before_batch_norm(tensor):
             self.redundant.append(name)  # its gradient is zero but for rounding, as it should be
             return None
@@ -206,11 +213,19 @@ class Doctor:
                  ".grad only for leaves")
         return Finding(name, "none", "not_leaf", cause, where, fixes.NOT_LEAF.format(name=name))
 
-    def unreached(self, name: str, tensor: Any) -> Finding:
-        """Why ``tensor`` is not in the loss's graph."""
+    def cut_on_the_way(self, name: str, tensor: Any) -> Finding | None:
+        """The cut that kept ``tensor`` out of the loss's graph though what was computed from
+        it flowed into the loss, if there is one."""
         for cut in self._flowing_cuts():
             if self._cut_holds(cut, tensor):
                 return self._cut_finding(name, cut)
+        return None
+
+    def unreached(self, name: str, tensor: Any) -> Finding:
+        """Why ``tensor`` is not in the loss's graph."""
+        found = self.cut_on_the_way(name, tensor)
+        if found is not None:
+            return found
         pass_ = self.pass_
         if pass_ is not None:
             for kinds in (_UNTRACEABLE, _LIKELY):
@@ -324,6 +339,16 @@ class Doctor:
                 recorded = {node: measure(node, gout, gin) for node, (gout, gin) in self.dry_run().items()}
             self._gradients = recorded
         return self._gradients
+
+    def delivered(self, tensor: Any) -> float:
+        """The largest gradient norm the backward from the loss sent ``tensor`` along one of
+        its edges (0 when nothing was seen)."""
+        gradients = self.gradients()
+        sizes = [observed.in_scales[i] for node, observed in gradients.items()
+                 for i, e in enumerate(graph.inputs(node))
+                 if e is not None and e.is_leaf and e.leaf is tensor and i < len(observed.in_scales)
+                 and observed.in_scales[i] is not None]
+        return max((s for s in sizes if math.isfinite(s)), default=0.0)
 
     def _largest(self, tensor: Any) -> float:
         grad = tensor.grad

@@ -96,31 +96,35 @@ class Session:
             self.failed_backward(pass_, user_frames(inspect.currentframe()))
             return
         if self.backwards == 1:
-            frames = user_frames(inspect.currentframe())
-            names = Names.from_frames(frames)
+            names = Names.from_frames(user_frames(inspect.currentframe()))
             self.has_optimizer = bool(names.optimizers)
-            items = self.first_candidates(names, frames)
-            self.check(f"first backward() at {pass_.site}", pass_.roots[0], items, names, full=True)
+            doctor = Doctor(pass_.roots[0], self.recorder, names)
+            items, lenient = self.first_candidates(names, doctor.reached)
+            self.check(f"first backward() at {pass_.site}", doctor, items, lenient, full=True)
         elif not self.has_optimizer and self.steps is not None and self.backwards >= self.steps:
             raise StopRun
 
-    def first_candidates(self, names: Names, frames: list) -> list:
-        """Every parameter the optimizers hold, the models' parameters, and the tensors bound
-        to variables that are leaves requiring grad."""
+    def first_candidates(self, names: Names, reached: set) -> tuple[list, set]:
+        """What the first backward checks: the parameters of each optimizer (of each model,
+        when there is no optimizer) that this loss trains (reaches at least one parameter
+        of: a GAN's first loss trains one of its two), and, leniently, the tensors bound to
+        variables that are leaves requiring grad.  Returns (items, lenient ids)."""
+        groups = [[p for group in optimizer.param_groups for p in group["params"]]
+                  for optimizer in names.optimizer_list()]
+        if not groups:
+            groups = [[p for p in model.parameters() if p.requires_grad] for _, model in names.roots]
         items: dict = {}
-        for optimizer in names.optimizer_list():
-            for group in optimizer.param_groups:
-                for p in group["params"]:
+        for group in groups:
+            if any(id(p) in reached for p in group):
+                for p in group:
                     items.setdefault(id(p), (names.name(p), p))
-        for _, model in names.roots:
-            for p in model.parameters():
-                if p.requires_grad:
-                    items.setdefault(id(p), (names.name(p), p))
+        lenient = set()
         for key, name in names.tensors.items():
             tensor = names.held[key]
-            if key not in items and tensor.requires_grad and tensor.grad_fn is None and "." not in name:
+            if key not in items and key not in names.owners and tensor.requires_grad and tensor.grad_fn is None:
                 items[key] = (name, tensor)
-        return list(items.values())
+                lenient.add(key)
+        return list(items.values()), lenient
 
     def before_step(self, optimizer: Any, args: tuple, kwargs: dict) -> None:
         self.optimizer_steps += 1
@@ -135,8 +139,8 @@ class Session:
         names = Names.from_frames(user_frames(inspect.currentframe()))
         items = [(names.name(p, f"param_groups[{g}][{i}]"), p)
                  for g, group in enumerate(optimizer.param_groups) for i, p in enumerate(group["params"])]
-        self.check(f"optimizer step {self.optimizer_steps} ({type(optimizer).__name__})", last.roots[0], items,
-                   names)
+        self.check(f"optimizer step {self.optimizer_steps} ({type(optimizer).__name__})",
+                   Doctor(last.roots[0], self.recorder, names), items)
 
     def after_step(self, optimizer: Any, args: tuple, kwargs: dict) -> None:
         if self.steps is not None and self.optimizer_steps >= self.steps:
@@ -156,8 +160,11 @@ class Session:
         if grad is not None and tensor.grad_fn is None and not _reaches(last.roots[0], tensor):
             return
         names = Names.from_frames(user_frames(reader))
-        self.check(f"{names.name(tensor)}.grad read at {user_site(reader)}", last.roots[0],
-                   [(names.name(tensor), tensor)], names)
+        trained = {id(p) for optimizer in names.optimizer_list() for group in optimizer.param_groups
+                   for p in group["params"]} | set(names.owners)
+        lenient = set() if id(tensor) in trained else {id(tensor)}
+        self.check(f"{names.name(tensor)}.grad read at {user_site(reader)}",
+                   Doctor(last.roots[0], self.recorder, names), [(names.name(tensor), tensor)], lenient)
 
     def failed_backward(self, pass_: Pass, frames: list) -> None:
         loss = pass_.roots[0] if pass_.roots else None
@@ -168,11 +175,12 @@ class Session:
         if problem is not None:
             self.show(f"backward() at {pass_.site} failed", Diagnosis([problem]), full=False)
 
-    def check(self, title: str, loss: Any, items: list, names: Names, full: bool = False) -> Diagnosis:
+    def check(self, title: str, doctor: Doctor, items: list, lenient: set | frozenset = frozenset(),
+              full: bool = False) -> Diagnosis:
         self.checks += 1
         self.busy = True
         try:
-            diagnosis = Doctor(loss, self.recorder, names).examine(items)
+            diagnosis = doctor.examine(items, lenient)
         finally:
             self.busy = False
         self.show(title, diagnosis, full)
