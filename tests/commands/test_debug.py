@@ -200,3 +200,26 @@ def test_a_script_without_backward():
     path = SCRIPTS / "_net.py"
     session, report = debug(path)
     assert report == "chainrule debug: the script never called backward(): nothing to check\n"
+
+
+def test_a_model_and_optimizer_held_by_a_trainer_object(tmp_path):
+    script = tmp_path / "trainer.py"
+    script.write_text(
+        "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n\n"
+        "class Trainer:\n"
+        "    def __init__(self):\n"
+        "        self.model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))\n"
+        "        self.head = nn.Linear(3, 2)\n"
+        "        params = list(self.model.parameters()) + list(self.head.parameters())\n"
+        "        self.optimizer = torch.optim.SGD(params, lr=0.1)\n\n"
+        "    def fit(self, x, y):\n"
+        "        loss = F.cross_entropy(self.model(x), y)\n"
+        "        self.optimizer.zero_grad()\n"
+        "        loss.backward()\n"
+        "        self.optimizer.step()\n\n\n"
+        "Trainer().fit(torch.ones(5, 3), torch.zeros(5, dtype=torch.long))\n")
+    session, report = debug(script)
+    assert [(f.tensor, f.kind) for f in session.findings] == [("self.head.weight", "module_not_called"),
+                                                              ("self.head.bias", "module_not_called")]
+    assert session.findings[0].where.code == "self.head = nn.Linear(3, 2)"
+    assert "self.model.0.weight, self.model.0.bias, self.model.2.weight, self.model.2.bias" in report

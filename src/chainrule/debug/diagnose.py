@@ -278,14 +278,15 @@ class Doctor:
         pass_ = self.pass_
         used = pass_.leaves_used if pass_ is not None else {}
         owner = self.names.owner(tensor)
-        if owner is not None and pass_ is not None and owner.path:
+        if owner is not None and pass_ is not None:
             module_params = list(owner.module.parameters())
             if not any(id(p) in used or self._in_any_cut(p) for p in module_params):
                 return Finding(name, "none", "module_not_called",
                                f"module {owner.label} ({type(owner.module).__name__}) is never called in the "
                                "forward pass, so its parameters take no part in the loss",
                                self.names.module_definition(owner),
-                               fixes.MODULE_NOT_CALLED.format(module=owner.path.split(".")[-1]))
+                               fixes.MODULE_NOT_CALLED.format(
+                                   module=f"self.{owner.path.split('.')[-1]}" if owner.path else owner.root_name))
         if id(tensor) in used:
             return Finding(name, "none", "output_unused",
                            "it is used here, but what is computed from it never reaches the loss",

@@ -5,7 +5,7 @@ REQUIRES_GRAD = ("create it with requires_grad=True (torch.randn(..., requires_g
                  "{name}.requires_grad_() before the forward pass")
 NOT_LEAF = ("update it in place inside `with torch.no_grad():` (`{name} -= lr * {name}.grad`), so that it "
             "stays a leaf; to see the gradient of a computed tensor, call {name}.retain_grad() before backward()")
-MODULE_NOT_CALLED = ("call self.{module}(...) in forward(), or delete it (and leave its parameters out of "
+MODULE_NOT_CALLED = ("call {module}(...) in the forward pass, or delete it (and leave its parameters out of "
                      "the optimizer)")
 OUTPUT_UNUSED = "add what it computes to the loss, or stop computing it"
 NOT_USED = "use it in the forward pass, or leave it out of what is optimized"

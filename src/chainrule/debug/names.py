@@ -46,6 +46,7 @@ class Names:
         self.places: dict = {}  # id(tensor) -> (file, function, line) of the frame binding it
         self.modules: dict = {}  # variable name -> Module
         self.module_places: dict = {}  # id(Module) -> (file, function, line) of the frame binding it
+        self.module_holders: dict = {}  # id(Module) -> (class of the object holding it, attribute)
         self.optimizers: dict = {}  # id -> (name, Optimizer)
         self.owners: dict = {}  # id(parameter) -> Owner
         self.roots: list = []  # (name, model) for models not inside another one
@@ -64,13 +65,17 @@ class Names:
         names.finish()
         return names
 
-    def scan(self, items: Iterable, place: tuple, depth: int = 0) -> None:
+    def scan(self, items: Iterable, place: tuple, holder: Any = None) -> None:
+        """Take the models, optimizers and tensors among ``items`` ((name, value) pairs; the
+        attributes of ``holder`` when given)."""
         for name, value in list(items):
             if not isinstance(name, str) or name.startswith("_"):
                 continue
             if isinstance(value, Module):
                 self.modules.setdefault(name, value)
                 self.module_places.setdefault(id(value), place)
+                if holder is not None:
+                    self.module_holders.setdefault(id(value), (type(holder), name.rpartition(".")[2]))
             elif isinstance(value, Optimizer):
                 self.optimizers.setdefault(id(value), (name, value))
             elif isinstance(value, Tensor):
@@ -78,10 +83,10 @@ class Names:
                     self.tensors[id(value)] = name
                     self.held[id(value)] = value
                     self.places[id(value)] = place
-            elif depth == 0 and _user_object(value):
+            elif holder is None and _user_object(value):
                 attributes = list(vars(value).items())[:ATTRIBUTES_SCANNED]
                 self.scan(((f"{name}.{key}", item) for key, item in attributes if not key.startswith("_")),
-                          place, depth + 1)
+                          place, value)
 
     def add_model(self, name: str, model: Any) -> None:
         self.modules.setdefault(name, model)
@@ -136,11 +141,14 @@ class Names:
             site = attribute_definition(type(module), part)
             if site is not None:
                 found = site
-            module = getattr(module, part, None) if not part.isdigit() else module[int(part)]
+            module = dict(module.named_children()).get(part)
             if module is None:
                 break
         if found is not None:
             return found
+        holder = self.module_holders.get(id(owner.root))
+        if holder is not None:
+            return attribute_definition(*holder)
         place = self.module_places.get(id(owner.root))
         return definition_in(owner.root_name, *place) if place is not None and "." not in owner.root_name else None
 

@@ -4,7 +4,8 @@ script's own code reads a ``.grad`` that is None, zero or NaN.
 
 The first report lists every problem and sums up the healthy tensors in one line; later
 checks print only problems not reported yet.  A script without an optimizer (a manual
-``w -= lr * w.grad`` loop) is checked at each ``backward()`` instead of each ``step()``.
+``w -= lr * w.grad`` loop) is checked at its first ``backward()`` and at its reads of
+``.grad``; ``--steps`` then counts its ``backward()`` calls.
 """
 from __future__ import annotations
 
