@@ -37,13 +37,14 @@ def scale(value: Any) -> float:
 
 
 def all_finite(value: Any) -> bool:
+    """Whether no entry is NaN or inf (one BLAS call; a square beyond the dtype's range is
+    checked entry by entry)."""
     a = array(value)
     if not isinstance(a, np.ndarray):
         return not isinstance(a, float) or math.isfinite(a)
-    if a.dtype.kind not in "fc":
+    if a.dtype.kind not in "fc" or a.size == 0:
         return True
-    with np.errstate(all="ignore"):
-        return bool(np.isfinite(a.sum())) or bool(np.isfinite(a).all())
+    return math.isfinite(float(np.vdot(a, a).real)) or bool(np.isfinite(a).all())
 
 
 def count(mask: Any) -> int:
@@ -60,27 +61,26 @@ def percent(fraction: float) -> str:
 
 def activity(op: str, args: tuple, output: Any) -> tuple[float, str] | None:
     """For the ops whose derivative vanishes on part of their domain (ReLU, sigmoid, tanh,
-    clamp): the fraction of the batch where it does, and that said in words; else None."""
+    clamp): the fraction of the batch where it does, and that said in words; None where it
+    does nowhere (for ReLU: unless no unit is active for any example, a dead layer)."""
     if op == "Relu":
         out = array(output)
-        if out.size == 0:
-            return None
-        if out.ndim < 2:
-            dead = 1.0 - np.count_nonzero(out) / out.size
-            return dead, f"{percent(dead)} of its outputs are 0"
-        alive = out.reshape(out.shape[0], -1).any(axis=0)  # relu's outputs are >= 0
-        dead = 1.0 - np.count_nonzero(alive) / alive.size
-        return dead, (f"{percent(dead)} of its {alive.size} units are inactive (output 0) for every "
-                      f"example of the batch")
+        if out.size == 0 or out.max() > 0:
+            return None  # a unit is active for some example: the gradient passes there
+        units = out[0].size if out.ndim >= 2 else out.size
+        return 1.0, f"100% of its {units} units are inactive (output 0) for every example of the batch"
     if op in ("Sigmoid", "Tanh"):
         out = array(output)
+        low = SATURATION if op == "Sigmoid" else SATURATION - 1
+        if out.size == 0 or (out.min() > low and out.max() < 1 - SATURATION):
+            return None  # nothing saturated
         if op == "Sigmoid":
             saturated = (out < SATURATION) | (out > 1 - SATURATION)
             edges = "0 or 1"
         else:
             saturated = np.abs(out) > 1 - SATURATION
             edges = "-1 or 1"
-        fraction = float(saturated.mean()) if out.size else 0.0
+        fraction = float(saturated.mean())
         return fraction, f"{percent(fraction)} of its outputs are within {SATURATION:g} of {edges} (saturated)"
     if op == "Clamp" and args:
         a = array(args[0])
