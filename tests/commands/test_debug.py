@@ -16,6 +16,7 @@ import chainrule
 from chainrule.cli import main
 from chainrule.commands.run import run_script
 from chainrule.debug import Session
+from chainrule.debug.diagnose import Doctor
 
 SCRIPTS = Path(__file__).parent / "debug_scripts"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -223,3 +224,13 @@ def test_a_model_and_optimizer_held_by_a_trainer_object(tmp_path):
                                                               ("self.head.bias", "module_not_called")]
     assert session.findings[0].where.code == "self.head = nn.Linear(3, 2)"
     assert "self.model.0.weight, self.model.0.bias, self.model.2.weight, self.model.2.bias" in report
+
+
+def test_a_check_that_fails_does_not_stop_the_script(monkeypatch):
+    def broken(self, items, lenient=frozenset()):
+        raise ValueError("a bug in the check")
+
+    monkeypatch.setattr(Doctor, "examine", broken)
+    session, report = debug(SCRIPTS / "detach.py", steps=None)
+    assert report.count("chainrule debug: could not check (ValueError: a bug in the check); the script goes on") == 4
+    assert session.findings == []

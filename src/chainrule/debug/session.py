@@ -9,6 +9,7 @@ checks print only problems not reported yet.  A script without an optimizer (a m
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import os
@@ -26,7 +27,22 @@ from .names import Names
 from .record import Pass, Recorder
 from .sites import user_frames, user_site
 
-_AUTOGRAD = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "autograd")
+_HERE = os.path.abspath(__file__)
+_AUTOGRAD = os.path.join(os.path.dirname(os.path.dirname(_HERE)), "autograd")
+
+
+def _guarded(check: Callable) -> Callable:
+    """A check that cannot break the script it watches: its own failure is one line, and the
+    script goes on (StopRun, a BaseException, still ends it)."""
+    @functools.wraps(check)
+    def guarded(self: "Session", *args: Any) -> None:
+        try:
+            check(self, *args)
+        except Exception as error:  # noqa: BLE001 - reported, not raised: the script is the user's
+            self.busy = False
+            self.print(f"chainrule debug: could not check ({type(error).__name__}: {error}); the script goes on")
+
+    return guarded
 
 
 class StopRun(BaseException):
@@ -91,6 +107,7 @@ class Session:
         print(text, file=self.out if self.out is not None else sys.stderr, flush=True)
 
     # -- the checks --------------------------------------------------------------------------
+    @_guarded
     def after_backward(self, pass_: Pass) -> None:
         self.backwards += 1
         if pass_.error is not None:
@@ -127,6 +144,7 @@ class Session:
                 lenient.add(key)
         return list(items.values()), lenient
 
+    @_guarded
     def before_step(self, optimizer: Any, args: tuple, kwargs: dict) -> None:
         self.optimizer_steps += 1
         self.has_optimizer = True
@@ -147,12 +165,13 @@ class Session:
         if self.steps is not None and self.optimizer_steps >= self.steps:
             raise StopRun
 
+    @_guarded
     def grad_read(self, tensor: Any, grad: Any) -> None:
         """The script's own code read ``tensor.grad``: check it when it looks wrong (and it is
         about the latest backward: a leaf that backward did not reach keeps an older one)."""
         if self.busy:
             return
-        reader = _reader(inspect.currentframe().f_back)
+        reader = _reader(inspect.currentframe())
         last = self.recorder.last
         if reader is None or last is None or last.error is not None:
             return
@@ -209,22 +228,24 @@ class Session:
 
 
 def _reader(frame: Any) -> Any:
-    """The frame that read ``.grad``, from the observer's caller on (past the property and
-    the notification, in autograd/), when it is the user's code; None when chainrule read it."""
-    while frame is not None and _in_autograd(frame.f_code.co_filename):
+    """The frame that read ``.grad``, from the observer's caller on (past this module's
+    guard, and the property and the notification in autograd/), when it is the user's code;
+    None when chainrule read it."""
+    while frame is not None and _on_the_way(frame.f_code.co_filename):
         frame = frame.f_back
     if frame is None or user_frames(frame)[:1] != [frame]:
         return None
     return frame
 
 
-_autograd_files: dict = {}
+_between: dict = {}  # file name -> whether its frames lie between a .grad read and its observer
 
 
-def _in_autograd(filename: str) -> bool:
-    inside = _autograd_files.get(filename)
+def _on_the_way(filename: str) -> bool:
+    inside = _between.get(filename)
     if inside is None:
-        inside = _autograd_files[filename] = os.path.dirname(os.path.abspath(filename)) == _AUTOGRAD
+        path = os.path.abspath(filename)
+        inside = _between[filename] = os.path.dirname(path) == _AUTOGRAD or path == _HERE
     return inside
 
 
