@@ -12,7 +12,7 @@ import importlib
 import sys
 from typing import NoReturn, Sequence
 
-COMMANDS = ("train", "evaluate", "explain", "graph", "vanishing")
+COMMANDS = ("train", "evaluate", "sample", "explain", "graph", "vanishing")
 
 
 class UsageError(Exception):

@@ -78,7 +78,7 @@ def plot_confusion(path: Path, matrix: np.ndarray, classes: Sequence[str], title
 
 
 def run(args: argparse.Namespace) -> int:
-    from .train import DEFAULTS, evaluate, load_checkpoint, load_data, make_model
+    from .train import DEFAULTS, evaluate, load_checkpoint, load_data, make_model, targets
 
     checkpoint = load_checkpoint(args.checkpoint)
     config = {**DEFAULTS, **checkpoint["config"]}
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.checkpoint}: the weights do not fit the model its config describes: "
                          f"{' '.join(str(error).split())}") from None
     loss, accuracy, predicted = evaluate(model, data.test_x, data.test_y)
-    labels = data.test_y.numpy()
+    labels = targets(data.test_y)
     matrix = confusion_matrix(labels, predicted, len(data.classes))
     print(f"Checkpoint: {args.checkpoint} ({config['model']} on {config['dataset']}, epoch {checkpoint['epoch']})")
     print(f"Test accuracy: {accuracy:.2%} ({int(np.trace(matrix))}/{len(labels)}), test loss {loss:.4f}")
