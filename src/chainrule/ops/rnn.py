@@ -72,10 +72,23 @@ def _previous(states: Any, initial: Any, steps: list, k: int) -> Any:
     return np.concatenate((states[start:start + before], initial[before:size]))
 
 
-def _previous_rows(states: Any, initial: Any, steps: list, out: Any) -> Any:
-    """``out`` (one row per packed row) filled with the state each row's step started from."""
-    for k, (start, size) in enumerate(steps):
-        out[start:start + size] = _previous(states, initial, steps, k)
+def _previous_all(states: Any, initial: Any, steps: list, out: Any, factor: Any = None) -> Any:
+    """``out``, row for row: the state each row's step started from (times ``factor``'s row,
+    if given). Padded sequences (one batch size) take two vectorised copies; packed ones one
+    per step."""
+    rows, batch = states.shape[0], steps[0][1]
+    if all(size == batch for _, size in steps):
+        forward = steps[0][0] == 0
+        pairs = [(slice(batch, rows), states[:rows - batch]), (slice(0, batch), initial)] if forward else \
+            [(slice(0, rows - batch), states[batch:]), (slice(rows - batch, rows), initial)]
+    else:
+        pairs = [(slice(start, start + size), _previous(states, initial, steps, k))
+                 for k, (start, size) in enumerate(steps)]
+    for where, prev in pairs:
+        if factor is None:
+            out[where] = prev
+        else:
+            np.multiply(prev, factor[where], out=out[where])
     return out
 
 
@@ -86,27 +99,30 @@ def _sigmoid_(a: Any) -> Any:
     return a
 
 
-def _halved(array: Any, rows: slice) -> Any:
-    """A copy of ``array`` with the rows of the sigmoid gates halved (exactly: a power of two):
-    one tanh over all gates then gives tanh(z / 2) there, from which sigmoid(z) follows."""
-    out = array.copy()
-    out[rows] *= 0.5
-    return out
+def _kernel_weights(array: Any, sigmoid_rows: slice, order: Any = None) -> Any:
+    """``array``'s gate blocks in the kernel's order (``order``: block indices), the rows of
+    the sigmoid gates halved (exactly: a power of two), so that one tanh over all gates
+    gives tanh(z / 2) there, from which sigmoid(z) follows; weights come transposed and
+    contiguous, ready to be a GEMM's right operand."""
+    if order is not None:
+        blocks = np.split(array, 4)
+        array = np.concatenate([blocks[i] for i in order])
+    else:
+        array = array.copy()
+    array[sigmoid_rows] *= 0.5
+    return np.ascontiguousarray(array.T) if array.ndim == 2 else array
 
 
-def _lstm_order(array: Any, hidden: int) -> Any:
-    """PyTorch's gate blocks (i, f, g, o) reordered to (i, f, o, g): the three sigmoid gates
-    side by side, as one slice."""
-    i_f, g, o = array[:2 * hidden], array[2 * hidden:3 * hidden], array[3 * hidden:]
-    return np.concatenate((i_f, o, g))
+#: LSTM gate blocks in the kernel's order (i, f, o, g): the sigmoid gates side by side.
+_LSTM_ORDER = (0, 1, 3, 2)
 
 
 # -- forward kernels (NumPy, in place) --------------------------------------------------------
 
 
-def _project(x2: Any, w_ih: Any, bias: Any) -> Any:
+def _project(x2: Any, w_ih_t: Any, bias: Any) -> Any:
     """Every step's input projection at once: ``x W_ih^T + bias`` (one GEMM)."""
-    out = x2 @ w_ih.T
+    out = x2 @ w_ih_t
     if bias is not None:
         out += bias
     return out
@@ -116,16 +132,14 @@ def _lstm_forward(x2, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, steps):
     hidden = w_ih.shape[0] // 4
     rows, n = x2.shape[0], h0.shape[1]
     sig = slice(0, 3 * hidden)
-    w_ih_k = _halved(_lstm_order(w_ih, hidden), sig)
-    w_hh_k = _halved(_lstm_order(w_hh, hidden), sig)
-    bias = None if b_ih is None else _halved(_lstm_order(b_ih + b_hh, hidden), sig)
-    gates = _project(x2, w_ih_k, bias)
+    bias = None if b_ih is None else _kernel_weights(b_ih + b_hh, sig, _LSTM_ORDER)
+    gates = _project(x2, _kernel_weights(w_ih, sig, _LSTM_ORDER), bias)
+    w_hh_t = _kernel_weights(w_hh, sig, _LSTM_ORDER)
     out = np.empty(rows * n + rows * hidden, dtype=x2.dtype)
     y = out[:rows * n].reshape(rows, n)
     c_all = out[rows * n:].reshape(rows, hidden)
     m_all = None if w_hr is None else np.empty((rows, hidden), dtype=x2.dtype)
-    w_hh_t = w_hh_k.T
-    w_hr_t = None if w_hr is None else w_hr.T
+    w_hr_t = None if w_hr is None else np.ascontiguousarray(w_hr.T)
     batch = h0.shape[0]
     recurrent = np.empty((batch, 4 * hidden), dtype=x2.dtype)
     tc = np.empty((batch, hidden), dtype=x2.dtype)
@@ -138,19 +152,17 @@ def _lstm_forward(x2, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, steps):
         g += rec
         np.tanh(g, out=g)
         _sigmoid_(g[:, sig])
-        i, f, o, gg = (g[:, :hidden], g[:, hidden:2 * hidden], g[:, 2 * hidden:3 * hidden],
-                       g[:, 3 * hidden:])
         ct = c_all[start:start + size]
         t = tc[:size]
-        np.multiply(f, c, out=ct)
-        np.multiply(i, gg, out=t)
+        np.multiply(g[:, hidden:2 * hidden], c, out=ct)  # c' = f c + i g
+        np.multiply(g[:, :hidden], g[:, 3 * hidden:], out=t)
         ct += t
         np.tanh(ct, out=t)
         if m_all is None:
-            np.multiply(o, t, out=y[start:start + size])
+            np.multiply(g[:, 2 * hidden:3 * hidden], t, out=y[start:start + size])  # h' = o tanh(c')
         else:
             m = m_all[start:start + size]
-            np.multiply(o, t, out=m)
+            np.multiply(g[:, 2 * hidden:3 * hidden], t, out=m)
             np.matmul(m, w_hr_t, out=y[start:start + size])
     return out, (gates, m_all)
 
@@ -158,16 +170,15 @@ def _lstm_forward(x2, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, steps):
 def _gru_forward(x2, h0, w_ih, w_hh, b_ih, b_hh, steps):
     hidden = w_ih.shape[0] // 3
     sig = slice(0, 2 * hidden)
-    w_ih_k, w_hh_k = _halved(w_ih, sig), _halved(w_hh, sig)
     bias = b_hn = None
     if b_ih is not None:
-        bias = _halved(b_ih, sig)
+        bias = _kernel_weights(b_ih, sig)
         bias[sig] += 0.5 * b_hh[sig]
         b_hn = b_hh[2 * hidden:]
-    gates = _project(x2, w_ih_k, bias)  # (r, z) pre-activations halved, then n's input part
+    gates = _project(x2, _kernel_weights(w_ih, sig), bias)  # (r, z) halved, then n's input part
+    w_hh_t = _kernel_weights(w_hh, sig)
     y = np.empty((x2.shape[0], hidden), dtype=x2.dtype)
     hn_all = np.empty((x2.shape[0], hidden), dtype=x2.dtype)
-    w_hh_t = w_hh_k.T
     recurrent = np.empty((h0.shape[0], 3 * hidden), dtype=x2.dtype)
     for k, (start, size) in enumerate(steps):
         h = _previous(y, h0, steps, k)
@@ -197,8 +208,8 @@ def _gru_forward(x2, h0, w_ih, w_hh, b_ih, b_hh, steps):
 
 def _rnn_forward(x2, h0, w_ih, w_hh, b_ih, b_hh, steps, relu):
     bias = None if b_ih is None else b_ih + b_hh
-    y = _project(x2, w_ih, bias)
-    w_hh_t = w_hh.T
+    y = _project(x2, np.ascontiguousarray(w_ih.T), bias)
+    w_hh_t = np.ascontiguousarray(w_hh.T)
     recurrent = np.empty((h0.shape[0], w_hh.shape[0]), dtype=x2.dtype)
     for k, (start, size) in enumerate(steps):
         h = _previous(y, h0, steps, k)
@@ -214,6 +225,11 @@ def _rnn_forward(x2, h0, w_ih, w_hh, b_ih, b_hh, steps, relu):
 
 
 # -- backward kernels (NumPy) -----------------------------------------------------------------
+#
+# Each backward first computes, for all steps at once (a few large vectorised passes), every
+# factor of the gate gradients that does not depend on the gradient flowing back along the
+# recurrence; the time loop then only multiplies that gradient in: a handful of small
+# in-place ops and one GEMM per step.
 
 
 class _Carry:
@@ -232,6 +248,11 @@ class _Carry:
         before = steps[k - 1][1] if k else 0
         if self.initial is not None and size > before:
             self.initial[before:size] += self.value[before:size]
+
+
+def _one_minus_square(a: Any, out: Any) -> Any:
+    np.multiply(a, a, out=out)
+    return np.subtract(1, out, out=out)
 
 
 def _weight_grads(node, gates_h, x2, w_ih, prev, gates_i=None):
@@ -255,65 +276,52 @@ def _lstm_backward(node, gy, gc, out, acts, x2, h0, c0, w_ih, w_hh, w_hr, steps)
     y = out[:rows * n].reshape(rows, n)
     c_all = out[rows * n:].reshape(rows, hidden)
     dtype, batch = gy.dtype, h0.shape[0]
-    dgates = np.empty((rows, 4 * hidden), dtype=dtype)  # PyTorch's order: i, f, g, o
+    i, f, o, g = (gates[:, :hidden], gates[:, hidden:2 * hidden], gates[:, 2 * hidden:3 * hidden],
+                  gates[:, 3 * hidden:])
+    # Factors, all steps at once. dc = carried dc + dc from the output + dm o (1 - tanh(c)^2),
+    # then (PyTorch's order) di = dc g i(1-i), df = dc c_prev f(1-f), dg = dc i (1-g^2), and
+    # do = dm tanh(c) o(1-o).
+    sd = np.subtract(1, gates[:, :3 * hidden])
+    sd *= gates[:, :3 * hidden]  # s (1 - s) of i, f, o
+    tc = np.tanh(c_all)
+    from_h = _one_minus_square(tc, np.empty_like(tc))
+    from_h *= o  # dc/dm
+    tc *= sd[:, 2 * hidden:]  # do/dm
+    factors = np.empty((rows, 3, hidden), dtype=dtype)  # di, df, dg per unit of dc
+    np.multiply(g, sd[:, :hidden], out=factors[:, 0])
+    _previous_all(c_all, c0, steps, factors[:, 1], factor=sd[:, hidden:2 * hidden])
+    _one_minus_square(g, factors[:, 2])
+    factors[:, 2] *= i
+    del sd
+    blocks = np.empty((rows, 4, hidden), dtype=dtype)  # PyTorch's order: i, f, g, o
+    dgates = blocks.reshape(rows, 4 * hidden)
     dh_all = None if w_hr is None else np.empty((rows, n), dtype=dtype)
     carry_h = _Carry(batch, n, dtype, node.needs_grad(1))
     carry_c = _Carry(batch, hidden, dtype, node.needs_grad(2))
     dh_buf = np.empty((batch, n), dtype=dtype)
     dc_buf = np.empty((batch, hidden), dtype=dtype)
-    tc_buf = np.empty((batch, hidden), dtype=dtype)
     tmp_buf = np.empty((batch, hidden), dtype=dtype)
     for k in range(len(steps) - 1, -1, -1):
         start, size = steps[k]
         here = slice(start, start + size)
-        dh = np.add(gy[here], carry_h.value[:size], out=dh_buf[:size])
-        if w_hr is not None:
-            dh_all[here] = dh
-            dm = dh @ w_hr
-        else:
-            dm = dh
-        a = gates[here]
-        i, f, o, gg = a[:, :hidden], a[:, hidden:2 * hidden], a[:, 2 * hidden:3 * hidden], a[:, 3 * hidden:]
-        c_prev = _previous(c_all, c0, steps, k)
-        tc = np.tanh(c_all[here], out=tc_buf[:size])
-        tmp = tmp_buf[:size]
+        dh = dh_all[here] if dh_all is not None else dh_buf[:size]
+        np.add(gy[here], carry_h.value[:size], out=dh)
+        dm = dh if w_hr is None else dh @ w_hr
         d = dgates[here]
-        di, df, dg, do = d[:, :hidden], d[:, hidden:2 * hidden], d[:, 2 * hidden:3 * hidden], d[:, 3 * hidden:]
-        # dc = carried dc + dc from the output + dm o (1 - tc^2)
+        np.multiply(dm, tc[here], out=blocks[here, 3])
         dc = dc_buf[:size]
-        np.multiply(tc, tc, out=tmp)
-        np.subtract(1, tmp, out=tmp)
-        tmp *= o
-        tmp *= dm
         np.add(carry_c.value[:size], gc[here], out=dc)
+        tmp = np.multiply(dm, from_h[here], out=tmp_buf[:size])
         dc += tmp
-        # do = dm tc o (1 - o)
-        np.multiply(dm, tc, out=do)
-        np.subtract(1, o, out=tmp)
-        tmp *= o
-        do *= tmp
-        # di = dc g i (1 - i)
-        np.multiply(dc, gg, out=di)
-        np.subtract(1, i, out=tmp)
-        tmp *= i
-        di *= tmp
-        # df = dc c_prev f (1 - f)
-        np.multiply(dc, c_prev, out=df)
-        np.subtract(1, f, out=tmp)
-        tmp *= f
-        df *= tmp
-        # dg = dc i (1 - g^2)
-        np.multiply(gg, gg, out=tmp)
-        np.subtract(1, tmp, out=tmp)
-        tmp *= i
-        np.multiply(dc, tmp, out=dg)
-        np.multiply(dc, f, out=carry_c.value[:size])
+        np.multiply(dc[:, None, :], factors[here], out=blocks[here, :3])
+        np.multiply(dc, f[here], out=carry_c.value[:size])
         np.matmul(d, w_hh, out=carry_h.value[:size])
         carry_h.hand_on(steps, k)
         carry_c.hand_on(steps, k)
+    del factors, tc, from_h
 
     def prev() -> Any:
-        return _previous_rows(y, h0, steps, np.empty_like(y))
+        return _previous_all(y, h0, steps, np.empty_like(y))
 
     dx, dw_ih, dw_hh, db_ih, db_hh = _weight_grads(node, dgates, x2, w_ih, prev)
     dw_hr = dh_all.T @ m_all if w_hr is not None and node.needs_grad(7) else None
@@ -324,6 +332,20 @@ def _gru_backward(node, gy, out, acts, x2, h0, w_ih, w_hh, steps):
     gates, hn_all = acts
     rows, hidden = gy.shape
     dtype, batch = gy.dtype, h0.shape[0]
+    r, z, n = gates[:, :hidden], gates[:, hidden:2 * hidden], gates[:, 2 * hidden:]
+    # Factors, all steps at once: dn (pre-activation) = dh (1 - z)(1 - n^2), dz = dh (h_prev -
+    # n) z(1 - z), dr = dn hn r(1 - r), d(hn) = dn r.
+    per_dn = _one_minus_square(n, np.empty_like(n))
+    tmp = np.subtract(1, z)
+    per_dn *= tmp
+    per_dz = _previous_all(out, h0, steps, np.empty_like(n))
+    per_dz -= n
+    per_dz *= z
+    per_dz *= tmp
+    per_dr = np.subtract(1, r, out=tmp)
+    per_dr *= r
+    per_dr *= hn_all
+    del tmp
     dgates_h = np.empty((rows, 3 * hidden), dtype=dtype)  # r, z, and n's recurrent part
     dn_all = np.empty((rows, hidden), dtype=dtype)  # n's input part
     carry = _Carry(batch, hidden, dtype, node.needs_grad(1))
@@ -333,39 +355,19 @@ def _gru_backward(node, gy, out, acts, x2, h0, w_ih, w_hh, steps):
         start, size = steps[k]
         here = slice(start, start + size)
         dh = np.add(gy[here], carry.value[:size], out=dh_buf[:size])
-        a = gates[here]
-        r, z, n = a[:, :hidden], a[:, hidden:2 * hidden], a[:, 2 * hidden:]
-        h_prev = _previous(out, h0, steps, k)
         d = dgates_h[here]
-        dr, dz, dhn = d[:, :hidden], d[:, hidden:2 * hidden], d[:, 2 * hidden:]
-        dn = dn_all[here]
-        tmp = tmp_buf[:size]
-        # dn (pre-activation) = dh (1 - z) (1 - n^2)
-        np.multiply(n, n, out=tmp)
-        np.subtract(1, tmp, out=tmp)
-        np.subtract(1, z, out=dn)
-        dn *= tmp
-        dn *= dh
-        # dz (pre-activation) = dh (h_prev - n) z (1 - z)
-        np.subtract(h_prev, n, out=dz)
-        dz *= dh
-        np.subtract(1, z, out=tmp)
-        tmp *= z
-        dz *= tmp
-        # dr (pre-activation) = dn hn r (1 - r);  d(hn) = dn r
-        np.multiply(dn, hn_all[here], out=dr)
-        np.subtract(1, r, out=tmp)
-        tmp *= r
-        dr *= tmp
-        np.multiply(dn, r, out=dhn)
+        dn = np.multiply(dh, per_dn[here], out=dn_all[here])
+        np.multiply(dh, per_dz[here], out=d[:, hidden:2 * hidden])
+        np.multiply(dn, per_dr[here], out=d[:, :hidden])
+        np.multiply(dn, r[here], out=d[:, 2 * hidden:])
         step_carry = carry.value[:size]
         np.matmul(d, w_hh, out=step_carry)
-        np.multiply(dh, z, out=tmp)
-        step_carry += tmp
+        step_carry += np.multiply(dh, z[here], out=tmp_buf[:size])
         carry.hand_on(steps, k)
+    del per_dn, per_dz, per_dr
 
     def prev() -> Any:
-        return _previous_rows(out, h0, steps, np.empty_like(out))
+        return _previous_all(out, h0, steps, np.empty_like(out))
 
     gates_i = np.concatenate((dgates_h[:, :2 * hidden], dn_all), axis=1)
     dx, dw_ih, dw_hh, db_ih, db_hh = _weight_grads(node, dgates_h, x2, w_ih, prev, gates_i)
@@ -374,6 +376,8 @@ def _gru_backward(node, gy, out, acts, x2, h0, w_ih, w_hh, steps):
 
 def _rnn_backward(node, gy, out, x2, h0, w_ih, w_hh, steps, relu):
     rows, hidden = gy.shape
+    # dpre = (dh from the output + carried dh) * act'(pre): the derivative from the output.
+    derivative = (out > 0).astype(out.dtype) if relu else _one_minus_square(out, np.empty_like(out))
     dgates = np.empty_like(gy)
     carry = _Carry(h0.shape[0], hidden, gy.dtype, node.needs_grad(1))
     for k in range(len(steps) - 1, -1, -1):
@@ -381,15 +385,13 @@ def _rnn_backward(node, gy, out, x2, h0, w_ih, w_hh, steps, relu):
         here = slice(start, start + size)
         d = dgates[here]
         np.add(gy[here], carry.value[:size], out=d)
-        if relu:
-            d *= out[here] > 0
-        else:
-            d *= 1 - out[here] * out[here]
+        d *= derivative[here]
         np.matmul(d, w_hh, out=carry.value[:size])
         carry.hand_on(steps, k)
+    del derivative
 
     def prev() -> Any:
-        return _previous_rows(out, h0, steps, np.empty_like(out))
+        return _previous_all(out, h0, steps, np.empty_like(out))
 
     dx, dw_ih, dw_hh, db_ih, db_hh = _weight_grads(node, dgates, x2, w_ih, prev)
     return dx, carry.initial, None, dw_ih, dw_hh, db_ih, db_hh, None
