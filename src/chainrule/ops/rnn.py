@@ -411,7 +411,10 @@ class RecurrentLayer(Op):
 
     __slots__ = ("mode", "steps", "x_shape")
     presented_inputs = 8
-    derivative = ("BPTT: dL/dx_t = dL/dgates_t W_ih",)
+    derivative = ("dL/dx_t = dL/dgates_t W_ih (backpropagation through time)",
+                  "dL/dh_0 = dL/dgates_1 W_hh", "dL/dc_0 = f_1 dL/dc_1", "dL/dW_ih = sum_t dL/dgates_t^T x_t",
+                  "dL/dW_hh = sum_t dL/dgates_t^T h_{t-1}", "dL/db_ih = sum_t dL/dgates_t",
+                  "dL/db_hh = sum_t dL/dgates_t", "dL/dW_hr = sum_t dL/dh_t^T (o_t tanh c_t)")
 
     def forward(self, xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, reverse, batch_sizes):
         if x.ndim == 3:
