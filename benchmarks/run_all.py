@@ -27,6 +27,7 @@ BENCHMARKS = {
     "optim_step": ([], ["--repeats", "5", "--steps", "30"]),
     "mlp_train": ([], ["--repeats", "5"]),
     "conv_train": ([], ["--repeats", "5"]),
+    "rnn_train": ([], ["--repeats", "3"]),
 }
 
 #: metric -> (most allowed ratio, what the ratio is of). Training targets are the project's
@@ -40,6 +41,9 @@ TARGETS = {
     "mlp_big_peak_vs_floor": (1.3, "chainrule / NumPy floor, peak RSS growth"),
     "mlp_small_peak_vs_floor": (None, "chainrule / NumPy floor, peak RSS growth"),
     "conv_train": (2.0, "chainrule / PyTorch, step time (aim 1.5)"),
+    "lstm_train": (1.5, "chainrule / PyTorch, 2-layer LSTM step time (aim 1.0)"),
+    "gru_train": (1.5, "chainrule / PyTorch, 2-layer GRU step time (aim 1.0)"),
+    "lstm_peak_vs_pytorch": (1.5, "chainrule / PyTorch, LSTM step peak RSS growth"),
 }
 OPTIM_TARGET = 1.0
 

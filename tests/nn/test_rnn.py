@@ -406,3 +406,22 @@ def test_double_backward_matches_torch(kind):
     t_second = torch.autograd.grad(t_penalty, [tx] + t_params)
     for i, (a, b) in enumerate(zip(c_second, t_second)):
         assert_close(a, b, what=f"second-order gradient {i}")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_backward_in_many_chunks_matches_torch(kind, monkeypatch):
+    """The backward's time loop runs over chunks of steps; tiny chunks (a step or two, cut
+    inside the packed batch sizes) give the same numbers."""
+    from chainrule.ops import rnn as rnn_ops
+
+    monkeypatch.setattr(rnn_ops, "_CHUNK_BYTES", 200)
+    c, t = twins(kind, 3, 4, num_layers=2, bidirectional=True)
+    rng = np.random.default_rng(14)
+    cx, tx = tensors(rng.standard_normal((6, 5, 3)))
+    lengths = [6, 5, 3, 3, 1]
+    c_out = c(rnn_utils.pack_padded_sequence(cx, lengths))
+    t_out = t(torch.nn.utils.rnn.pack_padded_sequence(tx, lengths))
+    backward_and_compare(flat(c_out), flat(t_out), [cx], [tx], c, t)
+    c2, t2 = twins(kind, 3, 4)
+    cx2, tx2 = tensors(rng.standard_normal((7, 2, 3)))
+    backward_and_compare(flat(c2(cx2)), flat(t2(tx2)), [cx2], [tx2], c2, t2)

@@ -72,10 +72,9 @@ def _previous(states: Any, initial: Any, steps: list, k: int) -> Any:
     return np.concatenate((states[start:start + before], initial[before:size]))
 
 
-def _previous_all(states: Any, initial: Any, steps: list, out: Any, factor: Any = None) -> Any:
-    """``out``, row for row: the state each row's step started from (times ``factor``'s row,
-    if given). Padded sequences (one batch size) take two vectorised copies; packed ones one
-    per step."""
+def _previous_all(states: Any, initial: Any, steps: list, out: Any) -> Any:
+    """``out``, row for row: the state each row's step started from. Padded sequences (one
+    batch size) take two vectorised copies; packed ones one per step."""
     rows, batch = states.shape[0], steps[0][1]
     if all(size == batch for _, size in steps):
         forward = steps[0][0] == 0
@@ -85,10 +84,7 @@ def _previous_all(states: Any, initial: Any, steps: list, out: Any, factor: Any 
         pairs = [(slice(start, start + size), _previous(states, initial, steps, k))
                  for k, (start, size) in enumerate(steps)]
     for where, prev in pairs:
-        if factor is None:
-            out[where] = prev
-        else:
-            np.multiply(prev, factor[where], out=out[where])
+        out[where] = prev
     return out
 
 
@@ -226,10 +222,30 @@ def _rnn_forward(x2, h0, w_ih, w_hh, b_ih, b_hh, steps, relu):
 
 # -- backward kernels (NumPy) -----------------------------------------------------------------
 #
-# Each backward first computes, for all steps at once (a few large vectorised passes), every
-# factor of the gate gradients that does not depend on the gradient flowing back along the
-# recurrence; the time loop then only multiplies that gradient in: a handful of small
-# in-place ops and one GEMM per step.
+# The time loop runs back over chunks of consecutive steps (a few hundred kilobytes of gate
+# activations each, so that they stay in the CPU's cache). For each chunk, a few vectorised
+# passes first compute every factor of the gate gradients that does not depend on the
+# gradient flowing back along the recurrence; each step then only multiplies that gradient
+# in: a handful of small in-place ops and one GEMM.
+
+#: Bytes of gate activations per chunk of steps.
+_CHUNK_BYTES = 1 << 19
+
+
+def _chunks(steps: list, width: int, itemsize: int):
+    """``(ks, lo, hi)``: runs of consecutive steps ``ks`` (last first, as backward takes
+    them), covering the rows ``[lo, hi)`` (contiguous: consecutive steps are adjacent)."""
+    limit = max(1, _CHUNK_BYTES // (width * itemsize))
+    k = len(steps) - 1
+    while k >= 0:
+        first, rows = k, 0
+        while first >= 0 and (rows == 0 or rows + steps[first][1] <= limit):
+            rows += steps[first][1]
+            first -= 1
+        ks = range(k, first, -1)
+        bounds = [steps[j][0] for j in ks] + [steps[j][0] + steps[j][1] for j in ks]
+        yield ks, min(bounds), max(bounds)
+        k = first
 
 
 class _Carry:
@@ -276,23 +292,6 @@ def _lstm_backward(node, gy, gc, out, acts, x2, h0, c0, w_ih, w_hh, w_hr, steps)
     y = out[:rows * n].reshape(rows, n)
     c_all = out[rows * n:].reshape(rows, hidden)
     dtype, batch = gy.dtype, h0.shape[0]
-    i, f, o, g = (gates[:, :hidden], gates[:, hidden:2 * hidden], gates[:, 2 * hidden:3 * hidden],
-                  gates[:, 3 * hidden:])
-    # Factors, all steps at once. dc = carried dc + dc from the output + dm o (1 - tanh(c)^2),
-    # then (PyTorch's order) di = dc g i(1-i), df = dc c_prev f(1-f), dg = dc i (1-g^2), and
-    # do = dm tanh(c) o(1-o).
-    sd = np.subtract(1, gates[:, :3 * hidden])
-    sd *= gates[:, :3 * hidden]  # s (1 - s) of i, f, o
-    tc = np.tanh(c_all)
-    from_h = _one_minus_square(tc, np.empty_like(tc))
-    from_h *= o  # dc/dm
-    tc *= sd[:, 2 * hidden:]  # do/dm
-    factors = np.empty((rows, 3, hidden), dtype=dtype)  # di, df, dg per unit of dc
-    np.multiply(g, sd[:, :hidden], out=factors[:, 0])
-    _previous_all(c_all, c0, steps, factors[:, 1], factor=sd[:, hidden:2 * hidden])
-    _one_minus_square(g, factors[:, 2])
-    factors[:, 2] *= i
-    del sd
     blocks = np.empty((rows, 4, hidden), dtype=dtype)  # PyTorch's order: i, f, g, o
     dgates = blocks.reshape(rows, 4 * hidden)
     dh_all = None if w_hr is None else np.empty((rows, n), dtype=dtype)
@@ -301,24 +300,44 @@ def _lstm_backward(node, gy, gc, out, acts, x2, h0, c0, w_ih, w_hh, w_hr, steps)
     dh_buf = np.empty((batch, n), dtype=dtype)
     dc_buf = np.empty((batch, hidden), dtype=dtype)
     tmp_buf = np.empty((batch, hidden), dtype=dtype)
-    for k in range(len(steps) - 1, -1, -1):
-        start, size = steps[k]
-        here = slice(start, start + size)
-        dh = dh_all[here] if dh_all is not None else dh_buf[:size]
-        np.add(gy[here], carry_h.value[:size], out=dh)
-        dm = dh if w_hr is None else dh @ w_hr
-        d = dgates[here]
-        np.multiply(dm, tc[here], out=blocks[here, 3])
-        dc = dc_buf[:size]
-        np.add(carry_c.value[:size], gc[here], out=dc)
-        tmp = np.multiply(dm, from_h[here], out=tmp_buf[:size])
-        dc += tmp
-        np.multiply(dc[:, None, :], factors[here], out=blocks[here, :3])
-        np.multiply(dc, f[here], out=carry_c.value[:size])
-        np.matmul(d, w_hh, out=carry_h.value[:size])
-        carry_h.hand_on(steps, k)
-        carry_c.hand_on(steps, k)
-    del factors, tc, from_h
+    most = max(hi - lo for _, lo, hi in _chunks(steps, 4 * hidden, gates.itemsize))
+    sd_buf = np.empty((most, 3 * hidden), dtype=dtype)
+    per_dc_buf = np.empty((most, hidden), dtype=dtype)  # dc/dm = o (1 - tanh(c)^2)
+    per_do_buf = np.empty((most, hidden), dtype=dtype)  # do/dm = tanh(c) o (1 - o)
+    per_gates_buf = np.empty((most, 3, hidden), dtype=dtype)  # di, df, dg per unit of dc
+    for ks, lo, hi in _chunks(steps, 4 * hidden, gates.itemsize):
+        count = hi - lo
+        a = gates[lo:hi]
+        i, o, g = a[:, :hidden], a[:, 2 * hidden:3 * hidden], a[:, 3 * hidden:]
+        sd = np.subtract(1, a[:, :3 * hidden], out=sd_buf[:count])
+        sd *= a[:, :3 * hidden]  # s (1 - s) of i, f, o
+        per_do = np.tanh(c_all[lo:hi], out=per_do_buf[:count])
+        per_dc = _one_minus_square(per_do, per_dc_buf[:count])
+        per_dc *= o
+        per_do *= sd[:, 2 * hidden:]
+        per_gates = per_gates_buf[:count]
+        np.multiply(g, sd[:, :hidden], out=per_gates[:, 0])  # di = dc g i (1 - i)
+        for k in ks:  # df = dc c_prev f (1 - f)
+            start, size = steps[k]
+            np.multiply(_previous(c_all, c0, steps, k), sd[start - lo:start - lo + size, hidden:2 * hidden],
+                        out=per_gates[start - lo:start - lo + size, 1])
+        _one_minus_square(g, per_gates[:, 2])  # dg = dc i (1 - g^2)
+        per_gates[:, 2] *= i
+        for k in ks:
+            start, size = steps[k]
+            here, local = slice(start, start + size), slice(start - lo, start - lo + size)
+            dh = dh_all[here] if dh_all is not None else dh_buf[:size]
+            np.add(gy[here], carry_h.value[:size], out=dh)
+            dm = dh if w_hr is None else dh @ w_hr
+            np.multiply(dm, per_do[local], out=blocks[here, 3])
+            dc = np.add(carry_c.value[:size], gc[here], out=dc_buf[:size])
+            dc += np.multiply(dm, per_dc[local], out=tmp_buf[:size])
+            np.multiply(dc[:, None, :], per_gates[local], out=blocks[here, :3])
+            np.multiply(dc, gates[here, hidden:2 * hidden], out=carry_c.value[:size])
+            np.matmul(dgates[here], w_hh, out=carry_h.value[:size])
+            carry_h.hand_on(steps, k)
+            carry_c.hand_on(steps, k)
+    del sd_buf, per_dc_buf, per_do_buf, per_gates_buf
 
     def prev() -> Any:
         return _previous_all(y, h0, steps, np.empty_like(y))
@@ -332,39 +351,45 @@ def _gru_backward(node, gy, out, acts, x2, h0, w_ih, w_hh, steps):
     gates, hn_all = acts
     rows, hidden = gy.shape
     dtype, batch = gy.dtype, h0.shape[0]
-    r, z, n = gates[:, :hidden], gates[:, hidden:2 * hidden], gates[:, 2 * hidden:]
-    # Factors, all steps at once: dn (pre-activation) = dh (1 - z)(1 - n^2), dz = dh (h_prev -
-    # n) z(1 - z), dr = dn hn r(1 - r), d(hn) = dn r.
-    per_dn = _one_minus_square(n, np.empty_like(n))
-    tmp = np.subtract(1, z)
-    per_dn *= tmp
-    per_dz = _previous_all(out, h0, steps, np.empty_like(n))
-    per_dz -= n
-    per_dz *= z
-    per_dz *= tmp
-    per_dr = np.subtract(1, r, out=tmp)
-    per_dr *= r
-    per_dr *= hn_all
-    del tmp
     dgates_h = np.empty((rows, 3 * hidden), dtype=dtype)  # r, z, and n's recurrent part
     dn_all = np.empty((rows, hidden), dtype=dtype)  # n's input part
     carry = _Carry(batch, hidden, dtype, node.needs_grad(1))
     dh_buf = np.empty((batch, hidden), dtype=dtype)
     tmp_buf = np.empty((batch, hidden), dtype=dtype)
-    for k in range(len(steps) - 1, -1, -1):
-        start, size = steps[k]
-        here = slice(start, start + size)
-        dh = np.add(gy[here], carry.value[:size], out=dh_buf[:size])
-        d = dgates_h[here]
-        dn = np.multiply(dh, per_dn[here], out=dn_all[here])
-        np.multiply(dh, per_dz[here], out=d[:, hidden:2 * hidden])
-        np.multiply(dn, per_dr[here], out=d[:, :hidden])
-        np.multiply(dn, r[here], out=d[:, 2 * hidden:])
-        step_carry = carry.value[:size]
-        np.matmul(d, w_hh, out=step_carry)
-        step_carry += np.multiply(dh, z[here], out=tmp_buf[:size])
-        carry.hand_on(steps, k)
-    del per_dn, per_dz, per_dr
+    most = max(hi - lo for _, lo, hi in _chunks(steps, 3 * hidden, gates.itemsize))
+    per_dn_buf, per_dz_buf, per_dr_buf = (np.empty((most, hidden), dtype=dtype) for _ in range(3))
+    for ks, lo, hi in _chunks(steps, 3 * hidden, gates.itemsize):
+        count = hi - lo
+        r, z, n = gates[lo:hi, :hidden], gates[lo:hi, hidden:2 * hidden], gates[lo:hi, 2 * hidden:]
+        # dn (pre-activation) = dh (1 - z)(1 - n^2), dz = dh (h_prev - n) z (1 - z),
+        # dr = dn hn r (1 - r), d(hn) = dn r.
+        per_dr = np.subtract(1, z, out=per_dr_buf[:count])  # (1 - z), for now
+        per_dn = _one_minus_square(n, per_dn_buf[:count])
+        per_dn *= per_dr
+        per_dz = per_dz_buf[:count]
+        for k in ks:
+            start, size = steps[k]
+            local = slice(start - lo, start - lo + size)
+            np.subtract(_previous(out, h0, steps, k), n[local], out=per_dz[local])
+        per_dz *= z
+        per_dz *= per_dr
+        np.subtract(1, r, out=per_dr)
+        per_dr *= r
+        per_dr *= hn_all[lo:hi]
+        for k in ks:
+            start, size = steps[k]
+            here, local = slice(start, start + size), slice(start - lo, start - lo + size)
+            dh = np.add(gy[here], carry.value[:size], out=dh_buf[:size])
+            d = dgates_h[here]
+            dn = np.multiply(dh, per_dn[local], out=dn_all[here])
+            np.multiply(dh, per_dz[local], out=d[:, hidden:2 * hidden])
+            np.multiply(dn, per_dr[local], out=d[:, :hidden])
+            np.multiply(dn, gates[here, :hidden], out=d[:, 2 * hidden:])
+            step_carry = carry.value[:size]
+            np.matmul(d, w_hh, out=step_carry)
+            step_carry += np.multiply(dh, gates[here, hidden:2 * hidden], out=tmp_buf[:size])
+            carry.hand_on(steps, k)
+    del per_dn_buf, per_dz_buf, per_dr_buf
 
     def prev() -> Any:
         return _previous_all(out, h0, steps, np.empty_like(out))
@@ -376,19 +401,18 @@ def _gru_backward(node, gy, out, acts, x2, h0, w_ih, w_hh, steps):
 
 def _rnn_backward(node, gy, out, x2, h0, w_ih, w_hh, steps, relu):
     rows, hidden = gy.shape
-    # dpre = (dh from the output + carried dh) * act'(pre): the derivative from the output.
-    derivative = (out > 0).astype(out.dtype) if relu else _one_minus_square(out, np.empty_like(out))
     dgates = np.empty_like(gy)
     carry = _Carry(h0.shape[0], hidden, gy.dtype, node.needs_grad(1))
     for k in range(len(steps) - 1, -1, -1):
         start, size = steps[k]
         here = slice(start, start + size)
-        d = dgates[here]
-        np.add(gy[here], carry.value[:size], out=d)
-        d *= derivative[here]
+        d = np.add(gy[here], carry.value[:size], out=dgates[here])
+        if relu:  # dpre = dh act'(pre), the derivative read off the output
+            d *= out[here] > 0
+        else:
+            d *= 1 - out[here] * out[here]
         np.matmul(d, w_hh, out=carry.value[:size])
         carry.hand_on(steps, k)
-    del derivative
 
     def prev() -> Any:
         return _previous_all(out, h0, steps, np.empty_like(out))
