@@ -82,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
     if not out.lower().endswith((".png", ".svg", ".pdf")):
         raise UsageError(f"--out {out}: use a .png, .svg or .pdf file name")
     if args.through_time:
+        if args.length < 2:
+            raise UsageError(f"--length {args.length}: the adding problem needs at least 2 steps")
         result = _through_time(args)
     else:
         from ..viz.vanishing import run_experiment
@@ -110,10 +112,6 @@ def _through_time(args: argparse.Namespace) -> Any:
     from ..viz.through_time import run_experiment
 
     hidden, steps = args.width or 32, THROUGH_TIME_STEPS if args.steps is None else args.steps
-    if args.length < 2:
-        from ..cli import UsageError
-
-        raise UsageError(f"--length {args.length}: the adding problem needs at least 2 steps")
     print(f"Backpropagation through time: the adding problem, {args.length} steps per sequence; a vanilla RNN, "
           f"an LSTM and a GRU of {hidden} units, {steps} Adam steps each (lr {args.lr:g}, batch {args.batch_size}), "
           f"seed {args.seed}")
