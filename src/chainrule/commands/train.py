@@ -561,8 +561,9 @@ def run(args: argparse.Namespace) -> int:
     baseline = result.data.baseline
     if baseline is not None and result.history:
         loss = result.history[-1]["test_loss"]
-        print(f"Test loss: {loss:.4f} nats per character; bigram baseline {baseline['test']:.4f} "
-              f"({baseline['test'] - loss:+.4f} in the model's favour)")
+        gain = baseline["test"] - loss
+        print(f"Test loss: {loss:.4f} nats per character, {abs(gain):.4f} {'better' if gain >= 0 else 'worse'} than "
+              f"the bigram baseline's {baseline['test']:.4f}")
         print(f"Test accuracy (next character): {result.test_accuracy:.2%} ({correct}/{scored})")
     else:
         print(f"Test accuracy: {result.test_accuracy:.2%} ({correct}/{scored})")
