@@ -48,8 +48,9 @@ DEFAULTS: dict[str, Any] = {
 # The convolutional blocks already give the cnn its features: its head is a single
 # Linear unless --hidden asks for more (measured on the digits: 98.9-100% over 3 seeds).
 DEFAULT_HIDDEN = {"mlp": [128, 64], "cnn": [], "rnn": [128], "lstm": [128], "gru": [128]}
-# What a dataset changes when the option is not given. Names: measured on 2 cores, the
-# default LSTM beats the bigram baseline by ~0.45 nats/char in about a minute.
+# What a dataset changes when the option is not given. Names: measured on a 2-core machine,
+# the default LSTM ends 0.46-0.52 nats/char below the bigram baseline (seeds 0-2) in 10-20 s
+# (benchmarks/names_parity.py).
 DATASET_DEFAULTS: dict[str, dict[str, Any]] = {"names": {"model": "lstm", "epochs": 10, "test_fraction": 0.1}}
 # Config entries handed to the model builder (see chainrule.models); a builder ignores
 # those it has no use for.
