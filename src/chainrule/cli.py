@@ -14,11 +14,12 @@ from typing import NoReturn, Sequence
 import numpy as np
 
 from .backend import keep_freed_memory
-from .commands import MAX_PARAMETERS, UsageError, evaluate, explain, graph, note, train, vanishing  # noqa: F401
+from .commands import MAX_PARAMETERS, UsageError, evaluate, explain, graph, note, sample, train, vanishing  # noqa: F401
 from .creation import tensor
 
 #: The subcommands, in the order ``--help`` lists them.
-COMMANDS = {"train": train, "evaluate": evaluate, "explain": explain, "graph": graph, "vanishing": vanishing}
+COMMANDS = {"train": train, "evaluate": evaluate, "sample": sample, "explain": explain, "graph": graph,
+            "vanishing": vanishing}
 
 
 class _Parser(argparse.ArgumentParser):
