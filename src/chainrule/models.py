@@ -6,7 +6,7 @@ of classes, and keyword options from the command line (``hidden``, ``activation`
 it maps is its kind, in ``MODEL_INPUTS``:
 
 * ``"image"`` (mlp, cnn): a batch of samples to class logits ``(B, classes)``;
-* ``"sequence"`` (rnn, lstm, gru): a batch of token-id sequences ``(B, T)`` (``input_shape``
+* ``"sequence"`` (rnn, lstm, gru, transformer): a batch of token-id sequences ``(B, T)`` (``input_shape``
   is ``(T,)``, ``num_classes`` the vocabulary size) to next-token logits at every step,
   ``(B, T, classes)``, each step seeing only the tokens up to it.
 
@@ -177,12 +177,50 @@ def _char_rnn(kind: str) -> Callable[..., nn.Module]:
     return build
 
 
-# A sequence model built from other layers plugs in the same way: a builder taking
-# (input_shape=(T,), num_classes=vocabulary size, hidden=..., dropout=...) and returning a
-# module from (B, T) token ids to (B, T, vocabulary) logits, each step seeing only the
-# tokens up to it, registered with ``register(name, inputs="sequence")``.
 for _kind in ("rnn", "lstm", "gru"):
     register(_kind, inputs="sequence")(_char_rnn(_kind))
+
+
+class CharTransformer(nn.Module):
+    """Next-token logits at every step of a token sequence, GPT-style: token and learned
+    position embeddings, ``nn.TransformerEncoder`` layers (pre-norm, causal mask: each step
+    attends to the steps up to it), a final LayerNorm and a Linear to the vocabulary."""
+
+    def __init__(self, vocab_size: int, length: int, width: int, layers: int, heads: int, dropout: float) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, width)
+        self.position = nn.Embedding(length, width)
+        layer = nn.TransformerEncoderLayer(width, heads, dim_feedforward=4 * width, dropout=dropout,
+                                           batch_first=True, norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(width)
+        self.head = nn.Linear(width, vocab_size)
+
+    def forward(self, tokens: Any) -> Any:
+        steps = tokens.shape[1]
+        positions = self.position.weight[:steps]
+        mask = nn.Transformer.generate_square_subsequent_mask(steps)
+        hidden = self.encoder(self.embedding(tokens) + positions, mask=mask, is_causal=True)
+        return self.head(self.norm(hidden))
+
+
+@register("transformer", inputs="sequence")
+def transformer(input_shape: Sequence[int], num_classes: int, hidden: Sequence[int] = (64, 64),
+                dropout: float = 0.0, heads: int = 4, **_: Any) -> CharTransformer:
+    """Token + position embeddings -> one pre-norm causal TransformerEncoderLayer per ``hidden``
+    entry (all of one width, a multiple of ``heads``) -> LayerNorm -> Linear to the vocabulary."""
+    widths = sorted({int(h) for h in hidden})
+    if len(widths) != 1 or widths[0] <= 0 or widths[0] % heads:
+        raise ValueError(f"transformer: the layers share one positive width divisible by {heads} heads (--hidden 64 "
+                         f"or --hidden 64,64 for two layers), got {list(hidden)}")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+    return CharTransformer(num_classes, int(input_shape[0]), widths[0], len(hidden), heads, dropout)
+
+# Another sequence model plugs in the same way: a builder taking (input_shape=(T,),
+# num_classes=vocabulary size, hidden=..., dropout=...) and returning a module from (B, T)
+# token ids to (B, T, vocabulary) logits, each step seeing only the tokens up to it,
+# registered with ``register(name, inputs="sequence")``.
 
 
 def build_model(name: str, input_shape: Sequence[int], num_classes: int, **options: Any) -> nn.Module:

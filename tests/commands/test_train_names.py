@@ -94,3 +94,29 @@ def test_other_recurrent_models_train(tmp_path, model):
     with open(out / "metrics.csv") as f:
         row = list(csv.DictReader(f))[0]
     assert float(row["test_loss"]) < 2.8  # from log(27) = 3.3 at the start
+
+
+def test_a_transformer_learns_the_names_and_samples(tmp_path, capsys):
+    out = tmp_path / "transformer"
+    assert main(["train", "--out", str(out), "--epochs", "2", "--dataset", "names", "--model", "transformer",
+                 "--hidden", "32", "--batch-size", "64", "--seed", "1"]) == 0
+    config = json.loads((out / "config.json").read_text())
+    with open(out / "metrics.csv") as f:
+        last = list(csv.DictReader(f))[-1]
+    assert config["model"] == "transformer" and float(last["test_loss"]) < config["bigram_baseline"]["test"]
+    assert main(["sample", str(out / "model.safetensors"), "-n", "3"]) == 0
+    assert "of 3 are not among" in capsys.readouterr().out
+
+
+def test_the_transformer_is_causal():
+    from chainrule.models import build_model
+
+    chainrule.manual_seed(0)
+    model = build_model("transformer", (12,), 27, hidden=(16,)).eval()
+    tokens = chainrule.tensor([[0, 5, 9, 2, 7, 1]])
+    changed = tokens.clone()
+    changed[0, 4:] = chainrule.tensor([3, 3])
+    with chainrule.no_grad():
+        a, b = model(tokens), model(changed)
+    assert a.shape == (1, 6, 27)
+    assert chainrule.allclose(a[:, :4], b[:, :4], atol=1e-5) and not chainrule.allclose(a[:, 4:], b[:, 4:], atol=1e-5)

@@ -62,7 +62,7 @@ DEFAULTS: dict[str, Any] = {
 }
 # The convolutional blocks already give the cnn its features: its head is a single
 # Linear unless --hidden asks for more (measured on the digits: 98.9-100% over 3 seeds).
-DEFAULT_HIDDEN = {"mlp": [128, 64], "cnn": [], "rnn": [128], "lstm": [128], "gru": [128]}
+DEFAULT_HIDDEN = {"mlp": [128, 64], "cnn": [], "rnn": [128], "lstm": [128], "gru": [128], "transformer": [64, 64]}
 # What a dataset changes when the option is not given. Names: measured on a 2-core machine,
 # the default LSTM ends 0.46-0.52 nats/char below the bigram baseline (seeds 0-2) in 10-20 s
 # (benchmarks/names_parity.py).
@@ -174,10 +174,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help=f"held-out fraction of the digits, stratified by class (default {d['test_fraction']}), "
                         f"or of the names (default {DATASET_DEFAULTS['names']['test_fraction']})")
     p.add_argument("--model", help=f"model builder from chainrule.models.MODELS (default {d['model']}; for names "
-                                            f"{DATASET_DEFAULTS['names']['model']}, or rnn, gru)")
+                                            f"{DATASET_DEFAULTS['names']['model']}, or rnn, gru, transformer)")
     p.add_argument("--hidden", type=_widths, metavar="W,W,...",
                    help=f"hidden layer widths (default {','.join(map(str, d['hidden']))} for the mlp, none for the cnn, "
-                        "128 for rnn/lstm/gru: one recurrent layer per entry)")
+                        "128 for rnn/lstm/gru: one recurrent layer per entry; 64,64 for the transformer: one "
+                        "encoder layer per entry)")
     p.add_argument("--activation", choices=ACTIVATIONS, help=f"hidden activation (default {d['activation']})")
     p.add_argument("--dropout", type=_PROBABILITY, metavar="P", help="dropout after each hidden layer (default 0)")
     p.add_argument("--optimizer", choices=OPTIMIZERS, help=f"(default {d['optimizer']})")
