@@ -29,6 +29,7 @@ BENCHMARKS = {
     "conv_train": ([], ["--repeats", "5"]),
     "ddp": ([], ["--repeats", "3"]),
     "transformer_train": ([], ["--repeats", "3"]),
+    "rnn_train": ([], ["--repeats", "3"]),
     "debug_overhead": ([], ["--repeats", "3"]),
 }
 
@@ -47,6 +48,9 @@ TARGETS = {
     "ddp_allreduce_16MB_ms": (16.0 / 1.5 * 1.048576, "ms per all_reduce of 16 MB, 2 ranks: <= means >= 1.5 GB/s"),
     "ddp_step": (1.25, "2 ranks x 1 thread / 1 process x 1 thread, MLP step (aim 0.9)"),
     "transformer_train": (1.3, "chainrule / PyTorch, step time"),
+    "lstm_train": (1.5, "chainrule / PyTorch, 2-layer LSTM step time (aim 1.0)"),
+    "gru_train": (1.5, "chainrule / PyTorch, 2-layer GRU step time (aim 1.0)"),
+    "lstm_peak_vs_pytorch": (1.5, "chainrule / PyTorch, LSTM step peak RSS growth"),
     "debug_recording": (None, "digits MLP step, recording for `chainrule debug` / debug off"),
     "debug_session": (2.0, "digits MLP step, `chainrule debug` (recording + checks) / debug off"),
 }

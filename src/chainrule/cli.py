@@ -15,13 +15,13 @@ import numpy as np
 
 from .backend import keep_freed_memory
 from .commands import (  # noqa: F401
-    MAX_PARAMETERS, UsageError, debug, evaluate, explain, graph, note, run, train, vanishing,
+    MAX_PARAMETERS, UsageError, debug, evaluate, explain, graph, note, run, sample, train, vanishing,
 )
 from .creation import tensor
 
 #: The subcommands, in the order ``--help`` lists them.
-COMMANDS = {"train": train, "evaluate": evaluate, "explain": explain, "graph": graph, "vanishing": vanishing,
-            "run": run, "debug": debug}
+COMMANDS = {"train": train, "evaluate": evaluate, "sample": sample, "explain": explain, "graph": graph,
+            "vanishing": vanishing, "run": run, "debug": debug}
 
 
 class _Parser(argparse.ArgumentParser):

@@ -2,11 +2,19 @@
 
 A builder takes the input shape of one sample (``(1, 8, 8)`` for the digits), the number
 of classes, and keyword options from the command line (``hidden``, ``activation``,
-``dropout``, ...), ignoring those it has no use for, and returns an ``nn.Module`` that
-maps a batch to class logits. Register a new one with ``@register("name")``; it then
-appears in ``chainrule train --model``::
+``dropout``, ...), ignoring those it has no use for, and returns an ``nn.Module``. What
+it maps is its kind, in ``MODEL_INPUTS``:
+
+* ``"image"`` (mlp, cnn): a batch of samples to class logits ``(B, classes)``;
+* ``"sequence"`` (rnn, lstm, gru, transformer): a batch of token-id sequences ``(B, T)`` (``input_shape``
+  is ``(T,)``, ``num_classes`` the vocabulary size) to next-token logits at every step,
+  ``(B, T, classes)``, each step seeing only the tokens up to it.
+
+Register a new one with ``@register("name")`` (``@register("name", inputs="sequence")``);
+it then appears in ``chainrule train --model`` for the datasets of its kind::
 
     model = build_model("mlp", (1, 8, 8), 10, hidden=(128, 64), activation="relu")
+    model = build_model("lstm", (12,), 27, hidden=(128,))
 """
 from __future__ import annotations
 
@@ -26,14 +34,20 @@ MODELS: dict[str, Callable[..., nn.Module]] = {}
 #: For builders that register one: their parameter count from the same arguments, computed
 #: without building anything (so that a huge model is refused before it is allocated).
 PARAMETER_COUNTS: dict[str, Callable[..., int]] = {}
+#: What each model of ``MODELS`` takes: "image" or "sequence" (see above).
+MODEL_INPUTS: dict[str, str] = {}
 
 
-def register(name: str, parameters: Callable[..., int] | None = None
+def register(name: str, inputs: str = "image", parameters: Callable[..., int] | None = None
              ) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
-    """Add a builder to ``MODELS`` under ``name`` (and its parameter count to
-    ``PARAMETER_COUNTS``: a function of the builder's arguments)."""
+    """Add a builder to ``MODELS`` under ``name``, taking ``inputs`` ("image" or "sequence"),
+    and its parameter count to ``PARAMETER_COUNTS`` (a function of the builder's arguments)."""
+    if inputs not in ("image", "sequence"):
+        raise ValueError(f"inputs must be 'image' or 'sequence', got {inputs!r}")
+
     def add(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
         MODELS[name] = builder
+        MODEL_INPUTS[name] = inputs
         if parameters is not None:
             PARAMETER_COUNTS[name] = parameters
         return builder
@@ -124,6 +138,89 @@ def cnn(input_shape: Sequence[int], num_classes: int, hidden: Sequence[int] = ()
         features = int(size)
     layers.append(nn.Linear(features, num_classes))
     return nn.Sequential(*layers)
+
+
+class CharRNN(nn.Module):
+    """Next-token logits at every step of a token sequence: an Embedding, recurrent layers
+    (``nn.RNN``, ``nn.LSTM`` or ``nn.GRU``, batch first), Dropout, and a Linear to the
+    vocabulary."""
+
+    def __init__(self, kind: str, vocab_size: int, embedding: int, hidden: int, layers: int,
+                 dropout: float) -> None:
+        super().__init__()
+        recurrent = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[kind]
+        self.embedding = nn.Embedding(vocab_size, embedding)
+        self.rnn = recurrent(embedding, hidden, num_layers=layers, batch_first=True,
+                             dropout=dropout if layers > 1 else 0.0)
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden, vocab_size)
+
+    def forward(self, tokens: Any) -> Any:
+        output, _ = self.rnn(self.embedding(tokens))
+        return self.head(self.dropout(output))
+
+
+def _char_rnn(kind: str) -> Callable[..., nn.Module]:
+    def build(input_shape: Sequence[int], num_classes: int, hidden: Sequence[int] = (128,), dropout: float = 0.0,
+              embedding: int = 32, **_: Any) -> CharRNN:
+        widths = sorted({int(h) for h in hidden})
+        if len(widths) != 1 or widths[0] <= 0:
+            raise ValueError(f"{kind}: the recurrent layers share one positive width (--hidden 128 or "
+                             f"--hidden 128,128 for two layers), got {list(hidden)}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        return CharRNN(kind, num_classes, embedding, widths[0], len(hidden), dropout)
+
+    build.__name__ = kind
+    build.__doc__ = (f"Embedding (``embedding`` wide) -> {kind.upper()} layers, one per ``hidden`` entry (all "
+                     "of one width) -> Dropout -> Linear to the vocabulary: next-token logits at every step.")
+    return build
+
+
+for _kind in ("rnn", "lstm", "gru"):
+    register(_kind, inputs="sequence")(_char_rnn(_kind))
+
+
+class CharTransformer(nn.Module):
+    """Next-token logits at every step of a token sequence, GPT-style: token and learned
+    position embeddings, ``nn.TransformerEncoder`` layers (pre-norm, causal mask: each step
+    attends to the steps up to it), a final LayerNorm and a Linear to the vocabulary."""
+
+    def __init__(self, vocab_size: int, length: int, width: int, layers: int, heads: int, dropout: float) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, width)
+        self.position = nn.Embedding(length, width)
+        layer = nn.TransformerEncoderLayer(width, heads, dim_feedforward=4 * width, dropout=dropout,
+                                           batch_first=True, norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(width)
+        self.head = nn.Linear(width, vocab_size)
+
+    def forward(self, tokens: Any) -> Any:
+        steps = tokens.shape[1]
+        positions = self.position.weight[:steps]
+        mask = nn.Transformer.generate_square_subsequent_mask(steps)
+        hidden = self.encoder(self.embedding(tokens) + positions, mask=mask, is_causal=True)
+        return self.head(self.norm(hidden))
+
+
+@register("transformer", inputs="sequence")
+def transformer(input_shape: Sequence[int], num_classes: int, hidden: Sequence[int] = (64, 64),
+                dropout: float = 0.0, heads: int = 4, **_: Any) -> CharTransformer:
+    """Token + position embeddings -> one pre-norm causal TransformerEncoderLayer per ``hidden``
+    entry (all of one width, a multiple of ``heads``) -> LayerNorm -> Linear to the vocabulary."""
+    widths = sorted({int(h) for h in hidden})
+    if len(widths) != 1 or widths[0] <= 0 or widths[0] % heads:
+        raise ValueError(f"transformer: the layers share one positive width divisible by {heads} heads (--hidden 64 "
+                         f"or --hidden 64,64 for two layers), got {list(hidden)}")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+    return CharTransformer(num_classes, int(input_shape[0]), widths[0], len(hidden), heads, dropout)
+
+# Another sequence model plugs in the same way: a builder taking (input_shape=(T,),
+# num_classes=vocabulary size, hidden=..., dropout=...) and returning a module from (B, T)
+# token ids to (B, T, vocabulary) logits, each step seeing only the tokens up to it,
+# registered with ``register(name, inputs="sequence")``.
 
 
 def build_model(name: str, input_shape: Sequence[int], num_classes: int, **options: Any) -> nn.Module:

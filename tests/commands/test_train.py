@@ -148,7 +148,7 @@ def test_evaluate_prints_accuracy_and_confusion(tmp_path, capsys):
     (["train", "--hidden", "64,abc"], "--hidden: expected comma-separated"),
     (["train", "--optimizer", "lbfgs"], "invalid choice"),
     (["train", "--dataset", "mnist"], "needs --data-dir"),
-    (["train", "--model", "transformer"], "unknown --model 'transformer'"),
+    (["train", "--model", "resnet"], "unknown --model 'resnet'"),
     (["train", "--resume", "missing.safetensors"], "no such checkpoint file"),
     (["evaluate", "missing.safetensors"], "no such checkpoint file"),
 ])

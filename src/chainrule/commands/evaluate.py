@@ -15,7 +15,7 @@ import numpy as np
 from ..optional import MissingDependency, require
 from ..viz.gradflow import save_figure
 from . import UsageError, note
-from .train import DEFAULTS, evaluate, load_checkpoint, load_data, make_model
+from .train import DEFAULTS, evaluate, load_checkpoint, load_data, make_model, targets
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.checkpoint}: the weights do not fit the model its config describes: "
                          f"{' '.join(str(error).split())}") from None
     loss, accuracy, predicted = evaluate(model, data.test_x, data.test_y)
-    labels = data.test_y.numpy()
+    labels = targets(data.test_y)
     matrix = confusion_matrix(labels, predicted, len(data.classes))
     print(f"Checkpoint: {args.checkpoint} ({config['model']} on {config['dataset']}, epoch {checkpoint['epoch']})")
     print(f"Test accuracy: {accuracy:.2%} ({int(np.trace(matrix))}/{len(labels)}), test loss {loss:.4f}")

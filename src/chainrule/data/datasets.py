@@ -1,5 +1,5 @@
-"""Datasets that need no network: the embedded handwritten digits, and MNIST or
-Fashion-MNIST read from IDX files in a local folder.
+"""Datasets that need no network: the embedded handwritten digits and first names, and
+MNIST or Fashion-MNIST read from IDX files in a local folder.
 
 Each function returns ``(images, labels)``: float32 images scaled to [0, 1] with shape
 ``(N, 1, H, W)`` (or ``(N, H*W)`` with ``flatten=True``) and int64 labels 0..9. Wrap them
@@ -28,6 +28,7 @@ FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", 
                          "Sneaker", "Bag", "Ankle boot")
 
 _DIGITS_FILE = Path(__file__).with_name("digits.npz")
+_NAMES_FILE = Path(__file__).with_name("names.txt")
 _IMAGES_MAGIC, _LABELS_MAGIC = 2051, 2049
 
 
@@ -59,6 +60,19 @@ def digits(flatten: bool = False) -> tuple[Tensor, Tensor]:
     except (OSError, KeyError, ValueError, zlib.error) as error:
         raise DatasetError(f"the embedded digits file {_DIGITS_FILE} is unreadable: {error}") from None
     return _finish(images, labels, 16.0, flatten)
+
+
+def names() -> list[str]:
+    """The 5,163 distinct first names of the 1990 US Census name lists (public domain; see
+    ATTRIBUTION-names.txt), shipped inside the package: lowercase a-z, sorted. The corpus of
+    ``chainrule train --dataset names`` (character-level next-letter prediction)."""
+    try:
+        text = _NAMES_FILE.read_text(encoding="ascii")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"the embedded names file is missing: {_NAMES_FILE} (reinstall chainrule)") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise DatasetError(f"the embedded names file {_NAMES_FILE} is unreadable: {error}") from None
+    return text.split()
 
 
 def _find(root: Path, folder: str, stem: str) -> Path:

@@ -1,0 +1,121 @@
+"""Functional forms of the recurrent layers and cells (PyTorch's ``torch.lstm``,
+``torch.gru``, ``torch.rnn_tanh``, ``torch.rnn_relu`` and their ``_cell`` forms): argument
+handling, then one :class:`~chainrule.ops.rnn.RecurrentLayer` node per layer and direction.
+The modules in ``chainrule.nn.rnn`` call these."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from .. import functional as _C
+from ..ops.rnn import RecurrentLayer
+from ..tensor import Tensor
+from . import functional as F
+
+#: One layer and direction's parameters: (w_ih, w_hh, b_ih, b_hh, w_hr), absent ones None.
+LayerWeights = Sequence[Any]
+
+
+def _final_rows(batch_sizes: tuple) -> np.ndarray:
+    """For a packed sequence: the row of every sequence's last step."""
+    starts = np.concatenate(([0], np.cumsum(batch_sizes)[:-1]))
+    batch = batch_sizes[0]
+    lengths = (np.asarray(batch_sizes)[None, :] > np.arange(batch)[:, None]).sum(axis=1)
+    return (starts[lengths - 1] + np.arange(batch)).astype(np.int64)
+
+
+def _final(states: Tensor, reverse: bool, batch: int, last_rows: np.ndarray | None) -> Tensor:
+    """The state a direction ends in: the last step's (the first's, in reverse), per sequence
+    (``states`` is (T, B, n), or one row per packed row)."""
+    if states.ndim == 3:
+        return states[0] if reverse else states[-1]
+    return states[:batch] if reverse else states[last_rows]
+
+
+def layer(mode: str, input: Tensor, h0: Tensor, c0: Tensor | None, weights: LayerWeights, reverse: bool = False,
+          batch_sizes: tuple | None = None) -> tuple[Tensor, Tensor, Tensor | None]:
+    """One direction of one layer over the whole sequence: ``(output, h_n, c_n)`` (``c_n``
+    None but for an LSTM). ``input`` is ``(T, B, I)``, or packed ``(N, I)`` with
+    ``batch_sizes``."""
+    w_ih, w_hh, b_ih, b_hh, w_hr = weights
+    out = RecurrentLayer.apply(input, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, reverse, batch_sizes)
+    batch = h0.shape[0]
+    last_rows = _final_rows(batch_sizes) if batch_sizes is not None and not reverse else None
+    if mode != "LSTM":
+        return out, _final(out, reverse, batch, last_rows), None
+    n = h0.shape[-1]
+    rows = input.shape[0] * input.shape[1] if input.ndim == 3 else input.shape[0]
+    y = out[:rows * n].reshape(tuple(input.shape[:-1]) + (n,))
+    cells = out[rows * n:].reshape(rows, -1)
+    if input.ndim == 3:
+        c_n = cells[:batch] if reverse else cells[rows - batch:]
+    else:
+        c_n = _final(cells, reverse, batch, last_rows)
+    return y, _final(y, reverse, batch, last_rows), c_n
+
+
+def recurrent(mode: str, input: Tensor, hx: Tensor, cx: Tensor | None, weights: Sequence[LayerWeights],
+              num_layers: int, dropout: float, train: bool, bidirectional: bool, batch_first: bool = False,
+              batch_sizes: Any = None) -> tuple[Tensor, Tensor, Tensor | None]:
+    """A stack of recurrent layers (``mode``: RNN_TANH, RNN_RELU, LSTM or GRU), as
+    ``torch.lstm`` and siblings: ``(output, h_n, c_n)``.
+
+    ``weights`` holds one entry per layer and direction (forward first); ``hx`` (and ``cx``)
+    are ``(num_layers * directions, B, n)``. Dropout (when ``train``) applies to every layer's
+    output but the last. ``batch_sizes`` given: ``input`` is a packed sequence's data."""
+    directions = 2 if bidirectional else 1
+    sizes = None if batch_sizes is None else tuple(int(n) for n in np.asarray(
+        batch_sizes._data if isinstance(batch_sizes, Tensor) else batch_sizes).reshape(-1))
+    x = input.transpose(0, 1) if batch_first and sizes is None else input
+    hs, cs = [], []
+    for index in range(num_layers):
+        outputs = []
+        for direction in range(directions):
+            slot = index * directions + direction
+            y, h_n, c_n = layer(mode, x, hx[slot], None if cx is None else cx[slot], weights[slot],
+                                direction == 1, sizes)
+            outputs.append(y)
+            hs.append(h_n)
+            cs.append(c_n)
+        x = outputs[0] if directions == 1 else _C.cat(outputs, dim=-1)
+        if dropout and train and index < num_layers - 1:
+            x = F.dropout(x, dropout, True)
+    output = x.transpose(0, 1) if batch_first and sizes is None else x
+    return output, _C.stack(hs), None if cx is None else _C.stack(cs)
+
+
+# -- cells: one step, the same kernels ----------------------------------------------------------
+
+
+def _cell(mode: str, input: Tensor, hx: Tensor, cx: Tensor | None, w_ih: Tensor, w_hh: Tensor,
+          b_ih: Tensor | None, b_hh: Tensor | None) -> Tensor:
+    # One step of the layer op: a (B, I) input is a packed sequence of one step of B rows.
+    return RecurrentLayer.apply(input, hx, cx, w_ih, w_hh, b_ih, b_hh, None, mode, False, (input.shape[0],))
+
+
+def rnn_tanh_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
+                  b_hh: Tensor | None = None) -> Tensor:
+    """``tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)`` for a batch ``(B, I)``."""
+    return _cell("RNN_TANH", input, hx, None, w_ih, w_hh, b_ih, b_hh)
+
+
+def rnn_relu_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
+                  b_hh: Tensor | None = None) -> Tensor:
+    """``relu(x W_ih^T + b_ih + h W_hh^T + b_hh)`` for a batch ``(B, I)``."""
+    return _cell("RNN_RELU", input, hx, None, w_ih, w_hh, b_ih, b_hh)
+
+
+def gru_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
+             b_hh: Tensor | None = None) -> Tensor:
+    """One GRU step for a batch ``(B, I)``: the new hidden state."""
+    return _cell("GRU", input, hx, None, w_ih, w_hh, b_ih, b_hh)
+
+
+def lstm_cell(input: Tensor, hx: Sequence[Tensor], w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
+              b_hh: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    """One LSTM step for a batch ``(B, I)``: ``(h', c')``."""
+    h, c = hx
+    out = _cell("LSTM", input, h, c, w_ih, w_hh, b_ih, b_hh)
+    size = h.shape[0] * h.shape[1]
+    return out[:size].reshape(h.shape[0], -1), out[size:].reshape(c.shape[0], -1)
