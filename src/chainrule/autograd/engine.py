@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from ..backend import get_array_module
 from . import function as _function
 from . import observe
 from .anomaly import on_backward, state as anomaly
@@ -487,7 +488,8 @@ def _accumulate(leaf: Any, grad: Any, create_graph: bool, handed: set, owned: bo
         grad = grad.astype(leaf._data.dtype)
     existing = leaf._grad
     if existing is None:
-        if not owned or id(grad) in handed or not grad.flags.owndata or not grad.flags.writeable:
+        flags = grad.flags  # a device array's flags (CuPy's) have no ``writeable``
+        if not owned or id(grad) in handed or not flags.owndata or not getattr(flags, "writeable", True):
             grad = grad.copy()
         handed.add(id(grad))
         leaf._grad = Tensor._wrap(grad)  # shape and dtype checked above
@@ -608,9 +610,10 @@ def _make_grads(tensors: list, grad_tensors: list, create_graph: bool) -> list:
                 raise RuntimeError(
                     f"grad can be implicitly created only for real scalar outputs but got {t.dtype}"
                 )
-            out.append(np.ones_like(t._data) if type(t._data) is _ndarray else t._data * 0 + 1)
+            out.append(get_array_module(t._data).ones_like(t._data))
         else:
-            g = g if isinstance(g, Tensor) else Tensor._wrap(np.asarray(g, dtype=t._data.dtype))
+            if not isinstance(g, Tensor):
+                g = Tensor._wrap(get_array_module(t._data).asarray(g, dtype=t._data.dtype))
             if tuple(g.shape) != tuple(t.shape):
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[0] has a shape of {tuple(g.shape)} and "

@@ -13,6 +13,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 from ..autograd.function import Op, variant
+from ..backend import device_of, to_device
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
 from .namespace import plain
@@ -968,6 +969,28 @@ class Cast(_Elementwise):
 
     def backward(self, xp, g):
         return g.astype(self.source) if hasattr(g, "astype") else g.to(self.source), None
+
+
+class ToDevice(_Elementwise):
+    """A copy on another device (and maybe dtype), as PyTorch's ``to``: the gradient is moved
+    back to the source's device and dtype."""
+
+    __slots__ = ("source",)
+    presented_inputs = 1
+    pytorch_name = "ToCopyBackward0"
+    derivative = ("d copy(u)/du = 1",)
+
+    def forward(self, xp, a, target, dtype):
+        self.source = (device_of(a), a.dtype)
+        out = to_device(a, target)
+        return out if dtype is None or out.dtype == dtype else out.astype(dtype)
+
+    def backward(self, xp, g):
+        where, dtype = self.source
+        if not plain(xp):  # create_graph: the same move, recorded
+            return g.to(where, dtype), None, None
+        g = to_device(g, where)
+        return (g if g.dtype == dtype else g.astype(dtype)), None, None
 
 
 class Clone(_Elementwise):
