@@ -3,9 +3,12 @@
 :class:`DeviceArray` is a NumPy subclass: NumPy computes its values (so results on it equal
 the CPU's bit for bit), but, as CuPy does, it refuses a host array (a plain ``np.ndarray``,
 0-d ones included, or a list) among the operands of a ufunc or a NumPy function, and as a
-value written into it; its scalars are 0-d device arrays, its ``flags`` are CuPy's three, and
-functions CuPy lacks are missing.  A host array reaching device code is therefore an error
-or a plain ``np.ndarray`` in a result, and the tests see both.
+value written into it; its ``flags`` are CuPy's three, and functions CuPy lacks are missing.
+A host array reaching device code is therefore an error or a plain ``np.ndarray`` in a
+result, and the tests see both.  Where NumPy answers a scalar (a full reduction, an element)
+the stand-in answers a 0-d device array, as CuPy does, whose operators are NumPy's scalar
+arithmetic (:class:`DeviceScalar`): that rounds ``**`` otherwise than the array ufunc, and
+the stand-in's results equal the CPU's to the last bit.
 
 :func:`stand_in` registers it as the ``cuda`` device (its namespace, moves, random numbers
 drawn on the device from their own stream, erf), so ``.cuda()``, ``device="cuda"``,
@@ -60,7 +63,7 @@ def _wrap(value):
     if type(value) is np.ndarray:
         return value.view(DeviceArray)
     if isinstance(value, np.generic):  # CuPy answers 0-d arrays where NumPy answers scalars
-        return np.asarray(value).view(DeviceArray)
+        return np.asarray(value).view(DeviceScalar)
     if isinstance(value, (list, tuple)) and type(value) in (list, tuple):
         return type(value)(_wrap(v) for v in value)
     return value
@@ -96,6 +99,12 @@ class DeviceArray(np.ndarray):
         _refuse_nested(kwargs.values(), func.__name__)
         return _wrap(func(*_plain(args), **{k: _plain(v) for k, v in kwargs.items()}))
 
+    def __pow__(self, other):
+        # NumPy's ``**`` on an exact ndarray takes shortcuts (``x ** 2`` is square(x), ``x **
+        # 0.5`` sqrt(x)) that a subclass's goes without: the same operator, on the plain view.
+        _refuse((other,), "__pow__")
+        return _wrap(self.view(np.ndarray) ** _plain(other))
+
     def __getitem__(self, index):
         return _wrap(super().__getitem__(_plain(index)))
 
@@ -110,6 +119,29 @@ class DeviceArray(np.ndarray):
     def get(self):
         """The values on the host (CuPy's ``get``)."""
         return np.array(self.view(np.ndarray), copy=True)
+
+
+def _scalar_operator(name):
+    def operator(self, *others):
+        if self.ndim:  # a view of a scalar that is no longer 0-d: an array's operator
+            return getattr(DeviceArray, name)(self, *others)
+        _refuse(others, name)
+        return _wrap(getattr(self.view(np.ndarray)[()], name)(*_plain(others)))
+
+    operator.__name__ = name
+    return operator
+
+
+class DeviceScalar(DeviceArray):
+    """A 0-d device array that stands where NumPy answers a scalar: its Python operators are
+    NumPy's scalar arithmetic, as the CPU computes them."""
+
+
+for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__",
+              "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__", "__rpow__", "__neg__", "__abs__",
+              "__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__"):
+    setattr(DeviceScalar, _name, _scalar_operator(_name))
+del _name
 
 
 def to_device(array, index=0):

@@ -103,6 +103,8 @@ class DeviceBackend:
 #: Registered device backends by device type, and by array type for the lookups of ops.
 _BACKENDS: dict[str, DeviceBackend] = {}
 _BY_ARRAY_TYPE: dict[type, DeviceBackend] = {}
+#: The array types of the registered devices (``type(x) in DEVICE_ARRAY_TYPES``: a device array).
+DEVICE_ARRAY_TYPES: set = set()
 #: Why the CuPy backend could not be made (None: not tried yet, or it was made).
 _cuda_failure: str | None = None
 
@@ -112,10 +114,11 @@ def register_device(backend: DeviceBackend) -> DeviceBackend | None:
     the backend it replaces, if any (give it back to :func:`register_device` to restore it)."""
     previous = _BACKENDS.get(backend.name)
     if previous is not None:
-        _BY_ARRAY_TYPE.pop(previous.array_type, None)
+        unregister_device(backend.name)
     _BACKENDS[backend.name] = backend
     _BY_ARRAY_TYPE[backend.array_type] = backend
-    _DEVICES.clear()
+    DEVICE_ARRAY_TYPES.add(backend.array_type)
+    _forget_types()
     return previous
 
 
@@ -123,7 +126,15 @@ def unregister_device(name: str) -> None:
     """Forget the backend of device type ``name`` (``"cuda"`` falls back to CuPy's)."""
     backend = _BACKENDS.pop(name, None)
     if backend is not None:
-        _BY_ARRAY_TYPE.pop(backend.array_type, None)
+        for kind in [k for k, b in _BY_ARRAY_TYPE.items() if b is backend]:
+            del _BY_ARRAY_TYPE[kind]
+            DEVICE_ARRAY_TYPES.discard(kind)
+    _forget_types()
+
+
+def _forget_types() -> None:
+    """After a (un)registration: types once found to be no device's may be one's now."""
+    _HOST_TYPES.clear()
     _DEVICES.clear()
 
 
@@ -233,14 +244,35 @@ def _device(name: str, index: int) -> device:
     return found
 
 
+#: Types known to be no device's (NumPy scalars, Python numbers ...), so looked up once.
+_HOST_TYPES: set = set()
+
+
 def _backend_of_type(kind: type) -> DeviceBackend | None:
     backend = _BY_ARRAY_TYPE.get(kind)
-    if backend is None and kind.__module__.startswith("cupy"):
-        try:
-            backend = _cupy_backend()
-        except RuntimeError:
-            return None
+    if backend is None and kind not in _HOST_TYPES:
+        backend = _find_backend(kind)
+    return backend
+
+
+def _find_backend(kind: type) -> DeviceBackend | None:
+    """The backend of an array type not seen yet: a subclass of a registered device's array
+    type, or CuPy's (made now); None (and remembered) for any other type."""
+    for backend in list(_BACKENDS.values()):
+        if issubclass(kind, backend.array_type):
+            break
+    else:
+        backend = None
+        if kind.__module__.startswith("cupy"):
+            try:
+                backend = _cupy_backend()
+            except RuntimeError:
+                backend = None
+    if backend is None:
+        _HOST_TYPES.add(kind)
+    else:
         _BY_ARRAY_TYPE[kind] = backend
+        DEVICE_ARRAY_TYPES.add(kind)
     return backend
 
 

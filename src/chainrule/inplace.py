@@ -16,6 +16,7 @@ import numpy as np
 from .autograd.function import Op
 from .autograd.grad_mode import grad_state
 from .autograd.versions import inplace_epoch, storage_root
+from .backend import get_array_module
 from .ops.elementwise import Cast, Where
 from .ops.shape import ViewScatter
 from .tensor import Tensor, _make
@@ -71,7 +72,7 @@ def overwrite(before: Tensor, value: Any) -> Tensor:
     is zero), recorded as a ``where`` with an all-true mask."""
     if isinstance(value, Tensor) and value._data.dtype != before._data.dtype:
         value = Cast.apply(value, before._data.dtype)
-    everywhere = np.ones(before._data.shape, dtype=bool)
+    everywhere = get_array_module(before._data).ones(before._data.shape, dtype=bool)
     return Where.apply(everywhere, value, before)
 
 

@@ -477,8 +477,8 @@ def _accumulate(leaf: Any, grad: Any, create_graph: bool, handed: set, owned: bo
         else:
             leaf.grad = leaf.grad + grad
         return
-    if type(grad) is not _ndarray and isinstance(grad, np.generic):
-        grad = np.asarray(grad)
+    if type(grad) is not _ndarray and isinstance(grad, np.generic):  # a scalar: an array where the leaf is
+        grad = get_array_module(leaf._data).asarray(grad)
     if grad.shape != leaf._data.shape:
         raise RuntimeError(
             f"Function returned an invalid gradient: got shape {tuple(grad.shape)} for a "

@@ -13,7 +13,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 from ..autograd.function import Op, variant
-from ..backend import device_of, to_device
+from ..backend import DEVICE_ARRAY_TYPES as _device_types, device_of, to_device
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
 from .namespace import plain
@@ -27,8 +27,8 @@ def promote(a: Any, b: Any) -> tuple:
     tensor the float's dtype, and a dimensioned tensor's dtype beats a 0-d tensor's of the
     same category (float32 tensor + float64 0-d tensor is float32)."""
     ta, tb = type(a), type(b)
-    if ta is _ndarray:
-        if tb is _ndarray:
+    if ta is _ndarray or ta in _device_types:
+        if tb is _ndarray or tb in _device_types:
             da, db = a.dtype, b.dtype
             if da is db or da == db:
                 return a, b
@@ -39,7 +39,7 @@ def promote(a: Any, b: Any) -> tuple:
         if tb is int or tb is bool:
             return a, b
         return _with_scalar(a, b)
-    if tb is _ndarray:
+    if tb is _ndarray or tb in _device_types:
         if ta is float:
             return a, (b if b.dtype.kind in "fc" else b.astype(get_default_dtype().numpy))
         if ta is int or ta is bool:
@@ -121,8 +121,8 @@ class _Binary(_Elementwise):
 
     def _remember_shapes(self, a: Any, b: Any, out_shape: tuple) -> None:
         # Python scalars have no shape and need no gradient: only arrays are compared.
-        sa = a.shape if type(a) is _ndarray else None
-        sb = b.shape if type(b) is _ndarray else None
+        sa = a.shape if type(a) is _ndarray or type(a) in _device_types else None
+        sb = b.shape if type(b) is _ndarray or type(b) in _device_types else None
         if sa == out_shape:
             sa = None
         if sb == out_shape:
@@ -588,7 +588,7 @@ class Remainder(_Binary):
             a, b = self.saved
             # floor(a / b) is piecewise constant: recorded (under create_graph) as a
             # zero-gradient node on a and b, as PyTorch records it.
-            quotient = xp.floor_divide(a, b) if xp is np else DivRounding.apply(a, b, "floor")
+            quotient = xp.floor_divide(a, b) if plain(xp) else DivRounding.apply(a, b, "floor")
             gb = -g * quotient
         return self._reduce(g if self.needs_grad(0) else None, gb)
 

@@ -1,0 +1,91 @@
+"""Run one expression on the CPU and on the stand-in device: the same values, dtypes and
+gradients, bit for bit, and everything the device run makes stays on the device.
+
+The expressions are the op parity tables' (``fn(lib, *inputs)``, see ``op_parity.py``); on
+the device they run with the device as the default device, so the tensors an expression
+makes itself (``L.tensor([...])`` indices) are made there, as under PyTorch's
+``set_default_device("cuda")``.
+"""
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+import chainrule
+from device_standin import DeviceArray, stand_in
+
+
+@contextlib.contextmanager
+def on_device():
+    """The stand-in registered as ``cuda`` and made the default device."""
+    with stand_in():
+        chainrule.set_default_device("cuda")
+        try:
+            yield
+        finally:
+            chainrule.set_default_device(None)
+
+
+def _inputs(values, requires_grad, device=None):
+    out = []
+    for value in values:
+        if isinstance(value, np.ndarray):
+            grad = requires_grad and value.dtype.kind == "f"
+            array = value.astype(np.float64) if value.dtype.kind == "f" else value
+            out.append(chainrule.tensor(array, requires_grad=grad, device=device))
+        else:
+            out.append(value)
+    return out
+
+
+def _flat(out):
+    if isinstance(out, (tuple, list)):
+        return [item for o in out for item in _flat(o)]
+    return [out]
+
+
+def assert_on_device(tensor, what):
+    """``tensor`` lives on the stand-in device (its array is a device array)."""
+    assert isinstance(tensor._data, DeviceArray), f"{what}: a {type(tensor._data).__name__} (left the device)"
+    assert tensor.device == chainrule.device("cuda", 0), f"{what}: on {tensor.device}"
+
+
+def assert_same(device_tensor, cpu_tensor, what):
+    """The device tensor holds exactly the CPU tensor's values, dtype and flags."""
+    assert_on_device(device_tensor, what)
+    assert device_tensor.dtype == cpu_tensor.dtype, f"{what}: {device_tensor.dtype} != {cpu_tensor.dtype}"
+    assert device_tensor.requires_grad == cpu_tensor.requires_grad, f"{what}: requires_grad differs"
+    np.testing.assert_array_equal(device_tensor._data.get(), cpu_tensor._data, err_msg=what)
+
+
+def check_on_device(fn, *values, grad=True, seed=0):
+    """``fn(chainrule, *inputs)`` on the CPU and on the device: equal outputs, and (with
+    ``grad``) equal gradients of every float input for the same random upstream gradient."""
+    cpu_inputs = _inputs(values, grad)
+    cpu_out = fn(chainrule, *cpu_inputs)
+    with on_device():
+        device_inputs = _inputs(values, grad, "cuda")
+        device_out = fn(chainrule, *device_inputs)
+        cpu_flat, device_flat = _flat(cpu_out), _flat(device_out)
+        assert len(cpu_flat) == len(device_flat)
+        for index, (d, c) in enumerate(zip(device_flat, cpu_flat)):
+            if isinstance(c, chainrule.Tensor):
+                assert_same(d, c, f"output {index}")
+            else:
+                assert d == c, f"output {index}: {d!r} != {c!r}"
+        if not grad:
+            return
+        rng = np.random.default_rng(seed)
+        pairs = [(d, c) for d, c in zip(device_flat, cpu_flat)
+                 if isinstance(c, chainrule.Tensor) and c.requires_grad]
+        if not pairs:
+            return
+        seeds = [rng.standard_normal(tuple(c.shape)) for _, c in pairs]
+        chainrule.autograd.backward([c for _, c in pairs], [chainrule.tensor(s, device="cpu") for s in seeds])
+        chainrule.autograd.backward([d for d, _ in pairs], [chainrule.tensor(s) for s in seeds])
+        for index, (d, c) in enumerate(zip(device_inputs, cpu_inputs)):
+            if isinstance(c, chainrule.Tensor) and c.requires_grad:
+                assert (d.grad is None) == (c.grad is None), f"gradient of input {index}: None on one side"
+                if c.grad is not None:
+                    assert_same(d.grad, c.grad, f"gradient of input {index}")
