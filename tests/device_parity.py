@@ -9,6 +9,7 @@ makes itself (``L.tensor([...])`` indices) are made there, as under PyTorch's
 from __future__ import annotations
 
 import contextlib
+import copy
 
 import numpy as np
 
@@ -89,3 +90,28 @@ def check_on_device(fn, *values, grad=True, seed=0):
                 assert (d.grad is None) == (c.grad is None), f"gradient of input {index}: None on one side"
                 if c.grad is not None:
                     assert_same(d.grad, c.grad, f"gradient of input {index}")
+
+
+def check_module_on_device(make, *values, grad=True):
+    """A module made by ``make(chainrule.nn)`` and its copy moved with ``.cuda()``: the same
+    outputs and gradients (of the inputs and of every parameter, which stay on the device)."""
+    chainrule.manual_seed(0)
+    cpu_module = make(chainrule.nn).double()
+    device_module = copy.deepcopy(cpu_module)
+    cpu_parameters = list(cpu_module.parameters())
+    parameters = list(device_module.parameters())
+    with on_device():
+        assert device_module.cuda() is device_module
+        assert [id(p) for p in device_module.parameters()] == [id(p) for p in parameters]
+        for name, tensor in list(device_module.named_parameters()) + list(device_module.named_buffers()):
+            assert_on_device(tensor, name)
+    check_on_device(lambda L, *inputs: (cpu_module if L.get_default_device().type == "cpu" else device_module)(*inputs),
+                    *values, grad=grad)
+    with on_device():
+        for name, tensor in list(device_module.named_parameters()) + list(device_module.named_buffers()):
+            assert_on_device(tensor, name)
+        if grad:
+            for index, (d, c) in enumerate(zip(parameters, cpu_parameters)):
+                assert (d.grad is None) == (c.grad is None), f"gradient of parameter {index}: None on one side"
+                if c.grad is not None:
+                    assert_same(d.grad, c.grad, f"gradient of parameter {index}")

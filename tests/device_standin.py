@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -154,6 +155,11 @@ class _Namespace:
     device arrays; ``asarray``/``array`` copy host data to the device, as CuPy's do."""
 
     ndarray = DeviceArray
+    lib = SimpleNamespace(stride_tricks=SimpleNamespace(
+        as_strided=lambda x, shape=None, strides=None: _wrap(  # CuPy's signature: no ``writeable``
+            np.lib.stride_tricks.as_strided(_plain(x), shape, strides)),
+        sliding_window_view=lambda x, *args, **kwargs: _wrap(
+            np.lib.stride_tricks.sliding_window_view(_plain(x), *args, **kwargs))))
 
     def __getattr__(self, name):
         if name in CUPY_LACKS or name == "random":  # random numbers come through the generator seam
