@@ -200,18 +200,13 @@ def _erf(a):
     return _wrap(np.vectorize(math.erf, otypes=[a.dtype])(a.view(np.ndarray)))
 
 
-def _erfinv(a):  # the CPU's own algorithm for nn.init.trunc_normal_ runs on the host copy
-    from chainrule.nn.init import _erfinv as host_erfinv
-    return to_device(host_erfinv(a.view(np.ndarray)))
-
-
 def make_backend():
     """The stand-in as a :class:`chainrule.backend.DeviceBackend` named ``cuda``."""
     return backend.DeviceBackend(
         name="cuda", namespace=namespace, array_type=DeviceArray, to_device=to_device,
         to_host=lambda array: np.array(array.view(np.ndarray), copy=True),
         device_name=lambda index: "chainrule stand-in device",
-        generator=lambda seed, index: Sampler(seed, index), special={"erf": _erf, "erfinv": _erfinv},
+        generator=lambda seed, index: Sampler(seed, index), special={"erf": _erf},
     )
 
 

@@ -138,6 +138,11 @@ def _forget_types() -> None:
     _DEVICES.clear()
 
 
+def registered_backend(name: str) -> DeviceBackend | None:
+    """The backend registered (or made) for device type ``name`` so far, without making one."""
+    return _BACKENDS.get(name)
+
+
 def device_backend(name: str) -> DeviceBackend:
     """The backend of device type ``name``; RuntimeError (saying why) when it has none here."""
     backend = _BACKENDS.get(name)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import CPU, device, device_backend, resolve_device
+from .backend import CPU, device, device_backend, registered_backend, resolve_device
 from .tensor import Tensor
 
 #: PyTorch's default seed of every generator.
@@ -34,7 +34,7 @@ class Generator:
         if self.device.type == "cpu":
             self._rng = np.random.Generator(np.random.PCG64(self._seed))
         else:
-            backend = self._backend = device_backend(self.device.type)
+            backend = self._backend = getattr(self, "_backend", None) or device_backend(self.device.type)
             if backend.generator is None:
                 raise RuntimeError(f"the '{self.device.type}' device has no random number generator")
             self._rng = backend.generator(self._seed, self.device.index)
@@ -102,8 +102,10 @@ def seed_devices(seed: int, device_type: str | None = None, index: int | None = 
     global _device_seed
     if index is None:
         _device_seed = int(seed)
-    for dev, generator in _device_generators.items():
-        if (device_type is None or dev.type == device_type) and (index is None or dev.index == index):
+    for dev, generator in list(_device_generators.items()):
+        if generator._backend is not registered_backend(dev.type):  # its backend was replaced since
+            del _device_generators[dev]
+        elif (device_type is None or dev.type == device_type) and (index is None or dev.index == index):
             generator.manual_seed(seed)
 
 

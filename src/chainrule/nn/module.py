@@ -17,7 +17,7 @@ from .. import dtypes as _dt
 from ..autograd.node import Node, edge_of
 from ..autograd.grad_mode import grad_state, no_grad
 from ..autograd.versions import storage_root
-from ..backend import resolve_device
+from ..backend import resolve_device, to_device
 from ..tensor import Size, Tensor, _make
 from ..tensor_methods import parse_to_arguments
 from .parameter import Buffer, Parameter
@@ -550,12 +550,12 @@ class Module:
                 )
                 continue
             if local_metadata.get("assign_to_params_buffers", False):
-                new = Tensor._wrap(np.asarray(array))
+                new = Tensor._wrap(array)
                 if isinstance(param, Parameter):
                     new = Parameter(new, requires_grad=param.requires_grad)
                 setattr(self, name, new)
                 continue
-            param._data[...] = array
+            param._data[...] = to_device(array, param.device)  # through the host when devices differ
             param._version_counter().bump("copy_")
         if strict:
             for key in state_dict:
