@@ -175,7 +175,8 @@ class _Namespace:
 
 
 _CREATION = {"array", "asarray", "ascontiguousarray", "zeros", "ones", "empty", "full", "arange", "eye",
-             "identity", "linspace", "logspace", "tri", "indices", "fromiter", "frombuffer"}
+             "identity", "linspace", "logspace", "tri", "indices", "fromiter", "frombuffer", "triu_indices",
+             "tril_indices", "diag_indices"}
 
 namespace = _Namespace()
 
@@ -197,7 +198,12 @@ class Sampler:
 
 
 def _erf(a):
-    return _wrap(np.vectorize(math.erf, otypes=[a.dtype])(a.view(np.ndarray)))
+    """erf on the device, by the CPU's own means (SciPy's when installed), so that values match."""
+    try:
+        from scipy.special import erf
+    except ImportError:
+        return _wrap(np.vectorize(math.erf, otypes=[a.dtype])(a.view(np.ndarray)))
+    return _wrap(erf(a.view(np.ndarray)))
 
 
 def make_backend():
@@ -218,5 +224,27 @@ def stand_in():
         yield
     finally:
         backend.unregister_device("cuda")
+        if previous is not None:
+            backend.register_device(previous)
+
+
+@contextlib.contextmanager
+def no_gpu(reason="CUDA is not available: CuPy found no usable GPU (a test without one)"):
+    """The ``cuda`` device unavailable for the duration of the block, whatever this machine
+    has: its backend unregistered and CuPy's loader answering ``reason``."""
+    previous = backend.registered_backend("cuda")
+    backend.unregister_device("cuda")
+    loader, failure = backend._cuda_loader, backend._cuda_failure
+
+    def fail():
+        raise RuntimeError(reason)
+
+    backend.bind_cuda_loader(fail)
+    backend._cuda_failure = None
+    try:
+        yield
+    finally:
+        backend.bind_cuda_loader(loader)
+        backend._cuda_failure = failure
         if previous is not None:
             backend.register_device(previous)

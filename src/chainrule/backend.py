@@ -150,7 +150,15 @@ def device_backend(name: str) -> DeviceBackend:
         return backend
     if name == "cuda":
         return _cupy_backend()
+    if name not in _PYTORCH_DEVICE_TYPES:
+        raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {name}")
     raise RuntimeError(f"chainrule has no '{name}' backend: its devices are cpu and cuda")
+
+
+#: The device types PyTorch knows (the others are not devices at all).
+_PYTORCH_DEVICE_TYPES = frozenset({
+    "cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga", "maia", "xla",
+    "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone"})
 
 
 def cuda_available() -> bool:
@@ -216,7 +224,7 @@ def resolve_device(spec: Any) -> device:
         return _default_device
     dev = check_device(spec)
     if dev.type == "cpu" or dev.index is not None:
-        return dev if dev.type != "cpu" else CPU
+        return dev
     return _device(dev.type, _BACKENDS[dev.type].current_device())
 
 

@@ -527,11 +527,12 @@ del _name, _view
 
 
 def _random_fill(name: str, draw: Callable) -> Callable:
-    """An in-place random fill (``normal_`` ...): new values drawn, never recorded."""
+    """An in-place random fill (``normal_`` ...): new values drawn (on the tensor's device),
+    never recorded."""
 
     def fill(self: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> Tensor:
         self._check_inplace()
-        self._data[...] = draw(_generator(generator), self._data.shape, *args, **kwargs)
+        self._data[...] = draw(_generator(generator, self.device), self._data.shape, *args, **kwargs)
         self._mark_modified(name)
         return self
 
@@ -553,15 +554,15 @@ del _name, _draw
 
 @method()
 def new_tensor(self: Tensor, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _new_tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    return _new_tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
 
 def _new_like(name: str, factory: Callable) -> Callable:
     def new(self: Tensor, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-        return factory(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return factory(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
     new.__name__ = name
-    new.__doc__ = f"``chainrule.{name[4:]}(...)`` with this tensor's dtype unless told otherwise."
+    new.__doc__ = f"``chainrule.{name[4:]}(...)`` with this tensor's dtype and device unless told otherwise."
     return new
 
 
@@ -573,7 +574,7 @@ del _name, _factory
 @method()
 def new_full(self: Tensor, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
-    return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
 
 install()

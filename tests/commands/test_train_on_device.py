@@ -13,7 +13,7 @@ from chainrule.commands import train as train_command
 from chainrule.data import datasets
 from chainrule.models import build_model
 from device_parity import assert_on_device, assert_same, on_device
-from device_standin import stand_in
+from device_standin import no_gpu, stand_in
 
 STEPS = 20
 
@@ -94,6 +94,9 @@ def test_resuming_on_the_device_moves_the_optimizer_state_there(tmp_path):
 
 
 def test_a_missing_gpu_is_a_usage_error():
-    with pytest.raises(train_command.UsageError, match="--device cuda: CUDA is not available"):
-        train_command.pick_device("cuda")
-    assert train_command.pick_device("auto") == chainrule.device("cpu")
+    with no_gpu():
+        with pytest.raises(train_command.UsageError, match="--device cuda: CUDA is not available"):
+            train_command.pick_device("cuda")
+        assert train_command.pick_device("auto") == chainrule.device("cpu")
+    with stand_in():
+        assert train_command.pick_device("auto") == chainrule.device("cuda", 0)

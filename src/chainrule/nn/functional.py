@@ -21,7 +21,7 @@ from ..ops import elementwise as E
 from ..ops import linalg as L
 from ..ops import nn as N
 from ..autograd.function import named
-from ..backend import get_array_module, namespace_of_device
+from ..backend import CPU, get_array_module, namespace_of_device
 from ..creation import zeros as _zeros
 from ..random import _generator
 from ..tensor import Tensor, _dim, _make
@@ -199,7 +199,7 @@ def _dropout_mask(input: Tensor, p: float) -> Any:
     return _keep_mask(input._data.shape, input._data.dtype, p, input.device)
 
 
-def _keep_mask(shape: tuple, dtype: Any, p: float, device: Any) -> Any:
+def _keep_mask(shape: tuple, dtype: Any, p: float, device: Any = CPU) -> Any:
     """Dropout's mask: 1/(1-p) where an element is kept, 0 where it is dropped; drawn on
     ``device`` from its generator."""
     xp = namespace_of_device(device)

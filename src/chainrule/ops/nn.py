@@ -8,7 +8,7 @@ import math
 import numpy as _np
 
 from ..autograd.function import Op
-from ..backend import get_array_module
+from ..backend import get_array_module, special_function
 from .elementwise import Sigmoid, promote, step_scaled, sum_to_shape
 from .namespace import plain as _plain
 
@@ -67,6 +67,10 @@ _GELU_K1 = 0.044715
 
 
 def _erf_array(a):
+    if type(a) is not _np.ndarray:  # a device's own erf (cupyx.scipy.special's on the GPU)
+        special = special_function(get_array_module(a), "erf")
+        if special is not None:
+            return special(a)
     try:
         from scipy.special import erf
     except ImportError:  # scipy is optional: math.erf elementwise is exact, only slower
