@@ -81,7 +81,9 @@ class DeviceBackend:
     ``Generator`` names: random, standard_normal, integers, permutation, normal, uniform;
     its draws are device arrays).  ``special`` maps ``"erf"``/``"erfinv"`` to the namespace's
     special functions.  ``memory_pool`` is an object with CuPy's ``MemoryPool`` methods
-    (used_bytes, total_bytes, free_all_blocks), or None."""
+    (used_bytes, total_bytes, free_all_blocks), or None.  ``fuse(function)`` compiles one of
+    the :data:`FUSABLE` elementwise chains into one kernel (``cupy.fuse``); None: the device
+    runs them op by op."""
 
     name: str
     namespace: Any
@@ -98,6 +100,8 @@ class DeviceBackend:
     generator: Callable[[int, int], Any] | None = None
     special: dict = field(default_factory=dict)
     memory_pool: Any = None
+    fuse: Callable[[Callable], Callable] | None = None
+    fused: dict = field(default_factory=dict)  # the FUSABLE chains compiled so far, by name
 
 
 #: Registered device backends by device type, and by array type for the lookups of ops.
@@ -349,6 +353,31 @@ def build_on(dev: device, build: Callable[[Any], Any]) -> Any:
     backend = _BACKENDS[dev.type]
     with backend.context(dev.index):
         return build(backend.namespace)
+
+
+#: Elementwise chains a device may compile into one kernel: name -> a function written with
+#: Python operators only (``+=``, ``*``, ``** 0.5`` ...), so that it runs as it is on NumPy
+#: arrays and traces under ``cupy.fuse``.  The layers above register theirs (the Adam update).
+FUSABLE: dict[str, Callable] = {}
+
+
+def register_fusable(name: str, function: Callable) -> None:
+    """Offer ``function`` (see :data:`FUSABLE`) to the devices that fuse, as ``name``."""
+    FUSABLE[name] = function
+
+
+def fused(array: Any, name: str) -> Callable | None:
+    """The chain ``name`` compiled for the device ``array`` lives on; None on the CPU and on a
+    device that does not fuse (the caller then runs its ops one by one)."""
+    if type(array) is ndarray:
+        return None
+    backend = array_backend(array)
+    if backend is None or backend.fuse is None:
+        return None
+    kernel = backend.fused.get(name)
+    if kernel is None:
+        kernel = backend.fused[name] = backend.fuse(FUSABLE[name])
+    return kernel
 
 
 def special_function(xp: Any, name: str) -> Callable | None:

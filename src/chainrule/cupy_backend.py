@@ -7,7 +7,9 @@ CuPy's namespace, how arrays move, its random numbers (cuRAND through
 functions and its memory pool.
 
 TF32 stays off: CuPy computes float32 matmuls in full float32 unless the user sets
-``CUPY_TF32=1`` (PyTorch's default for matmuls is off too).
+``CUPY_TF32=1`` (PyTorch's default for matmuls is off too).  The elementwise chains the
+layers above offer (``backend.FUSABLE``: the Adam update) are compiled with ``cupy.fuse``
+into one kernel each.
 """
 from __future__ import annotations
 
@@ -91,4 +93,5 @@ def load() -> DeviceBackend:
         generator=lambda seed, index: CupySampler(cupy, seed, index),
         special={"erf": cupyx.scipy.special.erf, "erfinv": cupyx.scipy.special.erfinv},
         memory_pool=cupy.get_default_memory_pool(),
+        fuse=lambda function: cupy.fuse(kernel_name=f"chainrule_{function.__name__}")(function),
     )

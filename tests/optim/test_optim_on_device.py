@@ -95,3 +95,18 @@ def test_schedulers(name):
             assert_same(d.detach(), c.detach(), f"parameter {index}")
             if d.grad is not None:
                 assert_on_device(d.grad, f"gradient {index}")
+
+
+def test_a_device_that_fuses_runs_the_adam_update_as_one_chain():
+    """On a GPU ``adam_update`` is one ``cupy.fuse`` kernel; the stand-in runs it as written
+    (CuPy's fallback on NumPy arrays): the parity above covers its values, this its use."""
+    calls = []
+    chain = chainrule.backend.FUSABLE["adam"]
+    with on_device():
+        device = chainrule.backend.registered_backend("cuda")
+        device.fused["adam"] = lambda *args: calls.append(1) or chain(*args)
+        run = Run("cuda", "AdamW", {"lr": 0.01})
+        run.step()
+        assert len(calls) == 3  # one kernel per parameter
+        Run("cuda", "Adam", {"lr": 0.01, "amsgrad": True}).step()  # amsgrad: op by op
+        assert len(calls) == 3
