@@ -5,22 +5,30 @@ The expressions are the op parity tables' (``fn(lib, *inputs)``, see ``op_parity
 the device they run with the device as the default device, so the tensors an expression
 makes itself (``L.tensor([...])`` indices) are made there, as under PyTorch's
 ``set_default_device("cuda")``.
+
+With ``CHAINRULE_TEST_DEVICE=cuda`` the same tables run on the real GPU (CuPy) instead of the
+stand-in, and floating values are compared at ``rtol=1e-9`` (``benchmarks/gpu_check.sh``).
 """
 from __future__ import annotations
 
 import contextlib
 import copy
+import os
 
 import numpy as np
 
 import chainrule
+from chainrule.backend import device_of
 from device_standin import DeviceArray, stand_in
+
+#: The real GPU instead of the stand-in (the parity of float64 ops at rtol 1e-9, not bit for bit).
+REAL_GPU = os.environ.get("CHAINRULE_TEST_DEVICE") == "cuda"
 
 
 @contextlib.contextmanager
 def on_device():
-    """The stand-in registered as ``cuda`` and made the default device."""
-    with stand_in():
+    """The stand-in registered as ``cuda`` (or the real GPU) and made the default device."""
+    with (contextlib.nullcontext() if REAL_GPU else stand_in()):
         chainrule.set_default_device("cuda")
         try:
             yield
@@ -47,17 +55,25 @@ def _flat(out):
 
 
 def assert_on_device(tensor, what):
-    """``tensor`` lives on the stand-in device (its array is a device array)."""
-    assert isinstance(tensor._data, DeviceArray), f"{what}: a {type(tensor._data).__name__} (left the device)"
+    """``tensor`` lives on the stand-in device (its array is a device array), or the GPU."""
+    if REAL_GPU:
+        assert device_of(tensor._data).type == "cuda", f"{what}: a {type(tensor._data).__name__} (left the device)"
+    else:
+        assert isinstance(tensor._data, DeviceArray), f"{what}: a {type(tensor._data).__name__} (left the device)"
     assert tensor.device == chainrule.device("cuda", 0), f"{what}: on {tensor.device}"
 
 
 def assert_same(device_tensor, cpu_tensor, what):
-    """The device tensor holds exactly the CPU tensor's values, dtype and flags."""
+    """The device tensor holds exactly the CPU tensor's values, dtype and flags (on the real
+    GPU: floating values to rtol 1e-9)."""
     assert_on_device(device_tensor, what)
     assert device_tensor.dtype == cpu_tensor.dtype, f"{what}: {device_tensor.dtype} != {cpu_tensor.dtype}"
     assert device_tensor.requires_grad == cpu_tensor.requires_grad, f"{what}: requires_grad differs"
-    np.testing.assert_array_equal(device_tensor._data.get(), cpu_tensor._data, err_msg=what)
+    values = device_tensor._data.get()
+    if REAL_GPU and values.dtype.kind in "fc":
+        np.testing.assert_allclose(values, cpu_tensor._data, rtol=1e-9, atol=1e-12, err_msg=what)
+    else:
+        np.testing.assert_array_equal(values, cpu_tensor._data, err_msg=what)
 
 
 def check_on_device(fn, *values, grad=True, seed=0):

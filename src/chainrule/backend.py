@@ -11,6 +11,7 @@ The devices and the default device are decided here, in one place: :func:`check_
 """
 from __future__ import annotations
 
+import os
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -359,6 +360,9 @@ def build_on(dev: device, build: Callable[[Any], Any]) -> Any:
 #: Python operators only (``+=``, ``*``, ``** 0.5`` ...), so that it runs as it is on NumPy
 #: arrays and traces under ``cupy.fuse``.  The layers above register theirs (the Adam update).
 FUSABLE: dict[str, Callable] = {}
+#: Whether devices that can fuse do (``CHAINRULE_FUSE=0`` in the environment: never, to
+#: compare or to rule the fused kernels out).
+FUSION = os.environ.get("CHAINRULE_FUSE", "1") != "0"
 
 
 def register_fusable(name: str, function: Callable) -> None:
@@ -369,7 +373,7 @@ def register_fusable(name: str, function: Callable) -> None:
 def fused(array: Any, name: str) -> Callable | None:
     """The chain ``name`` compiled for the device ``array`` lives on; None on the CPU and on a
     device that does not fuse (the caller then runs its ops one by one)."""
-    if type(array) is ndarray:
+    if type(array) is ndarray or not FUSION:
         return None
     backend = array_backend(array)
     if backend is None or backend.fuse is None:
@@ -405,7 +409,6 @@ def keep_freed_memory() -> bool:
     This changes the whole process, so importing chainrule never does it: the ``chainrule``
     command-line jobs do, and a training script may opt in by calling this once."""
     import ctypes
-    import os
     import sys
 
     global MALLOC_TUNED

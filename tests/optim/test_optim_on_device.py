@@ -104,9 +104,15 @@ def test_a_device_that_fuses_runs_the_adam_update_as_one_chain():
     chain = chainrule.backend.FUSABLE["adam"]
     with on_device():
         device = chainrule.backend.registered_backend("cuda")
+        compiled = device.fused.get("adam")
         device.fused["adam"] = lambda *args: calls.append(1) or chain(*args)
-        run = Run("cuda", "AdamW", {"lr": 0.01})
-        run.step()
-        assert len(calls) == 3  # one kernel per parameter
-        Run("cuda", "Adam", {"lr": 0.01, "amsgrad": True}).step()  # amsgrad: op by op
-        assert len(calls) == 3
+        try:
+            run = Run("cuda", "AdamW", {"lr": 0.01})
+            run.step()
+            assert len(calls) == 3  # one kernel per parameter
+            Run("cuda", "Adam", {"lr": 0.01, "amsgrad": True}).step()  # amsgrad: op by op
+            assert len(calls) == 3
+        finally:
+            device.fused.pop("adam")
+            if compiled is not None:
+                device.fused["adam"] = compiled
