@@ -16,7 +16,7 @@ import numpy as np
 from .autograd.function import Op
 from .autograd.grad_mode import grad_state
 from .autograd.versions import inplace_epoch, storage_root
-from .backend import get_array_module
+from .backend import array_backend, get_array_module
 from .ops.elementwise import Cast, Where
 from .ops.shape import ViewScatter
 from .tensor import Tensor, _make
@@ -137,7 +137,8 @@ def _output_is_this_storage(node: Any, out: Any, data: Any) -> None:
     if node.output is out:
         node.output = data
     root = storage_root(data)
-    overwritten = any(type(s) is np.ndarray and s is not out and storage_root(s) is root for s in node.saved)
+    overwritten = any((type(s) is np.ndarray or array_backend(s) is not None) and s is not out
+                      and storage_root(s) is root for s in node.saved)
     node.saved = tuple(data if s is out else s for s in node.saved)
     if not overwritten:
         node.epoch = inplace_epoch.value

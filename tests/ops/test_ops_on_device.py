@@ -132,3 +132,40 @@ def test_einsum(equation, sa, sb):
 @pytest.mark.parametrize("shape,dim", [((5,), 0), ((2, 3, 4), 1), ((2, 3), -1)], ids=str)
 def test_softmax(name, fn, shape, dim):
     check_on_device(lambda L, x: fn(L, x, dim), normal(*shape))
+
+
+MORE = [
+    ("prod-with-zeros", lambda L, x: (x * (x > 0)).prod(1)),
+    ("prod-all-with-zeros", lambda L, x: (x * (x > 0)).prod()),
+    ("cumprod-with-zeros", lambda L, x: (x * (x > 0)).cumprod(2)),
+    ("max_pool2d-indices", lambda L, x: L.nn.functional.max_pool2d(x.reshape(1, 2, 3, 4), 2, return_indices=True)),
+    ("half-with-a-number", lambda L, x: (x.half() / 3.0).double() * x),
+    ("index_put_-accumulate", lambda L, x: (x * 1).index_put_((L.tensor([0, 1, 0]),), x[:1] * 2, accumulate=True)),
+]
+
+
+@pytest.mark.parametrize("name,fn", MORE, ids=[m[0] for m in MORE])
+def test_more_paths(name, fn):
+    check_on_device(fn, shape_ops.X)
+
+
+@pytest.mark.parametrize("change", ["saved input", "self times self"])
+def test_in_place_changes_of_saved_values_are_caught_on_the_device(change):
+    import chainrule
+    from device_parity import on_device
+
+    def run(device):
+        x = chainrule.ones(3, device=device, requires_grad=True)
+        y = x * 2
+        if change == "saved input":
+            z = y * y
+            y.mul_(2)
+        else:
+            z = y.mul_(y)
+        with pytest.raises(RuntimeError) as error:
+            z.sum().backward()
+        return str(error.value)
+
+    expected = run("cpu")
+    with on_device():
+        assert run("cuda") == expected

@@ -178,8 +178,7 @@ def _with_number(a: Any, c: Any, fn: Any) -> Any:
     once (PyTorch's opmath: ``half / 100000`` is 1e-5, not 0 from a 100000 that overflows
     float16)."""
     if a.dtype is _F16:
-        out = fn(a.astype(np.float32), c)
-        return out.astype(np.float16) if isinstance(out, np.ndarray) else np.float16(out)
+        return fn(a.astype(np.float32), c).astype(np.float16)  # an array or a NumPy scalar
     if a.dtype.kind not in "fc":
         a, c = promote(a, c)
     return fn(a, c) if a.shape else fn(a[()], c)

@@ -376,8 +376,9 @@ def _max_pool(op: str, nd: int, input: Any, kernel_size: Any, stride: Any, paddi
     arg = sink[0].astype(np.int64)
     w = x.shape[3]
     (kh, kw), (sh, sw), (ph, pw), (dh, dw), (ho, wo) = pg
-    rows = np.arange(ho).reshape(-1, 1) * sh - ph + (arg // kw) * dh
-    cols = np.arange(wo) * sw - pw + (arg % kw) * dw
+    xp = get_array_module(arg)
+    rows = xp.arange(ho).reshape(-1, 1) * sh - ph + (arg // kw) * dh
+    cols = xp.arange(wo) * sw - pw + (arg % kw) * dw
     return out, restore(Tensor._wrap(rows * w + cols))
 
 

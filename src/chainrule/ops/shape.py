@@ -294,7 +294,9 @@ class Repeat(Op):
 
 def _full_index(index: Any, axis: int) -> tuple:
     """Open-mesh index tuple that addresses ``index``'s positions, with ``index`` on ``axis``."""
-    grids = list(np.indices(index.shape, sparse=True))
+    xp = get_array_module(index)
+    last = index.ndim - 1
+    grids = [xp.arange(n).reshape((1,) * i + (n,) + (1,) * (last - i)) for i, n in enumerate(index.shape)]
     grids[axis] = index
     return tuple(grids)
 
