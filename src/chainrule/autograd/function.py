@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..backend import CPU, array_backend, device_of, get_array_module, to_device
+from ..backend import CPU, DEVICE_ARRAY_TYPES, array_backend, device_of, get_array_module, to_device
 from . import observe
 from .anomaly import on_forward, state as anomaly
 from .grad_mode import grad_state, no_grad
@@ -187,7 +187,7 @@ def _apply_general(cls: type, *args: Any, **kwargs: Any) -> Any:
         if "broadcast" not in str(error):
             raise
         raise broadcast_error(arrays) from None
-    if type(out) is not _ndarray:
+    if type(out) is not _ndarray and type(out) not in DEVICE_ARRAY_TYPES:
         out = _output_array(node, out, xp)
     enabled = grad_state.enabled
     if anomaly.enabled:
@@ -312,6 +312,12 @@ def _unrecorded(cls: type, out: Any, wanted_grad: bool, cut: str | None) -> Any:
 def _one_device(arrays: list, args: tuple) -> Any:
     """The namespace of tensor arguments some of which are on a device: they must all be on
     that one device, as in PyTorch, except 0-d CPU tensors (moved there, like numbers)."""
+    tensors = [a for a, arg in zip(arrays, args) if isinstance(arg, Tensor)]
+    kind = type(tensors[0])
+    if kind in DEVICE_ARRAY_TYPES and all(type(a) is kind for a in tensors):  # the common case, checked fast
+        backend = array_backend(tensors[0])
+        if len(tensors) == 1 or backend.device_count() == 1 or len({backend.index_of(a) for a in tensors}) == 1:
+            return backend.namespace
     target = None
     for a, arg in zip(arrays, args):
         if isinstance(arg, Tensor):
