@@ -102,6 +102,9 @@ def test_seeds_reproduce_the_device_stream_which_is_not_the_cpus():
         first = chainrule.randn(4, device="cuda").cpu().numpy()
         chainrule.cuda.manual_seed(5)
         np.testing.assert_array_equal(chainrule.randn(4, device="cuda").cpu().numpy(), first)
+    with stand_in():  # a fresh device: its generator is made by the seeding itself
+        chainrule.cuda.manual_seed(5)
+        np.testing.assert_array_equal(chainrule.randn(4, device="cuda").cpu().numpy(), first)
         chainrule.cuda.manual_seed_all(5)
         np.testing.assert_array_equal(chainrule.randn(4, device="cuda").cpu().numpy(), first)
         chainrule.manual_seed(5)

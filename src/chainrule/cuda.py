@@ -68,8 +68,9 @@ def synchronize(device: Any = None) -> None:
 
 
 def manual_seed(seed: int) -> None:
-    """Seed the current GPU's default generator."""
-    _seed_devices(seed, "cuda", current_device() if is_available() else 0)
+    """Seed the current GPU's default generator (nothing without a GPU, as in PyTorch)."""
+    if is_available():
+        _seed_devices(seed, "cuda", current_device())
 
 
 def manual_seed_all(seed: int) -> None:

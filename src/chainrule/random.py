@@ -97,15 +97,17 @@ def device_generator(dev: device) -> Generator:
 
 
 def seed_devices(seed: int, device_type: str | None = None, index: int | None = None) -> None:
-    """Seed the default generators of the devices (of one type, or one device); those made
-    later start from ``seed`` too."""
+    """Seed the default generators of the devices of one type (or of every type), those made
+    later too; with ``index``, the generator of that one device (made now if need be)."""
     global _device_seed
-    if index is None:
-        _device_seed = int(seed)
+    if index is not None:
+        device_generator(device(device_type, index)).manual_seed(seed)
+        return
+    _device_seed = int(seed)
     for dev, generator in list(_device_generators.items()):
         if generator._backend is not registered_backend(dev.type):  # its backend was replaced since
             del _device_generators[dev]
-        elif (device_type is None or dev.type == device_type) and (index is None or dev.index == index):
+        elif device_type is None or dev.type == device_type:
             generator.manual_seed(seed)
 
 
