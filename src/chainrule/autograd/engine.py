@@ -610,7 +610,8 @@ def _make_grads(tensors: list, grad_tensors: list, create_graph: bool) -> list:
                 raise RuntimeError(
                     f"grad can be implicitly created only for real scalar outputs but got {t.dtype}"
                 )
-            out.append(get_array_module(t._data).ones_like(t._data))
+            data = t._data
+            out.append(np.ones_like(data) if type(data) is _ndarray else get_array_module(data).ones_like(data))
         else:
             if not isinstance(g, Tensor):
                 g = Tensor._wrap(get_array_module(t._data).asarray(g, dtype=t._data.dtype))

@@ -283,7 +283,7 @@ def _output_array(node: Op, out: Any, xp: Any = np) -> Any:
     """A forward's NumPy scalar (what NumPy answers for 0-d inputs, and full reductions) as
     the 0-d array the output tensor holds; a saved output must be that very array, or
     create_graph would take it for a constant.  A device array (a move's result) stays."""
-    if array_backend(out) is not None:
+    if not isinstance(out, _generic) and array_backend(out) is not None:
         return out
     scalar, out = out, xp.asarray(out)
     saved = node.saved
