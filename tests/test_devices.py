@@ -99,6 +99,10 @@ def test_mixing_devices_is_pytorchs_runtime_error():
     for result in (gpu + 2, 2.5 * gpu, gpu * chainrule.tensor(3.0), chainrule.tensor(3.0) - gpu, gpu ** 2):
         assert_on_device(result, "mixed with a number")
     assert (gpu * chainrule.tensor(3.0)).tolist() == [3.0, 3.0]
+    scale = chainrule.tensor(3.0, requires_grad=True)  # its gradient comes back to the CPU
+    (gpu * scale).sum().backward()
+    (gpu * scale).sum().backward()
+    assert type(scale.grad._data) is np.ndarray and scale.grad.item() == 4.0
 
 
 def test_every_factory_honours_device():

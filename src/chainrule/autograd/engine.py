@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from ..backend import get_array_module
+from ..backend import get_array_module, to_numpy
 from . import function as _function
 from . import observe
 from .anomaly import on_backward, state as anomaly
@@ -477,8 +477,11 @@ def _accumulate(leaf: Any, grad: Any, create_graph: bool, handed: set, owned: bo
         else:
             leaf.grad = leaf.grad + grad
         return
-    if type(grad) is not _ndarray and isinstance(grad, np.generic):  # a scalar: an array where the leaf is
-        grad = get_array_module(leaf._data).asarray(grad)
+    if type(grad) is not _ndarray:
+        if isinstance(grad, np.generic):  # a scalar: an array where the leaf is
+            grad = get_array_module(leaf._data).asarray(grad)
+        elif type(leaf._data) is _ndarray:  # a 0-d CPU tensor used on a device: its gradient comes home
+            grad = to_numpy(grad)
     if grad.shape != leaf._data.shape:
         raise RuntimeError(
             f"Function returned an invalid gradient: got shape {tuple(grad.shape)} for a "
