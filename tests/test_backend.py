@@ -56,3 +56,53 @@ def test_is_anomaly_enabled_is_public():
     with chainrule.autograd.detect_anomaly():
         assert chainrule.is_anomaly_enabled() is True
     assert chainrule.is_anomaly_enabled() is False
+
+
+# -- devices and the device registry ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec", ["cpu", "cuda", "cuda:1", ("cuda", 2), ("cpu", 0)])
+def test_device_names_read_as_pytorchs(spec):
+    import torch
+    from chainrule import backend
+
+    ours = backend.device(*spec) if isinstance(spec, tuple) else backend.device(spec)
+    theirs = torch.device(*spec) if isinstance(spec, tuple) else torch.device(spec)
+    assert (repr(ours), str(ours), ours.type, ours.index) == (repr(theirs), str(theirs), theirs.type, theirs.index)
+
+
+@pytest.mark.parametrize("spec,message", [("cuda:x", "Invalid device string"), (-1, "must not be negative")])
+def test_bad_device_names_raise_like_pytorch(spec, message):
+    import torch
+    from chainrule import backend
+
+    with pytest.raises(RuntimeError):
+        torch.device(spec)
+    with pytest.raises(RuntimeError, match=message):
+        backend.device(spec)
+
+
+def test_a_registered_device_and_the_arrays_it_owns():
+    import numpy as np
+    import chainrule.optim  # noqa: F401  (registers the Adam chain)
+    from chainrule import backend
+    from device_standin import DeviceArray, DeviceScalar, make_backend, namespace
+
+    array = np.ones(2).view(DeviceArray)
+    assert backend.get_array_module(array) is np and backend.array_backend(array) is None  # not registered yet
+    stand_in = make_backend()
+    assert backend.register_device(stand_in) is None
+    try:
+        assert backend.registered_backend("cuda") is stand_in
+        assert backend.get_array_module(array) is namespace
+        assert backend.get_array_module(np.ones(()).view(DeviceScalar)) is namespace  # subclasses too
+        assert str(backend.device_of(array)) == "cuda:0" and backend.device_of(np.ones(2)) is backend.CPU
+        assert type(backend.to_numpy(array)) is np.ndarray
+        moved = backend.to_device(np.arange(3.0), backend.device("cuda", 0))
+        assert type(moved) is DeviceArray and backend.to_device(moved, backend.device("cuda", 0)) is moved
+        assert type(backend.to_device(moved, backend.CPU)) is np.ndarray
+        assert backend.fused(moved, "adam") is backend.FUSABLE["adam"]  # the stand-in runs chains as written
+        assert backend.fused(np.ones(2), "adam") is None  # the CPU runs them op by op
+    finally:
+        backend.unregister_device("cuda")
+    assert backend.registered_backend("cuda") is None and backend.get_array_module(array) is np

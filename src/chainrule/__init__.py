@@ -22,14 +22,13 @@ from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .autograd.grad_mode import (
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
 )
-from .backend import device
+from .backend import device, get_default_device, set_default_device
 from math import e, inf, nan, pi
 from .creation import (
     arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace,
     logspace, multinomial, normal, ones, ones_like, rand, rand_like, randint, randn, randn_like,
     randperm, tensor, zeros, zeros_like,
 )
-from .default_device import get_default_device, set_default_device
 from .dtypes import (
     bool, complex64, complex128, double, dtype, float, float16, float32, float64, get_default_dtype,
     half, int, int8, int16, int32, int64, long, set_default_dtype, short, uint8,
@@ -44,27 +43,7 @@ from .legacy_types import (
     ShortTensor,
 )
 from . import calculus as _calculus  # noqa: F401  (autograd.functional, autograd.gradcheck)
-
-
-class _Cuda:
-    """``chainrule.cuda``: the GPU path goes through CuPy when it is installed."""
-
-    @staticmethod
-    def is_available() -> _builtins.bool:
-        return backend.cuda_available()
-
-    @staticmethod
-    def device_count() -> _builtins.int:
-        return 1 if _Cuda.is_available() else 0
-
-    @staticmethod
-    def manual_seed(seed: Any) -> None:
-        return None
-
-    manual_seed_all = manual_seed
-
-
-cuda = _Cuda()
+from . import cuda  # chainrule.cuda (CuPy itself is imported only when a GPU is first used)
 
 
 def set_printoptions(**kwargs: Any) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import to_numpy
+from .backend import get_default_device, resolve_device, to_numpy
 from .dtypes import get_default_dtype
 
 
@@ -106,6 +106,11 @@ def _add_suffixes(text: str, suffixes: list, indent: int) -> str:
     return "".join(parts) + ")"
 
 
+def _current_index(where: Any) -> int | None:
+    """The index of the current device of ``where``'s type."""
+    return resolve_device(where.type).index
+
+
 def tensor_repr(tensor: Any) -> str:
     """PyTorch's layout (torch/_tensor_str.py), line width 80, threshold 1000, 3 edge items."""
     array = to_numpy(tensor._data)
@@ -114,6 +119,9 @@ def tensor_repr(tensor: Any) -> str:
     dtype_name = f"dtype=chainrule.{array.dtype.name if array.dtype != np.bool_ else 'bool'}"
     default_float = get_default_dtype().numpy
     suffixes = []
+    where = tensor.device
+    if where.type != get_default_device().type or (where.type == "cuda" and where.index != _current_index(where)):
+        suffixes.append(f"device='{where}'")
     if array.size == 0:
         if array.ndim != 1:
             suffixes.append(f"size={tuple(array.shape)}")

@@ -1,5 +1,8 @@
 """Tensor factories: tensor, as_tensor, from_numpy, zeros/ones/full/empty (and _like),
-arange, linspace, eye, rand/randn/randint/normal."""
+arange, linspace, eye, rand/randn/randint/normal.
+
+Every factory takes ``device=`` (None: the default device; ``*_like``: the input's) and
+makes its array there; random ones draw from that device's generator."""
 from __future__ import annotations
 
 from typing import Any
@@ -8,6 +11,7 @@ import numpy as np
 
 from . import dtypes as _dt
 from .autograd import observe
+from .backend import build_on, get_array_module, resolve_device, to_device
 from .random import Generator, _generator
 from .tensor import Tensor, _make, _to_array
 
@@ -36,10 +40,11 @@ def _float(dtype: Any) -> np.dtype:
 
 def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (floats become float32, ints int64)."""
+    where = resolve_device(device) if device is not None or not isinstance(data, Tensor) else data.device
     array = _to_array(data, dtype)
     if dtype is None and array.dtype == np.float32 and _dt.get_default_dtype() is _dt.float64 and not isinstance(data, (np.ndarray, Tensor)):
         array = array.astype(np.float64)
-    out = _finish(array, requires_grad)
+    out = _finish(to_device(array, where), requires_grad)
     if observe.cuts:
         sources = _needing_grad(data)
         if sources:
@@ -60,10 +65,12 @@ def _needing_grad(data: Any) -> tuple:
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """Like ``tensor`` but shares memory with a NumPy array or Tensor when it can."""
     if isinstance(data, Tensor):
-        return data if dtype is None else data.to(dtype)
-    if isinstance(data, np.ndarray) and (dtype is None or _dt.to_numpy(dtype) == data.dtype):
+        return data.to(device=device, dtype=dtype)
+    where = resolve_device(device)
+    if (type(data) is np.ndarray and where.type == "cpu"
+            and (dtype is None or _dt.to_numpy(dtype) == data.dtype)):
         return _make(data)
-    return tensor(data, dtype=dtype)
+    return tensor(data, dtype=dtype, device=where)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -75,15 +82,18 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.zeros(_size(size), dtype=_float(dtype)), requires_grad)
+    shape, kind = _size(size), _float(dtype)
+    return _finish(build_on(resolve_device(device), lambda xp: xp.zeros(shape, dtype=kind)), requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.ones(_size(size), dtype=_float(dtype)), requires_grad)
+    shape, kind = _size(size), _float(dtype)
+    return _finish(build_on(resolve_device(device), lambda xp: xp.ones(shape, dtype=kind)), requires_grad)
 
 
 def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, **_: Any) -> Tensor:
-    return _finish(np.empty(_size(size), dtype=_float(dtype)), requires_grad)
+    shape, kind = _size(size), _float(dtype)
+    return _finish(build_on(resolve_device(device), lambda xp: xp.empty(shape, dtype=kind)), requires_grad)
 
 
 def full(size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -92,39 +102,46 @@ def full(size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None, r
             dtype = _dt.bool
         elif isinstance(fill_value, int):
             dtype = _dt.int64
-    return _finish(np.full(_size((size,) if isinstance(size, int) else (size,)), fill_value, dtype=_float(dtype)), requires_grad)
+    shape, kind = _size((size,) if isinstance(size, int) else (size,)), _float(dtype)
+    return _finish(build_on(resolve_device(device), lambda xp: xp.full(shape, fill_value, dtype=kind)), requires_grad)
 
 
-def _like(input: Tensor, dtype: Any) -> tuple:
-    return input._data.shape, (_dt.to_numpy(dtype) if dtype is not None else input._data.dtype)
+def _like(input: Tensor, dtype: Any, device: Any) -> tuple:
+    """The shape, dtype and device of a ``*_like`` result: the input's unless told otherwise."""
+    where = input.device if device is None else resolve_device(device)
+    return input._data.shape, (_dt.to_numpy(dtype) if dtype is not None else input._data.dtype), where
 
 
 def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False, **_: Any) -> Tensor:
-    shape, kind = _like(input, dtype)
-    return _finish(np.zeros(shape, dtype=kind), requires_grad)
+    shape, kind, where = _like(input, dtype, device)
+    return _finish(build_on(where, lambda xp: xp.zeros(shape, dtype=kind)), requires_grad)
 
 
 def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False, **_: Any) -> Tensor:
-    shape, kind = _like(input, dtype)
-    return _finish(np.ones(shape, dtype=kind), requires_grad)
+    shape, kind, where = _like(input, dtype, device)
+    return _finish(build_on(where, lambda xp: xp.ones(shape, dtype=kind)), requires_grad)
 
 
 def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False, **_: Any) -> Tensor:
-    shape, kind = _like(input, dtype)
-    return _finish(np.empty(shape, dtype=kind), requires_grad)
+    shape, kind, where = _like(input, dtype, device)
+    return _finish(build_on(where, lambda xp: xp.empty(shape, dtype=kind)), requires_grad)
 
 
 def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False, **_: Any) -> Tensor:
-    shape, kind = _like(input, dtype)
-    return _finish(np.full(shape, fill_value, dtype=kind), requires_grad)
+    shape, kind, where = _like(input, dtype, device)
+    return _finish(build_on(where, lambda xp: xp.full(shape, fill_value, dtype=kind)), requires_grad)
 
 
-def rand_like(input: Tensor, *, dtype: Any = None, generator: Generator | None = None, requires_grad: bool = False, **_: Any) -> Tensor:
-    return rand(*input._data.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad)
+def rand_like(input: Tensor, *, dtype: Any = None, device: Any = None, generator: Generator | None = None,
+              requires_grad: bool = False, **_: Any) -> Tensor:
+    _, kind, where = _like(input, dtype, device)
+    return rand(*input._data.shape, dtype=kind, device=where, generator=generator, requires_grad=requires_grad)
 
 
-def randn_like(input: Tensor, *, dtype: Any = None, generator: Generator | None = None, requires_grad: bool = False, **_: Any) -> Tensor:
-    return randn(*input._data.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad)
+def randn_like(input: Tensor, *, dtype: Any = None, device: Any = None, generator: Generator | None = None,
+               requires_grad: bool = False, **_: Any) -> Tensor:
+    _, kind, where = _like(input, dtype, device)
+    return randn(*input._data.shape, dtype=kind, device=where, generator=generator, requires_grad=requires_grad)
 
 
 def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -137,31 +154,40 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, dev
     values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     if dtype is None:
         dtype = _dt.int64 if all(isinstance(v, (int, np.integer)) for v in values) else _dt.get_default_dtype()
-    return _finish(np.arange(*values).astype(_dt.to_numpy(dtype)), requires_grad)
+    kind = _dt.to_numpy(dtype)
+    return _finish(build_on(resolve_device(device), lambda xp: xp.arange(*values).astype(kind)), requires_grad)
 
 
 def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    return _finish(np.linspace(start, end, steps).astype(_float(dtype)), requires_grad)
+    kind = _float(dtype)
+    return _finish(build_on(resolve_device(device), lambda xp: xp.linspace(start, end, steps).astype(kind)),
+                   requires_grad)
 
 
-def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.logspace(start, end, steps, base=base).astype(_float(dtype)), requires_grad)
+def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    kind = _float(dtype)
+    return _finish(build_on(resolve_device(device), lambda xp: xp.logspace(start, end, steps, base=base).astype(kind)),
+                   requires_grad)
 
 
 def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.eye(n, m, dtype=_float(dtype)), requires_grad)
+    kind = _float(dtype)
+    return _finish(build_on(resolve_device(device), lambda xp: xp.eye(n, m, dtype=kind)), requires_grad)
 
 
 def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1)."""
-    return _finish(_generator(generator).random(_size(size)).astype(_float(dtype)), requires_grad)
+    where = resolve_device(device)
+    return _finish(_generator(generator, where).random(_size(size)).astype(_float(dtype)), requires_grad)
 
 
 def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples."""
-    return _finish(_generator(generator).standard_normal(_size(size)).astype(_float(dtype)), requires_grad)
+    where = resolve_device(device)
+    return _finish(_generator(generator, where).standard_normal(_size(size)).astype(_float(dtype)), requires_grad)
 
 
 def randint(low: int, high: Any = None, size: Any = None, *, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -171,32 +197,60 @@ def randint(low: int, high: Any = None, size: Any = None, *, generator: Generato
     if high is None:
         low, high = 0, low
     kind = _dt.to_numpy(dtype) if dtype is not None else np.dtype(np.int64)
-    return _finish(_generator(generator).integers(low, high, _size(tuple(size))).astype(kind), requires_grad)
+    rng = _generator(generator, resolve_device(device))
+    return _finish(rng.integers(low, high, _size(tuple(size))).astype(kind), requires_grad)
 
 
 def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     kind = _dt.to_numpy(dtype) if dtype is not None else np.dtype(np.int64)
-    return _finish(_generator(generator).permutation(n).astype(kind), requires_grad)
+    return _finish(_generator(generator, resolve_device(device)).permutation(n).astype(kind), requires_grad)
 
 
-def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Normal samples with the given mean and std (scalars with ``size``, or tensors)."""
+def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Generator | None = None, dtype: Any = None,
+           device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Normal samples with the given mean and std (scalars with ``size``, or tensors: on their
+    device)."""
+    tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
+    where = tensors[0].device if tensors and device is None else resolve_device(device)
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
     shape = _size(tuple(size)) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
     kind = (_dt.to_numpy(dtype) if dtype is not None else
             (mean._data.dtype if isinstance(mean, Tensor) else std._data.dtype if isinstance(std, Tensor) else _float(None)))
-    return _finish(_generator(generator).normal(m, s, shape).astype(kind), requires_grad)
+    return _finish(_generator(generator, where).normal(m, s, shape).astype(kind), requires_grad)
 
 
 def bernoulli(input: Tensor, p: Any = None, *, generator: Generator | None = None) -> Tensor:
     probability = input._data if p is None else p
-    return _make((_generator(generator).random(input._data.shape) < probability).astype(input._data.dtype))
+    draw = _generator(generator, input.device).random(input._data.shape)
+    return _make((draw < probability).astype(input._data.dtype))
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator: Generator | None = None) -> Tensor:
+    where = input.device
+    if where.type != "cpu":
+        return _make(_multinomial_on_device(input._data, num_samples, replacement, _generator(generator, where)))
     rng = _generator(generator)
     weights = np.atleast_2d(input._data).astype(np.float64)
     rows = [rng.choice(weights.shape[1], num_samples, replace=replacement, p=w / w.sum()) for w in weights]
     out = np.asarray(rows, dtype=np.int64)
     return _make(out if input._data.ndim == 2 else out[0])
+
+
+def _multinomial_on_device(weights: Any, num_samples: int, replacement: bool, rng: Any) -> Any:
+    """Samples drawn on the device: with replacement by inverting each row's cumulative
+    distribution, without it by the Gumbel top-k trick (the largest ``log w + Gumbel noise``)."""
+    xp = get_array_module(weights)
+    rows = (weights.reshape(1, -1) if weights.ndim == 1 else weights).astype(xp.float64)
+    if replacement:
+        cdf = xp.cumsum(rows, axis=1)
+        cdf = cdf / cdf[:, -1:]
+        u = rng.random((rows.shape[0], num_samples))
+        out = xp.minimum((cdf[:, None, :] <= u[:, :, None]).sum(axis=2), rows.shape[1] - 1)
+    else:
+        if num_samples > rows.shape[1]:
+            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+        keys = xp.log(rows) - xp.log(-xp.log(rng.random(rows.shape)))
+        out = xp.argsort(-keys, axis=1)[:, :num_samples]
+    out = out.astype(xp.int64)
+    return out if weights.ndim == 2 else out[0]

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import dtypes
 from .autograd.function import broadcast_error, named
+from .backend import build_on, get_array_module, resolve_device
 from .inplace import clamp_kernel, ufunc_kernel
 from .ops import elementwise as E
 from .ops import linalg as L
@@ -250,11 +251,12 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neg
     if data.dtype.kind != "f":
         return input.clone()
     info = np.finfo(data.dtype)
+    xp = get_array_module(data)
     out = input
-    for mask, value in ((np.isnan(data), nan), (np.isposinf(data), info.max if posinf is None else posinf),
-                        (np.isneginf(data), info.min if neginf is None else neginf)):
+    for mask, value in ((xp.isnan(data), nan), (xp.isposinf(data), info.max if posinf is None else posinf),
+                        (xp.isneginf(data), info.min if neginf is None else neginf)):
         if mask.any():
-            out = E.Where.apply(mask, np.asarray(value, dtype=data.dtype), out)
+            out = E.Where.apply(mask, xp.asarray(value, dtype=data.dtype), out)
     return out if out is not input else input.clone()
 
 
@@ -292,7 +294,7 @@ def _nondifferentiable(ufunc: Any, name: str) -> Any:
         data = ufunc(input._data, *args)
         if data.dtype == np.float64 and input._data.dtype != np.float64 and input._data.dtype.kind == "f":
             data = data.astype(input._data.dtype)
-        return _make(np.asarray(data))
+        return _make(get_array_module(input._data).asarray(data))
 
     op.__name__ = name
     op.__doc__ = f"{name} (piecewise constant: no gradient flows through it)."
@@ -367,19 +369,20 @@ def equal(input: Tensor, other: Tensor) -> bool:
 @public()
 def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     axis = R.normalize_axis(dim, input._data.ndim)
-    return _make(np.asarray(input._data.any(axis=axis, keepdims=keepdim)))
+    return _make(get_array_module(input._data).asarray(input._data.any(axis=axis, keepdims=keepdim)))
 
 
 @public()
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     axis = R.normalize_axis(dim, input._data.ndim)
-    return _make(np.asarray(input._data.all(axis=axis, keepdims=keepdim)))
+    return _make(get_array_module(input._data).asarray(input._data.all(axis=axis, keepdims=keepdim)))
 
 
 @public()
 def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
     axis = R.normalize_axis(dim, input._data.ndim)
-    return _make(np.asarray(np.count_nonzero(input._data, axis=axis), dtype=np.int64))
+    xp = get_array_module(input._data)
+    return _make(xp.asarray(xp.count_nonzero(input._data, axis=axis), dtype=np.int64))
 
 
 @public()
@@ -501,7 +504,7 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, largest: bool, name: str) -
         return named(R.Amax.apply(input, None, False, largest), "MaxBackward1" if largest else "MinBackward1")
     axis = _dim(dim, input._data.ndim)
     if input._data.ndim == 0:
-        return values_indices(input.clone(), _make(np.asarray(0, dtype=np.int64)))
+        return values_indices(input.clone(), _make(get_array_module(input._data).asarray(0, dtype=np.int64)))
     if input._data.shape[axis] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
     indices = R.Argmax.apply(input, axis, True, largest)
@@ -923,7 +926,7 @@ def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any 
                 f"Expected index {list(index.shape)} to be smaller than self {list(input._data.shape)} apart "
                 f"from dimension {axis} and to be smaller size than src {list(src._data.shape)}")
     else:
-        src = np.asarray(src, dtype=input._data.dtype)
+        src = get_array_module(input._data).asarray(src, dtype=input._data.dtype)
     return S.Scatter.apply(input, axis, index, src)
 
 
@@ -945,7 +948,7 @@ def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
             f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with {value._data.ndim} dimension(s)."
         )
     if not isinstance(value, Tensor):
-        value = np.asarray(value, dtype=input._data.dtype)
+        value = get_array_module(input._data).asarray(value, dtype=input._data.dtype)
     if isinstance(value, Tensor):  # masked_fill.Tensor: the value is an input too
         return named(E.Where.apply(mask, value, input), "MaskedFillBackward1", (2, 1))
     return named(E.Where.apply(mask, value, input), "MaskedFillBackward0", (2,))
@@ -1157,7 +1160,7 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     if dim is None:
         flat = reshape(input, (-1,))
         if flat._data.shape[0] == 0:
-            return _make(np.asarray(np.nan, dtype=input._data.dtype))
+            return _make(get_array_module(input._data).asarray(np.nan, dtype=input._data.dtype))
         return R.Median.apply(input)
     axis = _dim(dim, input._data.ndim)
     values, indices = sort(input, axis)
@@ -1201,19 +1204,19 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
         rows_b = boundaries.reshape(-1, boundaries.shape[-1])
         rows_v = values.reshape(-1, values.shape[-1])
         out = np.stack([np.searchsorted(b, v, side=side) for b, v in zip(rows_b, rows_v)]).reshape(values.shape)
-    return _make(np.asarray(out, dtype=np.int32 if out_int32 else np.int64))
+    return _make(get_array_module(boundaries).asarray(out, dtype=np.int32 if out_int32 else np.int64))
 
 
 @public(method=False)
 def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None) -> Tensor:
     """The (2, N) row and column indices of the upper triangle of a row x col matrix."""
-    return _make(np.stack(np.triu_indices(row, offset, col)).astype(np.int64))
+    return _make(build_on(resolve_device(device), lambda xp: xp.stack(xp.triu_indices(row, offset, col)).astype(np.int64)))
 
 
 @public(method=False)
 def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None) -> Tensor:
     """The (2, N) row and column indices of the lower triangle of a row x col matrix."""
-    return _make(np.stack(np.tril_indices(row, offset, col)).astype(np.int64))
+    return _make(build_on(resolve_device(device), lambda xp: xp.stack(xp.tril_indices(row, offset, col)).astype(np.int64)))
 
 
 @public()
@@ -1275,19 +1278,20 @@ def _triangle(input: Tensor, keep: Any, name: str) -> Tensor:
     if input._data.ndim < 2:
         raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
     rows, cols = input._data.shape[-2:]
-    return E.Where.apply(keep(np.ones((rows, cols), dtype=bool)), input, np.zeros((), dtype=input._data.dtype))
+    xp = get_array_module(input._data)
+    return E.Where.apply(keep(xp, xp.ones((rows, cols), dtype=bool)), input, xp.zeros((), dtype=input._data.dtype))
 
 
 @public(out=True)
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     """The upper triangle of the last two dims (on and above ``diagonal``); zeros below."""
-    return _triangle(input, lambda ones: np.triu(ones, diagonal), "triu")
+    return _triangle(input, lambda xp, ones: xp.triu(ones, diagonal), "triu")
 
 
 @public(out=True)
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     """The lower triangle of the last two dims (on and below ``diagonal``); zeros above."""
-    return _triangle(input, lambda ones: np.tril(ones, diagonal), "tril")
+    return _triangle(input, lambda xp, ones: xp.tril(ones, diagonal), "tril")
 
 
 @public()

@@ -16,6 +16,7 @@ import numpy as np
 from .autograd.function import Op
 from .autograd.grad_mode import grad_state
 from .autograd.versions import inplace_epoch, storage_root
+from .backend import array_backend, get_array_module
 from .ops.elementwise import Cast, Where
 from .ops.shape import ViewScatter
 from .tensor import Tensor, _make
@@ -71,7 +72,7 @@ def overwrite(before: Tensor, value: Any) -> Tensor:
     is zero), recorded as a ``where`` with an all-true mask."""
     if isinstance(value, Tensor) and value._data.dtype != before._data.dtype:
         value = Cast.apply(value, before._data.dtype)
-    everywhere = np.ones(before._data.shape, dtype=bool)
+    everywhere = get_array_module(before._data).ones(before._data.shape, dtype=bool)
     return Where.apply(everywhere, value, before)
 
 
@@ -136,7 +137,8 @@ def _output_is_this_storage(node: Any, out: Any, data: Any) -> None:
     if node.output is out:
         node.output = data
     root = storage_root(data)
-    overwritten = any(type(s) is np.ndarray and s is not out and storage_root(s) is root for s in node.saved)
+    overwritten = any((type(s) is np.ndarray or array_backend(s) is not None) and s is not out
+                      and storage_root(s) is root for s in node.saved)
     node.saved = tuple(data if s is out else s for s in node.saved)
     if not overwritten:
         node.epoch = inplace_epoch.value

@@ -34,7 +34,7 @@ class _LegacyTensorType(type):
         # array's tensor is not one of them.
         return (
             isinstance(obj, Tensor)
-            and isinstance(obj._data, (np.ndarray, np.generic))
+            and obj.device.type == "cpu"
             and obj._data.dtype == cls.dtype.numpy
         )
 

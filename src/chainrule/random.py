@@ -1,7 +1,9 @@
-"""Random numbers: a global generator seeded by ``manual_seed``, and ``Generator`` objects.
+"""Random numbers: a global generator per device seeded by ``manual_seed``, and ``Generator``
+objects.
 
-Streams are NumPy's PCG64, so values differ from PyTorch's for the same seed; a seed
-always gives the same values in chainrule."""
+CPU streams are NumPy's PCG64, so values differ from PyTorch's for the same seed; a seed
+always gives the same values in chainrule.  A device draws from its own generator on the
+device (CuPy's cuRAND for ``cuda``): its stream differs from the CPU's, as in PyTorch."""
 from __future__ import annotations
 
 import ast
@@ -9,23 +11,33 @@ from typing import Any
 
 import numpy as np
 
+from .backend import CPU, device, device_backend, registered_backend, resolve_device
 from .tensor import Tensor
+
+#: PyTorch's default seed of every generator.
+DEFAULT_SEED = 67280421310721
 
 
 class Generator:
-    """A seeded random stream, as ``torch.Generator``.
+    """A seeded random stream on one device, as ``torch.Generator``.
 
     >>> g = chainrule.Generator().manual_seed(0)
     >>> chainrule.randn(3, generator=g)
     """
 
     def __init__(self, device: Any = "cpu") -> None:
-        self._seed = 67280421310721
-        self._rng = np.random.Generator(np.random.PCG64(self._seed))
+        self.device = resolve_device(device)
+        self.manual_seed(DEFAULT_SEED)
 
     def manual_seed(self, seed: int) -> "Generator":
         self._seed = int(seed)
-        self._rng = np.random.Generator(np.random.PCG64(self._seed))
+        if self.device.type == "cpu":
+            self._rng = np.random.Generator(np.random.PCG64(self._seed))
+        else:
+            backend = self._backend = getattr(self, "_backend", None) or device_backend(self.device.type)
+            if backend.generator is None:
+                raise RuntimeError(f"the '{self.device.type}' device has no random number generator")
+            self._rng = backend.generator(self._seed, self.device.index)
         return self
 
     def seed(self) -> int:
@@ -37,12 +49,14 @@ class Generator:
         return self._seed
 
     def get_state(self) -> Any:
+        self._check_cpu("get_state")
         state = self._rng.bit_generator.state
         packed = np.array([state["state"]["state"], state["state"]["inc"], state["has_uint32"],
                            state["uinteger"]], dtype=object)
         return Tensor._wrap(np.frombuffer(repr(packed.tolist()).encode(), dtype=np.uint8).copy())
 
     def set_state(self, state: Any) -> "Generator":
+        self._check_cpu("set_state")
         values = ast.literal_eval(bytes(np.asarray(state._data, dtype=np.uint8)).decode())
         self._rng.bit_generator.state = {
             "bit_generator": "PCG64",
@@ -52,21 +66,62 @@ class Generator:
         }
         return self
 
+    def _check_cpu(self, what: str) -> None:
+        if self.device.type != "cpu":
+            raise RuntimeError(f"Generator.{what}() is supported for CPU generators only in chainrule "
+                               f"(this one is on {self.device}); reseed it with manual_seed instead")
+
     # NumPy's sampling API, used by factories and nn.init.
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
         return getattr(self._rng, name)
 
 
 default_generator = Generator()
 
+#: The default generators of the devices, made on first use; the seed they start from.
+_device_generators: dict[device, Generator] = {}
+_device_seed = DEFAULT_SEED
+
+
+def device_generator(dev: device) -> Generator:
+    """The default generator of device ``dev`` (a checked device with its index)."""
+    if dev.type == "cpu":
+        return default_generator
+    found = _device_generators.get(dev)
+    if found is None or found._backend is not device_backend(dev.type):  # made for a backend since replaced
+        found = Generator(dev).manual_seed(_device_seed)
+        _device_generators[dev] = found
+    return found
+
+
+def seed_devices(seed: int, device_type: str | None = None, index: int | None = None) -> None:
+    """Seed the default generators of the devices of one type (or of every type), those made
+    later too; with ``index``, the generator of that one device (made now if need be)."""
+    global _device_seed
+    if index is not None:
+        device_generator(device(device_type, index)).manual_seed(seed)
+        return
+    _device_seed = int(seed)
+    for dev, generator in list(_device_generators.items()):
+        if generator._backend is not registered_backend(dev.type):  # its backend was replaced since
+            del _device_generators[dev]
+        elif device_type is None or dev.type == device_type:
+            generator.manual_seed(seed)
+
 
 def manual_seed(seed: int) -> Generator:
-    """Seed the global generator: every random factory and ``nn.init`` draws from it."""
+    """Seed the global generators, the CPU's and every device's: every random factory and
+    ``nn.init`` draws from them."""
+    seed_devices(seed)
     return default_generator.manual_seed(seed)
 
 
 def seed() -> int:
-    return default_generator.seed()
+    value = default_generator.seed()
+    seed_devices(value)
+    return value
 
 
 def initial_seed() -> int:
@@ -81,5 +136,12 @@ def set_rng_state(state: Any) -> None:
     default_generator.set_state(state)
 
 
-def _generator(generator: Generator | None) -> np.random.Generator:
-    return (generator or default_generator)._rng
+def _generator(generator: Generator | None, dev: device = CPU) -> Any:
+    """The sampler to draw from on ``dev``: ``generator``'s (which must be on that device
+    type, as PyTorch requires) or the device's default one."""
+    if generator is None:
+        return (default_generator if dev.type == "cpu" else device_generator(dev))._rng
+    if generator.device.type != dev.type:
+        raise RuntimeError(f"Expected a '{dev.type}' device type for generator but found "
+                           f"'{generator.device.type}'")
+    return generator._rng

@@ -28,7 +28,7 @@ import numpy as np
 
 from . import safetensors_reader
 from .atomic import atomic_write
-from .backend import to_numpy
+from .backend import device as backend_device, resolve_device, to_device, to_numpy
 from .nn.parameter import Parameter
 from .safetensors_reader import CheckpointError
 from .tensor import Tensor
@@ -132,8 +132,8 @@ def save(obj: Any, f: str | os.PathLike | io.IOBase) -> None:
 # -- loading ------------------------------------------------------------------------------
 
 class _Decoder:
-    def __init__(self, arrays: dict, name: str) -> None:
-        self.arrays, self.name = arrays, name
+    def __init__(self, arrays: dict, name: str, device: Any = None) -> None:
+        self.arrays, self.name, self.device = arrays, name, device
         self.tensors: dict[str, Tensor] = {}
 
     def array(self, key: Any) -> np.ndarray:
@@ -149,7 +149,8 @@ class _Decoder:
         if "__tensor__" in node:
             key = node["__tensor__"]
             if key not in self.tensors:
-                tensor = Tensor._wrap(self.array(key))
+                array = self.array(key)
+                tensor = Tensor._wrap(array if self.device is None else to_device(array, self.device))
                 if node.get("parameter"):
                     tensor = Parameter(tensor, requires_grad=bool(node.get("requires_grad")))
                 elif node.get("requires_grad"):
@@ -169,15 +170,19 @@ def load(f: str | os.PathLike | io.IOBase, map_location: Any = None, pickle_modu
          weights_only: bool | None = None, mmap: bool | None = None) -> Any:
     """Load what ``chainrule.save`` wrote (any safetensors file loads as ``{name: tensor}``).
 
-    ``map_location``, ``weights_only`` and ``mmap`` are accepted for PyTorch compatibility;
-    loading is always weights-only: it never runs code from the file. Every size the file
+    ``map_location`` (a device, its name or a GPU index) puts the tensors there (the CPU
+    without it: the file does not say where they were); ``weights_only`` and ``mmap`` are
+    accepted for PyTorch compatibility: loading is always weights-only, it never runs code
+    from the file. Every size the file
     states is checked against the file before anything is allocated, and the tensors are
     read one by one into their arrays: loading takes the file's size in memory, not more.
     A path must be a regular file (a FIFO or device is refused, without waiting on it)."""
+    device = resolve_device(map_location) if isinstance(map_location, (str, int, backend_device)) else None
     header, arrays, name = safetensors_reader.read(f)
     metadata = header.get("__metadata__") or {}
     if _META_KEY not in metadata:
-        return {key: Tensor._wrap(arrays[key]) for key in header if key != "__metadata__"}
+        return {key: Tensor._wrap(arrays[key] if device is None else to_device(arrays[key], device))
+                for key in header if key != "__metadata__"}
     try:
         structure = json.loads(metadata[_META_KEY])
         version, root = structure["version"], structure["root"]
@@ -187,7 +192,7 @@ def load(f: str | os.PathLike | io.IOBase, map_location: Any = None, pickle_modu
         raise CheckpointError(f"{name}: checkpoint format version {str(version)[:20]} is newer than this chainrule "
                               f"reads ({FORMAT_VERSION}); upgrade chainrule")
     try:
-        return _Decoder(arrays, name).decode(root)
+        return _Decoder(arrays, name, device).decode(root)
     except CheckpointError:
         raise
     except (TypeError, ValueError, AttributeError) as error:

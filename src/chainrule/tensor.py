@@ -22,7 +22,7 @@ from .autograd.function import named
 from .autograd.grad_mode import grad_state
 from .autograd.node import RemovableHandle, add_hook
 from .autograd.versions import VersionCounter, storage_root
-from .backend import device, get_array_module, to_numpy
+from .backend import CPU, array_backend, device, device_of, get_array_module, to_numpy
 
 _ndarray = np.ndarray
 
@@ -132,7 +132,8 @@ class Tensor:
 
     @property
     def device(self) -> device:
-        return device("cpu" if get_array_module(self._data) is np else "cuda")
+        """Where the data lives: ``device(type='cpu')``, ``device(type='cuda', index=0)``."""
+        return CPU if type(self._data) is _ndarray else device_of(self._data)
 
     @property
     def is_cuda(self) -> bool:
@@ -201,7 +202,8 @@ class Tensor:
         return strides if dim is None else strides[_dim(dim, self._data.ndim)]
 
     def data_ptr(self) -> int:
-        return int(self._data.__array_interface__["data"][0])
+        data = self._data
+        return int(data.__array_interface__["data"][0] if hasattr(data, "__array_interface__") else data.data.ptr)
 
     @property
     def output_nr(self) -> int:
@@ -213,6 +215,10 @@ class Tensor:
 
     # -- conversion -----------------------------------------------------------------------
     def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The data as a NumPy array sharing its memory (a CPU tensor's; ``force=True``
+        copies a GPU tensor's to the host)."""
+        if type(self._data) is not _ndarray and not force:
+            self._check_host("numpy")
         if self._rg:
             if not force:
                 raise RuntimeError(
@@ -223,8 +229,16 @@ class Tensor:
         return to_numpy(self._data)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if type(self._data) is not _ndarray:
+            self._check_host("numpy")
         array = to_numpy(self._data)
         return array if dtype is None else array.astype(dtype)
+
+    def _check_host(self, what: str) -> None:
+        where = self.device
+        if where.type != "cpu":
+            raise TypeError(f"can't convert {where} device type tensor to {what}. Use Tensor.cpu() to "
+                            f"copy the tensor to host memory first.")
 
     def item(self) -> Any:
         if self._data.size != 1:
@@ -449,18 +463,18 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
         data = array
     else:
         array = data
-    if isinstance(array, np.ndarray):
-        out = np.array(array, dtype=target, copy=True)
+    on_device = type(array) is not np.ndarray and array_backend(array) is not None
+    if on_device:  # a device array (a GPU tensor's data): copied there
+        out = get_array_module(array).array(array, dtype=target)
     else:
-        xp = get_array_module(array)
-        out = xp.array(array, dtype=target)
+        out = np.array(array, dtype=target, copy=True)
     if target is None:
-        # NumPy arrays and scalars keep their dtype; Python floats and ints get PyTorch's (and
+        # Arrays and NumPy scalars keep their dtype; Python floats and ints get PyTorch's (and
         # a sequence holding NumPy float64 scalars, float64, as PyTorch infers it).
-        if out.dtype == np.float64 and not (isinstance(array, (np.ndarray, np.generic)) or isinstance(data, Tensor)
-                                            or np.float64 in kinds):
+        typed = on_device or isinstance(array, (np.ndarray, np.generic))
+        if out.dtype == np.float64 and not (typed or isinstance(data, Tensor) or np.float64 in kinds):
             out = out.astype(np.float32)
-        elif out.dtype.kind in "iu" and out.dtype != np.uint8 and not isinstance(array, (np.ndarray, np.generic)):
+        elif out.dtype.kind in "iu" and out.dtype != np.uint8 and not typed:
             out = out.astype(np.int64)
         elif out.dtype.kind in "US":
             raise TypeError(f"new(): invalid data type '{out.dtype.name}'")
@@ -503,7 +517,7 @@ def _flatten(data: Any) -> Iterable:
 
 def _unwrap_nested(data: Any) -> Any:
     if isinstance(data, Tensor):
-        return data._data
+        return to_numpy(data._data)
     if isinstance(data, (list, tuple)):
         return [_unwrap_nested(d) for d in data]
     return data

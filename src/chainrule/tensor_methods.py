@@ -16,7 +16,7 @@ from . import functional as F
 from . import tensor_namespace
 from .autograd.function import broadcast_error, named
 from .autograd.grad_mode import grad_state
-from .backend import check_device
+from .backend import CPU, device, resolve_device, to_device
 from .creation import empty, full, ones, tensor as _new_tensor, zeros
 from .inplace import apply_inplace, overwrite, overwrite_kernel, put_kernel
 from .ops import elementwise as E
@@ -320,24 +320,45 @@ _WRITTEN["mH"] = property(_mt_property, doc="The conjugate of .mT (real tensors:
 
 @method()
 def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-    """``to(dtype)``, ``to(device)``, ``to(other)``: a cast (a no-op when nothing changes)."""
-    dtype = kwargs.get("dtype")
-    copy = kwargs.get("copy", False)
-    for a in args:
-        if isinstance(a, _dt.dtype) or (isinstance(a, type) and issubclass(a, (float, int, bool))):
-            dtype = a
-        elif isinstance(a, Tensor):
-            dtype = a.dtype
-        elif isinstance(a, str) or hasattr(a, "type"):
-            check_device(a)
-    if "device" in kwargs and kwargs["device"] is not None:
-        check_device(kwargs["device"])
+    """``to(dtype)``, ``to(device, dtype=None)``, ``to(other)`` (its device and dtype): this
+    tensor when nothing changes (unless ``copy=True``), else a converted copy, recorded as
+    PyTorch's ``ToCopyBackward0`` (a device move sends the gradient back to this device)."""
+    dtype, where, copy = parse_to_arguments(args, kwargs)
+    target = None if where is None else resolve_device(where)
+    if target is not None and target != self.device:
+        kind = None if dtype is None else _dt.to_numpy(dtype)
+        if kind is not None and kind.kind not in "fc" and self._rg:  # an integer copy carries no gradient
+            return _make(to_device(self._data, target).astype(kind))
+        return E.ToDevice.apply(self, target, kind)
     if dtype is None:
         return self.clone() if copy else self
-    target = _dt.to_numpy(dtype)
-    if target == self._data.dtype and not copy:
+    kind = _dt.to_numpy(dtype)
+    if kind == self._data.dtype and not copy:
         return self
-    return E.Cast.apply(self, target)
+    return E.Cast.apply(self, kind)
+
+
+def parse_to_arguments(args: tuple, kwargs: dict) -> tuple:
+    """``to``'s arguments, as PyTorch parses them: (dtype, device, copy)."""
+    unexpected = set(kwargs) - {"dtype", "device", "non_blocking", "copy", "memory_format"}
+    if unexpected:
+        raise TypeError(f"to() got an unexpected keyword argument '{unexpected.pop()}'")
+    dtype, where, copy = kwargs.get("dtype"), kwargs.get("device"), kwargs.get("copy", False)
+    flags = []
+    for a in args:
+        if isinstance(a, (_dt.dtype, np.dtype)) or (isinstance(a, type) and issubclass(a, (float, int, bool, np.generic))):
+            dtype = a
+        elif isinstance(a, Tensor):
+            dtype, where = a.dtype, a.device
+        elif isinstance(a, bool):
+            flags.append(a)  # non_blocking, then copy
+        elif isinstance(a, (str, int, device)):
+            where = a
+        elif a is not None:
+            raise TypeError(f"to() received an invalid combination of arguments: got {type(a).__name__}")
+    if len(flags) > 1:
+        copy = flags[1]
+    return dtype, where, copy
 
 
 @method(name="type")
@@ -374,14 +395,17 @@ del _name, _target
 
 
 @method()
-def cpu(self: Tensor) -> Tensor:
-    return self
+def cpu(self: Tensor, memory_format: Any = None) -> Tensor:
+    """This tensor in host memory: itself when it is there, else a copy (recorded)."""
+    if type(self._data) is np.ndarray:
+        return self
+    return self.to(CPU)
 
 
 @method()
-def cuda(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-    check_device("cuda")
-    return self
+def cuda(self: Tensor, device: Any = None, non_blocking: bool = False, memory_format: Any = None) -> Tensor:
+    """This tensor on a GPU (``device``: an index, ``"cuda:1"``; None: the current one)."""
+    return self.to("cuda" if device is None else device if not isinstance(device, int) else f"cuda:{device}")
 
 
 @method()
@@ -503,11 +527,12 @@ del _name, _view
 
 
 def _random_fill(name: str, draw: Callable) -> Callable:
-    """An in-place random fill (``normal_`` ...): new values drawn, never recorded."""
+    """An in-place random fill (``normal_`` ...): new values drawn (on the tensor's device),
+    never recorded."""
 
     def fill(self: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> Tensor:
         self._check_inplace()
-        self._data[...] = draw(_generator(generator), self._data.shape, *args, **kwargs)
+        self._data[...] = draw(_generator(generator, self.device), self._data.shape, *args, **kwargs)
         self._mark_modified(name)
         return self
 
@@ -529,15 +554,15 @@ del _name, _draw
 
 @method()
 def new_tensor(self: Tensor, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _new_tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    return _new_tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
 
 def _new_like(name: str, factory: Callable) -> Callable:
     def new(self: Tensor, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-        return factory(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return factory(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
     new.__name__ = name
-    new.__doc__ = f"``chainrule.{name[4:]}(...)`` with this tensor's dtype unless told otherwise."
+    new.__doc__ = f"``chainrule.{name[4:]}(...)`` with this tensor's dtype and device unless told otherwise."
     return new
 
 
@@ -549,7 +574,7 @@ del _name, _factory
 @method()
 def new_full(self: Tensor, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
-    return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
 
 install()

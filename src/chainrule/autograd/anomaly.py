@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import array_backend, get_array_module
+
 
 class _AnomalyState:
     __slots__ = ("enabled", "check_nan", "first_forward")
@@ -42,7 +44,9 @@ def user_frame() -> str:
 
 
 def _non_finite(array: Any) -> bool:
-    return isinstance(array, np.ndarray) and array.dtype.kind in "fc" and not np.isfinite(array).all()
+    if not isinstance(array, np.ndarray) and array_backend(array) is None:
+        return False
+    return array.dtype.kind in "fc" and not bool(get_array_module(array).isfinite(array).all())
 
 
 def on_forward(op_name: str, out: Any, node: Any) -> None:
@@ -64,7 +68,7 @@ def on_backward(node: Any, grads: tuple) -> None:
         if _non_finite(data):
             where = getattr(node, "anomaly_trace", None) or "an unknown line (created before anomaly detection was on)"
             extra = f" Earlier, {state.first_forward}." if state.first_forward else ""
-            kind = "nan" if np.isnan(data).any() else "inf"
+            kind = "nan" if bool(get_array_module(data).isnan(data).any()) else "inf"
             raise RuntimeError(
                 f"Function '{node.name()}' returned {kind} values in its {index}th output. "
                 f"The forward call that created it: {where}.{extra}"

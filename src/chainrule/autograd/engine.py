@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from ..backend import get_array_module, to_numpy
 from . import function as _function
 from . import observe
 from .anomaly import on_backward, state as anomaly
@@ -476,8 +477,11 @@ def _accumulate(leaf: Any, grad: Any, create_graph: bool, handed: set, owned: bo
         else:
             leaf.grad = leaf.grad + grad
         return
-    if type(grad) is not _ndarray and isinstance(grad, np.generic):
-        grad = np.asarray(grad)
+    if type(grad) is not _ndarray:
+        if isinstance(grad, np.generic):  # a scalar: an array where the leaf is
+            grad = get_array_module(leaf._data).asarray(grad)
+        elif type(leaf._data) is _ndarray:  # a 0-d CPU tensor used on a device: its gradient comes home
+            grad = to_numpy(grad)
     if grad.shape != leaf._data.shape:
         raise RuntimeError(
             f"Function returned an invalid gradient: got shape {tuple(grad.shape)} for a "
@@ -487,7 +491,8 @@ def _accumulate(leaf: Any, grad: Any, create_graph: bool, handed: set, owned: bo
         grad = grad.astype(leaf._data.dtype)
     existing = leaf._grad
     if existing is None:
-        if not owned or id(grad) in handed or not grad.flags.owndata or not grad.flags.writeable:
+        flags = grad.flags  # a device array's flags (CuPy's) have no ``writeable``
+        if not owned or id(grad) in handed or not flags.owndata or not getattr(flags, "writeable", True):
             grad = grad.copy()
         handed.add(id(grad))
         leaf._grad = Tensor._wrap(grad)  # shape and dtype checked above
@@ -621,9 +626,11 @@ def _make_grads(tensors: list, grad_tensors: list, create_graph: bool) -> list:
                 raise RuntimeError(
                     f"grad can be implicitly created only for real scalar outputs but got {t.dtype}"
                 )
-            out.append(np.ones_like(t._data) if type(t._data) is _ndarray else t._data * 0 + 1)
+            data = t._data
+            out.append(np.ones_like(data) if type(data) is _ndarray else get_array_module(data).ones_like(data))
         else:
-            g = g if isinstance(g, Tensor) else Tensor._wrap(np.asarray(g, dtype=t._data.dtype))
+            if not isinstance(g, Tensor):
+                g = Tensor._wrap(get_array_module(t._data).asarray(g, dtype=t._data.dtype))
             if tuple(g.shape) != tuple(t.shape):
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[0] has a shape of {tuple(g.shape)} and "

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..backend import get_array_module
+from ..backend import CPU, DEVICE_ARRAY_TYPES, array_backend, device_of, get_array_module, to_device
 from . import observe
 from .anomaly import on_forward, state as anomaly
 from .grad_mode import grad_state, no_grad
@@ -108,7 +108,7 @@ class Op(Node):
             if type(grad) is _ndarray or isinstance(grad, _generic):
                 result = self.backward(np, grad)
             else:
-                result = self.backward(get_array_module(grad), grad)
+                result = self.backward(_gradient_namespace(grad), grad)
         else:
             arrays = self.saved
             if arrays:
@@ -133,7 +133,7 @@ class Op(Node):
         """Something was modified in place since this node's forward: was it what we saved?"""
         needed_by = self.saved_needed_by
         for position, array in enumerate(self.saved or ()):
-            if type(array) is not _ndarray:
+            if type(array) is not _ndarray and array_backend(array) is None:
                 continue
             if needed_by is not None and not self.needs_grad(needed_by[position]):
                 continue
@@ -157,9 +157,13 @@ def _apply_general(cls: type, *args: Any, **kwargs: Any) -> Any:
     edges = []
     record = False
     cut = None
+    on_device = False
     for a in args:
         if isinstance(a, Tensor):
-            arrays.append(a._data)
+            data = a._data
+            arrays.append(data)
+            if type(data) is not _ndarray:
+                on_device = True
             if a._rg:
                 record = True
                 edges.append(edge_of(a))
@@ -172,15 +176,18 @@ def _apply_general(cls: type, *args: Any, **kwargs: Any) -> Any:
             edges.append(None)
     node = _new_node(cls)
     node.saved = None
-    first = arrays[0]
-    xp = np if type(first) is _ndarray else _namespace_of(arrays)
+    if on_device:
+        xp = _one_device(arrays, args)
+    else:
+        first = arrays[0]
+        xp = np if type(first) is _ndarray else _namespace_of(arrays)
     try:
         out = node.forward(xp, *arrays, **kwargs) if kwargs else node.forward(xp, *arrays)
     except ValueError as error:
         if "broadcast" not in str(error):
             raise
         raise broadcast_error(arrays) from None
-    if type(out) is not _ndarray:
+    if type(out) is not _ndarray and type(out) not in DEVICE_ARRAY_TYPES:
         out = _output_array(node, out, xp)
     enabled = grad_state.enabled
     if anomaly.enabled:
@@ -275,7 +282,9 @@ Op.apply = _ENTRIES["general"]
 def _output_array(node: Op, out: Any, xp: Any = np) -> Any:
     """A forward's NumPy scalar (what NumPy answers for 0-d inputs, and full reductions) as
     the 0-d array the output tensor holds; a saved output must be that very array, or
-    create_graph would take it for a constant."""
+    create_graph would take it for a constant.  A device array (a move's result) stays."""
+    if not isinstance(out, _generic) and array_backend(out) is not None:
+        return out
     scalar, out = out, xp.asarray(out)
     saved = node.saved
     if saved:
@@ -308,6 +317,46 @@ def _unrecorded(cls: type, out: Any, wanted_grad: bool, cut: str | None, sources
     return result
 
 
+def _one_device(arrays: list, args: tuple) -> Any:
+    """The namespace of tensor arguments some of which are on a device: they must all be on
+    that one device, as in PyTorch, except 0-d CPU tensors (moved there, like numbers)."""
+    tensors = [a for a, arg in zip(arrays, args) if isinstance(arg, Tensor)]
+    kind = type(tensors[0])
+    if kind in DEVICE_ARRAY_TYPES and all(type(a) is kind for a in tensors):  # the common case, checked fast
+        backend = array_backend(tensors[0])
+        if len(tensors) == 1 or backend.device_count() == 1 or len({backend.index_of(a) for a in tensors}) == 1:
+            return backend.namespace
+    target = None
+    for a, arg in zip(arrays, args):
+        if isinstance(arg, Tensor):
+            where = device_of(a)
+            if where is not CPU:
+                if target is None:
+                    target = where
+                elif where != target:
+                    raise _devices_error(target, where)
+    if target is None:
+        return _namespace_of(arrays)
+    for position, (a, arg) in enumerate(zip(arrays, args)):
+        if isinstance(arg, Tensor) and device_of(a) is CPU:
+            if a.ndim:
+                raise _devices_error(target, CPU)
+            arrays[position] = to_device(a, target)
+    return get_array_module(next(a for a, arg in zip(arrays, args) if isinstance(arg, Tensor)))
+
+
+def _devices_error(one: Any, other: Any) -> RuntimeError:
+    return RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                        f"{one} and {other}!")
+
+
+def _gradient_namespace(grad: Any) -> Any:
+    """The namespace of a node's incoming gradient (a tuple of them for several outputs)."""
+    if type(grad) is tuple:
+        grad = next((g for g in grad if g is not None), None)
+    return get_array_module(grad)
+
+
 def _namespace_of(arrays: Any) -> Any:
     for a in arrays:
         if hasattr(a, "shape"):
@@ -324,7 +373,7 @@ def _saved_as_tensors(node: "Op", arrays: tuple) -> tuple:
     out = list(arrays)
     inputs = node.inputs
     for position, array in enumerate(arrays):
-        if type(array) is not _ndarray:
+        if type(array) is not _ndarray and array_backend(array) is None:
             continue
         if array is node.output:
             out[position] = _make(array, node, True)
@@ -509,7 +558,8 @@ class Function(FunctionCtx, Node, metaclass=_FunctionMeta):
         wrapped = _function_outputs(cls, ctx, args, raw if is_tuple else (raw,), record)
         ctx.n_outputs = len(wrapped)
         ctx._output_meta = tuple(
-            (o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None for o in wrapped
+            (o._data.shape, o._data.dtype, get_array_module(o._data)) if isinstance(o, Tensor) else None
+            for o in wrapped
         )
         if record:
             _record_function(ctx, args, wrapped)
@@ -534,7 +584,7 @@ class Function(FunctionCtx, Node, metaclass=_FunctionMeta):
         tensors = []
         for g, meta in zip(grads, self._output_meta):
             if g is None and self._materialize and meta is not None:
-                g = np.zeros(meta[0], dtype=meta[1])
+                g = meta[2].zeros(meta[0], dtype=meta[1])
             if g is not None and not isinstance(g, Tensor):
                 g = _make(g, None, False)
             tensors.append(g)

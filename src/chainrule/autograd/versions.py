@@ -32,7 +32,9 @@ inplace_epoch = _InplaceEpoch()
 def storage_root(array: Any) -> Any:
     """The array that owns ``array``'s memory (views chain to it through ``.base``)."""
     base = array.base
-    while isinstance(base, _ndarray):
+    # NumPy's chain ends at a non-array (bytes, a buffer); a device array's at None.
+    kind = _ndarray if isinstance(array, _ndarray) else type(array)
+    while isinstance(base, kind):
         array, base = base, base.base
     return array
 

@@ -32,9 +32,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import nn, optim
+from .. import cuda, nn, optim
 from ..atomic import atomic_write
 from ..autograd.grad_mode import no_grad
+from ..backend import CPU, device, resolve_device
 from ..data import DataLoader, TensorDataset, datasets, text
 from ..models import MODEL_INPUTS, MODELS, build_model, count_parameters, parameter_count
 from ..optional import MissingDependency, require
@@ -198,7 +199,28 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", help="run folder (default runs/<timestamp>; with --resume, the checkpoint's)")
     p.add_argument("--report", action="store_true",
                    help="also write report.html: curves, per-layer gradient flow and the graph of one step")
+    p.add_argument("--device", type=_device_name, default="cpu", metavar="{cpu,cuda,cuda:N,auto}",
+                   help="where to train: cpu (the default), cuda (a GPU, through CuPy: pip install "
+                        "'chainrule[cuda]'), or auto (cuda when one is available)")
     return p
+
+
+def _device_name(text: str) -> str:
+    name, _, index = text.partition(":")
+    if text in ("cpu", "cuda", "auto") or (name == "cuda" and index.isdigit()):
+        return text
+    raise argparse.ArgumentTypeError(f"expected cpu, cuda, cuda:N or auto, got '{text}'")
+
+
+def pick_device(name: str) -> device:
+    """The device ``--device`` names (``auto``: a GPU when one is usable, else the CPU); a
+    UsageError saying why when a GPU is asked for and none can be used."""
+    if name == "auto":
+        name = "cuda" if cuda.is_available() else "cpu"
+    try:
+        return resolve_device(name)
+    except RuntimeError as error:
+        raise UsageError(f"--device {name}: {error}") from None
 
 
 def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -375,14 +397,15 @@ def predictions(logits: Any, y: Any) -> np.ndarray:
 
 def evaluate(model: Any, x: Any, y: Any, batch_size: int = 1000) -> tuple[float, float, np.ndarray]:
     """Mean cross-entropy, accuracy and predicted classes of ``model`` on ``(x, y)``, per
-    scored label (per character for sequences)."""
+    scored label (per character for sequences); the batches are moved to the model's device."""
     model.eval()
+    where = next(model.parameters()).device
     total, predicted = 0.0, []
     with no_grad():
         for start in range(0, len(y), batch_size):
-            logits = model(x[start:start + batch_size])
-            total += batch_loss(logits, y[start:start + batch_size], reduction="sum").item()
-            predicted.append(predictions(logits, y[start:start + batch_size]))
+            logits = model(x[start:start + batch_size].to(where))
+            total += batch_loss(logits, y[start:start + batch_size].to(where), reduction="sum").item()
+            predicted.append(predictions(logits.cpu(), y[start:start + batch_size]))
     predicted = np.concatenate(predicted) if predicted else np.zeros(0, np.int64)
     labels = targets(y)
     n = max(len(labels), 1)
@@ -390,9 +413,13 @@ def evaluate(model: Any, x: Any, y: Any, batch_size: int = 1000) -> tuple[float,
 
 
 def _train_epoch(model: Any, loader: Any, optimizer: Any, scheduler: Any, per_batch: bool,
-                 bar: Callable[[Any], Any], parallel: Any = None) -> tuple[float, float]:
+                 bar: Callable[[Any], Any], parallel: Any = None, where: Any = CPU) -> tuple[float, float]:
     """One pass over ``loader``; with ``parallel`` (a ``DataParallel``), over this rank's share of
-    each batch, the loss and accuracy being the whole batches' (summed over the ranks)."""
+    each batch, the loss and accuracy being the whole batches' (summed over the ranks).  On a
+    GPU (``where``) each batch is moved there, and the sums stay there until the epoch ends:
+    no step waits for the device."""
+    if where.type != "cpu":
+        return _train_epoch_on_device(model, loader, optimizer, scheduler, per_batch, bar(loader), where)
     model.train()
     total_loss, correct, seen = 0.0, 0, 0
     batches = bar(loader)
@@ -419,6 +446,32 @@ def _train_epoch(model: Any, loader: Any, optimizer: Any, scheduler: Any, per_ba
     if parallel is not None:
         total_loss, correct, seen = parallel.total(total_loss, correct, seen)
     return total_loss / max(seen, 1), correct / max(seen, 1)
+
+
+def _train_epoch_on_device(model: Any, loader: Any, optimizer: Any, scheduler: Any, per_batch: bool,
+                           batches: Any, where: Any) -> tuple[float, float]:
+    model.train()
+    total_loss = correct = seen = None
+    for xb, yb in batches:
+        xb, yb = xb.to(where), yb.to(where)
+        optimizer.zero_grad()
+        logits = model(xb)
+        loss = batch_loss(logits, yb)
+        loss.backward()
+        optimizer.step()
+        if per_batch:
+            scheduler.step()
+        with no_grad():
+            scored = yb >= 0  # every label of an image batch; the letters, not the padding, of names
+            count = scored.sum()
+            part, right = loss * count, ((logits.argmax(-1) == yb) & scored).sum()
+        total_loss = part if total_loss is None else total_loss + part
+        correct = right if correct is None else correct + right
+        seen = count if seen is None else seen + count
+    if total_loss is None:
+        return 0.0, 0.0
+    n = max(seen.item(), 1)
+    return total_loss.item() / n, correct.item() / n
 
 
 def write_metrics(path: Path, history: list[dict[str, float]]) -> None:
@@ -472,20 +525,25 @@ def new_run_dir(base: str | Path = "runs") -> Path:
 
 def train(config: dict[str, Any], out: str | Path, *, checkpoint: dict[str, Any] | None = None,
           log: Callable[[str], Any] = print, progress: bool | None = None, report: bool = False,
-          parallel: Any = None) -> TrainResult:
+          parallel: Any = None, device: str = "cpu") -> TrainResult:
     """Train as ``config`` says (see ``DEFAULTS``), writing the run folder ``out``.
 
     ``checkpoint`` is a loaded ``model.safetensors`` to continue from (its model, optimizer,
     schedule, random states and history). ``progress``: tqdm bars (default: when stdout is
     a terminal); otherwise ``log`` gets one line per epoch. ``parallel`` (a
     ``data_parallel.DataParallel``): train data-parallel, this process being one rank; only
-    rank 0 writes ``out`` and logs."""
+    rank 0 writes ``out`` and logs.  ``device``: ``cpu``, ``cuda``, ``cuda:N`` or ``auto``
+    (the model is built and initialised on the CPU, as there, then moved)."""
+    where = pick_device(device)
+    if parallel is not None and where.type != "cpu":
+        raise UsageError("data-parallel training (mpiexec) runs on the CPU: drop --device or run one process")
     manual_seed(config["seed"])
     data = load_data(config)
     shuffle = Generator().manual_seed(config["seed"])
     loader = DataLoader(TensorDataset(data.train_x, data.train_y), batch_size=config["batch_size"], shuffle=True,
                         generator=shuffle)
     model, optimizer, scheduler = build(config, data, len(loader))
+    model.to(where)  # in place: the optimizer's parameters move with it
     main = parallel is None or parallel.is_main
     if not main:
         log, progress, report = (lambda *_: None), False, False
@@ -563,7 +621,7 @@ def train(config: dict[str, Any], out: str | Path, *, checkpoint: dict[str, Any]
         start = time.perf_counter()
         lr = float(optimizer.param_groups[0]["lr"])
         train_loss, train_acc = _train_epoch(trained, loader, optimizer, scheduler, per_batch,
-                                             lambda batches: bar(batches, epoch), parallel)
+                                             lambda batches: bar(batches, epoch), parallel, where)
         if scheduler is not None and not per_batch:
             scheduler.step()
         test_loss, test_acc, _ = evaluate(model, data.test_x, data.test_y)
@@ -588,7 +646,9 @@ def train(config: dict[str, Any], out: str | Path, *, checkpoint: dict[str, Any]
             note(f"{missing} (everything else is written)")
     if flow is not None:
         batch = slice(0, config["batch_size"])
+        model.cpu()  # the report's graph of one step is computed on the CPU
         log(f"Report: {write_report(run_dir, flow, model, data.train_x[batch], data.train_y[batch], history, config, loss_fn=batch_loss)}")
+        model.to(where)
         flow.remove()
     return TrainResult(run_dir, history, model, optimizer, config, data)
 
@@ -644,7 +704,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {out}: exists and is not a folder")
     parallel = DataParallel() if launched() else None  # `mpiexec -n N chainrule train ...`
     try:
-        result = train(config, out, checkpoint=checkpoint, report=args.report, parallel=parallel)
+        result = train(config, out, checkpoint=checkpoint, report=args.report, parallel=parallel,
+                       device=getattr(args, "device", "cpu"))
     except OSError as error:
         if parallel is not None:
             parallel.fail(2)

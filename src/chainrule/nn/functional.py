@@ -21,6 +21,8 @@ from ..ops import elementwise as E
 from ..ops import linalg as L
 from ..ops import nn as N
 from ..autograd.function import named
+from ..backend import CPU, get_array_module, namespace_of_device
+from ..creation import zeros as _zeros
 from ..random import _generator
 from ..tensor import Tensor, _dim, _make
 
@@ -193,16 +195,18 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
     return out.reshape(tuple(lead) + (weight.shape[0],))
 
 
-def _dropout_mask(input: Tensor, p: float) -> np.ndarray:
-    return _keep_mask(input._data.shape, input._data.dtype, p)
+def _dropout_mask(input: Tensor, p: float) -> Any:
+    return _keep_mask(input._data.shape, input._data.dtype, p, input.device)
 
 
-def _keep_mask(shape: tuple, dtype: Any, p: float) -> np.ndarray:
-    """Dropout's mask: 1/(1-p) where an element is kept, 0 where it is dropped."""
+def _keep_mask(shape: tuple, dtype: Any, p: float, device: Any = CPU) -> Any:
+    """Dropout's mask: 1/(1-p) where an element is kept, 0 where it is dropped; drawn on
+    ``device`` from its generator."""
+    xp = namespace_of_device(device)
     if p == 1:
-        return np.zeros(shape, dtype=dtype)
-    draw = _generator(None).random(shape, dtype=np.float32 if dtype == np.float32 else np.float64)
-    return np.multiply(draw >= p, 1.0 / (1.0 - p), dtype=dtype)
+        return xp.zeros(shape, dtype=dtype)
+    draw = _generator(None, device).random(shape, dtype=np.float32 if dtype == np.float32 else np.float64)
+    return xp.multiply(draw >= p, 1.0 / (1.0 - p), dtype=dtype)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -230,7 +234,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     keep = None
     if dropout_p > 0.0:
         batch = np.broadcast_shapes(tuple(query.shape[:-2]), tuple(key.shape[:-2]))
-        keep = _keep_mask(batch + (query.shape[-2], key.shape[-2]), query._data.dtype, dropout_p)
+        keep = _keep_mask(batch + (query.shape[-2], key.shape[-2]), query._data.dtype, dropout_p, query.device)
     mask = _t(attn_mask) if attn_mask is not None else None
     out = A.Attention.apply(query, key, value, mask, scale, is_causal, keep)
     # PyTorch's CPU kernel takes 4-D inputs without dropout or a mask that needs a gradient;
@@ -253,8 +257,9 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
             raise RuntimeError("Class values must be non-negative.")
         if data.max() >= num_classes:
             raise RuntimeError("Class values must be smaller than num_classes.")
-    out = np.zeros(data.shape + (num_classes,), dtype=np.int64)
-    np.put_along_axis(out, data[..., None].astype(np.int64), 1, axis=-1)
+    xp = get_array_module(data)
+    out = xp.zeros(data.shape + (num_classes,), dtype=np.int64)
+    xp.put_along_axis(out, data[..., None].astype(np.int64), 1, axis=-1)
     return _make(out)
 
 
@@ -933,8 +938,8 @@ def multi_head_attention_forward(
     k = heads(k) if static_k is None else _static(static_k, "static_k", bsz, num_heads, head_dim)
     v = heads(v) if static_v is None else _static(static_v, "static_v", bsz, num_heads, head_dim)
     if add_zero_attn:
-        k = _C.cat([k, Tensor._wrap(np.zeros(tuple(k.shape[:2]) + (1, head_dim), dtype=k._data.dtype))], 2)
-        v = _C.cat([v, Tensor._wrap(np.zeros(tuple(v.shape[:2]) + (1, head_dim), dtype=v._data.dtype))], 2)
+        k = _C.cat([k, _zeros(tuple(k.shape[:2]) + (1, head_dim), dtype=k.dtype, device=k.device)], 2)
+        v = _C.cat([v, _zeros(tuple(v.shape[:2]) + (1, head_dim), dtype=v.dtype, device=v.device)], 2)
         attn_mask = pad(attn_mask, (0, 1)) if attn_mask is not None else None
         key_padding_mask = pad(key_padding_mask, (0, 1)) if key_padding_mask is not None else None
     src_len = k.shape[2]

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
+from ..backend import get_array_module, special_function, to_device, to_numpy
 from ..random import _generator
 from ..tensor import Tensor
 
@@ -57,6 +58,8 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
 
 
 def _write(tensor: Tensor, values: Any, name: str) -> Tensor:
+    if isinstance(values, np.ndarray):  # computed on the host (orthogonal_, sparse_ ...): moved
+        values = to_device(values, tensor.device)
     with no_grad():
         tensor._data[...] = values
     tensor._version_counter().bump(name)
@@ -65,12 +68,12 @@ def _write(tensor: Tensor, values: Any, name: str) -> Tensor:
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
     """Fill with U(a, b)."""
-    return _write(tensor, _generator(generator).uniform(a, b, tensor._data.shape), "uniform_")
+    return _write(tensor, _generator(generator, tensor.device).uniform(a, b, tensor._data.shape), "uniform_")
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
     """Fill with N(mean, std^2)."""
-    return _write(tensor, _generator(generator).normal(mean, std, tensor._data.shape), "normal_")
+    return _write(tensor, _generator(generator, tensor.device).normal(mean, std, tensor._data.shape), "normal_")
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
@@ -81,17 +84,18 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
             "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values may be incorrect.",
             stacklevel=2,
         )
-    rng = _generator(generator)
+    rng = _generator(generator, tensor.device)
     # Inverse-CDF sampling: uniform between the CDF values of a and b, mapped back.
     low = 0.5 * (1 + math.erf((a - mean) / (std * math.sqrt(2.0))))
     high = 0.5 * (1 + math.erf((b - mean) / (std * math.sqrt(2.0))))
     shape = tensor._data.shape
     if high - low > 1e-6:
         u = rng.uniform(2 * low - 1, 2 * high - 1, shape)
-        values = mean + std * math.sqrt(2.0) * _erfinv(u)
+        erfinv = special_function(get_array_module(u), "erfinv")
+        values = mean + std * math.sqrt(2.0) * (erfinv(u) if erfinv is not None else _erfinv(to_numpy(u)))
     else:
         values = rng.uniform(a, b, shape)
-    return _write(tensor, np.clip(values, a, b), "trunc_normal_")
+    return _write(tensor, values.clip(a, b), "trunc_normal_")
 
 
 def _erfinv(y: np.ndarray) -> np.ndarray:

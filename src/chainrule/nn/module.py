@@ -16,7 +16,10 @@ import numpy as np
 from .. import dtypes as _dt
 from ..autograd.node import Node, edge_of
 from ..autograd.grad_mode import grad_state, no_grad
+from ..autograd.versions import storage_root
+from ..backend import resolve_device, to_device
 from ..tensor import Size, Tensor, _make
+from ..tensor_methods import parse_to_arguments
 from .parameter import Buffer, Parameter
 
 
@@ -433,8 +436,11 @@ class Module:
                 continue
             with no_grad():
                 applied = fn(param)
-            # The Parameter object stays (optimizers hold it); its storage is replaced.
+            # The Parameter object stays (optimizers hold it); its storage is replaced, and its
+            # version counter now watches the new storage.
             param._data = applied._data
+            if param._vc is not None and param._vc.root is not None:
+                param._vc.root = storage_root(param._data)
             if param.grad is not None:
                 with no_grad():
                     param.grad = Tensor._wrap(fn(param.grad)._data)
@@ -452,25 +458,25 @@ class Module:
         return self
 
     def to(self, *args: Any, **kwargs: Any) -> "Module":
-        """``to(dtype)`` casts floating-point parameters and buffers; ``to(device)`` checks the
-        device (CPU arrays stay where they are)."""
-        dtype = kwargs.get("dtype")
-        for a in args:
-            if isinstance(a, _dt.dtype):
-                dtype = a
-            elif isinstance(a, Tensor):
-                dtype = a.dtype
-            else:
-                Tensor._wrap(np.zeros(0)).to(a)
-        if "device" in kwargs and kwargs["device"] is not None:
-            Tensor._wrap(np.zeros(0)).to(kwargs["device"])
-        if dtype is None:
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``: moves the
+        parameters, buffers and gradients (casting the floating-point ones to ``dtype``).
+        Parameters stay the same objects, their storage replaced, so an optimizer built before
+        the move keeps working."""
+        dtype, where, _ = parse_to_arguments(args, {k: v for k, v in kwargs.items() if k != "copy"})
+        if dtype is not None:
+            dtype = _dt.from_numpy(_dt.to_numpy(dtype))
+            if not (dtype.is_floating_point or dtype.is_complex):
+                raise TypeError(
+                    f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dtype}"
+                )
+        target = None if where is None else resolve_device(where)
+        if dtype is None and target is None:
             return self
-        if not (dtype.is_floating_point or dtype.is_complex):
-            raise TypeError(
-                f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dtype}"
-            )
-        return self._apply(lambda t: t.to(dtype) if t._data.dtype.kind in "fc" else t)
+
+        def convert(t: Tensor) -> Tensor:
+            return t.to(device=target, dtype=dtype if t._data.dtype.kind in "fc" else None)
+
+        return self._apply(convert)
 
     def float(self) -> "Module":
         return self._apply(lambda t: t.float() if t._data.dtype.kind == "f" else t)
@@ -485,11 +491,13 @@ class Module:
         return self._apply(lambda t: t.type(dst_type))
 
     def cpu(self) -> "Module":
-        return self
+        """Moves the parameters, buffers and gradients to host memory."""
+        return self.to("cpu")
 
     def cuda(self, device: Any = None) -> "Module":
-        Tensor._wrap(np.zeros(0)).cuda()
-        return self
+        """Moves the parameters, buffers and gradients to a GPU (``device``: an index or name;
+        None: the current one)."""
+        return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
 
     # -- state dict --------------------------------------------------------------------------
     def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
@@ -542,12 +550,12 @@ class Module:
                 )
                 continue
             if local_metadata.get("assign_to_params_buffers", False):
-                new = Tensor._wrap(np.asarray(array))
+                new = Tensor._wrap(array)
                 if isinstance(param, Parameter):
                     new = Parameter(new, requires_grad=param.requires_grad)
                 setattr(self, name, new)
                 continue
-            param._data[...] = array
+            param._data[...] = to_device(array, param.device)  # through the host when devices differ
             param._version_counter().bump("copy_")
         if strict:
             for key in state_dict:

@@ -13,16 +13,19 @@ import math
 import numpy as _np
 
 from ..autograd.function import Op
+from ..backend import get_array_module
 from .elementwise import sum_to_shape
 from .namespace import plain as _plain
 
 
 @functools.lru_cache(maxsize=16)
-def _causal_bias(rows: int, cols: int, dtype: _np.dtype) -> _np.ndarray:
+def _causal_bias(rows: int, cols: int, dtype: _np.dtype, xp: Any = _np) -> Any:
     """0 on and below the diagonal, -inf above: query i sees keys 0..i (top-left aligned,
-    as PyTorch's ``is_causal``). Made once per shape; read-only, since it is shared."""
-    bias = _np.triu(_np.full((rows, cols), -_np.inf, dtype=dtype), 1)
-    bias.flags.writeable = False
+    as PyTorch's ``is_causal``). Made once per shape, in the array namespace ``xp`` (on its
+    device); read-only on the host, since it is shared."""
+    bias = xp.triu(xp.full((rows, cols), -_np.inf, dtype=dtype), 1)
+    if xp is _np:
+        bias.flags.writeable = False
     return bias
 
 
@@ -127,7 +130,7 @@ class Attention(Op):
         self.scale, self.causal = scale, causal
         scores = xp.matmul(q * scale, _contiguous_transpose(xp, k))
         if causal:
-            scores += xp.asarray(_causal_bias(q.shape[-2], k.shape[-2], scores.dtype))
+            scores += _causal_bias(q.shape[-2], k.shape[-2], scores.dtype, xp)
         if mask is not None:
             bias = _bias_of(xp, mask, scores.dtype)
             if xp.broadcast_shapes(scores.shape, bias.shape) == scores.shape:
@@ -145,14 +148,15 @@ class Attention(Op):
         recorded: what a backward that records itself (create_graph) differentiates again."""
         scores = xp.matmul(q, xp.swapaxes(k, -1, -2)) * self.scale
         dtype = scores._data.dtype
+        arrays = get_array_module(scores._data)
         if self.causal:
-            scores = scores + _causal_bias(q.shape[-2], k.shape[-2], dtype)
+            scores = scores + _causal_bias(q.shape[-2], k.shape[-2], dtype, arrays)
         if mask is not None:
-            scores = scores + (_bias_of(_np, mask._data, dtype) if mask._data.dtype == bool else mask)
+            scores = scores + (_bias_of(arrays, mask._data, dtype) if mask._data.dtype == bool else mask)
         # Softmax is unchanged by a constant shift per row: the row maxima, as constants (0
         # for a row masked entirely, whose weights are zeros).
         top = scores._data.max(axis=-1, keepdims=True)
-        e = xp.exp(scores - _np.where(top == -math.inf, 0, top))
+        e = xp.exp(scores - arrays.where(top == -math.inf, 0, top))
         sums = e.sum(axis=-1, keepdims=True)
         return e / (sums + (sums._data == 0).astype(sums._data.dtype))
 

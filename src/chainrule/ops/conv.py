@@ -42,7 +42,9 @@ class Geometry(NamedTuple):
 
 
 def _as_strided(xp: Any, x: Any, shape: tuple, strides: tuple) -> Any:
-    return xp.lib.stride_tricks.as_strided(x, shape, strides, writeable=False)
+    if xp is np:
+        return np.lib.stride_tricks.as_strided(x, shape, strides, writeable=False)
+    return xp.lib.stride_tricks.as_strided(x, shape, strides)  # CuPy's takes no ``writeable``
 
 
 def _out_size(size: int, kernel: int, stride: int, before: int, after: int, dilation: int) -> int:

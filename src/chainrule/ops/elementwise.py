@@ -14,6 +14,7 @@ import numpy as np
 
 from ..autograd import observe
 from ..autograd.function import Op, variant
+from ..backend import DEVICE_ARRAY_TYPES as _device_types, device_of, to_device
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
 from .namespace import plain
@@ -27,8 +28,8 @@ def promote(a: Any, b: Any) -> tuple:
     tensor the float's dtype, and a dimensioned tensor's dtype beats a 0-d tensor's of the
     same category (float32 tensor + float64 0-d tensor is float32)."""
     ta, tb = type(a), type(b)
-    if ta is _ndarray:
-        if tb is _ndarray:
+    if ta is _ndarray or ta in _device_types:
+        if tb is _ndarray or tb in _device_types:
             da, db = a.dtype, b.dtype
             if da is db or da == db:
                 return a, b
@@ -39,7 +40,7 @@ def promote(a: Any, b: Any) -> tuple:
         if tb is int or tb is bool:
             return a, b
         return _with_scalar(a, b)
-    if tb is _ndarray:
+    if tb is _ndarray or tb in _device_types:
         if ta is float:
             return a, (b if b.dtype.kind in "fc" else b.astype(get_default_dtype().numpy))
         if ta is int or ta is bool:
@@ -121,8 +122,8 @@ class _Binary(_Elementwise):
 
     def _remember_shapes(self, a: Any, b: Any, out_shape: tuple) -> None:
         # Python scalars have no shape and need no gradient: only arrays are compared.
-        sa = a.shape if type(a) is _ndarray else None
-        sb = b.shape if type(b) is _ndarray else None
+        sa = a.shape if type(a) is _ndarray or type(a) in _device_types else None
+        sb = b.shape if type(b) is _ndarray or type(b) in _device_types else None
         if sa == out_shape:
             sa = None
         if sb == out_shape:
@@ -178,8 +179,7 @@ def _with_number(a: Any, c: Any, fn: Any) -> Any:
     once (PyTorch's opmath: ``half / 100000`` is 1e-5, not 0 from a 100000 that overflows
     float16)."""
     if a.dtype is _F16:
-        out = fn(a.astype(np.float32), c)
-        return out.astype(np.float16) if isinstance(out, np.ndarray) else np.float16(out)
+        return fn(a.astype(np.float32), c).astype(np.float16)  # an array or a NumPy scalar
     if a.dtype.kind not in "fc":
         a, c = promote(a, c)
     return fn(a, c) if a.shape else fn(a[()], c)
@@ -588,7 +588,7 @@ class Remainder(_Binary):
             a, b = self.saved
             # floor(a / b) is piecewise constant: recorded (under create_graph) as a
             # zero-gradient node on a and b, as PyTorch records it.
-            quotient = xp.floor_divide(a, b) if xp is np else DivRounding.apply(a, b, "floor")
+            quotient = xp.floor_divide(a, b) if plain(xp) else DivRounding.apply(a, b, "floor")
             gb = -g * quotient
         return self._reduce(g if self.needs_grad(0) else None, gb)
 
@@ -972,6 +972,28 @@ class Cast(_Elementwise):
 
     def backward(self, xp, g):
         return g.astype(self.source) if hasattr(g, "astype") else g.to(self.source), None
+
+
+class ToDevice(_Elementwise):
+    """A copy on another device (and maybe dtype), as PyTorch's ``to``: the gradient is moved
+    back to the source's device and dtype."""
+
+    __slots__ = ("source",)
+    presented_inputs = 1
+    pytorch_name = "ToCopyBackward0"
+    derivative = ("d copy(u)/du = 1",)
+
+    def forward(self, xp, a, target, dtype):
+        self.source = (device_of(a), a.dtype)
+        out = to_device(a, target)
+        return out if dtype is None or out.dtype == dtype else out.astype(dtype)
+
+    def backward(self, xp, g):
+        where, dtype = self.source
+        if not plain(xp):  # create_graph: the same move, recorded
+            return g.to(where, dtype), None, None
+        g = to_device(g, where)
+        return (g if g.dtype == dtype else g.astype(dtype)), None, None
 
 
 class Clone(_Elementwise):

@@ -11,11 +11,20 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..backend import get_array_module
+
 
 def plain(xp: Any) -> bool:
     """True for an array namespace (NumPy, CuPy): a backward that computes; False for the
     Tensor namespace, in which a backward records itself (create_graph)."""
     return xp is np or hasattr(xp, "ndarray")
+
+
+def arrays_for(xp: Any, like: Any) -> Any:
+    """The array namespace to build a backward's constants (masks, zeros) with, on the device
+    of ``like`` (the gradient): ``xp`` itself in an ordinary backward; under create_graph,
+    where ``xp`` is the Tensor namespace, that of ``like``'s data."""
+    return xp if xp is np or hasattr(xp, "ndarray") else get_array_module(like._data)
 
 
 class ArrayKernels:

@@ -8,7 +8,7 @@ import math
 import numpy as _np
 
 from ..autograd.function import Op
-from ..backend import get_array_module
+from ..backend import get_array_module, special_function
 from .elementwise import Sigmoid, promote, step_scaled, sum_to_shape
 from .namespace import plain as _plain
 
@@ -67,6 +67,10 @@ _GELU_K1 = 0.044715
 
 
 def _erf_array(a):
+    if type(a) is not _np.ndarray:  # a device's own erf (cupyx.scipy.special's on the GPU)
+        special = special_function(get_array_module(a), "erf")
+        if special is not None:
+            return special(a)
     try:
         from scipy.special import erf
     except ImportError:  # scipy is optional: math.erf elementwise is exact, only slower
@@ -408,7 +412,13 @@ def _update_running(xp, update, mean, var, count):
 
 def _class_targets(xp, target, n_classes, weight, ignore_index, dtype):
     """Targets made safe to index with (ignored ones point at class 0), and the per-element
-    weights ``w[y] * [y != ignore_index]`` (None when every weight is 1)."""
+    weights ``w[y] * [y != ignore_index]`` (None when every weight is 1).  On a device the
+    weights are always an array and nothing is checked on the host: no synchronisation
+    (PyTorch's CUDA kernels do not check the targets' range on the host either)."""
+    if xp is not _np:
+        valid = target != ignore_index
+        safe = xp.where(valid, target, 0)
+        return safe, (valid.astype(dtype) if weight is None else weight[safe].astype(dtype) * valid)
     if target.size:
         low, high = target.min(), target.max()
         if low >= 0 and high < n_classes and not (
@@ -446,7 +456,10 @@ def _reduce_weighted(xp, loss, w, reduction):
     total = w.sum()
     with _quiet(xp):
         out = loss.sum() / total
-    # All targets ignored: PyTorch's loss is nan (0/0) but its gradient is zero.
+    # All targets ignored: PyTorch's loss is nan (0/0) but its gradient is zero (then w is
+    # all zeros: dividing it by 1 gives that, without asking the device what total is).
+    if xp is not _np:
+        return out, w / xp.where(total == 0, 1, total)
     return out, (w / total if total != 0 else w * 0)
 
 

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..autograd.function import Op
+from ..backend import get_array_module
 from ..tensor import Tensor
 from .conv import _int_tuple
 from .namespace import ArrayKernels, kernel_selector
@@ -375,8 +376,9 @@ def _max_pool(op: str, nd: int, input: Any, kernel_size: Any, stride: Any, paddi
     arg = sink[0].astype(np.int64)
     w = x.shape[3]
     (kh, kw), (sh, sw), (ph, pw), (dh, dw), (ho, wo) = pg
-    rows = np.arange(ho).reshape(-1, 1) * sh - ph + (arg // kw) * dh
-    cols = np.arange(wo) * sw - pw + (arg % kw) * dw
+    xp = get_array_module(arg)
+    rows = xp.arange(ho).reshape(-1, 1) * sh - ph + (arg // kw) * dh
+    cols = xp.arange(wo) * sw - pw + (arg % kw) * dw
     return out, restore(Tensor._wrap(rows * w + cols))
 
 
@@ -402,7 +404,7 @@ def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
         raise RuntimeError("divisor must be not zero")
     x, restore = _batched(input, 2)
     pg = PoolGeometry(kernel, stride, padding, dilation, out_size)
-    divisor = _divisor(np, pg, tuple(x.shape[2:]), count_include_pad, divisor_override, x._data.dtype)
+    divisor = _divisor(get_array_module(x._data), pg, tuple(x.shape[2:]), count_include_pad, divisor_override, x._data.dtype)
     return restore(AvgPool2d.apply(x, pg, divisor, divisor_override))
 
 
@@ -413,7 +415,7 @@ def avg_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
         "avg_pool1d", input, 1, kernel_size, stride, padding, 1, ceil_mode)
     x, restore = _batched(input, 1)
     pg = PoolGeometry((1,) + kernel, (1,) + stride, (0,) + padding, (1, 1), (1,) + out_size)
-    divisor = _divisor(np, pg, tuple(x.shape[2:]), count_include_pad, None, x._data.dtype)
+    divisor = _divisor(get_array_module(x._data), pg, tuple(x.shape[2:]), count_include_pad, None, x._data.dtype)
     return restore(AvgPool2d.apply(x, pg, divisor, None))
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Op, variant
+from .namespace import plain
 
 
 def normalize_axis(dim: Any, ndim: int) -> tuple | None:
@@ -107,37 +108,31 @@ class Prod(Op):
         shape = a.shape
         g = _restore(xp, g, shape, self.axis, self.keepdims)
         out = _restore(xp, out, shape, self.axis, self.keepdims)
-        if xp is not _numpy() or not (a == 0).any():
+        if not plain(xp) or not (a == 0).any():
             return g * out / a
-        return g * _product_of_others(a, self.axis)
+        return g * _product_of_others(xp, a, self.axis)
 
 
-def _numpy() -> Any:
-    return np
-
-
-def _product_of_others(a: Any, axis: tuple | None) -> Any:
+def _product_of_others(xp: Any, a: Any, axis: tuple | None) -> Any:
     """prod_{j != i} a_j along the reduced axes, exact where a has zeros (exclusive
     cumulative products from both sides)."""
-    np = _numpy()
     if axis is None:
         flat = a.reshape(-1)
-        return _product_of_others_1d(flat).reshape(a.shape)
+        return _product_of_others_1d(xp, flat).reshape(a.shape)
     keep = [i for i in range(a.ndim) if i not in axis]
-    moved = np.transpose(a, keep + list(axis))
+    moved = xp.transpose(a, keep + list(axis))
     lead = moved.shape[: len(keep)]
     flat = moved.reshape(lead + (-1,))
-    others = _product_of_others_1d(flat)
+    others = _product_of_others_1d(xp, flat)
     others = others.reshape(moved.shape)
-    inverse = np.argsort(keep + list(axis))
-    return np.transpose(others, inverse)
+    inverse = [int(i) for i in np.argsort(keep + list(axis))]
+    return xp.transpose(others, inverse)
 
 
-def _product_of_others_1d(x: Any) -> Any:
-    np = _numpy()
-    ones = np.ones(x.shape[:-1] + (1,), dtype=x.dtype)
-    left = np.cumprod(np.concatenate([ones, x[..., :-1]], axis=-1), axis=-1)
-    right = np.flip(np.cumprod(np.flip(np.concatenate([x[..., 1:], ones], axis=-1), -1), axis=-1), -1)
+def _product_of_others_1d(xp: Any, x: Any) -> Any:
+    ones = xp.ones(x.shape[:-1] + (1,), dtype=x.dtype)
+    left = xp.cumprod(xp.concatenate([ones, x[..., :-1]], axis=-1), axis=-1)
+    right = xp.flip(xp.cumprod(xp.flip(xp.concatenate([x[..., 1:], ones], axis=-1), -1), axis=-1), -1)
     return left * right
 
 
@@ -253,17 +248,16 @@ class Cumprod(Op):
         axis = self.axis
         if g.ndim == 0:
             return g
-        if xp is not _numpy() or not (a == 0).any():
+        if not plain(xp) or not (a == 0).any():
             return xp.flip(xp.cumsum(xp.flip(g * out, axis), axis=axis), axis) / a
         # Zeros: prod over j <= k, j != i, directly (one cumulative product per position).
-        np = _numpy()
-        a_last, g_last = np.moveaxis(a, axis, -1), np.moveaxis(g, axis, -1)
-        grad = np.empty_like(a_last)
+        a_last, g_last = xp.moveaxis(a, axis, -1), xp.moveaxis(g, axis, -1)
+        grad = xp.empty_like(a_last)
         for i in range(a_last.shape[-1]):
             others = a_last.copy()
             others[..., i] = 1
-            grad[..., i] = (g_last[..., i:] * np.cumprod(others, axis=-1)[..., i:]).sum(axis=-1)
-        return np.moveaxis(grad, -1, axis)
+            grad[..., i] = (g_last[..., i:] * xp.cumprod(others, axis=-1)[..., i:]).sum(axis=-1)
+        return xp.moveaxis(grad, -1, axis)
 
 
 class Argmax(Op):

@@ -10,7 +10,7 @@ import numpy as np
 from ..autograd.function import Op, variant
 from ..backend import get_array_module
 from .elementwise import sum_to_shape
-from .namespace import plain
+from .namespace import arrays_for, plain
 
 
 class Reshape(Op):
@@ -184,7 +184,7 @@ class IndexPut(Op):
             if self.accumulate:
                 ga = g
             else:
-                mask = xp.ones(g.shape, dtype=bool) if xp is np else np.ones(g.shape, dtype=bool)
+                mask = arrays_for(xp, g).ones(g.shape, dtype=bool)
                 mask[self.index] = False
                 ga = g * mask
         gv = None
@@ -294,7 +294,9 @@ class Repeat(Op):
 
 def _full_index(index: Any, axis: int) -> tuple:
     """Open-mesh index tuple that addresses ``index``'s positions, with ``index`` on ``axis``."""
-    grids = list(np.indices(index.shape, sparse=True))
+    xp = get_array_module(index)
+    last = index.ndim - 1
+    grids = [xp.arange(n).reshape((1,) * i + (n,) + (1,) * (last - i)) for i, n in enumerate(index.shape)]
     grids[axis] = index
     return tuple(grids)
 
@@ -356,7 +358,7 @@ class Scatter(Op):
     def forward(self, xp, a, axis, index, src):
         self.axis, self.index = axis, index
         out = a.copy()
-        if isinstance(src, np.ndarray) and src.ndim:
+        if getattr(src, "ndim", 0):
             self.src_shape = src.shape
             src = src[tuple(slice(0, n) for n in index.shape)]
         else:
@@ -368,7 +370,7 @@ class Scatter(Op):
         grad_self = grad_src = None
         where = _full_index(self.index, self.axis)
         if self.needs_grad(0):
-            keep = np.ones(g.shape, dtype=bool)
+            keep = arrays_for(xp, g).ones(g.shape, dtype=bool)
             keep[where] = False
             grad_self = g * keep
         if self.needs_grad(3):

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..autograd.function import Op
+from ..backend import get_array_module
 from ..random import _generator
 from ..tensor import Tensor
 from .namespace import plain
@@ -91,6 +92,10 @@ class Resample(Op):
     derivative = ("d (A_1 ... A_k x)/dx = A_k^T ... A_1^T G (each axis map's adjoint)",)
 
     def forward(self, xp, x, maps):
+        if xp is not np:  # the maps are made on the host: their arrays go where x is
+            maps = tuple(None if m is None else m._replace(
+                values=xp.asarray(m.values), weight=None if m.weight is None else xp.asarray(m.weight))
+                for m in maps)
         self.maps = maps
         return resample_array(xp, x, maps)
 
@@ -324,9 +329,9 @@ def _channel_dropout(name: str, input: Any, p: float, training: bool, inplace: b
     shape = tuple(input.shape[:lead]) + (1,) * (input.ndim - lead)
     dtype = input._data.dtype
     if p == 1:
-        mask = np.zeros(shape, dtype=dtype)
+        mask = get_array_module(input._data).zeros(shape, dtype=dtype)
     else:
-        keep = _generator(None).random(shape) >= p
+        keep = _generator(None, input.device).random(shape) >= p
         mask = (keep / (1.0 - p)).astype(dtype)
     if inplace:
         return input.mul_(Tensor._wrap(mask))

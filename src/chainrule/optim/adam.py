@@ -6,11 +6,27 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..backend import fused, register_fusable
 from ..tensor import Tensor
 from .optimizer import (Optimizer, _bump, _check_nonnegative, _count_step, _decayed_grad, _real,
                         _step_counter, _zeros_like)
 
 __all__ = ["Adam"]
+
+
+def adam_update(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, weight: float, beta2: float,
+                one_minus_beta2: float, neg_step_size: float, bias_correction2_sqrt: float, eps: float) -> None:
+    """The Adam update after the gradient is final, in place, as one elementwise chain: the
+    moments (the lerp's one-sided form, for ``weight = 1 - beta1 < 0.5``) and the step, in
+    PyTorch's order of operations.  Python operators only: on a GPU it is fused into one
+    kernel (``backend.fused``); on NumPy arrays it computes what the op-by-op step does."""
+    exp_avg += (grad - exp_avg) * weight
+    exp_avg_sq *= beta2
+    exp_avg_sq += grad * one_minus_beta2 * grad
+    param += exp_avg * neg_step_size / (exp_avg_sq ** 0.5 / bias_correction2_sqrt + eps)
+
+
+register_fusable("adam", adam_update)
 
 
 def _lerp(start: Any, end: Any, weight: float, tmp: Any) -> None:
@@ -88,6 +104,12 @@ class Adam(Optimizer):
                 if decoupled and weight_decay != 0:
                     np.multiply(param, 1 - lr * weight_decay, out=param)
                 grad = _decayed_grad(param, grad, maximize, 0 if decoupled else weight_decay, work, tmp)
+                kernel = None if type(param) is np.ndarray or amsgrad or beta1 <= 0.5 else fused(param, "adam")
+                if kernel is not None:  # a device that fuses: one kernel instead of eleven
+                    kernel(param, grad, exp_avg, exp_avg_sq, 1 - beta1, beta2, 1 - beta2,
+                           -(lr / (1 - beta1 ** step)), (1 - beta2 ** step) ** 0.5, eps)
+                    _bump(p, name)
+                    continue
                 _lerp(exp_avg, grad, 1 - beta1, tmp)
                 np.multiply(exp_avg_sq, beta2, out=exp_avg_sq)
                 np.multiply(grad, 1 - beta2, out=tmp)

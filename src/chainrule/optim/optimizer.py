@@ -19,7 +19,7 @@ import numpy as np
 
 from ..autograd.node import RemovableHandle
 from ..autograd.grad_mode import enable_grad
-from ..backend import get_array_module
+from ..backend import get_array_module, to_device
 from ..dtypes import float64, get_default_dtype
 from ..tensor import Tensor, _make
 
@@ -473,12 +473,13 @@ class Optimizer:
 
 
 def _cast(param: Tensor, value: Any, key: Any = None) -> Any:
-    """A copy of a saved state value for ``param``: tensors copied, floating ones (all but
-    the step counter) cast to the parameter's dtype."""
+    """A copy of a saved state value for ``param``: tensors copied, on the parameter's device
+    and floating ones cast to its dtype (all but the step counter, which stays on the CPU, as
+    in PyTorch)."""
     if isinstance(value, np.ndarray):
         value = _make(value)
     if isinstance(value, Tensor):
-        array = value._data
+        array = value._data if key == "step" else to_device(value._data, param.device)
         if key != "step" and array.dtype.kind == "f" and param._data.dtype.kind == "f":
             return _make(array.astype(param._data.dtype, copy=True))
         return _make(array.copy())

@@ -116,9 +116,9 @@ class GradientFlow:
         key = id(param)
 
         def hook(grad: Any) -> None:
-            g = np.asarray(grad.detach().numpy(), dtype=np.float64)
+            g = np.asarray(grad.detach().cpu().numpy(), dtype=np.float64)
             if key not in self._before:
-                self._before[key] = np.array(param.detach().numpy(), dtype=np.float64)
+                self._before[key] = np.array(param.detach().cpu().numpy(), dtype=np.float64)
             self._grads[key] = g if key not in self._grads else self._grads[key] + g
 
         return hook
@@ -137,7 +137,7 @@ class GradientFlow:
             layer = self._last_layer
             if layer is None or not is_grad_enabled():
                 return
-            self._acts[layer] = (kind, activation_stats(kind, output.detach().numpy()))
+            self._acts[layer] = (kind, activation_stats(kind, output.detach().cpu().numpy()))
 
         return hook
 
@@ -161,7 +161,7 @@ class GradientFlow:
             before = self._before.get(id(weight)) if weight is not None else None
             w_norm = float(np.linalg.norm(before)) if before is not None else math.nan
             if before is not None:
-                change = float(np.linalg.norm(np.asarray(weight.detach().numpy(), dtype=np.float64) - before))
+                change = float(np.linalg.norm(np.asarray(weight.detach().cpu().numpy(), dtype=np.float64) - before))
                 ratio = change / w_norm if w_norm > 0 else math.nan
             else:
                 ratio = math.nan
