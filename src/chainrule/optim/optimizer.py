@@ -427,11 +427,12 @@ class Optimizer:
         raise NotImplementedError
 
     def _pieces(self, group: dict[str, Any], names: tuple, key: Callable | None, op_name: str,
-                as_real: bool = True) -> Any:
+                as_real: bool = True, gather: bool = True) -> Any:
         """The update of ``group``'s parameters that have a gradient, in pieces (see
         ``optim.pieces``): ``(param, grad, states, work, tmp, key)``, ``states`` the arrays of
         the state ``names``.  All parameters of the group at once unless ``foreach=False``."""
-        return pieces(self, group, names, key, op_name, group.get("foreach") is not False, as_real)
+        return pieces(self, group, names, key, op_name, group.get("foreach") is not False, as_real,
+                      gather)
 
     @staticmethod
     def _check_fused(foreach: bool | None, fused: bool | None) -> None:

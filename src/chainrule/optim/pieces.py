@@ -36,6 +36,7 @@ BLOCK_BYTES = 1 << 18
 FUSED_DEVICES = ["cuda", "cpu"]
 
 _ndarray = np.ndarray
+_BLOCK_SIZES = {size: BLOCK_BYTES // size for size in (1, 2, 4, 8, 16)}  # elements, by item size
 _NO_STATE: dict = {}  # an update without state (SGD without momentum) creates no entry
 
 
@@ -55,18 +56,26 @@ class Scratch:
     gradients, two temporaries) and, for parameters updated whole, two arrays as large as the
     largest of those."""
 
-    __slots__ = ("_blocks", "_pools", "_views")
+    __slots__ = ("_blocks", "_cut", "_pools", "_views")
 
     def __init__(self) -> None:
         self._blocks: dict = {}
+        self._cut: dict = {}
         self._pools: dict = {}
         self._views: dict = {}
 
-    def blocks(self, dtype: np.dtype) -> tuple:
-        found = self._blocks.get(dtype)
+    def blocks(self, dtype: np.dtype, n: int) -> tuple:
+        """The four block arrays cut to ``n`` elements (n at most a block)."""
+        key = (dtype, n)
+        found = self._cut.get(key)
         if found is None:
-            size = BLOCK_BYTES // dtype.itemsize
-            found = self._blocks[dtype] = tuple(np.empty(size, dtype) for _ in range(4))
+            whole = self._blocks.get(dtype)
+            if whole is None:
+                size = BLOCK_BYTES // dtype.itemsize
+                whole = self._blocks[dtype] = tuple(np.empty(size, dtype) for _ in range(4))
+            if len(self._cut) > 1024:
+                self._cut.clear()
+            found = self._cut[key] = tuple(a[:n] for a in whole)
         return found
 
     def whole(self, like: Any) -> tuple:
@@ -87,30 +96,58 @@ class Scratch:
         return views
 
 
+class Slot:
+    """Where one parameter's state lies in its group's flat buffers, and what it was when
+    laid there (the parameter's array and its state tensors' arrays: if any was replaced
+    since, the slot no longer holds)."""
+
+    __slots__ = ("dtype", "start", "stop", "param", "arrays", "flats", "flat_param", "runs")
+
+    def __init__(self, dtype: np.dtype, start: int, stop: int, param: Any, arrays: tuple,
+                 flats: list, view: Callable) -> None:
+        self.dtype, self.start, self.stop, self.param = dtype, start, stop, param
+        self.arrays, self.flats = arrays, flats
+        self.flat_param = view(param).reshape(-1)
+        self.runs: dict = {}  # stop -> the state buffers cut to the run from here to there
+
+    def states(self, stop: int) -> list:
+        """The flat state of the run of parameters from this one's start to ``stop``."""
+        found = self.runs.get(stop)
+        if found is None:
+            found = self.runs[stop] = [flat[self.start:stop] for flat in self.flats]
+        return found
+
+    def holds(self, p: Tensor, state: dict) -> bool:
+        if p._data is not self.param:
+            return False
+        for name, data in self.arrays:
+            tensor = state.get(name)
+            if tensor is None or tensor._data is not data:
+                return False
+        return True
+
+
 class Layout:
     """The flat state of one param group: for each state name and real dtype one buffer, each
-    parameter's state tensor a view of its consecutive part (``slots``: id(param) -> (dtype,
-    start, stop, the state tensors' arrays, the flat buffers))."""
+    parameter's state tensors views of its consecutive part (``slots``: id(param) -> Slot)."""
 
-    __slots__ = ("group", "names", "view", "slots", "flats", "params")
+    __slots__ = ("group", "names", "view", "slots", "params")
 
     def __init__(self, group: dict, names: tuple, view: Callable, states: Any) -> None:
         self.group, self.names, self.view = group, names, view
         self.slots: dict = {}
-        self.flats: dict = {}
         params = group["params"]
         self.params = list(params)  # keeps the ids in ``slots`` from being reused
         if len(set(map(id, params))) != len(params):
             return  # a parameter twice in a group is updated twice, one after the other
         members: dict = {}
-        view = self.view
         for p in params:
             state = states.get(p) if names else _NO_STATE
             if (state or not names) and _flattenable(p, state, names):
                 members.setdefault(view(p._data).dtype, []).append((p, state))
         for dtype, entries in members.items():
             total = sum(view(p._data).size for p, _ in entries)
-            flats = self.flats[dtype] = [np.empty(total, dtype) for _ in names]
+            flats = [np.empty(total, dtype) for _ in names]
             start = 0
             for p, state in entries:
                 stop = start + view(p._data).size
@@ -121,26 +158,9 @@ class Layout:
                     part[...] = view(tensor._data).reshape(-1)
                     data = part.view(tensor._data.dtype).reshape(tensor._data.shape)
                     tensor._data = data  # the same state tensor, now a view of the flat buffer
-                    arrays.append(data)
-                self.slots[id(p)] = (dtype, start, stop, tuple(arrays), flats)
+                    arrays.append((name, data))
+                self.slots[id(p)] = Slot(dtype, start, stop, p._data, tuple(arrays), flats, view)
                 start = stop
-
-    def slot(self, p: Tensor, state: dict) -> Any:
-        """Where ``p``'s state lies in the flat buffers, if it still does (None otherwise)."""
-        slot = self.slots.get(id(p))
-        if slot is not None:
-            view = self.view
-            data = p._data  # (``p.data = ...`` may have replaced it)
-            if type(data) is not _ndarray or not data.flags.c_contiguous:
-                return None
-            data = view(data)
-            if data.dtype != slot[0] or data.size != slot[2] - slot[1]:
-                return None
-            for name, data in zip(self.names, slot[3]):
-                tensor = state.get(name)
-                if tensor is None or tensor._data is not data:
-                    return None
-        return slot
 
 
 def _flattenable(p: Tensor, state: dict, names: tuple) -> bool:
@@ -159,7 +179,7 @@ def _flattenable(p: Tensor, state: dict, names: tuple) -> bool:
 
 
 def pieces(optimizer: Any, group: dict, names: tuple, key: Callable | None, op_name: str,
-           flat: bool, as_real: bool) -> Iterator[tuple]:
+           flat: bool, as_real: bool, gather: bool) -> Iterator[tuple]:
     """``(param, grad, states, work, tmp, key)`` for every piece of the update of ``group``'s
     parameters that have a gradient: ``states`` are the arrays of the state ``names`` (in that
     order), ``work``/``tmp`` scratch of the piece's shape, ``key`` what ``key(state)``
@@ -167,36 +187,25 @@ def pieces(optimizer: Any, group: dict, names: tuple, key: Callable | None, op_n
     corrections ...).  State is created by ``optimizer._init_state`` on first need; values
     gathered into scratch are copied back once the caller has updated the piece; each
     parameter's version is bumped.  With ``as_real`` complex arrays come as interleaved real
-    pairs (PyTorch's view_as_real, which all but SGD use)."""
+    pairs (PyTorch's view_as_real, which all but SGD use).  ``gather``: whether an update is
+    long enough to pay for gathering small parameters (copies in and out)."""
     view = real if as_real else _itself
-    states = optimizer.state
-    fused = group.get("fused")
-    layout = None
+    items = _items(optimizer, group, names, key, op_name)
+    if not items:
+        return
+    if not names and not gather:  # nothing to lay flat, nothing to gather: one piece each
+        yield from _each(items, view, optimizer._scratch)
+        return
+    slots = None
     if flat:
         layout = optimizer._layouts.get(id(group))
         if layout is None or layout.group is not group or layout.names != names or layout.view is not view:
             layout = None
-    items = []
-    for p in group["params"]:
-        if p._grad is None:
-            continue
-        if fused and p._data.dtype.kind != "f":
-            raise fused_error(p)
-        state = states[p] if names else _NO_STATE
-        if len(state) == 0 and names:
-            optimizer._init_state(state, p, group)
-        items.append((p, state, key(state) if key is not None else None))
-        counter = p._vc
-        if counter is None:
-            counter = p._version_counter()
-        counter.bump(op_name)
-    if flat and items:
-        layout = _current_layout(optimizer, group, names, view, items, layout)
+        slots = _slots(optimizer, group, names, view, items, layout)
     scratch = optimizer._scratch
     run: list = []
-    for item in items:
-        p, state, value = item
-        slot = layout.slot(p, state) if layout is not None else None
+    for index, (p, state, value) in enumerate(items):
+        slot = slots[index] if slots is not None else None
         if slot is None:
             if run:
                 yield from _run_pieces(run, view, scratch)
@@ -204,14 +213,43 @@ def pieces(optimizer: Any, group: dict, names: tuple, key: Callable | None, op_n
             yield from _alone(p, state, names, value, view, scratch)
             continue
         if run:
-            last = run[-1]
-            if (last[3][0] is not slot[0] or last[3][2] != slot[1] or last[2] != value
-                    or slot[2] - run[0][3][1] > BLOCK_BYTES // slot[0].itemsize):
+            first, last = run[0][1], run[-1][1]
+            if (not gather or last.dtype is not slot.dtype or last.stop != slot.start or run[0][2] != value
+                    or slot.stop - first.start > _GATHERED // slot.dtype.itemsize
+                    or slot.stop - slot.start > _SMALL // slot.dtype.itemsize):
                 yield from _run_pieces(run, view, scratch)
                 run = []
-        run.append((p, state, value, slot))
+        run.append((p, slot, value))
     if run:
         yield from _run_pieces(run, view, scratch)
+
+
+#: Parameters up to this many bytes are gathered with their neighbours, into runs of at most
+#: ``_GATHERED`` bytes; larger ones are updated in place.
+_SMALL = BLOCK_BYTES // 8
+_GATHERED = BLOCK_BYTES
+
+
+def _items(optimizer: Any, group: dict, names: tuple, key: Callable | None, op_name: str) -> list:
+    """``(p, state, key)`` for the parameters with a gradient, their state created and their
+    step counted (``key``); each one's version is bumped, as the update writes into it."""
+    states = optimizer.state
+    fused = group.get("fused")
+    items = []
+    for p in group["params"]:
+        if p._grad is None:
+            continue
+        if fused and p._data.dtype.kind != "f":
+            raise fused_error(p)
+        state = states[p] if names else _NO_STATE
+        if names and len(state) == 0:
+            optimizer._init_state(state, p, group)
+        items.append((p, state, key(state) if key is not None else None))
+        counter = p._vc
+        if counter is None:
+            counter = p._version_counter()
+        counter.bump(op_name)
+    return items
 
 
 def fused_error(p: Tensor) -> RuntimeError:
@@ -221,19 +259,37 @@ def fused_error(p: Tensor) -> RuntimeError:
         f"{FUSED_DEVICES} but {p.dtype} and {p.device.type}")
 
 
-def _current_layout(optimizer: Any, group: dict, names: tuple, view: Callable, items: list,
-                    layout: Any) -> Any:
-    """The group's layout, (re)built when a parameter being updated has flattenable state
-    outside it (its first step, state loaded or replaced)."""
+def _slots(optimizer: Any, group: dict, names: tuple, view: Callable, items: list, layout: Any) -> list:
+    """Each item's slot in the group's layout (None: updated alone); the layout is (re)built
+    when a parameter being updated has flattenable state outside it (its first step, state
+    loaded or replaced, ``p.data`` replaced)."""
     if layout is not None:
+        found = layout.slots
+        slots = []
         for p, state, _ in items:
-            if layout.slot(p, state) is None and _flattenable(p, state, names):
-                layout = None
-                break
+            slot = found.get(id(p))
+            if slot is None or not slot.holds(p, state):
+                if _flattenable(p, state, names):
+                    break
+                slot = None
+            slots.append(slot)
         else:
-            return layout
+            return slots
     layout = optimizer._layouts[id(group)] = Layout(group, names, view, optimizer.state)
-    return layout
+    found = layout.slots
+    return [found.get(id(p)) for p, _, _ in items]
+
+
+def _each(items: list, view: Callable, scratch: Scratch) -> Iterator[tuple]:
+    """Stateless updates, parameter by parameter (large ones a block at a time)."""
+    for p, _, value in items:
+        param = view(p._data)
+        if type(param) is _ndarray and param.size > _BLOCK_SIZES[param.dtype.itemsize] \
+                and param.flags.c_contiguous:
+            yield from _blocks(param.reshape(-1), view(p._grad._data).reshape(-1), [], value, scratch)
+        else:
+            work, tmp = scratch.whole(param)
+            yield param, view(p._grad._data), [], work, tmp, value
 
 
 def _alone(p: Tensor, state: dict, names: tuple, value: Any, view: Callable,
@@ -248,46 +304,46 @@ def _alone(p: Tensor, state: dict, names: tuple, value: Any, view: Callable,
         work, tmp = scratch.whole(param)
         yield param, grad, arrays, work, tmp, value
         return
-    yield from _blocks(param.reshape(-1), grad.reshape(-1), [a.reshape(-1) for a in arrays],
-                       value, scratch)
+    param = param.reshape(-1)
+    if param.size <= _BLOCK_SIZES[param.dtype.itemsize]:
+        _, _, work, tmp = scratch.blocks(param.dtype, param.size)
+        yield param, grad.reshape(-1), [a.reshape(-1) for a in arrays], work, tmp, value
+        return
+    yield from _blocks(param, grad.reshape(-1), [a.reshape(-1) for a in arrays], value, scratch)
 
 
 def _blocks(param: Any, grad: Any, arrays: list, value: Any, scratch: Scratch) -> Iterator[tuple]:
     """Flat operands a block at a time."""
     size = param.size
-    _, _, work, tmp = scratch.blocks(param.dtype)
-    step = work.size
-    if size <= step:
-        yield param, grad, arrays, work[:size], tmp[:size], value
-        return
-    count = -(-size // step)
+    count = -(-size // _BLOCK_SIZES[param.dtype.itemsize])
     step = -(-size // count)  # equal blocks, not full ones and a sliver
     for start in range(0, size, step):
         stop = min(start + step, size)
-        n = stop - start
-        yield (param[start:stop], grad[start:stop], [a[start:stop] for a in arrays], work[:n],
-               tmp[:n], value)
+        _, _, work, tmp = scratch.blocks(param.dtype, stop - start)
+        yield param[start:stop], grad[start:stop], [a[start:stop] for a in arrays], work, tmp, value
 
 
 def _run_pieces(run: list, view: Callable, scratch: Scratch) -> Iterator[tuple]:
     """Consecutive parameters of the flat layout: one alone goes by blocks, several (small
     ones) are gathered into scratch, updated as one piece and copied back."""
-    dtype, start, _, _, buffers = run[0][3]
-    stop = run[-1][3][2]
-    flats = [flat[start:stop] for flat in buffers]
+    first = run[0][1]
+    stop = run[-1][1].stop
+    flats = first.states(stop)
     value = run[0][2]
     if len(run) == 1:
-        p = run[0][0]
-        yield from _blocks(view(p._data).reshape(-1), view(p._grad._data).reshape(-1), flats, value,
-                           scratch)
+        param = first.flat_param
+        grad = view(run[0][0]._grad._data).reshape(-1)
+        if param.size <= _BLOCK_SIZES[param.dtype.itemsize]:
+            _, _, work, tmp = scratch.blocks(first.dtype, param.size)
+            yield param, grad, flats, work, tmp, value
+        else:
+            yield from _blocks(param, grad, flats, value, scratch)
         return
-    n = stop - start
-    values, grads, work, tmp = scratch.blocks(dtype)
-    values, grads = values[:n], grads[:n]
-    params = [view(p._data).reshape(-1) for p, _, _, _ in run]
+    values, grads, work, tmp = scratch.blocks(first.dtype, stop - first.start)
+    params = [slot.flat_param for _, slot, _ in run]
     np.concatenate(params, out=values)
-    np.concatenate([view(p._grad._data).reshape(-1) for p, _, _, _ in run], out=grads)
-    yield values, grads, flats, work[:n], tmp[:n], value
+    np.concatenate([view(p._grad._data).reshape(-1) for p, _, _ in run], out=grads)
+    yield values, grads, flats, work, tmp, value
     offset = 0
     for param in params:
         end = offset + param.size

@@ -61,8 +61,9 @@ class SGD(Optimizer):
             if momentum != 0:
                 names, fresh = _MOMENTUM, self._new_buffers(group)
                 first = (lambda state: id(state) in fresh) if fresh else None
-            for param, grad, states, work, tmp, new in self._pieces(group, names, first, "SGD.step",
-                                                                           as_real=False):
+            # Without momentum the update is two passes: too short to pay for gathering.
+            pieces = self._pieces(group, names, first, "SGD.step", as_real=False, gather=momentum != 0)
+            for param, grad, states, work, tmp, new in pieces:
                 # PyTorch's _single_tensor_sgd, op for op, into reusable buffers.
                 grad = _decayed_grad(param, grad, maximize, weight_decay, work, tmp)
                 if momentum != 0:
