@@ -24,7 +24,7 @@ from . import function as _function
 from . import observe
 from .anomaly import on_backward, state as anomaly
 from .grad_mode import grad_state
-from .node import Node
+from .node import PAIR, Node
 
 _ndarray = np.ndarray
 
@@ -142,7 +142,8 @@ class _Backward:
             node = stack.pop()
             if drop_outputs:
                 node.output = None
-            for edge in (node.first_edge,) + node.other_edges:
+            others = node.other_edges
+            for edge in (node.first_edge, node.second_edge) if others is PAIR else (node.first_edge,) + others:
                 if edge is None:
                     continue
                 if isinstance(edge, Tensor):
@@ -181,7 +182,8 @@ class _Backward:
             slow = watched or node._hooked or type(grad) is list
             if slow:
                 grad = self.before_node(node, grad)
-            edges = (node.first_edge,) + node.other_edges
+            others = node.other_edges
+            edges = (node.first_edge, node.second_edge) if others is PAIR else (node.first_edge,) + others
             if grad is None:
                 input_grads = (None,) * len(edges)
             else:

@@ -224,7 +224,7 @@ class Sub(_Binary):
         return out
 
     def backward(self, xp, g):
-        return self._reduce(g, -g if self.other_edges[0] is not None else None)
+        return self._reduce(g, -g if self.second_edge is not None else None)
 
 
 class SubScalar(_Elementwise):
@@ -290,7 +290,7 @@ class Mul(_Binary):
     def backward(self, xp, g):
         a, b = self.saved
         return self._reduce(g * b if self.first_edge is not None else None,
-                            g * a if self.other_edges[0] is not None else None)
+                            g * a if self.second_edge is not None else None)
 
 
 class MulScalar(_Elementwise):

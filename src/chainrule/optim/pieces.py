@@ -38,6 +38,7 @@ FUSED_DEVICES = ["cuda", "cpu"]
 _ndarray = np.ndarray
 _BLOCK_SIZES = {size: BLOCK_BYTES // size for size in (1, 2, 4, 8, 16)}  # elements, by item size
 _NO_STATE: dict = {}  # an update without state (SGD without momentum) creates no entry
+_NONE: list = []
 
 
 def real(array: Any) -> Any:
@@ -190,11 +191,16 @@ def pieces(optimizer: Any, group: dict, names: tuple, key: Callable | None, op_n
     pairs (PyTorch's view_as_real, which all but SGD use).  ``gather``: whether an update is
     long enough to pay for gathering small parameters (copies in and out)."""
     view = real if as_real else _itself
+    if not names and not gather and key is None:  # nothing to lay flat or gather: one by one
+        return _each(group, view, optimizer._scratch, op_name)
+    return _laid_out(optimizer, group, names, key, op_name, flat, view, gather)
+
+
+def _laid_out(optimizer: Any, group: dict, names: tuple, key: Callable | None, op_name: str,
+              flat: bool, view: Callable, gather: bool) -> Iterator[tuple]:
+    """:func:`pieces` through the group's flat layout (``flat``) or one parameter at a time."""
     items = _items(optimizer, group, names, key, op_name)
     if not items:
-        return
-    if not names and not gather:  # nothing to lay flat, nothing to gather: one piece each
-        yield from _each(items, view, optimizer._scratch)
         return
     slots = None
     if flat:
@@ -280,16 +286,28 @@ def _slots(optimizer: Any, group: dict, names: tuple, view: Callable, items: lis
     return [found.get(id(p)) for p, _, _ in items]
 
 
-def _each(items: list, view: Callable, scratch: Scratch) -> Iterator[tuple]:
+def _each(group: dict, view: Callable, scratch: Scratch, op_name: str) -> Iterator[tuple]:
     """Stateless updates, parameter by parameter (large ones a block at a time)."""
-    for p, _, value in items:
-        param = view(p._data)
+    fused = group.get("fused")
+    for p in group["params"]:
+        grad = p._grad
+        if grad is None:
+            continue
+        if fused and p._data.dtype.kind != "f":
+            raise fused_error(p)
+        counter = p._vc
+        if counter is None:
+            counter = p._version_counter()
+        counter.bump(op_name)
+        param, grad = p._data, grad._data
+        if view is not _itself:
+            param, grad = view(param), view(grad)
         if type(param) is _ndarray and param.size > _BLOCK_SIZES[param.dtype.itemsize] \
                 and param.flags.c_contiguous:
-            yield from _blocks(param.reshape(-1), view(p._grad._data).reshape(-1), [], value, scratch)
+            yield from _blocks(param.reshape(-1), grad.reshape(-1), [], None, scratch)
         else:
             work, tmp = scratch.whole(param)
-            yield param, view(p._grad._data), [], work, tmp, value
+            yield param, grad, _NONE, work, tmp, None
 
 
 def _alone(p: Tensor, state: dict, names: tuple, value: Any, view: Callable,
