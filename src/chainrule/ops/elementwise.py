@@ -660,7 +660,8 @@ UNARY = (
     UnaryRow("atan", "arctan", "input", lambda xp, g, a: g / (1 + a * a), "d atan(u)/du = 1 / (1 + u^2)"),
     UnaryRow("sinh", "sinh", "input", lambda xp, g, a: g * ((xp.exp(a) + xp.exp(-a)) * 0.5), "d sinh(u)/du = cosh(u)"),
     UnaryRow("cosh", "cosh", "input", lambda xp, g, a: g * ((xp.exp(a) - xp.exp(-a)) * 0.5), "d cosh(u)/du = sinh(u)"),
-    UnaryRow("tanh", "tanh", "output", lambda xp, g, y: g * (1 - y * y), "d tanh(u)/du = 1 - tanh(u)^2"),
+    UnaryRow("tanh", "tanh", "output", lambda xp, g, y: g * (_one(xp, y.dtype) - y * y),
+             "d tanh(u)/du = 1 - tanh(u)^2"),
 )
 
 
@@ -766,7 +767,7 @@ class Sigmoid(_Elementwise):
             a = a.astype(xp.float32)
         # 1 / (1 + exp(-a)) in place, as PyTorch computes it: where exp(-a) overflows to
         # inf the result is exactly 0 (sigmoid(-1000.) == 0, not a denormal).
-        one = _sigmoid_one(xp, a.dtype)
+        one = _one(xp, a.dtype)
         t = xp.negative(a)
         if type(t) is not xp.ndarray:  # 0-d input: NumPy answers a scalar, not an array
             t = xp.asarray(t)
@@ -781,21 +782,21 @@ class Sigmoid(_Elementwise):
 
     def backward(self, xp, g):
         out = self.saved[0]
-        return g * out * (1 - out)
+        return g * out * (_one(xp, out.dtype) - out)
 
 
-_SIGMOID_ONE: dict = {}
+_ONES: dict = {}
 
 
-def _sigmoid_one(xp: Any, dtype: Any) -> Any:
-    """1 as a 0-d NumPy array of the input's dtype: ufuncs take that several hundred
-    nanoseconds faster than a Python float (which they must first type as a weak scalar),
-    and sigmoid makes several calls on what are often small tensors."""
-    if xp is not np:
-        return 1.0
-    one = _SIGMOID_ONE.get(dtype)
+def _one(xp: Any, dtype: Any) -> Any:
+    """1 as a 0-d NumPy array of the given dtype: ufuncs take that a few hundred nanoseconds
+    faster than a Python number (which they must first type as a weak scalar) and give the
+    same result; sigmoid and tanh make several calls on what are often small tensors."""
+    if xp is not np or dtype.kind != "f":
+        return 1
+    one = _ONES.get(dtype)
     if one is None:
-        one = _SIGMOID_ONE[dtype] = np.array(1.0, dtype=dtype)
+        one = _ONES[dtype] = np.array(1.0, dtype=dtype)
     return one
 
 
