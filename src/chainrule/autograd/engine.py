@@ -24,7 +24,7 @@ from . import function as _function
 from . import observe
 from .anomaly import on_backward, state as anomaly
 from .grad_mode import grad_state
-from .node import PAIR, Node
+from .node import ONE_CONSTANT, PAIR, Node
 
 _ndarray = np.ndarray
 
@@ -143,7 +143,11 @@ class _Backward:
             if drop_outputs:
                 node.output = None
             others = node.other_edges
-            for edge in (node.first_edge, node.second_edge) if others is PAIR else (node.first_edge,) + others:
+            if others is PAIR:
+                edges = (node.first_edge, node.second_edge)
+            else:  # (a constant's edge is None: ONE_CONSTANT adds nothing to walk)
+                edges = (node.first_edge,) + others if others and others is not ONE_CONSTANT else (node.first_edge,)
+            for edge in edges:
                 if edge is None:
                     continue
                 if isinstance(edge, Tensor):
@@ -183,7 +187,10 @@ class _Backward:
             if slow:
                 grad = self.before_node(node, grad)
             others = node.other_edges
-            edges = (node.first_edge, node.second_edge) if others is PAIR else (node.first_edge,) + others
+            if others is PAIR:
+                edges = (node.first_edge, node.second_edge)
+            else:  # (a constant's edge is None: ONE_CONSTANT adds nothing to walk)
+                edges = (node.first_edge,) + others if others and others is not ONE_CONSTANT else (node.first_edge,)
             if grad is None:
                 input_grads = (None,) * len(edges)
             else:
