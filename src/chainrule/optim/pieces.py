@@ -11,7 +11,7 @@ chosen so that
   a view of its part), so consecutive small parameters are updated as one piece: their values
   and gradients gathered into scratch (one ``concatenate`` each), the program run once, the
   new values copied back (``foreach``, the default; ``foreach=False`` updates one parameter at
-  a time);
+  a time, and so do updates too short to pay for the copies: SGD without momentum);
 * parameters whose layout does not allow this (another backend's arrays, non-contiguous
   ones, state replaced by the user) are updated whole, as before.
 
@@ -38,7 +38,7 @@ FUSED_DEVICES = ["cuda", "cpu"]
 _ndarray = np.ndarray
 _BLOCK_SIZES = {size: BLOCK_BYTES // size for size in (1, 2, 4, 8, 16)}  # elements, by item size
 _NO_STATE: dict = {}  # an update without state (SGD without momentum) creates no entry
-_NONE: list = []
+_NO_STATES: tuple = ()
 
 
 def real(array: Any) -> Any:
@@ -304,10 +304,10 @@ def _each(group: dict, view: Callable, scratch: Scratch, op_name: str) -> Iterat
             param, grad = view(param), view(grad)
         if type(param) is _ndarray and param.size > _BLOCK_SIZES[param.dtype.itemsize] \
                 and param.flags.c_contiguous:
-            yield from _blocks(param.reshape(-1), grad.reshape(-1), [], None, scratch)
+            yield from _blocks(param.reshape(-1), grad.reshape(-1), _NO_STATES, None, scratch)
         else:
             work, tmp = scratch.whole(param)
-            yield param, grad, _NONE, work, tmp, None
+            yield param, grad, _NO_STATES, work, tmp, None
 
 
 def _alone(p: Tensor, state: dict, names: tuple, value: Any, view: Callable,
