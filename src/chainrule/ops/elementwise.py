@@ -161,7 +161,7 @@ class Add(_Binary):
         return out
 
     def backward(self, xp, g):
-        return self._reduce(g, g)
+        return (g, g) if self.shapes is None else self._reduce(g, g)
 
 
 _F32, _F64, _F16 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.float16)
@@ -224,7 +224,8 @@ class Sub(_Binary):
         return out
 
     def backward(self, xp, g):
-        return self._reduce(g, -g if self.second_edge is not None else None)
+        gb = -g if self.second_edge is not None else None
+        return (g, gb) if self.shapes is None else self._reduce(g, gb)
 
 
 class SubScalar(_Elementwise):
@@ -289,8 +290,9 @@ class Mul(_Binary):
 
     def backward(self, xp, g):
         a, b = self.saved
-        return self._reduce(g * b if self.first_edge is not None else None,
-                            g * a if self.second_edge is not None else None)
+        ga = g * b if self.first_edge is not None else None
+        gb = g * a if self.second_edge is not None else None
+        return (ga, gb) if self.shapes is None else self._reduce(ga, gb)
 
 
 class MulScalar(_Elementwise):
@@ -673,7 +675,7 @@ def _unary_op(row: UnaryRow) -> type:
     numpy_function = getattr(np, name)
 
     def forward(self, xp, a):
-        if floating:
+        if floating and a.dtype.kind in "biu":
             a = _floating(a)
         out = numpy_function(a) if xp is np else getattr(xp, name)(a)
         if saves:
