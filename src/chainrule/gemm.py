@@ -176,4 +176,6 @@ def matmul(a: Any, b: Any, gemm: Callable | None = None) -> Any:
 def product(xp: Any, a: Any, b: Any) -> Any:
     """``xp.matmul(a, b)``, through :func:`matmul` when ``xp`` is NumPy (the ops' forward and
     ordinary backward); the Tensor namespace of a create_graph backward records its own."""
-    return matmul(a, b) if xp is np else xp.matmul(a, b)
+    if _CBLAS is None or xp is not np:
+        return xp.matmul(a, b)
+    return matmul(a, b)
