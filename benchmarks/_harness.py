@@ -22,6 +22,8 @@ def configure_threads(threads: int) -> dict:
     import torch
     from threadpoolctl import threadpool_info, threadpool_limits
 
+    from chainrule import gemm  # (loads MKL when the extra is there, so that the limit covers it)
+
     threadpool_limits(threads)
     torch.set_num_threads(threads)
     keep_freed_memory()
@@ -35,6 +37,7 @@ def configure_threads(threads: int) -> dict:
         "numpy": np.__version__,
         "torch": torch.__version__,
         "blas": "; ".join(blas) or "unknown",
+        "chainrule gemm": gemm.backend(),
         "python": platform.python_version(),
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
     }

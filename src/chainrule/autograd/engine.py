@@ -25,7 +25,7 @@ from . import function as _function
 from . import observe
 from .anomaly import on_backward, state as anomaly
 from .grad_mode import grad_state
-from .node import Node
+from .node import ONE_CONSTANT, PAIR, Node
 
 _ndarray = np.ndarray
 
@@ -143,7 +143,12 @@ class _Backward:
             node = stack.pop()
             if drop_outputs:
                 node.output = None
-            for edge in (node.first_edge,) + node.other_edges:
+            others = node.other_edges
+            if others is PAIR:
+                edges = (node.first_edge, node.second_edge)
+            else:  # (a constant's edge is None: ONE_CONSTANT adds nothing to walk)
+                edges = (node.first_edge,) + others if others and others is not ONE_CONSTANT else (node.first_edge,)
+            for edge in edges:
                 if edge is None:
                     continue
                 if isinstance(edge, Tensor):
@@ -182,7 +187,11 @@ class _Backward:
             slow = watched or node._hooked or type(grad) is list
             if slow:
                 grad = self.before_node(node, grad)
-            edges = (node.first_edge,) + node.other_edges
+            others = node.other_edges
+            if others is PAIR:
+                edges = (node.first_edge, node.second_edge)
+            else:  # (a constant's edge is None: ONE_CONSTANT adds nothing to walk)
+                edges = (node.first_edge,) + others if others and others is not ONE_CONSTANT else (node.first_edge,)
             if grad is None:
                 input_grads = (None,) * len(edges)
             else:

@@ -25,7 +25,7 @@ from ..backend import CPU, DEVICE_ARRAY_TYPES, array_backend, device_of, get_arr
 from . import observe
 from .anomaly import on_forward, state as anomaly
 from .grad_mode import grad_state, no_grad
-from .node import ONE_CONSTANT, Node, edge_of, freed_error, inplace_error, rest_of
+from .node import ONE_CONSTANT, PAIR, Node, edge_of, freed_error, inplace_error, set_edges
 from .versions import _modified, inplace_epoch, storage_root
 
 _ndarray = np.ndarray
@@ -193,8 +193,7 @@ def _apply_general(cls: type, *args: Any, **kwargs: Any) -> Any:
     if anomaly.enabled:
         on_forward(cls.display_name or cls.op_name, out, node if record and enabled else None)
     if record and enabled and cls.differentiable:
-        node.first_edge = edges[0]
-        node.other_edges = rest_of(edges)
+        set_edges(node, edges)
         # Inputs are kept only for the checks and higher-order wiring of saved arrays.
         node.inputs = tuple(arrays) if node.saved else ()
         node.output = out
@@ -260,8 +259,12 @@ def _apply_binary(cls: type, first: Any, second: Any) -> Any:
     if first._rg or second._rg:
         if grad_state.enabled and cls.differentiable:
             node.first_edge = edge_of(first)
-            node.other_edges = (edge_of(second),)
-            node.inputs = (a, b) if node.saved else ()
+            node.second_edge = edge_of(second)
+            node.other_edges = PAIR
+            saved = node.saved
+            # The saved tuple is the inputs' when the op saved exactly them (a * b): shared.
+            node.inputs = () if not saved else (
+                saved if len(saved) == 2 and saved[0] is a and saved[1] is b else (a, b))
             node.output = out
             node.epoch = inplace_epoch.value
             return _make(out, node, True)

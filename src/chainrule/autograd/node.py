@@ -8,10 +8,12 @@ its edges, one per argument of the op, each encoded by :func:`edge_of`:
 * the leaf tensor itself, for a leaf that requires grad;
 * None, for an argument that needs no gradient (a constant, a number, an option).
 
-The first edge lives in a slot of its own and the rest in a tuple that ops with one tensor
-input share: the cyclic garbage collector then tracks one object per such node, not two, which
-on long graphs halves the time its full collections spend rescanning them.
-``next_functions`` presents the edges as PyTorch does.
+The first edge lives in a slot of its own and the rest in ``other_edges``, a tuple that ops
+with one tensor input share; a node of two arguments keeps its second edge in a slot too
+(``other_edges`` is then the shared :data:`PAIR`).  The cyclic garbage collector then tracks
+one object per node, not two, which on long graphs halves the time its full collections spend
+rescanning them.  ``edges`` is the one tuple of all edges; ``next_functions`` presents them as
+PyTorch does.
 """
 from __future__ import annotations
 
@@ -62,14 +64,30 @@ def split_edge(edge: Any) -> tuple[Any, int]:
 ONE_CONSTANT = (None,)
 
 
-def rest_of(edges: Any) -> tuple:
-    """The edges after the first, sharing the common constant tuples."""
+class _InSecondEdge:
+    """What ``PAIR`` holds: not an edge (a reader that takes it for one fails loudly)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<see second_edge>"
+
+
+#: ``other_edges`` of the nodes of two arguments: their second edge is in ``second_edge``.
+PAIR = (_InSecondEdge(),)
+
+
+def set_edges(node: "Node", edges: Any) -> None:
+    """Store ``edges`` (one per argument) in ``node``'s slots, sharing the common tuples."""
+    node.first_edge = edges[0]
     n = len(edges)
     if n == 1:
-        return ()
-    if n == 2 and edges[1] is None:
-        return ONE_CONSTANT
-    return tuple(edges[1:])
+        node.other_edges = ()
+    elif n == 2:
+        node.second_edge = edges[1]
+        node.other_edges = PAIR
+    else:
+        node.other_edges = tuple(edges[1:])
 
 
 def freed_error(node: "Node") -> RuntimeError:
@@ -97,8 +115,8 @@ class Node:
 
     # Hot fields are slots; hooks and anomaly traces are rare, so they live in __dict__ and
     # read the class defaults below until set (a node is created per op: keep it cheap).
-    __slots__ = ("first_edge", "other_edges", "saved", "inputs", "output", "epoch", "__dict__",
-                 "__weakref__")
+    __slots__ = ("first_edge", "second_edge", "other_edges", "saved", "inputs", "output", "epoch",
+                 "__dict__", "__weakref__")
     _checks: tuple | None = None  # user Functions' eager version checks
     _hooked = False  # any hook at all: the engine checks this one flag per node
     _pre_hooks: list | None = None
@@ -121,12 +139,14 @@ class Node:
     def edges(self) -> tuple:
         """One entry per argument: the input's node (``(node, output index)`` for an output
         other than the first), the leaf tensor itself, or None when it needs no gradient."""
-        return (self.first_edge,) + self.other_edges
+        others = self.other_edges
+        if others is PAIR:
+            return (self.first_edge, self.second_edge)
+        return (self.first_edge,) + others
 
     @edges.setter
     def edges(self, edges: tuple) -> None:
-        self.first_edge = edges[0]
-        self.other_edges = rest_of(edges)
+        set_edges(self, edges)
 
     @property
     def next_functions(self) -> tuple:
@@ -152,7 +172,12 @@ class Node:
 
     def needs_grad(self, index: int) -> bool:
         """Whether input ``index`` gets a gradient (backward formulas skip the others)."""
-        return (self.first_edge if index == 0 else self.other_edges[index - 1]) is not None
+        if index == 0:
+            return self.first_edge is not None
+        others = self.other_edges
+        if others is PAIR:
+            return index == 1 and self.second_edge is not None
+        return others[index - 1] is not None
 
     def name(self) -> str:
         """PyTorch's name for this node (``MulBackward0``): what ``grad_fn`` prints as, and

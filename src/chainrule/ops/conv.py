@@ -28,6 +28,7 @@ from typing import Any, NamedTuple, Sequence
 import numpy as np
 
 from ..autograd.function import Op
+from ..gemm import product
 from ..tensor import Tensor
 from .namespace import ArrayKernels, kernel_selector
 
@@ -103,7 +104,7 @@ def _channel_major(g: Any, groups: int) -> Any:
 def _matmul(xp: Any, a: Any, b: Any) -> Any:
     # One group: a plain 2-D GEMM (NumPy's stacked matmul would loop over a batch of 1).
     if a.shape[0] == 1:
-        return xp.matmul(a[0], b[0])[None]
+        return product(xp, a[0], b[0])[None]
     return xp.matmul(a, b)
 
 

@@ -163,7 +163,7 @@ class Add(_Binary):
         return out
 
     def backward(self, xp, g):
-        return self._reduce(g, g)
+        return (g, g) if self.shapes is None else self._reduce(g, g)
 
 
 _F32, _F64, _F16 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.float16)
@@ -225,7 +225,8 @@ class Sub(_Binary):
         return out
 
     def backward(self, xp, g):
-        return self._reduce(g, -g if self.other_edges[0] is not None else None)
+        gb = -g if self.second_edge is not None else None
+        return (g, gb) if self.shapes is None else self._reduce(g, gb)
 
 
 class SubScalar(_Elementwise):
@@ -290,8 +291,9 @@ class Mul(_Binary):
 
     def backward(self, xp, g):
         a, b = self.saved
-        return self._reduce(g * b if self.first_edge is not None else None,
-                            g * a if self.other_edges[0] is not None else None)
+        ga = g * b if self.first_edge is not None else None
+        gb = g * a if self.second_edge is not None else None
+        return (ga, gb) if self.shapes is None else self._reduce(ga, gb)
 
 
 class MulScalar(_Elementwise):
@@ -661,7 +663,8 @@ UNARY = (
     UnaryRow("atan", "arctan", "input", lambda xp, g, a: g / (1 + a * a), "d atan(u)/du = 1 / (1 + u^2)"),
     UnaryRow("sinh", "sinh", "input", lambda xp, g, a: g * ((xp.exp(a) + xp.exp(-a)) * 0.5), "d sinh(u)/du = cosh(u)"),
     UnaryRow("cosh", "cosh", "input", lambda xp, g, a: g * ((xp.exp(a) - xp.exp(-a)) * 0.5), "d cosh(u)/du = sinh(u)"),
-    UnaryRow("tanh", "tanh", "output", lambda xp, g, y: g * (1 - y * y), "d tanh(u)/du = 1 - tanh(u)^2"),
+    UnaryRow("tanh", "tanh", "output", lambda xp, g, y: g * (_one(xp, y.dtype) - y * y),
+             "d tanh(u)/du = 1 - tanh(u)^2"),
 )
 
 
@@ -673,7 +676,7 @@ def _unary_op(row: UnaryRow) -> type:
     numpy_function = getattr(np, name)
 
     def forward(self, xp, a):
-        if floating:
+        if floating and a.dtype.kind in "biu":
             a = _floating(a)
         out = numpy_function(a) if xp is np else getattr(xp, name)(a)
         if saves:
@@ -767,7 +770,7 @@ class Sigmoid(_Elementwise):
             a = a.astype(xp.float32)
         # 1 / (1 + exp(-a)) in place, as PyTorch computes it: where exp(-a) overflows to
         # inf the result is exactly 0 (sigmoid(-1000.) == 0, not a denormal).
-        one = _sigmoid_one(xp, a.dtype)
+        one = _one(xp, a.dtype)
         t = xp.negative(a)
         if type(t) is not xp.ndarray:  # 0-d input: NumPy answers a scalar, not an array
             t = xp.asarray(t)
@@ -782,21 +785,21 @@ class Sigmoid(_Elementwise):
 
     def backward(self, xp, g):
         out = self.saved[0]
-        return g * out * (1 - out)
+        return g * out * (_one(xp, out.dtype) - out)
 
 
-_SIGMOID_ONE: dict = {}
+_ONES: dict = {}
 
 
-def _sigmoid_one(xp: Any, dtype: Any) -> Any:
-    """1 as a 0-d NumPy array of the input's dtype: ufuncs take that several hundred
-    nanoseconds faster than a Python float (which they must first type as a weak scalar),
-    and sigmoid makes several calls on what are often small tensors."""
-    if xp is not np:
-        return 1.0
-    one = _SIGMOID_ONE.get(dtype)
+def _one(xp: Any, dtype: Any) -> Any:
+    """1 as a 0-d NumPy array of the given dtype: ufuncs take that a few hundred nanoseconds
+    faster than a Python number (which they must first type as a weak scalar) and give the
+    same result; sigmoid and tanh make several calls on what are often small tensors."""
+    if xp is not np or dtype.kind != "f":
+        return 1
+    one = _ONES.get(dtype)
     if one is None:
-        one = _SIGMOID_ONE[dtype] = np.array(1.0, dtype=dtype)
+        one = _ONES[dtype] = np.array(1.0, dtype=dtype)
     return one
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy
 
 from ..autograd.function import Op, broadcast_error, variant
+from ..gemm import product
 from .elementwise import sum_to_shape
 
 
@@ -35,7 +36,7 @@ class Matmul(Op):
         self.saved = (a, b)
         if a.ndim != 2 or b.ndim != 2:
             self.__class__ = variant(Matmul, _MATMUL_NAMES.get((a.ndim, b.ndim), "UnsafeViewBackward0"))
-        return xp.matmul(a, b)
+        return product(xp, a, b)
 
     def backward(self, xp, g):
         a, b = self.saved
@@ -50,10 +51,10 @@ class Matmul(Op):
             g = xp.expand_dims(g, -2)
         ga = gb = None
         if self.needs_grad(0):
-            ga = xp.matmul(g, xp.swapaxes(b, -1, -2))
+            ga = product(xp, g, xp.swapaxes(b, -1, -2))
             ga = sum_to_shape(ga, tuple(a.shape)).reshape(a_shape)
         if self.needs_grad(1):
-            gb = xp.matmul(xp.swapaxes(a, -1, -2), g)
+            gb = product(xp, xp.swapaxes(a, -1, -2), g)
             gb = sum_to_shape(gb, tuple(b.shape)).reshape(b_shape)
         return ga, gb
 
@@ -156,7 +157,8 @@ class Linear(Op):
                 f"and {_describe(weight.shape[::-1])})"
             )
         # One 2-D GEMM over all leading dims: NumPy's stacked matmul runs one per matrix.
-        out = (_matrix(x) @ weight.T).reshape(x.shape[:-1] + weight.shape[:1]) if x.ndim > 2 else x @ weight.T
+        out = (product(xp, _matrix(x), weight.T).reshape(x.shape[:-1] + weight.shape[:1]) if x.ndim > 2
+               else product(xp, x, weight.T))
         if bias is not None:
             out += bias
         self.saved = (x, weight)
@@ -173,12 +175,13 @@ class Linear(Op):
         x, weight = self.saved
         gx = gw = gb = None
         if self.needs_grad(0):
-            gx = (_matrix(g) @ weight).reshape(tuple(x.shape)) if g.ndim > 2 else g @ weight
+            gx = (product(xp, _matrix(g), weight).reshape(tuple(x.shape)) if g.ndim > 2
+                  else product(xp, g, weight))
         if self.needs_grad(1) or self.needs_grad(2):
             g2 = _matrix(g) if g.ndim != 2 else g
             if self.needs_grad(1):
                 x2 = _matrix(x) if x.ndim != 2 else x
-                gw = xp.matmul(xp.swapaxes(g2, 0, 1), x2)
+                gw = product(xp, xp.swapaxes(g2, 0, 1), x2)
             if self.needs_grad(2):
                 gb = g2.sum(axis=0)
         return gx, gw, gb

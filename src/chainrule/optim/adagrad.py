@@ -8,8 +8,7 @@ import numpy as np
 
 from ..backend import get_array_module
 from ..tensor import Tensor, _make
-from .optimizer import (Optimizer, _bump, _check_nonnegative, _count_step, _decayed_grad, _real,
-                        _step_counter)
+from .optimizer import Optimizer, _check_nonnegative, _count_step, _decayed_grad, _step_counter
 
 __all__ = ["Adagrad"]
 
@@ -33,6 +32,7 @@ class Adagrad(Optimizer):
             "maximize": maximize, "differentiable": differentiable, "fused": fused,
         }
         super().__init__(params, defaults)
+        self._check_fused(foreach, fused)
         # As PyTorch, the accumulators of the initial parameters exist from the start.
         for group in self.param_groups:
             for p in group["params"]:
@@ -41,7 +41,7 @@ class Adagrad(Optimizer):
     def _init_state(self, state: dict, p: Tensor, group: dict[str, Any]) -> None:
         # PyTorch fills the accumulators from the constructor's value, not the group's.
         initial_value = self.defaults["initial_accumulator_value"]
-        state["step"] = _step_counter()
+        state["step"] = _step_counter(group["fused"])
         data = p._data
         value = complex(initial_value, initial_value) if data.dtype.kind == "c" else initial_value
         state["sum"] = _make(get_array_module(data).full(data.shape, value, dtype=data.dtype))
@@ -58,10 +58,9 @@ class Adagrad(Optimizer):
             eps = float(group["eps"])
             weight_decay = float(group["weight_decay"])
             maximize = group["maximize"]
-            for p, state, param, grad, work, tmp in self._params_with_grad(group):
-                state_sum = _real(state["sum"]._data)
+            for param, grad, states, work, tmp, step in self._pieces(group, _STATE, _count_step, "Adagrad.step"):
+                state_sum = states[0]
                 # PyTorch's _single_tensor_adagrad, op for op, into reusable buffers.
-                step = _count_step(state)
                 grad = _decayed_grad(param, grad, maximize, weight_decay, work, tmp)
                 clr = lr / (1 + (step - 1) * lr_decay)
                 np.multiply(grad, grad, out=tmp)
@@ -71,5 +70,7 @@ class Adagrad(Optimizer):
                 np.multiply(grad, -clr, out=work)
                 np.divide(work, std, out=work)
                 np.add(param, work, out=param)
-                _bump(p, "Adagrad.step")
         return loss
+
+
+_STATE = ("sum",)

@@ -8,8 +8,7 @@ import numpy as np
 
 from ..backend import fused, register_fusable
 from ..tensor import Tensor
-from .optimizer import (Optimizer, _bump, _check_nonnegative, _count_step, _decayed_grad, _real,
-                        _step_counter, _zeros_like)
+from .optimizer import Optimizer, _check_nonnegative, _count_step, _decayed_grad, _step_counter, _zeros_like
 
 __all__ = ["Adam"]
 
@@ -72,6 +71,7 @@ class Adam(Optimizer):
             "decoupled_weight_decay": decoupled_weight_decay,
         }
         super().__init__(params, defaults)
+        self._check_fused(foreach, fused)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
@@ -79,7 +79,7 @@ class Adam(Optimizer):
                                 differentiable=False, decoupled_weight_decay=False, fused=None)
 
     def _init_state(self, state: dict, p: Tensor, group: dict[str, Any]) -> None:
-        state["step"] = _step_counter()
+        state["step"] = _step_counter(group["fused"])
         state["exp_avg"] = _zeros_like(p._data)
         state["exp_avg_sq"] = _zeros_like(p._data)
         if group["amsgrad"]:
@@ -96,11 +96,10 @@ class Adam(Optimizer):
             amsgrad = group["amsgrad"]
             maximize = group["maximize"]
             decoupled = group["decoupled_weight_decay"]
-            for p, state, param, grad, work, tmp in self._params_with_grad(group):
-                exp_avg = _real(state["exp_avg"]._data)
-                exp_avg_sq = _real(state["exp_avg_sq"]._data)
+            names = _AMSGRAD_STATE if amsgrad else _STATE
+            for param, grad, states, work, tmp, step in self._pieces(group, names, _count_step, name):
                 # PyTorch's _single_tensor_adam, op for op, into reusable buffers.
-                step = _count_step(state)
+                exp_avg, exp_avg_sq = states[0], states[1]
                 if decoupled and weight_decay != 0:
                     np.multiply(param, 1 - lr * weight_decay, out=param)
                 grad = _decayed_grad(param, grad, maximize, 0 if decoupled else weight_decay, work, tmp)
@@ -108,7 +107,6 @@ class Adam(Optimizer):
                 if kernel is not None:  # a device that fuses: one kernel instead of eleven
                     kernel(param, grad, exp_avg, exp_avg_sq, 1 - beta1, beta2, 1 - beta2,
                            -(lr / (1 - beta1 ** step)), (1 - beta2 ** step) ** 0.5, eps)
-                    _bump(p, name)
                     continue
                 _lerp(exp_avg, grad, 1 - beta1, tmp)
                 np.multiply(exp_avg_sq, beta2, out=exp_avg_sq)
@@ -121,7 +119,7 @@ class Adam(Optimizer):
                 step_size = lr / bias_correction1
                 bias_correction2_sqrt = bias_correction2 ** 0.5
                 if amsgrad:
-                    max_exp_avg_sq = _real(state["max_exp_avg_sq"]._data)
+                    max_exp_avg_sq = states[2]
                     np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
                     denom = np.sqrt(max_exp_avg_sq, out=tmp)
                 else:
@@ -131,5 +129,8 @@ class Adam(Optimizer):
                 np.multiply(exp_avg, -step_size, out=work)
                 np.divide(work, denom, out=work)
                 np.add(param, work, out=param)
-                _bump(p, name)
         return loss
+
+
+_STATE = ("exp_avg", "exp_avg_sq")
+_AMSGRAD_STATE = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")

@@ -22,6 +22,7 @@ from ..autograd.grad_mode import enable_grad
 from ..backend import get_array_module, to_device
 from ..dtypes import float64, get_default_dtype
 from ..tensor import Tensor, _make
+from .pieces import Scratch, pieces
 
 __all__ = ["Optimizer", "required", "register_optimizer_step_pre_hook",
            "register_optimizer_step_post_hook"]
@@ -70,17 +71,13 @@ def _scalar_dtype() -> np.dtype:
     return np.dtype(np.float64) if get_default_dtype() is float64 else np.dtype(np.float32)
 
 
-def _step_counter() -> Tensor:
-    return _make(np.zeros((), dtype=_scalar_dtype()))
+def _step_counter(fused: bool | None = None) -> Tensor:
+    # PyTorch's fused steps count in float32 whatever the default dtype.
+    return _make(np.zeros((), dtype=np.float32 if fused else _scalar_dtype()))
 
 
 def _zeros_like(array: Any) -> Tensor:
     return _make(get_array_module(array).zeros(array.shape, dtype=array.dtype))
-
-
-def _real(array: Any) -> Any:
-    """Complex arrays are updated as interleaved real pairs, as PyTorch's view_as_real."""
-    return array.view(array.real.dtype) if array.dtype.kind == "c" else array
 
 
 def _bump(tensor: Tensor, op_name: str) -> None:
@@ -123,34 +120,6 @@ def _decayed_grad(param: Any, grad: Any, maximize: bool, weight_decay: float, wo
         np.multiply(param, weight_decay, out=tmp)
         grad = np.add(grad, tmp, out=work)
     return grad
-
-
-class _Scratch:
-    """Two work arrays for a given shape and dtype, views into one pool per dtype that grows
-    to the largest parameter: the update of one parameter never allocates."""
-
-    __slots__ = ("_pools", "_views")
-
-    def __init__(self) -> None:
-        self._pools: dict = {}
-        self._views: dict = {}
-
-    def __call__(self, like: Any) -> tuple:
-        views = self._views.get((like.shape, like.dtype, type(like)))
-        return views if views is not None else self._make(like)
-
-    def _make(self, like: Any) -> tuple:
-        kind = (like.dtype, type(like))
-        size = int(like.size)
-        pool = self._pools.get(kind)
-        if pool is None or pool[0].size < size:
-            xp = get_array_module(like)
-            pool = (xp.empty(size, dtype=like.dtype), xp.empty(size, dtype=like.dtype))
-            self._pools[kind] = pool
-            self._views = {k: v for k, v in self._views.items() if k[1:] != kind}
-        views = (pool[0][:size].reshape(like.shape), pool[1][:size].reshape(like.shape))
-        self._views[(like.shape, like.dtype, type(like))] = views
-        return views
 
 
 def _hook_step(step: Callable) -> Callable:
@@ -209,7 +178,8 @@ class Optimizer:
             self.add_param_group(param_group)
 
     def _init_hooks(self) -> None:
-        self._scratch = _Scratch()
+        self._scratch = Scratch()
+        self._layouts: dict = {}  # id(param group) -> its flat state (optim.pieces.Layout)
         self._optimizer_step_pre_hooks: list = []
         self._optimizer_step_post_hooks: list = []
         self._optimizer_state_dict_pre_hooks: list = []
@@ -230,6 +200,7 @@ class Optimizer:
         self.__dict__.update(state)
         if "_scratch" not in self.__dict__:
             self._init_hooks()
+        self._layouts = {}
         self._patch_step_function()
         self.defaults.setdefault("differentiable", False)
 
@@ -455,21 +426,19 @@ class Optimizer:
         """Fill the empty ``state`` of parameter ``p`` before its first update."""
         raise NotImplementedError
 
-    def _params_with_grad(self, group: dict[str, Any]) -> Any:
-        """``(p, state, param, grad, work, tmp)`` for each parameter of ``group`` that has a
-        gradient: its state (``_init_state`` fills it the first time), its array and its
-        gradient's (complex ones as interleaved real pairs) and two scratch arrays of its
-        shape."""
-        scratch = self._scratch
-        for p in group["params"]:
-            if p._grad is None:
-                continue
-            state = self.state[p]
-            if len(state) == 0:
-                self._init_state(state, p, group)
-            param = _real(p._data)
-            work, tmp = scratch(param)
-            yield p, state, param, _real(p._grad._data), work, tmp
+    def _pieces(self, group: dict[str, Any], names: tuple, key: Callable | None, op_name: str,
+                as_real: bool = True, gather: bool = True) -> Any:
+        """The update of ``group``'s parameters that have a gradient, in pieces (see
+        ``optim.pieces``): ``(param, grad, states, work, tmp, key)``, ``states`` the arrays of
+        the state ``names``.  All parameters of the group at once unless ``foreach=False``."""
+        return pieces(self, group, names, key, op_name, group.get("foreach") is not False, as_real,
+                      gather)
+
+    @staticmethod
+    def _check_fused(foreach: bool | None, fused: bool | None) -> None:
+        """PyTorch's refusal of contradicting implementation flags."""
+        if fused and foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
 
 def _cast(param: Tensor, value: Any, key: Any = None) -> Any:

@@ -8,8 +8,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .adam import _lerp
-from .optimizer import (Optimizer, _bump, _check_nonnegative, _count_step, _decayed_grad, _real,
-                        _step_counter, _zeros_like)
+from .optimizer import Optimizer, _check_nonnegative, _count_step, _decayed_grad, _step_counter, _zeros_like
 
 __all__ = ["RMSprop"]
 
@@ -57,17 +56,18 @@ class RMSprop(Optimizer):
             momentum = float(group["momentum"])
             centered = group["centered"]
             maximize = group["maximize"]
-            for p, state, param, grad, work, tmp in self._params_with_grad(group):
-                square_avg = _real(state["square_avg"]._data)
+            names = ("square_avg",) + (("momentum_buffer",) if momentum > 0 else ()) + (
+                ("grad_avg",) if centered else ())
+            for param, grad, states, work, tmp, _ in self._pieces(group, names, _count_step, "RMSprop.step"):
+                square_avg = states[0]
                 # PyTorch's _single_tensor_rmsprop, op for op, into reusable buffers.
-                _count_step(state)
                 grad = _decayed_grad(param, grad, maximize, weight_decay, work, tmp)
                 np.multiply(square_avg, alpha, out=square_avg)
                 np.multiply(grad, 1 - alpha, out=tmp)
                 np.multiply(tmp, grad, out=tmp)
                 np.add(square_avg, tmp, out=square_avg)
                 if centered:
-                    grad_avg = _real(state["grad_avg"]._data)
+                    grad_avg = states[-1]
                     _lerp(grad_avg, grad, 1 - alpha, tmp)
                     # square_avg.addcmul(grad_avg, grad_avg, value=-1), exactly, in one pass less
                     np.multiply(grad_avg, grad_avg, out=tmp)
@@ -77,7 +77,7 @@ class RMSprop(Optimizer):
                     avg = np.sqrt(square_avg, out=tmp)
                 np.add(avg, eps, out=avg)
                 if momentum > 0:
-                    buf = _real(state["momentum_buffer"]._data)
+                    buf = states[1]
                     np.multiply(buf, momentum, out=buf)
                     np.divide(grad, avg, out=avg)
                     np.add(buf, avg, out=buf)
@@ -87,5 +87,4 @@ class RMSprop(Optimizer):
                     np.multiply(grad, -lr, out=work)
                     np.divide(work, avg, out=work)
                     np.add(param, work, out=param)
-                _bump(p, "RMSprop.step")
         return loss

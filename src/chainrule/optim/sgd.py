@@ -6,29 +6,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..tensor import _make
-from .optimizer import Optimizer, _bump, _decayed_grad
+from .optimizer import Optimizer, _decayed_grad, _zeros_like
 
 __all__ = ["SGD"]
 
-#: Elements per slice of the final update (a quarter MiB of float32 scratch).
-_BLOCK = 1 << 16
-
-
-def _add_scaled(param: Any, grad: Any, alpha: float, tmp: Any) -> None:
-    """``param += alpha * grad`` in place, a block at a time through the start of ``tmp``:
-    only one block of scratch is ever written (resident), however large the parameter."""
-    size = param.size
-    if size <= _BLOCK or not param.flags.c_contiguous:
-        np.multiply(grad, alpha, out=tmp)
-        np.add(param, tmp, out=param)
-        return
-    flat, g, t = param.reshape(-1), grad.reshape(-1), tmp.reshape(-1)
-    for start in range(0, size, _BLOCK):
-        stop = min(start + _BLOCK, size)
-        block = t[:stop - start]
-        np.multiply(g[start:stop], alpha, out=block)
-        np.add(flat[start:stop], block, out=flat[start:stop])
+_MOMENTUM = ("momentum_buffer",)
 
 
 class SGD(Optimizer):
@@ -59,6 +41,7 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
+        self._check_fused(foreach, fused)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
@@ -67,7 +50,6 @@ class SGD(Optimizer):
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = self._closure(closure)
-        scratch = self._scratch
         for group in self.param_groups:
             lr = float(group["lr"])
             momentum = float(group["momentum"])
@@ -75,33 +57,43 @@ class SGD(Optimizer):
             weight_decay = float(group["weight_decay"])
             nesterov = group["nesterov"]
             maximize = group["maximize"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                param = p._data
-                grad = p._grad._data
-                work, tmp = scratch(param)
+            names, first = (), None
+            if momentum != 0:
+                names, fresh = _MOMENTUM, self._new_buffers(group)
+                first = (lambda state: id(state) in fresh) if fresh else None
+            # Without momentum the update is two passes: too short to pay for gathering.
+            pieces = self._pieces(group, names, first, "SGD.step", as_real=False, gather=momentum != 0)
+            for param, grad, states, work, tmp, new in pieces:
                 # PyTorch's _single_tensor_sgd, op for op, into reusable buffers.
                 grad = _decayed_grad(param, grad, maximize, weight_decay, work, tmp)
                 if momentum != 0:
-                    state = self.state[p]
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        state["momentum_buffer"] = _make(grad.copy())
+                    buf = states[0]
+                    if new:  # the first step: the buffer is a copy of the gradient
+                        np.copyto(buf, grad)
                     else:
-                        buf = buf._data
                         np.multiply(buf, momentum, out=buf)
                         if dampening != 0:
                             np.multiply(grad, 1 - dampening, out=tmp)
                             np.add(buf, tmp, out=buf)
                         else:
                             np.add(buf, grad, out=buf)
-                    buf = state["momentum_buffer"]._data
                     if nesterov:
                         np.multiply(buf, momentum, out=tmp)
                         grad = np.add(grad, tmp, out=work)
                     else:
                         grad = buf
-                _add_scaled(param, grad, -lr, tmp)
-                _bump(p, "SGD.step")
+                np.multiply(grad, -lr, out=tmp)
+                np.add(param, tmp, out=param)
         return loss
+
+    def _new_buffers(self, group: dict[str, Any]) -> set:
+        """Momentum buffers for the parameters with a gradient that have none yet (filled by
+        their first update); the ids of their states."""
+        fresh = set()
+        for p in group["params"]:
+            if p._grad is not None:
+                state = self.state[p]
+                if state.get("momentum_buffer") is None:
+                    state["momentum_buffer"] = _zeros_like(p._data)
+                    fresh.add(id(state))
+        return fresh
