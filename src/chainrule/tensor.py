@@ -16,6 +16,7 @@ import numpy as np
 from . import dtypes as _dt
 from ._repr import tensor_repr
 from .autograd import engine as _engine
+from .autograd import observe as _observe
 from .autograd import function as _function
 from .autograd.function import named
 from .autograd.grad_mode import grad_state
@@ -214,9 +215,13 @@ class Tensor:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
             )
+        if _observe.read:
+            _observe.notify_read(self, "numpy()")
         return to_numpy(self._data)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if _observe.read:
+            _observe.notify_read(self, "conversion to a NumPy array")
         array = to_numpy(self._data)
         return array if dtype is None else array.astype(dtype)
 
@@ -225,9 +230,13 @@ class Tensor:
             raise RuntimeError(
                 f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
             )
+        if _observe.read:
+            _observe.notify_read(self, "item()")
         return self._data.reshape(()).item()
 
     def tolist(self) -> Any:
+        if _observe.read:
+            _observe.notify_read(self, "tolist()")
         return self._data.tolist()
 
     def __float__(self) -> float:
@@ -246,6 +255,8 @@ class Tensor:
             raise RuntimeError(
                 "Boolean value of Tensor with more than one value is ambiguous"
             )
+        if _observe.read:
+            _observe.notify_read(self, "bool() (Python control flow on a tensor's value)")
         return bool(self._data.reshape(()).item())
 
     def __index__(self) -> int:
@@ -273,6 +284,8 @@ class Tensor:
         return repr(self) if not spec else format(str(self), spec)
 
     def __repr__(self) -> str:
+        if _observe.read:
+            _observe.notify_read(self, "printing it")
         return tensor_repr(self)
 
     __str__ = __repr__

@@ -1,15 +1,27 @@
-"""Who is watching the graph: callbacks that tools (``chainrule.viz``, the debugger) register
-through :mod:`chainrule.autograd.graph`.  The engine and the recording paths look here; with
-nothing registered each costs one truthiness check of a list."""
+"""Who is watching the graph: callbacks that tools (``chainrule.viz``, the debugger, the graph
+capture of ``chainrule.compiler``) register through :mod:`chainrule.autograd.graph`.  The
+engine, the recording paths and the tensor methods that read values look here; with nothing
+registered each costs one truthiness check of a list."""
 from __future__ import annotations
 
 from typing import Any, Callable
 
 #: ``observe(node, args, kwargs, output)`` after an op records a node.
 forward: list = []
+#: ``observe(node, args, kwargs, output)`` after an op runs without recording a node (grad
+#: mode off, or no argument requiring grad).  Each of these callbacks is also in ``forward``
+#: (which sends every op down the recording path that notifies).
+unrecorded: list = []
 #: ``observe(node, grad_outputs, grad_inputs)`` after each node's backward, in every backward;
 #: ``grad_inputs`` has one entry per argument of the op (None where none flowed).
 backward: list = []
+#: ``observe(tensor, how)`` when a tensor's values are read into Python (``item()``,
+#: ``bool()``, ``tolist()``, ``numpy()`` ...): ``how`` names the read.
+read: list = []
+#: ``observe(stage, target, name, change)`` for in-place changes (see ``graph.on_inplace``):
+#: "begin"/"end" around a change made through ``inplace.apply_inplace`` (``target``: the
+#: tensor), "version" for every version bump (``target``: the storage's array, or None).
+inplace: list = []
 
 
 def notify_forward(node: Any, args: tuple, kwargs: dict, output: Any) -> None:
@@ -17,9 +29,24 @@ def notify_forward(node: Any, args: tuple, kwargs: dict, output: Any) -> None:
         callback(node, args, kwargs, output)
 
 
+def notify_unrecorded(node: Any, args: tuple, kwargs: dict, output: Any) -> None:
+    for callback in list(unrecorded):
+        callback(node, args, kwargs, output)
+
+
 def notify_backward(node: Any, grad_outputs: tuple, grad_inputs: tuple) -> None:
     for callback in list(backward):
         callback(node, grad_outputs, grad_inputs)
+
+
+def notify_read(tensor: Any, how: str) -> None:
+    for callback in list(read):
+        callback(tensor, how)
+
+
+def notify_inplace(stage: str, target: Any, name: str, change: Any = None) -> None:
+    for callback in list(inplace):
+        callback(stage, target, name, change)
 
 
 def add(callbacks: list, callback: Callable) -> Callable[[], None]:

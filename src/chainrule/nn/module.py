@@ -714,6 +714,14 @@ class Module:
         return main + ")"
 
 
+def has_hooks(module: Module) -> bool:
+    """Whether ``module`` itself has forward or backward hooks (not its submodules): Python
+    code that must run at each of its calls, so that a graph capture
+    (``chainrule.compiler``) runs such a module eagerly."""
+    return bool(module._forward_hooks or module._forward_pre_hooks or module._backward_hooks
+                or module._backward_pre_hooks)
+
+
 def _as_array(value: Any) -> Any:
     """A state-dict value as an array: chainrule tensors, NumPy arrays and array-likes
     (a PyTorch tensor, via ``__array__``) are accepted; anything else is None."""

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import math
 
+from typing import Any
+
 import numpy as _np
 
 from ..autograd.function import Op
+from ..random import _generator
 from ..backend import get_array_module
 from .elementwise import Sigmoid, promote, step_scaled, sum_to_shape
 from .namespace import plain as _plain
@@ -258,12 +261,35 @@ class LogSigmoid(Op):
         return g * _sigmoid(xp, -a)
 
 
+def keep_mask(shape: tuple, dtype: Any, p: float) -> Any:
+    """Dropout's mask: 1/(1-p) where an element is kept, 0 where it is dropped, drawn from
+    the global generator."""
+    if p == 1:
+        return _np.zeros(shape, dtype=dtype)
+    draw = _generator(None).random(shape, dtype=_np.float32 if dtype == _np.float32 else _np.float64)
+    return _np.multiply(draw >= p, 1.0 / (1.0 - p), dtype=dtype)
+
+
+class KeepMask(Op):
+    """Dropout's mask for a tensor like ``a`` (:func:`keep_mask`).  An op of its own, never
+    differentiable, so that a captured plan (``chainrule.compiler``) draws a new mask at each
+    call, from the generator's stream, as eager does."""
+
+    __slots__ = ()
+    arguments = "unary"
+    differentiable = False
+
+    def forward(self, xp, a, p):
+        return keep_mask(a.shape, a.dtype, p)
+
+
 class Dropout(Op):
     """``u * mask``: the mask holds 0 for dropped elements and 1/(1-p) for kept ones."""
 
     __slots__ = ()
     pytorch_name = "MulBackward0"
     derivative = ("d dropout(u)/du = mask / (1 - p)",)
+    kernel = _np.multiply
 
     def forward(self, xp, a, mask):
         self.saved = (mask,)
