@@ -118,7 +118,7 @@ def test_no_chainrule_import_inside_a_function():
     assert not wrong, "\n".join(sorted(set(wrong)))
 
 
-@pytest.mark.parametrize("part", ["viz", "commands"])
+@pytest.mark.parametrize("part", ["viz", "commands", "compiler"])
 def test_tools_use_only_public_names_of_the_core(part):
     """viz/ and commands/ import no underscore name of another part and read no
     ``obj._private`` attribute (their own ``self._x`` aside)."""

@@ -37,7 +37,7 @@ import numpy as np
 
 from . import observe
 from .engine import run_backward
-from .function import Function, Op
+from .function import Function, Op, _output_array
 from .node import Node, pytorch_edge, split_edge
 from .region import CompiledFunctionBackward, record
 from .versions import changed_since as _array_changed_since
@@ -47,7 +47,7 @@ __all__ = [
     "op_name", "derivative_formulas", "is_elementwise", "kept_output", "kept_arguments",
     "changed_since", "recompute", "local_backward", "backward_gradients", "GraphFreed",
     "on_record", "on_backward", "watch", "Handle", "on_apply", "on_read", "on_inplace",
-    "InplaceChange", "has_hooks", "detached", "value", "version", "record",
+    "InplaceChange", "has_hooks", "detached", "replay", "value", "version", "record",
     "CompiledFunctionBackward",
 ]
 
@@ -401,3 +401,11 @@ def value(tensor: Any) -> Any:
 def version(tensor: Any) -> int:
     """How many in-place changes ``tensor``'s storage has had (PyTorch's ``_version``)."""
     return tensor._version
+
+
+def replay(node: Any, *arrays: Any, **kwargs: Any) -> Any:
+    """``node``'s op forward run again on ``arrays`` (and ``kwargs``), ``node`` being a
+    :func:`detached` copy (its ``saved`` is set anew); the output as ``Op.apply`` makes it (a
+    NumPy scalar becomes a 0-d array).  Nothing is recorded."""
+    out = node.forward(np, *arrays, **kwargs) if kwargs else node.forward(np, *arrays)
+    return out if type(out) is np.ndarray else _output_array(node, out)

@@ -156,6 +156,7 @@ class Module:
         if isinstance(tensor, Buffer):
             tensor = tensor._plain()
         self._buffers[name] = tensor
+        _changed()
         if persistent:
             self._non_persistent_buffers_set.discard(name)
         else:
@@ -164,6 +165,7 @@ class Module:
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a parameter (or None, a declared but absent one) under ``name``."""
         self._check_new_name("parameter", name, "_parameters")
+        _changed()
         if param is None:
             self._parameters[name] = None
         elif not isinstance(param, Parameter):
@@ -193,6 +195,7 @@ class Module:
         if name == "":
             raise KeyError('module name can\'t be empty string ""')
         self._modules[name] = module
+        _changed()
 
     def register_module(self, name: str, module: "Module | None") -> None:
         self.add_module(name, module)
@@ -280,6 +283,7 @@ class Module:
                 raise AttributeError("cannot assign module before Module.__init__() call")
             remove_from(state, self._parameters, self._buffers, self._non_persistent_buffers_set)
             modules[name] = value
+            _changed()
             return
         if modules is not None and name in modules:
             if value is not None:
@@ -288,6 +292,7 @@ class Module:
                     f"(torch.nn.Module or None expected)"
                 )
             modules[name] = value
+            _changed()
             return
         buffers = state.get("_buffers")
         if isinstance(value, Buffer) or (buffers is not None and name in buffers):
@@ -308,6 +313,7 @@ class Module:
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
+        _changed()
         if name in self._parameters:
             del self._parameters[name]
         elif name in self._buffers:
@@ -442,6 +448,7 @@ class Module:
             if buf is not None:
                 with no_grad():
                     self._buffers[key] = fn(buf)
+                _changed()
         return self
 
     def apply(self, fn: Callable[["Module"], None]) -> "Module":
@@ -712,6 +719,20 @@ class Module:
             else:
                 main += "\n  " + "\n  ".join(lines) + "\n"
         return main + ")"
+
+
+#: How many times a module gained, lost or replaced a parameter, buffer or submodule.
+_changes = [0]
+
+
+def _changed() -> None:
+    _changes[0] += 1
+
+
+def structure_version() -> int:
+    """A count that goes up whenever any module gains, loses or replaces a parameter, buffer
+    or submodule: a graph capture (``chainrule.compiler``) looks at its modules again then."""
+    return _changes[0]
 
 
 def has_hooks(module: Module) -> bool:
