@@ -26,16 +26,18 @@ def compare(first: Trace, second: Trace) -> str | None:
         reason = _same_value(a, b)
         if reason:
             return reason
+    storages = (_external_storages(first), _external_storages(second))
     for a, b in zip(first.steps, second.steps):
         if a.kind != b.kind or a.name != b.name or type(a.node) is not type(b.node):
             return "the region ran other ops than at its previous call"
-        if a.out.index != b.out.index or not (_same(a.args, b.args) and _same(a.kwargs, b.kwargs)):
+        if a.out.index != b.out.index or not (_same(a.args, b.args, storages) and
+                                              _same(a.kwargs, b.kwargs, storages)):
             return (f"an argument of {type(b.node).__name__ if b.node is not None else b.name} changed between "
                     f"calls (a number or array computed from Python state or from the inputs' values)")
     for step in second.steps:
         if step.kind in ("write", "bump") and not step.out.live:
             return "an in-place change of a tensor made inside the region"
-    if not _same(first.output, second.output):
+    if not _same(first.output, second.output, storages):
         return "the region's result has another structure or other constants than at its previous call"
     return None
 
@@ -58,6 +60,11 @@ def _same_value(a: Value, b: Value) -> str | None:
     return None
 
 
+def _external_storages(trace: Trace) -> dict:
+    """id(storage) -> index of the live external value owning it."""
+    return {id(v.root): v.index for v in trace.values if v.kind == "external" and v.alias_of is None}
+
+
 def _meta(array: Any) -> tuple:
     return (getattr(array, "shape", None), getattr(array, "dtype", None))
 
@@ -74,7 +81,7 @@ def _view_place(array: Any) -> tuple:
     return array.shape, array.strides, array.dtype, offset, root.shape, root.dtype
 
 
-def _same(a: Any, b: Any) -> bool:
+def _same(a: Any, b: Any, storages: tuple) -> bool:
     kind = type(a)
     if kind is not type(b):
         return False
@@ -83,14 +90,16 @@ def _same(a: Any, b: Any) -> bool:
     if kind is Raw:
         if a.array is b.array:
             return True
-        if storage_root(a.array) is not a.array and storage_root(b.array) is not b.array \
-                and _view_place(a.array) == _view_place(b.array) and _equal_arrays(a.array, b.array):
-            return True  # the same view of a storage whose values have not changed
+        owners = (storages[0].get(id(storage_root(a.array))), storages[1].get(id(storage_root(b.array))))
+        if owners[0] is not None and owners[0] == owners[1]:
+            # the same view of a parameter's or buffer's storage (running statistics): live,
+            # whatever values it holds now
+            return _view_place(a.array) == _view_place(b.array)
         return _equal_arrays(a.array, b.array)
     if kind is tuple or kind is list:
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_same(x, y, storages) for x, y in zip(a, b))
     if kind is dict:
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+        return a.keys() == b.keys() and all(_same(a[k], b[k], storages) for k in a)
     if kind is float:
         return repr(a) == repr(b)  # tells -0.0 from 0.0, and nan equals nan
     try:
