@@ -270,15 +270,16 @@ def local_backward(node: Any, grad_output: Any, output_nr: int = 0) -> tuple:
     return tuple(None if g is None else np.asarray(getattr(g, "_data", g)) for g in grads)
 
 
-def backward_gradients(root: Any, seed: Any = None) -> dict:
+def backward_gradients(root: Any, seed: Any = None, observer: Callable | None = None) -> dict:
     """``{node: (grad_outputs, grad_inputs)}`` for one backward from the tensor ``root``
     (seeded with ``seed``, ones by default), as arrays, ``grad_inputs`` one per argument; in
     the order the engine ran the nodes.  ``root`` may be a list of tensors (``seed`` then a
-    list too, or None).
+    list too, or None).  With ``observer``, ``observer(node, grad_outputs, grad_inputs)`` is
+    called for each node instead, and nothing is kept (an empty dict is returned).
 
     The backward runs with the graph retained and touches nothing: no ``.grad`` is written,
-    no hook or observer runs.  Raises :class:`GraphFreed` when an earlier backward freed the
-    graph's saved values."""
+    no hook or other observer runs.  Raises :class:`GraphFreed` when an earlier backward
+    freed the graph's saved values."""
     roots = list(root) if isinstance(root, (list, tuple)) else [root]
     seeds = list(seed) if isinstance(seed, (list, tuple)) else [seed] * len(roots)
     seeds = [np.ones_like(r._data) if s is None else s for r, s in zip(roots, seeds)]
@@ -288,7 +289,7 @@ def backward_gradients(root: Any, seed: Any = None) -> dict:
         found[node] = (tuple(_copy(g) for g in grad_outputs), tuple(_copy(g) for g in grad_inputs))
 
     try:
-        run_backward(roots, seeds, True, False, accumulate=False, observer=collect)
+        run_backward(roots, seeds, True, False, accumulate=False, observer=observer or collect)
     except RuntimeError as error:
         if _is_freed(error):
             raise GraphFreed("the graph's saved values were freed by backward(); call this before "

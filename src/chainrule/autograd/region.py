@@ -51,10 +51,13 @@ def record(outputs: Sequence[Any], differentiable: Sequence[bool], inputs: Seque
     :class:`CompiledFunctionBackward` node with an edge to each of ``inputs``; otherwise
     they are constants."""
     make = _function._make
-    if not (grad_state.enabled and any(t.requires_grad for t in inputs)):
+    edges = [edge_of(t) for t in inputs] if grad_state.enabled else ()
+    for edge in edges:
+        if edge is not None:
+            break
+    else:  # nothing to record
         return [make(a) for a in outputs]
     node = CompiledFunctionBackward.__new__(CompiledFunctionBackward)
-    edges = [edge_of(t) for t in inputs]
     node.first_edge = edges[0]
     node.other_edges = rest_of(edges)
     node.saved = (backward, tuple(kept), eager)

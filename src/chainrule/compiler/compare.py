@@ -28,11 +28,11 @@ def compare(first: Trace, second: Trace) -> str | None:
             return reason
     storages = (_external_storages(first), _external_storages(second))
     for a, b in zip(first.steps, second.steps):
-        if a.kind != b.kind or a.name != b.name or type(a.node) is not type(b.node):
+        if a.kind != b.kind or a.name != b.name or a.op is not b.op:
             return "the region ran other ops than at its previous call"
         if a.out.index != b.out.index or not (_same(a.args, b.args, storages) and
                                               _same(a.kwargs, b.kwargs, storages)):
-            return (f"an argument of {type(b.node).__name__ if b.node is not None else b.name} changed between "
+            return (f"an argument of {b.op.__name__ if b.op is not None else b.name} changed between "
                     f"calls (a number or array computed from Python state or from the inputs' values)")
     for step in second.steps:
         if step.kind in ("write", "bump") and not step.out.live:
@@ -43,7 +43,7 @@ def compare(first: Trace, second: Trace) -> str | None:
 
 
 def _same_value(a: Value, b: Value) -> str | None:
-    if a.kind != b.kind or _meta(a.array) != _meta(b.array) or a.requires_grad != b.requires_grad:
+    if a.kind != b.kind or a.meta != b.meta or a.requires_grad != b.requires_grad:
         return "the region computed other values than at its previous call"
     if a.kind != "external":
         return None
@@ -65,10 +65,6 @@ def _external_storages(trace: Trace) -> dict:
     return {id(v.root): v.index for v in trace.values if v.kind == "external" and v.alias_of is None}
 
 
-def _meta(array: Any) -> tuple:
-    return (getattr(array, "shape", None), getattr(array, "dtype", None))
-
-
 def _equal_arrays(a: Any, b: Any) -> bool:
     return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
             and a.dtype == b.dtype and np.ascontiguousarray(a).tobytes() == np.ascontiguousarray(b).tobytes())
@@ -86,7 +82,7 @@ def _same(a: Any, b: Any, storages: tuple) -> bool:
     if kind is not type(b):
         return False
     if kind is Ref:
-        return a.value.index == b.value.index
+        return a.value.index == b.value.index and a.raw == b.raw
     if kind is Raw:
         if a.array is b.array:
             return True

@@ -18,7 +18,6 @@ the first one's backward is still pending.
 """
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 import numpy as np
@@ -35,12 +34,14 @@ class PlanError(RuntimeError):
 
 
 class Slot:
-    """An argument template entry of a plan: the region's value ``index``."""
+    """An argument template entry of a plan: the region's value ``index`` (``raw``: passed as
+    its array, not as a tensor)."""
 
-    __slots__ = ("index",)
+    __slots__ = ("index", "raw")
 
-    def __init__(self, index: int) -> None:
+    def __init__(self, index: int, raw: bool = False) -> None:
         self.index = index
+        self.raw = raw
 
 
 class PlanValue:
@@ -80,7 +81,7 @@ class PlanStep:
 def _slots(template: Any) -> Any:
     kind = type(template)
     if kind is Ref:
-        return Slot(template.value.index)
+        return Slot(template.value.index, template.raw)
     if kind is tuple or kind is list:
         return kind(_slots(x) for x in template)
     if kind is dict:
@@ -101,8 +102,14 @@ class Plan:
         self.outputs: list[int] = []  # value index of each program output (the node's outputs)
         self.differentiable: list[bool] = []  # per program output: does it require grad?
         self.output_template: Any = None
-        self.kept: list[tuple] = []  # (value index, role) of arrays the backward reads
+        # The arrays the backward reads, (array or position, role), for the in-place checks:
+        self.static_kept: list[tuple] = []  # of parameters and buffers
+        self.input_kept: list[tuple] = []  # of inputs (by position)
+        self.output_kept: list[tuple] = []  # of outputs (by position)
+        self.guarded: list[tuple] = []  # (tensor, array): a replay needs the same arrays
+        self.static_edges: list | None = None  # the edges, when they are all parameters
         self.random: list[int] = []  # value indices of random draws (kept per call for create_graph)
+        self.transient: list[int] = []  # nodes whose forward saves fresh arrays (freed after backward)
         self.buffers: list[tuple] = []  # layout_of(...) per buffer
         self.nodes: list[Any] = []  # trace nodes, copied per buffer set
         self.shared: dict[str, Any] = {}  # kernels, constants, helpers
@@ -151,26 +158,48 @@ class BufferSet:
         make = namespace["make"]
         self.forward, self.backward = make(**{name: names[name] for name in make.__code__.co_varnames[
             :make.__code__.co_argcount]})
-        self.owner: Any = None
+        self.transient = [names[f"n{k}"] for k in plan.transient]
+        self.busy = False
 
     def free(self) -> bool:
         """Whether no pending backward needs this set's values."""
-        owner = self.owner
-        if owner is None:
-            return True
-        node = owner()
-        return node is None or node.saved is None
+        return not self.busy
 
-    def hold(self, node: Any) -> None:
-        self.owner = weakref.ref(node) if node is not None else None
+    def release(self) -> None:
+        """The backward is done (or will never come): let go of what the ops saved afresh."""
+        self.busy = False
+        for node in self.transient:
+            node.saved = None
+        drawn = self.drawn
+        for k in range(len(drawn)):
+            drawn[k] = None
+
+
+class Pin:
+    """A call's backward program, holding its buffer set until the graph lets go of it (a
+    backward without ``retain_graph`` frees the node's ``saved``, and with it this)."""
+
+    __slots__ = ("buffers",)
+
+    def __init__(self, buffers: BufferSet) -> None:
+        self.buffers = buffers
+        buffers.busy = True
+
+    def __call__(self, grads: tuple) -> tuple:
+        return self.buffers.backward(grads)
+
+    def __del__(self) -> None:
+        self.buffers.release()
 
 
 # -- building ------------------------------------------------------------------------------------
 
 
 def build(trace: Trace, order: list) -> Plan:
-    """The plan of ``trace``; ``order`` is the engine's dry run on it: ``(node, grad_outputs,
-    grad_inputs)`` for the recorded nodes, in the order the engine ran them."""
+    """The plan of ``trace``; ``order`` is the engine's dry run on it: ``(node, flowing,
+    passes, single)`` for the recorded nodes, in the order the engine ran them (the
+    arguments a gradient flows to; whether the backward hands it on unchanged; whether it
+    returns one gradient rather than a tuple)."""
     plan = Plan()
     positions = {v.index: k for k, v in enumerate(trace.inputs)}
     plan.values = [PlanValue(v, positions.get(v.index)) for v in trace.values]
@@ -211,6 +240,9 @@ def _name_outputs(plan: Plan, trace: Trace) -> None:
     edges = [plan.values[v.index] for v in trace.inputs if v.requires_grad]
     edges += [v for v in plan.live if v.requires_grad]
     plan.edges = edges if trace.grad_enabled else []
+    if plan.edges and all(v.kind == "external" for v in plan.edges):
+        plan.static_edges = [v.tensor for v in plan.edges]
+    plan.guarded = [(v.tensor, v.array) for v in plan.live]
 
 
 def _op_slots(cls: type) -> list[str]:
@@ -288,7 +320,7 @@ class _Writer:
         key = id(node)
         if key not in self.node_of:
             self.node_of[key] = len(self.plan.nodes)
-            self.plan.nodes.append(node)
+            self.plan.nodes.append(graph.detached(node))  # not the traced node: what it saved goes
         return f"n{self.node_of[key]}"
 
     # -- forward ------------------------------------------------------------------------------------
@@ -297,7 +329,12 @@ class _Writer:
         buffered = self._choose_kernels()
         places = self._allocate(buffered)
         output_values = set(plan.outputs)
-        for step in trace.steps:
+        last_use = {}  # value index -> the last step reading it
+        for position, step in enumerate(trace.steps):
+            for ref in refs(step.args) + refs(step.kwargs):
+                last_use[ref.value.index] = position
+        dying: dict[int, list[int]] = {}
+        for position, step in enumerate(trace.steps):
             if step.kind == "write":
                 self.write(step)
             elif step.kind == "bump":
@@ -306,13 +343,26 @@ class _Writer:
                 self.kernel_step(step, places.get(step.out.index))
             else:
                 self.generic_step(step)
+                plan.transient.append(int(self.node(step.node)[1:]))
             if step.kind == "op" and step.out.index in output_values:
                 self.fresh_output(step.out)
             if step.kind == "op" and plan.steps[step.out.step].random:
                 plan.random.append(step.out.index)
                 self.lines.append(f"drawn[{len(plan.random) - 1}] = {self.names[step.out.index]}")
-        plan.kept = [(index, self.role(index)) for index in sorted(self.kept)
-                     if plan.values[index].kind in ("input", "external") or index in output_values]
+            if step.kind == "op" and step.out.index not in output_values:
+                dying.setdefault(last_use.get(step.out.index, position), []).append(step.out.index)
+            # A value no later step reads lets go of its array here, as eager drops its tensor.
+            local = [self.names[i] for i in dying.pop(position, ()) if self.names[i].startswith("v")]
+            if local:
+                self.lines.append(f"del {', '.join(local)}")
+        for index in sorted(self.kept):
+            value, role = plan.values[index], self.role(index)
+            if value.kind == "input":
+                plan.input_kept.append((value.position, role))
+            elif value.kind == "external":
+                plan.static_kept.append((value.array, role))
+            elif index in output_values:
+                plan.output_kept.append((plan.outputs.index(index), role))
         outputs = ", ".join(self.names[i] for i in plan.outputs)
         self.lines.append(f"return ({outputs}{',' if len(plan.outputs) == 1 else ''})")
 
@@ -374,7 +424,17 @@ class _Writer:
                 releases.remove(entry)
                 free.setdefault(entry[2], []).append(entry[1])
             key = layout_of(step.out.array)
-            slot = free[key].pop() if free.get(key) else None
+            slot = None
+            if _elementwise(step.node):  # write over an argument that dies here (relu after linear)
+                for ref in refs(step.args):
+                    index = ref.value.index
+                    entry = next((r for r in releases if r[1] == places.get(index)), None)
+                    if entry is not None and owner_of[index] == index and entry[0] == position and entry[2] == key:
+                        releases.remove(entry)
+                        slot = entry[1]
+                        break
+            if slot is None and free.get(key):
+                slot = free[key].pop()
             if slot is None:
                 slot = len(plan.buffers)
                 plan.buffers.append(key)
@@ -458,21 +518,15 @@ class _Writer:
             assigned |= names
         lines.append(f"{', '.join(seeds)}{',' if len(seeds) == 1 else ''} = grads")
         assigned.update(s for s in seeds if s != "_")
-        for node, grad_outputs, grad_inputs in order:
+        for node, flowing, passes, single in order:
             step = step_of.get(id(node))
             if step is None:
                 continue
             var = f"g{step.out.index}"
             if var not in assigned:
                 continue
-            probe = grad_outputs[0]
-            raw = node.backward(np, probe)
-            single = type(raw) is not tuple
-            results = (raw,) if single else raw
-            flowing = [i for i, grad in enumerate(grad_inputs) if grad is not None]
             # A backward that hands the gradient on unchanged (add, sub of a number, clone)
             # needs no call: the program hands it on itself.
-            passes = all(i < len(results) and results[i] is probe for i in flowing)
             body: list[str] = [] if passes else [f"r = {self.node(node)}.backward(np, {var})  # {_label(step)}"]
             edges = graph.inputs(node)
             for i in flowing:
@@ -488,6 +542,7 @@ class _Writer:
                 else:
                     body.append(f"{target} = {target} + {expr}" if target in assigned else f"{target} = {expr}")
                 assigned.add(target)
+            body.append(f"{var} = None")  # the engine, too, drops a gradient once passed on
             if checked:
                 lines.append(f"if {var} is not None:")
                 lines.extend("    " + b for b in body)
@@ -555,6 +610,11 @@ def _saved_map(step: Step) -> list | None:
         else:
             saved.append(("constant", item))
     return saved
+
+
+def _elementwise(node: Any) -> bool:
+    """Whether the op's kernel may write over one of its arguments (element by element)."""
+    return isinstance(type(node).kernel, np.ufunc) or bool(getattr(type(node), "elementwise", False))
 
 
 def layout_of(array: Any) -> tuple:

@@ -31,7 +31,7 @@ from ..dtypes import get_default_dtype
 from ..nn.module import has_hooks, structure_version
 from ..tensor import Tensor
 from .compare import compare
-from .plan import Plan, PlanError, Slot, build
+from .plan import Pin, Plan, PlanError, Slot, build
 from .trace import Raw, Unsupported, refs, trace_call
 
 #: PyTorch's ``torch._dynamo.config.recompile_limit``: guard keys per compiled callable.
@@ -171,9 +171,11 @@ class Region:
             return self.eager(entry, f"graph break: {trace.breaks[0]}", result)
         first, entry.trace = entry.trace, trace
         if first is None:
+            trace.slim()
             return result
         reason = compare(first, trace)
         if reason is not None:
+            trace.slim()
             entry.retraces += 1
             if entry.retraces >= RETRACE_LIMIT:
                 return self.eager(entry, f"its calls keep differing: {reason}", result)
@@ -223,13 +225,23 @@ def _unsupported(reason: str) -> Exception:
 
 
 def _dry_run(trace: Any) -> list:
-    """The engine's order on the trace's recorded nodes: a backward that touches nothing."""
+    """The engine's order on the trace's recorded nodes, from a backward that touches
+    nothing: per node, the arguments a gradient flows to, whether its backward hands the
+    gradient on unchanged, and whether it returns one gradient rather than a tuple."""
     roots = [v.tensor for v in trace.values if v.kind == "op" and v.tensor.grad_fn is not None
              and _returned(trace.output, v)]
     if not trace.grad_enabled or not roots:
         return []
-    found = graph.backward_gradients(roots)
-    return [(node, outs, ins) for node, (outs, ins) in found.items()]
+    order = []
+
+    def note(node: Any, grad_outputs: tuple, grad_inputs: tuple) -> None:
+        flowing = [i for i, g in enumerate(grad_inputs) if g is not None]
+        passes = all(grad_inputs[i] is grad_outputs[0] for i in flowing)
+        single = passes or type(node.backward(np, grad_outputs[0])) is not tuple
+        order.append((node, flowing, passes, single))
+
+    graph.backward_gradients(roots, observer=note)
+    return order
 
 
 def _returned(template: Any, value: Any) -> bool:
@@ -244,34 +256,27 @@ _STALE = object()
 def run(plan: Plan, inputs: list) -> Any:
     """One call of ``plan`` on the input tensors ``inputs``: its result as eager's."""
     value = graph.value
-    for external in plan.live:
-        if value(external.tensor) is not external.array:
+    for tensor, array in plan.guarded:
+        if value(tensor) is not array:
             return _STALE
     arrays = [value(t) for t in inputs]
     buffers = plan.acquire()
-    with np.errstate(all="ignore"):
+    with np.errstate(over="ignore"):  # sigmoid's exp(-x) may overflow (to an exact 0)
         outputs = buffers.forward(*arrays)
     if plan.has_backward and is_grad_enabled():
-        edges = [inputs[v.position] if v.kind == "input" else v.tensor for v in plan.edges]
-        kept = [(_kept_array(plan, index, arrays, outputs), role) for index, role in plan.kept]
-        eager = functools.partial(_eager_backward, plan, list(buffers.drawn), inputs, edges)
-        tensors = graph.record(outputs, plan.differentiable, edges, buffers.backward, kept, eager)
-        for tensor in tensors:
-            if tensor.grad_fn is not None:
-                buffers.hold(tensor.grad_fn)
-                break
+        edges = plan.static_edges or [inputs[v.position] if v.kind == "input" else v.tensor for v in plan.edges]
+        kept = plan.static_kept + [(arrays[p], role) for p, role in plan.input_kept] + \
+            [(outputs[p], role) for p, role in plan.output_kept]
+        drawn = list(buffers.drawn) if plan.random else ()
+        eager = functools.partial(_eager_backward, plan, drawn, inputs, edges)
+        tensors = graph.record(outputs, plan.differentiable, edges, Pin(buffers), kept, eager)
     else:
         tensors = graph.record(outputs, plan.differentiable, (), buffers.backward)
-    return _assemble(plan.output_template, tensors, plan, inputs)
-
-
-def _kept_array(plan: Plan, index: int, arrays: list, outputs: tuple) -> Any:
-    value = plan.values[index]
-    if value.kind == "input":
-        return arrays[value.position]
-    if value.kind == "external":
-        return value.array
-    return outputs[plan.outputs.index(index)]
+        buffers.release()
+    template = plan.output_template
+    if type(template) is tuple and template[0] == "output":
+        return tensors[template[1]]
+    return _assemble(template, tensors, plan, inputs)
 
 
 def _assemble(template: Any, tensors: list, plan: Plan, inputs: list) -> Any:
@@ -332,7 +337,7 @@ def _eager_backward(plan: Plan, drawn: list, inputs: list, edges: list, grads: t
 def _resolve(template: Any, tensors: dict) -> Any:
     kind = type(template)
     if kind is Slot:
-        return tensors[template.index]
+        return graph.value(tensors[template.index]) if template.raw else tensors[template.index]
     if kind is tuple or kind is list:
         return kind(_resolve(x, tensors) for x in template)
     if kind is dict:

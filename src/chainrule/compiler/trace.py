@@ -36,7 +36,7 @@ class Value:
     something other than an op: the comparison of two traces tells which), or an ``op``
     output (of step ``step``)."""
 
-    __slots__ = ("index", "kind", "tensor", "array", "step", "requires_grad", "root", "alias_of", "live")
+    __slots__ = ("index", "kind", "tensor", "array", "step", "requires_grad", "root", "alias_of", "live", "meta")
 
     def __init__(self, index: int, kind: str, tensor: Any, array: Any, step: int | None = None) -> None:
         self.index = index
@@ -46,6 +46,7 @@ class Value:
         self.step = step
         self.requires_grad = bool(tensor.requires_grad) if tensor is not None else False
         self.root = storage_root(array)
+        self.meta = (getattr(array, "shape", None), getattr(array, "dtype", None))
         #: The value whose storage this one is a view of (None: its own storage).
         self.alias_of: Value | None = None
         #: For an external value: read from its tensor at each replay (False: a constant).
@@ -56,12 +57,13 @@ class Value:
 
 
 class Ref:
-    """A template entry: the value ``value``."""
+    """A template entry: the value ``value`` (``raw``: passed as its array, not a tensor)."""
 
-    __slots__ = ("value",)
+    __slots__ = ("value", "raw")
 
-    def __init__(self, value: Value) -> None:
+    def __init__(self, value: Value, raw: bool = False) -> None:
         self.value = value
+        self.raw = raw
 
 
 class Raw:
@@ -79,11 +81,12 @@ class Step:
     external value ``out``), or a ``bump`` (the version of the external ``out`` goes up: the
     op before changed it in place)."""
 
-    __slots__ = ("kind", "node", "args", "kwargs", "out", "recorded", "name", "change")
+    __slots__ = ("kind", "node", "op", "args", "kwargs", "out", "recorded", "name", "change")
 
     def __init__(self, kind: str, node: Any, args: Any, kwargs: Any, out: Value, recorded: bool = False,
                  name: str = "", change: Any = None) -> None:
         self.kind, self.node, self.args, self.kwargs, self.out = kind, node, args, kwargs, out
+        self.op = type(node) if node is not None else None
         self.recorded, self.name, self.change = recorded, name, change
 
 
@@ -107,6 +110,15 @@ class Trace:
 
     def op_steps(self) -> list[Step]:
         return [s for s in self.steps if s.kind == "op"]
+
+    def slim(self) -> None:
+        """Keep only what a comparison with the next trace needs: let go of the call's
+        tensors, arrays and nodes (the tensors from outside and the option arrays stay)."""
+        for value in self.values:
+            if value.kind != "external":
+                value.tensor = value.array = value.root = None
+        for step in self.steps:
+            step.node = None
 
 
 def storage_root(array: Any) -> Any:
@@ -271,6 +283,9 @@ class Tracer:
             if output:
                 self.stop("a NumPy array in the region's result")
                 return None
+            same = self.by_array.get(id(item))
+            if same is not None and same.kind != "external":
+                return Ref(same, raw=True)  # a value's very array (cross_entropy's target)
             owner = self.by_root.get(id(storage_root(item)))
             if owner is not None and owner.kind != "external":
                 self.stop(f"an array view of {_describe(owner)} passed to an op")
