@@ -450,7 +450,7 @@ class _Writer:
             self.lines.append(f"{name} = allocate({self.constant(layout_of(out.array))})")
         args = [self.expression(a) for a in step.args]
         call = self.constant(kernel, "k")
-        if isinstance(kernel, np.ufunc):
+        if isinstance(kernel, np.ufunc) and kernel not in _KEYWORD_OUT:  # positional out: parsed faster
             text = f"{call}({', '.join(args + [name])})"
         else:
             text = f"{call}({''.join(a + ', ' for a in args)}out={name})"
@@ -612,6 +612,10 @@ def _saved_map(step: Step) -> list | None:
     return saved
 
 
+#: Ufuncs whose ``out`` must be a keyword (NumPy deprecates a third positional argument).
+_KEYWORD_OUT = (np.maximum, np.minimum)
+
+
 def _elementwise(node: Any) -> bool:
     """Whether the op's kernel may write over one of its arguments (element by element)."""
     return isinstance(type(node).kernel, np.ufunc) or bool(getattr(type(node), "elementwise", False))
@@ -654,7 +658,8 @@ def _kernel_matches(step: Step) -> bool:
     trial = allocate(layout_of(out))
     try:
         with np.errstate(all="ignore"):
-            result = kernel(*args, trial) if isinstance(kernel, np.ufunc) else kernel(*args, out=trial)
+            positional = isinstance(kernel, np.ufunc) and kernel not in _KEYWORD_OUT
+    result = kernel(*args, trial) if positional else kernel(*args, out=trial)
     except (TypeError, ValueError):
         return False
     return result is trial and trial.tobytes() == np.ascontiguousarray(out).tobytes()

@@ -255,7 +255,7 @@ class RsubScalar(_Elementwise):
 
     __slots__ = ()
     arguments = "unary"
-    kernel = staticmethod(lambda a, c, out: np.subtract(c, a, out=out))
+    kernel = staticmethod(lambda a, c, out: np.subtract(c, a, out))
     display_name = "Rsub"
     pytorch_name = "RsubBackward1"
     presented_inputs = 1
@@ -771,10 +771,10 @@ def sigmoid_into(a: Any, out: Any) -> Any:
     overflows to inf the result is exactly 0 (sigmoid(-1000.) == 0, not a denormal).  The
     caller silences the overflow warning."""
     xp = np if type(out) is _ndarray else get_array_module(out)
-    xp.negative(a, out=out)
-    xp.exp(out, out=out)
-    xp.add(out, _sigmoid_one(xp, out.dtype), out=out)
-    return xp.reciprocal(out, out=out)
+    xp.negative(a, out)  # (out positionally: NumPy parses it faster)
+    xp.exp(out, out)
+    xp.add(out, _sigmoid_one(xp, out.dtype), out)
+    return xp.reciprocal(out, out)
 
 
 class Sigmoid(_Elementwise):

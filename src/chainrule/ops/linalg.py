@@ -139,11 +139,11 @@ def linear_into(x: Any, weight: Any, bias: Any = None, *, out: Any) -> Any:
     """``x @ weight.T + bias`` written into ``out``: one 2-D GEMM over all leading dims
     (NumPy's stacked matmul runs one per matrix), the bias added in place."""
     if x.ndim > 2:
-        numpy.matmul(_matrix(x), weight.T, out=out.reshape((-1, out.shape[-1])))
+        numpy.matmul(_matrix(x), weight.T, out.reshape((-1, out.shape[-1])))
     else:
-        numpy.matmul(x, weight.T, out=out)
+        numpy.matmul(x, weight.T, out)  # (out positionally: NumPy parses it faster)
     if bias is not None:
-        numpy.add(out, bias, out=out)
+        out += bias
     return out
 
 
