@@ -656,10 +656,10 @@ def _kernel_matches(step: Step) -> bool:
         return False
     args = [a.value.array if type(a) is Ref else a for a in step.args]
     trial = allocate(layout_of(out))
+    positional = isinstance(kernel, np.ufunc) and kernel not in _KEYWORD_OUT
     try:
         with np.errstate(all="ignore"):
-            positional = isinstance(kernel, np.ufunc) and kernel not in _KEYWORD_OUT
-    result = kernel(*args, trial) if positional else kernel(*args, out=trial)
+            result = kernel(*args, trial) if positional else kernel(*args, out=trial)
     except (TypeError, ValueError):
         return False
     return result is trial and trial.tobytes() == np.ascontiguousarray(out).tobytes()
