@@ -32,6 +32,7 @@ import numpy as np
 from .. import nn, optim
 from ..atomic import atomic_write
 from ..autograd.grad_mode import no_grad
+from ..compiler import compile as compile_model
 from ..data import DataLoader, TensorDataset, datasets
 from ..models import MODELS, build_model, count_parameters, parameter_count
 from ..optional import MissingDependency, require
@@ -182,6 +183,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", help="run folder (default runs/<timestamp>; with --resume, the checkpoint's)")
     p.add_argument("--report", action="store_true",
                    help="also write report.html: curves, per-layer gradient flow and the graph of one step")
+    p.add_argument("--compile", action="store_true",
+                   help="run the model through chainrule.compile (torch.compile): the same numbers, faster")
     return p
 
 
@@ -411,14 +414,15 @@ def new_run_dir(base: str | Path = "runs") -> Path:
 
 def train(config: dict[str, Any], out: str | Path, *, checkpoint: dict[str, Any] | None = None,
           log: Callable[[str], Any] = print, progress: bool | None = None, report: bool = False,
-          parallel: Any = None) -> TrainResult:
+          parallel: Any = None, compile: bool = False) -> TrainResult:
     """Train as ``config`` says (see ``DEFAULTS``), writing the run folder ``out``.
 
     ``checkpoint`` is a loaded ``model.safetensors`` to continue from (its model, optimizer,
     schedule, random states and history). ``progress``: tqdm bars (default: when stdout is
     a terminal); otherwise ``log`` gets one line per epoch. ``parallel`` (a
     ``data_parallel.DataParallel``): train data-parallel, this process being one rank; only
-    rank 0 writes ``out`` and logs."""
+    rank 0 writes ``out`` and logs. ``compile``: train and evaluate through
+    ``chainrule.compile(model)``, which gives the same numbers, bit for bit."""
     manual_seed(config["seed"])
     data = load_data(config)
     shuffle = Generator().manual_seed(config["seed"])
@@ -449,9 +453,9 @@ def train(config: dict[str, Any], out: str | Path, *, checkpoint: dict[str, Any]
         except (RuntimeError, ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
             raise UsageError(f"corrupt checkpoint: its schedule, random state or history cannot be restored "
                              f"({' '.join(str(error).split())[:200]})") from None
-    trained = model
+    trained = runner = compile_model(model) if compile else model
     if parallel is not None:
-        trained = parallel.wrap(model)
+        trained = parallel.wrap(runner)
         if parallel.rank and checkpoint is None:  # dropout masks of its own on each rank
             manual_seed(config["seed"] + parallel.rank)
 
@@ -500,7 +504,7 @@ def train(config: dict[str, Any], out: str | Path, *, checkpoint: dict[str, Any]
                                              lambda batches: bar(batches, epoch), parallel)
         if scheduler is not None and not per_batch:
             scheduler.step()
-        test_loss, test_acc, _ = evaluate(model, data.test_x, data.test_y)
+        test_loss, test_acc, _ = evaluate(runner, data.test_x, data.test_y)
         row = {"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc, "test_loss": test_loss,
                "test_accuracy": test_acc, "lr": lr, "seconds": time.perf_counter() - start}
         history.append(row)
@@ -578,7 +582,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {out}: exists and is not a folder")
     parallel = DataParallel() if launched() else None  # `mpiexec -n N chainrule train ...`
     try:
-        result = train(config, out, checkpoint=checkpoint, report=args.report, parallel=parallel)
+        result = train(config, out, checkpoint=checkpoint, report=args.report, parallel=parallel,
+                       compile=args.compile)
     except OSError as error:
         if parallel is not None:
             parallel.fail(2)

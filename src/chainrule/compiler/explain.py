@@ -70,7 +70,7 @@ def explain(fn: Callable, *extra_args: Any, **extra_kwargs: Any) -> Callable[...
         breaks = list(trace.breaks)
         if not breaks:
             try:
-                plan = build(trace, _dry_run(trace))
+                plan = build(trace, _dry_run(trace), region.tensor_names)
             except PlanError as error:
                 breaks.append(str(error))
         return ExplainOutput(ops, breaks, plan, guards, name)

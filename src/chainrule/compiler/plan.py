@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import re
+
 import numpy as np
 
 from ..autograd import graph
@@ -114,6 +116,7 @@ class Plan:
         self.nodes: list[Any] = []  # trace nodes, copied per buffer set
         self.shared: dict[str, Any] = {}  # kernels, constants, helpers
         self.source = ""
+        self.listing = ""  # the two programs, for people (print_plan, explain)
         self.has_backward = False
         self.checked_backward = False  # some output's gradient may be None: checks in the program
         self.kernels = 0
@@ -195,11 +198,12 @@ class Pin:
 # -- building ------------------------------------------------------------------------------------
 
 
-def build(trace: Trace, order: list) -> Plan:
+def build(trace: Trace, order: list, names: dict | None = None) -> Plan:
     """The plan of ``trace``; ``order`` is the engine's dry run on it: ``(node, flowing,
     passes, single)`` for the recorded nodes, in the order the engine ran them (the
     arguments a gradient flows to; whether the backward hands it on unchanged; whether it
-    returns one gradient rather than a tuple)."""
+    returns one gradient rather than a tuple).  ``names``: ``{id(tensor): name}`` for the
+    parameters and buffers, to name them in the programs."""
     plan = Plan()
     positions = {v.index: k for k, v in enumerate(trace.inputs)}
     plan.values = [PlanValue(v, positions.get(v.index)) for v in trace.values]
@@ -207,7 +211,7 @@ def build(trace: Trace, order: list) -> Plan:
     plan.live = [plan.values[v.index] for v in trace.values if plan.values[v.index].kind == "external"]
     plan.steps = [PlanStep(s) for s in trace.steps]
     _name_outputs(plan, trace)
-    writer = _Writer(plan, trace)
+    writer = _Writer(plan, trace, names or {})
     writer.forward()
     if order and plan.edges:
         writer.backward(order)
@@ -267,7 +271,7 @@ def _holds_array(item: Any) -> bool:
 class _Writer:
     """Writes the two programs' source (see the module docstring)."""
 
-    def __init__(self, plan: Plan, trace: Trace) -> None:
+    def __init__(self, plan: Plan, trace: Trace, tensor_names: dict) -> None:
         self.plan, self.trace = plan, trace
         self.lines: list[str] = []
         self.back: list[str] = []
@@ -283,19 +287,27 @@ class _Writer:
                       apply_inplace=apply_inplace)
         for value in plan.values:
             if value.kind == "input":
-                self.names[value.index] = f"i{value.position}"
+                self.names[value.index] = f"x{value.position}"
             elif value.kind in ("external", "constant"):
-                name = self.constant(value.array, "e" if value.kind == "external" else "c")
+                hint = tensor_names.get(id(value.tensor)) if value.kind == "external" else None
+                name = self.constant(value.array, "e" if value.kind == "external" else "c",
+                                     "w_" + hint if hint else None)
                 self.names[value.index] = name
                 self.static.add(value.index)
                 value.name = name
 
     # -- names --------------------------------------------------------------------------------------
-    def constant(self, item: Any, prefix: str = "c") -> str:
-        """The program's name for ``item`` (one name per object)."""
+    def constant(self, item: Any, prefix: str = "c", hint: str | None = None) -> str:
+        """The program's name for ``item`` (one name per object): ``hint`` made an identifier,
+        or ``prefix`` and a number."""
         name = self.constants.get(id(item))
         if name is None:
-            name = self.constants[id(item)] = f"{prefix}{len(self.plan.shared)}"
+            name = f"{prefix}{len(self.plan.shared)}"
+            if hint:
+                name = re.sub(r"\W", "_", hint)
+                if name in self.plan.shared or name in _RESERVED:
+                    name = f"{name}_{len(self.plan.shared)}"
+            self.constants[id(item)] = name
             self.plan.shared[name] = item
             self.held.append(item)
         return name
@@ -352,7 +364,7 @@ class _Writer:
             if step.kind == "op" and step.out.index not in output_values:
                 dying.setdefault(last_use.get(step.out.index, position), []).append(step.out.index)
             # A value no later step reads lets go of its array here, as eager drops its tensor.
-            local = [self.names[i] for i in dying.pop(position, ()) if self.names[i].startswith("v")]
+            local = [self.names[i] for i in dying.pop(position, ()) if re.fullmatch(r"v\d+", self.names[i])]
             if local:
                 self.lines.append(f"del {', '.join(local)}")
         for index in sorted(self.kept):
@@ -449,7 +461,9 @@ class _Writer:
         if slot is None:
             self.lines.append(f"{name} = allocate({self.constant(layout_of(out.array))})")
         args = [self.expression(a) for a in step.args]
-        call = self.constant(kernel, "k")
+        label = kernel.__name__ if getattr(kernel, "__name__", "<lambda>") != "<lambda>" else \
+            f"{step.node.op_name.lower()}_kernel"
+        call = self.constant(kernel, "k", label)
         if isinstance(kernel, np.ufunc) and kernel not in _KEYWORD_OUT:  # positional out: parsed faster
             text = f"{call}({', '.join(args + [name])})"
         else:
@@ -466,7 +480,7 @@ class _Writer:
                      for entry in saved_map]
             line = f"{node}.saved = ({''.join(p + ', ' for p in parts)})"
             dynamic = any(type(e) is int and step.args[e].value.index not in self.static and
-                          not self.names[step.args[e].value.index].startswith("b") for e in saved_map)
+                          not _is_buffer(self.names[step.args[e].value.index]) for e in saved_map)
             dynamic = dynamic or ("out" in saved_map and slot is None)
             (self.lines if dynamic else self.init).append(line)
 
@@ -482,7 +496,7 @@ class _Writer:
     def fresh_output(self, value: Value) -> None:
         """A returned value must not live in a buffer a later call overwrites."""
         owner = value.alias_of or value
-        if self.names.get(owner.index, "").startswith("b"):
+        if _is_buffer(self.names.get(owner.index, "")):
             name = f"v{value.index}"
             self.lines.append(f"{name} = {self.names[value.index]}.copy()")
             self.names[value.index] = name
@@ -549,7 +563,8 @@ class _Writer:
             else:
                 lines.extend(body)
         result = [edge_var[v.index] if edge_var[v.index] in assigned else "None" for v in plan.edges]
-        lines.append(f"return ({', '.join(result)}{',' if len(result) == 1 else ''})")
+        where = ", ".join(self.names[v.index] for v in plan.edges)
+        lines.append(f"return ({', '.join(result)}{',' if len(result) == 1 else ''})  # for {where}")
         plan.has_backward = True
 
     def _gradient_target(self, edge: Any, step_of: dict, source_of: dict, edge_var: dict) -> str | None:
@@ -564,17 +579,25 @@ class _Writer:
 
     # -- source -------------------------------------------------------------------------------------
     def source(self) -> str:
+        """The programs as Python source (``make(...)`` binds them to a buffer set); also
+        sets ``plan.listing``, the two programs as a reader sees them."""
         plan = self.plan
-        inputs = ", ".join(f"i{k}" for k in range(len(plan.inputs)))
+        inputs = ", ".join(f"x{k}" for k in range(len(plan.inputs)))
         used = sorted(set(plan.shared) | {f"b{k}" for k in range(len(plan.buffers))}
                       | {f"n{k}" for k in range(len(plan.nodes))} | {"drawn"})
+        back = self.back or ["return ()"]
         text = [f"def make({', '.join(used)}):"]
         text += ["    " + line for line in self.init]
         text.append(f"    def forward({inputs}):")
         text += ["        " + line for line in self.lines]
         text.append("    def backward(grads):")
-        text += ["        " + line for line in (self.back or ["return ()"])]
+        text += ["        " + line for line in back]
         text.append("    return forward, backward")
+        listing = [f"forward({inputs}):"] + ["    " + line for line in self.lines]
+        listing += ["backward(grads):"] + ["    " + line for line in back]
+        if self.init:
+            listing += ["once per buffer set (saved values that live in buffers):"] + ["    " + line for line in self.init]
+        plan.listing = "\n".join(listing)
         return "\n".join(text) + "\n"
 
 
@@ -614,6 +637,14 @@ def _saved_map(step: Step) -> list | None:
 
 #: Ufuncs whose ``out`` must be a keyword (NumPy deprecates a third positional argument).
 _KEYWORD_OUT = (np.maximum, np.minimum)
+
+
+def _is_buffer(name: str) -> bool:
+    return re.fullmatch(r"b\d+", name) is not None
+
+
+#: Names the programs use for their own helpers.
+_RESERVED = {"np", "run", "allocate", "bump", "apply_inplace", "drawn", "grads", "make", "forward", "backward", "r", "x"}
 
 
 def _elementwise(node: Any) -> bool:

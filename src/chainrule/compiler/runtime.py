@@ -93,10 +93,12 @@ class Region:
         self.modules, self.known = self.parts()
 
     def parts(self) -> tuple[list, list]:
-        """The modules run, and their parameters and buffers."""
+        """The modules run, and their parameters and buffers (naming them, for the plans)."""
         modules = list({id(m): m for root in self.roots for m in root.modules()}.values())
         tensors = {id(t): t for m in modules for t in list(m.parameters(recurse=False))
                    + [b for b in m.buffers(recurse=False) if b is not None]}
+        self.tensor_names = {id(t): name for root in self.roots
+                             for name, t in list(root.named_parameters()) + list(root.named_buffers())}
         return modules, list(tensors.values())
 
     def look_again(self) -> None:
@@ -181,7 +183,7 @@ class Region:
                 return self.eager(entry, f"its calls keep differing: {reason}", result)
             return result
         try:
-            plan = build(trace, _dry_run(trace))
+            plan = build(trace, _dry_run(trace), self.tensor_names)
         except (PlanError, graph.GraphFreed) as error:
             return self.eager(entry, f"no plan: {error}", result)
         entry.plan, entry.trace = plan, None
@@ -347,7 +349,10 @@ def _resolve(template: Any, tensors: dict) -> Any:
 
 def describe(plan: Plan, name: str) -> str:
     """The plan as text: its two programs, one kernel a line (``options={"print_plan": True}``)."""
-    header = (f"chainrule.compile plan for {name}: {plan.kernels} array kernels into "
+    header = (f"chainrule.compile plan for {name}: {plan.kernels} array kernels writing into "
               f"{len(plan.buffers)} reused buffers ({plan.buffer_bytes / 1024:.1f} KiB), "
-              f"{plan.fallbacks} ops run by their own forward")
-    return header + "\n" + plan.source
+              f"{plan.fallbacks} ops run by their own forward\n"
+              f"(x: inputs, w_: parameters and buffers, b: buffers, v: fresh arrays, n: the ops, "
+              f"whose backward formulas the backward program calls; g: gradients, ge: the region's "
+              f"results)")
+    return header + "\n" + plan.listing
