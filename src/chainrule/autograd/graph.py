@@ -16,7 +16,8 @@ without depending on how nodes store it:
   node's gradients in every backward), :func:`watch` (one node's, in later backwards);
 * capture it (``chainrule.compiler``): :func:`on_apply` (every op as it runs, recorded or
   not), :func:`on_read` (values read into Python), :func:`on_inplace` (in-place changes),
-  :func:`detached` (an op's copy whose forward and backward run again on other arrays),
+  :func:`detached` and :func:`replay` (an op's copy whose forward and backward run again on
+  other arrays),
   :func:`value` and :func:`version` (a tensor's array and version), and :func:`record`
   (one node standing for a whole region).
 

@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 from ..nn.module import Module
 from .explain import ExplainOutput, explain
-from .runtime import Region, _state, reset_warnings
+from .runtime import Region, reset_warnings, state
 from .trace import Unsupported
 
 __all__ = ["compile", "reset", "disable", "is_compiling", "explain", "ExplainOutput", "OptimizedModule",
@@ -175,7 +175,7 @@ def reset() -> None:
 
 def is_compiling() -> bool:
     """True while a compiled call is being traced (``torch.compiler.is_compiling``)."""
-    return _state["tracing"] > 0
+    return state.tracing > 0
 
 
 def disable(fn: Callable | None = None, recursive: bool = True, *, reason: str | None = None) -> Any:
@@ -186,11 +186,11 @@ def disable(fn: Callable | None = None, recursive: bool = True, *, reason: str |
 
     @functools.wraps(fn)
     def eager(*args: Any, **kwargs: Any) -> Any:
-        _state["disabled"] += 1
+        state.disabled += 1
         try:
             return fn(*args, **kwargs)
         finally:
-            _state["disabled"] -= 1
+            state.disabled -= 1
 
     return eager
 

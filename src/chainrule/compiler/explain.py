@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from ..nn.module import Module
 from .plan import Plan, PlanError, build
-from .runtime import Region, _dry_run, _state, describe
+from .runtime import Region, _dry_run, describe, state
 from .trace import trace_call
 
 
@@ -55,11 +55,11 @@ def explain(fn: Callable, *extra_args: Any, **extra_kwargs: Any) -> Callable[...
         region = Region(fn.__call__ if roots else fn, roots, name, False, {})
         inputs: list = []
         region.key(args, kwargs, inputs)
-        _state["tracing"] += 1
+        state.tracing += 1
         try:
             _, trace = trace_call(region.call, args, kwargs, inputs, region.known, False)
         finally:
-            _state["tracing"] -= 1
+            state.tracing -= 1
         ops = [step.node.name() for step in trace.op_steps()]
         guards = [f"input {i}: shape {tuple(v.array.shape)}, {v.array.dtype}, requires_grad={v.requires_grad}"
                   for i, v in enumerate(trace.inputs)]

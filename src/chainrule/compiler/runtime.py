@@ -18,6 +18,8 @@ reason.  A new key is a recompile; past ``cache_size_limit`` keys (PyTorch's
 from __future__ import annotations
 
 import functools
+import operator
+import threading
 import warnings
 from typing import Any, Callable
 
@@ -25,7 +27,7 @@ import numpy as np
 
 from ..autograd import graph
 from ..autograd.engine import grad as autograd_grad
-from ..autograd.grad_mode import enable_grad, is_grad_enabled
+from ..autograd.grad_mode import enable_grad, grad_state
 from ..creation import from_numpy
 from ..dtypes import get_default_dtype
 from ..nn.module import has_hooks, structure_version
@@ -40,7 +42,19 @@ CACHE_SIZE_LIMIT = 8
 RETRACE_LIMIT = 4
 
 _warned: set = set()
-_state = {"tracing": 0, "disabled": 0}
+
+
+class _State(threading.local):
+    """Per thread: how many traces are running (a compiled call inside one runs eagerly, so
+    that its ops are seen), and how many ``compiler.disable`` blocks."""
+
+    tracing = 0
+    disabled = 0
+
+
+state = _State()
+_training = operator.attrgetter("training")
+_requires_grad = operator.attrgetter("requires_grad")
 
 
 def warn_once(message: str) -> None:
@@ -111,7 +125,7 @@ class Region:
 
     # -- a call ---------------------------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if _state["tracing"] or _state["disabled"]:
+        if state.tracing or state.disabled:
             return self.call(*args, **kwargs)  # inside another trace: its tracer must see the ops
         if self.roots and structure_version() != self.structure:
             self.look_again()  # a parameter, buffer or submodule was added, removed or replaced
@@ -130,27 +144,26 @@ class Region:
     def key(self, args: tuple, kwargs: dict, inputs: list) -> tuple | None:
         """The guard key of a call (None: arguments a plan cannot take, or hooks)."""
         try:
-            parts = tuple(_part(a, inputs) for a in args)
+            parts = [_part(a, inputs) for a in args]
             if kwargs:
-                parts += tuple((k, _part(kwargs[k], inputs)) for k in sorted(kwargs))
+                parts += [(k, _part(kwargs[k], inputs)) for k in sorted(kwargs)]
         except _Unguardable as error:
             self.give_up(f"an argument of type {error.args[0]} (compiled regions take tensors, numbers, "
                          f"strings and tuples or lists of them)")
             return None
         modules = self.modules
         if modules:
-            for module in modules:
-                if has_hooks(module):
-                    self.give_up("a module with forward or backward hooks (hooks run eagerly)")
-                    return None
-            flags = tuple(m.training for m in modules) + tuple(t.requires_grad for t in self.known)
-            return parts, is_grad_enabled(), get_default_dtype(), flags
-        return parts, is_grad_enabled(), get_default_dtype()
+            if any(map(has_hooks, modules)):
+                self.give_up("a module with forward or backward hooks (hooks run eagerly)")
+                return None
+            return (tuple(parts), grad_state.enabled, get_default_dtype(), tuple(map(_training, modules)),
+                    tuple(map(_requires_grad, self.known)))
+        return tuple(parts), grad_state.enabled, get_default_dtype()
 
     def give_up(self, reason: str) -> None:
         self.last_break = reason
         if self.fullgraph:
-            raise _unsupported(reason)
+            raise Unsupported(reason)
         warn_once(f"chainrule.compile: {self.name} runs eagerly: {reason}")
 
     def traced(self, key: tuple, entry: Entry | None, args: tuple, kwargs: dict, inputs: list) -> Any:
@@ -164,11 +177,11 @@ class Region:
             entry = self.entries[key] = Entry()
         if entry.eager:
             return self.call(*args, **kwargs)
-        _state["tracing"] += 1
+        state.tracing += 1
         try:
             result, trace = trace_call(self.call, args, kwargs, inputs, self.known, self.fullgraph)
         finally:
-            _state["tracing"] -= 1
+            state.tracing -= 1
         if trace.broken:
             return self.eager(entry, f"graph break: {trace.breaks[0]}", result)
         first, entry.trace = entry.trace, trace
@@ -196,7 +209,7 @@ class Region:
         entry.eager, entry.trace = True, None
         self.last_break = reason
         if self.fullgraph:
-            raise _unsupported(reason)
+            raise Unsupported(reason)
         warn_once(f"chainrule.compile: {self.name}: {reason}; calls with these input shapes and modes "
                   f"run eagerly")
         return result
@@ -220,10 +233,6 @@ def _part(item: Any, inputs: list) -> Any:
     if kind is tuple or kind is list:
         return kind, tuple(_part(x, inputs) for x in item)
     raise _Unguardable(kind.__name__)
-
-
-def _unsupported(reason: str) -> Exception:
-    return Unsupported(reason)
 
 
 def _dry_run(trace: Any) -> list:
@@ -265,7 +274,7 @@ def run(plan: Plan, inputs: list) -> Any:
     buffers = plan.acquire()
     with np.errstate(over="ignore"):  # sigmoid's exp(-x) may overflow (to an exact 0)
         outputs = buffers.forward(*arrays)
-    if plan.has_backward and is_grad_enabled():
+    if plan.has_backward and grad_state.enabled:
         edges = plan.static_edges or [inputs[v.position] if v.kind == "input" else v.tensor for v in plan.edges]
         kept = plan.static_kept + [(arrays[p], role) for p, role in plan.input_kept] + \
             [(outputs[p], role) for p, role in plan.output_kept]

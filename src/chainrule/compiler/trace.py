@@ -15,6 +15,7 @@ lists and dicts as the op got them.
 """
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable
 
 import numpy as np
@@ -144,6 +145,7 @@ class Tracer:
         self.kept: list = []  # tensors looked up by id: kept alive so ids stay unique
         self.captured: list[bool] = []  # per open in-place change: captured as a write?
         self.handles: list = []
+        self.thread = threading.get_ident()  # the observers see every thread's ops: only ours count
         for tensor in inputs:
             self.trace.inputs.append(self._new("input", tensor, graph.value(tensor)))
         for tensor in known:
@@ -169,7 +171,7 @@ class Tracer:
                 raise Unsupported(f"graph break under fullgraph=True: {reason}")
 
     def on_apply(self, node: Any, args: tuple, kwargs: dict, output: Any) -> None:
-        if self.trace.breaks or any(self.captured):
+        if self.trace.breaks or any(self.captured) or threading.get_ident() != self.thread:
             return
         step_args = self._template(args)
         step_kwargs = self._template(kwargs)
@@ -184,10 +186,11 @@ class Tracer:
         self.trace.steps.append(Step("op", node, step_args, step_kwargs, value, output.grad_fn is node))
 
     def on_read(self, tensor: Any, how: str) -> None:
-        self.stop(f"{how} reads a tensor's values into Python inside the region")
+        if threading.get_ident() == self.thread:
+            self.stop(f"{how} reads a tensor's values into Python inside the region")
 
     def on_inplace(self, stage: str, target: Any, name: str, change: Any) -> None:
-        if self.trace.breaks:
+        if self.trace.breaks or threading.get_ident() != self.thread:
             return
         if stage == "end":
             if self.captured:
