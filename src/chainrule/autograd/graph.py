@@ -37,7 +37,7 @@ from typing import Any, Callable, Iterator, NamedTuple
 import numpy as np
 
 from . import observe
-from .engine import run_backward
+from .engine import run_backward, task
 from .function import Function, Op, _output_array
 from .node import Node, pytorch_edge, split_edge
 from .region import CompiledFunctionBackward, record
@@ -48,7 +48,7 @@ __all__ = [
     "op_name", "derivative_formulas", "is_elementwise", "kept_output", "kept_arguments",
     "changed_since", "recompute", "local_backward", "backward_gradients", "GraphFreed",
     "on_record", "on_backward", "watch", "Handle", "on_apply", "on_read", "on_inplace",
-    "InplaceChange", "has_hooks", "detached", "replay", "value", "version", "record",
+    "InplaceChange", "has_hooks", "detached", "replay", "value", "version", "record", "retaining",
     "CompiledFunctionBackward",
 ]
 
@@ -411,3 +411,10 @@ def replay(node: Any, *arrays: Any, **kwargs: Any) -> Any:
     NumPy scalar becomes a 0-d array).  Nothing is recorded."""
     out = node.forward(np, *arrays, **kwargs) if kwargs else node.forward(np, *arrays)
     return out if type(out) is np.ndarray else _output_array(node, out)
+
+
+def retaining() -> bool:
+    """Whether the backward running in this thread keeps the graph (``retain_graph``, or
+    ``create_graph``); True outside any backward.  A node standing for many ops (a compiled
+    region) frees what each saved as soon as it was used only when this is False."""
+    return task.retain_graph

@@ -112,6 +112,7 @@ class Plan:
         self.static_edges: list | None = None  # the edges, when they are all parameters
         self.random: list[int] = []  # value indices of random draws (kept per call for create_graph)
         self.transient: list[int] = []  # nodes whose forward saves fresh arrays (freed after backward)
+        self.fresh: set[int] = set()  # slots allocated at each call, not held by a buffer set
         self.buffers: list[tuple] = []  # layout_of(...) per buffer
         self.nodes: list[Any] = []  # trace nodes, copied per buffer set
         self.shared: dict[str, Any] = {}  # kernels, constants, helpers
@@ -140,7 +141,8 @@ class Plan:
 
     @property
     def buffer_bytes(self) -> int:
-        return sum(int(np.prod(shape)) * np.dtype(dtype).itemsize for shape, dtype, _ in self.buffers)
+        return sum(int(np.prod(shape)) * np.dtype(dtype).itemsize
+                   for k, (shape, dtype, _) in enumerate(self.buffers) if k not in self.fresh)
 
 
 class BufferSet:
@@ -152,7 +154,8 @@ class BufferSet:
             plan.code = compile(plan.source, "<chainrule plan>", "exec")
         names: dict[str, Any] = dict(plan.shared)
         for k, layout in enumerate(plan.buffers):
-            names[f"b{k}"] = allocate(layout)
+            if k not in plan.fresh:
+                names[f"b{k}"] = allocate(layout)
         for k, node in enumerate(plan.nodes):
             names[f"n{k}"] = graph.detached(node)
         names["drawn"] = self.drawn = [None] * len(plan.random)
@@ -281,10 +284,14 @@ class _Writer:
         self.held: list = []  # the objects named (their ids stay theirs)
         self.node_of: dict[int, int] = {}  # id(trace node) -> n<k>
         self.kept: set[int] = set()  # value indices some recorded op saved
+        self.transient: set[str] = set()  # nodes whose saved values are made afresh at each call
+        self.at: list[tuple] = []  # per step: the range of its lines in self.lines
+        self.fresh: set[int] = set()  # slots made afresh at each call (large saved values)
+        self.allocated: set[str] = set()  # fresh slots allocated so far in the program
         self.static: set[int] = set()  # value indices whose array is the same at every call
         shared = plan.shared
         shared.update(np=np, run=graph.replay, allocate=allocate, bump=graph.increment_version,
-                      apply_inplace=apply_inplace)
+                      apply_inplace=apply_inplace, retaining=graph.retaining)
         for value in plan.values:
             if value.kind == "input":
                 self.names[value.index] = f"x{value.position}"
@@ -341,12 +348,8 @@ class _Writer:
         buffered = self._choose_kernels()
         places = self._allocate(buffered)
         output_values = set(plan.outputs)
-        last_use = {}  # value index -> the last step reading it
         for position, step in enumerate(trace.steps):
-            for ref in refs(step.args) + refs(step.kwargs):
-                last_use[ref.value.index] = position
-        dying: dict[int, list[int]] = {}
-        for position, step in enumerate(trace.steps):
+            start = len(self.lines)
             if step.kind == "write":
                 self.write(step)
             elif step.kind == "bump":
@@ -355,18 +358,15 @@ class _Writer:
                 self.kernel_step(step, places.get(step.out.index))
             else:
                 self.generic_step(step)
-                plan.transient.append(int(self.node(step.node)[1:]))
+                self.transient.add(self.node(step.node))
             if step.kind == "op" and step.out.index in output_values:
                 self.fresh_output(step.out)
             if step.kind == "op" and plan.steps[step.out.step].random:
                 plan.random.append(step.out.index)
                 self.lines.append(f"drawn[{len(plan.random) - 1}] = {self.names[step.out.index]}")
-            if step.kind == "op" and step.out.index not in output_values:
-                dying.setdefault(last_use.get(step.out.index, position), []).append(step.out.index)
-            # A value no later step reads lets go of its array here, as eager drops its tensor.
-            local = [self.names[i] for i in dying.pop(position, ()) if re.fullmatch(r"v\d+", self.names[i])]
-            if local:
-                self.lines.append(f"del {', '.join(local)}")
+            self.at.append((start, len(self.lines)))
+        self.lines = self._with_deletions(output_values)
+        plan.transient = sorted(int(name[1:]) for name in self.transient)
         for index in sorted(self.kept):
             value, role = plan.values[index], self.role(index)
             if value.kind == "input":
@@ -377,6 +377,30 @@ class _Writer:
                 plan.output_kept.append((plan.outputs.index(index), role))
         outputs = ", ".join(self.names[i] for i in plan.outputs)
         self.lines.append(f"return ({outputs}{',' if len(plan.outputs) == 1 else ''})")
+
+    def _with_deletions(self, output_values: set) -> list[str]:
+        """The forward's lines with a ``del`` after each step where fresh arrays are read for
+        the last time: the program then holds an array no longer than eager holds its tensor
+        (what an op saved stays alive in its node)."""
+        last: dict[str, int] = {}
+        for position, step in enumerate(self.trace.steps):
+            if step.kind == "op" and step.out.index not in output_values:
+                name = self.names[step.out.index]
+                last[name] = max(last.get(name, position), position)
+            for ref in refs(step.args) + refs(step.kwargs):
+                name = self.names[ref.value.index]
+                if name in last:
+                    last[name] = max(last[name], position)
+        dying: dict[int, list[str]] = {}
+        for name, position in last.items():
+            if re.fullmatch(r"[vf]\d+", name):
+                dying.setdefault(position, []).append(name)
+        lines: list[str] = []
+        for position, (start, end) in enumerate(self.at):
+            lines += self.lines[start:end]
+            if position in dying:
+                lines.append(f"del {', '.join(sorted(dying[position]))}")
+        return lines + self.lines[self.at[-1][1]:] if self.at else self.lines
 
     def tensor(self, value: Value) -> str:
         return self.constant(self.plan.values[value.index].tensor, "t")
@@ -452,13 +476,25 @@ class _Writer:
                 plan.buffers.append(key)
             places[step.out.index] = slot
             releases.append((last_use.get(step.out.index, position), slot, key))
+        # A large value some op saves is made afresh at each call, in a slot of its own
+        # (with what was written over): the backward frees it once used, as eager does,
+        # instead of a buffer holding it through the whole backward.
+        for index, slot in places.items():
+            if index in forever and trace.values[index].array.nbytes >= FRESH_BYTES:
+                self.fresh.add(slot)
         return places
 
     def kernel_step(self, step: Step, slot: int | None) -> None:
         kernel = type(step.node).kernel
         out = step.out
-        name = f"b{slot}" if slot is not None else f"v{out.index}"
         if slot is None:
+            name = f"v{out.index}"
+        elif slot in self.fresh:
+            name = f"f{slot}"
+        else:
+            name = f"b{slot}"
+        if slot is None or (slot in self.fresh and name not in self.allocated):
+            self.allocated.add(name)
             self.lines.append(f"{name} = allocate({self.constant(layout_of(out.array))})")
         args = [self.expression(a) for a in step.args]
         label = kernel.__name__ if getattr(kernel, "__name__", "<lambda>") != "<lambda>" else \
@@ -481,8 +517,10 @@ class _Writer:
             line = f"{node}.saved = ({''.join(p + ', ' for p in parts)})"
             dynamic = any(type(e) is int and step.args[e].value.index not in self.static and
                           not _is_buffer(self.names[step.args[e].value.index]) for e in saved_map)
-            dynamic = dynamic or ("out" in saved_map and slot is None)
+            dynamic = dynamic or ("out" in saved_map and not _is_buffer(name))
             (self.lines if dynamic else self.init).append(line)
+            if dynamic:
+                self.transient.add(node)
 
     def generic_step(self, step: Step) -> None:
         out = step.out
@@ -531,6 +569,7 @@ class _Writer:
             lines.extend(f"{n} = None" for n in sorted(names - set(seeds)))
             assigned |= names
         lines.append(f"{', '.join(seeds)}{',' if len(seeds) == 1 else ''} = grads")
+        lines.append("keep = retaining()  # retain_graph: what the ops saved must stay")
         assigned.update(s for s in seeds if s != "_")
         for node, flowing, passes, single in order:
             step = step_of.get(id(node))
@@ -557,6 +596,9 @@ class _Writer:
                     body.append(f"{target} = {target} + {expr}" if target in assigned else f"{target} = {expr}")
                 assigned.add(target)
             body.append(f"{var} = None")  # the engine, too, drops a gradient once passed on
+            name = self.node(node)
+            if not passes and name in self.transient:
+                body.append(f"if not keep: {name}.saved = None")  # as the engine frees a node's
             if checked:
                 lines.append(f"if {var} is not None:")
                 lines.extend("    " + b for b in body)
@@ -583,7 +625,8 @@ class _Writer:
         sets ``plan.listing``, the two programs as a reader sees them."""
         plan = self.plan
         inputs = ", ".join(f"x{k}" for k in range(len(plan.inputs)))
-        used = sorted(set(plan.shared) | {f"b{k}" for k in range(len(plan.buffers))}
+        plan.fresh = set(self.fresh)
+        used = sorted(set(plan.shared) | {f"b{k}" for k in range(len(plan.buffers)) if k not in self.fresh}
                       | {f"n{k}" for k in range(len(plan.nodes))} | {"drawn"})
         back = self.back or ["return ()"]
         text = [f"def make({', '.join(used)}):"]
@@ -635,6 +678,10 @@ def _saved_map(step: Step) -> list | None:
     return saved
 
 
+#: A value some op saves is made afresh at each call from this size on (smaller ones live in
+#: buffers: there, allocating costs more than the memory a buffer holds).
+FRESH_BYTES = 1 << 16
+
 #: Ufuncs whose ``out`` must be a keyword (NumPy deprecates a third positional argument).
 _KEYWORD_OUT = (np.maximum, np.minimum)
 
@@ -644,7 +691,8 @@ def _is_buffer(name: str) -> bool:
 
 
 #: Names the programs use for their own helpers.
-_RESERVED = {"np", "run", "allocate", "bump", "apply_inplace", "drawn", "grads", "make", "forward", "backward", "r", "x"}
+_RESERVED = {"np", "run", "allocate", "bump", "apply_inplace", "retaining", "drawn", "grads", "make", "forward",
+             "backward", "r", "x", "keep"}
 
 
 def _elementwise(node: Any) -> bool:
