@@ -74,6 +74,28 @@ def test_create_graph_recomputes_eagerly_and_gives_second_derivatives():
     assert any("create_graph=True" in str(w.message) for w in caught)
 
 
+def test_create_graph_through_dropout_reuses_the_masks():
+    chainrule.manual_seed(0)
+    layer = nn.Linear(4, 4)
+    drop = nn.Dropout(0.5)
+
+    def region(x):
+        return drop(layer(x)).tanh()
+
+    compiled = chainrule.compile(region)
+    results = []
+    for fn in (region, compiled):
+        chainrule.manual_seed(5)
+        for _ in range(3):
+            x = _x(9, requires_grad=True)[:, :4]
+            (gx,) = chainrule.autograd.grad(fn(x).pow(2).sum(), [x], create_graph=True)
+        layer.zero_grad()
+        gx.pow(2).sum().backward()
+        results.append([gx.detach().numpy().copy(), layer.weight.grad.numpy().copy(), chainrule.rand(2).numpy()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
 def test_two_pending_calls_each_keep_their_values():
     eager, twin, compiled = _twins()
     results = []

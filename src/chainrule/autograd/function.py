@@ -89,6 +89,9 @@ class Op(Node):
     #: preallocated buffers instead of ``forward``; it computes exactly what ``forward`` does
     #: (the capture checks this on the traced values).  None: a plan calls ``forward``.
     kernel: Callable | None = None
+    #: Set on ops whose forward draws random numbers (dropout's mask): what a compiled region
+    #: recomputes for ``create_graph`` reuses the values they drew instead of drawing anew.
+    random = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -18,9 +18,8 @@ the first one's backward is still pending.
 """
 from __future__ import annotations
 
-from typing import Any
-
 import re
+from typing import Any
 
 import numpy as np
 
@@ -50,7 +49,7 @@ class PlanValue:
     """What a plan knows of one value of the region (no tensor of the traced call is kept,
     bar the live tensors from outside)."""
 
-    __slots__ = ("index", "kind", "position", "tensor", "array", "shape", "dtype", "requires_grad", "name")
+    __slots__ = ("index", "kind", "position", "tensor", "array", "shape", "dtype", "requires_grad")
 
     def __init__(self, value: Value, position: int | None) -> None:
         self.index, self.kind, self.position = value.index, value.kind, position
@@ -62,7 +61,6 @@ class PlanValue:
                                                if value.kind == "external" else None)
         if value.kind == "external" and not live:
             self.kind = "constant"
-        self.name = ""
 
 
 class PlanStep:
@@ -77,7 +75,7 @@ class PlanStep:
         self.op = type(step.node) if step.node is not None else None
         self.args, self.kwargs = _slots(step.args), _slots(step.kwargs)
         self.out = step.out.index
-        self.random = bool(getattr(self.op, "random", False))
+        self.random = self.op is not None and self.op.random
 
 
 def _slots(template: Any) -> Any:
@@ -114,29 +112,25 @@ class Plan:
         self.transient: list[int] = []  # nodes whose forward saves fresh arrays (freed after backward)
         self.fresh: set[int] = set()  # slots allocated at each call, not held by a buffer set
         self.buffers: list[tuple] = []  # layout_of(...) per buffer
-        self.nodes: list[Any] = []  # trace nodes, copied per buffer set
+        self.nodes: list[Any] = []  # detached copies of the traced ops, copied again per buffer set
         self.shared: dict[str, Any] = {}  # kernels, constants, helpers
         self.source = ""
         self.listing = ""  # the two programs, for people (print_plan, explain)
         self.has_backward = False
-        self.checked_backward = False  # some output's gradient may be None: checks in the program
         self.kernels = 0
         self.fallbacks = 0
         self.code: Any = None  # the compiled source (on first use)
-        self._free: list = []
+        self.sets: list = []  # the buffer sets kept for reuse
 
     # -- buffer sets -------------------------------------------------------------------------------
-    def new_set(self) -> "BufferSet":
-        return BufferSet(self)
-
     def acquire(self) -> "BufferSet":
         """A buffer set no pending backward holds (a new one if all are held)."""
-        for candidate in self._free:
+        for candidate in self.sets:
             if candidate.free():
                 return candidate
-        fresh = self.new_set()
-        if len(self._free) < 4:  # more are made for as long as backwards pend, and dropped after
-            self._free.append(fresh)
+        fresh = BufferSet(self)
+        if len(self.sets) < 4:  # more are made for as long as backwards pend, and dropped after
+            self.sets.append(fresh)
         return fresh
 
     @property
@@ -301,7 +295,6 @@ class _Writer:
                                      "w_" + hint if hint else None)
                 self.names[value.index] = name
                 self.static.add(value.index)
-                value.name = name
 
     # -- names --------------------------------------------------------------------------------------
     def constant(self, item: Any, prefix: str = "c", hint: str | None = None) -> str:
@@ -560,7 +553,7 @@ class _Writer:
                     source_of[(id(value.tensor.grad_fn), value.tensor.output_nr)] = value.index
                 else:
                     source_of[id(value.tensor)] = value.index
-        checked = plan.checked_backward = len(plan.outputs) > 1
+        checked = len(plan.outputs) > 1
         lines = self.back
         seeds = [f"g{i}" if plan.values[i].requires_grad else "_" for i in plan.outputs]
         assigned: set[str] = set()

@@ -94,7 +94,6 @@ class Region:
         self.cache_size_limit = int(options.get("cache_size_limit", CACHE_SIZE_LIMIT))
         self.entries: dict = {}
         self.last_plan: Plan | None = None
-        self.last_break: str | None = None
         self.modules: list = []
         self.known: list = []
         self.reset()
@@ -161,7 +160,6 @@ class Region:
         return tuple(parts), grad_state.enabled, get_default_dtype()
 
     def give_up(self, reason: str) -> None:
-        self.last_break = reason
         if self.fullgraph:
             raise Unsupported(reason)
         warn_once(f"chainrule.compile: {self.name} runs eagerly: {reason}")
@@ -207,7 +205,6 @@ class Region:
 
     def eager(self, entry: Entry, reason: str, result: Any) -> Any:
         entry.eager, entry.trace = True, None
-        self.last_break = reason
         if self.fullgraph:
             raise Unsupported(reason)
         warn_once(f"chainrule.compile: {self.name}: {reason}; calls with these input shapes and modes "

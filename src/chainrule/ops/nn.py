@@ -278,6 +278,7 @@ class KeepMask(Op):
     __slots__ = ()
     arguments = "unary"
     differentiable = False
+    random = True
 
     def forward(self, xp, a, p):
         return keep_mask(a.shape, a.dtype, p)
