@@ -133,8 +133,9 @@ def print_environment(info: dict) -> None:
 # -- training-step benchmarks (mlp_train, conv_train) ----------------------------------------
 
 def framework(name: str):
-    """The library a ``framework_step`` runs on: ``torch`` for "pytorch", else ``chainrule``."""
-    if name == "pytorch":
+    """The library a ``framework_step`` runs on: ``torch`` for "pytorch" (and "pytorch
+    compiled"), else ``chainrule``."""
+    if name.startswith("pytorch"):
         import torch
         return torch
     import chainrule
@@ -142,17 +143,32 @@ def framework(name: str):
     return chainrule
 
 
-def sgd_training_step(lib, model, x, y, lr: float) -> Callable:
+def compiled(name: str) -> bool:
+    """Whether an implementation's name asks for ``compile`` ("chainrule compiled", "pytorch
+    compiled")."""
+    return name.endswith(" compiled")
+
+
+def sgd_training_step(lib, model, x, y, lr: float, compile: bool = False) -> Callable:
     """``step() -> loss``: one training step of ``model`` on the batch ``(x, y)`` written the
     PyTorch way (zero_grad, forward, cross-entropy, backward, SGD step), so that ``lib`` may
-    be ``torch`` or ``chainrule`` (``import chainrule as torch`` runs it unchanged)."""
+    be ``torch`` or ``chainrule`` (``import chainrule as torch`` runs it unchanged).  With
+    ``compile``, the forward and the loss run as one compiled function
+    (``lib.compile(lambda inputs, targets: criterion(model(inputs), targets))``), the way a
+    PyTorch 2 user writes it."""
     criterion = lib.nn.CrossEntropyLoss()
     optimizer = lib.optim.SGD(model.parameters(), lr=lr)
     inputs, targets = lib.from_numpy(x.copy()), lib.from_numpy(y.copy())
 
+    def loss_of(batch, labels):
+        return criterion(model(batch), labels)
+
+    if compile:
+        loss_of = lib.compile(loss_of)
+
     def step():
         optimizer.zero_grad()
-        loss = criterion(model(inputs), targets)
+        loss = loss_of(inputs, targets)
         loss.backward()
         optimizer.step()
         return loss
@@ -225,6 +241,17 @@ def step_runners(steps_by_name: Dict[str, Callable], steps: int) -> tuple:
 
         runners[name] = run
     return runners, faults
+
+
+def torch_compile_works() -> str | None:
+    """None when ``torch.compile`` (inductor) compiles and runs a tiny function here, else
+    why not (it needs a C++ compiler and its own toolchain)."""
+    import torch
+    try:
+        torch.compile(lambda t: (t * 2).sum())(torch.ones(2))
+    except Exception as error:  # noqa: BLE001 - any failure means "not on this machine"
+        return f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
+    return None
 
 
 def report_floor_and_faults(medians: Dict[str, float], faults: Dict[str, List[float]]) -> None:

@@ -1,6 +1,8 @@
 """conv_train: one SGD training step of a small CNN on 28x28 inputs (batch 64, float32,
-cross-entropy, lr 0.01) for chainrule, PyTorch (CPU, same threads) and a hand-written NumPy
-floor, interleaved in one process; medians, ratios and minor page faults per step.
+cross-entropy, lr 0.01) for chainrule (eager, and compiled: ``chainrule.compile`` of the
+forward and the loss), PyTorch (CPU, same threads; ``--torch-compile`` adds
+``torch.compile``) and a hand-written NumPy floor, interleaved in one process; medians,
+ratios and minor page faults per step.
 
     conv 1->8 3x3, ReLU, maxpool 2, conv 8->16 3x3, ReLU, maxpool 2, flatten, linear 400->10
 
@@ -18,13 +20,13 @@ import argparse
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from _harness import (check_same_math, configure_threads, framework, interleaved, malloc_note,
+from _harness import (check_same_math, compiled, configure_threads, framework, interleaved, malloc_note,
                       print_environment, report, report_floor_and_faults, sgd_training_step,
-                      step_runners)
+                      step_runners, torch_compile_works)
 
 BATCH = 64
 LR = 0.01
-IMPLEMENTATIONS = ("chainrule", "pytorch", "numpy floor")
+IMPLEMENTATIONS = ("chainrule", "chainrule compiled", "pytorch", "numpy floor")
 
 
 def make_problem(seed: int = 0):
@@ -165,7 +167,7 @@ def _unpool_relu(grad, pooled, y, dy, mask) -> None:
         np.multiply(grad, mask, out=dq)
 
 
-def framework_step(lib, params, x, y):
+def framework_step(lib, params, x, y, compile: bool = False):
     nn = lib.nn
     model = nn.Sequential(
         nn.Conv2d(1, 8, 3), nn.ReLU(), nn.MaxPool2d(2),
@@ -177,7 +179,7 @@ def framework_step(lib, params, x, y):
             w, b = params[name]
             layer.weight.copy_(lib.from_numpy(w.copy()))
             layer.bias.copy_(lib.from_numpy(b.copy()))
-    return sgd_training_step(lib, model, x, y, LR), model
+    return sgd_training_step(lib, model, x, y, LR, compile), model
 
 
 def build(name: str):
@@ -188,7 +190,7 @@ def build(name: str):
         floor = NumpyCNN(params, x, y)
         # The floor's (kh, kw, c) column order is PyTorch's (c, kh, kw) for one channel.
         return floor.step, lambda: floor.w1[:, :9]
-    step, model = framework_step(framework(name), params, x, y)
+    step, model = framework_step(framework(name), params, x, y, compiled(name))
     return step, lambda: model[0].weight.detach().numpy().reshape(8, 9)
 
 
@@ -198,18 +200,29 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--steps", type=int, default=5, help="steps per timed run")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--torch-compile", action="store_true",
+                        help="also time torch.compile (inductor; its first call compiles for a minute or more)")
     args = parser.parse_args(argv)
 
     print_environment(configure_threads(args.threads))
     print(malloc_note())
+    names = IMPLEMENTATIONS
+    if args.torch_compile:
+        why_not = torch_compile_works()
+        print(f"torch.compile: {'runs here' if why_not is None else 'does not run here: ' + why_not}")
+        names = names + (("pytorch compiled",) if why_not is None else ())
     # One step from the same weights: the losses and conv1's weight updates must agree.
-    loss = check_same_math(build, IMPLEMENTATIONS, "conv1's weights")
-    runners, faults = step_runners({name: build(name)[0] for name in IMPLEMENTATIONS}, args.steps)
+    loss = check_same_math(build, names, "conv1's weights")
+    runners, faults = step_runners({name: build(name)[0] for name in names}, args.steps)
     times = interleaved(runners, args.repeats, warmup=2)
     medians = report(f"conv_train: CNN on 28x28, batch {BATCH}, float32, one SGD step "
                      f"(same math checked: first loss {loss:.4f})", times, "ms/step", 1e3)
     report_floor_and_faults(medians, faults)
-    return {"conv_train": medians["chainrule"] / medians["pytorch"]}
+    results = {"conv_train": medians["chainrule"] / medians["pytorch"],
+               "conv_train_compiled": medians["chainrule compiled"] / medians["pytorch"]}
+    if "pytorch compiled" in medians:
+        results["conv_train_torch_compiled"] = medians["pytorch compiled"] / medians["pytorch"]
+    return results
 
 
 if __name__ == "__main__":

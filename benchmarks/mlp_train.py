@@ -1,6 +1,8 @@
 """mlp_train: one SGD training step of an MLP (zero_grad, forward, cross-entropy loss,
-backward, step), float32, for chainrule, PyTorch (CPU, same threads) and a hand-written
-NumPy floor (the same math with no framework), interleaved in one process.
+backward, step), float32, for chainrule (eager, and compiled: ``chainrule.compile`` of the
+forward and the loss), PyTorch (CPU, same threads; ``--torch-compile`` adds
+``torch.compile`` of the same function) and a hand-written NumPy floor (the same math with
+no framework), interleaved in one process.
 
 Two networks (ReLU between the linear layers, SGD lr 0.01, a fixed batch):
 
@@ -35,16 +37,17 @@ import time
 
 import numpy as np
 
-from _harness import (check_same_math, configure_threads, framework, interleaved, malloc_note,
+from _harness import (check_same_math, compiled, configure_threads, framework, interleaved, malloc_note,
                       minor_faults, print_environment, report, report_floor_and_faults,
-                      sgd_training_step, step_runners)
+                      sgd_training_step, step_runners, torch_compile_works)
 
 SIZES = {
     "big": ((784, 512, 512, 10), 256),
     "small": ((64, 128, 10), 32),
 }
 LR = 0.01
-IMPLEMENTATIONS = ("chainrule", "pytorch", "numpy floor")
+IMPLEMENTATIONS = ("chainrule", "chainrule compiled", "pytorch", "numpy floor")
+TORCH_COMPILED = "pytorch compiled"
 
 
 # -- the problem: the same initial weights and batch for every implementation -------------
@@ -136,9 +139,10 @@ class NumpyMLP:
 
 # -- chainrule and PyTorch: the same code, ``lib`` being either ----------------------------
 
-def framework_step(lib, params, x, y):
+def framework_step(lib, params, x, y, compile: bool = False):
     """A model written the PyTorch way (``import chainrule as torch`` runs it unchanged);
-    returns ``step() -> loss`` and the model."""
+    returns ``step() -> loss`` (its forward and loss compiled with ``compile``) and the
+    model."""
     layers = []
     for i, (w, b) in enumerate(params):
         linear = lib.nn.Linear(w.shape[1], w.shape[0])
@@ -149,7 +153,7 @@ def framework_step(lib, params, x, y):
         if i < len(params) - 1:
             layers.append(lib.nn.ReLU())
     model = lib.nn.Sequential(*layers)
-    return sgd_training_step(lib, model, x, y, LR), model
+    return sgd_training_step(lib, model, x, y, LR, compile), model
 
 
 def build(name: str, size: str):
@@ -158,7 +162,7 @@ def build(name: str, size: str):
     if name == "numpy floor":
         floor = NumpyMLP(params, x, y)
         return floor.step, lambda: floor.weights[0]
-    step, model = framework_step(framework(name), params, x, y)
+    step, model = framework_step(framework(name), params, x, y, compiled(name))
     first = model[0].weight
     return step, lambda: first.detach().numpy()
 
@@ -203,16 +207,18 @@ def limit_threads(name: str, threads: int) -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(threads)
-    if name == "pytorch":
+    if name.startswith("pytorch"):
         import torch
         torch.set_num_threads(threads)
 
 
-def child(name: str, size: str, steps: int, threads: int) -> dict:
+def child(name: str, size: str, steps: int, threads: int, warm: int = 0) -> dict:
     """Run in a fresh process: peak RSS growth, page faults and time per step for one
     implementation."""
     limit_threads(name, threads)
     step, _ = build(name, size)
+    for _ in range(warm):  # steps before the measurement (a compiled step's traced calls)
+        step()
     gc.collect()
     release_free_heap()
     before = rss_kb()
@@ -227,14 +233,14 @@ def child(name: str, size: str, steps: int, threads: int) -> dict:
         step()
     elapsed = time.perf_counter() - start
     faults = minor_faults() - faults
-    return {"peak_growth_kb": peak_kb() - before, "exact_peak": exact,
+    return {"peak_growth_kb": peak_kb() - before, "peak_kb": peak_kb(), "exact_peak": exact,
             "faults_per_step": faults / steps, "ms_per_step": elapsed / steps * 1e3}
 
 
-def run_child(name: str, size: str, steps: int, threads: int) -> dict:
+def run_child(name: str, size: str, steps: int, threads: int, warm: int = 0) -> dict:
     out = subprocess.run(
         [sys.executable, os.path.abspath(__file__), "--child", name, "--size", size,
-         "--steps", str(steps), "--threads", str(threads)],
+         "--steps", str(steps), "--threads", str(threads), "--warm", str(warm)],
         check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -246,46 +252,69 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-memory", action="store_true", help="skip the subprocess runs")
-    parser.add_argument("--child", choices=IMPLEMENTATIONS, help=argparse.SUPPRESS)
+    parser.add_argument("--torch-compile", action="store_true",
+                        help="also time torch.compile (inductor; its first call compiles for a minute or more)")
+    parser.add_argument("--child", choices=IMPLEMENTATIONS + (TORCH_COMPILED,), help=argparse.SUPPRESS)
     parser.add_argument("--size", choices=list(SIZES), help=argparse.SUPPRESS)
     parser.add_argument("--steps", type=int, default=20, help=argparse.SUPPRESS)
+    parser.add_argument("--warm", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.child:
-        print(json.dumps(child(args.child, args.size, args.steps, args.threads)))
+        print(json.dumps(child(args.child, args.size, args.steps, args.threads, args.warm)))
         return {}
 
     print_environment(configure_threads(args.threads))
     print(malloc_note())
+    names = IMPLEMENTATIONS
+    if args.torch_compile:
+        why_not = torch_compile_works()
+        print(f"torch.compile: {'runs here' if why_not is None else 'does not run here: ' + why_not}")
+        names = names + ((TORCH_COMPILED,) if why_not is None else ())
     results = {}
     for size in args.sizes:
         widths, batch = SIZES[size]
         label = "-".join(map(str, widths))
-        loss = check_same_math(lambda name: build(name, size), IMPLEMENTATIONS, "the first layer",
+        loss = check_same_math(lambda name: build(name, size), names, "the first layer",
                                f" ({size} MLP)")
         # Enough steps per timed run that one run lasts tens of milliseconds.
         steps = 5 if size == "big" else 50
-        runners, faults = step_runners({name: build(name, size)[0] for name in IMPLEMENTATIONS}, steps)
+        runners, faults = step_runners({name: build(name, size)[0] for name in names}, steps)
         times = interleaved(runners, args.repeats, warmup=2)
         unit, scale = ("ms/step", 1e3) if size == "big" else ("us/step", 1e6)
         medians = report(f"mlp_train {size}: {label}, batch {batch}, float32, one SGD step "
                          f"(same math checked: first loss {loss:.4f})", times, unit, scale)
         report_floor_and_faults(medians, faults)
         results[f"mlp_{size}"] = medians["chainrule"] / medians["pytorch"]
+        results[f"mlp_{size}_compiled"] = medians["chainrule compiled"] / medians["pytorch"]
+        if TORCH_COMPILED in medians:
+            results[f"mlp_{size}_torch_compiled"] = medians[TORCH_COMPILED] / medians["pytorch"]
 
         if args.no_memory:
             continue
         print(f"  each in its own process ({args.threads} thread(s)): peak RSS growth during "
               f"the steps, page faults and time per step")
-        isolated = {name: run_child(name, size, 10 if size == "big" else 100, args.threads)
-                    for name in IMPLEMENTATIONS}
+        count = 10 if size == "big" else 100
+        isolated = {name: run_child(name, size, count, args.threads)
+                    for name in IMPLEMENTATIONS if not compiled(name)}
         base = isolated["numpy floor"]["peak_growth_kb"]
         for name, r in isolated.items():
             exact = "" if r["exact_peak"] else "  (VmHWM not resettable: includes set-up)"
-            print(f"    {name:<12} peak +{r['peak_growth_kb'] / 1024:7.2f} MiB "
+            print(f"    {name:<18} peak +{r['peak_growth_kb'] / 1024:7.2f} MiB "
                   f"({r['peak_growth_kb'] / max(base, 1):4.2f}x floor)   "
                   f"{r['faults_per_step']:7.0f} faults/step   {r['ms_per_step']:8.3f} ms/step{exact}")
         results[f"mlp_{size}_peak_vs_floor"] = isolated["chainrule"]["peak_growth_kb"] / max(base, 1)
+        # Compiled against eager, both after two warm-up steps (the compiled step's traced
+        # calls; the plan's buffers are made in the first measured step): the process's peak
+        # resident set during the steps, and its growth over the heap trimmed before them.
+        pair = {name: run_child(name, size, count, args.threads, warm=2) for name in ("chainrule", "chainrule compiled")}
+        print("  after two warm-up steps, each in its own process:")
+        for name, r in pair.items():
+            print(f"    {name:<18} peak RSS {r['peak_kb'] / 1024:7.2f} MiB (+{r['peak_growth_kb'] / 1024:5.2f} MiB "
+                  f"during the steps)   {r['faults_per_step']:5.1f} faults/step   {r['ms_per_step']:8.3f} ms/step")
+        results[f"mlp_{size}_compiled_peak_vs_eager"] = \
+            pair["chainrule compiled"]["peak_kb"] / max(pair["chainrule"]["peak_kb"], 1)
+        results[f"mlp_{size}_compiled_faults_per_step"] = pair["chainrule compiled"]["faults_per_step"]
     return results
 
 

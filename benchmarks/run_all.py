@@ -4,7 +4,8 @@ chainrule/PyTorch ratios (and peak memory against the NumPy floor) next to the t
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run_all.py
 
 (Unset those two only for the run: they pin OpenBLAS to a kernel other than the one this CPU
-would pick.) ``--quick`` halves the repeats; ``--only mlp_train conv_train`` runs a subset.
+would pick.) ``--quick`` halves the repeats; ``--only mlp_train conv_train`` runs a subset;
+``--torch-compile`` adds torch.compile's figures where it runs.
 Each benchmark's own report is printed as it runs; the table comes last.
 """
 from __future__ import annotations
@@ -53,8 +54,22 @@ TARGETS = {
     "lstm_peak_vs_pytorch": (1.5, "chainrule / PyTorch, LSTM step peak RSS growth"),
     "debug_recording": (None, "digits MLP step, recording for `chainrule debug` / debug off"),
     "debug_session": (2.0, "digits MLP step, `chainrule debug` (recording + checks) / debug off"),
+    "tiny_ops_compiled": (0.3, "chainrule.compile / PyTorch eager, us per op"),
+    "mlp_small_compiled": (0.25, "chainrule.compile / PyTorch eager, step time"),
+    "mlp_big_compiled": (0.8, "chainrule.compile / PyTorch eager, step time"),
+    "conv_train_compiled": (0.8, "chainrule.compile / PyTorch eager, step time"),
+    "mlp_big_compiled_peak_vs_eager": (1.0, "compiled / eager chainrule, the process's peak RSS after warm-up"),
+    "mlp_small_compiled_peak_vs_eager": (None, "compiled / eager chainrule, the process's peak RSS after warm-up"),
+    "mlp_big_compiled_faults_per_step": (10.0, "minor page faults per compiled step (not a ratio)"),
+    "mlp_small_compiled_faults_per_step": (None, "minor page faults per compiled step (not a ratio)"),
+    "tiny_ops_torch_compiled": (None, "torch.compile / PyTorch eager (--torch-compile)"),
+    "mlp_small_torch_compiled": (None, "torch.compile / PyTorch eager (--torch-compile)"),
+    "mlp_big_torch_compiled": (None, "torch.compile / PyTorch eager (--torch-compile)"),
+    "conv_train_torch_compiled": (None, "torch.compile / PyTorch eager (--torch-compile)"),
 }
 OPTIM_TARGET = 1.0
+#: The benchmarks that time torch.compile too with --torch-compile.
+TORCH_COMPILE = ("tiny_ops", "mlp_train", "conv_train")
 
 
 def run(name: str, args: list[str], threads: int) -> dict:
@@ -93,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="+", choices=list(BENCHMARKS), default=list(BENCHMARKS))
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--torch-compile", action="store_true",
+                        help="also time torch.compile where a benchmark can (inductor compiles for minutes)")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
 
@@ -109,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.only:
         print(f"\n===== {name} " + "=" * (60 - len(name)), flush=True)
         full, quick = BENCHMARKS[name]
-        results.update(run(name, quick if args.quick else full, args.threads))
+        extra = ["--torch-compile"] if args.torch_compile and name in TORCH_COMPILE else []
+        results.update(run(name, (quick if args.quick else full) + extra, args.threads))
     elapsed = time.perf_counter() - started
 
     print(f"\n===== summary ({datetime.date.today().isoformat()}, {elapsed:.0f} s; "

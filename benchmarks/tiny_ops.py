@@ -2,19 +2,23 @@
 backward; microseconds per op for chainrule and PyTorch (CPU, same threads) and their ratio.
 
 At this size the arithmetic is nothing: what is measured is each framework's per-op
-bookkeeping (recording the graph, walking it backward, accumulating gradients)."""
+bookkeeping (recording the graph, walking it backward, accumulating gradients).  "chainrule
+compiled" runs the same function through ``chainrule.compile`` (the whole chain is one
+plan; ``loss.backward()`` is called outside it); ``--torch-compile`` adds
+``torch.compile`` of it."""
 from __future__ import annotations
 
 import argparse
 
 import numpy as np
 
-from _harness import configure_threads, interleaved, print_environment, report
+from _harness import configure_threads, interleaved, print_environment, report, torch_compile_works
 
 OPS_PER_BLOCK = 5
 
 
-def build_and_backward(lib, x, w, blocks: int) -> None:
+def chain(x, w, blocks: int):
+    """The graph: ``blocks`` blocks of five ops; returns the loss."""
     y = x
     for _ in range(blocks):
         y = y * w          # mul (two inputs need grad)
@@ -22,7 +26,11 @@ def build_and_backward(lib, x, w, blocks: int) -> None:
         y = y.tanh()       # unary with a saved output
         y = y - 0.5        # reflected scalar
         y = y.sigmoid()
-    y.sum().backward()
+    return y.sum()
+
+
+def build_and_backward(lib, x, w, blocks: int, forward=chain) -> None:
+    forward(x, w, blocks).backward()
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -30,6 +38,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--ops", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--torch-compile", action="store_true",
+                        help="also time torch.compile of the chain (inductor compiles it for minutes)")
     args = parser.parse_args(argv)
 
     import torch
@@ -40,15 +50,26 @@ def main(argv: list[str] | None = None) -> dict:
     ops = blocks * OPS_PER_BLOCK + 1
     values = np.random.default_rng(0).random(4).astype(np.float32)
 
-    def runner(lib):
+    def runner(lib, forward=chain):
         x = lib.tensor(values, requires_grad=True)
         w = lib.tensor(values[::-1].copy(), requires_grad=True)
-        return lambda: build_and_backward(lib, x, w, blocks)
+        return lambda: build_and_backward(lib, x, w, blocks, forward)
 
-    times = interleaved({"chainrule": runner(chainrule), "pytorch": runner(torch)}, args.repeats)
+    candidates = {"chainrule": runner(chainrule), "chainrule compiled": runner(chainrule, chainrule.compile(chain)),
+                  "pytorch": runner(torch)}
+    if args.torch_compile:
+        why_not = torch_compile_works()
+        print(f"torch.compile: {'runs here' if why_not is None else 'does not run here: ' + why_not}")
+        if why_not is None:
+            candidates["pytorch compiled"] = runner(torch, torch.compile(chain))
+    times = interleaved(candidates, args.repeats, warmup=2)
     medians = report(f"tiny_ops: {ops} ops on shape-(4,) float32, forward + backward",
                      {k: [t / ops for t in v] for k, v in times.items()}, "us/op", 1e6)
-    return {"tiny_ops": medians["chainrule"] / medians["pytorch"]}
+    results = {"tiny_ops": medians["chainrule"] / medians["pytorch"],
+               "tiny_ops_compiled": medians["chainrule compiled"] / medians["pytorch"]}
+    if "pytorch compiled" in medians:
+        results["tiny_ops_torch_compiled"] = medians["pytorch compiled"] / medians["pytorch"]
+    return results
 
 
 if __name__ == "__main__":

@@ -52,7 +52,7 @@ def set_printoptions(**kwargs: Any) -> None:
 
 #: Subpackages loaded on first use, so that ``import chainrule`` stays light.
 _LAZY = ("nn", "optim", "data", "utils", "viz", "datasets", "serialization", "cli", "linalg", "distributed",
-         "multiprocessing", "onnx")
+         "multiprocessing", "onnx", "compiler")
 
 
 def __getattr__(name: str) -> Any:
@@ -64,6 +64,8 @@ def __getattr__(name: str) -> Any:
         return getattr(__getattr__("serialization"), name)
     if name == "explain":
         return __getattr__("viz").explain
+    if name == "compile":  # torch.compile: loaded on first use, like the subpackages
+        return __getattr__("compiler").compile
     raise AttributeError(f"module 'chainrule' has no attribute '{name}'")
 
 

@@ -13,7 +13,9 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .autograd import observe
 from .autograd.function import Op
+from .autograd.graph import InplaceChange
 from .autograd.grad_mode import grad_state
 from .autograd.versions import inplace_epoch, storage_root
 from .backend import array_backend, get_array_module
@@ -27,6 +29,18 @@ def apply_inplace(tensor: Tensor, name: str, op: Callable, *args: Any, kernel: C
     """Write ``op(tensor, *args, **kwargs)`` (an Op's ``apply`` or a functional form) into
     ``tensor``; ``name`` is the in-place form's name for errors (``"add_"``).  ``kernel(array,
     *arrays, **kwargs)``, when given, does the unrecorded change in place."""
+    if observe.inplace:  # a graph capture is watching: tell it what changes, before and after
+        change = InplaceChange(op, args, kwargs, kernel)
+        observe.notify_inplace("begin", tensor, name, change)
+        try:
+            return _apply_inplace(tensor, name, op, args, kwargs, kernel)
+        finally:
+            observe.notify_inplace("end", tensor, name, change)
+    return _apply_inplace(tensor, name, op, args, kwargs, kernel)
+
+
+def _apply_inplace(tensor: Tensor, name: str, op: Callable, args: tuple, kwargs: dict,
+                   kernel: Callable | None) -> Tensor:
     tensor._check_inplace()
     recording = grad_state.enabled and (
         tensor._rg or any(isinstance(a, Tensor) and a._rg for a in args)

@@ -226,11 +226,15 @@ class Tensor:
                 )
             if observe.cuts:
                 observe.notify_cut("numpy", (self,), None)
+        if observe.read:
+            observe.notify_read(self, "numpy()")
         return to_numpy(self._data)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         if type(self._data) is not _ndarray:
             self._check_host("numpy")
+        if observe.read:
+            observe.notify_read(self, "conversion to a NumPy array")
         array = to_numpy(self._data)
         return array if dtype is None else array.astype(dtype)
 
@@ -247,11 +251,15 @@ class Tensor:
             )
         if self._rg and observe.cuts:
             observe.notify_cut("item", (self,), None)
+        if observe.read:
+            observe.notify_read(self, "item()")
         return self._data.reshape(()).item()
 
     def tolist(self) -> Any:
         if self._rg and observe.cuts:
             observe.notify_cut("tolist", (self,), None)
+        if observe.read:
+            observe.notify_read(self, "tolist()")
         return self._data.tolist()
 
     def __float__(self) -> float:
@@ -270,6 +278,8 @@ class Tensor:
             raise RuntimeError(
                 "Boolean value of Tensor with more than one value is ambiguous"
             )
+        if observe.read:
+            observe.notify_read(self, "bool() (Python control flow on a tensor's value)")
         return bool(self._data.reshape(()).item())
 
     def __index__(self) -> int:
@@ -297,6 +307,8 @@ class Tensor:
         return repr(self) if not spec else format(str(self), spec)
 
     def __repr__(self) -> str:
+        if observe.read:
+            observe.notify_read(self, "printing it")
         return tensor_repr(self)
 
     __str__ = __repr__

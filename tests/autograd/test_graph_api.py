@@ -195,3 +195,76 @@ def test_grad_reads_are_watched_only_while_someone_watches():
             w.grad = chainrule.zeros(2)
     assert reads == [(True, [3.0])]
     assert chainrule.Tensor.__dict__["grad"] is plain
+# -- capturing (chainrule.compiler's view) ----------------------------------------------------
+
+
+def test_on_apply_sees_every_op_recorded_or_not():
+    w, x, _ = _small()
+    seen = []
+    with graph.on_apply(lambda node, args, kwargs, out: seen.append((graph.op_name(node), out.grad_fn is node))):
+        (w * x).sum()
+        x.exp()
+        with chainrule.no_grad():
+            w.sin()
+    assert seen == [("Mul", True), ("Sum", True), ("Exp", False), ("Sin", False)]
+
+
+def test_on_read_reports_values_read_into_python():
+    w, x, y = _small()
+    reads = []
+    with graph.on_read(lambda tensor, how: reads.append((tensor is y, how.split()[0]))):
+        y.item()
+        bool(y > 0)
+        x.tolist()
+        x.numpy()
+    assert reads == [(True, "item()"), (False, "bool()"), (False, "tolist()"), (False, "numpy()")]
+
+
+def test_on_inplace_reports_changes_and_version_bumps():
+    x = chainrule.zeros(3)
+    events = []
+    with graph.on_inplace(lambda stage, target, name, change: events.append((stage, name, target is x))):
+        x.add_(1.0)
+        x[0] = 5.0
+    assert events == [("begin", "add_", True), ("version", "add_", False), ("end", "add_", True),
+                      ("version", "__setitem__", False)]
+    assert graph.version(x) == 2 and graph.value(x) is x._data
+
+
+def test_a_detached_op_runs_again_on_other_arrays():
+    w, x, y = _small()
+    mul = graph.walk(y)[-1]
+    twin = graph.detached(mul)
+    assert twin.needs_grad(0) and not twin.needs_grad(1) and twin.saved is None
+    out = graph.replay(twin, np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    assert out.tolist() == [3.0, 8.0]
+    grads = twin.backward(np, np.array([1.0, 1.0]))
+    assert grads[0].tolist() == [3.0, 4.0] and grads[1] is None
+    total = graph.detached(graph.walk(y)[0])
+    assert isinstance(graph.replay(total, np.array([1.0, 2.0]), None, False), np.ndarray)  # 0-d, as apply makes
+
+
+def test_record_makes_one_node_for_a_region():
+    w = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    calls = []
+
+    def backward(grads):
+        calls.append(grads)
+        return (grads[0] * 10.0,)
+
+    (out,) = graph.record([np.array([5.0, 6.0])], [True], [w], backward, kept=[(graph.value(w), "w")])
+    assert out.grad_fn.name() == "CompiledFunctionBackward" and isinstance(out.grad_fn, graph.CompiledFunctionBackward)
+    out.sum().backward()
+    assert w.grad.tolist() == [10.0, 10.0]
+    with pytest.raises(RuntimeError, match="second time"):
+        out.sum().backward()
+    (plain,) = graph.record([np.array([1.0])], [True], [chainrule.ones(1)], backward)
+    assert plain.grad_fn is None and not plain.requires_grad
+
+
+def test_backward_gradients_of_several_roots():
+    w, x, y = _small()
+    z = (w * 3.0).sum()
+    found = graph.backward_gradients([y, z])
+    assert sorted(graph.op_name(n) for n in found) == ["Mul", "Mul", "Sum", "Sum", "Tanh"]
+    assert w.grad is None

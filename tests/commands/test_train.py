@@ -76,6 +76,16 @@ def test_same_seed_same_metrics(tmp_path):
     assert without_seconds(first) != without_seconds(other)
 
 
+@pytest.mark.parametrize("model", ["mlp", "cnn"])
+def test_compile_gives_the_same_numbers(tmp_path, model):
+    options = ["--epochs", "3", "--dropout", "0.2", "--model", model] + (["--hidden", ""] if model == "cnn" else [])
+    eager = train(tmp_path, "eager", *options)
+    compiled = train(tmp_path, "compiled", *options, "--compile")
+    assert without_seconds(eager) == without_seconds(compiled)
+    weights = [chainrule.load(run / "model.safetensors")["model"] for run in (eager, compiled)]
+    assert all(weights[0][k].numpy().tobytes() == weights[1][k].numpy().tobytes() for k in weights[0])
+
+
 def test_resume_continues_exactly(tmp_path, capsys):
     options = ["--dropout", "0.1", "--scheduler", "step"]  # step_size 1 for 2 and 3 epochs
     straight = train(tmp_path, "straight", "--epochs", "3", *options)

@@ -93,6 +93,13 @@ def test_resuming_on_the_device_moves_the_optimizer_state_there(tmp_path):
             assert values["step"].device.type == "cpu"
 
 
+def test_compile_on_a_device_is_a_usage_error(tmp_path):
+    config = {**train_command.DEFAULTS, "epochs": 1, "hidden": [16]}
+    with stand_in(), pytest.raises(train_command.UsageError, match="--compile runs on the CPU"):
+        train_command.train(config, tmp_path, log=lambda *_: None, progress=False, device="cuda", compile=True)
+    assert not any(tmp_path.iterdir())
+
+
 def test_a_missing_gpu_is_a_usage_error():
     with no_gpu():
         with pytest.raises(train_command.UsageError, match="--device cuda: CUDA is not available"):

@@ -15,6 +15,7 @@ observers and leaves with hooks are named helpers, entered only when a node or l
 from __future__ import annotations
 
 import gc
+import threading
 from sys import getrefcount
 from typing import Any, Callable, Iterable, Sequence
 
@@ -49,6 +50,17 @@ def _unshared_reference_count() -> int:
 
 
 _UNSHARED = _unshared_reference_count()
+
+
+class _Task(threading.local):
+    """The backward running in this thread: does it keep the graph (``retain_graph``)?  A
+    node that stands for many ops (a compiled region) may free what each of them saved as
+    soon as it is used, but only then.  Outside any backward: True (free nothing)."""
+
+    retain_graph = True
+
+
+task = _Task()
 
 
 class _Backward:
@@ -366,8 +378,9 @@ def run_backward(
     backward_pass = _Backward(retain_graph, create_graph, capture, accumulate, observer)
     backward_pass.count_dependencies(backward_pass.seed(roots, grad_roots))
     backward_pass.deliver_leaf_roots()
-    previous_mode = grad_state.enabled
+    previous_mode, previous_retain = grad_state.enabled, task.retain_graph
     grad_state.enabled = create_graph
+    task.retain_graph = retain_graph or create_graph
     # The walk creates no reference cycles (nodes only point towards the leaves), so the
     # cyclic collector has nothing to find here; pausing it saves its repeated scans of a
     # large live graph.  Like PyTorch, a backward that meets inf/NaN propagates them without
@@ -379,6 +392,7 @@ def run_backward(
             backward_pass.walk()
     finally:
         grad_state.enabled = previous_mode
+        task.retain_graph = previous_retain
         if collecting:
             gc.enable()
     if backward_pass.captured is not None:

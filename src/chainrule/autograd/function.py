@@ -83,6 +83,15 @@ class Op(Node):
     #: ``a * b`` only when ``b`` requires grad): changing it in place is then an error only
     #: when that input needs a gradient.  None: every saved value is always needed.
     saved_needed_by: tuple | None = None
+    #: The forward as an array kernel that writes into a given array, ``kernel(*arguments,
+    #: out=array)``, for the plain case: NumPy arrays of the output's float dtype (and
+    #: numbers), nothing to promote.  A captured plan (``chainrule.compiler``) runs it on
+    #: preallocated buffers instead of ``forward``; it computes exactly what ``forward`` does
+    #: (the capture checks this on the traced values).  None: a plan calls ``forward``.
+    kernel: Callable | None = None
+    #: Set on ops whose forward draws random numbers (dropout's mask): what a compiled region
+    #: recomputes for ``create_graph`` reuses the values they drew instead of drawing anew.
+    random = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -203,6 +212,8 @@ def _apply_general(cls: type, *args: Any, **kwargs: Any) -> Any:
             observe.notify_forward(node, args, kwargs, result)
     else:
         result = _unrecorded(cls, out, record, cut, args, kwargs)
+        if observe.unrecorded:
+            observe.notify_unrecorded(node, args, kwargs, result)
     if cls.is_view:
         result._vc = args[0]._version_counter()
         # An in-place change of the view must rewrite its base's history too.

@@ -17,7 +17,13 @@ without depending on how nodes store it:
   :func:`on_backward_call` (each ``backward()`` call as a whole), :func:`on_cut` (every place
   a value that needs a gradient leaves the graph: ``.detach()``, ``.data``, ``.item()``, an
   op under no_grad or without a derivative ...) and :func:`cut_of` (where a tensor's history
-  was cut), :func:`on_grad_read` (code reading ``tensor.grad``).
+  was cut), :func:`on_grad_read` (code reading ``tensor.grad``);
+* capture it (``chainrule.compiler``): :func:`on_apply` (every op as it runs, recorded or
+  not), :func:`on_read` (values read into Python), :func:`on_inplace` (in-place changes),
+  :func:`detached` and :func:`replay` (an op's copy whose forward and backward run again on
+  other arrays),
+  :func:`value` and :func:`version` (a tensor's array and version), and :func:`record`
+  (one node standing for a whole region).
 
 PyTorch's names live here too: ``Node``, ``GradientEdge``, ``get_gradient_edge``,
 ``increment_version``.
@@ -28,6 +34,7 @@ PyTorch's names live here too: ``Node``, ``GradientEdge``, ``get_gradient_edge``
 """
 from __future__ import annotations
 
+import copy
 import inspect
 from typing import Any, Callable, Iterator, NamedTuple
 
@@ -35,9 +42,10 @@ import numpy as np
 
 from . import function as _function
 from . import observe
-from .engine import run_backward
-from .function import Function, Op
+from .engine import run_backward, task
+from .function import Function, Op, _output_array
 from .node import Node, pytorch_edge, split_edge
+from .region import CompiledFunctionBackward, record
 from .versions import changed_since as _array_changed_since
 
 __all__ = [
@@ -45,8 +53,21 @@ __all__ = [
     "op_name", "derivative_formulas", "is_elementwise", "kept_output", "kept_arguments",
     "changed_since", "recompute", "local_backward", "backward_gradients", "GraphFreed",
     "on_record", "on_backward", "watch", "Handle", "on_backward_call", "on_cut", "cut_of", "on_grad_read",
-    "CUT_KINDS",
+    "CUT_KINDS", "on_apply", "on_read", "on_inplace",
+    "InplaceChange", "has_hooks", "detached", "replay", "value", "version", "record", "retaining",
+    "CompiledFunctionBackward",
 ]
+
+
+class InplaceChange(NamedTuple):
+    """What an in-place change through ``chainrule.inplace.apply_inplace`` does: ``op(tensor,
+    *args, **kwargs)`` written into the tensor, or (unrecorded, when given) ``kernel(array,
+    *arrays, **kwargs)`` on its array.  Passing the four back to ``apply_inplace`` repeats it."""
+
+    op: Any
+    args: tuple
+    kwargs: dict
+    kernel: Any
 
 
 class GradientEdge(NamedTuple):
@@ -256,22 +277,26 @@ def local_backward(node: Any, grad_output: Any, output_nr: int = 0) -> tuple:
     return tuple(None if g is None else np.asarray(getattr(g, "_data", g)) for g in grads)
 
 
-def backward_gradients(root: Any, seed: Any = None) -> dict:
+def backward_gradients(root: Any, seed: Any = None, observer: Callable | None = None) -> dict:
     """``{node: (grad_outputs, grad_inputs)}`` for one backward from the tensor ``root``
-    (seeded with ``seed``, ones by default), as arrays, ``grad_inputs`` one per argument.
+    (seeded with ``seed``, ones by default), as arrays, ``grad_inputs`` one per argument; in
+    the order the engine ran the nodes.  ``root`` may be a list of tensors (``seed`` then a
+    list too, or None).  With ``observer``, ``observer(node, grad_outputs, grad_inputs)`` is
+    called for each node instead, and nothing is kept (an empty dict is returned).
 
     The backward runs with the graph retained and touches nothing: no ``.grad`` is written,
-    no hook or observer runs.  Raises :class:`GraphFreed` when an earlier backward freed the
-    graph's saved values."""
-    if seed is None:
-        seed = np.ones_like(root._data)
+    no hook or other observer runs.  Raises :class:`GraphFreed` when an earlier backward
+    freed the graph's saved values."""
+    roots = list(root) if isinstance(root, (list, tuple)) else [root]
+    seeds = list(seed) if isinstance(seed, (list, tuple)) else [seed] * len(roots)
+    seeds = [np.ones_like(r._data) if s is None else s for r, s in zip(roots, seeds)]
     found: dict = {}
 
     def collect(node: Any, grad_outputs: tuple, grad_inputs: tuple) -> None:
         found[node] = (tuple(_copy(g) for g in grad_outputs), tuple(_copy(g) for g in grad_inputs))
 
     try:
-        run_backward([root], [seed], True, False, accumulate=False, observer=collect)
+        run_backward(roots, seeds, True, False, accumulate=False, observer=observer or collect)
     except RuntimeError as error:
         if _is_freed(error):
             raise GraphFreed("the graph's saved values were freed by backward(); call this before "
@@ -383,3 +408,85 @@ def _read_grads_through_observers(on: bool) -> None:
         tensor_cls.grad = property(lambda t: observe.notify_grad_read(t, t._grad), plain.fset, doc=plain.__doc__)
     elif not on and _plain_grad:
         tensor_cls.grad = _plain_grad.pop()
+# -- capturing -------------------------------------------------------------------------------------
+
+
+def on_apply(callback: Callable[[Any, tuple, dict, Any], None]) -> Handle:
+    """Call ``callback(node, args, kwargs, output)`` after every op runs, recorded or not
+    (``node`` is the op instance that ran the forward, with what it saved; ``output`` the
+    tensor it returns, whose ``grad_fn`` is ``node`` when it was recorded)."""
+    remove_recorded = observe.add(observe.forward, callback)
+    remove_unrecorded = observe.add(observe.unrecorded, callback)
+
+    def remove() -> None:
+        remove_recorded()
+        remove_unrecorded()
+
+    return Handle(remove)
+
+
+def on_read(callback: Callable[[Any, str], None]) -> Handle:
+    """Call ``callback(tensor, how)`` when a tensor's values are read into Python: ``item()``
+    (and ``float()``, ``int()``), ``bool()`` (an ``if`` on a tensor), ``tolist()``,
+    ``numpy()``, conversion to a NumPy array, printing.  ``how`` names the read."""
+    return Handle(observe.add(observe.read, callback))
+
+
+def on_inplace(callback: Callable[[str, Any, str, Any], None]) -> Handle:
+    """Call ``callback(stage, target, name, change)`` for in-place changes: ``stage`` is
+    "begin" and "end" around a change made through ``chainrule.inplace.apply_inplace``
+    (``target`` the tensor, ``name`` its method's name, ``change`` an :class:`InplaceChange`),
+    and "version" for every version bump of a storage, however made (``target`` the storage's
+    array, None for a storage whose changes are not tracked; ``change`` None)."""
+    return Handle(observe.add(observe.inplace, callback))
+
+
+def has_hooks(node: Any) -> bool:
+    """Whether ``node`` has hooks of any kind (node hooks, tensor hooks on its outputs,
+    ``retain_grad``, :func:`watch` observers)."""
+    return bool(node._hooked)
+
+
+def detached(node: Any) -> Any:
+    """A copy of ``node``'s op outside any graph, for running its forward and backward again
+    on other arrays (the kernels of a captured plan): the same op and options; its arguments
+    that needed a gradient still do (``needs_grad``), but it has no edges, hooks or saved
+    values.  Call ``copy.forward(np, *arrays)`` (which sets ``copy.saved``) and then
+    ``copy.backward(np, grad)``."""
+    if not isinstance(node, Op):
+        raise TypeError(f"{node.name()} is not a chainrule op: it cannot run again outside its graph")
+    twin = copy.copy(node)
+    twin.__dict__.clear()
+    try:
+        needed = node.edges
+    except AttributeError:  # an op that ran without recording: no edges were set
+        needed = (None,)
+    twin.edges = tuple(None if edge is None else True for edge in needed)
+    twin.saved = twin.inputs = twin.output = None
+    return twin
+
+
+def value(tensor: Any) -> Any:
+    """The backend array holding ``tensor``'s values (no copy, nothing recorded, no read
+    reported): for tools that compute on values outside the graph."""
+    return tensor._data
+
+
+def version(tensor: Any) -> int:
+    """How many in-place changes ``tensor``'s storage has had (PyTorch's ``_version``)."""
+    return tensor._version
+
+
+def replay(node: Any, *arrays: Any, **kwargs: Any) -> Any:
+    """``node``'s op forward run again on ``arrays`` (and ``kwargs``), ``node`` being a
+    :func:`detached` copy (its ``saved`` is set anew); the output as ``Op.apply`` makes it (a
+    NumPy scalar becomes a 0-d array).  Nothing is recorded."""
+    out = node.forward(np, *arrays, **kwargs) if kwargs else node.forward(np, *arrays)
+    return out if type(out) is np.ndarray else _output_array(node, out)
+
+
+def retaining() -> bool:
+    """Whether the backward running in this thread keeps the graph (``retain_graph``, or
+    ``create_graph``); True outside any backward.  A node standing for many ops (a compiled
+    region) frees what each saved as soon as it was used only when this is False."""
+    return task.retain_graph

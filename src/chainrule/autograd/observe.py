@@ -1,14 +1,19 @@
-"""Who is watching the graph: callbacks that tools (``chainrule.viz``, the debugger) register
-through :mod:`chainrule.autograd.graph`.  The engine and the recording paths look here; with
-nothing registered each costs one truthiness check of a list, made only off the hot paths
-(cuts, backward entries), and reads of ``.grad`` are watched only while someone watches them
-(the Tensor class then reads through :func:`notify_grad_read`)."""
+"""Who is watching the graph: callbacks that tools (``chainrule.viz``, the debugger, the graph
+capture of ``chainrule.compiler``) register through :mod:`chainrule.autograd.graph`.  The
+engine, the recording paths and the tensor methods that read values look here; with nothing
+registered each costs one truthiness check of a list, made only off the hot paths (cuts, backward
+entries), and reads of ``.grad`` are watched only while someone watches them (the Tensor class
+then reads through :func:`notify_grad_read`)."""
 from __future__ import annotations
 
 from typing import Any, Callable
 
 #: ``observe(node, args, kwargs, output)`` after an op records a node.
 forward: list = []
+#: ``observe(node, args, kwargs, output)`` after an op runs without recording a node (grad
+#: mode off, or no argument requiring grad).  Each of these callbacks is also in ``forward``
+#: (which sends every op down the recording path that notifies).
+unrecorded: list = []
 #: ``observe(node, grad_outputs, grad_inputs)`` after each node's backward, in every backward;
 #: ``grad_inputs`` has one entry per argument of the op (None where none flowed).
 backward: list = []
@@ -21,10 +26,22 @@ cuts: list = []
 passes: list = []
 #: ``observe(tensor, grad)`` when code reads ``tensor.grad``.
 grad_reads: list = []
+#: ``observe(tensor, how)`` when a tensor's values are read into Python (``item()``,
+#: ``bool()``, ``tolist()``, ``numpy()`` ...): ``how`` names the read.
+read: list = []
+#: ``observe(stage, target, name, change)`` for in-place changes (see ``graph.on_inplace``):
+#: "begin"/"end" around a change made through ``inplace.apply_inplace`` (``target``: the
+#: tensor), "version" for every version bump (``target``: the storage's array, or None).
+inplace: list = []
 
 
 def notify_forward(node: Any, args: tuple, kwargs: dict, output: Any) -> None:
     for callback in list(forward):
+        callback(node, args, kwargs, output)
+
+
+def notify_unrecorded(node: Any, args: tuple, kwargs: dict, output: Any) -> None:
+    for callback in list(unrecorded):
         callback(node, args, kwargs, output)
 
 
@@ -50,6 +67,14 @@ def notify_grad_read(tensor: Any, grad: Any) -> Any:
     for callback in list(grad_reads):
         callback(tensor, grad)
     return grad
+def notify_read(tensor: Any, how: str) -> None:
+    for callback in list(read):
+        callback(tensor, how)
+
+
+def notify_inplace(stage: str, target: Any, name: str, change: Any = None) -> None:
+    for callback in list(inplace):
+        callback(stage, target, name, change)
 
 
 def add(callbacks: list, callback: Callable) -> Callable[[], None]:

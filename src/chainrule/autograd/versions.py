@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from . import observe
+
 _ndarray = np.ndarray
 
 
@@ -72,6 +74,8 @@ class VersionCounter:
             if key not in _modified:
                 weakref.finalize(root, _forget_storage, key)
             _modified[key] = (self.epoch, op_name, self.value)
+        if observe.inplace:
+            observe.notify_inplace("version", root, op_name)
 
 
 def last_change(array: Any) -> tuple | None:

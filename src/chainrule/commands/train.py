@@ -36,6 +36,7 @@ from .. import cuda, nn, optim
 from ..atomic import atomic_write
 from ..autograd.grad_mode import no_grad
 from ..backend import CPU, device, resolve_device
+from ..compiler import compile as compile_model
 from ..data import DataLoader, TensorDataset, datasets, text
 from ..models import MODEL_INPUTS, MODELS, build_model, count_parameters, parameter_count
 from ..optional import MissingDependency, require
@@ -202,6 +203,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--device", type=_device_name, default="cpu", metavar="{cpu,cuda,cuda:N,auto}",
                    help="where to train: cpu (the default), cuda (a GPU, through CuPy: pip install "
                         "'chainrule[cuda]'), or auto (cuda when one is available)")
+    p.add_argument("--compile", action="store_true",
+                   help="run the model through chainrule.compile (torch.compile): the same numbers, faster")
     return p
 
 
@@ -525,7 +528,7 @@ def new_run_dir(base: str | Path = "runs") -> Path:
 
 def train(config: dict[str, Any], out: str | Path, *, checkpoint: dict[str, Any] | None = None,
           log: Callable[[str], Any] = print, progress: bool | None = None, report: bool = False,
-          parallel: Any = None, device: str = "cpu") -> TrainResult:
+          parallel: Any = None, device: str = "cpu", compile: bool = False) -> TrainResult:
     """Train as ``config`` says (see ``DEFAULTS``), writing the run folder ``out``.
 
     ``checkpoint`` is a loaded ``model.safetensors`` to continue from (its model, optimizer,
@@ -533,10 +536,13 @@ def train(config: dict[str, Any], out: str | Path, *, checkpoint: dict[str, Any]
     a terminal); otherwise ``log`` gets one line per epoch. ``parallel`` (a
     ``data_parallel.DataParallel``): train data-parallel, this process being one rank; only
     rank 0 writes ``out`` and logs.  ``device``: ``cpu``, ``cuda``, ``cuda:N`` or ``auto``
-    (the model is built and initialised on the CPU, as there, then moved)."""
+    (the model is built and initialised on the CPU, as there, then moved).  ``compile``: train
+    and evaluate through ``chainrule.compile(model)``, which gives the same numbers, bit for bit."""
     where = pick_device(device)
     if parallel is not None and where.type != "cpu":
         raise UsageError("data-parallel training (mpiexec) runs on the CPU: drop --device or run one process")
+    if compile and where.type != "cpu":
+        raise UsageError("--compile runs on the CPU (a compiled plan is a NumPy program): drop --compile or --device")
     manual_seed(config["seed"])
     data = load_data(config)
     shuffle = Generator().manual_seed(config["seed"])
@@ -568,9 +574,9 @@ def train(config: dict[str, Any], out: str | Path, *, checkpoint: dict[str, Any]
         except (RuntimeError, ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
             raise UsageError(f"corrupt checkpoint: its schedule, random state or history cannot be restored "
                              f"({' '.join(str(error).split())[:200]})") from None
-    trained = model
+    trained = runner = compile_model(model) if compile else model
     if parallel is not None:
-        trained = parallel.wrap(model)
+        trained = parallel.wrap(runner)
         if parallel.rank and checkpoint is None:  # dropout masks of its own on each rank
             manual_seed(config["seed"] + parallel.rank)
 
@@ -624,7 +630,7 @@ def train(config: dict[str, Any], out: str | Path, *, checkpoint: dict[str, Any]
                                              lambda batches: bar(batches, epoch), parallel, where)
         if scheduler is not None and not per_batch:
             scheduler.step()
-        test_loss, test_acc, _ = evaluate(model, data.test_x, data.test_y)
+        test_loss, test_acc, _ = evaluate(runner, data.test_x, data.test_y)
         row = {"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc, "test_loss": test_loss,
                "test_accuracy": test_acc, "lr": lr, "seconds": time.perf_counter() - start}
         history.append(row)
@@ -705,7 +711,7 @@ def run(args: argparse.Namespace) -> int:
     parallel = DataParallel() if launched() else None  # `mpiexec -n N chainrule train ...`
     try:
         result = train(config, out, checkpoint=checkpoint, report=args.report, parallel=parallel,
-                       device=getattr(args, "device", "cpu"))
+                       device=getattr(args, "device", "cpu"), compile=getattr(args, "compile", False))
     except OSError as error:
         if parallel is not None:
             parallel.fail(2)

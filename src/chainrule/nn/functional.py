@@ -21,9 +21,8 @@ from ..ops import elementwise as E
 from ..ops import linalg as L
 from ..ops import nn as N
 from ..autograd.function import named
-from ..backend import CPU, get_array_module, namespace_of_device
+from ..backend import get_array_module
 from ..creation import zeros as _zeros
-from ..random import _generator
 from ..tensor import Tensor, _dim, _make
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -195,20 +194,6 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
     return out.reshape(tuple(lead) + (weight.shape[0],))
 
 
-def _dropout_mask(input: Tensor, p: float) -> Any:
-    return _keep_mask(input._data.shape, input._data.dtype, p, input.device)
-
-
-def _keep_mask(shape: tuple, dtype: Any, p: float, device: Any = CPU) -> Any:
-    """Dropout's mask: 1/(1-p) where an element is kept, 0 where it is dropped; drawn on
-    ``device`` from its generator."""
-    xp = namespace_of_device(device)
-    if p == 1:
-        return xp.zeros(shape, dtype=dtype)
-    draw = _generator(None, device).random(shape, dtype=np.float32 if dtype == np.float32 else np.float64)
-    return xp.multiply(draw >= p, 1.0 / (1.0 - p), dtype=dtype)
-
-
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (training
     only); the mask comes from chainrule's global generator."""
@@ -216,7 +201,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0 or input._data.size == 0:
         return input
-    return _apply(input, inplace, N.Dropout, "dropout_", _dropout_mask(input, p))
+    return _apply(input, inplace, N.Dropout, "dropout_", N.KeepMask.apply(input, p))
 
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
@@ -234,7 +219,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     keep = None
     if dropout_p > 0.0:
         batch = np.broadcast_shapes(tuple(query.shape[:-2]), tuple(key.shape[:-2]))
-        keep = _keep_mask(batch + (query.shape[-2], key.shape[-2]), query._data.dtype, dropout_p, query.device)
+        keep = N.keep_mask(batch + (query.shape[-2], key.shape[-2]), query._data.dtype, dropout_p, query.device)
     mask = _t(attn_mask) if attn_mask is not None else None
     out = A.Attention.apply(query, key, value, mask, scale, is_causal, keep)
     # PyTorch's CPU kernel takes 4-D inputs without dropout or a mask that needs a gradient;

@@ -159,6 +159,7 @@ class Module:
         if isinstance(tensor, Buffer):
             tensor = tensor._plain()
         self._buffers[name] = tensor
+        _changed()
         if persistent:
             self._non_persistent_buffers_set.discard(name)
         else:
@@ -167,6 +168,7 @@ class Module:
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a parameter (or None, a declared but absent one) under ``name``."""
         self._check_new_name("parameter", name, "_parameters")
+        _changed()
         if param is None:
             self._parameters[name] = None
         elif not isinstance(param, Parameter):
@@ -196,6 +198,7 @@ class Module:
         if name == "":
             raise KeyError('module name can\'t be empty string ""')
         self._modules[name] = module
+        _changed()
 
     def register_module(self, name: str, module: "Module | None") -> None:
         self.add_module(name, module)
@@ -283,6 +286,7 @@ class Module:
                 raise AttributeError("cannot assign module before Module.__init__() call")
             remove_from(state, self._parameters, self._buffers, self._non_persistent_buffers_set)
             modules[name] = value
+            _changed()
             return
         if modules is not None and name in modules:
             if value is not None:
@@ -291,6 +295,7 @@ class Module:
                     f"(torch.nn.Module or None expected)"
                 )
             modules[name] = value
+            _changed()
             return
         buffers = state.get("_buffers")
         if isinstance(value, Buffer) or (buffers is not None and name in buffers):
@@ -311,6 +316,7 @@ class Module:
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
+        _changed()
         if name in self._parameters:
             del self._parameters[name]
         elif name in self._buffers:
@@ -448,6 +454,7 @@ class Module:
             if buf is not None:
                 with no_grad():
                     self._buffers[key] = fn(buf)
+                _changed()
         return self
 
     def apply(self, fn: Callable[["Module"], None]) -> "Module":
@@ -720,6 +727,28 @@ class Module:
             else:
                 main += "\n  " + "\n  ".join(lines) + "\n"
         return main + ")"
+
+
+#: How many times a module gained, lost or replaced a parameter, buffer or submodule.
+_changes = [0]
+
+
+def _changed() -> None:
+    _changes[0] += 1
+
+
+def structure_version() -> int:
+    """A count that goes up whenever any module gains, loses or replaces a parameter, buffer
+    or submodule: a graph capture (``chainrule.compiler``) looks at its modules again then."""
+    return _changes[0]
+
+
+def has_hooks(module: Module) -> bool:
+    """Whether ``module`` itself has forward or backward hooks (not its submodules): Python
+    code that must run at each of its calls, so that a graph capture
+    (``chainrule.compiler``) runs such a module eagerly."""
+    return bool(module._forward_hooks or module._forward_pre_hooks or module._backward_hooks
+                or module._backward_pre_hooks)
 
 
 def _as_array(value: Any) -> Any:

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..autograd import observe
 from ..autograd.function import Op, variant
-from ..backend import DEVICE_ARRAY_TYPES as _device_types, device_of, to_device
+from ..backend import DEVICE_ARRAY_TYPES as _device_types, device_of, get_array_module, to_device
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
 from .namespace import plain
@@ -145,6 +145,7 @@ class _Binary(_Elementwise):
 class Add(_Binary):
     __slots__ = ()
     arguments = "binary"
+    kernel = np.add
     derivative = ("d(a+b)/da = 1", "d(a+b)/db = 1")
 
     def forward(self, xp, a, b):
@@ -191,6 +192,7 @@ class AddScalar(_Elementwise):
 
     __slots__ = ()
     arguments = "unary"
+    kernel = np.add
     display_name = "Add"
     derivative = ("d(a+c)/da = 1",)
 
@@ -207,6 +209,7 @@ class AddScalar(_Elementwise):
 class Sub(_Binary):
     __slots__ = ()
     arguments = "binary"
+    kernel = np.subtract
     derivative = ("d(a-b)/da = 1", "d(a-b)/db = -1")
 
     def forward(self, xp, a, b):
@@ -234,6 +237,7 @@ class SubScalar(_Elementwise):
 
     __slots__ = ()
     arguments = "unary"
+    kernel = np.subtract
     display_name = "Sub"
     derivative = ("d(a-c)/da = 1",)
 
@@ -252,6 +256,7 @@ class RsubScalar(_Elementwise):
 
     __slots__ = ()
     arguments = "unary"
+    kernel = staticmethod(lambda a, c, out: np.subtract(c, a, out))
     display_name = "Rsub"
     pytorch_name = "RsubBackward1"
     presented_inputs = 1
@@ -270,6 +275,7 @@ class RsubScalar(_Elementwise):
 class Mul(_Binary):
     __slots__ = ()
     arguments = "binary"
+    kernel = np.multiply
     derivative = ("d(a*b)/da = b", "d(a*b)/db = a")
     saved_needed_by = (1, 0)
 
@@ -303,6 +309,7 @@ class MulScalar(_Elementwise):
     __slots__ = ()
     arguments = "unary"
     display_name = "Mul"
+    kernel = np.multiply
     derivative = ("d(a*c)/da = c",)
 
     def forward(self, xp, a, c):
@@ -318,6 +325,7 @@ class MulScalar(_Elementwise):
 
 class Div(_Binary):
     __slots__ = ()
+    kernel = np.true_divide
     arguments = "binary"
     derivative = ("d(a/b)/da = 1/b", "d(a/b)/db = -a/b^2")
 
@@ -343,6 +351,7 @@ class DivScalar(_Elementwise):
     __slots__ = ()
     arguments = "unary"
     display_name = "Div"
+    kernel = np.true_divide
     derivative = ("d(a/c)/da = 1/c",)
 
     def forward(self, xp, a, c):
@@ -687,7 +696,8 @@ def _unary_op(row: UnaryRow) -> type:
         return rule(xp, g, self.saved[0] if saves else None)
 
     attributes = {"__slots__": (), "op_name": op_name, "forward": forward, "backward": backward,
-                  "derivative": (row.formula,), "__module__": __name__, "__doc__": f"``{row.name}``: {row.formula}."}
+                  "kernel": numpy_function, "derivative": (row.formula,), "__module__": __name__,
+                  "__doc__": f"``{row.name}``: {row.formula}."}
     if row.pytorch_name:
         attributes["pytorch_name"] = row.pytorch_name
     return type(op_name, (_Unary,), attributes)
@@ -759,25 +769,29 @@ class Reciprocal(_Elementwise):
         return -g * out * out
 
 
+def sigmoid_into(a: Any, out: Any) -> Any:
+    """``1 / (1 + exp(-a))`` written into ``out``, as PyTorch computes it: where exp(-a)
+    overflows to inf the result is exactly 0 (sigmoid(-1000.) == 0, not a denormal).  The
+    caller silences the overflow warning."""
+    xp = np if type(out) is _ndarray else get_array_module(out)
+    xp.negative(a, out)  # (out positionally: NumPy parses it faster)
+    xp.exp(out, out)
+    xp.add(out, _one(xp, out.dtype), out)
+    return xp.reciprocal(out, out)
+
+
 class Sigmoid(_Elementwise):
     __slots__ = ()
     arguments = "unary"
     derivative = ("d sigmoid(u)/du = sigmoid(u) (1 - sigmoid(u))",)
+    kernel = staticmethod(sigmoid_into)
 
     def forward(self, xp, a):
         half = a.dtype is _F16
         if a.dtype.kind != "f" or half:  # float16 in float32, rounded once (PyTorch's opmath)
             a = a.astype(xp.float32)
-        # 1 / (1 + exp(-a)) in place, as PyTorch computes it: where exp(-a) overflows to
-        # inf the result is exactly 0 (sigmoid(-1000.) == 0, not a denormal).
-        one = _one(xp, a.dtype)
-        t = xp.negative(a)
-        if type(t) is not xp.ndarray:  # 0-d input: NumPy answers a scalar, not an array
-            t = xp.asarray(t)
         with np.errstate(over="ignore"):
-            xp.exp(t, out=t)
-        xp.add(t, one, out=t)
-        out = xp.reciprocal(t, out=t)
+            out = sigmoid_into(a, xp.empty_like(a))
         if half:
             out = out.astype(xp.float16)
         self.saved = (out,)
@@ -806,6 +820,7 @@ def _one(xp: Any, dtype: Any) -> Any:
 class Relu(_Elementwise):
     __slots__ = ()
     arguments = "unary"
+    kernel = staticmethod(lambda a, out: np.maximum(a, 0, out=out))
     derivative = ("d relu(u)/du = [u > 0]",)
 
     def forward(self, xp, a):

@@ -1,6 +1,8 @@
 """Matrix products: matmul (1-D, 2-D, batched, broadcast-batched) and the fused linear layer."""
 from __future__ import annotations
 
+from typing import Any
+
 import numpy
 
 from ..autograd.function import Op, broadcast_error, variant
@@ -134,11 +136,24 @@ def _matrix(a):
     return a.reshape((rows, a.shape[-1]))
 
 
+def linear_into(x: Any, weight: Any, bias: Any = None, *, out: Any) -> Any:
+    """``x @ weight.T + bias`` written into ``out``: one 2-D GEMM over all leading dims
+    (NumPy's stacked matmul runs one per matrix), the bias added in place."""
+    if x.ndim > 2:
+        numpy.matmul(_matrix(x), weight.T, out.reshape((-1, out.shape[-1])))
+    else:
+        numpy.matmul(x, weight.T, out)  # (out positionally: NumPy parses it faster)
+    if bias is not None:
+        out += bias
+    return out
+
+
 class Linear(Op):
     """``x @ weight.T + bias`` in one node: one GEMM forward, two backward, the bias
     gradient as one reduction, and no input gradient when the input needs none."""
 
     __slots__ = ()
+    kernel = staticmethod(linear_into)
     pytorch_name = "AddmmBackward0"
     derivative = ("d(xW^T+b)/dx = G W", "d(xW^T+b)/dW = G^T x", "d(xW^T+b)/db = sum G")
     saved_needed_by = (1, 0)

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import math
 
+from typing import Any
+
 import numpy as _np
 
 from ..autograd.function import Op
-from ..backend import get_array_module, special_function
+from ..backend import CPU, device_of, get_array_module, namespace_of_device, special_function
+from ..random import _generator
 from .elementwise import Sigmoid, promote, step_scaled, sum_to_shape
 from .namespace import plain as _plain
 
@@ -262,12 +265,37 @@ class LogSigmoid(Op):
         return g * _sigmoid(xp, -a)
 
 
+def keep_mask(shape: tuple, dtype: Any, p: float, device: Any = CPU) -> Any:
+    """Dropout's mask: 1/(1-p) where an element is kept, 0 where it is dropped; drawn on
+    ``device`` from its generator."""
+    xp = namespace_of_device(device)
+    if p == 1:
+        return xp.zeros(shape, dtype=dtype)
+    draw = _generator(None, device).random(shape, dtype=_np.float32 if dtype == _np.float32 else _np.float64)
+    return xp.multiply(draw >= p, 1.0 / (1.0 - p), dtype=dtype)
+
+
+class KeepMask(Op):
+    """Dropout's mask for a tensor like ``a`` (:func:`keep_mask`).  An op of its own, never
+    differentiable, so that a captured plan (``chainrule.compiler``) draws a new mask at each
+    call, from the generator's stream, as eager does."""
+
+    __slots__ = ()
+    arguments = "unary"
+    differentiable = False
+    random = True
+
+    def forward(self, xp, a, p):
+        return keep_mask(a.shape, a.dtype, p, device_of(a))
+
+
 class Dropout(Op):
     """``u * mask``: the mask holds 0 for dropped elements and 1/(1-p) for kept ones."""
 
     __slots__ = ()
     pytorch_name = "MulBackward0"
     derivative = ("d dropout(u)/du = mask / (1 - p)",)
+    kernel = _np.multiply
 
     def forward(self, xp, a, mask):
         self.saved = (mask,)

@@ -1,0 +1,139 @@
+"""``chainrule.compile``'s face: PyTorch's signature and errors, the compiled module, the
+decorator forms, ``explain`` and ``print_plan``, ``reset``/``disable``, and a lazy import."""
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import chainrule
+from chainrule import nn
+from chainrule.compiler import InvalidBackend, OptimizedModule
+
+
+def test_the_signature_is_pytorchs():
+    ours = inspect.signature(chainrule.compile).parameters
+    theirs = inspect.signature(torch.compile).parameters
+    assert list(ours) == list(theirs)
+    for name in ("fullgraph", "dynamic", "mode", "options", "disable"):
+        assert ours[name].default == theirs[name].default
+    assert chainrule.compile is chainrule.compiler.compile
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"backend": "nope"}, InvalidBackend, "Invalid backend: 'nope'"),
+    ({"backend": lambda gm, inputs: gm}, InvalidBackend, "no callable backend"),
+    ({"mode": "fastest"}, RuntimeError, "Unrecognized mode=fastest, should be one of: default"),
+    ({"mode": "default", "options": {}}, RuntimeError, "Either mode or options can be specified"),
+    ({"options": {"max_autotune": True}}, RuntimeError, "Unexpected optimization option max_autotune"),
+])
+def test_unknown_values_are_explained(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        chainrule.compile(lambda x: x, **kwargs)
+
+
+@pytest.mark.parametrize("mode", ["default", "reduce-overhead", "max-autotune"])
+def test_pytorchs_modes_and_backends_are_accepted(mode):
+    fn = chainrule.compile(lambda x: x * 2.0, mode=mode, backend="eager", dynamic=True)
+    assert [fn(chainrule.ones(2)).tolist() for _ in range(3)] == [[2.0, 2.0]] * 3
+
+
+def test_a_model_must_be_callable_and_disable_returns_it():
+    with pytest.raises(AssertionError, match="A callable function is expected"):
+        chainrule.compile(5)
+    model = nn.Linear(2, 2)
+    assert chainrule.compile(model, disable=True) is model
+
+
+def test_decorator_forms():
+    @chainrule.compile
+    def double(x):
+        return x * 2.0
+
+    @chainrule.compile(fullgraph=True)
+    def triple(x):
+        return x * 3.0
+
+    assert double.__name__ == "double"
+    for _ in range(3):
+        assert double(chainrule.ones(1)).item() == 2.0 and triple(chainrule.ones(1)).item() == 3.0
+
+
+def test_the_compiled_module_shares_the_original():
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU())
+    compiled = chainrule.compile(model)
+    assert isinstance(compiled, OptimizedModule) and isinstance(compiled, nn.Module)
+    assert compiled._orig_mod is model
+    assert list(compiled.state_dict()) == ["_orig_mod.0.weight", "_orig_mod.0.bias"]
+    assert list(compiled.parameters())[0] is model[0].weight
+    model.note = "kept"
+    assert compiled.note == "kept"  # attributes fall through to the original
+    compiled.eval()
+    assert not model.training and not model[0].training
+
+
+def test_print_plan_shows_the_flat_programs(capsys):
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    compiled = chainrule.compile(model, options={"print_plan": True})
+    for _ in range(2):
+        compiled(chainrule.ones(5, 3)).sum().backward()
+    printed = capsys.readouterr().out
+    assert "chainrule.compile plan for Sequential: 3 array kernels" in printed
+    assert "forward(x0):" in printed and "backward(grads):" in printed
+    assert printed.count(".backward(np, ") == 3  # addmm, relu, addmm in the engine's order
+    assert "AddmmBackward0 -> float32[5x4]" in printed
+
+
+def test_explain_reports_ops_breaks_and_the_plan():
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU())
+    found = chainrule.compiler.explain(model)(chainrule.ones(2, 3))
+    assert (found.graph_count, found.graph_break_count, found.op_count) == (1, 0, 2)
+    assert found.ops_per_graph == [["AddmmBackward0", "ReluBackward0"]]
+    assert "backward(grads):" in str(found)
+
+    def reads(x):
+        return x * x.sum().item()
+
+    broken = chainrule.compiler.explain(reads)(chainrule.ones(2))
+    assert (broken.graph_count, broken.graph_break_count) == (0, 1)
+    assert "item()" in broken.break_reasons[0]
+    assert "Graph Break Count: 1" in str(broken)
+
+
+def test_reset_forgets_plans_and_disable_runs_eagerly():
+    fn = chainrule.compile(lambda x: x + 1.0)
+    for _ in range(3):
+        fn(chainrule.ones(2))
+    assert fn.region.last_plan is not None
+    chainrule.compiler.reset()
+    assert fn.region.last_plan is None and not fn.region.entries
+
+    @chainrule.compiler.disable
+    def outside(x):
+        return fn(x)
+
+    for _ in range(3):
+        outside(chainrule.ones(2))
+    assert not fn.region.entries
+
+
+def test_is_compiling_inside_a_traced_call_only():
+    seen = []
+
+    def probe(x):
+        seen.append(chainrule.compiler.is_compiling())
+        return x * 1.0
+
+    fn = chainrule.compile(probe)
+    for _ in range(3):
+        fn(chainrule.ones(1))
+    assert seen == [True, True] and not chainrule.compiler.is_compiling()
+
+
+def test_import_chainrule_does_not_load_the_compiler():
+    code = ("import sys, chainrule; assert 'chainrule.compiler' not in sys.modules; "
+            "chainrule.compile; assert 'chainrule.compiler' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,180 @@
+"""Graph breaks: what a plan cannot repeat runs eagerly, with one warning per reason, and
+gives eager's numbers; ``fullgraph=True`` raises instead."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import chainrule
+from chainrule.compiler import Unsupported
+
+
+def _item(x):
+    return x * x.sum().item()
+
+
+def _control_flow(x):
+    if x.sum() > 0:  # bool(tensor)
+        return x * 2.0
+    return x * 3.0
+
+
+def _tolist(x):
+    return x * float(len([v for v in x.tolist() if v > 0]))
+
+
+def _numpy(x):
+    return x * float(np.abs(x.detach().numpy()).max())
+
+
+def _printing(x):
+    print(x)
+    return x * 2.0
+
+
+def _hook_inside(x):
+    h = x * 2.0
+    h.register_hook(lambda g: g * 3.0)
+    return h
+
+
+def _nonzero_outside_the_ops(x):
+    return x[(x > 0).nonzero()[:, 0]] * 2.0
+
+
+def _random_outside_an_op(x):
+    return x + chainrule.randn(*x.shape)
+
+
+BREAKS = {
+    "item": (_item, "item()"),
+    "bool": (_control_flow, "bool()"),
+    "tolist": (_tolist, "tolist()"),
+    "numpy": (_numpy, "numpy()"),
+    "print": (_printing, "printing"),
+    "hook": (_hook_inside, "hook"),
+}
+
+
+def _inputs(call):
+    rng = np.random.default_rng(call)
+    return chainrule.tensor(rng.standard_normal(6) * (1 if call % 2 else -1), requires_grad=True)
+
+
+def _run(fn, calls=5):
+    """Outputs and input gradients of ``calls`` calls (inputs differ from call to call)."""
+    chainrule.manual_seed(0)
+    results = []
+    for call in range(calls):
+        x = _inputs(call)
+        out = fn(x)
+        out.sum().backward()
+        results.append((out.detach().numpy().tobytes(), x.grad.numpy().tobytes()))
+    return results
+
+
+@pytest.mark.parametrize("name", sorted(BREAKS))
+def test_a_graph_break_runs_eagerly_with_one_warning(name, capsys):
+    fn, reason = BREAKS[name]
+    compiled = chainrule.compile(fn)
+    chainrule.compiler.reset()
+    chainrule.compiler.reset()  # warnings are once per reason and process
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = _run(compiled)
+    expected = _run(fn)
+    assert got == expected
+    messages = [str(w.message) for w in caught if "chainrule.compile" in str(w.message)]
+    assert len(messages) == 1 and "graph break" in messages[0] and reason in messages[0]
+    assert compiled.region.last_plan is None
+
+
+@pytest.mark.parametrize("name", sorted(BREAKS))
+def test_fullgraph_raises_at_a_graph_break(name, capsys):
+    fn, reason = BREAKS[name]
+    with pytest.raises(Unsupported, match="fullgraph"):
+        chainrule.compile(fn, fullgraph=True)(_inputs(0))
+
+
+@pytest.mark.parametrize("fn", [_nonzero_outside_the_ops, _random_outside_an_op])
+def test_a_tensor_made_outside_the_ops_that_changes_is_caught_by_the_second_trace(fn):
+    compiled = chainrule.compile(fn)
+    chainrule.compiler.reset()  # warnings are once per reason and process
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = _run(compiled, calls=8)
+    assert got == _run(fn, calls=8)
+    assert any("keep differing" in str(w.message) for w in caught)
+    assert compiled.region.last_plan is None
+
+
+def test_an_inplace_change_of_an_input_runs_eagerly_and_changes_it():
+    def bump(x):
+        x.add_(1.0)
+        return x * 2.0
+
+    compiled = chainrule.compile(bump)
+    chainrule.compiler.reset()  # warnings are once per reason and process
+    for fn in (bump, compiled):
+        x = chainrule.zeros(3)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            outs = [fn(x).numpy().copy() for _ in range(4)]
+        assert [o.tolist() for o in outs] == [[2.0] * 3, [4.0] * 3, [6.0] * 3, [8.0] * 3]
+        assert x.tolist() == [4.0, 4.0, 4.0]
+    assert any("in-place change (add_) of an input" in str(w.message) for w in caught)
+
+
+def test_python_state_that_changes_every_call_keeps_the_region_eager():
+    class Counter(chainrule.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.calls = 0
+
+        def forward(self, x):
+            self.calls += 1
+            return x * float(self.calls)
+
+    module = Counter()
+    compiled = chainrule.compile(module)
+    chainrule.compiler.reset()  # warnings are once per reason and process
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        outs = [compiled(chainrule.ones(2)).tolist() for _ in range(7)]
+    assert outs == [[float(n)] * 2 for n in range(1, 8)]
+    assert any("keep differing" in str(w.message) for w in caught)
+
+
+def test_a_module_with_hooks_runs_eagerly():
+    model = chainrule.nn.Linear(3, 2)
+    seen = []
+    model.register_forward_hook(lambda m, i, o: seen.append(o.shape))
+    compiled = chainrule.compile(model)
+    chainrule.compiler.reset()  # warnings are once per reason and process
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(4):
+            compiled(chainrule.ones(5, 3))
+    assert len(seen) == 4
+    assert any("hooks" in str(w.message) for w in caught)
+
+
+def test_a_tensor_on_a_device_runs_eagerly_there():
+    from device_standin import stand_in  # the stand-in GPU: an ndarray subclass, as a CuPy array is not
+
+    def fn(x):
+        return (x * 2.0).tanh()
+
+    compiled = chainrule.compile(fn)
+    chainrule.compiler.reset()  # warnings are once per reason and process
+    with stand_in(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        x = chainrule.tensor([0.5, -1.0], requires_grad=True).to("cuda")
+        for _ in range(3):
+            out = compiled(x)
+            assert out.device.type == "cuda"
+            assert out.cpu().tolist() == fn(x).cpu().tolist()
+    assert any("device other than the CPU" in str(w.message) for w in caught)
+    assert compiled.region.last_plan is None
