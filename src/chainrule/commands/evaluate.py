@@ -15,7 +15,7 @@ import numpy as np
 from ..optional import MissingDependency, require
 from ..viz.gradflow import save_figure
 from . import UsageError, note
-from .train import DEFAULTS, evaluate, load_checkpoint, load_data, make_model, targets
+from .train import DEFAULTS, evaluate, load_checkpoint, load_data, model_from_checkpoint, targets
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -85,12 +85,7 @@ def run(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: exists and is not a folder")
     data = load_data(config)
-    model = make_model(config, data)
-    try:
-        model.load_state_dict(checkpoint["model"])
-    except (RuntimeError, ValueError, KeyError) as error:
-        raise UsageError(f"{args.checkpoint}: the weights do not fit the model its config describes: "
-                         f"{' '.join(str(error).split())}") from None
+    model = model_from_checkpoint(checkpoint, config, data, args.checkpoint)
     loss, accuracy, predicted = evaluate(model, data.test_x, data.test_y)
     labels = targets(data.test_y)
     matrix = confusion_matrix(labels, predicted, len(data.classes))

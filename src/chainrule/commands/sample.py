@@ -17,8 +17,8 @@ from ..autograd.grad_mode import no_grad
 from ..creation import from_numpy, multinomial
 from ..data.text import CharVocabulary
 from ..random import Generator
-from . import UsageError
-from .train import DEFAULTS, SEQUENCE_DATASETS, load_checkpoint, load_data, make_model
+from . import UsageError, positive
+from .train import DEFAULTS, SEQUENCE_DATASETS, load_checkpoint, load_data, model_from_checkpoint
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -27,24 +27,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         description="Rebuild a trained character-level model from its checkpoint and print words it generates, "
                     "one per line, then how many of them are not in its training data.")
     p.add_argument("checkpoint", metavar="CHECKPOINT", help="a model.safetensors written by chainrule train")
-    p.add_argument("-n", "--count", type=_positive(int), default=10, help="how many words (default 10)")
-    p.add_argument("--temperature", type=_positive(float), default=1.0,
+    p.add_argument("-n", "--count", type=positive(int), default=10, help="how many words (default 10)")
+    p.add_argument("--temperature", type=positive(float), default=1.0,
                    help="divides the logits: below 1 more typical, above 1 more surprising (default 1)")
     p.add_argument("--seed", type=int, default=0, help="(default 0)")
     return p
-
-
-def _positive(kind: type) -> Any:
-    def parse(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, got '{text}'") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-        return value
-
-    return parse
 
 
 def sample_words(model: Any, vocab: CharVocabulary, count: int, max_length: int, temperature: float = 1.0,
@@ -73,12 +60,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.checkpoint}: a {config['model']} trained on {config['dataset']}; sample needs a "
                          "model of letters (chainrule train --dataset names)")
     data = load_data(config)
-    model = make_model(config, data)
-    try:
-        model.load_state_dict(checkpoint["model"])
-    except (RuntimeError, ValueError, KeyError) as error:
-        raise UsageError(f"{args.checkpoint}: the weights do not fit the model its config describes: "
-                         f"{' '.join(str(error).split())}") from None
+    model = model_from_checkpoint(checkpoint, config, data, args.checkpoint)
     vocab = CharVocabulary(data.classes)
     generator = Generator().manual_seed(args.seed)
     words = sample_words(model, vocab, args.count, data.input_shape[0], args.temperature, generator)

@@ -661,6 +661,18 @@ def train(config: dict[str, Any], out: str | Path, *, checkpoint: dict[str, Any]
 
 # -- the command ----------------------------------------------------------------------------
 
+def model_from_checkpoint(checkpoint: dict[str, Any], config: dict[str, Any], data: Data, path: Any) -> Any:
+    """The model ``config`` describes for ``data``, with the weights of ``checkpoint`` (loaded from
+    ``path``, named in the error when they do not fit)."""
+    model = make_model(config, data)
+    try:
+        model.load_state_dict(checkpoint["model"])
+    except (RuntimeError, ValueError, KeyError) as error:
+        raise UsageError(f"{path}: the weights do not fit the model its config describes: "
+                         f"{' '.join(str(error).split())}") from None
+    return model
+
+
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """A ``chainrule train`` checkpoint; anything else is a UsageError naming the file."""
     try:

@@ -19,7 +19,6 @@ The numbers are whatever this run measures; nothing is assumed about them.
 """
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -34,6 +33,7 @@ from ..nn import functional_rnn
 from ..optional import require
 from ..random import manual_seed
 from .gradflow import save_figure
+from .vanishing import NormRatios
 
 #: The models compared, in the order they are reported: (label, nn class name).
 MODELS = (("RNN (tanh)", "RNN"), ("LSTM", "LSTM"), ("GRU", "GRU"))
@@ -99,8 +99,9 @@ def evaluate(model: Reader, x: Any, y: Any) -> tuple[float, float]:
 
 
 @dataclass
-class Run:
-    """One model's measurements; norms are per time step, the first step first."""
+class Run(NormRatios):
+    """One model's measurements; norms are per time step, the first step first (its ratios:
+    ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖)."""
 
     name: str
     norms_init: np.ndarray
@@ -108,19 +109,6 @@ class Run:
     mse_init: float
     mse: float
     accuracy: float
-
-    @staticmethod
-    def _ratio(norms: np.ndarray) -> float:
-        return float(norms[0] / norms[-1]) if norms[-1] > 0 else math.nan
-
-    @property
-    def ratio_init(self) -> float:
-        """‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ at initialisation: how much of the gradient reaches the first step."""
-        return self._ratio(self.norms_init)
-
-    @property
-    def ratio_final(self) -> float:
-        return self._ratio(self.norms_final)
 
 
 @dataclass

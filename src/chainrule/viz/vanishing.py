@@ -31,8 +31,30 @@ from .gradflow import save_figure
 CONFIGS = (("sigmoid", "default"), ("sigmoid", "xavier"), ("tanh", "xavier"), ("relu", "kaiming"))
 
 
+class NormRatios:
+    """The first-to-last ratio of a run's gradient norms (``norms_init``, ``norms_final``): how
+    much of the gradient reaches the first layer (or time step) compared with the last."""
+
+    norms_init: np.ndarray
+    norms_final: np.ndarray
+
+    @staticmethod
+    def _ratio(norms: np.ndarray) -> float:
+        return float(norms[0] / norms[-1]) if norms[-1] > 0 else math.nan
+
+    @property
+    def ratio_init(self) -> float:
+        """‖first‖ / ‖last‖ at initialisation."""
+        return self._ratio(self.norms_init)
+
+    @property
+    def ratio_final(self) -> float:
+        """‖first‖ / ‖last‖ after training."""
+        return self._ratio(self.norms_final)
+
+
 @dataclass
-class Run:
+class Run(NormRatios):
     """One configuration's measurements; norms are per Linear layer, input side first."""
 
     activation: str
@@ -46,19 +68,6 @@ class Run:
     @property
     def name(self) -> str:
         return f"{self.activation} ({self.init} init)"
-
-    @staticmethod
-    def _ratio(norms: np.ndarray) -> float:
-        return float(norms[0] / norms[-1]) if norms[-1] > 0 else math.nan
-
-    @property
-    def ratio_init(self) -> float:
-        """‖∂L/∂W_first‖ / ‖∂L/∂W_last‖ at initialisation."""
-        return self._ratio(self.norms_init)
-
-    @property
-    def ratio_final(self) -> float:
-        return self._ratio(self.norms_final)
 
 
 @dataclass
