@@ -32,13 +32,23 @@ class Generator:
     def manual_seed(self, seed: int) -> "Generator":
         self._seed = int(seed)
         if self.device.type == "cpu":
-            self._rng = np.random.Generator(np.random.PCG64(self._seed))
+            # Made on the first draw: importing numpy.random costs ~8 ms, and `import chainrule`
+            # makes the default generator.
+            self._stream = None
         else:
             backend = self._backend = getattr(self, "_backend", None) or device_backend(self.device.type)
             if backend.generator is None:
                 raise RuntimeError(f"the '{self.device.type}' device has no random number generator")
-            self._rng = backend.generator(self._seed, self.device.index)
+            self._stream = backend.generator(self._seed, self.device.index)
         return self
+
+    @property
+    def _rng(self) -> Any:
+        """The underlying stream (NumPy's PCG64 on the CPU, the device's otherwise)."""
+        stream = self._stream
+        if stream is None:
+            stream = self._stream = np.random.Generator(np.random.PCG64(self._seed))
+        return stream
 
     def seed(self) -> int:
         seed = int(np.random.SeedSequence().entropy % (2**63))

@@ -1,0 +1,42 @@
+"""chainrule.random: CPU streams are NumPy's PCG64, made on the first draw (so that
+``import chainrule`` does not pay for importing numpy.random)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+
+import chainrule
+
+
+def test_import_leaves_numpy_random_unloaded_until_a_draw():
+    code = ("import sys, chainrule\n"
+            "print('numpy.random' in sys.modules)\n"
+            "chainrule.manual_seed(3)\n"
+            "print('numpy.random' in sys.modules)\n"
+            "x = chainrule.rand(2)\n"
+            "print('numpy.random' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False", "True"]
+
+
+def test_a_seed_gives_pcg64s_stream_whenever_the_stream_is_made():
+    expected = np.random.Generator(np.random.PCG64(5)).random(4)
+    g = chainrule.Generator().manual_seed(5)
+    assert g.random(4).tolist() == expected.tolist()
+    chainrule.manual_seed(5)
+    assert chainrule.default_generator.random(4).tolist() == expected.tolist()
+
+
+def test_state_round_trips_before_and_after_the_first_draw():
+    fresh = chainrule.Generator().manual_seed(11)
+    state = fresh.get_state()  # no draw yet
+    first = fresh.random(3).tolist()
+    again = chainrule.Generator().manual_seed(0).set_state(state)
+    assert again.random(3).tolist() == first
+    later = fresh.get_state()
+    nxt = fresh.random(2).tolist()
+    assert chainrule.Generator().set_state(later).random(2).tolist() == nxt
+    assert fresh.initial_seed() == 11
