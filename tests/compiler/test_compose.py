@@ -3,6 +3,7 @@ its parameters, ``autograd.grad``, ``create_graph`` (recomputed eagerly), severa
 calls, ``retain_graph`` and the in-place checks, as eager does."""
 from __future__ import annotations
 
+import threading
 import warnings
 
 import numpy as np
@@ -173,3 +174,39 @@ def test_a_compiled_module_inside_a_compiled_function():
     values = [twice(_x(8)).item() for _ in range(4)]
     assert values == [twin(_x(8)).sum().item() * 2.0] * 4
     assert twice.region.last_plan is not None
+
+
+def test_calls_from_several_threads_never_share_buffers():
+    chainrule.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 3))
+    compiled = chainrule.compile(model)
+    batches = [chainrule.randn(64, 64) for _ in range(6)]
+    with chainrule.no_grad():
+        expected = [model(x).numpy().copy() for x in batches]
+        for _ in range(3):
+            compiled(batches[0])
+        assert compiled.__dict__["_region"].last_plan is not None  # the calls below replay
+    wrong = []
+
+    def infer(offset):
+        with chainrule.no_grad():
+            for i in range(60):
+                k = (i + offset) % len(batches)
+                if not np.array_equal(compiled(batches[k]).numpy(), expected[k]):
+                    wrong.append((offset, i))
+
+    def train(offset):  # calls that hold their buffers until their backward
+        for i in range(30):
+            k = (i + offset) % len(batches)
+            out = compiled(batches[k])
+            if not np.array_equal(out.detach().numpy(), expected[k]):
+                wrong.append(("grad", offset, i))
+            out.sum().backward()
+
+    threads = [threading.Thread(target=infer, args=(k,)) for k in range(3)]
+    threads.append(threading.Thread(target=train, args=(1,)))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wrong == []

@@ -19,6 +19,7 @@ the first one's backward is still pending.
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any
 
 import numpy as np
@@ -124,19 +125,29 @@ class Plan:
 
     # -- buffer sets -------------------------------------------------------------------------------
     def acquire(self) -> "BufferSet":
-        """A buffer set no pending backward holds (a new one if all are held)."""
-        for candidate in self.sets:
-            if candidate.free():
-                return candidate
+        """A buffer set no other call holds (a new one if all are held), marked held: a call
+        holds its set from its forward until its backward is done (or, with nothing to
+        backward, until the call returns), so calls from several threads never share buffers."""
+        with _sets_lock:
+            for candidate in self.sets:
+                if not candidate.busy:
+                    candidate.busy = True
+                    return candidate
         fresh = BufferSet(self)
-        if len(self.sets) < 4:  # more are made for as long as backwards pend, and dropped after
-            self.sets.append(fresh)
+        fresh.busy = True
+        with _sets_lock:
+            if len(self.sets) < 4:  # more are made for as long as backwards pend, and dropped after
+                self.sets.append(fresh)
         return fresh
 
     @property
     def buffer_bytes(self) -> int:
         return sum(int(np.prod(shape)) * np.dtype(dtype).itemsize
                    for k, (shape, dtype, _) in enumerate(self.buffers) if k not in self.fresh)
+
+
+#: Guards the choice of a free buffer set (the calls of one plan may come from several threads).
+_sets_lock = threading.Lock()
 
 
 class BufferSet:
@@ -161,10 +172,6 @@ class BufferSet:
         self.transient = [names[f"n{k}"] for k in plan.transient]
         self.busy = False
 
-    def free(self) -> bool:
-        """Whether no pending backward needs this set's values."""
-        return not self.busy
-
     def release(self) -> None:
         """The backward is done (or will never come): let go of what the ops saved afresh."""
         self.busy = False
@@ -182,8 +189,7 @@ class Pin:
     __slots__ = ("buffers",)
 
     def __init__(self, buffers: BufferSet) -> None:
-        self.buffers = buffers
-        buffers.busy = True
+        self.buffers = buffers  # held since acquire()
 
     def __call__(self, grads: tuple) -> tuple:
         return self.buffers.backward(grads)

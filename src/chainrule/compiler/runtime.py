@@ -269,8 +269,12 @@ def run(plan: Plan, inputs: list) -> Any:
             return _STALE
     arrays = [value(t) for t in inputs]
     buffers = plan.acquire()
-    with np.errstate(over="ignore"):  # sigmoid's exp(-x) may overflow (to an exact 0)
-        outputs = buffers.forward(*arrays)
+    try:
+        with np.errstate(over="ignore"):  # sigmoid's exp(-x) may overflow (to an exact 0)
+            outputs = buffers.forward(*arrays)
+    except BaseException:
+        buffers.release()
+        raise
     if plan.has_backward and grad_state.enabled:
         edges = plan.static_edges or [inputs[v.position] if v.kind == "input" else v.tensor for v in plan.edges]
         kept = plan.static_kept + [(arrays[p], role) for p, role in plan.input_kept] + \
