@@ -52,7 +52,7 @@ def set_printoptions(**kwargs: Any) -> None:
 
 #: Subpackages loaded on first use, so that ``import chainrule`` stays light.
 _LAZY = ("nn", "optim", "data", "utils", "viz", "datasets", "serialization", "cli", "linalg", "distributed",
-         "multiprocessing", "onnx", "compiler")
+         "multiprocessing", "onnx", "compiler", "debug")
 
 
 def __getattr__(name: str) -> Any:
@@ -67,6 +67,17 @@ def __getattr__(name: str) -> Any:
     if name == "compile":  # torch.compile: loaded on first use, like the subpackages
         return __getattr__("compiler").compile
     raise AttributeError(f"module 'chainrule' has no attribute '{name}'")
+
+
+def _autograd_getattr(name: str) -> Any:
+    """``chainrule.autograd``'s attributes registered from above on first use: ``diagnose``
+    (chainrule.debug, which sits above nn, registers it when loaded)."""
+    if name == "diagnose":
+        return __getattr__("debug").diagnose
+    raise AttributeError(f"module 'chainrule.autograd' has no attribute '{name}'")
+
+
+autograd.__getattr__ = _autograd_getattr  # type: ignore[attr-defined]
 
 
 __all__ = [
