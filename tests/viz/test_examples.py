@@ -16,6 +16,11 @@ EXPECTED = {
     "04_vanishing_gradients.py": (["ReLU, Kaiming init: first layer", "ratio"], ["vanishing.png"]),
     "05_autograd_pytorch_style.py": (["Gradient of loss w.r.t w: tensor([-20.])", "gradcheck(sigmoid): True"], []),
     "06_optimizers.py": (["Adam (lr 0.05)", "SGD + momentum"], ["optimizers.png"]),
+    "07_backward_as_a_program.py": (["backward(grads):", "r = n0.backward(np, g6)  # AddmmBackward0",
+                                     "bit-identical: True"], []),
+    "08_why_is_this_gradient_none.py": (["hidden.weight.grad = None", "hidden.weight, hidden.bias: .grad is None",
+                                         "08_why_is_this_gradient_none.py:19:", "cause: .detach() cuts the graph"],
+                                        []),
 }
 
 
