@@ -137,3 +137,27 @@ def test_import_chainrule_does_not_load_the_compiler():
     code = ("import sys, chainrule; assert 'chainrule.compiler' not in sys.modules; "
             "chainrule.compile; assert 'chainrule.compiler' in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_dynamo_config_sets_the_recompile_limit_of_later_compiled_objects():
+    import warnings
+
+    import chainrule._dynamo
+    import chainrule._dynamo.config as dynamo_config
+
+    assert dynamo_config is chainrule.compiler.config and chainrule._dynamo.reset is chainrule.compiler.reset
+    saved = dynamo_config.cache_size_limit
+    dynamo_config.cache_size_limit = 2
+    try:
+        fn = chainrule.compile(lambda x: (x * 2.0).sin().sum())
+        chainrule._dynamo.reset()  # warnings are once per reason and process
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for n in range(1, 5):
+                for _ in range(3):
+                    fn(chainrule.ones(n))
+        assert sum("cache size limit (2 guard keys" in str(w.message) for w in caught) == 1
+        assert len(fn.region.entries) <= 3
+    finally:
+        dynamo_config.cache_size_limit = saved
+    assert chainrule.compile(lambda x: x).region.cache_size_limit == saved

@@ -33,11 +33,10 @@ from ..dtypes import get_default_dtype
 from ..nn.module import has_hooks, structure_version
 from ..tensor import Tensor
 from .compare import compare
+from . import config
 from .plan import Pin, Plan, PlanError, Slot, build
 from .trace import Raw, Unsupported, refs, trace_call
 
-#: PyTorch's ``torch._dynamo.config.recompile_limit``: guard keys per compiled callable.
-CACHE_SIZE_LIMIT = 8
 #: Traces of one key that may disagree before the key is left eager.
 RETRACE_LIMIT = 4
 
@@ -91,7 +90,7 @@ class Region:
         self.name = name
         self.fullgraph = fullgraph
         self.print_plan = bool(options.get("print_plan", False))
-        self.cache_size_limit = int(options.get("cache_size_limit", CACHE_SIZE_LIMIT))
+        self.cache_size_limit = int(options.get("cache_size_limit", config.plan_limit()))
         self.entries: dict = {}
         self.last_plan: Plan | None = None
         self.modules: list = []
