@@ -4,9 +4,6 @@ its queries, seeds and the memory figures of its pool."""
 from __future__ import annotations
 
 import importlib.util
-import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -15,6 +12,7 @@ import pytest
 import chainrule
 from chainrule import backend
 from device_standin import make_backend, no_gpu, stand_in
+from fresh_python import fresh_python
 
 # Every way a program asks for the GPU; each must raise RuntimeError on a machine without one.
 CUDA_PATHS = textwrap.dedent("""
@@ -54,24 +52,17 @@ CUDA_PATHS = textwrap.dedent("""
 """)
 
 
-def _run(code, **env):
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, **env})
-    assert done.returncode == 0, done.stderr
-    return done.stdout.split()
-
-
 def test_with_cupy_installed_and_no_gpu_every_cuda_path_raises():
     # CUDA_VISIBLE_DEVICES hides any GPU this machine has: CuPy (the test extra's, where it has
     # a wheel) is importable and finds none.
     installed = importlib.util.find_spec("cupy") is not None
-    out = _run(("import cupy" if installed else "") + CUDA_PATHS, CUDA_VISIBLE_DEVICES="")
+    out = fresh_python(("import cupy" if installed else "") + CUDA_PATHS, CUDA_VISIBLE_DEVICES="")
     assert out == ["False", "0", "cpu"]
 
 
 def test_without_cupy_every_cuda_path_raises_with_the_hint():
     blocked = "import sys\nsys.modules['cupy'] = None  # an interpreter without CuPy\n"
-    out = _run(blocked + CUDA_PATHS)
+    out = fresh_python(blocked + CUDA_PATHS)
     assert out == ["False", "0", "cpu"]
     with no_gpu(f"CUDA is not available: {backend.CUPY_HINT}"):
         with pytest.raises(RuntimeError, match=r"pip install 'chainrule\[cuda\]' \(cupy-cuda12x; cupy-cuda13x"):
@@ -82,7 +73,7 @@ def test_importing_chainrule_does_not_import_cupy():
     code = ("import sys, chainrule, chainrule.nn, chainrule.optim\n"
             "x = chainrule.ones(2, requires_grad=True); (x * 2).sum().backward(); chainrule.zeros(1, device='cpu')\n"
             "print('cupy' in sys.modules)")
-    assert _run(code) == ["False"]
+    assert fresh_python(code) == ["False"]
 
 
 def test_queries_on_a_device():

@@ -2,12 +2,10 @@
 ``import chainrule`` does not pay for importing numpy.random)."""
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 
 import chainrule
+from fresh_python import fresh_python
 
 
 def test_import_leaves_numpy_random_unloaded_until_a_draw():
@@ -17,9 +15,7 @@ def test_import_leaves_numpy_random_unloaded_until_a_draw():
             "print('numpy.random' in sys.modules)\n"
             "x = chainrule.rand(2)\n"
             "print('numpy.random' in sys.modules)\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["False", "False", "True"]
+    assert fresh_python(code) == ["False", "False", "True"]
 
 
 def test_a_seed_gives_pcg64s_stream_whenever_the_stream_is_made():

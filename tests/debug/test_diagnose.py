@@ -8,6 +8,7 @@ import pytest
 import chainrule
 from chainrule import nn
 from chainrule.debug import Diagnosis, Finding, recording
+from fresh_python import fresh_python
 
 
 class Net(nn.Module):
@@ -117,17 +118,12 @@ def test_explain_points_to_diagnose_for_a_gradient_that_is_none():
 
 
 def test_a_plain_import_reaches_diagnose_as_the_readme_writes_it():
-    import subprocess
-    import sys
-
     code = ("import chainrule\n"
             "w = chainrule.nn.Linear(2, 1)\n"
             "loss = w(chainrule.ones(1, 2).detach()).sum() * 0\n"
             "loss.backward()\n"
             "print(chainrule.autograd.diagnose is chainrule.debug.diagnose)\n"
             "print(type(chainrule.autograd.diagnose(loss, w)).__name__)\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["True", "Diagnosis"]
+    assert fresh_python(code) == ["True", "Diagnosis"]
     with pytest.raises(AttributeError, match="chainrule.autograd' has no attribute 'nothing'"):
         chainrule.autograd.nothing
