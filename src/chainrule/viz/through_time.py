@@ -30,10 +30,8 @@ from ..autograd.engine import grad
 from ..autograd.grad_mode import no_grad
 from ..creation import from_numpy, zeros
 from ..nn import functional_rnn
-from ..optional import require
 from ..random import manual_seed
-from .gradflow import save_figure
-from .vanishing import NormRatios
+from .vanishing import NormRatios, aligned, plot_norms
 
 #: The models compared, in the order they are reported: (label, nn class name).
 MODELS = (("RNN (tanh)", "RNN"), ("LSTM", "LSTM"), ("GRU", "GRU"))
@@ -121,11 +119,6 @@ class ThroughTimeResult:
     batch_size: int
     runs: list[Run] = field(default_factory=list)
 
-    def _rows(self, header: list[str], rows: list[list[str]]) -> str:
-        widths = [max(len(row[k]) for row in [header] + rows) for k in range(len(header))]
-        return "\n".join("  ".join(c.rjust(w) if k else c.ljust(w) for k, (c, w) in enumerate(zip(row, widths)))
-                         for row in [header] + rows)
-
     def table(self) -> str:
         """‖∂L/∂h_t‖ at a dozen steps t, at initialisation and after training."""
         picked = sorted({int(round(t)) for t in np.linspace(1, self.length, min(self.length, 11))})
@@ -134,7 +127,7 @@ class ThroughTimeResult:
             header = ["step t"] + [r.name for r in self.runs]
             rows = [[str(t) + (" (first)" if t == 1 else " (last)" if t == self.length else "")]
                     + [f"{getattr(r, attr)[t - 1]:.2e}" for r in self.runs] for t in picked]
-            blocks.append(f"Gradient norm ‖∂L/∂h_t‖ per time step, {title}\n" + self._rows(header, rows))
+            blocks.append(f"Gradient norm ‖∂L/∂h_t‖ per time step, {title}\n" + aligned(header, rows))
         return "\n\n".join(blocks)
 
     def summary(self) -> str:
@@ -143,35 +136,17 @@ class ThroughTimeResult:
                   f"after {self.steps} steps", "test accuracy"]
         rows = [[r.name, f"{r.ratio_init:.2e}", f"{r.ratio_final:.2e}", f"{r.mse_init:.4f}", f"{r.mse:.4f}",
                  f"{100 * r.accuracy:.1f}%"] for r in self.runs]
-        return self._rows(header, rows) + (f"\n(answering the mean scores a test MSE of 1/6 = {1 / 6:.4f}; "
+        return aligned(header, rows) + (f"\n(answering the mean scores a test MSE of 1/6 = {1 / 6:.4f}; "
                                            f"accuracy: |prediction - target| < {TOLERANCE})")
 
     def plot(self, path: str | os.PathLike) -> str:
         """A picture: ‖∂L/∂h_t‖ against t (log scale), one curve per model, at initialisation
         and after training."""
-        require("matplotlib", "the plot").use("Agg", force=False)
-        import matplotlib.pyplot as plt
-
-        fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
-        steps = np.arange(1, self.length + 1)
-        for ax, attr, title in ((axes[0], "norms_init", "at initialisation"),
-                                (axes[1], "norms_final", f"after {self.steps} Adam steps")):
-            for run in self.runs:
-                values = getattr(run, attr)
-                ax.plot(steps, np.where(values > 0, values, np.nan), marker="o", markersize=2,
-                        label=f"{run.name}: test MSE {run.mse:.3f}, accuracy {100 * run.accuracy:.0f}%")
-            ax.set_yscale("log")
-            ax.set_xlabel("time step t (the loss is computed after the last)")
-            ax.set_title(f"‖∂L/∂h_t‖, {title}")
-            ax.grid(True, which="both", alpha=0.3)
-        axes[0].set_ylabel("‖∂L/∂h_t‖")
-        axes[1].legend(fontsize=8)
-        fig.suptitle(f"Backpropagation through time: the adding problem, {self.length} steps, "
-                     f"{self.hidden} hidden units (seed {self.seed})")
-        fig.tight_layout()
-        written = save_figure(fig, path)
-        plt.close(fig)
-        return written
+        return plot_norms(path, self.runs, np.arange(1, self.length + 1), f"after {self.steps} Adam steps",
+                          lambda run: f"{run.name}: test MSE {run.mse:.3f}, accuracy {100 * run.accuracy:.0f}%",
+                          "time step t (the loss is computed after the last)", "‖∂L/∂h_t‖", "‖∂L/∂h_t‖",
+                          f"Backpropagation through time: the adding problem, {self.length} steps, "
+                          f"{self.hidden} hidden units (seed {self.seed})", markersize=2)
 
 
 def run_experiment(length: int = 40, hidden: int = 32, steps: int = 400, lr: float = 0.01, seed: int = 0,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -29,6 +29,44 @@ from .gradflow import save_figure
 
 #: (activation, initialisation) pairs, in the order they are reported.
 CONFIGS = (("sigmoid", "default"), ("sigmoid", "xavier"), ("tanh", "xavier"), ("relu", "kaiming"))
+
+
+def aligned(header: list[str], rows: list[list[str]]) -> str:
+    """A plain-text table: the first column left-aligned, the others right-aligned."""
+    widths = [max(len(row[k]) for row in [header] + rows) for k in range(len(header))]
+    return "\n".join("  ".join(c.rjust(w) if k else c.ljust(w) for k, (c, w) in enumerate(zip(row, widths)))
+                     for row in [header] + rows)
+
+
+def plot_norms(path: str | os.PathLike, runs: list, positions: np.ndarray, after: str, label: Callable,
+               xlabel: str, title: str, ylabel: str, suptitle: str, integer_ticks: bool = False,
+               markersize: int = 3) -> str:
+    """Two log-scale panels of each run's gradient norms against ``positions`` (layers or time
+    steps), at initialisation and ``after`` training; ``label(run)`` names a run's curve
+    (MissingDependency without matplotlib)."""
+    require("matplotlib", "the plot").use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+    for ax, attr, when in ((axes[0], "norms_init", "at initialisation"), (axes[1], "norms_final", after)):
+        for run in runs:
+            values = getattr(run, attr)
+            ax.plot(positions, np.where(values > 0, values, np.nan), marker="o", markersize=markersize,
+                    label=label(run))
+        ax.set_yscale("log")
+        if integer_ticks:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel(xlabel)
+        ax.set_title(f"{title}, {when}")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].set_ylabel(ylabel)
+    axes[1].legend(fontsize=8)
+    fig.suptitle(suptitle)
+    fig.tight_layout()
+    written = save_figure(fig, path)
+    plt.close(fig)
+    return written
 
 
 class NormRatios:
@@ -89,11 +127,7 @@ class VanishingResult:
             for i in range(self.depth + 1):
                 label = f"{i + 1}" + (" (input)" if i == 0 else " (output)" if i == self.depth else "")
                 rows.append([label] + [f"{getattr(r, attr)[i]:.2e}" for r in self.runs])
-            widths = [max(len(row[k]) for row in [header] + rows) for k in range(len(header))]
-            lines = [f"Gradient norm ‖∂L/∂W‖ per layer, {title}"]
-            for row in [header] + rows:
-                lines.append("  ".join(c.rjust(w) if k else c.ljust(w) for k, (c, w) in enumerate(zip(row, widths))))
-            blocks.append("\n".join(lines))
+            blocks.append(f"Gradient norm ‖∂L/∂W‖ per layer, {title}\n" + aligned(header, rows))
         return "\n\n".join(blocks)
 
     def summary(self) -> str:
@@ -102,39 +136,16 @@ class VanishingResult:
                   "test acc. at init", f"after {self.steps} steps", "final batch loss"]
         rows = [[r.name, f"{r.ratio_init:.2e}", f"{r.ratio_final:.2e}", f"{100 * r.accuracy_init:.1f}%",
                  f"{100 * r.accuracy:.1f}%", f"{r.loss:.3f}"] for r in self.runs]
-        widths = [max(len(row[k]) for row in [header] + rows) for k in range(len(header))]
-        lines = []
-        for row in [header] + rows:
-            lines.append("  ".join(c.rjust(w) if k else c.ljust(w) for k, (c, w) in enumerate(zip(row, widths))))
-        return "\n".join(lines)
+        return aligned(header, rows)
 
     def plot(self, path: str | os.PathLike) -> str:
         """A PNG: gradient norm against depth (log scale), one line per configuration, at
         initialisation and after training (MissingDependency without matplotlib)."""
-        require("matplotlib", "the plot").use("Agg", force=False)
-        import matplotlib.pyplot as plt
-        from matplotlib.ticker import MaxNLocator
-
-        fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
-        layers = np.arange(1, self.depth + 2)
-        for ax, attr, title in ((axes[0], "norms_init", "at initialisation"),
-                                (axes[1], "norms_final", f"after {self.steps} SGD steps")):
-            for run in self.runs:
-                values = getattr(run, attr)
-                ax.plot(layers, np.where(values > 0, values, np.nan), marker="o", markersize=3,
-                        label=f"{run.name}: test acc. {100 * run.accuracy:.0f}%")
-            ax.set_yscale("log")
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            ax.set_xlabel("layer (1 = input side)")
-            ax.set_title(f"Gradient norm per layer, {title}")
-            ax.grid(True, which="both", alpha=0.3)
-        axes[0].set_ylabel("‖∂L/∂W‖")
-        axes[1].legend(fontsize=8)
-        fig.suptitle(f"{self.depth} hidden layers of {self.width} units on the digits (seed {self.seed})")
-        fig.tight_layout()
-        written = save_figure(fig, path)
-        plt.close(fig)
-        return written
+        return plot_norms(path, self.runs, np.arange(1, self.depth + 2), f"after {self.steps} SGD steps",
+                          lambda run: f"{run.name}: test acc. {100 * run.accuracy:.0f}%", "layer (1 = input side)",
+                          "Gradient norm per layer", "‖∂L/∂W‖",
+                          f"{self.depth} hidden layers of {self.width} units on the digits (seed {self.seed})",
+                          integer_ticks=True)
 
 
 def load_digits(seed: int) -> tuple:
