@@ -248,11 +248,18 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, 
         grad_inputs = _autograd_grad(outputs, inputs, grad_outputs, create_graph=True)
         _check_requires_grad(grad_inputs, "grad_inputs", strict=strict)
 
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grad_res = _autograd_grad(grad_inputs, grad_outputs, v, create_graph=create_graph)
-        products = _fill_in_zeros(grad_res, outputs, strict, create_graph, "back_trick")
+    products = _transposed(grad_inputs, grad_outputs, v, outputs, strict, create_graph, "back_trick")
 
     return _results(outputs, is_outputs_tuple, products, is_outputs_tuple, create_graph)
+
+
+def _transposed(linear: tuple, dummies: tuple, v: tuple, like: tuple, strict: bool, create_graph: bool,
+                stage: str) -> tuple:
+    """``v`` through the transpose of the linear map ``dummies -> linear`` (the double-backward
+    trick of jvp and hvp), zeros filled in where nothing flowed."""
+    with set_grad_enabled(True if create_graph else is_grad_enabled()):
+        grad_res = _autograd_grad(linear, dummies, v, create_graph=create_graph)
+        return _fill_in_zeros(grad_res, like, strict, create_graph, stage)
 
 
 def _results(outputs: tuple, outputs_tuple: bool, products: tuple, products_tuple: bool,
@@ -304,9 +311,7 @@ def hvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, 
         double_back = _autograd_grad(jac, inputs, grad_jac, create_graph=True)
         _check_requires_grad(jac, "hessian", strict=strict)
 
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grad_res = _autograd_grad(double_back, grad_jac, v, create_graph=create_graph)
-        products = _fill_in_zeros(grad_res, inputs, strict, create_graph, "double_back_trick")
+    products = _transposed(double_back, grad_jac, v, inputs, strict, create_graph, "double_back_trick")
 
     return _results(outputs, is_outputs_tuple, products, is_inputs_tuple, create_graph)
 
