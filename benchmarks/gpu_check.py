@@ -87,55 +87,44 @@ def digits(epochs: int | None) -> dict:
 
 # -- speed ------------------------------------------------------------------------------------
 
-def _chainrule_step(widths: tuple, batch: int, seed: int = 0):
-    import chainrule
-
-    chainrule.manual_seed(seed)
+def _step(lib, widths: tuple, batch: int, seed: int = 0):
+    """One Adam training step of a ReLU MLP on cuda, written once for both libraries
+    (``lib`` is chainrule or torch); returns ``(step, synchronize)``."""
+    if lib.__name__ == "torch":  # TF32 off: the same float32 products as chainrule's
+        lib.backends.cuda.matmul.allow_tf32 = False
+        lib.backends.cudnn.allow_tf32 = False
+        lib.set_float32_matmul_precision("highest")
+    lib.manual_seed(seed)
     layers = []
     for i in range(len(widths) - 1):
-        layers.append(chainrule.nn.Linear(widths[i], widths[i + 1]))
+        layers.append(lib.nn.Linear(widths[i], widths[i + 1]))
         if i < len(widths) - 2:
-            layers.append(chainrule.nn.ReLU())
-    model = chainrule.nn.Sequential(*layers).cuda()
-    optimizer = chainrule.optim.Adam(model.parameters(), lr=1e-4)
-    loss_fn = chainrule.nn.CrossEntropyLoss()
+            layers.append(lib.nn.ReLU())
+    model = lib.nn.Sequential(*layers).cuda()
+    optimizer = lib.optim.Adam(model.parameters(), lr=1e-4)
+    loss_fn = lib.nn.CrossEntropyLoss()
     rng = np.random.default_rng(seed)
-    x = chainrule.tensor(rng.standard_normal((batch, widths[0]), dtype=np.float32), device="cuda")
-    y = chainrule.tensor(rng.integers(0, widths[-1], batch), device="cuda")
+    x = lib.tensor(rng.standard_normal((batch, widths[0]), dtype=np.float32), device="cuda")
+    y = lib.tensor(rng.integers(0, widths[-1], batch), device="cuda")
 
     def step():
         optimizer.zero_grad()
         loss_fn(model(x), y).backward()
         optimizer.step()
 
-    return step, chainrule.cuda.synchronize
+    return step, lib.cuda.synchronize
+
+
+def _chainrule_step(widths: tuple, batch: int, seed: int = 0):
+    import chainrule
+
+    return _step(chainrule, widths, batch, seed)
 
 
 def _torch_step(widths: tuple, batch: int, seed: int = 0):
     import torch
 
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
-    torch.set_float32_matmul_precision("highest")
-    torch.manual_seed(seed)
-    layers = []
-    for i in range(len(widths) - 1):
-        layers.append(torch.nn.Linear(widths[i], widths[i + 1]))
-        if i < len(widths) - 2:
-            layers.append(torch.nn.ReLU())
-    model = torch.nn.Sequential(*layers).cuda()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    rng = np.random.default_rng(seed)
-    x = torch.tensor(rng.standard_normal((batch, widths[0]), dtype=np.float32), device="cuda")
-    y = torch.tensor(rng.integers(0, widths[-1], batch), device="cuda")
-
-    def step():
-        optimizer.zero_grad()
-        loss_fn(model(x), y).backward()
-        optimizer.step()
-
-    return step, torch.cuda.synchronize
+    return _step(torch, widths, batch, seed)
 
 
 def _timed(step, sync) -> float:
