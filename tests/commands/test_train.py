@@ -153,6 +153,17 @@ def test_evaluate_prints_accuracy_and_confusion(tmp_path, capsys):
     assert (tmp_path / "eval" / "confusion.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def _run_in(tmp_path, capsys, monkeypatch, argv):
+    """``chainrule argv`` run in ``tmp_path``: its exit status (argparse's too) and output."""
+    monkeypatch.chdir(tmp_path)
+    try:
+        status = main(argv)
+    except SystemExit as exit:  # argparse's own errors
+        status = exit.code
+    captured = capsys.readouterr()
+    return status, captured
+
+
 @pytest.mark.parametrize("argv, message", [
     (["train", "--lr", "-1"], "--lr: must be > 0"),
     (["train", "--hidden", "64,abc"], "--hidden: expected comma-separated"),
@@ -163,12 +174,7 @@ def test_evaluate_prints_accuracy_and_confusion(tmp_path, capsys):
     (["evaluate", "missing.safetensors"], "no such checkpoint file"),
 ])
 def test_bad_options_and_paths_exit_2_with_one_line(tmp_path, capsys, monkeypatch, argv, message):
-    monkeypatch.chdir(tmp_path)
-    try:
-        status = main(argv)
-    except SystemExit as exit:  # argparse's own errors
-        status = exit.code
-    captured = capsys.readouterr()
+    status, captured = _run_in(tmp_path, capsys, monkeypatch, argv)
     assert status == 2 and captured.out == ""
     assert captured.err.count("\n") == 1 and message in captured.err
     assert not (tmp_path / "runs").exists()
@@ -224,12 +230,7 @@ def test_evaluate_refuses_mismatched_or_foreign_checkpoints(tmp_path, capsys):
     (["vanishing", "--seed", "-1"], "--seed: must be >= 0"),
 ])
 def test_extreme_options_exit_2_with_one_line(tmp_path, capsys, monkeypatch, argv, message):
-    monkeypatch.chdir(tmp_path)
-    try:
-        status = main(argv)
-    except SystemExit as exit:  # argparse's own errors
-        status = exit.code
-    captured = capsys.readouterr()
+    status, captured = _run_in(tmp_path, capsys, monkeypatch, argv)
     assert status == 2 and captured.out == "" and captured.err.count("\n") == 1 and message in captured.err, captured
     assert not (tmp_path / "runs").exists()
 
