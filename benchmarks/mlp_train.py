@@ -34,6 +34,7 @@ import resource
 import subprocess
 import sys
 import time
+from typing import Callable
 
 import numpy as np
 
@@ -217,6 +218,12 @@ def child(name: str, size: str, steps: int, threads: int, warm: int = 0) -> dict
     implementation."""
     limit_threads(name, threads)
     step, _ = build(name, size)
+    return measure(step, steps, warm)
+
+
+def measure(step: Callable, steps: int, warm: int = 0) -> dict:
+    """Peak RSS (and its growth over the trimmed heap), page faults and time per step of
+    ``step``, after ``warm`` unmeasured calls; meant for a process of its own."""
     for _ in range(warm):  # steps before the measurement (a compiled step's traced calls)
         step()
     gc.collect()

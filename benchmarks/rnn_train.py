@@ -17,18 +17,16 @@ peak growth during 3 + N steps is what the steps needed.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
 
 from _harness import (check_same_math, configure_threads, framework, interleaved, malloc_note,
                       print_environment, report, step_runners)
-from mlp_train import limit_threads, peak_kb, release_free_heap, reset_peak, rss_kb
+from mlp_train import limit_threads, measure
 
 INPUT, HIDDEN, LAYERS, STEPS, BATCH = 128, 256, 2, 64, 32
 LR = 1e-3
@@ -83,17 +81,7 @@ def child(name: str, steps: int, threads: int) -> dict:
     """In a fresh process: the LSTM step's peak RSS growth and time per step."""
     limit_threads(name, threads)
     step, _ = build(name, "LSTM")
-    gc.collect()
-    release_free_heap()
-    before = rss_kb()
-    exact = reset_peak()
-    for _ in range(3):
-        step()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    elapsed = time.perf_counter() - start
-    return {"peak_growth_kb": peak_kb() - before, "exact_peak": exact, "ms_per_step": elapsed / steps * 1e3}
+    return measure(step, steps)
 
 
 def run_child(name: str, steps: int, threads: int) -> dict:
