@@ -239,7 +239,18 @@ def _activation(activation: str | Callable[[Tensor], Tensor]) -> Callable[[Tenso
     return _get_activation_fn(activation) if isinstance(activation, str) else activation
 
 
-class TransformerEncoderLayer(Module):
+class _SelfAttentionBlock(Module):
+    """The self-attention sub-block both Transformer layers share (``self_attn``, then
+    ``dropout1``)."""
+
+    def _sa_block(self, x: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None,
+                  is_causal: bool = False) -> Tensor:
+        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False,
+                           is_causal=is_causal)[0]
+        return self.dropout1(x)
+
+
+class TransformerEncoderLayer(_SelfAttentionBlock):
     """Self-attention, then a feed-forward network (``linear2(dropout(activation(linear1(x))))``),
     each with dropout, a residual connection and a LayerNorm: after the residual sum (post-norm,
     the default) or before the block (``norm_first``)."""
@@ -285,17 +296,11 @@ class TransformerEncoderLayer(Module):
             x = self.norm2(x + self._ff_block(x))
         return x
 
-    def _sa_block(self, x: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None,
-                  is_causal: bool = False) -> Tensor:
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False,
-                           is_causal=is_causal)[0]
-        return self.dropout1(x)
-
     def _ff_block(self, x: Tensor) -> Tensor:
         return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
 
-class TransformerDecoderLayer(Module):
+class TransformerDecoderLayer(_SelfAttentionBlock):
     """Self-attention over ``tgt``, attention to ``memory``, then a feed-forward network, each
     with dropout, a residual connection and a LayerNorm (post-norm, or ``norm_first``)."""
 
@@ -336,12 +341,6 @@ class TransformerDecoderLayer(Module):
             x = self.norm2(x + self._mha_block(x, memory, memory_mask, memory_key_padding_mask, memory_is_causal))
             x = self.norm3(x + self._ff_block(x))
         return x
-
-    def _sa_block(self, x: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None,
-                  is_causal: bool = False) -> Tensor:
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, is_causal=is_causal,
-                           need_weights=False)[0]
-        return self.dropout1(x)
 
     def _mha_block(self, x: Tensor, mem: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None,
                    is_causal: bool = False) -> Tensor:
