@@ -190,18 +190,17 @@ class Node:
     # -- PyTorch's node hooks -------------------------------------------------------
     def register_hook(self, hook: Callable) -> RemovableHandle:
         """``hook(grad_inputs, grad_outputs)`` runs after this node's backward."""
-        hooks = self._post_hooks
-        if hooks is None:
-            hooks = self._post_hooks = []
-        self._hooked = True
-        hooks.append(hook)
-        return RemovableHandle(hooks, hook)
+        return self._hook_into("_post_hooks", hook)
 
     def register_prehook(self, hook: Callable) -> RemovableHandle:
         """``hook(grad_outputs)`` runs before this node's backward; may return new ones."""
-        hooks = self._pre_hooks
+        return self._hook_into("_pre_hooks", hook)
+
+    def _hook_into(self, slot: str, hook: Callable) -> RemovableHandle:
+        hooks = getattr(self, slot)
         if hooks is None:
-            hooks = self._pre_hooks = []
+            hooks = []
+            setattr(self, slot, hooks)
         self._hooked = True
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
