@@ -274,3 +274,52 @@ def test_conv_transpose_and_fold_errors_match_torch(rng):
                       lambda: TF.fold(torch.tensor(cols[:, :12, :3]), (3, 3), 2), r"2 \* 2 = 4.*input.size\(2\)=3")
     raises_like_torch(lambda: F.unfold(chainrule.tensor(x), 7), lambda: TF.unfold(torch.tensor(x), 7),
                       r"spatial size \(5, 5\), kernel_size=\(7, 7\).*\(-1, -1\)")
+
+
+# -- the fast paths of the backward: the same numbers as the plain formulas -------------------
+
+@pytest.mark.parametrize("shape,kernel,padding,groups", [
+    ((64, 8, 13, 13), (3, 3), (0, 0, 0, 0), 1),
+    ((2, 3, 7, 9), (3, 2), (1, 1, 2, 2), 1),
+    ((3, 4, 5, 8), (2, 3), (0, 1, 0, 1), 2),
+    ((1, 2, 6, 6), (5, 5), (2, 2, 2, 2), 1),
+])
+@pytest.mark.parametrize("channel_major", [False, True])
+def test_stride_one_input_gradient_is_col2im_bit_for_bit(shape, kernel, padding, groups, channel_major, rng):
+    """conv2d_input_array's wide-row col2im (stride 1) gives the plain GEMM + col2im's
+    result exactly, whatever the gradient's memory order."""
+    from chainrule.ops import conv
+    n, c, h, w = shape
+    kh, kw = kernel
+    top, bottom, left, right = padding
+    ho, wo = h + top + bottom - kh + 1, w + left + right - kw + 1
+    co = 2 * groups
+    geom = conv.Geometry((1, 1), padding, (1, 1), groups)
+    g = rng.standard_normal((n, co, ho, wo)).astype(np.float32)
+    if channel_major:
+        g = np.ascontiguousarray(g.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    weight = rng.standard_normal((co, c // groups, kh, kw)).astype(np.float32)
+    fast = conv.conv2d_input_array(np, g, weight, geom, (h, w))
+    wm = weight.reshape(groups, co // groups, -1)
+    cols = conv._matmul(np, wm.transpose(0, 2, 1), conv._channel_major(g, groups))
+    plain = conv.col2im(np, cols.reshape(c, kh, kw, n, ho, wo), (h, w), geom)
+    assert fast.shape == plain.shape == (n, c, h, w)
+    np.testing.assert_array_equal(fast, plain)
+
+
+def test_weight_gradient_of_a_long_inner_dimension_is_summed_in_blocks(rng):
+    """A first layer's weight gradient (few outputs, batch x pixels long) runs in blocks of
+    the inner dimension: within float rounding of one GEMM, and PyTorch's gradient."""
+    from chainrule.ops import conv
+    x = rng.standard_normal((48, 1, 28, 28))  # 48 * 26 * 26 = 32448 >= 2 blocks
+    weight = rng.standard_normal((8, 1, 3, 3))
+    xc, xt = pair(x)
+    wc, wt = pair(weight)
+    F.conv2d(xc, wc).square().sum().backward()
+    TF.conv2d(xt, wt).square().sum().backward()
+    assert_close(wc.grad.numpy(), wt.grad.numpy(), what="conv2d weight gradient, long inner dimension")
+    a = rng.standard_normal((1, 9, 40000)).astype(np.float32)
+    b = rng.standard_normal((1, 40000, 8)).astype(np.float32)
+    blocked = conv._long_matmul(np, a, b)
+    np.testing.assert_allclose(blocked, a @ b, rtol=1e-4, atol=1e-3)
+    assert not np.shares_memory(blocked, a)

@@ -160,3 +160,48 @@ def test_pooling_errors_match_torch(rng):
     raises_like_torch(lambda: F.max_pool1d(xc[0], 7), lambda: TF.max_pool1d(xt[0], 7), "Output size is too small")
     with pytest.raises(RuntimeError, match="stride should be greater than zero"):
         F.max_pool2d(xc, 2, stride=0)
+
+
+def _first_maximum_reference(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple):
+    """Max pooling by the definition: every window's values in row-major order, the first
+    maximum's offset (NaN wins), by a Python loop over output positions."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    n, c, h, w = x.shape
+    padded = np.full((n, c, h + 2 * ph + kh * dh, w + 2 * pw + kw * dw), -np.inf)
+    padded[:, :, ph:ph + h, pw:pw + w] = x
+    ho = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    wo = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    best, arg = np.empty((n, c, ho, wo)), np.empty((n, c, ho, wo), int)
+    for r in range(ho):
+        for q in range(wo):
+            window = np.stack([padded[:, :, r * sh + i * dh, q * sw + j * dw]
+                               for i in range(kh) for j in range(kw)], axis=-1)
+            nan = np.isnan(window)
+            k = np.where(nan.any(-1), nan.argmax(-1), window.argmax(-1))
+            arg[:, :, r, q] = k
+            best[:, :, r, q] = np.take_along_axis(window, k[..., None], -1)[..., 0]
+    return best, arg
+
+
+@pytest.mark.parametrize("kernel,stride,padding,dilation", [
+    ((2, 2), (2, 2), (0, 0), (1, 1)), ((3, 3), (1, 1), (1, 1), (1, 1)), ((3, 2), (2, 1), (1, 0), (2, 1)),
+    ((1, 3), (1, 2), (0, 1), (1, 2)), ((1, 1), (1, 1), (0, 0), (1, 1)),
+])
+@pytest.mark.parametrize("channel_major", [False, True])
+def test_max_pool2d_array_picks_the_first_maximum_with_many_ties_and_nan(kernel, stride, padding, dilation,
+                                                                        channel_major, rng):
+    from chainrule.ops import pooling
+    x = rng.integers(-2, 3, (2, 3, 9, 8)).astype(np.float32)  # five values: ties everywhere
+    x[rng.random(x.shape) < 0.05] = np.nan
+    if channel_major:
+        x = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    want_best, want_arg = _first_maximum_reference(x, kernel, stride, padding, dilation)
+    pg = pooling.PoolGeometry(kernel, stride, padding, dilation, want_best.shape[2:])
+    best, arg = pooling.max_pool2d_array(np, x, pg)
+    np.testing.assert_array_equal(best, want_best.astype(np.float32))
+    np.testing.assert_array_equal(arg, want_arg)
+    # The backward reads the gradient in arg's memory order whatever order it comes in.
+    g = rng.standard_normal(best.shape).astype(np.float32)
+    g_other = np.ascontiguousarray(g.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    np.testing.assert_array_equal(pooling.max_pool2d_scatter_array(np, g, arg, pg, x.shape[2:]),
+                                  pooling.max_pool2d_scatter_array(np, g_other, arg, pg, x.shape[2:]))

@@ -132,8 +132,46 @@ def conv2d_input_array(xp: Any, g: Any, w: Any, geom: Geometry, hw: tuple) -> An
     co, cg, kh, kw = w.shape
     groups = geom.groups
     wm = w.reshape(groups, co // groups, cg * kh * kw)
+    if geom.stride == (1, 1) and geom.dilation == (1, 1) and kw > 1:
+        return _input_grad_wide_rows(xp, g, wm, (cg, kh, kw), hw, geom)
     cols = _matmul(xp, wm.transpose(0, 2, 1), _channel_major(g, groups))
     return col2im(xp, cols.reshape(groups * cg, kh, kw, n, ho, wo), hw, geom)
+
+
+def _input_grad_wide_rows(xp: Any, g: Any, wm: Any, kernel: tuple, hw: tuple, geom: Geometry) -> Any:
+    """conv2d_input_array for stride 1, dilation 1, with a col2im of kh*kw long additions.
+
+    ``g`` is first widened to the padded input's width with zero columns, so that the GEMM's
+    column block for each kernel offset (i, j) is, per channel and image, one run of ho*W'
+    values that lands on the padded image's flat memory from position i*W' + j on: each of
+    the kh*kw additions runs along rows of hundreds of values instead of ho*wo rows of wo.
+    The widened columns are exact zeros (W^T @ 0), so what they add past a row's end (into
+    the next row, or by kw - 1 values past the last image) changes nothing.  Each position
+    receives its gradients in :func:`col2im`'s order: the result is the same, bit for bit."""
+    n, co, ho, wo = g.shape
+    cg, kh, kw = kernel
+    h, w = hw
+    groups = geom.groups
+    top, bottom, left, right = geom.padding
+    hp, wp = h + top + bottom, w + left + right
+    wide = xp.zeros((co, n, ho, wp), dtype=g.dtype)
+    wide[..., :wo] = g.transpose(1, 0, 2, 3)
+    cols = _matmul(xp, wm.transpose(0, 2, 1), wide.reshape(groups, co // groups, n * ho * wp))
+    c = groups * cg
+    cols = cols.reshape(c, kh, kw, n, ho * wp)
+    image = hp * wp
+    flat = xp.zeros(c * n * image + kw - 1, dtype=cols.dtype)
+    item = flat.itemsize
+    as_strided = np.lib.stride_tricks.as_strided if xp is np else xp.lib.stride_tricks.as_strided
+    for i in range(kh):
+        for j in range(kw):
+            start = i * wp + j
+            target = as_strided(flat[start:], (c, n, ho * wp), (n * image * item, image * item, item))
+            target += cols[:, i, j]
+    buf = flat[:c * n * image].reshape(c, n, hp, wp)
+    if top or bottom or left or right:
+        buf = buf[:, :, top:top + h, left:left + w]
+    return buf.transpose(1, 0, 2, 3)
 
 
 def conv2d_weight_array(xp: Any, x: Any, g: Any, geom: Geometry, khw: tuple) -> Any:
@@ -142,8 +180,33 @@ def conv2d_weight_array(xp: Any, x: Any, g: Any, geom: Geometry, khw: tuple) -> 
     kh, kw = khw
     groups = geom.groups
     cols = im2col(xp, x, kh, kw, geom, ho, wo)
-    out = _matmul(xp, _channel_major(g, groups), cols.transpose(0, 2, 1))
-    return out.reshape(co, x.shape[1] // groups, kh, kw)
+    # Computed transposed, cols @ g^T: the same dot products (bit for bit), but OpenBLAS runs
+    # this long-inner-dimension GEMM ~1.5x faster with the wide operand first (measured on
+    # the CNN benchmark's (16 x 7744) @ (7744 x 72)); the small result is then copied back.
+    out = _long_matmul(xp, cols, _channel_major(g, groups).transpose(0, 2, 1)).transpose(0, 2, 1)
+    return xp.ascontiguousarray(out).reshape(co, x.shape[1] // groups, kh, kw)
+
+
+#: A product with at most this many outputs and an inner dimension of at least twice
+#: ``_INNER_BLOCK`` is summed block by block over its inner dimension.
+_SMALL_RESULT = 1024
+_INNER_BLOCK = 8192
+
+
+def _long_matmul(xp: Any, a: Any, b: Any) -> Any:
+    """``_matmul(a, b)`` for the weight gradient's (groups, m, K) @ (groups, K, n), where K
+    (batch x output pixels) is long and m x n (a first layer's 9 x 8, say) is small: in
+    blocks of ``_INNER_BLOCK`` along K, summed.  OpenBLAS streams a long product with a
+    tiny result through memory; blocks that stay in cache run it 2.5x faster (measured:
+    (9 x 43264) @ (43264 x 8), 302 against 117 us).  The sum's grouping differs from one
+    GEMM's by float rounding only."""
+    inner = a.shape[-1]
+    if xp is not np or a.shape[-2] * b.shape[-1] > _SMALL_RESULT or inner < 2 * _INNER_BLOCK:
+        return _matmul(xp, a, b)
+    out = _matmul(xp, a[..., :_INNER_BLOCK], b[..., :_INNER_BLOCK, :])
+    for start in range(_INNER_BLOCK, inner, _INNER_BLOCK):
+        out += _matmul(xp, a[..., start:start + _INNER_BLOCK], b[..., start:start + _INNER_BLOCK, :])
+    return out
 
 
 class _ArrayKernels(ArrayKernels):
