@@ -161,3 +161,41 @@ def test_dynamo_config_sets_the_recompile_limit_of_later_compiled_objects():
     finally:
         dynamo_config.cache_size_limit = saved
     assert chainrule.compile(lambda x: x).region.cache_size_limit == saved
+
+
+def test_a_traced_call_leaves_no_reference_cycle_holding_its_tensors():
+    """The arrays of a traced call are freed when the caller lets go of its result, not at
+    some later garbage collection (a traced graph kept alive meanwhile fragments the heap:
+    the compiled big MLP's steps grew the resident set by 4.9 MB against eager's 2.2 MB)."""
+    import gc
+    import weakref
+
+    import numpy as np
+
+    seen = []
+
+    def double_then_sum(x):
+        h = x * 2
+        seen.append(weakref.ref(h))
+        return h.sum()
+
+    compiled = chainrule.compile(double_then_sum)
+    x = chainrule.tensor(np.arange(4.0, dtype=np.float32), requires_grad=True)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(3):  # two traced calls, then the plan is built and replayed
+            compiled(x).backward()
+        gc.collect()  # (the garbage of the first calls would show up in the next count)
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        for _ in range(2):
+            seen.clear()
+            compiled.region.reset()
+            compiled(x).backward()  # a traced call
+            assert len(seen) == 1 and seen[0]() is None, "the traced call's tensor outlived it"
+        assert gc.collect() == 0, [type(o).__name__ for o in gc.garbage][:20]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        if enabled:
+            gc.enable()

@@ -166,7 +166,7 @@ class BufferSet:
         names["drawn"] = self.drawn = [None] * len(plan.random)
         namespace: dict[str, Any] = {}
         exec(plan.code, namespace)
-        make = namespace["make"]
+        make = namespace.pop("make")  # (its globals are the namespace: no cycle left behind)
         self.forward, self.backward = make(**{name: names[name] for name in make.__code__.co_varnames[
             :make.__code__.co_argcount]})
         self.transient = [names[f"n{k}"] for k in plan.transient]

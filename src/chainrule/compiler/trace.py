@@ -164,6 +164,9 @@ class Tracer:
     def __exit__(self, *exc: object) -> None:
         for handle in self.handles:
             handle.remove()
+        # The handles hold this tracer's bound methods: a cycle that would keep the traced
+        # call's tensors (and their arrays) alive until the next garbage collection.
+        self.handles = []
 
     def stop(self, reason: str) -> None:
         """A graph break: the capture ends here (the call goes on eagerly)."""
