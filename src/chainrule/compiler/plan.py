@@ -288,6 +288,7 @@ class _Writer:
         self.at: list[tuple] = []  # per step: the range of its lines in self.lines
         self.fresh: set[int] = set()  # slots made afresh at each call (large saved values)
         self.allocated: set[str] = set()  # fresh slots allocated so far in the program
+        self.overwrite: dict[int, int] = {}  # value index -> the dying fresh array it is written over
         self.static: set[int] = set()  # value indices whose array is the same at every call
         shared = plan.shared
         shared.update(np=np, run=graph.replay, allocate=allocate, bump=graph.increment_version,
@@ -459,6 +460,10 @@ class _Writer:
                 releases.remove(entry)
                 free.setdefault(entry[2], []).append(entry[1])
             key = layout_of(step.out.array)
+            spent = self._spent_fresh_argument(step, position, key, places, owner_of, last_use, forever)
+            if spent is not None:  # written over a fresh array that dies here (relu after conv)
+                self.overwrite[step.out.index] = spent
+                continue
             slot = None
             if _elementwise(step.node):  # write over an argument that dies here (relu after linear)
                 for ref in refs(step.args):
@@ -483,16 +488,37 @@ class _Writer:
                 self.fresh.add(slot)
         return places
 
+    def _spent_fresh_argument(self, step: Step, position: int, key: tuple, places: dict, owner_of: dict,
+                              last_use: dict, forever: set) -> int | None:
+        """For an elementwise kernel: an argument it may write over in place, if one is an
+        array an op made afresh at this call (no buffer, no view of or by another value)
+        that nothing saved and nothing reads after this step; its value index, else None."""
+        if not _elementwise(step.node):
+            return None
+        for ref in refs(step.args):
+            value = ref.value
+            index = value.index
+            if (value.kind == "op" and index not in places and index not in self.overwrite
+                    and value.alias_of is None and index not in forever
+                    and last_use.get(index) == position and layout_of(value.array) == key
+                    and value.array.flags.writeable and _dense(value.array)
+                    and sum(1 for owner in owner_of.values() if owner == index) == 1):
+                return index
+        return None
+
     def kernel_step(self, step: Step, slot: int | None) -> None:
         kernel = type(step.node).kernel
         out = step.out
-        if slot is None:
+        spent = self.overwrite.get(out.index)
+        if spent is not None:
+            name = self.names[spent]
+        elif slot is None:
             name = f"v{out.index}"
         elif slot in self.fresh:
             name = f"f{slot}"
         else:
             name = f"b{slot}"
-        if slot is None or (slot in self.fresh and name not in self.allocated):
+        if spent is None and (slot is None or (slot in self.fresh and name not in self.allocated)):
             self.allocated.add(name)
             self.lines.append(f"{name} = allocate({self.constant(layout_of(out.array))})")
         args = [self.expression(a) for a in step.args]
