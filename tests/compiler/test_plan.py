@@ -63,3 +63,47 @@ def test_a_fresh_array_read_again_later_is_not_written_over():
     expected = (torch.relu(yt) + yt).sum().item()
     assert abs(results[-1].item() - expected) <= 1e-4 * abs(expected)
     assert results[-1].item() == conv_relu_plus_conv(x, w).item()
+
+
+def test_relu_backward_writes_over_a_gradient_only_the_program_holds():
+    rng = np.random.default_rng(1)
+    layer = chainrule.nn.Linear(5, 7)
+    x = chainrule.tensor(rng.standard_normal((4, 5)).astype(np.float32))
+
+    def loss_of(a):
+        return F.relu(layer(a)).square().sum()
+
+    plan, results = _plan_after_three_calls(loss_of, x)
+    assert "backward_over(np, g" in plan.listing and "if owned(g" in plan.listing, plan.listing
+    results[-1].backward()
+    replayed = [p.grad.numpy().copy() for p in layer.parameters()]
+    layer.zero_grad()
+    loss_of(x).backward()
+    for got, want in zip(replayed, [p.grad.numpy() for p in layer.parameters()]):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_owned_means_held_by_one_variable_and_not_a_view_of_shared_memory():
+    from chainrule.compiler.plan import owned
+
+    fresh = np.ones(3)
+    assert owned(fresh)
+    alias = fresh
+    assert not owned(fresh)
+    del alias
+    kept = [fresh]
+    assert not owned(fresh)
+    kept.clear()
+    assert owned(fresh)
+    transposed = np.ones((2, 3)).T  # a view whose memory nothing else holds
+    assert owned(transposed)
+    base = np.ones(4)
+    window = base[1:]
+    assert not owned(window)  # its memory is also reachable through `base`
+    del base
+    assert owned(window)
+    assert not owned(np.broadcast_to(np.ones(3), (2, 3)))  # read-only, overlapping
+    read_only = np.ones(3)
+    read_only.flags.writeable = False
+    assert not owned(read_only)
+    assert not owned([1.0, 2.0])

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import threading
+from sys import getrefcount
 from typing import Any
 
 import numpy as np
@@ -292,7 +293,7 @@ class _Writer:
         self.static: set[int] = set()  # value indices whose array is the same at every call
         shared = plan.shared
         shared.update(np=np, run=graph.replay, allocate=allocate, bump=graph.increment_version,
-                      apply_inplace=apply_inplace, retaining=graph.retaining)
+                      apply_inplace=apply_inplace, retaining=graph.retaining, owned=owned)
         for value in plan.values:
             if value.kind == "input":
                 self.names[value.index] = f"x{value.position}"
@@ -605,7 +606,14 @@ class _Writer:
                 continue
             # A backward that hands the gradient on unchanged (add, sub of a number, clone)
             # needs no call: the program hands it on itself.
-            body: list[str] = [] if passes else [f"r = {self.node(node)}.backward(np, {var})  # {_label(step)}"]
+            if passes:
+                body: list[str] = []
+            elif single and hasattr(node, "backward_over") and not checked:
+                # Written over the incoming gradient when nothing but this program holds it.
+                body = ["r = None", f"r = {self.node(node)}.backward_over(np, {var}) if owned({var}) else "
+                                    f"{self.node(node)}.backward(np, {var})  # {_label(step)}"]
+            else:
+                body = [f"r = {self.node(node)}.backward(np, {var})  # {_label(step)}"]
             edges = graph.inputs(node)
             for i in flowing:
                 if edges[i] is None:
@@ -716,7 +724,7 @@ def _is_buffer(name: str) -> bool:
 
 
 #: Names the programs use for their own helpers.
-_RESERVED = {"np", "run", "allocate", "bump", "apply_inplace", "retaining", "drawn", "grads", "make", "forward",
+_RESERVED = {"np", "run", "allocate", "bump", "apply_inplace", "retaining", "owned", "drawn", "grads", "make", "forward",
              "backward", "r", "x", "keep"}
 
 
@@ -733,6 +741,35 @@ def layout_of(array: Any) -> tuple:
         return array.shape, array.dtype, None
     axes = tuple(sorted(range(array.ndim), key=lambda axis: -array.strides[axis]))
     return array.shape, array.dtype, axes
+
+
+def _references(array: Any) -> int:
+    return getrefcount(array)
+
+
+def _held_once() -> tuple[int, int]:
+    """``sys.getrefcount`` seen one call down (as in :func:`owned`) of an array whose only
+    other reference is one local variable of the caller, and of the base of a view held only
+    by that view (measured, as both differ between Python versions)."""
+    base = np.empty(2)
+    view = base[1:]
+    viewed = _references(base) - 1  # less this function's own variable
+    del base
+    return _references(view), viewed
+
+
+_HELD_ONCE, _BASE_HELD_ONCE = _held_once()
+
+
+def owned(array: Any) -> bool:
+    """Whether ``array`` is a writeable NumPy array that nothing but one variable of the
+    calling program holds, and whose memory (if it is a view) nothing but it holds: then the
+    program may write over it."""
+    if type(array) is not np.ndarray or not array.flags.writeable or getrefcount(array) > _HELD_ONCE:
+        return False
+    base = array.base
+    return base is None or (type(base) is np.ndarray and base.base is None
+                            and getrefcount(base) <= _BASE_HELD_ONCE)
 
 
 def allocate(layout: tuple) -> Any:

@@ -834,6 +834,13 @@ class Relu(_Elementwise):
         out = self.saved[0]
         return step_scaled(xp, g, out, out > 0)
 
+    def backward_over(self, xp, g):
+        """:meth:`backward` written over ``g``, for a caller that owns ``g`` (a compiled
+        plan's backward, when nothing else holds that gradient): the same values, no new
+        array."""
+        out = self.saved[0]
+        return xp.multiply(g, out > 0, out=g)
+
 
 def step_scaled(xp: Any, g: Any, a: Any, mask: Any, slope: float = 0.0) -> Any:
     """``g`` where ``mask`` holds, ``g * slope`` elsewhere, ``mask`` being a condition on
