@@ -6,11 +6,14 @@ per kernel, with no Tensor or node objects in it:
 * the **forward** program calls, for each op, its array kernel (``Op.kernel``) writing into
   a preallocated buffer (``np.multiply(b3, e1, b4)``) or, for ops without one, the op's own
   forward on arrays (``v7 = run(n7, b4, (32, -1))``); buffers whose values are dead are
-  reused by later values of the same shape and dtype; the region's outputs are fresh arrays;
+  reused by later values of the same shape and dtype, and an elementwise kernel writes over
+  an argument that dies at it (a buffer, or a fresh array an op made: ReLU after a
+  convolution); the region's outputs are fresh arrays;
 * the **backward** program calls each recorded op's own ``backward(np, grad)`` formula, in
   the order the autograd engine ran them on the trace (a dry run), and sums the gradients
   each value receives in the engine's order, so that its results are bit-identical to
-  eager's.
+  eager's; an op with a ``backward_over`` (ReLU) writes over its incoming gradient when
+  :func:`owned` says nothing else holds it.
 
 Each program is compiled once; a :class:`BufferSet` (buffers and copies of the ops, see
 ``graph.detached``) binds them to arrays of its own, so that a second call can run while
