@@ -613,8 +613,9 @@ class _Writer:
                 body: list[str] = []
             elif single and hasattr(node, "backward_over") and not checked:
                 # Written over the incoming gradient when nothing but this program holds it.
-                body = ["r = None", f"r = {self.node(node)}.backward_over(np, {var}) if owned({var}) else "
-                                    f"{self.node(node)}.backward(np, {var})  # {_label(step)}"]
+                body = ["r = None  # (the last result lets go of the gradient: owned() counts references)",
+                        f"r = {self.node(node)}.backward_over(np, {var}) if owned({var}) else "
+                        f"{self.node(node)}.backward(np, {var})  # {_label(step)}"]
             else:
                 body = [f"r = {self.node(node)}.backward(np, {var})  # {_label(step)}"]
             edges = graph.inputs(node)
