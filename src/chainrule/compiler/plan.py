@@ -515,7 +515,10 @@ class _Writer:
         out = step.out
         spent = self.overwrite.get(out.index)
         if spent is not None:
-            name = self.names[spent]
+            # Over the dying fresh array, unless something kept a reference to it after all.
+            name = f"v{out.index}"
+            self.lines.append(f"{name} = {self.names[spent]} if owned({self.names[spent]}) else "
+                              f"allocate({self.constant(layout_of(out.array))})")
         elif slot is None:
             name = f"v{out.index}"
         elif slot in self.fresh:
