@@ -7,8 +7,9 @@ per kernel, with no Tensor or node objects in it:
   a preallocated buffer (``np.multiply(b3, e1, b4)``) or, for ops without one, the op's own
   forward on arrays (``v7 = run(n7, b4, (32, -1))``); buffers whose values are dead are
   reused by later values of the same shape and dtype, and an elementwise kernel writes over
-  an argument that dies at it (a buffer, or a fresh array an op made: ReLU after a
-  convolution); the region's outputs are fresh arrays;
+  an argument that dies at it (a buffer, or a fresh array an op made, when :func:`owned`
+  says at the call that nothing else holds it: ReLU after a convolution); the region's
+  outputs are fresh arrays;
 * the **backward** program calls each recorded op's own ``backward(np, grad)`` formula, in
   the order the autograd engine ran them on the trace (a dry run), and sums the gradients
   each value receives in the engine's order, so that its results are bit-identical to
