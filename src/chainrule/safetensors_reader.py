@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 from typing import Any, BinaryIO
 
 import numpy as np
+
+from .files import NotARegularFile, open_regular_file
 
 #: The safetensors dtypes NumPy holds (BF16 and the float8 types have no NumPy dtype).
 DTYPES = {
@@ -86,29 +87,14 @@ def open_source(f: Any) -> Source:
         return Source(f, str(getattr(f, "name", "<stream>")), _stream_size(f), owned=False)
     path = os.fspath(f)
     try:
-        # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        stream, size = open_regular_file(path)
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: no such checkpoint file") from None
     except IsADirectoryError:
         raise IsADirectoryError(f"{path}: is a directory, not a checkpoint file") from None
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise IsADirectoryError(f"{path}: is a directory, not a checkpoint file")
-        raise CheckpointError(f"{path}: is {_kind(info.st_mode)}, not a regular file: a checkpoint is a file")
-    if hasattr(os, "set_blocking"):
-        os.set_blocking(fd, True)
-    return Source(os.fdopen(fd, "rb"), path, info.st_size, owned=True)
-
-
-def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
-        if test(mode):
-            return name
-    return "not a regular file"
+    except NotARegularFile as error:
+        raise CheckpointError(f"{path}: is {error.kind}, not a regular file: a checkpoint is a file") from None
+    return Source(stream, path, size, owned=True)
 
 
 def _stream_size(stream: Any) -> int | None:

@@ -13,13 +13,13 @@ from __future__ import annotations
 import gzip
 import math
 import os
-import stat
 import zlib
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
 
+from ..files import NotARegularFile, open_regular_file
 from ..tensor import Tensor
 
 DIGITS_CLASSES = tuple(str(i) for i in range(10))
@@ -97,23 +97,16 @@ def _open(path: Path) -> tuple[BinaryIO, int]:
     """``path`` opened for reading (through gzip for ``.gz``) and its size on disk. Only a
     regular file is opened: a FIFO or a device is refused without waiting on it."""
     try:
-        # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        raw, size = open_regular_file(path)
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: file not found") from None
     except IsADirectoryError:
         raise DatasetError(f"{path}: is a directory, expected an IDX file") from None
     except PermissionError as error:
         raise DatasetError(f"{path}: cannot be read ({error.strerror})") from None
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file (a FIFO or a device)"
-        raise DatasetError(f"{path}: is {kind}, expected an IDX file")
-    if hasattr(os, "set_blocking"):
-        os.set_blocking(fd, True)
-    raw = os.fdopen(fd, "rb")
-    return (gzip.GzipFile(fileobj=raw, mode="rb") if path.suffix == ".gz" else raw), info.st_size
+    except NotARegularFile as error:
+        raise DatasetError(f"{path}: is not a regular file ({error.kind}), expected an IDX file") from None
+    return (gzip.GzipFile(fileobj=raw, mode="rb") if path.suffix == ".gz" else raw), size
 
 
 def _read_into(stream: BinaryIO, view: memoryview) -> int:
