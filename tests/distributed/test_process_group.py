@@ -72,6 +72,9 @@ def test_one_process_without_a_launcher():
     assert r["all_reduce"] == [1.5, -2.0]
     assert r["twice"] == ["ValueError", "trying to initialize the default process group twice!"]
     assert r["world_is_default"] and r["master"][1] == "29500" and r["master"][0]
+    assert r["gather_no_list"] == ["ValueError", "Argument ``gather_list`` must be specified on destination rank."]
+    assert r["gather_short_list"] == ["ValueError", "gather_list must be a list of 1 tensors (one per rank), got 2"]
+    assert r["scatter_wrong_size"] == ["ValueError", "every tensor in scatter_list must have the 2 elements of tensor"]
     assert r["after_destroy"] is False and r["reinitialized"] == 1
 
 

@@ -386,6 +386,18 @@ def reduce(tensor: Tensor, dst: int | None = None, op: Any = ReduceOp.SUM, group
                 lambda: pg.comm.Reduce(send, None, mpi_op, root=root), None, [], async_op, "reduce_", send)
 
 
+def _root_list(items: list[Tensor] | None, tensor: Tensor, pg: Any, name: str, role: str, elements: int) -> list:
+    """The root rank's ``gather_list``/``scatter_list``: given, one tensor per rank, each like
+    ``tensor`` and of its ``elements`` elements (PyTorch's errors otherwise)."""
+    if not items:
+        raise ValueError(f"Argument ``{name}`` must be specified on {role} rank.")
+    checked = _check_list(items, pg.size(), name)
+    _check_same(checked, tensor, name)
+    if any(t._data.size != elements for t in checked):
+        raise ValueError(f"every tensor in {name} must have the {elements} elements of tensor")
+    return checked
+
+
 def gather(tensor: Tensor, gather_list: list[Tensor] | None = None, dst: int | None = None, group: Any = None,
            async_op: bool = False, group_dst: int | None = None) -> Work | None:
     """Every rank's ``tensor`` into rank ``dst``'s ``gather_list`` (given on ``dst`` only)."""
@@ -397,12 +409,7 @@ def gather(tensor: Tensor, gather_list: list[Tensor] | None = None, dst: int | N
             raise ValueError("Argument ``gather_list`` must NOT be specified on non-destination ranks.")
         return _run(lambda: pg.comm.Igather(send, None, root=root), lambda: pg.comm.Gather(send, None, root=root),
                     None, [], async_op, "gather_", send)
-    if not gather_list:
-        raise ValueError("Argument ``gather_list`` must be specified on destination rank.")
-    outputs = _check_list(gather_list, pg.size(), "gather_list")
-    _check_same(outputs, tensor, "gather_list")
-    if any(t._data.size != send.size for t in outputs):
-        raise ValueError(f"every tensor in gather_list must have the {send.size} elements of tensor")
+    outputs = _root_list(gather_list, tensor, pg, "gather_list", "destination", send.size)
     receive = np.empty(send.size * pg.size(), send.dtype)
     return _run(lambda: pg.comm.Igather(send, receive, root=root), lambda: pg.comm.Gather(send, receive, root=root),
                 _scatter_into(receive, outputs), outputs, async_op, "gather_", (send, receive))
@@ -416,12 +423,7 @@ def scatter(tensor: Tensor, scatter_list: list[Tensor] | None = None, src: int |
     receive, write_back = _inplace(tensor, "tensor")
     send = None
     if pg.rank() == root:
-        if not scatter_list:
-            raise ValueError("Argument ``scatter_list`` must be specified on source rank.")
-        inputs = _check_list(scatter_list, pg.size(), "scatter_list")
-        _check_same(inputs, tensor, "scatter_list")
-        if any(t._data.size != receive.size for t in inputs):
-            raise ValueError(f"every tensor in scatter_list must have the {receive.size} elements of tensor")
+        inputs = _root_list(scatter_list, tensor, pg, "scatter_list", "source", receive.size)
         send = np.concatenate([_flat(t, "scatter_list", receive.dtype) for t in inputs])
     elif scatter_list:
         raise ValueError("Argument ``scatter_list`` must NOT be specified on non-source ranks.")

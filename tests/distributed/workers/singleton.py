@@ -26,6 +26,10 @@ results.update(initialized=dist.is_initialized(), the_rank=dist.get_rank(), worl
                backend=str(dist.get_backend()), all_reduce=t.tolist(), twice=error(dist.init_process_group),
                world_is_default=dist.group.WORLD is not None, master=[os.environ.get("MASTER_ADDR"),
                                                                    os.environ.get("MASTER_PORT")])
+results.update(
+    gather_no_list=error(lambda: dist.gather(t, None, dst=0)),
+    gather_short_list=error(lambda: dist.gather(t, [t, t], dst=0)),
+    scatter_wrong_size=error(lambda: dist.scatter(t, [torch.tensor([1.0, 2.0, 3.0])], src=0)))
 dist.destroy_process_group()
 results["after_destroy"] = dist.is_initialized()
 dist.init_process_group()  # again, after destroy
