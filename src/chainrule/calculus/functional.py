@@ -208,6 +208,19 @@ def _scalar_output(outputs: tuple, is_outputs_tuple: bool, fn_name: str) -> None
         )
 
 
+def _prepared_inputs(inputs: Any, name: str, create_graph: bool) -> tuple:
+    """``(was a tuple, inputs)``: the inputs as a tuple of tensors that record a graph."""
+    is_tuple, inputs = _as_tuple(inputs, "inputs", name)
+    return is_tuple, _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
+
+
+def _checked_outputs(func: Callable, inputs: tuple, name: str, strict: bool) -> tuple:
+    """``(was a tuple, outputs)``: ``func(*inputs)`` as a tuple, checked to require grad."""
+    is_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function", name)
+    _check_requires_grad(outputs, "outputs", strict=strict)
+    return is_tuple, outputs
+
+
 def vjp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False) -> tuple:
     """(func(inputs), v^T J): the vector-Jacobian product, by one backward pass.
 
@@ -215,11 +228,8 @@ def vjp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, 
     an output that does not require grad, or an input that no output depends on, is an error
     instead of a zero."""
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "vjp")
-        _check_requires_grad(outputs, "outputs", strict=strict)
+        is_inputs_tuple, inputs = _prepared_inputs(inputs, "vjp", create_graph)
+        is_outputs_tuple, outputs = _checked_outputs(func, inputs, "vjp", strict)
         v = _prepare_v(v, "vjp", create_graph, outputs, is_outputs_tuple,
                        "the user-provided function returns")
 
@@ -235,13 +245,10 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, 
     to its (dummy) vector, which is linear in it (the double-backward trick)."""
 
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
+        is_inputs_tuple, inputs = _prepared_inputs(inputs, "jvp", create_graph)
         v = _prepare_v(v, "jvp", create_graph, inputs, is_inputs_tuple,
                        "the input to the user-provided function is")
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "jvp")
-        _check_requires_grad(outputs, "outputs", strict=strict)
+        is_outputs_tuple, outputs = _checked_outputs(func, inputs, "jvp", strict)
         # The backward is linear in these, so their value never reaches the result: zeros are
         # as good as any (and carry no inf or nan into it).
         grad_outputs = tuple(zeros_like(out, requires_grad=True) for out in outputs)
@@ -274,13 +281,10 @@ def _scalar_gradient(func: Callable, inputs: Any, v: Any, create_graph: bool, st
                      name: str) -> tuple:
     """The common start of vhp and hvp (under enable_grad): the inputs and ``v`` checked, the
     scalar output, and its gradient recorded for a second differentiation."""
-    is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", name)
-    inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
+    is_inputs_tuple, inputs = _prepared_inputs(inputs, name, create_graph)
     v = _prepare_v(v, name, create_graph, inputs, is_inputs_tuple,
                    "the input to the user-provided function is")
-    outputs = func(*inputs)
-    is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", name)
-    _check_requires_grad(outputs, "outputs", strict=strict)
+    is_outputs_tuple, outputs = _checked_outputs(func, inputs, name, strict)
     _scalar_output(outputs, is_outputs_tuple, name)
     jac = _autograd_grad(outputs, inputs, create_graph=True)
     _check_requires_grad(jac, "jacobian", strict=strict)
@@ -487,11 +491,8 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
         return _jacobian_forward(func, inputs, strict, vectorize)
 
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "jacobian")
-        _check_requires_grad(outputs, "outputs", strict=strict)
+        is_inputs_tuple, inputs = _prepared_inputs(inputs, "jacobian", create_graph)
+        is_outputs_tuple, outputs = _checked_outputs(func, inputs, "jacobian", strict)
         if vectorize:
             if strict:
                 raise RuntimeError(
@@ -519,11 +520,10 @@ def hessian(func: Callable, inputs: Any, create_graph: bool = False, strict: boo
         raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
 
     def ensure_single_output_function(*inp: Any) -> Any:
-        out = func(*inp)
-        is_out_tuple, t_out = _as_tuple(out, "outputs of the user-provided function", "hessian")
-        _check_requires_grad(t_out, "outputs", strict=strict)
+        is_out_tuple, t_out = _checked_outputs(func, inp, "hessian", strict)
         if is_out_tuple:
             raise RuntimeError("The function given to hessian should return a single Tensor")
+        out = t_out[0]
         if out.nelement() != 1:
             raise RuntimeError(
                 "The Tensor returned by the function given to hessian should contain a single element"
