@@ -94,12 +94,7 @@ def test_indexing(name, fn):
 
 @pytest.mark.parametrize("name,fn", shape_ops.SETITEM, ids=[s[0] for s in shape_ops.SETITEM])
 def test_index_assignment(name, fn):
-    def run(L, x, v):
-        y = x * 1.0
-        fn(L, y, v * 2.0)
-        return y * y
-
-    check_on_device(run, normal(4, 5, 3), normal(3, 5, 3))
+    check_on_device(shape_ops.assigning(fn), normal(4, 5, 3), normal(3, 5, 3))
 
 
 @pytest.mark.parametrize("name,fn", shape_ops.GATHER_SCATTER, ids=[g[0] for g in shape_ops.GATHER_SCATTER])
