@@ -155,6 +155,8 @@ class _Backward:
             node = stack.pop()
             if drop_outputs:
                 node.output = None
+            # Node.edges, inlined here and in walk (a method call per node measured +5% on
+            # tiny_ops), less a one-constant op's edge for its constant.
             others = node.other_edges
             if others is PAIR:
                 edges = (node.first_edge, node.second_edge)
