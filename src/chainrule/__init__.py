@@ -17,6 +17,7 @@ from typing import Any
 
 
 from . import autograd, backend
+from . import upcalls as _upcalls
 from .version import __version__
 from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .autograd.grad_mode import (
@@ -67,6 +68,14 @@ def __getattr__(name: str) -> Any:
     if name == "compile":  # torch.compile: loaded on first use, like the subpackages
         return __getattr__("compiler").compile
     raise AttributeError(f"module 'chainrule' has no attribute '{name}'")
+
+
+def _compile(*args: Any, **kwargs: Any) -> Any:
+    """``chainrule.compile``, for ``nn.Module.compile`` (the compiler is loaded on first use)."""
+    return __getattr__("compiler").compile(*args, **kwargs)
+
+
+_upcalls.compile = _compile
 
 
 def _autograd_getattr(name: str) -> Any:

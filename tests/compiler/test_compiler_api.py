@@ -2,10 +2,13 @@
 decorator forms, ``explain`` and ``print_plan``, ``reset``/``disable``, and a lazy import."""
 from __future__ import annotations
 
+import copy
 import inspect
+import pickle
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 
@@ -73,6 +76,37 @@ def test_the_compiled_module_shares_the_original():
     assert compiled.note == "kept"  # attributes fall through to the original
     compiled.eval()
     assert not model.training and not model[0].training
+
+
+def test_module_compile_compiles_in_place_as_pytorchs():
+    torch.manual_seed(0)
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    model.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    eager = copy.deepcopy(model)
+    assert model.compile(fullgraph=True) is None and theirs.compile() is None
+    # The same object, class and state_dict keys (chainrule.compile(model) adds _orig_mod.).
+    assert type(model) is nn.Sequential and list(model.state_dict()) == list(theirs.state_dict())
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    for _ in range(3):
+        for net in (model, eager):
+            net.zero_grad()
+            net(chainrule.from_numpy(x)).square().sum().backward()
+    assert model._compiled_call_impl.region.last_plan is not None  # replayed, not eager
+    for ours, reference in zip(model.parameters(), eager.parameters()):
+        assert np.array_equal(ours.grad.numpy(), reference.grad.numpy())
+    # A copy or a pickle holds the module, not its plans (PyTorch's __getstate__).
+    assert "_compiled_call_impl" not in copy.deepcopy(model).__dict__
+    assert "_compiled_call_impl" not in pickle.loads(pickle.dumps(model)).__dict__
+
+
+def test_module_compile_runs_a_hooked_module_eagerly_with_its_hooks():
+    model = nn.Linear(2, 2)
+    model.compile()
+    model.register_forward_hook(lambda module, args, out: out * 0.0)
+    with pytest.warns(UserWarning, match=r"chainrule.compile: Linear runs eagerly: .* \(hooks run eagerly\)"):
+        outs = [model(chainrule.ones(1, 2)) for _ in range(3)]
+    assert all(out.abs().sum().item() == 0.0 for out in outs)
 
 
 def test_print_plan_shows_the_flat_programs(capsys):

@@ -18,7 +18,9 @@ reason.  A new key is a recompile; past ``cache_size_limit`` keys (PyTorch's
 from __future__ import annotations
 
 import functools
+import inspect
 import operator
+import os
 import threading
 import warnings
 from typing import Any, Callable
@@ -57,10 +59,24 @@ _requires_grad = operator.attrgetter("requires_grad")
 
 
 def warn_once(message: str) -> None:
-    """A warning per distinct message in this process (graph breaks, recompile limits)."""
+    """A warning per distinct message in this process (graph breaks, recompile limits),
+    attributed to the first line outside chainrule: the user's call of the compiled code."""
     if message not in _warned:
         _warned.add(message)
-        warnings.warn(message, UserWarning, stacklevel=4)
+        warnings.warn(message, UserWarning, stacklevel=_outside_chainrule())
+
+
+#: chainrule's package directory (with the separator): frames in it are the library's.
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _outside_chainrule() -> int:
+    """The ``stacklevel`` (as seen by a ``warnings.warn`` in the caller) of the innermost
+    frame whose code is not chainrule's."""
+    frame, level = inspect.currentframe().f_back, 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def reset_warnings() -> None:

@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterator, Mapping
 import numpy as np
 
 from .. import dtypes as _dt
+from .. import upcalls
 from ..autograd.node import Node, edge_of
 from ..autograd.grad_mode import grad_state, no_grad
 from ..autograd.versions import storage_root
@@ -332,6 +333,11 @@ class Module:
                 + list(self._modules) + list(self._buffers))
         return sorted(key for key in keys if not key[0].isdigit())
 
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_compiled_call_impl", None)  # plans belong to this object, not its copies
+        return state
+
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
 
@@ -645,10 +651,24 @@ class Module:
         outputs are known; it may return replacements for them."""
         return _add_hook(self._backward_pre_hooks, hook, prepend)
 
+    #: What :meth:`compile` made of this module's calls (None: they run eagerly).
+    _compiled_call_impl: Callable[..., Any] | None = None
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        compiled = self._compiled_call_impl
+        if compiled is not None:
+            return compiled(*args, **kwargs)
         if self._forward_hooks or self._forward_pre_hooks or self._backward_hooks or self._backward_pre_hooks:
             return self._call_impl(*args, **kwargs)
         return self.forward(*args, **kwargs)
+
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """Compile this module's calls in place with :func:`chainrule.compile` (PyTorch's
+        ``Module.compile``): the arguments are ``chainrule.compile``'s; the module keeps its
+        class, attributes and ``state_dict`` keys (no ``_orig_mod.`` prefix, unlike
+        ``chainrule.compile(module)``), and a copy or pickle of it is not compiled."""
+        kwargs.setdefault("name", type(self).__name__)  # (its messages name the module, not _call_impl)
+        object.__setattr__(self, "_compiled_call_impl", upcalls.compile(self._call_impl, *args, **kwargs))
 
     def _call_impl(self, *args: Any, **kwargs: Any) -> Any:
         result = None
