@@ -1327,8 +1327,8 @@ def detach(input: Tensor) -> Tensor:
 @public(out=True)
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
     axis = _dim(dim, input._data.ndim)
-    order = np.argsort(-input._data if descending else input._data, axis=axis, kind="stable")
-    return values_indices(gather(input, axis, order), _make(order.astype(np.int64)))
+    order = R.Argsort.apply(input, axis, descending)
+    return values_indices(gather(input, axis, order), order)
 
 
 @public()

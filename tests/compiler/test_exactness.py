@@ -111,3 +111,75 @@ def test_eval_mode_replays_give_eagers_outputs_and_running_statistics():
     assert sum(entry.plan is not None for entry in region.entries.values()) == 2  # train and eval
     for a, b in zip(twins[0].state_dict().values(), twins[1].state_dict().values()):
         assert a.numpy().tobytes() == b.numpy().tobytes()
+
+
+class _Ranked(chainrule.nn.Module):
+    """sort, topk and their indices: an order found on the values at each call."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = chainrule.nn.Linear(6, 6)
+
+    def forward(self, x):
+        h = self.linear(x)
+        values, order = h.sort(-1, descending=True)
+        return h.topk(3).values + values[..., :3] + order[..., :3].float()
+
+
+class _PaddedEncoder(chainrule.nn.Module):
+    """A Transformer encoder with attention dropout and a key padding mask given per call."""
+
+    def __init__(self):
+        super().__init__()
+        layer = chainrule.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.1, batch_first=True)
+        self.encoder = chainrule.nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+
+    def forward(self, x, padding):
+        return self.encoder(x, src_key_padding_mask=padding)
+
+
+def _padding(call):
+    mask = chainrule.zeros(2, 5, dtype=chainrule.bool)
+    mask[:, 2 + call % 3:] = True  # other positions padded at each call
+    return mask
+
+
+_nn = chainrule.nn
+# Modules whose ops take values found at each call (orders, argmax windows, masks, dropout of
+# attention weights) or constants that are arrays inside named tuples (adaptive average
+# pooling's averaging matrices): each gets a plan, and its replays give eager's numbers.
+PLANNED = {
+    "adaptive avg pool": (lambda: _nn.Sequential(_nn.Conv2d(3, 4, 3), _nn.BatchNorm2d(4), _nn.ReLU(),
+                                                 _nn.AdaptiveAvgPool2d(1), _nn.Flatten()),
+                          lambda rng, call: (chainrule.tensor(rng.standard_normal((2, 3, 8, 8)).astype(np.float32)),)),
+    "adaptive max pool": (lambda: _nn.Sequential(_nn.Conv2d(1, 2, 3), _nn.AdaptiveMaxPool2d(2)),
+                          lambda rng, call: (chainrule.tensor(rng.standard_normal((2, 1, 7, 7)).astype(np.float32)),)),
+    "sort and topk": (_Ranked, lambda rng, call: (chainrule.tensor(rng.standard_normal((4, 6)).astype(np.float32)),)),
+    "encoder with padding": (_PaddedEncoder,
+                             lambda rng, call: (chainrule.tensor(rng.standard_normal((2, 5, 8)).astype(np.float32)),
+                                                _padding(call))),
+}
+
+
+def _calls(model, fn, inputs, calls=6):
+    results = []
+    for call in range(calls):
+        chainrule.manual_seed(call)
+        model.zero_grad()
+        out = fn(*inputs(np.random.default_rng(call), call))
+        out.square().sum().backward()
+        results.append([out.detach().numpy().tobytes()] + [p.grad.numpy().tobytes() for p in model.parameters()])
+    return results
+
+
+@pytest.mark.parametrize("name", sorted(PLANNED))
+def test_values_found_at_each_call_are_part_of_the_plan(name):
+    make, inputs = PLANNED[name]
+    chainrule.manual_seed(0)
+    eager, traced = make(), make()
+    traced.load_state_dict(eager.state_dict())
+    compiled = chainrule.compile(traced, fullgraph=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "its calls keep differing": the calls are planned
+        assert _calls(traced, compiled, inputs) == _calls(eager, eager, inputs)
+    assert compiled._region.last_plan is not None

@@ -96,6 +96,10 @@ def _same(a: Any, b: Any, storages: tuple) -> bool:
         return len(a) == len(b) and all(_same(x, y, storages) for x, y in zip(a, b))
     if kind is dict:
         return a.keys() == b.keys() and all(_same(a[k], b[k], storages) for k in a)
+    if isinstance(a, tuple):  # a named tuple of an op's constants (resampling's AxisMap): by field
+        return len(a) == len(b) and all(_same(x, y, storages) for x, y in zip(a, b))
+    if isinstance(a, np.ndarray):  # an array inside such a constant: by value
+        return _equal_arrays(a, b)
     if kind is float:
         return repr(a) == repr(b)  # tells -0.0 from 0.0, and nan equals nan
     try:

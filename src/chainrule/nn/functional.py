@@ -219,7 +219,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     keep = None
     if dropout_p > 0.0:
         batch = np.broadcast_shapes(tuple(query.shape[:-2]), tuple(key.shape[:-2]))
-        keep = N.keep_mask(batch + (query.shape[-2], key.shape[-2]), query._data.dtype, dropout_p, query.device)
+        keep = N.KeepMask.apply(query, dropout_p, batch + (query.shape[-2], key.shape[-2]))
     mask = _t(attn_mask) if attn_mask is not None else None
     out = A.Attention.apply(query, key, value, mask, scale, is_causal, keep)
     # PyTorch's CPU kernel takes 4-D inputs without dropout or a mask that needs a gradient;
@@ -716,16 +716,10 @@ def _adaptive_max_pool(input: Tensor, output_size: tuple, return_indices: bool, 
     if any(o <= 0 for o in output_size):
         raise RuntimeError(f"{name}(): elements of output_size must be greater than 0, but got {list(output_size)}")
     lead = data.shape[:-k]
-    flat_values = data.reshape(lead + (-1,))
-    positions = np.arange(int(np.prod(sizes))).reshape(sizes)
-    indices = np.empty(lead + output_size, dtype=np.int64)
-    for cell in np.ndindex(*output_size):
-        window = tuple(slice(i * n // o, -(-(i + 1) * n // o)) for i, n, o in zip(cell, sizes, output_size))
-        where = positions[window].reshape(-1)
-        indices[(Ellipsis,) + cell] = where[np.argmax(flat_values[..., where], axis=-1)]
+    indices = _pooling.AdaptiveMaxIndices.apply(input, output_size)
     flat = input.reshape(lead + (-1,))
-    out = flat.gather(-1, _make(indices.reshape(lead + (-1,)))).reshape(lead + output_size)
-    return (out, _make(indices)) if return_indices else out
+    out = flat.gather(-1, indices.reshape(lead + (-1,))).reshape(lead + output_size)
+    return (out, indices) if return_indices else out
 
 
 def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
@@ -772,7 +766,9 @@ def _canonical_mask(mask: Tensor | None, mask_name: str, other_type: Any, other_
                       "instead.", stacklevel=3)
     if kind == np.bool_:
         dtype = target_type.numpy if hasattr(target_type, "numpy") else target_type
-        return Tensor._wrap(np.where(mask._data, dtype.type(-np.inf), dtype.type(0)))
+        # Through the Where op, so that a plan (chainrule.compiler) reads the mask at each call.
+        xp = get_array_module(mask._data)
+        return E.Where.apply(mask._data, xp.asarray(-np.inf, dtype=dtype), xp.asarray(0, dtype=dtype))
     return mask
 
 

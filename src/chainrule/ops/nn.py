@@ -276,7 +276,8 @@ def keep_mask(shape: tuple, dtype: Any, p: float, device: Any = CPU) -> Any:
 
 
 class KeepMask(Op):
-    """Dropout's mask for a tensor like ``a`` (:func:`keep_mask`).  An op of its own, never
+    """Dropout's mask for a tensor like ``a`` (:func:`keep_mask`), or of ``shape`` with
+    ``a``'s dtype and device (attention's dropout of its weights).  An op of its own, never
     differentiable, so that a captured plan (``chainrule.compiler``) draws a new mask at each
     call, from the generator's stream, as eager does."""
 
@@ -285,8 +286,8 @@ class KeepMask(Op):
     differentiable = False
     random = True
 
-    def forward(self, xp, a, p):
-        return keep_mask(a.shape, a.dtype, p, device_of(a))
+    def forward(self, xp, a, p, shape=None):
+        return keep_mask(a.shape if shape is None else shape, a.dtype, p, device_of(a))
 
 
 class Dropout(Op):

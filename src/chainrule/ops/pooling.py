@@ -286,6 +286,28 @@ class AvgPool2dTranspose(Op):
         return _kernels(xp).avg_pool2d(grad, self.pg, self.divisor, self.override)
 
 
+class AdaptiveMaxIndices(Op):
+    """Where each of PyTorch's adaptive windows [floor(i*n/o), ceil((i+1)*n/o)) of the last
+    ``len(output_size)`` dims of ``a`` has its (first) maximum, as an index into those dims
+    flattened (int64).  An op of its own, never differentiable: the maxima are gathered there,
+    and a plan (``chainrule.compiler``) finds them again at each call."""
+
+    __slots__ = ()
+    differentiable = False
+
+    def forward(self, xp, a, output_size):
+        k = len(output_size)
+        sizes, lead = a.shape[-k:], a.shape[:-k]
+        flat_values = a.reshape(lead + (-1,))
+        positions = np.arange(int(np.prod(sizes))).reshape(sizes)
+        indices = xp.empty(lead + tuple(output_size), dtype=xp.int64)
+        for cell in np.ndindex(*output_size):
+            window = tuple(slice(i * n // o, -(-(i + 1) * n // o)) for i, n, o in zip(cell, sizes, output_size))
+            where = xp.asarray(positions[window].reshape(-1))
+            indices[(Ellipsis,) + cell] = where[xp.argmax(flat_values[..., where], axis=-1)]
+        return indices
+
+
 def namespace_functions() -> dict:
     """Tensor-namespace forms of the kernels, for backward formulas under create_graph."""
 

@@ -274,6 +274,20 @@ class Argmax(Op):
         return xp.expand_dims(out, axis) if keepdims else out
 
 
+class Argsort(Op):
+    """The indices that sort ``a`` along ``axis`` (stable; largest first with
+    ``descending``), as int64.  An op of its own, never differentiable, so that sort, argsort
+    and topk are captured by a plan (``chainrule.compiler``) rather than computed beside the
+    ops."""
+
+    __slots__ = ()
+    differentiable = False
+
+    def forward(self, xp, a, axis, descending):
+        order = xp.argsort(-a if descending else a, axis=axis, kind="stable")
+        return order.astype(xp.int64, copy=False)
+
+
 class Var(Op):
     """Variance with ``correction`` (Bessel's for 1); the backward is PyTorch's var_backward,
     including its inf/NaN when ``N - correction <= 0``."""
