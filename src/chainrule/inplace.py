@@ -57,6 +57,8 @@ def _apply_inplace(tensor: Tensor, name: str, op: Callable, args: tuple, kwargs:
         _check_view_of_leaf(tensor)
     before = _make(tensor._data.copy(), tensor.grad_fn, tensor._rg)
     before._output_nr = tensor._output_nr
+    if observe.inplace:  # a graph capture: the op reads this copy of the tensor's old value
+        observe.notify_inplace("copy", before, name)
     result = op(before, *args, **kwargs)
     assign(tensor._data, result._data)
     tensor._mark_modified(name)

@@ -48,6 +48,19 @@ def _random_outside_an_op(x):
     return x + chainrule.randn(*x.shape)
 
 
+def _inplace_on_a_view(x):
+    h = x * 2.0
+    h[:3].mul_(2.0)  # the change reaches h through the view: a replay could not follow it
+    return h
+
+
+def _inplace_on_a_viewed_value(x):
+    h = x * 2.0
+    first = h[:3]
+    h.mul_(2.0)  # first (read below) sees the change
+    return first.sum() + h
+
+
 BREAKS = {
     "item": (_item, "item()"),
     "bool": (_control_flow, "bool()"),
@@ -55,6 +68,8 @@ BREAKS = {
     "numpy": (_numpy, "numpy()"),
     "print": (_printing, "printing"),
     "hook": (_hook_inside, "hook"),
+    "inplace on a view": (_inplace_on_a_view, "in-place change (mul_)"),
+    "inplace on a viewed value": (_inplace_on_a_viewed_value, "in-place change (mul_)"),
 }
 
 
@@ -181,3 +196,69 @@ def test_a_tensor_on_a_device_runs_eagerly_there():
             assert out.cpu().tolist() == fn(x).cpu().tolist()
     assert any("device other than the CPU" in str(w.message) for w in caught)
     assert compiled.region.last_plan is None
+
+
+class _BasicBlock(chainrule.nn.Module):
+    """torchvision's ResNet block: ReLU(inplace=True), and ``out += identity``."""
+
+    def __init__(self, channels):
+        super().__init__()
+        nn = chainrule.nn
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(channels)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(channels)
+
+    def forward(self, x):
+        identity = x
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        out += identity
+        return self.relu(out)
+
+
+class _Body(chainrule.nn.Module):
+    def __init__(self, body):
+        super().__init__()
+        self.linear = chainrule.nn.Linear(4, 4)
+        self.body = body
+
+    def forward(self, x):
+        return self.body(self.linear(x), x)
+
+
+INPLACE = {
+    "resnet block": (lambda: _BasicBlock(3), (2, 3, 5, 5)),
+    "relu_": (lambda: _Body(lambda h, x: h.relu_()), (3, 4)),
+    "mul_ then add_": (lambda: _Body(lambda h, x: h.mul_(2.0).add_(1.0)), (3, 4)),
+    "x += y": (lambda: _Body(lambda h, x: h.__iadd__(h * 3.0)), (3, 4)),
+    "clamp_ and masked_fill_": (lambda: _Body(lambda h, x: h.clamp_(-0.5, 0.5).masked_fill_(x > 1.0, 0.0)), (3, 4)),
+    "tanh_ read again": (lambda: _Body(lambda h, x: h.tanh_() * h), (3, 4)),
+    "dropout inplace": (lambda: _Body(lambda h, x: chainrule.nn.functional.dropout(h, 0.5, inplace=True)), (3, 4)),
+}
+
+
+def _steps(model, fn, shape, calls=5):
+    results = []
+    for call in range(calls):
+        chainrule.manual_seed(call)
+        x = chainrule.randn(*shape)
+        model.zero_grad()
+        out = fn(x)
+        out.square().sum().backward()
+        results.append([out.detach().numpy().tobytes()] + [p.grad.numpy().tobytes() for p in model.parameters()])
+    return results
+
+
+@pytest.mark.parametrize("name", sorted(INPLACE))
+def test_inplace_changes_of_values_computed_in_the_region_are_planned(name):
+    """Recorded in-place ops (PyTorch's inplace=True modules, ``+=``) on a value computed in the
+    region are captured as the op on the old value: no graph break, eager's numbers."""
+    make, shape = INPLACE[name]
+    chainrule.manual_seed(0)
+    eager, traced = make(), make()
+    traced.load_state_dict(eager.state_dict())
+    compiled = chainrule.compile(traced, fullgraph=True)
+    assert _steps(traced, compiled, shape) == _steps(eager, eager, shape)
+    assert compiled._region.last_plan is not None

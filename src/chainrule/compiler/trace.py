@@ -2,10 +2,12 @@
 
 The call runs as usual (its result is eager's); while it runs, :class:`Tracer` writes down
 every op it applies (recorded or not) with its arguments, in-place changes of parameters and
-buffers, and anything a replay could not repeat, which ends the capture (a *graph break*):
-a value read into Python (``.item()``, ``bool()``, ``.tolist()``, ``.numpy()``, printing),
-an in-place change of an input or of a value computed in the region, a tensor made from
-values outside the ops, a hook on a tensor of the region.
+buffers, recorded in-place changes of values computed in the region (as the op on the old
+value, whose result becomes the tensor's value), and anything a replay could not repeat,
+which ends the capture (a *graph break*): a value read into Python (``.item()``, ``bool()``,
+``.tolist()``, ``.numpy()``, printing), an in-place change of an input, of a value a view
+shares, or one not recorded (``no_grad``), a tensor made from values outside the ops, a
+hook on a tensor of the region.
 
 What a trace holds, :class:`Trace`: the region's values (:class:`Value`: its inputs, tensors
 from outside, op outputs), its steps in order (:class:`Step`), and the structure of its
@@ -144,6 +146,9 @@ class Tracer:
         self.by_root: dict[int, Value] = {}
         self.kept: list = []  # tensors looked up by id: kept alive so ids stay unique
         self.captured: list[bool] = []  # per open in-place change: captured as a write?
+        # Open recorded in-place changes of values computed in the region (x.relu_(), x += y):
+        # (tensor, its value before, the first step of the change); see _end_rewrite.
+        self.rewrites: list[tuple] = []
         self.handles: list = []
         self.thread = threading.get_ident()  # the observers see every thread's ops: only ours count
         for tensor in inputs:
@@ -200,12 +205,21 @@ class Tracer:
         if stage == "end":
             if self.captured:
                 self.captured.pop()
+            if self.rewrites and self.rewrites[-1][0] is target:
+                self._end_rewrite()
             return
         if stage == "begin":
             self._begin_inplace(target, name, change)
             return
+        if stage == "copy":
+            if self.rewrites:  # the op of the open rewrite reads the old value through this copy
+                self.by_tensor[id(target)] = self.rewrites[-1][1]
+                self.kept.append(target)
+            return
         if any(self.captured):
             return  # the version bump of a change captured as a write
+        if self.rewrites and target is self.rewrites[-1][1].root:
+            return  # the version bump of a rewrite: the op's result is written over the old value
         owner = self.by_root.get(id(target)) if target is not None else None
         if owner is None or owner.kind != "external":
             self.stop(f"an in-place change ({name}) of {_describe(owner)} inside the region")
@@ -222,6 +236,12 @@ class Tracer:
             value = self._new("external", tensor, graph.value(tensor))
         recorded = is_grad_enabled() and (tensor.requires_grad or any(
             isinstance(a, Tensor) and a.requires_grad for a in list(change.args) + list(change.kwargs.values())))
+        if value.kind == "op" and recorded and self._unaliased(value, tensor):
+            # Recorded as an op on a copy of the old value: captured as that op, its result
+            # the tensor's new value (the plan keeps old and new apart, as eager's graph does).
+            self.rewrites.append((tensor, value, len(self.trace.steps)))
+            self.captured.append(False)
+            return
         if value.kind != "external" or recorded:
             self.stop(f"an in-place change ({name}) of {_describe(value)} inside the region")
             self.captured.append(False)
@@ -234,6 +254,34 @@ class Tracer:
             return
         self.trace.steps.append(Step("write", None, args, dict(change.kwargs), value, name=name, change=change))
         self.captured.append(True)
+
+    def _unaliased(self, value: Value, tensor: Any) -> bool:
+        """Whether ``tensor`` holds all of ``value``'s storage and no other value is a view of
+        it: then an in-place change of it changes nothing else the region reads."""
+        return (value.alias_of is None and graph.value(tensor) is value.array
+                and not any(v.alias_of is value for v in self.trace.values))
+
+    def _end_rewrite(self) -> None:
+        """A recorded in-place change is done: the tensor now holds the value its last op made.
+        That value takes the tensor's array (which nodes that saved the result now hold, see
+        ``inplace._output_is_this_storage``); the old value keeps the copy the op read."""
+        tensor, old, first = self.rewrites.pop()
+        made = [s for s in self.trace.steps[first:] if s.kind == "op"]
+        if self.trace.breaks:
+            return
+        if not made:
+            self.stop("an in-place change of a value computed in the region that ran no op")
+            return
+        new = made[-1].out
+        copy = next((t for t in self.kept if self.by_tensor.get(id(t)) is old and t is not tensor
+                     and graph.value(t) is not old.array), None)
+        array = graph.value(tensor)
+        if copy is not None:
+            old.array = graph.value(copy)
+        new.array, new.root = array, old.root
+        self.by_tensor[id(tensor)] = new
+        self.by_array[id(array)] = new
+        self.by_root[id(old.root)] = new
 
     def finish(self, result: Any) -> Trace:
         """The trace, once the call returned ``result``."""
