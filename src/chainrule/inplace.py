@@ -31,23 +31,27 @@ def apply_inplace(tensor: Tensor, name: str, op: Callable, *args: Any, kernel: C
     *arrays, **kwargs)``, when given, does the unrecorded change in place."""
     if observe.inplace:  # a graph capture is watching: tell it what changes, before and after
         change = InplaceChange(op, args, kwargs, kernel)
-        observe.notify_inplace("begin", tensor, name, change)
+        as_op = observe.notify_inplace("begin", tensor, name, change)
         try:
-            return _apply_inplace(tensor, name, op, args, kwargs, kernel)
+            return _apply_inplace(tensor, name, op, args, kwargs, kernel, as_op)
         finally:
             observe.notify_inplace("end", tensor, name, change)
     return _apply_inplace(tensor, name, op, args, kwargs, kernel)
 
 
 def _apply_inplace(tensor: Tensor, name: str, op: Callable, args: tuple, kwargs: dict,
-                   kernel: Callable | None) -> Tensor:
+                   kernel: Callable | None, as_op: bool = False) -> Tensor:
     tensor._check_inplace()
     recording = grad_state.enabled and (
         tensor._rg or any(isinstance(a, Tensor) and a._rg for a in args)
         or any(isinstance(a, Tensor) and a._rg for a in kwargs.values())
     )
     if not recording:
-        if kernel is not None:
+        if as_op:  # a graph capture takes this change as its op on a copy of the old value
+            before = _make(tensor._data.copy())
+            observe.notify_inplace("copy", before, name)
+            assign(tensor._data, op(before, *args, **kwargs)._data)
+        elif kernel is not None:
             kernel(tensor._data, *[a._data if isinstance(a, Tensor) else a for a in args], **kwargs)
         else:  # the op's own forward on the values, written back
             assign(tensor._data, op(_make(tensor._data), *args, **kwargs)._data)

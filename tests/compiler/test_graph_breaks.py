@@ -253,12 +253,31 @@ def _steps(model, fn, shape, calls=5):
 
 @pytest.mark.parametrize("name", sorted(INPLACE))
 def test_inplace_changes_of_values_computed_in_the_region_are_planned(name):
-    """Recorded in-place ops (PyTorch's inplace=True modules, ``+=``) on a value computed in the
-    region are captured as the op on the old value: no graph break, eager's numbers."""
+    """In-place ops (PyTorch's inplace=True modules, ``+=``) on a value computed in the region
+    are captured as the op on the old value: no graph break, eager's numbers."""
     make, shape = INPLACE[name]
     chainrule.manual_seed(0)
     eager, traced = make(), make()
     traced.load_state_dict(eager.state_dict())
     compiled = chainrule.compile(traced, fullgraph=True)
     assert _steps(traced, compiled, shape) == _steps(eager, eager, shape)
+    assert compiled._region.last_plan is not None
+
+
+@pytest.mark.parametrize("name", sorted(INPLACE))
+def test_inplace_changes_are_planned_for_inference_too(name):
+    """Under no_grad the change is not recorded (eager writes it with an in-place kernel);
+    a trace still takes it as the op, and replays give eager's outputs."""
+    make, shape = INPLACE[name]
+    chainrule.manual_seed(0)
+    eager, traced = make().eval(), make().eval()
+    traced.load_state_dict(eager.state_dict())
+    compiled = chainrule.compile(traced, fullgraph=True)
+    outputs = []
+    for fn in (eager, compiled):
+        with chainrule.no_grad():
+            for call in range(4):
+                chainrule.manual_seed(call)  # the inputs, and the masks of a dropout that stays on
+                outputs.append(fn(chainrule.randn(*shape)).numpy().tobytes())
+    assert outputs[:4] == outputs[4:]
     assert compiled._region.last_plan is not None

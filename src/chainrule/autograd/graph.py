@@ -436,10 +436,11 @@ def on_inplace(callback: Callable[[str, Any, str, Any], None]) -> Handle:
     """Call ``callback(stage, target, name, change)`` for in-place changes: ``stage`` is
     "begin" and "end" around a change made through ``chainrule.inplace.apply_inplace``
     (``target`` the tensor, ``name`` its method's name, ``change`` an :class:`InplaceChange`),
-    "copy" in between when the change is recorded in the graph (``target`` the copy of the
-    tensor's old value that the op then reads; ``change`` None), and "version" for every
-    version bump of a storage, however made (``target`` the storage's array, None for a
-    storage whose changes are not tracked; ``change`` None)."""
+    "copy" in between when the change is recorded in the graph, or when a "begin" callback
+    returned True (``target`` the copy of the tensor's old value that the op then reads;
+    ``change`` None: the change runs as its op on that copy, never as its kernel), and
+    "version" for every version bump of a storage, however made (``target`` the storage's
+    array, None for a storage whose changes are not tracked; ``change`` None)."""
     return Handle(observe.add(observe.inplace, callback))
 
 

@@ -31,7 +31,9 @@ grad_reads: list = []
 read: list = []
 #: ``observe(stage, target, name, change)`` for in-place changes (see ``graph.on_inplace``):
 #: "begin"/"end" around a change made through ``inplace.apply_inplace`` (``target``: the
-#: tensor), "version" for every version bump (``target``: the storage's array, or None).
+#: tensor; a "begin" callback returning True asks for the change as its op), "copy" for the
+#: copy of the old value that op reads, "version" for every version bump (``target``: the
+#: storage's array, or None).
 inplace: list = []
 
 
@@ -72,9 +74,13 @@ def notify_read(tensor: Any, how: str) -> None:
         callback(tensor, how)
 
 
-def notify_inplace(stage: str, target: Any, name: str, change: Any = None) -> None:
+def notify_inplace(stage: str, target: Any, name: str, change: Any = None) -> bool:
+    """Tell the in-place observers; True when one asks for the change as its op on a copy of
+    the old value (see ``graph.on_inplace``)."""
+    wanted = False
     for callback in list(inplace):
-        callback(stage, target, name, change)
+        wanted = bool(callback(stage, target, name, change)) or wanted
+    return wanted
 
 
 def add(callbacks: list, callback: Callable) -> Callable[[], None]:

@@ -2,12 +2,11 @@
 
 The call runs as usual (its result is eager's); while it runs, :class:`Tracer` writes down
 every op it applies (recorded or not) with its arguments, in-place changes of parameters and
-buffers, recorded in-place changes of values computed in the region (as the op on the old
+buffers, in-place changes of values computed in the region (as the op on a copy of the old
 value, whose result becomes the tensor's value), and anything a replay could not repeat,
 which ends the capture (a *graph break*): a value read into Python (``.item()``, ``bool()``,
-``.tolist()``, ``.numpy()``, printing), an in-place change of an input, of a value a view
-shares, or one not recorded (``no_grad``), a tensor made from values outside the ops, a
-hook on a tensor of the region.
+``.tolist()``, ``.numpy()``, printing), an in-place change of an input or of a value a view
+shares, a tensor made from values outside the ops, a hook on a tensor of the region.
 
 What a trace holds, :class:`Trace`: the region's values (:class:`Value`: its inputs, tensors
 from outside, op outputs), its steps in order (:class:`Step`), and the structure of its
@@ -199,9 +198,11 @@ class Tracer:
         if threading.get_ident() == self.thread:
             self.stop(f"{how} reads a tensor's values into Python inside the region")
 
-    def on_inplace(self, stage: str, target: Any, name: str, change: Any) -> None:
+    def on_inplace(self, stage: str, target: Any, name: str, change: Any) -> bool:
+        """Watch an in-place change; at its "begin", True asks for it as its op on a copy of
+        the old value (a change of a value computed in the region: see _begin_inplace)."""
         if self.trace.breaks or threading.get_ident() != self.thread:
-            return
+            return False
         if stage == "end":
             if self.captured:
                 self.captured.pop()
@@ -209,8 +210,7 @@ class Tracer:
                 self._end_rewrite()
             return
         if stage == "begin":
-            self._begin_inplace(target, name, change)
-            return
+            return self._begin_inplace(target, name, change)
         if stage == "copy":
             if self.rewrites:  # the op of the open rewrite reads the old value through this copy
                 self.by_tensor[id(target)] = self.rewrites[-1][1]
@@ -230,30 +230,32 @@ class Tracer:
             return
         self.trace.steps.append(Step("bump", None, (), {}, owner, name=name))
 
-    def _begin_inplace(self, tensor: Any, name: str, change: Any) -> None:
+    def _begin_inplace(self, tensor: Any, name: str, change: Any) -> bool:
         value = self.by_tensor.get(id(tensor)) or self.by_root.get(id(storage_root(graph.value(tensor))))
         if value is None:
             value = self._new("external", tensor, graph.value(tensor))
-        recorded = is_grad_enabled() and (tensor.requires_grad or any(
-            isinstance(a, Tensor) and a.requires_grad for a in list(change.args) + list(change.kwargs.values())))
-        if value.kind == "op" and recorded and self._unaliased(value, tensor):
-            # Recorded as an op on a copy of the old value: captured as that op, its result
-            # the tensor's new value (the plan keeps old and new apart, as eager's graph does).
+        if value.kind == "op" and self._unaliased(value, tensor):
+            # Run as the op on a copy of the old value (as eager records it when it records
+            # the change): captured as that op, its result the tensor's new value; the plan
+            # keeps old and new apart, as eager's graph does.
             self.rewrites.append((tensor, value, len(self.trace.steps)))
             self.captured.append(False)
-            return
+            return True
+        recorded = is_grad_enabled() and (tensor.requires_grad or any(
+            isinstance(a, Tensor) and a.requires_grad for a in list(change.args) + list(change.kwargs.values())))
         if value.kind != "external" or recorded:
             self.stop(f"an in-place change ({name}) of {_describe(value)} inside the region")
             self.captured.append(False)
-            return
+            return False
         args = self._template(change.args)
         if self.trace.breaks:
-            return
+            return False
         if refs(args) or refs(self._template(change.kwargs)):
             self.stop(f"an in-place change ({name}) of a buffer by values computed in the region")
-            return
+            return False
         self.trace.steps.append(Step("write", None, args, dict(change.kwargs), value, name=name, change=change))
         self.captured.append(True)
+        return False
 
     def _unaliased(self, value: Value, tensor: Any) -> bool:
         """Whether ``tensor`` holds all of ``value``'s storage and no other value is a view of
