@@ -12,15 +12,21 @@ import numpy as np
 from . import dtypes as _dt
 from .autograd import observe
 from .backend import build_on, get_array_module, resolve_device, to_device
+from .ops.sampling import Sample
 from .random import Generator, _generator
 from .tensor import Tensor, _make, _to_array
 
 
-def _finish(array: np.ndarray, requires_grad: bool) -> Tensor:
-    out = _make(array)
+def _finish(array: Any, requires_grad: bool) -> Tensor:
+    out = array if isinstance(array, Tensor) else _make(array)
     if requires_grad:
         out.requires_grad_(True)
     return out
+
+
+def _draw(method: str, generator: Generator | None, device: Any, dtype: Any, *args: Any) -> Tensor:
+    """``generator.<method>(*args)`` as ``dtype``, drawn by the Sample op (see ops.sampling)."""
+    return Sample.apply(method, generator, device, dtype, *args)
 
 
 def _size(size: tuple) -> tuple:
@@ -180,14 +186,13 @@ def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None, 
 
 def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1)."""
-    where = resolve_device(device)
-    return _finish(_generator(generator, where).random(_size(size)).astype(_float(dtype)), requires_grad)
+    return _finish(_draw("random", generator, resolve_device(device), _float(dtype), _size(size)), requires_grad)
 
 
 def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples."""
-    where = resolve_device(device)
-    return _finish(_generator(generator, where).standard_normal(_size(size)).astype(_float(dtype)), requires_grad)
+    return _finish(_draw("standard_normal", generator, resolve_device(device), _float(dtype), _size(size)),
+                   requires_grad)
 
 
 def randint(low: int, high: Any = None, size: Any = None, *, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -197,13 +202,13 @@ def randint(low: int, high: Any = None, size: Any = None, *, generator: Generato
     if high is None:
         low, high = 0, low
     kind = _dt.to_numpy(dtype) if dtype is not None else np.dtype(np.int64)
-    rng = _generator(generator, resolve_device(device))
-    return _finish(rng.integers(low, high, _size(tuple(size))).astype(kind), requires_grad)
+    return _finish(_draw("integers", generator, resolve_device(device), kind, low, high, _size(tuple(size))),
+                   requires_grad)
 
 
 def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     kind = _dt.to_numpy(dtype) if dtype is not None else np.dtype(np.int64)
-    return _finish(_generator(generator, resolve_device(device)).permutation(n).astype(kind), requires_grad)
+    return _finish(_draw("permutation", generator, resolve_device(device), kind, n), requires_grad)
 
 
 def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Generator | None = None, dtype: Any = None,
@@ -217,13 +222,13 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Gene
     shape = _size(tuple(size)) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
     kind = (_dt.to_numpy(dtype) if dtype is not None else
             (mean._data.dtype if isinstance(mean, Tensor) else std._data.dtype if isinstance(std, Tensor) else _float(None)))
-    return _finish(_generator(generator, where).normal(m, s, shape).astype(kind), requires_grad)
+    # (tensor means and standard deviations go to the op as tensors: a plan reads them at each call)
+    return _finish(_draw("normal", generator, where, kind, mean, std, shape), requires_grad)
 
 
 def bernoulli(input: Tensor, p: Any = None, *, generator: Generator | None = None) -> Tensor:
-    probability = input._data if p is None else p
-    draw = _generator(generator, input.device).random(input._data.shape)
-    return _make((draw < probability).astype(input._data.dtype))
+    probability = input if p is None else p
+    return _draw("bernoulli", generator, input.device, input._data.dtype, probability, input._data.shape)
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator: Generator | None = None) -> Tensor:

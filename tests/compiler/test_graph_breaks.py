@@ -2,6 +2,8 @@
 gives eager's numbers; ``fullgraph=True`` raises instead."""
 from __future__ import annotations
 
+import inspect
+import random
 import warnings
 
 import numpy as np
@@ -45,7 +47,13 @@ def _nonzero_outside_the_ops(x):
 
 
 def _random_outside_an_op(x):
-    return x + chainrule.randn(*x.shape)
+    return x + random.random()  # Python's generator, not an op: a plan could not repeat it
+
+
+def _random_factories(x):
+    noise = chainrule.randn(*x.shape) + chainrule.rand_like(x) + chainrule.randint(0, 3, x.shape)
+    keep = chainrule.bernoulli(chainrule.full(x.shape, 0.7))
+    return (x + noise * chainrule.normal(0.0, 2.0, x.shape)) * keep + chainrule.randperm(x.shape[0])
 
 
 def _inplace_on_a_view(x):
@@ -81,6 +89,7 @@ def _inputs(call):
 def _run(fn, calls=5):
     """Outputs and input gradients of ``calls`` calls (inputs differ from call to call)."""
     chainrule.manual_seed(0)
+    random.seed(0)
     results = []
     for call in range(calls):
         x = _inputs(call)
@@ -105,7 +114,9 @@ def test_a_graph_break_runs_eagerly_with_one_warning(name, capsys):
     messages = [str(w.message) for w in ours]
     assert len(messages) == 1 and "graph break" in messages[0] and reason in messages[0]
     # Attributed to the caller's line (in _run), not to chainrule's own code.
-    assert ours[0].filename == __file__ and ours[0].lineno == _run.__code__.co_firstlineno + 6
+    source, first = inspect.getsourcelines(_run)
+    call_line = first + next(i for i, line in enumerate(source) if "out = fn(x)" in line)
+    assert (ours[0].filename, ours[0].lineno) == (__file__, call_line)
     assert compiled.region.last_plan is None
 
 
@@ -281,3 +292,11 @@ def test_inplace_changes_are_planned_for_inference_too(name):
                 outputs.append(fn(chainrule.randn(*shape)).numpy().tobytes())
     assert outputs[:4] == outputs[4:]
     assert compiled._region.last_plan is not None
+
+
+def test_random_factories_are_drawn_again_at_each_replay():
+    """randn, rand_like, randint, bernoulli, normal, randperm are ops: a plan draws them from
+    the generator's stream at each call, as eager does (a VAE's reparameterisation)."""
+    compiled = chainrule.compile(_random_factories, fullgraph=True)
+    assert _run(compiled, calls=6) == _run(_random_factories, calls=6)
+    assert compiled.region.last_plan is not None
