@@ -40,6 +40,10 @@ FUNCTIONAL = [
     ("logsigmoid", lambda F, x: F.logsigmoid(x)),
     ("softsign", lambda F, x: F.softsign(x)),
     ("tanhshrink", lambda F, x: F.tanhshrink(x)),
+    ("hardshrink", lambda F, x: F.hardshrink(x)),
+    ("hardshrink_lambd", lambda F, x: F.hardshrink(x, 1.1)),
+    ("softshrink", lambda F, x: F.softshrink(x)),
+    ("softshrink_lambd", lambda F, x: F.softshrink(x, 0.25)),
     ("threshold", lambda F, x: F.threshold(x, 0.3, -2.0)),
     ("hardswish", lambda F, x: F.hardswish(x * 2 + 0.1)),
     ("softmax", lambda F, x: F.softmax(x, dim=1)),
@@ -77,8 +81,16 @@ MODULES = [
     ("LogSoftmax", (), {"dim": 1}), ("Mish", (), {}), ("Hardtanh", (-2.0, 2.0), {}), ("SELU", (), {}),
     ("CELU", (), {"alpha": 1.0}), ("LogSigmoid", (), {}), ("Softmin", (), {"dim": 0}), ("Hardswish", (), {}),
 ("Softsign", (), {}), ("Tanhshrink", (), {}), ("Threshold", (0.1, 20.0), {}),
-    ("GLU", (), {}),
+    ("GLU", (), {}), ("Hardshrink", (), {}), ("Hardshrink", (0.8,), {}), ("Softshrink", (), {"lambd": 0.3}),
 ]
+
+
+def test_shrink_at_the_boundary_and_a_negative_lambda():
+    # |x| == lambd is shrunk to 0 with a zero gradient, as PyTorch's; softshrink refuses lambd < 0.
+    check(lambda lib, x: lib.nn.functional.hardshrink(x, 0.5) + lib.nn.functional.softshrink(x, 0.5),
+          np.array([-0.5, 0.5, -0.75, 0.25, 2.0]))
+    with pytest.raises(RuntimeError, match=r"lambda must be in range \[0, .*\] for input dtype Float, but found -1"):
+        nn.functional.softshrink(chainrule.randn(3), -1.0)
 
 
 @pytest.mark.parametrize("name,args,kwargs", MODULES)

@@ -201,27 +201,63 @@ def test_batchnorm_float32_buffers_stay_float32():
     assert out.dtype == bn.running_mean.dtype == bn.running_var.dtype == chainrule.float32
 
 
-@pytest.mark.parametrize("shape,normalized", [((4, 5), 5), ((2, 3, 4), (3, 4)), ((2, 3, 4), [4])])
-@pytest.mark.parametrize("kwargs", [{}, {"elementwise_affine": False}, {"bias": False}, {"eps": 1e-2}])
-def test_layernorm(shape, normalized, kwargs):
-    c, t = twin(lambda nn: nn.LayerNorm(normalized, **kwargs))
+def perturbed_twin(make):
+    """``twin(make)`` with every parameter moved off its initial value (ones, zeros)."""
+    c, t = twin(make)
     with torch.no_grad():
         for p in t.parameters():
             p.add_(torch.randn(p.shape, dtype=p.dtype))
     c.load_state_dict(t.state_dict())
+    return c, t
+
+
+@pytest.mark.parametrize("shape,normalized", [((4, 5), 5), ((2, 3, 4), (3, 4)), ((2, 3, 4), [4])])
+@pytest.mark.parametrize("kwargs", [{}, {"elementwise_affine": False}, {"bias": False}, {"eps": 1e-2}])
+def test_layernorm(shape, normalized, kwargs):
+    c, t = perturbed_twin(lambda nn: nn.LayerNorm(normalized, **kwargs))
     run_both(c, t, normal(*shape) * 3)
     assert repr(c) == repr(t)
 
 
 @pytest.mark.parametrize("shape,groups", [((2, 6), 3), ((2, 6, 5), 2), ((2, 4, 3, 3), 4), ((2, 4, 3, 3), 1)])
 def test_groupnorm(shape, groups):
-    c, t = twin(lambda nn: nn.GroupNorm(groups, shape[1]))
-    with torch.no_grad():
-        for p in t.parameters():
-            p.add_(torch.randn(p.shape, dtype=p.dtype))
-    c.load_state_dict(t.state_dict())
+    c, t = perturbed_twin(lambda nn: nn.GroupNorm(groups, shape[1]))
     run_both(c, t, normal(*shape))
     assert repr(c) == repr(t)
+
+
+@pytest.mark.parametrize("shape,normalized,kwargs", [((4, 5), 5, {}), ((2, 3, 4), (3, 4), {"eps": 1e-2}),
+                                                     ((2, 3, 4), [4], {"elementwise_affine": False})])
+def test_rmsnorm(shape, normalized, kwargs):
+    c, t = perturbed_twin(lambda nn: nn.RMSNorm(normalized, **kwargs))
+    run_both(c, t, normal(*shape) * 3)
+    assert repr(c) == repr(t) and list(c.state_dict()) == list(t.state_dict())
+
+
+@pytest.mark.parametrize("name,shape", [("InstanceNorm1d", (3, 4, 6)), ("InstanceNorm1d", (4, 6)),
+                                        ("InstanceNorm2d", (2, 4, 3, 5)), ("InstanceNorm2d", (4, 3, 5))])
+@pytest.mark.parametrize("kwargs", [{}, {"affine": True}, {"affine": True, "track_running_stats": True},
+                                    {"track_running_stats": True, "momentum": 0.3, "eps": 1e-3}])
+def test_instancenorm_training_then_eval(name, shape, kwargs):
+    c, t = perturbed_twin(lambda nn: getattr(nn, name)(4, **kwargs))
+    for seed in range(2):  # the running statistics (if kept) move twice, as PyTorch's
+        run_both(c, t, normal(*shape) * 2 + 1, seed=seed)
+    c.eval(), t.eval()
+    run_both(c, t, normal(*shape))
+    assert repr(c) == repr(t)
+
+
+def test_norm_errors_of_the_newer_layers():
+    with pytest.raises(RuntimeError, match=r"Given normalized_shape=\[5\], expected input with shape \[\*5\]"):
+        nn.RMSNorm(5)(chainrule.randn(3, 4))
+    with pytest.raises(ValueError, match=r"expected 2D or 3D input \(got 4D input\)"):
+        nn.InstanceNorm1d(3)(chainrule.randn(2, 3, 4, 4))
+    with pytest.raises(ValueError, match=r"expected input's size at dim=1 to match num_features \(4\), but got: 3"):
+        nn.InstanceNorm2d(4, affine=True)(chainrule.randn(2, 3, 4, 4))
+    with pytest.warns(UserWarning, match="does not match num_features"):
+        nn.InstanceNorm2d(4)(chainrule.randn(2, 3, 4, 4))
+    with pytest.raises(ValueError, match="Expected more than 1 spatial element when training"):
+        nn.functional.instance_norm(chainrule.randn(2, 3, 1))
 
 
 def test_norm_errors():

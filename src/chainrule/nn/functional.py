@@ -160,6 +160,22 @@ def tanhshrink(input: Tensor) -> Tensor:
     return input - E.Tanh.apply(input)
 
 
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``input`` where ``|input| > lambd``, else 0 (the gradient flows where it is kept)."""
+    kept = E.Abs.apply(input) > lambd
+    zero = get_array_module(input._data).zeros((), dtype=input._data.dtype)
+    return named(E.Where.apply(kept._data, input, zero), "HardshrinkBackward0")
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``input`` moved ``lambd`` towards 0, and 0 within ``[-lambd, lambd]``."""
+    limit = float(np.finfo(input._data.dtype).max) if input._data.dtype.kind == "f" else float("inf")
+    if not 0 <= lambd <= limit:
+        kind = from_numpy(input._data.dtype).legacy_name[:-len("Tensor")]
+        raise RuntimeError(f"lambda must be in range [0, {limit:g}] for input dtype {kind}, but found {lambd:g}")
+    return named(input - input.clamp(-lambd, lambd), "SoftshrinkBackward0")
+
+
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
     """softmax of -x."""
     return softmax(-input, dim, _stacklevel + 1, dtype)
@@ -227,6 +243,46 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     if query.ndim != 4 or keep is not None or (mask is not None and mask.requires_grad):
         named(out, "UnsafeViewBackward0")
     return out
+
+
+def _pixel_shuffle_check(name: str, input: Tensor, factor: Any, kind: str) -> int:
+    factor = int(factor)
+    if factor <= 0:
+        raise RuntimeError(f"{name} expects a positive {kind}, but got {factor}")
+    if input.ndim < 3:
+        raise RuntimeError(f"{name} expects input to have at least 3 dimensions, but got input with "
+                           f"{input.ndim} dimension(s)")
+    return factor
+
+
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
+    """(*, C r^2, H, W) to (*, C, H r, W r): each block of r^2 channels becomes an r x r patch
+    (a view and a permutation; sub-pixel convolution's upsampling)."""
+    r = _pixel_shuffle_check("pixel_shuffle", input, upscale_factor, "upscale_factor")
+    *lead, channels, height, width = input.shape
+    if channels % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square "
+                           f"of upscale_factor, but input.size(-3)={channels} is not divisible by {r * r}")
+    n = len(lead)
+    blocks = input.reshape(tuple(lead) + (channels // (r * r), r, r, height, width))
+    patches = blocks.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+    return named(patches.reshape(tuple(lead) + (channels // (r * r), height * r, width * r)),
+                 "PixelShuffleBackward0")
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
+    """(*, C, H r, W r) to (*, C r^2, H, W): pixel_shuffle undone."""
+    r = _pixel_shuffle_check("pixel_unshuffle", input, downscale_factor, "downscale_factor")
+    *lead, channels, height, width = input.shape
+    for size, dim, side in ((height, -2, "height"), (width, -1, "width")):
+        if size % r:
+            raise RuntimeError(f"pixel_unshuffle expects {side} to be divisible by downscale_factor, but "
+                               f"input.size({dim})={size} is not divisible by {r}")
+    n = len(lead)
+    patches = input.reshape(tuple(lead) + (channels, height // r, r, width // r, r))
+    blocks = patches.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    return named(blocks.reshape(tuple(lead) + (channels * r * r, height // r, width // r)),
+                 "PixelUnshuffleBackward0")
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
@@ -322,22 +378,40 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     return named(N.Normalize.apply(input, weight, bias, axes, eps, bshape, stats), "NativeBatchNormBackward0")
 
 
-def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,
-               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
-    """Normalise over the trailing ``normalized_shape`` dims of each sample."""
+def _trailing_axes(input: Tensor, normalized_shape: Any, weight: Tensor | None, bias: Tensor | None,
+                   separator: str = ", ") -> tuple:
+    """(shape, axes) of layer_norm's and rms_norm's ``normalized_shape``, checked against the
+    input's trailing dims and the weight's and bias's shapes, with PyTorch's messages."""
     shape = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
     k = len(shape)
     if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
         raise RuntimeError(
-            f"Given normalized_shape={list(shape)}, expected input with shape [*, {', '.join(str(n) for n in shape)}], "
-            f"but got input of size{list(input.shape)}"
+            f"Given normalized_shape={list(shape)}, expected input with shape [*{separator}"
+            f"{', '.join(str(n) for n in shape)}], but got input of size{list(input.shape)}"
         )
     for param, name in ((weight, "weight"), (bias, "bias")):
         if param is not None and tuple(param.shape) != shape:
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of "
                                f"shape {list(param.shape)} and normalized_shape = {list(shape)}")
-    axes = tuple(range(input.ndim - k, input.ndim))
+    return shape, tuple(range(input.ndim - k, input.ndim))
+
+
+def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise over the trailing ``normalized_shape`` dims of each sample."""
+    shape, axes = _trailing_axes(input, normalized_shape, weight, bias)
     return named(N.Normalize.apply(input, weight, bias, axes, eps, shape), "NativeLayerNormBackward0")
+
+
+def rms_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """``input / sqrt(mean(input^2) + eps) * weight`` over the trailing ``normalized_shape``
+    dims (PyTorch's composite, op for op); ``eps`` defaults to the dtype's machine epsilon."""
+    _, axes = _trailing_axes(input, normalized_shape, weight, None, separator="")
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
+    out = input * _C.rsqrt(input.pow(2).mean(axes, keepdim=True) + eps)
+    return out if weight is None else out * weight
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
@@ -360,6 +434,37 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     axes = tuple(range(2, grouped.ndim))
     bshape = (1, num_groups, channels // num_groups) + (1,) * len(spatial)
     return named(N.Normalize.apply(grouped, weight, bias, axes, eps, bshape).reshape(shape), "NativeGroupNormBackward0")
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
+                  weight: Tensor | None = None, bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel of each sample over its spatial dims (``use_input_stats``; the
+    running statistics, if given, are updated with the samples' mean statistics), or with
+    the running statistics (``use_input_stats=False``), as PyTorch's instance_norm."""
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    shape = input.shape
+    spatial = int(np.prod(shape[2:])) if input.ndim > 2 else 1
+    if spatial <= 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {shape!r}")
+    channels = shape[1]
+    for param, name in ((running_mean, "running_mean"), (running_var, "running_var"),
+                        (weight, "weight"), (bias, "bias")):
+        _check_param(param, channels, name)
+    axes = tuple(range(2, input.ndim))
+    bshape = (1, channels) + (1,) * (input.ndim - 2)
+    out = N.Normalize.apply(input, weight, bias, axes, eps, bshape)
+    if running_mean is not None or running_var is not None:
+        # PyTorch runs batch norm over (1, N*C, ...) with the running statistics repeated per
+        # sample, then keeps their mean over the samples: the same, computed here directly.
+        data = input._data
+        for buffer, stat in ((running_mean, data.mean(axis=axes)), (running_var, data.var(axis=axes, ddof=1))):
+            if buffer is not None:
+                kept = buffer._data
+                kept[...] = ((1 - momentum) * kept + momentum * stat.astype(kept.dtype)).mean(axis=0)
+                buffer._version_counter().bump("instance_norm")
+    return named(out, "ViewBackward0")
 
 
 # -- losses ----------------------------------------------------------------------------------
