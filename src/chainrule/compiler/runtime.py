@@ -285,7 +285,10 @@ def run(plan: Plan, inputs: list) -> Any:
     arrays = [value(t) for t in inputs]
     buffers = plan.acquire()
     try:
-        with np.errstate(over="ignore"):  # sigmoid's exp(-x) may overflow (to an exact 0)
+        if plan.errstate:  # a kernel's own settings (sigmoid's exp(-x) may overflow, to an exact 0)
+            with np.errstate(**plan.errstate):
+                outputs = buffers.forward(*arrays)
+        else:
             outputs = buffers.forward(*arrays)
     except BaseException:
         buffers.release()

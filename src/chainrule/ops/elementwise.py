@@ -785,6 +785,8 @@ class Sigmoid(_Elementwise):
     arguments = "unary"
     derivative = ("d sigmoid(u)/du = sigmoid(u) (1 - sigmoid(u))",)
     kernel = staticmethod(sigmoid_into)
+    #: numpy.errstate settings its kernel runs under (a compiled plan's forward takes them).
+    kernel_errstate = {"over": "ignore"}
 
     def forward(self, xp, a):
         half = a.dtype is _F16
