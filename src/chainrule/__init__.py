@@ -31,9 +31,17 @@ from .creation import (
     randperm, tensor, zeros, zeros_like,
 )
 from .dtypes import (
-    bool, complex64, complex128, double, dtype, float, float16, float32, float64, get_default_dtype,
-    half, int, int8, int16, int32, int64, long, set_default_dtype, short, uint8,
+    bfloat16, bool, channels_last, channels_last_3d, complex64, complex128, contiguous_format, double, dtype, finfo, float,
+    float16, float32, float64, get_default_dtype, half, iinfo, int, int8, int16, int32, int64, long,
+    memory_format, preserve_format, set_default_dtype, short, uint8,
 )
+from .switches import (
+    are_deterministic_algorithms_enabled, get_float32_matmul_precision, get_num_interop_threads, get_num_threads,
+    is_deterministic_algorithms_warn_only_enabled, set_float32_matmul_precision, set_num_interop_threads,
+    set_num_threads, use_deterministic_algorithms,
+)
+from . import amp
+from .amp import autocast, get_autocast_dtype, is_autocast_enabled
 from . import functional as _functional
 from .functional import *  # noqa: F401,F403  (the functional forms: chainrule.exp, chainrule.cat ...)
 from . import tensor_methods as _tensor_methods  # noqa: F401  (installs Tensor's methods)
@@ -53,7 +61,7 @@ def set_printoptions(**kwargs: Any) -> None:
 
 #: Subpackages loaded on first use, so that ``import chainrule`` stays light.
 _LAZY = ("nn", "optim", "data", "utils", "viz", "datasets", "serialization", "cli", "linalg", "distributed",
-         "multiprocessing", "onnx", "compiler", "debug", "_dynamo")
+         "multiprocessing", "onnx", "compiler", "debug", "_dynamo", "backends")
 
 
 def __getattr__(name: str) -> Any:

@@ -68,6 +68,42 @@ int32 = int = dtype("int32", np.int32, "IntTensor")
 int64 = long = dtype("int64", np.int64, "LongTensor")
 bool = dtype("bool", np.bool_, "BoolTensor")
 
+
+
+class _NameOnlyDtype(dtype):
+    """A PyTorch dtype NumPy has no type for (bfloat16): it may be named (``autocast(...,
+    dtype=torch.bfloat16)``), but no tensor can hold it; asking for its arrays says so."""
+
+    __slots__ = ()
+
+    def __init__(self, name: str, legacy_name: str) -> None:
+        self.name = name
+        self.legacy_name = legacy_name
+
+    @property  # type: ignore[override]
+    def numpy(self) -> np.dtype:
+        raise TypeError(f"chainrule has no {self.name} tensors: NumPy has no {self.name} type "
+                        f"(use float32, or float16)")
+
+    @property
+    def is_floating_point(self) -> bool:
+        return True
+
+    @property
+    def is_complex(self) -> bool:
+        return False
+
+    @property
+    def is_signed(self) -> bool:
+        return True
+
+    @property
+    def itemsize(self) -> int:
+        return 2
+
+
+bfloat16 = _NameOnlyDtype("bfloat16", "BFloat16Tensor")
+
 _ALL = (float16, float32, float64, complex64, complex128, uint8, int8, int16, int32, int64, bool)
 _BY_NUMPY = {d.numpy: d for d in _ALL}
 
@@ -135,3 +171,74 @@ def set_default_dtype(d: dtype) -> None:
     if not isinstance(d, dtype) or not d.is_floating_point:
         raise TypeError(f"only floating-point types are supported as the default type, got {d!r}")
     _default = d
+
+
+def _g(value: Any) -> str:
+    return f"{value:g}"
+
+
+class finfo:
+    """The limits of a floating dtype (``torch.finfo``): ``bits``, ``eps``, ``max``, ``min``,
+    ``tiny`` (= ``smallest_normal``), ``resolution``, ``dtype``; the default dtype's without
+    an argument."""
+
+    def __init__(self, type: Any = None) -> None:
+        spec = get_default_dtype() if type is None else type
+        numpy_dtype = to_numpy(spec)
+        if numpy_dtype.kind != "f":
+            raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo to handle "
+                            "'torch.finfo'")
+        info = np.finfo(numpy_dtype)
+        self.bits = info.bits
+        self.eps = builtins.float(info.eps)
+        self.max = builtins.float(info.max)
+        self.min = builtins.float(info.min)
+        self.tiny = self.smallest_normal = builtins.float(info.smallest_normal)
+        self.resolution = 10.0 ** -info.precision  # (NumPy's is a float32 for float32: not 1e-06 exactly)
+        self.dtype = numpy_dtype.name
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={_g(self.resolution)}, min={_g(self.min)}, max={_g(self.max)}, "
+                f"eps={_g(self.eps)}, smallest_normal={_g(self.smallest_normal)}, tiny={_g(self.tiny)}, "
+                f"dtype={self.dtype})")
+
+
+class iinfo:
+    """The limits of an integer dtype (``torch.iinfo``): ``bits``, ``max``, ``min``, ``dtype``."""
+
+    def __init__(self, type: Any) -> None:
+        numpy_dtype = to_numpy(type)
+        if numpy_dtype.kind not in "iub":
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to handle "
+                            "'torch.iinfo'")
+        info = np.iinfo(np.uint8 if numpy_dtype.kind == "b" else numpy_dtype)
+        self.bits = info.bits
+        self.max = builtins.int(info.max)
+        self.min = builtins.int(info.min)
+        self.dtype = numpy_dtype.name
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={_g(builtins.float(self.min))}, max={_g(builtins.float(self.max))}, dtype={self.dtype})"
+
+
+class memory_format:
+    """A memory layout request (``torch.channels_last`` ...).  NumPy arrays carry their layout
+    in their strides; chainrule keeps an array's layout where an op allows, so asking for a
+    format changes no number, and ``is_contiguous(memory_format=...)`` reads the strides."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+    def __reduce__(self) -> str:
+        return self.name
+
+
+contiguous_format = memory_format("contiguous_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+preserve_format = memory_format("preserve_format")

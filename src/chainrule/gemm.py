@@ -95,8 +95,9 @@ def _mkl_path() -> str | None:
     return None
 
 
-def _numpy_blas_threads() -> int | None:
-    """How many threads NumPy's bundled OpenBLAS runs, if it can be asked."""
+def _numpy_openblas_call(kind: str) -> Any:
+    """``scipy_openblas_<kind>_num_threads`` of NumPy's bundled OpenBLAS (kind "get" or
+    "set"), or None where NumPy has no such library (another BLAS, a build without it)."""
     import ctypes
 
     libs = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
@@ -104,12 +105,36 @@ def _numpy_blas_threads() -> int | None:
     for path in [os.path.join(libs, n) for n in names if n.startswith("libscipy_openblas") and n.endswith(".so")]:
         try:
             library = ctypes.CDLL(path)
-            for name in ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads"):
-                if hasattr(library, name):
-                    return int(getattr(library, name)())
         except OSError:
             return None
+        for name in (f"scipy_openblas_{kind}_num_threads64_", f"scipy_openblas_{kind}_num_threads"):
+            if hasattr(library, name):
+                return getattr(library, name)
     return None
+
+
+def _numpy_blas_threads() -> int | None:
+    """How many threads NumPy's bundled OpenBLAS runs, if it can be asked."""
+    get = _numpy_openblas_call("get")
+    return None if get is None else int(get())
+
+
+def threads() -> int | None:
+    """How many threads the large GEMMs run with (MKL's when it runs them, else NumPy's
+    OpenBLAS's); None when the library cannot be asked."""
+    if _CBLAS is not None and hasattr(_CBLAS.library, "MKL_Get_Max_Threads"):
+        return int(_CBLAS.library.MKL_Get_Max_Threads())
+    return _numpy_blas_threads()
+
+
+def set_threads(count: int) -> None:
+    """Run GEMMs with ``count`` threads: NumPy's OpenBLAS and, when it runs the large GEMMs,
+    MKL, each through its own call (``torch.set_num_threads``)."""
+    set_openblas = _numpy_openblas_call("set")
+    if set_openblas is not None:
+        set_openblas(int(count))
+    if _CBLAS is not None and hasattr(_CBLAS.library, "MKL_Set_Num_Threads"):
+        _CBLAS.library.MKL_Set_Num_Threads(int(count))
 
 
 def load_mkl(path: str) -> Cblas:

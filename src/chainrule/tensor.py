@@ -194,8 +194,17 @@ class Tensor:
     def is_complex(self) -> bool:
         return self._data.dtype.kind == "c"
 
-    def is_contiguous(self) -> bool:
-        return bool(self._data.flags.c_contiguous)
+    def is_contiguous(self, memory_format: Any = None) -> bool:
+        """Whether the elements lie in memory in C order, or with ``memory_format``
+        (``channels_last``: (N, C, H, W) stored as (N, H, W, C); ``channels_last_3d`` for 5-D)."""
+        name = getattr(memory_format, "name", "contiguous_format")
+        data = self._data
+        if name == "contiguous_format":
+            return bool(data.flags.c_contiguous)
+        if name == "preserve_format":
+            raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+        order = {"channels_last": (4, (0, 2, 3, 1)), "channels_last_3d": (5, (0, 2, 3, 4, 1))}[name]
+        return data.ndim == order[0] and bool(data.transpose(order[1]).flags.c_contiguous)
 
     def stride(self, dim: int | None = None) -> Any:
         strides = tuple(s // self._data.itemsize for s in self._data.strides)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import backend as _backend
-from . import cupy_backend as _cupy_backend
-from .random import seed_devices as _seed_devices
+from .. import backend as _backend
+from .. import cupy_backend as _cupy_backend
+from ..random import seed_devices as _seed_devices
+from . import amp  # torch.cuda.amp: the deprecated cuda spellings of chainrule.amp
 
 _backend.bind_cuda_loader(_cupy_backend.load)
 
