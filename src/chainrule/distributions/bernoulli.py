@@ -1,0 +1,59 @@
+"""``Bernoulli(probs=... | logits=...)``: 0 or 1 per element."""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import creation
+from ..autograd.grad_mode import no_grad
+from ..nn import functional as NF
+from ..tensor import Size, Tensor
+from .distribution import Distribution, boolean, real, unit_interval
+from .utils import broadcast_all, logits_to_probs, probs_to_logits
+
+
+class Bernoulli(Distribution):
+    arg_constraints = {"probs": unit_interval, "logits": real}
+    support = boolean
+    has_enumerate_support = True
+
+    def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        if probs is not None:
+            (self.probs,) = broadcast_all(probs)
+            self.logits = probs_to_logits(self.probs, is_binary=True)
+        else:
+            (self.logits,) = broadcast_all(logits)
+            self.probs = logits_to_probs(self.logits, is_binary=True)
+        self._param = self.probs if probs is not None else self.logits
+        super().__init__(tuple(self._param.shape), validate_args=validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.probs
+
+    @property
+    def mode(self) -> Tensor:
+        mode = (self.probs >= 0.5).to(self.probs.dtype)
+        return mode.masked_fill(self.probs == 0.5, float("nan"))
+
+    @property
+    def variance(self) -> Tensor:
+        return self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape: Any = Size()) -> Tensor:
+        shape = self._extended_shape(sample_shape)
+        with no_grad():
+            return creation.bernoulli(self.probs.expand(shape))
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        self._validate_sample(value)
+        logits, value = broadcast_all(self.logits, value)
+        return -NF.binary_cross_entropy_with_logits(logits, value, reduction="none")
+
+    def entropy(self) -> Tensor:
+        return NF.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        values = creation.arange(2, dtype=self._param.dtype).reshape((-1,) + (1,) * len(self._batch_shape))
+        return values.expand((-1,) + tuple(self._batch_shape)) if expand else values

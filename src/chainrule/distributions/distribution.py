@@ -1,0 +1,94 @@
+"""The base class: shapes, sampling shapes, argument validation and the printed form."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ..autograd.grad_mode import no_grad
+from ..tensor import Size, Tensor
+
+
+class Constraint:
+    """Where a parameter or a value must lie: ``check(array)`` is a boolean array; ``str``
+    is PyTorch's name for it (``GreaterThan(lower_bound=0.0)``)."""
+
+    def __init__(self, text: str, check: Callable[[Any], Any]) -> None:
+        self.text, self.check = text, check
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def greater_than(bound: float) -> Constraint:
+    return Constraint(f"GreaterThan(lower_bound={bound})", lambda a: a > bound)
+
+
+real = Constraint("Real()", lambda a: a == a)  # NaN is not real
+unit_interval = Constraint("Interval(lower_bound=0.0, upper_bound=1.0)", lambda a: (a >= 0) & (a <= 1))
+boolean = Constraint("Boolean()", lambda a: (a == 0) | (a == 1))
+
+
+class Distribution:
+    """A batch of distributions of shape ``batch_shape`` over events of shape ``event_shape``."""
+
+    has_rsample = False
+    #: Parameter name -> Constraint (checked at construction, as PyTorch does by default).
+    arg_constraints: dict = {}
+
+    def __init__(self, batch_shape: tuple = (), event_shape: tuple = (), validate_args: bool | None = None) -> None:
+        self._batch_shape, self._event_shape = Size(batch_shape), Size(event_shape)
+        self._validate_args = True if validate_args is None else bool(validate_args)
+        if self._validate_args:
+            for name, constraint in self.arg_constraints.items():
+                if name in self.__dict__:
+                    self._check(name, getattr(self, name), constraint, "parameter", f"parameter {name}")
+
+    @property
+    def batch_shape(self) -> Size:
+        return self._batch_shape
+
+    @property
+    def event_shape(self) -> Size:
+        return self._event_shape
+
+    @property
+    def support(self) -> Constraint:
+        raise NotImplementedError
+
+    @property
+    def stddev(self) -> Tensor:
+        return self.variance.sqrt()
+
+    def _extended_shape(self, sample_shape: Any = ()) -> tuple:
+        return tuple(Size(sample_shape)) + tuple(self._batch_shape) + tuple(self._event_shape)
+
+    def sample(self, sample_shape: Any = Size()) -> Tensor:
+        """A sample of shape ``sample_shape + batch_shape + event_shape`` (no gradient)."""
+        with no_grad():
+            return self.rsample(sample_shape)
+
+    def rsample(self, sample_shape: Any = Size()) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} has no reparameterised sampler (rsample)")
+
+    def _validate_sample(self, value: Tensor) -> None:
+        if self._validate_args:
+            self._check("value", value, self.support, "value", "value argument",
+                        f"to be within the support ({self.support}) of the distribution {self!r}")
+
+    def _check(self, name: str, tensor: Tensor, constraint: Constraint, kind: str, label: str,
+               requirement: str | None = None) -> None:
+        if not isinstance(tensor, Tensor):
+            return
+        data = tensor._data
+        if bool(np.all(constraint.check(data))):
+            return
+        requirement = requirement or f"of distribution {self!r} to satisfy the constraint {constraint}"
+        raise ValueError(f"Expected {label} ({type(tensor).__name__} of shape {tuple(tensor.shape)}) {requirement}, "
+                         f"but found invalid values:\n{tensor}")
+
+    def __repr__(self) -> str:
+        names = [k for k in self.arg_constraints if k in self.__dict__]
+        shown = [f"{k}: {getattr(self, k) if getattr(self, k).numel() == 1 else getattr(self, k).size()}"
+                 for k in names]
+        return f"{type(self).__name__}({', '.join(shown)})"

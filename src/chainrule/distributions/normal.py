@@ -1,0 +1,54 @@
+"""``Normal(loc, scale)``: PyTorch's densities and a reparameterised sampler."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .. import creation
+from .. import functional as F
+from ..tensor import Size, Tensor
+from .distribution import Distribution, greater_than, real
+from .utils import broadcast_all
+
+
+class Normal(Distribution):
+    arg_constraints = {"loc": real, "scale": greater_than(0.0)}
+    support = real
+    has_rsample = True
+
+    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
+        self.loc, self.scale = broadcast_all(loc, scale)
+        super().__init__(tuple(self.loc.shape), validate_args=validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+    @property
+    def stddev(self) -> Tensor:
+        return self.scale
+
+    @property
+    def variance(self) -> Tensor:
+        return self.scale.pow(2)
+
+    def rsample(self, sample_shape: Any = Size()) -> Tensor:
+        """``loc + scale * eps``, eps standard normal: gradients reach loc and scale."""
+        eps = creation.randn(*self._extended_shape(sample_shape), dtype=self.loc.dtype)
+        return self.loc + eps * self.scale
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        self._validate_sample(value)
+        var = self.scale ** 2
+        return -((value - self.loc) ** 2) / (2 * var) - self.scale.log() - math.log(math.sqrt(2 * math.pi))
+
+    def cdf(self, value: Tensor) -> Tensor:
+        self._validate_sample(value)
+        return 0.5 * (1 + F.erf((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)))
+
+    def entropy(self) -> Tensor:
+        return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()

@@ -1,0 +1,43 @@
+"""Helpers of the distributions: parameters broadcast to one shape, probabilities and logits."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import creation
+from .. import functional as F
+from ..dtypes import finfo, get_default_dtype
+from ..tensor import Tensor
+
+
+def broadcast_all(*values: Any) -> list[Tensor]:
+    """Tensors (numbers become tensors of the others' dtype, or the default dtype) broadcast
+    to one shape, as PyTorch's ``broadcast_all``."""
+    tensors = [v for v in values if isinstance(v, Tensor)]
+    dtype = tensors[0].dtype if tensors else get_default_dtype()
+    as_tensors = [v if isinstance(v, Tensor) else creation.tensor(float(v), dtype=dtype) for v in values]
+    return list(F.broadcast_tensors(*as_tensors))
+
+
+def clamp_probs(probs: Tensor) -> Tensor:
+    """Probabilities kept in [eps, 1 - eps] (PyTorch's, for logs that stay finite)."""
+    eps = finfo(probs.dtype).eps
+    return probs.clamp(min=eps, max=1 - eps)
+
+
+def probs_to_logits(probs: Tensor, is_binary: bool = False) -> Tensor:
+    clamped = clamp_probs(probs)
+    if is_binary:
+        return clamped.log() - (-clamped).log1p()
+    return clamped.log()
+
+
+def logits_to_probs(logits: Tensor, is_binary: bool = False) -> Tensor:
+    if is_binary:
+        return logits.sigmoid()
+    return F.softmax(logits, dim=-1)
+
+
+def min_float(dtype: Any) -> float:
+    return float(np.finfo(np.dtype(dtype.name)).min)
