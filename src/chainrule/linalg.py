@@ -1,14 +1,19 @@
 """``chainrule.linalg``: the norms of ``torch.linalg`` (vector and matrix), through the
-reductions in ``functional``."""
+reductions in ``functional``; ``inv`` and ``solve`` (NumPy's LAPACK, with their gradients)."""
 from __future__ import annotations
 
 import builtins
 from typing import Any
 
 from . import functional as F
+from . import tensor_namespace
+from .ops import linalg as _ops
+from .ops.linalg import LinAlgError
 from .tensor import Tensor
 
-__all__ = ["norm", "vector_norm", "matrix_norm"]
+__all__ = ["norm", "vector_norm", "matrix_norm", "inv", "solve", "LinAlgError"]
+
+tensor_namespace.extend(_ops.namespace_functions())  # (solve's backward under create_graph)
 
 _INF = float("inf")
 _SCALAR_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -65,3 +70,18 @@ def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *, 
     if len(dim) == 2:
         return matrix_norm(A, ord, tuple(dim), keepdim, dtype=dtype)
     return vector_norm(A, ord, dim, keepdim, dtype=dtype)
+
+
+def inv(A: Tensor) -> Tensor:
+    """``A^-1`` of (batches of) square matrices; a singular one raises :class:`LinAlgError`."""
+    return _ops.Inverse.apply(A)
+
+
+def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
+    """``X`` with ``A X = B`` (``left=False``: ``X A = B``); ``B`` is a batch of vectors when it
+    has one dimension less than ``A`` and its shape is ``A``'s without the last dim, as PyTorch
+    reads it."""
+    if not left:
+        return solve(A.mT, B.mT).mT
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    return _ops.Solve.apply(A, B, vector)

@@ -207,3 +207,95 @@ class Linear(Op):
 _LINEAR_VARIANTS = {(True, False): variant(Linear, "MmBackward0"),
                     (False, True): variant(Linear, "ViewBackward0"),
                     (False, False): variant(Linear, "UnsafeViewBackward0")}
+
+
+# -- inverse and linear systems ------------------------------------------------------------------
+
+class LinAlgError(RuntimeError):
+    """A linear-algebra routine met a matrix it cannot work with (``torch.linalg.LinAlgError``)."""
+
+
+def _square_batches(name: str, a: Any) -> None:
+    if a.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
+    if a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(f"{name}: A must be batches of square matrices, but they are "
+                           f"{a.shape[-2]} by {a.shape[-1]} matrices")
+
+
+def _transposed(xp: Any, a: Any) -> Any:
+    return xp.swapaxes(a, -1, -2)
+
+
+def _solve(xp: Any, a: Any, b: Any) -> Any:
+    """``a^-1 b`` for matrices ``b`` (batched): NumPy's solver, or the recorded op."""
+    if xp is numpy or hasattr(xp, "ndarray"):
+        return xp.linalg.solve(a, b)
+    return xp.linalg_solve_matrix(a, b)
+
+
+class Inverse(Op):
+    """``A^-1`` of (batches of) square matrices."""
+
+    __slots__ = ()
+    pytorch_name = "LinalgInvExBackward0"
+    derivative = ("d A^-1 = -A^-T G A^-T",)
+
+    def forward(self, xp, a):
+        _square_batches("linalg.inv", a)
+        try:
+            out = xp.linalg.inv(a)
+        except numpy.linalg.LinAlgError:
+            raise LinAlgError("linalg.inv: The inversion could not be completed because the input matrix is "
+                              "singular.") from None
+        self.saved = (out,)
+        return out
+
+    def backward(self, xp, g):
+        inverse_t = _transposed(xp, self.saved[0])
+        return -xp.matmul(xp.matmul(inverse_t, g), inverse_t)
+
+
+class Solve(Op):
+    """``X`` with ``A X = B``: B (..., n, k) or, with ``vector``, (..., n); batch dims broadcast."""
+
+    __slots__ = ("vector", "shapes")
+    pytorch_name = "LinalgSolveExBackward0"
+    derivative = ("d X/dB = A^-T G", "d X/dA = -(A^-T G) X^T")
+
+    def forward(self, xp, a, b, vector):
+        _square_batches("linalg.solve", a)
+        rhs = b[..., None] if vector else b
+        if rhs.shape[-2] != a.shape[-1]:
+            raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+                               f"({a.shape[-2]}x{a.shape[-1]} and {rhs.shape[-2]}x{rhs.shape[-1]})")
+        batch = xp.broadcast_shapes(a.shape[:-2], rhs.shape[:-2])
+        try:
+            x = xp.linalg.solve(xp.broadcast_to(a, batch + a.shape[-2:]), xp.broadcast_to(rhs, batch + rhs.shape[-2:]))
+        except numpy.linalg.LinAlgError:
+            raise LinAlgError("torch.linalg.solve: The solver failed because the input matrix is singular.") from None
+        self.vector, self.shapes = vector, (a.shape, b.shape)
+        self.saved = (a, x)
+        return x[..., 0] if vector else x
+
+    def backward(self, xp, g):
+        a, x = self.saved
+        a_shape, b_shape = self.shapes
+        g = g[..., None] if self.vector else g
+        gb = _solve(xp, xp.broadcast_to(_transposed(xp, a), tuple(x.shape[:-2]) + tuple(a_shape[-2:])), g)
+        ga = -xp.matmul(gb, _transposed(xp, x)) if self.needs_grad(0) else None
+        if ga is not None:
+            ga = sum_to_shape(ga, tuple(a_shape))
+        if not self.needs_grad(1):
+            return ga, None, None
+        gb = sum_to_shape(gb, tuple(b_shape) + ((1,) if self.vector else ()))
+        return ga, (gb[..., 0] if self.vector else gb), None
+
+
+def namespace_functions() -> dict:
+    """Tensor-namespace forms, for backward formulas under create_graph."""
+
+    def linalg_solve_matrix(a: Any, b: Any) -> Any:
+        return Solve.apply(a, b, False)
+
+    return {"linalg_solve_matrix": linalg_solve_matrix}
