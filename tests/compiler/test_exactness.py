@@ -138,6 +138,20 @@ class _PaddedEncoder(chainrule.nn.Module):
         return self.encoder(x, src_key_padding_mask=padding)
 
 
+class _Losses(chainrule.nn.Module):
+    """Losses whose formulas pick a branch per element: masks found on the values."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = chainrule.nn.Linear(3, 3)
+
+    def forward(self, x, target):
+        F = chainrule.nn.functional
+        out = self.linear(x)
+        return (F.huber_loss(out, target * 3, delta=0.5) + F.smooth_l1_loss(out, target, beta=0.3)
+                + F.kl_div(out.log_softmax(-1), target, reduction="batchmean")).reshape(1)
+
+
 def _padding(call):
     mask = chainrule.zeros(2, 5, dtype=chainrule.bool)
     mask[:, 2 + call % 3:] = True  # other positions padded at each call
@@ -155,6 +169,10 @@ PLANNED = {
     "adaptive max pool": (lambda: _nn.Sequential(_nn.Conv2d(1, 2, 3), _nn.AdaptiveMaxPool2d(2)),
                           lambda rng, call: (chainrule.tensor(rng.standard_normal((2, 1, 7, 7)).astype(np.float32)),)),
     "sort and topk": (_Ranked, lambda rng, call: (chainrule.tensor(rng.standard_normal((4, 6)).astype(np.float32)),)),
+    "huber, smooth l1 and kl_div with zeros": (
+        lambda: _Losses(),
+        lambda rng, call: (chainrule.tensor(rng.standard_normal((4, 3)).astype(np.float32)),
+                           chainrule.tensor(np.where(rng.random((4, 3)) > 0.5, rng.random((4, 3)), 0.0).astype(np.float32)))),
     "encoder with padding": (_PaddedEncoder,
                              lambda rng, call: (chainrule.tensor(rng.standard_normal((2, 5, 8)).astype(np.float32)),
                                                 _padding(call))),

@@ -548,7 +548,8 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
     size = E.Abs.apply(diff)
     if beta == 0:
         return _reduce(size, reduction)
-    loss = E.Where.apply(size._data < beta, diff * diff * (0.5 / beta), size - 0.5 * beta)
+    # (the mask through the comparison op: a compiled plan finds it again at each call)
+    loss = E.Where.apply((size < beta)._data, diff * diff * (0.5 / beta), size - 0.5 * beta)
     return named(_reduce(loss, reduction), "SmoothL1LossBackward0")
 
 
@@ -559,7 +560,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     reduction = _reduction(reduction)
     diff = input - target
     size = E.Abs.apply(diff)
-    loss = E.Where.apply(size._data < delta, diff * diff * 0.5, (size - 0.5 * delta) * delta)
+    loss = E.Where.apply((size < delta)._data, diff * diff * 0.5, (size - 0.5 * delta) * delta)
     if weight is not None:
         return _weighted(loss, weight, input, reduction, False)
     return named(_reduce(loss, reduction), "HuberLossBackward0")
@@ -730,7 +731,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     if log_target:
         loss = E.Exp.apply(target) * (target - input)
     else:
-        positive = target._data > 0
+        positive = (target > 0)._data  # (through the comparison op, so that a plan finds it again)
         safe = E.Where.apply(positive, target, 1.0)
         loss = E.Where.apply(positive, target * E.Log.apply(safe), 0.0) - target * input
     if reduction == "batchmean":
