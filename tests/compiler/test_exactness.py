@@ -173,6 +173,10 @@ PLANNED = {
         lambda: _Losses(),
         lambda rng, call: (chainrule.tensor(rng.standard_normal((4, 3)).astype(np.float32)),
                            chainrule.tensor(np.where(rng.random((4, 3)) > 0.5, rng.random((4, 3)), 0.0).astype(np.float32)))),
+    "channel dropout and instance norm statistics": (
+        lambda: _nn.Sequential(_nn.Conv1d(2, 4, 3), _nn.Dropout1d(0.4), _nn.InstanceNorm1d(4, track_running_stats=True),
+                               _nn.Unflatten(2, (1, 5)), _nn.Dropout2d(0.3)),
+        lambda rng, call: (chainrule.tensor(rng.standard_normal((3, 2, 7)).astype(np.float32)),)),
     "encoder with padding": (_PaddedEncoder,
                              lambda rng, call: (chainrule.tensor(rng.standard_normal((2, 5, 8)).astype(np.float32)),
                                                 _padding(call))),
@@ -186,7 +190,8 @@ def _calls(model, fn, inputs, calls=6):
         model.zero_grad()
         out = fn(*inputs(np.random.default_rng(call), call))
         out.square().sum().backward()
-        results.append([out.detach().numpy().tobytes()] + [p.grad.numpy().tobytes() for p in model.parameters()])
+        results.append([out.detach().numpy().tobytes()] + [p.grad.numpy().tobytes() for p in model.parameters()]
+                       + [b.numpy().tobytes() for b in model.buffers()])  # (running statistics too)
     return results
 
 

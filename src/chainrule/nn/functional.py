@@ -454,16 +454,14 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
         _check_param(param, channels, name)
     axes = tuple(range(2, input.ndim))
     bshape = (1, channels) + (1,) * (input.ndim - 2)
-    out = N.Normalize.apply(input, weight, bias, axes, eps, bshape)
+    update = None
     if running_mean is not None or running_var is not None:
-        # PyTorch runs batch norm over (1, N*C, ...) with the running statistics repeated per
-        # sample, then keeps their mean over the samples: the same, computed here directly.
-        data = input._data
-        for buffer, stat in ((running_mean, data.mean(axis=axes)), (running_var, data.var(axis=axes, ddof=1))):
-            if buffer is not None:
-                kept = buffer._data
-                kept[...] = ((1 - momentum) * kept + momentum * stat.astype(kept.dtype)).mean(axis=0)
-                buffer._version_counter().bump("instance_norm")
+        # Blended per sample and averaged over the samples by the op (see its _update_running).
+        update = (_array(running_mean), _array(running_var), momentum)
+    out = N.Normalize.apply(input, weight, bias, axes, eps, bshape, None, update)
+    for buffer in (running_mean, running_var):
+        if buffer is not None:
+            buffer._version_counter().bump("instance_norm")
     return named(out, "ViewBackward0")
 
 

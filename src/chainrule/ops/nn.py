@@ -426,14 +426,20 @@ class Normalize(Op):
 
 
 def _update_running(xp, update, mean, var, count):
+    """Blend the statistics into the running ones (in place).  Statistics per sample (instance
+    norm: one more leading dim than the running ones) are blended per sample and then averaged
+    over the samples, as PyTorch's batch norm over the (1, N*C, ...) view does."""
     running_mean, running_var, momentum = update
-    if running_mean is not None:
-        running_mean *= 1 - momentum
-        running_mean += mean.reshape(running_mean.shape) * momentum
-    if running_var is not None:
-        unbiased = var * (count / max(count - 1, 1))
-        running_var *= 1 - momentum
-        running_var += unbiased.reshape(running_var.shape) * momentum
+    unbiased = var * (count / max(count - 1, 1))
+    for running, stat in ((running_mean, mean), (running_var, unbiased)):
+        if running is None:
+            continue
+        if stat.size == running.size:
+            running *= 1 - momentum
+            running += stat.reshape(running.shape) * momentum
+        else:
+            blended = running * (1 - momentum) + stat.reshape((-1,) + running.shape) * momentum
+            running[...] = blended.mean(axis=0)
 
 
 # -- losses ------------------------------------------------------------------------------

@@ -16,9 +16,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..autograd.function import Op
-from ..backend import get_array_module
+from ..backend import device_of
 from ..random import _generator
-from ..tensor import Tensor
 from .namespace import plain
 
 
@@ -150,6 +149,22 @@ class ChannelMask(Op):
 
     def backward(self, xp, g):
         return g * self.mask
+
+
+class ChannelKeep(Op):
+    """Channel dropout's mask of ``shape`` (one value per sample and channel): 0 with
+    probability ``p``, else ``1 / (1 - p)``, as ``a``'s dtype.  An op of its own, never
+    differentiable, so that a captured plan draws a new mask at each call, as eager does."""
+
+    __slots__ = ()
+    differentiable = False
+    random = True
+
+    def forward(self, xp, a, p, shape):
+        if p == 1:
+            return xp.zeros(shape, dtype=a.dtype)
+        keep = _generator(None, device_of(a)).random(shape) >= p
+        return (keep / (1.0 - p)).astype(a.dtype)
 
 
 def namespace_functions() -> dict:
@@ -327,14 +342,9 @@ def _channel_dropout(name: str, input: Any, p: float, training: bool, inplace: b
     # An unbatched (C, *spatial) input masks whole channels too: its leading dim is the channel.
     lead = 1 if input.ndim == dims + 1 else 2
     shape = tuple(input.shape[:lead]) + (1,) * (input.ndim - lead)
-    dtype = input._data.dtype
-    if p == 1:
-        mask = get_array_module(input._data).zeros(shape, dtype=dtype)
-    else:
-        keep = _generator(None, input.device).random(shape) >= p
-        mask = (keep / (1.0 - p)).astype(dtype)
+    mask = ChannelKeep.apply(input, p, shape)
     if inplace:
-        return input.mul_(Tensor._wrap(mask))
+        return input.mul_(mask)
     return ChannelMask.apply(input, mask)
 
 
