@@ -380,9 +380,8 @@ def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 @public()
 def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
-    axis = R.normalize_axis(dim, input._data.ndim)
-    xp = get_array_module(input._data)
-    return _make(xp.asarray(xp.count_nonzero(input._data, axis=axis), dtype=np.int64))
+    # Through ops (a comparison and an integer sum), so that a compiled plan counts again.
+    return sum(input != 0, dim)
 
 
 @public()
@@ -846,8 +845,9 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:
 
 
 @public()
-def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
-    dims = tuple(dims)
+def tile(input: Tensor, *dims: Any) -> Tensor:
+    """``input`` repeated ``dims`` times per dim (``x.tile(2, 1)`` or ``x.tile((2, 1))``)."""
+    dims = _shape_args(dims)
     if len(dims) < input._data.ndim:
         dims = (1,) * (input._data.ndim - len(dims)) + dims
     return S.Repeat.apply(input, dims)
@@ -935,7 +935,8 @@ def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
     index = _index_array(index, "index_select")
     if index.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
-    return S.IndexSelect.apply(input, _dim(dim, input._data.ndim), index.reshape(-1))
+    # (a 1-D index passes as it is: a view of it would hide from a compiled plan where it came from)
+    return S.IndexSelect.apply(input, _dim(dim, input._data.ndim), index if index.ndim == 1 else index.reshape(-1))
 
 
 @public(inplace=True)
@@ -1172,6 +1173,20 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
 
 
 @public()
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:
+    """The ``k``-th smallest element along ``dim`` (1-based), with its index."""
+    axis = _dim(dim, input._data.ndim)
+    size = input._data.shape[axis] if input._data.ndim else 1
+    if not 1 <= k <= size:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}")
+    values, indices = sort(input, axis)
+    values, indices = narrow(values, axis, k - 1, 1), narrow(indices, axis, k - 1, 1)
+    if not keepdim:
+        values, indices = squeeze(values, axis), squeeze(indices, axis)
+    return values_indices(values, indices)
+
+
+@public()
 def bincount(input: Tensor, weights: Any = None, minlength: int = 0) -> Tensor:
     """How often each non-negative integer occurs (or the sum of its ``weights``)."""
     data = input._data
@@ -1190,21 +1205,14 @@ def bincount(input: Tensor, weights: Any = None, minlength: int = 0) -> Tensor:
 def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False, right: bool = False,
                  side: str | None = None, sorter: Any = None) -> Tensor:
     """Where each value would be inserted to keep each (innermost) sorted row sorted."""
-    boundaries = sorted_sequence._data
-    values = _t(input)._data
     side = side or ("right" if right else "left")
+    values = _t(input)
+    if sorted_sequence.ndim != 1 and tuple(sorted_sequence.shape[:-1]) != tuple(values.shape[:-1]):
+        raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
+                           "dimensions of boundaries tensor and input value tensor must match")
     if sorter is not None:
-        boundaries = np.take_along_axis(boundaries, _t(sorter)._data, -1)
-    if boundaries.ndim == 1:
-        out = np.searchsorted(boundaries, values, side=side)
-    else:
-        if boundaries.shape[:-1] != values.shape[:-1]:
-            raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
-                               "dimensions of boundaries tensor and input value tensor must match")
-        rows_b = boundaries.reshape(-1, boundaries.shape[-1])
-        rows_v = values.reshape(-1, values.shape[-1])
-        out = np.stack([np.searchsorted(b, v, side=side) for b, v in zip(rows_b, rows_v)]).reshape(values.shape)
-    return _make(get_array_module(boundaries).asarray(out, dtype=np.int32 if out_int32 else np.int64))
+        sorted_sequence = gather(sorted_sequence, -1, sorter)
+    return R.SearchSorted.apply(sorted_sequence, values, side, np.int32 if out_int32 else np.int64)
 
 
 @public(method=False)

@@ -138,6 +138,22 @@ class _PaddedEncoder(chainrule.nn.Module):
         return self.encoder(x, src_key_padding_mask=padding)
 
 
+class _Picked(chainrule.nn.Module):
+    """Indices found on the values and used by other ops: index_select, one_hot, searchsorted,
+    count_nonzero, kthvalue."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = chainrule.nn.Linear(5, 5)
+
+    def forward(self, x):
+        h = self.linear(x)
+        picked = h.index_select(1, h[0].argsort()) * chainrule.nn.functional.one_hot(h.argmax(1), 5)
+        bins = chainrule.searchsorted(chainrule.tensor([-1.0, 0.0, 1.0]), h.detach()).float()
+        counts = chainrule.count_nonzero(h > 0, dim=1).float()
+        return picked + bins + counts[:, None] + h.kthvalue(2, dim=1).values[:, None]
+
+
 class _Losses(chainrule.nn.Module):
     """Losses whose formulas pick a branch per element: masks found on the values."""
 
@@ -177,6 +193,7 @@ PLANNED = {
         lambda: _nn.Sequential(_nn.Conv1d(2, 4, 3), _nn.Dropout1d(0.4), _nn.InstanceNorm1d(4, track_running_stats=True),
                                _nn.Unflatten(2, (1, 5)), _nn.Dropout2d(0.3)),
         lambda rng, call: (chainrule.tensor(rng.standard_normal((3, 2, 7)).astype(np.float32)),)),
+    "picked indices": (_Picked, lambda rng, call: (chainrule.tensor(rng.standard_normal((4, 5)).astype(np.float32)),)),
     "encoder with padding": (_PaddedEncoder,
                              lambda rng, call: (chainrule.tensor(rng.standard_normal((2, 5, 8)).astype(np.float32)),
                                                 _padding(call))),

@@ -398,6 +398,20 @@ def test_unique_bincount_searchsorted_indices():
           np.array([[3.0, 0.0, 9.0], [2.0, 4.0, 5.0]]), grad=False)
     check(lambda L: [L.triu_indices(3, 4), L.triu_indices(3, 3, 1), L.tril_indices(4, 3, -1)], grad=False)
     check(lambda L: L.repeat_interleave(L.tensor([2, 0, 3])), grad=False)
+    check(lambda L, s, v: L.searchsorted(s, v, out_int32=True, sorter=L.tensor([2, 1, 0])),
+          np.array([5.0, 3.0, 1.0]), np.array([0.5, 3.0, 6.0]), grad=False)
+
+
+def test_kthvalue_count_nonzero_one_hot_and_tile_forms():
+    values = np.array([[0.5, -1.0, 0.0, 2.0], [0.0, 0.0, 3.0, -2.0], [1.5, 0.25, -0.75, 0.0]])
+    check(lambda L, x: list(x.kthvalue(2, dim=1)), values)
+    check(lambda L, x: list(L.kthvalue(x, 3, 0, keepdim=True)), values)
+    check(lambda L, x: [L.count_nonzero(x), L.count_nonzero(x, dim=1), x.count_nonzero((0, 1))], values, grad=False)
+    check(lambda L, x: [L.nn.functional.one_hot(x.argmax(1), 5), L.nn.functional.one_hot(x.argmax(0))], values,
+          grad=False)
+    check(lambda L, x: [x.tile(2, 1), x.tile((1, 2)), L.tile(x, (2,))], values)
+    with pytest.raises(RuntimeError, match=r"kthvalue\(\): selected number k out of range for dimension 1"):
+        chainrule.ones(2, 3).kthvalue(4, 1)
 
 
 def _views(lib, base):

@@ -298,10 +298,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
             raise RuntimeError("Class values must be non-negative.")
         if data.max() >= num_classes:
             raise RuntimeError("Class values must be smaller than num_classes.")
-    xp = get_array_module(data)
-    out = xp.zeros(data.shape + (num_classes,), dtype=np.int64)
-    xp.put_along_axis(out, data[..., None].astype(np.int64), 1, axis=-1)
-    return _make(out)
+    return N.OneHot.apply(_t(tensor), int(num_classes))
 
 
 def _embedding_renorm(weight: Tensor, indices: np.ndarray, max_norm: float, norm_type: float) -> None:

@@ -290,6 +290,20 @@ class KeepMask(Op):
         return keep_mask(a.shape if shape is None else shape, a.dtype, p, device_of(a))
 
 
+class OneHot(Op):
+    """``one_hot``: an int64 row of ``num_classes`` with a 1 at each index.  An op (never
+    differentiable) so that a compiled plan encodes the indices of each call."""
+
+    __slots__ = ()
+    arguments = "unary"
+    differentiable = False
+
+    def forward(self, xp, indices, num_classes):
+        out = xp.zeros(indices.shape + (num_classes,), dtype=_np.int64)
+        xp.put_along_axis(out, indices[..., None].astype(_np.int64), 1, axis=-1)
+        return out
+
+
 class Dropout(Op):
     """``u * mask``: the mask holds 0 for dropped elements and 1/(1-p) for kept ones."""
 

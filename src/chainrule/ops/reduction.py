@@ -288,6 +288,24 @@ class Argsort(Op):
         return order.astype(xp.int64, copy=False)
 
 
+class SearchSorted(Op):
+    """Where each of ``values`` would go in the sorted last dim of ``boundaries`` (one row for
+    all values when ``boundaries`` is 1-D, else row by row), as ``dtype``.  Never
+    differentiable; an op so that a compiled plan searches again at each call."""
+
+    __slots__ = ()
+    differentiable = False
+
+    def forward(self, xp, boundaries, values, side, dtype):
+        if boundaries.ndim == 1:
+            out = xp.searchsorted(boundaries, values, side=side)
+        else:
+            rows_b = boundaries.reshape(-1, boundaries.shape[-1])
+            rows_v = values.reshape(-1, values.shape[-1])
+            out = xp.stack([xp.searchsorted(b, v, side=side) for b, v in zip(rows_b, rows_v)]).reshape(values.shape)
+        return xp.asarray(out, dtype=dtype)
+
+
 class Var(Op):
     """Variance with ``correction`` (Bessel's for 1); the backward is PyTorch's var_backward,
     including its inf/NaN when ``N - correction <= 0``."""
