@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import dtypes
+from .autograd import observe
 from .autograd.function import broadcast_error, named
 from .backend import build_on, get_array_module, resolve_device
 from .inplace import clamp_kernel, ufunc_kernel
@@ -264,6 +265,7 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neg
 def where(condition: Any, input: Any = None, other: Any = None) -> Any:
     condition_data = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if input is None and other is None:
+        _reads(condition, "where(condition) (a result whose shape depends on the values)")
         return tuple(_make(i.astype(np.int64)) for i in np.nonzero(condition_data))
     if condition_data.dtype != np.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {_t(condition).dtype.legacy_name[:-6]}")
@@ -346,6 +348,14 @@ logical_or = public(out=True, name="logical_or")(_comparison(np.logical_or))
 logical_xor = public(out=True, name="logical_xor")(_comparison(np.logical_xor))
 
 
+def _reads(tensor: Any, how: str) -> None:
+    """``how`` computes a result from ``tensor``'s values outside the ops (a shape or a Python
+    value that depends on them): a graph capture must stop there (chainrule.compiler), as it
+    stops at ``.item()``, or it would replay the first result for every call."""
+    if observe.read and isinstance(tensor, Tensor):
+        observe.notify_read(tensor, how)
+
+
 @public(out=True)
 def logical_not(input: Tensor) -> Tensor:
     return E.LogicalNot.apply(input)
@@ -353,27 +363,32 @@ def logical_not(input: Tensor) -> Tensor:
 
 @public()
 def isclose(input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+    _reads(input, "isclose()")
     return _make(np.isclose(input._data, _t(other)._data, rtol, atol, equal_nan))
 
 
 @public()
 def allclose(input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+    _reads(input, "allclose()")
     return builtins.bool(np.allclose(input._data, _t(other)._data, rtol, atol, equal_nan))
 
 
 @public()
 def equal(input: Tensor, other: Tensor) -> bool:
+    _reads(input, "equal()")
     return input._data.shape == other._data.shape and builtins.bool((input._data == other._data).all())
 
 
 @public()
 def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    _reads(input, "any()")
     axis = R.normalize_axis(dim, input._data.ndim)
     return _make(get_array_module(input._data).asarray(input._data.any(axis=axis, keepdims=keepdim)))
 
 
 @public()
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    _reads(input, "all()")
     axis = R.normalize_axis(dim, input._data.ndim)
     return _make(get_array_module(input._data).asarray(input._data.all(axis=axis, keepdims=keepdim)))
 
@@ -386,6 +401,7 @@ def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
 
 @public()
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
+    _reads(input, "nonzero() (a result whose shape depends on the values)")
     indices = np.nonzero(input._data)
     if as_tuple:
         return tuple(_make(i.astype(np.int64)) for i in indices)
@@ -1096,11 +1112,13 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *
     """Each element (each slice along ``dim``) repeated ``repeats`` times, in place:
     [a, b] -> [a, a, b, b]."""
     if repeats is None:  # torch.repeat_interleave(counts): indices repeated by their counts
+        _reads(input, "repeat_interleave() (a result whose shape depends on the values)")
         counts = _t(input)._data
         return _make(np.repeat(np.arange(len(counts)), counts).astype(np.int64))
     if dim is None:
         input, dim = reshape(input, (-1,)), 0
     axis = _dim(dim, input._data.ndim)
+    _reads(repeats, "repeat_interleave() (a result whose shape depends on the values)")
     counts = repeats._data if isinstance(repeats, Tensor) else np.asarray(repeats)
     size = input._data.shape[axis]
     if counts.ndim and counts.shape[0] != size:
@@ -1189,6 +1207,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any
 @public()
 def bincount(input: Tensor, weights: Any = None, minlength: int = 0) -> Tensor:
     """How often each non-negative integer occurs (or the sum of its ``weights``)."""
+    _reads(input, "bincount() (a result whose shape depends on the values)")
     data = input._data
     if data.ndim != 1 or data.dtype.kind not in "iu":
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
@@ -1253,6 +1272,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, ret
            dim: int | None = None) -> Any:
     """The distinct values (or slices along ``dim``), sorted; optionally where each element
     went (``inverse``) and how often each value occurs (``counts``). Not differentiable."""
+    _reads(input, "unique() (a result whose shape depends on the values)")
     axis = None if dim is None else _dim(dim, input._data.ndim)
     values, inverse, counts = np.unique(input._data, return_inverse=True, return_counts=True, axis=axis)
     out = _make(values)

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import observe
 from ..autograd.function import Op, variant
 from ..backend import get_array_module
 from .elementwise import sum_to_shape
@@ -103,6 +104,10 @@ class Index(Op):
     def forward(self, xp, a, index):
         self.shape, self.dtype, self.index = a.shape, a.dtype, index
         self.basic = is_basic_index(index)
+        if observe.read and not self.basic and _masks(index):
+            # A boolean mask makes a result whose shape depends on the mask's values: a graph
+            # capture stops here (chainrule.compiler), as PyTorch's dynamo does by default.
+            observe.notify_read(None, "boolean-mask indexing (a result whose shape depends on the values)")
         if self.basic:  # PyTorch's node for a view: SelectBackward0, SliceBackward0 ...
             self.__class__ = _INDEX_VIEWS[_basic_index_name(index)]
         try:
@@ -112,6 +117,12 @@ class Index(Op):
 
     def backward(self, xp, g):
         return index_backward(xp, self.shape, self.dtype, self.index, self.basic, g)
+
+
+def _masks(index: Any) -> bool:
+    """Whether an index holds a boolean array (a mask)."""
+    parts = index if type(index) is tuple else (index,)
+    return any(getattr(part, "dtype", None) == np.bool_ for part in parts)
 
 
 def index_backward(xp: Any, shape: tuple, dtype: Any, index: tuple, basic: bool, g: Any) -> Any:
