@@ -254,11 +254,12 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neg
     info = np.finfo(data.dtype)
     xp = get_array_module(data)
     out = input
-    for mask, value in ((xp.isnan(data), nan), (xp.isposinf(data), info.max if posinf is None else posinf),
-                        (xp.isneginf(data), info.min if neginf is None else neginf)):
-        if mask.any():
-            out = E.Where.apply(mask, xp.asarray(value, dtype=data.dtype), out)
-    return out if out is not input else input.clone()
+    # Each replacement through ops, whether or not this call has such values: a compiled plan
+    # replays the ops of its first calls, and must replace what a later call brings.
+    for mask, value in ((isnan(input), nan), (input == float("inf"), info.max if posinf is None else posinf),
+                        (input == float("-inf"), info.min if neginf is None else neginf)):
+        out = E.Where.apply(mask._data, xp.asarray(value, dtype=data.dtype), out)
+    return out
 
 
 @public(method=False, out=True)
@@ -292,11 +293,8 @@ def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
 
 
 def _nondifferentiable(ufunc: Any, name: str) -> Any:
-    def op(input: Tensor, *args: Any) -> Tensor:
-        data = ufunc(input._data, *args)
-        if data.dtype == np.float64 and input._data.dtype != np.float64 and input._data.dtype.kind == "f":
-            data = data.astype(input._data.dtype)
-        return _make(get_array_module(input._data).asarray(data))
+    def op(input: Tensor) -> Tensor:
+        return E.Predicate.apply(_t(input), ufunc)
 
     op.__name__ = name
     op.__doc__ = f"{name} (piecewise constant: no gradient flows through it)."

@@ -623,6 +623,19 @@ class LogicalNot(_Elementwise):
         return xp.logical_not(a)
 
 
+class Predicate(_Elementwise):
+    """A yes/no question per element (``isnan``, ``isinf``, ``isfinite``): ``test(a)``, a
+    NumPy ufunc giving booleans.  Never differentiable; an op so that a compiled plan asks
+    again at each call."""
+
+    __slots__ = ()
+    arguments = "unary"
+    differentiable = False
+
+    def forward(self, xp, a, test):
+        return getattr(xp, test.__name__)(a)
+
+
 # -- unary ------------------------------------------------------------------------------
 
 
