@@ -294,7 +294,7 @@ def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
 
 def _nondifferentiable(ufunc: Any, name: str) -> Any:
     def op(input: Tensor) -> Tensor:
-        return E.Predicate.apply(_t(input), ufunc)
+        return E.NoGradientUfunc.apply(_t(input), ufunc)
 
     op.__name__ = name
     op.__doc__ = f"{name} (piecewise constant: no gradient flows through it)."

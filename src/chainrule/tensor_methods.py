@@ -236,7 +236,7 @@ del _name, _ufunc, _logical
 def __invert__(self: Tensor) -> Tensor:
     if self._data.dtype == np.bool_:
         return E.LogicalNot.apply(self)
-    return _make(~self._data)
+    return E.NoGradientUfunc.apply(self, np.invert)
 
 
 @method()

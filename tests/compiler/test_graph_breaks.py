@@ -327,10 +327,10 @@ def test_a_value_dependent_shape_never_replays_a_first_calls_shape():
 
 
 def test_value_tests_are_asked_again_at_each_replay():
-    """isnan/isinf/isfinite and nan_to_num are ops: the first two calls have no NaN or inf,
-    later ones do, and the replays replace and mask them as eager does."""
+    """isnan/isinf/isfinite, ``~`` and nan_to_num are ops: the first two calls have no NaN or
+    inf, later ones do, and the replays replace and mask them as eager does."""
     def clean(x):
-        kept = x * chainrule.isfinite(x).float()
+        kept = x * (~chainrule.isfinite(x)).logical_not().float() * (~(~chainrule.ones(3, dtype=chainrule.int64))).float()
         return chainrule.nan_to_num(x, nan=0.5, posinf=9.0) + chainrule.where(chainrule.isnan(kept), 0.0, kept)
 
     compiled = chainrule.compile(clean, fullgraph=True)

@@ -623,17 +623,17 @@ class LogicalNot(_Elementwise):
         return xp.logical_not(a)
 
 
-class Predicate(_Elementwise):
-    """A yes/no question per element (``isnan``, ``isinf``, ``isfinite``): ``test(a)``, a
-    NumPy ufunc giving booleans.  Never differentiable; an op so that a compiled plan asks
-    again at each call."""
+class NoGradientUfunc(_Elementwise):
+    """``ufunc(a)`` for a NumPy ufunc no gradient flows through: a yes/no test per element
+    (``isnan``, ``isinf``, ``isfinite``) or an integer's bitwise not.  An op so that a
+    compiled plan computes it again at each call."""
 
     __slots__ = ()
     arguments = "unary"
     differentiable = False
 
-    def forward(self, xp, a, test):
-        return getattr(xp, test.__name__)(a)
+    def forward(self, xp, a, ufunc):
+        return getattr(xp, ufunc.__name__)(a)
 
 
 # -- unary ------------------------------------------------------------------------------
