@@ -379,16 +379,12 @@ def equal(input: Tensor, other: Tensor) -> bool:
 
 @public()
 def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    _reads(input, "any()")
-    axis = R.normalize_axis(dim, input._data.ndim)
-    return _make(get_array_module(input._data).asarray(input._data.any(axis=axis, keepdims=keepdim)))
+    return R.Truth.apply(input, "any", R.normalize_axis(dim, input._data.ndim), keepdim)
 
 
 @public()
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    _reads(input, "all()")
-    axis = R.normalize_axis(dim, input._data.ndim)
-    return _make(get_array_module(input._data).asarray(input._data.all(axis=axis, keepdims=keepdim)))
+    return R.Truth.apply(input, "all", R.normalize_axis(dim, input._data.ndim), keepdim)
 
 
 @public()

@@ -79,7 +79,6 @@ BREAKS = {
     "nonzero": (_nonzero_outside_the_ops, "nonzero()"),
     "boolean mask": (lambda x: (x[x > 0] * 2.0 + 1.0).exp(), "boolean-mask indexing"),
     "masked_select": (lambda x: x.masked_select(x > 0) * 2.0, "boolean-mask indexing"),
-    "any": (lambda x: x * (x > 0).any().float(), "any()"),
     "equal": (lambda x: x * float(chainrule.equal(x, x.abs())), "equal()"),
     "inplace on a view": (_inplace_on_a_view, "in-place change (mul_)"),
     "inplace on a viewed value": (_inplace_on_a_viewed_value, "in-place change (mul_)"),
@@ -331,6 +330,7 @@ def test_value_tests_are_asked_again_at_each_replay():
     inf, later ones do, and the replays replace and mask them as eager does."""
     def clean(x):
         kept = x * (~chainrule.isfinite(x)).logical_not().float() * (~(~chainrule.ones(3, dtype=chainrule.int64))).float()
+        kept = kept * chainrule.isfinite(x).all().float() + kept * chainrule.isnan(x).any(0, keepdim=True).float()
         return chainrule.nan_to_num(x, nan=0.5, posinf=9.0) + chainrule.where(chainrule.isnan(kept), 0.0, kept)
 
     compiled = chainrule.compile(clean, fullgraph=True)

@@ -288,6 +288,18 @@ class Argsort(Op):
         return order.astype(xp.int64, copy=False)
 
 
+class Truth(Op):
+    """``any`` or ``all`` (``how``) over ``axis`` (None: every element), as booleans.  Never
+    differentiable; an op so that a compiled plan reduces each call's values."""
+
+    __slots__ = ()
+    arguments = "unary"
+    differentiable = False
+
+    def forward(self, xp, a, how, axis, keepdims):
+        return xp.asarray(getattr(a, how)(axis=axis, keepdims=keepdims))
+
+
 class SearchSorted(Op):
     """Where each of ``values`` would go in the sorted last dim of ``boundaries`` (one row for
     all values when ``boundaries`` is 1-D, else row by row), as ``dtype``.  Never
