@@ -112,3 +112,11 @@ def test_the_amp_names_import_under_the_torch_alias():
              "import torch.backends.cudnn as cudnn", namespace)
     assert namespace["GradScaler"] is chainrule.cuda.amp.GradScaler and namespace["G2"] is chainrule.amp.GradScaler
     assert namespace["cudnn"] is chainrule.backends.cudnn
+
+
+def test_a_disabled_inner_region_turns_autocast_off_until_it_ends():
+    with chainrule.autocast("cpu"):
+        with chainrule.autocast("cpu", enabled=False):
+            assert not chainrule.is_autocast_enabled("cpu")
+        assert chainrule.is_autocast_enabled("cpu")
+    assert not chainrule.is_autocast_enabled("cpu")

@@ -64,3 +64,16 @@ def test_errors_are_pytorchs():
         chainrule.linalg.inv(chainrule.ones(3))
     with pytest.raises(RuntimeError, match=r"Incompatible shapes of A and B for the equation AX = B \(2x2 and 3x1\)"):
         chainrule.linalg.solve(chainrule.eye(2), chainrule.ones(3))
+
+
+def test_second_derivatives_with_a_vector_right_hand_side_are_pytorchs():
+    b = RNG.standard_normal(3)
+
+    def second(lib):
+        a, v = lib.tensor(A[0], requires_grad=True), lib.tensor(b, requires_grad=True)
+        x = lib.linalg.solve(a, v)
+        ga, gv = lib.autograd.grad((x ** 2).sum(), (a, v), create_graph=True)
+        return [g.detach().numpy() for g in lib.autograd.grad(ga.sum() + gv.sum(), (a, v))]
+
+    for ours, theirs in zip(second(chainrule), second(torch)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)

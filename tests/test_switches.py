@@ -97,3 +97,23 @@ def test_backends_flags_and_answers():
         assert chainrule.backends.cudnn.benchmark
     finally:
         backends.cudnn.benchmark = before
+
+
+def test_bfloat16_compares_hashes_and_copies_as_a_dtype():
+    import copy
+    import pickle
+
+    assert chainrule.float32 != chainrule.bfloat16 and chainrule.bfloat16 == chainrule.bfloat16
+    assert chainrule.float32 not in (chainrule.float16, chainrule.bfloat16)
+    assert {chainrule.bfloat16: 1}[chainrule.bfloat16] == 1
+    assert copy.deepcopy(chainrule.bfloat16) is chainrule.bfloat16
+    assert pickle.loads(pickle.dumps(chainrule.bfloat16)) is chainrule.bfloat16
+    assert repr(chainrule.finfo(chainrule.bfloat16)) == repr(torch.finfo(torch.bfloat16))
+    assert repr(chainrule.finfo(chainrule.complex64)) == repr(torch.finfo(torch.complex64))
+    with pytest.raises(TypeError, match="torch.bool is not supported by torch.iinfo"):
+        chainrule.iinfo(chainrule.bool)
+
+
+def test_set_num_threads_refuses_a_float():
+    with pytest.raises(RuntimeError, match="set_num_threads expects an int, but got float"):
+        chainrule.set_num_threads(2.5)

@@ -47,3 +47,26 @@ def test_argument_errors():
         chainrule.testing.assert_close(chainrule.ones(2), [1.0, 1.0])
     with pytest.raises(AssertionError, match=r"(?s)^Tensor-likes are not close!.*checked$"):
         chainrule.testing.assert_close(chainrule.ones(2), chainrule.ones(2) * 2, msg=lambda text: text + " checked")
+
+
+def test_more_pairs_as_pytorch():
+    import numpy as np
+
+    assert _compare_both(np.array([1.0, 2.0]), np.array([1.0, 2.1])).startswith("Tensor-likes are not close!")
+    chainrule.testing.assert_close(None, None)
+    assert _compare_both(1, 1.0) == "The (d)types do not match: <class 'int'> != <class 'float'>."
+    chainrule.testing.assert_allclose(chainrule.tensor([1.0, 2.0]), [1.0, 2.00001])  # its wider float32 tolerance
+    with pytest.raises(AssertionError, match="Greatest absolute difference: 0.0009999275207519531"):
+        chainrule.testing.assert_allclose(chainrule.tensor([1.0, 2.0]), chainrule.tensor([1.0, 2.001]))
+
+
+def _compare_both(actual, expected):
+    messages = []
+    for lib in (chainrule, torch):
+        try:
+            lib.testing.assert_close(actual, expected)
+            messages.append("passed")
+        except AssertionError as error:
+            messages.append(str(error))
+    assert messages[0] == messages[1]
+    return messages[0]

@@ -29,19 +29,24 @@ __all__ = ["autocast", "GradScaler", "is_autocast_enabled", "get_autocast_dtype"
 
 
 class _Regions(threading.local):
-    """Per thread (as PyTorch keeps autocast state): the autocast regions entered, by device."""
+    """Per thread (as PyTorch keeps autocast state): the autocast regions entered, innermost
+    last, as (device, enabled)."""
 
     def __init__(self) -> None:
-        self.open: list[str] = []
+        self.open: list[tuple[str, bool]] = []
 
 
 _regions = _Regions()
 
 
 def is_autocast_enabled(device_type: str | None = None) -> bool:
-    """Whether an enabled autocast region for ``device_type`` ("cuda" when not given, as
-    PyTorch's no-argument form asks) is open in this thread."""
-    return (device_type or "cuda") in _regions.open
+    """Whether the innermost autocast region for ``device_type`` ("cuda" when not given, as
+    PyTorch's no-argument form asks) open in this thread is enabled."""
+    device = device_type or "cuda"
+    for entered, enabled in reversed(_regions.open):
+        if entered == device:
+            return enabled
+    return False
 
 
 def get_autocast_dtype(device_type: str) -> Any:
@@ -66,13 +71,11 @@ class autocast:
         self._enabled = bool(enabled)
 
     def __enter__(self) -> "autocast":
-        if self._enabled:
-            _regions.open.append(self.device)
+        _regions.open.append((self.device, self._enabled))
         return self
 
     def __exit__(self, *exc: object) -> bool:
-        if self._enabled:
-            _regions.open.remove(self.device)
+        _regions.open.pop()
         return False
 
     def __call__(self, function: Callable) -> Callable:

@@ -12,7 +12,7 @@ import numpy as np
 from . import dtypes as _dt
 from .autograd import observe
 from .backend import build_on, get_array_module, resolve_device, to_device
-from .ops.sampling import Sample
+from .ops.sampling import Multinomial, Sample
 from .random import Generator, _generator
 from .tensor import Tensor, _make, _to_array
 
@@ -232,30 +232,5 @@ def bernoulli(input: Tensor, p: Any = None, *, generator: Generator | None = Non
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator: Generator | None = None) -> Tensor:
-    where = input.device
-    if where.type != "cpu":
-        return _make(_multinomial_on_device(input._data, num_samples, replacement, _generator(generator, where)))
-    rng = _generator(generator)
-    weights = np.atleast_2d(input._data).astype(np.float64)
-    rows = [rng.choice(weights.shape[1], num_samples, replace=replacement, p=w / w.sum()) for w in weights]
-    out = np.asarray(rows, dtype=np.int64)
-    return _make(out if input._data.ndim == 2 else out[0])
-
-
-def _multinomial_on_device(weights: Any, num_samples: int, replacement: bool, rng: Any) -> Any:
-    """Samples drawn on the device: with replacement by inverting each row's cumulative
-    distribution, without it by the Gumbel top-k trick (the largest ``log w + Gumbel noise``)."""
-    xp = get_array_module(weights)
-    rows = (weights.reshape(1, -1) if weights.ndim == 1 else weights).astype(xp.float64)
-    if replacement:
-        cdf = xp.cumsum(rows, axis=1)
-        cdf = cdf / cdf[:, -1:]
-        u = rng.random((rows.shape[0], num_samples))
-        out = xp.minimum((cdf[:, None, :] <= u[:, :, None]).sum(axis=2), rows.shape[1] - 1)
-    else:
-        if num_samples > rows.shape[1]:
-            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-        keys = xp.log(rows) - xp.log(-xp.log(rng.random(rows.shape)))
-        out = xp.argsort(-keys, axis=1)[:, :num_samples]
-    out = out.astype(xp.int64)
-    return out if weights.ndim == 2 else out[0]
+    """Indices drawn from each row's categorical distribution (an op: see ops.sampling)."""
+    return Multinomial.apply(input, num_samples, replacement, generator)

@@ -42,6 +42,8 @@ class dtype:
         return f"chainrule.{self.name}"
 
     def __eq__(self, other: Any) -> bool:
+        if isinstance(other, _NameOnlyDtype):
+            return other is self
         if isinstance(other, dtype):
             return self.numpy == other.numpy
         try:
@@ -100,6 +102,15 @@ class _NameOnlyDtype(dtype):
     @property
     def itemsize(self) -> int:
         return 2
+
+    def __eq__(self, other: Any) -> bool:
+        return other is self or other == "bfloat16" or other == "torch.bfloat16"
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __reduce__(self) -> str:
+        return "bfloat16"  # (the module attribute: copies and pickles are this same object)
 
 
 bfloat16 = _NameOnlyDtype("bfloat16", "BFloat16Tensor")
@@ -184,7 +195,14 @@ class finfo:
 
     def __init__(self, type: Any = None) -> None:
         spec = get_default_dtype() if type is None else type
+        if spec is bfloat16:  # (NumPy has no bfloat16: its limits, as PyTorch gives them)
+            self.bits, self.eps, self.max, self.min = 16, 0.0078125, 3.3895313892515355e+38, -3.3895313892515355e+38
+            self.tiny = self.smallest_normal = 1.1754943508222875e-38
+            self.resolution, self.dtype = 0.01, "bfloat16"
+            return
         numpy_dtype = to_numpy(spec)
+        if numpy_dtype.kind == "c":  # a complex dtype: its real part's limits, as PyTorch
+            numpy_dtype = np.finfo(numpy_dtype).dtype
         if numpy_dtype.kind != "f":
             raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo to handle "
                             "'torch.finfo'")
@@ -208,10 +226,12 @@ class iinfo:
 
     def __init__(self, type: Any) -> None:
         numpy_dtype = to_numpy(type)
-        if numpy_dtype.kind not in "iub":
+        if numpy_dtype.kind == "b":
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        if numpy_dtype.kind not in "iu":
             raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to handle "
                             "'torch.iinfo'")
-        info = np.iinfo(np.uint8 if numpy_dtype.kind == "b" else numpy_dtype)
+        info = np.iinfo(numpy_dtype)
         self.bits = info.bits
         self.max = builtins.int(info.max)
         self.min = builtins.int(info.min)

@@ -855,8 +855,13 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:
 
 
 @public()
-def tile(input: Tensor, *dims: Any) -> Tensor:
-    """``input`` repeated ``dims`` times per dim (``x.tile(2, 1)`` or ``x.tile((2, 1))``)."""
+def tile(input: Tensor, *dims: Any, **kwargs: Any) -> Tensor:
+    """``input`` repeated ``dims`` times per dim (``x.tile(2, 1)``, ``x.tile((2, 1))`` or
+    ``torch.tile(x, dims=(2, 1))``)."""
+    if "dims" in kwargs:
+        dims = (kwargs.pop("dims"),)
+    if kwargs:
+        raise TypeError(f"tile() got an unexpected keyword argument '{next(iter(kwargs))}'")
     dims = _shape_args(dims)
     if len(dims) < input._data.ndim:
         dims = (1,) * (input._data.ndim - len(dims)) + dims
@@ -1187,15 +1192,18 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
 @public()
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:
     """The ``k``-th smallest element along ``dim`` (1-based), with its index."""
+    if input._data.ndim == 0:
+        if k != 1:
+            raise RuntimeError("kthvalue(): selected number k out of range for dimension 0")
+        return values_indices(input.clone(), _make(get_array_module(input._data).asarray(0, dtype=np.int64)))
     axis = _dim(dim, input._data.ndim)
-    size = input._data.shape[axis] if input._data.ndim else 1
-    if not 1 <= k <= size:
-        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}")
+    if not 1 <= k <= input._data.shape[axis]:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
     values, indices = sort(input, axis)
     values, indices = narrow(values, axis, k - 1, 1), narrow(indices, axis, k - 1, 1)
     if not keepdim:
         values, indices = squeeze(values, axis), squeeze(indices, axis)
-    return values_indices(values, indices)
+    return values_indices(named(values, "KthvalueBackward0"), indices)
 
 
 @public()

@@ -50,7 +50,11 @@ def _apply_inplace(tensor: Tensor, name: str, op: Callable, args: tuple, kwargs:
         if as_op:  # a graph capture takes this change as its op on a copy of the old value
             before = _make(tensor._data.copy())
             observe.notify_inplace("copy", before, name)
-            assign(tensor._data, op(before, *args, **kwargs)._data)
+            result = op(before, *args, **kwargs)._data
+            if result.dtype == tensor._data.dtype or kernel is None:
+                assign(tensor._data, result)
+            else:  # a cast into the tensor's dtype: eager's own kernel, with its casting rules
+                kernel(tensor._data, *[a._data if isinstance(a, Tensor) else a for a in args], **kwargs)
         elif kernel is not None:
             kernel(tensor._data, *[a._data if isinstance(a, Tensor) else a for a in args], **kwargs)
         else:  # the op's own forward on the values, written back

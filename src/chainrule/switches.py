@@ -45,9 +45,11 @@ def is_deterministic_algorithms_warn_only_enabled() -> bool:
 
 def set_num_threads(count: int) -> None:
     """The number of threads the BLAS runs GEMMs with (PyTorch's intra-op threads)."""
-    if int(count) <= 0:
+    if not isinstance(count, int) or isinstance(count, bool):
+        raise RuntimeError(f"set_num_threads expects an int, but got {type(count).__name__}")
+    if count <= 0:
         raise RuntimeError("set_num_threads expects a positive integer")
-    gemm.set_threads(int(count))
+    gemm.set_threads(count)
 
 
 def get_num_threads() -> int:

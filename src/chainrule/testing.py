@@ -66,6 +66,10 @@ def _mismatch(actual: np.ndarray, expected: np.ndarray, rtol: float, atol: float
 
 def _compare(actual: Any, expected: Any, path: str, options: dict) -> str | None:
     rtol, atol = options["rtol"], options["atol"]
+    if actual is None and expected is None:
+        return None
+    if isinstance(actual, np.ndarray) and isinstance(expected, np.ndarray):  # NumPy's, as tensors
+        actual, expected = Tensor._wrap(actual), Tensor._wrap(expected)
     if isinstance(actual, Tensor) and isinstance(expected, Tensor):
         if tuple(actual.shape) != tuple(expected.shape):
             return f"The values for attribute 'shape' do not match: {actual.shape} != {expected.shape}."
@@ -81,6 +85,8 @@ def _compare(actual: Any, expected: Any, path: str, options: dict) -> str | None
         return _mismatch(a, e, rtol, atol, options["equal_nan"], scalar=a.ndim == 0)
     numbers = (int, float, complex, bool, np.number, np.bool_)
     if isinstance(actual, numbers) and isinstance(expected, numbers):
+        if options["check_dtype"] and type(actual) is not type(expected):
+            return f"The (d)types do not match: {type(actual)} != {type(expected)}."
         if rtol is None:
             floating = isinstance(actual, (float, np.floating)) or isinstance(expected, (float, np.floating))
             rtol, atol = (1e-7, 1e-7) if floating else (0.0, 0.0)  # Python floats: float64's, as PyTorch
@@ -144,12 +150,22 @@ def _failed_path(actual: Any, expected: Any, options: dict, path: str = "") -> s
     return path
 
 
+#: assert_allclose's own defaults (rtol, atol), wider than assert_close's, as PyTorch's.
+_ALLCLOSE_TOLERANCES = {"float16": (1e-3, 1e-3), "float32": (1e-4, 1e-5), "float64": (1e-5, 1e-8)}
+
+
 def assert_allclose(actual: Any, expected: Any, rtol: float | None = None, atol: float | None = None,
                     equal_nan: bool = True, msg: str = "") -> None:
-    """PyTorch's deprecated spelling: ``assert_close`` without the dtype check, NaNs equal."""
+    """PyTorch's deprecated spelling: ``expected`` may be a list or a number (made a tensor
+    like ``actual``), no dtype check, NaNs equal, and its own default tolerances."""
     if (rtol is None) != (atol is None):
         raise ValueError("rtol and atol must both be specified or both be unspecified")
-    if not isinstance(actual, Tensor) and isinstance(expected, Tensor):
-        actual = type(expected)._wrap(np.asarray(actual, dtype=expected.numpy().dtype))
+    if not isinstance(actual, Tensor):
+        actual = Tensor._wrap(np.asarray(actual))
+    if not isinstance(expected, Tensor):
+        expected = Tensor._wrap(np.asarray(expected, dtype=actual.numpy().dtype))
+    if rtol is None:
+        pairs = [_ALLCLOSE_TOLERANCES.get(t.numpy().dtype.name, (0.0, 0.0)) for t in (actual, expected)]
+        rtol, atol = max(p[0] for p in pairs), max(p[1] for p in pairs)
     assert_close(actual, expected, rtol=rtol, atol=atol, equal_nan=equal_nan, check_dtype=False,
                  msg=msg or None)

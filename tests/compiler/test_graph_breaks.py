@@ -341,3 +341,51 @@ def test_value_tests_are_asked_again_at_each_replay():
             x = chainrule.tensor(values)
             assert compiled(x).numpy().tobytes() == clean(x).numpy().tobytes()
     assert compiled.region.last_plan is not None
+
+
+def test_review_cases_give_eagers_results():
+    """An in-place op that casts (float64 into float32; a float into an int, which eager
+    refuses), an in-place change of a value a .detach() alias reads, multinomial draws and
+    one_hot's checks: each compiled call gives eager's result or eager's error."""
+    def cast(a, b):
+        x = a * 2
+        x += b
+        return x
+
+    compiled = chainrule.compile(cast)
+    a, b = chainrule.ones(3), chainrule.ones(3, dtype=chainrule.float64)
+    assert [compiled(a, b).dtype for _ in range(3)] == [chainrule.float32] * 3
+
+    def to_int(a):
+        x = a * 2
+        x += 1.5
+        return x
+
+    compiled = chainrule.compile(to_int)
+    for _ in range(3):
+        with pytest.raises(RuntimeError, match="can't be cast to the desired output type"):
+            compiled(chainrule.tensor([1, 2, 3]))
+
+    def aliased(a):
+        x = a * 2
+        seen = x.detach()
+        x.relu_()
+        return seen * 1
+
+    compiled = chainrule.compile(aliased)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for values in ([1.0, 2.0], [3.0, 5.0], [-3.0, 4.0]):
+            assert compiled(chainrule.tensor(values)).tolist() == aliased(chainrule.tensor(values)).tolist()
+
+    draw = chainrule.compile(lambda p: chainrule.multinomial(p, 1))
+    assert [draw(chainrule.tensor(v)).tolist() for v in ([0.0, 1.0, 0.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0])] == \
+        [[1], [1], [0]]
+
+    encode = chainrule.compile(lambda x: chainrule.nn.functional.one_hot(x * 1, 4))
+    for _ in range(2):
+        encode(chainrule.tensor([0, 1, 2]))
+    with pytest.raises(RuntimeError, match="Class values must be non-negative"):
+        encode(chainrule.tensor([0, -1, 2]))
+    with pytest.raises(RuntimeError, match="Class values must be smaller than num_classes"):
+        encode(chainrule.tensor([0, 5, 2]))

@@ -89,6 +89,7 @@ def test_shrink_at_the_boundary_and_a_negative_lambda():
     # |x| == lambd is shrunk to 0 with a zero gradient, as PyTorch's; softshrink refuses lambd < 0.
     check(lambda lib, x: lib.nn.functional.hardshrink(x, 0.5) + lib.nn.functional.softshrink(x, 0.5),
           np.array([-0.5, 0.5, -0.75, 0.25, 2.0]))
+    assert np.isnan(nn.functional.hardshrink(chainrule.tensor([float("nan")])).item())  # passes, as PyTorch's
     with pytest.raises(RuntimeError, match=r"lambda must be in range \[0, .*\] for input dtype Float, but found -1"):
         nn.functional.softshrink(chainrule.randn(3), -1.0)
 

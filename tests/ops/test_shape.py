@@ -411,7 +411,22 @@ def test_kthvalue_count_nonzero_one_hot_and_tile_forms():
           grad=False)
     check(lambda L, x: [x.tile(2, 1), x.tile((1, 2)), L.tile(x, (2,))], values)
     with pytest.raises(RuntimeError, match=r"kthvalue\(\): selected number k out of range for dimension 1"):
-        chainrule.ones(2, 3).kthvalue(4, 1)
+        chainrule.ones(2, 3).kthvalue(4, -1)
+    check(lambda L, x: list(x[0, 0].kthvalue(1)), values)
+    assert chainrule.ones(2, 3, requires_grad=True).kthvalue(2, 1).values.grad_fn.name() == "KthvalueBackward0"
+    check(lambda L, x: L.tile(x, dims=(2, 1)), values)
+
+
+@pytest.mark.parametrize("values, dtype", [([0, 1, 2, 1], np.uint8), ([True, False, True], np.bool_),
+                                           ([1.0, np.nan, 3.0, 1.0], np.float32),
+                                           ([5, np.iinfo(np.int64).min, 3, 5], np.int64),
+                                           ([[3.0, 1.0, 3.0], [2.0, 2.0, 9.0]], np.float64)])
+def test_descending_sort_keeps_ties_in_order_and_nan_first(values, dtype):
+    array = np.array(values, dtype=dtype)
+    ours = chainrule.tensor(array).sort(-1, descending=True)
+    theirs = torch.sort(torch.tensor(array), dim=-1, descending=True, stable=True)
+    assert np.array_equal(ours.indices.numpy(), theirs.indices.numpy())
+    assert np.array_equal(ours.values.numpy(), theirs.values.numpy(), equal_nan=True)
 
 
 def _views(lib, base):

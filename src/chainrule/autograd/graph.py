@@ -428,7 +428,9 @@ def on_apply(callback: Callable[[Any, tuple, dict, Any], None]) -> Handle:
 def on_read(callback: Callable[[Any, str], None]) -> Handle:
     """Call ``callback(tensor, how)`` when a tensor's values are read into Python: ``item()``
     (and ``float()``, ``int()``), ``bool()`` (an ``if`` on a tensor), ``tolist()``,
-    ``numpy()``, conversion to a NumPy array, printing.  ``how`` names the read."""
+    ``numpy()``, conversion to a NumPy array, printing; and when a result is computed from
+    them outside the ops (``nonzero``, ``unique``, ``equal`` ...; ``tensor`` None for a
+    boolean-mask index, whose result's shape depends on the mask).  ``how`` names the read."""
     return Handle(observe.add(observe.read, callback))
 
 

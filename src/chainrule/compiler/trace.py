@@ -258,10 +258,12 @@ class Tracer:
         return False
 
     def _unaliased(self, value: Value, tensor: Any) -> bool:
-        """Whether ``tensor`` holds all of ``value``'s storage and no other value is a view of
-        it: then an in-place change of it changes nothing else the region reads."""
+        """Whether ``tensor`` holds all of ``value``'s storage, no other value is a view of it and
+        no other tensor holds it (``.detach()``, ``.data``): then an in-place change of it
+        changes nothing else the region reads."""
         return (value.alias_of is None and graph.value(tensor) is value.array
-                and not any(v.alias_of is value for v in self.trace.values))
+                and not any(v.alias_of is value for v in self.trace.values)
+                and not any(self.by_tensor.get(id(t)) is value for t in self.kept if t is not tensor))
 
     def _end_rewrite(self) -> None:
         """A recorded in-place change is done: the tensor now holds the value its last op made.
@@ -275,11 +277,18 @@ class Tracer:
             self.stop("an in-place change of a value computed in the region that ran no op")
             return
         new = made[-1].out
+        array = graph.value(tensor)
+        if new.meta != (array.shape, array.dtype):
+            self.stop(f"an in-place change that casts its result into the tensor's dtype or shape "
+                      f"({new.meta[1]} into {array.dtype})")
+            return
         copy = next((t for t in self.kept if self.by_tensor.get(id(t)) is old and t is not tensor
                      and graph.value(t) is not old.array), None)
-        array = graph.value(tensor)
         if copy is not None:
             old.array = graph.value(copy)
+        if new.tensor is not tensor:  # the op's own result tensor stays inside apply_inplace
+            self.by_tensor.pop(id(new.tensor), None)
+            new.tensor = tensor
         new.array, new.root = array, old.root
         self.by_tensor[id(tensor)] = new
         self.by_array[id(array)] = new

@@ -162,9 +162,9 @@ def tanhshrink(input: Tensor) -> Tensor:
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``input`` where ``|input| > lambd``, else 0 (the gradient flows where it is kept)."""
-    kept = E.Abs.apply(input) > lambd
+    inside = E.Abs.apply(input) <= lambd  # (NaN is not inside: it passes, as in PyTorch)
     zero = get_array_module(input._data).zeros((), dtype=input._data.dtype)
-    return named(E.Where.apply(kept._data, input, zero), "HardshrinkBackward0")
+    return named(E.Where.apply(inside._data, zero, input), "HardshrinkBackward0")
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -292,12 +292,8 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if num_classes == -1:
         if data.size == 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        _C._reads(tensor, "one_hot() without num_classes (a shape that depends on the values)")
         num_classes = int(data.max()) + 1
-    if data.size:
-        if data.min() < 0:
-            raise RuntimeError("Class values must be non-negative.")
-        if data.max() >= num_classes:
-            raise RuntimeError("Class values must be smaller than num_classes.")
     return N.OneHot.apply(_t(tensor), int(num_classes))
 
 

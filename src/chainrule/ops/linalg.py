@@ -275,11 +275,15 @@ class Solve(Op):
         except numpy.linalg.LinAlgError:
             raise LinAlgError("torch.linalg.solve: The solver failed because the input matrix is singular.") from None
         self.vector, self.shapes = vector, (a.shape, b.shape)
-        self.saved = (a, x)
-        return x[..., 0] if vector else x
+        out = x[..., 0] if vector else x
+        # The output itself is saved (a create_graph backward then sees it with its history).
+        self.saved = (a, out)
+        return out
 
     def backward(self, xp, g):
         a, x = self.saved
+        if self.vector:
+            x = x[..., None]
         a_shape, b_shape = self.shapes
         g = g[..., None] if self.vector else g
         gb = _solve(xp, xp.broadcast_to(_transposed(xp, a), tuple(x.shape[:-2]) + tuple(a_shape[-2:])), g)

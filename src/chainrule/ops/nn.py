@@ -299,6 +299,11 @@ class OneHot(Op):
     differentiable = False
 
     def forward(self, xp, indices, num_classes):
+        if indices.size:  # (checked here, at every call: a compiled plan checks again)
+            if indices.min() < 0:
+                raise RuntimeError("Class values must be non-negative.")
+            if indices.max() >= num_classes:
+                raise RuntimeError("Class values must be smaller than num_classes.")
         out = xp.zeros(indices.shape + (num_classes,), dtype=_np.int64)
         xp.put_along_axis(out, indices[..., None].astype(_np.int64), 1, axis=-1)
         return out

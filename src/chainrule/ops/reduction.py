@@ -284,8 +284,14 @@ class Argsort(Op):
     differentiable = False
 
     def forward(self, xp, a, axis, descending):
-        order = xp.argsort(-a if descending else a, axis=axis, kind="stable")
-        return order.astype(xp.int64, copy=False)
+        if not descending:
+            return xp.argsort(a, axis=axis, kind="stable").astype(xp.int64, copy=False)
+        # Largest first, ties in their order (no negation: it breaks unsigned, bool and the
+        # most negative integer): the ascending stable order of the reversed array, reversed,
+        # mapped back; NaN sorts as the largest, first, as in PyTorch.
+        n = a.shape[axis]
+        backwards = xp.flip(xp.argsort(xp.flip(a, axis), axis=axis, kind="stable"), axis)
+        return (n - 1 - backwards).astype(xp.int64, copy=False)
 
 
 class Truth(Op):

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..autograd.function import Op
+from ..backend import device_of, get_array_module
 from ..random import _generator
 
 
@@ -26,3 +29,41 @@ class Sample(Op):
             probability, shape = args
             return (rng.random(shape) < probability).astype(dtype)
         return getattr(rng, method)(*args).astype(dtype)
+
+
+class Multinomial(Op):
+    """``num_samples`` indices per row of ``weights`` (1-D or 2-D), drawn with or without
+    ``replacement`` from the row's categorical distribution, as int64: NumPy's ``choice`` on
+    the CPU; on a device, the inverse of the cumulative distribution (with replacement) or
+    the Gumbel top-k trick (without)."""
+
+    __slots__ = ()
+    arguments = "unary"
+    differentiable = False
+    random = True
+
+    def forward(self, xp, weights, num_samples, replacement, generator):
+        if xp is np:
+            rng = _generator(generator)
+            rows = np.atleast_2d(weights).astype(np.float64)
+            drawn = [rng.choice(rows.shape[1], num_samples, replace=replacement, p=w / w.sum()) for w in rows]
+            out = np.asarray(drawn, dtype=np.int64)
+            return out if weights.ndim == 2 else out[0]
+        return _multinomial_on_device(weights, num_samples, replacement, _generator(generator, device_of(weights)))
+
+
+def _multinomial_on_device(weights, num_samples, replacement, rng):
+    xp = get_array_module(weights)
+    rows = (weights.reshape(1, -1) if weights.ndim == 1 else weights).astype(xp.float64)
+    if replacement:
+        cdf = xp.cumsum(rows, axis=1)
+        cdf = cdf / cdf[:, -1:]
+        u = rng.random((rows.shape[0], num_samples))
+        out = xp.minimum((cdf[:, None, :] <= u[:, :, None]).sum(axis=2), rows.shape[1] - 1)
+    else:
+        if num_samples > rows.shape[1]:
+            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+        keys = xp.log(rows) - xp.log(-xp.log(rng.random(rows.shape)))
+        out = xp.argsort(-keys, axis=1)[:, :num_samples]
+    out = out.astype(xp.int64)
+    return out if weights.ndim == 2 else out[0]
