@@ -62,6 +62,11 @@ def test_errors_are_pytorchs():
         chainrule.linalg.inv(chainrule.ones(2, 3))
     with pytest.raises(RuntimeError, match="The input tensor A must have at least 2 dimensions"):
         chainrule.linalg.inv(chainrule.ones(3))
+    with pytest.raises(RuntimeError, match="linalg.inv: Expected a floating point or complex tensor as input. Got Long"):
+        chainrule.linalg.inv(chainrule.tensor([[1, 2], [3, 4]]))
+    with pytest.raises(RuntimeError, match="Expected A and B to have the same dtype, but found A of type Double and B "
+                                           "of type Float instead"):
+        chainrule.linalg.solve(chainrule.eye(2, dtype=chainrule.float64), chainrule.ones(2))
     with pytest.raises(RuntimeError, match=r"Incompatible shapes of A and B for the equation AX = B \(2x2 and 3x1\)"):
         chainrule.linalg.solve(chainrule.eye(2), chainrule.ones(3))
 
