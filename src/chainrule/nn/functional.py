@@ -340,6 +340,21 @@ def _check_param(param: Tensor | None, count: int, name: str) -> None:
         raise RuntimeError(f"{name} should contain {count} elements not {param._data.size}")
 
 
+def _normalize_updating(input: Tensor, weight: Tensor | None, bias: Tensor | None, axes: tuple, eps: float,
+                        bshape: tuple, running_mean: Tensor | None, running_var: Tensor | None, momentum: float,
+                        name: str) -> Tensor:
+    """Normalise with the statistics over ``axes``, blending them into the running statistics
+    (when given) inside the op, whose in-place change of them is then recorded as ``name``'s."""
+    update = None
+    if running_mean is not None or running_var is not None:
+        update = (_array(running_mean), _array(running_var), momentum)
+    out = N.Normalize.apply(input, weight, bias, axes, eps, bshape, None, update)
+    for buffer in (running_mean, running_var):
+        if buffer is not None:
+            buffer._version_counter().bump(name)
+    return out
+
+
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -357,13 +372,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     if training:
         if input._data.size // channels == 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {shape!r}")
-        update = None
-        if running_mean is not None or running_var is not None:
-            update = (_array(running_mean), _array(running_var), momentum)
-        out = N.Normalize.apply(input, weight, bias, axes, eps, bshape, None, update)
-        for buf in (running_mean, running_var):
-            if buf is not None:
-                buf._version_counter().bump("batch_norm")
+        out = _normalize_updating(input, weight, bias, axes, eps, bshape, running_mean, running_var, momentum,
+                                  "batch_norm")
         return named(out, "NativeBatchNormBackward0")
     if running_mean is None or running_var is None:
         raise RuntimeError(f"{'running_mean' if running_mean is None else 'running_var'} must be defined in evaluation mode")
@@ -447,14 +457,9 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
         _check_param(param, channels, name)
     axes = tuple(range(2, input.ndim))
     bshape = (1, channels) + (1,) * (input.ndim - 2)
-    update = None
-    if running_mean is not None or running_var is not None:
-        # Blended per sample and averaged over the samples by the op (see its _update_running).
-        update = (_array(running_mean), _array(running_var), momentum)
-    out = N.Normalize.apply(input, weight, bias, axes, eps, bshape, None, update)
-    for buffer in (running_mean, running_var):
-        if buffer is not None:
-            buffer._version_counter().bump("instance_norm")
+    # (statistics per sample: the op blends them per sample and averages over the samples)
+    out = _normalize_updating(input, weight, bias, axes, eps, bshape, running_mean, running_var, momentum,
+                              "instance_norm")
     return named(out, "ViewBackward0")
 
 
