@@ -65,6 +65,34 @@ def _mismatch(actual: np.ndarray, expected: np.ndarray, rtol: float, atol: float
 
 
 def _compare(actual: Any, expected: Any, path: str, options: dict) -> str | None:
+    """None when close, else the message (naming the item ``path`` of nested sequences and
+    mappings where the first mismatch is)."""
+    if isinstance(actual, Mapping) and isinstance(expected, Mapping):
+        if set(actual) != set(expected):
+            return (f"The keys of the mappings do not match:\nMissing keys in the actual mapping: "
+                    f"{sorted(set(expected) - set(actual))}\nAdditional keys in the actual mapping: "
+                    f"{sorted(set(actual) - set(expected))}")
+        for key in expected:
+            found = _compare(actual[key], expected[key], f"{path}[{key!r}]", options)
+            if found:
+                return found
+        return None
+    sequences = isinstance(actual, Sequence) and isinstance(expected, Sequence) and \
+        not isinstance(actual, str) and not isinstance(expected, str)
+    if sequences:
+        if len(actual) != len(expected):
+            return f"The length of the sequences mismatch: {len(actual)} != {len(expected)}"
+        for i, (a, e) in enumerate(zip(actual, expected)):
+            found = _compare(a, e, f"{path}[{i}]", options)
+            if found:
+                return found
+        return None
+    found = _compare_pair(actual, expected, options)
+    return found + f"\n\nThe failure occurred for item {path}" if found and path else found
+
+
+def _compare_pair(actual: Any, expected: Any, options: dict) -> str | None:
+    """None when the tensors or numbers are close, else PyTorch's message."""
     rtol, atol = options["rtol"], options["atol"]
     if actual is None and expected is None:
         return None
@@ -91,26 +119,6 @@ def _compare(actual: Any, expected: Any, path: str, options: dict) -> str | None
             floating = isinstance(actual, (float, np.floating)) or isinstance(expected, (float, np.floating))
             rtol, atol = (1e-7, 1e-7) if floating else (0.0, 0.0)  # Python floats: float64's, as PyTorch
         return _mismatch(np.asarray(actual), np.asarray(expected), rtol, atol, options["equal_nan"], scalar=True)
-    if isinstance(actual, Mapping) and isinstance(expected, Mapping):
-        if set(actual) != set(expected):
-            return (f"The keys of the mappings do not match:\nMissing keys in the actual mapping: "
-                    f"{sorted(set(expected) - set(actual))}\nAdditional keys in the actual mapping: "
-                    f"{sorted(set(actual) - set(expected))}")
-        for key in expected:
-            found = _compare(actual[key], expected[key], f"{path}[{key!r}]", options)
-            if found:
-                return found
-        return None
-    sequences = isinstance(actual, Sequence) and isinstance(expected, Sequence) and \
-        not isinstance(actual, str) and not isinstance(expected, str)
-    if sequences:
-        if len(actual) != len(expected):
-            return f"The length of the sequences mismatch: {len(actual)} != {len(expected)}"
-        for i, (a, e) in enumerate(zip(actual, expected)):
-            found = _compare(a, e, f"{path}[{i}]", options)
-            if found:
-                return found
-        return None
     raise TypeError(f"No comparison pair was able to handle inputs of type {type(actual)} and {type(expected)}.")
 
 
@@ -126,28 +134,12 @@ def assert_close(actual: Any, expected: Any, *, allow_subclasses: bool = True, r
                          f"{'atol' if atol is None else 'rtol'}.")
     options = {"rtol": rtol, "atol": atol, "equal_nan": equal_nan, "check_device": check_device,
                "check_dtype": check_dtype, "check_stride": check_stride}
-    found = _compare(actual, expected, "", options)
-    if found is None:
+    text = _compare(actual, expected, "", options)
+    if text is None:
         return
-    path = _failed_path(actual, expected, options)
-    text = found + (f"\n\nThe failure occurred for item {path}" if path else "")
     if msg is not None:
         text = msg(text) if callable(msg) else msg
     raise AssertionError(text)
-
-
-def _failed_path(actual: Any, expected: Any, options: dict, path: str = "") -> str:
-    """Where in nested sequences and mappings the first mismatch is (empty at the top)."""
-    if isinstance(expected, Mapping) and isinstance(actual, Mapping) and set(actual) == set(expected):
-        for key in expected:
-            if _compare(actual[key], expected[key], "", options):
-                return _failed_path(actual[key], expected[key], options, f"{path}[{key!r}]")
-    elif isinstance(expected, Sequence) and not isinstance(expected, str) and isinstance(actual, Sequence) \
-            and len(actual) == len(expected):
-        for i, (a, e) in enumerate(zip(actual, expected)):
-            if _compare(a, e, "", options):
-                return _failed_path(a, e, options, f"{path}[{i}]")
-    return path
 
 
 #: assert_allclose's own defaults (rtol, atol), wider than assert_close's, as PyTorch's.
