@@ -146,8 +146,13 @@ class Tracer:
         self.kept: list = []  # tensors looked up by id: kept alive so ids stay unique
         self.captured: list[bool] = []  # per open in-place change: captured as a write?
         # Open recorded in-place changes of values computed in the region (x.relu_(), x += y):
-        # (tensor, its value before, the first step of the change); see _end_rewrite.
-        self.rewrites: list[tuple] = []
+        # [tensor, its value before, the first step of the change, the copy the op reads];
+        # see _end_rewrite.
+        self.rewrites: list[list] = []
+        # Per value index: how many tensors hold it, and how many values are views of it (an
+        # in-place change of it must change nothing else the region reads: _unaliased).
+        self.holders: dict[int, int] = {}
+        self.views: dict[int, int] = {}
         self.handles: list = []
         self.thread = threading.get_ident()  # the observers see every thread's ops: only ours count
         for tensor in inputs:
@@ -190,7 +195,7 @@ class Tracer:
         value = self._new("op", output, out_array, step=len(self.trace.steps))
         for entry in refs(step_args):
             if entry.value.root is value.root:
-                value.alias_of = entry.value.alias_of or entry.value
+                self._alias(value, entry.value.alias_of or entry.value)
                 break
         self.trace.steps.append(Step("op", node, step_args, step_kwargs, value, output.grad_fn is node))
 
@@ -213,8 +218,8 @@ class Tracer:
             return self._begin_inplace(target, name, change)
         if stage == "copy":
             if self.rewrites:  # the op of the open rewrite reads the old value through this copy
-                self.by_tensor[id(target)] = self.rewrites[-1][1]
-                self.kept.append(target)
+                self.rewrites[-1][3] = target
+                self._hold(target, self.rewrites[-1][1])
             return
         if any(self.captured):
             return  # the version bump of a change captured as a write
@@ -238,7 +243,7 @@ class Tracer:
             # Run as the op on a copy of the old value (as eager records it when it records
             # the change): captured as that op, its result the tensor's new value; the plan
             # keeps old and new apart, as eager's graph does.
-            self.rewrites.append((tensor, value, len(self.trace.steps)))
+            self.rewrites.append([tensor, value, len(self.trace.steps), None])
             self.captured.append(False)
             return True
         recorded = is_grad_enabled() and (tensor.requires_grad or any(
@@ -261,15 +266,15 @@ class Tracer:
         """Whether ``tensor`` holds all of ``value``'s storage, no other value is a view of it and
         no other tensor holds it (``.detach()``, ``.data``): then an in-place change of it
         changes nothing else the region reads."""
+        others = self.holders.get(value.index, 0) - (self.by_tensor.get(id(tensor)) is value)
         return (value.alias_of is None and graph.value(tensor) is value.array
-                and not any(v.alias_of is value for v in self.trace.values)
-                and not any(self.by_tensor.get(id(t)) is value for t in self.kept if t is not tensor))
+                and not self.views.get(value.index) and not others)
 
     def _end_rewrite(self) -> None:
         """A recorded in-place change is done: the tensor now holds the value its last op made.
         That value takes the tensor's array (which nodes that saved the result now hold, see
         ``inplace._output_is_this_storage``); the old value keeps the copy the op read."""
-        tensor, old, first = self.rewrites.pop()
+        tensor, old, first, copy = self.rewrites.pop()
         made = [s for s in self.trace.steps[first:] if s.kind == "op"]
         if self.trace.breaks:
             return
@@ -282,15 +287,13 @@ class Tracer:
             self.stop(f"an in-place change that casts its result into the tensor's dtype or shape "
                       f"({new.meta[1]} into {array.dtype})")
             return
-        copy = next((t for t in self.kept if self.by_tensor.get(id(t)) is old and t is not tensor
-                     and graph.value(t) is not old.array), None)
         if copy is not None:
             old.array = graph.value(copy)
         if new.tensor is not tensor:  # the op's own result tensor stays inside apply_inplace
-            self.by_tensor.pop(id(new.tensor), None)
+            self._release(new.tensor)
             new.tensor = tensor
         new.array, new.root = array, old.root
-        self.by_tensor[id(tensor)] = new
+        self._hold(tensor, new)
         self.by_array[id(array)] = new
         self.by_root[id(old.root)] = new
 
@@ -307,11 +310,26 @@ class Tracer:
     def _new(self, kind: str, tensor: Any, array: Any, step: int | None = None) -> Value:
         value = Value(len(self.trace.values), kind, tensor, array, step)
         self.trace.values.append(value)
-        self.by_tensor[id(tensor)] = value
-        self.kept.append(tensor)
+        self._hold(tensor, value)
         self.by_array.setdefault(id(array), value)
         self.by_root.setdefault(id(value.root), value)
         return value
+
+    def _hold(self, tensor: Any, value: Value) -> None:
+        """``tensor`` holds ``value`` from now on (kept alive: its id stays unique)."""
+        self._release(tensor)
+        self.by_tensor[id(tensor)] = value
+        self.holders[value.index] = self.holders.get(value.index, 0) + 1
+        self.kept.append(tensor)
+
+    def _release(self, tensor: Any) -> None:
+        held = self.by_tensor.pop(id(tensor), None)
+        if held is not None:
+            self.holders[held.index] -= 1
+
+    def _alias(self, value: Value, owner: Value) -> None:
+        value.alias_of = owner
+        self.views[owner.index] = self.views.get(owner.index, 0) + 1
 
     def value_of(self, tensor: Any) -> Value | None:
         """The value ``tensor`` holds (registering a tensor from outside on first sight);
@@ -322,8 +340,7 @@ class Tracer:
         array = graph.value(tensor)
         found = self.by_array.get(id(array))  # .detach(), .data: the same array
         if found is not None:
-            self.by_tensor[id(tensor)] = found
-            self.kept.append(tensor)
+            self._hold(tensor, found)
             return found
         if type(array) is not np.ndarray:  # a device's array, even one that subclasses ndarray
             self.stop("a tensor on a device other than the CPU (compiled regions run NumPy arrays)")
@@ -334,7 +351,7 @@ class Tracer:
             return None
         value = self._new("external", tensor, array)
         if owner is not None:
-            value.alias_of = owner
+            self._alias(value, owner)
         return value
 
     def _template(self, item: Any, output: bool = False) -> Any:
