@@ -171,7 +171,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``input`` moved ``lambd`` towards 0, and 0 within ``[-lambd, lambd]``."""
     limit = float(np.finfo(input._data.dtype).max) if input._data.dtype.kind == "f" else float("inf")
     if not 0 <= lambd <= limit:
-        kind = from_numpy(input._data.dtype).legacy_name[:-len("Tensor")]
+        kind = _type_name(input)
         raise RuntimeError(f"lambda must be in range [0, {limit:g}] for input dtype {kind}, but found {lambd:g}")
     return named(input - input.clamp(-lambd, lambd), "SoftshrinkBackward0")
 

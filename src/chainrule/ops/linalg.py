@@ -215,14 +215,10 @@ class LinAlgError(RuntimeError):
     """A linear-algebra routine met a matrix it cannot work with (``torch.linalg.LinAlgError``)."""
 
 
-_TYPE_NAMES = {"float64": "Double", "float32": "Float", "float16": "Half", "int64": "Long", "int32": "Int",
-               "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-
-
 def _square_batches(name: str, a: Any) -> None:
     if a.dtype.kind not in "fc":
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. "
-                           f"Got {_TYPE_NAMES.get(a.dtype.name, a.dtype.name)}")
+                           f"Got {_scalar(a)}")
     if a.ndim < 2:
         raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
     if a.shape[-1] != a.shape[-2]:
@@ -274,8 +270,7 @@ class Solve(Op):
         _square_batches("linalg.solve", a)
         if a.dtype != b.dtype:
             raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
-                               f"{_TYPE_NAMES.get(a.dtype.name, a.dtype.name)} and B of type "
-                               f"{_TYPE_NAMES.get(b.dtype.name, b.dtype.name)} instead")
+                               f"{_scalar(a)} and B of type {_scalar(b)} instead")
         rhs = b[..., None] if vector else b
         if rhs.shape[-2] != a.shape[-1]:
             raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
