@@ -7,7 +7,8 @@ from .. import creation
 from .. import functional as F
 from ..tensor import Size, Tensor
 from .distribution import Constraint, Distribution
-from .utils import logits_to_probs, min_float, probs_to_logits
+from ..dtypes import finfo
+from .utils import logits_to_probs, probs_to_logits
 
 _simplex = Constraint("Simplex()", lambda a: ((a >= 0).all(-1)) & (abs(a.sum(-1) - 1) < 1e-6))
 _real_vector = Constraint("IndependentConstraint(Real(), 1)", lambda a: (a == a).all(-1))
@@ -75,7 +76,7 @@ class Categorical(Distribution):
         return log_pmf.gather(-1, value[..., :1]).squeeze(-1)
 
     def entropy(self) -> Tensor:
-        logits = self.logits.clamp(min=min_float(self.logits.dtype))
+        logits = self.logits.clamp(min=finfo(self.logits.dtype).min)
         return -(logits * self.probs).sum(-1)
 
     def enumerate_support(self, expand: bool = True) -> Tensor:

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from .. import creation
 from .. import functional as F
 from ..dtypes import finfo, get_default_dtype
@@ -37,7 +35,3 @@ def logits_to_probs(logits: Tensor, is_binary: bool = False) -> Tensor:
     if is_binary:
         return logits.sigmoid()
     return F.softmax(logits, dim=-1)
-
-
-def min_float(dtype: Any) -> float:
-    return float(np.finfo(np.dtype(dtype.name)).min)
