@@ -1304,6 +1304,22 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = Non
     return norm(unsqueeze(x1, -2) - unsqueeze(x2, -3), p, dim=-1)
 
 
+@public(method=False)
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """The cosine of the angle between ``x1`` and ``x2`` along ``dim`` (after broadcasting)."""
+    shape = np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+    x1, x2 = expand(x1, shape), expand(x2, shape)
+    n1 = clamp_min(norm(x1, 2, dim, keepdim=True), eps)
+    n2 = clamp_min(norm(x2, 2, dim, keepdim=True), eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+@public(method=False)
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
+    """The p-norm of ``x1 - x2 + eps`` along the last dim (of the one with more dims)."""
+    return norm(x1 - x2 + eps, p, builtins.max(x1.ndim, x2.ndim) - 1, keepdim=keepdim)
+
+
 def _triangle(input: Tensor, keep: Any, name: str) -> Tensor:
     if input._data.ndim < 2:
         raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")

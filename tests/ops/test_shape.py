@@ -385,6 +385,24 @@ def test_scatter_errors_like_torch():
                       lambda: torch.zeros(3).masked_select(torch.tensor([1, 0, 1])), "BoolTensor")
 
 
+@pytest.mark.parametrize("name,call", [
+    ("gather", lambda L, x, i: L.gather(x, 1, i)),
+    ("scatter", lambda L, x, i: x.scatter(1, i, 1.0)),
+    ("scatter_add", lambda L, x, i: x.scatter_add(1, i, L.ones(2, 1))),
+    ("index_select dim 0", lambda L, x, i: x.index_select(0, i.reshape(-1))),
+    ("index_select dim 1", lambda L, x, i: x.index_select(1, i.reshape(-1))),
+])
+@pytest.mark.parametrize("bad", [-1, 3])
+def test_index_out_of_bounds_raises_like_torch(name, call, bad):
+    """A negative index is refused, as PyTorch does: NumPy would count it from the end and
+    give a value silently."""
+    from op_parity import raises_like_torch
+
+    raises_like_torch(lambda: call(chainrule, chainrule.zeros(2, 3), chainrule.tensor([[0], [bad]])),
+                      lambda: call(torch, torch.zeros(2, 3), torch.tensor([[0], [bad]])),
+                      f"{bad}|index out of range in self")
+
+
 def test_unique_bincount_searchsorted_indices():
     values = np.array([3, 1, 2, 3, 1, 7])
     check(lambda L, x: L.unique(x), values, grad=False)

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import functional as _C
 from ..dtypes import from_numpy
-from ..functional import log_softmax, relu, sigmoid, softmax, tanh
+from ..functional import cosine_similarity, log_softmax, pairwise_distance, relu, sigmoid, softmax, tanh
 from .. import tensor_namespace
 from ..inplace import apply_inplace
 from ..ops import attention as A
@@ -21,8 +21,9 @@ from ..ops import elementwise as E
 from ..ops import linalg as L
 from ..ops import nn as N
 from ..autograd.function import named
+from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..backend import get_array_module
-from ..creation import zeros as _zeros
+from ..creation import arange as _arange, ones_like as _ones_like, zeros as _zeros
 from ..tensor import Tensor, _dim, _make
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -736,6 +737,210 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     return _reduce(loss, reduction)
 
 
+# -- margin and embedding losses ------------------------------------------------------------
+# Written as PyTorch writes them (ATen's composite losses, op for op), so that the values and
+# the gradients (of the target too, where PyTorch's formula has one) are PyTorch's. Masks from
+# the target go through comparison ops: a compiled plan computes them again at each call.
+
+
+def _not_differentiable(function: str, argument: str, value: Any) -> None:
+    """PyTorch's refusal of a gradient its kernel does not compute (soft_margin_loss's target)."""
+    if isinstance(value, Tensor) and value.requires_grad and is_grad_enabled():
+        raise RuntimeError(f"The function '{function}' is not differentiable with respect to argument "
+                           f"'{argument}'. This input cannot have requires_grad True.")
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
+                        size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """max(0, -target (input1 - input2) + margin): ``target`` 1 ranks input1 above input2."""
+    reduction = _reduction(reduction, size_average, reduce)
+    if input1.ndim != input2.ndim or input1.ndim != target.ndim:
+        raise RuntimeError(
+            f"margin_ranking_loss : All input tensors should have same dimension but got sizes: input1: "
+            f"{input1.size()}, input2: {input2.size()}, target: {target.size()} ")
+    return _reduce(_C.clamp_min(-target * (input1 - input2) + margin, 0), reduction)
+
+
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average: Any = None,
+                         reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """``input`` where the target is 1, max(0, margin - input) where it is -1."""
+    reduction = _reduction(reduction, size_average, reduce)
+    target = _t(target)
+    below_margin = E.Where.apply((target != 1)._data, _C.clamp_min(margin - input, 0), 0.0)
+    return _reduce(below_margin + E.Where.apply((target != -1)._data, input, 0.0), reduction)
+
+
+def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+                     reduction: str = "mean") -> Tensor:
+    """log(1 + exp(-target input)), the two-class logistic loss for targets of 1 and -1."""
+    reduction = _reduction(reduction, size_average, reduce)
+    _not_differentiable("soft_margin_loss", "target", target)
+    loss = (-input * _t(target)).exp().log1p()
+    return named(_reduce(loss, reduction), "SoftMarginLossBackward0")
+
+
+def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """The mean over classes of each class's binary cross entropy with logits, per sample."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    loss = loss.sum(dim=input.ndim - 1) / input.shape[input.ndim - 1]
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    return _reduce(loss, reduction)
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
+                          size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """1 - cos(input1, input2) where the target is 1, max(0, cos - margin) where it is -1
+    (the cosine along the last dim, its squared norms kept off zero by 1e-12)."""
+    reduction = _reduction(reduction, size_average, reduce)
+    target = _t(target)
+    if target.ndim not in (0, 1):
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    expected = target.ndim + 1
+    if input1.ndim != expected or input2.ndim != expected:
+        raise RuntimeError(
+            f"{target.ndim}D target tensor expects {expected}D input tensors, but found inputs with sizes "
+            f"{list(input1.shape)} and {list(input2.shape)}.")
+    dim = target.ndim
+    dot = (input1 * input2).sum(dim)
+    squares1 = (input1 * input1).sum(dim) + 1e-12
+    squares2 = (input2 * input2).sum(dim) + 1e-12
+    cos = dot / (squares1 * squares2).sqrt()
+    similar = E.Where.apply((target == 1)._data, 1 - cos, 0.0)
+    dissimilar = E.Where.apply((target == -1)._data, _C.clamp_min(cos - margin, 0), 0.0)
+    return _reduce(similar + dissimilar, reduction)
+
+
+def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,
+                      size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """The multi-class hinge loss: per sample, the mean over the other classes ``i`` of
+    max(0, margin - input[target] + input[i])^p (times ``weight[target]``)."""
+    reduction = _reduction(reduction, size_average, reduce)
+    if p != 1 and p != 2:
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.ndim != 1:
+        raise ValueError("weight must be one-dimensional")
+    _not_differentiable("multi_margin_loss", "weight", weight)
+    target = _t(target)
+    x = input if input.ndim == 2 else input.reshape(1, -1)
+    samples, classes = x.shape
+    if input.ndim > 2 or (input.ndim == 2 and target.ndim != 1) or target.numel() != samples:
+        raise RuntimeError(
+            f"multi_margin_loss: target tensor should be 1-D with size equal to the number of input samples "
+            f"(batch size). Expected target size [{samples}], but got {list(target.shape)}. Input has shape "
+            f"{list(input.shape)}.")
+    labels = target.reshape(samples, 1)
+    data = target._data
+    if data.size and (int(data.min()) < 0 or int(data.max()) >= classes):
+        raise RuntimeError("target out of range")
+    picked = _C.gather(x, 1, labels)  # (gather checks the range again at each replay of a plan)
+    loss = _C.clamp_min(margin - picked + x, 0)
+    if p == 2:
+        loss = loss * loss
+    if weight is not None:
+        loss = loss * _C.index_select(weight.detach(), 0, target.reshape(-1)).reshape(samples, 1)
+    others = labels != _arange(classes, device=x.device)
+    loss = E.Where.apply(others._data, loss, 0.0).sum(1) / classes
+    if input.ndim < 2:
+        loss = loss.reshape(())
+    return named(_reduce(loss, reduction), "MultiMarginLossBackward0")
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2,
+                        eps: float = 1e-6, swap: bool = False, size_average: Any = None, reduce: Any = None,
+                        reduction: str = "mean") -> Tensor:
+    """max(0, margin + d(anchor, positive) - d(anchor, negative)), d the pairwise p-norm
+    distance (``swap``: the negative's distance is the smaller of its distances to the anchor
+    and to the positive)."""
+    reduction = _reduction(reduction, size_average, reduce)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    return _triplet(anchor, positive, negative, lambda a, b: pairwise_distance(a, b, p, eps), margin, swap,
+                    reduction)
+
+
+def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,
+                                      distance_function: Callable[[Tensor, Tensor], Tensor] | None = None,
+                                      margin: float = 1.0, swap: bool = False, reduction: str = "mean") -> Tensor:
+    """:func:`triplet_margin_loss` with any distance (pairwise distance by default)."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    return _triplet(anchor, positive, negative, distance_function or pairwise_distance, margin, swap, reduction)
+
+
+def _triplet(anchor: Tensor, positive: Tensor, negative: Tensor, distance: Callable, margin: float, swap: bool,
+             reduction: str) -> Tensor:
+    dims = (anchor.ndim, positive.ndim, negative.ndim)
+    if len(set(dims)) != 1:
+        raise RuntimeError(
+            f"The anchor, positive, and negative tensors are expected to have the same number of dimensions, "
+            f"but got: anchor {dims[0]}D, positive {dims[1]}D, and negative {dims[2]}D inputs")
+    to_positive = distance(anchor, positive)
+    to_negative = distance(anchor, negative)
+    if swap:
+        to_negative = _C.minimum(to_negative, distance(positive, negative))
+    return _reduce(_C.clamp_min(margin + to_positive - to_negative, 0), reduction)
+
+
+# -- likelihood losses -------------------------------------------------------------------------
+
+
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
+                     size_average: Any = None, eps: float = 1e-8, reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """The negative log-likelihood of ``target`` under Poisson(rate): ``exp(input) - target
+    input`` for a log rate, ``input - target log(input + eps)`` for a rate (``full``: plus
+    Stirling's approximation of log(target!) where the target exceeds 1)."""
+    reduction = _reduction(reduction, size_average, reduce)
+    target = _t(target)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        # Stirling's term counts only where target > 1: computed on 1 elsewhere (the same values
+        # and gradients as PyTorch's masked term, without log(0) on the way).
+        small = (target <= 1)._data
+        safe = E.Where.apply(small, 1.0, target)
+        stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()
+        loss = loss + E.Where.apply(small, 0.0, stirling)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: bool = False, eps: float = 1e-6,
+                      reduction: str = "mean") -> Tensor:
+    """The negative log-likelihood of ``target`` under Normal(input, var):
+    ``0.5 (log(var) + (input - target)^2 / var)``, the variance clamped at ``eps`` (the clamp
+    outside the graph, as PyTorch's), ``full`` adding 0.5 log(2 pi)."""
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = var * _ones_like(input)
+    elif bool((var < 0).any()):
+        raise ValueError("var has negative entry/entries")
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif not (input.ndim == var.ndim and sum(
+                v for i, v in zip(input.shape, var.shape) if i != v) == 1):
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    var = var.clone()
+    with no_grad():
+        var.clamp_(min=eps)
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
 # -- padding and similarity -----------------------------------------------------------------
 
 
@@ -774,19 +979,6 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
         out.copy_(result)
         return out
     return result
-
-
-def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
-    """The cosine of the angle between ``x1`` and ``x2`` along ``dim`` (after broadcasting)."""
-    shape = np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
-    x1, x2 = _C.expand(x1, shape), _C.expand(x2, shape)
-    n1 = _C.clamp_min(_C.norm(x1, 2, dim, keepdim=True), eps)
-    n2 = _C.clamp_min(_C.norm(x2, 2, dim, keepdim=True), eps)
-    return ((x1 / n1) * (x2 / n2)).sum(dim)
-
-
-def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
-    return _C.norm(x1 - x2 + eps, p, -1, keepdim=keepdim)
 
 
 # -- convolution, pooling and resampling: chainrule.ops.conv / pooling / spatial ---------------

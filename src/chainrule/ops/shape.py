@@ -303,6 +303,22 @@ class Repeat(Op):
         return g.reshape(self.shape[self.lead:]) if self.lead else g
 
 
+def _out_of_bounds(index: Any, size: int) -> int | None:
+    """The first entry of ``index`` outside ``[0, size)``, or None.  PyTorch's gather, scatter
+    and index_select refuse a negative index, where NumPy would count it from the end."""
+    if not index.size:
+        return None
+    if int(index.min()) >= 0 and int(index.max()) < size:
+        return None
+    return int(index[(index < 0) | (index >= size)].reshape(-1)[0])
+
+
+def _check_scatter_index(index: Any, axis: int, size: int) -> None:
+    bad = _out_of_bounds(index, size)
+    if bad is not None:
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {axis} with size {size}")
+
+
 def _full_index(index: Any, axis: int) -> tuple:
     """Open-mesh index tuple that addresses ``index``'s positions, with ``index`` on ``axis``."""
     xp = get_array_module(index)
@@ -325,6 +341,7 @@ class Gather(Op):
                     f"Size does not match at dimension {d} expected index {tuple(index.shape)} "
                     f"to be smaller than self {tuple(a.shape)} apart from dimension {axis}"
                 )
+        _check_scatter_index(index, axis, a.shape[axis])
         try:
             return a[_full_index(index, axis)]
         except IndexError as error:  # PyTorch raises RuntimeError for gather's indices
@@ -345,6 +362,7 @@ class ScatterAdd(Op):
     def forward(self, xp, a, axis, index, src):
         self.axis, self.index = axis, index
         self.src_shape = src.shape
+        _check_scatter_index(index, axis, a.shape[axis])
         out = a.copy()
         region = tuple(slice(0, n) for n in index.shape)
         xp.add.at(out, _full_index(index, axis), src[region])
@@ -368,6 +386,7 @@ class Scatter(Op):
 
     def forward(self, xp, a, axis, index, src):
         self.axis, self.index = axis, index
+        _check_scatter_index(index, axis, a.shape[axis])
         out = a.copy()
         if getattr(src, "ndim", 0):
             self.src_shape = src.shape
@@ -399,6 +418,11 @@ class IndexSelect(Op):
 
     def forward(self, xp, a, axis, index):
         self.shape, self.axis, self.index = a.shape, axis, index
+        bad = _out_of_bounds(index, a.shape[axis])
+        if bad is not None:  # (PyTorch's two messages: its kernel for dim 0, another for the rest)
+            if axis == 0:
+                raise IndexError("index out of range in self")
+            raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={a.shape[axis]}")
         return xp.take(a, index, axis=axis)
 
     def backward(self, xp, g):
