@@ -20,7 +20,11 @@ ARGS = {
     "arctan2": ("other",), "hypot": ("other",), "xlogy": ("other",), "lerp": ("other", 0.25),
     "addcmul": ("other", "other"), "addcdiv": ("other", "other"), "logit": (0.01,),
     "masked_fill": ("mask", -1.0), "scatter": (0, "index", "other"), "scatter_add": (0, "index", "other"),
+    "logaddexp2": ("other",), "addmm": ("other", "4x4"), "addmv": ("3x4", "4"), "addr": ("3", "4"),
+    "baddbmm": ("2x3x5", "2x5x4"), "addbmm": ("2x3x5", "2x5x4"),
 }
+#: The tensor's own shape where it is not (3, 4).
+SHAPES = {"addmv": (3,), "baddbmm": (2, 3, 4)}
 #: Where the values must stay inside the op's domain (log, acos ...): (low, high).
 DOMAIN = {"acos": (-0.9, 0.9), "arccos": (-0.9, 0.9), "asin": (-0.9, 0.9), "arcsin": (-0.9, 0.9),
           "logit": (0.05, 0.95)}
@@ -31,11 +35,17 @@ INPLACE_NAMES = sorted(row.name for row in ROWS.values() if row.inplace)
 def _inputs(name: str, lib):
     low, high = DOMAIN.get(name, (0.1, 0.9))
     rng = np.random.default_rng(0)
-    x = rng.uniform(low, high, (3, 4))
+    x = rng.uniform(low, high, SHAPES.get(name, (3, 4)))
     other = rng.uniform(0.5, 1.5, (3, 4))
     special = {"other": lambda: lib.tensor(other), "mask": lambda: lib.tensor(x > 0.5),
                "index": lambda: lib.tensor(np.array([[2, 0, 1, 0], [1, 2, 0, 1], [0, 1, 2, 2]]))}
-    args = tuple(special[a]() if isinstance(a, str) else a for a in ARGS.get(name, ()))
+
+    def operand(spec):  # a name above, or a shape such as "2x3x5" (uniform values)
+        if spec in special:
+            return special[spec]()
+        return lib.tensor(rng.uniform(0.5, 1.5, tuple(int(n) for n in spec.split("x"))))
+
+    args = tuple(operand(a) if isinstance(a, str) else a for a in ARGS.get(name, ()))
     return x, args
 
 

@@ -1,5 +1,6 @@
 """``chainrule.linalg``: the norms of ``torch.linalg`` (vector and matrix), through the
-reductions in ``functional``; ``inv`` and ``solve`` (NumPy's LAPACK, with their gradients)."""
+reductions in ``functional``; ``inv`` and ``solve`` (NumPy's LAPACK, with their gradients);
+``cross``."""
 from __future__ import annotations
 
 import builtins
@@ -7,11 +8,12 @@ from typing import Any
 
 from . import functional as F
 from . import tensor_namespace
+from .composites import linalg_cross as cross
 from .ops import linalg as _ops
 from .ops.linalg import LinAlgError
 from .tensor import Tensor
 
-__all__ = ["norm", "vector_norm", "matrix_norm", "inv", "solve", "LinAlgError"]
+__all__ = ["norm", "vector_norm", "matrix_norm", "inv", "solve", "cross", "LinAlgError"]
 
 tensor_namespace.extend(_ops.namespace_functions())  # (solve's backward under create_graph)
 

@@ -17,7 +17,7 @@ from . import tensor_namespace
 from .autograd.function import broadcast_error, named
 from .autograd.grad_mode import grad_state
 from .backend import CPU, device, resolve_device, to_device
-from .creation import empty, full, ones, tensor as _new_tensor, zeros
+from .creation import bernoulli as _bernoulli, empty, full, multinomial as _multinomial, ones, tensor as _new_tensor, zeros
 from .inplace import apply_inplace, overwrite, overwrite_kernel, put_kernel
 from .ops import elementwise as E
 from .ops.linalg import Matmul
@@ -478,6 +478,18 @@ def fill_diagonal_(self: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
         index = np.arange(min(shape))
         self[(index,) * len(shape)] = fill_value
     return self
+
+
+@method()
+def multinomial(self: Tensor, num_samples: int, replacement: bool = False, *, generator: Any = None) -> Tensor:
+    """``chainrule.multinomial(self, ...)``: indices drawn from each row's distribution."""
+    return _multinomial(self, num_samples, replacement, generator=generator)
+
+
+@method()
+def bernoulli(self: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
+    """``chainrule.bernoulli(self, ...)``: 1 with probability ``self`` (or ``p``), else 0."""
+    return _bernoulli(self, p, generator=generator)
 
 
 def _along(self: Tensor, dim: int, index: Any) -> tuple:

@@ -1,0 +1,467 @@
+"""Functional forms that PyTorch itself composes from other ops (``addmm``, ``kron``, ``rot90``,
+``tensor_split`` ...), written with chainrule's functional forms: each one's gradient is the
+gradient of what it is made of, with nothing of its own to get wrong.  Registered like the rest
+of the functional layer (``@public``): Tensor methods, in-place and out= forms come from the
+rows."""
+from __future__ import annotations
+
+import builtins
+import math
+import warnings
+from collections import namedtuple
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import dtypes
+from . import functional as F
+from .autograd.function import named
+from .backend import get_array_module
+from .ops import elementwise as E
+from .ops import nn as N
+from .ops.linalg import _scalar
+from .registry import ROWS, public
+from .tensor import Tensor, _dim, _make
+
+aminmax_result = namedtuple("aminmax", ["min", "max"])
+
+_EVERYWHERE = np.ones((), dtype=bool)  # a where() condition that picks its first value everywhere
+
+
+def _t(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else _make(np.asarray(x))
+
+
+def _pad_last(input: Tensor, before: int, after: int) -> Tensor:
+    """``input`` with ``before`` zeros in front of its last dim and ``after`` behind."""
+    pads = ((0, 0),) * (input.ndim - 1) + ((before, after),)
+    return N.ConstantPad.apply(input, pads, 0)
+
+
+# -- a product plus a scaled input: beta * input + alpha * (product) --------------------------
+
+
+def _scaled_sum(input: Tensor, product: Tensor, beta: Any, alpha: Any, name: str) -> Tensor:
+    """``beta * input + alpha * product`` as PyTorch defines it: with ``beta == 0`` the input
+    is ignored (its NaN and inf do not reach the result), though it must still broadcast to
+    the product's shape."""
+    shape, own = tuple(product.shape), tuple(input.shape)
+    if len(own) > len(shape) or any(o not in (1, n) for o, n in zip(own[::-1], shape[::-1])):
+        if len(own) > len(shape):
+            raise RuntimeError(f"expand(chainrule.{_scalar(input._data)}Tensor{{{list(own)}}}, size={list(shape)}): the number "
+                               f"of sizes provided ({len(shape)}) must be greater or equal to the number of dimensions "
+                               f"in the tensor ({len(own)})")
+        dim = next(len(shape) - 1 - i for i, (o, n) in enumerate(zip(own[::-1], shape[::-1])) if o not in (1, n))
+        raise RuntimeError(
+            f"The expanded size of the tensor ({shape[dim]}) must match the existing size "
+            f"({own[dim - len(shape) + len(own)]}) at non-singleton dimension {dim}.  Target sizes: {list(shape)}.  "
+            f"Tensor sizes: {list(own)}")
+    scaled = product if alpha == 1 else product * alpha
+    if beta == 0:  # the input's gradient is 0 * grad: zeros, as PyTorch's
+        return named(E.Where.apply(_EVERYWHERE, scaled, input), name)
+    return named((input if beta == 1 else input * beta) + scaled, name)
+
+
+def _matrix(name: str, tensor: Tensor) -> None:
+    if tensor.ndim != 2:
+        raise RuntimeError(f"{name} must be a matrix, got {tensor.ndim}-D tensor")
+
+
+@public(inplace=True, out=True)
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """``beta * input + alpha * (mat1 @ mat2)`` (``input`` broadcast to the product's shape)."""
+    _matrix("mat1", mat1)
+    _matrix("mat2", mat2)
+    if mat1.shape[1] != mat2.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({mat1.shape[0]}x{mat1.shape[1]} and "
+                           f"{mat2.shape[0]}x{mat2.shape[1]})")
+    return _scaled_sum(input, F.mm(mat1, mat2), beta, alpha, "AddmmBackward0")
+
+
+@public(inplace=True, out=True)
+def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """``beta * input + alpha * (mat @ vec)``."""
+    if mat.ndim != 2 or vec.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input.ndim}, {mat.ndim}, {vec.ndim}")
+    if mat.shape[1] != vec.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({input.shape[0] if input.ndim else 1}), "
+                           f"mat ({mat.shape[0]}x{mat.shape[1]}), vec ({vec.shape[0]})")
+    return _scaled_sum(input, F.mv(mat, vec), beta, alpha, "AddmvBackward0")
+
+
+@public(inplace=True, out=True)
+def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """``beta * input + alpha * outer(vec1, vec2)``."""
+    if vec1.ndim != 1 or vec2.ndim != 1:
+        raise RuntimeError(f"addr: Expected 1-D argument vec1, but got {vec1.ndim}-D" if vec1.ndim != 1
+                           else f"addr: Expected 1-D argument vec2, but got {vec2.ndim}-D")
+    return _scaled_sum(input, F.outer(vec1, vec2), beta, alpha, "AddrBackward0")
+
+
+@public(inplace=True, out=True)
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """``beta * input + alpha * (batch1 @ batch2)``, a matrix product per batch entry."""
+    return _scaled_sum(input, F.bmm(batch1, batch2), beta, alpha, "BaddbmmBackward0")
+
+
+@public(inplace=True, out=True)
+def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """``beta * input + alpha * sum_b(batch1[b] @ batch2[b])``."""
+    return _scaled_sum(input, F.bmm(batch1, batch2).sum(0), beta, alpha, "AddbmmBackward0")
+
+
+# -- along a dim, by index --------------------------------------------------------------------
+
+
+@public()
+def index_add(input: Tensor, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Tensor:
+    """A copy of ``input`` with ``alpha * source`` added at ``index`` along ``dim``."""
+    return input.clone().index_add_(dim, index, source, alpha=alpha)
+
+
+@public()
+def index_copy(input: Tensor, dim: int, index: Any, source: Any) -> Tensor:
+    """A copy of ``input`` with the slices of ``source`` written at ``index`` along ``dim``."""
+    return input.clone().index_copy_(dim, index, source)
+
+
+@public()
+def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
+    """A copy of ``input`` with ``value`` written at ``index`` along ``dim``."""
+    return input.clone().index_fill_(dim, index, value)
+
+
+@public()
+def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tensor:
+    """``gather`` after broadcasting ``input`` and ``indices`` in every dim but ``dim`` (no
+    ``dim``: the flattened input at the flattened indices)."""
+    indices = _t(indices)
+    if dim is None:
+        return F.gather(input.reshape(-1), 0, indices.reshape(-1))
+    axis = _dim(dim, input.ndim)
+    if indices.ndim != input.ndim:
+        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, "
+                           f"but got {input.ndim} dimensions for input, and {indices.ndim} dimensions for indices")
+    shape_in, shape_ix = list(input.shape), list(indices.shape)
+    shape_in[axis] = shape_ix[axis] = 1
+    common = list(np.broadcast_shapes(tuple(shape_in), tuple(shape_ix)))
+    input_shape, index_shape = list(common), list(common)
+    input_shape[axis], index_shape[axis] = input.shape[axis], indices.shape[axis]
+    return F.gather(F.expand(input, tuple(input_shape)), axis, F.expand(indices, tuple(index_shape)))
+
+
+# -- splitting and shaping --------------------------------------------------------------------
+
+
+@public()
+def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple:
+    """Views of ``input`` along ``dim``: ``n`` sections as even as possible (the first ones one
+    longer), or the pieces between the given indices."""
+    axis = _dim(dim, input.ndim)
+    size = input.shape[axis]
+    if isinstance(indices_or_sections, Tensor):
+        if indices_or_sections.ndim > 1 or indices_or_sections.dtype.is_floating_point:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to be a zero-dimensional or "
+                               "one-dimensional tensor, but got a tensor with "
+                               f"{indices_or_sections.ndim} dims")
+        indices_or_sections = indices_or_sections.tolist()
+    if isinstance(indices_or_sections, int):
+        sections = indices_or_sections
+        if sections <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {sections}")
+        small, extra = divmod(size, sections)
+        bounds = [i * small + builtins.min(i, extra) for i in range(sections + 1)]
+    else:
+        bounds = [0] + [int(i) for i in indices_or_sections] + [size]
+    pieces = []
+    for start, stop in zip(bounds[:-1], bounds[1:]):
+        start = builtins.min(builtins.max(start, 0), size)
+        stop = builtins.min(builtins.max(stop, start), size)
+        pieces.append(F.narrow(input, axis, start, stop - start))
+    return tuple(pieces)
+
+
+def _split_by(name: str, input: Tensor, indices_or_sections: Any, dim: int, least: int) -> tuple:
+    if input.ndim < least:
+        raise RuntimeError(f"torch.{name} requires a tensor with at least {least} dimension, but got a tensor "
+                           f"with {input.ndim} dimensions!")
+    if isinstance(indices_or_sections, int):
+        size = input.shape[dim]
+        if indices_or_sections == 0 or size % indices_or_sections:
+            raise RuntimeError(f"torch.{name} attempted to split along dimension {dim}, but the size of the "
+                               f"dimension {size} is not divisible by the split_size {indices_or_sections}!")
+    return tensor_split(input, indices_or_sections, dim)
+
+
+@public()
+def hsplit(input: Tensor, indices_or_sections: Any) -> tuple:
+    """``tensor_split`` along the columns (dim 1; dim 0 of a 1-D tensor), in equal sections."""
+    return _split_by("hsplit", input, indices_or_sections, 1 if input.ndim > 1 else 0, 1)
+
+
+@public()
+def vsplit(input: Tensor, indices_or_sections: Any) -> tuple:
+    """``tensor_split`` along the rows (dim 0), in equal sections."""
+    return _split_by("vsplit", input, indices_or_sections, 0, 2)
+
+
+@public()
+def dsplit(input: Tensor, indices_or_sections: Any) -> tuple:
+    """``tensor_split`` along the depth (dim 2), in equal sections."""
+    return _split_by("dsplit", input, indices_or_sections, 2, 3)
+
+
+@public()
+def ravel(input: Tensor) -> Tensor:
+    """The elements as a 1-D tensor (a view when the layout allows)."""
+    return F.reshape(input, (-1,))
+
+
+def _at_least(tensors: tuple, shape_of: Any) -> Any:
+    if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
+        tensors = tuple(tensors[0])
+    shaped = tuple(F.reshape(t, shape_of(tuple(t.shape))) for t in tensors)
+    return shaped[0] if len(shaped) == 1 else shaped
+
+
+@public(method=False)
+def atleast_1d(*tensors: Any) -> Any:
+    """Each tensor with at least one dim (a 0-d tensor as shape (1,))."""
+    return _at_least(tensors, lambda s: s if len(s) >= 1 else (1,))
+
+
+@public(method=False)
+def atleast_2d(*tensors: Any) -> Any:
+    """Each tensor with at least two dims (1-D as a row)."""
+    return _at_least(tensors, lambda s: s if len(s) >= 2 else (1,) * (2 - len(s)) + s)
+
+
+@public(method=False)
+def atleast_3d(*tensors: Any) -> Any:
+    """Each tensor with at least three dims, as NumPy's atleast_3d: (n,) as (1, n, 1), (m, n)
+    as (m, n, 1)."""
+    return _at_least(tensors, lambda s: s if len(s) >= 3 else {0: (1, 1, 1), 1: (1,) + s + (1,), 2: s + (1,)}[len(s)])
+
+
+@public()
+def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
+    """``input`` turned by ``k`` quarter turns in the plane of ``dims`` (from the first dim
+    towards the second)."""
+    dims = list(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.ndim}")
+    first, second = _dim(dims[0], input.ndim), _dim(dims[1], input.ndim)
+    if first == second:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {first} and dim1 = {second}")
+    k %= 4
+    if k == 1:
+        return F.transpose(F.flip(input, second), first, second)
+    if k == 2:
+        return F.flip(input, first, second)
+    if k == 3:
+        return F.flip(F.transpose(input, first, second), second)
+    return F.clone(input)
+
+
+@public()
+def fliplr(input: Tensor) -> Tensor:
+    """``input`` with its columns (dim 1) in reverse order."""
+    if input.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return F.flip(input, 1)
+
+
+@public()
+def flipud(input: Tensor) -> Tensor:
+    """``input`` with its rows (dim 0) in reverse order."""
+    if input.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return F.flip(input, 0)
+
+
+# -- reductions that skip NaN, and pairs of reductions ----------------------------------------
+
+
+@public(out=True)
+def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """The sum, NaN counted as zero."""
+    if input.dtype.is_floating_point:
+        input = F.where(F.isnan(input), 0.0, input)
+    return F.sum(input, dim, keepdim, dtype=dtype)
+
+
+@public(out=True)
+def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """The mean of the values that are not NaN (NaN where all are)."""
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
+                           f"{_scalar(input._data)}")
+    present = F.logical_not(F.isnan(input))
+    return nansum(input, dim, keepdim, dtype=dtype) / F.sum(present, dim, keepdim).to(input.dtype)
+
+
+@public()
+def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> Any:
+    """``(min, max)`` over ``dim`` (all elements without one), a named tuple."""
+    if input.numel() == 0 and (dim is None or input.shape[_dim(dim, input.ndim)] == 0):
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
+                           "identity.")
+    if dim is None:
+        low, high = F.amin(input), F.amax(input)
+        if keepdim:
+            low, high = F.reshape(low, (1,) * input.ndim), F.reshape(high, (1,) * input.ndim)
+        return aminmax_result(low, high)
+    return aminmax_result(F.amin(input, dim, keepdim), F.amax(input, dim, keepdim))
+
+
+# -- elementwise ------------------------------------------------------------------------------
+
+
+@public(inplace=True, out=True)
+def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
+    """log2(2^input + 2^other) without overflow."""
+    return F.maximum(input, other) + F.log1p(F.exp2(-F.abs(input - other))) / math.log(2.0)
+
+
+@public(inplace=True, out=True)
+def sinc(input: Tensor) -> Tensor:
+    """sin(pi x) / (pi x), and 1 at 0 (where its gradient is 0)."""
+    input = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
+    zero = input == 0
+    # (the quotient is taken of 1 where x is 0: a 0/0 there would send NaN into the gradient)
+    scaled = F.where(zero, 1.0, input) * math.pi
+    return F.where(zero, 1.0, F.sin(scaled) / scaled)
+
+
+@public(inplace=True, out=True)
+def deg2rad(input: Tensor) -> Tensor:
+    """Degrees to radians."""
+    return _floating(input) * (math.pi / 180.0)
+
+
+@public(inplace=True, out=True)
+def rad2deg(input: Tensor) -> Tensor:
+    """Radians to degrees."""
+    return _floating(input) * (180.0 / math.pi)
+
+
+def _floating(input: Tensor) -> Tensor:
+    return input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
+
+
+@public()
+def positive(input: Tensor) -> Tensor:
+    """``input`` itself (unary plus)."""
+    if input.dtype == dtypes.bool:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+@public(inplace=True, out=True)
+def fix(input: Tensor) -> Tensor:
+    """``trunc``: rounded towards zero."""
+    return F.trunc(input)
+
+
+# -- products of whole tensors ----------------------------------------------------------------
+
+
+@public(out=True)
+def kron(input: Tensor, other: Tensor) -> Tensor:
+    """The Kronecker product: every element of ``input`` times the whole of ``other``, laid
+    out block by block."""
+    ndim = builtins.max(input.ndim, other.ndim)
+    a = F.reshape(input, (1,) * (ndim - input.ndim) + tuple(input.shape))
+    b = F.reshape(other, (1,) * (ndim - other.ndim) + tuple(other.shape))
+    # a's dims interleaved with b's: (a0, 1, a1, 1 ...) * (1, b0, 1, b1 ...)
+    a_shape = [n for size in a.shape for n in (size, 1)]
+    b_shape = [n for size in b.shape for n in (1, size)]
+    product = F.reshape(a, tuple(a_shape)) * F.reshape(b, tuple(b_shape))
+    return F.reshape(product, tuple(m * n for m, n in zip(a.shape, b.shape)))
+
+
+def _cross(input: Tensor, other: Tensor, axis: int) -> Tensor:
+    a = [F.select(input, axis, i) for i in range(3)]
+    b = [F.select(other, axis, i) for i in range(3)]
+    return F.stack([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]], axis)
+
+
+def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
+    """``torch.linalg.cross``: the cross product of 3-vectors along ``dim`` (broadcast)."""
+    if input.ndim != other.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    axis = _dim(dim, input.ndim)
+    if input.shape[axis] != 3 or other.shape[axis] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {input.shape[axis]} and "
+                           f"{other.shape[axis]}")
+    shape = np.broadcast_shapes(tuple(input.shape), tuple(other.shape))
+    return named(_cross(F.expand(input, shape), F.expand(other, shape), axis), "LinalgCrossBackward0")
+
+
+@public(out=True)
+def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
+    """The cross product along ``dim`` (without one: the first dim of size 3, as PyTorch)."""
+    if dim is None:
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the "
+                        "dim explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to "
+                        "agree with that of linalg.cross in a future release.", UserWarning, stacklevel=2)
+        shape = np.broadcast_shapes(tuple(input.shape), tuple(other.shape))
+        dim = next((i for i, n in enumerate(shape) if n == 3), None)
+        if dim is None:
+            raise RuntimeError("no dimension of size 3 in input")
+    return linalg_cross(input, other, dim=dim)
+
+
+@public()
+def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """Matrices with ``input``'s last dim on their ``offset`` diagonal, in dims ``dim1`` and
+    ``dim2`` of the result (zeros elsewhere)."""
+    ndim = input.ndim + 1
+    first, second = _dim(dim1, ndim), _dim(dim2, ndim)
+    if first == second:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    n = input.shape[-1] if input.ndim else 1
+    size = n + abs(offset)
+    # Row i of the (size x size) matrix holds input[i] (offset >= 0) or input[i + offset] at
+    # column i + offset: the input padded to ``size`` rows, times the shifted identity.
+    padding = (0, abs(offset)) if offset >= 0 else (abs(offset), 0)
+    rows = F.unsqueeze(_pad_last(F.reshape(input, tuple(input.shape[:-1]) + (n,)), *padding), -1)
+    xp = get_array_module(input._data)
+    diagonal = _make(xp.asarray(np.eye(size, k=offset), dtype=input._data.dtype))
+    matrices = rows * diagonal
+    return F.movedim(matrices, (-2, -1), (first, second))
+
+
+@public(method=False)
+def block_diag(*tensors: Tensor) -> Tensor:
+    """The tensors (0-d, 1-D as a row, 2-D) along the diagonal of one matrix, zeros elsewhere."""
+    blocks = [F.reshape(t, {0: (1, 1), 1: (1, t.shape[0] if t.ndim else 1)}.get(t.ndim, tuple(t.shape)))
+              for t in tensors]
+    for t in blocks:
+        if t.ndim != 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {blocks.index(t)} "
+                               f"has {t.ndim} dimensions")
+    width = builtins.sum(t.shape[1] for t in blocks)
+    rows, left = [], 0
+    for t in blocks:
+        right = width - left - t.shape[1]
+        rows.append(_pad_last(t, left, right))
+        left += t.shape[1]
+    if not rows:
+        return _make(np.zeros((1, 0), dtype=dtypes.to_numpy(dtypes.get_default_dtype())))
+    return F.cat(rows, 0)
+
+
+@public(method=False)
+def cartesian_prod(*tensors: Tensor) -> Tensor:
+    """Every combination of one element from each 1-D tensor, one row each (a 1-D tensor
+    given alone comes back as it is)."""
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = F.meshgrid(*tensors, indexing="ij")
+    return F.stack([g.reshape(-1) for g in grids], 1)
+
+
+__all__ = [name for name, row in ROWS.items() if row.function.__module__ == __name__] + ["aminmax_result"]

@@ -1,0 +1,46 @@
+"""``chainrule.special``: ``torch.special``'s names for the functions chainrule computes
+(most are the functional forms under another name: ``expit`` is ``sigmoid``)."""
+from __future__ import annotations
+
+from typing import Any
+
+from . import functional as F
+from .composites import sinc
+from .tensor import Tensor
+
+__all__ = ["entr", "erf", "exp2", "expit", "expm1", "log1p", "log_softmax", "logit", "logsumexp", "round", "sinc",
+           "softmax", "xlog1py", "xlogy"]
+
+erf = F.erf
+exp2 = F.exp2
+expit = F.sigmoid
+expm1 = F.expm1
+log1p = F.log1p
+logit = F.logit
+logsumexp = F.logsumexp
+round = F.round
+xlogy = F.xlogy
+
+
+def softmax(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``dim``."""
+    return F.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """log(softmax(x)) along ``dim``, computed without forming the softmax."""
+    return F.log_softmax(input, dim, dtype=dtype)
+
+
+def xlog1py(input: Tensor, other: Any) -> Tensor:
+    """input * log1p(other), and 0 where input is 0 (unless other is NaN)."""
+    other = other if isinstance(other, Tensor) else F._t(other)
+    return F.xlogy(input, other + 1)
+
+
+def entr(input: Tensor) -> Tensor:
+    """The elementwise entropy -x log(x): 0 at 0, -inf below."""
+    positive = input > 0
+    # (the logarithm is taken of 1 off the positive values: no log(0) or NaN on the way)
+    safe = F.where(positive, input, 1.0)
+    return F.where(positive, -safe * F.log(safe), F.where(input == 0, 0.0, float("-inf")))

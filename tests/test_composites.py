@@ -1,0 +1,198 @@
+"""The forms PyTorch composes from other ops (chainrule.composites) against PyTorch in float64:
+values, gradients of every float input, the in-place and out= forms, and the errors."""
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+from op_parity import check, raises_like_torch
+
+RNG = np.random.default_rng(11)
+
+
+def normal(*shape):
+    return RNG.standard_normal(shape)
+
+
+@pytest.mark.parametrize("beta,alpha", [(1, 1), (0.5, 2.0), (0, 1), (1, -1.5)])
+def test_scaled_products(beta, alpha):
+    check(lambda L, i, a, b: L.addmm(i, a, b, beta=beta, alpha=alpha), normal(3, 2), normal(3, 4), normal(4, 2))
+    check(lambda L, i, a, b: L.addmm(i, a, b, beta=beta, alpha=alpha), normal(2), normal(3, 4), normal(4, 2))
+    check(lambda L, i, a, v: L.addmv(i, a, v, beta=beta, alpha=alpha), normal(3), normal(3, 4), normal(4))
+    check(lambda L, i, a, b: L.addr(i, a, b, beta=beta, alpha=alpha), normal(3, 4), normal(3), normal(4))
+    check(lambda L, i, a, b: L.baddbmm(i, a, b, beta=beta, alpha=alpha), normal(2, 3, 5), normal(2, 3, 4),
+          normal(2, 4, 5))
+    check(lambda L, i, a, b: L.addbmm(i, a, b, beta=beta, alpha=alpha), normal(3, 5), normal(2, 3, 4), normal(2, 4, 5))
+    check(lambda L, i, a, b: i.addmm(a, b, beta=beta, alpha=alpha), normal(3, 2), normal(3, 4), normal(4, 2))
+
+
+def test_scaled_products_in_place_out_and_beta_zero():
+    nan_input = np.full((3, 2), np.nan)
+    check(lambda L, a, b: L.addmm(L.tensor(nan_input), a, b, beta=0), normal(3, 4), normal(4, 2))
+    check(lambda L, a, b: L.tensor(np.ones((3, 2))).addmm_(a.detach(), b.detach(), alpha=2), normal(3, 4), normal(4, 2),
+          grad=False)
+    for lib in (chainrule, torch):
+        out = lib.empty(3, 2, dtype=lib.float64)
+        lib.addmm(lib.ones(3, 2, dtype=lib.float64), lib.ones(3, 4, dtype=lib.float64), lib.ones(4, 2, dtype=lib.float64),
+                  out=out)
+        assert out.tolist() == [[5.0, 5.0]] * 3
+
+
+@pytest.mark.parametrize("make", [
+    lambda L: L.addmm(L.zeros(3), L.zeros(3, 4), L.zeros(5, 2)),
+    lambda L: L.addmm(L.zeros(3), L.zeros(4), L.zeros(4, 2)),
+    lambda L: L.addmm(L.zeros(4), L.zeros(3, 4), L.zeros(4, 2)),
+    lambda L: L.addmm(L.zeros(3, 4), L.zeros(4, 4), L.eye(4)),
+    lambda L: L.addmm(L.zeros(2, 3, 2), L.zeros(3, 4), L.zeros(4, 2)),
+])
+def test_scaled_product_errors(make):
+    with pytest.raises(Exception) as theirs:
+        make(torch)
+    raises_like_torch(lambda: make(chainrule), lambda: make(torch), _escaped(theirs))
+
+
+def _escaped(info):
+    """PyTorch's message (its first 60 characters) as a pattern, chainrule's type names allowed."""
+    return re.escape(str(info.value).split("\n")[0][:60]).replace("torch\\.", "(?:torch|chainrule)\\.")
+
+
+def test_index_forms_out_of_place():
+    index = np.array([0, 2, 0])
+    check(lambda L, x, s: L.index_add(x, 0, L.tensor(index), s, alpha=2.0), normal(3, 2), normal(3, 2))
+    check(lambda L, x, s: x.index_add(1, L.tensor([1]), s), normal(3, 2), normal(3, 1))
+    check(lambda L, x, s: x.index_copy(0, L.tensor([2, 0]), s), normal(3, 2), normal(2, 2))
+    check(lambda L, x: x.index_fill(1, L.tensor([0]), -1.5), normal(3, 2))
+    x = chainrule.zeros(3)
+    chainrule.index_add(x, 0, chainrule.tensor([1]), chainrule.ones(1))
+    assert x.tolist() == [0.0, 0.0, 0.0]  # the input is left as it was
+
+
+def test_take_along_dim():
+    x = normal(3, 4)
+    check(lambda L, t: L.take_along_dim(t, L.tensor([[0], [3], [1]]), 1), x)
+    check(lambda L, t: L.take_along_dim(t, L.tensor([5, 0, 11])), x)
+    check(lambda L, t: L.take_along_dim(t, L.tensor([[0, 1, 2, 0]]), 0), x)
+    check(lambda L, t: t.take_along_dim(L.zeros(1, 5, 1, dtype=L.int64), 2), normal(3, 1, 4))
+    check(lambda L, t: L.take_along_dim(t, t.argsort(1), 1), x)
+
+
+@pytest.mark.parametrize("split", [3, (1, 6), (7, 3), (2, 20), "tensor 3", "tensor [2, 5]"])
+def test_tensor_split(split):
+    def fn(L, x):
+        arg = split
+        if isinstance(split, str):
+            arg = L.tensor(eval(split.split(" ", 1)[1]))
+        return L.tensor_split(x, arg, dim=1)
+
+    check(fn, normal(2, 10))
+
+
+def test_hsplit_vsplit_dsplit_and_errors():
+    check(lambda L, x: L.hsplit(x, 2), normal(3, 4))
+    check(lambda L, x: L.hsplit(x, [1, 3]), normal(3, 4))
+    check(lambda L, x: L.hsplit(x, 5), normal(10))
+    check(lambda L, x: L.vsplit(x, 3), normal(3, 4))
+    check(lambda L, x: x.dsplit([1]), normal(2, 3, 4))
+    for make in (lambda L: L.hsplit(L.arange(10), 3), lambda L: L.vsplit(L.arange(10), 2),
+                 lambda L: L.dsplit(L.zeros(2, 3), 1)):
+        with pytest.raises(Exception) as theirs:
+            make(torch)
+        raises_like_torch(lambda: make(chainrule), lambda: make(torch), _escaped(theirs))
+
+
+def test_shaping_forms():
+    check(lambda L, x: L.ravel(x.t()), normal(3, 4))
+    check(lambda L, x: [L.atleast_1d(x.sum()), L.atleast_2d(x[0]), L.atleast_3d(x), L.atleast_3d(x[0])], normal(3, 4))
+    check(lambda L, x, y: L.atleast_2d((x, y)), normal(3), normal(2, 2))
+    for k in (-3, -1, 0, 1, 2, 5):
+        check(lambda L, x: L.rot90(x, k, (1, 2)), normal(2, 3, 4))
+    check(lambda L, x: [L.fliplr(x), L.flipud(x), x.fliplr()], normal(3, 4))
+    for make in (lambda L: L.rot90(L.zeros(3, 4), 1, [0]), lambda L: L.rot90(L.zeros(3, 4), 1, [1, -1]),
+                 lambda L: L.fliplr(L.zeros(3))):
+        with pytest.raises(Exception) as theirs:
+            make(torch)
+        raises_like_torch(lambda: make(chainrule), lambda: make(torch), _escaped(theirs))
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in divide")  # nanmean of all NaN: 0 / 0
+def test_nan_reductions_and_aminmax():
+    x = normal(3, 4)
+    x[0, 1] = x[2, 2] = np.nan
+    check(lambda L, t: [L.nansum(t), L.nansum(t, 1), t.nansum(0, keepdim=True)], x)
+    check(lambda L, t: [L.nanmean(t), L.nanmean(t, 1), t.nanmean(dim=0, keepdim=True)], x)
+    check(lambda L, t: L.nanmean(t[:, 1:2].clone().fill_(float("nan")), 0), x, grad=False)
+    check(lambda L: L.nansum(L.tensor([1, 2, 3])), grad=False)
+    check(lambda L, t: [L.aminmax(t), L.aminmax(t, dim=1), t.aminmax(dim=0, keepdim=True),
+                        L.aminmax(t, keepdim=True)], normal(3, 4), grad=False)
+    low, high = chainrule.aminmax(chainrule.tensor([[1.0, 5.0]]), dim=1)
+    assert (low.item(), high.item()) == (1.0, 5.0)
+    for make in (lambda L: L.nanmean(L.tensor([1, 2])), lambda L: L.aminmax(L.zeros(0))):
+        with pytest.raises(Exception) as theirs:
+            make(torch)
+        raises_like_torch(lambda: make(chainrule), lambda: make(torch), _escaped(theirs))
+
+
+def test_elementwise_forms():
+    a, b = normal(6) * 3, normal(6) * 3
+    a[0], b[0] = -1000.0, -1000.0
+    check(lambda L, x, y: L.logaddexp2(x, y), a, b)
+    check(lambda L, x: L.sinc(x), np.array([0.0, 0.5, -1.25, 3.0, 1e-3]))
+    check(lambda L, x: [L.deg2rad(x), L.rad2deg(x), L.fix(x * 3), x.positive()], normal(5))
+    check(lambda L: [L.deg2rad(L.tensor([180, 90])), L.sinc(L.tensor([0, 1, 2]))], grad=False)
+    for lib in (chainrule, torch):
+        x = lib.tensor([1.5, -2.5])
+        x.fix_()
+        assert x.tolist() == [1.0, -2.0]
+        y = lib.tensor([0.0, 90.0])
+        y.deg2rad_()
+        assert y.tolist() == pytest.approx([0.0, np.pi / 2])
+    with pytest.raises(RuntimeError, match="bool tensor is not supported"):
+        chainrule.positive(chainrule.tensor([True]))
+
+
+def test_kron_cross_diag_embed_block_diag_cartesian_prod():
+    check(lambda L, x, y: L.kron(x, y), normal(2, 3), normal(3, 2))
+    check(lambda L, x, y: L.kron(x, y), normal(2), normal(3, 2))
+    check(lambda L, x, y: L.kron(x, y), normal(2, 1, 2), normal(2, 2))
+    check(lambda L, x, y: L.linalg.cross(x, y), normal(4, 3), normal(1, 3))
+    check(lambda L, x, y: L.cross(x, y, dim=0), normal(3, 5), normal(3, 5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # both warn: cross without dim
+        check(lambda L, x, y: L.cross(x, y), normal(2, 3), normal(2, 3))
+    with pytest.warns(UserWarning, match="without specifying the dim"):
+        chainrule.cross(chainrule.zeros(3), chainrule.zeros(3))
+    for offset, dims in [(0, (-2, -1)), (1, (-2, -1)), (-2, (0, 2)), (2, (2, 0))]:
+        check(lambda L, x: L.diag_embed(x, offset, *dims), normal(2, 3))
+    check(lambda L, a, b, c: L.block_diag(a, b, c), normal(2, 2), normal(3), normal())
+    check(lambda L: L.block_diag(), grad=False)
+    check(lambda L, a, b: L.cartesian_prod(a, b), normal(2), normal(3))
+    check(lambda L, a, b, c: L.cartesian_prod(a, b, c), normal(2), normal(1), normal(2))
+    check(lambda L, a: L.cartesian_prod(a), normal(3))
+    for make in (lambda L: L.linalg.cross(L.zeros(4, 3), L.zeros(3)), lambda L: L.linalg.cross(L.zeros(4), L.zeros(4)),
+                 lambda L: L.cross(L.zeros(2, 4), L.zeros(2, 4)), lambda L: L.diag_embed(L.zeros(3), 0, 1, 1),
+                 lambda L: L.block_diag(L.zeros(1, 1, 1))):
+        with pytest.raises(Exception) as theirs, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            make(torch)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            raises_like_torch(lambda: make(chainrule), lambda: make(torch), _escaped(theirs))
+
+
+def test_tensor_sampling_methods():
+    probabilities = chainrule.tensor([[0.1, 0.9, 0.0], [0.5, 0.25, 0.25]])
+    chainrule.manual_seed(3)
+    drawn = probabilities.multinomial(4, replacement=True)
+    chainrule.manual_seed(3)
+    assert drawn.tolist() == chainrule.multinomial(probabilities, 4, replacement=True).tolist()
+    assert drawn.shape == (2, 4) and drawn.dtype == chainrule.int64
+    assert set(drawn[0].tolist()) <= {0, 1}
+    chainrule.manual_seed(3)
+    coins = chainrule.full((1000,), 0.25).bernoulli()
+    assert set(coins.unique().tolist()) == {0.0, 1.0} and 0.2 < coins.mean().item() < 0.3
+    assert chainrule.zeros(5).bernoulli(1.0).tolist() == [1.0] * 5
