@@ -5,6 +5,7 @@ composite of them); the modules in ``chainrule.nn`` call these functions.
 """
 from __future__ import annotations
 
+import builtins
 import math
 import warnings
 from typing import Any, Callable, Sequence
@@ -12,7 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .. import functional as _C
-from ..dtypes import from_numpy
+from ..dtypes import from_numpy, int64 as _int64
 from ..functional import cosine_similarity, log_softmax, pairwise_distance, relu, sigmoid, softmax, tanh
 from .. import tensor_namespace
 from ..inplace import apply_inplace
@@ -331,6 +332,108 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     if max_norm is not None:
         _embedding_renorm(weight, indices, max_norm, norm_type)
     return N.Embedding.apply(weight, indices, padding_idx, scale_grad_by_freq)
+
+
+def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, max_norm: float | None = None,
+                  norm_type: float = 2, scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
+                  per_sample_weights: Tensor | None = None, include_last_offset: bool = False,
+                  padding_idx: int | None = None) -> Tensor:
+    """The sum, mean or max of the ``weight`` rows picked by each bag of indices: the rows of a
+    2-D ``input`` (bags of one length), or the pieces of a 1-D ``input`` that start at
+    ``offsets``.  Entries equal to ``padding_idx`` belong to no bag."""
+    input = _t(input)
+    if weight.dtype == _int64 and input.is_floating_point():
+        warnings.warn("Argument order of nn.functional.embedding_bag was changed. Usage `embedding_bag(weight, "
+                      "input, ...)` is deprecated, and should now be `embedding_bag(input, weight, ...)`.",
+                      stacklevel=2)
+        weight, input = input, weight
+    if per_sample_weights is not None and tuple(input.shape) != tuple(per_sample_weights.shape):
+        raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is not None, then it "
+                         f"must have the same shape as the input ({input.shape})")
+    if weight.ndim != 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.ndim}")
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
+                             f"fixed length sequences. However, found offsets of type {type(offsets)}")
+    elif input.ndim == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.ndim != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}")
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if mode == "max" and scale_grad_by_freq:
+        raise ValueError("max mode does not support scaling the gradient by the frequency")
+    if mode == "max" and sparse:
+        raise ValueError("max mode does not support sparse weights")
+    if max_norm is not None:
+        _embedding_renorm(weight, _array(input), max_norm, norm_type)
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            f"embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for mode='sum' "
+            f"(got mode='{mode}'). Please open a feature request on GitHub.")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += weight.shape[0]
+    entries = input._data.reshape(-1)
+    outside = (entries < 0) | (entries >= weight.shape[0])
+    if outside.any():
+        place = int(np.argmax(outside))
+        raise RuntimeError(f"Index {place} of input takes value {int(entries[place])} which is not in the valid "
+                           f"range [0, {weight.shape[0]})")
+    rows = embedding(input, weight, padding_idx, None, norm_type, scale_grad_by_freq)
+    if input.ndim == 2:  # (bags, length): every place holds an entry
+        entries, kept, weights, member = input, rows, per_sample_weights, None
+    else:
+        entries, kept, weights, member = _bags(input, rows, offsets, per_sample_weights, include_last_offset)
+    if padding_idx is not None:
+        kept_out = entries != padding_idx
+        member = kept_out if member is None else _C.logical_and(member, kept_out)
+    return _bag_reduce(kept, member, weights, mode)
+
+
+def _bags(input: Tensor, rows: Tensor, offsets: Tensor, per_sample_weights: Tensor | None,
+          include_last_offset: bool) -> tuple:
+    """The entries of a 1-D ``input`` laid out as (bags, longest bag), with their rows, their
+    weights and which places hold one (a short bag's other places repeat entry 0).  The layout
+    comes from the offsets' values: a graph capture stops here."""
+    _C._reads(offsets, "embedding_bag with offsets (bags whose sizes depend on the values)")
+    starts = [int(o) for o in offsets.tolist()]
+    count = input.shape[0]
+    ends = starts[1:] if include_last_offset else starts[1:] + [count]
+    if include_last_offset:
+        starts = starts[:-1]
+    longest = builtins.max([builtins.max(end - start, 0) for start, end in zip(starts, ends)] + [1])
+    positions = np.zeros((len(starts), longest), dtype=np.int64)
+    present = np.zeros((len(starts), longest), dtype=bool)
+    for bag, (start, end) in enumerate(zip(starts, ends)):
+        span = builtins.max(end - start, 0)
+        positions[bag, :span] = np.arange(start, start + span)
+        present[bag, :span] = True
+    if count == 0:  # no entries at all: every bag is empty (zeros, still on the weight's graph)
+        return _make(positions), rows.sum(0).expand(positions.shape + (rows.shape[1],)), None, _make(present)
+    where = _make(positions)
+    weights = None if per_sample_weights is None else per_sample_weights[where]
+    return input[where], rows[where], weights, _make(present)
+
+
+def _bag_reduce(rows: Tensor, member: Tensor | None, weights: Tensor | None, mode: str) -> Tensor:
+    """(bags, length, dim) rows to (bags, dim): the sum, mean or max over the members of each
+    bag (``member`` None: every place is one; an empty bag gives zeros)."""
+    if weights is not None:
+        rows = rows * weights.unsqueeze(-1)
+    if member is None:
+        return {"sum": rows.sum, "mean": rows.mean, "max": rows.amax}[mode](1)
+    inside = member.unsqueeze(-1)
+    if mode == "max":
+        largest = _C.where(inside, rows, float("-inf")).amax(1)
+        return _C.where(member.any(1).unsqueeze(-1), largest, 0.0)
+    total = _C.where(inside, rows, 0.0).sum(1)
+    if mode == "sum":
+        return total
+    return total / _C.clamp_min(member.sum(1, keepdim=True), 1).to(total.dtype)
 
 
 # -- normalisation ---------------------------------------------------------------------------
