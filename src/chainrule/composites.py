@@ -243,6 +243,22 @@ def atleast_3d(*tensors: Any) -> Any:
     return _at_least(tensors, lambda s: s if len(s) >= 3 else {0: (1, 1, 1), 1: (1,) + s + (1,), 2: s + (1,)}[len(s)])
 
 
+@public(method=False)
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """ShuffleNet's shuffle: the channels (dim 1) dealt out of ``groups`` groups in turn."""
+    if input.ndim <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes {list(input.shape)}")
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{groups}")
+    channels = input.shape[1]
+    if channels % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {channels} channels and {groups} "
+                           f"groups.")
+    rest = tuple(input.shape[2:])
+    grouped = F.reshape(input, (input.shape[0], groups, channels // groups) + rest)
+    return F.reshape(F.transpose(grouped, 1, 2), tuple(input.shape))
+
+
 @public()
 def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
     """``input`` turned by ``k`` quarter turns in the plane of ``dims`` (from the first dim

@@ -62,6 +62,16 @@ LAYERS = {
     "BCEWithLogitsLoss pos_weight": (lambda: nn.BCEWithLogitsLoss(pos_weight=chainrule.tensor([2.0])),
                                      [_normal(4, 1), _then(_normal(4, 1), lambda t: (t > 0).float())]),
     "KLDivLoss log_target": (lambda: nn.KLDivLoss(reduction="batchmean", log_target=True), [_normal(4, 3), _normal(4, 3)]),
+    "RReLU, AlphaDropout, Softmax2d": (lambda: nn.Sequential(nn.RReLU(), nn.AlphaDropout(0.2), nn.Softmax2d()),
+                                       [_normal(2, 3, 2, 2)]),
+    "LocalResponseNorm, ChannelShuffle, LPPool2d": (
+        lambda: nn.Sequential(nn.LocalResponseNorm(3), nn.ChannelShuffle(2), nn.LPPool2d(2, 2)), [_normal(2, 4, 4, 4)]),
+    "EmbeddingBag rows": (lambda: nn.EmbeddingBag(10, 3, mode="max", padding_idx=0), [_classes(10, 2, 4)]),
+    "TripletMarginLoss swap": (lambda: nn.TripletMarginLoss(swap=True), [_normal(4, 3), _normal(4, 3), _normal(4, 3)]),
+    "MultiMarginLoss weighted": (lambda: nn.MultiMarginLoss(p=2, weight=chainrule.tensor([1.0, 2.0, 0.5])),
+                                 [_normal(4, 3), _classes(3, 4)]),
+    "CosineEmbeddingLoss": (lambda: nn.CosineEmbeddingLoss(0.2),
+                            [_normal(4, 3), _normal(4, 3), _then(_normal(4), lambda t: (t > 0).float() * 2 - 1)]),
 }
 
 
@@ -98,9 +108,12 @@ def test_the_layer_is_planned_and_gives_eagers_numbers(name):
 
 def test_what_runs_eagerly_on_purpose_still_gives_eagers_numbers():
     """Embedding(max_norm=...) renormalises the weight rows the indices pick, in place and
-    outside the ops; boolean-mask indexing makes a shape that depends on the values."""
+    outside the ops; boolean-mask indexing makes a shape that depends on the values;
+    GaussianNLLLoss checks in Python that no variance is negative (so does PyTorch's)."""
     for make, inputs in ((lambda: nn.Embedding(10, 3, max_norm=1.0), [_classes(10, 2, 4)]),
-                         (lambda: nn.Sequential(nn.Linear(4, 4), _Positive()), [_normal(3, 4)])):
+                         (lambda: nn.Sequential(nn.Linear(4, 4), _Positive()), [_normal(3, 4)]),
+                         (lambda: nn.GaussianNLLLoss(),
+                          [_normal(4, 3), _normal(4, 3), _then(_normal(4, 1), lambda t: t.exp())])):
         chainrule.manual_seed(0)
         eager = make()
         traced = copy.deepcopy(eager)

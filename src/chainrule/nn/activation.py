@@ -93,6 +93,23 @@ class LeakyReLU(Module):
         return f"negative_slope={self.negative_slope}{_inplace_note(self.inplace)}"
 
 
+class RReLU(Module):
+    """Leaky ReLU whose negative slope is drawn from U(lower, upper) for each element while
+    training, and is (lower + upper) / 2 in eval mode."""
+
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False) -> None:
+        super().__init__()
+        self.lower = lower
+        self.upper = upper
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"lower={self.lower}, upper={self.upper}{_inplace_note(self.inplace)}"
+
+
 class ELU(Module):
     """x for x > 0, alpha (exp(x) - 1) otherwise."""
 
@@ -314,3 +331,12 @@ class GLU(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+class Softmax2d(Module):
+    """Softmax over the channels (dim -3) at each position of (N, C, H, W) or (C, H, W)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.dim() not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.dim()}D instead")
+        return F.softmax(input, -3)

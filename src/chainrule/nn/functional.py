@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import functional as _C
 from ..dtypes import from_numpy, int64 as _int64
+from ..composites import channel_shuffle
 from ..functional import cosine_similarity, log_softmax, pairwise_distance, relu, sigmoid, softmax, tanh
 from .. import tensor_namespace
 from ..inplace import apply_inplace
@@ -24,7 +25,7 @@ from ..ops import nn as N
 from ..autograd.function import named
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..backend import get_array_module
-from ..creation import arange as _arange, ones_like as _ones_like, zeros as _zeros
+from ..creation import arange as _arange, ones_like as _ones_like, rand_like as _rand_like, zeros as _zeros
 from ..tensor import Tensor, _dim, _make
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -77,6 +78,24 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     return leaky_relu(input, negative_slope, inplace=True)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """Leaky ReLU with a random slope per element, drawn from U(lower, upper), while training
+    (the slopes come from chainrule's generator); the mean slope (lower + upper) / 2 otherwise."""
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+
+    def randomized(x: Tensor) -> Tensor:
+        slope = _rand_like(x) * (upper - lower) + lower
+        return _C.where(x > 0, x, x * slope)
+
+    return _composite(input, inplace, randomized)
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
+    return rrelu(input, lower, upper, training, inplace=True)
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
@@ -220,6 +239,38 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     if not training or p == 0 or input._data.size == 0:
         return input
     return _apply(input, inplace, N.Dropout, "dropout_", N.KeepMask.apply(input, p))
+
+
+#: SELU's alpha * scale: the value a SELU network's activations saturate at, -1.7581.
+_SELU_SATURATION = 1.7580993408473766
+
+
+def _alpha_dropout(input: Tensor, p: float, training: bool, inplace: bool, feature: bool) -> Tensor:
+    """Dropout for SELU networks: dropped elements (or channels, ``feature``) are set to SELU's
+    saturation value, then an affine map ``a x + b`` keeps the mean 0 and the variance 1."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0 or input._data.size == 0:
+        return input
+    if feature and input.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    if p == 1:
+        return _composite(input, inplace, lambda x: x * 0.0)
+    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2) if feature else None
+    keep = (N.KeepMask.apply(input, p, shape) != 0).to(input.dtype)
+    a = 1.0 / math.sqrt((_SELU_SATURATION ** 2 * p + 1) * (1 - p))
+    shift = (keep - 1) * (_SELU_SATURATION * a) + _SELU_SATURATION * a * p
+    return _composite(input, inplace, lambda x: x * (keep * a) + shift)
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Alpha dropout of each element (for SELU networks), while training."""
+    return _alpha_dropout(input, p, training, inplace, feature=False)
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Alpha dropout of whole channels (dim 1), while training."""
+    return _alpha_dropout(input, p, training, inplace, feature=True)
 
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
@@ -565,6 +616,22 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
     out = _normalize_updating(input, weight, bias, axes, eps, bshape, running_mean, running_var, momentum,
                               "instance_norm")
     return named(out, "ViewBackward0")
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:
+    """Each element divided by ``(k + alpha * mean of the squares of its ``size`` neighbouring
+    channels) ** beta`` (AlexNet's normalisation across channels, dim 1)."""
+    if input.ndim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} dimensions)")
+    if input._data.size == 0:
+        return input
+    channels = input.shape[1]
+    pads = ((0, 0), (size // 2, (size - 1) // 2)) + ((0, 0),) * (input.ndim - 2)
+    squares = N.ConstantPad.apply(input * input, pads, 0)
+    window = squares.narrow(1, 0, channels)
+    for offset in range(1, size):
+        window = window + squares.narrow(1, offset, channels)
+    return input / ((window / size) * alpha + k) ** beta
 
 
 # -- losses ----------------------------------------------------------------------------------
@@ -1130,6 +1197,80 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     each H*W plane); ``adaptive_max_pool2d(x, 1)`` is global max pooling."""
     output_size = (output_size,) * 2 if not isinstance(output_size, (list, tuple)) else tuple(output_size)
     return _adaptive_max_pool(input, output_size, return_indices, "adaptive_max_pool2d")
+
+
+def _unpool_output_size(input: Tensor, kernel: tuple, stride: tuple, padding: tuple, output_size: Any) -> tuple:
+    default = [(input.shape[-len(kernel) + d] - 1) * stride[d] + kernel[d] - 2 * padding[d] for d in range(len(kernel))]
+    if output_size is None:
+        return tuple(default)
+    output_size = list(output_size)
+    if len(output_size) == len(kernel) + 2:
+        output_size = output_size[2:]
+    if len(output_size) != len(kernel):
+        raise ValueError(f"output_size should be a sequence containing {len(kernel)} or {len(kernel) + 2} elements, "
+                         f"but it has a length of '{len(output_size)}'")
+    for d in range(len(kernel)):
+        low, high = default[d] - stride[d], default[d] + stride[d]
+        if not low < output_size[d] < high:
+            raise ValueError(f'invalid output_size "{output_size}" (dim {d} must be between {low} and {high})')
+    return tuple(int(n) for n in output_size)
+
+
+def _max_unpool(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any, padding: Any, output_size: Any,
+                dims: int) -> Tensor:
+    """Each value of ``input`` written at its flat position ``indices`` of a zero plane (the
+    partial inverse of max pooling with ``return_indices``)."""
+    kernel = _conv._int_tuple(kernel_size, dims)
+    steps = kernel if stride is None else _conv._int_tuple(stride, dims)
+    size = _unpool_output_size(input, kernel, steps, _conv._int_tuple(padding, dims), output_size)
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor "
+                           f"({list(input.shape)}) but got indices tensor with shape: {list(indices.shape)}")
+    lead = tuple(input.shape[:-dims])
+    plane = int(np.prod(size))
+    flat = _array(indices).reshape(-1)
+    if flat.size and (flat.min() < 0 or flat.max() >= plane):
+        bad = int(flat[(flat < 0) | (flat >= plane)][0])
+        raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size "
+                           f"{'x'.join(str(n) for n in size)}")
+    zeros = _zeros(lead + (plane,), dtype=input.dtype)
+    written = zeros.scatter(-1, indices.reshape(lead + (-1,)), input.reshape(lead + (-1,)))
+    return written.reshape(lead + size)
+
+
+def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 output_size: Any = None) -> Tensor:
+    """The partial inverse of ``max_pool1d``: maxima back at their positions, zeros elsewhere."""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 1)
+
+
+def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 output_size: Any = None) -> Tensor:
+    """The partial inverse of ``max_pool2d``: maxima back at their positions, zeros elsewhere."""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2)
+
+
+def _lp_pool(input: Tensor, norm_type: float, kernel_size: Any, stride: Any, ceil_mode: bool, dims: int) -> Tensor:
+    """The p-norm of each window: ``(sum of x^p) ** (1/p)`` through an average pool (infinite
+    p: the max of |x|)."""
+    max_pool, avg_pool = (max_pool1d, avg_pool1d) if dims == 1 else (max_pool2d, avg_pool2d)
+    if norm_type == float("inf"):
+        return max_pool(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    if norm_type == -float("inf"):
+        return -max_pool(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    window = int(np.prod(_conv._int_tuple(kernel_size, dims)))
+    out = avg_pool(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return (_C.sign(out) * relu(_C.abs(out))).mul(window).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False) -> Tensor:
+    """Power-average pooling over (N, C, L)."""
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 1)
+
+
+def lp_pool2d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False) -> Tensor:
+    """Power-average pooling over (N, C, H, W)."""
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 2)
 
 
 def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..ops.conv import _int_tuple
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module
@@ -141,3 +142,63 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
 
 def _single(value: Any) -> tuple:
     return tuple(value) if isinstance(value, (list, tuple)) else (value,)
+
+
+class _MaxUnpoolNd(Module):
+    _dims = 0
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        super().__init__()
+        self.kernel_size = _int_tuple(kernel_size, self._dims)
+        self.stride = _int_tuple(stride if stride is not None else kernel_size, self._dims)
+        self.padding = _int_tuple(padding, self._dims)
+
+    def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
+        unpool = F.max_unpool1d if self._dims == 1 else F.max_unpool2d
+        return unpool(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool1d (given its indices): zeros but at the maxima."""
+
+    _dims = 1
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool2d (given its indices): zeros but at the maxima."""
+
+    _dims = 2
+
+
+class _LPPoolNd(Module):
+    _dims = 0
+
+    def __init__(self, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False) -> None:
+        super().__init__()
+        self.norm_type = norm_type
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.ceil_mode = ceil_mode
+
+    def forward(self, input: Tensor) -> Tensor:
+        pool = F.lp_pool1d if self._dims == 1 else F.lp_pool2d
+        return pool(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+    def extra_repr(self) -> str:
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"ceil_mode={self.ceil_mode}")
+
+
+class LPPool1d(_LPPoolNd):
+    """The p-norm of sliding windows of (N, C, L)."""
+
+    _dims = 1
+
+
+class LPPool2d(_LPPoolNd):
+    """The p-norm of sliding windows of (N, C, H, W)."""
+
+    _dims = 2
