@@ -280,6 +280,42 @@ def test_autograd_grad_non_leaf_input():
     assert_close(res[0], res[1])
 
 
+def test_autograd_grad_runs_only_the_nodes_above_its_inputs():
+    """As PyTorch's engine: the nodes below the tensors asked for do not run, so what they saved
+    is still there for a later backward (a gradient penalty, then the loss's own backward)."""
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.tensor([0.5, 1.5], dtype=lib.float64, requires_grad=True)
+        h = x.exp()
+        ran = []
+        h.grad_fn.register_hook(lambda grad_inputs, grad_outputs: ran.append("exp"))
+        (gh,) = lib.autograd.grad((h * h).sum(), h)
+        assert ran == []
+        h.sum().backward()  # ExpBackward0 kept what it saved
+        assert ran == ["exp"]
+        results.append((gh, x.grad))
+        y = lib.tensor([2.0], dtype=lib.float64, requires_grad=True)
+        w = lib.tensor([3.0], dtype=lib.float64, requires_grad=True)
+        z = (y * 3 + w.exp()).sum()
+        lib.autograd.grad(z, y)
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            z.backward()  # the nodes above y ran and freed theirs, as in PyTorch
+    assert_close(results[0][0], results[1][0])
+    assert_close(results[0][1], results[1][1])
+
+
+def test_backward_with_inputs_leaves_the_other_branches_unrun():
+    x = f64([1.0, 2.0])
+    w = f64([0.5, 0.25])
+    h = w.sin()
+    loss = (x * h).sum()
+    loss.backward(inputs=[x])
+    assert w.grad is None
+    assert_close(x.grad, np.sin([0.5, 0.25]))
+    h.sum().backward()  # h's SinBackward0 did not run: what it saved is still there
+    assert_close(w.grad, np.cos([0.5, 0.25]))
+
+
 def test_autograd_grad_create_graph():
     cx, tx = pair([1.0, 2.0])
     res = []

@@ -86,6 +86,8 @@ class _Backward:
         self.capture_node: dict = {}  # (node, output index) -> index in ``captured``
         self.duplicates: list = []  # (index, index of the same tensor's first occurrence)
         self.leaf_roots: list = []  # (leaf, gradient) for roots that are leaves
+        #: ``autograd.grad``: the reached nodes that need not run (no asked-for tensor below).
+        self.idle: set = set()
         if capture is not None:
             self._plan_capture(capture)
 
@@ -182,13 +184,46 @@ class _Backward:
                     deps[edge] = count + 1
         self.ready = [node for node in roots if node not in deps]
 
+    def plan_pruning(self, roots: list) -> None:
+        """``autograd.grad`` (and ``backward(inputs=...)``): find the reached nodes from which
+        no asked-for tensor can be reached.  As in PyTorch they do not run: no backward
+        computed for nothing, and what they saved is kept for a later backward."""
+        Tensor = _function.Tensor
+        leaves, outputs = self.capture_leaf, self.capture_node
+        wanted: dict = {}  # node -> whether an asked-for tensor lies below it (None: pending)
+        for root in roots:
+            stack = [root]
+            while stack:
+                node = stack[-1]
+                if node not in wanted:
+                    wanted[node] = None
+                    stack.extend(target for target in _edge_nodes(node, Tensor) if target not in wanted)
+                    continue
+                stack.pop()
+                if wanted[node] is not None:
+                    continue
+                found = False
+                for edge in node.edges:
+                    if edge is None:
+                        continue
+                    if isinstance(edge, Tensor):
+                        found = id(edge) in leaves
+                    else:
+                        target, nr = edge if type(edge) is tuple else (edge, 0)
+                        found = (target, nr) in outputs or bool(wanted.get(target))
+                    if found:
+                        break
+                wanted[node] = found
+        self.idle = {node for node, found in wanted.items() if not found}
+
     # -- the walk ----------------------------------------------------------------------
     def walk(self) -> None:
         """Pass 2: every node once all its gradients have come, in reverse topological order."""
         Tensor = _function.Tensor
         grads, deps, ready = self.grads, self.deps, self.ready
         create_graph, release = self.create_graph, not self.retain_graph
-        watched = bool(self.capture_node or self.observers or anomaly.enabled)
+        watched = bool(self.capture_node or self.observers or anomaly.enabled or self.idle)
+        idle = self.idle
         carried = carried_grad = None  # a node whose whole gradient the last node produced
         while True:
             if carried is not None:
@@ -201,6 +236,9 @@ class _Backward:
             slow = watched or node._hooked or type(grad) is list
             if slow:
                 grad = self.before_node(node, grad)
+                if idle and node in idle:
+                    self.pass_over(node)
+                    continue
             others = node.other_edges
             if others is PAIR:
                 edges = (node.first_edge, node.second_edge)
@@ -225,6 +263,18 @@ class _Backward:
                     carried, carried_grad = edge, g
                 else:
                     self.to_node(edge, g)
+
+    def pass_over(self, node: Node) -> None:
+        """An idle node (see :meth:`plan_pruning`): not run, nothing freed; the nodes below
+        it are told that no gradient comes from it, so that the walk goes on."""
+        Tensor = _function.Tensor
+        for edge in node.edges:
+            if edge is None:
+                continue
+            if isinstance(edge, Tensor):
+                self.to_leaf(edge, None)
+            else:
+                self.to_node(edge, None)
 
     def to_node(self, edge: Any, g: Any) -> None:
         """A gradient for a node's input edge: summed with the others for that node (per
@@ -378,7 +428,10 @@ def run_backward(
     hook or other observer runs.
     """
     backward_pass = _Backward(retain_graph, create_graph, capture, accumulate, observer)
-    backward_pass.count_dependencies(backward_pass.seed(roots, grad_roots))
+    root_nodes = backward_pass.seed(roots, grad_roots)
+    backward_pass.count_dependencies(root_nodes)
+    if capture is not None:
+        backward_pass.plan_pruning(root_nodes)
     backward_pass.deliver_leaf_roots()
     previous_mode, previous_retain = grad_state.enabled, task.retain_graph
     grad_state.enabled = create_graph
@@ -403,6 +456,16 @@ def run_backward(
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+
+def _edge_nodes(node: Node, tensor_type: type) -> list:
+    """The nodes ``node``'s edges point at (not leaves)."""
+    found = []
+    for edge in node.edges:
+        if edge is None or isinstance(edge, tensor_type):
+            continue
+        found.append(edge[0] if type(edge) is tuple else edge)
+    return found
 
 
 def _no_grad_error(tensor: Any) -> RuntimeError:
