@@ -1,4 +1,5 @@
-"""``chainrule.utils``: where PyTorch code looks for ``torch.utils.data``."""
-from . import data
+"""``chainrule.utils``: where PyTorch code looks for ``torch.utils.data`` and
+``torch.utils.checkpoint``."""
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
