@@ -421,7 +421,8 @@ class IndexSelect(Op):
         bad = _out_of_bounds(index, a.shape[axis])
         if bad is not None:  # (PyTorch's two messages: its kernel for dim 0, another for the rest)
             if axis == 0:
-                raise IndexError("index out of range in self")
+                raise IndexError(f"index out of range in self: index {bad} is out of bounds for dimension 0 with "
+                                 f"size {a.shape[0]}")
             raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={a.shape[axis]}")
         return xp.take(a, index, axis=axis)
 
