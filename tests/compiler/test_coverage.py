@@ -70,6 +70,8 @@ LAYERS = {
     "TripletMarginLoss swap": (lambda: nn.TripletMarginLoss(swap=True), [_normal(4, 3), _normal(4, 3), _normal(4, 3)]),
     "MultiMarginLoss weighted": (lambda: nn.MultiMarginLoss(p=2, weight=chainrule.tensor([1.0, 2.0, 0.5])),
                                  [_normal(4, 3), _classes(3, 4)]),
+    "weight norm parametrization": (lambda: nn.utils.parametrizations.weight_norm(nn.Conv1d(2, 3, 3)),
+                                    [_normal(2, 2, 6)]),
     "CosineEmbeddingLoss": (lambda: nn.CosineEmbeddingLoss(0.2),
                             [_normal(4, 3), _normal(4, 3), _then(_normal(4), lambda t: (t > 0).float() * 2 - 1)]),
 }
@@ -109,11 +111,13 @@ def test_the_layer_is_planned_and_gives_eagers_numbers(name):
 def test_what_runs_eagerly_on_purpose_still_gives_eagers_numbers():
     """Embedding(max_norm=...) renormalises the weight rows the indices pick, in place and
     outside the ops; boolean-mask indexing makes a shape that depends on the values;
-    GaussianNLLLoss checks in Python that no variance is negative (so does PyTorch's)."""
+    GaussianNLLLoss checks in Python that no variance is negative (so does PyTorch's); spectral
+    normalisation's power iteration writes region values into buffers (its vectors)."""
     for make, inputs in ((lambda: nn.Embedding(10, 3, max_norm=1.0), [_classes(10, 2, 4)]),
                          (lambda: nn.Sequential(nn.Linear(4, 4), _Positive()), [_normal(3, 4)]),
                          (lambda: nn.GaussianNLLLoss(),
-                          [_normal(4, 3), _normal(4, 3), _then(_normal(4, 1), lambda t: t.exp())])):
+                          [_normal(4, 3), _normal(4, 3), _then(_normal(4, 1), lambda t: t.exp())]),
+                         (lambda: nn.utils.parametrizations.spectral_norm(nn.Linear(3, 4)), [_normal(2, 3)])):
         chainrule.manual_seed(0)
         eager = make()
         traced = copy.deepcopy(eager)
