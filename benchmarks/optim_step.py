@@ -24,6 +24,10 @@ OPTIMIZERS = {
     "AdamW": {"lr": 1e-3, "amsgrad": True},
     "RMSprop": {"lr": 1e-3, "centered": True},
     "Adagrad": {"lr": 1e-2},
+    "Adadelta": {},
+    "Adamax": {"lr": 2e-3},
+    "NAdam": {"lr": 2e-3},
+    "RAdam": {"lr": 1e-3},
 }
 
 

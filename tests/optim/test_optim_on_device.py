@@ -46,7 +46,7 @@ def _same_state(device_state, cpu_state):
         assert values.keys() == device_state[key].keys()
         for name, value in values.items():
             other = device_state[key][name]
-            if name == "step":  # PyTorch keeps the step count on the CPU (not capturable)
+            if name in ("step", "mu_product"):  # PyTorch keeps these counts on the CPU (not capturable)
                 assert other.item() == value.item()
             elif isinstance(value, chainrule.Tensor):
                 assert_same(other, value, f"state[{key}][{name}]")

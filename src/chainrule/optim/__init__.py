@@ -1,16 +1,22 @@
 """Optimizers and learning-rate schedules with PyTorch's API and numbers:
-``chainrule.optim.SGD/Adam/AdamW/RMSprop/Adagrad/LBFGS`` and ``chainrule.optim.lr_scheduler``.
+``chainrule.optim.SGD/Adam/AdamW/NAdam/RAdam/Adamax/Adadelta/RMSprop/Adagrad/LBFGS`` and
+``chainrule.optim.lr_scheduler``.
 
 >>> opt = chainrule.optim.Adam(model.parameters(), lr=1e-3)
 >>> sched = chainrule.optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)
 """
 from . import lr_scheduler
+from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam
+from .adamax import Adamax
 from .adamw import AdamW
 from .lbfgs import LBFGS
+from .nadam import NAdam
 from .optimizer import Optimizer
+from .radam import RAdam
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Adagrad", "Adam", "AdamW", "LBFGS", "Optimizer", "RMSprop", "SGD", "lr_scheduler"]
+__all__ = ["Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "LBFGS", "NAdam", "Optimizer", "RAdam", "RMSprop", "SGD",
+           "lr_scheduler"]

@@ -8,7 +8,8 @@ import numpy as np
 
 from ..backend import fused, register_fusable
 from ..tensor import Tensor
-from .optimizer import Optimizer, _check_nonnegative, _count_step, _decayed_grad, _step_counter, _zeros_like
+from .optimizer import (Optimizer, _check_betas, _check_nonnegative, _count_step, _decayed_grad, _step_counter,
+                        _zeros_like)
 
 __all__ = ["Adam"]
 
@@ -40,6 +41,16 @@ def _lerp(start: Any, end: Any, weight: float, tmp: Any) -> None:
         np.subtract(end, tmp, out=start)
 
 
+def adam_moments(exp_avg: Any, exp_avg_sq: Any, grad: Any, beta1: float, beta2: float, tmp: Any) -> None:
+    """``exp_avg.lerp_(grad, 1 - beta1)`` and ``exp_avg_sq.mul_(beta2).addcmul_(grad, grad,
+    value=1 - beta2)``, PyTorch's ops in its order (Adam, NAdam, RAdam share them)."""
+    _lerp(exp_avg, grad, 1 - beta1, tmp)
+    np.multiply(exp_avg_sq, beta2, out=exp_avg_sq)
+    np.multiply(grad, 1 - beta2, out=tmp)
+    np.multiply(tmp, grad, out=tmp)
+    np.add(exp_avg_sq, tmp, out=exp_avg_sq)
+
+
 class Adam(Optimizer):
     """``m = lerp(m, g, 1 - beta1)``, ``v = beta2 v + (1 - beta2) g^2``,
     ``p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)``.
@@ -52,10 +63,7 @@ class Adam(Optimizer):
                  maximize: bool = False, capturable: bool = False, differentiable: bool = False,
                  fused: bool | None = None, decoupled_weight_decay: bool = False) -> None:
         _check_nonnegative(lr=lr, eps=eps)
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        _check_betas(betas)
         _check_nonnegative(weight_decay=weight_decay)
         if not ((isinstance(betas[0], float) and isinstance(betas[1], float))
                 or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))):
@@ -100,20 +108,13 @@ class Adam(Optimizer):
             for param, grad, states, work, tmp, step in self._pieces(group, names, _count_step, name):
                 # PyTorch's _single_tensor_adam, op for op, into reusable buffers.
                 exp_avg, exp_avg_sq = states[0], states[1]
-                if decoupled and weight_decay != 0:
-                    np.multiply(param, 1 - lr * weight_decay, out=param)
-                grad = _decayed_grad(param, grad, maximize, 0 if decoupled else weight_decay, work, tmp)
+                grad = _decayed_grad(param, grad, maximize, weight_decay, work, tmp, decoupled, lr)
                 kernel = None if type(param) is np.ndarray or amsgrad or beta1 <= 0.5 else fused(param, "adam")
                 if kernel is not None:  # a device that fuses: one kernel instead of eleven
                     kernel(param, grad, exp_avg, exp_avg_sq, 1 - beta1, beta2, 1 - beta2,
                            -(lr / (1 - beta1 ** step)), (1 - beta2 ** step) ** 0.5, eps)
                     continue
-                _lerp(exp_avg, grad, 1 - beta1, tmp)
-                np.multiply(exp_avg_sq, beta2, out=exp_avg_sq)
-                np.multiply(grad, 1 - beta2, out=tmp)
-                np.multiply(tmp, grad, out=tmp)
-                np.add(exp_avg_sq, tmp, out=exp_avg_sq)
-
+                adam_moments(exp_avg, exp_avg_sq, grad, beta1, beta2, tmp)
                 bias_correction1 = 1 - beta1 ** step
                 bias_correction2 = 1 - beta2 ** step
                 step_size = lr / bias_correction1

@@ -102,6 +102,13 @@ def _check_nonnegative(**hyperparameters: Any) -> None:
             raise ValueError(f"Invalid {_LABELS.get(name, name + ' value')}: {value}")
 
 
+def _check_betas(betas: tuple) -> None:
+    """PyTorch's check of the two moment coefficients: each in [0, 1)."""
+    for index, beta in enumerate(betas[:2]):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
+
+
 def _count_step(state: dict) -> float:
     """Add one to the step counter ``state["step"]``, in place; its new value."""
     step_t = state["step"]._data
@@ -110,10 +117,15 @@ def _count_step(state: dict) -> float:
 
 
 def _decayed_grad(param: Any, grad: Any, maximize: bool, weight_decay: float, work: Any,
-                  tmp: Any) -> Any:
+                  tmp: Any, decoupled: bool = False, lr: float = 0.0) -> Any:
     """The gradient an update follows, as the first lines of PyTorch's single-tensor steps:
     negated for ``maximize``, plus ``weight_decay * param`` (L2); written into ``work`` when
-    it is not ``grad`` itself."""
+    it is not ``grad`` itself.  With ``decoupled`` the decay shrinks the parameter instead,
+    ``param *= 1 - lr * weight_decay`` (AdamW's), before the gradient is read."""
+    if decoupled:
+        if weight_decay != 0:
+            np.multiply(param, 1 - lr * weight_decay, out=param)
+        weight_decay = 0
     if maximize:
         grad = np.negative(grad, out=work)
     if weight_decay != 0:
@@ -425,6 +437,13 @@ class Optimizer:
     def _init_state(self, state: dict, p: Tensor, group: dict[str, Any]) -> None:
         """Fill the empty ``state`` of parameter ``p`` before its first update."""
         raise NotImplementedError
+
+    @staticmethod
+    def _counter_and_zeros(state: dict, p: Tensor, names: tuple) -> None:
+        """The common first state: a step counter, then zeros like ``p`` for each of ``names``."""
+        state["step"] = _step_counter()
+        for name in names:
+            state[name] = _zeros_like(p._data)
 
     def _pieces(self, group: dict[str, Any], names: tuple, key: Callable | None, op_name: str,
                 as_real: bool = True, gather: bool = True) -> Any:
