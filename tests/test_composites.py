@@ -196,3 +196,74 @@ def test_tensor_sampling_methods():
     coins = chainrule.full((1000,), 0.25).bernoulli()
     assert set(coins.unique().tolist()) == {0.0, 1.0} and 0.2 < coins.mean().item() < 0.3
     assert chainrule.zeros(5).bernoulli(1.0).tolist() == [1.0] * 5
+
+
+# -- second batch: elementwise, determinants, running extremes, order statistics ---------------
+
+
+def test_fmax_fmin_copysign_float_power_and_sign_tests():
+    a = np.array([1.0, np.nan, 2.0, -0.0, 3.0])
+    b = np.array([np.nan, 0.0, 2.0, 1.0, -4.0])
+    check(lambda L, x, y: [L.fmax(x, y), L.fmin(x, y), x.fmax(y)], a, b)
+    check(lambda L, x, y: [L.copysign(x, y), x.copysign(-1.0)], np.array([1.0, -2.0, 3.0, 0.5]),
+          np.array([-0.0, 1.0, -1.0, 2.0]))
+    check(lambda L, x: [L.float_power(x, 2.5), x.float_power(L.tensor([1.0, 2.0, 0.5]))], np.array([1.5, 2.0, 3.0]))
+    check(lambda L: [L.float_power(L.tensor([2, 3]), 2), L.signbit(L.tensor([-0.0, 1.0, -2.0])),
+                     L.isposinf(L.tensor([np.inf, -np.inf, 1.0])), L.isneginf(L.tensor([np.inf, -np.inf, 1.0])),
+                     L.sgn(L.tensor([-3.0, 0.0, 2.0]))], grad=False)
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (2, 4, 4)])
+def test_determinants_inverse_and_matrix_power(shape):
+    a = RNG.standard_normal(shape) + 3 * np.eye(shape[-1])
+    check(lambda L, m: [L.det(m), L.logdet(m), *L.slogdet(m), L.linalg.det(m), *L.linalg.slogdet(m)], a)
+    check(lambda L, m: [m.det(), m.inverse(), L.inverse(m)], a)
+    for n in (0, 1, 2, 5, -1, -3):
+        check(lambda L, m: L.matrix_power(m, n), a)
+    check(lambda L, m: L.logdet(m), -np.eye(3) * 2)  # a negative determinant: NaN, as PyTorch
+
+
+def test_running_extremes_and_log_cumulative_sums():
+    x = np.array([[1.0, 3.0, 3.0, 2.0, 5.0, np.nan, 1.0, np.nan], [4.0, 2.0, 2.0, 6.0, 0.0, 1.0, 7.0, 7.0]])
+    check(lambda L, t: [*L.cummax(t, 1), *L.cummin(t, 1), *t.cummax(0), *t.cummin(-1)], x, grad=False)
+    y = RNG.standard_normal((3, 5))
+    check(lambda L, t: [L.cummax(t, 1).values, L.cummin(t, 0).values], y)
+    check(lambda L, t: [L.logcumsumexp(t, 1), t.logcumsumexp(0)], y * 30)
+    check(lambda L, t: L.logcumsumexp(t, 0), np.array([0.5, -1000.0, 3.0, 2.0]))
+    check(lambda L, t: L.cummax(t, 0), np.array(2.5), grad=False)
+
+
+@pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "midpoint", "nearest"])
+def test_quantiles(interpolation):
+    x = RNG.standard_normal((4, 7))
+    with_nan = x.copy()
+    with_nan[1, 3] = with_nan[3, 0] = np.nan
+    for q in (0.3, [0.0, 0.25, 0.5, 1.0]):
+        def arg(L):
+            return L.tensor(q, dtype=L.float64) if isinstance(q, list) else q
+
+        check(lambda L, t: [L.quantile(t, arg(L), dim=1, interpolation=interpolation),
+                            L.quantile(t, arg(L), interpolation=interpolation),
+                            t.quantile(arg(L), dim=0, keepdim=True, interpolation=interpolation)], x)
+        check(lambda L, t: [L.nanquantile(t, arg(L), dim=1, interpolation=interpolation),
+                            L.quantile(t, arg(L), dim=1, interpolation=interpolation),
+                            L.nanquantile(t, arg(L), keepdim=True, interpolation=interpolation)], with_nan, grad=False)
+
+
+def test_nanmedian_msort_mode():
+    x = np.array([[1.0, np.nan, 3.0, 0.0], [2.0, 2.0, np.nan, 1.0], [5.0, 4.0, 3.0, 2.0]])
+    check(lambda L, t: [*L.nanmedian(t, 1), L.nanmedian(t), *t.nanmedian(0, keepdim=True)], x, grad=False)
+    check(lambda L, t: [L.nanmedian(t, 1).values, L.msort(t)], RNG.standard_normal((3, 4)))
+    counts = np.array([[1, 2, 2, 3, 3], [4, 4, 1, 1, 5], [9, 9, 9, 0, 0]])
+    check(lambda L: [*L.mode(L.tensor(counts), 1), *L.mode(L.tensor(counts), 0, keepdim=True),
+                     *L.tensor([2.0, 7.0, 7.0, 2.0, 5.0]).mode()], grad=False)
+    check(lambda L, t: L.mode(t, 1).values, np.array([[1.5, 2.5, 1.5], [0.5, 0.5, 3.0]]))
+
+
+def test_quantile_errors_like_torch():
+    for make in (lambda L: L.quantile(L.tensor([1, 2]), 0.5), lambda L: L.quantile(L.zeros(3), 1.5),
+                 lambda L: L.quantile(L.zeros(3), L.zeros(2, 2)),
+                 lambda L: L.quantile(L.zeros(3), 0.5, interpolation="cubic")):
+        with pytest.raises(Exception) as theirs:
+            make(torch)
+        raises_like_torch(lambda: make(chainrule), lambda: make(torch), _escaped(theirs))

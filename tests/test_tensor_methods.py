@@ -20,16 +20,22 @@ ARGS = {
     "arctan2": ("other",), "hypot": ("other",), "xlogy": ("other",), "lerp": ("other", 0.25),
     "addcmul": ("other", "other"), "addcdiv": ("other", "other"), "logit": (0.01,),
     "masked_fill": ("mask", -1.0), "scatter": (0, "index", "other"), "scatter_add": (0, "index", "other"),
-    "logaddexp2": ("other",), "addmm": ("other", "4x4"), "addmv": ("3x4", "4"), "addr": ("3", "4"),
+    "logaddexp2": ("other",), "copysign": ("other",), "float_power": (2.0,), "addmm": ("other", "4x4"), "addmv": ("3x4", "4"), "addr": ("3", "4"),
     "baddbmm": ("2x3x5", "2x5x4"), "addbmm": ("2x3x5", "2x5x4"),
 }
 #: The tensor's own shape where it is not (3, 4).
 SHAPES = {"addmv": (3,), "baddbmm": (2, 3, 4)}
 #: Where the values must stay inside the op's domain (log, acos ...): (low, high).
 DOMAIN = {"acos": (-0.9, 0.9), "arccos": (-0.9, 0.9), "asin": (-0.9, 0.9), "arcsin": (-0.9, 0.9),
+          "acosh": (1.1, 3.0), "arccosh": (1.1, 3.0),
           "logit": (0.05, 0.95)}
 #: Ops with no derivative anywhere (rounding) give zero gradients, as PyTorch's.
-INPLACE_NAMES = sorted(row.name for row in ROWS.values() if row.inplace)
+#: In-place forms whose result is a truth value or bits (comparisons, logical and bitwise ops):
+#: no gradient, and bitwise ones take integers; tested on their own below.
+UNGRADED = {"eq", "ne", "not_equal", "lt", "less", "le", "less_equal", "gt", "greater", "ge", "greater_equal",
+            "logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
+            "bitwise_left_shift", "bitwise_right_shift"}
+INPLACE_NAMES = sorted(row.name for row in ROWS.values() if row.inplace and row.name not in UNGRADED)
 
 
 def _inputs(name: str, lib):
@@ -98,3 +104,70 @@ def test_methods_and_functional_forms_are_one_function():
     for row in ROWS.values():
         if row.method:
             assert getattr(chainrule.Tensor, row.name) is row.function, row.name
+
+
+@pytest.mark.parametrize("name", sorted(UNGRADED))
+def test_truth_and_bit_in_place_forms_match_pytorch(name):
+    """``x.gt_(y)`` writes the comparison into ``x`` in its own dtype (1 and 0), as PyTorch."""
+    rng = np.random.default_rng(1)
+    integers = name.startswith("bitwise")
+    make = (lambda: rng.integers(0, 16, (3, 4))) if integers else (lambda: rng.integers(0, 3, (3, 4)).astype(float))
+    x, other = make(), make()
+    args = () if name == "bitwise_not" else (other,)
+    ours = getattr(chainrule.tensor(x), name + "_")(*[chainrule.tensor(a) for a in args])
+    theirs = getattr(torch.tensor(x), name + "_")(*[torch.tensor(a) for a in args])
+    assert ours.dtype == (chainrule.int64 if integers else chainrule.float64)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_unfold_windows_match_pytorch():
+    from op_parity import check
+
+    x = np.arange(2 * 3 * 8, dtype=float).reshape(2, 3, 8)
+    check(lambda L, t: [t.unfold(2, 3, 2), t.unfold(1, 2, 1), t.unfold(-1, 8, 1), t.unfold(2, 2, 2).unfold(1, 3, 3)], x)
+    for lib in (chainrule, torch):
+        with pytest.raises(RuntimeError, match="maximum size for tensor at dimension 2 is 8 but size is 9"):
+            lib.zeros(2, 3, 8).unfold(2, 9, 1)
+        with pytest.raises(RuntimeError, match="step is 0 but must be > 0"):
+            lib.zeros(2, 3, 8).unfold(2, 2, 0)
+
+
+def test_conversions_and_facts_like_pytorch():
+    for name in ("short", "char", "byte", "cfloat", "cdouble"):
+        assert str(getattr(chainrule.ones(2), name)().dtype).split(".")[1] == \
+            str(getattr(torch.ones(2), name)().dtype).split(".")[1]
+    for lib in (chainrule, torch):
+        x = lib.zeros(3, 4, dtype=lib.float64)
+        assert (x.is_cpu, x.get_device(), x.itemsize, x.nbytes) == (True, -1, 8, 96)
+        assert x.is_signed() and not lib.zeros(2, dtype=lib.uint8).is_signed()
+        assert x.is_same_size(lib.ones(3, 4)) and not x.is_same_size(lib.ones(4, 3))
+        assert lib.tensor([2.0]).is_nonzero() and not lib.tensor(0.0).is_nonzero()
+        with pytest.raises(RuntimeError, match="more than one value is ambiguous"):
+            x.is_nonzero()
+
+
+@pytest.mark.parametrize("name,args,check", [
+    ("random_", (3, 7), lambda v: set(np.unique(v)) <= set(range(3, 7)) and len(np.unique(v)) == 4),
+    ("random_", (5,), lambda v: v.min() >= 0 and v.max() <= 4),
+    ("exponential_", (2.0,), lambda v: v.min() > 0 and abs(v.mean() - 0.5) < 0.05),
+    ("geometric_", (0.25,), lambda v: v.min() >= 1 and abs(v.mean() - 4.0) < 0.4),
+    ("log_normal_", (0.0, 0.25), lambda v: v.min() > 0 and abs(np.log(v).std() - 0.25) < 0.03),
+    ("cauchy_", (1.0, 0.5), lambda v: abs(np.median(v) - 1.0) < 0.1),
+])
+def test_random_fills_follow_their_laws_and_the_generator(name, args, check):
+    chainrule.manual_seed(4)
+    x = chainrule.empty(4000, dtype=chainrule.float64)
+    assert getattr(x, name)(*args) is x
+    assert check(x.numpy())
+    chainrule.manual_seed(4)
+    again = getattr(chainrule.empty(4000, dtype=chainrule.float64), name)(*args)
+    np.testing.assert_array_equal(again.numpy(), x.numpy())
+
+
+def test_random_integers_default_range_and_errors():
+    chainrule.manual_seed(0)
+    assert chainrule.empty(100, dtype=chainrule.uint8).random_().numpy().max() <= 255
+    assert chainrule.empty(50).random_().numpy().max() <= 2 ** 24
+    for lib in (chainrule, torch):
+        with pytest.raises(RuntimeError, match="random_ expects 'from' to be less than 'to'"):
+            lib.empty(3).random_(5, 2)

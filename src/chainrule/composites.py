@@ -16,14 +16,21 @@ import numpy as np
 from . import dtypes
 from . import functional as F
 from .autograd.function import named
-from .backend import get_array_module
+from .backend import get_array_module, to_numpy
 from .ops import elementwise as E
+from .ops import linalg as L
 from .ops import nn as N
+from .ops import reduction as R
 from .ops.linalg import _scalar
 from .registry import ROWS, public
 from .tensor import Tensor, _dim, _make
 
 aminmax_result = namedtuple("aminmax", ["min", "max"])
+slogdet_result = namedtuple("slogdet", ["sign", "logabsdet"])
+cummax_result = namedtuple("cummax", ["values", "indices"])
+cummin_result = namedtuple("cummin", ["values", "indices"])
+mode_result = namedtuple("mode", ["values", "indices"])
+nanmedian_result = namedtuple("nanmedian", ["values", "indices"])
 
 _EVERYWHERE = np.ones((), dtype=bool)  # a where() condition that picks its first value everywhere
 
@@ -332,6 +339,167 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> 
     return aminmax_result(F.amin(input, dim, keepdim), F.amax(input, dim, keepdim))
 
 
+# -- along a dim: running extremes, sums of exponentials, order statistics --------------------
+
+
+def _cumulative_extreme(input: Tensor, dim: int, largest: bool, result: type) -> Any:
+    axis = _dim(dim, builtins.max(input.ndim, 1))
+    indices = R.CumExtremeIndices.apply(input, axis, largest)
+    values = F.gather(input, axis, indices) if input.ndim else F.clone(input)
+    return result(named(values, "CummaxBackward0" if largest else "CumminBackward0"), indices)
+
+
+@public()
+def cummax(input: Tensor, dim: int) -> Any:
+    """The running maximum along ``dim`` and where it was reached (the latest place)."""
+    return _cumulative_extreme(input, dim, True, cummax_result)
+
+
+@public()
+def cummin(input: Tensor, dim: int) -> Any:
+    """The running minimum along ``dim`` and where it was reached (the latest place)."""
+    return _cumulative_extreme(input, dim, False, cummin_result)
+
+
+@public()
+def logcumsumexp(input: Tensor, dim: int) -> Tensor:
+    """``log(cumsum(exp(input)))`` along ``dim``, without overflow."""
+    return R.LogCumSumExp.apply(input, _dim(dim, builtins.max(input.ndim, 1)))
+
+
+@public()
+def msort(input: Tensor) -> Tensor:
+    """``input`` sorted along its first dim."""
+    return F.sort(input, 0).values
+
+
+@public()
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
+    """The most frequent value along ``dim`` (the smallest of equally frequent ones) and the
+    index of its last occurrence.  Which value wins depends on the values: a graph capture
+    stops here."""
+    F._reads(input, "mode() (which element is chosen depends on the values)")
+    if input.ndim == 0:
+        return mode_result(F.clone(input), _make(np.zeros((), dtype=np.int64)))
+    axis = _dim(dim, input.ndim)
+    data = np.moveaxis(to_numpy(input._data), axis, -1)
+    rows = data.reshape(-1, data.shape[-1])
+    found = np.empty(rows.shape[0], dtype=np.int64)
+    for r, row in enumerate(rows):
+        values, counts = np.unique(row, return_counts=True)
+        winner = values[np.argmax(counts)]
+        found[r] = np.flatnonzero(row == winner)[-1]
+    index_shape = data.shape[:-1] + (1,)
+    indices = _make(get_array_module(input._data).asarray(np.moveaxis(found.reshape(index_shape), -1, axis)))
+    values = F.gather(input, axis, indices)
+    if not keepdim:
+        values, indices = F.squeeze(values, axis), F.squeeze(indices, axis)
+    return mode_result(values, indices)
+
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(name: str, input: Tensor, q: Any, dim: Any, keepdim: bool, interpolation: str,
+              ignore_nan: bool) -> Tensor:
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    if interpolation not in _INTERPOLATIONS:
+        raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest, "
+                           f"but got {interpolation}")
+    scalar_q = not isinstance(q, Tensor)
+    if scalar_q:
+        if not 0 <= q <= 1:
+            raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {q}")
+        q = _make(np.asarray([float(q)], dtype=input._data.dtype))
+    elif q.ndim > 1:
+        raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+    elif q.dtype != input.dtype:
+        raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
+    else:
+        F._reads(q, f"{name}() checks that q lies in [0, 1]")
+        if bool(((q < 0) | (q > 1)).any()):
+            raise RuntimeError(f"{name}() q values should be in the range [0, 1]")
+    q = q.reshape(-1)
+    if dim is None:
+        values, axis = F.reshape(input, (-1,)), 0
+    else:
+        values, axis = input, _dim(dim, builtins.max(input.ndim, 1))
+    if values.ndim == 0:
+        values = F.reshape(values, (1,))
+    if values.shape[axis] == 0:
+        raise RuntimeError(f"{name}() input tensor must be non-empty")
+    ordered = F.movedim(F.sort(values, axis).values, axis, -1)  # NaN sort last
+    length = ordered.shape[-1]
+    missing = F.isnan(ordered)
+    if ignore_nan:
+        counts = (length - F.sum(missing, -1, keepdim=True)).to(input.dtype)
+        last = F.clamp_min(counts - 1, 0)
+    else:
+        last = float(length - 1)
+    slots = (q.shape[0],) + tuple(ordered.shape[:-1]) + (1,)
+    ranks = F.expand(q.reshape((-1,) + (1,) * ordered.ndim) * last, slots)  # (q, ..., 1)
+    if interpolation == "lower":
+        ranks = F.floor(ranks)
+    elif interpolation == "higher":
+        ranks = F.ceil(ranks)
+    elif interpolation == "nearest":
+        ranks = F.round(ranks)
+    below = F.floor(ranks)
+    above = F.clamp_max(F.ceil(ranks), length - 1)
+    expanded = F.expand(F.unsqueeze(ordered, 0), (q.shape[0],) + tuple(ordered.shape))
+    low = F.gather(expanded, -1, below.long())
+    high = F.gather(expanded, -1, above.long())
+    if interpolation == "midpoint":
+        result = low + (high - low) * 0.5
+    else:
+        result = F.lerp(low, high, ranks - below)
+    result = F.squeeze(result, -1)  # (q, ...)
+    empty_or_nan = counts == 0 if ignore_nan else F.any(missing, -1, keepdim=True)
+    result = F.where(F.squeeze(empty_or_nan, -1), float("nan"), result)
+    if keepdim:
+        result = F.unsqueeze(result, axis + 1) if dim is not None else F.reshape(
+            result, (q.shape[0],) + (1,) * input.ndim)
+    return result[0] if scalar_q else result
+
+
+@public(out=True)
+def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
+             interpolation: str = "linear") -> Tensor:
+    """The ``q``-th quantiles (``q`` a number or a 1-D tensor: then a first dim of them) of all
+    elements or along ``dim``; NaN where a slice holds a NaN."""
+    return _quantile("quantile", input, q, dim, keepdim, interpolation, ignore_nan=False)
+
+
+@public(out=True)
+def nanquantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
+                interpolation: str = "linear") -> Tensor:
+    """:func:`quantile` of the values that are not NaN."""
+    return _quantile("nanquantile", input, q, dim, keepdim, interpolation, ignore_nan=True)
+
+
+@public()
+def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
+    """The lower median of the values that are not NaN (NaN where all are), over all elements or
+    along ``dim`` (then with its index)."""
+    if dim is None:
+        flat = F.reshape(input, (-1,))
+        ordered = F.sort(flat).values
+        count = int(F.sum(F.logical_not(F.isnan(flat))).item()) if flat.shape[0] else 0
+        F._reads(input, "nanmedian() (which element is the median depends on the values)")
+        if count == 0:
+            return _make(np.asarray(np.nan, dtype=input._data.dtype))
+        return named(ordered[(count - 1) // 2], "NanmedianBackward0")
+    axis = _dim(dim, builtins.max(input.ndim, 1))
+    values, order = F.sort(input, axis)
+    counts = F.sum(F.logical_not(F.isnan(input)), axis, keepdim=True)
+    middle = F.clamp_min(counts - 1, 0) // 2
+    picked, indices = F.gather(values, axis, middle), F.gather(order, axis, middle)
+    if not keepdim:
+        picked, indices = F.squeeze(picked, axis), F.squeeze(indices, axis)
+    return nanmedian_result(picked, indices)
+
+
 # -- elementwise ------------------------------------------------------------------------------
 
 
@@ -339,6 +507,61 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> 
 def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
     """log2(2^input + 2^other) without overflow."""
     return F.maximum(input, other) + F.log1p(F.exp2(-F.abs(input - other))) / math.log(2.0)
+
+
+@public(out=True)
+def fmax(input: Tensor, other: Tensor) -> Tensor:
+    """The larger of each pair, a NaN losing to a number; ties and NaN pairs take ``input``
+    (and its gradient), as PyTorch's."""
+    other = _t(other)
+    return F.where(F.logical_or(input >= other, F.isnan(other)), input, other)
+
+
+@public(out=True)
+def fmin(input: Tensor, other: Tensor) -> Tensor:
+    """The smaller of each pair, a NaN losing to a number; ties take ``input``."""
+    other = _t(other)
+    return F.where(F.logical_or(input <= other, F.isnan(other)), input, other)
+
+
+@public(inplace=True, out=True)
+def copysign(input: Tensor, other: Any) -> Tensor:
+    """|input| with the sign of ``other`` (-0.0 counts as negative); the gradient flows to
+    ``input`` only."""
+    negative = signbit(other if isinstance(other, Tensor) else _make(np.asarray(other, dtype=input._data.dtype)))
+    result = F.where(negative, -F.abs(input), F.abs(input))
+    if isinstance(other, Tensor) and other.requires_grad:  # its gradient: zeros, as PyTorch's
+        result = E.Where.apply(_EVERYWHERE, result, other)
+    return result
+
+
+@public(inplace=True, out=True)
+def float_power(input: Any, exponent: Any) -> Tensor:
+    """``input ** exponent`` computed in float64."""
+    base = _t(input).to(dtypes.float64)
+    return base ** (exponent.to(dtypes.float64) if isinstance(exponent, Tensor) else exponent)
+
+
+@public(out=True)
+def signbit(input: Tensor) -> Tensor:
+    """Whether each element's sign bit is set (True for -0.0)."""
+    return E.NoGradientUfunc.apply(_t(input), np.signbit)
+
+
+@public(inplace=True, out=True)
+def sgn(input: Tensor) -> Tensor:
+    """The sign of each element (of a real tensor: ``sign``)."""
+    return F.sign(input)
+
+
+@public(out=True)
+def isposinf(input: Tensor) -> Tensor:
+    return input == float("inf")
+
+
+@public(out=True)
+def isneginf(input: Tensor) -> Tensor:
+    return input == float("-inf")
 
 
 @public(inplace=True, out=True)
@@ -396,6 +619,54 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
     b_shape = [n for size in b.shape for n in (1, size)]
     product = F.reshape(a, tuple(a_shape)) * F.reshape(b, tuple(b_shape))
     return F.reshape(product, tuple(m * n for m, n in zip(a.shape, b.shape)))
+
+
+@public()
+def slogdet(input: Tensor) -> Any:
+    """``(sign, log|det A|)`` of (batches of) square matrices: the determinant as a sign and a
+    logarithm (finite where ``det`` itself would overflow)."""
+    return slogdet_result(L.DetSign.apply(input), L.LogAbsDet.apply(input))
+
+
+@public()
+def det(input: Tensor) -> Tensor:
+    """The determinant of (batches of) square matrices; its gradient is ``det A * A^-T``."""
+    sign, logabsdet = slogdet(input)
+    return named(sign * F.exp(logabsdet), "LinalgDetBackward0")
+
+
+@public()
+def logdet(input: Tensor) -> Tensor:
+    """``log det A``: NaN where the determinant is negative, -inf where it is 0."""
+    sign, logabsdet = slogdet(input)
+    return F.where(sign < 0, float("nan"), logabsdet)
+
+
+@public()
+def inverse(input: Tensor) -> Tensor:
+    """``A^-1`` (``linalg.inv``)."""
+    return L.Inverse.apply(input)
+
+
+@public()
+def matrix_power(input: Tensor, n: int) -> Tensor:
+    """``A^n`` by repeated squaring (``n`` < 0: of the inverse; 0: the identity)."""
+    if input.ndim < 2 or input.shape[-1] != input.shape[-2]:
+        raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they are "
+                           f"{input.shape[-2] if input.ndim > 1 else 1} by {input.shape[-1] if input.ndim else 1} matrices")
+    if n == 0:  # the identity; the input's gradient zeros, as PyTorch's
+        xp = get_array_module(input._data)
+        return E.Where.apply(_EVERYWHERE, xp.eye(input.shape[-1], dtype=input._data.dtype), input)
+    base = inverse(input) if n < 0 else input
+    n = abs(n)
+    result = None
+    while n:
+        if n & 1:
+            result = base if result is None else F.matmul(result, base)
+        n >>= 1
+        if n:
+            base = F.matmul(base, base)
+    return result
 
 
 def _cross(input: Tensor, other: Tensor, axis: int) -> Tensor:
@@ -480,4 +751,4 @@ def cartesian_prod(*tensors: Tensor) -> Tensor:
     return F.stack([g.reshape(-1) for g in grids], 1)
 
 
-__all__ = [name for name, row in ROWS.items() if row.function.__module__ == __name__] + ["aminmax_result"]
+__all__ = [name for name, row in ROWS.items() if row.function.__module__ == __name__]

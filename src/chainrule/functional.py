@@ -76,7 +76,7 @@ def _unary_form(row: E.UnaryRow) -> Callable:
 
 #: Aliases of the table's forms, by PyTorch's other spellings.
 _UNARY_ALIASES = {"neg": ("negative",), "abs": ("absolute",), "asin": ("arcsin",), "acos": ("arccos",),
-                  "atan": ("arctan",)}
+                  "atan": ("arctan",), "asinh": ("arcsinh",), "acosh": ("arccosh",), "atanh": ("arctanh",)}
 #: The table's forms backward formulas use under create_graph (``xp.exp`` ...).
 _UNARY_XP = {"exp", "log", "sqrt", "sin", "cos", "tanh", "sign", "abs"}
 
@@ -335,15 +335,15 @@ def _comparison(ufunc: Any) -> Any:
     return op
 
 
-eq = public(out=True, name="eq")(_comparison(np.equal))
-ne = public(out=True, aliases=("not_equal",), name="ne")(_comparison(np.not_equal))
-lt = public(out=True, aliases=("less",), name="lt")(_comparison(np.less))
-le = public(out=True, aliases=("less_equal",), name="le")(_comparison(np.less_equal))
-gt = public(out=True, aliases=("greater",), name="gt")(_comparison(np.greater))
-ge = public(out=True, aliases=("greater_equal",), name="ge")(_comparison(np.greater_equal))
-logical_and = public(out=True, name="logical_and")(_comparison(np.logical_and))
-logical_or = public(out=True, name="logical_or")(_comparison(np.logical_or))
-logical_xor = public(out=True, name="logical_xor")(_comparison(np.logical_xor))
+eq = public(inplace=True, out=True, name="eq")(_comparison(np.equal))
+ne = public(inplace=True, out=True, aliases=("not_equal",), name="ne")(_comparison(np.not_equal))
+lt = public(inplace=True, out=True, aliases=("less",), name="lt")(_comparison(np.less))
+le = public(inplace=True, out=True, aliases=("less_equal",), name="le")(_comparison(np.less_equal))
+gt = public(inplace=True, out=True, aliases=("greater",), name="gt")(_comparison(np.greater))
+ge = public(inplace=True, out=True, aliases=("greater_equal",), name="ge")(_comparison(np.greater_equal))
+logical_and = public(inplace=True, out=True, name="logical_and")(_comparison(np.logical_and))
+logical_or = public(inplace=True, out=True, name="logical_or")(_comparison(np.logical_or))
+logical_xor = public(inplace=True, out=True, name="logical_xor")(_comparison(np.logical_xor))
 
 
 def _reads(tensor: Any, how: str) -> None:

@@ -1,6 +1,6 @@
 """``chainrule.linalg``: the norms of ``torch.linalg`` (vector and matrix), through the
 reductions in ``functional``; ``inv`` and ``solve`` (NumPy's LAPACK, with their gradients);
-``cross``."""
+``cross``, ``det``, ``slogdet``, ``matrix_power``."""
 from __future__ import annotations
 
 import builtins
@@ -8,12 +8,13 @@ from typing import Any
 
 from . import functional as F
 from . import tensor_namespace
-from .composites import linalg_cross as cross
+from .composites import det, linalg_cross as cross, matrix_power, slogdet
 from .ops import linalg as _ops
 from .ops.linalg import LinAlgError
 from .tensor import Tensor
 
-__all__ = ["norm", "vector_norm", "matrix_norm", "inv", "solve", "cross", "LinAlgError"]
+__all__ = ["norm", "vector_norm", "matrix_norm", "inv", "solve", "cross", "det", "slogdet", "matrix_power",
+           "LinAlgError"]
 
 tensor_namespace.extend(_ops.namespace_functions())  # (solve's backward under create_graph)
 

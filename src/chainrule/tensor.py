@@ -140,6 +140,20 @@ class Tensor:
         return self.device.type == "cuda"
 
     @property
+    def is_cpu(self) -> bool:
+        return self.device.type == "cpu"
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element."""
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of all the elements."""
+        return int(self._data.size) * self._data.itemsize
+
+    @property
     def is_leaf(self) -> bool:
         return self.grad_fn is None
 

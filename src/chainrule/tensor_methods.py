@@ -389,7 +389,9 @@ def _cast_to(target: _dt.dtype) -> Callable:
 
 
 for _name, _target in (("float", _dt.float32), ("double", _dt.float64), ("half", _dt.float16),
-                       ("long", _dt.int64), ("int", _dt.int32), ("bool", _dt.bool)):
+                       ("long", _dt.int64), ("int", _dt.int32), ("bool", _dt.bool), ("short", _dt.int16),
+                       ("char", _dt.int8), ("byte", _dt.uint8), ("cfloat", _dt.complex64),
+                       ("cdouble", _dt.complex128)):
     _WRITTEN[_name] = _cast_to(_target)
 del _name, _target
 
@@ -492,6 +494,51 @@ def bernoulli(self: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
     return _bernoulli(self, p, generator=generator)
 
 
+@method()
+def unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    """Every window of ``size`` elements along ``dimension``, ``step`` apart: that dim becomes
+    the window count and a last dim of ``size`` is added (``x.unfold(2, p, p).unfold(3, p, p)``
+    cuts images into p x p patches)."""
+    axis = _dim(dimension, max(self._data.ndim, 1))
+    length = self._data.shape[axis] if self._data.ndim else 1
+    if size > length:
+        raise RuntimeError(f"maximum size for tensor at dimension {axis} is {length} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    if not self._data.ndim:
+        return self.reshape(1)
+    windows = [F.narrow(self, axis, start, size) for start in range(0, length - size + 1, step)]
+    return F.movedim(F.stack(windows, axis), axis + 1, -1)
+
+
+@method()
+def get_device(self: Tensor) -> int:
+    """The device's index: -1 for the CPU, as PyTorch."""
+    index = self.device.index
+    return -1 if self.device.type == "cpu" else (index or 0)
+
+
+@method()
+def is_signed(self: Tensor) -> bool:
+    """Whether the dtype can hold negative numbers (False for uint8 and bool)."""
+    return self._data.dtype.kind not in "ub"
+
+
+@method()
+def is_same_size(self: Tensor, other: Tensor) -> bool:
+    return tuple(self._data.shape) == tuple(other._data.shape)
+
+
+@method()
+def is_nonzero(self: Tensor) -> bool:
+    """The truth of a one-element tensor (PyTorch's errors for any other)."""
+    if self._data.size == 0:
+        raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+    if self._data.size > 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return bool(self)
+
+
 def _along(self: Tensor, dim: int, index: Any) -> tuple:
     index = index._data if isinstance(index, Tensor) else np.asarray(index)
     return (slice(None),) * _dim(dim, self._data.ndim) + (index.reshape(-1),)
@@ -556,9 +603,39 @@ for _name, _draw in (
     ("normal_", lambda rng, shape, mean=0.0, std=1.0: rng.normal(mean, std, shape)),
     ("uniform_", lambda rng, shape, a=0.0, b=1.0: rng.uniform(a, b, shape)),
     ("bernoulli_", lambda rng, shape, p=0.5: rng.uniform(0.0, 1.0, shape) < p),
+    ("exponential_", lambda rng, shape, lambd=1.0: rng.exponential(1.0 / lambd, shape)),
+    ("log_normal_", lambda rng, shape, mean=1.0, std=2.0: rng.lognormal(mean, std, shape)),
+    ("cauchy_", lambda rng, shape, median=0.0, sigma=1.0: median + sigma * rng.standard_cauchy(shape)),
+    ("geometric_", lambda rng, shape, p: rng.geometric(p, shape)),
 ):
     _WRITTEN[_name] = _random_fill(_name, _draw)
 del _name, _draw
+
+
+@method()
+def random_(self: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> Tensor:
+    """Integers drawn uniformly from ``[from, to)`` (``random_(to)``: from 0; ``random_()``: from
+    0 to the largest integer the dtype holds exactly)."""
+    bounds = list(args)
+    if "from" in kwargs:
+        bounds = [kwargs.pop("from")] + bounds
+    if "to" in kwargs:
+        bounds = (bounds or [0]) + [kwargs.pop("to")]
+    if kwargs:
+        raise TypeError(f"random_() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    dtype = self._data.dtype
+    if len(bounds) == 1:
+        low, high = 0, int(bounds[0])
+    elif len(bounds) == 2:
+        low, high = int(bounds[0]), (None if bounds[1] is None else int(bounds[1]))
+    else:
+        low, high = 0, None
+    if high is None:  # the largest integer + 1 the dtype represents exactly (PyTorch's default)
+        high = (2 ** (np.finfo(dtype).nmant + 1) + 1) if dtype.kind == "f" else (
+            2 if dtype.kind == "b" else int(np.iinfo(dtype).max) + 1)
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    return _random_fill("random_", lambda rng, shape: rng.integers(low, high, shape))(self, generator=generator)
 
 
 # -- new tensors like this one (its dtype unless told otherwise) ---------------------------------

@@ -687,6 +687,9 @@ UNARY = (
     UnaryRow("cosh", "cosh", "input", lambda xp, g, a: g * ((xp.exp(a) - xp.exp(-a)) * 0.5), "d cosh(u)/du = sinh(u)"),
     UnaryRow("tanh", "tanh", "output", lambda xp, g, y: g * (_one(xp, y.dtype) - y * y),
              "d tanh(u)/du = 1 - tanh(u)^2"),
+    UnaryRow("asinh", "arcsinh", "input", lambda xp, g, a: g / xp.sqrt(a * a + 1), "d asinh(u)/du = 1 / sqrt(u^2 + 1)"),
+    UnaryRow("acosh", "arccosh", "input", lambda xp, g, a: g / xp.sqrt(a * a - 1), "d acosh(u)/du = 1 / sqrt(u^2 - 1)"),
+    UnaryRow("atanh", "arctanh", "input", lambda xp, g, a: g / (1 - a * a), "d atanh(u)/du = 1 / (1 - u^2)"),
 )
 
 

@@ -259,6 +259,52 @@ class Inverse(Op):
         return -xp.matmul(xp.matmul(inverse_t, g), inverse_t)
 
 
+class LogAbsDet(Op):
+    """``log |det A|`` of (batches of) square matrices (the second value of slogdet)."""
+
+    __slots__ = ()
+    pytorch_name = "LinalgSlogdetBackward0"
+    derivative = ("d log|det A|/dA = A^-T",)
+
+    def forward(self, xp, a):
+        _square_batches("linalg.slogdet", a)
+        _, out = xp.linalg.slogdet(a)
+        self.saved = (a,)
+        return xp.asarray(out, dtype=a.dtype)
+
+    def backward(self, xp, g):
+        (a,) = self.saved
+        inverse_t = _transposed(xp, Inverse.apply(a) if not (xp is numpy or hasattr(xp, "ndarray")) else
+                                _inverse(xp, a))
+        return g[..., None, None] * inverse_t
+
+
+def _inverse(xp: Any, a: Any) -> Any:
+    try:
+        return xp.linalg.inv(a)
+    except numpy.linalg.LinAlgError:
+        raise LinAlgError("linalg.slogdet: the gradient of log|det A| is A^-T, and A is singular") from None
+
+
+class DetSign(Op):
+    """The sign of ``det A`` (-1, 0 or 1): piecewise constant, its gradient zero (recorded, as
+    PyTorch's slogdet records its sign)."""
+
+    __slots__ = ()
+    arguments = "unary"
+    pytorch_name = "LinalgSlogdetBackward0"
+    derivative = ("d sign(det A)/dA = 0",)
+
+    def forward(self, xp, a):
+        _square_batches("linalg.slogdet", a)
+        sign, _ = xp.linalg.slogdet(a)
+        self.saved = (a,)
+        return xp.asarray(sign, dtype=a.dtype)
+
+    def backward(self, xp, g):
+        return xp.zeros_like(self.saved[0])
+
+
 class Solve(Op):
     """``X`` with ``A X = B``: B (..., n, k) or, with ``vector``, (..., n); batch dims broadcast."""
 

@@ -213,6 +213,11 @@ class LogSumExp(Op):
         return g * xp.exp(a - out)
 
 
+def _reversed_cumsum(xp: Any, a: Any, axis: int) -> Any:
+    """``sum_{j >= i} a_j`` along ``axis``: the adjoint of a cumulative sum."""
+    return xp.flip(xp.cumsum(xp.flip(a, axis), axis=axis), axis)
+
+
 class Cumsum(Op):
     __slots__ = ("axis",)
     presented_inputs = 1
@@ -229,7 +234,7 @@ class Cumsum(Op):
         axis = self.axis
         if g.ndim == 0:
             return g
-        return xp.flip(xp.cumsum(xp.flip(g, axis), axis=axis), axis)
+        return _reversed_cumsum(xp, g, axis)
 
 
 class Cumprod(Op):
@@ -249,7 +254,7 @@ class Cumprod(Op):
         if g.ndim == 0:
             return g
         if not plain(xp) or not (a == 0).any():
-            return xp.flip(xp.cumsum(xp.flip(g * out, axis), axis=axis), axis) / a
+            return _reversed_cumsum(xp, g * out, axis) / a
         # Zeros: prod over j <= k, j != i, directly (one cumulative product per position).
         a_last, g_last = xp.moveaxis(a, axis, -1), xp.moveaxis(g, axis, -1)
         grad = xp.empty_like(a_last)
@@ -258,6 +263,59 @@ class Cumprod(Op):
             others[..., i] = 1
             grad[..., i] = (g_last[..., i:] * xp.cumprod(others, axis=-1)[..., i:]).sum(axis=-1)
         return xp.moveaxis(grad, -1, axis)
+
+
+class CumExtremeIndices(Op):
+    """For ``cummax`` (``largest``) and ``cummin``: the index of the running extreme along
+    ``axis``, the latest position where it was reached (a NaN, once met, is the extreme, as in
+    PyTorch).  Never differentiable: the values are gathered at these indices."""
+
+    __slots__ = ()
+    differentiable = False
+
+    def forward(self, xp, a, axis, largest):
+        if a.ndim == 0:
+            return xp.zeros((), dtype=np.int64)
+        running = (xp.maximum if largest else xp.minimum).accumulate(a, axis=axis)
+        shape = [1] * a.ndim
+        shape[axis] = a.shape[axis]
+        positions = xp.arange(a.shape[axis]).reshape(shape)
+        reached = a == running
+        if a.dtype.kind in "fc":
+            reached |= xp.isnan(a)
+        return xp.maximum.accumulate(xp.where(reached, positions, 0), axis=axis).astype(np.int64)
+
+
+class LogCumSumExp(Op):
+    """``log(cumsum(exp(u)))`` along ``axis``, without overflow (``logaddexp`` accumulated)."""
+
+    __slots__ = ("axis",)
+    presented_inputs = 1
+    derivative = ("d out_k/du_i = exp(u_i - out_k) for i <= k",)
+
+    def forward(self, xp, a, axis):
+        self.axis = axis
+        out = xp.logaddexp.accumulate(a, axis=axis) if a.ndim else a.copy()
+        self.saved = (a, out)
+        return out
+
+    def backward(self, xp, g):
+        a, out = self.saved
+        axis = self.axis
+        if g.ndim == 0:
+            return g
+        if not plain(xp):  # (create_graph: the direct form, its sums reversed with flips)
+            return xp.exp(a) * _reversed_cumsum(xp, g * xp.exp(-out), axis)
+        # sum_{k >= i} g_k exp(u_i - out_k), the positive and the negative g apart, each as a
+        # reversed log-cumsum-exp of log|g_k| - out_k: no exp overflows.
+        with np.errstate(divide="ignore"):
+            positive = xp.log(xp.where(g > 0, g, 0)) - out
+            negative = xp.log(xp.where(g < 0, -g, 0)) - out
+
+        def reversed_lcse(v):
+            return xp.flip(xp.logaddexp.accumulate(xp.flip(v, axis), axis=axis), axis)
+
+        return xp.exp(a + reversed_lcse(positive)) - xp.exp(a + reversed_lcse(negative))
 
 
 class Argmax(Op):
