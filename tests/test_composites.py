@@ -267,3 +267,89 @@ def test_quantile_errors_like_torch():
         with pytest.raises(Exception) as theirs:
             make(torch)
         raises_like_torch(lambda: make(chainrule), lambda: make(torch), _escaped(theirs))
+
+
+# -- third batch: scatter_reduce, take/put, the *_scatter forms, statistics -------------------
+
+
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce(reduce, include_self):
+    x = np.array([[1.0, 5.0, 2.0, 0.0], [3.0, -1.0, 4.0, 2.0]])
+    src = np.array([[3.0, 7.0, 2.0, 6.0], [0.0, 1.0, 4.0, 4.0]])
+    index = np.array([[0, 1, 1, 3], [2, 2, 0, 2]])
+    check(lambda L, a, s: L.scatter_reduce(a, 1, L.tensor(index), s, reduce, include_self=include_self), x, src)
+    check(lambda L, a, s: a.scatter_reduce(0, L.tensor(index[:, :3] % 2), s, reduce, include_self=include_self), x,
+          src[:, :3])
+    # (a larger src than the index: the values agree; PyTorch's own backward refuses that case)
+    check(lambda L, a, s: L.scatter_reduce(a, 1, L.tensor(index[:, :2]), s, reduce, include_self=include_self), x, src,
+          grad=False)
+    check(lambda L: L.tensor([1, 5, 2, 0]).scatter_reduce(0, L.tensor([0, 1, 1, 3]), L.tensor([3, 7, 2, 6]), reduce,
+                                                          include_self=include_self), grad=False)
+    for lib in (chainrule, torch):
+        target = lib.tensor(x.copy())
+        assert target.scatter_reduce_(1, lib.tensor(index), lib.tensor(src), reduce, include_self=include_self) \
+            is target
+
+
+def test_take_put_index_put_masked_scatter():
+    x = RNG.standard_normal((2, 3))
+    check(lambda L, t: [L.take(t, L.tensor([[0, 5], [2, -1]])), t.take(L.tensor([4]))], x)
+    check(lambda L, t: L.index_put(t, (L.tensor([0, 1]), L.tensor([2, 0])), L.tensor([5.0, 6.0], dtype=L.float64)), x)
+    check(lambda L, t, s: L.masked_scatter(t, L.tensor([[True, False, True], [False, True, False]]), s), x,
+          RNG.standard_normal(5))
+    check(lambda L, t, s: t.masked_scatter(L.tensor([True, False, True]), s), x, RNG.standard_normal(6))
+    for lib in (chainrule, torch):
+        y = lib.zeros(2, 3)
+        y.put_(lib.tensor([1, 4]), lib.tensor([9.0, 8.0]))
+        y.put_(lib.tensor([1, 1]), lib.tensor([1.0, 2.0]), accumulate=True)
+        assert y.tolist() == [[0.0, 12.0, 0.0], [0.0, 8.0, 0.0]]
+        with pytest.raises(IndexError, match="out of range: tried to access index 6 on a tensor of 6 elements"):
+            lib.take(lib.zeros(2, 3), lib.tensor([6]))
+
+
+def test_slice_select_and_diagonal_scatter():
+    check(lambda L, t, s: L.slice_scatter(t, s, dim=1, start=1, end=4, step=2), RNG.standard_normal((3, 4)),
+          RNG.standard_normal((3, 2)))
+    check(lambda L, t, s: t.select_scatter(s, 0, 1), RNG.standard_normal((2, 3)), RNG.standard_normal(3))
+    for offset in (0, 1, -1):
+        n = 3 - abs(offset)
+        check(lambda L, t, s: L.diagonal_scatter(t, s, offset), RNG.standard_normal((3, 3)), RNG.standard_normal(n))
+    check(lambda L, t, s: L.diagonal_scatter(t, s, 0, 1, 2), RNG.standard_normal((2, 3, 3)), RNG.standard_normal((2, 3)))
+
+
+def test_statistics_and_small_forms():
+    x = RNG.standard_normal((3, 5))
+    check(lambda L, t: [L.cov(t), L.corrcoef(t), L.cov(t, correction=0), L.cov(t[0])], x)
+    check(lambda L, t, a: L.cov(t, fweights=L.tensor([1, 2, 1, 3, 1]), aweights=a), x, RNG.uniform(0.5, 2, 5))
+    check(lambda L, t, a: L.cov(t, correction=0, aweights=a), x, RNG.uniform(0.5, 2, 5))
+    check(lambda L, a, b: [L.vdot(a, b), L.dist(a, b), L.dist(a, b, 3), a.dist(b, 1)], RNG.standard_normal(4),
+          RNG.standard_normal(4))
+    check(lambda L, t: [L.diagflat(t), L.diagflat(t, -1), t.diagflat(2)], RNG.standard_normal((2, 2)))
+    check(lambda L, t: [t.sum_to_size(1, 5), t.sum_to_size((3, 1)), L.renorm(t, 2, 0, 1.0), t.renorm(1, 1, 0.5)], x)
+    check(lambda L, t: t.split_with_sizes([2, 3], 1), x)
+    check(lambda L: [L.histc(L.tensor([1.0, 2, 1, 7]), bins=4, min=0, max=3), L.histc(L.tensor([1.0, 2, 1, 7]), bins=3),
+                     *L.unique_consecutive(L.tensor([1, 1, 2, 2, 3, 1, 1]), return_inverse=True, return_counts=True),
+                     L.unique_consecutive(L.tensor([[1, 1], [1, 1], [2, 3]]), dim=0),
+                     L.ones(2).new(3).shape == (3,), L.ones(2, dtype=L.float64).new([1, 2])], grad=False)
+
+
+def test_review_edge_cases_like_torch():
+    nan = float("nan")
+    check(lambda L: [L.quantile(L.tensor([1.0, 2.0, 3.0, 4.0], dtype=L.float64), L.tensor(0.5, dtype=L.float64)),
+                     L.nanquantile(L.tensor([[1.0, nan], [2.0, 3.0]], dtype=L.float64), L.tensor(0.25, dtype=L.float64), 1),
+                     *L.mode(L.tensor([1.0, nan, nan])), *L.mode(L.tensor([nan, nan])),
+                     # (which of equal modes' places PyTorch reports beside a NaN depends on its sort)
+                     L.mode(L.tensor([[2.0, nan, 2.0, nan, nan], [nan, 1.0, 1.0, 3.0, 3.0]]), 1).values,
+                     *L.nanmedian(L.tensor(2.0), 0), *L.median(L.tensor([[1.0, nan], [3.0, 2.0], [nan, 5.0]]), 0)],
+          grad=False)
+    check(lambda L, m: L.det(m), np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.0, 1.0, 5.0]]))  # singular
+    check(lambda L, m: L.median(m, 1).values, np.array([[1.0, 5.0, 2.0], [3.0, 2.0, 6.0]]))
+    for make in (lambda L: L.mode(L.tensor([])), lambda L: L.nanmedian(L.zeros(0, 3), 0)):
+        with pytest.raises(IndexError) as theirs:
+            make(torch)
+        raises_like_torch(lambda: make(chainrule), lambda: make(torch), _escaped(theirs))
+
+
+def test_special_entr_gradient_at_the_boundaries():
+    check(lambda L, x: L.special.entr(x), np.array([0.0, -1.0, 0.5, 2.0]))

@@ -20,7 +20,8 @@ ARGS = {
     "arctan2": ("other",), "hypot": ("other",), "xlogy": ("other",), "lerp": ("other", 0.25),
     "addcmul": ("other", "other"), "addcdiv": ("other", "other"), "logit": (0.01,),
     "masked_fill": ("mask", -1.0), "scatter": (0, "index", "other"), "scatter_add": (0, "index", "other"),
-    "logaddexp2": ("other",), "copysign": ("other",), "float_power": (2.0,), "addmm": ("other", "4x4"), "addmv": ("3x4", "4"), "addr": ("3", "4"),
+    "logaddexp2": ("other",), "copysign": ("other",), "float_power": (2.0,), "masked_scatter": ("mask", "12"),
+    "renorm": (2, 0, 1.0), "scatter_reduce": (1, "index", "other", "amax"), "addmm": ("other", "4x4"), "addmv": ("3x4", "4"), "addr": ("3", "4"),
     "baddbmm": ("2x3x5", "2x5x4"), "addbmm": ("2x3x5", "2x5x4"),
 }
 #: The tensor's own shape where it is not (3, 4).
@@ -46,9 +47,11 @@ def _inputs(name: str, lib):
     special = {"other": lambda: lib.tensor(other), "mask": lambda: lib.tensor(x > 0.5),
                "index": lambda: lib.tensor(np.array([[2, 0, 1, 0], [1, 2, 0, 1], [0, 1, 2, 2]]))}
 
-    def operand(spec):  # a name above, or a shape such as "2x3x5" (uniform values)
+    def operand(spec):  # a name above, a shape such as "2x3x5" (uniform values), or a word as it is
         if spec in special:
             return special[spec]()
+        if not spec.replace("x", "").isdigit():
+            return spec
         return lib.tensor(rng.uniform(0.5, 1.5, tuple(int(n) for n in spec.split("x"))))
 
     args = tuple(operand(a) if isinstance(a, str) else a for a in ARGS.get(name, ()))
@@ -171,3 +174,12 @@ def test_random_integers_default_range_and_errors():
     for lib in (chainrule, torch):
         with pytest.raises(RuntimeError, match="random_ expects 'from' to be less than 'to'"):
             lib.empty(3).random_(5, 2)
+
+
+@pytest.mark.parametrize("dtype,bounds", [("uint8", (300,)), ("uint8", (-300, 2)), ("int8", (2 ** 20,)),
+                                          ("int16", (2 ** 40,)), ("int32", (2 ** 40,))])
+def test_random_integers_out_of_the_dtype_are_refused_like_torch(dtype, bounds):
+    with pytest.raises(RuntimeError) as theirs:
+        torch.zeros(2, dtype=getattr(torch, dtype)).random_(*bounds)
+    with pytest.raises(RuntimeError, match=str(theirs.value)):
+        chainrule.zeros(2, dtype=getattr(chainrule, dtype)).random_(*bounds)

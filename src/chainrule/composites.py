@@ -139,6 +139,75 @@ def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
 
 
 @public()
+def take(input: Tensor, index: Any) -> Tensor:
+    """The elements of ``input`` as a flat list, picked by ``index`` (the result has its shape)."""
+    index = _t(index)
+    size = input.numel()
+    bad = index._data[(index._data < -size) | (index._data >= size)] if index.numel() else index._data[:0]
+    if bad.size:
+        raise IndexError(f"out of range: tried to access index {int(bad.reshape(-1)[0])} on a tensor of {size} "
+                         f"elements.")
+    return F.reshape(input, (-1,))[index]
+
+
+@public()
+def index_put(input: Tensor, indices: tuple, values: Any, accumulate: bool = False) -> Tensor:
+    """A copy of ``input`` with ``values`` written (or added) at ``indices``."""
+    return input.clone().index_put_(indices, values, accumulate)
+
+
+@public(inplace=True)
+def masked_scatter(input: Tensor, mask: Any, source: Tensor) -> Tensor:
+    """A copy of ``input`` whose places where ``mask`` is True take ``source``'s elements in
+    order."""
+    mask = _t(mask)
+    if mask.dtype != dtypes.bool:
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype {mask.dtype}")
+    shape = np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
+    mask = F.expand(mask, shape)
+    count = int(F.sum(mask).item())
+    if count > source.numel():
+        raise RuntimeError("masked_scatter: expected source to have at least as many elements as ones in mask")
+    result = F.expand(input, shape).clone()
+    result[mask] = F.reshape(source, (-1,))[:count]
+    return result
+
+
+@public()
+def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = None, end: int | None = None,
+                  step: int = 1) -> Tensor:
+    """A copy of ``input`` with ``src`` written into ``input[start:end:step]`` along ``dim``."""
+    where = (slice(None),) * _dim(dim, input.ndim) + (slice(start, end, step),)
+    result = input.clone()
+    result[where] = src
+    return result
+
+
+@public()
+def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
+    """A copy of ``input`` with ``src`` written into ``input.select(dim, index)``."""
+    where = (slice(None),) * _dim(dim, input.ndim) + (index,)
+    result = input.clone()
+    result[where] = src
+    return result
+
+
+@public()
+def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """A copy of ``input`` with ``src`` written onto its ``offset`` diagonal of ``dim1``/``dim2``."""
+    first, second = _dim(dim1, input.ndim), _dim(dim2, input.ndim)
+    rows, columns = input.shape[first], input.shape[second]
+    count = builtins.max(0, builtins.min(rows, columns - offset) if offset >= 0 else builtins.min(rows + offset, columns))
+    start_row, start_column = (0, offset) if offset >= 0 else (-offset, 0)
+    where = [slice(None)] * input.ndim
+    where[first] = _make(np.arange(start_row, start_row + count))
+    where[second] = _make(np.arange(start_column, start_column + count))
+    result = input.clone()
+    result[tuple(where)] = F.movedim(src, -1, builtins.min(first, second)) if src.ndim > 1 else src
+    return result
+
+
+@public()
 def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tensor:
     """``gather`` after broadcasting ``input`` and ``indices`` in every dim but ``dim`` (no
     ``dim``: the flattened input at the flattened indices)."""
@@ -382,11 +451,18 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     if input.ndim == 0:
         return mode_result(F.clone(input), _make(np.zeros((), dtype=np.int64)))
     axis = _dim(dim, input.ndim)
+    if input.shape[axis] == 0:
+        raise IndexError(f"mode(): Expected reduction dim {axis} to have non-zero size.")
     data = np.moveaxis(to_numpy(input._data), axis, -1)
     rows = data.reshape(-1, data.shape[-1])
     found = np.empty(rows.shape[0], dtype=np.int64)
     for r, row in enumerate(rows):
-        values, counts = np.unique(row, return_counts=True)
+        # A NaN equals nothing, itself included: each one counts once (PyTorch's ordering).
+        numbers = row[~np.isnan(row)] if row.dtype.kind == "f" else row
+        if numbers.size == 0:
+            found[r] = 0
+            continue
+        values, counts = np.unique(numbers, return_counts=True)
         winner = values[np.argmax(counts)]
         found[r] = np.flatnonzero(row == winner)[-1]
     index_shape = data.shape[:-1] + (1,)
@@ -407,8 +483,8 @@ def _quantile(name: str, input: Tensor, q: Any, dim: Any, keepdim: bool, interpo
     if interpolation not in _INTERPOLATIONS:
         raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest, "
                            f"but got {interpolation}")
-    scalar_q = not isinstance(q, Tensor)
-    if scalar_q:
+    scalar_q = not isinstance(q, Tensor) or q.ndim == 0
+    if not isinstance(q, Tensor):
         if not 0 <= q <= 1:
             raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {q}")
         q = _make(np.asarray([float(q)], dtype=input._data.dtype))
@@ -490,7 +566,11 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
         if count == 0:
             return _make(np.asarray(np.nan, dtype=input._data.dtype))
         return named(ordered[(count - 1) // 2], "NanmedianBackward0")
-    axis = _dim(dim, builtins.max(input.ndim, 1))
+    if input.ndim == 0:
+        return nanmedian_result(F.clone(input), _make(np.zeros((), dtype=np.int64)))
+    axis = _dim(dim, input.ndim)
+    if input.shape[axis] == 0:
+        raise IndexError(f"median(): Expected reduction dim {axis} to have non-zero size.")
     values, order = F.sort(input, axis)
     counts = F.sum(F.logical_not(F.isnan(input)), axis, keepdim=True)
     middle = F.clamp_min(counts - 1, 0) // 2
@@ -498,6 +578,145 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
     if not keepdim:
         picked, indices = F.squeeze(picked, axis), F.squeeze(indices, axis)
     return nanmedian_result(picked, indices)
+
+
+@public()
+def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
+    """Counts of the elements in ``bins`` equal-width bins over [min, max] (both 0: the data's
+    own range); elements outside are left out.  Counts depend on the values: a graph capture
+    stops here."""
+    F._reads(input, "histc() (counts of the values)")
+    data = to_numpy(input._data).astype(np.float64).reshape(-1)
+    low, high = float(min), float(max)
+    if low == high and data.size:
+        low, high = float(data.min()), float(data.max())
+    if low == high:
+        low, high = low - 1, high + 1
+    if low > high:
+        raise RuntimeError("torch.histogram: min should not exceed max")
+    counts, _ = np.histogram(data[(data >= low) & (data <= high)], bins=bins, range=(low, high))
+    return _make(get_array_module(input._data).asarray(counts.astype(input._data.dtype)))
+
+
+@public()
+def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False,
+                       dim: int | None = None) -> Any:
+    """Each run of equal consecutive elements (or slices along ``dim``) once, with, when asked,
+    which run each element belongs to and each run's length."""
+    F._reads(input, "unique_consecutive() (a result whose shape depends on the values)")
+    data = to_numpy(input._data)
+    axis = None if dim is None else _dim(dim, input.ndim)
+    rows = data.reshape(-1) if axis is None else np.moveaxis(data, axis, 0).reshape(data.shape[axis], -1)
+    if rows.shape[0]:
+        changed = np.ones(rows.shape[0], dtype=bool)
+        changed[1:] = (rows[1:] != rows[:-1]) if rows.ndim == 1 else (rows[1:] != rows[:-1]).any(axis=1)
+    else:
+        changed = np.zeros(0, dtype=bool)
+    starts = np.flatnonzero(changed)
+    if axis is None:
+        values = _make(get_array_module(input._data).asarray(rows[starts]))
+    else:
+        values = F.index_select(input, axis, _make(starts.astype(np.int64)))
+    result = (values,)
+    if return_inverse:
+        inverse = np.cumsum(changed) - 1
+        result += (_make(inverse.reshape(input.shape if axis is None else (-1,)).astype(np.int64)),)
+    if return_counts:
+        result += (_make(np.diff(np.append(starts, rows.shape[0])).astype(np.int64)),)
+    return result[0] if len(result) == 1 else result
+
+
+@public()
+def diagflat(input: Tensor, offset: int = 0) -> Tensor:
+    """A square matrix with the flattened ``input`` on its ``offset`` diagonal."""
+    return diag_embed(F.reshape(input, (-1,)), offset)
+
+
+@public(out=True)
+def vdot(input: Tensor, other: Tensor) -> Tensor:
+    """The dot product of two 1-D tensors (of real ones: ``dot``)."""
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
+    return F.dot(input, other)
+
+
+@public()
+def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
+    """The ``p``-norm of ``input - other``."""
+    return F.norm(input - other, p)
+
+
+@public()
+def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None, aweights: Tensor | None = None) -> Tensor:
+    """The covariance matrix of the variables in ``input``'s rows (observations in columns),
+    with frequency and observation weights as NumPy's ``cov``."""
+    if input.ndim > 2:
+        raise ValueError(f"cov(): expected input to have two or fewer dimensions but got an input with {input.ndim} "
+                         f"dimensions")
+    x = F.reshape(input, (1, -1)) if input.ndim < 2 else input
+    if not x.dtype.is_floating_point:
+        x = x.to(dtypes.get_default_dtype())
+    observations = x.shape[1]
+    weights = None
+    if fweights is not None:
+        weights = fweights.to(x.dtype)
+    if aweights is not None:
+        weights = aweights.to(x.dtype) if weights is None else weights * aweights.to(x.dtype)
+    if weights is None:
+        total = float(observations)
+        mean = F.mean(x, 1, keepdim=True)
+        norm = total - correction
+    else:
+        total = F.sum(weights)
+        mean = F.sum(x * weights, 1, keepdim=True) / total
+        if aweights is None or correction == 0:
+            norm = total - correction
+        else:
+            norm = total - correction * F.sum(weights * aweights.to(x.dtype)) / total
+    centered = x - mean
+    weighted = centered if weights is None else centered * weights
+    denominator = F.clamp_min(norm, 0) if isinstance(norm, Tensor) else builtins.max(norm, 0)
+    result = F.matmul(weighted, F.transpose(centered, 0, 1)) / denominator
+    return F.reshape(result, ()) if input.ndim < 2 else result
+
+
+@public()
+def corrcoef(input: Tensor) -> Tensor:
+    """Pearson's correlation coefficients of the variables in ``input``'s rows (clipped to
+    [-1, 1], as PyTorch)."""
+    c = cov(input)
+    if c.ndim == 0:
+        return c / c
+    stddev = F.sqrt(F.diagonal(c))
+    c = c / F.unsqueeze(stddev, 1) / F.unsqueeze(stddev, 0)
+    return F.clamp(c, -1, 1)
+
+
+@public()
+def sum_to_size(input: Tensor, *size: Any) -> Tensor:
+    """``input`` summed down to ``size`` (the shape it was broadcast from)."""
+    shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+    lead = input.ndim - len(shape)
+    if lead < 0 or any(n not in (1, m) for n, m in zip(shape, input.shape[lead:])):
+        raise RuntimeError(f"size {{{list(shape)}}} is not expandable to size {{{list(input.shape)}}}.")
+    result = F.sum(input, tuple(range(lead))) if lead else input
+    keep = tuple(i for i, (n, m) in enumerate(zip(shape, result.shape)) if n == 1 and m != 1)
+    return F.sum(result, keep, keepdim=True) if keep else result
+
+
+@public()
+def split_with_sizes(input: Tensor, split_sizes: Sequence[int], dim: int = 0) -> tuple:
+    """``split`` into pieces of the given sizes."""
+    return F.split(input, list(split_sizes), dim)
+
+
+@public(inplace=True)
+def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
+    """Each slice along ``dim`` whose ``p``-norm exceeds ``maxnorm`` scaled down to it."""
+    axis = _dim(dim, input.ndim)
+    others = tuple(d for d in range(input.ndim) if d != axis)
+    norms = F.norm(input, p, others, keepdim=True)
+    return input * F.where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
 
 
 # -- elementwise ------------------------------------------------------------------------------
@@ -631,8 +850,7 @@ def slogdet(input: Tensor) -> Any:
 @public()
 def det(input: Tensor) -> Tensor:
     """The determinant of (batches of) square matrices; its gradient is ``det A * A^-T``."""
-    sign, logabsdet = slogdet(input)
-    return named(sign * F.exp(logabsdet), "LinalgDetBackward0")
+    return L.Det.apply(input)
 
 
 @public()

@@ -919,6 +919,20 @@ def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
 
 
 @public(inplace=True)
+def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str, *,
+                   include_self: bool = True) -> Tensor:
+    """``src``'s values combined into a copy of ``input`` at ``index`` along ``dim`` by
+    ``reduce`` ("sum", "prod", "mean", "amax", "amin"), ``input``'s own value included or
+    not; where several are the extreme they share its gradient."""
+    if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    index = _index_array(index, "scatter_reduce")
+    if index.ndim != input._data.ndim or _t(src)._data.ndim != index.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    return S.ScatterReduce.apply(input, _dim(dim, input._data.ndim), index, src, reduce, include_self)
+
+
+@public(inplace=True)
 def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
     """``input`` with ``src`` (a tensor, or a single ``value``) written at ``index`` along
     ``dim``: ``out[i][index[i][j]] = src[i][j]`` for dim=1."""
@@ -1184,9 +1198,14 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     values, indices = sort(input, axis)
     middle = (input._data.shape[axis] - 1) // 2
     values, indices = narrow(values, axis, middle, 1), narrow(indices, axis, middle, 1)
+    if input._data.dtype.kind == "f":  # a slice with a NaN: its median is its first NaN, as PyTorch's
+        missing = isnan(input)
+        first_missing = argmax(missing.long(), axis, keepdim=True)
+        indices = where(any(missing, axis, keepdim=True), first_missing, indices)
+        values = gather(input, axis, indices)
     if not keepdim:
         values, indices = squeeze(values, axis), squeeze(indices, axis)
-    return values_indices(values, indices)
+    return values_indices(named(values, "MedianBackward1"), indices)
 
 
 @public()

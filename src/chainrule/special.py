@@ -6,6 +6,8 @@ from typing import Any
 
 from . import functional as F
 from .composites import sinc
+from .dtypes import get_default_dtype
+from .ops.elementwise import Entr
 from .tensor import Tensor
 
 __all__ = ["entr", "erf", "exp2", "expit", "expm1", "log1p", "log_softmax", "logit", "logsumexp", "round", "sinc",
@@ -39,8 +41,6 @@ def xlog1py(input: Tensor, other: Any) -> Tensor:
 
 
 def entr(input: Tensor) -> Tensor:
-    """The elementwise entropy -x log(x): 0 at 0, -inf below."""
-    positive = input > 0
-    # (the logarithm is taken of 1 off the positive values: no log(0) or NaN on the way)
-    safe = F.where(positive, input, 1.0)
-    return F.where(positive, -safe * F.log(safe), F.where(input == 0, 0.0, float("-inf")))
+    """The elementwise entropy -x log(x): 0 at 0, -inf below; its derivative -(1 + log x)
+    (inf at 0, NaN below, as PyTorch's)."""
+    return Entr.apply(input if input.is_floating_point() else input.to(get_default_dtype()))

@@ -612,6 +612,11 @@ for _name, _draw in (
 del _name, _draw
 
 
+#: The C type names in PyTorch's messages about integer ranges.
+_C_TYPE_NAMES = {"uint8": "unsigned char", "int8": "signed char", "int16": "short int", "int32": "int",
+                 "int64": "long int"}
+
+
 @method()
 def random_(self: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> Tensor:
     """Integers drawn uniformly from ``[from, to)`` (``random_(to)``: from 0; ``random_()``: from
@@ -635,10 +640,35 @@ def random_(self: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> T
             2 if dtype.kind == "b" else int(np.iinfo(dtype).max) + 1)
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        name = _C_TYPE_NAMES[dtype.name]
+        if low < info.min or low > info.max:
+            raise RuntimeError(f"from is out of bounds for {name}")
+        if high - 1 > info.max:
+            raise RuntimeError(f"to - 1 is out of bounds for {name}")
     return _random_fill("random_", lambda rng, shape: rng.integers(low, high, shape))(self, generator=generator)
 
 
+@method()
+def put_(self: Tensor, index: Any, source: Any, accumulate: bool = False) -> Tensor:
+    """Write (or add) ``source``'s elements at the flat positions ``index`` of this tensor."""
+    index = index if isinstance(index, Tensor) else _new_tensor(index)
+    flat = self.view(-1)
+    flat.index_put_((index.reshape(-1),), source.reshape(-1), accumulate)
+    return self
+
+
 # -- new tensors like this one (its dtype unless told otherwise) ---------------------------------
+
+
+@method()
+def new(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """PyTorch's legacy constructor: ``x.new(2, 3)`` an uninitialised tensor, ``x.new(data)`` a
+    copy of ``data``, both of this tensor's dtype and device."""
+    if len(args) == 1 and not isinstance(args[0], int):
+        return _new_tensor(args[0], dtype=self.dtype, device=self.device)
+    return empty(*args, dtype=self.dtype, device=self.device)
 
 
 @method()

@@ -840,3 +840,20 @@ def test_post_hooks_of_clamp_with_tensor_bounds_see_the_bounds():
         c.sum().backward()
         results.append((type(c.grad_fn).__name__, len(c.grad_fn.next_functions), b.grad.tolist()))
     assert results[1] == results[0]
+
+
+def test_autograd_grad_calls_no_hook_of_a_node_it_does_not_run():
+    calls = {}
+    for lib in (torch, chainrule):
+        seen = calls[lib.__name__] = []
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        w = lib.tensor([3.0, 4.0], requires_grad=True)
+        y = x.sin()
+        y.register_hook(lambda g: seen.append("tensor hook"))
+        y.retain_grad()
+        y.grad_fn.register_prehook(lambda g: seen.append("pre hook"))
+        lib.autograd.grad((y * w).sum(), w)
+        assert y.grad is None
+        (gy,) = lib.autograd.grad((y * w).sum(), y)  # asked for: its own tensor hook runs
+        assert gy.tolist() == [3.0, 4.0]
+    assert calls["chainrule"] == calls["torch"] == ["tensor hook"]

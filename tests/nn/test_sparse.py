@@ -166,3 +166,12 @@ def test_text_classification_tutorial_loop():
     (our_losses, ours), (their_losses, theirs) = train(chainrule), train(torch)
     np.testing.assert_allclose(our_losses, their_losses, rtol=1e-10)
     np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("offsets", [[1], [0, 5], [0, 2, 1]])
+def test_bad_offsets_are_refused(offsets):
+    if offsets != [0, 2, 1]:  # (decreasing offsets: PyTorch reads past its buffer, and may not notice)
+        with pytest.raises(RuntimeError):
+            torch.nn.functional.embedding_bag(torch.tensor([1, 2, 3]), torch.eye(4), torch.tensor(offsets))
+    with pytest.raises(RuntimeError, match="offsets"):
+        chainrule.nn.functional.embedding_bag(chainrule.tensor([1, 2, 3]), chainrule.eye(4), chainrule.tensor(offsets))

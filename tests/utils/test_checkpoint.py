@@ -181,3 +181,14 @@ def test_activations_are_not_held_between_forward_and_backward():
         del h
     # Plain: four (128, 64) activations a block; checkpointed: one output a block.
     assert held[False] < held["plain"] / 2.5 and held[True] < held["plain"] / 2.5
+
+
+def test_second_derivatives_and_arguments_handed_back():
+    x = chainrule.tensor([1.0, 2.0], dtype=chainrule.float64, requires_grad=True)
+    y = ck.checkpoint(lambda a: a ** 3, x, use_reentrant=False)
+    (g,) = chainrule.autograd.grad(y.sum(), x, create_graph=True)
+    (gg,) = chainrule.autograd.grad(g.sum(), x)
+    assert gg.tolist() == [6.0, 12.0]
+    assert ck.checkpoint(lambda a: a, x, use_reentrant=False) is x
+    same, doubled = ck.checkpoint(lambda a: (a, a * 2), x, use_reentrant=False)
+    assert same is x and doubled.tolist() == [2.0, 4.0]

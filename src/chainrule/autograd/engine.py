@@ -235,10 +235,12 @@ class _Backward:
                 return
             slow = watched or node._hooked or type(grad) is list
             if slow:
-                grad = self.before_node(node, grad)
-                if idle and node in idle:
+                if idle and node in idle:  # not run: only the captured outputs' own hooks are called
+                    if self.capture_node:
+                        self.capture_idle(node, grad)
                     self.pass_over(node)
                     continue
+                grad = self.before_node(node, grad)
             others = node.other_edges
             if others is PAIR:
                 edges = (node.first_edge, node.second_edge)
@@ -380,6 +382,23 @@ class _Backward:
         for observer in self.observers:
             observer(node, _as_tuple(node, grad), input_grads)
         return input_grads
+
+    def capture_idle(self, node: Node, grad: Any) -> None:
+        """The captured outputs of a node that does not run: each one's gradient through that
+        tensor's own hooks (``retain_grad`` among them), as PyTorch's capture hooks; the node's
+        other hooks are not called."""
+        hooks = node._tensor_hooks if node._hooked and not self.dry else None
+        for nr in range(node.n_outputs):
+            index = self.capture_node.get((node, nr))
+            if index is None:
+                continue
+            g = grad if node.n_outputs == 1 else (grad[nr] if grad is not None else None)
+            if g is None:
+                continue
+            if hooks and nr in hooks:
+                g = _run_hooks(hooks[nr], g, self.create_graph)
+            previous = self.captured[index]
+            self.captured[index] = g if previous is None else previous + g
 
     def capture_outputs(self, node: Node, grad: Any) -> None:
         for nr in range(node.n_outputs):

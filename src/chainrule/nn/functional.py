@@ -453,6 +453,14 @@ def _bags(input: Tensor, rows: Tensor, offsets: Tensor, per_sample_weights: Tens
     _C._reads(offsets, "embedding_bag with offsets (bags whose sizes depend on the values)")
     starts = [int(o) for o in offsets.tolist()]
     count = input.shape[0]
+    if starts and starts[0] != 0:
+        raise RuntimeError("offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
+                           f"position 0. However, got {starts[0]}")
+    if starts and starts[-1] > count:
+        raise RuntimeError(f"offsets[-1] can not be greater than input's length {count} but got offsets[-1] of "
+                           f"{starts[-1]}")
+    if any(later < earlier for earlier, later in zip(starts, starts[1:])):
+        raise RuntimeError(f"offsets must not decrease, but got {starts}")
     ends = starts[1:] if include_last_offset else starts[1:] + [count]
     if include_last_offset:
         starts = starts[:-1]
@@ -1074,8 +1082,8 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     else:
         loss = input - target * (input + eps).log()
     if full:
-        # Stirling's term counts only where target > 1: computed on 1 elsewhere (the same values
-        # and gradients as PyTorch's masked term, without log(0) on the way).
+        # Stirling's term counts only where target > 1: computed on 1 elsewhere (PyTorch's values,
+        # without log(0) on the way; the target's own gradient there is 0 where PyTorch's is NaN).
         small = (target <= 1)._data
         safe = E.Where.apply(small, 1.0, target)
         stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()

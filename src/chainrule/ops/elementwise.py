@@ -724,6 +724,24 @@ for _row in UNARY:
 del _row
 
 
+class Entr(_Elementwise):
+    """``special.entr``: -u log(u), 0 at 0, -inf below 0."""
+
+    __slots__ = ()
+    arguments = "unary"
+    derivative = ("d entr(u)/du = -(1 + log u)",)
+
+    def forward(self, xp, a):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = xp.where(a > 0, -a * xp.log(xp.where(a > 0, a, 1)), xp.where(a == 0, 0.0, -xp.inf))
+        self.saved = (a,)
+        return out.astype(a.dtype, copy=False)
+
+    def backward(self, xp, g):
+        (a,) = self.saved
+        return g * -(xp.log(a) + 1)
+
+
 class Rsqrt(_Elementwise):
     __slots__ = ()
     arguments = "unary"

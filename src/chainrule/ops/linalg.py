@@ -259,6 +259,34 @@ class Inverse(Op):
         return -xp.matmul(xp.matmul(inverse_t, g), inverse_t)
 
 
+class Det(Op):
+    """``det A`` of (batches of) square matrices; its gradient the adjugate's transpose, taken
+    from the singular value decomposition so that a singular matrix has one too."""
+
+    __slots__ = ()
+    arguments = "unary"
+    pytorch_name = "LinalgDetBackward0"
+    derivative = ("d det A/dA = adj(A)^T",)
+
+    def forward(self, xp, a):
+        _square_batches("linalg.det", a)
+        self.saved = (a,)
+        return xp.asarray(xp.linalg.det(a), dtype=a.dtype)
+
+    def backward(self, xp, g):
+        (a,) = self.saved
+        if not (xp is numpy or hasattr(xp, "ndarray")):
+            raise NotImplementedError("det: backward with create_graph=True is not supported")
+        # A = U S V^T: adj(A)^T = det(U) det(V^T) U diag(prod_{j != i} s_j) V^T.
+        u, s, vt = xp.linalg.svd(a)
+        ones = xp.ones(s.shape[:-1] + (1,), dtype=s.dtype)
+        before = xp.cumprod(xp.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
+        after = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(s, -1)[..., :-1]], axis=-1), axis=-1), -1)
+        signs = xp.linalg.det(u) * xp.linalg.det(vt)
+        adjugate_t = xp.matmul(u * (before * after)[..., None, :], vt) * signs[..., None, None]
+        return g[..., None, None] * adjugate_t
+
+
 class LogAbsDet(Op):
     """``log |det A|`` of (batches of) square matrices (the second value of slogdet)."""
 

@@ -379,6 +379,109 @@ class ScatterAdd(Op):
         return g, None, None, grad_src
 
 
+_SCATTER_UFUNCS = {"sum": "add", "mean": "add", "prod": "multiply", "amax": "maximum", "amin": "minimum"}
+
+
+def _scatter_identity(dtype: Any, reduce: str) -> Any:
+    """The value a place starts from when its own value is left out (``include_self=False``)."""
+    if reduce in ("sum", "mean"):
+        return 0
+    if reduce == "prod":
+        return 1
+    largest = reduce == "amax"
+    if dtype.kind == "f":
+        return -np.inf if largest else np.inf
+    if dtype.kind == "b":
+        return not largest
+    info = np.iinfo(dtype)
+    return info.min if largest else info.max
+
+
+class ScatterReduce(Op):
+    """``scatter_reduce``: the values of ``src`` combined into ``a`` at ``index`` along ``axis``
+    by a sum, product, mean, max or min, with or without ``a``'s own value; the backward as
+    PyTorch's (equal extremes share their gradient)."""
+
+    __slots__ = ("axis", "index", "reduce", "include_self", "counts", "src_shape")
+    derivative = ("d/d self: 1, 1/count, prod/self or [self == result] / ties", "", "",
+                  "d/d src: at the index, likewise")
+
+    def forward(self, xp, a, axis, index, src, reduce, include_self):
+        _check_scatter_index(index, axis, a.shape[axis])
+        where = _full_index(index, axis)
+        values = src[tuple(slice(0, n) for n in index.shape)]
+        out = a.copy()
+        if not include_self:
+            out[where] = _scatter_identity(a.dtype, reduce)
+        getattr(xp, _SCATTER_UFUNCS[reduce]).at(out, where, values)
+        self.axis, self.index, self.reduce, self.include_self = axis, index, reduce, include_self
+        self.src_shape, self.counts = src.shape, None
+        if reduce == "mean":
+            counts = xp.full(a.shape, 1 if include_self else 0, dtype=xp.int64)
+            xp.add.at(counts, where, 1)
+            self.counts = xp.maximum(counts, 1)
+            out = out // self.counts if a.dtype.kind in "iub" else (out / self.counts).astype(a.dtype)
+        self.saved = (a, values, out)
+        return out
+
+    def backward(self, xp, g):
+        if not plain(xp):
+            raise NotImplementedError("scatter_reduce: backward with create_graph=True is not supported")
+        a, values, out = self.saved
+        where = _full_index(self.index, self.axis)
+        scattered = xp.zeros(a.shape, dtype=bool)
+        scattered[where] = True
+        own = xp.ones(a.shape, dtype=bool) if self.include_self else ~scattered
+        reduce = self.reduce
+        if reduce == "sum":
+            grad_a, grad_values = g * own, g[where]
+        elif reduce == "mean":
+            share = g / self.counts
+            grad_a, grad_values = share * own, share[where]
+        elif reduce == "prod":
+            grad_a, grad_values = self._product_gradients(xp, g, a, values, out, where, own)
+        else:  # amax / amin: the gradient shared among the places that hold the extreme
+            # (as PyTorch, a left-out own value equal to the extreme still takes its share,
+            # which is then dropped)
+            a_is = a == out
+            values_is = values == out[where]
+            ties = a_is.astype(g.dtype)
+            xp.add.at(ties, where, values_is.astype(g.dtype))
+            share = g / xp.maximum(ties, 1)
+            grad_a, grad_values = share * (a_is & own), share[where] * values_is
+        grad_src = None
+        if self.needs_grad(3):
+            grad_src = xp.zeros(self.src_shape, dtype=g.dtype)
+            grad_src[tuple(slice(0, n) for n in self.index.shape)] = grad_values
+        return (grad_a if self.needs_grad(0) else None), None, None, grad_src, None, None
+
+    def _product_gradients(self, xp, g, a, values, out, where, own):
+        """The product of the other factors at each place: ``out / factor`` where the factor is
+        not 0; where it is, the product recomputed without it."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grad_a = xp.where(own, g * out / a, 0)
+            grad_values = (g * out)[where] / values
+        for flat in zip(*xp.nonzero(own & (a == 0))):
+            others = self._product_without(xp, a, values, where, own, self_at=flat)
+            grad_a[flat] = g[flat] * others
+        target = [w for w in xp.broadcast_arrays(*where)]
+        for position in zip(*xp.nonzero(values == 0)):
+            place = tuple(t[position] for t in target)
+            others = self._product_without(xp, a, values, where, own, skip=position)[place]
+            grad_values[position] = g[place] * others
+        return xp.where(xp.isnan(grad_a), 0, grad_a), grad_values
+
+    def _product_without(self, xp, a, values, where, own, self_at=None, skip=None):
+        start = xp.where(own, a, 1).astype(a.dtype)
+        if self_at is not None:
+            start[self_at] = 1
+        factors = values.copy()
+        if skip is not None:
+            factors[skip] = 1
+        xp.multiply.at(start, where, factors)
+        return start[self_at] if self_at is not None else start
+
+
 class Scatter(Op):
     """``scatter``: ``src`` (a tensor, or one value) written at ``index`` along ``axis``."""
     __slots__ = ("axis", "index", "src_shape")

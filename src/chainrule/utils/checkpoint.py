@@ -201,8 +201,10 @@ class Recomputation(Function):
                 "torch.utils.checkpoint: Recomputed values for the following tensors have different metadata than "
                 f"during the forward pass: shapes {recipe.shapes} the first time, {shapes} when recomputed")
         pairs = [(o, g) for o, g in zip(outputs, grads) if isinstance(o, Tensor) and o.requires_grad and g is not None]
-        found = _grad_of([o for o, _ in pairs], list(ctx.wanted), [g for _, g in pairs], allow_unused=True) \
-            if pairs else (None,) * len(ctx.wanted)
+        # Under create_graph (grad mode on here) the gradients keep their graph: a second
+        # derivative goes through the rerun.
+        found = _grad_of([o for o, _ in pairs], list(ctx.wanted), [g for _, g in pairs], allow_unused=True,
+                         create_graph=is_grad_enabled()) if pairs else (None,) * len(ctx.wanted)
         return (None, None) + tuple(found)
 
 
@@ -233,6 +235,7 @@ def _checkpoint_without_reentrant(function: Callable, preserve: bool, context_fn
 
     with graph.on_apply(note), forward_context:
         outputs = function(*args, **kwargs)
+    is_tuple = isinstance(outputs, tuple)
     wanted = _read_tensors(outputs, made, args, kwargs)
     if wanted is None or not wanted:
         return outputs  # (its own graph: see the module's docstring)
@@ -241,8 +244,12 @@ def _checkpoint_without_reentrant(function: Callable, preserve: bool, context_fn
     recipe = _Recipe(function, args, kwargs, rng_state, recompute_context, shapes, determinism_check == "default")
     # The first run's values, without its graph: nothing it recorded is kept past this call.
     values = tuple(o.detach() if isinstance(o, Tensor) else o for o in results)
+    # An argument handed back as it is comes back as itself, as in PyTorch.
+    passed = {i: o for i, o in enumerate(results) if any(o is a for a in _tensors((args, kwargs)))}
     del outputs, results, made
-    return Recomputation.apply(recipe, values, *wanted)
+    recomputed = _as_tuple(Recomputation.apply(recipe, values, *wanted))
+    final = tuple(passed.get(i, o) for i, o in enumerate(recomputed))
+    return final if is_tuple else final[0]
 
 
 def _read_tensors(outputs: Any, made: set, args: tuple, kwargs: dict) -> list | None:
