@@ -353,3 +353,46 @@ def test_review_edge_cases_like_torch():
 
 def test_special_entr_gradient_at_the_boundaries():
     check(lambda L, x: L.special.entr(x), np.array([0.0, -1.0, 0.5, 2.0]))
+
+
+def test_second_review_edge_cases_like_torch():
+    inf = float("inf")
+    src = np.arange(8.0).reshape(2, 2, 2) + 1
+    check(lambda L, t, s: L.diagonal_scatter(t, s, 1, 1, 3), np.zeros((2, 2, 2, 3)), src)
+    check(lambda L, t: [L.diag_embed(t), L.diagflat(t)], np.array([inf, 1.0]), grad=False)
+    check(lambda L, a, b: [L.logaddexp2(a, b), L.logaddexp(a, b)], np.array([-inf, inf, 1.0]),
+          np.array([-inf, inf, 2.0]), grad=False)
+    check(lambda L: [*L.tensor_split(L.arange(10), [-3]), *L.tensor_split(L.arange(10), [3, -8]),
+                     L.take_along_dim(L.arange(6.0).reshape(2, 3), L.tensor([[-1], [-3]]), 1),
+                     L.copysign(L.tensor([1, -2, 3]), L.tensor([-1, 1, -1])),
+                     L.copysign(L.tensor([1.0, -2.0]), L.tensor([-1.0, 1.0], dtype=L.float64)),
+                     L.copysign(L.tensor([True, False]), L.tensor([-1.0, 1.0])),
+                     L.histc(L.tensor([0.1, 0.2, 0.3, 0.7, 0.9]), bins=10, min=0, max=1),
+                     L.gather(L.tensor(5.0), 0, L.tensor(0)), L.index_select(L.tensor(3.0), 0, L.tensor([0])),
+                     L.scatter_reduce(L.zeros(()), 0, L.tensor(0), L.tensor(3.0), "sum"),
+                     list(L.zeros(2).new(L.Size([2, 3])).shape), list(L.zeros(2).new().shape),
+                     L.tensor([1, 2]) << 1, L.tensor([8]) >> 2],
+          grad=False)
+    x = chainrule.zeros(3, 4, requires_grad=True)
+    grads = chainrule.autograd.grad(chainrule.scatter_reduce(x, 1, chainrule.tensor([[0, 1], [1, 1], [0, 0]]),
+                                                              chainrule.ones(3, 2), "mean").sum(), x)
+    assert grads[0].dtype == chainrule.float32
+    for make in (lambda L: L.scatter_reduce(L.zeros(3), 0, L.tensor([1]), L.tensor([1]), "sum"),
+                 lambda L: L.renorm(L.tensor([1.0, 2.0, 3.0]), 2, 0, 1), lambda L: L.renorm(L.ones(2, 2), 0, 0, 1),
+                 lambda L: L.histc(L.tensor([1, 2]), bins=2), lambda L: L.zeros(2, 3).put_(L.tensor([0, 1]), L.tensor([9.0])),
+                 lambda L: L.zeros(3).exponential_(0), lambda L: L.zeros(3, dtype=L.int64).exponential_(),
+                 lambda L: L.zeros(3).geometric_(1), lambda L: L.zeros(3, dtype=L.bool).random_(5)):
+        with pytest.raises(Exception) as theirs:
+            make(torch)
+        raises_like_torch(lambda: make(chainrule), lambda: make(torch), _escaped(theirs))
+    for lib in (chainrule, torch):  # a comparison written in place into a tensor with history
+        w = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = w * 1
+        y.gt_(1)
+        assert y.grad_fn is not None and not y.is_leaf
+        y.mul_(2)
+        (y * w).sum().backward()
+        assert w.grad.tolist() == [0.0, 2.0]
+        t = lib.zeros(2, 3).t()
+        t.put_(lib.tensor([1, 4]), lib.tensor([9.0, 8.0]))
+        assert t.tolist() == [[0.0, 9.0], [0.0, 0.0], [8.0, 0.0]]

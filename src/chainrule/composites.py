@@ -202,8 +202,15 @@ def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
     where = [slice(None)] * input.ndim
     where[first] = _make(np.arange(start_row, start_row + count))
     where[second] = _make(np.arange(start_column, start_column + count))
+    expected = tuple(n for d, n in enumerate(input.shape) if d not in (first, second)) + (count,)
+    if tuple(src.shape) != expected:
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = {list(src.shape)}, "
+                           f"slice size = {list(expected)}")
+    # NumPy puts the diagonal's dim where the two index arrays are when they are neighbours,
+    # first otherwise.
+    place = builtins.min(first, second) if abs(first - second) == 1 else 0
     result = input.clone()
-    result[tuple(where)] = F.movedim(src, -1, builtins.min(first, second)) if src.ndim > 1 else src
+    result[tuple(where)] = F.movedim(src, -1, place) if src.ndim > 1 else src
     return result
 
 
@@ -218,6 +225,7 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
     if indices.ndim != input.ndim:
         raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, "
                            f"but got {input.ndim} dimensions for input, and {indices.ndim} dimensions for indices")
+    indices = F.where(indices < 0, indices + input.shape[axis], indices)  # (counted from the end, as PyTorch)
     shape_in, shape_ix = list(input.shape), list(indices.shape)
     shape_in[axis] = shape_ix[axis] = 1
     common = list(np.broadcast_shapes(tuple(shape_in), tuple(shape_ix)))
@@ -247,8 +255,8 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
             raise RuntimeError(f"number of sections must be larger than 0, got {sections}")
         small, extra = divmod(size, sections)
         bounds = [i * small + builtins.min(i, extra) for i in range(sections + 1)]
-    else:
-        bounds = [0] + [int(i) for i in indices_or_sections] + [size]
+    else:  # (a negative index counts from the end, as a slice's)
+        bounds = [0] + [int(i) + size if int(i) < 0 else int(i) for i in indices_or_sections] + [size]
     pieces = []
     for start, stop in zip(bounds[:-1], bounds[1:]):
         start = builtins.min(builtins.max(start, 0), size)
@@ -586,15 +594,26 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
     own range); elements outside are left out.  Counts depend on the values: a graph capture
     stops here."""
     F._reads(input, "histc() (counts of the values)")
-    data = to_numpy(input._data).astype(np.float64).reshape(-1)
-    low, high = float(min), float(max)
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f'"histogram_cpu" not implemented for \'{_scalar(input._data)}\'')
+    if bins <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+    data = to_numpy(input._data).reshape(-1)
+    dtype = data.dtype.type
+    low, high = dtype(min), dtype(max)
     if low == high and data.size:
-        low, high = float(data.min()), float(data.max())
+        low, high = data.min(), data.max()
     if low == high:
-        low, high = low - 1, high + 1
+        low, high = low - dtype(1), high + dtype(1)
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise RuntimeError(f"torch.histogram(): range of [{low}, {high}] is not finite")
     if low > high:
-        raise RuntimeError("torch.histogram: min should not exceed max")
-    counts, _ = np.histogram(data[(data >= low) & (data <= high)], bins=bins, range=(low, high))
+        raise RuntimeError("torch.histogram(): min should not exceed max")
+    inside = data[(data >= low) & (data <= high)]
+    # Each element's bin in the input's own precision, as PyTorch computes it (float32 rounding
+    # decides where an element on a bin edge falls); the maximum goes in the last bin.
+    position = ((inside - low) * dtype(bins) / (high - low)).astype(np.int64)
+    counts = np.bincount(np.minimum(position, bins - 1), minlength=bins)
     return _make(get_array_module(input._data).asarray(counts.astype(input._data.dtype)))
 
 
@@ -713,6 +732,12 @@ def split_with_sizes(input: Tensor, split_sizes: Sequence[int], dim: int = 0) ->
 @public(inplace=True)
 def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     """Each slice along ``dim`` whose ``p``-norm exceeds ``maxnorm`` scaled down to it."""
+    if input.ndim < 2:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.ndim} dimensions")
+    if p <= 0:
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
     axis = _dim(dim, input.ndim)
     others = tuple(d for d in range(input.ndim) if d != axis)
     norms = F.norm(input, p, others, keepdim=True)
@@ -725,7 +750,11 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
 @public(inplace=True, out=True)
 def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
     """log2(2^input + 2^other) without overflow."""
-    return F.maximum(input, other) + F.log1p(F.exp2(-F.abs(input - other))) / math.log(2.0)
+    other = _t(other)
+    # (equal infinities: inf - inf would be NaN; their difference is 0)
+    same = input == other
+    difference = F.where(same, 0.0, input) - F.where(same, 0.0, other)
+    return F.maximum(input, other) + F.log1p(F.exp2(-F.abs(difference))) / math.log(2.0)
 
 
 @public(out=True)
@@ -747,7 +776,13 @@ def fmin(input: Tensor, other: Tensor) -> Tensor:
 def copysign(input: Tensor, other: Any) -> Tensor:
     """|input| with the sign of ``other`` (-0.0 counts as negative); the gradient flows to
     ``input`` only."""
-    negative = signbit(other if isinstance(other, Tensor) else _make(np.asarray(other, dtype=input._data.dtype)))
+    other_tensor = other if isinstance(other, Tensor) else None
+    dtype = input.dtype if input.dtype.is_floating_point else dtypes.get_default_dtype()
+    if other_tensor is not None and other_tensor.dtype.is_floating_point and \
+            other_tensor.element_size() > dtypes.finfo(dtype).bits // 8:
+        dtype = other_tensor.dtype  # (the wider float of the two, as PyTorch promotes)
+    input = input.to(dtype)
+    negative = signbit(other_tensor if other_tensor is not None else _make(np.asarray(other, dtype=input._data.dtype)))
     result = F.where(negative, -F.abs(input), F.abs(input))
     if isinstance(other, Tensor) and other.requires_grad:  # its gradient: zeros, as PyTorch's
         result = E.Where.apply(_EVERYWHERE, result, other)
@@ -934,8 +969,8 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
     padding = (0, abs(offset)) if offset >= 0 else (abs(offset), 0)
     rows = F.unsqueeze(_pad_last(F.reshape(input, tuple(input.shape[:-1]) + (n,)), *padding), -1)
     xp = get_array_module(input._data)
-    diagonal = _make(xp.asarray(np.eye(size, k=offset), dtype=input._data.dtype))
-    matrices = rows * diagonal
+    # (where, not a product with the identity: inf and NaN stay on the diagonal)
+    matrices = E.Where.apply(xp.eye(size, k=offset, dtype=bool), rows, xp.zeros((), dtype=input._data.dtype))
     return F.movedim(matrices, (-2, -1), (first, second))
 
 

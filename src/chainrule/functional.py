@@ -6,6 +6,7 @@ ufuncs (exp, log, tanh ...) are made from their rows of ``ops.elementwise.UNARY`
 from __future__ import annotations
 
 import builtins
+import functools
 import warnings
 from collections import namedtuple
 from typing import Any, Callable, Sequence
@@ -231,8 +232,10 @@ def fmod(input: Any, other: Any) -> Tensor:
 
 @public(out=True)
 def logaddexp(input: Tensor, other: Tensor) -> Tensor:
-    """log(exp(input) + exp(other)) without overflow."""
-    return maximum(input, other) + log1p(exp(-abs(input - other)))
+    """log(exp(input) + exp(other)) without overflow (equal infinities give themselves)."""
+    same = input == other  # (equal infinities: inf - inf would be NaN; their difference is 0)
+    difference = where(same, 0.0, input) - where(same, 0.0, other)
+    return maximum(input, other) + log1p(exp(-abs(difference)))
 
 
 @public(inplace=True, out=True)
@@ -335,15 +338,15 @@ def _comparison(ufunc: Any) -> Any:
     return op
 
 
-eq = public(inplace=True, out=True, name="eq")(_comparison(np.equal))
-ne = public(inplace=True, out=True, aliases=("not_equal",), name="ne")(_comparison(np.not_equal))
-lt = public(inplace=True, out=True, aliases=("less",), name="lt")(_comparison(np.less))
-le = public(inplace=True, out=True, aliases=("less_equal",), name="le")(_comparison(np.less_equal))
-gt = public(inplace=True, out=True, aliases=("greater",), name="gt")(_comparison(np.greater))
-ge = public(inplace=True, out=True, aliases=("greater_equal",), name="ge")(_comparison(np.greater_equal))
-logical_and = public(inplace=True, out=True, name="logical_and")(_comparison(np.logical_and))
-logical_or = public(inplace=True, out=True, name="logical_or")(_comparison(np.logical_or))
-logical_xor = public(inplace=True, out=True, name="logical_xor")(_comparison(np.logical_xor))
+eq = public(out=True, name="eq")(_comparison(np.equal))
+ne = public(out=True, aliases=("not_equal",), name="ne")(_comparison(np.not_equal))
+lt = public(out=True, aliases=("less",), name="lt")(_comparison(np.less))
+le = public(out=True, aliases=("less_equal",), name="le")(_comparison(np.less_equal))
+gt = public(out=True, aliases=("greater",), name="gt")(_comparison(np.greater))
+ge = public(out=True, aliases=("greater_equal",), name="ge")(_comparison(np.greater_equal))
+logical_and = public(out=True, name="logical_and")(_comparison(np.logical_and))
+logical_or = public(out=True, name="logical_or")(_comparison(np.logical_or))
+logical_xor = public(out=True, name="logical_xor")(_comparison(np.logical_xor))
 
 
 def _reads(tensor: Any, how: str) -> None:
@@ -904,7 +907,24 @@ def _index_array(index: Any, name: str) -> np.ndarray:
     return data
 
 
+def _scalar_as_vector(form: Callable) -> Callable:
+    """``form`` (gather, scatter ...) on a 0-d tensor: PyTorch treats it, its index and its
+    source as one-element vectors and gives a 0-d result."""
+
+    @functools.wraps(form)
+    def wrapper(input: Tensor, dim: int, index: Any, *args: Any, **kwargs: Any) -> Tensor:
+        if input._data.ndim != 0:
+            return form(input, dim, index, *args, **kwargs)
+        _dim(dim, 1)  # (0 and -1 only)
+        one = [reshape(a, (1,)) if isinstance(a, Tensor) and a._data.ndim == 0 else a for a in args]
+        index = _t(index) if not isinstance(index, Tensor) else index
+        return reshape(form(reshape(input, (1,)), 0, reshape(index, (-1,)), *one, **kwargs), ())
+
+    return wrapper
+
+
 @public(out=True)
+@_scalar_as_vector
 def gather(input: Tensor, dim: int, index: Any) -> Tensor:
     index = _index_array(index, "gather")
     if index.ndim != input._data.ndim:
@@ -913,12 +933,14 @@ def gather(input: Tensor, dim: int, index: Any) -> Tensor:
 
 
 @public(inplace=True)
+@_scalar_as_vector
 def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
     index = _index_array(index, "scatter_add")
     return S.ScatterAdd.apply(input, _dim(dim, input._data.ndim), index, src)
 
 
 @public(inplace=True)
+@_scalar_as_vector
 def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str, *,
                    include_self: bool = True) -> Tensor:
     """``src``'s values combined into a copy of ``input`` at ``index`` along ``dim`` by
@@ -927,12 +949,23 @@ def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str
     if reduce not in ("sum", "prod", "mean", "amax", "amin"):
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     index = _index_array(index, "scatter_reduce")
-    if index.ndim != input._data.ndim or _t(src)._data.ndim != index.ndim:
+    src = _t(src)
+    if index.ndim != input._data.ndim or src._data.ndim != index.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
-    return S.ScatterReduce.apply(input, _dim(dim, input._data.ndim), index, src, reduce, include_self)
+    if src._data.dtype != input._data.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    if reduce == "mean" and input._data.dtype == np.bool_:
+        raise NotImplementedError('"scatter_gather_tensor_cpu_reduce_mean" not implemented for \'Bool\'')
+    axis = _dim(dim, input._data.ndim)
+    for d in range(index.ndim):
+        if index.shape[d] > src._data.shape[d] or (d != axis and index.shape[d] > input._data.shape[d]):
+            raise RuntimeError(f"Expected index {list(index.shape)} to be smaller than self {list(input.shape)} "
+                               f"apart from dimension {axis} and to be smaller size than src {list(src.shape)}")
+    return S.ScatterReduce.apply(input, axis, index, src, reduce, include_self)
 
 
 @public(inplace=True)
+@_scalar_as_vector
 def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
     """``input`` with ``src`` (a tensor, or a single ``value``) written at ``index`` along
     ``dim``: ``out[i][index[i][j]] = src[i][j]`` for dim=1."""
@@ -964,6 +997,9 @@ def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
     index = _index_array(index, "index_select")
     if index.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
+    if input._data.ndim == 0:  # one element, as a vector; the result 0-d, as PyTorch's
+        _dim(dim, 1)
+        return reshape(index_select(reshape(input, (1,)), 0, index), ())
     # (a 1-D index passes as it is: a view of it would hide from a compiled plan where it came from)
     return S.IndexSelect.apply(input, _dim(dim, input._data.ndim), index if index.ndim == 1 else index.reshape(-1))
 

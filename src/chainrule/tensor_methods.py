@@ -12,6 +12,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import dtypes as _dt
+from . import bitwise as _bitwise
 from . import functional as F
 from . import tensor_namespace
 from .autograd.function import broadcast_error, named
@@ -20,11 +21,11 @@ from .backend import CPU, device, resolve_device, to_device
 from .creation import bernoulli as _bernoulli, empty, full, multinomial as _multinomial, ones, tensor as _new_tensor, zeros
 from .inplace import apply_inplace, overwrite, overwrite_kernel, put_kernel
 from .ops import elementwise as E
-from .ops.linalg import Matmul
+from .ops.linalg import Matmul, _scalar
 from .ops.shape import Index, IndexPut
 from .random import _generator
 from .registry import ROWS, Row
-from .tensor import Tensor, _dim, _make
+from .tensor import Size, Tensor, _dim, _make
 
 #: name -> method written here (see :func:`method`).
 _WRITTEN: dict[str, Any] = {}
@@ -230,6 +231,27 @@ for _name, _ufunc, _logical in (
 ):
     _WRITTEN[_name] = _comparison(_ufunc, _logical)
 del _name, _ufunc, _logical
+
+
+def _truth_inplace(name: str) -> Callable:
+    """``x.gt_(y)`` ...: the comparison written into ``x`` in its own dtype (1 and 0).  Through
+    ``copy_``, so that a tensor with history gets a node whose gradient is zero, as PyTorch's."""
+
+    def inplace(self: Tensor, other: Any) -> Tensor:
+        return self.copy_(getattr(F, name)(self, other))
+
+    inplace.__name__ = name + "_"
+    return inplace
+
+
+for _name in ("eq", "ne", "not_equal", "lt", "less", "le", "less_equal", "gt", "greater", "ge", "greater_equal",
+              "logical_and", "logical_or", "logical_xor"):
+    _WRITTEN[_name + "_"] = _truth_inplace(_name)
+del _name
+
+
+_WRITTEN["__lshift__"] = _bitwise.bitwise_left_shift
+_WRITTEN["__rshift__"] = _bitwise.bitwise_right_shift
 
 
 @method()
@@ -585,11 +607,13 @@ for _name, _view in (("unsqueeze_", F.unsqueeze), ("t_", F.t), ("transpose_", F.
 del _name, _view
 
 
-def _random_fill(name: str, draw: Callable) -> Callable:
+def _random_fill(name: str, draw: Callable, check: Callable | None = None) -> Callable:
     """An in-place random fill (``normal_`` ...): new values drawn (on the tensor's device),
-    never recorded."""
+    never recorded; ``check(tensor, *args)`` refuses what PyTorch refuses."""
 
     def fill(self: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> Tensor:
+        if check is not None:
+            check(self, *args, **kwargs)
         self._check_inplace()
         self._data[...] = draw(_generator(generator, self.device), self._data.shape, *args, **kwargs)
         self._mark_modified(name)
@@ -599,22 +623,57 @@ def _random_fill(name: str, draw: Callable) -> Callable:
     return fill
 
 
-for _name, _draw in (
-    ("normal_", lambda rng, shape, mean=0.0, std=1.0: rng.normal(mean, std, shape)),
-    ("uniform_", lambda rng, shape, a=0.0, b=1.0: rng.uniform(a, b, shape)),
-    ("bernoulli_", lambda rng, shape, p=0.5: rng.uniform(0.0, 1.0, shape) < p),
-    ("exponential_", lambda rng, shape, lambd=1.0: rng.exponential(1.0 / lambd, shape)),
-    ("log_normal_", lambda rng, shape, mean=1.0, std=2.0: rng.lognormal(mean, std, shape)),
-    ("cauchy_", lambda rng, shape, median=0.0, sigma=1.0: median + sigma * rng.standard_cauchy(shape)),
-    ("geometric_", lambda rng, shape, p: rng.geometric(p, shape)),
+def _continuous(distribution: str, positive: str | None = None) -> Callable:
+    """The checks of a continuous distribution's fill: a floating tensor, and (``positive``)
+    its scale parameter above 0."""
+
+    def check(tensor: Tensor, *args: Any, **kwargs: Any) -> None:
+        if not tensor.dtype.is_floating_point:
+            raise RuntimeError(f"{distribution} distribution is a continuous probability distribution. dtype must "
+                               f"be a floating point but you specified {_scalar_name(tensor)}")
+        if positive is not None:
+            name, position, default = _SCALES[positive]
+            value = kwargs.get(name, args[position] if len(args) > position else default)
+            if not value > 0:
+                raise RuntimeError(f"{positive} expects {name if name != 'lambd' else 'lambda'} > 0.0, but found "
+                                   f"{name if name != 'lambd' else 'lambda'}={value}")
+
+    return check
+
+
+#: The scale each fill checks: (its name, its position, its default).
+_SCALES = {"exponential_": ("lambd", 0, 1.0), "cauchy_": ("sigma", 1, 1.0), "log_normal_": ("std", 1, 2.0)}
+
+
+def _geometric_check(tensor: Tensor, p: float, **_: Any) -> None:
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+
+
+for _name, _draw, _check in (
+    ("normal_", lambda rng, shape, mean=0.0, std=1.0: rng.normal(mean, std, shape), None),
+    ("uniform_", lambda rng, shape, a=0.0, b=1.0: rng.uniform(a, b, shape), None),
+    ("bernoulli_", lambda rng, shape, p=0.5: rng.uniform(0.0, 1.0, shape) < p, None),
+    ("exponential_", lambda rng, shape, lambd=1.0: rng.exponential(1.0 / lambd, shape),
+     _continuous("Exponential", "exponential_")),
+    ("log_normal_", lambda rng, shape, mean=1.0, std=2.0: rng.lognormal(mean, std, shape),
+     _continuous("Log-normal", "log_normal_")),
+    ("cauchy_", lambda rng, shape, median=0.0, sigma=1.0: median + sigma * rng.standard_cauchy(shape),
+     _continuous("Cauchy", "cauchy_")),
+    ("geometric_", lambda rng, shape, p: rng.geometric(p, shape), _geometric_check),
 ):
-    _WRITTEN[_name] = _random_fill(_name, _draw)
-del _name, _draw
+    _WRITTEN[_name] = _random_fill(_name, _draw, _check)
+del _name, _draw, _check
+
+
+def _scalar_name(tensor: Tensor) -> str:
+    """PyTorch's name of a tensor's scalar type in messages: Float, Long, Bool ..."""
+    return _scalar(tensor._data)
 
 
 #: The C type names in PyTorch's messages about integer ranges.
 _C_TYPE_NAMES = {"uint8": "unsigned char", "int8": "signed char", "int16": "short int", "int32": "int",
-                 "int64": "long int"}
+                 "int64": "long int", "bool": "bool"}
 
 
 @method()
@@ -623,6 +682,10 @@ def random_(self: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> T
     0 to the largest integer the dtype holds exactly)."""
     bounds = list(args)
     if "from" in kwargs:
+        if "to" not in kwargs and not args:
+            raise TypeError("random_() received an invalid combination of arguments - got (from=int, ), but "
+                            "expected one of: (*, Generator generator), (int from, int to, *, Generator generator), "
+                            "(int to, *, Generator generator)")
         bounds = [kwargs.pop("from")] + bounds
     if "to" in kwargs:
         bounds = (bounds or [0]) + [kwargs.pop("to")]
@@ -640,12 +703,12 @@ def random_(self: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> T
             2 if dtype.kind == "b" else int(np.iinfo(dtype).max) + 1)
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    if dtype.kind in "iu":
-        info = np.iinfo(dtype)
+    if dtype.kind in "iub":
+        smallest, largest = (0, 1) if dtype.kind == "b" else (int(np.iinfo(dtype).min), int(np.iinfo(dtype).max))
         name = _C_TYPE_NAMES[dtype.name]
-        if low < info.min or low > info.max:
+        if low < smallest or low > largest:
             raise RuntimeError(f"from is out of bounds for {name}")
-        if high - 1 > info.max:
+        if high - 1 > largest:
             raise RuntimeError(f"to - 1 is out of bounds for {name}")
     return _random_fill("random_", lambda rng, shape: rng.integers(low, high, shape))(self, generator=generator)
 
@@ -654,9 +717,15 @@ def random_(self: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> T
 def put_(self: Tensor, index: Any, source: Any, accumulate: bool = False) -> Tensor:
     """Write (or add) ``source``'s elements at the flat positions ``index`` of this tensor."""
     index = index if isinstance(index, Tensor) else _new_tensor(index)
-    flat = self.view(-1)
+    if index.numel() != source.numel():
+        raise IndexError(f"put_(): Expected source and index to have the same number of elements, but got "
+                         f"source.numel() = {source.numel()}, index.numel() = {index.numel()}")
+    if source.dtype != self.dtype:
+        raise RuntimeError(f"put_(): self and source expected to have the same dtype, but got self.dtype = "
+                           f"{_scalar_name(self)} and source.dtype = {_scalar_name(source)}")
+    flat = self.reshape(-1).clone()  # (any layout: written back whole)
     flat.index_put_((index.reshape(-1),), source.reshape(-1), accumulate)
-    return self
+    return self.copy_(flat.reshape(self.shape))
 
 
 # -- new tensors like this one (its dtype unless told otherwise) ---------------------------------
@@ -666,7 +735,9 @@ def put_(self: Tensor, index: Any, source: Any, accumulate: bool = False) -> Ten
 def new(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     """PyTorch's legacy constructor: ``x.new(2, 3)`` an uninitialised tensor, ``x.new(data)`` a
     copy of ``data``, both of this tensor's dtype and device."""
-    if len(args) == 1 and not isinstance(args[0], int):
+    if not args:
+        return empty(0, dtype=self.dtype, device=self.device)
+    if len(args) == 1 and not isinstance(args[0], (int, Size)):
         return _new_tensor(args[0], dtype=self.dtype, device=self.device)
     return empty(*args, dtype=self.dtype, device=self.device)
 

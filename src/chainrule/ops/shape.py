@@ -313,6 +313,11 @@ def _out_of_bounds(index: Any, size: int) -> int | None:
     return int(index[(index < 0) | (index >= size)].reshape(-1)[0])
 
 
+def _axis_size(a: Any, axis: int) -> int:
+    """The length of ``a`` along ``axis`` (a 0-d array counts as one element along dim 0)."""
+    return a.shape[axis] if a.ndim else 1
+
+
 def _check_scatter_index(index: Any, axis: int, size: int) -> None:
     bad = _out_of_bounds(index, size)
     if bad is not None:
@@ -341,7 +346,7 @@ class Gather(Op):
                     f"Size does not match at dimension {d} expected index {tuple(index.shape)} "
                     f"to be smaller than self {tuple(a.shape)} apart from dimension {axis}"
                 )
-        _check_scatter_index(index, axis, a.shape[axis])
+        _check_scatter_index(index, axis, _axis_size(a, axis))
         try:
             return a[_full_index(index, axis)]
         except IndexError as error:  # PyTorch raises RuntimeError for gather's indices
@@ -362,7 +367,7 @@ class ScatterAdd(Op):
     def forward(self, xp, a, axis, index, src):
         self.axis, self.index = axis, index
         self.src_shape = src.shape
-        _check_scatter_index(index, axis, a.shape[axis])
+        _check_scatter_index(index, axis, _axis_size(a, axis))
         out = a.copy()
         region = tuple(slice(0, n) for n in index.shape)
         xp.add.at(out, _full_index(index, axis), src[region])
@@ -407,7 +412,7 @@ class ScatterReduce(Op):
                   "d/d src: at the index, likewise")
 
     def forward(self, xp, a, axis, index, src, reduce, include_self):
-        _check_scatter_index(index, axis, a.shape[axis])
+        _check_scatter_index(index, axis, _axis_size(a, axis))
         where = _full_index(index, axis)
         values = src[tuple(slice(0, n) for n in index.shape)]
         out = a.copy()
@@ -436,7 +441,7 @@ class ScatterReduce(Op):
         if reduce == "sum":
             grad_a, grad_values = g * own, g[where]
         elif reduce == "mean":
-            share = g / self.counts
+            share = (g / self.counts).astype(g.dtype, copy=False)
             grad_a, grad_values = share * own, share[where]
         elif reduce == "prod":
             grad_a, grad_values = self._product_gradients(xp, g, a, values, out, where, own)
@@ -489,7 +494,7 @@ class Scatter(Op):
 
     def forward(self, xp, a, axis, index, src):
         self.axis, self.index = axis, index
-        _check_scatter_index(index, axis, a.shape[axis])
+        _check_scatter_index(index, axis, _axis_size(a, axis))
         out = a.copy()
         if getattr(src, "ndim", 0):
             self.src_shape = src.shape
@@ -521,12 +526,13 @@ class IndexSelect(Op):
 
     def forward(self, xp, a, axis, index):
         self.shape, self.axis, self.index = a.shape, axis, index
-        bad = _out_of_bounds(index, a.shape[axis])
+        size = _axis_size(a, axis)
+        bad = _out_of_bounds(index, size)
         if bad is not None:  # (PyTorch's two messages: its kernel for dim 0, another for the rest)
             if axis == 0:
                 raise IndexError(f"index out of range in self: index {bad} is out of bounds for dimension 0 with "
-                                 f"size {a.shape[0]}")
-            raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={a.shape[axis]}")
+                                 f"size {size}")
+            raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={size}")
         return xp.take(a, index, axis=axis)
 
     def backward(self, xp, g):
