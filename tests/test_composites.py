@@ -396,3 +396,18 @@ def test_second_review_edge_cases_like_torch():
         t = lib.zeros(2, 3).t()
         t.put_(lib.tensor([1, 4]), lib.tensor([9.0, 8.0]))
         assert t.tolist() == [[0.0, 9.0], [0.0, 0.0], [8.0, 0.0]]
+
+
+def test_shape_forms_return_and_refuse_like_torch():
+    check(lambda L: [L.atleast_1d((L.tensor(1.0),)), L.atleast_2d([L.ones(2)]), L.tensor(3.0).unfold(0, 0, 1)],
+          grad=False)
+    for lib in (chainrule, torch):
+        x = lib.ones(3)
+        assert lib.atleast_1d(x) is x and isinstance(lib.atleast_3d((x, x)), tuple)
+    for make in (lambda L: L.slice_scatter(L.zeros(4, 3), L.ones(3), 0, 1, 3),
+                 lambda L: L.select_scatter(L.zeros(4, 3), L.ones(1), 0, 1),
+                 lambda L: L.cartesian_prod(L.tensor([1, 2]), L.tensor([1.0])),
+                 lambda L: L.cartesian_prod(L.tensor(1.0), L.tensor([1.0]))):
+        with pytest.raises(Exception) as theirs:
+            make(torch)
+        raises_like_torch(lambda: make(chainrule), lambda: make(torch), _escaped(theirs))

@@ -178,6 +178,16 @@ def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = 
                   step: int = 1) -> Tensor:
     """A copy of ``input`` with ``src`` written into ``input[start:end:step]`` along ``dim``."""
     where = (slice(None),) * _dim(dim, input.ndim) + (slice(start, end, step),)
+    return _scatter_into(input, where, src)
+
+
+def _scatter_into(input: Tensor, where: tuple, src: Tensor) -> Tensor:
+    """A copy of ``input`` with ``src`` written at ``where``; ``src`` must have that slice's
+    shape exactly (PyTorch's *_scatter forms do not broadcast it)."""
+    expected = tuple(np.empty(tuple(input.shape), dtype=bool)[where].shape)
+    if tuple(src.shape) != expected:
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = {list(src.shape)}, "
+                           f"slice size = {list(expected)}")
     result = input.clone()
     result[where] = src
     return result
@@ -187,9 +197,7 @@ def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = 
 def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
     """A copy of ``input`` with ``src`` written into ``input.select(dim, index)``."""
     where = (slice(None),) * _dim(dim, input.ndim) + (index,)
-    result = input.clone()
-    result[where] = src
-    return result
+    return _scatter_into(input, where, src)
 
 
 @public()
@@ -302,10 +310,14 @@ def ravel(input: Tensor) -> Tensor:
 
 
 def _at_least(tensors: tuple, shape_of: Any) -> Any:
-    if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
+    """Each tensor reshaped (itself where it has the dims already); a tuple or list given
+    alone comes back as a tuple, as PyTorch's."""
+    given_as_sequence = len(tensors) == 1 and isinstance(tensors[0], (tuple, list))
+    if given_as_sequence:
         tensors = tuple(tensors[0])
-    shaped = tuple(F.reshape(t, shape_of(tuple(t.shape))) for t in tensors)
-    return shaped[0] if len(shaped) == 1 else shaped
+    shaped = tuple(t if shape_of(tuple(t.shape)) == tuple(t.shape) else F.reshape(t, shape_of(tuple(t.shape)))
+                   for t in tensors)
+    return shaped[0] if len(shaped) == 1 and not given_as_sequence else shaped
 
 
 @public(method=False)
@@ -998,6 +1010,11 @@ def block_diag(*tensors: Tensor) -> Tensor:
 def cartesian_prod(*tensors: Tensor) -> Tensor:
     """Every combination of one element from each 1-D tensor, one row each (a 1-D tensor
     given alone comes back as it is)."""
+    for t in tensors:
+        if t.ndim != 1:
+            raise RuntimeError(f"Expect a 1D vector, but got shape {list(t.shape)}")
+    if len({t.dtype for t in tensors}) > 1:
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
     if len(tensors) == 1:
         return tensors[0]
     grids = F.meshgrid(*tensors, indexing="ij")

@@ -528,7 +528,7 @@ def unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
     if step <= 0:
         raise RuntimeError(f"step is {step} but must be > 0")
     if not self._data.ndim:
-        return self.reshape(1)
+        return self.reshape(1)[:size]
     windows = [F.narrow(self, axis, start, size) for start in range(0, length - size + 1, step)]
     return F.movedim(F.stack(windows, axis), axis + 1, -1)
 
