@@ -28,6 +28,8 @@ OPTIMIZERS = {
     "Adamax": {"lr": 2e-3},
     "NAdam": {"lr": 2e-3},
     "RAdam": {"lr": 1e-3},
+    "Rprop": {"lr": 1e-2},
+    "ASGD": {"lr": 1e-2},
 }
 
 

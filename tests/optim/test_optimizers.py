@@ -63,14 +63,22 @@ CASES = {
         {"decoupled_weight_decay": True, "weight_decay": 0.1},
         {"betas": (0.5, 0.8), "weight_decay": 0.1, "maximize": True, "eps": 1e-4},
     ],
+    "Rprop": [
+        {}, {"etas": (0.3, 1.5)}, {"step_sizes": (1e-3, 0.02)}, {"maximize": True},
+        {"etas": (0.6, 1.1), "step_sizes": (1e-4, 1.0), "maximize": True},
+    ],
+    "ASGD": [
+        {}, {"lambd": 0.01}, {"alpha": 0.5}, {"t0": 3}, {"weight_decay": 0.1}, {"maximize": True},
+        {"lambd": 0.05, "t0": 5, "weight_decay": 0.1, "maximize": True},
+    ],
 }
-LR = {"SGD": 0.05, "Adam": 0.05, "AdamW": 0.05, "RMSprop": 0.01, "Adagrad": 0.1, "Adadelta": 1.0, "Adamax": 0.05,
+LR = {"Rprop": 0.05, "ASGD": 0.05, "SGD": 0.05, "Adam": 0.05, "AdamW": 0.05, "RMSprop": 0.01, "Adagrad": 0.1, "Adadelta": 1.0, "Adamax": 0.05,
       "NAdam": 0.05, "RAdam": 0.05}
 PARITY = [(name, kw) for name, cases in CASES.items() for kw in cases]
 #: State that PyTorch keeps in the step counter's dtype (float32) but casts to the parameter's
 #: dtype when a state_dict is loaded: a loaded run goes on from a float64 copy of it, within
 #: float32 rounding of a run that was not interrupted (PyTorch's own behaviour).
-CAST_ON_LOAD = {"NAdam": "mu_product"}
+CAST_ON_LOAD = {"NAdam": "mu_product", "ASGD": "eta, mu"}
 FULL = {  # the richest option set of each, for the round-trip and dtype tests
     "SGD": {"momentum": 0.9, "nesterov": True, "weight_decay": 0.05},
     "Adam": {"amsgrad": True, "weight_decay": 0.1},
@@ -81,6 +89,8 @@ FULL = {  # the richest option set of each, for the round-trip and dtype tests
     "Adamax": {"weight_decay": 0.1},
     "NAdam": {"weight_decay": 0.1, "momentum_decay": 0.01},
     "RAdam": {"weight_decay": 0.1},
+    "Rprop": {"etas": (0.4, 1.3)},
+    "ASGD": {"t0": 4, "weight_decay": 0.1},
 }
 
 

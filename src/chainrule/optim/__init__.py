@@ -1,5 +1,5 @@
 """Optimizers and learning-rate schedules with PyTorch's API and numbers:
-``chainrule.optim.SGD/Adam/AdamW/NAdam/RAdam/Adamax/Adadelta/RMSprop/Adagrad/LBFGS`` and
+``chainrule.optim.SGD/Adam/AdamW/NAdam/RAdam/Adamax/Adadelta/RMSprop/Rprop/Adagrad/ASGD/LBFGS`` and
 ``chainrule.optim.lr_scheduler``.
 
 >>> opt = chainrule.optim.Adam(model.parameters(), lr=1e-3)
@@ -11,12 +11,14 @@ from .adagrad import Adagrad
 from .adam import Adam
 from .adamax import Adamax
 from .adamw import AdamW
+from .asgd import ASGD
 from .lbfgs import LBFGS
 from .nadam import NAdam
 from .optimizer import Optimizer
 from .radam import RAdam
 from .rmsprop import RMSprop
+from .rprop import Rprop
 from .sgd import SGD
 
-__all__ = ["Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "LBFGS", "NAdam", "Optimizer", "RAdam", "RMSprop", "SGD",
-           "lr_scheduler"]
+__all__ = ["Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "ASGD", "LBFGS", "NAdam", "Optimizer", "RAdam", "RMSprop",
+           "Rprop", "SGD", "lr_scheduler"]
