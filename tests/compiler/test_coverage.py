@@ -70,6 +70,8 @@ LAYERS = {
     "TripletMarginLoss swap": (lambda: nn.TripletMarginLoss(swap=True), [_normal(4, 3), _normal(4, 3), _normal(4, 3)]),
     "MultiMarginLoss weighted": (lambda: nn.MultiMarginLoss(p=2, weight=chainrule.tensor([1.0, 2.0, 0.5])),
                                  [_normal(4, 3), _classes(3, 4)]),
+    "Conv3d and 3-D pools": (lambda: nn.Sequential(nn.Conv3d(2, 3, 3, padding=1), nn.MaxPool3d(2),
+                                                   nn.AvgPool3d(2, ceil_mode=True)), [_normal(1, 2, 4, 4, 4)]),
     "weight norm parametrization": (lambda: nn.utils.parametrizations.weight_norm(nn.Conv1d(2, 3, 3)),
                                     [_normal(2, 2, 6)]),
     "CosineEmbeddingLoss": (lambda: nn.CosineEmbeddingLoss(0.2),

@@ -1,4 +1,4 @@
-"""Convolution layers: Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d; Fold and Unfold.
+"""Convolution layers: Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d; Fold and Unfold.
 
 Parameters, initialisation, ``padding_mode`` and ``repr`` as PyTorch's; the work is one
 call into ``nn.functional`` (``chainrule.ops.conv``).
@@ -135,6 +135,13 @@ class Conv2d(_Conv):
 
     _nd = 2
     _fn = staticmethod(F.conv2d)
+
+
+class Conv3d(_Conv):
+    """3-D convolution over (N, C_in, D, H, W): weight (C_out, C_in/groups, kd, kh, kw)."""
+
+    _nd = 3
+    _fn = staticmethod(F.conv3d)
 
 
 class _ConvTranspose(_ConvNd):
