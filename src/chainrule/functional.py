@@ -700,7 +700,7 @@ def view(input: Tensor, *shape: Any) -> Tensor:
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, np.integer)):
         return _make(input._data.view(dtypes.to_numpy(shape[0])))
     result = reshape(input, *shape)
-    S.require_view(input._data, result._data)
+    S.require_view(input._data, result._data, own_layout=getattr(input, "_view_of", None) is None)
     return result
 
 

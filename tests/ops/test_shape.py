@@ -495,3 +495,23 @@ def test_view_as_refuses_like_view_and_reshape_as_copies():
     with pytest.raises(RuntimeError, match="view size is not compatible"):
         t.view_as(chainrule.zeros(6))
     assert t.reshape_as(chainrule.zeros(6)).tolist() == [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]
+
+
+def test_view_after_convolution_and_pooling_flattens_like_pytorch():
+    # The classic MNIST net flattens with x.view(-1, 320) after conv + pool; chainrule keeps a
+    # batch's conv/pool outputs channel-major in memory (N and C swapped), which NumPy cannot
+    # reshape without a copy.  PyTorch's outputs are contiguous, so view() must work (it copies
+    # here) and give the same values and gradients; a permuted view of another tensor still refuses.
+    image = np.random.default_rng(3).standard_normal((4, 1, 12, 12))
+    weight = np.random.default_rng(4).standard_normal((5, 1, 5, 5))
+    results = []
+    for lib in (chainrule, torch):
+        x, w = lib.tensor(image, requires_grad=True), lib.tensor(weight, requires_grad=True)
+        features = lib.nn.functional.max_pool2d(lib.nn.functional.conv2d(x, w), 2)
+        flat = features.view(-1, 80)
+        (flat * lib.arange(80.0)).sum().backward()
+        results.append((flat.detach().numpy(), x.grad.numpy(), w.grad.numpy()))
+        with pytest.raises(RuntimeError, match="view size is not compatible"):
+            features.transpose(2, 3).view(-1, 80)
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)

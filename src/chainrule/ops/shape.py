@@ -34,12 +34,21 @@ VIEW_ERROR = ("view size is not compatible with input tensor's size and stride (
               "across two contiguous subspaces). Use .reshape(...) instead.")
 
 
-def require_view(base: Any, reshaped: Any) -> None:
+def require_view(base: Any, reshaped: Any, own_layout: bool = False) -> None:
     """Raise PyTorch's view() error when ``reshaped`` (``base.reshape(...)``) is a copy:
     NumPy's reshape copies exactly when strides cannot express the new shape, the case
-    where PyTorch's view() refuses (its stride rule is the same)."""
-    if reshaped.size and not get_array_module(base).may_share_memory(base, reshaped):
+    where PyTorch's view() refuses (its stride rule is the same).  With ``own_layout`` (the
+    tensor is no view of another) a channel-major array (N and C swapped in memory) passes:
+    convolutions and pooling keep their outputs so where PyTorch's are contiguous, and
+    ``x.view(-1, 320)`` after them must work (here it copies)."""
+    if reshaped.size and not get_array_module(base).may_share_memory(base, reshaped) and not (
+            own_layout and _channel_major(base)):
         raise RuntimeError(VIEW_ERROR)
+
+
+def _channel_major(a: Any) -> bool:
+    """Whether ``a`` (N, C, ...) is stored as a C-contiguous (C, N, ...) array."""
+    return a.ndim >= 3 and a.shape[0] > 1 and a.transpose((1, 0) + tuple(range(2, a.ndim))).flags.c_contiguous
 
 
 class Permute(Op):
