@@ -411,3 +411,59 @@ def test_shape_forms_return_and_refuse_like_torch():
         with pytest.raises(Exception) as theirs:
             make(torch)
         raises_like_torch(lambda: make(chainrule), lambda: make(torch), _escaped(theirs))
+
+
+def test_bucketize_tensordot_trapezoid_combinations_pdist():
+    boundaries = np.array([1.0, 3.0, 5.0, 7.0, 9.0])
+    for right in (False, True):
+        check(lambda L, b: L.bucketize(L.tensor([[3.0, 6.0, 9.0], [0.5, 7.0, 11.0]]), b, right=right), boundaries,
+              grad=False)
+        check(lambda L, b: L.bucketize(L.tensor(4.0), b, right=right, out_int32=True), boundaries, grad=False)
+    check(lambda L, a, b: L.tensordot(a, b), normal(3, 4, 5), normal(4, 5, 2))
+    check(lambda L, a, b: L.tensordot(a, b, dims=([1, 0], [0, 2])), normal(3, 4, 5), normal(4, 2, 3))
+    check(lambda L, a, b: L.tensordot(a, b, dims=0), normal(2, 3), normal(4))
+    check(lambda L, a, b: L.tensordot(a, b, dims=([2], [0])), normal(2, 3, 4), normal(4, 5))
+    for dim in (-1, 0):
+        check(lambda L, y: L.trapezoid(y, dim=dim), normal(3, 4))
+        check(lambda L, y: L.trapz(y, dx=0.25, dim=dim), normal(3, 4))
+        check(lambda L, y: L.cumulative_trapezoid(y, dx=2.5, dim=dim), normal(3, 4))
+        check(lambda L, y: L.cumulative_trapezoid(y, dim=dim), normal(3, 4))
+    check(lambda L, y, x: L.trapezoid(y, x), normal(3, 4), np.sort(normal(4)))
+    check(lambda L, y, x: L.trapezoid(y, x, dim=0), normal(3, 4), np.sort(normal(3, 4), axis=0))
+    check(lambda L, y, x: L.cumulative_trapezoid(y, x), normal(2, 5), np.sort(normal(5)))
+    check(lambda L: [L.trapezoid(L.tensor([1, 2, 4])), L.trapezoid(L.zeros(2, 0)), L.cumulative_trapezoid(L.zeros(2, 1))],
+          grad=False)
+    check(lambda L, x: L.combinations(x), normal(4))
+    check(lambda L, x: L.combinations(x, 3, with_replacement=True), normal(3))
+    check(lambda L, x: [L.combinations(x, 0), L.combinations(x, 4)], normal(3))
+    for p in (2, 1, 3.5, float("inf")):
+        check(lambda L, x: L.pdist(x, p), normal(5, 3))
+    check(lambda L, x: L.nn.functional.pdist(x), np.repeat(normal(1, 3), 3, axis=0))  # zero distances: gradient 0
+    check(lambda L, x: [L.pdist(x[:1]), L.pdist(x[:0])], normal(2, 3), grad=False)  # (PyTorch crashes differentiating these)
+    for make in (lambda L: L.bucketize(L.tensor([1.0]), L.zeros(2, 2)),
+                 lambda L: L.tensordot(L.zeros(2, 3), L.zeros(4, 2), dims=1),
+                 lambda L: L.tensordot(L.zeros(2, 3), L.zeros(3), dims=([1, 0], [0])),
+                 lambda L: L.trapezoid(L.zeros(3), L.zeros(4)),
+                 lambda L: L.combinations(L.zeros(2, 2)),
+                 lambda L: L.pdist(L.zeros(3)), lambda L: L.pdist(L.zeros(3, 2, dtype=L.long))):
+        with pytest.raises(Exception) as theirs:
+            make(torch)
+        raises_like_torch(lambda: make(chainrule), lambda: make(torch), _escaped(theirs))
+
+
+def test_gumbel_softmax_samples_and_straight_through_gradient():
+    logits = chainrule.tensor(normal(4, 3), requires_grad=True)
+    chainrule.manual_seed(5)
+    soft = chainrule.nn.functional.gumbel_softmax(logits, tau=0.5)
+    np.testing.assert_allclose(soft.sum(-1).detach().numpy(), 1.0, rtol=1e-12)
+    chainrule.manual_seed(5)
+    hard = chainrule.nn.functional.gumbel_softmax(logits, tau=0.5, hard=True)
+    # the same noise: the one-hot rows mark the soft sample's argmax
+    np.testing.assert_array_equal(hard.argmax(-1).numpy(), soft.argmax(-1).numpy())
+    assert sorted(np.unique(hard.detach().numpy()).tolist()) == [0.0, 1.0]
+    weights = chainrule.tensor(normal(4, 3))
+    (hard * weights).sum().backward()
+    straight_through = logits.grad.numpy().copy()
+    logits.grad = None
+    (soft * weights).sum().backward()  # the hard sample's gradient is the soft sample's
+    np.testing.assert_allclose(straight_through, logits.grad.numpy(), rtol=1e-12, atol=1e-12)

@@ -6,6 +6,7 @@ rows."""
 from __future__ import annotations
 
 import builtins
+import itertools
 import math
 import warnings
 from collections import namedtuple
@@ -1019,6 +1020,113 @@ def cartesian_prod(*tensors: Tensor) -> Tensor:
         return tensors[0]
     grids = F.meshgrid(*tensors, indexing="ij")
     return F.stack([g.reshape(-1) for g in grids], 1)
+
+
+@public(method=False, out=True)
+def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:
+    """The bucket of each value of ``input`` between the sorted 1-D ``boundaries``: the index
+    of the first boundary >= the value (``right``: > the value)."""
+    if boundaries.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
+    return F.searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+@public(method=False, out=True)
+def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
+    """The sum of products over ``a``'s last ``dims`` dimensions and ``b``'s first ones (or over
+    the two lists of dimensions ``dims`` names): one matrix product of the two reshaped."""
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, (int, np.integer)):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > builtins.min(a.ndim, b.ndim):
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
+        dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        if len(dims) != 2:
+            raise RuntimeError(f"tensordot expects dims to be a pair of lists, but got {dims}")
+        dims_a, dims_b = ([d] if isinstance(d, (int, np.integer)) else list(d) for d in dims)
+    if len(dims_a) != len(dims_b):
+        raise RuntimeError(f"both dimension lists should have same length, but got {len(dims_a)} and {len(dims_b)}")
+    dims_a, dims_b = [_dim(d, a.ndim) for d in dims_a], [_dim(d, b.ndim) for d in dims_b]
+    for da, db in zip(dims_a, dims_b):
+        if a.shape[da] != b.shape[db]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {a.shape[da]} in dim {da} "
+                               f"and second has size {b.shape[db]} in dim {db}")
+    free_a = [d for d in range(a.ndim) if d not in dims_a]
+    free_b = [d for d in range(b.ndim) if d not in dims_b]
+    size = math.prod(a.shape[d] for d in dims_a)
+    left = F.reshape(F.permute(a, free_a + dims_a), (math.prod(a.shape[d] for d in free_a), size))
+    right = F.reshape(F.permute(b, dims_b + free_b), (size, math.prod(b.shape[d] for d in free_b)))
+    return F.reshape(F.matmul(left, right), tuple(a.shape[d] for d in free_a) + tuple(b.shape[d] for d in free_b))
+
+
+def _trapezoid_parts(name: str, y: Tensor, x: Any, dx: Any, dim: int) -> tuple:
+    """``y``'s left and right ends of each interval along ``dim``, and the intervals' widths."""
+    if x is not None and dx is not None:
+        raise RuntimeError(f"{name}: received both x and dx; pass only one of them")
+    axis = _dim(dim, y.ndim)
+    length = y.shape[axis]
+    left, right = F.narrow(y, axis, 0, builtins.max(length - 1, 0)), F.narrow(y, axis, builtins.min(1, length),
+                                                                          builtins.max(length - 1, 0))
+    if x is None:
+        return left, right, 1 if dx is None else dx
+    if x.ndim == 1:
+        if x.shape[0] != length:
+            raise RuntimeError(f"{name}: There must be one `x` value for each sample point")
+        widths = F.diff(x)
+        return left, right, F.reshape(widths, (-1,) + (1,) * (y.ndim - 1 - axis))
+    return left, right, F.diff(x, dim=dim)
+
+
+@public(method=False, aliases=("trapz",))
+def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: Any = None, dim: int = -1) -> Tensor:
+    """The trapezoidal rule's integral of ``y`` along ``dim``: samples ``dx`` apart (1 by
+    default) or at the places ``x``."""
+    left, right, widths = _trapezoid_parts("trapezoid", y, x, dx, dim)
+    return F.sum(widths * (left + right), dim) / 2
+
+
+trapz = trapezoid  # the older name
+
+
+@public(method=False)
+def cumulative_trapezoid(y: Tensor, x: Tensor | None = None, *, dx: Any = None, dim: int = -1) -> Tensor:
+    """The trapezoidal rule's running integral of ``y`` along ``dim`` (one value per interval)."""
+    left, right, widths = _trapezoid_parts("cumulative_trapezoid", y, x, dx, dim)
+    return F.cumsum(widths / 2 * (left + right), dim)
+
+
+@public(method=False)
+def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
+    """Every ``r``-element combination of a 1-D tensor's elements, one row each, in the order of
+    ``itertools.combinations`` (``with_replacement``: ``combinations_with_replacement``)."""
+    if input.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return F.reshape(input[:0], (0,)).detach()  # a new empty tensor, as PyTorch gives
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    rows = list(pick(range(input.shape[0]), r))
+    index = _make(np.asarray(rows, dtype=np.int64).reshape(len(rows), r))
+    return F.reshape(F.index_select(input, 0, F.reshape(index, (-1,))), (len(rows), r))
+
+
+@public(method=False)
+def pdist(input: Tensor, p: float = 2) -> Tensor:
+    """The ``p``-norm distance between every pair of ``input``'s rows (N, M), the upper
+    triangle of ``cdist(input, input)`` row by row: N (N - 1) / 2 values."""
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    if not input.is_floating_point():
+        raise RuntimeError(f"pdist only supports floating-point dtypes, got: {input.dtype}")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    first, second = np.triu_indices(input.shape[0], 1)
+    pairs = F.index_select(input, 0, _make(first)) - F.index_select(input, 0, _make(second))
+    return F.norm(pairs, p, 1)
 
 
 __all__ = [name for name, row in ROWS.items() if row.function.__module__ == __name__]

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import functional as _C
 from ..dtypes import from_numpy, int64 as _int64
-from ..composites import channel_shuffle
+from ..composites import channel_shuffle, pdist
 from ..functional import cosine_similarity, log_softmax, pairwise_distance, relu, sigmoid, softmax, tanh
 from .. import tensor_namespace
 from ..inplace import apply_inplace
@@ -229,6 +229,19 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
     if bias is not None:
         out = out + bias
     return out.reshape(tuple(lead) + (weight.shape[0],))
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1) -> Tensor:
+    """A sample of the Gumbel-softmax (concrete) distribution over ``logits``' classes: the
+    softmax of ``(logits + Gumbel noise) / tau``; ``hard``: the one-hot argmax in the forward
+    pass, the soft sample's gradient in the backward (the straight-through estimator)."""
+    gumbels = -logits.new_empty(logits.shape).exponential_().log()  # Gumbel(0, 1) noise
+    soft = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return soft
+    index = soft.argmax(dim, keepdim=True)
+    one_hot = logits.new_zeros(logits.shape).scatter_(dim, index, 1.0)
+    return one_hot - soft.detach() + soft
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
