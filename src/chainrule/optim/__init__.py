@@ -5,7 +5,7 @@
 >>> opt = chainrule.optim.Adam(model.parameters(), lr=1e-3)
 >>> sched = chainrule.optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)
 """
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam
