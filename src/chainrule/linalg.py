@@ -4,17 +4,21 @@ reductions in ``functional``; ``inv`` and ``solve`` (NumPy's LAPACK, with their 
 from __future__ import annotations
 
 import builtins
+from collections import namedtuple
 from typing import Any
 
 from . import functional as F
 from . import tensor_namespace
 from .composites import det, linalg_cross as cross, matrix_power, slogdet
+from .ops import decompositions as _decompositions
 from .ops import linalg as _ops
 from .ops.linalg import LinAlgError
 from .tensor import Tensor
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "solve", "cross", "det", "slogdet", "matrix_power",
-           "LinAlgError"]
+           "cholesky", "eigh", "eigvalsh", "LinAlgError"]
+
+eigh_result = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
 
 tensor_namespace.extend(_ops.namespace_functions())  # (solve's backward under create_graph)
 
@@ -78,6 +82,28 @@ def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *, 
 def inv(A: Tensor) -> Tensor:
     """``A^-1`` of (batches of) square matrices; a singular one raises :class:`LinAlgError`."""
     return _ops.Inverse.apply(A)
+
+
+def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
+    """The Cholesky factor ``L`` (``A = L L^T``, from ``A``'s lower triangle) of (batches of)
+    symmetric positive-definite matrices; ``upper``: ``L^T``.  A matrix that is not positive-definite
+    raises :class:`LinAlgError` naming the first leading minor that is not."""
+    factor = _decompositions.Cholesky.apply(A)
+    return factor.mT if upper else factor
+
+
+def eigh(A: Tensor, UPLO: str = "L") -> Any:
+    """The eigenvalues (ascending) and orthonormal eigenvectors (columns) of (batches of)
+    symmetric matrices, read from the ``UPLO`` ('L' or 'U') triangle: ``(eigenvalues, eigenvectors)``."""
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    both = _decompositions.Eigh.apply(A, UPLO)
+    return eigh_result(both[..., 0, :], both[..., 1:, :])
+
+
+def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
+    """The eigenvalues (ascending) of (batches of) symmetric matrices."""
+    return eigh(A, UPLO).eigenvalues
 
 
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:

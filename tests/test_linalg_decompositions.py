@@ -1,0 +1,58 @@
+"""linalg.cholesky, eigh and eigvalsh (ops/decompositions.py) against PyTorch in float64:
+factors, eigenvalues, eigenvectors up to sign, gradients, and the errors."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+from op_parity import check
+
+RNG = np.random.default_rng(17)
+
+
+def _spd(*batch, n=4):
+    m = RNG.standard_normal(batch + (n, n))
+    return m @ np.swapaxes(m, -1, -2) + 0.5 * np.eye(n)
+
+
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_factor_and_gradient(upper):
+    check(lambda L, a: L.linalg.cholesky(a, upper=upper), _spd())
+    check(lambda L, a: L.linalg.cholesky(a, upper=upper), _spd(2, 3))
+    # a downstream use: the log-determinant of a covariance through its factor
+    check(lambda L, a: 2 * L.linalg.cholesky(a).diagonal(dim1=-2, dim2=-1).log().sum(-1), _spd(3))
+
+
+def test_eigh_values_vectors_up_to_sign_and_gradients():
+    weights = RNG.standard_normal((2, 4, 4))
+
+    def sign_free(L, a):  # eigenvectors are defined up to sign: use their squares
+        values, vectors = L.linalg.eigh(a)
+        return [values, vectors * vectors, (vectors * vectors * L.tensor(weights)).sum() + values.sum()]
+
+    check(sign_free, _spd(2))
+    check(lambda L, a: L.linalg.eigh(a, UPLO="U").eigenvalues, _spd(2) + np.triu(RNG.standard_normal((4, 4)), 1))
+    check(lambda L, a: L.linalg.eigvalsh(a), _spd(3))
+    # equal eigenvalues: the eigenvalues' gradient is still defined (no 0/0)
+    check(lambda L, a: L.linalg.eigvalsh(a), np.diag([2.0, 2.0, 3.0]))
+    matrices = _spd(2)
+    ours = chainrule.linalg.eigh(chainrule.tensor(matrices))
+    reconstructed = (ours.eigenvectors * ours.eigenvalues.unsqueeze(-2)) @ ours.eigenvectors.mT  # V diag(w) V^T
+    assert isinstance(ours, tuple) and ours._fields == ("eigenvalues", "eigenvectors")
+    np.testing.assert_allclose(reconstructed.numpy(), matrices, atol=1e-10)
+
+
+def test_errors_like_pytorch():
+    for make in (lambda L: L.linalg.cholesky(L.tensor([[1.0, 2.0], [2.0, 1.0]])),
+                 lambda L: L.linalg.cholesky(L.tensor([[[1.0, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, -1.0]]])),
+                 lambda L: L.linalg.cholesky(L.zeros(2, 3)), lambda L: L.linalg.cholesky(L.zeros(3)),
+                 lambda L: L.linalg.eigh(L.eye(2), UPLO="X"), lambda L: L.linalg.eigh(L.zeros(2, 3))):
+        with pytest.raises(RuntimeError) as theirs:  # (PyTorch's LinAlgError is a RuntimeError, as ours)
+            make(torch)
+        with pytest.raises(RuntimeError) as ours:
+            make(chainrule)
+        assert str(ours.value) == str(theirs.value)
+    with pytest.raises(chainrule.linalg.LinAlgError, match="leading minor of order 2"):
+        chainrule.linalg.cholesky(chainrule.tensor([[1.0, 2.0], [2.0, 1.0]]))
