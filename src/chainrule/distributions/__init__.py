@@ -1,5 +1,6 @@
 """``torch.distributions``, the part that training code reaches for: ``Normal``,
-``Categorical``, ``Bernoulli``, ``Uniform`` and ``kl_divergence`` between them.
+``Categorical``, ``Bernoulli``, ``Uniform``, ``MultivariateNormal``, ``Independent`` and
+``kl_divergence`` between them.
 
 Densities, entropies and divergences are PyTorch's formulas on chainrule's ops (so they
 differentiate, and reparameterised samples do too: ``rsample``); samples come from chainrule's
@@ -11,8 +12,11 @@ from __future__ import annotations
 from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .distribution import Distribution
+from .independent import Independent
 from .kl import kl_divergence, register_kl
+from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .uniform import Uniform
 
-__all__ = ["Bernoulli", "Categorical", "Distribution", "Normal", "Uniform", "kl_divergence", "register_kl"]
+__all__ = ["Bernoulli", "Categorical", "Distribution", "Independent", "MultivariateNormal", "Normal", "Uniform",
+           "kl_divergence", "register_kl"]

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from typing import Callable
 
+from .. import linalg
 from ..nn import functional as NF
 from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .distribution import Distribution
+from .independent import Independent, sum_rightmost
+from .multivariate_normal import MultivariateNormal, _mahalanobis
 from .normal import Normal
 from .uniform import Uniform
 
@@ -63,3 +66,23 @@ def _kl_uniform_uniform(p: Uniform, q: Uniform) -> object:
     result = ((q.high - q.low) / (p.high - p.low)).log()
     outside = (q.low > p.low) | (q.high < p.high)
     return result.masked_fill(outside, float("inf"))
+
+
+@register_kl(MultivariateNormal, MultivariateNormal)
+def _kl_multivariatenormal_multivariatenormal(p: MultivariateNormal, q: MultivariateNormal) -> object:
+    if p.event_shape != q.event_shape:
+        raise ValueError("KL-divergence between two Multivariate Normals with different event shapes cannot be "
+                         "computed")
+    p_factor, q_factor = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
+    half_log_det_ratio = (q_factor.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+                          - p_factor.diagonal(dim1=-2, dim2=-1).log().sum(-1))
+    trace = linalg.solve(q_factor, p_factor).pow(2).sum((-2, -1))  # tr(Sq^-1 Sp)
+    distance = _mahalanobis(q_factor, q.loc - p.loc)
+    return half_log_det_ratio + 0.5 * (trace + distance - p.event_shape[0])
+
+
+@register_kl(Independent, Independent)
+def _kl_independent_independent(p: Independent, q: Independent) -> object:
+    if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
+        raise NotImplementedError
+    return sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
