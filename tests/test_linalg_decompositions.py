@@ -56,3 +56,32 @@ def test_errors_like_pytorch():
         assert str(ours.value) == str(theirs.value)
     with pytest.raises(chainrule.linalg.LinAlgError, match="leading minor of order 2"):
         chainrule.linalg.cholesky(chainrule.tensor([[1.0, 2.0], [2.0, 1.0]]))
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 5), (2, 4, 4), (2, 3, 2)])
+@pytest.mark.parametrize("full_matrices", [False, True])
+def test_svd_values_and_gradients_of_sign_free_uses(shape, full_matrices):
+    k = min(shape[-2:])
+    weights_u = RNG.standard_normal(shape[:-2] + (shape[-2], k))
+    weights_v = RNG.standard_normal(shape[:-2] + (k, shape[-1]))
+
+    def sign_free(L, a):  # a singular pair's signs flip together: use squares and the rank-one pieces
+        u, s, vh = L.linalg.svd(a, full_matrices=full_matrices)
+        u, vh = u[..., :, :k], vh[..., :k, :]
+        first = u[..., :, :1] * vh[..., :1, :]
+        return [s, u * u * L.tensor(weights_u), vh * vh * L.tensor(weights_v), first]
+
+    check(sign_free, RNG.standard_normal(shape))
+    check(lambda L, a: L.linalg.svdvals(a), RNG.standard_normal(shape))
+    matrices = RNG.standard_normal(shape)
+    u, s, vh = chainrule.linalg.svd(chainrule.tensor(matrices), full_matrices=full_matrices)
+    theirs = torch.linalg.svd(torch.tensor(matrices), full_matrices=full_matrices)
+    assert [tuple(x.shape) for x in (u, s, vh)] == [tuple(x.shape) for x in theirs]
+    np.testing.assert_allclose(((u[..., :, :k] * s.unsqueeze(-2)) @ vh[..., :k, :]).numpy(), matrices, atol=1e-12)
+    for q in (u, vh.mT):  # orthonormal columns of U and rows of Vh, the full forms' completions included
+        np.testing.assert_allclose((q.mT @ q).numpy(), np.broadcast_to(np.eye(q.shape[-1]), q.mT.shape[:-1] + (q.shape[-1],)),
+                                   atol=1e-12)
+
+
+def test_svdvals_of_equal_singular_values_has_a_gradient():
+    check(lambda L, a: L.linalg.svdvals(a), np.diag([2.0, 2.0, 1.0]))

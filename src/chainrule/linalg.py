@@ -1,6 +1,6 @@
 """``chainrule.linalg``: the norms of ``torch.linalg`` (vector and matrix), through the
-reductions in ``functional``; ``inv`` and ``solve`` (NumPy's LAPACK, with their gradients);
-``cross``, ``det``, ``slogdet``, ``matrix_power``."""
+reductions in ``functional``; ``inv``, ``solve``, ``cholesky``, ``eigh`` and ``svd`` (NumPy's
+LAPACK, with their gradients); ``cross``, ``det``, ``slogdet``, ``matrix_power``."""
 from __future__ import annotations
 
 import builtins
@@ -9,6 +9,7 @@ from typing import Any
 
 from . import functional as F
 from . import tensor_namespace
+from .autograd.grad_mode import is_grad_enabled
 from .composites import det, linalg_cross as cross, matrix_power, slogdet
 from .ops import decompositions as _decompositions
 from .ops import linalg as _ops
@@ -16,9 +17,10 @@ from .ops.linalg import LinAlgError
 from .tensor import Tensor
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "solve", "cross", "det", "slogdet", "matrix_power",
-           "cholesky", "eigh", "eigvalsh", "LinAlgError"]
+           "cholesky", "eigh", "eigvalsh", "svd", "svdvals", "LinAlgError"]
 
 eigh_result = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
+svd_result = namedtuple("svd", ["U", "S", "Vh"])
 
 tensor_namespace.extend(_ops.namespace_functions())  # (solve's backward under create_graph)
 
@@ -104,6 +106,25 @@ def eigh(A: Tensor, UPLO: str = "L") -> Any:
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     """The eigenvalues (ascending) of (batches of) symmetric matrices."""
     return eigh(A, UPLO).eigenvalues
+
+
+def svd(A: Tensor, full_matrices: bool = True) -> Any:
+    """``(U, S, Vh)`` with ``A = U diag(S) Vh``, S descending, of (batches of) matrices: reduced
+    (``full_matrices=False``: U (m, k), Vh (k, n), k = min(m, n)) or full (U (m, m), Vh (n, n)).
+    The gradient comes through U's and Vh's first k columns/rows and S, as PyTorch's."""
+    m, n = A.shape[-2], A.shape[-1]
+    k = builtins.min(m, n)
+    u_columns, vh_rows = (m, n) if full_matrices else (k, k)
+    packed = _decompositions.Svd.apply(A, bool(full_matrices))
+    batch = tuple(A.shape[:-2])
+    return svd_result(packed[..., :m * u_columns].reshape(batch + (m, u_columns)),
+                      packed[..., m * u_columns:m * u_columns + k],
+                      packed[..., m * u_columns + k:].reshape(batch + (vh_rows, n)))
+
+
+def svdvals(A: Tensor) -> Tensor:
+    """The singular values (descending) of (batches of) matrices."""
+    return svd(A, full_matrices=False).S
 
 
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:

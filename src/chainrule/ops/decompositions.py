@@ -90,3 +90,62 @@ class Eigh(Op):
             middle = xp.where(eye | (inner == 0), 0, inner / xp.where(eye, 1, gaps))
         middle = middle + eye * g_values[..., None, :]
         return xp.matmul(xp.matmul(vectors, middle), _transposed(xp, vectors)), None
+
+
+class Svd(Op):
+    """The singular value decomposition ``A = U diag(S) Vh`` (S descending; reduced, or with
+    ``full`` U and Vh completed to square orthonormal matrices), packed in one array along the
+    last dim — U's, S's and Vh's entries in turn — for the functional form to cut apart, so
+    that each part's gradient reaches this node.  As in PyTorch, the completing columns of a
+    full U or Vh send no gradient."""
+
+    __slots__ = ("full",)
+    presented_inputs = 1
+    pytorch_name = "LinalgSvdBackward0"
+    derivative = ("d A = U [(skew(U^T gU) S + S skew(V^T gV)) / (S_j^2 - S_i^2) + diag(gS)] V^T + the parts "
+                  "of gU, gV outside U's and V's columns",)
+
+    def forward(self, xp, a, full):
+        if a.dtype.kind not in "fc":
+            raise RuntimeError(f"linalg.svd: Expected a floating point or complex tensor as input. Got {a.dtype}")
+        if a.ndim < 2:
+            raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
+        self.full = full
+        u, s, vh = xp.linalg.svd(a, full_matrices=full)
+        k = s.shape[-1]
+        self.saved = (u[..., :, :k], s, vh[..., :k, :])
+        batch = a.shape[:-2]
+        return xp.concatenate([u.reshape(batch + (-1,)), s, vh.reshape(batch + (-1,))], axis=-1)
+
+    def backward(self, xp, g):
+        _plain_only(xp, "linalg.svd")
+        u, s, vh = self.saved
+        m, k, n = u.shape[-2], s.shape[-1], vh.shape[-1]
+        u_columns, vh_rows = (m, n) if self.full else (k, k)
+        batch = g.shape[:-1]
+        g_u = g[..., :m * u_columns].reshape(batch + (m, u_columns))[..., :, :k]
+        g_s = g[..., m * u_columns:m * u_columns + k]
+        g_v = _transposed(xp, g[..., m * u_columns + k:].reshape(batch + (vh_rows, n))[..., :k, :])
+        v = _transposed(xp, vh)
+        skew_u = xp.matmul(_transposed(xp, u), g_u)
+        skew_u = skew_u - _transposed(xp, skew_u)
+        skew_v = xp.matmul(vh, g_v)
+        skew_v = skew_v - _transposed(xp, skew_v)
+        squares = s * s
+        gaps = squares[..., None, :] - squares[..., :, None]  # S_j^2 - S_i^2
+        eye = xp.eye(k, dtype=bool)
+        numerator = skew_u * s[..., None, :] + s[..., :, None] * skew_v
+        with numpy.errstate(divide="ignore", invalid="ignore"):
+            # (no rotation asked for: 0, also between equal singular values, as when only they are used)
+            middle = xp.where(eye | (numerator == 0), 0, numerator / xp.where(eye, 1, gaps))
+        middle = middle + eye * g_s[..., None, :]
+        with numpy.errstate(divide="ignore", invalid="ignore"):
+            if m > k:  # gU's part outside U's columns
+                g_u_scaled = g_u / s[..., None, :]
+                outside = g_u_scaled - xp.matmul(u, xp.matmul(_transposed(xp, u), g_u_scaled))
+                return xp.matmul(xp.matmul(u, middle) + outside, vh)
+            if n > k:  # gV's part outside V's columns
+                g_v_scaled = g_v / s[..., None, :]
+                outside = g_v_scaled - xp.matmul(v, xp.matmul(vh, g_v_scaled))
+                return xp.matmul(u, xp.matmul(middle, vh) + _transposed(xp, outside))
+        return xp.matmul(xp.matmul(u, middle), vh)
