@@ -85,3 +85,26 @@ def test_svd_values_and_gradients_of_sign_free_uses(shape, full_matrices):
 
 def test_svdvals_of_equal_singular_values_has_a_gradient():
     check(lambda L, a: L.linalg.svdvals(a), np.diag([2.0, 2.0, 1.0]))
+
+
+RANK_TWO = RNG.standard_normal((4, 2)) @ RNG.standard_normal((2, 3))
+
+
+@pytest.mark.parametrize("matrix", [RNG.standard_normal((2, 4, 3)), RNG.standard_normal((3, 5)), RANK_TWO,
+                                    RANK_TWO.T, np.zeros((3, 2)), np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]])],
+                         ids=["batch", "wide", "rank-2", "rank-2-wide", "zeros", "rank-1"])
+def test_pinv_and_its_gradient_also_where_the_rank_drops(matrix):
+    # PyTorch's gradient formula (not the SVD's): finite and equal for rank-deficient inputs.
+    check(lambda L, a: L.linalg.pinv(a), matrix)
+    check(lambda L, a: L.linalg.pinv(a, rtol=0.3), matrix)
+    check(lambda L, a: L.linalg.pinv(a, atol=0.5, rtol=0.1), matrix)
+
+
+def test_hermitian_pinv_and_matrix_rank():
+    symmetric = RNG.standard_normal((3, 3))
+    symmetric = symmetric + symmetric.T
+    check(lambda L, a: L.linalg.pinv(a, hermitian=True), symmetric)
+    check(lambda L, a: [L.linalg.matrix_rank(a), L.linalg.matrix_rank(a, atol=1.0, rtol=0.0),
+                        L.linalg.matrix_rank(a, rtol=0.9)], RANK_TWO, grad=False)
+    check(lambda L, a: [L.linalg.matrix_rank(a), L.linalg.matrix_rank(a, hermitian=True)], symmetric, grad=False)
+    check(lambda L, a: L.linalg.matrix_rank(a), RNG.standard_normal((2, 3, 4)), grad=False)

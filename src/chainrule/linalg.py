@@ -7,17 +7,20 @@ import builtins
 from collections import namedtuple
 from typing import Any
 
+import numpy
+
 from . import functional as F
 from . import tensor_namespace
-from .autograd.grad_mode import is_grad_enabled
+from .autograd.grad_mode import no_grad
 from .composites import det, linalg_cross as cross, matrix_power, slogdet
+from .dtypes import finfo
 from .ops import decompositions as _decompositions
 from .ops import linalg as _ops
 from .ops.linalg import LinAlgError
 from .tensor import Tensor
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "solve", "cross", "det", "slogdet", "matrix_power",
-           "cholesky", "eigh", "eigvalsh", "svd", "svdvals", "LinAlgError"]
+           "cholesky", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "matrix_rank", "LinAlgError"]
 
 eigh_result = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
 svd_result = namedtuple("svd", ["U", "S", "Vh"])
@@ -125,6 +128,39 @@ def svd(A: Tensor, full_matrices: bool = True) -> Any:
 def svdvals(A: Tensor) -> Tensor:
     """The singular values (descending) of (batches of) matrices."""
     return svd(A, full_matrices=False).S
+
+
+def _cutoff(shape: tuple, dtype: Any, atol: Any, rtol: Any) -> Any:
+    """``cutoff(values)``: the singular values (or absolute eigenvalues) counted as zero are
+    those at or below max(atol, rtol * largest); with neither given, PyTorch's default
+    rtol = eps * max(m, n)."""
+    if isinstance(atol, Tensor):
+        atol = atol.detach().numpy()[..., None]
+    if isinstance(rtol, Tensor):
+        rtol = rtol.detach().numpy()[..., None]
+    if atol is None and rtol is None:
+        rtol = finfo(dtype).eps * builtins.max(shape[-2], shape[-1])
+
+    def cutoff(values: Any) -> Any:
+        largest = values.max(axis=-1, keepdims=True) if values.shape[-1] else values.sum(axis=-1, keepdims=True)
+        relative = largest * (0.0 if rtol is None else rtol)
+        return relative if atol is None else numpy.maximum(relative, atol)
+
+    return cutoff
+
+
+def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Tensor:
+    """The Moore-Penrose pseudo-inverse of (batches of) matrices: singular values at or below
+    max(atol, rtol * the largest) count as zero (see :func:`matrix_rank`)."""
+    return _decompositions.PseudoInverse.apply(A, _cutoff(tuple(A.shape), A.dtype, atol, rtol), bool(hermitian))
+
+
+def matrix_rank(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Tensor:
+    """The number of singular values above max(atol, rtol * the largest), as int64."""
+    with no_grad():
+        values = eigh(A).eigenvalues.abs() if hermitian else svdvals(A)
+        limit = _cutoff(tuple(A.shape), A.dtype, atol, rtol)(values._data)
+        return (values > Tensor._wrap(limit.astype(values._data.dtype))).sum(-1)
 
 
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:

@@ -149,3 +149,43 @@ class Svd(Op):
                 outside = g_v_scaled - xp.matmul(v, xp.matmul(vh, g_v_scaled))
                 return xp.matmul(u, xp.matmul(middle, vh) + _transposed(xp, outside))
         return xp.matmul(xp.matmul(u, middle), vh)
+
+
+class PseudoInverse(Op):
+    """The Moore-Penrose pseudo-inverse ``A+`` of (batches of) matrices from the SVD (or, for
+    ``hermitian``, the eigendecomposition), values at or below ``cutoff`` (per matrix) counted
+    as zero; its gradient PyTorch's (exact where the rank does not change)."""
+
+    __slots__ = ()
+    presented_inputs = 1
+    pytorch_name = "LinalgPinvBackward0"
+    derivative = ("d A+ = -A+ dA A+ + A+ A+^T dA^T (I - A A+) + (I - A+ A) dA^T A+^T A+",)
+
+    def forward(self, xp, a, cutoff, hermitian):
+        if hermitian:
+            values, vectors = xp.linalg.eigh(a)
+            keep = xp.abs(values) > cutoff(xp.abs(values))
+            inverted = xp.where(keep, 1 / xp.where(keep, values, 1), 0).astype(a.dtype)
+            out = xp.matmul(vectors * inverted[..., None, :], _transposed(xp, vectors))
+        else:
+            u, s, vh = xp.linalg.svd(a, full_matrices=False)
+            keep = s > cutoff(s)
+            inverted = xp.where(keep, 1 / xp.where(keep, s, 1), 0).astype(a.dtype)
+            out = xp.matmul(_transposed(xp, vh) * inverted[..., None, :], _transposed(xp, u))
+        self.saved = (a, out)
+        return out
+
+    def backward(self, xp, g):
+        _plain_only(xp, "linalg.pinv")
+        a, pinv = self.saved
+        pinv_t, g_t = _transposed(xp, pinv), _transposed(xp, g)
+        mm = xp.matmul
+        if a.shape[-2] <= a.shape[-1]:
+            k = mm(g_t, pinv)
+            k_pinv_t = mm(k, pinv_t)
+            return (-_transposed(xp, mm(pinv, k)) + k_pinv_t - mm(mm(a, pinv), k_pinv_t)
+                    + mm(mm(pinv_t, pinv), g_t - mm(k, a)))
+        k = mm(pinv, g_t)
+        pinv_t_k = mm(pinv_t, k)
+        return (-_transposed(xp, mm(k, pinv)) + mm(mm(g_t - mm(a, k), pinv), pinv_t) + pinv_t_k
+                - mm(mm(pinv_t_k, pinv), a))
