@@ -108,3 +108,9 @@ def test_hermitian_pinv_and_matrix_rank():
                         L.linalg.matrix_rank(a, rtol=0.9)], RANK_TWO, grad=False)
     check(lambda L, a: [L.linalg.matrix_rank(a), L.linalg.matrix_rank(a, hermitian=True)], symmetric, grad=False)
     check(lambda L, a: L.linalg.matrix_rank(a), RNG.standard_normal((2, 3, 4)), grad=False)
+
+
+@pytest.mark.parametrize("matrix", [np.zeros((3, 2)), np.zeros((2, 3)), np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]])],
+                         ids=["zeros-tall", "zeros-wide", "rank-1"])
+def test_svdvals_gradient_at_zero_singular_values(matrix):
+    check(lambda L, a: L.linalg.svdvals(a), matrix)

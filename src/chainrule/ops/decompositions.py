@@ -141,11 +141,11 @@ class Svd(Op):
         middle = middle + eye * g_s[..., None, :]
         with numpy.errstate(divide="ignore", invalid="ignore"):
             if m > k:  # gU's part outside U's columns
-                g_u_scaled = g_u / s[..., None, :]
+                g_u_scaled = xp.where(g_u == 0, 0, g_u / s[..., None, :])  # (0 where no gradient is asked)
                 outside = g_u_scaled - xp.matmul(u, xp.matmul(_transposed(xp, u), g_u_scaled))
                 return xp.matmul(xp.matmul(u, middle) + outside, vh)
             if n > k:  # gV's part outside V's columns
-                g_v_scaled = g_v / s[..., None, :]
+                g_v_scaled = xp.where(g_v == 0, 0, g_v / s[..., None, :])
                 outside = g_v_scaled - xp.matmul(v, xp.matmul(vh, g_v_scaled))
                 return xp.matmul(u, xp.matmul(middle, vh) + _transposed(xp, outside))
         return xp.matmul(xp.matmul(u, middle), vh)
