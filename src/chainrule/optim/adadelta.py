@@ -7,10 +7,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..tensor import Tensor
 from .optimizer import Optimizer, _check_nonnegative, _count_step, _decayed_grad
 
 __all__ = ["Adadelta"]
+
+
+_STATE = ("square_avg", "acc_delta")  # the state tensors, after the step counter
 
 
 class Adadelta(Optimizer):
@@ -19,6 +21,9 @@ class Adadelta(Optimizer):
 
     >>> opt = chainrule.optim.Adadelta(params)
     """
+
+    _group_option_defaults = {"foreach": None, "maximize": False, "differentiable": False, "capturable": False}
+    _zero_state_names = _STATE
 
     def __init__(self, params: Any, lr: Any = 1.0, rho: float = 0.9, eps: float = 1e-6, weight_decay: float = 0,
                  foreach: bool | None = None, *, capturable: bool = False, maximize: bool = False,
@@ -31,13 +36,6 @@ class Adadelta(Optimizer):
         defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay, "maximize": maximize,
                     "capturable": capturable, "foreach": foreach, "differentiable": differentiable}
         super().__init__(params, defaults)
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        self._setdefault_groups(foreach=None, maximize=False, differentiable=False, capturable=False)
-
-    def _init_state(self, state: dict, p: Tensor, group: dict[str, Any]) -> None:
-        self._counter_and_zeros(state, p, _STATE)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = self._closure(closure)
@@ -66,6 +64,3 @@ class Adadelta(Optimizer):
                 np.multiply(delta, -lr, out=tmp)
                 np.add(param, tmp, out=param)
         return loss
-
-
-_STATE = ("square_avg", "acc_delta")

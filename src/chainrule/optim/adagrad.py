@@ -19,6 +19,8 @@ class Adagrad(Optimizer):
     >>> opt = chainrule.optim.Adagrad(params, lr=1e-2)
     """
 
+    _group_option_defaults = {"foreach": None, "maximize": False, "differentiable": False, "fused": None}
+
     def __init__(self, params: Any, lr: Any = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
                  initial_accumulator_value: float = 0, eps: float = 1e-10,
                  foreach: bool | None = None, *, maximize: bool = False,
@@ -45,10 +47,6 @@ class Adagrad(Optimizer):
         data = p._data
         value = complex(initial_value, initial_value) if data.dtype.kind == "c" else initial_value
         state["sum"] = _make(get_array_module(data).full(data.shape, value, dtype=data.dtype))
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        self._setdefault_groups(foreach=None, maximize=False, differentiable=False, fused=None)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = self._closure(closure)

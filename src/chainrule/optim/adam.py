@@ -58,6 +58,9 @@ class Adam(Optimizer):
     >>> opt = chainrule.optim.Adam(params, lr=1e-3, betas=(0.9, 0.999))
     """
 
+    _group_option_defaults = {"amsgrad": False, "maximize": False, "foreach": None, "capturable": False,
+                              "differentiable": False, "decoupled_weight_decay": False, "fused": None}
+
     def __init__(self, params: Any, lr: Any = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, amsgrad: bool = False, *, foreach: bool | None = None,
                  maximize: bool = False, capturable: bool = False, differentiable: bool = False,
@@ -80,11 +83,6 @@ class Adam(Optimizer):
         }
         super().__init__(params, defaults)
         self._check_fused(foreach, fused)
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        self._setdefault_groups(amsgrad=False, maximize=False, foreach=None, capturable=False,
-                                differentiable=False, decoupled_weight_decay=False, fused=None)
 
     def _init_state(self, state: dict, p: Tensor, group: dict[str, Any]) -> None:
         state["step"] = _step_counter(group["fused"])

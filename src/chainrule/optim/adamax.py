@@ -6,11 +6,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..tensor import Tensor
 from .adam import _lerp
 from .optimizer import Optimizer, _check_betas, _check_nonnegative, _count_step, _decayed_grad
 
 __all__ = ["Adamax"]
+
+
+_STATE = ("exp_avg", "exp_inf")  # the state tensors, after the step counter
 
 
 class Adamax(Optimizer):
@@ -19,6 +21,9 @@ class Adamax(Optimizer):
 
     >>> opt = chainrule.optim.Adamax(params, lr=2e-3)
     """
+
+    _group_option_defaults = {"foreach": None, "maximize": False, "differentiable": False, "capturable": False}
+    _zero_state_names = _STATE
 
     def __init__(self, params: Any, lr: Any = 2e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, foreach: bool | None = None, *, maximize: bool = False,
@@ -30,13 +35,6 @@ class Adamax(Optimizer):
         defaults = {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay, "foreach": foreach,
                     "maximize": maximize, "differentiable": differentiable, "capturable": capturable}
         super().__init__(params, defaults)
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        self._setdefault_groups(foreach=None, maximize=False, differentiable=False, capturable=False)
-
-    def _init_state(self, state: dict, p: Tensor, group: dict[str, Any]) -> None:
-        self._counter_and_zeros(state, p, _STATE)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = self._closure(closure)
@@ -58,6 +56,3 @@ class Adamax(Optimizer):
                 np.divide(tmp, exp_inf, out=tmp)
                 np.add(param, tmp, out=param)
         return loss
-
-
-_STATE = ("exp_avg", "exp_inf")

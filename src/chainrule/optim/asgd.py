@@ -21,6 +21,8 @@ class ASGD(Optimizer):
     >>> opt = chainrule.optim.ASGD(params, lr=0.01)
     """
 
+    _group_option_defaults = {"foreach": None, "maximize": False, "differentiable": False, "capturable": False}
+
     def __init__(self, params: Any, lr: Any = 1e-2, lambd: float = 1e-4, alpha: float = 0.75, t0: float = 1e6,
                  weight_decay: float = 0, foreach: bool | None = None, maximize: bool = False,
                  differentiable: bool = False, capturable: bool = False) -> None:
@@ -30,10 +32,6 @@ class ASGD(Optimizer):
                     "foreach": foreach, "maximize": maximize, "differentiable": differentiable,
                     "capturable": capturable}
         super().__init__(params, defaults)
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        self._setdefault_groups(foreach=None, maximize=False, differentiable=False, capturable=False)
 
     def _init_state(self, state: dict, p: Tensor, group: dict[str, Any]) -> None:
         # The step count, eta and mu live where the parameter does, as PyTorch keeps them.

@@ -21,6 +21,9 @@ class NAdam(Optimizer):
     >>> opt = chainrule.optim.NAdam(params, lr=2e-3)
     """
 
+    _group_option_defaults = {"maximize": False, "foreach": None, "capturable": False, "differentiable": False,
+                              "decoupled_weight_decay": False}
+
     def __init__(self, params: Any, lr: Any = 2e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, momentum_decay: float = 4e-3, decoupled_weight_decay: bool = False, *,
                  foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
@@ -34,11 +37,6 @@ class NAdam(Optimizer):
                     "maximize": maximize, "foreach": foreach, "capturable": capturable,
                     "differentiable": differentiable}
         super().__init__(params, defaults)
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        self._setdefault_groups(maximize=False, foreach=None, capturable=False, differentiable=False,
-                                decoupled_weight_decay=False)
 
     def _init_state(self, state: dict, p: Tensor, group: dict[str, Any]) -> None:
         state["step"] = _step_counter()

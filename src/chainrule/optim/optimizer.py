@@ -170,6 +170,11 @@ class Optimizer:
     >>> opt.zero_grad(); loss.backward(); opt.step()
     """
 
+    #: Options a param group restored from an older pickle may lack, with the values to give it.
+    _group_option_defaults: dict[str, Any] = {}
+    #: For the common first state (a step counter, then zeros like the parameter): the names.
+    _zero_state_names: tuple = ()
+
     def __init__(self, params: Any, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
         self._init_hooks()
@@ -215,6 +220,7 @@ class Optimizer:
         self._layouts = {}
         self._patch_step_function()
         self.defaults.setdefault("differentiable", False)
+        self._setdefault_groups(**self._group_option_defaults)
 
     def __repr__(self) -> str:
         text = self.__class__.__name__ + " ("
@@ -435,8 +441,11 @@ class Optimizer:
                 group.setdefault(name, value)
 
     def _init_state(self, state: dict, p: Tensor, group: dict[str, Any]) -> None:
-        """Fill the empty ``state`` of parameter ``p`` before its first update."""
-        raise NotImplementedError
+        """Fill the empty ``state`` of parameter ``p`` before its first update (by default the
+        common first state of :attr:`_zero_state_names`)."""
+        if not self._zero_state_names:
+            raise NotImplementedError
+        self._counter_and_zeros(state, p, self._zero_state_names)
 
     @staticmethod
     def _counter_and_zeros(state: dict, p: Tensor, names: tuple) -> None:

@@ -6,11 +6,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..tensor import Tensor
 from .adam import adam_moments
 from .optimizer import Optimizer, _check_betas, _check_nonnegative, _count_step, _decayed_grad
 
 __all__ = ["RAdam"]
+
+
+_STATE = ("exp_avg", "exp_avg_sq")  # the state tensors, after the step counter
 
 
 class RAdam(Optimizer):
@@ -19,6 +21,10 @@ class RAdam(Optimizer):
 
     >>> opt = chainrule.optim.RAdam(params, lr=1e-3)
     """
+
+    _group_option_defaults = {"foreach": None, "maximize": False, "differentiable": False,
+                              "decoupled_weight_decay": False, "capturable": False}
+    _zero_state_names = _STATE
 
     def __init__(self, params: Any, lr: Any = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, decoupled_weight_decay: bool = False, *, foreach: bool | None = None,
@@ -31,14 +37,6 @@ class RAdam(Optimizer):
                     "maximize": maximize, "foreach": foreach, "capturable": capturable,
                     "decoupled_weight_decay": decoupled_weight_decay, "differentiable": differentiable}
         super().__init__(params, defaults)
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        self._setdefault_groups(foreach=None, maximize=False, differentiable=False, decoupled_weight_decay=False,
-                                capturable=False)
-
-    def _init_state(self, state: dict, p: Tensor, group: dict[str, Any]) -> None:
-        self._counter_and_zeros(state, p, _STATE)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = self._closure(closure)
@@ -70,6 +68,3 @@ class RAdam(Optimizer):
                     np.multiply(update, rect, out=update)
                 np.subtract(param, update, out=param)
         return loss
-
-
-_STATE = ("exp_avg", "exp_avg_sq")

@@ -20,6 +20,9 @@ class RMSprop(Optimizer):
     >>> opt = chainrule.optim.RMSprop(params, lr=1e-2, alpha=0.99)
     """
 
+    _group_option_defaults = {"momentum": 0, "centered": False, "foreach": None, "maximize": False,
+                              "differentiable": False, "capturable": False}
+
     def __init__(self, params: Any, lr: Any = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False,
                  capturable: bool = False, foreach: bool | None = None, maximize: bool = False,
@@ -32,11 +35,6 @@ class RMSprop(Optimizer):
             "maximize": maximize, "differentiable": differentiable,
         }
         super().__init__(params, defaults)
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        self._setdefault_groups(momentum=0, centered=False, foreach=None, maximize=False,
-                                differentiable=False, capturable=False)
 
     def _init_state(self, state: dict, p: Tensor, group: dict[str, Any]) -> None:
         state["step"] = _step_counter()

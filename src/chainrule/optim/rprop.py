@@ -21,6 +21,8 @@ class Rprop(Optimizer):
     >>> opt = chainrule.optim.Rprop(params, lr=0.01)
     """
 
+    _group_option_defaults = {"foreach": None, "maximize": False, "differentiable": False, "capturable": False}
+
     def __init__(self, params: Any, lr: Any = 1e-2, etas: tuple = (0.5, 1.2), step_sizes: tuple = (1e-6, 50), *,
                  capturable: bool = False, foreach: bool | None = None, maximize: bool = False,
                  differentiable: bool = False) -> None:
@@ -31,10 +33,6 @@ class Rprop(Optimizer):
         defaults = {"lr": lr, "etas": tuple(etas), "step_sizes": tuple(step_sizes), "foreach": foreach,
                     "maximize": maximize, "differentiable": differentiable, "capturable": capturable}
         super().__init__(params, defaults)
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        self._setdefault_groups(foreach=None, maximize=False, differentiable=False, capturable=False)
 
     def _init_state(self, state: dict, p: Tensor, group: dict[str, Any]) -> None:
         state["step"] = _step_counter()

@@ -20,6 +20,9 @@ class SGD(Optimizer):
     >>> opt = chainrule.optim.SGD(params, lr=0.1, momentum=0.9)
     """
 
+    _group_option_defaults = {"nesterov": False, "maximize": False, "foreach": None, "differentiable": False,
+                              "fused": False}
+
     def __init__(self, params: Any, lr: Any = 1e-3, momentum: float = 0, dampening: float = 0,
                  weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
                  foreach: bool | None = None, differentiable: bool = False,
@@ -42,11 +45,6 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
         self._check_fused(foreach, fused)
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        self._setdefault_groups(nesterov=False, maximize=False, foreach=None, differentiable=False,
-                                fused=False)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = self._closure(closure)
