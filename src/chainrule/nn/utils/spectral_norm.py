@@ -13,6 +13,7 @@ from .. import functional as F
 from ..conv import ConvTranspose1d, ConvTranspose2d
 from ..module import Module
 from ..parameter import Parameter
+from .weight_norm import remove_reparametrizing_hook
 
 __all__ = ["SpectralNorm", "spectral_norm", "remove_spectral_norm"]
 
@@ -100,9 +101,4 @@ def spectral_norm(module: T_module, name: str = "weight", n_power_iterations: in
 def remove_spectral_norm(module: T_module, name: str = "weight") -> T_module:
     """Undo :func:`spectral_norm`: ``module.<name>`` a parameter again, divided by the last
     estimate of its spectral norm."""
-    for key, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, SpectralNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[key]
-            return module
-    raise ValueError(f"spectral_norm of '{name}' not found in {module}")
+    return remove_reparametrizing_hook(module, SpectralNorm, name, "spectral_norm")

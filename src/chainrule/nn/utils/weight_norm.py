@@ -74,11 +74,17 @@ def weight_norm(module: T_module, name: str = "weight", dim: int | None = 0) -> 
     return module
 
 
-def remove_weight_norm(module: T_module, name: str = "weight") -> T_module:
-    """Undo :func:`weight_norm`: ``module.<name>`` a parameter again, with its current value."""
+def remove_reparametrizing_hook(module: T_module, kind: type, name: str, label: str) -> T_module:
+    """Take off ``module``'s forward pre-hook of type ``kind`` (WeightNorm, SpectralNorm) that
+    recomputes ``module.<name>``, leaving the parameter it last computed."""
     for key, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, WeightNorm) and hook.name == name:
+        if isinstance(hook, kind) and hook.name == name:
             hook.remove(module)
             del module._forward_pre_hooks[key]
             return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    raise ValueError(f"{label} of '{name}' not found in {module}")
+
+
+def remove_weight_norm(module: T_module, name: str = "weight") -> T_module:
+    """Undo :func:`weight_norm`: ``module.<name>`` a parameter again, with its current value."""
+    return remove_reparametrizing_hook(module, WeightNorm, name, "weight_norm")
