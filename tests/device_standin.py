@@ -192,7 +192,10 @@ class Sampler:
         draw = getattr(self._rng, name)
 
         def on_device(*args, **kwargs):
-            return to_device(np.asarray(draw(*_plain(args), **kwargs)))
+            # (CuPy's normal and uniform take a dtype, NumPy's do not)
+            dtype = kwargs.pop("dtype") if name in ("normal", "uniform") and "dtype" in kwargs else None
+            drawn = np.asarray(draw(*_plain(args), **kwargs))
+            return to_device(drawn if dtype is None else drawn.astype(dtype))
 
         return on_device
 

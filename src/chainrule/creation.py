@@ -144,6 +144,16 @@ def rand_like(input: Tensor, *, dtype: Any = None, device: Any = None, generator
     return rand(*input._data.shape, dtype=kind, device=where, generator=generator, requires_grad=requires_grad)
 
 
+def randint_like(input: Tensor, low: int, high: int | None = None, *, dtype: Any = None, device: Any = None,
+                 generator: Generator | None = None, requires_grad: bool = False, **_: Any) -> Tensor:
+    """Integers in [low, high) (``randint_like(x, high)``: from 0) shaped like ``input``, in its dtype."""
+    _, kind, where = _like(input, dtype, device)
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, input._data.shape, dtype=kind, device=where, generator=generator,
+                   requires_grad=requires_grad)
+
+
 def randn_like(input: Tensor, *, dtype: Any = None, device: Any = None, generator: Generator | None = None,
                requires_grad: bool = False, **_: Any) -> Tensor:
     _, kind, where = _like(input, dtype, device)

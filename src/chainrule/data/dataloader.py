@@ -12,7 +12,7 @@ import numpy as np
 
 from ..backend import get_array_module
 from ..functional import stack
-from ..random import Generator
+from ..random import Generator, default_generator
 from ..tensor import Tensor, _make
 from .dataset import Dataset, IterableDataset, Subset, TensorDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
@@ -167,6 +167,10 @@ class DataLoader:
         return self.batch_sampler is not None or (self._iterable and self.batch_size is not None)
 
     def __iter__(self) -> Iterator[Any]:
+        # PyTorch's iterator draws its workers' base seed (an int64 random_()) as it starts,
+        # workers or not: drawn here too, so that the random numbers after it are the same.
+        stream = (self.generator or default_generator)._rng
+        self._base_seed = int(stream.full_range((), np.int64)) if hasattr(stream, "full_range") else None
         if self._iterable:
             return self._iter_stream()
         if self.batch_sampler is None:

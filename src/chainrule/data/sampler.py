@@ -21,11 +21,18 @@ class Sampler:
         raise NotImplementedError
 
 
-def _rng(generator: Generator | None) -> np.random.Generator:
+def _rng(generator: Generator | None) -> Any:
+    """The stream a random sampler's pass draws from: ``generator``'s, or (as PyTorch's) a new
+    generator seeded with an int64 ``random_()`` of the global one."""
     if generator is not None:
         return generator._rng
-    seed = int(default_generator._rng.integers(0, 2**63 - 1))
-    return np.random.Generator(np.random.PCG64(seed))
+    seed = int(default_generator._rng.full_range((), np.int64))
+    return Generator().manual_seed(seed)._rng
+
+
+def _stream(generator: Generator | None) -> Any:
+    """``generator``'s stream, or the global one's (the other samplers draw from it directly)."""
+    return (generator or default_generator)._rng
 
 
 class SequentialSampler(Sampler):
@@ -90,7 +97,7 @@ class SubsetRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        for i in _rng(self.generator).permutation(len(self.indices)).tolist():
+        for i in _stream(self.generator).permutation(len(self.indices)).tolist():
             yield self.indices[i]
 
     def __len__(self) -> int:
@@ -117,8 +124,9 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        p = self.weights / self.weights.sum()
-        yield from _rng(self.generator).choice(len(p), self.num_samples, replace=self.replacement, p=p).tolist()
+        # (PyTorch's: multinomial of the weights as doubles)
+        yield from _stream(self.generator).choice(len(self.weights), self.num_samples, replace=self.replacement,
+                                               p=self.weights).tolist()
 
     def __len__(self) -> int:
         return self.num_samples

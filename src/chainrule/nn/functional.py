@@ -25,7 +25,7 @@ from ..ops import nn as N
 from ..autograd.function import named
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..backend import get_array_module
-from ..creation import arange as _arange, ones_like as _ones_like, rand_like as _rand_like, zeros as _zeros
+from ..creation import arange as _arange, ones_like as _ones_like, zeros as _zeros
 from ..tensor import Tensor, _dim, _make
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -83,13 +83,13 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
           inplace: bool = False) -> Tensor:
     """Leaky ReLU with a random slope per element, drawn from U(lower, upper), while training
-    (the slopes come from chainrule's generator); the mean slope (lower + upper) / 2 otherwise."""
+    (PyTorch's draws: one per element at or below zero); the mean slope (lower + upper) / 2
+    otherwise."""
     if not training:
         return leaky_relu(input, (lower + upper) / 2, inplace)
 
     def randomized(x: Tensor) -> Tensor:
-        slope = _rand_like(x) * (upper - lower) + lower
-        return _C.where(x > 0, x, x * slope)
+        return x * N.RreluSlopes.apply(x, lower, upper)
 
     return _composite(input, inplace, randomized)
 

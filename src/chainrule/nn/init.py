@@ -1,8 +1,8 @@
 """``chainrule.nn.init``: fill tensors in place with the initial values networks start from.
 
 Every function draws from chainrule's global generator (``chainrule.manual_seed``), or from
-``generator=``, and runs under ``no_grad``; the distributions are PyTorch's (the random
-streams are not: chainrule uses NumPy's PCG64)."""
+``generator=``, and runs under ``no_grad``; the draws are PyTorch's, so a seed gives PyTorch's
+initial weights."""
 from __future__ import annotations
 
 import math
@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
-from ..backend import get_array_module, special_function, to_device, to_numpy
+from ..backend import get_array_module, to_device
 from ..random import _generator
 from ..tensor import Tensor
 
@@ -68,55 +68,55 @@ def _write(tensor: Tensor, values: Any, name: str) -> Tensor:
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
     """Fill with U(a, b)."""
-    return _write(tensor, _generator(generator, tensor.device).uniform(a, b, tensor._data.shape), "uniform_")
+    return _write(tensor, _generator(generator, tensor.device).uniform(a, b, tensor._data.shape, dtype=tensor._data.dtype),
+                  "uniform_")
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
     """Fill with N(mean, std^2)."""
-    return _write(tensor, _generator(generator, tensor.device).normal(mean, std, tensor._data.shape), "normal_")
+    return _write(tensor, _generator(generator, tensor.device).normal(mean, std, tensor._data.shape, dtype=tensor._data.dtype),
+                  "normal_")
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
                   generator: Any = None) -> Tensor:
-    """Fill with N(mean, std^2) truncated to [a, b] (redrawing the values outside)."""
+    """Fill with N(mean, std^2) truncated to [a, b], by rejection as PyTorch's: where the interval
+    holds more than 0.3 of the mass, normal draws with the values outside drawn again; else
+    uniform draws on [a, b], each accepted with the normal's density over its peak on [a, b]."""
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn(
             "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values may be incorrect.",
             stacklevel=2,
         )
     rng = _generator(generator, tensor.device)
-    # Inverse-CDF sampling: uniform between the CDF values of a and b, mapped back.
-    low = 0.5 * (1 + math.erf((a - mean) / (std * math.sqrt(2.0))))
-    high = 0.5 * (1 + math.erf((b - mean) / (std * math.sqrt(2.0))))
-    shape = tensor._data.shape
-    if high - low > 1e-6:
-        u = rng.uniform(2 * low - 1, 2 * high - 1, shape)
-        erfinv = special_function(get_array_module(u), "erfinv")
-        values = mean + std * math.sqrt(2.0) * (erfinv(u) if erfinv is not None else _erfinv(to_numpy(u)))
-    else:
-        values = rng.uniform(a, b, shape)
-    return _write(tensor, values.clip(a, b), "trunc_normal_")
+    shape, dtype = tensor._data.shape, tensor._data.dtype
+    xp = get_array_module(tensor._data)
 
+    def cdf(x: float) -> float:
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
-def _erfinv(y: np.ndarray) -> np.ndarray:
-    try:
-        from scipy.special import erfinv
-    except ImportError:
-        return _erfinv_newton(y)
-    return erfinv(y)
+    if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
+        low, high = dtype.type(a), dtype.type(b)  # (the bounds as the tensor holds them)
+        result = rng.normal(mean, std, shape, dtype=dtype)
+        while True:
+            outside = (result < low) | (result > high)
+            if not outside.any():
+                break
+            result = xp.where(outside, rng.normal(mean, std, shape, dtype=dtype), result)
+        return _write(tensor, result, "trunc_normal_")
+    log_peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2
 
+    def log_density(x: Any) -> Any:  # (log pdf - log peak, in the tensor's dtype, step by step)
+        return ((x - mean) / std) ** 2 * -0.5 - log_peak
 
-def _erfinv_newton(y: np.ndarray) -> np.ndarray:
-    """erf^-1 by Newton's method from a closed-form first guess (no scipy needed)."""
-    y = np.asarray(y, dtype=np.float64)
-    a = 0.147
-    log_term = np.log1p(-y * y)
-    first = 2 / (math.pi * a) + log_term / 2
-    x = np.sign(y) * np.sqrt(np.sqrt(first * first - log_term / a) - first)
-    erf = np.vectorize(math.erf)
-    for _ in range(3):
-        x = x - (erf(x) - y) / (2 / math.sqrt(math.pi) * np.exp(-x * x))
-    return x
+    result = rng.uniform(a, b, shape, dtype=dtype)
+    pending = xp.log(rng.uniform(0.0, 1.0, shape, dtype=dtype)) > log_density(result)
+    while pending.any():
+        candidates = rng.uniform(a, b, shape, dtype=dtype)
+        result = xp.where(pending, candidates, result)
+        pending = xp.where(pending, xp.log(rng.uniform(0.0, 1.0, shape, dtype=dtype)) > log_density(candidates),
+                           pending)
+    return _write(tensor, result, "trunc_normal_")
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
@@ -175,7 +175,8 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonline
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
-    bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    bound = math.sqrt(3.0) * std  # (rounded as PyTorch's: the std first)
     return uniform_(tensor, -bound, bound, generator)
 
 
@@ -214,7 +215,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator: Any = None) -> Tenso
         return tensor
     rows = tensor.size(0)
     cols = tensor.numel() // rows
-    flat = _generator(generator).normal(0.0, 1.0, (rows, cols))
+    flat = _generator(generator).normal(0.0, 1.0, (rows, cols), dtype=tensor._data.dtype)
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)
@@ -231,7 +232,7 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Any =
     rows, cols = tensor.shape
     num_zeros = int(math.ceil(sparsity * rows))
     rng = _generator(generator)
-    values = rng.normal(0.0, std, (rows, cols))
+    values = rng.normal(0.0, std, (rows, cols), dtype=tensor._data.dtype)
     for col in range(cols):
         values[rng.permutation(rows)[:num_zeros], col] = 0
     return _write(tensor, values, "sparse_")

@@ -11,6 +11,7 @@ import numpy as _np
 
 from ..autograd.function import Op
 from ..backend import CPU, device_of, get_array_module, namespace_of_device, special_function
+from ..mt19937 import CpuSampler
 from ..random import _generator
 from .elementwise import Sigmoid, promote, step_scaled, sum_to_shape
 from .namespace import plain as _plain
@@ -267,12 +268,18 @@ class LogSigmoid(Op):
 
 def keep_mask(shape: tuple, dtype: Any, p: float, device: Any = CPU) -> Any:
     """Dropout's mask: 1/(1-p) where an element is kept, 0 where it is dropped; drawn on
-    ``device`` from its generator."""
+    ``device`` from its generator.  As PyTorch's ``bernoulli_(1 - p).div_(1 - p)``: on the CPU
+    an element is kept where a double uniform is below 1 - p, and the kept value is 1 / (1 - p)
+    divided in the mask's dtype."""
     xp = namespace_of_device(device)
     if p == 1:
         return xp.zeros(shape, dtype=dtype)
-    draw = _generator(None, device).random(shape, dtype=_np.float32 if dtype == _np.float32 else _np.float64)
-    return xp.multiply(draw >= p, 1.0 / (1.0 - p), dtype=dtype)
+    rng = _generator(None, device)
+    if isinstance(rng, CpuSampler):
+        keep = rng.bernoulli(1.0 - p, shape, dtype)
+    else:
+        keep = (rng.random(shape, dtype=_np.float32 if dtype == _np.float32 else _np.float64) >= p).astype(dtype)
+    return xp.divide(keep, xp.asarray(1.0 - p, dtype=dtype), out=keep)
 
 
 class KeepMask(Op):
@@ -288,6 +295,28 @@ class KeepMask(Op):
 
     def forward(self, xp, a, p, shape=None):
         return keep_mask(a.shape if shape is None else shape, a.dtype, p, device_of(a))
+
+
+class RreluSlopes(Op):
+    """RReLU's slopes while training: U(lower, upper) at each element at or below zero, 1
+    elsewhere.  As PyTorch's CPU kernel, one double uniform is drawn per such element, in
+    order, and none for the others.  Never differentiable (the op ``x * slopes`` is)."""
+
+    __slots__ = ()
+    arguments = "unary"
+    differentiable = False
+    random = True
+
+    def forward(self, xp, a, lower, upper):
+        rng = _generator(None, device_of(a))
+        negative = a <= 0
+        slopes = xp.ones(a.shape, dtype=a.dtype)
+        if isinstance(rng, CpuSampler):  # (the bounds in the input's dtype, the draw in doubles)
+            low, high = float(a.dtype.type(lower)), float(a.dtype.type(upper))
+            slopes[negative] = rng.uniform(low, high, int(negative.sum()), dtype=_np.float64, fused=False).astype(a.dtype)
+            return slopes
+        drawn = (rng.random(a.shape) * (upper - lower) + lower).astype(a.dtype)
+        return xp.where(negative, drawn, slopes)
 
 
 class OneHot(Op):

@@ -1,6 +1,6 @@
 """Random draws as ops: ``rand``, ``randn``, ``randint``, ``randperm``, ``normal`` and
-``bernoulli`` (and so ``rand_like``, ``randn_like``) make the same draws from the same
-generator as NumPy's ``Generator`` methods always did, through one non-differentiable op, so
+``bernoulli`` (and so ``rand_like``, ``randn_like``) draw from the generator's stream (on the
+CPU PyTorch's, :mod:`chainrule.mt19937`) through one non-differentiable op, so
 that a captured plan (``chainrule.compiler``) draws again at each call, from the generator's
 stream, as eager does (dropout's masks are drawn the same way, by ``KeepMask``)."""
 from __future__ import annotations
@@ -11,6 +11,7 @@ import numpy as np
 
 from ..autograd.function import Op
 from ..backend import device_of, get_array_module
+from ..mt19937 import CpuSampler
 from ..random import _generator
 
 
@@ -25,10 +26,13 @@ class Sample(Op):
 
     def forward(self, xp, method, generator, device, dtype, *args):
         rng = _generator(generator, device)
-        if method == "bernoulli":
+        if method == "permutation":
+            return rng.permutation(*args).astype(dtype)
+        if method == "bernoulli" and not isinstance(rng, CpuSampler):
             probability, shape = args
             return (rng.random(shape) < probability).astype(dtype)
-        return getattr(rng, method)(*args).astype(dtype)
+        # (the result's dtype decides how many bits of PyTorch's stream each value takes)
+        return getattr(rng, method)(*args, dtype=dtype).astype(dtype, copy=False)
 
 
 class Multinomial(Op):
@@ -44,10 +48,10 @@ class Multinomial(Op):
 
     def forward(self, xp, weights, num_samples, replacement, generator):
         if xp is np:
-            rng = _generator(generator)
-            rows = np.atleast_2d(weights).astype(np.float64)
-            drawn = [rng.choice(rows.shape[1], num_samples, replace=replacement, p=w / w.sum()) for w in rows]
-            out = np.asarray(drawn, dtype=np.int64)
+            rows = np.atleast_2d(weights)
+            if rows.dtype.kind != "f":
+                rows = rows.astype(np.float32)
+            out = _generator(generator).multinomial(rows, num_samples, replacement)
             return out if weights.ndim == 2 else out[0]
         return _multinomial_on_device(weights, num_samples, replacement, _generator(generator, device_of(weights)))
 

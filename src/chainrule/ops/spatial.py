@@ -17,8 +17,8 @@ import numpy as np
 
 from ..autograd.function import Op
 from ..backend import device_of
-from ..random import _generator
 from .namespace import plain
+from .nn import keep_mask
 
 
 class AxisMap(NamedTuple):
@@ -161,10 +161,7 @@ class ChannelKeep(Op):
     random = True
 
     def forward(self, xp, a, p, shape):
-        if p == 1:
-            return xp.zeros(shape, dtype=a.dtype)
-        keep = _generator(None, device_of(a)).random(shape) >= p
-        return (keep / (1.0 - p)).astype(a.dtype)
+        return keep_mask(shape, a.dtype, p, device_of(a))  # (dropout's, drawn per channel)
 
 
 def namespace_functions() -> dict:

@@ -1,0 +1,355 @@
+"""PyTorch's CPU random stream: the same numbers as ``torch`` for the same seed.
+
+PyTorch's CPU generator is a 32-bit Mersenne Twister (MT19937) seeded with the low 32 bits of
+the seed by the reference ``init_genrand``; its sampling kernels turn the 32-bit draws into
+values in fixed ways, element after element.  NumPy's ``MT19937`` bit generator is the same
+twister (its raw output is the same 32-bit stream once it holds the same key), so the draws
+come from NumPy's C code; this module seeds it the way PyTorch does and applies PyTorch's
+transformations, vectorised:
+
+- ``random64`` is two draws, the first in the high half;
+- a uniform float in [0, 1) keeps the type's mantissa bits of one draw (float32: 24 bits,
+  float16: 11, bfloat16: 8) or of a ``random64`` (float64: 53), scaled by 2^-digits, then
+  ``x * (to - from) + from`` (``to - from`` in the type, the rest in double);
+- a normal fill of 16 or more elements draws all its uniforms first, then turns each block of
+  16 into 16 normals by Box-Muller (``1 - u`` of the first 8 for the radius, the last 8 for
+  the angle); a tail shorter than 16 draws 16 new uniforms for the last 16 elements.  Fewer
+  than 16 elements draw double normals one at a time, each pair's second value kept for the
+  next draw (``torch.randn(1)`` twice gives the pair);
+- integers in a range below 2^28 take one draw modulo the range, wider ranges a ``random64``;
+- ``randperm(n)`` swaps element i with i + (draw mod (n - i)), from the front;
+- bernoulli with a scalar p compares a double uniform with p; exponential, Cauchy, log-normal
+  and geometric values come from one double uniform each (log-normal: from a double normal);
+- multinomial: with replacement, a double uniform per sample searched in the row's cumulative
+  distribution; without (or one sample), the top-k of p / q with q ~ Exp(1) drawn like p.
+
+Float32 normals may differ from PyTorch's in the last bit or two where PyTorch's vectorised
+log/sin/cos round differently from NumPy's; every other value is bit for bit.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+#: Mantissa digits per float type: how many bits of a draw its uniform keeps.
+_DIGITS = {np.dtype(np.float64): 53, np.dtype(np.float32): 24, np.dtype(np.float16): 11}
+_STATE_WORDS = 624
+#: Ranges at or above this take a 64-bit draw per integer (measured against PyTorch 2.13).
+_WIDE_RANGE = 1 << 28
+#: PyTorch's generator state as a byte tensor: the legacy THGeneratorState (initial seed,
+#: left, seeded, next, 624 words, the double normal cache) and the float normal cache.
+_STATE_BYTES = 5056
+
+
+def seed_key(seed: int) -> np.ndarray:
+    """The twister's 624 words for ``seed`` (its low 32 bits), as ``init_genrand``."""
+    key = np.empty(_STATE_WORDS, dtype=np.uint32)
+    x = key[0] = seed & 0xFFFFFFFF
+    for i in range(1, _STATE_WORDS):
+        x = (1812433253 * (x ^ (x >> 30)) + i) & 0xFFFFFFFF
+        key[i] = x
+    return key
+
+
+def _size(size: Any) -> tuple:
+    if size is None:
+        return ()
+    return (int(size),) if isinstance(size, (int, np.integer)) else tuple(int(n) for n in size)
+
+
+def _count(shape: tuple) -> int:
+    return int(np.prod(shape, dtype=np.int64)) if shape else 1
+
+
+def fused_multiply_add(a: Any, b: Any, c: Any) -> Any:
+    """``a * b + c`` in doubles, rounded once: PyTorch's kernels are compiled with the
+    multiply and add fused (x86-64 with FMA), so ``from + u * (to - from)`` and ``mean + z * std``
+    round once there.  Dekker's exact product and Knuth's exact sum give the error terms."""
+    product = a * b
+    split = 134217729.0  # 2^27 + 1: halves of 26 bits, whose products are exact
+    t = split * a
+    a_high = t - (t - a)
+    a_low = a - a_high
+    t = split * b
+    b_high = t - (t - b)
+    b_low = b - b_high
+    product_error = ((a_high * b_high - product) + a_high * b_low + a_low * b_high) + a_low * b_low
+    total = product + c
+    back = total - product
+    sum_error = (product - (total - back)) + (c - back)
+    return total + (sum_error + product_error)
+
+
+def _float_type(dtype: Any) -> np.dtype:
+    dtype = np.dtype(dtype)
+    return dtype if dtype in _DIGITS else np.dtype(np.float32)  # (bfloat16 and the rest: float32's bits)
+
+
+class CpuSampler:
+    """PyTorch's CPU stream for one seed, with the NumPy ``Generator`` names chainrule's
+    random ops call (each taking the result's ``dtype``, whose width decides the draws)."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = int(seed)
+        self._bits = np.random.MT19937(0)
+        try:  # NumPy's init_genrand (RandomState's seeding), in C
+            self._bits._legacy_seeding(self.seed & 0xFFFFFFFF)
+        except AttributeError:
+            self._bits.state = {"bit_generator": "MT19937", "state": {"key": seed_key(self.seed), "pos": _STATE_WORDS}}
+        self.next_normal: float | None = None  # the second value of the last double Box-Muller pair
+        self.fresh = True  # seeded and not drawn from (PyTorch's state then says next = 0)
+
+    # -- raw draws ----------------------------------------------------------------------------------
+    def draws32(self, n: int) -> np.ndarray:
+        """``n`` 32-bit draws (as uint64)."""
+        self.fresh = False
+        return self._bits.random_raw(n) if n else np.empty(0, dtype=np.uint64)
+
+    def draws64(self, n: int) -> np.ndarray:
+        """``n`` 64-bit draws, each two 32-bit ones, the first in the high half."""
+        pairs = self.draws32(2 * n)
+        return (pairs[0::2] << np.uint64(32)) | pairs[1::2]
+
+    def unit(self, n: int, dtype: Any = np.float64) -> np.ndarray:
+        """``n`` uniforms in [0, 1) as doubles, with ``dtype``'s mantissa bits."""
+        digits = _DIGITS[_float_type(dtype)]
+        raw = self.draws64(n) if digits > 32 else self.draws32(n)
+        return (raw & np.uint64((1 << digits) - 1)) * (2.0 ** -digits)
+
+    # -- uniform ------------------------------------------------------------------------------------
+    def random(self, size: Any = None, dtype: Any = np.float64) -> Any:
+        shape = _size(size)
+        values = self.unit(_count(shape), dtype).astype(dtype).reshape(shape)
+        return values if size is not None else values[()]
+
+    def uniform(self, low: float = 0.0, high: float = 1.0, size: Any = None, dtype: Any = np.float64,
+                fused: bool = True) -> Any:
+        """U(low, high); ``fused=False`` rounds the product before the sum, as PyTorch's kernels
+        built without FMA do (RReLU's, in its generic code)."""
+        shape = _size(size)
+        kind = _float_type(dtype)
+        low_t, high_t = kind.type(low), kind.type(high)
+        span = np.float64(kind.type(high_t - low_t))  # (the type's subtraction, as PyTorch's kernel)
+        unit = self.unit(_count(shape), kind)
+        if fused and kind == np.float64:
+            values = fused_multiply_add(unit, span, np.float64(low_t))
+        else:  # (below float64 the product is exact in doubles: one rounding, as fused)
+            values = unit * span + np.float64(low_t)
+        values = values.astype(dtype).reshape(shape)
+        return values if size is not None else values[()]
+
+    # -- normal -------------------------------------------------------------------------------------
+    def standard_normal(self, size: Any = None, dtype: Any = np.float64) -> Any:
+        return self.normal(0.0, 1.0, size, dtype)
+
+    def normal(self, loc: Any = 0.0, scale: Any = 1.0, size: Any = None, dtype: Any = np.float64) -> Any:
+        """N(loc, scale^2): scalars go into the kernel; arrays (``torch.normal(mean, std)``)
+        scale a standard draw of the broadcast shape, as PyTorch's ``normal_(0, 1).mul_(std).add_(mean)``."""
+        if np.ndim(loc) or np.ndim(scale):
+            shape = _size(size) if size is not None else np.broadcast_shapes(np.shape(loc), np.shape(scale))
+            standard = self.normal(0.0, 1.0, shape, dtype)
+            return (standard * np.asarray(scale, dtype=dtype) + np.asarray(loc, dtype=dtype)).astype(dtype)
+        shape = _size(size)
+        n = _count(shape)
+        kind = np.dtype(dtype)
+        if n >= 16 and kind in _DIGITS:
+            values = self._normal_fill(n, kind, kind.type(loc), kind.type(scale))
+        else:
+            values = fused_multiply_add(self.normals(n), float(scale), float(loc)).astype(dtype)
+        values = values.reshape(shape)
+        return values if size is not None else values[()]
+
+    def _normal_fill(self, n: int, kind: np.dtype, mean: Any, std: Any) -> np.ndarray:
+        data = self.unit(n, kind).astype(kind)
+        whole = n - n % 16
+        if whole:
+            data[:whole] = self._box_muller16(data[:whole].reshape(-1, 16), mean, std).reshape(-1)
+        if n % 16:
+            tail = self.unit(16, kind).astype(kind).reshape(1, 16)
+            data[n - 16:] = self._box_muller16(tail, mean, std).reshape(-1)
+        return data
+
+    @staticmethod
+    def _box_muller16(blocks: np.ndarray, mean: Any, std: Any) -> np.ndarray:
+        kind = blocks.dtype
+        u1 = kind.type(1) - blocks[:, :8]
+        radius = np.sqrt(kind.type(-2) * np.log(u1))
+        theta = (2.0 * math.pi * blocks[:, 8:].astype(np.float64)).astype(kind)
+        out = np.empty_like(blocks)
+        out[:, :8] = radius * np.cos(theta)
+        out[:, 8:] = radius * np.sin(theta)
+        std, mean = float(std), float(mean)
+        if std == 1.0 and mean == 0.0:
+            return out
+        if kind == np.float64:
+            return fused_multiply_add(out, std, mean)
+        return (out.astype(np.float64) * std + mean).astype(kind)  # (exact product in doubles: one rounding)
+
+    def normals(self, n: int) -> np.ndarray:
+        """``n`` double standard normals, one at a time (PyTorch's ``normal_distribution<double>``,
+        which keeps each pair's second value for the next draw)."""
+        out = np.empty(n)
+        start = 0
+        if n and self.next_normal is not None:
+            out[0], self.next_normal, start = self.next_normal, None, 1
+        pairs = (n - start + 1) // 2
+        if pairs:
+            u = self.unit(2 * pairs).reshape(pairs, 2)
+            radius = np.sqrt(-2.0 * np.log1p(-u[:, 1]))
+            theta = 2.0 * math.pi * u[:, 0]
+            values = np.empty((pairs, 2))
+            values[:, 0] = radius * np.cos(theta)
+            values[:, 1] = radius * np.sin(theta)
+            values = values.reshape(-1)
+            out[start:] = values[:n - start]
+            if (n - start) % 2:
+                self.next_normal = float(values[-1])
+        return out
+
+    def lognormal(self, mean: float = 0.0, sigma: float = 1.0, size: Any = None, dtype: Any = np.float64) -> Any:
+        shape = _size(size)
+        values = np.exp(fused_multiply_add(self.normals(_count(shape)), float(sigma), float(mean)))
+        values = values.astype(dtype).reshape(shape)
+        return values if size is not None else values[()]
+
+    # -- from one double uniform each -----------------------------------------------------------------
+    def exponential_rate(self, rate: float = 1.0, size: Any = None, dtype: Any = np.float64) -> Any:
+        """Exp(rate): ``-1/rate * log1p(-u)``."""
+        shape = _size(size)
+        values = ((-1.0 / rate) * np.log1p(-self.unit(_count(shape)))).astype(dtype).reshape(shape)
+        return values if size is not None else values[()]
+
+    def exponential(self, scale: float = 1.0, size: Any = None, dtype: Any = np.float64) -> Any:
+        return self.exponential_rate(1.0 / scale, size, dtype)
+
+    def cauchy(self, median: float = 0.0, sigma: float = 1.0, size: Any = None, dtype: Any = np.float64) -> Any:
+        shape = _size(size)
+        u = self.unit(_count(shape))
+        values = fused_multiply_add(np.tan(math.pi * (u - 0.5)), float(sigma), float(median)).astype(dtype).reshape(shape)
+        return values if size is not None else values[()]
+
+    def standard_cauchy(self, size: Any = None, dtype: Any = np.float64) -> Any:
+        return self.cauchy(0.0, 1.0, size, dtype)
+
+    def geometric(self, p: float, size: Any = None, dtype: Any = np.float64) -> Any:
+        shape = _size(size)
+        u = self.unit(_count(shape))
+        values = np.ceil(np.log(u) / math.log1p(-p)).astype(dtype).reshape(shape)
+        return values if size is not None else values[()]
+
+    def bernoulli(self, p: Any, size: Any = None, dtype: Any = np.float64) -> Any:
+        """1 where a uniform is below ``p``: a double uniform for a scalar ``p`` (and a float64
+        array), the array's own width otherwise (PyTorch's ``bernoulli_distribution<float>``)."""
+        shape = _size(size)
+        n = _count(shape)
+        if np.ndim(p) and np.asarray(p).dtype != np.float64:
+            u = self.unit(n, np.float32).astype(np.float32).reshape(shape)
+            return (u < np.broadcast_to(np.asarray(p, dtype=np.float32), shape)).astype(dtype)
+        return (self.unit(n).reshape(shape) < p).astype(dtype)
+
+    # -- integers -------------------------------------------------------------------------------------
+    def integers(self, low: int, high: int | None = None, size: Any = None, dtype: Any = np.int64,
+                 endpoint: bool = False) -> Any:
+        if high is None:
+            low, high = 0, low
+        if endpoint:
+            high += 1
+        shape = _size(size)
+        n = _count(shape)
+        span = int(high) - int(low)
+        if span <= 0:
+            raise ValueError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+        raw = self.draws64(n) if span >= _WIDE_RANGE else self.draws32(n)
+        values = (raw % np.uint64(span)).astype(np.int64) + int(low)
+        values = values.astype(dtype).reshape(shape)
+        return values if size is not None else values[()]
+
+    def full_range(self, size: Any, dtype: Any) -> np.ndarray:
+        """``Tensor.random_()`` without bounds: [0, 2^mantissa] for floats, [0, max] for integers."""
+        kind = np.dtype(dtype)
+        shape = _size(size)
+        n = _count(shape)
+        if kind == np.bool_:
+            return (self.draws32(n) % 2).astype(kind).reshape(shape)
+        if kind.kind == "f":
+            digits = _DIGITS.get(kind, 24)
+            raw = self.draws64(n) if digits > 32 else self.draws32(n)
+            return (raw % np.uint64((1 << digits) + 1)).astype(kind).reshape(shape)
+        top = np.iinfo(kind).max
+        raw = self.draws64(n) if kind.itemsize == 8 else self.draws32(n)
+        return (raw % np.uint64(top + 1)).astype(kind).reshape(shape)
+
+    def permutation(self, n: Any) -> np.ndarray:
+        """``randperm(n)``: element i swapped with i + (draw mod (n - i)), from the front."""
+        if not isinstance(n, (int, np.integer)):
+            items = np.array(n)
+            return items[self.permutation(len(items))]
+        n = int(n)
+        order = list(range(n))
+        if n > 1:
+            # (the swaps depend on each other: a Python loop over plain ints, ~0.6 us each)
+            targets = (self.draws32(n - 1) % np.arange(n, 1, -1, dtype=np.uint64)).astype(np.int64)
+            targets += np.arange(n - 1, dtype=np.int64)
+            for i, j in enumerate(targets.tolist()):
+                order[i], order[j] = order[j], order[i]
+        return np.array(order, dtype=np.int64)
+
+    # -- categorical ----------------------------------------------------------------------------------
+    def multinomial(self, rows: np.ndarray, num_samples: int, replacement: bool) -> np.ndarray:
+        """Indices drawn from each row of the 2-D array of weights ``rows``, as PyTorch's CPU
+        kernel (rows in their own float type)."""
+        if not replacement or num_samples == 1:
+            q = self.exponential_rate(1.0, rows.shape, rows.dtype)
+            keys = rows / q
+            if num_samples == 1:
+                return np.argmax(keys, axis=-1)[:, None]
+            # topk: the largest first; among equal keys the lower index first.
+            return np.argsort(-keys, axis=-1, kind="stable")[:, :num_samples]
+        cumulative = np.cumsum(rows, axis=1, dtype=rows.dtype)
+        totals = cumulative[:, -1:]
+        cumulative = np.where(totals > 0, cumulative / totals, cumulative)
+        out = np.empty((rows.shape[0], num_samples), dtype=np.int64)
+        for r in range(rows.shape[0]):
+            out[r] = np.searchsorted(cumulative[r], self.unit(num_samples), side="left")
+        return np.minimum(out, rows.shape[1] - 1)
+
+    def choice(self, a: int, size: int, replace: bool = True, p: Any = None) -> np.ndarray:
+        """A ``WeightedRandomSampler``'s draws: ``multinomial`` of the weights ``p`` as doubles."""
+        weights = np.asarray(p if p is not None else np.ones(a), dtype=np.float64).reshape(1, -1)
+        return self.multinomial(weights, int(size), replace)[0]
+
+    # -- state ----------------------------------------------------------------------------------------
+    def get_state(self) -> np.ndarray:
+        """PyTorch's byte layout of a CPU generator's state (``torch.get_rng_state()``)."""
+        state = self._bits.state["state"]
+        pos = int(state["pos"])
+        out = np.zeros(_STATE_BYTES, dtype=np.uint8)
+        header = np.array([self.seed & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64).view(np.uint8)
+        out[0:8] = header
+        out[8:12] = np.array([_STATE_WORDS + 1 - pos], dtype=np.int32).view(np.uint8)  # left
+        out[12:16] = np.array([1], dtype=np.int32).view(np.uint8)  # seeded
+        out[16:24] = np.array([0 if self.fresh else pos], dtype=np.uint64).view(np.uint8)  # next
+        out[24:24 + 8 * _STATE_WORDS] = np.asarray(state["key"], dtype=np.uint64).view(np.uint8)
+        cache = 24 + 8 * _STATE_WORDS  # normal_x, normal_y, normal_rho, normal_is_valid
+        if self.next_normal is not None:
+            out[cache + 8:cache + 16] = np.array([self.next_normal], dtype=np.float64).view(np.uint8)
+            out[cache + 24:cache + 28] = np.array([1], dtype=np.int32).view(np.uint8)
+        return out
+
+    def set_state(self, data: np.ndarray) -> None:
+        data = np.ascontiguousarray(data, dtype=np.uint8).reshape(-1)
+        if data.size != _STATE_BYTES:
+            raise RuntimeError(f"Expected either a THGeneratorState of size {_STATE_BYTES - 8} or a "
+                               f"CPUGeneratorImplState of size {_STATE_BYTES} but found the input RNG state "
+                               f"size to be {data.size}")
+        self.seed = int(data[0:8].view(np.uint64)[0])
+        left = int(data[8:12].view(np.int32)[0])
+        key = data[24:24 + 8 * _STATE_WORDS].view(np.uint64).astype(np.uint32)
+        pos = _STATE_WORDS if left <= 1 else _STATE_WORDS + 1 - left
+        self._bits.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": pos}}
+        self.fresh = left <= 1 and int(data[16:24].view(np.uint64)[0]) == 0
+        cache = 24 + 8 * _STATE_WORDS
+        valid = int(data[cache + 24:cache + 28].view(np.int32)[0])
+        self.next_normal = float(data[cache + 8:cache + 16].view(np.float64)[0]) if valid else None

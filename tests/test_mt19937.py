@@ -1,0 +1,227 @@
+"""chainrule.mt19937: PyTorch's CPU random stream, checked against PyTorch itself: the same seed
+gives the same numbers in every factory, in-place fill, initialiser, dropout mask, sampler
+and generator state."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+
+LIBS = (torch, chainrule)
+
+
+def both(draw, seed=0):
+    """``draw(lib)`` after ``lib.manual_seed(seed)``, for PyTorch and chainrule (tensors as
+    NumPy arrays)."""
+    out = []
+    for lib in LIBS:
+        lib.manual_seed(seed)
+        value = draw(lib)
+        out.append(value.detach().numpy() if hasattr(value, "detach") else value)
+    return out
+
+
+def assert_same(draw, seed=0, float32_normals=False):
+    expected, actual = (np.asarray(x) for x in both(draw, seed))
+    assert actual.dtype == expected.dtype and actual.shape == expected.shape
+    if float32_normals:  # PyTorch's vectorised log/sin/cos may round the last bit differently
+        np.testing.assert_allclose(actual, expected, rtol=2e-6, atol=2e-6)
+    else:
+        np.testing.assert_array_equal(actual, expected)
+
+
+@pytest.mark.parametrize("seed", [0, 42, 2147483647, 2**40 + 7])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_rand_and_uniform(seed, dtype):
+    assert_same(lambda lib: lib.rand(7, 3, dtype=getattr(lib, dtype)), seed)
+    assert_same(lambda lib: lib.empty(11, dtype=getattr(lib, dtype)).uniform_(-2.5, 0.75), seed)
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 15, 16, 17, 20, 37, 64, 100])
+def test_randn_both_kernels(n):
+    """Below 16 elements PyTorch draws double normals one by one; from 16 on it fills in
+    blocks of 16, redrawing a short tail."""
+    assert_same(lambda lib: lib.randn(n, dtype=lib.float64))
+    assert_same(lambda lib: lib.randn(n), float32_normals=True)
+    assert_same(lambda lib: lib.empty(n, dtype=lib.float64).normal_(1.5, 0.25))
+
+
+def test_the_second_normal_of_a_pair_is_kept_for_the_next_draw():
+    assert_same(lambda lib: [lib.randn(1, dtype=lib.float64).item() for _ in range(5)])
+    assert_same(lambda lib: [lib.randn(1).item(), lib.randn(3, dtype=lib.float64).sum().item(), lib.rand(1).item(),
+                             lib.randn(1).item()])
+    # a reseed forgets it
+    assert_same(lambda lib: [lib.randn(1).item(), lib.manual_seed(3) and lib.randn(1).item()])
+
+
+def test_normal_with_tensor_mean_and_std():
+    mean, std = np.linspace(-1, 1, 20), np.linspace(0.5, 2, 20)
+    assert_same(lambda lib: lib.normal(lib.tensor(mean), lib.tensor(std)))
+    assert_same(lambda lib: lib.normal(2.0, 3.0, size=(4, 5), dtype=lib.float64))
+
+
+@pytest.mark.parametrize("low, high", [(0, 2), (0, 10), (-5, 997), (0, 2**28 - 1), (0, 2**28), (0, 2**31),
+                                       (-2**40, 2**40)])
+def test_randint(low, high):
+    assert_same(lambda lib: lib.randint(low, high, (9,)))
+    if high - low < 2**31:
+        assert_same(lambda lib: lib.randint(low, high, (9,), dtype=lib.int32))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 1000])
+def test_randperm(n):
+    assert_same(lambda lib: lib.randperm(n))
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "uint8", "bool", "float32", "float64"])
+def test_random_without_bounds(dtype):
+    assert_same(lambda lib: lib.empty(13, dtype=getattr(lib, dtype)).random_())
+    if dtype != "bool":
+        assert_same(lambda lib: lib.empty(13, dtype=getattr(lib, dtype)).random_(3, 100))
+
+
+def test_bernoulli_dropout_and_channel_dropout():
+    assert_same(lambda lib: lib.empty(40).bernoulli_(0.3))
+    probs = np.linspace(0, 1, 30)
+    assert_same(lambda lib: lib.bernoulli(lib.tensor(probs, dtype=lib.float32)))
+    assert_same(lambda lib: lib.bernoulli(lib.tensor(probs, dtype=lib.float64)))
+    x = np.linspace(-3, 3, 60).reshape(3, 20).astype(np.float32)
+    for p in (0.1, 0.5, 0.9):
+        assert_same(lambda lib: lib.nn.functional.dropout(lib.tensor(x), p))
+        assert_same(lambda lib: lib.nn.Dropout(p)(lib.tensor(x, dtype=lib.float64)))
+    images = np.ones((2, 5, 3, 3), dtype=np.float32)
+    assert_same(lambda lib: lib.nn.functional.dropout2d(lib.tensor(images), 0.4))
+
+
+def test_multinomial():
+    weights = np.array([[0.1, 0.2, 0.3, 0.4], [5.0, 0.0, 1.0, 2.0]], dtype=np.float32)
+    assert_same(lambda lib: lib.multinomial(lib.tensor(weights), 6, replacement=True))
+    assert_same(lambda lib: lib.multinomial(lib.tensor(weights), 3))
+    assert_same(lambda lib: lib.multinomial(lib.tensor(weights[0]), 1, replacement=True))
+    assert_same(lambda lib: lib.multinomial(lib.tensor(weights[1], dtype=lib.float64), 10, replacement=True))
+
+
+def test_other_distributions():
+    assert_same(lambda lib: lib.empty(9).exponential_(2.5))
+    assert_same(lambda lib: lib.empty(9, dtype=lib.float64).cauchy_(1.0, 0.5))
+    assert_same(lambda lib: lib.empty(9, dtype=lib.float64).log_normal_(0.5, 0.25))
+    assert_same(lambda lib: lib.empty(9).geometric_(0.3))
+
+
+def test_random_activations_and_likes():
+    x = np.linspace(-2, 2, 21).astype(np.float32)
+    assert_same(lambda lib: lib.nn.functional.rrelu(lib.tensor(x), training=True))
+    assert_same(lambda lib: lib.nn.RReLU(0.1, 0.3)(lib.tensor(x, dtype=lib.float64)))
+    assert_same(lambda lib: lib.nn.functional.alpha_dropout(lib.tensor(x), 0.3, training=True))
+    assert_same(lambda lib: lib.randint_like(lib.zeros(2, 3, dtype=lib.float64), 3, 9))
+    assert_same(lambda lib: lib.rand_like(lib.zeros(4, dtype=lib.float64)))
+
+
+def test_distributions_sample_pytorchs_values():
+    assert_same(lambda lib: lib.distributions.Normal(lib.tensor(1.0), lib.tensor(2.0)).sample((20,)),
+                float32_normals=True)
+    assert_same(lambda lib: lib.distributions.Categorical(probs=lib.tensor([0.2, 0.3, 0.5])).sample((10,)))
+    assert_same(lambda lib: lib.distributions.Bernoulli(probs=lib.tensor([0.2, 0.3, 0.5])).sample((4,)))
+    assert_same(lambda lib: lib.distributions.Uniform(lib.tensor(0.0), lib.tensor(2.0)).sample((5,)))
+
+
+def test_a_generator_object_of_its_own():
+    """The makemore way: a generator seeded with 2147483647 passed to each draw."""
+    def draw(lib):
+        g = lib.Generator().manual_seed(2147483647)
+        return [lib.randn((27, 10), generator=g).sum().item(), lib.rand(3, generator=g).tolist(),
+                lib.randint(0, 27, (5,), generator=g).tolist(),
+                lib.multinomial(lib.tensor([0.5, 0.25, 0.25]), 4, replacement=True, generator=g).tolist()]
+    expected, actual = both(draw)
+    assert actual[0] == pytest.approx(expected[0], rel=1e-6)
+    assert actual[1:] == expected[1:]
+
+
+@pytest.mark.parametrize("build", [
+    lambda lib: lib.nn.Linear(7, 5),
+    lambda lib: lib.nn.Conv2d(3, 4, 3),
+    lambda lib: lib.nn.Conv1d(2, 3, 5, bias=False),
+    lambda lib: lib.nn.Embedding(10, 6),
+    lambda lib: lib.nn.RNN(4, 6, num_layers=2),
+    lambda lib: lib.nn.LSTM(4, 6, bidirectional=True),
+    lambda lib: lib.nn.GRU(3, 5, batch_first=True),
+    lambda lib: lib.nn.Bilinear(3, 4, 2),
+    lambda lib: lib.nn.MultiheadAttention(8, 2),
+    lambda lib: lib.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16),
+    lambda lib: lib.nn.Sequential(lib.nn.Linear(4, 8), lib.nn.ReLU(), lib.nn.LayerNorm(8), lib.nn.Linear(8, 2)),
+], ids=["linear", "conv2d", "conv1d", "embedding", "rnn", "lstm", "gru", "bilinear", "mha", "encoder_layer",
+        "sequential"])
+def test_modules_start_from_pytorchs_weights(build):
+    expected, actual = ({k: v.detach().numpy() for k, v in states.items()} for states in
+                        (lib.manual_seed(0) and build(lib).state_dict() for lib in LIBS))
+    assert list(actual) == list(expected)
+    for name in expected:  # (uniform draws bit for bit; float32 normals to their last bit)
+        np.testing.assert_allclose(actual[name], expected[name], rtol=2e-6, atol=1e-7, err_msg=name)
+
+
+@pytest.mark.parametrize("init", [
+    lambda lib, t: lib.nn.init.xavier_uniform_(t),
+    lambda lib, t: lib.nn.init.xavier_normal_(t),
+    lambda lib, t: lib.nn.init.kaiming_uniform_(t, nonlinearity="relu"),
+    lambda lib, t: lib.nn.init.kaiming_normal_(t, mode="fan_out"),
+    lambda lib, t: lib.nn.init.normal_(t, 0.0, 0.02),
+    lambda lib, t: lib.nn.init.uniform_(t, -0.1, 0.1),
+    lambda lib, t: lib.nn.init.sparse_(t, 0.5),
+], ids=["xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "normal", "uniform", "sparse"])
+def test_initialisers(init):
+    assert_same(lambda lib: init(lib, lib.empty(6, 5)), float32_normals=True)
+    assert_same(lambda lib: init(lib, lib.empty(4, 3, dtype=lib.float64)))
+
+
+def test_trunc_normal_and_orthogonal_within_rounding():
+    for init in (lambda lib, t: lib.nn.init.trunc_normal_(t, 0.0, 1.0, -2.0, 2.0),
+                 lambda lib, t: lib.nn.init.orthogonal_(t)):
+        expected, actual = both(lambda lib: init(lib, lib.empty(6, 5, dtype=lib.float64)))
+        np.testing.assert_allclose(actual, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_data_order_across_epochs():
+    def order(lib):
+        data = lib.utils.data
+        dataset = data.TensorDataset(lib.arange(23))
+        loader = data.DataLoader(dataset, batch_size=5, shuffle=True)
+        epochs = [[batch[0].tolist() for batch in loader] for _ in range(3)]
+        parts = [list(part.indices) for part in data.random_split(range(10), [0.3, 0.7])]
+        drawn = list(data.RandomSampler(range(7), replacement=True, num_samples=40))
+        subset = list(data.SubsetRandomSampler([3, 5, 8, 13]))
+        weighted = list(data.WeightedRandomSampler([0.1, 0.9, 0.4, 0.0, 2.0], 12))
+        return [epochs, parts, drawn, subset, weighted, lib.rand(1).item()]
+    expected, actual = both(order)
+    assert actual == expected
+
+
+def test_distributed_sampler_order():
+    def order(lib):
+        sampler = lib.utils.data.DistributedSampler(range(17), num_replicas=3, rank=1, seed=5)
+        sampler.set_epoch(2)
+        return list(sampler)
+    expected, actual = both(order)
+    assert actual == expected
+
+
+def test_state_is_pytorchs_bytes_and_loads_both_ways():
+    for lib in LIBS:
+        lib.manual_seed(123)
+    assert np.array_equal(chainrule.get_rng_state().numpy(), torch.get_rng_state().numpy())
+    for lib in LIBS:
+        lib.rand(700)
+        lib.randn(1, dtype=lib.float64)  # leaves the pair's second value waiting
+    state = torch.get_rng_state()
+    assert np.array_equal(chainrule.get_rng_state().numpy(), state.numpy())
+    chainrule.manual_seed(0)
+    chainrule.set_rng_state(chainrule.tensor(state.numpy()))
+    assert chainrule.randn(3, dtype=chainrule.float64).tolist() == torch.randn(3, dtype=torch.float64).tolist()
+    torch.set_rng_state(torch.from_numpy(chainrule.get_rng_state().numpy()))
+    assert chainrule.rand(4).tolist() == torch.rand(4).tolist()
+
+
+def test_a_bad_state_is_refused():
+    with pytest.raises(RuntimeError, match="5056"):
+        chainrule.set_rng_state(chainrule.zeros(10, dtype=chainrule.uint8))
