@@ -95,6 +95,27 @@ def test_bernoulli_dropout_and_channel_dropout():
     assert_same(lambda lib: lib.nn.functional.dropout2d(lib.tensor(images), 0.4))
 
 
+def test_dropout_of_a_view_draws_along_its_memory():
+    """PyTorch's mask is empty_like(input): a transposed view's mask has its strides, and the
+    draws follow memory order."""
+    x = np.arange(60, dtype=np.float32).reshape(3, 4, 5)
+    assert_same(lambda lib: lib.nn.functional.dropout(lib.tensor(x).permute(2, 0, 1), 0.5))
+    assert_same(lambda lib: lib.nn.functional.dropout(lib.tensor(x).transpose(0, 1)[:, :2], 0.5))  # (not dense: C order)
+
+
+@pytest.mark.parametrize("batch_first", [True, False])
+def test_transformer_layers_with_dropout_while_training(batch_first):
+    x = np.linspace(-1, 1, 2 * 5 * 8).reshape(2, 5, 8).astype(np.float32)
+
+    def run(lib):
+        encoder = lib.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.3, batch_first=batch_first)
+        model = lib.nn.Transformer(8, 2, 1, 1, 16, dropout=0.2, batch_first=batch_first)
+        return lib.cat([encoder(lib.tensor(x)), model(lib.tensor(x), lib.tensor(x))])
+
+    expected, actual = both(run)
+    np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=2e-6)
+
+
 def test_multinomial():
     weights = np.array([[0.1, 0.2, 0.3, 0.4], [5.0, 0.0, 1.0, 2.0]], dtype=np.float32)
     assert_same(lambda lib: lib.multinomial(lib.tensor(weights), 6, replacement=True))

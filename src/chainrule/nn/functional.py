@@ -251,7 +251,10 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0 or input._data.size == 0:
         return input
-    return _apply(input, inplace, N.Dropout, "dropout_", N.KeepMask.apply(input, p))
+    # A view keeps PyTorch's strides, and PyTorch draws the mask along them (an op's own
+    # layout here may differ from PyTorch's contiguous result: those draw in C order).
+    order = N.memory_order(input._data) if input._view_of is not None else None
+    return _apply(input, inplace, N.Dropout, "dropout_", N.KeepMask.apply(input, p, None, order))
 
 
 #: SELU's alpha * scale: the value a SELU network's activations saturate at, -1.7581.
@@ -1511,9 +1514,12 @@ def multi_head_attention_forward(
         out = _C.matmul(weights, v)
     else:
         out = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
-    merge = (0, 2, 1, 3) if batch_first else (2, 0, 1, 3)
-    out = out.permute(*merge).reshape(out.shape[merge[0]], out.shape[merge[1]], embed_dim)
+    # (L, N, E), batch first or not, then a transposed view as PyTorch's: its layout decides the
+    # order in which a dropout after it draws its mask.
+    out = out.permute(2, 0, 1, 3).reshape(out.shape[2], out.shape[0], embed_dim)
     out = linear(out, out_proj_weight, out_proj_bias)
+    if batch_first:
+        out = out.transpose(0, 1)
     if not batched:
         out = out.squeeze(1)
     if not need_weights:
