@@ -857,3 +857,26 @@ def test_autograd_grad_calls_no_hook_of_a_node_it_does_not_run():
         (gy,) = lib.autograd.grad((y * w).sum(), y)  # asked for: its own tensor hook runs
         assert gy.tolist() == [3.0, 4.0]
     assert calls["chainrule"] == calls["torch"] == ["tensor hook"]
+
+
+def test_one_node_graphs_take_the_short_path_with_the_walks_results():
+    """dot(a, b) is one node whose inputs are leaves: the engine runs it without its walk, and
+    everything the walk does still holds: accumulation, retain_graph, a leaf used twice, hooks."""
+    for lib in (torch, chainrule):
+        a = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        b = lib.tensor([4.0, 5.0, 6.0], requires_grad=True)
+        out = lib.dot(a, b)
+        out.backward(retain_graph=True)
+        out.backward()  # a second pass accumulates
+        assert a.grad.tolist() == [8.0, 10.0, 12.0] and b.grad.tolist() == [2.0, 4.0, 6.0]
+        with pytest.raises(RuntimeError, match="second time"):
+            out.backward()
+        twice = lib.dot(a, a)  # one leaf on both edges: the sum
+        a.grad = None
+        twice.backward()
+        assert a.grad.tolist() == [2.0, 4.0, 6.0]
+        seen = []
+        b.register_hook(lambda g: seen.append(g.tolist()))  # a hooked leaf: the walk's path
+        b.grad = None
+        lib.dot(a, b).backward(lib.tensor(2.0))
+        assert seen == [[2.0, 4.0, 6.0]] and b.grad.tolist() == [2.0, 4.0, 6.0]

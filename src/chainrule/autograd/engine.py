@@ -446,6 +446,10 @@ def run_backward(
     dry run: ``observer(node, grad_outputs, grad_inputs)`` sees every node's gradients and no
     hook or other observer runs.
     """
+    if (capture is None and accumulate and not create_graph and observer is None and len(roots) == 1
+            and not observe.backward and not anomaly.enabled
+            and _one_node_backward(roots[0], grad_roots[0], retain_graph)):
+        return None
     backward_pass = _Backward(retain_graph, create_graph, capture, accumulate, observer)
     root_nodes = backward_pass.seed(roots, grad_roots)
     backward_pass.count_dependencies(root_nodes)
@@ -472,6 +476,44 @@ def run_backward(
     if backward_pass.captured is not None:
         return backward_pass.results(allow_unused)
     return None
+
+
+def _one_node_backward(root: Any, grad: Any, retain_graph: bool) -> bool:
+    """A graph of one node whose inputs are all leaves without hooks (a compiled region with
+    its loss inside): the node's backward and the leaves' accumulation, without the walk's
+    bookkeeping (dependency counts, ready queue), which is a fifth of such a backward.  Does
+    nothing and returns False for any other graph."""
+    node = root.grad_fn
+    if node is None or node._hooked or node.n_outputs != 1:
+        return False
+    others = node.other_edges
+    if others is PAIR:
+        edges = (node.first_edge, node.second_edge)
+    else:
+        edges = (node.first_edge,) + others if others and others is not ONE_CONSTANT else (node.first_edge,)
+    Tensor = _function.Tensor
+    for edge in edges:
+        if edge is not None and (not isinstance(edge, Tensor) or edge._hooks is not None):
+            return False
+    backward_pass = _Backward(retain_graph, False, None, True, None)
+    if not retain_graph:
+        node.output = None
+    previous_mode, previous_retain = grad_state.enabled, task.retain_graph
+    grad_state.enabled = False
+    task.retain_graph = retain_graph
+    try:
+        with np.errstate(all="ignore"):
+            input_grads = node.apply_backward(_as_grad_array(grad), False)
+    finally:
+        grad_state.enabled = previous_mode
+        task.retain_graph = previous_retain
+    if not retain_graph and node.saved:
+        node.saved = node.inputs = node.output = None  # Op.release, inlined
+    for edge, g in zip(edges, input_grads):
+        if edge is None:
+            continue
+        backward_pass.to_leaf(edge, g)  # (called as the walk calls it: see _unshared_reference_count)
+    return True
 
 
 # -- helpers ----------------------------------------------------------------------------------
