@@ -4,7 +4,7 @@
 The six functions follow PyTorch's own implementation step by step (its input handling, its
 ``strict`` checks and their messages, which results carry a graph under ``create_graph``), so
 that the same program gets the same numbers, the same nesting of tuples and the same errors.
-Forward-mode AD and vmap do not exist here: ``vectorize=True`` loops over the rows of the
+Forward-mode AD does not exist here and ``chainrule.func.vmap`` loops: ``vectorize=True`` loops over the rows of the
 Jacobian, and ``strategy="forward-mode"`` computes the same Jacobian in reverse mode.
 """
 from __future__ import annotations
