@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 
 from .. import creation
-from ..dtypes import get_default_dtype
+from ..dtypes import get_default_dtype, to_numpy
 from ..tensor import Tensor, _make
 
 
@@ -70,6 +70,64 @@ class Buffer(Tensor):
         out = Tensor._wrap(self._data)
         out._vc = self._version_counter()
         return out
+
+
+def _placeholder(cls: type, dtype: Any) -> Any:
+    kind = get_default_dtype().numpy if dtype is None else to_numpy(dtype)
+    return _make(np.empty((0,), dtype=kind), cls=cls)
+
+
+class _Uninitialized:
+    """What the placeholders share: ``materialize`` gives the data its shape (uninitialised
+    values, as ``torch.empty``) and the tensor its final class, in place."""
+
+    cls_to_become: type = Tensor
+
+    def materialize(self, shape: Any, device: Any = None, dtype: Any = None) -> None:
+        kind = self._data.dtype if dtype is None else to_numpy(dtype)
+        self._data = np.empty(tuple(int(n) for n in shape), dtype=kind)
+        self.__class__ = self.cls_to_become
+
+    @property
+    def shape(self) -> Any:
+        raise RuntimeError(
+            "Can't access the shape of an uninitialized parameter or buffer. This error usually happens in "
+            "`load_state_dict` when trying to load an uninitialized parameter into an initialized one. Call "
+            "`forward` to initialize the parameters before accessing their attributes.")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+
+class UninitializedParameter(_Uninitialized, Parameter):
+    """A parameter without a shape yet (a lazy module's, before its first forward)."""
+
+    cls_to_become = Parameter
+
+    def __new__(cls, requires_grad: bool = True, device: Any = None, dtype: Any = None) -> "UninitializedParameter":
+        return _placeholder(cls, dtype)
+
+    def __init__(self, requires_grad: bool = True, device: Any = None, dtype: Any = None) -> None:
+        self.requires_grad_(requires_grad)
+
+
+class UninitializedBuffer(_Uninitialized, Tensor):
+    """A buffer without a shape yet."""
+
+    cls_to_become = Tensor
+
+    def __new__(cls, requires_grad: bool = False, device: Any = None, dtype: Any = None,
+                persistent: bool = True) -> "UninitializedBuffer":
+        return _placeholder(cls, dtype)
+
+    def __init__(self, requires_grad: bool = False, device: Any = None, dtype: Any = None,
+                 persistent: bool = True) -> None:
+        self.requires_grad_(requires_grad)
+
+
+def is_lazy(param: Any) -> bool:
+    """Whether ``param`` is a placeholder still waiting for its shape."""
+    return isinstance(param, _Uninitialized)
 
 
 def _weight_and_bias(module: Any, weight_shape: Any, bias_shape: Any, dtype: Any) -> None:
