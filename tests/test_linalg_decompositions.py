@@ -114,3 +114,86 @@ def test_hermitian_pinv_and_matrix_rank():
                          ids=["zeros-tall", "zeros-wide", "rank-1"])
 def test_svdvals_gradient_at_zero_singular_values(matrix):
     check(lambda L, a: L.linalg.svdvals(a), matrix)
+
+
+# -- QR, triangular solves, least squares and PyTorch's older spellings ---------------------------
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (4, 4), (2, 5, 3), (2, 3, 4)])
+def test_qr_factors_and_gradients(shape):
+    a = RNG.standard_normal(shape)
+    check(lambda L, a: list(L.linalg.qr(a)), a)
+    check(lambda L, a: L.linalg.qr(a).R.sum(-1), a)  # (R alone: Q's gradient is zero)
+    check(lambda L, a: list(L.qr(a)), a)
+    check(lambda L, a: list(L.linalg.qr(a, mode="complete")), a, grad=shape[-2] <= shape[-1])
+    check(lambda L, a: [tuple(L.linalg.qr(a, mode="r").Q.shape), L.linalg.qr(a, mode="r").R], a, grad=False)
+
+
+def test_qr_errors_like_pytorch():
+    for lib in (torch, chainrule):
+        a = lib.tensor(RNG.standard_normal((5, 3)), requires_grad=True)
+        with pytest.raises(RuntimeError, match="not differentiable when mode='complete' and nrows > ncols"):
+            lib.linalg.qr(a, mode="complete").Q.sum().backward()
+        with pytest.raises(RuntimeError, match="depends on Q, which is not computed when mode='r'"):
+            lib.linalg.qr(a, mode="r").R.sum().backward()
+        with pytest.raises(RuntimeError, match="unrecognized mode 'full'"):
+            lib.linalg.qr(a, mode="full")
+
+
+@pytest.mark.parametrize("upper, left, unitriangular", [(True, True, False), (False, True, False),
+                                                        (True, False, False), (False, False, True)])
+def test_solve_triangular_reads_only_its_triangle(upper, left, unitriangular):
+    a = RNG.standard_normal((4, 4)) + 3 * np.eye(4)  # (the other triangle holds noise: it must be ignored)
+    b = RNG.standard_normal((2, 4, 3) if left else (2, 3, 4))
+    check(lambda L, a, b: L.linalg.solve_triangular(a, b, upper=upper, left=left, unitriangular=unitriangular), a, b)
+    check(lambda L, a, b: L.triangular_solve(b[0] if left else b[0].mT, a, upper=upper).solution, a, b)
+
+
+def test_solve_triangular_with_a_zero_on_the_diagonal_gives_infinities_as_pytorch():
+    a = np.triu(RNG.standard_normal((3, 3)))
+    a[1, 1] = 0.0
+    check(lambda L, a, b: L.linalg.solve_triangular(a, b, upper=True), a, np.ones((3, 1)), grad=False)
+
+
+@pytest.mark.parametrize("driver", [None, "gels", "gelsd", "gelss"])
+def test_lstsq_fills_what_each_driver_fills(driver):
+    a, b = RNG.standard_normal((6, 3)), RNG.standard_normal((6, 2))
+    check(lambda L, a, b: list(L.linalg.lstsq(a, b, driver=driver)), a, b)
+    check(lambda L, a, b: L.linalg.lstsq(a, b[:, 0], driver=driver).solution, a, b)  # a vector right-hand side
+    if driver == "gels":
+        return  # (gels assumes full rank: on a deficient A its solution is LAPACK's accident)
+    deficient = np.concatenate([a[:, :2], a[:, :1]], axis=1)
+    check(lambda L, a, b: [L.linalg.lstsq(a, b, driver=driver).rank, L.linalg.lstsq(a, b, driver=driver).residuals],
+          deficient, b, grad=False)
+
+
+def test_older_spellings():
+    a = RNG.standard_normal((4, 3))
+    spd = _spd()
+    check(lambda L, a: [abs(x) for x in L.svd(a)], a, grad=False)
+    check(lambda L, a: L.svd(a).S, a)
+    check(lambda L, a: list(L.svd(a, compute_uv=False)), a, grad=False)
+    check(lambda L, s, b: L.cholesky_solve(b, L.linalg.cholesky(s)), spd, RNG.standard_normal((4, 2)))
+    check(lambda L, s, b: L.cholesky_solve(b, L.linalg.cholesky(s).mT, upper=True), spd, RNG.standard_normal((4, 2)))
+    check(lambda L, s: L.cholesky_inverse(L.linalg.cholesky(s)), spd)
+    check(lambda L, a: L.pinverse(a), a)
+    # (PyTorch's own torch.vander cannot be differentiated: it fails on an in-place change)
+    check(lambda L, x: [L.vander(x), L.vander(x, N=2, increasing=True)], np.array([1.0, -2.0, 0.5]), grad=False)
+    check(lambda L, x: L.linalg.vander(x, N=4), np.array([1.0, -2.0, 0.5]))
+    with pytest.warns(UserWarning, match="torch.cholesky is deprecated"):
+        chainrule.cholesky(chainrule.tensor(spd))
+
+
+def test_linalg_helpers():
+    a, b = RNG.standard_normal((4, 4)) + 2 * np.eye(4), RNG.standard_normal((4, 2))
+    check(lambda L, a, b: [L.linalg.multi_dot([a[0], a, b, b[0]]), L.linalg.vecdot(a, b[:, :1].mT),
+                           L.linalg.matmul(a, b), L.linalg.diagonal(a, offset=1)], a, b)
+    check(lambda L, a: [L.linalg.cond(a), L.linalg.cond(a, -2)], a)
+    # (PyTorch's own backward of cond in the other norms fails on an in-place change)
+    check(lambda L, a: [L.linalg.cond(a, "fro"), L.linalg.cond(a, 1)], a, grad=False)
+    check(lambda L, a, b: [L.linalg.solve_ex(a, b).result, L.linalg.cholesky_ex(a @ a.mT).L], a, b)
+    check(lambda L, a: L.linalg.inv_ex(a).inverse, a)
+    check(lambda L, a: [L.linalg.inv_ex(a).info, L.linalg.cholesky_ex(-a @ a.mT).info], np.zeros((2, 2)) + np.eye(2),
+          grad=False)
+    for lib in (torch, chainrule):
+        with pytest.raises(Exception, match="singular"):
+            lib.linalg.inv_ex(lib.zeros(2, 2, dtype=lib.float64), check_errors=True)

@@ -46,6 +46,8 @@ from . import functional as _functional
 from .functional import *  # noqa: F401,F403  (the functional forms: chainrule.exp, chainrule.cat ...)
 from . import composites as _composites
 from .composites import *  # noqa: F401,F403  (forms PyTorch composes of others: addmm, kron, rot90 ...)
+from . import factorizations as _factorizations
+from .factorizations import *  # noqa: F401,F403  (torch.svd, qr, cholesky_solve, pinverse ...)
 from . import bitwise as _bitwise
 from .bitwise import *  # noqa: F401,F403  (bitwise_and ... bitwise_right_shift)
 from . import tensor_methods as _tensor_methods  # noqa: F401  (installs Tensor's methods)
@@ -112,5 +114,5 @@ __all__ = [
     "bool", "complex64", "complex128", "double", "float", "float16", "float32", "float64", "half", "int",
     "int8", "int16", "int32", "int64", "long", "short", "uint8",
     "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor",
-    "LongTensor", "ShortTensor", *_functional.__all__, *_composites.__all__, *_bitwise.__all__, *_LAZY, "save", "load", "explain",
+    "LongTensor", "ShortTensor", *_functional.__all__, *_composites.__all__, *_factorizations.__all__, *_bitwise.__all__, *_LAZY, "save", "load", "explain",
 ]

@@ -9,21 +9,27 @@ from typing import Any
 
 import numpy
 
+from . import factorizations as _factorizations
 from . import functional as F
 from . import tensor_namespace
 from .autograd.grad_mode import no_grad
 from .composites import det, linalg_cross as cross, matrix_power, slogdet
-from .dtypes import finfo
 from .ops import decompositions as _decompositions
 from .ops import linalg as _ops
 from .ops.linalg import LinAlgError
 from .tensor import Tensor
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "solve", "cross", "det", "slogdet", "matrix_power",
-           "cholesky", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "matrix_rank", "LinAlgError"]
+           "cholesky", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "matrix_rank", "qr", "solve_triangular", "lstsq",
+           "matmul", "diagonal", "multi_dot", "vecdot", "inv_ex", "cholesky_ex", "solve_ex", "cond", "vander",
+           "LinAlgError"]
 
 eigh_result = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
-svd_result = namedtuple("svd", ["U", "S", "Vh"])
+lstsq_result = namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])
+inv_ex_result = namedtuple("inv_ex", ["inverse", "info"])
+cholesky_ex_result = namedtuple("cholesky_ex", ["L", "info"])
+solve_ex_result = namedtuple("solve_ex", ["result", "info"])
+_LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 
 tensor_namespace.extend(_ops.namespace_functions())  # (solve's backward under create_graph)
 
@@ -115,14 +121,7 @@ def svd(A: Tensor, full_matrices: bool = True) -> Any:
     """``(U, S, Vh)`` with ``A = U diag(S) Vh``, S descending, of (batches of) matrices: reduced
     (``full_matrices=False``: U (m, k), Vh (k, n), k = min(m, n)) or full (U (m, m), Vh (n, n)).
     The gradient comes through U's and Vh's first k columns/rows and S, as PyTorch's."""
-    m, n = A.shape[-2], A.shape[-1]
-    k = builtins.min(m, n)
-    u_columns, vh_rows = (m, n) if full_matrices else (k, k)
-    packed = _decompositions.Svd.apply(A, bool(full_matrices))
-    batch = tuple(A.shape[:-2])
-    return svd_result(packed[..., :m * u_columns].reshape(batch + (m, u_columns)),
-                      packed[..., m * u_columns:m * u_columns + k],
-                      packed[..., m * u_columns + k:].reshape(batch + (vh_rows, n)))
+    return _factorizations.linalg_svd(A, full_matrices)
 
 
 def svdvals(A: Tensor) -> Tensor:
@@ -130,36 +129,17 @@ def svdvals(A: Tensor) -> Tensor:
     return svd(A, full_matrices=False).S
 
 
-def _cutoff(shape: tuple, dtype: Any, atol: Any, rtol: Any) -> Any:
-    """``cutoff(values)``: the singular values (or absolute eigenvalues) counted as zero are
-    those at or below max(atol, rtol * largest); with neither given, PyTorch's default
-    rtol = eps * max(m, n)."""
-    if isinstance(atol, Tensor):
-        atol = atol.detach().numpy()[..., None]
-    if isinstance(rtol, Tensor):
-        rtol = rtol.detach().numpy()[..., None]
-    if atol is None and rtol is None:
-        rtol = finfo(dtype).eps * builtins.max(shape[-2], shape[-1])
-
-    def cutoff(values: Any) -> Any:
-        largest = values.max(axis=-1, keepdims=True) if values.shape[-1] else values.sum(axis=-1, keepdims=True)
-        relative = largest * (0.0 if rtol is None else rtol)
-        return relative if atol is None else numpy.maximum(relative, atol)
-
-    return cutoff
-
-
 def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Tensor:
     """The Moore-Penrose pseudo-inverse of (batches of) matrices: singular values at or below
     max(atol, rtol * the largest) count as zero (see :func:`matrix_rank`)."""
-    return _decompositions.PseudoInverse.apply(A, _cutoff(tuple(A.shape), A.dtype, atol, rtol), bool(hermitian))
+    return _factorizations.linalg_pinv(A, atol, rtol, hermitian)
 
 
 def matrix_rank(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Tensor:
     """The number of singular values above max(atol, rtol * the largest), as int64."""
     with no_grad():
         values = eigh(A).eigenvalues.abs() if hermitian else svdvals(A)
-        limit = _cutoff(tuple(A.shape), A.dtype, atol, rtol)(values._data)
+        limit = _factorizations.singular_cutoff(tuple(A.shape), A.dtype, atol, rtol)(values._data)
         return (values > Tensor._wrap(limit.astype(values._data.dtype))).sum(-1)
 
 
@@ -171,3 +151,133 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
         return solve(A.mT, B.mT).mT
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
     return _ops.Solve.apply(A, B, vector)
+
+
+def qr(A: Tensor, mode: str = "reduced") -> Any:
+    """``(Q, R)`` with ``A = Q R``, Q with orthonormal columns and R upper-triangular, as LAPACK
+    (and PyTorch) signs them: ``mode`` "reduced" (Q (m, k), R (k, n), k = min(m, n)),
+    "complete" (Q (m, m)) or "r" (R only; Q empty)."""
+    return _factorizations.linalg_qr(A, mode)
+
+
+def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True, unitriangular: bool = False) -> Tensor:
+    """``X`` with ``A X = B`` (``left=False``: ``X A = B``) for triangular ``A``: only its upper
+    (``upper``) or lower triangle is read, its diagonal taken as ones with ``unitriangular``."""
+    return _factorizations.linalg_solve_triangular(A, B, upper=upper, left=left, unitriangular=unitriangular)
+
+
+def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | None = None) -> Any:
+    """The least-squares solution of ``A X = B`` (``B`` may be a batch of vectors):
+    ``(solution, residuals, rank, singular_values)`` filled as PyTorch's CPU drivers fill them
+    ("gelsy" by default: rank only; "gelsd"/"gelss": rank and singular values; all but "gelsy":
+    the squared residuals of a tall full-rank A).  The solution is ``pinv(A) B`` (values to
+    rounding, and the pseudo-inverse's gradient)."""
+    driver = "gelsy" if driver is None else driver
+    if driver not in _LSTSQ_DRIVERS:
+        raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of ({', '.join(_LSTSQ_DRIVERS)})")
+    if A.dim() < 2:
+        raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
+    vector = B.dim() == A.dim() - 1
+    if not vector and B.dim() != A.dim():
+        raise RuntimeError("torch.linalg.lstsq: input.dim() must be greater or equal to other.dim() and "
+                           "(input.dim() - other.dim()) <= 1")
+    rhs = B.unsqueeze(-1) if vector else B
+    if rhs.shape[-2] != A.shape[-2]:
+        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+    m, n = A.shape[-2], A.shape[-1]
+    cutoff = rcond if rcond is not None and rcond > 0 else _eps(A) * builtins.max(m, n)
+    solution = pinv(A, rtol=cutoff) @ rhs
+    with no_grad():
+        rank = matrix_rank(A, rtol=cutoff)
+    # (as PyTorch's, every float result is an output of the solve: an empty one too)
+    nothing = solution.reshape(-1)[:0]
+    residuals = nothing
+    if driver != "gelsy" and m > n and (driver == "gels" or bool((rank == n).all())):  # (gels assumes full rank)
+        residuals = ((A @ solution - rhs) ** 2).sum(-2)
+        if vector:
+            residuals = residuals.squeeze(-1)
+    return lstsq_result(solution.squeeze(-1) if vector else solution, residuals,
+                        rank if driver != "gels" else A.new_empty((0,), dtype=rank.dtype),
+                        _singular_values(A) if driver in ("gelsd", "gelss") else A.new_empty((0,)))
+
+
+def _singular_values(A: Tensor) -> Tensor:
+    with no_grad():  # (lstsq's singular values are not differentiable in PyTorch)
+        return svdvals(A)
+
+
+def _eps(A: Tensor) -> float:
+    return float(numpy.finfo(A._data.dtype).eps)
+
+
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    """``torch.matmul``."""
+    return F.matmul(input, other)
+
+
+def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """``torch.diagonal`` over the last two dims by default."""
+    return F.diagonal(A, offset, dim1, dim2)
+
+
+def multi_dot(tensors: Any) -> Tensor:
+    """The product of the tensors (the first may be a row vector, the last a column vector)."""
+    return _factorizations.multi_dot(list(tensors))
+
+
+def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
+    """The dot products along ``dim`` (of broadcast ``x`` and ``y``)."""
+    return (x * y).sum(dim)
+
+
+def inv_ex(A: Tensor, *, check_errors: bool = False) -> Any:
+    """``(A^-1, info)``: info 0 for an invertible matrix; a singular one raises with
+    ``check_errors`` and gives info > 0 and NaNs otherwise."""
+    try:
+        return inv_ex_result(inv(A), _info(A, 0))
+    except LinAlgError:
+        if check_errors:
+            raise
+    return inv_ex_result(A * float("nan"), _info(A, 1))
+
+
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> Any:
+    """``(L, info)``: info the order of the first leading minor that is not positive-definite
+    (0 for none); it raises with ``check_errors``."""
+    try:
+        return cholesky_ex_result(cholesky(A, upper=upper), _info(A, 0))
+    except LinAlgError as error:
+        if check_errors:
+            raise
+        order = int(str(error).split("order ")[1].split(" ")[0]) if "order " in str(error) else 1
+    return cholesky_ex_result(A * float("nan"), _info(A, order))
+
+
+def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False) -> Any:
+    """``(X, info)`` of :func:`solve`; a singular ``A`` raises with ``check_errors``, else gives
+    info > 0 and NaNs."""
+    try:
+        return solve_ex_result(solve(A, B, left=left), _info(A, 0))
+    except LinAlgError:
+        if check_errors:
+            raise
+    return solve_ex_result(B * float("nan"), _info(A, 1))
+
+
+def _info(A: Tensor, value: int) -> Tensor:
+    return Tensor._wrap(numpy.full(tuple(A.shape[:-2]), value, dtype=numpy.int32))
+
+
+def cond(A: Tensor, p: Any = None) -> Tensor:
+    """The condition number of (batches of) matrices in the ``p``-norm: the ratio of the largest
+    to the smallest singular value for p None, 2 or -2; ``norm(A, p) norm(A^-1, p)`` else."""
+    if p is None or p in (2, -2):
+        values = svdvals(A)
+        ratio = values[..., 0] / values[..., -1]
+        return 1 / ratio if p == -2 else ratio
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+
+
+def vander(x: Tensor, *, N: int | None = None) -> Tensor:
+    """The Vandermonde matrices of the last dim of ``x``: columns x^0, x^1, ..., x^(N-1)."""
+    return _factorizations.linalg_vander(x, N)

@@ -1,5 +1,6 @@
-"""Matrix decompositions of (batches of) symmetric matrices with their gradients: the Cholesky
-factor and the eigendecomposition (``torch.linalg.cholesky``, ``eigh``), by NumPy's LAPACK."""
+"""Matrix decompositions with their gradients, by NumPy's LAPACK: the Cholesky factor, the
+symmetric eigendecomposition, the SVD, the pseudo-inverse, QR, and triangular solves
+(``torch.linalg.cholesky``, ``eigh``, ``svd``, ``pinv``, ``qr``, ``solve_triangular``)."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,12 +8,21 @@ from typing import Any
 import numpy
 
 from ..autograd.function import Op
+from .elementwise import sum_to_shape
 from .linalg import LinAlgError, _square_batches, _transposed
 
 
 def _plain_only(xp: Any, name: str) -> None:
     if not (xp is numpy or hasattr(xp, "ndarray")):
         raise NotImplementedError(f"{name}: backward with create_graph=True is not supported")
+
+
+def _matrices(name: str, a: Any) -> None:
+    """PyTorch's checks of a decomposition's input: floating point, at least 2-D."""
+    if a.dtype.kind not in "fc":
+        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {a.dtype}")
+    if a.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
 
 
 def _not_positive_definite(xp: Any, a: Any) -> LinAlgError:
@@ -106,10 +116,7 @@ class Svd(Op):
                   "of gU, gV outside U's and V's columns",)
 
     def forward(self, xp, a, full):
-        if a.dtype.kind not in "fc":
-            raise RuntimeError(f"linalg.svd: Expected a floating point or complex tensor as input. Got {a.dtype}")
-        if a.ndim < 2:
-            raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
+        _matrices("linalg.svd", a)
         self.full = full
         u, s, vh = xp.linalg.svd(a, full_matrices=full)
         k = s.shape[-1]
@@ -189,3 +196,130 @@ class PseudoInverse(Op):
         pinv_t_k = mm(pinv_t, k)
         return (-_transposed(xp, mm(k, pinv)) + mm(mm(g_t - mm(a, k), pinv), pinv_t) + pinv_t_k
                 - mm(mm(pinv_t_k, pinv), a))
+
+
+def _tall_qr_gradient(xp: Any, q: Any, r: Any, g_q: Any, g_r: Any) -> Any:
+    """d A for ``A = Q R`` with R square (m >= n): ``Q (gR + tril(S) R^-T) + (gQ - Q Q^T gQ) R^-T``,
+    S = skew(Q^T gQ) + skew(R gR^T)."""
+    q_t = _transposed(xp, q)
+    inner = xp.matmul(q_t, g_q)
+    rotation = xp.tril(inner - _transposed(xp, inner) + xp.matmul(r, _transposed(xp, g_r))
+                       - xp.matmul(g_r, _transposed(xp, r)))
+    # X R^-T as (R^-1 X^T)^T
+    from_r = _transposed(xp, _triangular_solve(xp, r, _transposed(xp, rotation), True))
+    rest = _transposed(xp, _triangular_solve(xp, r, _transposed(xp, g_q - xp.matmul(q, inner)), True))
+    return xp.matmul(q, g_r + from_r) + rest
+
+
+class Qr(Op):
+    """``A = Q R`` (Q with orthonormal columns, R upper-triangular; ``mode`` "reduced",
+    "complete" or "r"), Q's and R's entries packed along the last dim for the functional form
+    to cut apart.  Differentiable as PyTorch's: not for mode "r" (no Q) nor for a complete Q of
+    a tall matrix."""
+
+    __slots__ = ("mode",)
+    presented_inputs = 1
+    pytorch_name = "LinalgQrBackward0"
+    derivative = ("d A = Q (gR + tril(S) R^-T) + (gQ - Q Q^T gQ) R^-T, S = skew(Q^T gQ) + skew(R gR^T) "
+                  "(a wide A: R = [X | Y], the Y part through Q)",)
+
+    def forward(self, xp, a, mode):
+        if mode not in ("reduced", "complete", "r"):
+            raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
+                               f"'r', or 'complete'")
+        _matrices("linalg.qr", a)
+        self.mode = mode
+        q, r = xp.linalg.qr(a, mode="complete" if mode == "complete" else "reduced")
+        self.saved = (q, r)
+        batch = a.shape[:-2]
+        return xp.concatenate([q.reshape(batch + (-1,)), r.reshape(batch + (-1,))], axis=-1)
+
+    def backward(self, xp, g):
+        _plain_only(xp, "linalg.qr")
+        q, r = self.saved
+        m, k, n = q.shape[-2], q.shape[-1], r.shape[-1]
+        if self.mode == "r":
+            raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
+                               "Please use linalg.qr(A, mode='reduced') if you are going to differentiate through "
+                               "linalg.qr.")
+        if self.mode == "complete" and m > n:
+            raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
+        batch = g.shape[:-1]
+        g_q = g[..., :m * k].reshape(batch + (m, k))
+        g_r = g[..., m * k:].reshape(batch + (k, n))
+        if m >= n:
+            return _tall_qr_gradient(xp, q, r, g_q, g_r), None
+        # A = Q [X | Y] with X square: X's gradient as a square QR's, Y = Q R_Y linear in Q
+        y = xp.matmul(q, r[..., :, m:])
+        g_y = g_r[..., :, m:]
+        g_x = _tall_qr_gradient(xp, q, r[..., :, :m], g_q + xp.matmul(y, _transposed(xp, g_y)), g_r[..., :, :m])
+        return xp.concatenate([g_x, xp.matmul(q, g_y)], axis=-1), None
+
+
+def _triangular_solve(xp: Any, a: Any, b: Any, upper: bool) -> Any:
+    """``a^-1 b`` for triangular ``a`` (only its triangle is read by the caller's masking):
+    LAPACK's solver; for a zero on the diagonal, back substitution with IEEE division, so that
+    the result holds inf/nan where PyTorch's does instead of raising."""
+    try:
+        return xp.linalg.solve(a, b)
+    except numpy.linalg.LinAlgError:
+        pass
+    n = a.shape[-1]
+    out = xp.zeros(numpy.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + b.shape[-2:], dtype=b.dtype)
+    rows = range(n - 1, -1, -1) if upper else range(n)
+    with numpy.errstate(divide="ignore", invalid="ignore"):
+        for i in rows:
+            known = xp.matmul(a[..., i:i + 1, :], out)  # (the unknown rows are still 0)
+            out[..., i, :] = (b[..., i, :] - known[..., 0, :]) / a[..., i, i:i + 1]
+    return out
+
+
+class SolveTriangular(Op):
+    """``X`` with ``A X = B`` (``left``) or ``X A = B`` for triangular ``A``, of which only the
+    ``upper`` or lower triangle is read (and with ``unitriangular`` not the diagonal, taken as
+    ones); batch dims broadcast."""
+
+    __slots__ = ("upper", "left", "unit", "shapes")
+    pytorch_name = "LinalgSolveTriangularBackward0"
+    derivative = ("d B = A^-T G (left), d A = -d B X^T, on A's triangle",)
+
+    def forward(self, xp, a, b, upper, left, unitriangular):
+        for name, m in (("A", a), ("B", b)):
+            if m.ndim < 2:
+                raise RuntimeError(f"linalg.solve_triangular: The input tensor {name} must have at least 2 dimensions.")
+        if a.shape[-1] != a.shape[-2]:
+            raise RuntimeError(f"linalg.solve_triangular: A must be batches of square matrices, but they are "
+                               f"{a.shape[-2]} by {a.shape[-1]} matrices")
+        if (b.shape[-2] if left else b.shape[-1]) != a.shape[-1]:
+            raise RuntimeError(f"linalg.solve_triangular: Incompatible shapes of A and B for the equation "
+                               f"{'AX = B' if left else 'XA = B'} ({a.shape[-2]}x{a.shape[-1]} and "
+                               f"{b.shape[-2]}x{b.shape[-1]})")
+        self.upper, self.left, self.unit, self.shapes = upper, left, unitriangular, (a.shape, b.shape)
+        tri = self._triangle(xp, a)
+        if unitriangular:
+            eye = xp.eye(a.shape[-1], dtype=bool)
+            tri = xp.where(eye, xp.ones((), dtype=a.dtype), tri)
+        if left:
+            out = _triangular_solve(xp, tri, b, upper)
+        else:  # X A = B  <=>  A^T X^T = B^T
+            out = _transposed(xp, _triangular_solve(xp, _transposed(xp, tri), _transposed(xp, b), not upper))
+        self.saved = (tri, out)
+        return out
+
+    def _triangle(self, xp: Any, a: Any) -> Any:
+        return xp.triu(a) if self.upper else xp.tril(a)
+
+    def backward(self, xp, g):
+        _plain_only(xp, "linalg.solve_triangular")
+        tri, x = self.saved
+        shape_a, shape_b = self.shapes
+        if self.left:
+            g_b = _triangular_solve(xp, _transposed(xp, tri), g, not self.upper)
+            g_a = -xp.matmul(g_b, _transposed(xp, x))
+        else:
+            g_b = _transposed(xp, _triangular_solve(xp, tri, _transposed(xp, g), self.upper))
+            g_a = -xp.matmul(_transposed(xp, x), g_b)
+        g_a = self._triangle(xp, g_a)
+        if self.unit:
+            g_a = xp.where(xp.eye(g_a.shape[-1], dtype=bool), xp.zeros((), dtype=g_a.dtype), g_a)
+        return sum_to_shape(g_a, shape_a), sum_to_shape(g_b, shape_b), None, None, None
