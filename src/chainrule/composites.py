@@ -19,6 +19,7 @@ from . import functional as F
 from .autograd.function import named
 from .backend import get_array_module, to_numpy
 from .ops import elementwise as E
+from .ops import gamma as G
 from .ops import linalg as L
 from .ops import nn as N
 from .ops import reduction as R
@@ -1129,4 +1130,35 @@ def pdist(input: Tensor, p: float = 2) -> Tensor:
     return F.norm(pairs, p, 1)
 
 
+
+@public(inplace=True, out=True)
+def lgamma(input: Tensor) -> Tensor:
+    """log|Gamma(x)| (inf at 0 and the negative integers); its derivative is ``digamma``."""
+    return G.Lgamma.apply(input)
+
+
+@public(inplace=True, out=True)
+def digamma(input: Tensor) -> Tensor:
+    """psi(x) = d lgamma(x) / dx (-inf at +0, NaN at the negative integers)."""
+    return G.Polygamma.apply(input, 0)
+
+
+@public(method=False, out=True)
+def polygamma(n: int, input: Tensor) -> Tensor:
+    """The n-th derivative of digamma (n = 0: digamma itself)."""
+    if not isinstance(n, int) or n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+    return G.Polygamma.apply(input, n)
+
+
+@public()
+def mvlgamma(input: Tensor, p: int) -> Tensor:
+    """The multivariate log-gamma of dimension ``p``: ``p(p-1)/4 log(pi) + sum_j lgamma(x - j/2)``."""
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    offsets = _make(np.arange(p, dtype=input._data.dtype) * -0.5)
+    return lgamma(input.unsqueeze(-1) + offsets).sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
+
+
 __all__ = [name for name, row in ROWS.items() if row.function.__module__ == __name__]
+

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from . import functional as F
-from .composites import sinc
+from .composites import digamma, lgamma, mvlgamma, polygamma, sinc
 from .dtypes import get_default_dtype
 from .ops.elementwise import Entr
 from .tensor import Tensor
 
-__all__ = ["entr", "erf", "exp2", "expit", "expm1", "log1p", "log_softmax", "logit", "logsumexp", "round", "sinc",
-           "softmax", "xlog1py", "xlogy"]
+__all__ = ["digamma", "entr", "erf", "exp2", "expit", "expm1", "gammaln", "log1p", "log_softmax", "logit", "logsumexp",
+           "multigammaln", "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy"]
 
 erf = F.erf
 exp2 = F.exp2
@@ -22,6 +22,9 @@ logit = F.logit
 logsumexp = F.logsumexp
 round = F.round
 xlogy = F.xlogy
+gammaln = lgamma
+psi = digamma
+multigammaln = mvlgamma
 
 
 def softmax(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:

@@ -18,6 +18,7 @@ from . import tensor_namespace
 from .autograd.function import broadcast_error, named
 from .autograd.grad_mode import grad_state
 from .backend import CPU, device, resolve_device, to_device
+from .composites import polygamma as _polygamma
 from .creation import bernoulli as _bernoulli, empty, full, multinomial as _multinomial, ones, tensor as _new_tensor, zeros
 from .inplace import apply_inplace, overwrite, overwrite_kernel, put_kernel
 from .ops import elementwise as E
@@ -683,6 +684,12 @@ def _scalar_name(tensor: Tensor) -> str:
 #: The C type names in PyTorch's messages about integer ranges.
 _C_TYPE_NAMES = {"uint8": "unsigned char", "int8": "signed char", "int16": "short int", "int32": "int",
                  "int64": "long int", "bool": "bool"}
+
+
+@method()
+def polygamma(self: Tensor, n: int) -> Tensor:
+    """``chainrule.polygamma(n, self)``."""
+    return _polygamma(n, self)
 
 
 @method()

@@ -1,0 +1,181 @@
+"""The log-gamma function and its derivatives: ``lgamma``, ``digamma`` and ``polygamma(n, .)``
+(``torch.lgamma``, ``torch.digamma``, ``torch.polygamma``), each the derivative of the one
+before, as PyTorch computes them on the CPU: ``lgamma`` is the C library's (``math.lgamma``,
+elementwise), ``digamma`` and ``trigamma`` are PyTorch's series (recurrence up to 10 or 6, then
+the asymptotic expansion), higher orders ``(-1)^(n+1) n! zeta(n + 1, x)`` with Cephes' Hurwitz
+zeta."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..autograd.function import Op
+from ..backend import to_device, to_numpy
+
+_PSI_10 = 2.25175258906672110764
+_DIGAMMA_SERIES = (8.33333333333333333333e-2, -2.10927960927960927961e-2, 7.57575757575757575758e-3,
+                   -4.16666666666666666667e-3, 3.96825396825396825397e-3, -8.33333333333333333333e-3,
+                   8.33333333333333333333e-2)
+_ZETA_SERIES = (12.0, -720.0, 30240.0, -1209600.0, 47900160.0, -1.8924375803183791606e9, 7.47242496e10,
+                -2.950130727918164224e12, 1.1646782814350067249e14, -4.5979787224074726105e15,
+                1.8152105401943546773e17, -7.1661652561756670113e18)
+_MACHEP = 1.11022302462515654042e-16
+
+_lgamma = np.frompyfunc(math.lgamma, 1, 1)
+
+
+def _floating(a):
+    return a if a.dtype.kind == "f" else a.astype(np.float32)
+
+
+def _on_host(function, a):
+    """``function`` of a device array computed on the host (the series are NumPy code)."""
+    if type(a) is np.ndarray:
+        return function(a)
+    return to_device(function(to_numpy(a)), a.device) if hasattr(a, "device") else function(np.asarray(a))
+
+
+def lgamma_array(a):
+    """log|Gamma(a)| by the C library, elementwise (inf at 0 and the negative integers)."""
+    a = _floating(a)
+    with np.errstate(all="ignore"):
+        out = np.empty(a.shape, dtype=a.dtype)
+        flat = a.reshape(-1).astype(np.float64)
+        result = np.empty(flat.shape)
+        finite = np.isfinite(flat)
+        poles = finite & (flat <= 0) & (flat == np.floor(flat))
+        regular = finite & ~poles
+        result[regular] = _lgamma(flat[regular]).astype(np.float64) if regular.any() else 0
+        result[poles] = np.inf
+        result[~finite] = np.where(np.isnan(flat[~finite]), np.nan, np.inf)
+        out.reshape(-1)[...] = result
+    return out
+
+
+def digamma_array(a):
+    """psi(a): PyTorch's ``calc_digamma`` (reflection below 0, recurrence up to 10, asymptotic
+    series), elementwise in a's precision."""
+    a = _floating(a)
+    x = a.astype(np.float64)
+    with np.errstate(all="ignore"):
+        negative = x < 0
+        integer = x == np.trunc(x)
+        fraction = x - np.trunc(x)
+        reflected = np.where(negative, 1 - x, x)
+        result = np.zeros_like(reflected)
+        value = reflected.copy()
+        for _ in range(10):
+            small = value < 10
+            result = np.where(small, result - 1 / value, result)
+            value = np.where(small, value + 1, value)
+        z = 1.0 / (value * value)
+        series = 0.0
+        for coefficient in _DIGAMMA_SERIES:
+            series = series * z + coefficient
+        tail = np.where(value < 1.0e17, z * series, 0.0)
+        psi = np.where(value == 10, result + _PSI_10, result + np.log(value) - 0.5 / value - tail)
+        psi = np.where(negative, psi - math.pi / np.tan(math.pi * fraction), psi)
+        psi = np.where(negative & integer, np.nan, psi)
+        psi = np.where(x == 0, np.copysign(np.inf, -x), psi)
+    return psi.astype(a.dtype)
+
+
+def trigamma_array(a):
+    """psi'(a): PyTorch's ``calc_trigamma`` (reflection below 1/2, six recurrence steps, then
+    the asymptotic series)."""
+    a = _floating(a)
+    x = a.astype(np.float64)
+    with np.errstate(all="ignore"):
+        reflect = x < 0.5
+        sin_pi_x = np.sin(math.pi * x)
+        result = np.where(reflect, -(math.pi * math.pi) / (sin_pi_x * sin_pi_x), 0.0)
+        x = np.where(reflect, 1 - x, x)
+        for _ in range(6):
+            result = result + 1 / (x * x)
+            x = x + 1
+        ixx = 1 / (x * x)
+        result = result + (1 + 1 / (2 * x) + ixx * (1.0 / 6 - ixx * (1.0 / 30 - ixx * (1.0 / 42)))) / x
+    return np.where(reflect, -result, result).astype(a.dtype)
+
+
+def hurwitz_zeta(s: float, q):
+    """zeta(s, q) = sum_k (k + q)^-s for s > 1 (Cephes' Euler-Maclaurin summation)."""
+    q = np.asarray(q, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        total = q ** -s
+        a = q.copy()
+        b = np.zeros_like(q)
+        steps = int(max(9, math.ceil(9 - float(np.nanmin(q))) + 1)) if q.size else 9
+        for _ in range(steps):
+            a = a + 1.0
+            b = a ** -s
+            total = total + b
+        w = a
+        total = total + b * w / (s - 1) - 0.5 * b
+        factor = 1.0
+        k = 0.0
+        for coefficient in _ZETA_SERIES:
+            factor *= s + k
+            b = b / w
+            total = total + factor * b / coefficient
+            k += 1.0
+            factor *= s + k
+            b = b / w
+            k += 1.0
+        poles = (q <= 0) & (q == np.floor(q))
+        total = np.where(poles, np.inf, total)
+        total = np.where((q <= 0) & ~poles & (s != math.floor(s)), np.nan, total)
+    return total
+
+
+def polygamma_array(n: int, a):
+    """psi^(n)(a)."""
+    if n == 0:
+        return digamma_array(a)
+    if n == 1:
+        return trigamma_array(a)
+    a = _floating(a)
+    sign = 1.0 if n % 2 else -1.0
+    return (sign * math.exp(math.lgamma(n + 1.0)) * hurwitz_zeta(n + 1.0, a.astype(np.float64))).astype(a.dtype)
+
+
+class Lgamma(Op):
+    """log|Gamma(u)|."""
+
+    __slots__ = ()
+    arguments = "unary"
+    derivative = ("d lgamma(u)/du = digamma(u)",)
+
+    def forward(self, xp, a):
+        self.saved = (a,)
+        return _on_host(lgamma_array, a)
+
+    def backward(self, xp, g):
+        (a,) = self.saved
+        return g * Polygamma.apply(a, 0) if not _plain_namespace(xp) else g * _on_host(digamma_array, a)
+
+
+class Polygamma(Op):
+    """psi^(n)(u), the (n+1)-th derivative of lgamma (n = 0: digamma)."""
+
+    __slots__ = ("n",)
+    arguments = "unary"
+    derivative = ("d polygamma(n, u)/du = polygamma(n + 1, u)",)
+
+    def forward(self, xp, a, n):
+        self.n = n
+        self.saved = (a,)
+        return _on_host(lambda x: polygamma_array(n, x), a)
+
+    def backward(self, xp, g):
+        (a,) = self.saved
+        n = self.n + 1
+        if not _plain_namespace(xp):
+            return g * Polygamma.apply(a, n)
+        return g * _on_host(lambda x: polygamma_array(n, x), a)
+
+
+def _plain_namespace(xp) -> bool:
+    """The backward runs on arrays (not recording a create_graph backward)."""
+    return xp is np or hasattr(xp, "ndarray")

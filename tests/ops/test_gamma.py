@@ -1,0 +1,48 @@
+"""lgamma, digamma, polygamma, mvlgamma (ops/gamma.py) against PyTorch: values at the poles, on
+the negative axis, far out and in float32; first and second derivatives."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+from op_parity import check
+
+POINTS = np.array([0.1, 0.5, 1.0, 2.0, 3.7, 9.5, 10.0, 10.5, 25.3, 1e6, -0.5, -2.3, -3.7, 1e-300, 7.0])
+EDGES = np.array([0.0, -0.0, -3.0, np.inf, -np.inf, np.nan])
+
+
+@pytest.mark.parametrize("name", ["lgamma", "digamma"])
+def test_values_and_derivatives(name):
+    check(lambda L, x: getattr(L, name)(x), POINTS, rtol=1e-13, atol=1e-13)
+    check(lambda L, x: getattr(L, name)(x), EDGES, grad=False)
+    check(lambda L, x: getattr(L.special, {"lgamma": "gammaln", "digamma": "psi"}[name])(x), POINTS[:5])
+    check(lambda L, x: getattr(L, name)(x), POINTS[:8].astype(np.float32), rtol=2e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 6])
+def test_polygamma(n):
+    points = np.array([0.3, 1.0, 2.5, 10.0, 30.0, -1.5])
+    check(lambda L, x: L.polygamma(n, x), points, rtol=1e-12, atol=1e-12)
+    check(lambda L, x: x.polygamma(n), points[:3], rtol=1e-12, atol=1e-12)
+
+
+def test_second_derivatives_and_mvlgamma():
+    x = np.array([0.7, 1.5, 4.2])
+    for lib in (torch, chainrule):
+        t = lib.tensor(x, requires_grad=True)
+        (first,) = lib.autograd.grad(lib.lgamma(t).sum(), t, create_graph=True)
+        (second,) = lib.autograd.grad(first.sum(), t)
+        if lib is torch:
+            expected = (first.detach().numpy(), second.numpy())
+    np.testing.assert_allclose(first.detach().numpy(), expected[0], rtol=1e-13)
+    np.testing.assert_allclose(second.numpy(), expected[1], rtol=1e-13)
+    check(lambda L, x: L.mvlgamma(x, 3), x + 2)
+    check(lambda L, x: L.special.multigammaln(x, 2), x + 1)
+    check(lambda L, x: L.mvlgamma(x, 4), x, grad=False)  # (at or below (p-1)/2: inf and NaN, no error)
+
+
+def test_in_place_forms():
+    check(lambda L, x: x.clone().lgamma_(), POINTS[:5], grad=False)
+    check(lambda L, x: x.clone().digamma_(), POINTS[:5], grad=False)
