@@ -304,3 +304,16 @@ def test_a_random_sampler_with_a_generator_of_its_own_across_epochs():
         return [list(sampler), list(sampler), [[batch[0].tolist() for batch in loader] for _ in range(2)]]
     expected, actual = both(epochs)
     assert actual == expected
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda lib: lib.empty(3).normal_(0, -0.5), "normal expects std >= 0.0, but found std -0.5"),
+    (lambda lib: lib.normal(0.0, -2.0, (2,)), "normal expects std >= 0.0, but found std -2"),
+    (lambda lib: lib.normal(lib.zeros(2), lib.tensor([1.0, -1.0])), "normal expects all elements of std >= 0.0"),
+    (lambda lib: lib.empty(3).uniform_(2.5, 1), "uniform_ expects to return a \\[from, to\\) range, but found from=2.5 > to=1"),
+    (lambda lib: lib.randint(5, 5, (3,)), "random_ expects 'from' to be less than 'to', but got from=5 >= to=5"),
+])
+def test_bad_parameters_are_refused_as_pytorch_refuses_them(call, message):
+    for lib in LIBS:
+        with pytest.raises(RuntimeError, match=message):
+            call(lib)

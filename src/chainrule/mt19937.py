@@ -297,7 +297,7 @@ class CpuSampler:
         n = _count(shape)
         span = int(high) - int(low)
         if span <= 0:
-            raise ValueError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
         raw = self.draws64(n) if span >= _WIDE_RANGE else self.draws32(n)
         values = (raw % np.uint64(span)).astype(np.int64) + int(low)
         values = values.astype(dtype).reshape(shape)

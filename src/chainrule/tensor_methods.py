@@ -680,9 +680,19 @@ def _normal_draw(rng: Any, shape: tuple, dtype: Any, mean: float = 0.0, std: flo
     return rng.normal(mean, std, shape, dtype=dtype)
 
 
-_WRITTEN["normal_"] = _random_fill("normal_", _normal_draw, layout=True)
+def _normal_check(tensor: Tensor, mean: float = 0.0, std: float = 1.0, **_: Any) -> None:
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+
+
+def _uniform_check(tensor: Tensor, a: float = 0.0, b: float = 1.0, **_: Any) -> None:
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}")
+
+
+_WRITTEN["normal_"] = _random_fill("normal_", _normal_draw, _normal_check, layout=True)
 for _name, _draw, _check in (
-    ("uniform_", lambda rng, shape, dtype, a=0.0, b=1.0: rng.uniform(a, b, shape, dtype=dtype), None),
+    ("uniform_", lambda rng, shape, dtype, a=0.0, b=1.0: rng.uniform(a, b, shape, dtype=dtype), _uniform_check),
     ("bernoulli_", lambda rng, shape, dtype, p=0.5: _bernoulli_draw(rng, shape, dtype, p), None),
     ("exponential_", lambda rng, shape, dtype, lambd=1.0: rng.exponential(1.0 / lambd, shape, dtype=dtype),
      _continuous("Exponential", "exponential_")),
