@@ -156,14 +156,15 @@ class CpuSampler:
         low_t, high_t = kind.type(low), kind.type(high)
         span = np.float64(kind.type(high_t - low_t))  # (the type's subtraction, as PyTorch's kernel)
         values = self.unit(_count(shape), kind)
+        exact = low_t == 0 and span == 1 and kind == np.dtype(dtype)  # (x * 1 + 0 < 1: nothing to clamp)
         if low_t == 0 and span == 1:
-            pass  # (x * 1 + 0: exact)
+            pass
         elif fused and kind == np.float64:
             values = fused_multiply_add(values, span, np.float64(low_t))
         else:  # (below float64 the product is exact in doubles: one rounding, as fused)
             values = values * span + np.float64(low_t)
         values = values.astype(dtype).reshape(shape)
-        if fused:  # (float16 rounds a draw above 1 - 2^-12 up to 1, for one)
+        if fused and not exact:  # (float16 rounds a draw above 1 - 2^-12 up to 1, for one)
             at_top = values == np.dtype(dtype).type(high)
             if at_top.any():
                 values = np.where(at_top, np.dtype(dtype).type(low), values)
