@@ -118,8 +118,28 @@ def test_results_keep_a_graph_only_to_tensors_outside_the_transform():
     (lambda F, x: F.vmap(lambda a: a, in_dims=2)(x), "Got in_dim=2 for some input"),
     (lambda F, x: F.vmap(lambda a: 1.0)(x), "must only return Tensors"),
     (lambda F, x: F.vmap(lambda a: a, randomness="sometimes"), "Only allowed values for randomness"),
+    (lambda F, x: F.vmap(lambda a: a.clone().uniform_())(x), "called random operation while in randomness error mode"),
 ])
 def test_errors(call, message):
     for lib in LIBS:
         with pytest.raises((RuntimeError, ValueError), match=message):
             call(lib.func, x_of(lib))
+
+
+def test_outputs_that_do_not_depend_on_the_inputs_have_zero_derivatives():
+    def run(lib):
+        F, x = lib.func, x_of(lib)
+        constant = lambda x: lib.ones(2, dtype=lib.float64)  # noqa: E731
+        return [F.grad(lambda x, y: (y ** 2).sum())(x, x), F.hessian(lambda x, y: (x ** 2 * y).sum(), argnums=1)(x, x),
+                F.jacrev(constant)(x), F.jacfwd(constant)(x), F.vjp(constant, x)[1](lib.ones(2, dtype=lib.float64)),
+                F.jacrev(lambda x: (x * 2, constant(x)))(x)]
+    same(*both(run))
+
+
+def test_vmap_randomness_same_and_different():
+    def run(lib):
+        F, m = lib.func, lib.zeros(3, 2, dtype=lib.float64)
+        lib.manual_seed(0)
+        drawn = [F.vmap(lambda a: a + lib.rand(2, dtype=lib.float64), randomness=kind)(m) for kind in ("same", "different")]
+        return drawn + [lib.rand(1, dtype=lib.float64)]
+    same(*both(run))

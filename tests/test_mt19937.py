@@ -246,3 +246,74 @@ def test_state_is_pytorchs_bytes_and_loads_both_ways():
 def test_a_bad_state_is_refused():
     with pytest.raises(RuntimeError, match="5056"):
         chainrule.set_rng_state(chainrule.zeros(10, dtype=chainrule.uint8))
+
+
+@pytest.mark.parametrize("n", [15, 16, 17, 33, 400])
+def test_float16_draws_and_computes_in_float32(n):
+    """float16's kernels draw float32 uniforms (24 bits), compute in float32 and round; its
+    normal fill draws 16 uniforms per whole block only, then the tail's 16."""
+    assert_same(lambda lib: lib.rand(n, dtype=lib.float16))
+    assert_same(lambda lib: lib.empty(n, dtype=lib.float16).uniform_(0.1, 0.3))
+    expected, actual = both(lambda lib: [lib.randn(n, dtype=lib.float16), lib.rand(2)])
+    np.testing.assert_allclose(actual[0], expected[0], rtol=1e-3, atol=1e-3)  # (float32 normals' last bit, rounded)
+    assert np.array_equal(actual[1], expected[1])
+
+
+def test_a_uniform_that_rounds_to_the_top_is_the_bottom():
+    assert_same(lambda lib: lib.empty(4000, dtype=lib.float16).uniform_())  # (some round up to 1.0)
+    assert_same(lambda lib: lib.empty(200, dtype=lib.float64).uniform_(1.0, 1.0 + 2**-52))
+
+
+@pytest.mark.parametrize("view", [lambda t: t.T, lambda t: t[:, ::2], lambda t: t.permute(1, 0)[1:]],
+                         ids=["transposed", "strided", "transposed_slice"])
+def test_in_place_fills_of_a_view_draw_along_its_memory(view):
+    """PyTorch's kernels visit a view's elements in memory order; normal_ of a tensor that is
+    not contiguous draws double normals one at a time, whatever its size."""
+    def fill(method, dtype="float64"):
+        def draw(lib):
+            base = lib.zeros(6, 8, dtype=getattr(lib, dtype))
+            method(lib, view(base))
+            return base
+        return draw
+
+    assert_same(fill(lambda lib, t: t.uniform_(-1, 2)))
+    assert_same(fill(lambda lib, t: t.normal_(0.5, 2.0)))
+    assert_same(fill(lambda lib, t: t.normal_(), "float32"))
+    assert_same(fill(lambda lib, t: t.bernoulli_(0.4)))
+    assert_same(fill(lambda lib, t: t.bernoulli_(lib.linspace(0, 1, t.shape[1], dtype=lib.float64))))
+    assert_same(fill(lambda lib, t: t.random_(0, 10)))
+    assert_same(fill(lambda lib, t: t.exponential_(), "float32"))  # (float64: see the module note on log1p)
+    assert_same(fill(lambda lib, t: lib.nn.init.uniform_(t)))
+    assert_same(fill(lambda lib, t: lib.nn.init.normal_(t, 0.0, 0.02)))
+
+
+def test_dropout_masks_of_odd_inputs():
+    assert_same(lambda lib: lib.nn.functional.dropout(lib.tensor(1.5), 0.3))
+    x = np.linspace(-3, 3, 60).reshape(3, 4, 5).astype(np.float32)
+    assert_same(lambda lib: lib.nn.functional.dropout(lib.tensor(x, dtype=lib.float16), 0.3))  # (1/(1-p) in float32)
+    assert_same(lambda lib: lib.nn.functional.alpha_dropout(lib.tensor(x).transpose(0, 2), 0.4, training=True))
+
+
+def test_a_random_sampler_with_a_generator_of_its_own_across_epochs():
+    """PyTorch's sampler draws one more permutation (none of it taken) at the end of a pass."""
+    def epochs(lib):
+        data = lib.utils.data
+        sampler = data.RandomSampler(range(10), generator=lib.Generator().manual_seed(1))
+        loader = data.DataLoader(data.TensorDataset(lib.arange(23)), batch_size=5, shuffle=True,
+                                 generator=lib.Generator().manual_seed(3))
+        return [list(sampler), list(sampler), [[batch[0].tolist() for batch in loader] for _ in range(2)]]
+    expected, actual = both(epochs)
+    assert actual == expected
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda lib: lib.empty(3).normal_(0, -0.5), "normal expects std >= 0.0, but found std -0.5"),
+    (lambda lib: lib.normal(0.0, -2.0, (2,)), "normal expects std >= 0.0, but found std -2"),
+    (lambda lib: lib.normal(lib.zeros(2), lib.tensor([1.0, -1.0])), "normal expects all elements of std >= 0.0"),
+    (lambda lib: lib.empty(3).uniform_(2.5, 1), "uniform_ expects to return a \\[from, to\\) range, but found from=2.5 > to=1"),
+    (lambda lib: lib.randint(5, 5, (3,)), "random_ expects 'from' to be less than 'to', but got from=5 >= to=5"),
+])
+def test_bad_parameters_are_refused_as_pytorch_refuses_them(call, message):
+    for lib in LIBS:
+        with pytest.raises(RuntimeError, match=message):
+            call(lib)

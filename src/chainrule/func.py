@@ -9,14 +9,17 @@
   passes (one per output element, and the double-backward trick).
 - ``vmap``: a function mapped over a dimension of its inputs, as one call per slice whose
   results are stacked (PyTorch batches each op instead; the values are the same).  ``in_dims``
-  and ``out_dims`` follow PyTorch's rules and messages; ``randomness`` is accepted and not
-  enforced: each slice draws from the generator in turn.
+  and ``out_dims`` follow PyTorch's rules and messages; ``randomness``: "error" refuses random
+  draws, "same" gives every slice the first one's, "different" lets each slice draw in turn
+  (PyTorch draws for the whole batch at once: uniform and integer draws are the same, normal
+  ones of small slices and dropout masks of views may not be).
 - ``functional_call`` (a module called with other tensors in place of its parameters and
   buffers) and ``stack_module_state`` (the parameters and buffers of several copies of a model
   stacked, for ``vmap`` over ``functional_call``: model ensembling).
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 from typing import Any, Callable, Sequence
@@ -25,6 +28,7 @@ from .autograd.engine import grad as _autograd_grad
 from .autograd.grad_mode import enable_grad
 from .creation import zeros_like
 from .functional import stack
+from .random import default_generator, refusing_draws
 from .nn.utils.stateless import reparametrized_call as functional_call
 from .tensor import Tensor
 
@@ -162,7 +166,14 @@ class _Level:
 
 def _gradients(outputs: list, inputs: list, cotangents: list | None = None) -> list:
     """d outputs / d inputs (zeros where an input is unused), with a graph, keeping the graph."""
-    found = _autograd_grad(outputs, inputs, cotangents, retain_graph=True, create_graph=True, allow_unused=True)
+    # (an output that does not depend on the inputs has no graph: its gradients are zeros, as PyTorch's)
+    live = [n for n, y in enumerate(outputs) if y.requires_grad]
+    if not live:
+        return [zeros_like(x) for x in inputs]
+    if cotangents is not None:
+        cotangents = [cotangents[n] for n in live]
+    found = _autograd_grad([outputs[n] for n in live], inputs, cotangents, retain_graph=True, create_graph=True,
+                           allow_unused=True)
     return [zeros_like(x) if g is None else g for g, x in zip(found, inputs)]
 
 
@@ -406,12 +417,26 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
                              f"{sizes} for the mapped dimension")
         size = sizes[0]
         results = []
-        for i in range(size):
-            sliced = [leaf if dim is None else leaf.select(dim, i) for leaf, dim in zip(leaves, dims)]
-            results.append(func(*_unflatten(sliced, spec), **kwargs))
+        with _randomness(randomness):
+            # ("same": every slice draws what the first drew, from the state it started from)
+            start = default_generator.get_state() if randomness == "same" else None
+            for i in range(size):
+                if start is not None:
+                    default_generator.set_state(start)
+                sliced = [leaf if dim is None else leaf.select(dim, i) for leaf, dim in zip(leaves, dims)]
+                results.append(func(*_unflatten(sliced, spec), **kwargs))
         return _stack_results(results, out_dims, name)
 
     return wrapper
+
+
+def _randomness(randomness: str) -> Any:
+    """The random draws vmap allows: none with "error", as PyTorch's."""
+    if randomness != "error":
+        return contextlib.nullcontext()
+    return refusing_draws("vmap: called random operation while in randomness error mode. Please either use the "
+                          "'same' or 'different' randomness flags on vmap or perform the randomness operation out "
+                          "of vmap")
 
 
 def _broadcast_dims(in_dims: Any, args: tuple, name: str) -> list:

@@ -8,14 +8,18 @@ come from NumPy's C code; this module seeds it the way PyTorch does and applies 
 transformations, vectorised:
 
 - ``random64`` is two draws, the first in the high half;
-- a uniform float in [0, 1) keeps the type's mantissa bits of one draw (float32: 24 bits,
-  float16: 11, bfloat16: 8) or of a ``random64`` (float64: 53), scaled by 2^-digits, then
-  ``x * (to - from) + from`` (``to - from`` in the type, the rest in double);
-- a normal fill of 16 or more elements draws all its uniforms first, then turns each block of
-  16 into 16 normals by Box-Muller (``1 - u`` of the first 8 for the radius, the last 8 for
-  the angle); a tail shorter than 16 draws 16 new uniforms for the last 16 elements.  Fewer
-  than 16 elements draw double normals one at a time, each pair's second value kept for the
-  next draw (``torch.randn(1)`` twice gives the pair);
+- a uniform float in [0, 1) keeps the mantissa bits of one draw (float32: 24 bits) or of a
+  ``random64`` (float64: 53), scaled by 2^-digits, then ``x * (to - from) + from``
+  (``to - from`` in the type, the rest in double); float16's kernels compute in float32 and
+  round the result; a value that rounds to ``to`` is given as ``from``;
+- a normal fill of 16 or more elements of a contiguous tensor draws all its uniforms first,
+  then turns each block of 16 into 16 normals by Box-Muller (``1 - u`` of the first 8 for
+  the radius, the last 8 for the angle); a tail shorter than 16 draws 16 new uniforms for
+  the last 16 elements.  Fewer than 16 elements (or a tensor that is not contiguous) draw
+  double normals one at a time, each pair's second value kept for the next draw
+  (``torch.randn(1)`` twice gives the pair);
+- an in-place fill of a strided view visits its elements in the order of their memory
+  (:func:`visiting_order`: PyTorch's TensorIterator), one draw after another;
 - integers in a range below 2^28 take one draw modulo the range, wider ranges a ``random64``;
 - ``randperm(n)`` swaps element i with i + (draw mod (n - i)), from the front;
 - bernoulli with a scalar p compares a double uniform with p; exponential, Cauchy, log-normal
@@ -24,7 +28,11 @@ transformations, vectorised:
   distribution; without (or one sample), the top-k of p / q with q ~ Exp(1) drawn like p.
 
 Float32 normals may differ from PyTorch's in the last bit or two where PyTorch's vectorised
-log/sin/cos round differently from NumPy's; every other value is bit for bit.
+log/sin/cos round differently from NumPy's.  The float64 values computed with ``log1p``,
+``log``, ``tan`` or ``exp`` (exponential, log-normal and Cauchy draws, double normals) differ
+in the last bit in a few percent of cases: NumPy's vectorised functions round differently from
+glibc's, which PyTorch calls (``math.log1p`` element by element would match, ~20 times slower).
+Every other value is bit for bit.
 """
 from __future__ import annotations
 
@@ -33,7 +41,8 @@ from typing import Any
 
 import numpy as np
 
-#: Mantissa digits per float type: how many bits of a draw its uniform keeps.
+#: Mantissa digits per float type: how many bits of a draw its uniform keeps (float16's:
+#: ``random_()``'s range; its uniforms and normals are float32's, see :func:`_float_type`).
 _DIGITS = {np.dtype(np.float64): 53, np.dtype(np.float32): 24, np.dtype(np.float16): 11}
 _STATE_WORDS = 624
 #: Ranges at or above this take a 64-bit draw per integer (measured against PyTorch 2.13).
@@ -83,8 +92,22 @@ def fused_multiply_add(a: Any, b: Any, c: Any) -> Any:
 
 
 def _float_type(dtype: Any) -> np.dtype:
+    """The type a float kernel computes in (PyTorch's ``opmath_type``): float64, else float32
+    (float16's kernels draw and compute in float32 and round the result)."""
     dtype = np.dtype(dtype)
-    return dtype if dtype in _DIGITS else np.dtype(np.float32)  # (bfloat16 and the rest: float32's bits)
+    return dtype if dtype == np.float64 else np.dtype(np.float32)
+
+
+def visiting_order(array: Any) -> tuple | None:
+    """The axes of ``array`` from outermost to innermost in the order PyTorch's serial kernels
+    visit its elements (TensorIterator's: by stride, the smaller size inner among equal
+    strides); None when that is C order."""
+    if array.ndim < 2 or array.flags.c_contiguous:
+        return None
+    inner_first = sorted(range(array.ndim), key=lambda axis: (abs(array.strides[axis]), array.shape[axis], -axis))
+    order = tuple(inner_first[::-1])
+    moving = [axis for axis in order if array.shape[axis] != 1]
+    return None if moving == sorted(moving) else order
 
 
 class CpuSampler:
@@ -120,33 +143,43 @@ class CpuSampler:
 
     # -- uniform ------------------------------------------------------------------------------------
     def random(self, size: Any = None, dtype: Any = np.float64) -> Any:
-        shape = _size(size)
-        values = self.unit(_count(shape), dtype).astype(dtype).reshape(shape)
-        return values if size is not None else values[()]
+        """U(0, 1), as ``torch.rand`` (``uniform_(0, 1)``)."""
+        return self.uniform(0.0, 1.0, size, dtype)
 
     def uniform(self, low: float = 0.0, high: float = 1.0, size: Any = None, dtype: Any = np.float64,
                 fused: bool = True) -> Any:
-        """U(low, high); ``fused=False`` rounds the product before the sum, as PyTorch's kernels
-        built without FMA do (RReLU's, in its generic code)."""
+        """U(low, high), as ``uniform_``: a value that rounds to ``high`` in ``dtype`` is given
+        as ``low``.  ``fused=False`` is RReLU's kernel (built without FMA: the product rounded
+        before the sum; no such clamp)."""
         shape = _size(size)
         kind = _float_type(dtype)
         low_t, high_t = kind.type(low), kind.type(high)
         span = np.float64(kind.type(high_t - low_t))  # (the type's subtraction, as PyTorch's kernel)
-        unit = self.unit(_count(shape), kind)
-        if fused and kind == np.float64:
-            values = fused_multiply_add(unit, span, np.float64(low_t))
+        values = self.unit(_count(shape), kind)
+        exact = low_t == 0 and span == 1 and kind == np.dtype(dtype)  # (x * 1 + 0 < 1: nothing to clamp)
+        if low_t == 0 and span == 1:
+            pass
+        elif fused and kind == np.float64:
+            values = fused_multiply_add(values, span, np.float64(low_t))
         else:  # (below float64 the product is exact in doubles: one rounding, as fused)
-            values = unit * span + np.float64(low_t)
+            values = values * span + np.float64(low_t)
         values = values.astype(dtype).reshape(shape)
+        if fused and not exact:  # (float16 rounds a draw above 1 - 2^-12 up to 1, for one)
+            at_top = values == np.dtype(dtype).type(high)
+            if at_top.any():
+                values = np.where(at_top, np.dtype(dtype).type(low), values)
         return values if size is not None else values[()]
 
     # -- normal -------------------------------------------------------------------------------------
     def standard_normal(self, size: Any = None, dtype: Any = np.float64) -> Any:
         return self.normal(0.0, 1.0, size, dtype)
 
-    def normal(self, loc: Any = 0.0, scale: Any = 1.0, size: Any = None, dtype: Any = np.float64) -> Any:
+    def normal(self, loc: Any = 0.0, scale: Any = 1.0, size: Any = None, dtype: Any = np.float64,
+               contiguous: bool = True) -> Any:
         """N(loc, scale^2): scalars go into the kernel; arrays (``torch.normal(mean, std)``)
-        scale a standard draw of the broadcast shape, as PyTorch's ``normal_(0, 1).mul_(std).add_(mean)``."""
+        scale a standard draw of the broadcast shape, as PyTorch's ``normal_(0, 1).mul_(std).add_(mean)``.
+        ``contiguous=False``: the tensor filled is not contiguous, and PyTorch then draws double
+        normals one at a time whatever its size."""
         if np.ndim(loc) or np.ndim(scale):
             shape = _size(size) if size is not None else np.broadcast_shapes(np.shape(loc), np.shape(scale))
             standard = self.normal(0.0, 1.0, shape, dtype)
@@ -154,16 +187,21 @@ class CpuSampler:
         shape = _size(size)
         n = _count(shape)
         kind = np.dtype(dtype)
-        if n >= 16 and kind in _DIGITS:
-            values = self._normal_fill(n, kind, kind.type(loc), kind.type(scale))
+        if n >= 16 and contiguous and kind in _DIGITS:
+            work = _float_type(kind)  # (float16's in float32, rounded at the end)
+            values = self._normal_fill(n, work, work.type(loc), work.type(scale), whole_blocks=kind != work)
+            values = values.astype(kind, copy=False)
         else:
             values = fused_multiply_add(self.normals(n), float(scale), float(loc)).astype(dtype)
         values = values.reshape(shape)
         return values if size is not None else values[()]
 
-    def _normal_fill(self, n: int, kind: np.dtype, mean: Any, std: Any) -> np.ndarray:
-        data = self.unit(n, kind).astype(kind)
+    def _normal_fill(self, n: int, kind: np.dtype, mean: Any, std: Any, whole_blocks: bool = False) -> np.ndarray:
+        """``whole_blocks``: float16's kernel, which draws 16 uniforms per whole block (into a
+        float32 buffer) where float32's draws one per element, before the tail's 16."""
         whole = n - n % 16
+        data = self.unit(n, kind).astype(kind) if not whole_blocks else np.concatenate(
+            [self.unit(whole, kind).astype(kind), np.zeros(n - whole, kind)])
         if whole:
             data[:whole] = self._box_muller16(data[:whole].reshape(-1, 16), mean, std).reshape(-1)
         if n % 16:
@@ -260,7 +298,7 @@ class CpuSampler:
         n = _count(shape)
         span = int(high) - int(low)
         if span <= 0:
-            raise ValueError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
         raw = self.draws64(n) if span >= _WIDE_RANGE else self.draws32(n)
         values = (raw % np.uint64(span)).astype(np.int64) + int(low)
         values = values.astype(dtype).reshape(shape)

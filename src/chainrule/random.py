@@ -7,7 +7,9 @@ shuffled DataLoader's order).  A device draws from its own generator on the devi
 cuRAND for ``cuda``): its stream differs from the CPU's, as in PyTorch."""
 from __future__ import annotations
 
-from typing import Any
+import threading
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -143,9 +145,28 @@ def set_rng_state(state: Any) -> None:
     default_generator.set_state(state)
 
 
+class _Refusal(threading.local):
+    reason: str | None = None  # why a random draw is refused now, on this thread
+
+
+_refusal = _Refusal()
+
+
+@contextmanager
+def refusing_draws(reason: str) -> Iterator[None]:
+    """Random draws raise ``RuntimeError(reason)`` inside (``vmap``'s ``randomness="error"``)."""
+    outer, _refusal.reason = _refusal.reason, reason
+    try:
+        yield
+    finally:
+        _refusal.reason = outer
+
+
 def _generator(generator: Generator | None, dev: device = CPU) -> Any:
     """The sampler to draw from on ``dev``: ``generator``'s (which must be on that device
     type, as PyTorch requires) or the device's default one."""
+    if _refusal.reason is not None:
+        raise RuntimeError(_refusal.reason)
     if generator is None:
         return (default_generator if dev.type == "cpu" else device_generator(dev))._rng
     if generator.device.type != dev.type:

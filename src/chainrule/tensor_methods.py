@@ -17,10 +17,11 @@ from . import functional as F
 from . import tensor_namespace
 from .autograd.function import broadcast_error, named
 from .autograd.grad_mode import grad_state
-from .backend import CPU, device, resolve_device, to_device
+from .backend import CPU, device, get_array_module, resolve_device, to_device
 from .composites import polygamma as _polygamma
 from .creation import bernoulli as _bernoulli, empty, full, multinomial as _multinomial, ones, tensor as _new_tensor, zeros
 from .inplace import apply_inplace, overwrite, overwrite_kernel, put_kernel
+from .mt19937 import CpuSampler, visiting_order
 from .ops import elementwise as E
 from .ops.linalg import Matmul, _scalar
 from .ops.shape import Index, IndexPut
@@ -608,20 +609,41 @@ for _name, _view in (("unsqueeze_", F.unsqueeze), ("t_", F.t), ("transpose_", F.
 del _name, _view
 
 
-def _random_fill(name: str, draw: Callable, check: Callable | None = None) -> Callable:
+def _random_fill(name: str, draw: Callable, check: Callable | None = None, layout: bool = False) -> Callable:
     """An in-place random fill (``normal_`` ...): new values drawn (on the tensor's device),
-    never recorded; ``check(tensor, *args)`` refuses what PyTorch refuses."""
+    never recorded; ``check(tensor, *args)`` refuses what PyTorch refuses.  ``layout``: ``draw``
+    takes ``contiguous=`` (normal_'s kernel depends on it)."""
 
     def fill(self: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> Tensor:
         if check is not None:
             check(self, *args, **kwargs)
         self._check_inplace()
-        self._data[...] = draw(_generator(generator, self.device), self._data.shape, self._data.dtype, *args, **kwargs)
+        array = self._data
+        # PyTorch's kernels draw along a strided view's memory.  (Only views: an op's own layout
+        # here may differ from PyTorch's contiguous result.)
+        order = visiting_order(array) if self._view_of is not None else None
+        if layout:
+            kwargs["contiguous"] = self._view_of is None or array.flags.c_contiguous
+        shape = array.shape
+        if order is not None:
+            shape = tuple(shape[axis] for axis in order)
+            # (a tensor argument, bernoulli_'s p, follows its elements)
+            args = tuple(_permuted(value, array.shape, order) for value in args)
+            kwargs = {key: _permuted(value, array.shape, order) for key, value in kwargs.items()}
+        values = draw(_generator(generator, self.device), shape, array.dtype, *args, **kwargs)
+        array[...] = values if order is None else values.transpose(np.argsort(order))
         self._mark_modified(name)
         return self
 
     fill.__name__ = name
     return fill
+
+
+def _permuted(value: Any, shape: tuple, order: tuple) -> Any:
+    """``value`` as is, or (a tensor) broadcast to ``shape`` with its axes in ``order``."""
+    if not isinstance(value, Tensor):
+        return value
+    return _make(get_array_module(value._data).broadcast_to(value._data, shape).transpose(order))
 
 
 def _continuous(distribution: str, positive: str | None = None) -> Callable:
@@ -651,9 +673,27 @@ def _geometric_check(tensor: Tensor, p: float, **_: Any) -> None:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
 
 
+def _normal_draw(rng: Any, shape: tuple, dtype: Any, mean: float = 0.0, std: float = 1.0, *,
+                 contiguous: bool) -> Any:
+    """``normal_(mean, std)``: on the CPU's stream, PyTorch's kernel for the tensor's layout."""
+    if isinstance(rng, CpuSampler):
+        return rng.normal(mean, std, shape, dtype=dtype, contiguous=contiguous)
+    return rng.normal(mean, std, shape, dtype=dtype)
+
+
+def _normal_check(tensor: Tensor, mean: float = 0.0, std: float = 1.0, **_: Any) -> None:
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+
+
+def _uniform_check(tensor: Tensor, a: float = 0.0, b: float = 1.0, **_: Any) -> None:
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}")
+
+
+_WRITTEN["normal_"] = _random_fill("normal_", _normal_draw, _normal_check, layout=True)
 for _name, _draw, _check in (
-    ("normal_", lambda rng, shape, dtype, mean=0.0, std=1.0: rng.normal(mean, std, shape, dtype=dtype), None),
-    ("uniform_", lambda rng, shape, dtype, a=0.0, b=1.0: rng.uniform(a, b, shape, dtype=dtype), None),
+    ("uniform_", lambda rng, shape, dtype, a=0.0, b=1.0: rng.uniform(a, b, shape, dtype=dtype), _uniform_check),
     ("bernoulli_", lambda rng, shape, dtype, p=0.5: _bernoulli_draw(rng, shape, dtype, p), None),
     ("exponential_", lambda rng, shape, dtype, lambd=1.0: rng.exponential(1.0 / lambd, shape, dtype=dtype),
      _continuous("Exponential", "exponential_")),

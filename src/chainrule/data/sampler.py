@@ -82,8 +82,8 @@ class RandomSampler(Sampler):
             return
         for _ in range(self.num_samples // n):
             yield from rng.permutation(n).tolist()
-        if self.num_samples % n:
-            yield from rng.permutation(n)[: self.num_samples % n].tolist()
+        # (drawn even when none of it is taken, as PyTorch's: a generator of one's own moves on)
+        yield from rng.permutation(n)[: self.num_samples % n].tolist()
 
     def __len__(self) -> int:
         return self.num_samples

@@ -273,7 +273,9 @@ def _alpha_dropout(input: Tensor, p: float, training: bool, inplace: bool, featu
     if p == 1:
         return _composite(input, inplace, lambda x: x * 0.0)
     shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2) if feature else None
-    keep = (N.KeepMask.apply(input, p, shape) != 0).to(input.dtype)
+    # (an element-wise mask of a view is drawn along its memory, as dropout's)
+    order = N.memory_order(input._data) if input._view_of is not None and not feature else None
+    keep = (N.KeepMask.apply(input, p, shape, order) != 0).to(input.dtype)
     a = 1.0 / math.sqrt((_SELU_SATURATION ** 2 * p + 1) * (1 - p))
     shift = (keep - 1) * (_SELU_SATURATION * a) + _SELU_SATURATION * a * p
     return _composite(input, inplace, lambda x: x * (keep * a) + shift)

@@ -67,15 +67,15 @@ def _write(tensor: Tensor, values: Any, name: str) -> Tensor:
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
-    """Fill with U(a, b)."""
-    return _write(tensor, _generator(generator, tensor.device).uniform(a, b, tensor._data.shape, dtype=tensor._data.dtype),
-                  "uniform_")
+    """Fill with U(a, b): ``tensor.uniform_`` unrecorded, as PyTorch's (a view draws along its memory)."""
+    with no_grad():
+        return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
-    """Fill with N(mean, std^2)."""
-    return _write(tensor, _generator(generator, tensor.device).normal(mean, std, tensor._data.shape, dtype=tensor._data.dtype),
-                  "normal_")
+    """Fill with N(mean, std^2): ``tensor.normal_`` unrecorded, as PyTorch's."""
+    with no_grad():
+        return tensor.normal_(mean, std, generator=generator)
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,

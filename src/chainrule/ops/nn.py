@@ -284,7 +284,9 @@ def keep_mask(shape: tuple, dtype: Any, p: float, device: Any = CPU, order: tupl
         keep = rng.bernoulli(1.0 - p, shape, dtype)
     else:
         keep = (rng.random(shape, dtype=_np.float32 if dtype == _np.float32 else _np.float64) >= p).astype(dtype)
-    return xp.divide(keep, xp.asarray(1.0 - p, dtype=dtype), out=keep)
+    # (``div_(1 - p)`` computes in float32 for float16, as PyTorch's opmath)
+    scale = xp.asarray(1.0 - p, dtype=_np.float32 if dtype == _np.float16 else dtype)
+    return xp.asarray(xp.asarray(keep, dtype=scale.dtype) / scale, dtype=dtype)
 
 
 class KeepMask(Op):
