@@ -27,7 +27,7 @@ from .backend import device, get_default_device, set_default_device
 from math import e, inf, nan, pi
 from .creation import (
     arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace,
-    logspace, multinomial, normal, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
+    logspace, multinomial, normal, ones, ones_like, poisson, rand, rand_like, randint, randint_like, randn, randn_like,
     randperm, tensor, zeros, zeros_like,
 )
 from .dtypes import (
@@ -109,7 +109,7 @@ __all__ = [
     "is_anomaly_check_nan_enabled", "Generator", "default_generator", "manual_seed", "seed", "initial_seed",
     "get_rng_state", "set_rng_state", "set_printoptions", "get_default_dtype", "set_default_dtype",
     "arange", "as_tensor", "bernoulli", "empty", "empty_like", "eye", "from_numpy", "full", "full_like",
-    "linspace", "logspace", "multinomial", "normal", "ones", "ones_like", "rand", "rand_like", "randint", "randint_like",
+    "linspace", "logspace", "multinomial", "normal", "ones", "ones_like", "poisson", "rand", "rand_like", "randint", "randint_like",
     "randn", "randn_like", "randperm", "tensor", "zeros", "zeros_like",
     "bool", "complex64", "complex128", "double", "float", "float16", "float32", "float64", "half", "int",
     "int8", "int16", "int32", "int64", "long", "short", "uint8",

@@ -12,7 +12,7 @@ import numpy as np
 from . import dtypes as _dt
 from .autograd import observe
 from .backend import build_on, get_array_module, resolve_device, to_device
-from .ops.sampling import Multinomial, Sample
+from .ops.sampling import Multinomial, PoissonDraw, Sample
 from .random import Generator, _generator
 from .tensor import Tensor, _make, _to_array
 
@@ -243,6 +243,11 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Gene
 def bernoulli(input: Tensor, p: Any = None, *, generator: Generator | None = None) -> Tensor:
     probability = input if p is None else p
     return _draw("bernoulli", generator, input.device, input._data.dtype, probability, input._data.shape)
+
+
+def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
+    """A Poisson draw for each rate in ``input`` (PyTorch's sampler and stream)."""
+    return PoissonDraw.apply(input, generator)
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator: Generator | None = None) -> Tensor:

@@ -183,7 +183,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
                            "(input.dim() - other.dim()) <= 1")
     rhs = B.unsqueeze(-1) if vector else B
     if rhs.shape[-2] != A.shape[-2]:
-        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
     m, n = A.shape[-2], A.shape[-1]
     cutoff = rcond if rcond is not None and rcond > 0 else _eps(A) * builtins.max(m, n)
     solution = pinv(A, rtol=cutoff) @ rhs

@@ -50,6 +50,8 @@ _WIDE_RANGE = 1 << 28
 #: PyTorch's generator state as a byte tensor: the legacy THGeneratorState (initial seed,
 #: left, seeded, next, 624 words, the double normal cache) and the float normal cache.
 _STATE_BYTES = 5056
+_THIRD_F = float(np.float32(1.0) / np.float32(3.0))
+_SQUEEZE_F = float(np.float32(0.0331))
 
 
 def seed_key(seed: int) -> np.ndarray:
@@ -333,6 +335,87 @@ class CpuSampler:
             for i, j in enumerate(targets.tolist()):
                 order[i], order[j] = order[j], order[i]
         return np.array(order, dtype=np.int64)
+
+    # -- gamma, Dirichlet, Poisson: rejection samplers, one element after another ----------------------
+    def _uniform(self) -> float:
+        return float(self.unit(1)[0])
+
+    def _gamma(self, alpha: Any) -> float:
+        """One Gamma(alpha, 1) draw: PyTorch's ``sample_gamma`` (Marsaglia and Tsang, alpha < 1
+        boosted), its uniforms and normals double draws from this stream; ``alpha`` keeps its
+        type (float32 arithmetic where PyTorch's is)."""
+        scale = 1.0
+        if alpha < 1:
+            if alpha == 0:
+                return 0.0
+            scale *= (1 - self._uniform()) ** (1.0 / float(alpha))
+            alpha = alpha + type(alpha)(1)
+        # (PyTorch's constants are float literals: 1.0f / 3.0f and 0.0331f even in double arithmetic)
+        d = float(alpha - np.float32(1.0) / np.float32(3.0)) if isinstance(alpha, np.float32) else alpha - _THIRD_F
+        c = 1.0 / math.sqrt(9.0 * d)
+        while True:
+            while True:
+                x = float(self.normals(1)[0])
+                y = 1.0 + c * x
+                if y > 0:
+                    break
+            v = y * y * y
+            u = 1 - self._uniform()
+            xx = x * x
+            if u < 1.0 - _SQUEEZE_F * xx * xx:
+                return scale * d * v
+            if math.log(u) < 0.5 * xx + d * (1.0 - v + math.log(v)):
+                return scale * d * v
+
+    def standard_gamma(self, alpha: np.ndarray) -> np.ndarray:
+        """Gamma(alpha, 1) draws of ``alpha``'s shape and dtype (at least the dtype's tiny)."""
+        kind = alpha.dtype
+        flat = alpha.reshape(-1)
+        out = np.array([self._gamma(a) for a in (flat if kind == np.float32 else flat.astype(np.float64))],
+                       dtype=np.float64)
+        return np.maximum(out.astype(kind), np.finfo(kind).tiny).reshape(alpha.shape)
+
+    def dirichlet(self, alpha: np.ndarray) -> np.ndarray:
+        """Dirichlet draws (rows along the last dim): double gammas, normalised, kept inside (0, 1)."""
+        gammas = np.array([self._gamma(float(a)) for a in alpha.reshape(-1)], dtype=np.float64)
+        gammas = np.maximum(gammas, np.finfo(np.float64).tiny).reshape(alpha.shape)
+        ratios = (gammas / gammas.sum(-1, keepdims=True)).astype(alpha.dtype)
+        return np.clip(ratios, np.finfo(alpha.dtype).tiny, np.nextafter(alpha.dtype.type(1), alpha.dtype.type(0)))
+
+    def _poisson(self, rate: float) -> int:
+        if rate >= 10:  # transformed rejection (Hormann 1993)
+            slam, loglam = math.sqrt(rate), math.log(rate)
+            b = 0.931 + 2.53 * slam
+            a = -0.059 + 0.02483 * b
+            invalpha = 1.1239 + 1.1328 / (b - 3.4)
+            vr = 0.9277 - 3.6224 / (b - 2)
+            while True:
+                u = self._uniform() - 0.5
+                v = self._uniform()
+                us = 0.5 - abs(u)
+                k = math.floor((2 * a / us + b) * u + rate + 0.43)
+                if us >= 0.07 and v <= vr:
+                    return k
+                if k < 0 or (us < 0.013 and v > us):
+                    continue
+                if math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b) <= -rate + k * loglam - math.lgamma(k + 1):
+                    return k
+        if rate == 0:
+            return 0
+        count, product, limit = 0, 1.0, math.exp(-rate)  # multiplied uniforms
+        while True:
+            product *= self._uniform()
+            if product > limit:
+                count += 1
+            else:
+                return count
+
+    def poisson(self, rates: np.ndarray) -> np.ndarray:
+        """Poisson draws with ``rates``' shape and dtype."""
+        if np.any(rates < 0):
+            raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+        flat = [self._poisson(float(r)) for r in rates.reshape(-1)]
+        return np.array(flat, dtype=np.float64).astype(rates.dtype).reshape(rates.shape)
 
     # -- categorical ----------------------------------------------------------------------------------
     def multinomial(self, rows: np.ndarray, num_samples: int, replacement: bool) -> np.ndarray:

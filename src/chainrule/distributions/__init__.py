@@ -1,22 +1,39 @@
-"""``torch.distributions``, the part that training code reaches for: ``Normal``,
-``Categorical``, ``Bernoulli``, ``Uniform``, ``MultivariateNormal``, ``Independent`` and
-``kl_divergence`` between them.
+"""``torch.distributions``: ``Normal``, ``Categorical``, ``OneHotCategorical``, ``Bernoulli``,
+``Uniform``, ``MultivariateNormal``, ``Exponential``, ``Laplace``, ``Cauchy``, ``Gumbel``,
+``LogNormal``, ``HalfNormal``, ``Gamma``, ``Chi2``, ``Beta``, ``Dirichlet``, ``StudentT``,
+``Poisson``, ``Geometric``, ``Independent``, ``MixtureSameFamily``, ``TransformedDistribution``
+with its transforms, and ``kl_divergence`` between them.
 
 Densities, entropies and divergences are PyTorch's formulas on chainrule's ops (so they
-differentiate, and reparameterised samples do too: ``rsample``); samples come from chainrule's
-generator (reproducible with ``manual_seed``, but not PyTorch's values).  Arguments are
+differentiate, and reparameterised samples do too: ``rsample``); samples draw PyTorch's numbers
+from the generator (the same values as PyTorch after the same ``manual_seed``).  Arguments are
 validated as PyTorch validates them by default, with its messages.
 """
 from __future__ import annotations
 
+from . import transforms
 from .bernoulli import Bernoulli
 from .categorical import Categorical
+from .cauchy import Cauchy
 from .distribution import Distribution
+from .exponential import Exponential, Laplace
+from .gamma import Beta, Chi2, Dirichlet, Gamma, StudentT
 from .independent import Independent
 from .kl import kl_divergence, register_kl
+from .mixture_same_family import MixtureSameFamily
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
+from .one_hot_categorical import OneHotCategorical
+from .poisson import Geometric, Poisson
+from .transformed_distribution import Gumbel, HalfNormal, LogNormal, TransformedDistribution
+from .transforms import (
+    AbsTransform, AffineTransform, ComposeTransform, ExpTransform, PowerTransform, SigmoidTransform,
+    SoftplusTransform, TanhTransform, Transform,
+)
 from .uniform import Uniform
 
-__all__ = ["Bernoulli", "Categorical", "Distribution", "Independent", "MultivariateNormal", "Normal", "Uniform",
-           "kl_divergence", "register_kl"]
+__all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Categorical", "Cauchy", "Chi2", "ComposeTransform",
+           "Dirichlet", "Distribution", "ExpTransform", "Exponential", "Gamma", "Geometric", "Gumbel", "HalfNormal",
+           "Independent", "Laplace", "LogNormal", "MixtureSameFamily", "MultivariateNormal", "Normal",
+           "OneHotCategorical", "Poisson", "PowerTransform", "SigmoidTransform", "SoftplusTransform", "StudentT",
+           "TanhTransform", "Transform", "TransformedDistribution", "Uniform", "kl_divergence", "register_kl"]

@@ -6,12 +6,10 @@ from typing import Any
 from .. import creation
 from .. import functional as F
 from ..tensor import Size, Tensor
-from .distribution import Constraint, Distribution
+from .distribution import Constraint, Distribution, real_vector as _real_vector, simplex as _simplex
 from ..dtypes import finfo
 from .utils import logits_to_probs, probs_to_logits
 
-_simplex = Constraint("Simplex()", lambda a: ((a >= 0).all(-1)) & (abs(a.sum(-1) - 1) < 1e-6))
-_real_vector = Constraint("IndependentConstraint(Real(), 1)", lambda a: (a == a).all(-1))
 
 
 class Categorical(Distribution):

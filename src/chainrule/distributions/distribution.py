@@ -7,6 +7,7 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..tensor import Size, Tensor
+from .utils import broadcast_all
 
 
 class Constraint:
@@ -25,6 +26,12 @@ def greater_than(bound: float) -> Constraint:
 
 
 real = Constraint("Real()", lambda a: a == a)  # NaN is not real
+positive = greater_than(0.0)
+nonnegative = Constraint("GreaterThanEq(lower_bound=0.0)", lambda a: a >= 0)
+nonnegative_integer = Constraint("IntegerGreaterThan(lower_bound=0)", lambda a: (a >= 0) & (a == np.floor(a)))
+simplex = Constraint("Simplex()", lambda a: ((a >= 0).all(-1)) & (abs(a.sum(-1) - 1) < 1e-6))
+real_vector = Constraint("IndependentConstraint(Real(), 1)", lambda a: (a == a).all(-1))
+independent_positive = Constraint("IndependentConstraint(GreaterThan(lower_bound=0.0), 1)", lambda a: (a > 0).all(-1))
 unit_interval = Constraint("Interval(lower_bound=0.0, upper_bound=1.0)", lambda a: (a >= 0) & (a <= 1))
 boolean = Constraint("Boolean()", lambda a: (a == 0) | (a == 1))
 
@@ -60,6 +67,27 @@ class Distribution:
     def stddev(self) -> Tensor:
         return self.variance.sqrt()
 
+    @property
+    def mean(self) -> Tensor:
+        raise NotImplementedError
+
+    @property
+    def mode(self) -> Tensor:
+        raise NotImplementedError(f"{type(self)} does not implement mode")
+
+    @property
+    def variance(self) -> Tensor:
+        raise NotImplementedError
+
+    def entropy(self) -> Tensor:
+        raise NotImplementedError
+
+    def cdf(self, value: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def icdf(self, value: Tensor) -> Tensor:
+        raise NotImplementedError
+
     def _extended_shape(self, sample_shape: Any = ()) -> tuple:
         return tuple(Size(sample_shape)) + tuple(self._batch_shape) + tuple(self._event_shape)
 
@@ -92,3 +120,20 @@ class Distribution:
         shown = [f"{k}: {getattr(self, k) if getattr(self, k).numel() == 1 else getattr(self, k).size()}"
                  for k in names]
         return f"{type(self).__name__}({', '.join(shown)})"
+
+
+class LocationScale(Distribution):
+    """A distribution of ``loc + scale * standard`` (Normal, Laplace, Cauchy): both parameters
+    broadcast to the batch shape; the mode is ``loc``."""
+
+    arg_constraints = {"loc": real, "scale": positive}
+    support = real
+    has_rsample = True
+
+    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
+        self.loc, self.scale = broadcast_all(loc, scale)
+        super().__init__(tuple(self.loc.shape), validate_args=validate_args)
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc

@@ -7,25 +7,12 @@ from typing import Any
 from .. import creation
 from .. import functional as F
 from ..tensor import Size, Tensor
-from .distribution import Distribution, greater_than, real
-from .utils import broadcast_all
+from .distribution import LocationScale
 
 
-class Normal(Distribution):
-    arg_constraints = {"loc": real, "scale": greater_than(0.0)}
-    support = real
-    has_rsample = True
-
-    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(tuple(self.loc.shape), validate_args=validate_args)
-
+class Normal(LocationScale):
     @property
     def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
         return self.loc
 
     @property
