@@ -15,6 +15,8 @@ OPTIONS: dict[str, dict] = {
     # Adamax divides by |g| + eps: where a gradient is ~0 its last-bit differences (a norm
     # summed in another order) show in the 8th digit of the weights.
     "p57_metric_learning_and_gan_pieces": {"rtol": 1e-6, "atol": 1e-9},
+    # Adam on a mixture's logits: last-bit differences of log_softmax grow to 1e-8 in 60 steps.
+    "p64_probabilistic_models": {"rtol": 1e-6, "atol": 1e-9},
 }
 
 NAMES = sorted(p.stem for p in PROGRAMS.glob("p*.py"))
