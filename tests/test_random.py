@@ -36,3 +36,14 @@ def test_state_round_trips_before_and_after_the_first_draw():
     nxt = fresh.random(2).tolist()
     assert chainrule.Generator().set_state(later).random(2).tolist() == nxt
     assert fresh.initial_seed() == 11
+
+
+def test_fork_rng_restores_the_cpu_stream():
+    for lib in (torch, chainrule):
+        lib.manual_seed(0)
+        with lib.random.fork_rng():
+            inside = lib.rand(3).tolist()
+        assert lib.rand(3).tolist() == inside
+        with lib.random.fork_rng(enabled=False):
+            lib.rand(1)
+        assert lib.rand(3).tolist() != inside

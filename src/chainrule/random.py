@@ -145,6 +145,26 @@ def set_rng_state(state: Any) -> None:
     default_generator.set_state(state)
 
 
+@contextmanager
+def fork_rng(devices: Any = None, enabled: bool = True, _caller: str = "fork_rng", _devices_kw: str = "devices",
+             device_type: str = "cuda") -> Iterator[None]:
+    """Draws inside leave the CPU generator as they found it: its state is saved on entry and
+    restored on exit (``enabled=False``: nothing is saved).  A device generator's stream
+    (CuPy's) cannot be saved: with ``devices`` named, that is an error rather than a silent
+    difference."""
+    if not enabled:
+        yield
+        return
+    if devices:
+        raise NotImplementedError(f"{_caller}: chainrule saves and restores the CPU generator only; a "
+                                  f"{device_type} generator's state cannot be saved ({_devices_kw}={devices!r})")
+    state = get_rng_state()
+    try:
+        yield
+    finally:
+        set_rng_state(state)
+
+
 class _Refusal(threading.local):
     reason: str | None = None  # why a random draw is refused now, on this thread
 
