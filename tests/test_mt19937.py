@@ -100,7 +100,8 @@ def test_dropout_of_a_view_draws_along_its_memory():
     draws follow memory order."""
     x = np.arange(60, dtype=np.float32).reshape(3, 4, 5)
     assert_same(lambda lib: lib.nn.functional.dropout(lib.tensor(x).permute(2, 0, 1), 0.5))
-    assert_same(lambda lib: lib.nn.functional.dropout(lib.tensor(x).transpose(0, 1)[:, :2], 0.5))  # (not dense: C order)
+    assert_same(lambda lib: lib.nn.functional.dropout(lib.tensor(x).transpose(0, 1)[:, :2], 0.5))
+    assert_same(lambda lib: lib.nn.functional.dropout(lib.tensor(x).permute(2, 0, 1)[:, :, :2], 0.5))  # (not dense)
 
 
 @pytest.mark.parametrize("batch_first", [True, False])
@@ -317,3 +318,13 @@ def test_bad_parameters_are_refused_as_pytorch_refuses_them(call, message):
     for lib in LIBS:
         with pytest.raises(RuntimeError, match=message):
             call(lib)
+
+
+def test_random_likes_of_a_transposed_view_keep_its_layout_and_draw_along_it():
+    def draw(lib):
+        x = lib.zeros(3, 4, 5).permute(2, 0, 1)
+        results = [lib.randn_like(x), lib.rand_like(x, dtype=lib.float64), lib.randint_like(x, 10),
+                   lib.randn_like(x[:, :, :2])]  # (not dense: a contiguous result)
+        return [(r.stride(), r.numpy().tolist()) for r in results]
+    expected, actual = both(draw)
+    assert actual == expected

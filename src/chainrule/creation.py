@@ -12,6 +12,7 @@ import numpy as np
 from . import dtypes as _dt
 from .autograd import observe
 from .backend import build_on, get_array_module, resolve_device, to_device
+from .mt19937 import visiting_order
 from .ops.sampling import Multinomial, PoissonDraw, Sample
 from .random import Generator, _generator
 from .tensor import Tensor, _make, _to_array
@@ -138,9 +139,32 @@ def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any 
     return _finish(build_on(where, lambda xp: xp.full(shape, fill_value, dtype=kind)), requires_grad)
 
 
+def _strided_like(input: Tensor, kind: Any, where: Any, generator: Generator | None, method: str,
+                  *args: Any) -> Tensor | None:
+    """A random ``*_like`` of a transposed view (a dense permutation of a block) as PyTorch's:
+    its ``empty_like`` keeps the view's strides and the fill draws along that memory (a normal
+    fill element by element, as for any non-contiguous tensor).  None where the result is
+    contiguous: the ordinary draw is PyTorch's there."""
+    if where.type != "cpu" or input._view_of is None or type(input._data) is not np.ndarray:
+        return None
+    order = visiting_order(input._data)
+    if order is None:
+        return None
+    shape = tuple(input._data.shape[axis] for axis in order)
+    rng = _generator(generator)
+    if method == "normal":
+        drawn = rng.normal(0.0, 1.0, shape, dtype=kind, contiguous=False)
+    else:
+        drawn = getattr(rng, method)(*args, shape, dtype=kind)
+    return _make(np.asarray(drawn, dtype=kind).transpose(np.argsort(order)))
+
+
 def rand_like(input: Tensor, *, dtype: Any = None, device: Any = None, generator: Generator | None = None,
               requires_grad: bool = False, **_: Any) -> Tensor:
     _, kind, where = _like(input, dtype, device)
+    strided = _strided_like(input, kind, where, generator, "uniform", 0.0, 1.0)
+    if strided is not None:
+        return strided.requires_grad_(requires_grad)
     return rand(*input._data.shape, dtype=kind, device=where, generator=generator, requires_grad=requires_grad)
 
 
@@ -150,6 +174,9 @@ def randint_like(input: Tensor, low: int, high: int | None = None, *, dtype: Any
     _, kind, where = _like(input, dtype, device)
     if high is None:
         low, high = 0, low
+    strided = _strided_like(input, kind, where, generator, "integers", low, high)
+    if strided is not None:
+        return strided.requires_grad_(requires_grad)
     return randint(low, high, input._data.shape, dtype=kind, device=where, generator=generator,
                    requires_grad=requires_grad)
 
@@ -157,6 +184,9 @@ def randint_like(input: Tensor, low: int, high: int | None = None, *, dtype: Any
 def randn_like(input: Tensor, *, dtype: Any = None, device: Any = None, generator: Generator | None = None,
                requires_grad: bool = False, **_: Any) -> Tensor:
     _, kind, where = _like(input, dtype, device)
+    strided = _strided_like(input, kind, where, generator, "normal")
+    if strided is not None:
+        return strided.requires_grad_(requires_grad)
     return randn(*input._data.shape, dtype=kind, device=where, generator=generator, requires_grad=requires_grad)
 
 

@@ -18,6 +18,7 @@ from ..composites import channel_shuffle, pdist
 from ..functional import cosine_similarity, log_softmax, pairwise_distance, relu, sigmoid, softmax, tanh
 from .. import tensor_namespace
 from ..inplace import apply_inplace
+from ..mt19937 import visiting_order
 from ..ops import attention as A
 from ..ops import elementwise as E
 from ..ops import linalg as L
@@ -253,7 +254,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return input
     # A view keeps PyTorch's strides, and PyTorch draws the mask along them (an op's own
     # layout here may differ from PyTorch's contiguous result: those draw in C order).
-    order = N.memory_order(input._data) if input._view_of is not None else None
+    order = visiting_order(input._data) if input._view_of is not None else None
     return _apply(input, inplace, N.Dropout, "dropout_", N.KeepMask.apply(input, p, None, order))
 
 
@@ -274,7 +275,7 @@ def _alpha_dropout(input: Tensor, p: float, training: bool, inplace: bool, featu
         return _composite(input, inplace, lambda x: x * 0.0)
     shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2) if feature else None
     # (an element-wise mask of a view is drawn along its memory, as dropout's)
-    order = N.memory_order(input._data) if input._view_of is not None and not feature else None
+    order = visiting_order(input._data) if input._view_of is not None and not feature else None
     keep = (N.KeepMask.apply(input, p, shape, order) != 0).to(input.dtype)
     a = 1.0 / math.sqrt((_SELU_SATURATION ** 2 * p + 1) * (1 - p))
     shift = (keep - 1) * (_SELU_SATURATION * a) + _SELU_SATURATION * a * p

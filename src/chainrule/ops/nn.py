@@ -270,9 +270,9 @@ def keep_mask(shape: tuple, dtype: Any, p: float, device: Any = CPU, order: tupl
     """Dropout's mask: 1/(1-p) where an element is kept, 0 where it is dropped; drawn on
     ``device`` from its generator.  As PyTorch's ``bernoulli_(1 - p).div_(1 - p)``: on the CPU
     an element is kept where a double uniform is below 1 - p, and the kept value is 1 / (1 - p)
-    divided in the mask's dtype.  ``order`` (see :func:`memory_order`): the axes from outermost to
-    innermost in the memory of the tensor dropped out, which PyTorch's mask (``empty_like`` it)
-    shares and is drawn along."""
+    divided in the mask's dtype.  ``order`` (see :func:`chainrule.mt19937.visiting_order`): the
+    axes from outermost to innermost in the memory of the tensor dropped out, whose order
+    PyTorch's mask (``empty_like`` it) keeps and is drawn along."""
     xp = namespace_of_device(device)
     if p == 1:
         return xp.zeros(shape, dtype=dtype)
@@ -302,22 +302,6 @@ class KeepMask(Op):
 
     def forward(self, xp, a, p, shape=None, order=None):
         return keep_mask(a.shape if shape is None else shape, a.dtype, p, device_of(a), order)
-
-
-def memory_order(array: Any) -> tuple | None:
-    """The axes of ``array`` from outermost to innermost in memory when it is a dense
-    permutation of a C-ordered block but not C-contiguous (a transposed view); None else."""
-    if array.ndim < 2 or array.flags.c_contiguous:
-        return None
-    axes = sorted((axis for axis in range(array.ndim) if array.shape[axis] != 1),
-                  key=lambda axis: array.strides[axis])
-    step = array.itemsize
-    for axis in axes:
-        if array.strides[axis] != step:
-            return None  # gaps or overlaps: PyTorch's empty_like is then contiguous
-        step *= array.shape[axis]
-    ones = [axis for axis in range(array.ndim) if array.shape[axis] == 1]
-    return tuple(ones + axes[::-1])
 
 
 class RreluSlopes(Op):
