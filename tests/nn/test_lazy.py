@@ -64,6 +64,7 @@ def test_a_state_dict_gives_the_placeholders_their_shapes():
     (lambda nn: nn.LazyConv3d(2, 2, groups=2), (1, 4, 3, 3, 3)),
     (lambda nn: nn.LazyConvTranspose1d(3, 2, stride=2), (1, 5, 4)),
     (lambda nn: nn.LazyConvTranspose2d(3, 2, stride=2), (1, 5, 4, 4)),
+    (lambda nn: nn.LazyConvTranspose3d(4, 2, stride=(1, 2, 1), groups=2), (1, 4, 3, 2, 2)),
     (lambda nn: nn.LazyBatchNorm1d(affine=False), (6, 3)),
     (lambda nn: nn.LazyBatchNorm3d(track_running_stats=False), (2, 3, 2, 2, 2)),
     (lambda nn: nn.LazyLinear(3, bias=False), (2, 4, 5)),

@@ -1182,7 +1182,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
 from ..ops import conv as _conv, pooling as _pooling, spatial as _spatial  # noqa: E402
 from ..ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, unfold  # noqa: E402
 from ..ops.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d  # noqa: E402
-from ..ops.volumetric import avg_pool3d, conv3d, max_pool3d  # noqa: E402
+from ..ops.volumetric import avg_pool3d, conv3d, conv_transpose3d, max_pool3d  # noqa: E402
 from ..ops.grids import affine_grid, grid_sample  # noqa: E402
 from ..ops.spatial import (  # noqa: E402
     adaptive_avg_pool1d, adaptive_avg_pool2d, dropout1d, dropout2d, dropout3d, interpolate, pad_modes,

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from .conv import _check_groups, _check_positive, _conv_setup, _size_str, _tuple, conv2d
+from .conv import _check_groups, _check_positive, _conv_setup, _size_str, _tuple, conv2d, conv_transpose2d, \
+    conv_transpose_setup
 from .nn import ConstantPad
 from .pooling import _pool_setup, avg_pool2d, max_pool2d
 
@@ -72,6 +73,38 @@ def conv3d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
         total = out if total is None else total + out
     n = input.shape[0]
     result = total.reshape(n, depth, *total.shape[1:]).transpose(1, 2)
+    if bias is not None:
+        result = result + bias.reshape(1, -1, 1, 1, 1)
+    return result.squeeze(0) if unbatched else result
+
+
+def _spread_depth(planes: Tensor, step: int, offset: int, depth: int) -> Tensor:
+    """(N, C, D, H, W) planes placed at depths ``offset + step * i`` of a zero (N, C, depth, H, W)."""
+    n, c, d, h, w = planes.shape
+    if step > 1:  # zeros between the planes: (N, C, D, step, H, W) -> (N, C, D * step, H, W)
+        planes = ConstantPad.apply(planes.unsqueeze(3), ((0, 0),) * 3 + ((0, step - 1), (0, 0), (0, 0)), 0)
+        planes = planes.reshape(n, c, d * step, h, w).narrow(2, 0, (d - 1) * step + 1)
+    return _pad(planes, ((offset, depth - offset - planes.shape[2]), (0, 0), (0, 0)), 0)
+
+
+def conv_transpose3d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
+                     output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Any:
+    """The transpose (adjoint) of conv3d, as ``torch.nn.functional.conv_transpose3d``; weight
+    is (in_channels, out_channels/groups, kd, kh, kw)."""
+    input, unbatched, stride, padding, output_padding, dilation, out_size = conv_transpose_setup(
+        "conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding, groups, dilation)
+    n, _, depth = input.shape[:3]
+    planes = input.transpose(1, 2).reshape(n * depth, input.shape[1], *input.shape[3:])
+    # Input depth i and kernel depth k reach output depth i * stride + k * dilation - padding.
+    full = out_size[0] + 2 * padding[0]
+    total = None
+    for k in range(weight.shape[2]):
+        out = conv_transpose2d(planes, weight[:, :, k], None, stride[1:], padding[1:], output_padding[1:], groups,
+                               dilation[1:])
+        out = out.reshape(n, depth, *out.shape[1:]).transpose(1, 2)
+        out = _spread_depth(out, stride[0], k * dilation[0], full)
+        total = out if total is None else total + out
+    result = total.narrow(2, padding[0], out_size[0])
     if bias is not None:
         result = result + bias.reshape(1, -1, 1, 1, 1)
     return result.squeeze(0) if unbatched else result
