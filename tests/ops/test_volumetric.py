@@ -47,6 +47,25 @@ def test_conv_transpose3d(options):
 def test_max_pool3d(options):
     check(lambda L, x: L.nn.functional.max_pool3d(x, **options), normal(2, 3, 6, 7, 5))
     check(lambda L, x: L.nn.MaxPool3d(**options)(x), normal(3, 6, 7, 5))
+    check(lambda L, x: L.nn.functional.max_pool3d(x, **options, return_indices=True), normal(2, 3, 6, 7, 5))
+    check(lambda L, x: L.nn.MaxPool3d(**options, return_indices=True)(x), normal(3, 6, 7, 5))
+    check(lambda L, x: L.nn.functional.max_pool3d_with_indices(x, **options), normal(1, 2, 6, 7, 5))
+
+
+def test_max_pool3d_ties_and_nan_like_torch():
+    """Ties go to the first maximum in (depth, row, column) order, the gradient with them;
+    a NaN wins, the last one of a window where it has several."""
+    x = np.round(normal(2, 2, 5, 6, 5))
+    x[0, 0, 0, 0, 1] = x[0, 0, 1, 1, 1] = x[1, 1, 3, 2, 2] = np.nan
+    check(lambda L, x: L.nn.functional.max_pool3d(x, 2, return_indices=True), x)
+    check(lambda L, x: L.nn.functional.max_pool3d(x, 3, stride=2, padding=1, ceil_mode=True, return_indices=True),
+          np.round(normal(1, 2, 5, 6, 5)))
+
+
+@pytest.mark.parametrize("name", ["max_pool1d_with_indices", "max_pool2d_with_indices"])
+def test_max_pool_with_indices(name):
+    shape = (2, 3, 7) if "1d" in name else (2, 3, 7, 6)
+    check(lambda L, x: getattr(L.nn.functional, name)(x, 3, 2, 1), normal(*shape))
 
 
 @pytest.mark.parametrize("options", [

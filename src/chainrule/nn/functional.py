@@ -1185,7 +1185,7 @@ from ..ops.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d  # noqa
 from ..ops.volumetric import avg_pool3d, conv3d, conv_transpose3d, max_pool3d  # noqa: E402
 from ..ops.grids import affine_grid, grid_sample  # noqa: E402
 from ..ops.spatial import (  # noqa: E402
-    adaptive_avg_pool1d, adaptive_avg_pool2d, dropout1d, dropout2d, dropout3d, interpolate, pad_modes,
+    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, check_adaptive_input, dropout1d, dropout2d, dropout3d, interpolate, pad_modes,
 )
 
 _PAD_MODES.update(pad_modes())
@@ -1195,18 +1195,36 @@ for _module in (_conv, _pooling, _spatial):
 del _module
 
 
+def max_pool1d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                            ceil_mode: bool = False, return_indices: bool = False) -> tuple:
+    """``max_pool1d`` with its indices, whatever ``return_indices`` says."""
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                            ceil_mode: bool = False, return_indices: bool = False) -> tuple:
+    """``max_pool2d`` with its indices, whatever ``return_indices`` says."""
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                            ceil_mode: bool = False, return_indices: bool = False) -> tuple:
+    """``max_pool3d`` with its indices, whatever ``return_indices`` says."""
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
 def _adaptive_max_pool(input: Tensor, output_size: tuple, return_indices: bool, name: str) -> Any:
     """Max over PyTorch's adaptive windows [floor(i*n/o), ceil((i+1)*n/o)) of the last
     len(output_size) dims. The argmax of each window is found on the values, the maxima are
     gathered there: the gradient goes to that one element, as in PyTorch."""
     k = len(output_size)
     data = input._data
-    if data.ndim not in (k + 1, k + 2) or any(n == 0 for n in data.shape[-k - 1:]):
-        raise RuntimeError(f"{name}(): Expected {k + 1}D or {k + 2}D tensor, but got {list(data.shape)}")
+    check_adaptive_input(name, data.shape, k)
     sizes = data.shape[-k:]
     output_size = tuple(s if o is None else int(o) for o, s in zip(output_size, sizes))
-    if any(o <= 0 for o in output_size):
-        raise RuntimeError(f"{name}(): elements of output_size must be greater than 0, but got {list(output_size)}")
+    if any(o < 0 for o in output_size):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(output_size)}: "
+                           f"{list(data.shape[:-k]) + list(output_size)}")
     lead = data.shape[:-k]
     indices = _pooling.AdaptiveMaxIndices.apply(input, output_size)
     flat = input.reshape(lead + (-1,))
@@ -1225,6 +1243,30 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     each H*W plane); ``adaptive_max_pool2d(x, 1)`` is global max pooling."""
     output_size = (output_size,) * 2 if not isinstance(output_size, (list, tuple)) else tuple(output_size)
     return _adaptive_max_pool(input, output_size, return_indices, "adaptive_max_pool2d")
+
+
+def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """Max pooling of (N, C, D, H, W) to a fixed (D_out, H_out, W_out) (and the argmax
+    positions in each D*H*W volume)."""
+    output_size = (output_size,) * 3 if not isinstance(output_size, (list, tuple)) else tuple(output_size)
+    if len(output_size) != 3:
+        raise RuntimeError("adaptive_max_pool3d(): internal error: output_size.size() must be 3")
+    return _adaptive_max_pool(input, output_size, return_indices, "adaptive_max_pool3d")
+
+
+def adaptive_max_pool1d_with_indices(input: Tensor, output_size: Any, return_indices: bool = False) -> tuple:
+    """``adaptive_max_pool1d`` with its indices, whatever ``return_indices`` says."""
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input: Tensor, output_size: Any, return_indices: bool = False) -> tuple:
+    """``adaptive_max_pool2d`` with its indices, whatever ``return_indices`` says."""
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input: Tensor, output_size: Any, return_indices: bool = False) -> tuple:
+    """``adaptive_max_pool3d`` with its indices, whatever ``return_indices`` says."""
+    return adaptive_max_pool3d(input, output_size, True)
 
 
 def _unpool_output_size(input: Tensor, kernel: tuple, stride: tuple, padding: tuple, output_size: Any) -> tuple:
@@ -1278,10 +1320,16 @@ def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any =
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2)
 
 
+def max_unpool3d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 output_size: Any = None) -> Tensor:
+    """The partial inverse of ``max_pool3d``: maxima back at their positions, zeros elsewhere."""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 3)
+
+
 def _lp_pool(input: Tensor, norm_type: float, kernel_size: Any, stride: Any, ceil_mode: bool, dims: int) -> Tensor:
     """The p-norm of each window: ``(sum of x^p) ** (1/p)`` through an average pool (infinite
     p: the max of |x|)."""
-    max_pool, avg_pool = (max_pool1d, avg_pool1d) if dims == 1 else (max_pool2d, avg_pool2d)
+    max_pool, avg_pool = {1: (max_pool1d, avg_pool1d), 2: (max_pool2d, avg_pool2d), 3: (max_pool3d, avg_pool3d)}[dims]
     if norm_type == float("inf"):
         return max_pool(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
     if norm_type == -float("inf"):
@@ -1299,6 +1347,11 @@ def lp_pool1d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = N
 def lp_pool2d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False) -> Tensor:
     """Power-average pooling over (N, C, H, W)."""
     return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 2)
+
+
+def lp_pool3d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False) -> Tensor:
+    """Power-average pooling over (N, C, D, H, W)."""
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 3)
 
 
 def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",

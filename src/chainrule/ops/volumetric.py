@@ -8,11 +8,12 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.function import Op
 from ..tensor import Tensor
 from .conv import _check_groups, _check_positive, _conv_setup, _size_str, _tuple, conv2d, conv_transpose2d, \
     conv_transpose_setup
 from .nn import ConstantPad
-from .pooling import _pool_setup, avg_pool2d, max_pool2d
+from .pooling import PoolGeometry, _pool_setup, avg_pool2d, max_pool2d_array
 
 
 def _depth_slices(padded: Tensor, offset: int, step: int, count: int) -> Tensor:
@@ -121,22 +122,53 @@ def _pool3d_frame(op: str, input: Any, kernel_size: Any, stride: Any, padding: A
     return x, unbatched, kernel, stride, padding, dilation, out_size, (padding[0], back)
 
 
+class MaxPool3dIndices(Op):
+    """Where each 3-D max pooling window of (N, C, D, H, W) has its first maximum (or its
+    last NaN, as PyTorch), as a flat D*H*W index (int64): the 2-D kernel over the planes of each
+    kernel depth, the earliest depth kept on ties.  Never differentiable: the maxima are
+    gathered there, so the gradient goes to that one element."""
+
+    __slots__ = ()
+    differentiable = False
+
+    def forward(self, xp, x, kernel, stride, padding, dilation, out_size):
+        n, c, depth, h, w = x.shape
+        (kd, kh, kw), (sd, sh, sw), (pd, ph, pw), (dd, dh, dw), (od, oh, ow) = kernel, stride, padding, dilation, out_size
+        back = max(0, (od - 1) * sd + dd * (kd - 1) + 1 - depth - pd)
+        padded = xp.full((n, c, depth + pd + back, h, w), -np.inf, dtype=x.dtype)
+        padded[:, :, pd:pd + depth] = x
+        pg = PoolGeometry((kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow))
+        rows = xp.arange(oh).reshape(-1, 1) * sh - ph
+        cols = xp.arange(ow) * sw - pw
+        depths = xp.arange(od).reshape(-1, 1, 1) * sd - pd
+        best = indices = None
+        for k in range(kd):
+            planes = padded[:, :, k * dd:k * dd + sd * (od - 1) + 1:sd].reshape(n, c * od, h, w)
+            values, arg = max_pool2d_array(xp, planes, pg)
+            values, arg = values.reshape(n, c, od, oh, ow), arg.reshape(n, c, od, oh, ow).astype(np.int64)
+            where = ((depths + k * dd) * h + rows + (arg // kw) * dh) * w + cols + (arg % kw) * dw
+            if best is None:
+                best, indices = values, where
+                continue
+            better = (values > best) | xp.isnan(values)
+            best = xp.where(better, values, best)
+            indices = xp.where(better, where, indices)
+        return indices
+
+
 def max_pool3d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Any:
-    """3-D max pooling over (N, C, D, H, W) or (C, D, H, W), as ``F.max_pool3d``."""
-    if return_indices:
-        raise NotImplementedError("max_pool3d: return_indices=True is not supported by chainrule")
-    x, unbatched, kernel, stride, padding, dilation, out_size, depth_pads = _pool3d_frame(
-        "max_pool3d", input, kernel_size, stride, padding, dilation, ceil_mode)
-    x = _pad(x, (depth_pads, (0, 0), (0, 0)), float("-inf"))
-    result = None
-    for k in range(kernel[0]):
-        planes = _depth_slices(x, k * dilation[0], stride[0], out_size[0])
-        pooled = max_pool2d(planes, kernel[1:], stride[1:], padding[1:], dilation[1:], ceil_mode)
-        result = pooled if result is None else result.maximum(pooled)
-    n = x.shape[0]
-    result = result.reshape(n, out_size[0], *result.shape[1:]).transpose(1, 2)
-    return result.squeeze(0) if unbatched else result
+    """3-D max pooling over (N, C, D, H, W) or (C, D, H, W), as ``F.max_pool3d``; with
+    ``return_indices`` also the flat D*H*W index of each maximum."""
+    kernel, stride, padding, dilation, out_size = _pool_setup("max_pool3d", input, 3, kernel_size, stride, padding,
+                                                              dilation, ceil_mode)
+    x = input.unsqueeze(0) if input.ndim == 4 else input
+    n, c = x.shape[:2]
+    indices = MaxPool3dIndices.apply(x, kernel, stride, padding, dilation, out_size)
+    out = x.reshape(n, c, -1).gather(2, indices.reshape(n, c, -1)).reshape(indices.shape)
+    if input.ndim == 4:
+        out, indices = out.squeeze(0), indices.squeeze(0)
+    return (out, indices) if return_indices else out
 
 
 def _window_counts(size: int, kernel: int, stride: int, padding: int, out: int, include_pad: bool) -> np.ndarray:
