@@ -38,7 +38,7 @@ from . import utils
 _PATHS = {
     "activation": (activation, multihead_attention), "batchnorm": (batchnorm, lazy), "channelshuffle": (pixelshuffle,),
     "container": (container,), "conv": (conv, lazy), "distance": (distance,), "dropout": (dropout,), "flatten": (flatten,),
-    "fold": (conv,), "instancenorm": (normalization,), "lazy": (lazy,), "linear": (linear, lazy), "loss": (loss,),
+    "fold": (conv,), "instancenorm": (normalization, lazy), "lazy": (lazy,), "linear": (linear, lazy), "loss": (loss,),
     "module": (module,), "normalization": (normalization,), "padding": (padding,), "pixelshuffle": (pixelshuffle,),
     "pooling": (pooling,), "rnn": (rnn,), "sparse": (sparse,), "transformer": (transformer,),
     "upsampling": (upsampling,),
