@@ -132,12 +132,24 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     return _composite(input, inplace, lambda x: N.Elu.apply(x, _SELU_ALPHA) * _SELU_SCALE)
 
 
+def selu_(input: Tensor) -> Tensor:
+    return selu(input, inplace=True)
+
+
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return _composite(input, inplace, lambda x: N.Elu.apply(x / alpha, 1.0) * alpha)
 
 
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return celu(input, alpha, inplace=True)
+
+
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     return _apply(input, inplace, N.Threshold, "threshold_", threshold, value)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    return _apply(input, True, N.Threshold, "threshold_", threshold, value)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -1354,10 +1366,27 @@ def lp_pool3d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = N
     return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 3)
 
 
+def _deprecated_upsample(name: str) -> None:
+    warnings.warn(f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=3)
+
+
 def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
              align_corners: Any = None) -> Tensor:
-    """Deprecated in PyTorch in favour of ``interpolate``; the same function."""
+    """Deprecated in PyTorch in favour of ``interpolate``; the same function (and PyTorch's warning)."""
+    _deprecated_upsample("upsample")
     return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """Deprecated: ``interpolate(..., mode='nearest')`` (and PyTorch's warning)."""
+    _deprecated_upsample("upsample_nearest")
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """Deprecated: ``interpolate(..., mode='bilinear', align_corners=True)`` (and PyTorch's warning)."""
+    _deprecated_upsample("upsample_bilinear")
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
 # -- multi-head attention ----------------------------------------------------------------------
