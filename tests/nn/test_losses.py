@@ -407,6 +407,18 @@ def test_multi_margin_loss(p, reduction):
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_multilabel_margin_loss(reduction):
+    """Each sample's targets end at its first -1 (a repeated target counts twice, as in
+    PyTorch); a margin of exactly 1 sends no gradient."""
+    target = np.array([[0, 3, -1, 2, 2, 1], [5, 5, 1, -1, 0, 0], [-1, 0, 1, 2, 3, 4], [0, 1, 2, 3, 4, 5],
+                       [2, -1, -1, 0, 0, 0]])
+    x = normal(5, 6)
+    x[0, 4] = x[0, 0] - 1.0
+    check(lambda L, x: L.nn.functional.multilabel_margin_loss(x, L.tensor(target), reduction=reduction), x)
+    check(lambda L, x: L.nn.MultiLabelMarginLoss(reduction=reduction)(x, L.tensor(target[1])), normal(6))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("log_input,full", [(True, False), (False, False), (True, True), (False, True)])
 def test_poisson_nll_loss(log_input, full, reduction):
     rate = normal(4, 3) if log_input else probabilities(4, 3) * 3
@@ -436,7 +448,7 @@ def test_gaussian_nll_loss(var_shape, reduction):
     ("MarginRankingLoss", {"margin": 0.2}), ("HingeEmbeddingLoss", {"margin": 2.0}), ("SoftMarginLoss", {}),
     ("MultiLabelSoftMarginLoss", {}), ("CosineEmbeddingLoss", {"margin": 0.1}), ("MultiMarginLoss", {"p": 2}),
     ("TripletMarginLoss", {"swap": True}), ("TripletMarginWithDistanceLoss", {}), ("PoissonNLLLoss", {"full": True}),
-    ("GaussianNLLLoss", {"eps": 1e-3}),
+    ("GaussianNLLLoss", {"eps": 1e-3}), ("MultiLabelMarginLoss", {"reduction": "sum"}),
 ])
 def test_new_loss_modules_print_and_keep_options_like_torch(name, args):
     ours, theirs = getattr(nn, name)(**args), getattr(torch.nn, name)(**args)
@@ -470,6 +482,13 @@ def test_loss_modules_match_functional_forms():
     lambda L: L.nn.functional.gaussian_nll_loss(L.zeros(2, 3), L.zeros(2, 3), -L.ones(2, 3)),
     lambda L: L.nn.TripletMarginLoss(margin=-1.0),
     lambda L: L.nn.MultiMarginLoss(weight=L.ones(2, 2)),
+    lambda L: L.nn.functional.multilabel_margin_loss(L.zeros(2, 3), L.tensor([[0, 3, -1]] * 2)),
+    lambda L: L.nn.functional.multilabel_margin_loss(L.zeros(2, 3), L.tensor([[0, -2, -1]] * 2)),
+    lambda L: L.nn.functional.multilabel_margin_loss(L.zeros(2, 3), L.tensor([[0, 1]] * 2)),
+    lambda L: L.nn.functional.multilabel_margin_loss(L.zeros(1, 2, 3), L.zeros(1, 2, 3, dtype=L.long)),
+    lambda L: L.nn.functional.multilabel_margin_loss(L.zeros(2, 0), L.zeros(2, 0, dtype=L.long)),
+    lambda L: L.nn.functional.multilabel_margin_loss(L.zeros(2, 3), L.zeros(2, 3)),
+    lambda L: L.nn.functional.multilabel_margin_loss(L.zeros(2, 3), L.zeros(2, 3, dtype=L.long), reduction="x"),
 ])
 def test_new_losses_refuse_like_torch(make):
     from op_parity import raises_like_torch

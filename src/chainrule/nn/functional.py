@@ -1059,6 +1059,37 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     return named(_reduce(loss, reduction), "MultiMarginLossBackward0")
 
 
+def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+                           reduction: str = "mean") -> Tensor:
+    """The multi-class multi-label hinge loss: per sample, the sum over its target classes
+    ``j`` (``target``'s leading entries up to the first -1) and its other classes ``i`` of
+    max(0, 1 - (input[j] - input[i])), divided by the number of classes."""
+    reduction = _reduction(reduction, size_average, reduce)
+    target = _t(target)
+    shape = list(input.shape)
+    if input.ndim not in (1, 2) or shape[-1] == 0:
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: {shape}")
+    if list(target.shape) != shape:
+        raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: {shape}")
+    if target._data.dtype != np.int64:
+        raise RuntimeError(f"expected scalar type Long but found {_type_name(target)}")
+    x, labels = input.reshape(-1, shape[-1]), target.reshape(-1, shape[-1])
+    data = labels._data
+    if data.size and (int(data.min()) < -1 or int(data.max()) >= shape[-1]):
+        raise RuntimeError("argument #2 'target' is out of range")
+    xp = get_array_module(data)
+    # A sample's targets are its entries before the first -1; the other classes are not targets.
+    listed = xp.cumprod(data != -1, axis=1).astype(bool)
+    is_target = ((data[:, :, None] == xp.arange(shape[-1])) & listed[:, :, None]).any(axis=1)
+    picked = _C.gather(x, 1, Tensor._wrap(xp.where(listed, data, 0)))
+    pairs = relu(1.0 - picked.unsqueeze(2) + x.unsqueeze(1))  # (sample, target slot j, class i)
+    counted = listed[:, :, None] & ~is_target[:, None, :]
+    loss = E.Where.apply(counted, pairs, 0.0).sum((1, 2)) / shape[-1]
+    if input.ndim == 1:
+        loss = loss.reshape(())
+    return named(_reduce(loss, reduction), "MultilabelMarginLossBackward0")
+
+
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2,
                         eps: float = 1e-6, swap: bool = False, size_average: Any = None, reduce: Any = None,
                         reduction: str = "mean") -> Tensor:
