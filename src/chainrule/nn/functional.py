@@ -19,6 +19,7 @@ from ..functional import cosine_similarity, log_softmax, pairwise_distance, relu
 from .. import tensor_namespace
 from ..inplace import apply_inplace
 from ..ops import attention as A
+from ..ops import ctc as _ctc
 from ..ops import elementwise as E
 from ..ops import linalg as L
 from ..ops import nn as N
@@ -1088,6 +1089,66 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = No
     if input.ndim == 1:
         loss = loss.reshape(())
     return named(_reduce(loss, reduction), "MultilabelMarginLossBackward0")
+
+
+def _lengths(name: str, lengths: Any, batch: int) -> np.ndarray:
+    values = np.asarray(_array(lengths) if isinstance(lengths, Tensor) else lengths, dtype=np.int64).reshape(-1)
+    if values.size != batch:
+        raise RuntimeError(f"{name} must be of size batch_size")
+    if values.size and values.min() < 0:
+        raise RuntimeError(f"Expected {name} to have value at least 0, but got value {int(values.min())} "
+                           f"(while checking arguments for ctc_loss_allocate_outputs)")
+    return values
+
+
+def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_lengths: Any, blank: int = 0,
+             reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
+    """The connectionist temporal classification loss of (T, N, C) (or (T, C)) log-probabilities
+    and targets padded (N, S) or concatenated (sum(target_lengths),): -log p(target), by the
+    forward-backward algorithm; 'mean' divides each loss by its target length first.
+    ``zero_infinity`` makes impossible alignments (infinite losses) and their gradients zero."""
+    reduction = _reduction(reduction)
+    targets = _t(targets)
+    unbatched = log_probs.ndim == 2
+    if unbatched:
+        log_probs, targets = log_probs.unsqueeze(1), targets.unsqueeze(0)
+    steps, batch, classes = log_probs.shape
+    if blank < 0 or blank >= classes:
+        raise RuntimeError("blank must be in label range")
+    inputs = _lengths("input_lengths", input_lengths, batch)
+    lengths = _lengths("target_lengths", target_lengths, batch)
+    if inputs.size and inputs.max() > steps:
+        raise RuntimeError(f"Expected input_lengths to have value at most {steps}, but got value "
+                           f"{int(inputs.max())} (while checking arguments for ctc_loss_allocate_outputs)")
+    data = np.asarray(_array(targets)).astype(np.int64)
+    checking = "for argument #2 'targets' (while checking arguments for ctc_loss_allocate_outputs)"
+    if data.ndim not in (1, 2):
+        raise RuntimeError(f"Expected 1 to 2 dimensions, but got {data.ndim}-dimensional tensor {checking}")
+    longest = int(lengths.max()) if lengths.size else 0
+    if data.ndim == 1:
+        if data.size != lengths.sum():
+            raise RuntimeError(f"Expected tensor to have size {int(lengths.sum())} at dimension 0, but got size "
+                               f"{data.size} {checking}")
+        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        padded = np.zeros((batch, longest), dtype=np.int64)
+        for n in range(batch):
+            padded[n, :lengths[n]] = data[starts[n]:starts[n] + lengths[n]]
+        data = padded
+    elif data.shape[1] < longest:
+        raise RuntimeError(f"Expected tensor to have size at least {longest} at dimension 1, but got size "
+                           f"{data.shape[1]} {checking}")
+    labels = np.full((batch, 2 * longest + 1), blank, dtype=np.int64)
+    labels[:, 1::2] = data[:, :longest]
+    labels[:, 1::2][np.arange(longest) >= lengths[:, None]] = blank
+    xp = get_array_module(log_probs._data)
+    loss = _ctc.CtcLoss.apply(log_probs, xp.asarray(labels), xp.asarray(inputs), xp.asarray(lengths),
+                              zero_infinity)
+    if reduction == "mean":
+        divisor = Tensor._wrap(xp.asarray(np.maximum(lengths, 1).astype(log_probs._data.dtype)))
+        return (loss / divisor).mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss.squeeze(0) if unbatched else loss
 
 
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2,
