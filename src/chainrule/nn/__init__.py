@@ -5,6 +5,7 @@
     loss = nn.CrossEntropyLoss()(model(x), y)
 """
 from . import functional, init, lazy, parallel, parameter, utils
+from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .activation import (
     CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax,
     Mish, PReLU, ReLU, ReLU6, RReLU, Sigmoid, SiLU, Softmax, Softmax2d, Softmin, Softplus, Softshrink, Softsign, Tanh,
