@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Op
+from ..backend import get_array_module
 from ..tensor import Tensor
 from .conv import _check_groups, _check_positive, _conv_setup, _size_str, _tuple, conv2d, conv_transpose2d, \
     conv_transpose_setup
@@ -20,7 +21,8 @@ def _depth_slices(padded: Tensor, offset: int, step: int, count: int) -> Tensor:
     """Depth planes ``offset, offset + step, ...`` (``count`` of them) of (N, C, D, H, W) as a
     batch of 2-D inputs: (N * count, C, H, W)."""
     n, c, _, h, w = padded.shape
-    index = Tensor._wrap(np.arange(offset, offset + step * count, step, dtype=np.int64)[:count])
+    xp = get_array_module(padded._data)  # (the index lives where the planes do)
+    index = Tensor._wrap(xp.arange(offset, offset + step * count, step, dtype=np.int64)[:count])
     planes = padded.index_select(2, index)  # (N, C, count, H, W)
     return planes.transpose(1, 2).reshape(n * count, c, h, w)
 
@@ -201,5 +203,5 @@ def avg_pool3d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
         counts = [_window_counts(s, k, st, p, o, count_include_pad)
                   for s, k, st, p, o in zip(spatial, kernel, stride, padding, out_size)]
         divisor = np.multiply.outer(np.multiply.outer(counts[0], counts[1]), counts[2])
-        result = total / Tensor._wrap(divisor.astype(x._data.dtype))
+        result = total / Tensor._wrap(get_array_module(x._data).asarray(divisor.astype(x._data.dtype)))
     return result.squeeze(0) if unbatched else result
