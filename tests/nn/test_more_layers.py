@@ -152,3 +152,4 @@ def test_lp_pool(p):
     check(lambda L, t: L.nn.functional.lp_pool1d(t, p, 3, 2), x[:, :, 0])
     check(lambda L, t: L.nn.LPPool3d(p, (2, 3, 2), stride=(1, 2, 2), ceil_mode=True)(t), x.reshape(2, 3, 4, 3, 3))
     check(lambda L, t: L.nn.functional.lp_pool3d(t, p, 2), x.reshape(3, 2, 6, 6))
+    assert repr(nn.LPPool3d(p, (2, 3, 2), 1)) == repr(torch.nn.LPPool3d(p, (2, 3, 2), 1))
