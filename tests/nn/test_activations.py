@@ -224,3 +224,25 @@ def test_piecewise_linear_second_derivative_is_zeros_not_missing(name, fn):
     assert_close(g_c, g_t)
     assert_close(gg_c, gg_t)
     assert g_c.grad_fn.name() == "ThresholdBackwardBackward0"
+
+
+@pytest.mark.parametrize("name,args", [("threshold_", (0.5, -2.0)), ("selu_", ()), ("celu_", (0.5,)), ("celu_", ())])
+def test_functional_inplace_forms(name, args, rng):
+    """``F.threshold_/selu_/celu_`` write into their input (a non-leaf here) and differentiate
+    as the out-of-place form, as PyTorch's (celu's alpha a power of two: PyTorch's celu
+    gradient uses 1/alpha rounded to float32)."""
+    x = rng.standard_normal(7)
+
+    def run(lib):
+        leaf = lib.tensor(x, requires_grad=True)
+        h = leaf * 1.5
+        out = getattr(lib.nn.functional, name)(h, *args)
+        assert out is h
+        (out * lib.arange(7.0)).sum().backward()
+        return out, leaf.grad
+
+    (out_c, grad_c), (out_t, grad_t) = run(chainrule), run(torch)
+    assert_close(out_c, out_t)
+    assert_close(grad_c, grad_t)
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        getattr(nn.functional, name)(chainrule.ones(3, requires_grad=True), *args)

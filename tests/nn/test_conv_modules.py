@@ -27,11 +27,12 @@ MODULES = [
     lambda m: m.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1),
     lambda m: m.ConvTranspose2d(4, 6, (2, 3), stride=(1, 2), groups=2, dilation=2, bias=False),
     lambda m: m.ConvTranspose1d(4, 2, 3, stride=3, padding=1, output_padding=2),
+    lambda m: m.ConvTranspose3d(4, 6, (2, 3, 2), stride=(2, 1, 2), padding=1, output_padding=(1, 0, 0), groups=2),
 ]
 
 
 def _input(module, rng):
-    shape = (2, 4, 11) if "1d" in type(module).__name__ else (2, 4, 7, 8)
+    shape = {"1d": (2, 4, 11), "2d": (2, 4, 7, 8), "3d": (2, 4, 3, 4, 3)}[type(module).__name__[-2:]]
     if type(module).__name__ == "Conv2d" and module.in_channels == 1:
         shape = (2, 1, 7, 8)
     return rng.standard_normal(shape)
@@ -222,3 +223,13 @@ def test_cnn_trains_on_28x28_idx_files(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "Conv2d(1, 32, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))" in printed
     assert "epoch 3/3" in printed and (out / "model.safetensors").exists()
+
+
+def test_conv_transpose3d_initialises_from_torchs_stream():
+    """The same seed gives PyTorch's initial weights and bias, draw for draw."""
+    chainrule.manual_seed(0)
+    mine = nn.ConvTranspose3d(4, 6, (2, 3, 2), groups=2)
+    torch.manual_seed(0)
+    theirs = torch.nn.ConvTranspose3d(4, 6, (2, 3, 2), groups=2)
+    for name, value in theirs.state_dict().items():
+        np.testing.assert_array_equal(mine.state_dict()[name].numpy(), value.numpy())

@@ -235,7 +235,8 @@ def test_rmsnorm(shape, normalized, kwargs):
 
 
 @pytest.mark.parametrize("name,shape", [("InstanceNorm1d", (3, 4, 6)), ("InstanceNorm1d", (4, 6)),
-                                        ("InstanceNorm2d", (2, 4, 3, 5)), ("InstanceNorm2d", (4, 3, 5))])
+                                        ("InstanceNorm2d", (2, 4, 3, 5)), ("InstanceNorm2d", (4, 3, 5)),
+                                        ("InstanceNorm3d", (2, 4, 3, 2, 3)), ("InstanceNorm3d", (4, 2, 3, 2))])
 @pytest.mark.parametrize("kwargs", [{}, {"affine": True}, {"affine": True, "track_running_stats": True},
                                     {"track_running_stats": True, "momentum": 0.3, "eps": 1e-3}])
 def test_instancenorm_training_then_eval(name, shape, kwargs):
@@ -256,6 +257,8 @@ def test_norm_errors_of_the_newer_layers():
         nn.InstanceNorm2d(4, affine=True)(chainrule.randn(2, 3, 4, 4))
     with pytest.warns(UserWarning, match="does not match num_features"):
         nn.InstanceNorm2d(4)(chainrule.randn(2, 3, 4, 4))
+    with pytest.raises(ValueError, match=r"expected 4D or 5D input \(got 3D input\)"):
+        nn.InstanceNorm3d(3)(chainrule.randn(2, 3, 4))
     with pytest.raises(ValueError, match="Expected more than 1 spatial element when training"):
         nn.functional.instance_norm(chainrule.randn(2, 3, 1))
 

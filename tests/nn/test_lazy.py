@@ -64,18 +64,24 @@ def test_a_state_dict_gives_the_placeholders_their_shapes():
     (lambda nn: nn.LazyConv3d(2, 2, groups=2), (1, 4, 3, 3, 3)),
     (lambda nn: nn.LazyConvTranspose1d(3, 2, stride=2), (1, 5, 4)),
     (lambda nn: nn.LazyConvTranspose2d(3, 2, stride=2), (1, 5, 4, 4)),
+    (lambda nn: nn.LazyConvTranspose3d(4, 2, stride=(1, 2, 1), groups=2), (1, 4, 3, 2, 2)),
     (lambda nn: nn.LazyBatchNorm1d(affine=False), (6, 3)),
     (lambda nn: nn.LazyBatchNorm3d(track_running_stats=False), (2, 3, 2, 2, 2)),
+    (lambda nn: nn.LazyBatchNorm2d(bias=False), (2, 3, 2, 2)),
+    (lambda nn: nn.LazyInstanceNorm1d(), (2, 3, 5)),
+    (lambda nn: nn.LazyInstanceNorm2d(affine=False), (2, 3, 4, 4)),
+    (lambda nn: nn.LazyInstanceNorm3d(track_running_stats=False, bias=False), (2, 3, 2, 3, 2)),
     (lambda nn: nn.LazyLinear(3, bias=False), (2, 4, 5)),
 ])
 def test_each_lazy_layer(build, shape):
     def run(lib):
         module = build(lib.nn)
+        before = repr(module)
         out = module(lib.randn(*shape))
-        return out.detach().numpy(), list(module.state_dict())
+        return out.detach().numpy(), list(module.state_dict()), before, repr(module)
 
-    (out_t, keys_t), (out_c, keys_c) = each(run)
-    assert keys_c == keys_t
+    (out_t, *rest_t), (out_c, *rest_c) = each(run)
+    assert rest_c == rest_t
     np.testing.assert_allclose(out_c, out_t, rtol=1e-5, atol=1e-6)
 
 

@@ -407,6 +407,18 @@ def test_multi_margin_loss(p, reduction):
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_multilabel_margin_loss(reduction):
+    """Each sample's targets end at its first -1 (a repeated target counts twice, as in
+    PyTorch); a margin of exactly 1 sends no gradient."""
+    target = np.array([[0, 3, -1, 2, 2, 1], [5, 5, 1, -1, 0, 0], [-1, 0, 1, 2, 3, 4], [0, 1, 2, 3, 4, 5],
+                       [2, -1, -1, 0, 0, 0]])
+    x = normal(5, 6)
+    x[0, 4] = x[0, 0] - 1.0
+    check(lambda L, x: L.nn.functional.multilabel_margin_loss(x, L.tensor(target), reduction=reduction), x)
+    check(lambda L, x: L.nn.MultiLabelMarginLoss(reduction=reduction)(x, L.tensor(target[1])), normal(6))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("log_input,full", [(True, False), (False, False), (True, True), (False, True)])
 def test_poisson_nll_loss(log_input, full, reduction):
     rate = normal(4, 3) if log_input else probabilities(4, 3) * 3
@@ -436,7 +448,7 @@ def test_gaussian_nll_loss(var_shape, reduction):
     ("MarginRankingLoss", {"margin": 0.2}), ("HingeEmbeddingLoss", {"margin": 2.0}), ("SoftMarginLoss", {}),
     ("MultiLabelSoftMarginLoss", {}), ("CosineEmbeddingLoss", {"margin": 0.1}), ("MultiMarginLoss", {"p": 2}),
     ("TripletMarginLoss", {"swap": True}), ("TripletMarginWithDistanceLoss", {}), ("PoissonNLLLoss", {"full": True}),
-    ("GaussianNLLLoss", {"eps": 1e-3}),
+    ("GaussianNLLLoss", {"eps": 1e-3}), ("MultiLabelMarginLoss", {"reduction": "sum"}),
 ])
 def test_new_loss_modules_print_and_keep_options_like_torch(name, args):
     ours, theirs = getattr(nn, name)(**args), getattr(torch.nn, name)(**args)
@@ -470,6 +482,13 @@ def test_loss_modules_match_functional_forms():
     lambda L: L.nn.functional.gaussian_nll_loss(L.zeros(2, 3), L.zeros(2, 3), -L.ones(2, 3)),
     lambda L: L.nn.TripletMarginLoss(margin=-1.0),
     lambda L: L.nn.MultiMarginLoss(weight=L.ones(2, 2)),
+    lambda L: L.nn.functional.multilabel_margin_loss(L.zeros(2, 3), L.tensor([[0, 3, -1]] * 2)),
+    lambda L: L.nn.functional.multilabel_margin_loss(L.zeros(2, 3), L.tensor([[0, -2, -1]] * 2)),
+    lambda L: L.nn.functional.multilabel_margin_loss(L.zeros(2, 3), L.tensor([[0, 1]] * 2)),
+    lambda L: L.nn.functional.multilabel_margin_loss(L.zeros(1, 2, 3), L.zeros(1, 2, 3, dtype=L.long)),
+    lambda L: L.nn.functional.multilabel_margin_loss(L.zeros(2, 0), L.zeros(2, 0, dtype=L.long)),
+    lambda L: L.nn.functional.multilabel_margin_loss(L.zeros(2, 3), L.zeros(2, 3)),
+    lambda L: L.nn.functional.multilabel_margin_loss(L.zeros(2, 3), L.zeros(2, 3, dtype=L.long), reduction="x"),
 ])
 def test_new_losses_refuse_like_torch(make):
     from op_parity import raises_like_torch
@@ -501,3 +520,71 @@ def test_new_losses_under_compile_follow_changing_targets():
             (cx,) = chainrule.autograd.grad(got, x)
             assert got.item() == expected.item(), (name, step)
             np.testing.assert_array_equal(cx.numpy(), gx.numpy(), err_msg=name)
+
+
+# -- CTC --------------------------------------------------------------------------------------
+
+
+def _ctc_case(steps=7, batch=4, classes=5, blank=0):
+    """Log-probabilities and padded targets (repeats, a target of length 0, lengths below the
+    maximum, one impossible alignment: three equal labels in three steps)."""
+    logits = normal(steps, batch, classes)
+    log_probs = torch.tensor(logits).log_softmax(2).numpy()
+    labels = [c for c in range(classes) if c != blank]
+    targets = np.array([[labels[0], labels[1], labels[1]], [labels[2], labels[0], labels[3]],
+                        [labels[3]] * 3, [labels[1]] * 3])
+    return log_probs, targets, [steps, steps - 1, 3, 5], [3, 2, 3, 0]
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("zero_infinity", [False, True])
+@pytest.mark.parametrize("blank", [0, 3])
+def test_ctc_loss(reduction, zero_infinity, blank):
+    log_probs, targets, input_lengths, target_lengths = _ctc_case(blank=blank)
+    check(lambda L, lp: L.nn.functional.ctc_loss(lp, L.tensor(targets), input_lengths, target_lengths, blank,
+                                                  reduction, zero_infinity), log_probs)
+    concatenated = np.concatenate([t[:n] for t, n in zip(targets, target_lengths)])
+    check(lambda L, lp: L.nn.CTCLoss(blank, reduction, zero_infinity)(lp, L.tensor(concatenated),
+                                                                      L.tensor(input_lengths), L.tensor(target_lengths)),
+          log_probs[:, :, :])
+
+
+def test_ctc_loss_unbatched_float32_and_through_log_softmax():
+    log_probs, targets, _, _ = _ctc_case()
+    check(lambda L, lp: L.nn.functional.ctc_loss(lp, L.tensor(targets[0]), (7,), (3,), reduction="none"),
+          log_probs[:, 0])
+    check(lambda L, lp: L.nn.functional.ctc_loss(lp, L.tensor(targets[:2]), [7, 6], [3, 2]),
+          log_probs[:, :2].astype(np.float32), rtol=1e-5, atol=1e-6)
+    check(lambda L, x: L.nn.functional.ctc_loss(x.log_softmax(2), L.tensor(targets[:2]), [7, 6], [3, 2]),
+          normal(7, 2, 5))
+
+
+def test_ctc_loss_node_and_no_second_derivative():
+    log_probs, targets, _, _ = _ctc_case()
+    lp = chainrule.tensor(log_probs[:, :2], requires_grad=True)
+    loss = nn.functional.ctc_loss(lp, chainrule.tensor(targets[:2]), [7, 6], [3, 2], reduction="none")
+    assert loss.grad_fn.name() == "CtcLossBackward0"
+    (grad,) = chainrule.autograd.grad(loss.sum(), lp, create_graph=True)
+    with pytest.raises(RuntimeError, match="derivative for aten::_ctc_loss_backward is not implemented"):
+        grad.sum().backward()
+    assert repr(nn.CTCLoss(blank=2, zero_infinity=True)) == repr(torch.nn.CTCLoss(blank=2, zero_infinity=True))
+
+
+@pytest.mark.parametrize("make", [
+    lambda L: L.nn.functional.ctc_loss(L.zeros(5, 2, 4), L.ones(2, 3, dtype=L.long), [6, 5], [3, 2]),
+    lambda L: L.nn.functional.ctc_loss(L.zeros(5, 2, 4), L.ones(2, 3, dtype=L.long), [5, 5], [4, 2]),
+    lambda L: L.nn.functional.ctc_loss(L.zeros(5, 2, 4), L.ones(2, 3, dtype=L.long), [5], [3, 2]),
+    lambda L: L.nn.functional.ctc_loss(L.zeros(5, 2, 4), L.ones(2, 3, dtype=L.long), [5, 5], [3]),
+    lambda L: L.nn.functional.ctc_loss(L.zeros(5, 2, 4), L.ones(2, 3, dtype=L.long), [5, 5], [3, 2], blank=4),
+    lambda L: L.nn.functional.ctc_loss(L.zeros(5, 2, 4), L.ones(2, 3, dtype=L.long), [5, -1], [3, 2]),
+    lambda L: L.nn.functional.ctc_loss(L.zeros(5, 2, 4), L.ones(2, 3, dtype=L.long), [5, 5], [3, -2]),
+    lambda L: L.nn.functional.ctc_loss(L.zeros(5, 2, 4), L.ones(3, dtype=L.long), [5, 5], [2, 2]),
+    lambda L: L.nn.functional.ctc_loss(L.zeros(5, 2, 4), L.ones(1, 1, 1, dtype=L.long), [5, 5], [1, 1]),
+    lambda L: L.nn.functional.ctc_loss(L.zeros(5, 2, 4), L.ones(2, 3, dtype=L.long), [5, 5], [3, 2], reduction="x"),
+])
+def test_ctc_loss_refuses_like_torch(make):
+    from op_parity import raises_like_torch
+
+    with pytest.raises(Exception) as theirs:
+        make(torch)
+    raises_like_torch(lambda: make(chainrule), lambda: make(torch), re.escape(str(theirs.value)[:60]))

@@ -11,7 +11,7 @@ from chainrule.torch_alias import aliased
 
 PATHS = ["activation", "batchnorm", "container", "conv", "distance", "dropout", "flatten", "lazy", "linear", "loss",
          "module", "normalization", "padding", "pixelshuffle", "pooling", "rnn", "sparse", "transformer",
-         "upsampling", "instancenorm", "fold", "channelshuffle"]
+         "upsampling", "instancenorm", "fold", "channelshuffle", "adaptive"]
 
 
 @pytest.mark.parametrize("name", PATHS)

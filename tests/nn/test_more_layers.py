@@ -1,5 +1,5 @@
 """Layers added for PyTorch programs that use them: RReLU, Softmax2d, AlphaDropout and
-FeatureAlphaDropout, LocalResponseNorm, ChannelShuffle, MaxUnpool1d/2d, LPPool1d/2d, against
+FeatureAlphaDropout, LocalResponseNorm, ChannelShuffle, MaxUnpool1d/2d/3d, LPPool1d/2d/3d, against
 PyTorch in float64 (values, gradients, printing, errors); the random ones by their laws."""
 from __future__ import annotations
 
@@ -127,6 +127,15 @@ def test_max_unpool_inverts_max_pool():
 
     check(with_size, normal(1, 2, 5, 5))
     check(lambda L, x: L.nn.MaxUnpool2d(2)(*L.nn.functional.max_pool2d(x, 2, return_indices=True)), normal(3, 4, 4))
+
+    def round_trip_3d(L, x):
+        pooled, indices = L.nn.MaxPool3d(3, 2, 1, return_indices=True)(x)
+        return L.nn.MaxUnpool3d(3, 2, 1)(pooled, indices, output_size=x.shape)
+
+    check(round_trip_3d, normal(2, 2, 5, 6, 5))
+    check(lambda L, x: L.nn.functional.max_unpool3d(*L.nn.functional.max_pool3d(x, 2, return_indices=True), 2),
+          normal(2, 4, 4, 6))
+    assert repr(nn.MaxUnpool3d(2, 1)) == repr(torch.nn.MaxUnpool3d(2, 1))
     for make in (lambda L: L.nn.functional.max_unpool2d(L.ones(1, 1, 2, 2), L.tensor([[[[0, 1], [2, 99]]]]), 2),
                  lambda L: L.nn.functional.max_unpool2d(L.ones(1, 1, 2, 2), L.zeros(1, 1, 2, 2, dtype=L.int64), 2,
                                                         output_size=[9, 9]),
@@ -141,3 +150,6 @@ def test_lp_pool(p):
     check(lambda L, t: L.nn.LPPool2d(p, 2)(t), x)
     check(lambda L, t: L.nn.LPPool2d(p, (3, 2), stride=(2, 1), ceil_mode=True)(t), x)
     check(lambda L, t: L.nn.functional.lp_pool1d(t, p, 3, 2), x[:, :, 0])
+    check(lambda L, t: L.nn.LPPool3d(p, (2, 3, 2), stride=(1, 2, 2), ceil_mode=True)(t), x.reshape(2, 3, 4, 3, 3))
+    check(lambda L, t: L.nn.functional.lp_pool3d(t, p, 2), x.reshape(3, 2, 6, 6))
+    assert repr(nn.LPPool3d(p, (2, 3, 2), 1)) == repr(torch.nn.LPPool3d(p, (2, 3, 2), 1))

@@ -109,3 +109,30 @@ LOSSES = [
 @pytest.mark.parametrize("name,fn", LOSSES, ids=[n for n, _ in LOSSES])
 def test_losses_and_functions(name, fn):
     check_on_device(fn, normal(4, 3), normal(4, 3))
+
+
+CTC_TARGETS = np.array([[1, 2, 2], [3, 1, 0]])
+NEWER = [
+    ("conv3d", lambda L, x, w: L.nn.functional.conv3d(x, w, stride=(2, 1, 1), padding=1), (2, 4, 3, 3, 3),
+     (2, 4, 2, 3, 2)),
+    ("avg_pool3d", lambda L, x: L.nn.functional.avg_pool3d(x, 2, 1, 1, count_include_pad=False), (2, 3, 4, 4, 3)),
+    ("conv_transpose3d", lambda L, x, w: L.nn.functional.conv_transpose3d(x, w, stride=(2, 1, 1), padding=1),
+     (2, 4, 3, 3, 3), (4, 2, 2, 3, 2)),
+    ("max_pool3d-indices", lambda L, x: L.nn.functional.max_pool3d(x, 2, 1, return_indices=True), (2, 3, 4, 4, 3)),
+    ("max_unpool3d", lambda L, x: L.nn.functional.max_unpool3d(*L.nn.functional.max_pool3d(x, 2, return_indices=True),
+                                                               2), (2, 3, 4, 4, 4)),
+    ("adaptive_avg_pool3d", lambda L, x: L.nn.functional.adaptive_avg_pool3d(x, (2, 3, 2)), (2, 3, 4, 5, 3)),
+    ("adaptive_max_pool3d", lambda L, x: L.nn.functional.adaptive_max_pool3d(x, 2, True), (2, 3, 4, 5, 3)),
+    ("lp_pool3d", lambda L, x: L.nn.functional.lp_pool3d(x.abs() + 0.1, 2.0, 2), (2, 3, 4, 4, 4)),
+    ("instance_norm-3d", lambda L, x: L.nn.functional.instance_norm(x), (2, 3, 2, 3, 2)),
+    ("multilabel_margin_loss", lambda L, x: L.nn.functional.multilabel_margin_loss(
+        x, L.tensor([[2, 0, -1], [1, -1, 0], [0, 1, 2], [-1, 0, 0]])), (4, 3)),
+    ("ctc_loss", lambda L, x: L.nn.functional.ctc_loss(x.log_softmax(2), L.tensor(CTC_TARGETS), [6, 5], [3, 2]),
+     (6, 2, 4)),
+]
+
+
+@pytest.mark.parametrize("case", NEWER, ids=[n for n, *_ in NEWER])
+def test_3d_layers_and_newer_losses(case):
+    _, fn, *shapes = case
+    check_on_device(fn, *[normal(*shape) for shape in shapes])

@@ -26,6 +26,11 @@ MODULES = [
     (lambda m: m.ReplicationPad2d((1, 1, 0, 2)), (2, 3, 4, 5)),
     (lambda m: m.CircularPad1d(1), (2, 3, 4)),
     (lambda m: m.CircularPad2d((1, 2, 2, 1)), (2, 3, 4, 5)),
+    (lambda m: m.ZeroPad3d((1, 0, 2, 1, 0, 1)), (2, 2, 3, 4, 3)),
+    (lambda m: m.ConstantPad3d(1, 2.5), (2, 3, 4, 3)),
+    (lambda m: m.ReflectionPad3d((1, 2, 0, 1, 2, 1)), (2, 2, 3, 4, 3)),
+    (lambda m: m.ReplicationPad3d(2), (2, 2, 3, 4, 3)),
+    (lambda m: m.CircularPad3d((1, 2, 2, 1, 0, 3)), (2, 3, 4, 3)),
 ]
 
 
@@ -34,6 +39,13 @@ def test_modules_match_torch(make, shape, rng):
     c, t = twin(make)
     assert repr(c) == repr(t)
     run_both(c, t, rng.standard_normal(shape))
+
+
+def test_3d_padding_errors_like_torch():
+    raises_like_torch(lambda: nn.ReflectionPad3d(3)(chainrule.ones(1, 1, 3, 4, 4)),
+                      lambda: torch.nn.ReflectionPad3d(3)(torch.ones(1, 1, 3, 4, 4)), "Padding size should be less")
+    raises_like_torch(lambda: nn.CircularPad3d(4)(chainrule.ones(1, 1, 3, 4, 4)),
+                      lambda: torch.nn.CircularPad3d(4)(torch.ones(1, 1, 3, 4, 4)), "wrapping around more than once")
 
 
 def test_prelu_gradient_at_zero_and_channel_mismatch():

@@ -42,7 +42,7 @@ def test_max_pool2d_ties_go_to_the_first_maximum(rng):
 
 def test_max_pool2d_propagates_nan_and_inf_like_torch(rng):
     x = rng.standard_normal((1, 2, 6, 6))
-    x[0, 0, 1, 1] = np.nan
+    x[0, 0, 1, 1] = x[0, 0, 0, 0] = np.nan  # two in one window: PyTorch's index is the last one's
     x[0, 1, 2, 3] = np.inf
     x[0, 1, 4, 4] = -np.inf
     xc, xt = pair(x)
@@ -110,6 +110,17 @@ def test_adaptive_avg_pool2d_matches_torch(output_size, rng):
                    x, rng, f"adaptive_avg_pool2d {output_size}")
 
 
+@pytest.mark.parametrize("output_size", [1, 3, (2, 4, 3), (5, None, 7)])
+def test_adaptive_avg_pool3d_matches_torch(output_size, rng):
+    for shape in ((2, 3, 4, 5, 6), (3, 4, 5, 6)):
+        x = rng.standard_normal(shape)
+        check_pair(lambda a: F.adaptive_avg_pool3d(a, output_size), lambda a: TF.adaptive_avg_pool3d(a, output_size),
+                   x, rng, f"adaptive_avg_pool3d {output_size}")
+    assert repr(chainrule.nn.AdaptiveAvgPool3d((2, None, 3))) == repr(torch.nn.AdaptiveAvgPool3d((2, None, 3)))
+    check_pair(lambda a: chainrule.nn.AdaptiveAvgPool3d(output_size)(a),
+               lambda a: torch.nn.AdaptiveAvgPool3d(output_size)(a), x, rng, "module")
+
+
 @pytest.mark.parametrize("output_size", [1, 4, 11, 15])
 def test_adaptive_avg_pool1d_matches_torch(output_size, rng):
     x = rng.standard_normal((2, 3, 11))
@@ -158,13 +169,22 @@ def test_pooling_errors_match_torch(rng):
     raises_like_torch(lambda: F.adaptive_avg_pool2d(xc[0, 0], 2), lambda: TF.adaptive_avg_pool2d(xt[0, 0], 2),
                       r"3D or 4D tensor.*\[5, 5\]")
     raises_like_torch(lambda: F.max_pool1d(xc[0], 7), lambda: TF.max_pool1d(xt[0], 7), "Output size is too small")
+    raises_like_torch(lambda: F.adaptive_avg_pool3d(xc[0], 2), lambda: TF.adaptive_avg_pool3d(xt[0], 2),
+                      r"adaptive_avg_pool3d\(\): Expected 4D or 5D tensor, but got \[4, 5, 5\]")
+    raises_like_torch(lambda: F.adaptive_avg_pool3d(xc, (2, -1, 2)), lambda: TF.adaptive_avg_pool3d(xt, (2, -1, 2)),
+                      r"greater than or equal to 0 but received \{2, -1,2\}")
+    raises_like_torch(lambda: F.adaptive_avg_pool3d(xc, (2, 2)), lambda: TF.adaptive_avg_pool3d(xt, (2, 2)),
+                      "output_size must be 3")
+    assert F.adaptive_avg_pool2d(xc[:, :0], 2).shape == TF.adaptive_avg_pool2d(xt[:, :0], 2).shape == (2, 0, 2, 2)
+    raises_like_torch(lambda: F.adaptive_avg_pool3d(xc[:, :0], 2), lambda: TF.adaptive_avg_pool3d(xt[:, :0], 2),
+                      r"non-zero size for non-batch dimensions, but input has sizes \[2, 0, 5, 5\] with dimension 1")
     with pytest.raises(RuntimeError, match="stride should be greater than zero"):
         F.max_pool2d(xc, 2, stride=0)
 
 
 def _first_maximum_reference(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple):
     """Max pooling by the definition: every window's values in row-major order, the first
-    maximum's offset (NaN wins), by a Python loop over output positions."""
+    maximum's offset (the last NaN wins), by a Python loop over output positions."""
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     n, c, h, w = x.shape
     padded = np.full((n, c, h + 2 * ph + kh * dh, w + 2 * pw + kw * dw), -np.inf)
@@ -177,7 +197,7 @@ def _first_maximum_reference(x: np.ndarray, kernel: tuple, stride: tuple, paddin
             window = np.stack([padded[:, :, r * sh + i * dh, q * sw + j * dw]
                                for i in range(kh) for j in range(kw)], axis=-1)
             nan = np.isnan(window)
-            k = np.where(nan.any(-1), nan.argmax(-1), window.argmax(-1))
+            k = np.where(nan.any(-1), nan.shape[-1] - 1 - nan[..., ::-1].argmax(-1), window.argmax(-1))
             arg[:, :, r, q] = k
             best[:, :, r, q] = np.take_along_axis(window, k[..., None], -1)[..., 0]
     return best, arg
@@ -188,7 +208,7 @@ def _first_maximum_reference(x: np.ndarray, kernel: tuple, stride: tuple, paddin
     ((1, 3), (1, 2), (0, 1), (1, 2)), ((1, 1), (1, 1), (0, 0), (1, 1)),
 ])
 @pytest.mark.parametrize("channel_major", [False, True])
-def test_max_pool2d_array_picks_the_first_maximum_with_many_ties_and_nan(kernel, stride, padding, dilation,
+def test_max_pool2d_array_picks_the_first_maximum_or_last_nan_with_many_ties(kernel, stride, padding, dilation,
                                                                         channel_major, rng):
     from chainrule.ops import pooling
     x = rng.integers(-2, 3, (2, 3, 9, 8)).astype(np.float32)  # five values: ties everywhere

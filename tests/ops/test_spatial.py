@@ -3,6 +3,8 @@ replicate / circular modes, interpolate (nearest, nearest-exact, linear, bilinea
 trilinear, area), and channel dropout (dropout1d/2d/3d)."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -166,3 +168,16 @@ def test_dropout1d_and_3d_mask_channels():
     with pytest.warns(UserWarning, match="dropout2d: Received a 3D input"):
         out = F.dropout2d(chainrule.ones(8, 16, 5), 0.5).numpy()
     assert np.all(out == out[:, :, :1])
+
+
+@pytest.mark.parametrize("name,kwargs", [("upsample_nearest", {"scale_factor": 2}), ("upsample_nearest", {"size": 5}),
+                                         ("upsample_bilinear", {"size": (5, 7)}),
+                                         ("upsample_bilinear", {"scale_factor": 1.5}),
+                                         ("upsample", {"scale_factor": 2, "mode": "bilinear"})])
+def test_deprecated_upsample_forms_warn_and_interpolate(name, kwargs, rng):
+    x = rng.standard_normal((2, 3, 4, 5))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_pair(lambda a: getattr(F, name)(a, **kwargs), lambda a: getattr(TF, name)(a, **kwargs), x, rng, name)
+    message = f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` instead."
+    assert [(w.category, str(w.message), w.filename) for w in caught] == [(UserWarning, message, __file__)] * 2

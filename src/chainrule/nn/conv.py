@@ -1,4 +1,5 @@
-"""Convolution layers: Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d; Fold and Unfold.
+"""Convolution layers: Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d,
+ConvTranspose3d; Fold and Unfold.
 
 Parameters, initialisation, ``padding_mode`` and ``repr`` as PyTorch's; the work is one
 call into ``nn.functional`` (``chainrule.ops.conv``).
@@ -204,6 +205,13 @@ class ConvTranspose2d(_ConvTranspose):
 
     _nd = 2
     _fn = staticmethod(F.conv_transpose2d)
+
+
+class ConvTranspose3d(_ConvTranspose):
+    """The transpose of Conv3d: weight (C_in, C_out/groups, kd, kh, kw)."""
+
+    _nd = 3
+    _fn = staticmethod(F.conv_transpose3d)
 
 
 class Unfold(Module):

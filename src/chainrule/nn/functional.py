@@ -20,6 +20,7 @@ from .. import tensor_namespace
 from ..inplace import apply_inplace
 from ..mt19937 import visiting_order
 from ..ops import attention as A
+from ..ops import ctc as _ctc
 from ..ops import elementwise as E
 from ..ops import linalg as L
 from ..ops import nn as N
@@ -133,12 +134,24 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     return _composite(input, inplace, lambda x: N.Elu.apply(x, _SELU_ALPHA) * _SELU_SCALE)
 
 
+def selu_(input: Tensor) -> Tensor:
+    return selu(input, inplace=True)
+
+
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return _composite(input, inplace, lambda x: N.Elu.apply(x / alpha, 1.0) * alpha)
 
 
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return celu(input, alpha, inplace=True)
+
+
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     return _apply(input, inplace, N.Threshold, "threshold_", threshold, value)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    return _apply(input, True, N.Threshold, "threshold_", threshold, value)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -1048,6 +1061,97 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     return named(_reduce(loss, reduction), "MultiMarginLossBackward0")
 
 
+def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+                           reduction: str = "mean") -> Tensor:
+    """The multi-class multi-label hinge loss: per sample, the sum over its target classes
+    ``j`` (``target``'s leading entries up to the first -1) and its other classes ``i`` of
+    max(0, 1 - (input[j] - input[i])), divided by the number of classes."""
+    reduction = _reduction(reduction, size_average, reduce)
+    target = _t(target)
+    shape = list(input.shape)
+    if input.ndim not in (1, 2) or shape[-1] == 0:
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: {shape}")
+    if list(target.shape) != shape:
+        raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: {shape}")
+    if target._data.dtype != np.int64:
+        raise RuntimeError(f"expected scalar type Long but found {_type_name(target)}")
+    x, labels = input.reshape(-1, shape[-1]), target.reshape(-1, shape[-1])
+    data = labels._data
+    if data.size and (int(data.min()) < -1 or int(data.max()) >= shape[-1]):
+        raise RuntimeError("argument #2 'target' is out of range")
+    xp = get_array_module(data)
+    # A sample's targets are its entries before the first -1; the other classes are not targets.
+    listed = xp.cumprod(data != -1, axis=1).astype(bool)
+    is_target = ((data[:, :, None] == xp.arange(shape[-1])) & listed[:, :, None]).any(axis=1)
+    picked = _C.gather(x, 1, Tensor._wrap(xp.where(listed, data, 0)))
+    pairs = relu(1.0 - picked.unsqueeze(2) + x.unsqueeze(1))  # (sample, target slot j, class i)
+    counted = listed[:, :, None] & ~is_target[:, None, :]
+    loss = E.Where.apply(counted, pairs, 0.0).sum((1, 2)) / shape[-1]
+    if input.ndim == 1:
+        loss = loss.reshape(())
+    return named(_reduce(loss, reduction), "MultilabelMarginLossBackward0")
+
+
+def _lengths(name: str, lengths: Any, batch: int) -> np.ndarray:
+    values = np.asarray(_array(lengths) if isinstance(lengths, Tensor) else lengths, dtype=np.int64).reshape(-1)
+    if values.size != batch:
+        raise RuntimeError(f"{name} must be of size batch_size")
+    if values.size and values.min() < 0:
+        raise RuntimeError(f"Expected {name} to have value at least 0, but got value {int(values.min())} "
+                           f"(while checking arguments for ctc_loss_allocate_outputs)")
+    return values
+
+
+def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_lengths: Any, blank: int = 0,
+             reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
+    """The connectionist temporal classification loss of (T, N, C) (or (T, C)) log-probabilities
+    and targets padded (N, S) or concatenated (sum(target_lengths),): -log p(target), by the
+    forward-backward algorithm; 'mean' divides each loss by its target length first.
+    ``zero_infinity`` makes impossible alignments (infinite losses) and their gradients zero."""
+    reduction = _reduction(reduction)
+    targets = _t(targets)
+    unbatched = log_probs.ndim == 2
+    if unbatched:
+        log_probs, targets = log_probs.unsqueeze(1), targets.unsqueeze(0)
+    steps, batch, classes = log_probs.shape
+    if blank < 0 or blank >= classes:
+        raise RuntimeError("blank must be in label range")
+    inputs = _lengths("input_lengths", input_lengths, batch)
+    lengths = _lengths("target_lengths", target_lengths, batch)
+    if inputs.size and inputs.max() > steps:
+        raise RuntimeError(f"Expected input_lengths to have value at most {steps}, but got value "
+                           f"{int(inputs.max())} (while checking arguments for ctc_loss_allocate_outputs)")
+    data = np.asarray(_array(targets)).astype(np.int64)
+    checking = "for argument #2 'targets' (while checking arguments for ctc_loss_allocate_outputs)"
+    if data.ndim not in (1, 2):
+        raise RuntimeError(f"Expected 1 to 2 dimensions, but got {data.ndim}-dimensional tensor {checking}")
+    longest = int(lengths.max()) if lengths.size else 0
+    if data.ndim == 1:
+        if data.size != lengths.sum():
+            raise RuntimeError(f"Expected tensor to have size {int(lengths.sum())} at dimension 0, but got size "
+                               f"{data.size} {checking}")
+        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        padded = np.zeros((batch, longest), dtype=np.int64)
+        for n in range(batch):
+            padded[n, :lengths[n]] = data[starts[n]:starts[n] + lengths[n]]
+        data = padded
+    elif data.shape[1] < longest:
+        raise RuntimeError(f"Expected tensor to have size at least {longest} at dimension 1, but got size "
+                           f"{data.shape[1]} {checking}")
+    labels = np.full((batch, 2 * longest + 1), blank, dtype=np.int64)
+    labels[:, 1::2] = data[:, :longest]
+    labels[:, 1::2][np.arange(longest) >= lengths[:, None]] = blank
+    xp = get_array_module(log_probs._data)
+    loss = _ctc.CtcLoss.apply(log_probs, xp.asarray(labels), xp.asarray(inputs), xp.asarray(lengths),
+                              zero_infinity)
+    if reduction == "mean":
+        divisor = Tensor._wrap(xp.asarray(np.maximum(lengths, 1).astype(log_probs._data.dtype)))
+        return (loss / divisor).mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss.squeeze(0) if unbatched else loss
+
+
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2,
                         eps: float = 1e-6, swap: bool = False, size_average: Any = None, reduce: Any = None,
                         reduction: str = "mean") -> Tensor:
@@ -1183,10 +1287,10 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
 from ..ops import conv as _conv, pooling as _pooling, spatial as _spatial  # noqa: E402
 from ..ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, unfold  # noqa: E402
 from ..ops.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d  # noqa: E402
-from ..ops.volumetric import avg_pool3d, conv3d, max_pool3d  # noqa: E402
+from ..ops.volumetric import avg_pool3d, conv3d, conv_transpose3d, max_pool3d  # noqa: E402
 from ..ops.grids import affine_grid, grid_sample  # noqa: E402
 from ..ops.spatial import (  # noqa: E402
-    adaptive_avg_pool1d, adaptive_avg_pool2d, dropout1d, dropout2d, dropout3d, interpolate, pad_modes,
+    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, check_adaptive_input, dropout1d, dropout2d, dropout3d, interpolate, pad_modes,
 )
 
 _PAD_MODES.update(pad_modes())
@@ -1196,18 +1300,36 @@ for _module in (_conv, _pooling, _spatial):
 del _module
 
 
+def max_pool1d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                            ceil_mode: bool = False, return_indices: bool = False) -> tuple:
+    """``max_pool1d`` with its indices, whatever ``return_indices`` says."""
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                            ceil_mode: bool = False, return_indices: bool = False) -> tuple:
+    """``max_pool2d`` with its indices, whatever ``return_indices`` says."""
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                            ceil_mode: bool = False, return_indices: bool = False) -> tuple:
+    """``max_pool3d`` with its indices, whatever ``return_indices`` says."""
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
 def _adaptive_max_pool(input: Tensor, output_size: tuple, return_indices: bool, name: str) -> Any:
     """Max over PyTorch's adaptive windows [floor(i*n/o), ceil((i+1)*n/o)) of the last
     len(output_size) dims. The argmax of each window is found on the values, the maxima are
     gathered there: the gradient goes to that one element, as in PyTorch."""
     k = len(output_size)
     data = input._data
-    if data.ndim not in (k + 1, k + 2) or any(n == 0 for n in data.shape[-k - 1:]):
-        raise RuntimeError(f"{name}(): Expected {k + 1}D or {k + 2}D tensor, but got {list(data.shape)}")
+    check_adaptive_input(name, data.shape, k)
     sizes = data.shape[-k:]
     output_size = tuple(s if o is None else int(o) for o, s in zip(output_size, sizes))
-    if any(o <= 0 for o in output_size):
-        raise RuntimeError(f"{name}(): elements of output_size must be greater than 0, but got {list(output_size)}")
+    if any(o < 0 for o in output_size):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(output_size)}: "
+                           f"{list(data.shape[:-k]) + list(output_size)}")
     lead = data.shape[:-k]
     indices = _pooling.AdaptiveMaxIndices.apply(input, output_size)
     flat = input.reshape(lead + (-1,))
@@ -1226,6 +1348,30 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     each H*W plane); ``adaptive_max_pool2d(x, 1)`` is global max pooling."""
     output_size = (output_size,) * 2 if not isinstance(output_size, (list, tuple)) else tuple(output_size)
     return _adaptive_max_pool(input, output_size, return_indices, "adaptive_max_pool2d")
+
+
+def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """Max pooling of (N, C, D, H, W) to a fixed (D_out, H_out, W_out) (and the argmax
+    positions in each D*H*W volume)."""
+    output_size = (output_size,) * 3 if not isinstance(output_size, (list, tuple)) else tuple(output_size)
+    if len(output_size) != 3:
+        raise RuntimeError("adaptive_max_pool3d(): internal error: output_size.size() must be 3")
+    return _adaptive_max_pool(input, output_size, return_indices, "adaptive_max_pool3d")
+
+
+def adaptive_max_pool1d_with_indices(input: Tensor, output_size: Any, return_indices: bool = False) -> tuple:
+    """``adaptive_max_pool1d`` with its indices, whatever ``return_indices`` says."""
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input: Tensor, output_size: Any, return_indices: bool = False) -> tuple:
+    """``adaptive_max_pool2d`` with its indices, whatever ``return_indices`` says."""
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input: Tensor, output_size: Any, return_indices: bool = False) -> tuple:
+    """``adaptive_max_pool3d`` with its indices, whatever ``return_indices`` says."""
+    return adaptive_max_pool3d(input, output_size, True)
 
 
 def _unpool_output_size(input: Tensor, kernel: tuple, stride: tuple, padding: tuple, output_size: Any) -> tuple:
@@ -1279,10 +1425,16 @@ def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any =
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2)
 
 
+def max_unpool3d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 output_size: Any = None) -> Tensor:
+    """The partial inverse of ``max_pool3d``: maxima back at their positions, zeros elsewhere."""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 3)
+
+
 def _lp_pool(input: Tensor, norm_type: float, kernel_size: Any, stride: Any, ceil_mode: bool, dims: int) -> Tensor:
     """The p-norm of each window: ``(sum of x^p) ** (1/p)`` through an average pool (infinite
     p: the max of |x|)."""
-    max_pool, avg_pool = (max_pool1d, avg_pool1d) if dims == 1 else (max_pool2d, avg_pool2d)
+    max_pool, avg_pool = {1: (max_pool1d, avg_pool1d), 2: (max_pool2d, avg_pool2d), 3: (max_pool3d, avg_pool3d)}[dims]
     if norm_type == float("inf"):
         return max_pool(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
     if norm_type == -float("inf"):
@@ -1302,10 +1454,32 @@ def lp_pool2d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = N
     return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 2)
 
 
+def lp_pool3d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False) -> Tensor:
+    """Power-average pooling over (N, C, D, H, W)."""
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 3)
+
+
+def _deprecated_upsample(name: str) -> None:
+    warnings.warn(f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=3)
+
+
 def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
              align_corners: Any = None) -> Tensor:
-    """Deprecated in PyTorch in favour of ``interpolate``; the same function."""
+    """Deprecated in PyTorch in favour of ``interpolate``; the same function (and PyTorch's warning)."""
+    _deprecated_upsample("upsample")
     return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """Deprecated: ``interpolate(..., mode='nearest')`` (and PyTorch's warning)."""
+    _deprecated_upsample("upsample_nearest")
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """Deprecated: ``interpolate(..., mode='bilinear', align_corners=True)`` (and PyTorch's warning)."""
+    _deprecated_upsample("upsample_bilinear")
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
 # -- multi-head attention ----------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""LayerNorm, GroupNorm, RMSNorm and InstanceNorm1d/2d."""
+"""LayerNorm, GroupNorm, RMSNorm and InstanceNorm1d/2d/3d."""
 from __future__ import annotations
 
 import numbers
@@ -149,6 +149,12 @@ class InstanceNorm2d(_InstanceNorm):
     """Instance normalisation of (N, C, H, W) or (C, H, W) input."""
 
     _spatial_dims = 2
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalisation of (N, C, D, H, W) or (C, D, H, W) input."""
+
+    _spatial_dims = 3
 
 
 class LocalResponseNorm(Module):

@@ -1,4 +1,4 @@
-"""Padding layers: ZeroPad, ConstantPad, ReflectionPad, ReplicationPad, CircularPad (1d/2d),
+"""Padding layers: ZeroPad, ConstantPad, ReflectionPad, ReplicationPad, CircularPad (1d/2d/3d),
 each ``F.pad`` with its mode; PyTorch's arguments and ``repr``.
 
 >>> nn.ReflectionPad2d(2)
@@ -49,12 +49,20 @@ class ConstantPad2d(_ConstantPadNd):
     dims = 2
 
 
+class ConstantPad3d(_ConstantPadNd):
+    dims = 3
+
+
 class ZeroPad1d(_PadNd):
     dims = 1
 
 
 class ZeroPad2d(_PadNd):
     dims = 2
+
+
+class ZeroPad3d(_PadNd):
+    dims = 3
 
 
 class ReflectionPad1d(_PadNd):
@@ -65,6 +73,10 @@ class ReflectionPad2d(_PadNd):
     mode, dims = "reflect", 2
 
 
+class ReflectionPad3d(_PadNd):
+    mode, dims = "reflect", 3
+
+
 class ReplicationPad1d(_PadNd):
     mode, dims = "replicate", 1
 
@@ -73,9 +85,17 @@ class ReplicationPad2d(_PadNd):
     mode, dims = "replicate", 2
 
 
+class ReplicationPad3d(_PadNd):
+    mode, dims = "replicate", 3
+
+
 class CircularPad1d(_PadNd):
     mode, dims = "circular", 1
 
 
 class CircularPad2d(_PadNd):
     mode, dims = "circular", 2
+
+
+class CircularPad3d(_PadNd):
+    mode, dims = "circular", 3

@@ -1,5 +1,5 @@
-"""Pooling layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d, AdaptiveMaxPool1d/2d
-(PyTorch's arguments and ``repr``); each calls its ``nn.functional`` form (``chainrule.ops.pooling``).
+"""Pooling layers: MaxPool1d/2d/3d, AvgPool1d/2d/3d, AdaptiveAvgPool1d/2d/3d, AdaptiveMaxPool1d/2d/3d,
+MaxUnpool1d/2d/3d, LPPool1d/2d/3d (PyTorch's arguments and ``repr``); each calls its ``nn.functional`` form (``chainrule.ops.pooling``).
 
 >>> nn.MaxPool2d(2)
 MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
@@ -132,6 +132,13 @@ class AdaptiveAvgPool2d(Module):
         return f"output_size={self.output_size}"
 
 
+class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
+    """Mean pooling of (N, C, D, H, W) to a fixed (D_out, H_out, W_out)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.adaptive_avg_pool3d(input, self.output_size)
+
+
 class _AdaptiveMaxPoolNd(Module):
     def __init__(self, output_size: Any, return_indices: bool = False) -> None:
         super().__init__()
@@ -156,6 +163,13 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
         return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
 
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
+    """Max pooling of (N, C, D, H, W) to a fixed (D_out, H_out, W_out)."""
+
+    def forward(self, input: Tensor) -> Any:
+        return F.adaptive_max_pool3d(input, self.output_size, self.return_indices)
+
+
 def _single(value: Any) -> tuple:
     return tuple(value) if isinstance(value, (list, tuple)) else (value,)
 
@@ -170,7 +184,7 @@ class _MaxUnpoolNd(Module):
         self.padding = _int_tuple(padding, self._dims)
 
     def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
-        unpool = F.max_unpool1d if self._dims == 1 else F.max_unpool2d
+        unpool = {1: F.max_unpool1d, 2: F.max_unpool2d, 3: F.max_unpool3d}[self._dims]
         return unpool(input, indices, self.kernel_size, self.stride, self.padding, output_size)
 
     def extra_repr(self) -> str:
@@ -189,6 +203,12 @@ class MaxUnpool2d(_MaxUnpoolNd):
     _dims = 2
 
 
+class MaxUnpool3d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool3d (given its indices): zeros but at the maxima."""
+
+    _dims = 3
+
+
 class _LPPoolNd(Module):
     _dims = 0
 
@@ -200,7 +220,7 @@ class _LPPoolNd(Module):
         self.ceil_mode = ceil_mode
 
     def forward(self, input: Tensor) -> Tensor:
-        pool = F.lp_pool1d if self._dims == 1 else F.lp_pool2d
+        pool = {1: F.lp_pool1d, 2: F.lp_pool2d, 3: F.lp_pool3d}[self._dims]
         return pool(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
 
     def extra_repr(self) -> str:
@@ -218,3 +238,9 @@ class LPPool2d(_LPPoolNd):
     """The p-norm of sliding windows of (N, C, H, W)."""
 
     _dims = 2
+
+
+class LPPool3d(_LPPoolNd):
+    """The p-norm of sliding windows of (N, C, D, H, W)."""
+
+    _dims = 3

@@ -540,8 +540,10 @@ def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
     return _convnd("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
-def _conv_transposend(op: str, nd: int, input: Any, weight: Any, bias: Any, stride: Any,
-                      padding: Any, output_padding: Any, groups: int, dilation: Any) -> Any:
+def conv_transpose_setup(op: str, nd: int, input: Any, weight: Any, bias: Any, stride: Any, padding: Any,
+                         output_padding: Any, groups: int, dilation: Any) -> tuple:
+    """PyTorch's checks of a transposed convolution's arguments: (input batched, unbatched,
+    stride, padding, output_padding, dilation, output size per spatial dim)."""
     input, unbatched = _conv_setup(op, input, weight, bias, nd)
     stride = _tuple(stride, nd, "stride", op)
     dilation = _tuple(dilation, nd, "dilation", op)
@@ -556,7 +558,7 @@ def _conv_transposend(op: str, nd: int, input: Any, weight: Any, bias: Any, stri
         raise RuntimeError("negative output_padding is not supported")
     _check_groups(op, groups, weight, input, True)
     if any(op_ >= max(s, d) for op_, s, d in zip(output_padding, stride, dilation)):
-        names = ("height", "width") if nd == 2 else ("width",)
+        names = ("depth", "height", "width")[3 - nd:]
         parts = [f"output_padding_{n}: {v}" for n, v in zip(names, output_padding)]
         parts += [f"stride_{n}: {v}" for n, v in zip(names, stride)]
         parts += [f"dilation_{n}: {v}" for n, v in zip(names, dilation)]
@@ -577,6 +579,13 @@ def _conv_transposend(op: str, nd: int, input: Any, weight: Any, bias: Any, stri
             f"Given input size per channel: {_size_str(spatial)}. Calculated output size per channel: "
             f"{_size_str(out_size)}. Output size is too small"
         )
+    return input, unbatched, stride, padding, output_padding, dilation, out_size
+
+
+def _conv_transposend(op: str, nd: int, input: Any, weight: Any, bias: Any, stride: Any,
+                      padding: Any, output_padding: Any, groups: int, dilation: Any) -> Any:
+    input, unbatched, stride, padding, _, dilation, out_size = conv_transpose_setup(
+        op, nd, input, weight, bias, stride, padding, output_padding, groups, dilation)
     if nd == 1:
         input = input.unsqueeze(2)
         weight = weight.unsqueeze(2)

@@ -2,7 +2,7 @@
 
 Windows are strided views of the (padded) input, one per kernel offset: the loops run over
 the kh*kw offsets of the kernel, never over pixels, channels or batch items.  Max pooling
-keeps, per output element, the offset of its maximum (the first one, as PyTorch); the
+keeps, per output element, the offset of its maximum (the first one, or the last NaN, as PyTorch); the
 backward adds the gradient back through the same views where that offset won.
 
 Each pooling op's backward is itself an op (scatter <-> gather, average <-> its adjoint), so
@@ -105,14 +105,10 @@ def max_pool2d_array(xp: Any, x: Any, pg: PoolGeometry) -> tuple:
             arg += index_dtype(1)
             arg *= xp.not_equal(view, best)
     if xp.isnan(best).any():
-        # NaN wins, as in PyTorch: redo the positions with the first NaN of each window.
-        _, rows, cols = offsets[0]
-        found = xp.isnan(x[:, :, rows, cols])
-        arg[found] = 0
-        for k, rows, cols in offsets[1:]:
-            new = xp.isnan(x[:, :, rows, cols]) & ~found
-            arg[new] = k
-            found |= new
+        # NaN wins, as in PyTorch: the position of the last NaN of each window (its kernel
+        # takes every NaN it meets).
+        for k, rows, cols in offsets:
+            arg[xp.isnan(x[:, :, rows, cols])] = k
     return best, arg
 
 

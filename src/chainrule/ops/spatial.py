@@ -113,7 +113,7 @@ class Upsample(Resample):
 
 
 class AdaptiveAvgPool(Resample):
-    """adaptive_avg_pool1d/2d and interpolate's 'area' mode."""
+    """adaptive_avg_pool1d/2d/3d and interpolate's 'area' mode."""
 
     __slots__ = ()
     derivative = ("d adaptive_avg_pool(x)/dx = G / window size, spread over each window",)
@@ -386,21 +386,46 @@ def averaging_matrix(size: int, out: int, dtype: Any) -> Any:
     return (inside / (end - start)[:, None]).astype(dtype)
 
 
-def adaptive_avg_pool2d(input: Any, output_size: Any) -> Any:
-    """Average pooling to a fixed output size, as ``F.adaptive_avg_pool2d``: a separable
-    linear map (one averaging matrix per axis)."""
-    if input.ndim not in (3, 4) or any(n == 0 for n in input.shape[-3:]):
-        raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {list(input.shape)}")
+def check_adaptive_input(name: str, shape: tuple, nd: int) -> None:
+    """PyTorch's checks of an adaptive pooling input over ``nd`` spatial dims."""
+    if len(shape) not in (nd + 1, nd + 2):
+        got = ": " if name == "adaptive_max_pool3d" else " "
+        raise RuntimeError(f"{name}(): Expected {nd + 1}D or {nd + 2}D tensor, but got{got}{list(shape)}")
+    # (PyTorch's adaptive_avg_pool2d allows empty channels; the others only an empty first dim)
+    first = len(shape) - nd if name == "adaptive_avg_pool2d" else 1
+    for dim in range(first, len(shape)):
+        if shape[dim] == 0:
+            raise RuntimeError(f"{name}(): Expected input to have non-zero size for non-batch dimensions, but input "
+                               f"has sizes {list(shape)} with dimension {dim} being empty")
+
+
+def _adaptive_avg_pool(name: str, input: Any, output_size: Any, nd: int) -> Any:
+    """Average pooling of the last ``nd`` dims to a fixed size: a separable linear map (one
+    averaging matrix per axis)."""
+    check_adaptive_input(name, tuple(input.shape), nd)
     if isinstance(output_size, (int, np.integer)) or output_size is None:
-        output_size = (output_size, output_size)
-    sizes = tuple(input.shape[-2:])
+        output_size = (output_size,) * nd
+    if len(output_size) != nd:
+        raise RuntimeError(f"{name}: output_size must be {nd}")
+    sizes = tuple(input.shape[-nd:])
     output_size = tuple(s if o is None else int(o) for o, s in zip(output_size, sizes))
-    if any(o < 0 for o in output_size) or len(output_size) != 2:
-        raise RuntimeError(f"adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 "
-                           f"but received {list(output_size)}")
+    if any(o < 0 for o in output_size):
+        shown = ", ".join(str(o) for o in output_size[:2]) + "".join(f",{o}" for o in output_size[2:])
+        raise RuntimeError(f"{name}: elements of output_size must be greater than or equal to 0 "
+                           f"but received {{{shown}}}")
     dtype = input._data.dtype
     maps = tuple(AxisMap("matrix", averaging_matrix(s, o, dtype)) for s, o in zip(sizes, output_size))
     return AdaptiveAvgPool.apply(input, maps)
+
+
+def adaptive_avg_pool2d(input: Any, output_size: Any) -> Any:
+    """Average pooling of (N, C, H, W) or (C, H, W) to a fixed size, as ``F.adaptive_avg_pool2d``."""
+    return _adaptive_avg_pool("adaptive_avg_pool2d", input, output_size, 2)
+
+
+def adaptive_avg_pool3d(input: Any, output_size: Any) -> Any:
+    """Average pooling of (N, C, D, H, W) or (C, D, H, W) to a fixed size, as ``F.adaptive_avg_pool3d``."""
+    return _adaptive_avg_pool("adaptive_avg_pool3d", input, output_size, 3)
 
 
 def adaptive_avg_pool1d(input: Any, output_size: Any) -> Any:

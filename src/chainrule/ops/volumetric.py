@@ -8,17 +8,21 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.function import Op
+from ..backend import get_array_module
 from ..tensor import Tensor
-from .conv import _check_groups, _check_positive, _conv_setup, _size_str, _tuple, conv2d
+from .conv import _check_groups, _check_positive, _conv_setup, _size_str, _tuple, conv2d, conv_transpose2d, \
+    conv_transpose_setup
 from .nn import ConstantPad
-from .pooling import _pool_setup, avg_pool2d, max_pool2d
+from .pooling import PoolGeometry, _pool_setup, avg_pool2d, max_pool2d_array
 
 
 def _depth_slices(padded: Tensor, offset: int, step: int, count: int) -> Tensor:
     """Depth planes ``offset, offset + step, ...`` (``count`` of them) of (N, C, D, H, W) as a
     batch of 2-D inputs: (N * count, C, H, W)."""
     n, c, _, h, w = padded.shape
-    index = Tensor._wrap(np.arange(offset, offset + step * count, step, dtype=np.int64)[:count])
+    xp = get_array_module(padded._data)  # (the index lives where the planes do)
+    index = Tensor._wrap(xp.arange(offset, offset + step * count, step, dtype=np.int64)[:count])
     planes = padded.index_select(2, index)  # (N, C, count, H, W)
     return planes.transpose(1, 2).reshape(n * count, c, h, w)
 
@@ -77,6 +81,38 @@ def conv3d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
     return result.squeeze(0) if unbatched else result
 
 
+def _spread_depth(planes: Tensor, step: int, offset: int, depth: int) -> Tensor:
+    """(N, C, D, H, W) planes placed at depths ``offset + step * i`` of a zero (N, C, depth, H, W)."""
+    n, c, d, h, w = planes.shape
+    if step > 1:  # zeros between the planes: (N, C, D, step, H, W) -> (N, C, D * step, H, W)
+        planes = ConstantPad.apply(planes.unsqueeze(3), ((0, 0),) * 3 + ((0, step - 1), (0, 0), (0, 0)), 0)
+        planes = planes.reshape(n, c, d * step, h, w).narrow(2, 0, (d - 1) * step + 1)
+    return _pad(planes, ((offset, depth - offset - planes.shape[2]), (0, 0), (0, 0)), 0)
+
+
+def conv_transpose3d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
+                     output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Any:
+    """The transpose (adjoint) of conv3d, as ``torch.nn.functional.conv_transpose3d``; weight
+    is (in_channels, out_channels/groups, kd, kh, kw)."""
+    input, unbatched, stride, padding, output_padding, dilation, out_size = conv_transpose_setup(
+        "conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding, groups, dilation)
+    n, _, depth = input.shape[:3]
+    planes = input.transpose(1, 2).reshape(n * depth, input.shape[1], *input.shape[3:])
+    # Input depth i and kernel depth k reach output depth i * stride + k * dilation - padding.
+    full = out_size[0] + 2 * padding[0]
+    total = None
+    for k in range(weight.shape[2]):
+        out = conv_transpose2d(planes, weight[:, :, k], None, stride[1:], padding[1:], output_padding[1:], groups,
+                               dilation[1:])
+        out = out.reshape(n, depth, *out.shape[1:]).transpose(1, 2)
+        out = _spread_depth(out, stride[0], k * dilation[0], full)
+        total = out if total is None else total + out
+    result = total.narrow(2, padding[0], out_size[0])
+    if bias is not None:
+        result = result + bias.reshape(1, -1, 1, 1, 1)
+    return result.squeeze(0) if unbatched else result
+
+
 def _pool3d_frame(op: str, input: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
                   ceil_mode: bool) -> tuple:
     kernel, stride, padding, dilation, out_size = _pool_setup(op, input, 3, kernel_size, stride, padding, dilation,
@@ -88,22 +124,53 @@ def _pool3d_frame(op: str, input: Any, kernel_size: Any, stride: Any, padding: A
     return x, unbatched, kernel, stride, padding, dilation, out_size, (padding[0], back)
 
 
+class MaxPool3dIndices(Op):
+    """Where each 3-D max pooling window of (N, C, D, H, W) has its first maximum (or its
+    last NaN, as PyTorch), as a flat D*H*W index (int64): the 2-D kernel over the planes of each
+    kernel depth, the earliest depth kept on ties.  Never differentiable: the maxima are
+    gathered there, so the gradient goes to that one element."""
+
+    __slots__ = ()
+    differentiable = False
+
+    def forward(self, xp, x, kernel, stride, padding, dilation, out_size):
+        n, c, depth, h, w = x.shape
+        (kd, kh, kw), (sd, sh, sw), (pd, ph, pw), (dd, dh, dw), (od, oh, ow) = kernel, stride, padding, dilation, out_size
+        back = max(0, (od - 1) * sd + dd * (kd - 1) + 1 - depth - pd)
+        padded = xp.full((n, c, depth + pd + back, h, w), -np.inf, dtype=x.dtype)
+        padded[:, :, pd:pd + depth] = x
+        pg = PoolGeometry((kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow))
+        rows = xp.arange(oh).reshape(-1, 1) * sh - ph
+        cols = xp.arange(ow) * sw - pw
+        depths = xp.arange(od).reshape(-1, 1, 1) * sd - pd
+        best = indices = None
+        for k in range(kd):
+            planes = padded[:, :, k * dd:k * dd + sd * (od - 1) + 1:sd].reshape(n, c * od, h, w)
+            values, arg = max_pool2d_array(xp, planes, pg)
+            values, arg = values.reshape(n, c, od, oh, ow), arg.reshape(n, c, od, oh, ow).astype(np.int64)
+            where = ((depths + k * dd) * h + rows + (arg // kw) * dh) * w + cols + (arg % kw) * dw
+            if best is None:
+                best, indices = values, where
+                continue
+            better = (values > best) | xp.isnan(values)
+            best = xp.where(better, values, best)
+            indices = xp.where(better, where, indices)
+        return indices
+
+
 def max_pool3d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Any:
-    """3-D max pooling over (N, C, D, H, W) or (C, D, H, W), as ``F.max_pool3d``."""
-    if return_indices:
-        raise NotImplementedError("max_pool3d: return_indices=True is not supported by chainrule")
-    x, unbatched, kernel, stride, padding, dilation, out_size, depth_pads = _pool3d_frame(
-        "max_pool3d", input, kernel_size, stride, padding, dilation, ceil_mode)
-    x = _pad(x, (depth_pads, (0, 0), (0, 0)), float("-inf"))
-    result = None
-    for k in range(kernel[0]):
-        planes = _depth_slices(x, k * dilation[0], stride[0], out_size[0])
-        pooled = max_pool2d(planes, kernel[1:], stride[1:], padding[1:], dilation[1:], ceil_mode)
-        result = pooled if result is None else result.maximum(pooled)
-    n = x.shape[0]
-    result = result.reshape(n, out_size[0], *result.shape[1:]).transpose(1, 2)
-    return result.squeeze(0) if unbatched else result
+    """3-D max pooling over (N, C, D, H, W) or (C, D, H, W), as ``F.max_pool3d``; with
+    ``return_indices`` also the flat D*H*W index of each maximum."""
+    kernel, stride, padding, dilation, out_size = _pool_setup("max_pool3d", input, 3, kernel_size, stride, padding,
+                                                              dilation, ceil_mode)
+    x = input.unsqueeze(0) if input.ndim == 4 else input
+    n, c = x.shape[:2]
+    indices = MaxPool3dIndices.apply(x, kernel, stride, padding, dilation, out_size)
+    out = x.reshape(n, c, -1).gather(2, indices.reshape(n, c, -1)).reshape(indices.shape)
+    if input.ndim == 4:
+        out, indices = out.squeeze(0), indices.squeeze(0)
+    return (out, indices) if return_indices else out
 
 
 def _window_counts(size: int, kernel: int, stride: int, padding: int, out: int, include_pad: bool) -> np.ndarray:
@@ -136,5 +203,5 @@ def avg_pool3d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
         counts = [_window_counts(s, k, st, p, o, count_include_pad)
                   for s, k, st, p, o in zip(spatial, kernel, stride, padding, out_size)]
         divisor = np.multiply.outer(np.multiply.outer(counts[0], counts[1]), counts[2])
-        result = total / Tensor._wrap(divisor.astype(x._data.dtype))
+        result = total / Tensor._wrap(get_array_module(x._data).asarray(divisor.astype(x._data.dtype)))
     return result.squeeze(0) if unbatched else result

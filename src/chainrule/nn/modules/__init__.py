@@ -9,10 +9,11 @@ import sys
 import types
 
 from .. import (
-    activation, batchnorm, container, conv, distance, dropout, flatten, lazy, linear, loss, module,
+    activation, adaptive, batchnorm, container, conv, distance, dropout, flatten, lazy, linear, loss, module,
     multihead_attention, normalization, padding, pixelshuffle, pooling, rnn, sparse, transformer, upsampling,
 )
 from ..activation import *  # noqa: F401,F403  (torch.nn.modules has every layer at its top too)
+from ..adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: F401
 from ..batchnorm import *  # noqa: F401,F403
 from ..container import *  # noqa: F401,F403
 from ..conv import *  # noqa: F401,F403
@@ -36,9 +37,9 @@ from . import utils
 
 #: PyTorch's submodule name -> the chainrule.nn modules whose names it holds.
 _PATHS = {
-    "activation": (activation, multihead_attention), "batchnorm": (batchnorm, lazy), "channelshuffle": (pixelshuffle,),
+    "activation": (activation, multihead_attention), "adaptive": (adaptive,), "batchnorm": (batchnorm, lazy), "channelshuffle": (pixelshuffle,),
     "container": (container,), "conv": (conv, lazy), "distance": (distance,), "dropout": (dropout,), "flatten": (flatten,),
-    "fold": (conv,), "instancenorm": (normalization,), "lazy": (lazy,), "linear": (linear, lazy), "loss": (loss,),
+    "fold": (conv,), "instancenorm": (normalization, lazy), "lazy": (lazy,), "linear": (linear, lazy), "loss": (loss,),
     "module": (module,), "normalization": (normalization,), "padding": (padding,), "pixelshuffle": (pixelshuffle,),
     "pooling": (pooling,), "rnn": (rnn,), "sparse": (sparse,), "transformer": (transformer,),
     "upsampling": (upsampling,),
