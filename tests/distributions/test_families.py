@@ -148,12 +148,12 @@ def _outcome(call):
 
 
 @pytest.mark.parametrize("case", [
-    ("gamma support holds 0", lambda D, t: D.Gamma(t([2.0]), t([1.0])).log_prob(t([0.0, -1.0]))),
+    ("gamma support holds 0", lambda D, t: D.Gamma(t([2.0]), t([1.0]), validate_args=True).log_prob(t([0.0, -1.0]))),
     ("chi2 support", lambda D, t: D.Chi2(t([2.0])).support),
-    ("value not a tensor", lambda D, t: D.Exponential(t([2.0])).log_prob(0.5)),
-    ("event shape", lambda D, t: D.Dirichlet(t([[1.0, 2.0, 3.0]])).log_prob(t([0.5, 0.5]))),
-    ("event shape one-hot", lambda D, t: D.OneHotCategorical(t([0.2, 0.8])).log_prob(t([1.0, 0.0, 0.0]))),
-    ("not broadcastable", lambda D, t: D.Poisson(t([1.0, 2.0])).log_prob(t([1.0, 2.0, 3.0]))),
+    ("value not a tensor", lambda D, t: D.Exponential(t([2.0]), validate_args=True).log_prob(0.5)),
+    ("event shape", lambda D, t: D.Dirichlet(t([[1.0, 2.0, 3.0]]), validate_args=True).log_prob(t([0.5, 0.5]))),
+    ("event shape one-hot", lambda D, t: D.OneHotCategorical(t([0.2, 0.8]), validate_args=True).log_prob(t([1.0, 0.0, 0.0]))),
+    ("not broadcastable", lambda D, t: D.Poisson(t([1.0, 2.0]), validate_args=True).log_prob(t([1.0, 2.0, 3.0]))),
     ("one-hot param_shape", lambda D, t: D.OneHotCategorical(logits=t([[0.3, 0.5, 1.0]])).param_shape),
     ("enumerate_support", lambda D, t: D.Exponential(t([2.0])).enumerate_support()),
     ("has_enumerate_support", lambda D, t: (D.Gamma(t([1.0]), t([1.0])).has_enumerate_support,
@@ -162,6 +162,7 @@ def _outcome(call):
     ("gumbel icdf", lambda D, t: D.Gumbel(t([0.0, 1.0]), t([1.0, 0.5])).icdf(t([0.25, 0.5]))),
 ], ids=lambda case: case[0])
 def test_validation_and_api_against_pytorch(case):
+    # (validate_args=True where it matters: the suite runs code that turns PyTorch's default off)
     _, build = case
     expected, actual = (_outcome(lambda: build(lib.distributions, lambda x: lib.tensor(x, dtype=lib.float64)))
                         for lib in LIBS)
