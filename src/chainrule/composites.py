@@ -1151,7 +1151,7 @@ def polygamma(n: int, input: Tensor) -> Tensor:
     return G.Polygamma.apply(input, n)
 
 
-@public()
+@public(inplace=True, out=True)
 def mvlgamma(input: Tensor, p: int) -> Tensor:
     """The multivariate log-gamma of dimension ``p``: ``p(p-1)/4 log(pi) + sum_j lgamma(x - j/2)``."""
     if p < 1:

@@ -733,6 +733,12 @@ def polygamma(self: Tensor, n: int) -> Tensor:
 
 
 @method()
+def polygamma_(self: Tensor, n: int) -> Tensor:
+    """``polygamma`` in place: ``x.polygamma_(n)`` writes ``chainrule.polygamma(n, x)`` into x."""
+    return apply_inplace(self, "polygamma_", polygamma, n)
+
+
+@method()
 def random_(self: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> Tensor:
     """Integers drawn uniformly from ``[from, to)`` (``random_(to)``: from 0; ``random_()``: from
     0 to the largest integer the dtype holds exactly)."""

@@ -18,7 +18,7 @@ def test_values_and_derivatives(name):
     check(lambda L, x: getattr(L, name)(x), POINTS, rtol=1e-13, atol=1e-13)
     check(lambda L, x: getattr(L, name)(x), EDGES, grad=False)
     check(lambda L, x: getattr(L.special, {"lgamma": "gammaln", "digamma": "psi"}[name])(x), POINTS[:5])
-    check(lambda L, x: getattr(L, name)(x), POINTS[:8].astype(np.float32), rtol=2e-6, atol=1e-6)
+    check(lambda L, x: getattr(L, name)(x.float()), POINTS[:8], rtol=2e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 6])
@@ -46,3 +46,20 @@ def test_second_derivatives_and_mvlgamma():
 def test_in_place_forms():
     check(lambda L, x: x.clone().lgamma_(), POINTS[:5], grad=False)
     check(lambda L, x: x.clone().digamma_(), POINTS[:5], grad=False)
+    check(lambda L, x: x.clone().polygamma_(2), POINTS[:5], grad=False)
+    check(lambda L, x: x.clone().mvlgamma_(2), POINTS[2:5], grad=False)
+    check(lambda L, x: L.mvlgamma(x, 2, out=L.empty(0, dtype=x.dtype)), POINTS[2:5], grad=False)
+
+
+@pytest.mark.parametrize("n", [2, 3, 5])
+def test_higher_orders_at_the_edges(n):
+    # (an infinite argument once overflowed the count of Hurwitz zeta's summation steps)
+    check(lambda L, x: L.polygamma(n, x), EDGES, grad=False)
+    check(lambda L, x: L.polygamma(n, x.float()), np.concatenate([POINTS[:8], EDGES]), grad=False, rtol=2e-6, atol=0)
+
+
+def test_trigamma_float32_poles():
+    # PyTorch reflects in float32: sin(pi x) is not 0 at the negative integers, the value finite
+    # (check() makes float64 inputs: the float32 ones are made inside)
+    check(lambda L, x: L.polygamma(1, x.float()), np.array([-1.0, -2.0, -3.0, -2.5, 0.25]), grad=False,
+          rtol=2e-6, atol=0)

@@ -40,6 +40,7 @@ class Distribution:
     """A batch of distributions of shape ``batch_shape`` over events of shape ``event_shape``."""
 
     has_rsample = False
+    has_enumerate_support = False
     #: Parameter name -> Constraint (checked at construction, as PyTorch does by default).
     arg_constraints: dict = {}
 
@@ -88,6 +89,9 @@ class Distribution:
     def icdf(self, value: Tensor) -> Tensor:
         raise NotImplementedError
 
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        raise NotImplementedError
+
     def _extended_shape(self, sample_shape: Any = ()) -> tuple:
         return tuple(Size(sample_shape)) + tuple(self._batch_shape) + tuple(self._event_shape)
 
@@ -100,9 +104,21 @@ class Distribution:
         raise NotImplementedError(f"{type(self).__name__} has no reparameterised sampler (rsample)")
 
     def _validate_sample(self, value: Tensor) -> None:
-        if self._validate_args:
-            self._check("value", value, self.support, "value", "value argument",
-                        f"to be within the support ({self.support}) of the distribution {self!r}")
+        if not self._validate_args:
+            return
+        if not isinstance(value, Tensor):
+            raise ValueError("The value argument to log_prob must be a Tensor")
+        event_dim = len(self._event_shape)
+        if tuple(value.shape[len(value.shape) - event_dim:]) != tuple(self._event_shape):
+            raise ValueError(f"The right-most size of value must match event_shape: {value.size()} vs "
+                             f"{self._event_shape}.")
+        expected = tuple(self._batch_shape) + tuple(self._event_shape)
+        for i, j in zip(reversed(tuple(value.shape)), reversed(expected)):
+            if i != 1 and j != 1 and i != j:
+                raise ValueError(f"Value is not broadcastable with batch_shape+event_shape: {value.size()} vs "
+                                 f"{Size(expected)}.")
+        self._check("value", value, self.support, "value", "value argument",
+                    f"to be within the support ({self.support}) of the distribution {self!r}")
 
     def _check(self, name: str, tensor: Tensor, constraint: Constraint, kind: str, label: str,
                requirement: str | None = None) -> None:

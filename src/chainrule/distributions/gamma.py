@@ -15,13 +15,13 @@ from ..dtypes import finfo
 from ..nn import functional as NF
 from ..ops.sampling import DirichletDraw, StandardGamma
 from ..tensor import Size, Tensor
-from .distribution import Distribution, independent_positive, positive, real, simplex, unit_interval
+from .distribution import Distribution, independent_positive, nonnegative, positive, real, simplex, unit_interval
 from .utils import broadcast_all
 
 
 class Gamma(Distribution):
     arg_constraints = {"concentration": positive, "rate": positive}
-    support = positive
+    support = nonnegative
     has_rsample = True
 
     def __init__(self, concentration: Any, rate: Any, validate_args: bool | None = None) -> None:

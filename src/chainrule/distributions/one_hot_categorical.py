@@ -29,6 +29,10 @@ class OneHotCategorical(Distribution):
         return self._categorical.logits
 
     @property
+    def param_shape(self) -> Size:
+        return self._categorical.param_shape
+
+    @property
     def mean(self) -> Tensor:
         return self._categorical.probs
 

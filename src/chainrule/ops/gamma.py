@@ -88,8 +88,9 @@ def trigamma_array(a):
     x = a.astype(np.float64)
     with np.errstate(all="ignore"):
         reflect = x < 0.5
-        sin_pi_x = np.sin(math.pi * x)
-        result = np.where(reflect, -(math.pi * math.pi) / (sin_pi_x * sin_pi_x), 0.0)
+        pi = a.dtype.type(math.pi)  # the reflection in a's precision, as PyTorch's (its value at the poles)
+        sin_pi_x = np.sin(pi * a)
+        result = np.where(reflect, -(pi * pi) / (sin_pi_x * sin_pi_x), 0.0).astype(np.float64)
         x = np.where(reflect, 1 - x, x)
         for _ in range(6):
             result = result + 1 / (x * x)
@@ -106,7 +107,8 @@ def hurwitz_zeta(s: float, q):
         total = q ** -s
         a = q.copy()
         b = np.zeros_like(q)
-        steps = int(max(9, math.ceil(9 - float(np.nanmin(q))) + 1)) if q.size else 9
+        finite = q[np.isfinite(q)]  # (an infinite q gives its limit without changing the count)
+        steps = int(max(9, math.ceil(9 - float(finite.min())) + 1)) if finite.size else 9
         for _ in range(steps):
             a = a + 1.0
             b = a ** -s
