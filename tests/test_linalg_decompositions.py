@@ -197,3 +197,29 @@ def test_linalg_helpers():
     for lib in (torch, chainrule):
         with pytest.raises(Exception, match="singular"):
             lib.linalg.inv_ex(lib.zeros(2, 2, dtype=lib.float64), check_errors=True)
+
+
+def test_ex_forms_cond_and_norms_on_batches_with_a_failing_matrix():
+    singular = np.stack([np.eye(3), np.diag([1.0, 0.0, 1.0]), 2 * np.eye(3)])
+    indefinite = np.stack([np.eye(3), np.diag([1.0, 1.0, -1.0])])
+    check(lambda L, a: [L.linalg.inv_ex(a).info, L.linalg.inv_ex(a).inverse[::2],
+                        L.linalg.solve_ex(a, a[0, 0]).info, L.linalg.solve_ex(a, a[0, 0]).result[::2]], singular,
+          grad=False)
+    check(lambda L, a: [L.linalg.cholesky_ex(a).info, L.linalg.cholesky_ex(a).L[0]], indefinite, grad=False)
+    for lib in (torch, chainrule):
+        a = lib.tensor(singular)
+        for call, message in ((lambda: lib.linalg.inv_ex(a, check_errors=True), "linalg.inv_ex: \\(Batch element 1\\): "
+                               "The diagonal element 2 is zero"),
+                              (lambda: lib.linalg.inv(a), "linalg.inv: \\(Batch element 1\\): The diagonal element 2"),
+                              (lambda: lib.linalg.solve_ex(a, a[0], check_errors=True),
+                               "torch.linalg.solve_ex: \\(Batch element 1\\): The solver failed"),
+                              (lambda: lib.linalg.cholesky_ex(lib.tensor(indefinite), check_errors=True),
+                               "linalg.cholesky_ex: \\(Batch element 1\\): .* leading minor of order 3"),
+                              (lambda: lib.linalg.cond(lib.ones(2, 3, dtype=lib.float64), 1),
+                               "linalg.cond\\(ord=1\\): A must be batches of square matrices, but they are 2 by 3")):
+            with pytest.raises(RuntimeError, match=message):
+                call()
+    matrices = np.array([[[2.0, 1.0], [1.0, 3.0]], [[1.0, 2.0], [2.0, 4.0]]])
+    check(lambda L, a: [L.linalg.cond(a, p) for p in ("fro", "nuc", 1, -1, float("inf"))], matrices, grad=False)
+    check(lambda L, a: [L.linalg.matrix_norm(a, "nuc"), L.linalg.matrix_norm(a, 2, keepdim=True),
+                        L.linalg.matrix_norm(a, -2, dim=(0, 2))], matrices)

@@ -52,8 +52,9 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
 
 def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple = (-2, -1), keepdim: bool = False, *,
                 dtype: Any = None) -> Tensor:
-    """The ``ord``-norm of the matrices in ``A`` (over the two dims ``dim``): 'fro', or the
-    max/min absolute row (ord=±inf) or column (ord=±1) sum."""
+    """The ``ord``-norm of the matrices in ``A`` (over the two dims ``dim``): 'fro', the
+    max/min absolute row (ord=±inf) or column (ord=±1) sum, or from the singular values:
+    'nuc' (their sum), 2 and -2 (the largest and the smallest)."""
     if dtype is not None:
         A = A.to(dtype)
     if A.dim() < 2:
@@ -67,7 +68,14 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple = (-2, -1), keepdim: boo
         extreme = F.amax if ord > 0 else F.amin
         out = extreme(sums, reduced, keepdim=True)
         return out if keepdim else F.squeeze(F.squeeze(out, builtins.max(rows, cols)), builtins.min(rows, cols))
-    raise NotImplementedError(f"linalg.matrix_norm: ord={ord!r} (it needs singular values) is not supported")
+    if ord in ("nuc", 2, -2):  # the sum, largest or smallest of the singular values
+        moved = F.movedim(A, (rows, cols), (-2, -1))
+        values = svdvals(moved)
+        out = values.sum(-1) if ord == "nuc" else values.amax(-1) if ord == 2 else values.amin(-1)
+        if keepdim:
+            out = F.unsqueeze(F.unsqueeze(out, builtins.min(rows, cols)), builtins.max(rows, cols))
+        return out
+    raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
 
 
 def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
@@ -231,51 +239,76 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
 
 
 def inv_ex(A: Tensor, *, check_errors: bool = False) -> Any:
-    """``(A^-1, info)``: info 0 for an invertible matrix; a singular one raises with
-    ``check_errors`` and gives info > 0 and NaNs otherwise."""
+    """``(A^-1, info)``: info per matrix is LAPACK's (0, or the first zero pivot of A's LU
+    factorisation); a singular matrix raises with ``check_errors``, else its inverse is NaN."""
     try:
         return inv_ex_result(inv(A), _info(A, 0))
     except LinAlgError:
-        if check_errors:
-            raise
-    return inv_ex_result(A * float("nan"), _info(A, 1))
+        pivots = _ops.zero_pivots(A._data)
+    if check_errors:
+        raise _ops.singular_error("linalg.inv_ex", A._data) from None
+    return inv_ex_result(_nan_where(pivots, inv(_identity_where(pivots, A))), Tensor._wrap(pivots))
 
 
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> Any:
-    """``(L, info)``: info the order of the first leading minor that is not positive-definite
-    (0 for none); it raises with ``check_errors``."""
+    """``(L, info)``: info per matrix the order of its first leading minor that is not
+    positive-definite (0 for none); it raises with ``check_errors``, else that factor is NaN."""
     try:
         return cholesky_ex_result(cholesky(A, upper=upper), _info(A, 0))
-    except LinAlgError as error:
-        if check_errors:
-            raise
-        order = int(str(error).split("order ")[1].split(" ")[0]) if "order " in str(error) else 1
-    return cholesky_ex_result(A * float("nan"), _info(A, order))
+    except LinAlgError:
+        orders = _decompositions.non_positive_minors(A._data)
+    if check_errors:
+        raise _decompositions.not_positive_definite(A._data, "linalg.cholesky_ex") from None
+    factor = cholesky(_identity_where(orders, A), upper=upper)
+    return cholesky_ex_result(_nan_where(orders, factor), Tensor._wrap(orders))
 
 
 def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False) -> Any:
-    """``(X, info)`` of :func:`solve`; a singular ``A`` raises with ``check_errors``, else gives
-    info > 0 and NaNs."""
+    """``(X, info)`` of :func:`solve`: info per matrix of ``A`` as :func:`inv_ex`'s; a singular
+    ``A`` raises with ``check_errors``, else its solution is NaN."""
     try:
         return solve_ex_result(solve(A, B, left=left), _info(A, 0))
     except LinAlgError:
-        if check_errors:
-            raise
-    return solve_ex_result(B * float("nan"), _info(A, 1))
+        pivots = _ops.zero_pivots(A._data)
+    if check_errors:
+        raise _ops.singular_error("torch.linalg.solve_ex", A._data) from None
+    return solve_ex_result(_nan_where(pivots, solve(_identity_where(pivots, A), B, left=left)), Tensor._wrap(pivots))
 
 
 def _info(A: Tensor, value: int) -> Tensor:
     return Tensor._wrap(numpy.full(tuple(A.shape[:-2]), value, dtype=numpy.int32))
 
 
+def _identity_where(failed: Any, A: Tensor) -> Tensor:
+    """``A`` with the matrices that ``failed`` (non-zero per batch element) replaced by I."""
+    mask = Tensor._wrap(failed.astype(bool)[..., None, None])
+    return F.where(mask, Tensor._wrap(numpy.eye(A.shape[-1], dtype=A._data.dtype)), A)
+
+
+def _nan_where(failed: Any, result: Tensor) -> Tensor:
+    """``result`` with the batch elements that ``failed`` set to NaN (its batch dims lead)."""
+    batch = failed.ndim
+    mask = failed.astype(bool).reshape(failed.shape + (1,) * (result.ndim - batch))
+    return F.where(Tensor._wrap(mask), float("nan"), result)
+
+
 def cond(A: Tensor, p: Any = None) -> Tensor:
     """The condition number of (batches of) matrices in the ``p``-norm: the ratio of the largest
-    to the smallest singular value for p None, 2 or -2; ``norm(A, p) norm(A^-1, p)`` else."""
+    to the smallest singular value for p None, 2 or -2 (any shape); ``norm(A, p) norm(A^-1, p)``
+    of square matrices else, inf where A is singular (for 'nuc' from the singular values)."""
     if p is None or p in (2, -2):
         values = svdvals(A)
         ratio = values[..., 0] / values[..., -1]
         return 1 / ratio if p == -2 else ratio
-    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+    if A.dim() < 2 or A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.cond(ord={p}): A must be batches of square matrices, but they are "
+                          f"{A.shape[-2] if A.dim() > 1 else 1} by {A.shape[-1]} matrices")
+    if p == "nuc":  # (from the singular values, as PyTorch: finite for a singular A)
+        values = svdvals(A)
+        return values.sum(-1) * values.reciprocal().sum(-1)
+    inverse, info = inv_ex(A)
+    ratio = matrix_norm(A, p) * matrix_norm(F.where(info.unsqueeze(-1).unsqueeze(-1) > 0, 0.0, inverse), p)
+    return F.where(info > 0, float("inf"), ratio)
 
 
 def vander(x: Tensor, *, N: int | None = None) -> Tensor:

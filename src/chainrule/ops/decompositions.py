@@ -8,6 +8,7 @@ from typing import Any
 import numpy
 
 from ..autograd.function import Op
+from ..backend import to_numpy
 from .elementwise import sum_to_shape
 from .linalg import LinAlgError, _square_batches, _transposed
 
@@ -25,21 +26,33 @@ def _matrices(name: str, a: Any) -> None:
         raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
 
 
-def _not_positive_definite(xp: Any, a: Any) -> LinAlgError:
-    """PyTorch's error for the first matrix (of a batch) without a Cholesky factor: it names
-    the order of the first leading minor that is not positive-definite."""
-    flat = a.reshape((-1,) + a.shape[-2:])
+def non_positive_minors(a: Any) -> Any:
+    """Per matrix of the batch ``a``: the order of its first leading minor that is not
+    positive-definite (LAPACK potrf's ``info``; 0 where the Cholesky factor exists), int32."""
+    flat = to_numpy(a).reshape((-1,) + tuple(a.shape[-2:]))
+    orders = numpy.zeros(len(flat), dtype=numpy.int32)
     for index, matrix in enumerate(flat):
         for order in range(1, matrix.shape[-1] + 1):
             try:
-                xp.linalg.cholesky(matrix[:order, :order])
+                numpy.linalg.cholesky(matrix[:order, :order])
             except numpy.linalg.LinAlgError:
-                where = f"(Batch element {index}): " if a.ndim > 2 else ""
-                return LinAlgError(f"linalg.cholesky: {where}The factorization could not be completed because the "
-                                   f"input is not positive-definite (the leading minor of order {order} is not "
-                                   "positive-definite).")
-    return LinAlgError("linalg.cholesky: The factorization could not be completed because the input is not "
-                       "positive-definite.")
+                orders[index] = order
+                break
+    return orders.reshape(tuple(a.shape[:-2]))
+
+
+def not_positive_definite(a: Any, name: str = "linalg.cholesky") -> LinAlgError:
+    """PyTorch's error for the first matrix (of a batch) without a Cholesky factor: it names
+    the order of the first leading minor that is not positive-definite."""
+    orders = non_positive_minors(a).reshape(-1)
+    failing = numpy.flatnonzero(orders)
+    if not failing.size:
+        return LinAlgError(f"{name}: The factorization could not be completed because the input is not "
+                           f"positive-definite.")
+    index = int(failing[0])
+    where = f"(Batch element {index}): " if a.ndim > 2 else ""
+    return LinAlgError(f"{name}: {where}The factorization could not be completed because the input is not "
+                       f"positive-definite (the leading minor of order {int(orders[index])} is not positive-definite).")
 
 
 class Cholesky(Op):
@@ -55,7 +68,7 @@ class Cholesky(Op):
         try:
             factor = xp.linalg.cholesky(a)
         except numpy.linalg.LinAlgError:
-            raise _not_positive_definite(xp, a) from None
+            raise not_positive_definite(a) from None
         self.saved = (factor,)
         return factor
 

@@ -6,6 +6,7 @@ from typing import Any
 import numpy
 
 from ..autograd.function import Op, broadcast_error, variant
+from ..backend import to_numpy
 from ..gemm import product
 from .elementwise import sum_to_shape
 
@@ -226,6 +227,41 @@ def _square_batches(name: str, a: Any) -> None:
                            f"{a.shape[-2]} by {a.shape[-1]} matrices")
 
 
+def zero_pivot(matrix: Any) -> int:
+    """LAPACK getrf's ``info`` for one square matrix: the 1-based index of the first pivot of
+    its LU factorization with partial pivoting that is exactly 0 (0 for none).  Elimination
+    goes on past a zero pivot, as LAPACK's does."""
+    a = numpy.array(to_numpy(matrix), dtype=numpy.float64 if matrix.dtype.kind == "f" else numpy.complex128)
+    first = 0
+    for k in range(a.shape[0]):
+        p = k + int(numpy.argmax(numpy.abs(a[k:, k])))
+        if a[p, k] == 0:
+            first = first or k + 1
+            continue
+        a[[k, p]] = a[[p, k]]
+        a[k + 1:, k] /= a[k, k]
+        a[k + 1:, k + 1:] -= numpy.outer(a[k + 1:, k], a[k, k + 1:])
+    return first
+
+
+def zero_pivots(a: Any) -> Any:
+    """:func:`zero_pivot` of each matrix of the batch ``a``, as int32 of the batch's shape."""
+    flat = to_numpy(a).reshape((-1,) + tuple(a.shape[-2:]))
+    return numpy.array([zero_pivot(m) for m in flat], dtype=numpy.int32).reshape(tuple(a.shape[:-2]))
+
+
+def singular_error(name: str, a: Any) -> LinAlgError:
+    """PyTorch's error for the first singular matrix of ``a`` (an inverse's names its zero pivot)."""
+    pivots = zero_pivots(a)
+    index = int(numpy.flatnonzero(pivots)[0]) if pivots.any() else 0
+    where = f"(Batch element {index}): " if a.ndim > 2 else ""
+    if name == "linalg.inv" or name.endswith("inv_ex"):
+        pivot = int(pivots.reshape(-1)[index]) if pivots.size else 1
+        return LinAlgError(f"{name}: {where}The diagonal element {pivot} is zero, the inversion could not be "
+                           f"completed because the input matrix is singular.")
+    return LinAlgError(f"{name}: {where}The solver failed because the input matrix is singular.")
+
+
 def _transposed(xp: Any, a: Any) -> Any:
     return xp.swapaxes(a, -1, -2)
 
@@ -249,8 +285,7 @@ class Inverse(Op):
         try:
             out = xp.linalg.inv(a)
         except numpy.linalg.LinAlgError:
-            raise LinAlgError("linalg.inv: The inversion could not be completed because the input matrix is "
-                              "singular.") from None
+            raise singular_error("linalg.inv", a) from None
         self.saved = (out,)
         return out
 
@@ -353,7 +388,7 @@ class Solve(Op):
         try:
             x = xp.linalg.solve(xp.broadcast_to(a, batch + a.shape[-2:]), xp.broadcast_to(rhs, batch + rhs.shape[-2:]))
         except numpy.linalg.LinAlgError:
-            raise LinAlgError("torch.linalg.solve: The solver failed because the input matrix is singular.") from None
+            raise singular_error("torch.linalg.solve", xp.broadcast_to(a, batch + a.shape[-2:])) from None
         self.vector, self.shapes = vector, (a.shape, b.shape)
         out = x[..., 0] if vector else x
         # The output itself is saved (a create_graph backward then sees it with its history).
