@@ -223,3 +223,15 @@ def test_ex_forms_cond_and_norms_on_batches_with_a_failing_matrix():
     check(lambda L, a: [L.linalg.cond(a, p) for p in ("fro", "nuc", 1, -1, float("inf"))], matrices, grad=False)
     check(lambda L, a: [L.linalg.matrix_norm(a, "nuc"), L.linalg.matrix_norm(a, 2, keepdim=True),
                         L.linalg.matrix_norm(a, -2, dim=(0, 2))], matrices)
+
+
+def test_refusals_of_integer_inputs_and_small_vandermonde_matrices():
+    for lib in (torch, chainrule):
+        with pytest.raises(RuntimeError, match="linalg.vecdot: Expected a floating point or complex tensor as input. "
+                                               "Got Long"):
+            lib.linalg.vecdot(lib.ones(3, dtype=lib.long), lib.ones(3, dtype=lib.long))
+        with pytest.raises(RuntimeError, match="linalg.qr: Expected a floating point or complex tensor as input. Got Long"):
+            lib.linalg.qr(lib.ones(2, 2, dtype=lib.long))
+        for n in (0, 1):
+            with pytest.raises(RuntimeError, match="N must be greater than 1."):
+                lib.linalg.vander(lib.ones(3), N=n)

@@ -235,6 +235,10 @@ def multi_dot(tensors: Any) -> Tensor:
 
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     """The dot products along ``dim`` (of broadcast ``x`` and ``y``)."""
+    for t in (x, y):
+        if not (t.is_floating_point() or t.is_complex()):
+            raise RuntimeError(f"linalg.vecdot: Expected a floating point or complex tensor as input. Got "
+                               f"{_ops._scalar(t._data)}")
     return (x * y).sum(dim)
 
 
@@ -313,4 +317,6 @@ def cond(A: Tensor, p: Any = None) -> Tensor:
 
 def vander(x: Tensor, *, N: int | None = None) -> Tensor:
     """The Vandermonde matrices of the last dim of ``x``: columns x^0, x^1, ..., x^(N-1)."""
+    if N is not None and N <= 1:
+        raise RuntimeError("N must be greater than 1.")
     return _factorizations.linalg_vander(x, N)

@@ -171,3 +171,16 @@ def test_validation_and_api_against_pytorch(case):
         np.testing.assert_allclose(actual, expected, rtol=1e-12)
     else:
         assert actual == expected
+
+
+def test_a_transformed_distribution_lives_on_its_last_transforms_codomain():
+    supports = []
+    for lib in LIBS:
+        D = lib.distributions
+        transforms = (D.ExpTransform(), D.TanhTransform(), D.SigmoidTransform(), D.AffineTransform(0.0, 2.0),
+                      D.SoftplusTransform(), D.AbsTransform(), D.PowerTransform(2.0), D.ExpTransform().inv)
+        supports.append([str(D.TransformedDistribution(D.Normal(0.0, 1.0), [t]).support) for t in transforms])
+        with pytest.raises(ValueError, match="to be within the support \\(GreaterThan\\(lower_bound=0.0\\)\\)"):
+            D.TransformedDistribution(D.Normal(0.0, 1.0), [D.ExpTransform()], validate_args=True).log_prob(
+                lib.tensor(-1.0))
+    assert supports[1] == supports[0]

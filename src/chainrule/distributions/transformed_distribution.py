@@ -41,7 +41,7 @@ class TransformedDistribution(Distribution):
 
     @property
     def support(self) -> Constraint:
-        return real
+        return self.transforms[-1].codomain if self.transforms else self.base_dist.support
 
     def sample(self, sample_shape: Any = Size()) -> Tensor:
         x = self.base_dist.sample(sample_shape)

@@ -13,6 +13,7 @@ from .. import creation
 from .. import functional as F
 from ..nn import functional as NF
 from ..tensor import Tensor
+from .distribution import Constraint, positive, real, unit_interval
 from .independent import sum_rightmost
 
 __all__ = ["Transform", "ComposeTransform", "ExpTransform", "AffineTransform", "TanhTransform", "SigmoidTransform",
@@ -21,10 +22,13 @@ __all__ = ["Transform", "ComposeTransform", "ExpTransform", "AffineTransform", "
 
 class Transform:
     """``y = t(x)`` with ``t.inv(y)`` and ``t.log_abs_det_jacobian(x, y)``; ``event_dim`` is the
-    number of trailing dims one transformed event has (0: elementwise)."""
+    number of trailing dims one transformed event has (0: elementwise); ``domain`` and
+    ``codomain`` where x and y lie."""
 
     bijective = True
     sign: int = 1
+    domain: Constraint = real
+    codomain: Constraint = real
 
     def __init__(self, cache_size: int = 0) -> None:
         if cache_size not in (0, 1):
@@ -98,6 +102,14 @@ class _Inverse(Transform):
     def sign(self) -> int:  # type: ignore[override]
         return self._inv_of.sign
 
+    @property
+    def domain(self) -> Constraint:  # type: ignore[override]
+        return self._inv_of.codomain
+
+    @property
+    def codomain(self) -> Constraint:  # type: ignore[override]
+        return self._inv_of.domain
+
     def __call__(self, x: Tensor) -> Tensor:
         return self._inv_of._inv_call(x)
 
@@ -127,6 +139,14 @@ class ComposeTransform(Transform):
     @property
     def inv(self) -> Transform:
         return ComposeTransform([p.inv for p in reversed(self.parts)])
+
+    @property
+    def domain(self) -> Constraint:  # type: ignore[override]
+        return self.parts[0].domain if self.parts else real
+
+    @property
+    def codomain(self) -> Constraint:  # type: ignore[override]
+        return self.parts[-1].codomain if self.parts else real
 
     @property
     def sign(self) -> int:  # type: ignore[override]
@@ -162,6 +182,8 @@ identity_transform = ComposeTransform([])
 
 class ExpTransform(Transform):
     """y = exp(x)."""
+
+    codomain = positive
 
     def _call(self, x: Tensor) -> Tensor:
         return x.exp()
@@ -229,6 +251,7 @@ class TanhTransform(Transform):
     """y = tanh(x) (a squashed Gaussian's last step)."""
 
     sign = 1
+    codomain = Constraint("Interval(lower_bound=-1.0, upper_bound=1.0)", lambda a: (a >= -1) & (a <= 1))
 
     def _call(self, x: Tensor) -> Tensor:
         return x.tanh()
@@ -243,6 +266,8 @@ class TanhTransform(Transform):
 
 class SigmoidTransform(Transform):
     """y = sigmoid(x)."""
+
+    codomain = unit_interval
 
     def _call(self, x: Tensor) -> Tensor:
         return _clipped_sigmoid(x)
@@ -264,6 +289,8 @@ def _clipped_sigmoid(x: Tensor) -> Tensor:
 class SoftplusTransform(Transform):
     """y = log(1 + exp(x))."""
 
+    codomain = positive
+
     def _call(self, x: Tensor) -> Tensor:
         return NF.softplus(x)
 
@@ -278,6 +305,7 @@ class AbsTransform(Transform):
     """y = |x| (not bijective: its inverse picks the positive branch)."""
 
     bijective = False
+    codomain = positive
 
     def _call(self, x: Tensor) -> Tensor:
         return x.abs()
@@ -288,6 +316,9 @@ class AbsTransform(Transform):
 
 class PowerTransform(Transform):
     """y = x ** exponent on the positive reals."""
+
+    domain = positive
+    codomain = positive
 
     def __init__(self, exponent: Any, cache_size: int = 0) -> None:
         super().__init__(cache_size)

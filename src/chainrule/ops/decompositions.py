@@ -10,7 +10,7 @@ import numpy
 from ..autograd.function import Op
 from ..backend import to_numpy
 from .elementwise import sum_to_shape
-from .linalg import LinAlgError, _square_batches, _transposed
+from .linalg import LinAlgError, _scalar, _square_batches, _transposed
 
 
 def _plain_only(xp: Any, name: str) -> None:
@@ -21,7 +21,7 @@ def _plain_only(xp: Any, name: str) -> None:
 def _matrices(name: str, a: Any) -> None:
     """PyTorch's checks of a decomposition's input: floating point, at least 2-D."""
     if a.dtype.kind not in "fc":
-        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {a.dtype}")
+        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {_scalar(a)}")
     if a.ndim < 2:
         raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
 
