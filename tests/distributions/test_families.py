@@ -184,3 +184,28 @@ def test_a_transformed_distribution_lives_on_its_last_transforms_codomain():
             D.TransformedDistribution(D.Normal(0.0, 1.0), [D.ExpTransform()], validate_args=True).log_prob(
                 lib.tensor(-1.0))
     assert supports[1] == supports[0]
+
+
+def test_expand_gives_a_larger_batch_of_the_same_distribution():
+    def run(lib):
+        D = lib.distributions
+        t = lambda v: lib.tensor(np.asarray(v, dtype=np.float64))  # noqa: E731
+        dists = [D.Normal(t(0.5), t(2.0)), D.Categorical(t([0.2, 0.8])), D.Bernoulli(t(0.3)), D.StudentT(t(3.0)),
+                 D.Beta(t(2.0), t(3.0)), D.Dirichlet(t([1.0, 2.0])), D.OneHotCategorical(t([0.5, 0.5])),
+                 D.MultivariateNormal(t([0.0, 1.0]), t([[1.0, 0.2], [0.2, 1.0]])),
+                 D.Independent(D.Normal(t([0.0, 1.0]), t([1.0, 2.0])), 1), D.LogNormal(t(0.0), t(1.0)),
+                 D.Gamma(t(2.0), t(1.0)), D.Gumbel(t(0.0), t(1.0)),
+                 D.MixtureSameFamily(D.Categorical(t([0.3, 0.7])), D.Normal(t([0.0, 1.0]), t([1.0, 0.5])))]
+        out = []
+        for d in dists:
+            wider = d.expand([3])
+            lib.manual_seed(0)
+            sample = wider.sample((2,))
+            out.append((tuple(wider.batch_shape), tuple(wider.event_shape), _numpy(sample),
+                        _numpy(wider.log_prob(sample))))
+        return out
+
+    for expected, actual in zip(*(run(lib) for lib in LIBS)):
+        assert actual[:2] == expected[:2]
+        np.testing.assert_allclose(actual[2], expected[2], rtol=1e-12)
+        np.testing.assert_allclose(actual[3], expected[3], rtol=1e-10)

@@ -92,6 +92,22 @@ class Distribution:
     def enumerate_support(self, expand: bool = True) -> Tensor:
         raise NotImplementedError
 
+    def expand(self, batch_shape: Any, _instance: Any = None) -> "Distribution":
+        """The same distribution over a larger batch: every parameter (each tensor whose leading
+        dims are the batch dims) and every inner distribution expanded, as views."""
+        batch_shape = Size(batch_shape)
+        new = type(self).__new__(type(self)) if _instance is None else _instance
+        new.__dict__.update(self.__dict__)
+        old = tuple(self._batch_shape)
+        for name, value in self.__dict__.items():
+            if isinstance(value, Tensor) and not name.startswith("_unbroadcasted") \
+                    and tuple(value.shape[:len(old)]) == old:
+                new.__dict__[name] = value.expand(tuple(batch_shape) + tuple(value.shape[len(old):]))
+            elif isinstance(value, Distribution):
+                new.__dict__[name] = value.expand(tuple(batch_shape) + tuple(value.batch_shape[len(old):]))
+        new._batch_shape = batch_shape
+        return new
+
     def _extended_shape(self, sample_shape: Any = ()) -> tuple:
         return tuple(Size(sample_shape)) + tuple(self._batch_shape) + tuple(self._event_shape)
 
