@@ -208,6 +208,12 @@ def erf(input: Tensor) -> Tensor:
     return N.Erf.apply(input if input.is_floating_point() else input.float())
 
 
+@public(inplace=True, out=True)
+def erfinv(input: Tensor) -> Tensor:
+    """The inverse of erf on (-1, 1) (+-inf at +-1, NaN outside)."""
+    return N.Erfinv.apply(input if input.is_floating_point() else input.float())
+
+
 
 
 @public(inplace=True, out=True)

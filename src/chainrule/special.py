@@ -10,10 +10,11 @@ from .dtypes import get_default_dtype
 from .ops.elementwise import Entr
 from .tensor import Tensor
 
-__all__ = ["digamma", "entr", "erf", "exp2", "expit", "expm1", "gammaln", "log1p", "log_softmax", "logit", "logsumexp",
+__all__ = ["digamma", "entr", "erf", "erfinv", "exp2", "expit", "expm1", "gammaln", "log1p", "log_softmax", "logit", "logsumexp",
            "multigammaln", "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy"]
 
 erf = F.erf
+erfinv = F.erfinv
 exp2 = F.exp2
 expit = F.sigmoid
 expm1 = F.expm1

@@ -209,3 +209,15 @@ def test_expand_gives_a_larger_batch_of_the_same_distribution():
         assert actual[:2] == expected[:2]
         np.testing.assert_allclose(actual[2], expected[2], rtol=1e-12)
         np.testing.assert_allclose(actual[3], expected[3], rtol=1e-10)
+
+
+def test_quantiles_through_erfinv():
+    values = np.array([0.01, 0.3, 0.5, 0.9])
+    out = []
+    for lib in LIBS:
+        D, q = lib.distributions, lib.tensor(values)
+        out.append(_numpy([D.Normal(lib.tensor(1.0, dtype=lib.float64), 2.0).icdf(q),
+                           D.LogNormal(lib.tensor(0.5, dtype=lib.float64), 1.0).icdf(q),
+                           D.Gumbel(lib.tensor(0.0, dtype=lib.float64), 1.0).icdf(q)]))
+    for e, a in zip(*out):
+        np.testing.assert_allclose(a, e, rtol=1e-9)

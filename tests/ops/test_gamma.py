@@ -63,3 +63,11 @@ def test_trigamma_float32_poles():
     # (check() makes float64 inputs: the float32 ones are made inside)
     check(lambda L, x: L.polygamma(1, x.float()), np.array([-1.0, -2.0, -3.0, -2.5, 0.25]), grad=False,
           rtol=2e-6, atol=0)
+
+
+def test_erfinv():
+    """(erf's inverse lives with erf in ops/nn.py; tested here with the other special functions)"""
+    y = np.array([-1.0, -0.999, -0.9, -0.7, -0.69, -0.3, 0.0, 1e-8, 0.25, 0.7, 0.71, 0.95, 1.0, 1.5])
+    check(lambda L, y: L.erfinv(y), y, grad=False, rtol=1e-10, atol=1e-12)
+    check(lambda L, y: L.special.erfinv(y), y[1:-2], rtol=1e-10, atol=1e-12)
+    check(lambda L, y: L.erfinv(y.float()), y[1:-2], grad=False, rtol=1e-5, atol=1e-6)

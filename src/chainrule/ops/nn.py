@@ -10,7 +10,7 @@ from typing import Any
 import numpy as _np
 
 from ..autograd.function import Op
-from ..backend import CPU, device_of, get_array_module, namespace_of_device, special_function
+from ..backend import CPU, device_of, get_array_module, namespace_of_device, special_function, to_device, to_numpy
 from ..mt19937 import CpuSampler
 from ..random import _generator
 from .elementwise import Sigmoid, promote, step_scaled, sum_to_shape
@@ -110,6 +110,50 @@ class Erf(Op):
     def backward(self, xp, g):
         (a,) = self.saved
         return g * (xp.exp(-(a * a)) * _TWO_OVER_SQRT_PI)
+
+
+_ERFINV_A = (0.886226899, -1.645349621, 0.914624893, -0.140543331)
+_ERFINV_B = (-2.118377725, 1.442710462, -0.329097515, 0.012229801)
+_ERFINV_C = (-1.970840454, -1.624906493, 3.429567803, 1.641345311)
+_ERFINV_D = (3.543889200, 1.637067800)
+
+
+def _erfinv_array(y):
+    """erf^-1(y): PyTorch's ``calc_erfinv`` (a rational first guess, central below |y| 0.7 and
+    a tail form above, then two Newton steps), NaN outside [-1, 1] and +-inf at +-1."""
+    a, b, c, d = _ERFINV_A, _ERFINV_B, _ERFINV_C, _ERFINV_D
+    kind = y.dtype
+    with _np.errstate(all="ignore"):
+        magnitude = _np.abs(y)
+        z = y * y
+        central = y * (((a[3] * z + a[2]) * z + a[1]) * z + a[0]) / (
+            (((b[3] * z + b[2]) * z + b[1]) * z + b[0]) * z + 1.0)
+        t = _np.sqrt(-_np.log((1.0 - magnitude) / 2.0))
+        tail = _np.copysign(((c[3] * t + c[2]) * t + c[1]) * t + c[0], y) / ((d[1] * t + d[0]) * t + 1.0)
+        x = _np.where(magnitude <= 0.7, central, tail).astype(kind)
+        for _ in range(2):
+            x = (x - (_erf_array(x) - y) / (kind.type(_TWO_OVER_SQRT_PI) * _np.exp(-x * x))).astype(kind)
+        x = _np.where(magnitude == 1.0, _np.copysign(_np.inf, y), x)
+        return _np.where(magnitude > 1.0, _np.nan, x).astype(kind)
+
+
+class Erfinv(Op):
+    __slots__ = ()
+    arguments = "unary"
+    derivative = ("d erfinv(u)/du = sqrt(pi)/2 exp(erfinv(u)^2)",)
+
+    def forward(self, xp, a):
+        if type(a) is not _np.ndarray:
+            special = special_function(get_array_module(a), "erfinv")
+            out = special(a) if special is not None else to_device(_erfinv_array(to_numpy(a)), device_of(a))
+        else:
+            out = _erfinv_array(a)
+        self.saved = (out,)
+        return out
+
+    def backward(self, xp, g):
+        (out,) = self.saved
+        return g * (xp.exp(out * out) * (1 / _TWO_OVER_SQRT_PI))
 
 
 class Gelu(Op):
