@@ -46,11 +46,9 @@ def _float(dtype: Any) -> np.dtype:
 
 
 def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    """A new tensor holding a copy of ``data`` (floats become float32, ints int64)."""
+    """A new tensor holding a copy of ``data`` (Python floats become the default dtype, ints int64)."""
     where = resolve_device(device) if device is not None or not isinstance(data, Tensor) else data.device
     array = _to_array(data, dtype)
-    if dtype is None and array.dtype == np.float32 and _dt.get_default_dtype() is _dt.float64 and not isinstance(data, (np.ndarray, Tensor)):
-        array = array.astype(np.float64)
     out = _finish(to_device(array, where), requires_grad)
     if observe.cuts:
         sources = _needing_grad(data)

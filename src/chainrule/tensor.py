@@ -508,7 +508,9 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
         # a sequence holding NumPy float64 scalars, float64, as PyTorch infers it).
         typed = on_device or isinstance(array, (np.ndarray, np.generic))
         if out.dtype == np.float64 and not (typed or isinstance(data, Tensor) or np.float64 in kinds):
-            out = out.astype(np.float32)
+            # Python floats take the default dtype, read from the floats themselves (a float32
+            # round trip would lose float64's digits)
+            out = out.astype(_dt.get_default_dtype().numpy, copy=False)
         elif out.dtype.kind in "iu" and out.dtype != np.uint8 and not typed:
             out = out.astype(np.int64)
         elif out.dtype.kind in "US":
