@@ -1160,5 +1160,18 @@ def mvlgamma(input: Tensor, p: int) -> Tensor:
     return lgamma(input.unsqueeze(-1) + offsets).sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
 
 
+
+@public(inplace=True, out=True)
+def igamma(input: Tensor, other: Any) -> Tensor:
+    """The regularised lower incomplete gamma function P(input, other)."""
+    return G.RegularizedGamma.apply(input, other if isinstance(other, Tensor) else F._t(other), False)
+
+
+@public(inplace=True, out=True)
+def igammac(input: Tensor, other: Any) -> Tensor:
+    """The regularised upper incomplete gamma function Q(input, other) = 1 - P."""
+    return G.RegularizedGamma.apply(input, other if isinstance(other, Tensor) else F._t(other), True)
+
+
 __all__ = [name for name, row in ROWS.items() if row.function.__module__ == __name__]
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from . import functional as F
-from .composites import digamma, lgamma, mvlgamma, polygamma, sinc
+from .composites import digamma, igamma, igammac, lgamma, mvlgamma, polygamma, sinc
 from .dtypes import get_default_dtype
 from .ops.elementwise import Entr
 from .tensor import Tensor
 
-__all__ = ["digamma", "entr", "erf", "erfinv", "exp2", "expit", "expm1", "gammaln", "log1p", "log_softmax", "logit", "logsumexp",
+__all__ = ["digamma", "entr", "erf", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc", "gammaln", "log1p", "log_softmax", "logit", "logsumexp",
            "multigammaln", "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy"]
 
 erf = F.erf
@@ -25,6 +25,8 @@ round = F.round
 xlogy = F.xlogy
 gammaln = lgamma
 psi = digamma
+gammainc = igamma
+gammaincc = igammac
 multigammaln = mvlgamma
 
 

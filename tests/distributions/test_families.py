@@ -221,3 +221,14 @@ def test_quantiles_through_erfinv():
                            D.Gumbel(lib.tensor(0.0, dtype=lib.float64), 1.0).icdf(q)]))
     for e, a in zip(*out):
         np.testing.assert_allclose(a, e, rtol=1e-9)
+
+
+def test_gamma_and_chi2_cdf():
+    values = np.array([0.1, 1.0, 2.5, 7.0])
+    out = []
+    for lib in LIBS:
+        D, v = lib.distributions, lib.tensor(values)
+        out.append(_numpy([D.Gamma(lib.tensor([0.5, 2.0, 3.0, 9.0]), lib.tensor([1.0, 2.0, 0.5, 1.5])).cdf(v),
+                           D.Chi2(lib.tensor([1.0, 2.0, 3.0, 4.0], dtype=lib.float64)).cdf(v)]))
+    for e, a in zip(*out):
+        np.testing.assert_allclose(a, e, rtol=1e-6, atol=1e-7)

@@ -71,3 +71,18 @@ def test_erfinv():
     check(lambda L, y: L.erfinv(y), y, grad=False, rtol=1e-10, atol=1e-12)
     check(lambda L, y: L.special.erfinv(y), y[1:-2], rtol=1e-10, atol=1e-12)
     check(lambda L, y: L.erfinv(y.float()), y[1:-2], grad=False, rtol=1e-5, atol=1e-6)
+
+
+def test_regularized_incomplete_gamma():
+    a = np.array([0.5, 1.0, 2.0, 3.5, 10.0, 0.1, 0.0, 1.0, 2.0, -1.0, 5.0])
+    x = np.array([0.3, 1.0, 2.5, 1.0, 12.0, 5.0, 1.0, 0.0, np.inf, 1.0, 5.9])
+    check(lambda L, a, x: [L.igamma(a, x), L.igammac(a, x), L.special.gammainc(a, x)], a, x, grad=False,
+          rtol=1e-12, atol=1e-14)
+    # (for large a PyTorch's asymptotic expansion is off by ~2e-10: these values are the exact ones)
+    check(lambda L, a, x: L.igamma(a, x), np.array([50.0, 100.0]), np.array([45.0, 110.0]), grad=False, atol=1e-9)
+    check(lambda L, x: [L.special.gammainc(L.tensor([2.0, 0.5], dtype=L.float64), x),
+                        L.special.gammaincc(L.tensor([2.0, 0.5], dtype=L.float64), x)], np.array([1.5, 3.0]))
+    for lib in (torch, chainrule):
+        a_grad = lib.tensor([2.0], requires_grad=True)
+        with pytest.raises(NotImplementedError, match="the derivative for 'igamma: input' is not implemented"):
+            lib.igamma(a_grad, lib.tensor([1.5])).sum().backward()

@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import creation
 from .. import functional as F
-from ..composites import digamma, lgamma
+from ..composites import digamma, igamma, lgamma
 from ..dtypes import finfo
 from ..nn import functional as NF
 from ..ops.sampling import DirichletDraw, StandardGamma
@@ -49,6 +49,10 @@ class Gamma(Distribution):
         self._validate_sample(value)
         return (F.xlogy(self.concentration, self.rate) + F.xlogy(self.concentration - 1, value)
                 - self.rate * value - lgamma(self.concentration))
+
+    def cdf(self, value: Tensor) -> Tensor:
+        self._validate_sample(value)
+        return igamma(self.concentration, self.rate * value)
 
     def entropy(self) -> Tensor:
         return (self.concentration - self.rate.log() + lgamma(self.concentration)
