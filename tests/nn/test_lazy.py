@@ -97,3 +97,13 @@ def test_errors(call):
             call(lib)
         raised.append((info.type, str(info.value).split(":")[0]))
     assert raised[0] == raised[1]
+
+
+def test_a_placeholder_refuses_to_tell_its_size():
+    for lib in LIBS:
+        placeholder = lib.nn.LazyLinear(3).weight
+        for method, named in (("numel", "numel"), ("nelement", "numel"), ("dim", "dim")):
+            with pytest.raises(ValueError, match=f"Attempted to use an uninitialized parameter in <method '{named}'"):
+                getattr(placeholder, method)()
+        with pytest.raises(ValueError, match="uninitialized parameter"):
+            sum(p.numel() for p in lib.nn.Sequential(lib.nn.LazyLinear(2)).parameters())

@@ -98,6 +98,23 @@ class _Uninitialized:
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
 
+    def _unusable(self, method: str) -> ValueError:
+        return ValueError(
+            f"Attempted to use an uninitialized parameter in <method '{method}' of 'torch._C.TensorBase' objects>. "
+            "This error happens when you are using a `LazyModule` or explicitly manipulating "
+            "`torch.nn.parameter.UninitializedParameter` objects. When using LazyModules Call `forward` with a dummy "
+            "batch to initialize the parameters before calling torch functions")
+
+    # (what would silently answer 0 or (0,) for a placeholder: its size is not known yet)
+    def numel(self) -> int:
+        raise self._unusable("numel")
+
+    def nelement(self) -> int:
+        raise self._unusable("numel")  # (PyTorch's message names numel)
+
+    def dim(self) -> int:
+        raise self._unusable("dim")
+
 
 class UninitializedParameter(_Uninitialized, Parameter):
     """A parameter without a shape yet (a lazy module's, before its first forward)."""
