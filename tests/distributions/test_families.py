@@ -232,3 +232,29 @@ def test_gamma_and_chi2_cdf():
                            D.Chi2(lib.tensor([1.0, 2.0, 3.0, 4.0], dtype=lib.float64)).cdf(v)]))
     for e, a in zip(*out):
         np.testing.assert_allclose(a, e, rtol=1e-6, atol=1e-7)
+
+
+def test_multinomial_and_the_relaxed_distributions():
+    from torch.distributions.relaxed_bernoulli import LogitRelaxedBernoulli
+    from torch.distributions.relaxed_categorical import ExpRelaxedCategorical
+
+    def run(lib):
+        D = lib.distributions
+        t = lambda v: lib.tensor(np.asarray(v, dtype=np.float64), requires_grad=True)  # noqa: E731
+        exp_relaxed = ExpRelaxedCategorical if lib is torch else D.ExpRelaxedCategorical
+        logit_relaxed = LogitRelaxedBernoulli if lib is torch else D.LogitRelaxedBernoulli
+        lib.manual_seed(2)
+        probs, temperature = t([0.2, 0.3, 0.5]), t(0.7)
+        out = []
+        for d in (D.Multinomial(10, probs), D.RelaxedOneHotCategorical(temperature, probs=probs),
+                  D.RelaxedBernoulli(temperature, probs=t([0.3, 0.8])),
+                  exp_relaxed(temperature, logits=t([0.1, -0.4, 1.0])), logit_relaxed(temperature, logits=t([0.5]))):
+            sample = d.sample((3,))
+            out += [sample, d.log_prob(sample)]
+            if d.has_rsample:
+                draw = d.rsample((2,))
+                out += [draw, lib.autograd.grad((draw ** 2).sum(), [temperature])[0]]
+        return _numpy(out)
+
+    for e, a in zip(*(run(lib) for lib in LIBS)):
+        np.testing.assert_allclose(a, e, rtol=1e-9, atol=1e-12)

@@ -1,7 +1,8 @@
 """``torch.distributions``: ``Normal``, ``Categorical``, ``OneHotCategorical``, ``Bernoulli``,
 ``Uniform``, ``MultivariateNormal``, ``Exponential``, ``Laplace``, ``Cauchy``, ``Gumbel``,
 ``LogNormal``, ``HalfNormal``, ``Gamma``, ``Chi2``, ``Beta``, ``Dirichlet``, ``StudentT``,
-``Poisson``, ``Geometric``, ``Independent``, ``MixtureSameFamily``, ``TransformedDistribution``
+``Poisson``, ``Geometric``, ``Multinomial``, the relaxed (Gumbel-softmax) distributions,
+``Independent``, ``MixtureSameFamily``, ``TransformedDistribution``
 with its transforms, and ``kl_divergence`` between them.
 
 Densities, entropies and divergences are PyTorch's formulas on chainrule's ops (so they
@@ -25,6 +26,9 @@ from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
 from .poisson import Geometric, Poisson
+from .relaxed import (
+    ExpRelaxedCategorical, LogitRelaxedBernoulli, Multinomial, RelaxedBernoulli, RelaxedOneHotCategorical,
+)
 from .transformed_distribution import Gumbel, HalfNormal, LogNormal, TransformedDistribution
 from .transforms import (
     AbsTransform, AffineTransform, ComposeTransform, ExpTransform, PowerTransform, SigmoidTransform,
@@ -34,6 +38,7 @@ from .uniform import Uniform
 
 __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Categorical", "Cauchy", "Chi2", "ComposeTransform",
            "Dirichlet", "Distribution", "ExpTransform", "Exponential", "Gamma", "Geometric", "Gumbel", "HalfNormal",
-           "Independent", "Laplace", "LogNormal", "MixtureSameFamily", "MultivariateNormal", "Normal",
+           "ExpRelaxedCategorical", "Independent", "Laplace", "LogNormal", "LogitRelaxedBernoulli", "MixtureSameFamily",
+           "Multinomial", "MultivariateNormal", "Normal", "RelaxedBernoulli", "RelaxedOneHotCategorical",
            "OneHotCategorical", "Poisson", "PowerTransform", "SigmoidTransform", "SoftplusTransform", "StudentT",
            "TanhTransform", "Transform", "TransformedDistribution", "Uniform", "kl_divergence", "register_kl"]

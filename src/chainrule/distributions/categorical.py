@@ -80,3 +80,22 @@ class Categorical(Distribution):
     def enumerate_support(self, expand: bool = True) -> Tensor:
         values = creation.arange(self._num_events).reshape((-1,) + (1,) * len(self._batch_shape))
         return values.expand((-1,) + tuple(self._batch_shape)) if expand else values
+
+
+class CategoricalParameters:
+    """The parameters of a distribution built on a ``_categorical`` (OneHotCategorical,
+    Multinomial, the relaxed ones): its probs, logits and their shape."""
+
+    _categorical: Categorical
+
+    @property
+    def probs(self) -> Tensor:
+        return self._categorical.probs
+
+    @property
+    def logits(self) -> Tensor:
+        return self._categorical.logits
+
+    @property
+    def param_shape(self) -> Size:
+        return self._categorical.param_shape

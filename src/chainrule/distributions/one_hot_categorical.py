@@ -5,11 +5,11 @@ from typing import Any
 
 from ..nn import functional as NF
 from ..tensor import Size, Tensor
-from .categorical import Categorical
+from .categorical import Categorical, CategoricalParameters
 from .distribution import Constraint, Distribution, real_vector, simplex
 
 
-class OneHotCategorical(Distribution):
+class OneHotCategorical(CategoricalParameters, Distribution):
     arg_constraints = {"probs": simplex, "logits": real_vector}
     support = Constraint("OneHot()", lambda a: ((a == 0) | (a == 1)).all(-1) & (a.sum(-1) == 1))
     has_enumerate_support = True
@@ -19,18 +19,6 @@ class OneHotCategorical(Distribution):
         self._categorical = Categorical(probs, logits, validate_args=validate_args)
         super().__init__(tuple(self._categorical.batch_shape), tuple(self._categorical.param_shape[-1:]),
                          validate_args=validate_args)
-
-    @property
-    def probs(self) -> Tensor:
-        return self._categorical.probs
-
-    @property
-    def logits(self) -> Tensor:
-        return self._categorical.logits
-
-    @property
-    def param_shape(self) -> Size:
-        return self._categorical.param_shape
 
     @property
     def mean(self) -> Tensor:
