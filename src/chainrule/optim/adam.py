@@ -8,8 +8,8 @@ import numpy as np
 
 from ..backend import fused, register_fusable
 from ..tensor import Tensor
-from .optimizer import (Optimizer, _check_betas, _check_nonnegative, _count_step, _decayed_grad, _step_counter,
-                        _zeros_like)
+from .optimizer import (Optimizer, _adam_options, _check_betas, _check_nonnegative, _count_step,
+                        _decayed_grad, _step_counter, _zeros_like)
 
 __all__ = ["Adam"]
 
@@ -95,12 +95,8 @@ class Adam(Optimizer):
         loss = self._closure(closure)
         name = f"{type(self).__name__}.step"
         for group in self.param_groups:
-            lr = float(group["lr"])
-            beta1, beta2 = (float(b) for b in group["betas"])
-            eps = float(group["eps"])
-            weight_decay = float(group["weight_decay"])
+            lr, eps, beta1, beta2, weight_decay, maximize = _adam_options(group)
             amsgrad = group["amsgrad"]
-            maximize = group["maximize"]
             decoupled = group["decoupled_weight_decay"]
             names = _AMSGRAD_STATE if amsgrad else _STATE
             for param, grad, states, work, tmp, step in self._pieces(group, names, _count_step, name):

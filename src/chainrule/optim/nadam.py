@@ -8,8 +8,8 @@ import numpy as np
 
 from ..tensor import Tensor, _make
 from .adam import adam_moments
-from .optimizer import (Optimizer, _check_betas, _check_nonnegative, _count_step, _decayed_grad, _scalar_dtype,
-                        _step_counter, _zeros_like)
+from .optimizer import (Optimizer, _adam_options, _check_betas, _check_nonnegative, _count_step,
+                        _decayed_grad, _scalar_dtype, _step_counter, _zeros_like)
 
 __all__ = ["NAdam"]
 
@@ -47,12 +47,9 @@ class NAdam(Optimizer):
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = self._closure(closure)
         for group in self.param_groups:
-            lr, eps = float(group["lr"]), float(group["eps"])
-            beta1, beta2 = (float(b) for b in group["betas"])
-            weight_decay = float(group["weight_decay"])
+            lr, eps, beta1, beta2, weight_decay, maximize = _adam_options(group)
             decoupled = group["decoupled_weight_decay"]
             momentum_decay = float(group["momentum_decay"])
-            maximize = group["maximize"]
 
             def schedule(state: dict) -> tuple:
                 """Count the step and advance the product of the momenta (in the counter's dtype,

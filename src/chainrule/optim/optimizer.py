@@ -102,6 +102,13 @@ def _check_nonnegative(**hyperparameters: Any) -> None:
             raise ValueError(f"Invalid {_LABELS.get(name, name + ' value')}: {value}")
 
 
+def _adam_options(group: dict) -> tuple:
+    """``(lr, eps, beta1, beta2, weight_decay, maximize)`` of an Adam-family group, as floats."""
+    beta1, beta2 = (float(b) for b in group["betas"])
+    return (float(group["lr"]), float(group["eps"]), beta1, beta2, float(group["weight_decay"]),
+            group["maximize"])
+
+
 def _check_betas(betas: tuple) -> None:
     """PyTorch's check of the two moment coefficients: each in [0, 1)."""
     for index, beta in enumerate(betas[:2]):

@@ -7,7 +7,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .adam import adam_moments
-from .optimizer import Optimizer, _check_betas, _check_nonnegative, _count_step, _decayed_grad
+from .optimizer import Optimizer, _adam_options, _check_betas, _check_nonnegative, _count_step, _decayed_grad
 
 __all__ = ["RAdam"]
 
@@ -41,11 +41,8 @@ class RAdam(Optimizer):
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = self._closure(closure)
         for group in self.param_groups:
-            lr, eps = float(group["lr"]), float(group["eps"])
-            beta1, beta2 = (float(b) for b in group["betas"])
-            weight_decay = float(group["weight_decay"])
+            lr, eps, beta1, beta2, weight_decay, maximize = _adam_options(group)
             decoupled = group["decoupled_weight_decay"]
-            maximize = group["maximize"]
             for param, grad, states, work, tmp, step in self._pieces(group, _STATE, _count_step, "RAdam.step"):
                 exp_avg, exp_avg_sq = states
                 # PyTorch's _single_tensor_radam, op for op, into reusable buffers.
