@@ -8,7 +8,7 @@ from ..autograd.grad_mode import no_grad
 from ..nn import functional as NF
 from ..tensor import Size, Tensor
 from .distribution import Distribution, boolean, real, unit_interval
-from .utils import broadcast_all, logits_to_probs, probs_to_logits
+from .utils import binary_parameters, broadcast_all
 
 
 class Bernoulli(Distribution):
@@ -17,15 +17,7 @@ class Bernoulli(Distribution):
     has_enumerate_support = True
 
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-            self.logits = probs_to_logits(self.probs, is_binary=True)
-        else:
-            (self.logits,) = broadcast_all(logits)
-            self.probs = logits_to_probs(self.logits, is_binary=True)
-        self._param = self.probs if probs is not None else self.logits
+        self.probs, self.logits, self._param = binary_parameters(probs, logits)
         super().__init__(tuple(self._param.shape), validate_args=validate_args)
 
     @property

@@ -9,7 +9,7 @@ from ..dtypes import finfo
 from ..nn import functional as NF
 from ..tensor import Size, Tensor
 from .distribution import Distribution, nonnegative, nonnegative_integer, real, unit_interval
-from .utils import broadcast_all, logits_to_probs, probs_to_logits
+from .utils import binary_parameters, broadcast_all
 
 
 class Poisson(Distribution):
@@ -49,16 +49,7 @@ class Geometric(Distribution):
     support = nonnegative_integer
 
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-            self.logits = probs_to_logits(self.probs, is_binary=True)
-            self._param = self.probs
-        else:
-            (self.logits,) = broadcast_all(logits)
-            self.probs = logits_to_probs(self.logits, is_binary=True)
-            self._param = self.logits
+        self.probs, self.logits, self._param = binary_parameters(probs, logits)
         super().__init__(tuple(self._param.shape), validate_args=validate_args)
         if self._validate_args and probs is not None and not bool((self.probs > 0).all()):
             raise ValueError(f"Expected parameter probs ({type(self.probs).__name__} of shape "

@@ -15,7 +15,7 @@ from .categorical import Categorical, CategoricalParameters
 from .distribution import Constraint, Distribution, real, real_vector, simplex, unit_interval
 from .transformed_distribution import TransformedDistribution
 from .transforms import ExpTransform, SigmoidTransform
-from .utils import broadcast_all, clamp_probs, logits_to_probs, probs_to_logits
+from .utils import binary_parameters, broadcast_all, clamp_probs
 
 
 class Multinomial(CategoricalParameters, Distribution):
@@ -138,16 +138,7 @@ class LogitRelaxedBernoulli(Distribution):
     def __init__(self, temperature: Tensor, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:
         self.temperature = temperature
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-            self.logits = probs_to_logits(self.probs, is_binary=True)
-            param = self.probs
-        else:
-            (self.logits,) = broadcast_all(logits)
-            self.probs = logits_to_probs(self.logits, is_binary=True)
-            param = self.logits
+        self.probs, self.logits, param = binary_parameters(probs, logits)
         super().__init__(tuple(param.shape), validate_args=validate_args)
 
     def rsample(self, sample_shape: Any = Size()) -> Tensor:

@@ -31,6 +31,18 @@ def probs_to_logits(probs: Tensor, is_binary: bool = False) -> Tensor:
     return clamped.log()
 
 
+def binary_parameters(probs: Any, logits: Any) -> tuple:
+    """``(probs, logits, the one given)`` of a distribution over {0, 1} given one of the two
+    (Bernoulli, Geometric, the relaxed Bernoulli), each broadcast to a tensor."""
+    if (probs is None) == (logits is None):
+        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+    if probs is not None:
+        (probs,) = broadcast_all(probs)
+        return probs, probs_to_logits(probs, is_binary=True), probs
+    (logits,) = broadcast_all(logits)
+    return logits_to_probs(logits, is_binary=True), logits, logits
+
+
 def logits_to_probs(logits: Tensor, is_binary: bool = False) -> Tensor:
     if is_binary:
         return logits.sigmoid()
