@@ -237,22 +237,36 @@ class Cumsum(Op):
         return _reversed_cumsum(xp, g, axis)
 
 
-class Cumprod(Op):
+class _Scan(Op):
+    """A running reduction along ``axis`` (a 0-d input is its own result); the backward gets
+    the input, the output and the gradient of a non-scalar (``scan_backward``)."""
+
     __slots__ = ("axis",)
     presented_inputs = 1
-    derivative = ("d cumprod(u)_k/du_i = prod_{j <= k, j != i} u_j for i <= k",)
 
     def forward(self, xp, a, axis):
         self.axis = axis
-        out = xp.cumprod(a, axis=axis) if a.ndim else a.copy()
+        out = self.scan(xp, a, axis) if a.ndim else a.copy()
         self.saved = (a, out)
         return out
 
     def backward(self, xp, g):
-        a, out = self.saved
-        axis = self.axis
         if g.ndim == 0:
             return g
+        a, out = self.saved
+        return self.scan_backward(xp, g, a, out, self.axis)
+
+
+class Cumprod(_Scan):
+    __slots__ = ()
+    derivative = ("d cumprod(u)_k/du_i = prod_{j <= k, j != i} u_j for i <= k",)
+
+    @staticmethod
+    def scan(xp, a, axis):
+        return xp.cumprod(a, axis=axis)
+
+    @staticmethod
+    def scan_backward(xp, g, a, out, axis):
         if not plain(xp) or not (a == 0).any():
             return _reversed_cumsum(xp, g * out, axis) / a
         # Zeros: prod over j <= k, j != i, directly (one cumulative product per position).
@@ -286,24 +300,18 @@ class CumExtremeIndices(Op):
         return xp.maximum.accumulate(xp.where(reached, positions, 0), axis=axis).astype(np.int64)
 
 
-class LogCumSumExp(Op):
+class LogCumSumExp(_Scan):
     """``log(cumsum(exp(u)))`` along ``axis``, without overflow (``logaddexp`` accumulated)."""
 
-    __slots__ = ("axis",)
-    presented_inputs = 1
+    __slots__ = ()
     derivative = ("d out_k/du_i = exp(u_i - out_k) for i <= k",)
 
-    def forward(self, xp, a, axis):
-        self.axis = axis
-        out = xp.logaddexp.accumulate(a, axis=axis) if a.ndim else a.copy()
-        self.saved = (a, out)
-        return out
+    @staticmethod
+    def scan(xp, a, axis):
+        return xp.logaddexp.accumulate(a, axis=axis)
 
-    def backward(self, xp, g):
-        a, out = self.saved
-        axis = self.axis
-        if g.ndim == 0:
-            return g
+    @staticmethod
+    def scan_backward(xp, g, a, out, axis):
         if not plain(xp):  # (create_graph: the direct form, its sums reversed with flips)
             return xp.exp(a) * _reversed_cumsum(xp, g * xp.exp(-out), axis)
         # sum_{k >= i} g_k exp(u_i - out_k), the positive and the negative g apart, each as a
