@@ -467,3 +467,10 @@ def test_gumbel_softmax_samples_and_straight_through_gradient():
     logits.grad = None
     (soft * weights).sum().backward()  # the hard sample's gradient is the soft sample's
     np.testing.assert_allclose(straight_through, logits.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_scans_name_their_nodes_as_pytorch():
+    for name in ("cumprod", "logcumsumexp", "cumsum"):
+        names = [type(getattr(lib, name)(lib.tensor([1.0, 2.0], requires_grad=True), 0).grad_fn).__name__
+                 for lib in (torch, chainrule)]
+        assert names[1] == names[0]

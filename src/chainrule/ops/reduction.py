@@ -304,6 +304,7 @@ class LogCumSumExp(_Scan):
     """``log(cumsum(exp(u)))`` along ``axis``, without overflow (``logaddexp`` accumulated)."""
 
     __slots__ = ()
+    pytorch_name = "LogcumsumexpBackward0"
     derivative = ("d out_k/du_i = exp(u_i - out_k) for i <= k",)
 
     @staticmethod
