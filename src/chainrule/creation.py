@@ -11,8 +11,8 @@ import numpy as np
 
 from . import dtypes as _dt
 from .autograd import observe
-from .backend import build_on, get_array_module, resolve_device, to_device
-from .mt19937 import visiting_order
+from .backend import build_on, resolve_device, to_device
+from .mt19937 import along_memory, visiting_order
 from .ops.sampling import Multinomial, PoissonDraw, Sample
 from .random import Generator, _generator
 from .tensor import Tensor, _make, _to_array
@@ -148,13 +148,12 @@ def _strided_like(input: Tensor, kind: Any, where: Any, generator: Generator | N
     order = visiting_order(input._data)
     if order is None:
         return None
-    shape = tuple(input._data.shape[axis] for axis in order)
     rng = _generator(generator)
     if method == "normal":
-        drawn = rng.normal(0.0, 1.0, shape, dtype=kind, contiguous=False)
+        draw = lambda shape: rng.normal(0.0, 1.0, shape, dtype=kind, contiguous=False)  # noqa: E731
     else:
-        drawn = getattr(rng, method)(*args, shape, dtype=kind)
-    return _make(np.asarray(drawn, dtype=kind).transpose(np.argsort(order)))
+        draw = lambda shape: np.asarray(getattr(rng, method)(*args, shape, dtype=kind), dtype=kind)  # noqa: E731
+    return _make(along_memory(input._data.shape, order, draw))
 
 
 def rand_like(input: Tensor, *, dtype: Any = None, device: Any = None, generator: Generator | None = None,

@@ -112,6 +112,15 @@ def visiting_order(array: Any) -> tuple | None:
     return None if moving == sorted(moving) else order
 
 
+def along_memory(shape: tuple, order: tuple | None, draw: Any) -> Any:
+    """``draw(shape)`` made along a strided layout: ``draw`` gets the shape with its axes in
+    ``order`` (outermost first in memory, see :func:`visiting_order`) and its result is laid back
+    in ``shape``'s axes, so that the k-th draw lands on the k-th element in memory."""
+    if order is None:
+        return draw(shape)
+    return draw(tuple(shape[axis] for axis in order)).transpose(np.argsort(order))
+
+
 class CpuSampler:
     """PyTorch's CPU stream for one seed, with the NumPy ``Generator`` names chainrule's
     random ops call (each taking the result's ``dtype``, whose width decides the draws)."""

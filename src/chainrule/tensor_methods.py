@@ -21,7 +21,7 @@ from .backend import CPU, device, get_array_module, resolve_device, to_device
 from .composites import polygamma as _polygamma
 from .creation import bernoulli as _bernoulli, empty, full, multinomial as _multinomial, ones, tensor as _new_tensor, zeros
 from .inplace import apply_inplace, overwrite, overwrite_kernel, put_kernel
-from .mt19937 import CpuSampler, visiting_order
+from .mt19937 import CpuSampler, along_memory, visiting_order
 from .ops import elementwise as E
 from .ops.linalg import Matmul, _scalar
 from .ops.shape import Index, IndexPut
@@ -624,14 +624,11 @@ def _random_fill(name: str, draw: Callable, check: Callable | None = None, layou
         order = visiting_order(array) if self._view_of is not None else None
         if layout:
             kwargs["contiguous"] = self._view_of is None or array.flags.c_contiguous
-        shape = array.shape
-        if order is not None:
-            shape = tuple(shape[axis] for axis in order)
-            # (a tensor argument, bernoulli_'s p, follows its elements)
+        if order is not None:  # (a tensor argument, bernoulli_'s p, follows its elements)
             args = tuple(_permuted(value, array.shape, order) for value in args)
             kwargs = {key: _permuted(value, array.shape, order) for key, value in kwargs.items()}
-        values = draw(_generator(generator, self.device), shape, array.dtype, *args, **kwargs)
-        array[...] = values if order is None else values.transpose(np.argsort(order))
+        rng = _generator(generator, self.device)
+        array[...] = along_memory(array.shape, order, lambda shape: draw(rng, shape, array.dtype, *args, **kwargs))
         self._mark_modified(name)
         return self
 

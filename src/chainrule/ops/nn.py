@@ -11,7 +11,7 @@ import numpy as _np
 
 from ..autograd.function import Op
 from ..backend import CPU, device_of, get_array_module, namespace_of_device, special_function, to_device, to_numpy
-from ..mt19937 import CpuSampler
+from ..mt19937 import CpuSampler, along_memory
 from ..random import _generator
 from .elementwise import Sigmoid, promote, step_scaled, sum_to_shape
 from .namespace import plain as _plain
@@ -321,11 +321,8 @@ def keep_mask(shape: tuple, dtype: Any, p: float, device: Any = CPU, order: tupl
     if p == 1:
         return xp.zeros(shape, dtype=dtype)
     rng = _generator(None, device)
-    if isinstance(rng, CpuSampler) and order is not None:
-        drawn = rng.bernoulli(1.0 - p, tuple(shape[axis] for axis in order), dtype)
-        keep = drawn.transpose(_np.argsort(order))
-    elif isinstance(rng, CpuSampler):
-        keep = rng.bernoulli(1.0 - p, shape, dtype)
+    if isinstance(rng, CpuSampler):
+        keep = along_memory(tuple(shape), order, lambda drawn: rng.bernoulli(1.0 - p, drawn, dtype))
     else:
         keep = (rng.random(shape, dtype=_np.float32 if dtype == _np.float32 else _np.float64) >= p).astype(dtype)
     # (``div_(1 - p)`` computes in float32 for float16, as PyTorch's opmath)
