@@ -13,6 +13,7 @@ import numpy as np
 from ..autograd.function import Op
 from ..backend import to_device, to_numpy
 from .elementwise import sum_to_shape
+from .namespace import plain
 
 _PSI_10 = 2.25175258906672110764
 _DIGAMMA_SERIES = (8.33333333333333333333e-2, -2.10927960927960927961e-2, 7.57575757575757575758e-3,
@@ -156,7 +157,7 @@ class Lgamma(Op):
 
     def backward(self, xp, g):
         (a,) = self.saved
-        return g * Polygamma.apply(a, 0) if not _plain_namespace(xp) else g * _on_host(digamma_array, a)
+        return g * Polygamma.apply(a, 0) if not plain(xp) else g * _on_host(digamma_array, a)
 
 
 class Polygamma(Op):
@@ -174,14 +175,10 @@ class Polygamma(Op):
     def backward(self, xp, g):
         (a,) = self.saved
         n = self.n + 1
-        if not _plain_namespace(xp):
+        if not plain(xp):
             return g * Polygamma.apply(a, n)
         return g * _on_host(lambda x: polygamma_array(n, x), a)
 
-
-def _plain_namespace(xp) -> bool:
-    """The backward runs on arrays (not recording a create_graph backward)."""
-    return xp is np or hasattr(xp, "ndarray")
 
 
 _TINY = 1e-300
