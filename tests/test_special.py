@@ -9,7 +9,7 @@ from op_parity import check
 RNG = np.random.default_rng(5)
 
 
-@pytest.mark.parametrize("name", ["erf", "exp2", "expit", "expm1", "log1p", "sinc", "round"])
+@pytest.mark.parametrize("name", ["erf", "erfc", "ndtr", "exp2", "expit", "expm1", "log1p", "sinc", "round"])
 def test_unary(name):
     check(lambda L, x: getattr(L.special, name)(x), RNG.standard_normal(6) * 2)
 
@@ -24,3 +24,11 @@ def test_the_rest():
     check(lambda L, a: L.special.xlog1py(L.tensor([0.0, 2.0], dtype=L.float64), a), np.array([np.nan, 0.5]), grad=False)
     check(lambda L, t: L.special.entr(t), np.array([0.25, 0.5, 2.0, 3.5]))
     check(lambda L, t: L.special.entr(t), np.array([0.0, -1.0, 1.0]), grad=False)
+
+
+def test_erfc_keeps_its_digits_where_erf_is_near_one():
+    x = np.array([0.5, 3.0, 6.0, 9.0, 26.0, -4.0])
+    check(lambda L, t: [L.erfc(t), L.special.erfc(t), t.erfc()], x)
+    check(lambda L, t: L.special.ndtr(t), np.array([-9.0, -2.0, 0.0, 1.5, 10.0]))
+    check(lambda L, t: [L.erfc(t), L.special.ndtr(t)], x.astype(np.float32), rtol=1e-6)
+    check(lambda L, t: t.clone().erfc_(), x, grad=False)

@@ -59,10 +59,7 @@ from .legacy_types import (
 )
 from . import calculus as _calculus  # noqa: F401  (autograd.functional, autograd.gradcheck)
 from . import cuda  # chainrule.cuda (CuPy itself is imported only when a GPU is first used)
-
-
-def set_printoptions(**kwargs: Any) -> None:
-    """Accepted for compatibility; chainrule prints like PyTorch's defaults."""
+from ._repr import get_printoptions, printoptions, set_printoptions
 
 
 #: Subpackages loaded on first use, so that ``import chainrule`` stays light.
@@ -81,6 +78,9 @@ def __getattr__(name: str) -> Any:
         return __getattr__("viz").explain
     if name == "compile":  # torch.compile: loaded on first use, like the subpackages
         return __getattr__("compiler").compile
+    forms = _importlib.import_module(".nn.torch_forms", __name__)  # torch.conv2d, torch.relu_ ...
+    if name in forms.__all__:
+        return getattr(forms, name)
     raise AttributeError(f"module 'chainrule' has no attribute '{name}'")
 
 
@@ -107,7 +107,7 @@ __all__ = [
     "Tensor", "Size", "device", "dtype", "autograd", "cuda", "no_grad", "enable_grad", "set_grad_enabled",
     "inference_mode", "is_grad_enabled", "get_default_device", "set_default_device", "e", "inf", "nan", "pi", "is_inference_mode_enabled", "is_anomaly_enabled",
     "is_anomaly_check_nan_enabled", "Generator", "default_generator", "manual_seed", "seed", "initial_seed",
-    "get_rng_state", "set_rng_state", "set_printoptions", "get_default_dtype", "set_default_dtype",
+    "get_rng_state", "set_rng_state", "set_printoptions", "get_printoptions", "printoptions", "get_default_dtype", "set_default_dtype",
     "arange", "as_tensor", "bernoulli", "empty", "empty_like", "eye", "from_numpy", "full", "full_like",
     "linspace", "logspace", "multinomial", "normal", "ones", "ones_like", "poisson", "rand", "rand_like", "randint", "randint_like",
     "randn", "randn_like", "randperm", "tensor", "zeros", "zeros_like",

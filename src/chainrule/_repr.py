@@ -1,8 +1,10 @@
 """PyTorch-style tensor printing: ``tensor([1., 2.], requires_grad=True)``."""
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import math
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -10,10 +12,63 @@ from .backend import get_default_device, resolve_device, to_numpy
 from .dtypes import get_default_dtype
 
 
-_LINEWIDTH = 80
-_THRESHOLD = 1000
-_EDGEITEMS = 3
-_PRECISION = 4
+@dataclasses.dataclass
+class PrinterOptions:
+    """What :func:`set_printoptions` sets, PyTorch's defaults; ``sci_mode`` None lets the
+    values choose."""
+
+    precision: int = 4
+    threshold: float = 1000
+    edgeitems: int = 3
+    linewidth: int = 80
+    sci_mode: bool | None = None
+
+
+#: The options every tensor print reads (process-wide, as PyTorch's ``PRINT_OPTS``).
+PRINT_OPTS = PrinterOptions()
+
+_PROFILES = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80), "full": (4, math.inf, 3, 80)}
+
+
+def set_printoptions(precision: int | None = None, threshold: float | None = None, edgeitems: int | None = None,
+                     linewidth: int | None = None, profile: str | None = None, sci_mode: bool | None = None) -> None:
+    """Set how tensors print, as ``torch.set_printoptions``: ``precision`` digits after the
+    point (4), more than ``threshold`` elements summarized (1000) to ``edgeitems`` at each
+    end of each dim (3), lines broken at ``linewidth`` (80); ``profile`` ("default", "short",
+    "full") sets all four first; ``sci_mode`` forces scientific notation on or off, and, as in
+    PyTorch, every call sets it (None: chosen from the values).
+
+    >>> chainrule.set_printoptions(precision=2)
+    >>> chainrule.tensor([1.12345])
+    tensor([1.12])
+    """
+    if profile in _PROFILES:
+        PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems, PRINT_OPTS.linewidth = _PROFILES[profile]
+    if precision is not None:
+        PRINT_OPTS.precision = precision
+    if threshold is not None:
+        PRINT_OPTS.threshold = threshold
+    if edgeitems is not None:
+        PRINT_OPTS.edgeitems = edgeitems
+    if linewidth is not None:
+        PRINT_OPTS.linewidth = linewidth
+    PRINT_OPTS.sci_mode = sci_mode
+
+
+def get_printoptions() -> dict[str, Any]:
+    """The current print options, as keyword arguments for :func:`set_printoptions`."""
+    return dataclasses.asdict(PRINT_OPTS)
+
+
+@contextlib.contextmanager
+def printoptions(**options: Any) -> Iterator[None]:
+    """:func:`set_printoptions` for the duration of a ``with`` block."""
+    previous = get_printoptions()
+    set_printoptions(**options)
+    try:
+        yield
+    finally:
+        set_printoptions(**previous)
 
 
 class _Formatter:
@@ -35,42 +90,44 @@ class _Formatter:
         magnitude = np.abs(finite)
         largest, smallest = magnitude.max(), magnitude.min()
         self.int_mode = bool(np.all(finite == np.ceil(finite)))
-        self.sci_mode = bool(largest / smallest > 1000.0 or largest > 1.0e8 or smallest < 1.0e-4)
+        self.sci_mode = (bool(largest / smallest > 1000.0 or largest > 1.0e8 or smallest < 1.0e-4)
+                         if PRINT_OPTS.sci_mode is None else PRINT_OPTS.sci_mode)
         for value in finite.tolist():
             if self.sci_mode:
-                width = len(f"{value:.{_PRECISION}e}")
+                width = len(f"{value:.{PRINT_OPTS.precision}e}")
             elif self.int_mode:
                 width = len(f"{value:.0f}") + 1
             else:
-                width = len(f"{value:.{_PRECISION}f}")
+                width = len(f"{value:.{PRINT_OPTS.precision}f}")
             self.max_width = max(self.max_width, width)
 
     def format(self, value: Any) -> str:
         if not self.floating:
             text = f"{value}"
         elif self.sci_mode:
-            text = f"{value:{self.max_width}.{_PRECISION}e}"
+            text = f"{value:{self.max_width}.{PRINT_OPTS.precision}e}"
         elif self.int_mode:
             text = f"{value:.0f}" + ("" if math.isinf(value) or math.isnan(value) else ".")
         else:
-            text = f"{value:.{_PRECISION}f}"
+            text = f"{value:.{PRINT_OPTS.precision}f}"
         return (self.max_width - len(text)) * " " + text
 
 
 def _summarized(array: np.ndarray) -> np.ndarray:
-    """The elements a summarized print shows (the first and last three along each dim)."""
+    """The elements a summarized print shows (the first and last ``edgeitems`` along each dim)."""
+    edge = PRINT_OPTS.edgeitems
     for axis in range(array.ndim):
-        if array.shape[axis] > 2 * _EDGEITEMS:
-            array = np.concatenate([array.take(range(_EDGEITEMS), axis),
-                                    array.take(range(-_EDGEITEMS, 0), axis)], axis)
+        if array.shape[axis] > 2 * edge:
+            array = np.concatenate([array.take(range(edge), axis), array.take(range(-edge, 0), axis)], axis)
     return array
 
 
 def _vector(array: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str:
-    per_line = max(1, (_LINEWIDTH - indent) // (fmt.max_width + 2))
-    if summarize and array.shape[0] > 2 * _EDGEITEMS:
-        data = ([fmt.format(v) for v in array[:_EDGEITEMS].tolist()] + [" ..."]
-                + [fmt.format(v) for v in array[-_EDGEITEMS:].tolist()])
+    edge = PRINT_OPTS.edgeitems
+    per_line = max(1, (PRINT_OPTS.linewidth - indent) // (fmt.max_width + 2))
+    if summarize and array.shape[0] > 2 * edge:
+        data = ([fmt.format(v) for v in array[:edge].tolist()] + [" ..."]
+                + [fmt.format(v) for v in array[-edge:].tolist()])
     else:
         data = [fmt.format(v) for v in array.tolist()]
     lines = [", ".join(data[i:i + per_line]) for i in range(0, len(data), per_line)]
@@ -83,8 +140,9 @@ def _nested(array: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) ->
     if array.ndim == 1:
         return _vector(array, indent, summarize, fmt)
     rows = range(array.shape[0])
-    if summarize and array.shape[0] > 2 * _EDGEITEMS:
-        rows = [*range(_EDGEITEMS), None, *range(array.shape[0] - _EDGEITEMS, array.shape[0])]
+    edge = PRINT_OPTS.edgeitems
+    if summarize and array.shape[0] > 2 * edge:
+        rows = [*range(edge), None, *range(array.shape[0] - edge, array.shape[0])]
     slices = ["..." if i is None else _nested(array[i], indent + 1, summarize, fmt) for i in rows]
     return "[" + ("," + "\n" * (array.ndim - 1) + " " * (indent + 1)).join(slices) + "]"
 
@@ -97,7 +155,7 @@ def _add_suffixes(text: str, suffixes: list, indent: int) -> str:
     last_line = len(text) - text.rfind("\n") + 1
     for suffix in suffixes:
         length = len(suffix.replace("chainrule.", "torch."))
-        if last_line + length + 2 > _LINEWIDTH:
+        if last_line + length + 2 > PRINT_OPTS.linewidth:
             parts.append(",\n" + " " * indent + suffix)
             last_line = indent + length
         else:
@@ -112,7 +170,7 @@ def _current_index(where: Any) -> int | None:
 
 
 def tensor_repr(tensor: Any) -> str:
-    """PyTorch's layout (torch/_tensor_str.py), line width 80, threshold 1000, 3 edge items."""
+    """PyTorch's layout (torch/_tensor_str.py), under the :data:`PRINT_OPTS` options."""
     array = to_numpy(tensor._data)
     prefix = "tensor("
     indent = len(prefix)
@@ -131,7 +189,7 @@ def tensor_repr(tensor: Any) -> str:
     else:
         if array.dtype not in (default_float, np.dtype(np.int64), np.dtype(np.bool_)):
             suffixes.append(dtype_name)
-        summarize = array.size > _THRESHOLD
+        summarize = array.size > PRINT_OPTS.threshold
         body = _nested(array, indent, summarize, _Formatter(_summarized(array) if summarize else array))
     if tensor.grad_fn is not None:
         suffixes.append(f"grad_fn=<{tensor.grad_fn.name()}>")

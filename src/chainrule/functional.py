@@ -209,6 +209,12 @@ def erf(input: Tensor) -> Tensor:
 
 
 @public(inplace=True, out=True)
+def erfc(input: Tensor) -> Tensor:
+    """The complementary error function ``1 - erf(x)``, accurate where erf(x) is near 1."""
+    return N.Erfc.apply(input if input.is_floating_point() else input.float())
+
+
+@public(inplace=True, out=True)
 def erfinv(input: Tensor) -> Tensor:
     """The inverse of erf on (-1, 1) (+-inf at +-1, NaN outside)."""
     return N.Erfinv.apply(input if input.is_floating_point() else input.float())

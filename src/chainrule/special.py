@@ -10,10 +10,11 @@ from .dtypes import get_default_dtype
 from .ops.elementwise import Entr
 from .tensor import Tensor
 
-__all__ = ["digamma", "entr", "erf", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc", "gammaln", "log1p", "log_softmax", "logit", "logsumexp",
+__all__ = ["digamma", "entr", "erf", "erfc", "erfinv", "ndtr", "exp2", "expit", "expm1", "gammainc", "gammaincc", "gammaln", "log1p", "log_softmax", "logit", "logsumexp",
            "multigammaln", "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy"]
 
 erf = F.erf
+erfc = F.erfc
 erfinv = F.erfinv
 exp2 = F.exp2
 expit = F.sigmoid
@@ -44,6 +45,13 @@ def xlog1py(input: Tensor, other: Any) -> Tensor:
     """input * log1p(other), and 0 where input is 0 (unless other is NaN)."""
     other = other if isinstance(other, Tensor) else F._t(other)
     return F.xlogy(input, other + 1)
+
+
+def ndtr(input: Tensor) -> Tensor:
+    """The standard normal CDF, ``(1 + erf(x / sqrt(2))) / 2``, composed as PyTorch composes it."""
+    if not input.is_floating_point():
+        input = input.to(get_default_dtype())
+    return (1 + F.erf(input * 0.7071067811865476)) * 0.5
 
 
 def entr(input: Tensor) -> Tensor:

@@ -42,6 +42,7 @@ def execute(source: str, library: str, filename: str = "<program>") -> tuple[str
         lib.set_default_dtype(default_dtype)
         lib.set_grad_enabled(True)
         lib.set_default_device(None)  # PyTorch's default device is a mode that changes some ops
+        lib.set_printoptions(profile="default")
     return out.getvalue(), namespace.get("results", {})
 
 

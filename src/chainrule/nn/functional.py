@@ -934,6 +934,11 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
             )
         if reduction not in ("none", "mean", "sum", "batchmean"):
             raise ValueError(f"{reduction} is not a valid value for reduction")
+    return _kl_div_terms(input, target, reduction, log_target)
+
+
+def _kl_div_terms(input: Tensor, target: Tensor, reduction: str, log_target: bool) -> Tensor:
+    """:func:`kl_div` with a checked ``reduction`` and no warnings (``torch.kl_div``'s kernel)."""
     target = _t(target)
     if log_target:
         loss = E.Exp.apply(target) * (target - input)

@@ -70,16 +70,23 @@ _GELU_K0 = 0.7978845608028654  # sqrt(2/pi)
 _GELU_K1 = 0.044715
 
 
-def _erf_array(a):
-    if type(a) is not _np.ndarray:  # a device's own erf (cupyx.scipy.special's on the GPU)
-        special = special_function(get_array_module(a), "erf")
+def _error_function(name: str, a):
+    """``erf`` or ``erfc`` of an array: SciPy's when it is installed (on a device, the
+    device's own: cupyx.scipy.special's on the GPU), else the ``math`` module's elementwise
+    (exact, only slower: SciPy is optional)."""
+    if type(a) is not _np.ndarray:
+        special = special_function(get_array_module(a), name)
         if special is not None:
             return special(a)
     try:
-        from scipy.special import erf
-    except ImportError:  # scipy is optional: math.erf elementwise is exact, only slower
-        return _np.vectorize(math.erf, otypes=[a.dtype])(a)
-    return erf(a)
+        import scipy.special
+    except ImportError:
+        return _np.vectorize(getattr(math, name), otypes=[a.dtype])(a)
+    return getattr(scipy.special, name)(a)
+
+
+def _erf_array(a):
+    return _error_function("erf", a)
 
 
 def _erf(xp, a):
@@ -110,6 +117,21 @@ class Erf(Op):
     def backward(self, xp, g):
         (a,) = self.saved
         return g * (xp.exp(-(a * a)) * _TWO_OVER_SQRT_PI)
+
+
+class Erfc(Op):
+    """``1 - erf(u)``, computed without the cancellation for large ``u``."""
+
+    __slots__ = ()
+    derivative = ("d erfc(u)/du = -2/sqrt(pi) exp(-u^2)",)
+
+    def forward(self, xp, a):
+        self.saved = (a,)
+        return _error_function("erfc", a)
+
+    def backward(self, xp, g):
+        (a,) = self.saved
+        return g * (xp.exp(-(a * a)) * -_TWO_OVER_SQRT_PI)
 
 
 _ERFINV_A = (0.886226899, -1.645349621, 0.914624893, -0.140543331)
