@@ -22,7 +22,7 @@ ARGS = {
     "masked_fill": ("mask", -1.0), "scatter": (0, "index", "other"), "scatter_add": (0, "index", "other"),
     "logaddexp2": ("other",), "copysign": ("other",), "float_power": (2.0,), "masked_scatter": ("mask", "12"),
     "renorm": (2, 0, 1.0), "scatter_reduce": (1, "index", "other", "amax"), "addmm": ("other", "4x4"), "addmv": ("3x4", "4"), "addr": ("3", "4"),
-    "baddbmm": ("2x3x5", "2x5x4"), "addbmm": ("2x3x5", "2x5x4"),
+    "baddbmm": ("2x3x5", "2x5x4"), "addbmm": ("2x3x5", "2x5x4"), "ldexp": ("other",),
 }
 #: The tensor's own shape where it is not (3, 4).
 SHAPES = {"addmv": (3,), "baddbmm": (2, 3, 4)}
@@ -35,7 +35,8 @@ DOMAIN = {"acos": (-0.9, 0.9), "arccos": (-0.9, 0.9), "asin": (-0.9, 0.9), "arcs
 #: no gradient, and bitwise ones take integers; tested on their own below.
 UNGRADED = {"eq", "ne", "not_equal", "lt", "less", "le", "less_equal", "gt", "greater", "ge", "greater_equal",
             "logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
-            "bitwise_left_shift", "bitwise_right_shift"}
+            "bitwise_left_shift", "bitwise_right_shift",
+            "gcd", "lcm", "heaviside", "nextafter"}  # (tests/test_number_parts.py)
 INPLACE_NAMES = sorted(row.name for row in ROWS.values() if row.inplace and row.name not in UNGRADED)
 
 
@@ -117,7 +118,7 @@ def test_methods_and_functional_forms_are_one_function():
 def test_truth_and_bit_in_place_forms_match_pytorch(name):
     """``x.gt_(y)`` writes the comparison into ``x`` in its own dtype (1 and 0), as PyTorch."""
     rng = np.random.default_rng(1)
-    integers = name.startswith("bitwise")
+    integers = name.startswith("bitwise") or name in ("gcd", "lcm")
     make = (lambda: rng.integers(0, 16, (3, 4))) if integers else (lambda: rng.integers(0, 3, (3, 4)).astype(float))
     x, other = make(), make()
     args = () if name == "bitwise_not" else (other,)

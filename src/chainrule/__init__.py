@@ -50,6 +50,11 @@ from . import factorizations as _factorizations
 from .factorizations import *  # noqa: F401,F403  (torch.svd, qr, cholesky_solve, pinverse ...)
 from . import bitwise as _bitwise
 from .bitwise import *  # noqa: F401,F403  (bitwise_and ... bitwise_right_shift)
+from . import number_parts as _number_parts
+from .number_parts import *  # noqa: F401,F403  (gcd, lcm, frexp, ldexp, nextafter, heaviside)
+from . import arranging as _arranging
+from .arranging import *  # noqa: F401,F403  (column_stack, dstack, argwhere, isin, unravel_index ...)
+from .promotion import can_cast, promote_types, result_type
 from . import tensor_methods as _tensor_methods  # noqa: F401  (installs Tensor's methods)
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Size, Tensor
@@ -114,5 +119,5 @@ __all__ = [
     "bool", "complex64", "complex128", "double", "float", "float16", "float32", "float64", "half", "int",
     "int8", "int16", "int32", "int64", "long", "short", "uint8",
     "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor",
-    "LongTensor", "ShortTensor", *_functional.__all__, *_composites.__all__, *_factorizations.__all__, *_bitwise.__all__, *_LAZY, "save", "load", "explain",
+    "LongTensor", "ShortTensor", *_functional.__all__, *_composites.__all__, *_factorizations.__all__, *_bitwise.__all__, *_number_parts.__all__, *_arranging.__all__, "can_cast", "promote_types", "result_type", *_LAZY, "save", "load", "explain",
 ]

@@ -2,9 +2,10 @@
 
 PyTorch exposes many of its ops at the top of its namespace as well: ``torch.conv2d``,
 ``torch.dropout(input, p, train)``, ``torch.embedding(weight, indices)``, the losses with an
-integer ``reduction`` (0 none, 1 mean, 2 sum; left out it is 0 there, not "mean"), and an in-place function for most in-place
-methods (``torch.relu_(x)`` is ``x.relu_()``).  Each form here calls the one implementation
-(``nn.functional``'s or the Tensor method), with the top-level signature PyTorch gives it;
+integer ``reduction`` (0 none, 1 mean, 2 sum; left out it is 0 there, not "mean"), an
+in-place function for most in-place methods (``torch.relu_(x)`` is ``x.relu_()``) and a few
+questions (``torch.is_nonzero(x)``).  Each form here calls the one implementation
+(``nn.functional``'s or the Tensor method) with the top-level signature PyTorch gives it;
 ``chainrule.<name>`` loads this module on first use (it needs ``nn``, which
 ``import chainrule`` leaves unloaded).
 """
@@ -33,7 +34,7 @@ _INPLACE_METHODS = (
     "deg2rad_", "detach_", "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fill_", "fix_", "floor_", "frac_",
     "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_", "negative_", "rad2deg_",
     "reciprocal_", "relu_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_", "square_", "tan_",
-    "tanh_", "trunc_", "xlogy_", "zero_", "index_put_",
+    "tanh_", "trunc_", "xlogy_", "zero_", "index_put_", "gcd_", "lcm_", "ldexp_",
 )
 
 
@@ -50,12 +51,16 @@ def _stride(stride: Any) -> Any:
     return None if stride is None or (isinstance(stride, (list, tuple)) and not stride) else stride
 
 
+#: Questions PyTorch also asks as ``torch.<name>(input, ...)``.
+_QUESTIONS = ("is_nonzero", "is_same_size", "is_signed")
+
+
 def _method_form(name: str) -> Callable:
-    def form(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    def form(input: Tensor, *args: Any, **kwargs: Any) -> Any:
         return getattr(input, name)(*args, **kwargs)
 
     form.__name__ = form.__qualname__ = name
-    form.__doc__ = f"``input.{name}(...)``: the tensor changed in place and returned."
+    form.__doc__ = f"``input.{name}(...)``" + (": the tensor changed in place and returned." if name.endswith("_") else ".")
     return form
 
 
@@ -233,11 +238,11 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_leng
 
 for _name in _SAME_AS_FUNCTIONAL:
     globals()[_name] = getattr(F, _name)
-for _name in _INPLACE_METHODS:
+for _name in _INPLACE_METHODS + _QUESTIONS:
     globals()[_name] = _method_form(_name)
 del _name
 
-__all__ = [*_SAME_AS_FUNCTIONAL, *_INPLACE_METHODS, "dropout", "dropout_", "alpha_dropout_", "feature_alpha_dropout_",
+__all__ = [*_SAME_AS_FUNCTIONAL, *_INPLACE_METHODS, *_QUESTIONS, "dropout", "dropout_", "alpha_dropout_", "feature_alpha_dropout_",
            "selu_", "celu_", "threshold_", "rrelu", "rrelu_", "embedding", "batch_norm", "instance_norm",
            "constant_pad_nd", "avg_pool1d", "max_pool1d", "max_pool1d_with_indices", "max_pool2d", "max_pool3d",
            "adaptive_max_pool1d", "kl_div", "binary_cross_entropy_with_logits", "cosine_embedding_loss",
