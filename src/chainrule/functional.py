@@ -637,11 +637,15 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: Any = 3, dty
 
 @public(out=True)
 def matmul(input: Tensor, other: Tensor) -> Tensor:
+    if input.is_sparse or other.is_sparse:  # a sparse operand multiplies itself (chainrule.sparse)
+        return input.matmul(other) if input.is_sparse else other.__rmatmul__(input)
     return L.Matmul.apply(input, other)
 
 
 @public(out=True)
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    if input.is_sparse or mat2.is_sparse:  # a sparse operand multiplies itself (chainrule.sparse)
+        return input.mm(mat2) if input.is_sparse else mat2.__rmatmul__(input)
     if input._data.ndim != 2 or mat2._data.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got {input._data.ndim}-D and {mat2._data.ndim}-D")
     return L.Matmul.apply(input, mat2)
