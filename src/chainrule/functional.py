@@ -665,6 +665,8 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
 
 @public(out=True)
 def mv(input: Tensor, vec: Tensor) -> Tensor:
+    if input.is_sparse:  # a sparse matrix multiplies itself (chainrule.sparse)
+        return input.matmul(vec)
     return L.Matmul.apply(input, vec)
 
 

@@ -186,10 +186,14 @@ class SparseTensor(Tensor):
 
     @property
     def grad(self) -> Any:
-        """A leaf's gradient: sparse, with its own sparsity (that of ``torch.sparse.mm`` and
-        ``to_dense``)."""
+        """A leaf's gradient (that of ``torch.sparse.mm`` and ``to_dense``): sparse, the dense
+        gradient at each of the leaf's positions once."""
         grad = self._coo_values.grad
-        return None if grad is None else _coo(self._coo_indices, grad, self._coo_size, self._coo_coalesced)
+        if grad is None or self._coo_coalesced:  # (PyTorch does not flag its gradient coalesced)
+            return None if grad is None else _coo(self._coo_indices, grad, self._coo_size, False)
+        # Repeats of a position share its gradient: the sorted positions, each's first repeat.
+        first = np.unique(_flat_positions(self), return_index=True)[1]
+        return _coo(self._coo_indices[:, first], grad[first], self._coo_size, False)
 
     @grad.setter
     def grad(self, value: Any) -> None:
@@ -240,7 +244,7 @@ class SparseTensor(Tensor):
         """The dense tensor (repeated positions summed); its gradient flows to the values."""
         values = self._coo_values if dtype is None else self._coo_values.to(dtype)
         sparse_shape = self._coo_size[:self.sparse_dim()]
-        flat = np.ravel_multi_index(tuple(self._coo_indices), sparse_shape) if self._nnz() else self._coo_indices[0]
+        flat = _flat_positions(self)
         dense = IndexAddInto.apply(values, (math.prod(sparse_shape),) + values.shape[1:], (flat,))
         return named(dense.reshape(self._coo_size), "ToDenseBackward0")
 
@@ -255,7 +259,7 @@ class SparseTensor(Tensor):
         if self._coo_coalesced:
             return self
         sparse_shape = self._coo_size[:self.sparse_dim()]
-        flat = np.ravel_multi_index(tuple(self._coo_indices), sparse_shape) if self._nnz() else self._coo_indices[0]
+        flat = _flat_positions(self)
         unique, inverse = np.unique(flat, return_inverse=True)
         indices = np.stack(np.unravel_index(unique, sparse_shape)).astype(np.int64).reshape(len(sparse_shape), -1)
         values = self._coo_values
@@ -376,6 +380,14 @@ def _coo(indices: np.ndarray, values: Tensor, size: tuple, coalesced: bool) -> S
     return tensor
 
 
+def _flat_positions(sparse: SparseTensor) -> np.ndarray:
+    """Each entry's position in the flattened sparse dimensions (C order)."""
+    indices = sparse._coo_indices
+    if not indices.shape[1]:
+        return np.zeros(0, np.int64)
+    return np.ravel_multi_index(tuple(indices), sparse._coo_size[:indices.shape[0]])
+
+
 def _rebuild(indices: np.ndarray, values: np.ndarray, size: tuple, coalesced: bool, requires_grad: bool) -> SparseTensor:
     return _coo(indices, _make(values), size, coalesced).requires_grad_(requires_grad)
 
@@ -439,6 +451,8 @@ def sparse_coo_tensor(indices: Any, values: Any, size: Any = None, *, dtype: Any
     _check_indices(index, values, size)
     if requires_grad:
         values = values.detach().requires_grad_(True)
+    elif values.requires_grad:  # not a leaf: the gradient goes on to the values given
+        values = named(values.view(values.shape), "SparseCooTensorWithDimsAndTensorsBackward0")
     return _coo(index, values, size, bool(is_coalesced))
 
 
