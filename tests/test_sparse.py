@@ -292,10 +292,19 @@ def test_sparse_mm_gives_a_sparse_leaf_a_gradient_with_its_sparsity(rng):
     assert mine.grad is None
 
 
-def test_torch_mm_of_a_sparse_leaf_that_requires_grad_is_refused_not_wrong():
-    s = sparse(chainrule, requires_grad=True)
-    with pytest.raises(NotImplementedError, match="torch.sparse.mm"):
-        chainrule.mm(s, chainrule.ones(3, 2, dtype=chainrule.float64))
+@pytest.mark.parametrize("products", [("mm",), ("spmm", "@"), ("mm", "sparse.mm")])
+def test_torch_mm_gives_a_sparse_leaf_a_dense_gradient(products, rng):
+    x_array = rng.standard_normal((3, 2))
+
+    def run(L):
+        s = sparse(L, requires_grad=True)
+        x = L.tensor(x_array)
+        for product in products:
+            (PRODUCTS[product](L, s, x) ** 2).sum().backward()
+        return s.grad
+    mine, theirs = both(run)
+    assert not mine.is_sparse and not theirs.is_sparse
+    assert_close(mine, theirs, 1e-12, 1e-12)
 
 
 def test_float32_products_agree_to_rounding(rng):

@@ -186,20 +186,26 @@ class SparseTensor(Tensor):
 
     @property
     def grad(self) -> Any:
-        """A leaf's gradient (that of ``torch.sparse.mm`` and ``to_dense``): sparse, the dense
-        gradient at each of the leaf's positions once."""
-        grad = self._coo_values.grad
-        if grad is None or self._coo_coalesced:  # (PyTorch does not flag its gradient coalesced)
-            return None if grad is None else _coo(self._coo_indices, grad, self._coo_size, False)
-        # Repeats of a position share its gradient: the sorted positions, each's first repeat.
-        first = np.unique(_flat_positions(self), return_index=True)[1]
-        return _coo(self._coo_indices[:, first], grad[first], self._coo_size, False)
+        """A leaf's gradient: sparse from ``torch.sparse.mm`` and ``to_dense`` (the dense
+        gradient at each of the leaf's positions once), dense from ``torch.mm`` (and then the
+        sum of both), as PyTorch's."""
+        grad, dense = self._coo_values.grad, self.__dict__.get("_coo_dense_leaf")
+        dense = None if dense is None else dense.grad
+        if grad is None:
+            return dense
+        if self._coo_coalesced:  # (PyTorch does not flag its gradient coalesced)
+            sparse = _coo(self._coo_indices, grad, self._coo_size, False)
+        else:  # repeats of a position share its gradient: the sorted positions, each's first repeat
+            first = np.unique(_flat_positions(self), return_index=True)[1]
+            sparse = _coo(self._coo_indices[:, first], grad[first], self._coo_size, False)
+        return sparse if dense is None else dense + sparse.to_dense()
 
     @grad.setter
     def grad(self, value: Any) -> None:
         if value is not None:
             raise RuntimeError("chainrule: a sparse tensor's grad can only be reset to None")
         self._coo_values.grad = None
+        self.__dict__.pop("_coo_dense_leaf", None)
 
     def detach(self) -> "SparseTensor":
         return _coo(self._coo_indices, self._coo_values.detach(), self._coo_size, self._coo_coalesced)
@@ -264,9 +270,8 @@ class SparseTensor(Tensor):
         indices = np.stack(np.unravel_index(unique, sparse_shape)).astype(np.int64).reshape(len(sparse_shape), -1)
         values = self._coo_values
         if unique.size != flat.size or np.any(flat[1:] < flat[:-1]):
-            values = named(IndexAddInto.apply(values, (unique.size,) + values.shape[1:], (inverse.reshape(-1),)),
-                           "CoalesceBackward0")
-        return _coo(indices, values, self._coo_size, True)
+            values = IndexAddInto.apply(values, (unique.size,) + values.shape[1:], (inverse.reshape(-1),))
+        return _coo(indices, _derived(values, self._coo_values, "CoalesceBackward0"), self._coo_size, True)
 
     def to(self, *args: Any, **kwargs: Any) -> "SparseTensor":
         values = self._coo_values.to(*args, **kwargs)
@@ -332,7 +337,8 @@ class SparseTensor(Tensor):
         order[a], order[b] = order[b], order[a]
         indices = self._coo_indices[order[:self.sparse_dim()]]
         size = tuple(self._coo_size[i] for i in order)
-        return _coo(indices, self._coo_values, size, self._coo_coalesced and a == b)
+        values = _derived(self._coo_values, self._coo_values, "TransposeBackward0")
+        return _coo(indices, values, size, self._coo_coalesced and a == b)
 
     def t(self) -> "SparseTensor":
         if len(self._coo_size) > 2:
@@ -378,6 +384,14 @@ def _coo(indices: np.ndarray, values: Tensor, size: tuple, coalesced: bool) -> S
     tensor._coo_size = tuple(size)
     tensor._coo_coalesced = coalesced
     return tensor
+
+
+def _derived(values: Tensor, source: Tensor, name: str) -> Tensor:
+    """The values of a sparse tensor computed from another (``source`` its values), recorded
+    as PyTorch's node ``name``: never the source's leaf itself, so that the result is no leaf."""
+    if values is source and source.requires_grad:
+        values = values.view(values.shape)
+    return named(values, name)
 
 
 def _flat_positions(sparse: SparseTensor) -> np.ndarray:
@@ -506,14 +520,22 @@ def _product(sparse: SparseTensor, dense: Any, name: str) -> Tensor:
         raise RuntimeError(f"addmm: Argument #3 (dense): Expected dim 0 size {sparse.shape[1]}, got {dense.shape[0]}")
     if sparse.dtype != dense.dtype:
         raise RuntimeError(f"expected scalar type {_scalar_name(sparse.dtype)} but found {_scalar_name(dense.dtype)}")
+    values, whole = sparse._coo_values, None
     if name == "MmBackward0" and sparse.requires_grad and sparse.is_leaf:
-        # PyTorch's torch.mm gives a sparse leaf a dense gradient (g @ D.T); torch.sparse.mm
-        # gives the sparse one computed here.
-        raise NotImplementedError("chainrule: the gradient of torch.mm/torch.spmm/@ for a sparse leaf that requires "
-                                  "grad is a dense tensor in PyTorch, which chainrule does not make; use "
-                                  "torch.sparse.mm (a sparse gradient with the leaf's sparsity)")
-    out = SparseMatmul.apply(sparse._coo_values, dense, _segments(sparse, 0), _segments(sparse, 1), sparse.shape[0])
+        # torch.mm gives a sparse leaf a dense gradient (g @ D.T), torch.sparse.mm a sparse one.
+        values, whole = values.detach(), _dense_gradient_leaf(sparse)
+    out = SparseMatmul.apply(values, dense, _segments(sparse, 0), _segments(sparse, 1), sparse.shape[0], whole)
     return named(out, name)
+
+
+def _dense_gradient_leaf(sparse: SparseTensor) -> Tensor:
+    """The leaf that collects a sparse leaf's dense gradients: a tensor of its shape and dtype
+    (all zeros, stored as one element) that requires grad."""
+    leaf = sparse.__dict__.get("_coo_dense_leaf")
+    if leaf is None:
+        zeros = np.broadcast_to(np.zeros((), to_numpy(sparse._coo_values._data).dtype), sparse._coo_size)
+        leaf = sparse._coo_dense_leaf = _make(zeros, requires_grad=True)
+    return leaf
 
 
 def _scalar_name(dtype: _dt.dtype) -> str:

@@ -52,14 +52,17 @@ class Segments:
 
 class SparseMatmul(Op):
     """``S @ D`` for ``S`` given as its entries (``values`` at ``rows.target``,
-    ``cols.target``) and a 2-D dense ``D``."""
+    ``cols.target``) and a 2-D dense ``D``.  ``whole`` (optional) stands for ``S`` as a whole
+    matrix: it receives the dense gradient ``g @ D.T``, which PyTorch's ``torch.mm`` gives a
+    sparse leaf (its value is not read)."""
 
-    __slots__ = ("rows", "cols", "n_rows")
+    __slots__ = ("rows", "cols")
     pytorch_name = "MmBackward0"
-    derivative = ("d (S @ D)/d S[i, j] = g[i] . D[j] at the nonzero entries", "d (S @ D)/d D = S.T @ g")
+    derivative = ("d (S @ D)/d S[i, j] = g[i] . D[j] at the nonzero entries", "d (S @ D)/d D = S.T @ g",
+                  "", "", "", "d (S @ D)/d S = g @ D.T")
 
-    def forward(self, xp, values, dense, rows, cols, n_rows):
-        self.rows, self.cols, self.n_rows = rows, cols, n_rows
+    def forward(self, xp, values, dense, rows, cols, n_rows, whole=None):
+        self.rows, self.cols = rows, cols
         self.saved = (values, dense)
         return rows.sum(xp, (n_rows, dense.shape[1]), values[:, None] * dense[cols.target])
 
@@ -68,4 +71,5 @@ class SparseMatmul(Op):
         picked = g[self.rows.target]
         grad_values = (picked * dense[self.cols.target]).sum(axis=1) if self.needs_grad(0) else None
         grad_dense = self.cols.sum(xp, dense.shape, values[:, None] * picked) if self.needs_grad(1) else None
-        return grad_values, grad_dense, None, None, None
+        grad_whole = g @ xp.swapaxes(dense, 0, 1) if self.needs_grad(5) else None
+        return grad_values, grad_dense, None, None, None, grad_whole
