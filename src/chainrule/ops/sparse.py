@@ -52,7 +52,7 @@ class Segments:
 
 class SparseMatmul(Op):
     """``S @ D`` for ``S`` given as its entries (``values`` at ``rows.target``,
-    ``cols.target``) and a 2-D dense ``D``.  ``whole`` (optional) stands for ``S`` as a whole
+    ``cols.target``) and a 2-D dense ``D``.  ``whole`` (None, or a tensor) stands for ``S`` as a whole
     matrix: it receives the dense gradient ``g @ D.T``, which PyTorch's ``torch.mm`` gives a
     sparse leaf (its value is not read)."""
 
@@ -61,7 +61,7 @@ class SparseMatmul(Op):
     derivative = ("d (S @ D)/d S[i, j] = g[i] . D[j] at the nonzero entries", "d (S @ D)/d D = S.T @ g",
                   "", "", "", "d (S @ D)/d S = g @ D.T")
 
-    def forward(self, xp, values, dense, rows, cols, n_rows, whole=None):
+    def forward(self, xp, values, dense, rows, cols, n_rows, whole):
         self.rows, self.cols = rows, cols
         self.saved = (values, dense)
         return rows.sum(xp, (n_rows, dense.shape[1]), values[:, None] * dense[cols.target])
