@@ -501,11 +501,11 @@ def to_dense(input: Tensor, dtype: Any = None, *, masked_grad: bool | None = Non
 
 
 def _segments(sparse: SparseTensor, dim: int) -> Segments:
-    """The plan for summing entries into the positions of index row ``dim``, made once per
-    sparse tensor (a graph's adjacency is multiplied at every layer and step)."""
+    """The plan for summing a 2-D sparse tensor's products by its rows (``dim`` 0) or columns
+    (1), made once per tensor (a graph's adjacency is multiplied at every layer and step)."""
     plans = sparse.__dict__.setdefault("_coo_segments", {})
     if dim not in plans:
-        plans[dim] = Segments(sparse._coo_indices[dim])
+        plans[dim] = Segments(sparse._coo_indices[dim], sparse._coo_indices[1 - dim])
     return plans[dim]
 
 
