@@ -322,6 +322,41 @@ class SparseTensor(Tensor):
 
     __truediv__ = div
 
+    def add(self, other: Any, *, alpha: Any = 1) -> "SparseTensor":
+        """The sum with another sparse tensor of the same size (``alpha`` times it): sparse,
+        coalesced when both are, and with the shared positions added when both have the same
+        indices; a dense ``other`` is PyTorch's error (``dense + sparse`` is dense)."""
+        if not isinstance(other, SparseTensor):
+            if isinstance(other, Tensor):
+                raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
+            raise _unsupported()
+        if other.shape != self.shape:
+            raise RuntimeError(f"add: expected 'self' and 'other' to have same size, but self has size "
+                               f"{list(self.shape)} while other has size {list(other.shape)}")
+        theirs = other._coo_values if alpha == 1 else other._coo_values * alpha
+        if np.array_equal(self._coo_indices, other._coo_indices):
+            return self._with_values(self._coo_values + theirs)
+        total = _coo(np.concatenate([self._coo_indices, other._coo_indices], axis=1),
+                     F.cat([self._coo_values, theirs]), self._coo_size, False)
+        return total.coalesce() if self._coo_coalesced and other._coo_coalesced else total
+
+    __add__ = add
+
+    def __radd__(self, other: Any) -> Tensor:
+        if isinstance(other, Tensor):  # dense + sparse: dense
+            return other + self.to_dense()
+        raise _unsupported()
+
+    def sub(self, other: Any, *, alpha: Any = 1) -> "SparseTensor":
+        return self.add(other, alpha=-alpha)
+
+    __sub__ = sub
+
+    def __rsub__(self, other: Any) -> Tensor:
+        if isinstance(other, Tensor):  # dense - sparse: dense
+            return other - self.to_dense()
+        raise _unsupported()
+
     def neg(self) -> "SparseTensor":
         return self._with_values(-self._coo_values)
 
