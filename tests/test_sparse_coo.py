@@ -63,6 +63,8 @@ def test_layouts_print_and_compare_as_pytorch():
     lambda L: L.sparse_coo_tensor(L.zeros(2, 0, dtype=L.long), L.zeros(0), (2, 2)),
     lambda L: L.tensor([[0.0, 1.5], [2.0, 0.0]]).to_sparse(),
     lambda L: L.tensor([[0.0, 1.5], [2.0, 0.0]]).to_sparse(1),
+    lambda L: L.eye(3).to_sparse_coo(),
+    lambda L: sparse(L).to_sparse_coo(),
     lambda L: L.sparse.FloatTensor(L.tensor([[0, 1], [1, 0]]), L.tensor([1.0, 2.0]), L.Size([2, 2])),
     lambda L: L.sparse.softmax(sparse(L, requires_grad=True), 1),
 ])

@@ -260,6 +260,8 @@ class SparseTensor(Tensor):
                                ".to_dense() first")
         return self
 
+    to_sparse_coo = to_sparse
+
     def coalesce(self) -> "SparseTensor":
         """The same tensor with its indices sorted and repeated positions summed."""
         if self._coo_coalesced:
@@ -505,7 +507,7 @@ def sparse_coo_tensor(indices: Any, values: Any, size: Any = None, *, dtype: Any
     return _coo(index, values, size, bool(is_coalesced))
 
 
-@public()
+@public(aliases=("to_sparse_coo",))
 def to_sparse(input: Tensor, sparse_dim: int | None = None, *, layout: Any = None, blocksize: Any = None,
               dense_dim: Any = None) -> SparseTensor:
     """The sparse COO tensor of this tensor's nonzero entries (the first ``sparse_dim``
