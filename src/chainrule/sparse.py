@@ -7,8 +7,9 @@ A :class:`SparseTensor` is its nonzero entries: an int64 ``indices`` array of sh
 Everything differentiable flows through ``values``, an ordinary tensor: scaling, transposing,
 coalescing and ``to_dense`` are ops on it, and a product's gradient with respect to the
 sparse operand is the gradient of its values (the dense gradient read at the nonzero
-positions, as PyTorch's ``torch.sparse.mm`` gives it).  A dense op handed a sparse tensor
-refuses it with PyTorch's NotImplementedError rather than compute a wrong result.
+positions, as PyTorch's ``torch.sparse.mm`` gives it; ``torch.mm`` gives a sparse leaf the
+dense gradient, as PyTorch's does).  A dense op handed a sparse tensor refuses it with
+PyTorch's NotImplementedError rather than compute a wrong result.
 
 >>> adj = torch.sparse_coo_tensor([[0, 1, 1], [1, 0, 1]], [1.0, 2.0, 3.0], (2, 2))
 >>> torch.spmm(adj, torch.ones(2, 3))
@@ -63,9 +64,9 @@ def _unsupported() -> NotImplementedError:
         frame = frame.f_back
     return NotImplementedError(
         f"Could not run 'aten::{name.strip('_')}' with arguments from the 'SparseCPU' backend: chainrule's sparse COO "
-        f"tensors (layout=torch.sparse_coo) support to_dense, coalesce, transpose, scalar multiplication, "
-        f"torch.sparse.sum and products with a dense matrix (torch.sparse.mm, torch.spmm, torch.mm, @); convert "
-        f"with .to_dense() first")
+        f"tensors (layout=torch.sparse_coo) support to_dense, coalesce, transpose, addition, scalar multiplication, "
+        f"torch.sparse.sum/softmax and products with a dense matrix (torch.sparse.mm, torch.spmm, torch.mm, @); "
+        f"convert with .to_dense() first")
 
 
 class SparseTensor(Tensor):
