@@ -199,6 +199,8 @@ def test_to_dtype_and_detach_and_clone():
     lambda L, s: s.t(),
     lambda L, s: s.transpose(0, 1),
     lambda L, s: s.coalesce().t(),
+    lambda L, s: L.t(s),
+    lambda L, s: L.transpose(s, 1, 0),
     lambda L, s: L.sparse.sum(s, 0),
     lambda L, s: L.sparse.sum(s, dim=1),
     lambda L, s: L.sparse.softmax(s, 1),

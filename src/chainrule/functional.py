@@ -793,6 +793,8 @@ def permute(input: Tensor, *dims: Any) -> Tensor:
 
 @public(aliases=("swapaxes", "swapdims"))
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    if input.is_sparse:  # a sparse tensor transposes itself (chainrule.sparse)
+        return input.transpose(dim0, dim1)
     ndim = input._data.ndim
     if ndim == 0:
         return input
@@ -804,6 +806,8 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
 
 @public()
 def t(input: Tensor) -> Tensor:
+    if input.is_sparse:
+        return input.t()
     if input._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
     return named(transpose(input, 0, 1), "TBackward0") if input._data.ndim == 2 else input
