@@ -32,8 +32,8 @@ from .creation import (
 )
 from .dtypes import (
     bfloat16, bool, channels_last, channels_last_3d, complex64, complex128, contiguous_format, double, dtype, finfo, float,
-    float16, float32, float64, get_default_dtype, half, iinfo, int, int8, int16, int32, int64, long,
-    memory_format, preserve_format, set_default_dtype, short, uint8,
+    float16, float32, float64, get_default_dtype, half, iinfo, int, int8, int16, int32, int64, layout, long,
+    memory_format, preserve_format, set_default_dtype, short, sparse_coo, strided, uint8,
 )
 from .switches import (
     are_deterministic_algorithms_enabled, get_float32_matmul_precision, get_num_interop_threads, get_num_threads,
@@ -56,6 +56,8 @@ from . import arranging as _arranging
 from .arranging import *  # noqa: F401,F403  (column_stack, dstack, argwhere, isin, unravel_index ...)
 from .promotion import can_cast, promote_types, result_type
 from . import tensor_methods as _tensor_methods  # noqa: F401  (installs Tensor's methods)
+from . import sparse  # torch.sparse (sparse COO tensors; used by Tensor.to_sparse)
+from .sparse import sparse_coo_tensor, spmm
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Size, Tensor
 from .legacy_types import (
@@ -117,7 +119,8 @@ __all__ = [
     "linspace", "logspace", "multinomial", "normal", "ones", "ones_like", "poisson", "rand", "rand_like", "randint", "randint_like",
     "randn", "randn_like", "randperm", "tensor", "zeros", "zeros_like",
     "bool", "complex64", "complex128", "double", "float", "float16", "float32", "float64", "half", "int",
-    "int8", "int16", "int32", "int64", "long", "short", "uint8",
+    "int8", "int16", "int32", "int64", "long", "short", "uint8", "layout", "strided", "sparse_coo", "sparse",
+    "sparse_coo_tensor", "spmm",
     "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor",
     "LongTensor", "ShortTensor", *_functional.__all__, *_composites.__all__, *_factorizations.__all__, *_bitwise.__all__, *_number_parts.__all__, *_arranging.__all__, "can_cast", "promote_types", "result_type", *_LAZY, "save", "load", "explain",
 ]

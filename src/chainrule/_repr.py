@@ -147,17 +147,18 @@ def _nested(array: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) ->
     return "[" + ("," + "\n" * (array.ndim - 1) + " " * (indent + 1)).join(slices) + "]"
 
 
-def _add_suffixes(text: str, suffixes: list, indent: int) -> str:
-    """Each suffix on the last line if it fits in the line width, else on a new line. A
-    suffix is measured as PyTorch spells it ("dtype=torch.float64"), so that the lines break
-    where PyTorch's do."""
+def _add_suffixes(text: str, suffixes: list, indent: int, force_newline: bool = False) -> str:
+    """Each suffix on the last line if it fits in the line width, else on a new line (the
+    first one always, with ``force_newline``: a sparse tensor's). A suffix is measured as
+    PyTorch spells it ("dtype=torch.float64"), so that the lines break where PyTorch's do."""
     parts = [text]
     last_line = len(text) - text.rfind("\n") + 1
     for suffix in suffixes:
         length = len(suffix.replace("chainrule.", "torch."))
-        if last_line + length + 2 > PRINT_OPTS.linewidth:
+        if force_newline or last_line + length + 2 > PRINT_OPTS.linewidth:
             parts.append(",\n" + " " * indent + suffix)
             last_line = indent + length
+            force_newline = False
         else:
             parts.append(", " + suffix)
             last_line += length + 2
@@ -167,6 +168,12 @@ def _add_suffixes(text: str, suffixes: list, indent: int) -> str:
 def _current_index(where: Any) -> int | None:
     """The index of the current device of ``where``'s type."""
     return resolve_device(where.type).index
+
+
+def _body(array: np.ndarray, indent: int) -> str:
+    """The nested-list text of a nonempty array, summarized past the threshold."""
+    summarize = array.size > PRINT_OPTS.threshold
+    return _nested(array, indent, summarize, _Formatter(_summarized(array) if summarize else array))
 
 
 def tensor_repr(tensor: Any) -> str:
@@ -189,10 +196,29 @@ def tensor_repr(tensor: Any) -> str:
     else:
         if array.dtype not in (default_float, np.dtype(np.int64), np.dtype(np.bool_)):
             suffixes.append(dtype_name)
-        summarize = array.size > PRINT_OPTS.threshold
-        body = _nested(array, indent, summarize, _Formatter(_summarized(array) if summarize else array))
+        body = _body(array, indent)
     if tensor.grad_fn is not None:
         suffixes.append(f"grad_fn=<{tensor.grad_fn.name()}>")
     elif tensor.requires_grad:
         suffixes.append("requires_grad=True")
     return _add_suffixes(prefix + body, suffixes, indent)
+
+
+def sparse_repr(indices: np.ndarray, values: np.ndarray, size: tuple, autograd_suffix: str | None) -> str:
+    """PyTorch's print of a sparse COO tensor: ``tensor(indices=tensor([[...]]),
+    values=tensor([...]), size=(3, 3), nnz=4, layout=torch.sparse_coo)`` (the size and
+    layout on a line of their own)."""
+    prefix = "tensor("
+    indent = len(prefix)
+    parts = []
+    for name, array in (("indices", indices), ("values", values)):
+        inner = f"{name}=tensor("
+        text = _body(array, indent + len(inner)) if array.size else f"[], size={tuple(array.shape)}"
+        parts.append(inner + text + ")")
+    suffixes = [f"size={tuple(size)}", f"nnz={indices.shape[1]}"]
+    if values.dtype not in (get_default_dtype().numpy, np.dtype(np.int64), np.dtype(np.bool_)):
+        suffixes.append(f"dtype=chainrule.{values.dtype.name if values.dtype != np.bool_ else 'bool'}")
+    suffixes.append("layout=torch.sparse_coo")
+    if autograd_suffix:
+        suffixes.append(autograd_suffix)
+    return _add_suffixes(prefix + (",\n" + " " * indent).join(parts), suffixes, indent, force_newline=True)

@@ -643,11 +643,15 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: Any = 3, dty
 
 @public(out=True)
 def matmul(input: Tensor, other: Tensor) -> Tensor:
+    if input.is_sparse or other.is_sparse:  # a sparse operand multiplies itself (chainrule.sparse)
+        return input.matmul(other) if input.is_sparse else other.__rmatmul__(input)
     return L.Matmul.apply(input, other)
 
 
 @public(out=True)
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    if input.is_sparse or mat2.is_sparse:  # a sparse operand multiplies itself (chainrule.sparse)
+        return input.mm(mat2) if input.is_sparse else mat2.__rmatmul__(input)
     if input._data.ndim != 2 or mat2._data.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got {input._data.ndim}-D and {mat2._data.ndim}-D")
     return L.Matmul.apply(input, mat2)
@@ -667,6 +671,8 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
 
 @public(out=True)
 def mv(input: Tensor, vec: Tensor) -> Tensor:
+    if input.is_sparse:  # a sparse matrix multiplies itself (chainrule.sparse)
+        return input.matmul(vec)
     return L.Matmul.apply(input, vec)
 
 
@@ -793,6 +799,8 @@ def permute(input: Tensor, *dims: Any) -> Tensor:
 
 @public(aliases=("swapaxes", "swapdims"))
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    if input.is_sparse:  # a sparse tensor transposes itself (chainrule.sparse)
+        return input.transpose(dim0, dim1)
     ndim = input._data.ndim
     if ndim == 0:
         return input
@@ -804,6 +812,8 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
 
 @public()
 def t(input: Tensor) -> Tensor:
+    if input.is_sparse:
+        return input.t()
     if input._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
     return named(transpose(input, 0, 1), "TBackward0") if input._data.ndim == 2 else input

@@ -31,6 +31,7 @@ from .atomic import atomic_write
 from .backend import device as backend_device, resolve_device, to_device, to_numpy
 from .nn.parameter import Parameter
 from .safetensors_reader import CheckpointError
+from .sparse import SparseTensor, sparse_coo_tensor
 from .tensor import Tensor
 
 FORMAT_VERSION = 1
@@ -77,6 +78,13 @@ class _Encoder:
         return key
 
     def encode(self, obj: Any, path: str) -> Any:
+        if isinstance(obj, SparseTensor):  # its indices and values, stored as two tensors
+            node = {"__sparse_coo__": [self.array(obj._indices(), f"{path}.indices" if path else "indices"),
+                                       self.array(obj._values().detach(), f"{path}.values" if path else "values")],
+                    "size": list(obj.shape), "coalesced": obj.is_coalesced()}
+            if obj.requires_grad:
+                node["requires_grad"] = True
+            return node
         if isinstance(obj, Tensor):
             node: dict = {"__tensor__": self.array(obj, path)}
             if obj.requires_grad:
@@ -157,6 +165,11 @@ class _Decoder:
                     tensor.requires_grad_(True)
                 self.tensors[key] = tensor
             return self.tensors[key]
+        if "__sparse_coo__" in node:
+            indices, values = (self.array(key) for key in node["__sparse_coo__"])
+            values = Tensor._wrap(values if self.device is None else to_device(values, self.device))
+            return sparse_coo_tensor(indices, values, node["size"], is_coalesced=bool(node.get("coalesced")),
+                                     requires_grad=bool(node.get("requires_grad")))
         if "__ndarray__" in node:
             return self.array(node["__ndarray__"])
         if "__tuple__" in node:

@@ -58,6 +58,8 @@ class Tensor:
     _retains_grad = False
     _view_of: tuple | None = None  # (base, view op, its arguments) for views made by an op
     name: str | None = None
+    layout = _dt.strided  # a sparse tensor (chainrule.sparse.SparseTensor) says sparse_coo
+    is_sparse = False
     # Numpy defers to us in mixed expressions (ndarray * Tensor -> Tensor.__rmul__).
     __array_priority__ = 1000
 

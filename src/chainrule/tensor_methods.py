@@ -14,6 +14,7 @@ import numpy as np
 from . import dtypes as _dt
 from . import bitwise as _bitwise
 from . import functional as F
+from . import sparse as _sparse  # noqa: F401  (its rows: Tensor.to_sparse, Tensor.to_dense)
 from . import tensor_namespace
 from .autograd.function import broadcast_error, named
 from .autograd.grad_mode import grad_state

@@ -487,18 +487,18 @@ class Module:
             return self
 
         def convert(t: Tensor) -> Tensor:
-            return t.to(device=target, dtype=dtype if t._data.dtype.kind in "fc" else None)
+            return t.to(device=target, dtype=dtype if t.is_floating_point() or t.is_complex() else None)
 
         return self._apply(convert)
 
     def float(self) -> "Module":
-        return self._apply(lambda t: t.float() if t._data.dtype.kind == "f" else t)
+        return self._apply(lambda t: t.float() if t.is_floating_point() else t)
 
     def double(self) -> "Module":
-        return self._apply(lambda t: t.double() if t._data.dtype.kind == "f" else t)
+        return self._apply(lambda t: t.double() if t.is_floating_point() else t)
 
     def half(self) -> "Module":
-        return self._apply(lambda t: t.half() if t._data.dtype.kind == "f" else t)
+        return self._apply(lambda t: t.half() if t.is_floating_point() else t)
 
     def type(self, dst_type: Any) -> "Module":
         return self._apply(lambda t: t.type(dst_type))
@@ -547,6 +547,9 @@ class Module:
                     missing_keys.append(key)
                 continue
             value = state_dict[key]
+            if param.is_sparse:  # a sparse buffer takes the checkpoint's entries (PyTorch's sparse copy_)
+                param.copy_(value)
+                continue
             array = _as_array(value)
             if array is None:
                 error_msgs.append(
