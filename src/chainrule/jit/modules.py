@@ -193,7 +193,9 @@ class ScriptFunction:
 
     @property
     def qualified_name(self) -> str:
-        return "__torch__." + self.name
+        """``__torch__.<module>.<name>`` (``__torch__.<name>`` for a script's own functions)."""
+        module = getattr(self._fn, "__module__", None)
+        return "__torch__." + (f"{module}." if module and module != "__main__" else "") + self.name
 
     @property
     def code(self) -> str:
