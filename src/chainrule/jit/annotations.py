@@ -25,8 +25,8 @@ Final = typing.Final
 Attribute = collections.namedtuple("Attribute", ["value", "type"])
 
 
-class Error(RuntimeError):
-    """``torch.jit.Error``: the error a TorchScript program raises."""
+class Error(Exception):
+    """``torch.jit.Error``: the error a TorchScript program raises (an Exception, as PyTorch's)."""
 
 
 class TracerWarning(Warning):
@@ -82,11 +82,10 @@ def is_scripting() -> bool:
 def isinstance(obj: Any, target_type: Any) -> bool:
     """Whether ``obj`` is of ``target_type``, which may be a typing annotation
     (``List[int]``, ``Dict[str, Tensor]``, ``Tuple[int, str]``, ``Optional[Tensor]``),
-    checked element by element as TorchScript refines types."""
+    checked element by element as TorchScript refines types (``Tuple[int, ...]`` is a
+    tuple of two elements there, the second ``...``)."""
     origin = typing.get_origin(target_type)
     args = typing.get_args(target_type)
-    if target_type is typing.Any:
-        return True
     if origin is None:
         return builtins.isinstance(obj, target_type)
     if origin is typing.Union:
@@ -98,8 +97,6 @@ def isinstance(obj: Any, target_type: Any) -> bool:
     if origin is tuple and builtins.isinstance(obj, tuple):
         if not args:
             return True
-        if len(args) == 2 and args[1] is Ellipsis:
-            return all(isinstance(item, args[0]) for item in obj)
         return len(args) == len(obj) and all(isinstance(item, arg) for item, arg in zip(obj, args))
     return False
 
