@@ -142,6 +142,9 @@ def test_trace_arguments():
             net = L.jit.trace(L.nn.Linear(2, 2), (L.ones(1, 2),))
             again = L.jit.trace(net, (L.ones(1, 2),))
         assert again is net
+        assert _deprecations(record)[:2] == [
+            "`torch.jit.trace` is deprecated. Please switch to `torch.compile` or `torch.export`.",
+            "`torch.jit.trace_method` is deprecated. Please switch to `torch.compile` or `torch.export`."]
         assert any("The input to trace is already a ScriptModule, tracing it is a no-op" in str(w.message)
                    for w in record)
         kw = L.jit.trace(lambda x, y: x + y, example_kwarg_inputs={"x": L.ones(1), "y": L.ones(1)})

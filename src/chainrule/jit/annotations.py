@@ -9,6 +9,7 @@ import collections
 import collections.abc
 import contextlib
 import typing
+import warnings
 from typing import Any, Callable, Iterator
 
 __all__ = [
@@ -48,6 +49,8 @@ def annotate(the_type: Any, the_value: Any) -> Any:
 
 def interface(obj: Any) -> Any:
     """Marks a class as a TorchScript interface: the class itself."""
+    warnings.warn("`torch.jit.interface` is deprecated. Please use `torch.compile` instead.", DeprecationWarning,
+                  stacklevel=2)
     return obj
 
 
@@ -71,6 +74,8 @@ def export(fn: Callable) -> Callable:
 
 def script_method(fn: Callable) -> Callable:
     """``@torch.jit.script_method`` of the legacy ``ScriptModule`` subclasses: the method itself."""
+    warnings.warn("`torch.jit.script_method` is deprecated. Please switch to `torch.compile` or `torch.export`.",
+                  DeprecationWarning, stacklevel=2)
     return fn
 
 

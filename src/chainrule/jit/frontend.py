@@ -110,7 +110,9 @@ def trace(func: Any, example_inputs: Any = None, optimizer: Any = None, check_tr
     if example_inputs is None and example_kwarg_inputs is None:
         raise RuntimeError("example_kwarg_inputs should be a dict")
     if isinstance(func, Module):
-        return _trace_module(func, {"forward": example_inputs}, example_kwarg_inputs)
+        if example_kwarg_inputs is not None:
+            return trace_module(func, {"forward": example_kwarg_inputs}, example_inputs_is_kwarg=True)
+        return trace_module(func, {"forward": example_inputs})
     _run_traced(func, example_inputs, example_kwarg_inputs)
     return ScriptFunction(func)
 
@@ -121,21 +123,17 @@ def trace_module(mod: Module, inputs: dict, optimizer: Any = None, check_trace: 
                  example_inputs_is_kwarg: bool = False, _store_inputs: bool = True) -> Any:
     """``torch.jit.trace_module``: run each method named in ``inputs`` (``{"forward": (x,)}``)
     once on its example inputs; returns a :class:`TopLevelTracedModule` view of ``mod``."""
-    _deprecated(_TRACE_DEPRECATED)
+    _deprecated("`torch.jit.trace_method` is deprecated. Please switch to `torch.compile` or `torch.export`.")
     if not isinstance(mod, Module):
         raise AttributeError("expected torch.nn.Module as the first argument")
     if not isinstance(inputs, dict):
         raise AttributeError("expected a dictionary of (method_name, input) pairs")
-    return _trace_module(mod, inputs, None, example_inputs_is_kwarg)
-
-
-def _trace_module(mod: Module, inputs: dict, kwarg_inputs: dict | None, by_keyword: bool = False) -> Module:
     for method, example in inputs.items():
         call = mod if method == "forward" else getattr(mod, method)
-        if by_keyword:
+        if example_inputs_is_kwarg:
             _run_traced(call, (), example)
         else:
-            _run_traced(call, example, kwarg_inputs if method == "forward" else None)
+            _run_traced(call, example, None)
     return script_view(mod, TopLevelTracedModule, TracedModule)
 
 
@@ -151,8 +149,7 @@ def freeze(mod: Any, preserved_attrs: list | None = None, optimize_numerics: boo
     module whose parameters and buffers are constants: plain attributes holding detached
     tensors, so the frozen module has no parameters and an empty ``state_dict``, as PyTorch's
     (``preserved_attrs`` are kept as they are)."""
-    warnings.warn("`torch.jit.freeze` is deprecated. Please use `torch.compile` instead.", DeprecationWarning,
-                  stacklevel=2)
+    _deprecated("`torch.jit.freeze` is deprecated. Please use `torch.compile` instead.")
     if not isinstance(mod, ScriptModule):
         raise RuntimeError("Freezing expects a ScriptModule as input. Please use torch.jit.script or "
                            "torch.jit.trace to script your 'nn.Module'.")
@@ -176,8 +173,7 @@ def run_frozen_optimizations(mod: Any, optimize_numerics: bool = True, preserved
 
 def optimize_for_inference(mod: Any, other_methods: list | None = None) -> Any:
     """``torch.jit.optimize_for_inference``: the module frozen (in eval mode) if it is not yet."""
-    warnings.warn("`torch.jit.optimize_for_inference` is deprecated. Please use `torch.compile` instead.",
-                  DeprecationWarning, stacklevel=2)
+    _deprecated("`torch.jit.optimize_for_inference` is deprecated. Please use `torch.compile` instead.")
     if not isinstance(mod, ScriptModule):
         raise RuntimeError("optimize_for_inference expects a ScriptModule as input. Please use torch.jit.script "
                            "or torch.jit.trace to script your 'nn.Module'.")
@@ -248,8 +244,7 @@ class Future:
 def fork(func: Callable, *args: Any, **kwargs: Any) -> Future:
     """``torch.jit.fork``: ``func(*args, **kwargs)``, run now (as PyTorch runs it outside
     TorchScript), as a :class:`Future`; an error it raises is raised here."""
-    warnings.warn("`torch.jit.fork` is deprecated. Please use `torch.compile` instead.", DeprecationWarning,
-                  stacklevel=2)
+    _deprecated("`torch.jit.fork` is deprecated. Please use `torch.compile` instead.")
     future = Future()
     future.set_result(func(*args, **kwargs))
     return future
@@ -257,8 +252,7 @@ def fork(func: Callable, *args: Any, **kwargs: Any) -> Future:
 
 def wait(future: Future) -> Any:
     """``torch.jit.wait``: the result of a :func:`fork`."""
-    warnings.warn("`torch.jit.wait` is deprecated. Please use `torch.compile` instead.", DeprecationWarning,
-                  stacklevel=2)
+    _deprecated("`torch.jit.wait` is deprecated. Please use `torch.compile` instead.")
     return future.wait()
 
 
@@ -279,6 +273,7 @@ def onednn_fusion_enabled() -> bool:
 def set_fusion_strategy(strategy: list) -> list:
     """Accepted: TorchScript's fusion strategy, a list of ("STATIC" | "DYNAMIC", depth);
     returns the previous one, as PyTorch's."""
+    _deprecated("`torch.jit.set_fusion_strategy` is deprecated. Please use `torch.compile` instead.")
     for item in strategy:
         if not (isinstance(item, tuple) and len(item) == 2 and item[0] in ("STATIC", "DYNAMIC")
                 and isinstance(item[1], int)):
