@@ -19,7 +19,6 @@ import importlib
 import inspect
 import io
 import os
-import sys
 import warnings
 from typing import Any
 
@@ -135,22 +134,20 @@ def _lookup(namespace: Any, qualname: str) -> Any:
 
 
 def _import_global(name: str) -> Any:
-    """The class or function named ``module:qualname``: from the loaded module, from importing
-    it, or from the globals of a running script of that module name (a program run by exec)."""
+    """The class or function named ``module:qualname``: from the globals of a running script of
+    that module name (``__main__``, or a program run by exec), or from importing the module."""
     module_name, _, qualname = name.partition(":")
-    owner = sys.modules.get(module_name)
-    reason = ""
-    if owner is None:
-        try:
-            owner = importlib.import_module(module_name)
-        except ImportError as error:
-            reason = f" ({error})"
-    found = _lookup(owner, qualname) if owner is not None else None
+    found, reason = None, ""
     frame = inspect.currentframe()
-    while found is None and frame is not None:
+    while found is None and frame is not None:  # a running script's own globals first
         if frame.f_globals.get("__name__") == module_name:
             found = _lookup(frame.f_globals, qualname)
         frame = frame.f_back
+    if found is None:
+        try:
+            found = _lookup(importlib.import_module(module_name), qualname)
+        except ImportError as error:
+            reason = f" ({error})"
     if found is None:
         raise RuntimeError(f"chainrule.jit.load: the archive needs '{qualname}' from module '{module_name}', which "
                            f"cannot be imported here{reason}. Unlike TorchScript, chainrule rebuilds the module from "
