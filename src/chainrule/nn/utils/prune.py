@@ -214,8 +214,8 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Prunes ``amount`` entries chosen at random (the largest of ``rand_like(t)``)."""
+class _UnstructuredByRank(BasePruningMethod):
+    """Prunes the ``amount`` entries that :meth:`_pruned` picks (the unstructured methods)."""
 
     PRUNING_TYPE = "unstructured"
 
@@ -223,35 +223,34 @@ class RandomUnstructured(BasePruningMethod):
         _validate_pruning_amount_init(amount)
         self.amount = amount
 
+    def _pruned(self, t: Tensor, count: int) -> Tensor:
+        """The flat indices of the ``count`` entries of ``t`` to prune."""
+        raise NotImplementedError
+
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
         nparams_toprune = _pruned_count(self.amount, t.nelement())
         mask = default_mask.clone(memory_format=contiguous_format)
         if nparams_toprune != 0:
-            prob = rand_like(t)
-            mask.view(-1)[F.topk(prob.view(-1), k=nparams_toprune).indices] = 0
+            mask.view(-1)[self._pruned(t, nparams_toprune)] = 0
         return mask
+
+
+class RandomUnstructured(_UnstructuredByRank):
+    """Prunes ``amount`` entries chosen at random (the largest of ``rand_like(t)``)."""
+
+    def _pruned(self, t: Tensor, count: int) -> Tensor:
+        return F.topk(rand_like(t).view(-1), k=count).indices
 
     @classmethod
     def apply(cls, module: Module, name: str, amount: int | float) -> BasePruningMethod:  # type: ignore[override]
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_UnstructuredByRank):
     """Prunes the ``amount`` entries of smallest magnitude."""
 
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount: int | float) -> None:
-        _validate_pruning_amount_init(amount)
-        self.amount = amount
-
-    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        nparams_toprune = _pruned_count(self.amount, t.nelement())
-        mask = default_mask.clone(memory_format=contiguous_format)
-        if nparams_toprune != 0:
-            smallest = F.topk(F.abs(t).view(-1), k=nparams_toprune, largest=False)
-            mask.view(-1)[smallest.indices] = 0
-        return mask
+    def _pruned(self, t: Tensor, count: int) -> Tensor:
+        return F.topk(F.abs(t).view(-1), k=count, largest=False).indices
 
     @classmethod
     def apply(cls, module: Module, name: str, amount: int | float,  # type: ignore[override]
