@@ -197,3 +197,17 @@ def test_functions_extra_files_and_map_location(tmp_path):
         loaded = L.jit.load(path, map_location="cpu", _extra_files=extra)
         assert extra == {"notes.txt": b"trained 3 epochs"}
         assert float(loaded(L.ones(1))) == 2.0
+
+
+def test_pruned_module_round_trip(tmp_path):
+    """A pruned layer saves its _orig parameter, _mask buffer and the masked weight; the
+    loaded one computes the same (its pruning hook is not saved, as TorchScript drops hooks)."""
+    chainrule.manual_seed(0)
+    layer = chainrule.nn.Linear(6, 4)
+    chainrule.nn.utils.prune.random_unstructured(layer, "weight", amount=0.5)
+    chainrule.jit.save(layer, tmp_path / "pruned.pt")
+    loaded = chainrule.jit.load(tmp_path / "pruned.pt")
+    assert list(loaded.state_dict()) == ["bias", "weight_orig", "weight_mask"]
+    x = chainrule.ones(2, 6)
+    assert_close(loaded(x), layer(x))
+    assert_close(loaded.weight, layer.weight_orig * layer.weight_mask)

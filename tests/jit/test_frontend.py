@@ -212,3 +212,12 @@ def test_fusion_switches():
         assert not L.jit.onednn_fusion_enabled()
         with L.jit.optimized_execution(False), L.jit.fuser("fuser1"):
             assert float(L.ones(1).sum()) == 1.0
+
+
+def test_torch_alias_imports_jit():
+    from chainrule.torch_alias import aliased
+
+    namespace: dict = {}
+    with aliased():
+        exec("import torch.jit\nfrom torch.jit import trace, script\nimport torch\nj = torch.jit", namespace)
+    assert namespace["j"] is chainrule.jit and namespace["trace"] is chainrule.jit.trace
