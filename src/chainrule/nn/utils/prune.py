@@ -258,8 +258,9 @@ class L1Unstructured(_UnstructuredByRank):
         return super().apply(module, name, amount=amount, importance_scores=importance_scores)
 
 
-class RandomStructured(BasePruningMethod):
-    """Prunes ``amount`` whole channels along ``dim``, chosen at random."""
+class _StructuredByRank(BasePruningMethod):
+    """Prunes the ``amount`` channels along ``dim`` that :meth:`_kept` leaves out (the
+    structured methods)."""
 
     PRUNING_TYPE = "structured"
 
@@ -268,6 +269,10 @@ class RandomStructured(BasePruningMethod):
         self.amount = amount
         self.dim = dim
 
+    def _kept(self, t: Tensor, nchannels: int, count: int) -> Tensor:
+        """The channels to keep when ``count`` of the ``nchannels`` are pruned (indices or a bool mask)."""
+        raise NotImplementedError
+
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
         _validate_structured_pruning(t)
         _validate_pruning_dim(t, self.dim)
@@ -275,11 +280,17 @@ class RandomStructured(BasePruningMethod):
         nparams_toprune = _pruned_count(self.amount, nchannels)
         if nparams_toprune == 0:
             return default_mask
-        prob = rand(nchannels)
-        threshold = F.kthvalue(prob, k=nparams_toprune).values
-        mask = _channel_mask(t, self.dim, prob > threshold)
+        mask = _channel_mask(t, self.dim, self._kept(t, nchannels, nparams_toprune))
         mask *= default_mask.to(dtype=mask.dtype)
         return mask
+
+
+class RandomStructured(_StructuredByRank):
+    """Prunes ``amount`` whole channels along ``dim``, chosen at random."""
+
+    def _kept(self, t: Tensor, nchannels: int, count: int) -> Tensor:
+        prob = rand(nchannels)
+        return prob > F.kthvalue(prob, k=count).values
 
     @classmethod
     def apply(cls, module: Module, name: str, amount: int | float,  # type: ignore[override]
@@ -287,30 +298,17 @@ class RandomStructured(BasePruningMethod):
         return super().apply(module, name, amount=amount, dim=dim)
 
 
-class LnStructured(BasePruningMethod):
+class LnStructured(_StructuredByRank):
     """Prunes the ``amount`` channels along ``dim`` of smallest ``n``-norm."""
 
-    PRUNING_TYPE = "structured"
-
     def __init__(self, amount: int | float, n: Any, dim: int = -1) -> None:
-        _validate_pruning_amount_init(amount)
-        self.amount = amount
+        super().__init__(amount, dim)
         self.n = n
-        self.dim = dim
 
-    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        _validate_structured_pruning(t)
-        _validate_pruning_dim(t, self.dim)
-        nchannels = t.shape[self.dim]
-        nparams_toprune = _pruned_count(self.amount, nchannels)
+    def _kept(self, t: Tensor, nchannels: int, count: int) -> Tensor:
         dims = list(range(t.dim()))
         del dims[self.dim]
-        kept = F.topk(F.norm(t, p=self.n, dim=dims), k=nchannels - nparams_toprune, largest=True)
-        if nparams_toprune == 0:
-            return default_mask
-        mask = _channel_mask(t, self.dim, kept.indices)
-        mask *= default_mask.to(dtype=mask.dtype)
-        return mask
+        return F.topk(F.norm(t, p=self.n, dim=dims), k=nchannels - count, largest=True).indices
 
     @classmethod
     def apply(cls, module: Module, name: str, amount: int | float, n: Any,  # type: ignore[override]
