@@ -68,12 +68,9 @@ def _encode(value: Any, where: str) -> Any:
         return {"dtype": str(value).rsplit(".", 1)[-1]}
     if isinstance(value, device_type):
         return {"device": str(value)}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        kind = "list" if isinstance(value, list) else type(value).__name__ if type(value) in (tuple, set, frozenset) else None
-        if kind is None:
-            raise TypeError(f"chainrule.jit.save cannot store attribute '{where}' of type {type(value).__name__}")
-        return {kind: [_encode(item, f"{where}[{i}]") for i, item in enumerate(value)]}
-    if isinstance(value, dict):
+    if type(value) in (list, tuple, set, frozenset):  # (not their subclasses: named tuples would come back plain)
+        return {type(value).__name__: [_encode(item, f"{where}[{i}]") for i, item in enumerate(value)]}
+    if type(value) is dict:
         for key in value:
             if not isinstance(key, (str, int, float, bool)):
                 raise TypeError(f"chainrule.jit.save cannot store attribute '{where}': a dict key of type "
