@@ -71,7 +71,7 @@ from ._repr import get_printoptions, printoptions, set_printoptions
 
 #: Subpackages loaded on first use, so that ``import chainrule`` stays light.
 _LAZY = ("nn", "optim", "data", "utils", "viz", "datasets", "serialization", "cli", "linalg", "distributed",
-         "multiprocessing", "onnx", "compiler", "debug", "_dynamo", "backends", "distributions", "testing", "special", "func")
+         "multiprocessing", "onnx", "compiler", "debug", "_dynamo", "backends", "distributions", "testing", "special", "func", "jit")
 
 
 def __getattr__(name: str) -> Any:

@@ -1461,8 +1461,17 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
 
 @public(out=True)
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
-    values, indices = sort(input, dim, descending=largest)
-    return values_indices(narrow(values, dim, 0, k), narrow(indices, dim, 0, k))
+    """The ``k`` largest (or smallest) values along ``dim`` and their indices, PyTorch's CPU
+    indices among equal values (``ops.reduction.TopkIndices``); with ``sorted=False`` the
+    same elements, in sorted order (PyTorch's order is then its selection algorithm's)."""
+    axis = _dim(dim, input._data.ndim)
+    if not 0 <= k <= (input._data.shape[axis] if input._data.ndim else 1):
+        raise RuntimeError("selected index k out of range")
+    if input._data.ndim == 0:  # PyTorch gives the element itself for k = 0 and 1
+        values, indices = topk(reshape(input, (1,)), 1, 0, largest, sorted)
+        return values_indices(reshape(values, ()), reshape(indices, ()))
+    indices = R.TopkIndices.apply(input, k, axis, largest, sorted)
+    return values_indices(named(gather(input, axis, indices), "TopkBackward0"), indices)
 
 
 @public(method=False)

@@ -447,6 +447,34 @@ def test_descending_sort_keeps_ties_in_order_and_nan_first(values, dtype):
     assert np.array_equal(ours.values.numpy(), theirs.values.numpy(), equal_nan=True)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+def test_topk_ties_pick_pytorchs_indices(dtype):
+    """Equal values straddling the k-th place (and NaNs): PyTorch's CPU kernel's indices, in
+    its order, for nth_element (k * 64 > n) and partial_sort (k * 64 <= n) selections."""
+    rng = np.random.default_rng(11)
+    for n, k, dim in [(37, 18, -1), (300, 4, -1), (9, 9, -1), (40, 25, 0), (130, 2, 0), (1, 1, -1)]:
+        shape = (n, 3) if dim == 0 else (3, n)
+        array = rng.integers(-2, 3, size=shape).astype(dtype)
+        if dtype == np.float64:
+            array[rng.random(shape) < 0.15] = np.nan
+        for largest in (True, False):
+            ours = chainrule.topk(chainrule.tensor(array), k, dim=dim, largest=largest)
+            theirs = torch.topk(torch.tensor(array), k, dim=dim, largest=largest)
+            assert np.array_equal(ours.indices.numpy(), theirs.indices.numpy()), (n, k, dim, largest)
+            assert np.array_equal(ours.values.numpy(), theirs.values.numpy(), equal_nan=True)
+            unsorted = chainrule.topk(chainrule.tensor(array), k, dim=dim, largest=largest, sorted=False)
+            assert np.array_equal(np.sort(unsorted.indices.numpy(), axis=dim), np.sort(theirs.indices.numpy(), axis=dim))
+
+
+def test_topk_of_a_scalar_and_k_out_of_range():
+    for lib in (chainrule, torch):
+        result = lib.topk(lib.tensor(3.0, requires_grad=True), 1)
+        assert result.values.shape == () and float(result.values) == 3.0 and int(result.indices) == 0
+        with pytest.raises(RuntimeError, match="selected index k out of range"):
+            lib.topk(lib.ones(2), 3)
+    assert chainrule.ones(4, requires_grad=True).topk(2).values.grad_fn.name() == "TopkBackward0"
+
+
 def _views(lib, base):
     """Non-contiguous tensors made from ``base`` by the usual view ops, by description."""
     t = lib.tensor(base)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Op, variant
+from . import stdselect
 from .namespace import plain
 
 
@@ -351,14 +352,50 @@ class Argsort(Op):
     differentiable = False
 
     def forward(self, xp, a, axis, descending):
-        if not descending:
-            return xp.argsort(a, axis=axis, kind="stable").astype(xp.int64, copy=False)
-        # Largest first, ties in their order (no negation: it breaks unsigned, bool and the
-        # most negative integer): the ascending stable order of the reversed array, reversed,
-        # mapped back; NaN sorts as the largest, first, as in PyTorch.
-        n = a.shape[axis]
-        backwards = xp.flip(xp.argsort(xp.flip(a, axis), axis=axis, kind="stable"), axis)
-        return (n - 1 - backwards).astype(xp.int64, copy=False)
+        return stable_argsort(xp, a, axis, descending)
+
+
+def stable_argsort(xp: Any, a: Any, axis: int, descending: bool) -> Any:
+    """The stable sorting order of ``a`` along ``axis`` as int64 (equal values in their order)."""
+    if not descending:
+        return xp.argsort(a, axis=axis, kind="stable").astype(xp.int64, copy=False)
+    # Largest first, ties in their order (no negation: it breaks unsigned, bool and the
+    # most negative integer): the ascending stable order of the reversed array, reversed,
+    # mapped back; NaN sorts as the largest, first, as in PyTorch.
+    n = a.shape[axis]
+    backwards = xp.flip(xp.argsort(xp.flip(a, axis), axis=axis, kind="stable"), axis)
+    return (n - 1 - backwards).astype(xp.int64, copy=False)
+
+
+class TopkIndices(Op):
+    """The indices of the ``k`` largest (``largest``) or smallest values along ``axis``, as
+    PyTorch's CPU kernel picks them: a stable argsort's first ``k`` where that is the one
+    answer (the top ``k + 1`` values all distinct), and PyTorch's own selection algorithm
+    (``ops.stdselect``) for NumPy rows where equal values make the choice.  Never
+    differentiable (topk gathers its values through these)."""
+
+    __slots__ = ()
+    differentiable = False
+
+    def forward(self, xp, a, k, axis, largest, sorted):
+        order = xp.moveaxis(stable_argsort(xp, a, axis, largest), axis, -1)
+        top = order[..., :k]
+        if k == 0 or xp is not np or a.dtype.kind not in "fiu":
+            return xp.ascontiguousarray(xp.moveaxis(top, -1, axis))
+        rows = np.moveaxis(a, axis, -1)
+        head = np.take_along_axis(rows, order[..., :k + 1], axis=-1)
+        tied = head[..., 1:] == head[..., :-1]
+        if a.dtype.kind == "f":
+            tied |= np.isnan(head[..., 1:]) & np.isnan(head[..., :-1])
+        if tied.any():
+            shape, rows = top.shape, rows.reshape(-1, rows.shape[-1])
+            top = top.reshape(-1, k).copy()
+            for at in np.flatnonzero(tied.reshape(len(top), -1).any(axis=1)):
+                _, ranks = np.unique(rows[at], return_inverse=True)  # equal values (and NaNs) share a rank
+                keys = (ranks.max() - ranks) if largest else ranks
+                top[at] = stdselect.topk_row(keys.reshape(-1).tolist(), k, sorted)
+            top = top.reshape(shape)
+        return xp.ascontiguousarray(xp.moveaxis(top, -1, axis))
 
 
 class Truth(Op):
