@@ -345,6 +345,32 @@ def test_one_node_per_layer_and_direction():
     assert sorted(long) == sorted(short)  # the graph does not grow with the sequence
 
 
+
+@pytest.mark.parametrize("kind, options", [
+    (kind, options) for kind in KINDS
+    for options in ({}, {"batch_first": True}, {"bidirectional": True}, {"num_layers": 2}, {"packed": True})
+] + [("LSTM", {"proj_size": 2})])
+@pytest.mark.parametrize("dtype", ("float32", "float64"))
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
+def test_output_and_state_nodes_are_named_as_pytorch(kind, options, dtype):
+    """What a printed output shows as its grad_fn: PyTorch's CPU kernels stack the steps
+    (StackBackward0), concatenate packed rows, transpose RNN/GRU outputs in place
+    (TransposeBackward1), and run a float32 LSTM through oneDNN (MkldnnRnnLayerBackward0)."""
+    options = dict(options)
+    packed = options.pop("packed", False)
+    names = []
+    for lib in (chainrule, torch):
+        module = make(lib, kind, 3, 4, **options).to(getattr(lib, dtype))
+        x = lib.ones(5, 2, 3, dtype=getattr(lib, dtype))
+        if packed:
+            output, hidden = module(lib.nn.utils.rnn.pack_padded_sequence(x, [5, 3]))
+            output = output.data
+        else:
+            output, hidden = module(x)
+        states = hidden if isinstance(hidden, tuple) else (hidden,)
+        names.append([t.grad_fn.name() for t in (output,) + states])
+    assert names[0] == names[1]
+
 MODES = {"RNN": "RNN_TANH", "RNN_relu": "RNN_RELU", "LSTM": "LSTM", "GRU": "GRU"}
 
 

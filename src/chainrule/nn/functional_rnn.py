@@ -8,7 +8,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .. import dtypes
 from .. import functional as _C
+from ..autograd.function import named
 from ..ops.rnn import RecurrentLayer
 from ..tensor import Tensor
 from . import functional as F
@@ -81,8 +83,23 @@ def recurrent(mode: str, input: Tensor, hx: Tensor, cx: Tensor | None, weights: 
         x = outputs[0] if directions == 1 else _C.cat(outputs, dim=-1)
         if dropout and train and index < num_layers - 1:
             x = F.dropout(x, dropout, True)
+    if directions == 1:
+        named(x, _output_node(mode, x, sizes is not None, weights[-1][4] is not None))
     output = x.transpose(0, 1) if batch_first and sizes is None else x
+    if output is not x and mode != "LSTM":
+        named(output, "TransposeBackward1")  # PyTorch's RNN and GRU transpose their output in place
     return output, _C.stack(hs), None if cx is None else _C.stack(cs)
+
+
+def _output_node(mode: str, output: Tensor, packed: bool, projected: bool) -> str:
+    """The node PyTorch's CPU kernels leave on a one-direction stack's output: the steps'
+    outputs concatenated (packed) or stacked, or oneDNN's fused layer for an LSTM in float32
+    or bfloat16 without projections."""
+    if packed:
+        return "CatBackward0"
+    if mode == "LSTM" and not projected and output.dtype in (dtypes.float32, dtypes.bfloat16):
+        return "MkldnnRnnLayerBackward0"
+    return "StackBackward0"
 
 
 # -- cells: one step, the same kernels ----------------------------------------------------------
