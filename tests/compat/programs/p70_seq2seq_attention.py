@@ -592,7 +592,7 @@ old_words, old_attentions = evaluate(old_encoder, attn_decoder, 'je suis triste'
 print('input = je suis triste')
 print('output =', ' '.join(old_words))
 
-results = {"plot_losses": plot_losses, "attentions": attentions, "output_words": output_words,
+results = {"plot_losses": plot_losses, "attentions": attentions, "attention_map": attentions.cpu().numpy(), "output_words": output_words,
            "encoder_gru": encoder.gru.weight_hh_l0.detach(), "attention_va": decoder.attention.Va.weight.detach(),
            "old_losses": old_losses, "old_words": old_words, "old_attentions": old_attentions,
            "old_attn": attn_decoder.attn.weight.detach()}

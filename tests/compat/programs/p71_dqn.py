@@ -256,7 +256,12 @@ for i_episode in range(num_episodes):
 print('Complete')
 durations_t = torch.tensor(episode_durations, dtype=torch.float)
 print(durations_t.mean(), durations_t.max())
+# plot_durations' running means (over 5 episodes here, the tutorial's 100 being more than we run)
+means = durations_t.unfold(0, 5, 1).mean(1).view(-1)
+means = torch.cat((torch.zeros(4), means))
+print(means)
+print(durations_t.numpy())
 
-results = {"durations": episode_durations, "losses": losses, "steps_done": steps_done,
+results = {"durations": episode_durations, "means": means.numpy(), "losses": losses, "steps_done": steps_done,
            "policy_layer3": policy_net.layer3.weight.detach(), "target_layer3": target_net.layer3.weight.detach(),
            "exp_avg_sq_max": optimizer.state[policy_net.layer3.weight]["max_exp_avg_sq"]}
