@@ -371,6 +371,20 @@ def test_output_and_state_nodes_are_named_as_pytorch(kind, options, dtype):
         names.append([t.grad_fn.name() for t in (output,) + states])
     assert names[0] == names[1]
 
+
+@pytest.mark.parametrize("cell, options", [("LSTMCell", {}), ("GRUCell", {}), ("RNNCell", {}),
+                                           ("RNNCell", {"nonlinearity": "relu"})])
+@pytest.mark.parametrize("shape", ((2, 4), (4,)))
+def test_cell_outputs_are_named_as_pytorch(cell, options, shape):
+    """A cell's outputs show PyTorch's last op of the step: h' = o tanh(c') (MulBackward0),
+    c' = f c + i g and the GRU's n + z (h - n) (AddBackward0), tanh or relu; unbatched,
+    the squeeze."""
+    names = []
+    for lib in (chainrule, torch):
+        out = getattr(lib.nn, cell)(4, 3, **options)(lib.ones(*shape))
+        names.append([t.grad_fn.name() for t in (out if isinstance(out, tuple) else (out,))])
+    assert names[0] == names[1]
+
 MODES = {"RNN": "RNN_TANH", "RNN_relu": "RNN_RELU", "LSTM": "LSTM", "GRU": "GRU"}
 
 

@@ -102,7 +102,7 @@ def _output_node(mode: str, output: Tensor, packed: bool, projected: bool) -> st
     return "StackBackward0"
 
 
-# -- cells: one step, the same kernels ----------------------------------------------------------
+# -- cells: one step, the same kernels (their outputs named as PyTorch's last op of the step) -----
 
 
 def _cell(mode: str, input: Tensor, hx: Tensor, cx: Tensor | None, w_ih: Tensor, w_hh: Tensor,
@@ -114,25 +114,26 @@ def _cell(mode: str, input: Tensor, hx: Tensor, cx: Tensor | None, w_ih: Tensor,
 def rnn_tanh_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
                   b_hh: Tensor | None = None) -> Tensor:
     """``tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)`` for a batch ``(B, I)``."""
-    return _cell("RNN_TANH", input, hx, None, w_ih, w_hh, b_ih, b_hh)
+    return named(_cell("RNN_TANH", input, hx, None, w_ih, w_hh, b_ih, b_hh), "TanhBackward0")
 
 
 def rnn_relu_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
                   b_hh: Tensor | None = None) -> Tensor:
     """``relu(x W_ih^T + b_ih + h W_hh^T + b_hh)`` for a batch ``(B, I)``."""
-    return _cell("RNN_RELU", input, hx, None, w_ih, w_hh, b_ih, b_hh)
+    return named(_cell("RNN_RELU", input, hx, None, w_ih, w_hh, b_ih, b_hh), "ReluBackward0")
 
 
 def gru_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
              b_hh: Tensor | None = None) -> Tensor:
-    """One GRU step for a batch ``(B, I)``: the new hidden state."""
-    return _cell("GRU", input, hx, None, w_ih, w_hh, b_ih, b_hh)
+    """One GRU step for a batch ``(B, I)``: the new hidden state (``n + z (h - n)``)."""
+    return named(_cell("GRU", input, hx, None, w_ih, w_hh, b_ih, b_hh), "AddBackward0")
 
 
 def lstm_cell(input: Tensor, hx: Sequence[Tensor], w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
               b_hh: Tensor | None = None) -> tuple[Tensor, Tensor]:
-    """One LSTM step for a batch ``(B, I)``: ``(h', c')``."""
+    """One LSTM step for a batch ``(B, I)``: ``(h', c')`` (``o tanh(c')`` and ``f c + i g``)."""
     h, c = hx
     out = _cell("LSTM", input, h, c, w_ih, w_hh, b_ih, b_hh)
     size = h.shape[0] * h.shape[1]
-    return out[:size].reshape(h.shape[0], -1), out[size:].reshape(c.shape[0], -1)
+    return (named(out[:size].reshape(h.shape[0], -1), "MulBackward0"),
+            named(out[size:].reshape(c.shape[0], -1), "AddBackward0"))
