@@ -78,6 +78,8 @@ def test_frexp_pair_and_mantissa_gradient():
     for g, e in zip(got, expected):
         assert_close(g, e)
     assert got[1].dtype == chainrule.int32
+    assert repr(chainrule.frexp(chainrule.tensor([1.5]))).replace("chainrule", "torch") == \
+        repr(torch.frexp(torch.tensor([1.5])))
     for L in (torch, chainrule):
         with pytest.raises(RuntimeError, match="only supports floating-point dtypes"):
             L.frexp(L.tensor([1]))

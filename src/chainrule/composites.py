@@ -9,7 +9,6 @@ import builtins
 import itertools
 import math
 import warnings
-from collections import namedtuple
 from typing import Any, Sequence
 
 import numpy as np
@@ -25,14 +24,15 @@ from .ops import nn as N
 from .ops import reduction as R
 from .ops.linalg import _scalar
 from .registry import ROWS, public
+from .return_types import structseq
 from .tensor import Tensor, _dim, _make
 
-aminmax_result = namedtuple("aminmax", ["min", "max"])
-slogdet_result = namedtuple("slogdet", ["sign", "logabsdet"])
-cummax_result = namedtuple("cummax", ["values", "indices"])
-cummin_result = namedtuple("cummin", ["values", "indices"])
-mode_result = namedtuple("mode", ["values", "indices"])
-nanmedian_result = namedtuple("nanmedian", ["values", "indices"])
+aminmax_result = structseq("aminmax", ["min", "max"])
+slogdet_result = structseq("slogdet", ["sign", "logabsdet"])
+cummax_result = structseq("cummax", ["values", "indices"])
+cummin_result = structseq("cummin", ["values", "indices"])
+mode_result = structseq("mode", ["values", "indices"])
+nanmedian_result = structseq("nanmedian", ["values", "indices"])
 
 _EVERYWHERE = np.ones((), dtype=bool)  # a where() condition that picks its first value everywhere
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import builtins
 import warnings
-from collections import namedtuple
 from typing import Any
 
 import numpy
@@ -18,15 +17,17 @@ from .creation import empty, eye, ones_like, zeros
 from .dtypes import finfo
 from .ops import decompositions as D
 from .registry import public
+from .return_types import structseq
 from .tensor import Tensor
 
 __all__ = ["svd", "qr", "cholesky", "cholesky_solve", "cholesky_inverse", "pinverse", "triangular_solve",
            "chain_matmul", "vander"]
 
-linalg_svd_result = namedtuple("svd", ["U", "S", "Vh"])
-svd_result = namedtuple("svd", ["U", "S", "V"])
-qr_result = namedtuple("qr", ["Q", "R"])
-triangular_solve_result = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
+linalg_svd_result = structseq("linalg_svd", ["U", "S", "Vh"])
+svd_result = structseq("svd", ["U", "S", "V"])
+linalg_qr_result = structseq("linalg_qr", ["Q", "R"])
+qr_result = structseq("qr", ["Q", "R"])
+triangular_solve_result = structseq("triangular_solve", ["solution", "cloned_coefficient"])
 
 
 # -- what torch.linalg builds on ------------------------------------------------------------------
@@ -75,7 +76,7 @@ def linalg_qr(A: Tensor, mode: str = "reduced") -> Any:
     batch = tuple(A.shape[:-2])
     r = packed[..., m * k:].reshape(batch + (k, n))
     q = empty(0, dtype=A.dtype) if mode == "r" else packed[..., :m * k].reshape(batch + (m, k))
-    return qr_result(q, r)
+    return linalg_qr_result(q, r)
 
 
 def linalg_solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
@@ -102,7 +103,7 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> Any:
 @public()
 def qr(input: Tensor, some: bool = True) -> Any:
     """``(Q, R)``: ``linalg.qr`` with mode "reduced" (``some``) or "complete"."""
-    return linalg_qr(input, "reduced" if some else "complete")
+    return qr_result(*linalg_qr(input, "reduced" if some else "complete"))
 
 
 @public()

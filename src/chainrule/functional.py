@@ -8,7 +8,6 @@ from __future__ import annotations
 import builtins
 import functools
 import warnings
-from collections import namedtuple
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -25,9 +24,15 @@ from .ops import reduction as R
 from .ops import shape as S
 from .ops.einsum import einsum as _einsum
 from .registry import ROWS, public
+from .return_types import structseq
 from .tensor import Tensor, _dim, _make
 
-values_indices = namedtuple("values_indices", ["values", "indices"])
+#: The (values, indices) pairs these functions return, under PyTorch's names.
+EXTREMES = {"max": structseq("max", ["values", "indices"]), "min": structseq("min", ["values", "indices"])}
+median_result = structseq("median", ["values", "indices"])
+kthvalue_result = structseq("kthvalue", ["values", "indices"])
+sort_result = structseq("sort", ["values", "indices"])
+topk_result = structseq("topk", ["values", "indices"])
 
 
 def _t(x: Any) -> Tensor:
@@ -528,7 +533,7 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, largest: bool, name: str) -
         return named(R.Amax.apply(input, None, False, largest), "MaxBackward1" if largest else "MinBackward1")
     axis = _dim(dim, input._data.ndim)
     if input._data.ndim == 0:
-        return values_indices(input.clone(), _make(get_array_module(input._data).asarray(0, dtype=np.int64)))
+        return EXTREMES[name](input.clone(), _make(get_array_module(input._data).asarray(0, dtype=np.int64)))
     if input._data.shape[axis] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
     indices = R.Argmax.apply(input, axis, True, largest)
@@ -536,7 +541,7 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, largest: bool, name: str) -
     if not keepdim:
         values = squeeze(values, axis)
         indices = squeeze(indices, axis)
-    return values_indices(named(values, "MaxBackward0" if largest else "MinBackward0"), indices)
+    return EXTREMES[name](named(values, "MaxBackward0" if largest else "MinBackward0"), indices)
 
 
 @public(out=True)
@@ -1263,7 +1268,7 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
         values = gather(input, axis, indices)
     if not keepdim:
         values, indices = squeeze(values, axis), squeeze(indices, axis)
-    return values_indices(named(values, "MedianBackward1"), indices)
+    return median_result(named(values, "MedianBackward1"), indices)
 
 
 @public()
@@ -1272,7 +1277,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any
     if input._data.ndim == 0:
         if k != 1:
             raise RuntimeError("kthvalue(): selected number k out of range for dimension 0")
-        return values_indices(input.clone(), _make(get_array_module(input._data).asarray(0, dtype=np.int64)))
+        return kthvalue_result(input.clone(), _make(get_array_module(input._data).asarray(0, dtype=np.int64)))
     axis = _dim(dim, input._data.ndim)
     if not 1 <= k <= input._data.shape[axis]:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
@@ -1280,7 +1285,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any
     values, indices = narrow(values, axis, k - 1, 1), narrow(indices, axis, k - 1, 1)
     if not keepdim:
         values, indices = squeeze(values, axis), squeeze(indices, axis)
-    return values_indices(named(values, "KthvalueBackward0"), indices)
+    return kthvalue_result(named(values, "KthvalueBackward0"), indices)
 
 
 @public()
@@ -1451,7 +1456,7 @@ def detach(input: Tensor) -> Tensor:
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
     axis = _dim(dim, input._data.ndim)
     order = R.Argsort.apply(input, axis, descending)
-    return values_indices(gather(input, axis, order), order)
+    return sort_result(gather(input, axis, order), order)
 
 
 @public()
@@ -1469,9 +1474,9 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
         raise RuntimeError("selected index k out of range")
     if input._data.ndim == 0:  # PyTorch gives the element itself for k = 0 and 1
         values, indices = topk(reshape(input, (1,)), 1, 0, largest, sorted)
-        return values_indices(reshape(values, ()), reshape(indices, ()))
+        return topk_result(reshape(values, ()), reshape(indices, ()))
     indices = R.TopkIndices.apply(input, k, axis, largest, sorted)
-    return values_indices(named(gather(input, axis, indices), "TopkBackward0"), indices)
+    return topk_result(named(gather(input, axis, indices), "TopkBackward0"), indices)
 
 
 @public(method=False)
@@ -1488,4 +1493,4 @@ for _row in list(ROWS.values()):
         globals()[_row.name] = globals()[_row.primary]
 del _row
 
-__all__ = [name for name, row in ROWS.items() if row.function.__module__ == __name__] + ["values_indices"]
+__all__ = [name for name, row in ROWS.items() if row.function.__module__ == __name__]

@@ -4,7 +4,6 @@ LAPACK, with their gradients); ``cross``, ``det``, ``slogdet``, ``matrix_power``
 from __future__ import annotations
 
 import builtins
-from collections import namedtuple
 from typing import Any
 
 import numpy
@@ -13,10 +12,12 @@ from . import factorizations as _factorizations
 from . import functional as F
 from . import tensor_namespace
 from .autograd.grad_mode import no_grad
-from .composites import det, linalg_cross as cross, matrix_power, slogdet
+from .composites import det, linalg_cross as cross, matrix_power
+from .composites import slogdet as _slogdet
 from .ops import decompositions as _decompositions
 from .ops import linalg as _ops
 from .ops.linalg import LinAlgError
+from .return_types import structseq
 from .tensor import Tensor
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "solve", "cross", "det", "slogdet", "matrix_power",
@@ -24,11 +25,19 @@ __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "solve", "cross", "det",
            "matmul", "diagonal", "multi_dot", "vecdot", "inv_ex", "cholesky_ex", "solve_ex", "cond", "vander",
            "LinAlgError"]
 
-eigh_result = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
-lstsq_result = namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])
-inv_ex_result = namedtuple("inv_ex", ["inverse", "info"])
-cholesky_ex_result = namedtuple("cholesky_ex", ["L", "info"])
-solve_ex_result = namedtuple("solve_ex", ["result", "info"])
+eigh_result = structseq("linalg_eigh", ["eigenvalues", "eigenvectors"])
+lstsq_result = structseq("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
+inv_ex_result = structseq("linalg_inv_ex", ["inverse", "info"])
+cholesky_ex_result = structseq("linalg_cholesky_ex", ["L", "info"])
+solve_ex_result = structseq("linalg_solve_ex", ["result", "info"])
+slogdet_result = structseq("linalg_slogdet", ["sign", "logabsdet"])
+
+
+def slogdet(A: Tensor) -> Any:
+    """``(sign, logabsdet)`` of ``det(A)`` (``torch.slogdet``'s values, as ``linalg_slogdet``)."""
+    return slogdet_result(*_slogdet(A))
+
+
 _LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 
 tensor_namespace.extend(_ops.namespace_functions())  # (solve's backward under create_graph)

@@ -5,7 +5,6 @@ the mantissa of ``frexp`` (both scale by a power of two), through none of the ot
 PyTorch."""
 from __future__ import annotations
 
-from collections import namedtuple
 from typing import Any
 
 import numpy as np
@@ -16,6 +15,7 @@ from .functional import _coerce, _t, exp2
 from .ops import elementwise as E
 from .ops.linalg import _scalar
 from .registry import ROWS, public
+from .return_types import structseq
 from .tensor import Tensor
 
 
@@ -32,7 +32,7 @@ def _same_floating_dtype(name: str, input: Tensor, other: Tensor) -> None:
 
 
 #: ``torch.return_types.frexp``: the pair ``frexp`` returns.
-mantissa_exponent = namedtuple("mantissa_exponent", ["mantissa", "exponent"])
+frexp_result = structseq("frexp", ["mantissa", "exponent"])
 
 
 @public(inplace=True, out=True)
@@ -119,7 +119,7 @@ def frexp(input: Tensor) -> Any:
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
     exponent = _Exponent.apply(input, np.frexp)
     mantissa = input / exp2(exponent.to(input.dtype))
-    return mantissa_exponent(mantissa, exponent)
+    return frexp_result(mantissa, exponent)
 
 
 __all__ = [name for name, row in ROWS.items() if row.function.__module__ == __name__]

@@ -345,6 +345,46 @@ def test_one_node_per_layer_and_direction():
     assert sorted(long) == sorted(short)  # the graph does not grow with the sequence
 
 
+
+@pytest.mark.parametrize("kind, options", [
+    (kind, options) for kind in KINDS
+    for options in ({}, {"batch_first": True}, {"bidirectional": True}, {"num_layers": 2}, {"packed": True})
+] + [("LSTM", {"proj_size": 2})])
+@pytest.mark.parametrize("dtype", ("float32", "float64"))
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
+def test_output_and_state_nodes_are_named_as_pytorch(kind, options, dtype):
+    """What a printed output shows as its grad_fn: PyTorch's CPU kernels stack the steps
+    (StackBackward0), concatenate packed rows, transpose RNN/GRU outputs in place
+    (TransposeBackward1), and run a float32 LSTM through oneDNN (MkldnnRnnLayerBackward0)."""
+    options = dict(options)
+    packed = options.pop("packed", False)
+    names = []
+    for lib in (chainrule, torch):
+        module = make(lib, kind, 3, 4, **options).to(getattr(lib, dtype))
+        x = lib.ones(5, 2, 3, dtype=getattr(lib, dtype))
+        if packed:
+            output, hidden = module(lib.nn.utils.rnn.pack_padded_sequence(x, [5, 3]))
+            output = output.data
+        else:
+            output, hidden = module(x)
+        states = hidden if isinstance(hidden, tuple) else (hidden,)
+        names.append([t.grad_fn.name() for t in (output,) + states])
+    assert names[0] == names[1]
+
+
+@pytest.mark.parametrize("cell, options", [("LSTMCell", {}), ("GRUCell", {}), ("RNNCell", {}),
+                                           ("RNNCell", {"nonlinearity": "relu"})])
+@pytest.mark.parametrize("shape", ((2, 4), (4,)))
+def test_cell_outputs_are_named_as_pytorch(cell, options, shape):
+    """A cell's outputs show PyTorch's last op of the step: h' = o tanh(c') (MulBackward0),
+    c' = f c + i g and the GRU's n + z (h - n) (AddBackward0), tanh or relu; unbatched,
+    the squeeze."""
+    names = []
+    for lib in (chainrule, torch):
+        out = getattr(lib.nn, cell)(4, 3, **options)(lib.ones(*shape))
+        names.append([t.grad_fn.name() for t in (out if isinstance(out, tuple) else (out,))])
+    assert names[0] == names[1]
+
 MODES = {"RNN": "RNN_TANH", "RNN_relu": "RNN_RELU", "LSTM": "LSTM", "GRU": "GRU"}
 
 

@@ -92,6 +92,23 @@ def test_unpad_sequence():
         assert_close(a, b)
 
 
+def test_unpad_sequence_copies_by_a_mask_and_transposes_its_input_in_place():
+    """As PyTorch's: the pieces are copies (IndexBackward0, writing one leaves the padded
+    tensor alone), a time-first input is left batch-first, and lengths must match the batch."""
+    c, t = sequences([3, 1, 2], seed=5)
+    c_padded, t_padded = c_rnn.pad_sequence(c), t_rnn.pad_sequence(t)
+    c_out = c_rnn.unpad_sequence(c_padded, chainrule.tensor([3, 1, 2]))
+    t_out = t_rnn.unpad_sequence(t_padded, torch.tensor([3, 1, 2]))
+    assert tuple(c_padded.shape) == tuple(t_padded.shape) == (3, 3, 2)
+    assert [o.grad_fn.name() for o in c_out] == [o.grad_fn.name() for o in t_out] == ["IndexBackward0"] * 3
+    check_grads(c_out[2], t_out[2], c[2:], t[2:])
+    with chainrule.no_grad():
+        c_out[0][0, 0] = 100.0
+    assert c_padded[0, 0, 0].item() != 100.0
+    with pytest.raises(ValueError):
+        c_rnn.unpad_sequence(c_padded, chainrule.tensor([3, 1]), batch_first=True)
+
+
 def test_invert_permutation_and_packed_sequence_conversions():
     perm = chainrule.tensor([2, 0, 1])
     assert_close(c_rnn.invert_permutation(perm), t_rnn.invert_permutation(torch.tensor([2, 0, 1])))

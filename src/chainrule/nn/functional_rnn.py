@@ -8,7 +8,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .. import dtypes
 from .. import functional as _C
+from ..autograd.function import named
 from ..ops.rnn import RecurrentLayer
 from ..tensor import Tensor
 from . import functional as F
@@ -81,11 +83,26 @@ def recurrent(mode: str, input: Tensor, hx: Tensor, cx: Tensor | None, weights: 
         x = outputs[0] if directions == 1 else _C.cat(outputs, dim=-1)
         if dropout and train and index < num_layers - 1:
             x = F.dropout(x, dropout, True)
+    if directions == 1:
+        named(x, _output_node(mode, x, sizes is not None, weights[-1][4] is not None))
     output = x.transpose(0, 1) if batch_first and sizes is None else x
+    if output is not x and mode != "LSTM":
+        named(output, "TransposeBackward1")  # PyTorch's RNN and GRU transpose their output in place
     return output, _C.stack(hs), None if cx is None else _C.stack(cs)
 
 
-# -- cells: one step, the same kernels ----------------------------------------------------------
+def _output_node(mode: str, output: Tensor, packed: bool, projected: bool) -> str:
+    """The node PyTorch's CPU kernels leave on a one-direction stack's output: the steps'
+    outputs concatenated (packed) or stacked, or oneDNN's fused layer for an LSTM in float32
+    or bfloat16 without projections."""
+    if packed:
+        return "CatBackward0"
+    if mode == "LSTM" and not projected and output.dtype in (dtypes.float32, dtypes.bfloat16):
+        return "MkldnnRnnLayerBackward0"
+    return "StackBackward0"
+
+
+# -- cells: one step, the same kernels (their outputs named as PyTorch's last op of the step) -----
 
 
 def _cell(mode: str, input: Tensor, hx: Tensor, cx: Tensor | None, w_ih: Tensor, w_hh: Tensor,
@@ -97,25 +114,26 @@ def _cell(mode: str, input: Tensor, hx: Tensor, cx: Tensor | None, w_ih: Tensor,
 def rnn_tanh_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
                   b_hh: Tensor | None = None) -> Tensor:
     """``tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)`` for a batch ``(B, I)``."""
-    return _cell("RNN_TANH", input, hx, None, w_ih, w_hh, b_ih, b_hh)
+    return named(_cell("RNN_TANH", input, hx, None, w_ih, w_hh, b_ih, b_hh), "TanhBackward0")
 
 
 def rnn_relu_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
                   b_hh: Tensor | None = None) -> Tensor:
     """``relu(x W_ih^T + b_ih + h W_hh^T + b_hh)`` for a batch ``(B, I)``."""
-    return _cell("RNN_RELU", input, hx, None, w_ih, w_hh, b_ih, b_hh)
+    return named(_cell("RNN_RELU", input, hx, None, w_ih, w_hh, b_ih, b_hh), "ReluBackward0")
 
 
 def gru_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
              b_hh: Tensor | None = None) -> Tensor:
-    """One GRU step for a batch ``(B, I)``: the new hidden state."""
-    return _cell("GRU", input, hx, None, w_ih, w_hh, b_ih, b_hh)
+    """One GRU step for a batch ``(B, I)``: the new hidden state (``n + z (h - n)``)."""
+    return named(_cell("GRU", input, hx, None, w_ih, w_hh, b_ih, b_hh), "AddBackward0")
 
 
 def lstm_cell(input: Tensor, hx: Sequence[Tensor], w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
               b_hh: Tensor | None = None) -> tuple[Tensor, Tensor]:
-    """One LSTM step for a batch ``(B, I)``: ``(h', c')``."""
+    """One LSTM step for a batch ``(B, I)``: ``(h', c')`` (``o tanh(c')`` and ``f c + i g``)."""
     h, c = hx
     out = _cell("LSTM", input, h, c, w_ih, w_hh, b_ih, b_hh)
     size = h.shape[0] * h.shape[1]
-    return out[:size].reshape(h.shape[0], -1), out[size:].reshape(c.shape[0], -1)
+    return (named(out[:size].reshape(h.shape[0], -1), "MulBackward0"),
+            named(out[size:].reshape(c.shape[0], -1), "AddBackward0"))

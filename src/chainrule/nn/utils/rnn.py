@@ -190,10 +190,12 @@ def pad_sequence(sequences: Any, batch_first: bool = False, padding_value: float
 
 
 def unpad_sequence(padded_sequences: Tensor, lengths: Any, batch_first: bool = False) -> list[Tensor]:
-    """Undo :func:`pad_sequence`: the list of sequences, each cut to its length."""
+    """Undo :func:`pad_sequence`: the list of sequences, each cut to its length (copies, by a
+    mask, as PyTorch's; like it, a time-first ``padded_sequences`` is transposed in place)."""
     if not batch_first:
-        padded_sequences = padded_sequences.transpose(0, 1)
-    return [seq[:int(n)] for seq, n in zip(padded_sequences, _lengths_array(lengths))]
+        padded_sequences.transpose_(0, 1)
+    steps = np.arange(padded_sequences.shape[1])
+    return [seq[Tensor._wrap(steps < n)] for seq, n in zip(padded_sequences, _lengths_array(lengths), strict=True)]
 
 
 def pack_sequence(sequences: list, enforce_sorted: bool = True) -> PackedSequence:
