@@ -7,13 +7,14 @@ from .. import creation
 from ..autograd.grad_mode import no_grad
 from ..nn import functional as NF
 from ..tensor import Size, Tensor
-from .distribution import Distribution, boolean, real, unit_interval
+from . import constraints
+from .distribution import Distribution
 from .utils import binary_parameters, broadcast_all
 
 
 class Bernoulli(Distribution):
-    arg_constraints = {"probs": unit_interval, "logits": real}
-    support = boolean
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.boolean
     has_enumerate_support = True
 
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:

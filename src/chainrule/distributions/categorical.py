@@ -6,7 +6,9 @@ from typing import Any
 from .. import creation
 from .. import functional as F
 from ..tensor import Size, Tensor
-from .distribution import Constraint, Distribution, real_vector as _real_vector, simplex as _simplex
+from . import constraints
+from .constraints import Constraint
+from .distribution import Distribution
 from ..dtypes import finfo
 from .utils import logits_to_probs, probs_to_logits
 
@@ -15,7 +17,7 @@ from .utils import logits_to_probs, probs_to_logits
 class Categorical(Distribution):
     """Over ``0 .. K-1`` for the last dim's K probabilities (normalised) or logits."""
 
-    arg_constraints = {"probs": _simplex, "logits": _real_vector}
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     has_enumerate_support = True
 
     def __init__(self, probs: Tensor | None = None, logits: Tensor | None = None,
@@ -42,9 +44,7 @@ class Categorical(Distribution):
 
     @property
     def support(self) -> Constraint:
-        top = self._num_events - 1
-        return Constraint(f"IntegerInterval(lower_bound=0, upper_bound={top})",
-                          lambda a: (a >= 0) & (a <= top) & (a == a.round() if a.dtype.kind == "f" else True))
+        return constraints.integer_interval(0, self._num_events - 1)
 
     @property
     def mean(self) -> Tensor:

@@ -8,13 +8,14 @@ from typing import Any
 from .. import creation
 from ..dtypes import finfo
 from ..tensor import Size, Tensor
-from .distribution import Distribution, LocationScale, nonnegative, positive
+from . import constraints
+from .distribution import Distribution, LocationScale
 from .utils import broadcast_all
 
 
 class Exponential(Distribution):
-    arg_constraints = {"rate": positive}
-    support = nonnegative
+    arg_constraints = {"rate": constraints.positive}
+    support = constraints.nonnegative
     has_rsample = True
 
     def __init__(self, rate: Any, validate_args: bool | None = None) -> None:

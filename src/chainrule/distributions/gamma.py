@@ -15,13 +15,14 @@ from ..dtypes import finfo
 from ..nn import functional as NF
 from ..ops.sampling import DirichletDraw, StandardGamma
 from ..tensor import Size, Tensor
-from .distribution import Distribution, independent_positive, nonnegative, positive, real, simplex, unit_interval
+from . import constraints
+from .distribution import Distribution
 from .utils import broadcast_all
 
 
 class Gamma(Distribution):
-    arg_constraints = {"concentration": positive, "rate": positive}
-    support = nonnegative
+    arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
+    support = constraints.nonnegative
     has_rsample = True
 
     def __init__(self, concentration: Any, rate: Any, validate_args: bool | None = None) -> None:
@@ -62,7 +63,7 @@ class Gamma(Distribution):
 class Chi2(Gamma):
     """Gamma(df / 2, 1 / 2)."""
 
-    arg_constraints = {"df": positive}
+    arg_constraints = {"df": constraints.positive}
 
     def __init__(self, df: Any, validate_args: bool | None = None) -> None:
         (df,) = broadcast_all(df)
@@ -74,8 +75,8 @@ class Chi2(Gamma):
 
 
 class Dirichlet(Distribution):
-    arg_constraints = {"concentration": independent_positive}
-    support = simplex
+    arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
+    support = constraints.simplex
     has_rsample = True
 
     def __init__(self, concentration: Tensor, validate_args: bool | None = None) -> None:
@@ -122,8 +123,8 @@ class Dirichlet(Distribution):
 class Beta(Distribution):
     """Beta(a, b): the first coordinate of Dirichlet([a, b])."""
 
-    arg_constraints = {"concentration1": positive, "concentration0": positive}
-    support = unit_interval
+    arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
+    support = constraints.unit_interval
     has_rsample = True
 
     def __init__(self, concentration1: Any, concentration0: Any, validate_args: bool | None = None) -> None:
@@ -164,8 +165,8 @@ class Beta(Distribution):
 
 
 class StudentT(Distribution):
-    arg_constraints = {"df": positive, "loc": real, "scale": positive}
-    support = real
+    arg_constraints = {"df": constraints.positive, "loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
     has_rsample = True
 
     def __init__(self, df: Any, loc: Any = 0.0, scale: Any = 1.0, validate_args: bool | None = None) -> None:

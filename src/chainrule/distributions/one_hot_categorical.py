@@ -6,12 +6,13 @@ from typing import Any
 from ..nn import functional as NF
 from ..tensor import Size, Tensor
 from .categorical import Categorical, CategoricalParameters
-from .distribution import Constraint, Distribution, real_vector, simplex
+from . import constraints
+from .distribution import Distribution
 
 
 class OneHotCategorical(CategoricalParameters, Distribution):
-    arg_constraints = {"probs": simplex, "logits": real_vector}
-    support = Constraint("OneHot()", lambda a: ((a == 0) | (a == 1)).all(-1) & (a.sum(-1) == 1))
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    support = constraints.one_hot
     has_enumerate_support = True
 
     def __init__(self, probs: Tensor | None = None, logits: Tensor | None = None,

@@ -8,13 +8,14 @@ from ..autograd.grad_mode import no_grad
 from ..dtypes import finfo
 from ..nn import functional as NF
 from ..tensor import Size, Tensor
-from .distribution import Distribution, nonnegative, nonnegative_integer, real, unit_interval
+from . import constraints
+from .distribution import Distribution
 from .utils import binary_parameters, broadcast_all
 
 
 class Poisson(Distribution):
-    arg_constraints = {"rate": nonnegative}
-    support = nonnegative_integer
+    arg_constraints = {"rate": constraints.nonnegative}
+    support = constraints.nonnegative_integer
 
     def __init__(self, rate: Any, validate_args: bool | None = None) -> None:
         (self.rate,) = broadcast_all(rate)
@@ -45,8 +46,8 @@ class Poisson(Distribution):
 class Geometric(Distribution):
     """The number of failures before the first success, each trial succeeding with ``probs``."""
 
-    arg_constraints = {"probs": unit_interval, "logits": real}
-    support = nonnegative_integer
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.nonnegative_integer
 
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
         self.probs, self.logits, self._param = binary_parameters(probs, logits)

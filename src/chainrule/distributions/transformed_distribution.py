@@ -8,7 +8,9 @@ from typing import Any
 from .. import creation
 from ..dtypes import finfo
 from ..tensor import Size, Tensor
-from .distribution import Constraint, Distribution, nonnegative, positive, real
+from . import constraints
+from .constraints import Constraint
+from .distribution import Distribution
 from .independent import sum_rightmost
 from .normal import Normal
 from .transforms import AbsTransform, AffineTransform, ExpTransform, Transform
@@ -41,7 +43,12 @@ class TransformedDistribution(Distribution):
 
     @property
     def support(self) -> Constraint:
-        return self.transforms[-1].codomain if self.transforms else self.base_dist.support
+        if not self.transforms:
+            return self.base_dist.support
+        support = self.transforms[-1].codomain
+        if len(self.event_shape) > support.event_dim:
+            support = constraints.independent(support, len(self.event_shape) - support.event_dim)
+        return support
 
     def sample(self, sample_shape: Any = Size()) -> Tensor:
         x = self.base_dist.sample(sample_shape)
@@ -95,8 +102,8 @@ def _is_one(sign: Any) -> bool:
 class LogNormal(TransformedDistribution):
     """exp(Normal(loc, scale))."""
 
-    arg_constraints = {"loc": real, "scale": positive}
-    support = positive
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.positive
     has_rsample = True
 
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
@@ -130,8 +137,8 @@ class LogNormal(TransformedDistribution):
 class HalfNormal(TransformedDistribution):
     """|Normal(0, scale)|."""
 
-    arg_constraints = {"scale": positive}
-    support = nonnegative
+    arg_constraints = {"scale": constraints.positive}
+    support = constraints.nonnegative
     has_rsample = True
 
     def __init__(self, scale: Any, validate_args: bool | None = None) -> None:
@@ -169,8 +176,8 @@ class HalfNormal(TransformedDistribution):
 class Gumbel(TransformedDistribution):
     """loc - scale log(-log U), U uniform on (tiny, 1 - eps)."""
 
-    arg_constraints = {"loc": real, "scale": positive}
-    support = real
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
     has_rsample = True
 
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:

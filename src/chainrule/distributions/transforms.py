@@ -13,7 +13,8 @@ from .. import creation
 from .. import functional as F
 from ..nn import functional as NF
 from ..tensor import Tensor
-from .distribution import Constraint, positive, real, unit_interval
+from . import constraints
+from .constraints import Constraint
 from .independent import sum_rightmost
 
 __all__ = ["Transform", "ComposeTransform", "ExpTransform", "AffineTransform", "TanhTransform", "SigmoidTransform",
@@ -27,8 +28,8 @@ class Transform:
 
     bijective = True
     sign: int = 1
-    domain: Constraint = real
-    codomain: Constraint = real
+    domain: Constraint = constraints.real
+    codomain: Constraint = constraints.real
 
     def __init__(self, cache_size: int = 0) -> None:
         if cache_size not in (0, 1):
@@ -142,11 +143,11 @@ class ComposeTransform(Transform):
 
     @property
     def domain(self) -> Constraint:  # type: ignore[override]
-        return self.parts[0].domain if self.parts else real
+        return self.parts[0].domain if self.parts else constraints.real
 
     @property
     def codomain(self) -> Constraint:  # type: ignore[override]
-        return self.parts[-1].codomain if self.parts else real
+        return self.parts[-1].codomain if self.parts else constraints.real
 
     @property
     def sign(self) -> int:  # type: ignore[override]
@@ -183,7 +184,7 @@ identity_transform = ComposeTransform([])
 class ExpTransform(Transform):
     """y = exp(x)."""
 
-    codomain = positive
+    codomain = constraints.positive
 
     def _call(self, x: Tensor) -> Tensor:
         return x.exp()
@@ -251,7 +252,7 @@ class TanhTransform(Transform):
     """y = tanh(x) (a squashed Gaussian's last step)."""
 
     sign = 1
-    codomain = Constraint("Interval(lower_bound=-1.0, upper_bound=1.0)", lambda a: (a >= -1) & (a <= 1))
+    codomain = constraints.interval(-1.0, 1.0)
 
     def _call(self, x: Tensor) -> Tensor:
         return x.tanh()
@@ -267,7 +268,7 @@ class TanhTransform(Transform):
 class SigmoidTransform(Transform):
     """y = sigmoid(x)."""
 
-    codomain = unit_interval
+    codomain = constraints.unit_interval
 
     def _call(self, x: Tensor) -> Tensor:
         return _clipped_sigmoid(x)
@@ -289,7 +290,7 @@ def _clipped_sigmoid(x: Tensor) -> Tensor:
 class SoftplusTransform(Transform):
     """y = log(1 + exp(x))."""
 
-    codomain = positive
+    codomain = constraints.positive
 
     def _call(self, x: Tensor) -> Tensor:
         return NF.softplus(x)
@@ -305,7 +306,7 @@ class AbsTransform(Transform):
     """y = |x| (not bijective: its inverse picks the positive branch)."""
 
     bijective = False
-    codomain = positive
+    codomain = constraints.positive
 
     def _call(self, x: Tensor) -> Tensor:
         return x.abs()
@@ -317,8 +318,8 @@ class AbsTransform(Transform):
 class PowerTransform(Transform):
     """y = x ** exponent on the positive reals."""
 
-    domain = positive
-    codomain = positive
+    domain = constraints.positive
+    codomain = constraints.positive
 
     def __init__(self, exponent: Any, cache_size: int = 0) -> None:
         super().__init__(cache_size)
