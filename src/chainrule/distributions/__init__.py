@@ -12,9 +12,10 @@ validated as PyTorch validates them by default, with its messages.
 """
 from __future__ import annotations
 
-from . import transforms
+from . import constraint_registry, constraints, transforms
 from .bernoulli import Bernoulli
 from .categorical import Categorical
+from .constraint_registry import biject_to, transform_to
 from .cauchy import Cauchy
 from .distribution import Distribution
 from .exponential import Exponential, Laplace
@@ -31,8 +32,10 @@ from .relaxed import (
 )
 from .transformed_distribution import Gumbel, HalfNormal, LogNormal, TransformedDistribution
 from .transforms import (
-    AbsTransform, AffineTransform, ComposeTransform, ExpTransform, PowerTransform, SigmoidTransform,
-    SoftplusTransform, TanhTransform, Transform,
+    AbsTransform, AffineTransform, CatTransform, ComposeTransform, CorrCholeskyTransform,
+    CumulativeDistributionTransform, ExpTransform, IndependentTransform, LowerCholeskyTransform,
+    PositiveDefiniteTransform, PowerTransform, ReshapeTransform, SigmoidTransform, SoftmaxTransform, SoftplusTransform,
+    StackTransform, StickBreakingTransform, TanhTransform, Transform,
 )
 from .uniform import Uniform
 

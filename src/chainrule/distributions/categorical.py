@@ -42,7 +42,7 @@ class Categorical(Distribution):
     def param_shape(self) -> Size:
         return self._param.size()
 
-    @property
+    @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self) -> Constraint:
         return constraints.integer_interval(0, self._num_events - 1)
 

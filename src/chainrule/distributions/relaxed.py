@@ -34,7 +34,7 @@ class Multinomial(CategoricalParameters, Distribution):
         super().__init__(tuple(self._categorical.batch_shape), tuple(self._categorical.param_shape[-1:]),
                          validate_args=validate_args)
 
-    @property
+    @constraints.dependent_property(is_discrete=True, event_dim=1)
     def support(self) -> Constraint:
         return constraints.multinomial(self.total_count)
 

@@ -11,9 +11,9 @@ from ..tensor import Size, Tensor
 from . import constraints
 from .constraints import Constraint
 from .distribution import Distribution
-from .independent import sum_rightmost
+from .independent import Independent, sum_rightmost
 from .normal import Normal
-from .transforms import AbsTransform, AffineTransform, ExpTransform, Transform
+from .transforms import AbsTransform, AffineTransform, ComposeTransform, ExpTransform, Transform
 from .uniform import Uniform
 from .utils import broadcast_all
 
@@ -31,11 +31,23 @@ class TransformedDistribution(Distribution):
         elif not isinstance(transforms, list) or not all(isinstance(t, Transform) for t in transforms):
             raise ValueError(f"transforms must be a Transform or a list of Transforms, but was {transforms}")
         self.transforms = list(transforms)
+        base_shape = tuple(base_distribution.batch_shape) + tuple(base_distribution.event_shape)
+        base_event_dim = len(base_distribution.event_shape)
+        transform = ComposeTransform(self.transforms)
+        if len(base_shape) < transform.domain.event_dim:
+            raise ValueError(f"base_distribution needs to have shape with size at least "
+                             f"{transform.domain.event_dim}, but got {Size(base_shape)}.")
+        forward_shape = tuple(transform.forward_shape(base_shape))
+        expanded_base_shape = tuple(transform.inverse_shape(forward_shape))
+        if base_shape != expanded_base_shape:
+            base_distribution = base_distribution.expand(expanded_base_shape[:len(expanded_base_shape) - base_event_dim])
+        if transform.domain.event_dim > base_event_dim:  # (the transform reads more dims as one event)
+            base_distribution = Independent(base_distribution, transform.domain.event_dim - base_event_dim)
         self.base_dist = base_distribution
-        event_dim = max([len(base_distribution.event_shape)] + [t.event_dim for t in self.transforms])
-        shape = tuple(base_distribution.batch_shape) + tuple(base_distribution.event_shape)
-        cut = len(shape) - event_dim
-        super().__init__(shape[:cut], shape[cut:], validate_args=validate_args)
+        event_dim = max(transform.codomain.event_dim,
+                        base_event_dim + transform.codomain.event_dim - transform.domain.event_dim)
+        cut = len(forward_shape) - event_dim
+        super().__init__(forward_shape[:cut], forward_shape[cut:], validate_args=validate_args)
 
     @property
     def has_rsample(self) -> bool:  # type: ignore[override]
@@ -70,7 +82,9 @@ class TransformedDistribution(Distribution):
         y = value
         for transform in reversed(self.transforms):
             x = transform.inv(y)
-            log_prob = log_prob - sum_rightmost(transform.log_abs_det_jacobian(x, y), event_dim - transform.event_dim)
+            event_dim += transform.domain.event_dim - transform.codomain.event_dim
+            log_prob = log_prob - sum_rightmost(transform.log_abs_det_jacobian(x, y),
+                                                event_dim - transform.domain.event_dim)
             y = x
         return log_prob + sum_rightmost(self.base_dist.log_prob(y), event_dim - len(self.base_dist.event_shape))
 

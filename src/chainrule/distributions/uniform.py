@@ -22,7 +22,7 @@ class Uniform(Distribution):
             raise ValueError("Uniform is not defined when low>= high")
         super().__init__(tuple(self.low.shape), validate_args=validate_args)
 
-    @property
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
     def support(self) -> Constraint:
         return constraints.interval(self.low, self.high)
 
