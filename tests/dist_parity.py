@@ -59,3 +59,35 @@ def check(run, rtol=1e-10, atol=1e-12):
     """``run(lib)`` gives the same with chainrule as with torch."""
     expected, actual = (outcome(run, lib) for lib in LIBS)
     assert_same(actual, expected, rtol, atol)
+
+
+def family(build, params, *, reparameterised=False, seed=11, sample_shape=(4,), dtype="float64", extra=None):
+    """Every public quantity of ``build(D, *params)`` (params as tensors needing gradients),
+    the same under torch and chainrule: samples after a seed, log_prob of them, shapes,
+    mean, mode, variance, stddev, entropy, cdf/icdf where defined, ``expand``, the gradient
+    of an rsample, and ``extra(d, lib)``."""
+    def run(lib):
+        lib.manual_seed(seed)
+        kind = getattr(lib, dtype)
+        tensors = [lib.tensor(np.asarray(p, dtype=np.float64), dtype=kind, requires_grad=True) for p in params]
+        d = build(lib.distributions, *tensors)
+        sample = d.sample(sample_shape)
+        out = {"sample": sample, "log_prob": d.log_prob(sample),
+               "shapes": (tuple(d.batch_shape), tuple(d.event_shape)), "support": d.support,
+               "expanded": d.expand((2,) + tuple(d.batch_shape)).log_prob(sample[0])}
+        for name in ("mean", "mode", "variance", "stddev", "entropy", "cdf", "icdf"):
+            try:
+                value = getattr(d, name)
+                if name in ("cdf", "icdf"):
+                    value = value(sample if name == "cdf" else lib.full_like(sample, 0.3))
+                out[name] = value() if callable(value) else value
+            except NotImplementedError:
+                out[name] = "NotImplementedError"
+        if reparameterised:
+            draw = d.rsample((3,))
+            out["rsample"] = draw
+            out["grads"] = lib.autograd.grad(draw.sum() + out["log_prob"].sum(), tensors, allow_unused=True)
+        if extra is not None:
+            out["extra"] = extra(d, lib)
+        return out
+    return run

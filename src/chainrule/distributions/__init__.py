@@ -1,9 +1,13 @@
-"""``torch.distributions``: ``Normal``, ``Categorical``, ``OneHotCategorical``, ``Bernoulli``,
-``Uniform``, ``MultivariateNormal``, ``Exponential``, ``Laplace``, ``Cauchy``, ``Gumbel``,
-``LogNormal``, ``HalfNormal``, ``Gamma``, ``Chi2``, ``Beta``, ``Dirichlet``, ``StudentT``,
-``Poisson``, ``Geometric``, ``Multinomial``, the relaxed (Gumbel-softmax) distributions,
-``Independent``, ``MixtureSameFamily``, ``TransformedDistribution``
-with its transforms, and ``kl_divergence`` between them.
+"""``torch.distributions``: ``Normal``, ``Categorical``, ``OneHotCategorical`` (and its
+straight-through form), ``Bernoulli``, ``ContinuousBernoulli``, ``Binomial``, ``NegativeBinomial``,
+``Uniform``, ``MultivariateNormal``, ``LowRankMultivariateNormal``, ``Exponential``, ``Laplace``,
+``Cauchy``, ``HalfCauchy``, ``Gumbel``, ``LogNormal``, ``HalfNormal``, ``Gamma``, ``InverseGamma``,
+``Chi2``, ``Beta``, ``Kumaraswamy``, ``Dirichlet``, ``LogisticNormal``, ``StudentT``,
+``FisherSnedecor``, ``Weibull``, ``Pareto``, ``GeneralizedPareto``, ``VonMises``, ``Poisson``,
+``Geometric``, ``Multinomial``, the relaxed (Gumbel-softmax) distributions, ``Independent``,
+``MixtureSameFamily``, ``TransformedDistribution`` with its transforms, ``ExponentialFamily``,
+``kl_divergence`` between them, the ``constraints`` and the constraint registry (``biject_to``,
+``transform_to``).
 
 Densities, entropies and divergences are PyTorch's formulas on chainrule's ops (so they
 differentiate, and reparameterised samples do too: ``rsample``); samples draw PyTorch's numbers
@@ -14,18 +18,30 @@ from __future__ import annotations
 
 from . import constraint_registry, constraints, transforms
 from .bernoulli import Bernoulli
+from .binomial import Binomial
 from .categorical import Categorical
 from .constraint_registry import biject_to, transform_to
+from .continuous_bernoulli import ContinuousBernoulli
 from .cauchy import Cauchy
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .exponential import Exponential, Laplace
+from .fishersnedecor import FisherSnedecor
 from .gamma import Beta, Chi2, Dirichlet, Gamma, StudentT
+from .generalized_pareto import GeneralizedPareto
+from .half_cauchy import HalfCauchy
 from .independent import Independent
+from .inverse_gamma import InverseGamma
 from .kl import kl_divergence, register_kl
+from .kumaraswamy import Kumaraswamy
+from .logistic_normal import LogisticNormal
+from .lowrank_multivariate_normal import LowRankMultivariateNormal
 from .mixture_same_family import MixtureSameFamily
 from .multivariate_normal import MultivariateNormal
+from .negative_binomial import NegativeBinomial
 from .normal import Normal
-from .one_hot_categorical import OneHotCategorical
+from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
+from .pareto import Pareto
 from .poisson import Geometric, Poisson
 from .relaxed import (
     ExpRelaxedCategorical, LogitRelaxedBernoulli, Multinomial, RelaxedBernoulli, RelaxedOneHotCategorical,
@@ -38,10 +54,18 @@ from .transforms import (
     StackTransform, StickBreakingTransform, TanhTransform, Transform,
 )
 from .uniform import Uniform
+from .von_mises import VonMises
+from .weibull import Weibull
 
-__all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Categorical", "Cauchy", "Chi2", "ComposeTransform",
-           "Dirichlet", "Distribution", "ExpTransform", "Exponential", "Gamma", "Geometric", "Gumbel", "HalfNormal",
-           "ExpRelaxedCategorical", "Independent", "Laplace", "LogNormal", "LogitRelaxedBernoulli", "MixtureSameFamily",
-           "Multinomial", "MultivariateNormal", "Normal", "RelaxedBernoulli", "RelaxedOneHotCategorical",
-           "OneHotCategorical", "Poisson", "PowerTransform", "SigmoidTransform", "SoftplusTransform", "StudentT",
-           "TanhTransform", "Transform", "TransformedDistribution", "Uniform", "kl_divergence", "register_kl"]
+__all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "CatTransform", "Categorical",
+           "Cauchy", "Chi2", "ComposeTransform", "ContinuousBernoulli", "CorrCholeskyTransform",
+           "CumulativeDistributionTransform", "Dirichlet", "Distribution", "ExpRelaxedCategorical", "ExpTransform",
+           "Exponential", "ExponentialFamily", "FisherSnedecor", "Gamma", "GeneralizedPareto", "Geometric", "Gumbel",
+           "HalfCauchy", "HalfNormal", "Independent", "IndependentTransform", "InverseGamma", "Kumaraswamy",
+           "Laplace", "LogNormal", "LogisticNormal", "LogitRelaxedBernoulli", "LowRankMultivariateNormal",
+           "LowerCholeskyTransform", "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial",
+           "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough", "Pareto", "Poisson",
+           "PositiveDefiniteTransform", "PowerTransform", "RelaxedBernoulli", "RelaxedOneHotCategorical",
+           "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "StackTransform",
+           "StickBreakingTransform", "StudentT", "TanhTransform", "Transform", "TransformedDistribution", "Uniform",
+           "VonMises", "Weibull", "biject_to", "kl_divergence", "register_kl", "transform_to"]

@@ -51,3 +51,15 @@ class OneHotCategorical(CategoricalParameters, Distribution):
         values = NF.one_hot(self._categorical.enumerate_support(expand=False).reshape(-1), n).to(self.probs.dtype)
         values = values.reshape((n,) + (1,) * len(self.batch_shape) + (n,))
         return values.expand((n,) + tuple(self.batch_shape) + (n,)) if expand else values
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """A OneHotCategorical whose ``rsample`` passes gradients to the probabilities by the
+    straight-through estimator (Bengio et al., 2013): the one-hot draw, plus ``probs - probs.detach()``."""
+
+    has_rsample = True
+
+    def rsample(self, sample_shape: Any = Size()) -> Tensor:
+        samples = self.sample(sample_shape)
+        probs = self._categorical.probs
+        return samples + (probs - probs.detach())

@@ -31,6 +31,23 @@ def probs_to_logits(probs: Tensor, is_binary: bool = False) -> Tensor:
     return clamped.log()
 
 
+class lazy_property:
+    """A property computed on first read and then kept as an instance attribute (PyTorch's
+    ``lazy_property``: a distribution given ``probs`` has no ``logits`` in its ``__dict__``
+    until they are asked for, which shows in its repr and in what ``expand`` carries)."""
+
+    def __init__(self, wrapped: Any) -> None:
+        self.wrapped = wrapped
+        self.__doc__ = wrapped.__doc__
+
+    def __get__(self, instance: Any, obj_type: Any = None) -> Any:
+        if instance is None:
+            return self
+        value = self.wrapped(instance)
+        setattr(instance, self.wrapped.__name__, value)
+        return value
+
+
 def binary_parameters(probs: Any, logits: Any) -> tuple:
     """``(probs, logits, the one given)`` of a distribution over {0, 1} given one of the two
     (Bernoulli, Geometric, the relaxed Bernoulli), each broadcast to a tensor."""
