@@ -16,7 +16,7 @@ validated as PyTorch validates them by default, with its messages.
 """
 from __future__ import annotations
 
-from . import constraint_registry, constraints, transforms
+from . import constraint_registry, constraints, kl_added, transforms
 from .bernoulli import Bernoulli
 from .binomial import Binomial
 from .categorical import Categorical
