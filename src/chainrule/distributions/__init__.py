@@ -17,6 +17,13 @@ validated as PyTorch validates them by default, with its messages.
 from __future__ import annotations
 
 from . import constraint_registry, constraints, kl_added, transforms
+# PyTorch's module names for distributions chainrule defines beside others (under the torch
+# alias, ``from torch.distributions.beta import Beta`` reads these).
+from . import (
+    exponential as laplace, gamma as beta, gamma as chi2, gamma as dirichlet, gamma as studentT, poisson as geometric,
+    relaxed as multinomial, relaxed as relaxed_bernoulli, relaxed as relaxed_categorical,
+    transformed_distribution as gumbel, transformed_distribution as half_normal, transformed_distribution as log_normal,
+)
 from .bernoulli import Bernoulli
 from .binomial import Binomial
 from .categorical import Categorical

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .. import creation
 from .. import functional as F
 from ..dtypes import finfo, get_default_dtype
+from ..nn import functional as NF
 from ..tensor import Tensor
 
 
@@ -64,3 +67,30 @@ def logits_to_probs(logits: Tensor, is_binary: bool = False) -> Tensor:
     if is_binary:
         return logits.sigmoid()
     return F.softmax(logits, dim=-1)
+
+
+def _tril_positions(n: int, diag: int) -> np.ndarray:
+    """Row-major flat positions of an n x n matrix's entries on and below diagonal ``diag``."""
+    rows, cols = np.divmod(np.arange(n * n), n)
+    return np.flatnonzero(cols < rows + (diag + 1))
+
+
+def vec_to_tril_matrix(vec: Tensor, diag: int = 0) -> Tensor:
+    """Vectors laid in row order into the lower triangle (from diagonal ``diag``) of D x D
+    matrices (PyTorch's ``distributions.utils.vec_to_tril_matrix``)."""
+    n = (-(1 + 2 * diag) + ((1 + 2 * diag) ** 2 + 8 * vec.shape[-1] + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
+    if round(n) - n > finfo(vec.dtype).eps:
+        raise ValueError(f"The size of last dimension is {vec.shape[-1]} which cannot be expressed as the lower "
+                         "triangular part of a square D x D matrix.")
+    n = round(n)
+    source = np.zeros(n * n, dtype=np.int64)  # 0 picks the zero padded in front of the vector
+    source[_tril_positions(n, diag)] = np.arange(1, vec.shape[-1] + 1)
+    padded = NF.pad(vec, [1, 0], value=0.0)
+    return padded[..., creation.tensor(source)].reshape(tuple(vec.shape[:-1]) + (n, n))
+
+
+def tril_matrix_to_vec(mat: Tensor, diag: int = 0) -> Tensor:
+    """The lower triangle (from diagonal ``diag``) of square matrices in row order."""
+    n = mat.shape[-1]
+    flat = mat.reshape(tuple(mat.shape[:-2]) + (n * n,))
+    return flat[..., creation.tensor(_tril_positions(n, diag))]
