@@ -57,3 +57,31 @@ def test_exponential_family_entropy_by_bregman_divergence():
         d = lib.distributions.ContinuousBernoulli(lib.tensor([0.2, 0.7], dtype=lib.float64))
         return [lib.distributions.ExponentialFamily.entropy(d), d.entropy()]
     check(run)
+
+
+@pytest.mark.parametrize("parameter", ["covariance_matrix", "precision_matrix", "scale_tril"])
+def test_wishart_against_pytorch(parameter):
+    def run(lib):
+        lib.manual_seed(2)
+        matrix = lib.tensor([[2.0, 0.3, 0.1], [0.3, 1.0, 0.2], [0.1, 0.2, 1.5]], dtype=lib.float64, requires_grad=True)
+        df = lib.tensor([4.0, 6.5], dtype=lib.float64, requires_grad=True)
+        given = lib.linalg.cholesky(matrix) if parameter == "scale_tril" else matrix
+        d = lib.distributions.Wishart(df, **{parameter: given})
+        sample = d.rsample((2,)).detach()  # (PyTorch's rsample cannot backward: it writes into its noise in place)
+        out = [sample, d.log_prob(sample), d.mean, d.mode, d.variance, d.entropy(), d.covariance_matrix,
+               d.precision_matrix, d.scale_tril, tuple(d.batch_shape), tuple(d.event_shape),
+               lib.distributions.kl_divergence(d, lib.distributions.Wishart(df + 1, **{parameter: given}))]
+        return out + list(lib.autograd.grad(out[1].sum() + out[5].sum(), [matrix, df]))
+    check(run, rtol=1e-8, atol=1e-10)
+
+
+def test_lkj_cholesky_against_pytorch():
+    def run(lib):
+        lib.manual_seed(4)
+        concentration = lib.tensor([0.5, 1.0, 3.0], dtype=lib.float64, requires_grad=True)
+        d = lib.distributions.LKJCholesky(4, concentration)
+        sample = d.sample((2,))
+        log_prob = d.log_prob(sample)
+        return [sample, log_prob, d.support.check(sample), tuple(d.batch_shape), tuple(d.event_shape),
+                lib.autograd.grad(log_prob.sum(), concentration)[0], d.expand((2, 3)).log_prob(sample[0])]
+    check(run)

@@ -12,14 +12,11 @@ from chainrule.torch_alias import aliased
 
 MODULES = sorted(f[:-3] for f in os.listdir(os.path.dirname(torch.distributions.__file__))
                  if f.endswith(".py") and not f.startswith("_"))
-NOT_YET = {"lkj_cholesky", "wishart"}  # (LKJCholesky and Wishart are not implemented in chainrule)
-
-
 def _exports(module_name):
     return list(getattr(importlib.import_module(f"torch.distributions.{module_name}"), "__all__", []))
 
 
-@pytest.mark.parametrize("module_name", [m for m in MODULES if m not in NOT_YET])
+@pytest.mark.parametrize("module_name", MODULES)
 def test_module_imports_under_the_alias_with_pytorchs_names(module_name):
     exports = _exports(module_name)
     with aliased():

@@ -3,7 +3,7 @@ straight-through form), ``Bernoulli``, ``ContinuousBernoulli``, ``Binomial``, ``
 ``Uniform``, ``MultivariateNormal``, ``LowRankMultivariateNormal``, ``Exponential``, ``Laplace``,
 ``Cauchy``, ``HalfCauchy``, ``Gumbel``, ``LogNormal``, ``HalfNormal``, ``Gamma``, ``InverseGamma``,
 ``Chi2``, ``Beta``, ``Kumaraswamy``, ``Dirichlet``, ``LogisticNormal``, ``StudentT``,
-``FisherSnedecor``, ``Weibull``, ``Pareto``, ``GeneralizedPareto``, ``VonMises``, ``Poisson``,
+``FisherSnedecor``, ``Weibull``, ``Wishart``, ``LKJCholesky``, ``Pareto``, ``GeneralizedPareto``, ``VonMises``, ``Poisson``,
 ``Geometric``, ``Multinomial``, the relaxed (Gumbel-softmax) distributions, ``Independent``,
 ``MixtureSameFamily``, ``TransformedDistribution`` with its transforms, ``ExponentialFamily``,
 ``kl_divergence`` between them, the ``constraints`` and the constraint registry (``biject_to``,
@@ -41,6 +41,7 @@ from .independent import Independent
 from .inverse_gamma import InverseGamma
 from .kl import kl_divergence, register_kl
 from .kumaraswamy import Kumaraswamy
+from .lkj_cholesky import LKJCholesky
 from .logistic_normal import LogisticNormal
 from .lowrank_multivariate_normal import LowRankMultivariateNormal
 from .mixture_same_family import MixtureSameFamily
@@ -63,16 +64,17 @@ from .transforms import (
 from .uniform import Uniform
 from .von_mises import VonMises
 from .weibull import Weibull
+from .wishart import Wishart
 
 __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "CatTransform", "Categorical",
            "Cauchy", "Chi2", "ComposeTransform", "ContinuousBernoulli", "CorrCholeskyTransform",
            "CumulativeDistributionTransform", "Dirichlet", "Distribution", "ExpRelaxedCategorical", "ExpTransform",
            "Exponential", "ExponentialFamily", "FisherSnedecor", "Gamma", "GeneralizedPareto", "Geometric", "Gumbel",
-           "HalfCauchy", "HalfNormal", "Independent", "IndependentTransform", "InverseGamma", "Kumaraswamy",
+           "HalfCauchy", "HalfNormal", "Independent", "IndependentTransform", "InverseGamma", "Kumaraswamy", "LKJCholesky",
            "Laplace", "LogNormal", "LogisticNormal", "LogitRelaxedBernoulli", "LowRankMultivariateNormal",
            "LowerCholeskyTransform", "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial",
            "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough", "Pareto", "Poisson",
            "PositiveDefiniteTransform", "PowerTransform", "RelaxedBernoulli", "RelaxedOneHotCategorical",
            "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "StackTransform",
            "StickBreakingTransform", "StudentT", "TanhTransform", "Transform", "TransformedDistribution", "Uniform",
-           "VonMises", "Weibull", "biject_to", "kl_divergence", "register_kl", "transform_to"]
+           "VonMises", "Weibull", "Wishart", "biject_to", "kl_divergence", "register_kl", "transform_to"]
