@@ -56,3 +56,30 @@ def test_kl_against_pytorch(name):
         grads = lib.autograd.grad(kl[finite].sum(), params, allow_unused=True) if bool(finite.any()) else []
         return [kl, [g if g is not None else "none" for g in grads]]
     check(run, rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.parametrize("name", ["normal", "bernoulli", "exponential", "poisson", "gamma", "dirichlet", "beta",
+                                  "continuous_bernoulli"])
+def test_exponential_family_members_and_their_bregman_quantities(name):
+    def run(lib):
+        D = lib.distributions
+        t = lambda v: lib.tensor(np.asarray(v, dtype=np.float64))  # noqa: E731
+        build = {"normal": lambda: (D.Normal(t([0.0, 1.0]), t([1.0, 2.0])), D.Normal(t([0.5, 0.0]), t([1.5, 1.0]))),
+                 "bernoulli": lambda: (D.Bernoulli(t([0.3, 0.8])), D.Bernoulli(t([0.5, 0.4]))),
+                 "exponential": lambda: (D.Exponential(t([0.5, 2.0])), D.Exponential(t([1.0, 3.0]))),
+                 "poisson": lambda: (D.Poisson(t([0.5, 2.0])), D.Poisson(t([1.0, 3.0]))),
+                 "gamma": lambda: (D.Gamma(t([2.0, 3.0]), t([1.0, 0.5])), D.Gamma(t([1.0, 2.0]), t([2.0, 1.0]))),
+                 "dirichlet": lambda: (D.Dirichlet(t([[1.0, 2.0, 3.0]])), D.Dirichlet(t([[2.0, 2.0, 1.0]]))),
+                 "beta": lambda: (D.Beta(t([1.0, 2.0]), t([3.0, 0.5])), D.Beta(t([2.0, 2.0]), t([1.0, 1.0]))),
+                 "continuous_bernoulli": lambda: (D.ContinuousBernoulli(t([0.2, 0.9])),
+                                                  D.ContinuousBernoulli(t([0.6, 0.5])))}
+        p, q = build[name]()
+        bregman = getattr(D, "kl_added", D.kl)._kl_expfamily_expfamily  # (chainrule keeps it in kl_added)
+        out = [isinstance(p, D.ExponentialFamily), list(p._natural_params), p._log_normalizer(*p._natural_params),
+               bregman(p, q)]
+        try:
+            out.append(D.ExponentialFamily.entropy(p))
+        except NotImplementedError:
+            out.append("NotImplementedError")
+        return out
+    check(run, rtol=1e-9, atol=1e-11)

@@ -8,11 +8,13 @@ from ..autograd.grad_mode import no_grad
 from ..nn import functional as NF
 from ..tensor import Size, Tensor
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import binary_parameters, broadcast_all
 
 
-class Bernoulli(Distribution):
+class Bernoulli(ExponentialFamily):
+    _mean_carrier_measure = 0
+
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
     has_enumerate_support = True
@@ -50,3 +52,11 @@ class Bernoulli(Distribution):
     def enumerate_support(self, expand: bool = True) -> Tensor:
         values = creation.arange(2, dtype=self._param.dtype).reshape((-1,) + (1,) * len(self._batch_shape))
         return values.expand((-1,) + tuple(self._batch_shape)) if expand else values
+
+
+    @property
+    def _natural_params(self) -> tuple:
+        return (self.probs.logit(),)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        return x.exp().log1p()

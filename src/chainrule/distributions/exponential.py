@@ -9,11 +9,14 @@ from .. import creation
 from ..dtypes import finfo
 from ..tensor import Size, Tensor
 from . import constraints
-from .distribution import Distribution, LocationScale
+from .distribution import LocationScale
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):
+    _mean_carrier_measure = 0
+
     arg_constraints = {"rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
@@ -55,6 +58,14 @@ class Exponential(Distribution):
 
     def entropy(self) -> Tensor:
         return 1.0 - self.rate.log()
+
+
+    @property
+    def _natural_params(self) -> tuple:
+        return (-self.rate,)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        return -(-x).log()
 
 
 class Laplace(LocationScale):

@@ -58,8 +58,9 @@ def _kl_continuous_bernoulli_continuous_bernoulli(p: ContinuousBernoulli, q: Con
 def _kl_expfamily_expfamily(p: ExponentialFamily, q: ExponentialFamily) -> Tensor:
     """The Bregman divergence of the log-normaliser between the natural parameters."""
     if type(p) is not type(q):
-        raise NotImplementedError("The cross KL-divergence between different exponential families cannot be "
-                                  "computed using Bregman divergences")
+        # (PyTorch's message, with the run of spaces its line continuation puts in it)
+        raise NotImplementedError("The cross KL-divergence between different exponential families cannot"
+                                  + " " * 29 + "be computed using Bregman divergences")
     p_params = [param.detach().requires_grad_() for param in p._natural_params]
     q_params = q._natural_params
     log_normalizer = p._log_normalizer(*p_params)
