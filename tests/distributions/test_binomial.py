@@ -30,7 +30,7 @@ def test_binomial_with_logits_and_tensor_counts():
         d = D.Binomial(lib.tensor([[5.0], [20.0]]), logits=lib.tensor([-1.0, 0.5, 2.0]))
         value = lib.tensor([[1.0, 2.0, 5.0], [3.0, 10.0, 20.0]])
         out = [d.log_prob(value), d.mean, d.mode, d.variance, d.probs, tuple(d.batch_shape)]
-        for call in (d.entropy, d.enumerate_support, lambda: D.Binomial(3, lib.tensor([0.5])).log_prob(
+        for call in (d.entropy, d.enumerate_support, lambda: D.Binomial(3, lib.tensor([0.5]), validate_args=True).log_prob(
                 lib.tensor([4.0])), lambda: D.Binomial(3, probs=lib.tensor([0.5]), logits=lib.tensor([0.0]))):
             try:
                 out.append(call())

@@ -49,14 +49,16 @@ def test_dependent_constraints():
 
 
 @pytest.mark.parametrize("build", [
-    lambda lib, D: D.Normal(lib.tensor([0.0]), lib.tensor([-1.0])),
-    lambda lib, D: D.Gamma(lib.tensor([1.0]), lib.tensor([0.0])).rate,
-    lambda lib, D: D.Exponential(lib.tensor([1.0])).log_prob(lib.tensor([-1.0])),
-    lambda lib, D: D.Poisson(lib.tensor([2.0])).log_prob(lib.tensor([1.5])),
-    lambda lib, D: D.Dirichlet(lib.tensor([1.0, 2.0])).log_prob(lib.tensor([0.3, 0.3])),
-    lambda lib, D: D.MultivariateNormal(lib.zeros(2), scale_tril=lib.tensor([[1.0, 0.0], [0.0, -1.0]])),
+    lambda lib, D: D.Normal(lib.tensor([0.0]), lib.tensor([-1.0]), validate_args=True),
+    lambda lib, D: D.Gamma(lib.tensor([1.0]), lib.tensor([0.0]), validate_args=True).rate,
+    lambda lib, D: D.Exponential(lib.tensor([1.0]), validate_args=True).log_prob(lib.tensor([-1.0])),
+    lambda lib, D: D.Poisson(lib.tensor([2.0]), validate_args=True).log_prob(lib.tensor([1.5])),
+    lambda lib, D: D.Dirichlet(lib.tensor([1.0, 2.0]), validate_args=True).log_prob(lib.tensor([0.3, 0.3])),
+    lambda lib, D: D.MultivariateNormal(lib.zeros(2), scale_tril=lib.tensor([[1.0, 0.0], [0.0, -1.0]]),
+                                   validate_args=True),
     lambda lib, D: D.Independent(D.Normal(lib.zeros(2), lib.ones(2)), 1).support,
-    lambda lib, D: D.MixtureSameFamily(D.Categorical(lib.ones(2)), D.Gamma(lib.ones(2), lib.ones(2))).log_prob(
+    lambda lib, D: D.MixtureSameFamily(D.Categorical(lib.ones(2)), D.Gamma(lib.ones(2), lib.ones(2)),
+                                   validate_args=True).log_prob(
         lib.tensor([1.0, -1.0]).unsqueeze(-1)),
 ], ids=["normal", "gamma", "exponential value", "poisson value", "dirichlet simplex", "scale_tril",
         "independent support", "mixture support"])
@@ -67,11 +69,12 @@ def test_validation_messages_are_pytorchs(build):
 def test_default_validation_can_be_switched_off():
     def run(lib):
         D = lib.distributions
+        previous = D.Distribution._validate_args
         D.Distribution.set_default_validate_args(False)
         try:
             quiet = D.Normal(lib.tensor([0.0]), lib.tensor([-1.0])).log_prob(lib.tensor([1.0]))
             loud = D.Normal(lib.tensor([0.0]), lib.tensor([-1.0]), validate_args=True)
         finally:
-            D.Distribution.set_default_validate_args(True)
+            D.Distribution.set_default_validate_args(previous)
         return [quiet, loud]
     check(run)

@@ -17,7 +17,8 @@ class Distribution:
     has_enumerate_support = False
     #: Parameter name -> Constraint (checked at construction, as PyTorch does by default).
     arg_constraints: dict = {}
-    _validate_args_default = True
+    #: The default of ``validate_args`` (an instance's own choice shadows it, as in PyTorch).
+    _validate_args = True
 
     @staticmethod
     def set_default_validate_args(value: bool) -> None:
@@ -25,11 +26,11 @@ class Distribution:
         values (PyTorch's default: True)."""
         if value not in (True, False):
             raise ValueError
-        Distribution._validate_args_default = value
+        Distribution._validate_args = value
 
     def __init__(self, batch_shape: tuple = (), event_shape: tuple = (), validate_args: bool | None = None) -> None:
         self._batch_shape, self._event_shape = Size(batch_shape), Size(event_shape)
-        self._validate_args = Distribution._validate_args_default if validate_args is None else bool(validate_args)
+        self._validate_args = Distribution._validate_args if validate_args is None else bool(validate_args)
         if self._validate_args:
             for name, constraint in self.arg_constraints.items():
                 if not constraints.is_dependent(constraint) and name in self.__dict__:
