@@ -51,3 +51,31 @@ def test_registry_errors_and_custom_registration():
         registry.register(D.constraints.positive, lambda c: D.SoftplusTransform())
         return out + [repr(registry(D.constraints.greater_than(3.0)))]
     check(run)
+
+
+def test_every_distributions_support_maps_as_pytorchs():
+    """What Pyro-style code does: ``transform_to(d.support)`` for a guide's parameters."""
+    def run(lib):
+        D = lib.distributions
+        t = lambda v: lib.tensor(np.asarray(v, dtype=np.float64))  # noqa: E731
+        dists = [D.Normal(t(0.0), t(1.0)), D.Gamma(t(2.0), t(1.0)), D.Beta(t(2.0), t(1.0)),
+                 D.Dirichlet(t([1.0, 2.0])), D.Uniform(t(-1.0), t(2.0)), D.Exponential(t(1.0)),
+                 D.LogNormal(t(0.0), t(1.0)), D.HalfNormal(t(1.0)), D.HalfCauchy(t(1.0)), D.Pareto(t(1.0), t(2.0)),
+                 D.Weibull(t(1.0), t(2.0)), D.Kumaraswamy(t(1.0), t(2.0)), D.InverseGamma(t(2.0), t(1.0)),
+                 D.LogisticNormal(t([0.0, 1.0]), t([1.0, 1.0])), D.MultivariateNormal(t([0.0, 0.0]), t([[1.0, 0.0],
+                                                                                                      [0.0, 1.0]])),
+                 D.Wishart(t(3.0), t([[1.0, 0.0], [0.0, 1.0]])), D.LKJCholesky(3, t(1.0)),
+                 D.Independent(D.Gamma(t([1.0, 2.0]), t([1.0, 1.0])), 1), D.Binomial(5, t(0.3)),
+                 D.ContinuousBernoulli(t(0.3)), D.VonMises(t(0.0), t(1.0)), D.FisherSnedecor(t(2.0), t(3.0))]
+        out = []
+        for d in dists:
+            try:
+                transform = D.transform_to(d.support)
+                shape = tuple(transform.inverse_shape(tuple(d.batch_shape) + tuple(d.event_shape)))
+                u = lib.tensor(np.linspace(-1.0, 1.0, int(np.prod(shape))).reshape(shape), dtype=lib.float64)
+                value = transform(u)
+                out.append([repr(transform), value, d.support.check(value)])
+            except Exception as error:  # noqa: BLE001
+                out.append(type(error).__name__ + str(error))
+        return out
+    check(run)

@@ -1,6 +1,7 @@
 """The base class: shapes, sampling shapes, argument validation and the printed form."""
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from ..autograd.grad_mode import no_grad
@@ -64,8 +65,15 @@ class Distribution:
     def variance(self) -> Tensor:
         raise NotImplementedError
 
+    def log_prob(self, value: Tensor) -> Tensor:
+        raise NotImplementedError
+
     def entropy(self) -> Tensor:
         raise NotImplementedError
+
+    def perplexity(self) -> Tensor:
+        """exp(entropy), over the batch."""
+        return self.entropy().exp()
 
     def cdf(self, value: Tensor) -> Tensor:
         raise NotImplementedError
@@ -102,6 +110,18 @@ class Distribution:
 
     def rsample(self, sample_shape: Any = Size()) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} has no reparameterised sampler (rsample)")
+
+    def sample_n(self, n: int) -> Tensor:
+        """``sample((n,))`` (deprecated in PyTorch, with its warning)."""
+        warnings.warn("`sample_n(n)` will be deprecated. Use `sample((n,))` instead.", FutureWarning, stacklevel=2)
+        return self.sample(Size((n,)))
+
+    def _get_checked_instance(self, cls: type, _instance: Any = None) -> "Distribution":
+        """The instance a subclass's ``expand`` fills in (PyTorch's helper for user distributions)."""
+        if _instance is None and type(self).__init__ != cls.__init__:
+            raise NotImplementedError(f"Subclass {type(self).__name__} of {cls.__name__} that defines a custom "
+                                      "__init__ method must also define a custom .expand() method.")
+        return self.__new__(type(self)) if _instance is None else _instance
 
     def _validate_sample(self, value: Tensor) -> None:
         if not self._validate_args:

@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 
 from .. import creation
-from .. import functional as F
 from .. import linalg
 from ..composites import mvlgamma
 from ..factorizations import cholesky_solve
@@ -68,7 +67,6 @@ class Wishart(ExponentialFamily):
             warnings.warn("Low df values detected. Singular samples are highly likely to occur for ndim - 1 < df < "
                           "ndim.", stacklevel=2)
         super().__init__(batch_shape, event_shape, validate_args=validate_args)
-        self._batch_dims = [-(x + 1) for x in range(len(self._batch_shape))]
         if scale_tril is not None:
             self._unbroadcasted_scale_tril = scale_tril
         elif covariance_matrix is not None:
@@ -126,9 +124,10 @@ class Wishart(ExponentialFamily):
         max_try_correction = 10 if max_try_correction is None else max_try_correction
         sample_shape = Size(sample_shape)
         sample = self._bartlett_sampling(sample_shape)
+        batch_dims = [-(x + 1) for x in range(len(self._batch_shape))]
         is_singular = self.support.check(sample)
         if self._batch_shape:
-            is_singular = is_singular.amax(self._batch_dims)
+            is_singular = is_singular.amax(batch_dims)
         if bool(is_singular.any()):
             warnings.warn("Singular sample detected.", stacklevel=2)
             for _ in range(max_try_correction):
@@ -136,7 +135,7 @@ class Wishart(ExponentialFamily):
                 sample = sample.index_put((is_singular,), fresh)
                 still = ~self.support.check(fresh)
                 if self._batch_shape:
-                    still = still.amax(self._batch_dims)
+                    still = still.amax(batch_dims)
                 is_singular = is_singular.masked_scatter(is_singular, still)
                 if not bool(is_singular.any()):
                     break
