@@ -91,3 +91,20 @@ def family(build, params, *, reparameterised=False, seed=11, sample_shape=(4,), 
             out["extra"] = extra(d, lib)
         return out
     return run
+
+
+def divergence(pick):
+    """A ``run(lib)`` for :func:`check`: ``kl_divergence(*pick(D, t))`` where ``t`` makes float64
+    tensors needing gradients, with the gradients of its finite entries (``outcome`` turns an
+    exception, such as an unregistered pair, into its type and message)."""
+    def run(lib):
+        params = []
+
+        def t(value):
+            params.append(lib.tensor(np.asarray(value, dtype=np.float64), requires_grad=True))
+            return params[-1]
+        kl = lib.distributions.kl_divergence(*pick(lib.distributions, t))
+        finite = kl.detach().isfinite()
+        grads = lib.autograd.grad(kl[finite].sum(), params, allow_unused=True) if bool(finite.any()) else []
+        return [kl, [g if g is not None else "none" for g in grads]]
+    return run

@@ -16,7 +16,7 @@ validated as PyTorch validates them by default, with its messages.
 """
 from __future__ import annotations
 
-from . import constraint_registry, constraints, kl_added, transforms
+from . import constraint_registry, constraints, kl_added, kl_cross, transforms
 # PyTorch's module names for distributions chainrule defines beside others (under the torch
 # alias, ``from torch.distributions.beta import Beta`` reads these).
 from . import (

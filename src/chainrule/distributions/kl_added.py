@@ -202,17 +202,17 @@ def _kl_uniform_pareto(p: Uniform, q: Pareto) -> Tensor:
     return (t2 * (q.alpha + 1) - t1).masked_fill(p.low < q.support.lower_bound, math.inf)
 
 
-def _register_infinite(pairs: list, parameter: str) -> None:
+def register_infinite(pairs: list, parameter: str) -> None:
     """KL(p || q) = inf where q's support misses part of p's (``parameter`` of p gives the shape)."""
     for type_p, type_q in pairs:
         register_kl(type_p, type_q)(lambda p, q: _infinite_like(getattr(p, parameter)))
 
 
-_register_infinite([(Beta, Pareto)], "concentration1")
-_register_infinite([(ContinuousBernoulli, Pareto)], "probs")
-_register_infinite([(Exponential, ContinuousBernoulli), (Exponential, Pareto)], "rate")
-_register_infinite([(Gamma, ContinuousBernoulli), (Gamma, Pareto)], "concentration")
-_register_infinite([(Gumbel, ContinuousBernoulli), (Gumbel, Pareto), (Laplace, ContinuousBernoulli),
+register_infinite([(Beta, Pareto)], "concentration1")
+register_infinite([(ContinuousBernoulli, Pareto)], "probs")
+register_infinite([(Exponential, ContinuousBernoulli), (Exponential, Pareto)], "rate")
+register_infinite([(Gamma, ContinuousBernoulli), (Gamma, Pareto)], "concentration")
+register_infinite([(Gumbel, ContinuousBernoulli), (Gumbel, Pareto), (Laplace, ContinuousBernoulli),
                     (Laplace, Pareto), (Normal, ContinuousBernoulli), (Normal, Pareto)], "loc")
-_register_infinite([(Pareto, Beta), (Pareto, ContinuousBernoulli), (Pareto, Uniform)], "scale")
-_register_infinite([(Poisson, Binomial), (Poisson, Bernoulli)], "rate")
+register_infinite([(Pareto, Beta), (Pareto, ContinuousBernoulli), (Pareto, Uniform)], "scale")
+register_infinite([(Poisson, Binomial), (Poisson, Bernoulli)], "rate")
