@@ -53,6 +53,11 @@ def test_dependent_constraints():
     lambda lib, D: D.Gamma(lib.tensor([1.0]), lib.tensor([0.0]), validate_args=True).rate,
     lambda lib, D: D.Exponential(lib.tensor([1.0]), validate_args=True).log_prob(lib.tensor([-1.0])),
     lambda lib, D: D.Poisson(lib.tensor([2.0]), validate_args=True).log_prob(lib.tensor([1.5])),
+    lambda lib, D: D.Categorical(lib.tensor([0.2, 0.8]), validate_args=True).log_prob(lib.tensor(2)),
+    lambda lib, D: D.Categorical(logits=lib.tensor([0.2, 0.8]), validate_args=True).log_prob(lib.tensor(-1)),
+    lambda lib, D: D.Bernoulli(logits=lib.tensor([0.3]), validate_args=True).log_prob(lib.tensor([2.0])),
+    lambda lib, D: D.Geometric(lib.tensor([0.3]), validate_args=True).log_prob(lib.tensor([-1.0])),
+    lambda lib, D: D.Binomial(5, logits=lib.tensor([0.3]), validate_args=True).log_prob(lib.tensor([6.0])),
     lambda lib, D: D.Dirichlet(lib.tensor([1.0, 2.0]), validate_args=True).log_prob(lib.tensor([0.3, 0.3])),
     lambda lib, D: D.MultivariateNormal(lib.zeros(2), scale_tril=lib.tensor([[1.0, 0.0], [0.0, -1.0]]),
                                    validate_args=True),
@@ -60,7 +65,8 @@ def test_dependent_constraints():
     lambda lib, D: D.MixtureSameFamily(D.Categorical(lib.ones(2)), D.Gamma(lib.ones(2), lib.ones(2)),
                                    validate_args=True).log_prob(
         lib.tensor([1.0, -1.0]).unsqueeze(-1)),
-], ids=["normal", "gamma", "exponential value", "poisson value", "dirichlet simplex", "scale_tril",
+], ids=["normal", "gamma", "exponential value", "poisson value", "categorical probs", "categorical logits",
+         "bernoulli logits", "geometric probs", "binomial logits", "dirichlet simplex", "scale_tril",
         "independent support", "mixture support"])
 def test_validation_messages_are_pytorchs(build):
     check(lambda lib: build(lib, lib.distributions))

@@ -70,3 +70,21 @@ def test_perplexity_and_sample_n():
             drawn = d.sample_n(3)
         return [d.perplexity(), drawn, [str(w.message) for w in caught], [w.category.__name__ for w in caught]]
     check(run)
+
+
+def test_parameters_computed_on_first_read_keep_their_graph():
+    """probs from logits (or the reverse) are computed when first read, under enable_grad as in
+    PyTorch, even when that read is inside sample()'s no_grad; what __dict__ holds shows in repr."""
+    def run(lib):
+        out = []
+        for build in (lambda D, x: D.Bernoulli(logits=x), lambda D, x: D.Categorical(logits=x),
+                      lambda D, x: D.Binomial(4, logits=x), lambda D, x: D.Geometric(logits=x),
+                      lambda D, x: D.Categorical(probs=x.sigmoid())):
+            lib.manual_seed(1)
+            x = lib.tensor([0.3, -1.2, 0.5], dtype=lib.float64, requires_grad=True)
+            d = build(lib.distributions, x)
+            before = repr(d)
+            d.sample((2,))
+            out += [before, repr(d), lib.autograd.grad(d.entropy().sum() + d.mean.sum(), x)[0]]
+        return out
+    check(run)

@@ -9,10 +9,10 @@ from ..nn import functional as NF
 from ..tensor import Size, Tensor
 from . import constraints
 from .exp_family import ExponentialFamily
-from .utils import binary_parameters, broadcast_all
+from .utils import BinaryParameters, broadcast_all
 
 
-class Bernoulli(ExponentialFamily):
+class Bernoulli(BinaryParameters, ExponentialFamily):
     _mean_carrier_measure = 0
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -20,7 +20,7 @@ class Bernoulli(ExponentialFamily):
     has_enumerate_support = True
 
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
-        self.probs, self.logits, self._param = binary_parameters(probs, logits)
+        self._set_binary_parameters(probs, logits)
         super().__init__(tuple(self._param.shape), validate_args=validate_args)
 
     @property

@@ -10,32 +10,19 @@ from ..tensor import Size, Tensor
 from . import constraints
 from .constraints import Constraint
 from .distribution import Distribution
-from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import BinaryParameters, broadcast_all
 
 
-class CountParameters:
+class CountParameters(BinaryParameters):
     """The parameters of a count distribution (Binomial, NegativeBinomial): ``total_count``
-    broadcast with the given ``probs`` or ``logits`` (in its dtype); the other of the two is
-    computed when first read."""
+    broadcast with the given ``probs`` or ``logits``, in its dtype."""
 
     def _set_parameters(self, total_count: Any, probs: Any, logits: Any) -> None:
         if (probs is None) == (logits is None):
             raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        total_count, self._param = broadcast_all(total_count, probs if probs is not None else logits)
+        total_count, given = broadcast_all(total_count, probs if probs is not None else logits)
+        self._set_binary_parameters(given if probs is not None else None, given if logits is not None else None)
         self.total_count = total_count.type_as(self._param)
-        setattr(self, "probs" if probs is not None else "logits", self._param)
-
-    @lazy_property
-    def logits(self) -> Tensor:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Tensor:
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self) -> Size:
-        return self._param.size()
 
 
 def _clamp_by_zero(x: Tensor) -> Tensor:

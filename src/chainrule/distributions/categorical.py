@@ -10,7 +10,7 @@ from . import constraints
 from .constraints import Constraint
 from .distribution import Distribution
 from ..dtypes import finfo
-from .utils import logits_to_probs, probs_to_logits
+from .utils import lazy_property, logits_to_probs, probs_to_logits
 
 
 
@@ -28,15 +28,21 @@ class Categorical(Distribution):
             if probs.dim() < 1:
                 raise ValueError("`probs` parameter must be at least one-dimensional.")
             self.probs = probs / probs.sum(-1, keepdim=True)
-            self.logits = probs_to_logits(self.probs)
         else:
             if logits.dim() < 1:
                 raise ValueError("`logits` parameter must be at least one-dimensional.")
             self.logits = logits - logits.logsumexp(dim=-1, keepdim=True)
-            self.probs = logits_to_probs(self.logits)
         self._param = self.probs if probs is not None else self.logits
         self._num_events = self._param.shape[-1]
         super().__init__(tuple(self._param.shape[:-1]), validate_args=validate_args)
+
+    @lazy_property
+    def logits(self) -> Tensor:
+        return probs_to_logits(self.probs)
+
+    @lazy_property
+    def probs(self) -> Tensor:
+        return logits_to_probs(self.logits)
 
     @property
     def param_shape(self) -> Size:

@@ -11,7 +11,7 @@ from ..tensor import Size, Tensor
 from . import constraints
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
-from .utils import binary_parameters, broadcast_all
+from .utils import BinaryParameters, broadcast_all
 
 
 class Poisson(ExponentialFamily):
@@ -52,14 +52,14 @@ class Poisson(ExponentialFamily):
         return x.exp()
 
 
-class Geometric(Distribution):
+class Geometric(BinaryParameters, Distribution):
     """The number of failures before the first success, each trial succeeding with ``probs``."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.nonnegative_integer
 
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
-        self.probs, self.logits, self._param = binary_parameters(probs, logits)
+        self._set_binary_parameters(probs, logits)
         super().__init__(tuple(self._param.shape), validate_args=validate_args)
         if self._validate_args and probs is not None and not bool((self.probs > 0).all()):
             raise ValueError(f"Expected parameter probs ({type(self.probs).__name__} of shape "

@@ -17,7 +17,7 @@ from .constraints import Constraint
 from .distribution import Distribution
 from .transformed_distribution import TransformedDistribution
 from .transforms import ExpTransform, SigmoidTransform
-from .utils import binary_parameters, broadcast_all, clamp_probs
+from .utils import BinaryParameters, broadcast_all, clamp_probs
 
 
 class Multinomial(CategoricalParameters, Distribution):
@@ -128,7 +128,7 @@ class RelaxedOneHotCategorical(_RelaxedParameters, TransformedDistribution):
 
 
 
-class LogitRelaxedBernoulli(Distribution):
+class LogitRelaxedBernoulli(BinaryParameters, Distribution):
     """The logit of a relaxed Bernoulli draw: (logit(u) + logits) / temperature."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -138,8 +138,8 @@ class LogitRelaxedBernoulli(Distribution):
     def __init__(self, temperature: Tensor, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:
         self.temperature = temperature
-        self.probs, self.logits, param = binary_parameters(probs, logits)
-        super().__init__(tuple(param.shape), validate_args=validate_args)
+        self._set_binary_parameters(probs, logits)
+        super().__init__(tuple(self._param.shape), validate_args=validate_args)
 
     def rsample(self, sample_shape: Any = Size()) -> Tensor:
         shape = self._extended_shape(sample_shape)

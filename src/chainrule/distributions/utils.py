@@ -9,7 +9,8 @@ from .. import creation
 from .. import functional as F
 from ..dtypes import finfo, get_default_dtype
 from ..nn import functional as NF
-from ..tensor import Tensor
+from ..autograd.grad_mode import enable_grad
+from ..tensor import Size, Tensor
 
 
 def broadcast_all(*values: Any) -> list[Tensor]:
@@ -46,21 +47,35 @@ class lazy_property:
     def __get__(self, instance: Any, obj_type: Any = None) -> Any:
         if instance is None:
             return self
-        value = self.wrapped(instance)
+        with enable_grad():  # (PyTorch's: a value first read under no_grad still records its graph)
+            value = self.wrapped(instance)
         setattr(instance, self.wrapped.__name__, value)
         return value
 
 
-def binary_parameters(probs: Any, logits: Any) -> tuple:
-    """``(probs, logits, the one given)`` of a distribution over {0, 1} given one of the two
-    (Bernoulli, Geometric, the relaxed Bernoulli), each broadcast to a tensor."""
-    if (probs is None) == (logits is None):
-        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-    if probs is not None:
-        (probs,) = broadcast_all(probs)
-        return probs, probs_to_logits(probs, is_binary=True), probs
-    (logits,) = broadcast_all(logits)
-    return logits_to_probs(logits, is_binary=True), logits, logits
+class BinaryParameters:
+    """``probs`` and ``logits`` of a distribution over {0, 1} (Bernoulli, Geometric, the relaxed
+    Bernoulli, the count distributions): the one given is set, the other computed when first read."""
+
+    _param: Tensor
+
+    def _set_binary_parameters(self, probs: Any, logits: Any) -> None:
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        (self._param,) = broadcast_all(probs if probs is not None else logits)
+        setattr(self, "probs" if probs is not None else "logits", self._param)
+
+    @lazy_property
+    def logits(self) -> Tensor:
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self) -> Tensor:
+        return logits_to_probs(self.logits, is_binary=True)
+
+    @property
+    def param_shape(self) -> Size:
+        return self._param.size()
 
 
 def logits_to_probs(logits: Tensor, is_binary: bool = False) -> Tensor:
