@@ -439,25 +439,26 @@ class CpuSampler:
         flat = [self._poisson(float(r)) for r in rates.reshape(-1)]
         return np.array(flat, dtype=np.float64).astype(rates.dtype).reshape(rates.shape)
 
-    def _binomial_inversion(self, count: float, prob: float) -> float:
+    def _binomial_inversion(self, count: float, prob: float, rounded: Any) -> float:
         """Geometric waiting times summed past ``count`` (PyTorch's, for count * prob < 10)."""
-        geom_sum, num_geom, logprob = 0.0, 0, math.log1p(-prob)
+        geom_sum, num_geom, logprob = 0.0, 0, rounded(math.log1p(-prob))
         while True:
             geom_sum += math.ceil(math.log(self._uniform()) / logprob)
             if geom_sum > count:
                 return num_geom
             num_geom += 1
 
-    def _btrs(self, count: float, prob: float) -> float:
-        """Hormann's transformed rejection with squeeze (BTRS), as PyTorch writes it."""
-        stddev = math.sqrt(count * prob * (1 - prob))
+    def _btrs(self, count: float, prob: float, rounded: Any) -> float:
+        """Hormann's transformed rejection with squeeze (BTRS), as PyTorch writes it (the terms
+        PyTorch computes in the tensor's type rounded to it by ``rounded``)."""
+        stddev = math.sqrt(rounded(rounded(count * prob) * rounded(1 - prob)))
         b = 1.15 + 2.53 * stddev
         a = -0.0873 + 0.0248 * b + 0.01 * prob
-        c = count * prob + 0.5
+        c = rounded(count * prob) + 0.5
         v_r = 0.92 - 4.2 / b
-        r = prob / (1 - prob)
+        r = rounded(prob / rounded(1 - prob))
         alpha = (2.83 + 5.1 / b) * stddev
-        m = math.floor((count + 1) * prob)
+        m = math.floor(rounded(rounded(count + 1) * prob))
         while True:
             u = self._uniform() - 0.5
             v = self._uniform()
@@ -475,24 +476,31 @@ class CpuSampler:
             if v <= upper:
                 return k
 
-    def _binomial(self, count: float, prob: float) -> float:
+    def _binomial(self, count: float, prob: float, rounded: Any) -> float:
         if count <= 0 or prob <= 0:
             return 0.0
         if prob >= 1:
             return count
         if prob <= 0.5:
-            return self._btrs(count, prob) if count * prob >= 10 else self._binomial_inversion(count, prob)
+            if rounded(count * prob) >= 10:
+                return self._btrs(count, prob, rounded)
+            return self._binomial_inversion(count, prob, rounded)
         if prob > 0.5:
-            q = 1.0 - prob
-            return count - (self._btrs(count, q) if count * q >= 10 else self._binomial_inversion(count, q))
+            q = rounded(1.0 - prob)
+            if rounded(count * q) >= 10:
+                return count - self._btrs(count, q, rounded)
+            return count - self._binomial_inversion(count, q, rounded)
         return math.nan
 
     def binomial(self, counts: np.ndarray, probs: np.ndarray) -> np.ndarray:
         """Binomial draws (``torch.binomial``) of broadcast ``counts`` and ``probs``, element
-        after element, with the counts' dtype."""
+        after element, with the counts' dtype (whose precision PyTorch's sampler keeps for the
+        count and probability and the terms made of them alone)."""
         counts, probs = np.broadcast_arrays(counts, probs)
-        kind = counts.dtype.type  # (PyTorch's count and prob are the tensor's scalar type)
-        flat = [self._binomial(float(kind(n)), float(kind(p))) for n, p in zip(counts.reshape(-1), probs.reshape(-1))]
+        kind = counts.dtype.type
+        rounded = (lambda x: x) if kind == np.float64 else (lambda x: float(kind(x)))  # noqa: E731
+        flat = [self._binomial(rounded(float(n)), rounded(float(p)), rounded)
+                for n, p in zip(counts.reshape(-1), probs.reshape(-1))]
         return np.array(flat, dtype=np.float64).astype(counts.dtype).reshape(counts.shape)
 
     # -- categorical ----------------------------------------------------------------------------------
