@@ -34,10 +34,11 @@ class LKJCholesky(Distribution):
     def sample(self, sample_shape: Any = Size()) -> Tensor:
         y = self._beta.sample(sample_shape).unsqueeze(-1)
         u_normal = creation.randn(*self._extended_shape(sample_shape), dtype=y.dtype).tril(-1)
-        first_row = creation.arange(self.dim).reshape(-1, 1) == 0
-        u_hypersphere = F.where(first_row, 0.0, u_normal / u_normal.norm(dim=-1, keepdim=True))
+        tiny = finfo(y.dtype).tiny
+        # (the first row is all zeros: PyTorch divides 0 by 0 there and then fills in 0)
+        u_hypersphere = u_normal / u_normal.norm(dim=-1, keepdim=True).clamp(min=tiny)
         w = y.sqrt() * u_hypersphere
-        diag_elems = (1 - (w ** 2).sum(-1)).clamp(min=finfo(w.dtype).tiny).sqrt()
+        diag_elems = (1 - (w ** 2).sum(-1)).clamp(min=tiny).sqrt()
         return w + diag_elems.diag_embed()
 
     def log_prob(self, value: Tensor) -> Tensor:
