@@ -26,7 +26,7 @@ from .autograd.grad_mode import (
 from .backend import device, get_default_device, set_default_device
 from math import e, inf, nan, pi
 from .creation import (
-    arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace,
+    arange, as_tensor, bernoulli, binomial, empty, empty_like, eye, from_numpy, full, full_like, linspace,
     logspace, multinomial, normal, ones, ones_like, poisson, rand, rand_like, randint, randint_like, randn, randn_like,
     randperm, tensor, zeros, zeros_like,
 )
@@ -115,7 +115,7 @@ __all__ = [
     "inference_mode", "is_grad_enabled", "get_default_device", "set_default_device", "e", "inf", "nan", "pi", "is_inference_mode_enabled", "is_anomaly_enabled",
     "is_anomaly_check_nan_enabled", "Generator", "default_generator", "manual_seed", "seed", "initial_seed",
     "get_rng_state", "set_rng_state", "set_printoptions", "get_printoptions", "printoptions", "get_default_dtype", "set_default_dtype",
-    "arange", "as_tensor", "bernoulli", "empty", "empty_like", "eye", "from_numpy", "full", "full_like",
+    "arange", "as_tensor", "bernoulli", "binomial", "empty", "empty_like", "eye", "from_numpy", "full", "full_like",
     "linspace", "logspace", "multinomial", "normal", "ones", "ones_like", "poisson", "rand", "rand_like", "randint", "randint_like",
     "randn", "randn_like", "randperm", "tensor", "zeros", "zeros_like",
     "bool", "complex64", "complex128", "double", "float", "float16", "float32", "float64", "half", "int",

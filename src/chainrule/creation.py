@@ -13,7 +13,7 @@ from . import dtypes as _dt
 from .autograd import observe
 from .backend import build_on, resolve_device, to_device
 from .mt19937 import along_memory, visiting_order
-from .ops.sampling import Multinomial, PoissonDraw, Sample
+from .ops.sampling import BinomialDraw, Multinomial, PoissonDraw, Sample
 from .random import Generator, _generator
 from .tensor import Tensor, _make, _to_array
 
@@ -275,6 +275,11 @@ def bernoulli(input: Tensor, p: Any = None, *, generator: Generator | None = Non
 def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
     """A Poisson draw for each rate in ``input`` (PyTorch's sampler and stream)."""
     return PoissonDraw.apply(input, generator)
+
+
+def binomial(count: Tensor, prob: Tensor, generator: Generator | None = None) -> Tensor:
+    """A Binomial(count, prob) draw for each element (PyTorch's sampler and stream)."""
+    return BinomialDraw.apply(count, prob, generator)
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator: Generator | None = None) -> Tensor:

@@ -121,6 +121,19 @@ def along_memory(shape: tuple, order: tuple | None, draw: Any) -> Any:
     return draw(tuple(shape[axis] for axis in order)).transpose(np.argsort(order))
 
 
+#: Stirling's-series error log(k!) - (k + 1/2) log(k + 1) + (k + 1) - log(2 pi)/2 for k <= 9 (PyTorch's table).
+_STIRLING_TAIL = (0.0810614667953272, 0.0413406959554092, 0.0276779256849983, 0.02079067210376509,
+                  0.0166446911898211, 0.0138761288230707, 0.0118967099458917, 0.0104112652619720,
+                  0.00925546218271273, 0.00833056343336287)
+
+
+def _stirling_tail(k: float) -> float:
+    if k <= 9:
+        return _STIRLING_TAIL[int(k)]
+    kp1sq = (k + 1) * (k + 1)
+    return (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / kp1sq) / kp1sq) / (k + 1)
+
+
 class CpuSampler:
     """PyTorch's CPU stream for one seed, with the NumPy ``Generator`` names chainrule's
     random ops call (each taking the result's ``dtype``, whose width decides the draws)."""
@@ -425,6 +438,70 @@ class CpuSampler:
             raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
         flat = [self._poisson(float(r)) for r in rates.reshape(-1)]
         return np.array(flat, dtype=np.float64).astype(rates.dtype).reshape(rates.shape)
+
+    def _binomial_inversion(self, count: float, prob: float, rounded: Any) -> float:
+        """Geometric waiting times summed past ``count`` (PyTorch's, for count * prob < 10)."""
+        geom_sum, num_geom, logprob = 0.0, 0, rounded(math.log1p(-prob))
+        while True:
+            geom_sum += math.ceil(math.log(self._uniform()) / logprob)
+            if geom_sum > count:
+                return num_geom
+            num_geom += 1
+
+    def _btrs(self, count: float, prob: float, rounded: Any) -> float:
+        """Hormann's transformed rejection with squeeze (BTRS), as PyTorch writes it (the terms
+        PyTorch computes in the tensor's type rounded to it by ``rounded``)."""
+        stddev = math.sqrt(rounded(rounded(count * prob) * rounded(1 - prob)))
+        b = 1.15 + 2.53 * stddev
+        a = -0.0873 + 0.0248 * b + 0.01 * prob
+        c = rounded(count * prob) + 0.5
+        v_r = 0.92 - 4.2 / b
+        r = rounded(prob / rounded(1 - prob))
+        alpha = (2.83 + 5.1 / b) * stddev
+        m = math.floor(rounded(rounded(count + 1) * prob))
+        while True:
+            u = self._uniform() - 0.5
+            v = self._uniform()
+            us = 0.5 - abs(u)
+            k = math.floor((2 * a / us + b) * u + c)
+            if k < 0 or k > count:
+                continue
+            if us >= 0.07 and v <= v_r:
+                return k
+            v = math.log(v * alpha / (a / (us * us) + b))
+            upper = ((m + 0.5) * math.log((m + 1) / (r * (count - m + 1)))
+                     + (count + 1) * math.log((count - m + 1) / (count - k + 1))
+                     + (k + 0.5) * math.log(r * (count - k + 1) / (k + 1))
+                     + _stirling_tail(m) + _stirling_tail(count - m) - _stirling_tail(k) - _stirling_tail(count - k))
+            if v <= upper:
+                return k
+
+    def _binomial(self, count: float, prob: float, rounded: Any) -> float:
+        if count <= 0 or prob <= 0:
+            return 0.0
+        if prob >= 1:
+            return count
+        if prob <= 0.5:
+            if rounded(count * prob) >= 10:
+                return self._btrs(count, prob, rounded)
+            return self._binomial_inversion(count, prob, rounded)
+        if prob > 0.5:
+            q = rounded(1.0 - prob)
+            if rounded(count * q) >= 10:
+                return count - self._btrs(count, q, rounded)
+            return count - self._binomial_inversion(count, q, rounded)
+        return math.nan
+
+    def binomial(self, counts: np.ndarray, probs: np.ndarray) -> np.ndarray:
+        """Binomial draws (``torch.binomial``) of broadcast ``counts`` and ``probs``, element
+        after element, with the counts' dtype (whose precision PyTorch's sampler keeps for the
+        count and probability and the terms made of them alone)."""
+        counts, probs = np.broadcast_arrays(counts, probs)
+        kind = counts.dtype.type
+        rounded = (lambda x: x) if kind == np.float64 else (lambda x: float(kind(x)))  # noqa: E731
+        flat = [self._binomial(rounded(float(n)), rounded(float(p)), rounded)
+                for n, p in zip(counts.reshape(-1), probs.reshape(-1))]
+        return np.array(flat, dtype=np.float64).astype(counts.dtype).reshape(counts.shape)
 
     # -- categorical ----------------------------------------------------------------------------------
     def multinomial(self, rows: np.ndarray, num_samples: int, replacement: bool) -> np.ndarray:

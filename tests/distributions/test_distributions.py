@@ -91,7 +91,10 @@ def test_the_validation_messages_are_pytorchs():
     with pytest.raises(ValueError, match="Uniform is not defined when low>= high"):
         CD.Uniform(chainrule.tensor([1.0]), chainrule.tensor([0.0]))
     with pytest.raises(NotImplementedError, match="No KL\\(p \\|\\| q\\) is implemented for p type Normal and q type "
-                                                  "Bernoulli"):
+                                                  "Categorical"):
+        CD.kl_divergence(CD.Normal(0.0, 1.0), CD.Categorical(probs=chainrule.tensor([0.5, 0.5])))
+    with pytest.raises(NotImplementedError, match="The cross KL-divergence between different exponential families "
+                                                  "cannot {29}be computed using Bregman divergences"):
         CD.kl_divergence(CD.Normal(0.0, 1.0), CD.Bernoulli(probs=chainrule.tensor(0.5)))
     assert CD.Normal(chainrule.tensor([0.0]), chainrule.tensor([-1.0]), validate_args=False).scale.item() == -1.0
 

@@ -7,17 +7,20 @@ from .. import creation
 from ..autograd.grad_mode import no_grad
 from ..nn import functional as NF
 from ..tensor import Size, Tensor
-from .distribution import Distribution, boolean, real, unit_interval
-from .utils import binary_parameters, broadcast_all
+from . import constraints
+from .exp_family import ExponentialFamily
+from .utils import BinaryParameters, broadcast_all
 
 
-class Bernoulli(Distribution):
-    arg_constraints = {"probs": unit_interval, "logits": real}
-    support = boolean
+class Bernoulli(BinaryParameters, ExponentialFamily):
+    _mean_carrier_measure = 0
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.boolean
     has_enumerate_support = True
 
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
-        self.probs, self.logits, self._param = binary_parameters(probs, logits)
+        self._set_binary_parameters(probs, logits)
         super().__init__(tuple(self._param.shape), validate_args=validate_args)
 
     @property
@@ -49,3 +52,11 @@ class Bernoulli(Distribution):
     def enumerate_support(self, expand: bool = True) -> Tensor:
         values = creation.arange(2, dtype=self._param.dtype).reshape((-1,) + (1,) * len(self._batch_shape))
         return values.expand((-1,) + tuple(self._batch_shape)) if expand else values
+
+
+    @property
+    def _natural_params(self) -> tuple:
+        return (self.probs.logit(),)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        return x.exp().log1p()

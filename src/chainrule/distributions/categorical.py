@@ -6,16 +6,18 @@ from typing import Any
 from .. import creation
 from .. import functional as F
 from ..tensor import Size, Tensor
-from .distribution import Constraint, Distribution, real_vector as _real_vector, simplex as _simplex
+from . import constraints
+from .constraints import Constraint
+from .distribution import Distribution
 from ..dtypes import finfo
-from .utils import logits_to_probs, probs_to_logits
+from .utils import lazy_property, logits_to_probs, probs_to_logits
 
 
 
 class Categorical(Distribution):
     """Over ``0 .. K-1`` for the last dim's K probabilities (normalised) or logits."""
 
-    arg_constraints = {"probs": _simplex, "logits": _real_vector}
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     has_enumerate_support = True
 
     def __init__(self, probs: Tensor | None = None, logits: Tensor | None = None,
@@ -26,25 +28,29 @@ class Categorical(Distribution):
             if probs.dim() < 1:
                 raise ValueError("`probs` parameter must be at least one-dimensional.")
             self.probs = probs / probs.sum(-1, keepdim=True)
-            self.logits = probs_to_logits(self.probs)
         else:
             if logits.dim() < 1:
                 raise ValueError("`logits` parameter must be at least one-dimensional.")
             self.logits = logits - logits.logsumexp(dim=-1, keepdim=True)
-            self.probs = logits_to_probs(self.logits)
         self._param = self.probs if probs is not None else self.logits
         self._num_events = self._param.shape[-1]
         super().__init__(tuple(self._param.shape[:-1]), validate_args=validate_args)
+
+    @lazy_property
+    def logits(self) -> Tensor:
+        return probs_to_logits(self.probs)
+
+    @lazy_property
+    def probs(self) -> Tensor:
+        return logits_to_probs(self.logits)
 
     @property
     def param_shape(self) -> Size:
         return self._param.size()
 
-    @property
+    @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self) -> Constraint:
-        top = self._num_events - 1
-        return Constraint(f"IntegerInterval(lower_bound=0, upper_bound={top})",
-                          lambda a: (a >= 0) & (a <= top) & (a == a.round() if a.dtype.kind == "f" else True))
+        return constraints.integer_interval(0, self._num_events - 1)
 
     @property
     def mean(self) -> Tensor:

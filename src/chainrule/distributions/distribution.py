@@ -1,39 +1,14 @@
 """The base class: shapes, sampling shapes, argument validation and the printed form."""
 from __future__ import annotations
 
-from typing import Any, Callable
-
-import numpy as np
+import warnings
+from typing import Any
 
 from ..autograd.grad_mode import no_grad
 from ..tensor import Size, Tensor
+from . import constraints
+from .constraints import Constraint
 from .utils import broadcast_all
-
-
-class Constraint:
-    """Where a parameter or a value must lie: ``check(array)`` is a boolean array; ``str``
-    is PyTorch's name for it (``GreaterThan(lower_bound=0.0)``)."""
-
-    def __init__(self, text: str, check: Callable[[Any], Any]) -> None:
-        self.text, self.check = text, check
-
-    def __repr__(self) -> str:
-        return self.text
-
-
-def greater_than(bound: float) -> Constraint:
-    return Constraint(f"GreaterThan(lower_bound={bound})", lambda a: a > bound)
-
-
-real = Constraint("Real()", lambda a: a == a)  # NaN is not real
-positive = greater_than(0.0)
-nonnegative = Constraint("GreaterThanEq(lower_bound=0.0)", lambda a: a >= 0)
-nonnegative_integer = Constraint("IntegerGreaterThan(lower_bound=0)", lambda a: (a >= 0) & (a == np.floor(a)))
-simplex = Constraint("Simplex()", lambda a: ((a >= 0).all(-1)) & (abs(a.sum(-1) - 1) < 1e-6))
-real_vector = Constraint("IndependentConstraint(Real(), 1)", lambda a: (a == a).all(-1))
-independent_positive = Constraint("IndependentConstraint(GreaterThan(lower_bound=0.0), 1)", lambda a: (a > 0).all(-1))
-unit_interval = Constraint("Interval(lower_bound=0.0, upper_bound=1.0)", lambda a: (a >= 0) & (a <= 1))
-boolean = Constraint("Boolean()", lambda a: (a == 0) | (a == 1))
 
 
 class Distribution:
@@ -43,14 +18,24 @@ class Distribution:
     has_enumerate_support = False
     #: Parameter name -> Constraint (checked at construction, as PyTorch does by default).
     arg_constraints: dict = {}
+    #: The default of ``validate_args`` (an instance's own choice shadows it, as in PyTorch).
+    _validate_args = True
+
+    @staticmethod
+    def set_default_validate_args(value: bool) -> None:
+        """Whether distributions built with ``validate_args=None`` check their arguments and
+        values (PyTorch's default: True)."""
+        if value not in (True, False):
+            raise ValueError
+        Distribution._validate_args = value
 
     def __init__(self, batch_shape: tuple = (), event_shape: tuple = (), validate_args: bool | None = None) -> None:
         self._batch_shape, self._event_shape = Size(batch_shape), Size(event_shape)
-        self._validate_args = True if validate_args is None else bool(validate_args)
+        self._validate_args = Distribution._validate_args if validate_args is None else bool(validate_args)
         if self._validate_args:
             for name, constraint in self.arg_constraints.items():
-                if name in self.__dict__:
-                    self._check(name, getattr(self, name), constraint, "parameter", f"parameter {name}")
+                if not constraints.is_dependent(constraint) and name in self.__dict__:
+                    self._check(getattr(self, name), constraint, f"parameter {name}")
 
     @property
     def batch_shape(self) -> Size:
@@ -80,8 +65,15 @@ class Distribution:
     def variance(self) -> Tensor:
         raise NotImplementedError
 
+    def log_prob(self, value: Tensor) -> Tensor:
+        raise NotImplementedError
+
     def entropy(self) -> Tensor:
         raise NotImplementedError
+
+    def perplexity(self) -> Tensor:
+        """exp(entropy), over the batch."""
+        return self.entropy().exp()
 
     def cdf(self, value: Tensor) -> Tensor:
         raise NotImplementedError
@@ -119,6 +111,18 @@ class Distribution:
     def rsample(self, sample_shape: Any = Size()) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} has no reparameterised sampler (rsample)")
 
+    def sample_n(self, n: int) -> Tensor:
+        """``sample((n,))`` (deprecated in PyTorch, with its warning)."""
+        warnings.warn("`sample_n(n)` will be deprecated. Use `sample((n,))` instead.", FutureWarning, stacklevel=2)
+        return self.sample(Size((n,)))
+
+    def _get_checked_instance(self, cls: type, _instance: Any = None) -> "Distribution":
+        """The instance a subclass's ``expand`` fills in (PyTorch's helper for user distributions)."""
+        if _instance is None and type(self).__init__ != cls.__init__:
+            raise NotImplementedError(f"Subclass {type(self).__name__} of {cls.__name__} that defines a custom "
+                                      "__init__ method must also define a custom .expand() method.")
+        return self.__new__(type(self)) if _instance is None else _instance
+
     def _validate_sample(self, value: Tensor) -> None:
         if not self._validate_args:
             return
@@ -133,15 +137,11 @@ class Distribution:
             if i != 1 and j != 1 and i != j:
                 raise ValueError(f"Value is not broadcastable with batch_shape+event_shape: {value.size()} vs "
                                  f"{Size(expected)}.")
-        self._check("value", value, self.support, "value", "value argument",
-                    f"to be within the support ({self.support}) of the distribution {self!r}")
+        self._check(value, self.support, "value argument",
+                    f"to be within the support ({self.support!r}) of the distribution {self!r}")
 
-    def _check(self, name: str, tensor: Tensor, constraint: Constraint, kind: str, label: str,
-               requirement: str | None = None) -> None:
-        if not isinstance(tensor, Tensor):
-            return
-        data = tensor._data
-        if bool(np.all(constraint.check(data))):
+    def _check(self, tensor: Tensor, constraint: Constraint, label: str, requirement: str | None = None) -> None:
+        if not isinstance(tensor, Tensor) or bool(constraint.check(tensor).all()):
             return
         requirement = requirement or f"of distribution {self!r} to satisfy the constraint {constraint}"
         raise ValueError(f"Expected {label} ({type(tensor).__name__} of shape {tuple(tensor.shape)}) {requirement}, "
@@ -158,8 +158,8 @@ class LocationScale(Distribution):
     """A distribution of ``loc + scale * standard`` (Normal, Laplace, Cauchy): both parameters
     broadcast to the batch shape; the mode is ``loc``."""
 
-    arg_constraints = {"loc": real, "scale": positive}
-    support = real
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
     has_rsample = True
 
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:

@@ -8,13 +8,17 @@ from typing import Any
 from .. import creation
 from ..dtypes import finfo
 from ..tensor import Size, Tensor
-from .distribution import Distribution, LocationScale, nonnegative, positive
+from . import constraints
+from .distribution import LocationScale
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 
-class Exponential(Distribution):
-    arg_constraints = {"rate": positive}
-    support = nonnegative
+class Exponential(ExponentialFamily):
+    _mean_carrier_measure = 0
+
+    arg_constraints = {"rate": constraints.positive}
+    support = constraints.nonnegative
     has_rsample = True
 
     def __init__(self, rate: Any, validate_args: bool | None = None) -> None:
@@ -54,6 +58,14 @@ class Exponential(Distribution):
 
     def entropy(self) -> Tensor:
         return 1.0 - self.rate.log()
+
+
+    @property
+    def _natural_params(self) -> tuple:
+        return (-self.rate,)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        return -(-x).log()
 
 
 class Laplace(LocationScale):

@@ -15,13 +15,17 @@ from ..dtypes import finfo
 from ..nn import functional as NF
 from ..ops.sampling import DirichletDraw, StandardGamma
 from ..tensor import Size, Tensor
-from .distribution import Distribution, independent_positive, nonnegative, positive, real, simplex, unit_interval
+from . import constraints
+from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 
-class Gamma(Distribution):
-    arg_constraints = {"concentration": positive, "rate": positive}
-    support = nonnegative
+class Gamma(ExponentialFamily):
+    _mean_carrier_measure = 0
+
+    arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
+    support = constraints.nonnegative
     has_rsample = True
 
     def __init__(self, concentration: Any, rate: Any, validate_args: bool | None = None) -> None:
@@ -59,10 +63,18 @@ class Gamma(Distribution):
                 + (1.0 - self.concentration) * digamma(self.concentration))
 
 
+    @property
+    def _natural_params(self) -> tuple:
+        return self.concentration - 1, -self.rate
+
+    def _log_normalizer(self, x: Tensor, y: Tensor) -> Tensor:
+        return lgamma(x + 1) + (x + 1) * (-y.reciprocal()).log()
+
+
 class Chi2(Gamma):
     """Gamma(df / 2, 1 / 2)."""
 
-    arg_constraints = {"df": positive}
+    arg_constraints = {"df": constraints.positive}
 
     def __init__(self, df: Any, validate_args: bool | None = None) -> None:
         (df,) = broadcast_all(df)
@@ -73,9 +85,9 @@ class Chi2(Gamma):
         return self.concentration * 2
 
 
-class Dirichlet(Distribution):
-    arg_constraints = {"concentration": independent_positive}
-    support = simplex
+class Dirichlet(ExponentialFamily):
+    arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
+    support = constraints.simplex
     has_rsample = True
 
     def __init__(self, concentration: Tensor, validate_args: bool | None = None) -> None:
@@ -119,11 +131,19 @@ class Dirichlet(Distribution):
         return lgamma(c).sum(-1) - lgamma(total) - (k - total) * digamma(total) - ((c - 1.0) * digamma(c)).sum(-1)
 
 
-class Beta(Distribution):
+    @property
+    def _natural_params(self) -> tuple:
+        return (self.concentration,)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        return lgamma(x).sum(-1) - lgamma(x.sum(-1))
+
+
+class Beta(ExponentialFamily):
     """Beta(a, b): the first coordinate of Dirichlet([a, b])."""
 
-    arg_constraints = {"concentration1": positive, "concentration0": positive}
-    support = unit_interval
+    arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
+    support = constraints.unit_interval
     has_rsample = True
 
     def __init__(self, concentration1: Any, concentration0: Any, validate_args: bool | None = None) -> None:
@@ -163,9 +183,17 @@ class Beta(Distribution):
         return self._dirichlet.entropy()
 
 
+    @property
+    def _natural_params(self) -> tuple:
+        return self.concentration1, self.concentration0
+
+    def _log_normalizer(self, x: Tensor, y: Tensor) -> Tensor:
+        return lgamma(x) + lgamma(y) - lgamma(x + y)
+
+
 class StudentT(Distribution):
-    arg_constraints = {"df": positive, "loc": real, "scale": positive}
-    support = real
+    arg_constraints = {"df": constraints.positive, "loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
     has_rsample = True
 
     def __init__(self, df: Any, loc: Any = 0.0, scale: Any = 1.0, validate_args: bool | None = None) -> None:

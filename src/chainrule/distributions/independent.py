@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..tensor import Size, Tensor
+from . import constraints
 from .distribution import Distribution
 
 
@@ -33,7 +34,10 @@ class Independent(Distribution):
 
     @property
     def support(self) -> Any:
-        return self.base_dist.support
+        support = self.base_dist.support
+        if self.reinterpreted_batch_ndims:
+            support = constraints.independent(support, self.reinterpreted_batch_ndims)
+        return support
 
     @property
     def mean(self) -> Tensor:

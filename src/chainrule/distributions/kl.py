@@ -1,7 +1,9 @@
 """``kl_divergence(p, q)``: KL(p || q) by a table of closed forms (PyTorch's registry and formulas)."""
 from __future__ import annotations
 
-from typing import Callable
+import warnings
+from functools import total_ordering
+from typing import Any, Callable
 
 from .. import linalg
 from ..composites import digamma, lgamma
@@ -21,27 +23,72 @@ from .transformed_distribution import _EULER_GAMMA, Gumbel, HalfNormal, Transfor
 from .uniform import Uniform
 
 _KL: dict[tuple[type, type], Callable] = {}
+#: (type of p, type of q) -> the function ``kl_divergence`` picked for them (or NotImplemented).
+_KL_MEMOIZE: dict[tuple[type, type], Any] = {}
 
 
 def register_kl(type_p: type, type_q: type) -> Callable:
-    """Decorator: ``fn(p, q)`` computes KL(p || q) for these two distribution types."""
+    """Decorator: ``fn(p, q)`` computes KL(p || q) for these two distribution types (and their
+    subclasses, where no more specific pair is registered)."""
+    if not isinstance(type_p, type) or not issubclass(type_p, Distribution):
+        raise TypeError(f"Expected type_p to be a Distribution subclass but got {type_p}")
+    if not isinstance(type_q, type) or not issubclass(type_q, Distribution):
+        raise TypeError(f"Expected type_q to be a Distribution subclass but got {type_q}")
 
     def register(fn: Callable) -> Callable:
         _KL[type_p, type_q] = fn
+        _KL_MEMOIZE.clear()  # (the most specific match may have changed)
         return fn
 
     return register
 
 
+@total_ordering
+class _Match:
+    """A registered (type, type) pair ordered by specificity, the first type first."""
+
+    __slots__ = ("types",)
+
+    def __init__(self, *types: type) -> None:
+        self.types = types
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Match) and self.types == other.types
+
+    def __le__(self, other: "_Match") -> bool:
+        for x, y in zip(self.types, other.types):
+            if not issubclass(x, y):
+                return False
+            if x is not y:
+                break
+        return True
+
+
+def _dispatch_kl(type_p: type, type_q: type) -> Any:
+    """PyTorch's choice: the most specific registered pair, warning where reading the pair from
+    q's side would pick another."""
+    matches = [(p, q) for p, q in _KL if issubclass(type_p, p) and issubclass(type_q, q)]
+    if not matches:
+        return NotImplemented
+    left_p, left_q = min(_Match(*m) for m in matches).types
+    right_q, right_p = min(_Match(*reversed(m)) for m in matches).types
+    left_fun, right_fun = _KL[left_p, left_q], _KL[right_p, right_q]
+    if left_fun is not right_fun:
+        warnings.warn(f"Ambiguous kl_divergence({type_p.__name__}, {type_q.__name__}). Please register_kl("
+                      f"{left_p.__name__}, {right_q.__name__})", RuntimeWarning)
+    return left_fun
+
+
 def kl_divergence(p: Distribution, q: Distribution) -> object:
     """KL(p || q), elementwise over the batch."""
-    for kind_p in type(p).__mro__:
-        for kind_q in type(q).__mro__:
-            fn = _KL.get((kind_p, kind_q))
-            if fn is not None:
-                return fn(p, q)
-    raise NotImplementedError(f"No KL(p || q) is implemented for p type {type(p).__name__} and q type "
-                              f"{type(q).__name__}")
+    key = (type(p), type(q))
+    if key not in _KL_MEMOIZE:
+        _KL_MEMOIZE[key] = _dispatch_kl(*key)
+    fn = _KL_MEMOIZE[key]
+    if fn is NotImplemented:
+        raise NotImplementedError(f"No KL(p || q) is implemented for p type {type(p).__name__} and q type "
+                                  f"{type(q).__name__}")
+    return fn(p, q)
 
 
 @register_kl(Normal, Normal)

@@ -8,7 +8,9 @@ from .. import functional as F
 from ..autograd.grad_mode import no_grad
 from ..tensor import Size, Tensor
 from .categorical import Categorical
-from .distribution import Constraint, Distribution
+from . import constraints
+from .constraints import Constraint
+from .distribution import Distribution
 
 
 class MixtureSameFamily(Distribution):
@@ -47,7 +49,7 @@ class MixtureSameFamily(Distribution):
 
     @property
     def support(self) -> Constraint:
-        return self._component_distribution.support
+        return constraints.MixtureSameFamilyConstraint(self._component_distribution.support)
 
     def _pad(self, x: Tensor) -> Tensor:
         return x.unsqueeze(-1 - self._event_ndims)

@@ -11,27 +11,8 @@ from .. import creation
 from .. import functional as F
 from .. import linalg
 from ..tensor import Size, Tensor
-from .distribution import Constraint, Distribution, real
-
-
-def _is_lower_cholesky(a: Any) -> Any:
-    lower = np.all(np.triu(a, 1) == 0, axis=(-2, -1))
-    return lower & np.all(np.diagonal(a, axis1=-2, axis2=-1) > 0, axis=-1)
-
-
-def _is_positive_definite(a: Any) -> Any:
-    if not np.allclose(a, np.swapaxes(a, -1, -2)):
-        return False
-    try:
-        np.linalg.cholesky(a)
-    except np.linalg.LinAlgError:
-        return False
-    return True
-
-
-real_vector = Constraint("IndependentConstraint(Real(), 1)", lambda a: np.all(a == a, axis=-1))
-lower_cholesky = Constraint("LowerCholesky()", _is_lower_cholesky)
-positive_definite = Constraint("PositiveDefinite()", _is_positive_definite)
+from . import constraints
+from .distribution import Distribution
 
 
 def _mahalanobis(scale_tril: Tensor, difference: Tensor) -> Tensor:
@@ -49,9 +30,9 @@ def _precision_to_scale_tril(precision: Tensor) -> Tensor:
 
 
 class MultivariateNormal(Distribution):
-    arg_constraints = {"loc": real_vector, "covariance_matrix": positive_definite,
-                       "precision_matrix": positive_definite, "scale_tril": lower_cholesky}
-    support = real_vector
+    arg_constraints = {"loc": constraints.real_vector, "covariance_matrix": constraints.positive_definite,
+                       "precision_matrix": constraints.positive_definite, "scale_tril": constraints.lower_cholesky}
+    support = constraints.real_vector
     has_rsample = True
 
     def __init__(self, loc: Tensor, covariance_matrix: Tensor | None = None, precision_matrix: Tensor | None = None,

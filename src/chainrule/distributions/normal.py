@@ -8,9 +8,12 @@ from .. import creation
 from .. import functional as F
 from ..tensor import Size, Tensor
 from .distribution import LocationScale
+from .exp_family import ExponentialFamily
 
 
-class Normal(LocationScale):
+class Normal(LocationScale, ExponentialFamily):
+    _mean_carrier_measure = 0
+
     @property
     def mean(self) -> Tensor:
         return self.loc
@@ -42,3 +45,10 @@ class Normal(LocationScale):
 
     def entropy(self) -> Tensor:
         return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()
+
+    @property
+    def _natural_params(self) -> tuple:
+        return self.loc / self.scale.pow(2), -0.5 * self.scale.pow(2).reciprocal()
+
+    def _log_normalizer(self, x: Tensor, y: Tensor) -> Tensor:
+        return -0.25 * x.pow(2) / y + 0.5 * (-math.pi / y).log()

@@ -6,12 +6,13 @@ from typing import Any
 from ..nn import functional as NF
 from ..tensor import Size, Tensor
 from .categorical import Categorical, CategoricalParameters
-from .distribution import Constraint, Distribution, real_vector, simplex
+from . import constraints
+from .distribution import Distribution
 
 
 class OneHotCategorical(CategoricalParameters, Distribution):
-    arg_constraints = {"probs": simplex, "logits": real_vector}
-    support = Constraint("OneHot()", lambda a: ((a == 0) | (a == 1)).all(-1) & (a.sum(-1) == 1))
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    support = constraints.one_hot
     has_enumerate_support = True
 
     def __init__(self, probs: Tensor | None = None, logits: Tensor | None = None,
@@ -50,3 +51,15 @@ class OneHotCategorical(CategoricalParameters, Distribution):
         values = NF.one_hot(self._categorical.enumerate_support(expand=False).reshape(-1), n).to(self.probs.dtype)
         values = values.reshape((n,) + (1,) * len(self.batch_shape) + (n,))
         return values.expand((n,) + tuple(self.batch_shape) + (n,)) if expand else values
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """A OneHotCategorical whose ``rsample`` passes gradients to the probabilities by the
+    straight-through estimator (Bengio et al., 2013): the one-hot draw, plus ``probs - probs.detach()``."""
+
+    has_rsample = True
+
+    def rsample(self, sample_shape: Any = Size()) -> Tensor:
+        samples = self.sample(sample_shape)
+        probs = self._categorical.probs
+        return samples + (probs - probs.detach())

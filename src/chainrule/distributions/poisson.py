@@ -8,13 +8,15 @@ from ..autograd.grad_mode import no_grad
 from ..dtypes import finfo
 from ..nn import functional as NF
 from ..tensor import Size, Tensor
-from .distribution import Distribution, nonnegative, nonnegative_integer, real, unit_interval
-from .utils import binary_parameters, broadcast_all
+from . import constraints
+from .distribution import Distribution
+from .exp_family import ExponentialFamily
+from .utils import BinaryParameters, broadcast_all
 
 
-class Poisson(Distribution):
-    arg_constraints = {"rate": nonnegative}
-    support = nonnegative_integer
+class Poisson(ExponentialFamily):
+    arg_constraints = {"rate": constraints.nonnegative}
+    support = constraints.nonnegative_integer
 
     def __init__(self, rate: Any, validate_args: bool | None = None) -> None:
         (self.rate,) = broadcast_all(rate)
@@ -42,14 +44,22 @@ class Poisson(Distribution):
         return value.xlogy(rate) - rate - (value + 1).lgamma()
 
 
-class Geometric(Distribution):
+    @property
+    def _natural_params(self) -> tuple:
+        return (self.rate.log(),)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        return x.exp()
+
+
+class Geometric(BinaryParameters, Distribution):
     """The number of failures before the first success, each trial succeeding with ``probs``."""
 
-    arg_constraints = {"probs": unit_interval, "logits": real}
-    support = nonnegative_integer
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.nonnegative_integer
 
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
-        self.probs, self.logits, self._param = binary_parameters(probs, logits)
+        self._set_binary_parameters(probs, logits)
         super().__init__(tuple(self._param.shape), validate_args=validate_args)
         if self._validate_args and probs is not None and not bool((self.probs > 0).all()):
             raise ValueError(f"Expected parameter probs ({type(self.probs).__name__} of shape "

@@ -12,16 +12,18 @@ from .. import functional as F
 from ..composites import lgamma
 from ..tensor import Size, Tensor
 from .categorical import Categorical, CategoricalParameters
-from .distribution import Constraint, Distribution, real, real_vector, simplex, unit_interval
+from . import constraints
+from .constraints import Constraint
+from .distribution import Distribution
 from .transformed_distribution import TransformedDistribution
 from .transforms import ExpTransform, SigmoidTransform
-from .utils import binary_parameters, broadcast_all, clamp_probs
+from .utils import BinaryParameters, broadcast_all, clamp_probs
 
 
 class Multinomial(CategoricalParameters, Distribution):
     """Counts of ``total_count`` Categorical draws."""
 
-    arg_constraints = {"probs": simplex, "logits": real_vector}
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
 
     def __init__(self, total_count: int = 1, probs: Tensor | None = None, logits: Tensor | None = None,
                  validate_args: bool | None = None) -> None:
@@ -32,11 +34,9 @@ class Multinomial(CategoricalParameters, Distribution):
         super().__init__(tuple(self._categorical.batch_shape), tuple(self._categorical.param_shape[-1:]),
                          validate_args=validate_args)
 
-    @property
+    @constraints.dependent_property(is_discrete=True, event_dim=1)
     def support(self) -> Constraint:
-        total = self.total_count
-        return Constraint(f"Multinomial(total_count={total})",
-                          lambda a: (a >= 0).all(-1) & (a.sum(-1) <= total) & (a == a.round()).all(-1))
+        return constraints.multinomial(self.total_count)
 
 
     @property
@@ -66,8 +66,8 @@ class Multinomial(CategoricalParameters, Distribution):
 class ExpRelaxedCategorical(CategoricalParameters, Distribution):
     """The log of a relaxed one-hot vector: ``log_softmax((logits + Gumbel noise) / temperature)``."""
 
-    arg_constraints = {"probs": simplex, "logits": real_vector}
-    support = real_vector
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    support = constraints.real_vector
     has_rsample = True
 
     def __init__(self, temperature: Tensor, probs: Tensor | None = None, logits: Tensor | None = None,
@@ -117,8 +117,8 @@ class _RelaxedParameters:
 class RelaxedOneHotCategorical(_RelaxedParameters, TransformedDistribution):
     """A relaxed one-hot vector on the simplex (the Gumbel-softmax / Concrete distribution)."""
 
-    arg_constraints = {"probs": simplex, "logits": real_vector}
-    support = simplex
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    support = constraints.simplex
     has_rsample = True
 
     def __init__(self, temperature: Tensor, probs: Tensor | None = None, logits: Tensor | None = None,
@@ -128,18 +128,18 @@ class RelaxedOneHotCategorical(_RelaxedParameters, TransformedDistribution):
 
 
 
-class LogitRelaxedBernoulli(Distribution):
+class LogitRelaxedBernoulli(BinaryParameters, Distribution):
     """The logit of a relaxed Bernoulli draw: (logit(u) + logits) / temperature."""
 
-    arg_constraints = {"probs": unit_interval, "logits": real}
-    support = real
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.real
     has_rsample = True
 
     def __init__(self, temperature: Tensor, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:
         self.temperature = temperature
-        self.probs, self.logits, param = binary_parameters(probs, logits)
-        super().__init__(tuple(param.shape), validate_args=validate_args)
+        self._set_binary_parameters(probs, logits)
+        super().__init__(tuple(self._param.shape), validate_args=validate_args)
 
     def rsample(self, sample_shape: Any = Size()) -> Tensor:
         shape = self._extended_shape(sample_shape)
@@ -157,8 +157,8 @@ class LogitRelaxedBernoulli(Distribution):
 class RelaxedBernoulli(_RelaxedParameters, TransformedDistribution):
     """A relaxed Bernoulli draw in (0, 1)."""
 
-    arg_constraints = {"probs": unit_interval, "logits": real}
-    support = unit_interval
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.unit_interval
     has_rsample = True
 
     def __init__(self, temperature: Tensor, probs: Any = None, logits: Any = None,

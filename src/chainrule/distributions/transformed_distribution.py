@@ -8,10 +8,12 @@ from typing import Any
 from .. import creation
 from ..dtypes import finfo
 from ..tensor import Size, Tensor
-from .distribution import Constraint, Distribution, nonnegative, positive, real
-from .independent import sum_rightmost
+from . import constraints
+from .constraints import Constraint
+from .distribution import Distribution
+from .independent import Independent, sum_rightmost
 from .normal import Normal
-from .transforms import AbsTransform, AffineTransform, ExpTransform, Transform
+from .transforms import AbsTransform, AffineTransform, ComposeTransform, ExpTransform, Transform
 from .uniform import Uniform
 from .utils import broadcast_all
 
@@ -29,11 +31,23 @@ class TransformedDistribution(Distribution):
         elif not isinstance(transforms, list) or not all(isinstance(t, Transform) for t in transforms):
             raise ValueError(f"transforms must be a Transform or a list of Transforms, but was {transforms}")
         self.transforms = list(transforms)
+        base_shape = tuple(base_distribution.batch_shape) + tuple(base_distribution.event_shape)
+        base_event_dim = len(base_distribution.event_shape)
+        transform = ComposeTransform(self.transforms)
+        if len(base_shape) < transform.domain.event_dim:
+            raise ValueError(f"base_distribution needs to have shape with size at least "
+                             f"{transform.domain.event_dim}, but got {Size(base_shape)}.")
+        forward_shape = tuple(transform.forward_shape(base_shape))
+        expanded_base_shape = tuple(transform.inverse_shape(forward_shape))
+        if base_shape != expanded_base_shape:
+            base_distribution = base_distribution.expand(expanded_base_shape[:len(expanded_base_shape) - base_event_dim])
+        if transform.domain.event_dim > base_event_dim:  # (the transform reads more dims as one event)
+            base_distribution = Independent(base_distribution, transform.domain.event_dim - base_event_dim)
         self.base_dist = base_distribution
-        event_dim = max([len(base_distribution.event_shape)] + [t.event_dim for t in self.transforms])
-        shape = tuple(base_distribution.batch_shape) + tuple(base_distribution.event_shape)
-        cut = len(shape) - event_dim
-        super().__init__(shape[:cut], shape[cut:], validate_args=validate_args)
+        event_dim = max(transform.codomain.event_dim,
+                        base_event_dim + transform.codomain.event_dim - transform.domain.event_dim)
+        cut = len(forward_shape) - event_dim
+        super().__init__(forward_shape[:cut], forward_shape[cut:], validate_args=validate_args)
 
     @property
     def has_rsample(self) -> bool:  # type: ignore[override]
@@ -41,7 +55,12 @@ class TransformedDistribution(Distribution):
 
     @property
     def support(self) -> Constraint:
-        return self.transforms[-1].codomain if self.transforms else self.base_dist.support
+        if not self.transforms:
+            return self.base_dist.support
+        support = self.transforms[-1].codomain
+        if len(self.event_shape) > support.event_dim:
+            support = constraints.independent(support, len(self.event_shape) - support.event_dim)
+        return support
 
     def sample(self, sample_shape: Any = Size()) -> Tensor:
         x = self.base_dist.sample(sample_shape)
@@ -63,7 +82,9 @@ class TransformedDistribution(Distribution):
         y = value
         for transform in reversed(self.transforms):
             x = transform.inv(y)
-            log_prob = log_prob - sum_rightmost(transform.log_abs_det_jacobian(x, y), event_dim - transform.event_dim)
+            event_dim += transform.domain.event_dim - transform.codomain.event_dim
+            log_prob = log_prob - sum_rightmost(transform.log_abs_det_jacobian(x, y),
+                                                event_dim - transform.domain.event_dim)
             y = x
         return log_prob + sum_rightmost(self.base_dist.log_prob(y), event_dim - len(self.base_dist.event_shape))
 
@@ -95,8 +116,8 @@ def _is_one(sign: Any) -> bool:
 class LogNormal(TransformedDistribution):
     """exp(Normal(loc, scale))."""
 
-    arg_constraints = {"loc": real, "scale": positive}
-    support = positive
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.positive
     has_rsample = True
 
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
@@ -130,8 +151,8 @@ class LogNormal(TransformedDistribution):
 class HalfNormal(TransformedDistribution):
     """|Normal(0, scale)|."""
 
-    arg_constraints = {"scale": positive}
-    support = nonnegative
+    arg_constraints = {"scale": constraints.positive}
+    support = constraints.nonnegative
     has_rsample = True
 
     def __init__(self, scale: Any, validate_args: bool | None = None) -> None:
@@ -169,8 +190,8 @@ class HalfNormal(TransformedDistribution):
 class Gumbel(TransformedDistribution):
     """loc - scale log(-log U), U uniform on (tiny, 1 - eps)."""
 
-    arg_constraints = {"loc": real, "scale": positive}
-    support = real
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
     has_rsample = True
 
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:

@@ -5,13 +5,15 @@ from typing import Any
 
 from .. import creation
 from ..tensor import Size, Tensor
-from .distribution import Constraint, Distribution, real
+from . import constraints
+from .constraints import Constraint
+from .distribution import Distribution
 from .utils import broadcast_all
 
 
 class Uniform(Distribution):
-    arg_constraints = {"low": Constraint("Dependent(is_discrete=False, event_dim=0)", lambda a: a == a),
-                       "high": Constraint("Dependent(is_discrete=False, event_dim=0)", lambda a: a == a)}
+    arg_constraints = {"low": constraints.dependent(is_discrete=False, event_dim=0),
+                       "high": constraints.dependent(is_discrete=False, event_dim=0)}
     has_rsample = True
 
     def __init__(self, low: Any, high: Any, validate_args: bool | None = None) -> None:
@@ -20,11 +22,9 @@ class Uniform(Distribution):
             raise ValueError("Uniform is not defined when low>= high")
         super().__init__(tuple(self.low.shape), validate_args=validate_args)
 
-    @property
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
     def support(self) -> Constraint:
-        low, high = self.low._data, self.high._data
-        return Constraint(f"Interval(lower_bound={self.low}, upper_bound={self.high})",
-                          lambda a: (a >= low) & (a <= high))
+        return constraints.interval(self.low, self.high)
 
     @property
     def mean(self) -> Tensor:

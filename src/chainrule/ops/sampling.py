@@ -191,3 +191,17 @@ class PoissonDraw(Op):
         if xp is not np:
             raise NotImplementedError("Poisson draws are implemented on the CPU only in chainrule")
         return _generator(generator).poisson(rates)
+
+
+class BinomialDraw(Op):
+    """Binomial draws of ``count`` trials each succeeding with ``prob`` (``torch.binomial``),
+    PyTorch's sampler (inversion below 10 expected successes, BTRS above)."""
+
+    __slots__ = ()
+    differentiable = False
+    random = True
+
+    def forward(self, xp, count, prob, generator):
+        if xp is not np:
+            raise NotImplementedError("Binomial draws are implemented on the CPU only in chainrule")
+        return _generator(generator).binomial(count, prob)
