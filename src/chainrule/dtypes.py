@@ -241,10 +241,9 @@ class iinfo:
         return f"iinfo(min={_g(builtins.float(self.min))}, max={_g(builtins.float(self.max))}, dtype={self.dtype})"
 
 
-class memory_format:
-    """A memory layout request (``torch.channels_last`` ...).  NumPy arrays carry their layout
-    in their strides; chainrule keeps an array's layout where an op allows, so asking for a
-    format changes no number, and ``is_contiguous(memory_format=...)`` reads the strides."""
+class _NamedConstant:
+    """A constant of PyTorch's namespace known by its name: printed as ``torch.<name>`` and
+    pickled as the module-level name it is bound to."""
 
     __slots__ = ("name",)
 
@@ -256,6 +255,14 @@ class memory_format:
 
     def __reduce__(self) -> str:
         return self.name
+
+
+class memory_format(_NamedConstant):
+    """A memory layout request (``torch.channels_last`` ...).  NumPy arrays carry their layout
+    in their strides; chainrule keeps an array's layout where an op allows, so asking for a
+    format changes no number, and ``is_contiguous(memory_format=...)`` reads the strides."""
+
+    __slots__ = ()
 
 
 contiguous_format = memory_format("contiguous_format")
@@ -264,20 +271,11 @@ channels_last_3d = memory_format("channels_last_3d")
 preserve_format = memory_format("preserve_format")
 
 
-class layout:
+class layout(_NamedConstant):
     """How a tensor's elements are stored: ``torch.strided`` (a dense array) or
     ``torch.sparse_coo`` (the coordinates and values of its nonzero elements)."""
 
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"torch.{self.name}"
-
-    def __reduce__(self) -> str:
-        return self.name
+    __slots__ = ()
 
 
 strided = layout("strided")
