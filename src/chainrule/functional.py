@@ -17,6 +17,7 @@ from .autograd import observe
 from .autograd.function import broadcast_error, named
 from .backend import build_on, get_array_module, resolve_device
 from .inplace import clamp_kernel, ufunc_kernel
+from .ops import bessel as BESSEL
 from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import nn as N
@@ -217,6 +218,12 @@ def erf(input: Tensor) -> Tensor:
 def erfc(input: Tensor) -> Tensor:
     """The complementary error function ``1 - erf(x)``, accurate where erf(x) is near 1."""
     return N.Erfc.apply(input if input.is_floating_point() else input.float())
+
+
+@public(inplace=True, out=True)
+def i0(input: Tensor) -> Tensor:
+    """The modified Bessel function of the first kind of order 0."""
+    return BESSEL.I0.apply(input if input.is_floating_point() else input.float())
 
 
 @public(inplace=True, out=True)

@@ -7,14 +7,16 @@ from typing import Any
 from . import functional as F
 from .composites import digamma, igamma, igammac, lgamma, mvlgamma, polygamma, sinc
 from .dtypes import get_default_dtype
+from .ops import bessel as B
 from .ops.elementwise import Entr
 from .tensor import Tensor
 
-__all__ = ["digamma", "entr", "erf", "erfc", "erfinv", "ndtr", "exp2", "expit", "expm1", "gammainc", "gammaincc", "gammaln", "log1p", "log_softmax", "logit", "logsumexp",
+__all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "i0", "i0e", "i1", "i1e", "log_ndtr", "ndtr", "ndtri", "exp2", "expit", "expm1", "gammainc", "gammaincc", "gammaln", "log1p", "log_softmax", "logit", "logsumexp",
            "multigammaln", "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy"]
 
 erf = F.erf
 erfc = F.erfc
+i0 = F.i0
 erfinv = F.erfinv
 exp2 = F.exp2
 expit = F.sigmoid
@@ -47,11 +49,43 @@ def xlog1py(input: Tensor, other: Any) -> Tensor:
     return F.xlogy(input, other + 1)
 
 
+def _floating(input: Tensor) -> Tensor:
+    return input if input.is_floating_point() else input.to(get_default_dtype())
+
+
+def i0e(input: Tensor) -> Tensor:
+    """``i0(x) exp(-|x|)``, finite where i0 overflows."""
+    return B.I0e.apply(_floating(input))
+
+
+def i1(input: Tensor) -> Tensor:
+    """The modified Bessel function of the first kind of order 1."""
+    return B.I1.apply(_floating(input))
+
+
+def i1e(input: Tensor) -> Tensor:
+    """``i1(x) exp(-|x|)``, finite where i1 overflows."""
+    return B.I1e.apply(_floating(input))
+
+
+def erfcx(input: Tensor) -> Tensor:
+    """The scaled complementary error function ``exp(x^2) erfc(x)``, finite for large x."""
+    return B.Erfcx.apply(_floating(input))
+
+
+def log_ndtr(input: Tensor) -> Tensor:
+    """The log of the standard normal CDF, accurate far in both tails."""
+    return B.LogNdtr.apply(_floating(input))
+
+
+def ndtri(input: Tensor) -> Tensor:
+    """The standard normal quantile: the x with ndtr(x) = p (-inf at 0, inf at 1)."""
+    return B.Ndtri.apply(_floating(input))
+
+
 def ndtr(input: Tensor) -> Tensor:
     """The standard normal CDF, ``(1 + erf(x / sqrt(2))) / 2``, composed as PyTorch composes it."""
-    if not input.is_floating_point():
-        input = input.to(get_default_dtype())
-    return (1 + F.erf(input * 0.7071067811865476)) * 0.5
+    return (1 + F.erf(_floating(input) * 0.7071067811865476)) * 0.5
 
 
 def entr(input: Tensor) -> Tensor:

@@ -34,7 +34,7 @@ _INPLACE_METHODS = (
     "deg2rad_", "detach_", "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fill_", "fix_", "floor_", "frac_",
     "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_", "negative_", "rad2deg_",
     "reciprocal_", "relu_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_", "square_", "tan_",
-    "tanh_", "trunc_", "xlogy_", "zero_", "index_put_", "gcd_", "lcm_", "ldexp_",
+    "tanh_", "trunc_", "xlogy_", "zero_", "index_put_", "gcd_", "lcm_", "ldexp_", "i0_",
 )
 
 
