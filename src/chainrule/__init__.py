@@ -50,6 +50,8 @@ from . import factorizations as _factorizations
 from .factorizations import *  # noqa: F401,F403  (torch.svd, qr, cholesky_solve, pinverse ...)
 from . import bitwise as _bitwise
 from .bitwise import *  # noqa: F401,F403  (bitwise_and ... bitwise_right_shift)
+from . import complex_numbers as _complex_numbers
+from .complex_numbers import *  # noqa: F401,F403  (real, imag, conj, angle, polar, complex, view_as_real ...)
 from . import tensor_methods as _tensor_methods  # noqa: F401  (installs Tensor's methods)
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Size, Tensor
@@ -114,5 +116,5 @@ __all__ = [
     "bool", "complex64", "complex128", "double", "float", "float16", "float32", "float64", "half", "int",
     "int8", "int16", "int32", "int64", "long", "short", "uint8",
     "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor",
-    "LongTensor", "ShortTensor", *_functional.__all__, *_composites.__all__, *_factorizations.__all__, *_bitwise.__all__, *_LAZY, "save", "load", "explain",
+    "LongTensor", "ShortTensor", *_functional.__all__, *_composites.__all__, *_factorizations.__all__, *_bitwise.__all__, *_complex_numbers.__all__, *_LAZY, "save", "load", "explain",
 ]

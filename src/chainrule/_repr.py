@@ -66,7 +66,20 @@ def _summarized(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _vector(array: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str:
+class _ComplexFormatter:
+    """A complex tensor's numbers: the real parts formatted as a real tensor of them would be,
+    the imaginary parts likewise with their sign and a ``j`` (``1.0000+2.5000j``)."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.real, self.imag = _Formatter(values.real), _Formatter(values.imag)
+        self.max_width = self.real.max_width + self.imag.max_width + 1
+
+    def format(self, value: Any) -> str:
+        imag = (self.imag.format(value.imag) + "j").lstrip()
+        return self.real.format(value.real) + (imag if imag[0] in "+-" else "+" + imag)
+
+
+def _vector(array: np.ndarray, indent: int, summarize: bool, fmt: Any) -> str:
     per_line = max(1, (_LINEWIDTH - indent) // (fmt.max_width + 2))
     if summarize and array.shape[0] > 2 * _EDGEITEMS:
         data = ([fmt.format(v) for v in array[:_EDGEITEMS].tolist()] + [" ..."]
@@ -77,7 +90,7 @@ def _vector(array: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) ->
     return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
 
 
-def _nested(array: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str:
+def _nested(array: np.ndarray, indent: int, summarize: bool, fmt: Any) -> str:
     if array.ndim == 0:
         return fmt.format(array.item())
     if array.ndim == 1:
@@ -118,6 +131,8 @@ def tensor_repr(tensor: Any) -> str:
     indent = len(prefix)
     dtype_name = f"dtype=chainrule.{array.dtype.name if array.dtype != np.bool_ else 'bool'}"
     default_float = get_default_dtype().numpy
+    # (the default complex dtype is the one of the default float's precision, as PyTorch's)
+    default_complex = np.dtype(np.complex128 if default_float == np.float64 else np.complex64)
     suffixes = []
     where = tensor.device
     if where.type != get_default_device().type or (where.type == "cuda" and where.index != _current_index(where)):
@@ -129,10 +144,12 @@ def tensor_repr(tensor: Any) -> str:
             suffixes.append(dtype_name)
         body = "[]"
     else:
-        if array.dtype not in (default_float, np.dtype(np.int64), np.dtype(np.bool_)):
+        if array.dtype not in (default_float, default_complex, np.dtype(np.int64), np.dtype(np.bool_)):
             suffixes.append(dtype_name)
         summarize = array.size > _THRESHOLD
-        body = _nested(array, indent, summarize, _Formatter(_summarized(array) if summarize else array))
+        shown = _summarized(array) if summarize else array
+        fmt = _ComplexFormatter(shown) if array.dtype.kind == "c" else _Formatter(shown)
+        body = _nested(array, indent, summarize, fmt)
     if tensor.grad_fn is not None:
         suffixes.append(f"grad_fn=<{tensor.grad_fn.name()}>")
     elif tensor.requires_grad:

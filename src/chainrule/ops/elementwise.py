@@ -18,6 +18,7 @@ from ..backend import DEVICE_ARRAY_TYPES as _device_types, device_of, get_array_
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
 from .namespace import plain
+from .wirtinger import holomorphic, is_complex, is_complex_gradient
 
 _ndarray = np.ndarray
 
@@ -150,6 +151,8 @@ class Add(_Binary):
 
     def forward(self, xp, a, b):
         if type(a) is not _ndarray or type(b) is not _ndarray or a.dtype is not b.dtype:
+            if is_complex(a) is not is_complex(b):  # the real operand's gradient: the real part
+                self.__class__ = holomorphic(Add, a, b)
             a, b = promote(a, b)
         if type(a) is _ndarray and a.shape:
             out = a + b
@@ -214,6 +217,8 @@ class Sub(_Binary):
 
     def forward(self, xp, a, b):
         if type(a) is not _ndarray or type(b) is not _ndarray or a.dtype is not b.dtype:
+            if is_complex(a) is not is_complex(b):  # the real operand's gradient: the real part
+                self.__class__ = holomorphic(Sub, a, b)
             a, b = promote(a, b)
         if type(a) is _ndarray and a.shape:
             out = a - b
@@ -281,7 +286,11 @@ class Mul(_Binary):
 
     def forward(self, xp, a, b):
         if type(a) is not _ndarray or type(b) is not _ndarray or a.dtype is not b.dtype:
+            if is_complex(a) or is_complex(b):
+                self.__class__ = holomorphic(Mul, a, b)
             a, b = promote(a, b)
+        elif a.dtype.kind == "c":
+            self.__class__ = holomorphic(Mul, a, b)
         if type(a) is _ndarray and a.shape:
             out = a * b
             # The common case, same shapes, needs no bookkeeping for broadcasting.
@@ -315,7 +324,9 @@ class MulScalar(_Elementwise):
     def forward(self, xp, a, c):
         self.saved = (c,)
         dtype = a.dtype
-        if dtype is not _F32 and dtype is not _F64:
+        if dtype is not _F32 and dtype is not _F64 or type(c) is complex:
+            if dtype.kind == "c" or type(c) is complex:
+                self.__class__ = holomorphic(MulScalar, a)
             return _with_number(a, c, operator.mul)
         return a * c if a.shape else a[()] * c
 
@@ -330,6 +341,8 @@ class Div(_Binary):
     derivative = ("d(a/b)/da = 1/b", "d(a/b)/db = -a/b^2")
 
     def forward(self, xp, a, b):
+        if is_complex(a) or is_complex(b):
+            self.__class__ = holomorphic(Div, a, b)
         a, b = promote(a, b)
         out = a / b if type(a) is _ndarray and a.shape else _scalar(a) / _scalar(b)
         if out.dtype == xp.float64 and _dtype_kind(a) != "f64" and _dtype_kind(b) != "f64":
@@ -357,8 +370,10 @@ class DivScalar(_Elementwise):
     def forward(self, xp, a, c):
         self.saved = (c,)
         dtype = a.dtype
-        if dtype is not _F32 and dtype is not _F64:
-            if dtype.kind not in "fc":  # true division: integers give the default float dtype
+        if dtype is not _F32 and dtype is not _F64 or type(c) is complex:
+            if dtype.kind == "c" or type(c) is complex:
+                self.__class__ = holomorphic(DivScalar, a)
+            elif dtype.kind != "f":  # true division: integers give the default float dtype
                 a = a.astype(get_default_dtype().numpy)
             return _with_number(a, c, operator.truediv)
         return a / c if a.shape else a[()] / c
@@ -415,8 +430,10 @@ class PowScalar(_Elementwise):
 
     def forward(self, xp, a, c):
         dtype = a.dtype
-        if dtype is not _F32 and dtype is not _F64:
-            if dtype.kind not in "fc":
+        if dtype is not _F32 and dtype is not _F64 or type(c) is complex:
+            if dtype.kind == "c" or type(c) is complex:
+                self.__class__ = holomorphic(PowScalar, a)
+            elif dtype.kind != "f":
                 a, c = promote(a, c)
             self.saved = (a, c)
             return _with_number(a, c, operator.pow)
@@ -658,6 +675,7 @@ class UnaryRow(NamedTuple):
     formula: str
     floating: bool = True
     pytorch_name: str | None = None
+    holomorphic: bool = True  # (of a complex input: the rule is conjugated, see ops.wirtinger)
 
 
 #: The plain unary ufuncs, one row each: from a row come the Op class (``ops.elementwise.Tanh``),
@@ -665,8 +683,10 @@ class UnaryRow(NamedTuple):
 #: forms and the create_graph namespace entry (see ``chainrule.functional``).
 UNARY = (
     UnaryRow("neg", "negative", "", lambda xp, g, _: -g, "d(-u)/du = -1", floating=False),
-    UnaryRow("abs", "abs", "input", lambda xp, g, a: g * xp.sign(a), "d|u|/du = sign(u)", floating=False),
-    UnaryRow("sign", "sign", "", lambda xp, g, _: g * 0, "d sign(u)/du = 0", floating=False),
+    # (|z| of a complex z: g z/|z|, NumPy's sign of a complex number being z/|z|, as PyTorch's sgn)
+    UnaryRow("abs", "abs", "input", lambda xp, g, a: g * xp.sign(a), "d|u|/du = sign(u)", floating=False,
+             holomorphic=False),
+    UnaryRow("sign", "sign", "", lambda xp, g, _: g * 0, "d sign(u)/du = 0", floating=False, holomorphic=False),
     UnaryRow("exp", "exp", "output", lambda xp, g, y: g * y, "d exp(u)/du = exp(u)"),
     UnaryRow("log", "log", "input", lambda xp, g, a: g / a, "d log(u)/du = 1/u"),
     UnaryRow("log2", "log2", "input", lambda xp, g, a: g / (a * 0.6931471805599453), "d log2(u)/du = 1/(u ln 2)"),
@@ -699,9 +719,14 @@ def _unary_op(row: UnaryRow) -> type:
     is float-valued), ``backward = rule(xp, g, saved)`` with ``saved`` the input or the output."""
     op_name, name, rule, floating, saves = row.name.capitalize(), row.function, row.rule, row.floating, row.saves
     numpy_function = getattr(np, name)
+    conjugated = row.holomorphic
 
     def forward(self, xp, a):
-        if floating and a.dtype.kind in "biu":
+        kind = a.dtype.kind
+        if kind == "c":
+            if conjugated:
+                self.__class__ = holomorphic(type(self), a)
+        elif floating and kind in "biu":
             a = _floating(a)
         out = numpy_function(a) if xp is np else getattr(xp, name)(a)
         if saves:
@@ -779,6 +804,8 @@ class Square(_Elementwise):
     derivative = ("d u^2/du = 2u",)
 
     def forward(self, xp, a):
+        if a.dtype.kind == "c":
+            self.__class__ = holomorphic(Square, a)
         self.saved = (a,)
         return a * a
 
@@ -792,6 +819,8 @@ class Reciprocal(_Elementwise):
     derivative = ("d (1/u)/du = -1/u^2",)
 
     def forward(self, xp, a):
+        if _dtype_kind(a) == "c":
+            self.__class__ = holomorphic(Reciprocal, a)
         out = 1 / a
         if _dtype_kind(a) in "iub":
             out = out.astype(xp.float32)
@@ -1032,6 +1061,8 @@ class Cast(_Elementwise):
         return a.astype(dtype)
 
     def backward(self, xp, g):
+        if self.source.kind != "c" and is_complex_gradient(g):  # real to complex: the real part
+            g = xp.real(g)
         return g.astype(self.source) if hasattr(g, "astype") else g.to(self.source), None
 
 

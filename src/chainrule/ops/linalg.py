@@ -8,6 +8,7 @@ import numpy
 from ..autograd.function import Op, broadcast_error, variant
 from ..backend import to_numpy
 from ..gemm import product
+from .wirtinger import holomorphic
 from .elementwise import sum_to_shape
 
 
@@ -39,6 +40,8 @@ class Matmul(Op):
         self.saved = (a, b)
         if a.ndim != 2 or b.ndim != 2:
             self.__class__ = variant(Matmul, _MATMUL_NAMES.get((a.ndim, b.ndim), "UnsafeViewBackward0"))
+        if a.dtype.kind == "c":
+            self.__class__ = holomorphic(type(self), a, b)
         return product(xp, a, b)
 
     def backward(self, xp, g):
