@@ -69,7 +69,7 @@ def set_printoptions(**kwargs: Any) -> None:
 
 #: Subpackages loaded on first use, so that ``import chainrule`` stays light.
 _LAZY = ("nn", "optim", "data", "utils", "viz", "datasets", "serialization", "cli", "linalg", "distributed",
-         "multiprocessing", "onnx", "compiler", "debug", "_dynamo", "backends", "distributions", "testing", "special", "func")
+         "multiprocessing", "onnx", "compiler", "debug", "_dynamo", "backends", "distributions", "testing", "special", "func", "fft")
 
 
 def __getattr__(name: str) -> Any:
