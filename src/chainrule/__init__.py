@@ -31,7 +31,7 @@ from .creation import (
     randperm, tensor, zeros, zeros_like,
 )
 from .dtypes import (
-    bfloat16, bool, channels_last, channels_last_3d, complex64, complex128, contiguous_format, double, dtype, finfo, float,
+    bfloat16, bool, cdouble, cfloat, channels_last, channels_last_3d, complex64, complex128, contiguous_format, double, dtype, finfo, float,
     float16, float32, float64, get_default_dtype, half, iinfo, int, int8, int16, int32, int64, long,
     memory_format, preserve_format, set_default_dtype, short, uint8,
 )
@@ -113,7 +113,7 @@ __all__ = [
     "arange", "as_tensor", "bernoulli", "empty", "empty_like", "eye", "from_numpy", "full", "full_like",
     "linspace", "logspace", "multinomial", "normal", "ones", "ones_like", "poisson", "rand", "rand_like", "randint", "randint_like",
     "randn", "randn_like", "randperm", "tensor", "zeros", "zeros_like",
-    "bool", "complex64", "complex128", "double", "float", "float16", "float32", "float64", "half", "int",
+    "bool", "cdouble", "cfloat", "complex64", "complex128", "double", "float", "float16", "float32", "float64", "half", "int",
     "int8", "int16", "int32", "int64", "long", "short", "uint8",
     "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor",
     "LongTensor", "ShortTensor", *_functional.__all__, *_composites.__all__, *_factorizations.__all__, *_bitwise.__all__, *_complex_numbers.__all__, *_LAZY, "save", "load", "explain",
