@@ -52,6 +52,8 @@ from . import bitwise as _bitwise
 from .bitwise import *  # noqa: F401,F403  (bitwise_and ... bitwise_right_shift)
 from . import complex_numbers as _complex_numbers
 from .complex_numbers import *  # noqa: F401,F403  (real, imag, conj, angle, polar, complex, view_as_real ...)
+from . import spectral as _spectral
+from .spectral import *  # noqa: F401,F403  (stft, istft, hann_window ...)
 from . import tensor_methods as _tensor_methods  # noqa: F401  (installs Tensor's methods)
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Size, Tensor
@@ -116,5 +118,5 @@ __all__ = [
     "bool", "cdouble", "cfloat", "complex64", "complex128", "double", "float", "float16", "float32", "float64", "half", "int",
     "int8", "int16", "int32", "int64", "long", "short", "uint8",
     "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor",
-    "LongTensor", "ShortTensor", *_functional.__all__, *_composites.__all__, *_factorizations.__all__, *_bitwise.__all__, *_complex_numbers.__all__, *_LAZY, "save", "load", "explain",
+    "LongTensor", "ShortTensor", *_functional.__all__, *_composites.__all__, *_factorizations.__all__, *_bitwise.__all__, *_complex_numbers.__all__, *_spectral.__all__, *_LAZY, "save", "load", "explain",
 ]

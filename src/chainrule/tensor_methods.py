@@ -14,6 +14,7 @@ import numpy as np
 from . import dtypes as _dt
 from . import bitwise as _bitwise
 from . import complex_numbers as _complex
+from . import spectral as _spectral  # noqa: F401  (registers stft, istft and the windows)
 from . import functional as F
 from . import tensor_namespace
 from .autograd.function import broadcast_error, named
