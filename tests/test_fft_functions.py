@@ -1,5 +1,5 @@
-"""chainrule.fft's helpers and argument handling (the transforms' values and gradients are in
-tests/ops/test_fft.py): frequencies, shifts, errors, and ``torch.fft`` under the import alias."""
+"""chainrule.fft's helpers and argument handling (src/chainrule/fft.py; the transforms' values and
+gradients are in tests/ops/test_fft.py): frequencies, shifts, errors, and ``torch.fft`` under the import alias."""
 from __future__ import annotations
 
 import numpy as np
