@@ -52,6 +52,8 @@ CASES = [
     ("tanh", lambda L, z, w, x: z.tanh()),
     ("pow-2", lambda L, z, w, x: z ** 2),
     ("pow-1.5", lambda L, z, w, x: z ** 1.5),
+    ("pow-tensor", lambda L, z, w, x: z ** (w * 0.3)),
+    ("pow-real-exponent", lambda L, z, w, x: z ** x),
     ("square", lambda L, z, w, x: z.square()),
     ("reciprocal", lambda L, z, w, x: z.reciprocal()),
     ("mul-complex-number", lambda L, z, w, x: z * (2 - 1j)),

@@ -395,6 +395,8 @@ class Pow(_Binary):
     derivative = ("d(a^b)/da = b*a^(b-1)", "d(a^b)/db = a^b*log(a)")
 
     def forward(self, xp, a, b):
+        if is_complex(a) or is_complex(b):
+            self.__class__ = holomorphic(Pow, a, b)
         a, b = promote(a, b)
         out = a ** b
         self._remember_shapes(a, b, out.shape)
