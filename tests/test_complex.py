@@ -67,6 +67,8 @@ CASES = [
     ("matmul-vector", lambda L, z, w, x: z @ w[0]),
     ("abs", lambda L, z, w, x: z.abs()),
     ("abs-squared", lambda L, z, w, x: z.abs() ** 2),
+    ("sgn", lambda L, z, w, x: z.sgn() * w),
+    ("sgn-fn", lambda L, z, w, x: L.sgn(z * w)),
     ("angle", lambda L, z, w, x: z.angle()),
     ("angle-real", lambda L, z, w, x: x.angle()),
     ("real", lambda L, z, w, x: z.real * w.imag),

@@ -23,6 +23,7 @@ from .ops import gamma as G
 from .ops import linalg as L
 from .ops import nn as N
 from .ops import reduction as R
+from .ops.complex import Sgn
 from .ops.linalg import _scalar
 from .registry import ROWS, public
 from .tensor import Tensor, _dim, _make
@@ -818,8 +819,8 @@ def signbit(input: Tensor) -> Tensor:
 
 @public(inplace=True, out=True)
 def sgn(input: Tensor) -> Tensor:
-    """The sign of each element (of a real tensor: ``sign``)."""
-    return F.sign(input)
+    """The sign of each element: ``z / |z|`` of a complex one (0 at 0), ``sign`` of a real one."""
+    return Sgn.apply(input) if input.is_complex() else F.sign(input)
 
 
 @public(out=True)

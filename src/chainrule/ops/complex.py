@@ -80,6 +80,27 @@ class Angle(Op):
         return xp.where(size == 0, 0j, g * a * 1j / xp.where(size == 0, 1.0, size))
 
 
+class Sgn(Op):
+    """``z / |z|`` of complex elements (0 at 0): only its angle moves, so the gradient is the
+    upstream one less its part along the result, over |z|."""
+
+    __slots__ = ()
+    arguments = "unary"
+    derivative = ("d sgn(z)/dz: (g - sgn(z) Re(g conj(sgn(z)))) / |z| (0 at 0)",)
+
+    def forward(self, xp, a):
+        size = xp.abs(a)
+        out = xp.where(size == 0, 0, a / xp.where(size == 0, 1, size)).astype(a.dtype, copy=False)
+        self.saved = (a, out)
+        return out
+
+    def backward(self, xp, g):
+        a, out = self.saved
+        size = xp.abs(a)
+        along = xp.real(g * xp.conj(out))
+        return xp.where(size == 0, 0j, (g - out * along) / xp.where(size == 0, 1.0, size))
+
+
 class Complex(Op):
     """``torch.complex(real, imag)``: a complex tensor from its parts (broadcast)."""
 
