@@ -10,6 +10,9 @@ import torch
 import chainrule
 from conftest import assert_close
 
+#: A complex value cast to a real one silently loses its imaginary part: an error here.
+pytestmark = pytest.mark.filterwarnings("error::numpy.exceptions.ComplexWarning")
+
 _rng = np.random.default_rng(7)
 Z = _rng.normal(size=(3, 4)) + 1j * _rng.normal(size=(3, 4))
 W = _rng.normal(size=(3, 4)) + 1j * _rng.normal(size=(3, 4))
@@ -169,6 +172,10 @@ def test_dtypes_like_torch():
         assert str(L.complex(L.ones(2, dtype=L.float64), L.ones(2, dtype=L.float64)).dtype).endswith("complex128")
         assert str((L.ones(2) * 1j).dtype).endswith("complex64")
         assert str(L.view_as_real(L.ones(2, dtype=L.complex64)).dtype).endswith("float32")
+        # a 0-d complex tensor with a dimensioned real one: complex, of the real one's precision
+        assert str((L.ones(3) * L.tensor(1j, dtype=L.complex128)).dtype).endswith("complex64")
+        assert str((L.ones(3, dtype=L.float64) * L.tensor(1j)).dtype).endswith("complex128")
+        assert str((L.ones(3, dtype=L.complex64) * L.tensor(1.0, dtype=L.float64)).dtype).endswith("complex64")
 
 
 @pytest.mark.parametrize("fn, message", [

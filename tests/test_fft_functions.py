@@ -10,6 +10,9 @@ import chainrule
 from chainrule.torch_alias import aliased
 from conftest import assert_close
 
+#: A complex value cast to a real one silently loses its imaginary part: an error here.
+pytestmark = pytest.mark.filterwarnings("error::numpy.exceptions.ComplexWarning")
+
 
 @pytest.mark.parametrize("expression", [
     "L.fft.fftfreq(5)", "L.fft.fftfreq(8, d=0.1)", "L.fft.fftfreq(4, dtype=L.float64)",

@@ -11,6 +11,9 @@ import torch
 import chainrule
 from conftest import assert_close
 
+#: A complex value cast to a real one silently loses its imaginary part: an error here.
+pytestmark = pytest.mark.filterwarnings("error::numpy.exceptions.ComplexWarning")
+
 _rng = np.random.default_rng(11)
 BATCH = _rng.normal(size=(2, 64))
 SIGNAL = _rng.normal(size=100)

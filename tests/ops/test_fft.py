@@ -11,6 +11,9 @@ import torch
 import chainrule
 from conftest import assert_close
 
+#: A complex value cast to a real one silently loses its imaginary part: an error here.
+pytestmark = pytest.mark.filterwarnings("error::numpy.exceptions.ComplexWarning")
+
 _rng = np.random.default_rng(3)
 REAL = _rng.normal(size=(3, 8))
 CPLX = _rng.normal(size=(3, 8)) + 1j * _rng.normal(size=(3, 8))
@@ -133,3 +136,13 @@ def test_single_precision_and_integer_inputs_like_torch(dtype):
         got, want = chainrule.fft.irfft(chainrule.fft.rfft(chainrule.tensor(values))), torch.fft.irfft(
             torch.fft.rfft(torch.tensor(values)))
         assert got.dtype.name == str(want.dtype).replace("torch.", "")
+
+
+@pytest.mark.parametrize("name", ["fft", "fft-pad", "ifft-real", "rfft-odd", "irfft", "irfft-odd", "hfft", "ihfft",
+                                  "irfft2-s", "fftn-dims"])
+def test_gradcheck_and_gradgradcheck(name):
+    _, values, fn = next(t for t in TRANSFORMS if t[0] == name)
+    values = values[:2, :5] if values.ndim == 2 else values[:2, :3, :4]
+    x = chainrule.tensor(values, requires_grad=True)
+    assert chainrule.autograd.gradcheck(lambda a: fn(chainrule, a, "forward"), (x,))
+    assert chainrule.autograd.gradgradcheck(lambda a: fn(chainrule, a, "ortho") * a.sum(), (x,))

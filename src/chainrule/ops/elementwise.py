@@ -77,6 +77,8 @@ def _result_type(a: Any, b: Any) -> Any:
     if (a.ndim == 0) == (b.ndim == 0):
         return _promote_types(da, db)
     dim, zero = (db, da) if a.ndim == 0 else (da, db)
+    if zero.kind == "c" and dim.kind != "c":  # a higher category: complex, of the dimensioned one's precision
+        return np.dtype(np.complex128 if dim == _F64 else np.complex64)
     if dim.kind in "fc" or (dim.kind != "b" and zero.kind not in "fc"):
         return dim
     return _promote_types(dim, zero)
