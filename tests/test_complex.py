@@ -91,6 +91,19 @@ CASES = [
     ("cat", lambda L, z, w, x: L.cat([z, w * z])),
     ("real-path-into-complex", lambda L, z, w, x: z.exp() * x.exp()),
     ("einsum", lambda L, z, w, x: L.einsum("ij,kj->ik", z, w)),
+    ("prod", lambda L, z, w, x: z.prod(1)),
+    ("prod-all", lambda L, z, w, x: z.prod()),
+    ("cumprod", lambda L, z, w, x: z.cumprod(1)),
+    ("cumsum", lambda L, z, w, x: (z * w).cumsum(0)),
+    ("linear", lambda L, z, w, x: L.nn.functional.linear(z, w, w[0, :3])),
+    ("dot", lambda L, z, w, x: L.dot(z[0], w[0])),
+    ("vdot", lambda L, z, w, x: L.vdot(z[0], w[0])),
+    ("addmm", lambda L, z, w, x: L.addmm(z[:, :3], z, w.T)),
+    ("rsqrt", lambda L, z, w, x: z.rsqrt()),
+    ("sigmoid", lambda L, z, w, x: z.sigmoid()),
+    ("reciprocal-of-number", lambda L, z, w, x: (2 - 1j) / z),
+    ("where", lambda L, z, w, x: L.where(x > 0, z, w)),
+    ("index-assignment", lambda L, z, w, x: (lambda t: (t.__setitem__(0, w[1]), t)[1])(z * 1)),
     ("norm", lambda L, z, w, x: (z * w).norm()),
     ("norm-dim-1", lambda L, z, w, x: z.norm(p=1, dim=1)),
     ("vector_norm", lambda L, z, w, x: L.linalg.vector_norm(z, dim=0)),
@@ -99,9 +112,10 @@ CASES = [
 ]
 
 
-#: Node names other than PyTorch's: computed from other ops for complex inputs (norm, var, std),
-#: or one node where PyTorch records several (einsum, for real inputs too).
-_COMPOSED = {"norm", "norm-dim-1", "vector_norm", "var", "std", "einsum"}
+#: Node names other than PyTorch's: computed from other ops for complex inputs (norm, var, std,
+#: vdot), or named so for real inputs too (einsum: one node where PyTorch records several;
+#: CopySlices without PyTorch's C++ namespace).
+_OTHER_NODE_NAMES = {"norm", "norm-dim-1", "vector_norm", "var", "std", "vdot", "einsum", "index-assignment"}
 
 
 @pytest.mark.parametrize("name,fn", CASES, ids=[c[0] for c in CASES])
@@ -110,7 +124,7 @@ def test_values_and_gradients_like_torch(name, fn):
     expected, expected_grads = _run(torch, fn)
     assert_close(_numpy(out), _numpy(expected), what=name)
     assert out.dtype.name == str(expected.dtype).replace("torch.", "")
-    if name not in _COMPOSED:
+    if name not in _OTHER_NODE_NAMES:
         assert (out.grad_fn.name() if out.grad_fn else None) == expected.grad_fn.name()
     for got, want in zip(grads, expected_grads):
         assert (got is None) == (want is None)

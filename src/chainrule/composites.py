@@ -23,6 +23,7 @@ from .ops import gamma as G
 from .ops import linalg as L
 from .ops import nn as N
 from .ops import reduction as R
+from .complex_numbers import conj
 from .ops.complex import Sgn
 from .ops.linalg import _scalar
 from .registry import ROWS, public
@@ -668,10 +669,10 @@ def diagflat(input: Tensor, offset: int = 0) -> Tensor:
 
 @public(out=True)
 def vdot(input: Tensor, other: Tensor) -> Tensor:
-    """The dot product of two 1-D tensors (of real ones: ``dot``)."""
+    """The dot product of two 1-D tensors, the first conjugated (of real ones: ``dot``)."""
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
-    return F.dot(input, other)
+    return F.dot(conj(input), other)
 
 
 @public()

@@ -777,6 +777,8 @@ class Rsqrt(_Elementwise):
     derivative = ("d u^(-1/2)/du = -1/2 u^(-3/2)",)
 
     def forward(self, xp, a):
+        if a.dtype.kind == "c":
+            self.__class__ = holomorphic(Rsqrt, a)
         a = _floating(a)
         out = 1 / xp.sqrt(a)
         self.saved = (out,)
@@ -857,7 +859,9 @@ class Sigmoid(_Elementwise):
 
     def forward(self, xp, a):
         half = a.dtype is _F16
-        if a.dtype.kind != "f" or half:  # float16 in float32, rounded once (PyTorch's opmath)
+        if a.dtype.kind == "c":
+            self.__class__ = holomorphic(Sigmoid, a)
+        elif a.dtype.kind != "f" or half:  # float16 in float32, rounded once (PyTorch's opmath)
             a = a.astype(xp.float32)
         with np.errstate(over="ignore"):
             out = sigmoid_into(a, xp.empty_like(a))

@@ -184,6 +184,8 @@ class Linear(Op):
         # PyTorch's node: addmm or mm for a matrix input, a view of a batched product else.
         if x.ndim != 2 or bias is None:
             self.__class__ = _LINEAR_VARIANTS[x.ndim == 2, bias is not None]
+        if x.dtype.kind == "c":
+            self.__class__ = holomorphic(type(self), x, weight, bias)
         return out
 
     def presented_indices(self) -> tuple:
