@@ -23,7 +23,7 @@ from .ops.linalg import _scalar
 from .tensor import Tensor, _dim
 
 __all__ = ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "rfft2", "irfft2", "fftn", "ifftn",
-           "rfftn", "irfftn", "fftfreq", "rfftfreq", "fftshift", "ifftshift"]
+           "rfftn", "irfftn", "hfft2", "ihfft2", "hfftn", "ihfftn", "fftfreq", "rfftfreq", "fftshift", "ifftshift"]
 
 
 def _norm(norm: str | None) -> str:
@@ -50,7 +50,7 @@ def _as_complex(input: Tensor) -> Tensor:
     return input if input.is_complex() else Cast.apply(input, K.complex_dtype(input._data.dtype))
 
 
-def _plan(input: Tensor, s: Any, dim: Any, default_dims: Sequence[int] | None = None) -> tuple:
+def _plan(input: Tensor, s: Any, dim: Any) -> tuple:
     """(dims, sizes): the transformed dims (non-negative) and the size of each signal, from
     PyTorch's ``s``/``dim`` (or ``n``/``dim``) arguments."""
     ndim = input._data.ndim
@@ -62,7 +62,7 @@ def _plan(input: Tensor, s: Any, dim: Any, default_dims: Sequence[int] | None = 
         if s is not None:
             dim = tuple(range(ndim - len(s), ndim))
         else:
-            dim = tuple(range(ndim)) if default_dims is None else tuple(default_dims)
+            dim = tuple(range(ndim))
     dims = tuple(_dim(d, ndim) for d in dim)
     if len(set(dims)) != len(dims):
         raise RuntimeError("FFT dims must be unique")
@@ -84,10 +84,10 @@ def _resized(input: Tensor, dims: tuple, sizes: tuple) -> Tensor:
     return K.Resize.apply(input, dims, sizes)
 
 
-def _c2c(input: Tensor, s: Any, dim: Any, norm: str | None, forward: bool, default_dims: Any = None) -> Tensor:
+def _c2c(input: Tensor, s: Any, dim: Any, norm: str | None, forward: bool) -> Tensor:
     norm = _norm(norm)
     input = _floating(input)
-    dims, sizes = _plan(input, s, dim, default_dims)
+    dims, sizes = _plan(input, s, dim)
     x = _resized(input, dims, sizes)
     if x.is_complex():
         return K.FftC2C.apply(x, dims, norm, forward)
@@ -100,19 +100,35 @@ def _c2c(input: Tensor, s: Any, dim: Any, norm: str | None, forward: bool, defau
     return K.FftC2C.apply(spectrum, dims[:-1], norm, forward) if len(dims) > 1 else spectrum
 
 
-def _r2c(name: str, input: Tensor, s: Any, dim: Any, norm: str | None, default_dims: Any = None) -> Tensor:
-    norm = _norm(norm)
+def _real_signal(name: str, input: Tensor, s: Any, dim: Any) -> tuple:
+    """(the real signal resized, the transformed dims) for a transform of real signals."""
     if input.is_complex():
         raise RuntimeError(f"{name} expects a real input tensor, but got {_scalar(input._data)}")
     input = _floating(input)
-    dims, sizes = _plan(input, s, dim, default_dims)
-    return K.FftR2C.apply(_resized(input, dims, sizes), dims, norm, True)
+    dims, sizes = _plan(input, s, dim)
+    return _resized(input, dims, sizes), dims
 
 
-def _c2r(input: Tensor, s: Any, dim: Any, norm: str | None, default_dims: Any = None) -> Tensor:
+def _r2c(name: str, input: Tensor, s: Any, dim: Any, norm: str | None) -> Tensor:
+    norm = _norm(norm)
+    x, dims = _real_signal(name, input, s, dim)
+    return K.FftR2C.apply(x, dims, norm, True)
+
+
+def _ihfft(name: str, input: Tensor, s: Any, dim: Any, norm: str | None) -> Tensor:
+    """The one-sided inverse transform of a real signal, as PyTorch computes it: the conjugate
+    of the one-sided forward transform along the last dim (normalization swapped), then the
+    inverse complex transform along the others."""
+    norm = _norm(norm)
+    x, dims = _real_signal(name, input, s, dim)
+    half = conj(K.FftR2C.apply(x, dims[-1:], K.ADJOINT_NORM[norm], True))
+    return K.FftC2C.apply(half, dims[:-1], norm, False) if len(dims) > 1 else half
+
+
+def _c2r(input: Tensor, s: Any, dim: Any, norm: str | None) -> Tensor:
     norm = _norm(norm)
     input = _as_complex(input)
-    dims, sizes = _plan(input, s, dim, default_dims)
+    dims, sizes = _plan(input, s, dim)
     if s is None or (isinstance(s, Sequence) and s[-1] == -1):
         sizes = sizes[:-1] + (2 * (input._data.shape[dims[-1]] - 1),)
     length = sizes[-1]
@@ -190,7 +206,28 @@ def hfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = 
 
 def ihfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
     """The inverse of :func:`hfft`: the one-sided spectrum of a real signal's inverse transform."""
-    return conj(_r2c("ihfft", input, n, dim, K.ADJOINT_NORM[_norm(norm)]))
+    return _ihfft("ihfft", input, n, dim, norm)
+
+
+def hfft2(input: Tensor, s: Any = None, dim: Any = (-2, -1), norm: str | None = None) -> Tensor:
+    """:func:`hfftn` over the last two dims (by default)."""
+    return _c2r(conj(input), s, dim, K.ADJOINT_NORM[_norm(norm)])
+
+
+def ihfft2(input: Tensor, s: Any = None, dim: Any = (-2, -1), norm: str | None = None) -> Tensor:
+    """The inverse of :func:`hfft2`."""
+    return _ihfft("ihfftn", input, s, dim, norm)
+
+
+def hfftn(input: Tensor, s: Any = None, dim: Any = None, norm: str | None = None) -> Tensor:
+    """The n-dimensional transform of a Hermitian-symmetric signal given by its half along the
+    last transformed dim: real values."""
+    return _c2r(conj(input), s, dim, K.ADJOINT_NORM[_norm(norm)])
+
+
+def ihfftn(input: Tensor, s: Any = None, dim: Any = None, norm: str | None = None) -> Tensor:
+    """The inverse of :func:`hfftn`."""
+    return _ihfft("ihfftn", input, s, dim, norm)
 
 
 def fftfreq(n: int, d: float = 1.0, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:

@@ -46,6 +46,10 @@ TRANSFORMS = [
     ("rfftn", CUBE, lambda L, x, norm: L.fft.rfftn(x, norm=norm)),
     ("rfftn-dims", CUBE, lambda L, x, norm: L.fft.rfftn(x, dim=(2, 0), norm=norm)),
     ("irfftn-round-trip", CUBE, lambda L, x, norm: L.fft.irfftn(L.fft.rfftn(x, norm=norm), norm=norm)),
+    ("hfft2", CUBE, lambda L, x, norm: L.fft.hfft2(x * (1 + 0.5j), norm=norm)),
+    ("ihfft2-s", CUBE, lambda L, x, norm: L.fft.ihfft2(x, s=(5, 4), norm=norm)),
+    ("hfftn-s", CUBE, lambda L, x, norm: L.fft.hfftn(x * (2 - 1j), s=(3, 7), dim=(0, 2), norm=norm)),
+    ("ihfftn", CUBE, lambda L, x, norm: L.fft.ihfftn(x, norm=norm)),
     ("irfftn-s", CUBE, lambda L, x, norm: L.fft.irfftn(x * 1j + x * x, s=(3, 4, 9), norm=norm)),
 ]
 NORMS = [None, "backward", "ortho", "forward"]
