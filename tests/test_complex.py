@@ -185,6 +185,8 @@ def test_dtypes_like_torch():
         assert str(L.tensor([1 + 2j]).real.dtype).endswith("float32")
         assert str(L.complex(L.ones(2, dtype=L.float64), L.ones(2, dtype=L.float64)).dtype).endswith("complex128")
         assert str((L.ones(2) * 1j).dtype).endswith("complex64")
+        for integers in (L.arange(3) * 1j, L.arange(3) / 1j, (L.arange(3) + 1) ** 1j, L.arange(3) + 1j, 1j - L.arange(3)):
+            assert str(integers.dtype).endswith("complex64")
         assert str(L.view_as_real(L.ones(2, dtype=L.complex64)).dtype).endswith("float32")
         # a 0-d complex tensor with a dimensioned real one: complex, of the real one's precision
         assert str((L.ones(3) * L.tensor(1j, dtype=L.complex128)).dtype).endswith("complex64")

@@ -60,7 +60,7 @@ def _with_scalar(array: Any, scalar: Any) -> tuple:
     """An array and a NumPy (or other) scalar: the scalar is weak, like a Python number."""
     if isinstance(scalar, np.generic):
         scalar = scalar.item()
-    if array.dtype.kind in "biu" and isinstance(scalar, float):
+    if array.dtype.kind in "biu" and isinstance(scalar, (float, complex)):
         array = array.astype(get_default_dtype().numpy)
     return array, scalar
 
@@ -375,7 +375,7 @@ class DivScalar(_Elementwise):
         if dtype is not _F32 and dtype is not _F64 or type(c) is complex:
             if dtype.kind == "c" or type(c) is complex:
                 self.__class__ = holomorphic(DivScalar, a)
-            elif dtype.kind != "f":  # true division: integers give the default float dtype
+            if dtype.kind not in "fc":  # true division: integers give the default float dtype
                 a = a.astype(get_default_dtype().numpy)
             return _with_number(a, c, operator.truediv)
         return a / c if a.shape else a[()] / c
@@ -437,7 +437,7 @@ class PowScalar(_Elementwise):
         if dtype is not _F32 and dtype is not _F64 or type(c) is complex:
             if dtype.kind == "c" or type(c) is complex:
                 self.__class__ = holomorphic(PowScalar, a)
-            elif dtype.kind != "f":
+            if dtype.kind not in "fc":
                 a, c = promote(a, c)
             self.saved = (a, c)
             return _with_number(a, c, operator.pow)
