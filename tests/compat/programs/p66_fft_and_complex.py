@@ -2,7 +2,8 @@
 # an FFT low-pass filter whose frequency response is fitted by gradient descent, and a
 # learnable spectral convolution as in Fourier Neural Operators (rfft, complex weights made
 # from real Parameters with torch.view_as_complex, einsum over the kept modes, irfft), trained
-# on a smoothing task.  Data and initial weights come from NumPy.
+# on a smoothing task, and a complex-valued nn.Linear fitted with Adam.  Data and initial
+# weights come from NumPy.
 import math
 
 import numpy as np
@@ -94,3 +95,22 @@ for step in range(30):
 print(f"fno final loss {loss.item():.6f}")
 results["fno"] = [model.spectral.weights.detach(), model.spectral.weights.grad, model(signals[:2]).detach()]
 results["fno_dtype"] = torch.view_as_complex(model.spectral.weights.detach()).dtype
+
+# 4. A complex-valued linear layer fitted with Adam (complex parameters).
+layer = nn.Linear(4, 3, dtype=torch.cfloat)
+with torch.no_grad():
+    for parameter in layer.parameters():
+        shape = tuple(parameter.shape)
+        parameter.copy_(torch.tensor(rng.normal(size=shape) + 1j * rng.normal(size=shape), dtype=torch.cfloat))
+inputs = torch.tensor(rng.normal(size=(32, 4)) + 1j * rng.normal(size=(32, 4)), dtype=torch.cfloat)
+true_map = torch.tensor(rng.normal(size=(4, 3)) + 1j * rng.normal(size=(4, 3)), dtype=torch.cfloat)
+outputs = inputs @ true_map
+optimizer = torch.optim.Adam(layer.parameters(), lr=0.05)
+for step in range(40):
+    optimizer.zero_grad()
+    loss = (layer(inputs) - outputs).abs().pow(2).mean()
+    loss.backward()
+    optimizer.step()
+    if step % 10 == 0:
+        print(f"complex linear step {step}: loss {loss.item():.6f}")
+results["complex_linear"] = [layer.weight.detach(), layer.bias.grad, loss.detach()]
