@@ -2,8 +2,8 @@
 # an FFT low-pass filter whose frequency response is fitted by gradient descent, and a
 # learnable spectral convolution as in Fourier Neural Operators (rfft, complex weights made
 # from real Parameters with torch.view_as_complex, einsum over the kept modes, irfft), trained
-# on a smoothing task, and a complex-valued nn.Linear fitted with Adam.  Data and initial
-# weights come from NumPy.
+# on a smoothing task, a complex-valued nn.Linear fitted with Adam, and a spectrogram (stft,
+# istft).  Data and initial weights come from NumPy.
 import math
 
 import numpy as np
@@ -114,3 +114,14 @@ for step in range(40):
     if step % 10 == 0:
         print(f"complex linear step {step}: loss {loss.item():.6f}")
 results["complex_linear"] = [layer.weight.detach(), layer.bias.grad, loss.detach()]
+
+# 5. A spectrogram: stft magnitudes with a Hann window, a gradient through them, and istft back.
+signal = torch.tensor(rng.normal(size=(2, 256)), dtype=torch.float64, requires_grad=True)
+window = torch.hann_window(64, dtype=torch.float64)
+spectrogram = torch.stft(signal, 64, hop_length=16, window=window, return_complex=True)
+power = spectrogram.abs().pow(2)
+print("spectrogram", tuple(spectrogram.shape), spectrogram.dtype)
+(power[:, 4:12].sum() / power.sum()).backward()
+restored = torch.istft(spectrogram.detach(), 64, hop_length=16, window=window, length=256)
+print("istft restores the signal:", torch.allclose(restored, signal.detach(), atol=1e-12))
+results["stft"] = [power.detach(), signal.grad, restored]
