@@ -43,6 +43,7 @@ def test_shifts_like_torch(expression):
     (lambda L: L.fft.irfft(L.ones(1, dtype=L.complex64)), RuntimeError,
      r"Invalid number of data points \(0\) specified"),
     (lambda L: L.fft.fft(L.ones(4), dim=3), IndexError, "Dimension out of range"),
+    (lambda L: L.fft.rfft(L.ones(4, dtype=L.float16)), RuntimeError, "Unsupported dtype Half"),
 ])
 def test_errors_like_torch(call, error, message):
     for L in (chainrule, torch):

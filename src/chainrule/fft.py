@@ -35,13 +35,13 @@ def _norm(norm: str | None) -> str:
 
 
 def _floating(input: Tensor) -> Tensor:
-    """Integer and bool inputs as the default float dtype; float16 is refused (NumPy has no
-    complex32 for its transform)."""
+    """Integer and bool inputs as the default float dtype; float16 is refused, as PyTorch's
+    CPU transforms refuse it."""
     kind = input._data.dtype.kind
     if kind in "biu":
         return Cast.apply(input, get_default_dtype().numpy)
     if input._data.dtype == np.float16:
-        raise RuntimeError("chainrule's FFTs take float32, float64 and complex tensors, not Half")
+        raise RuntimeError("Unsupported dtype Half")
     return input
 
 
