@@ -32,6 +32,7 @@ def holomorphic(cls: type, *arguments: Any) -> type:
     its backward conjugated as PyTorch's convention asks; ``arguments`` are the op's array
     arguments in order: the real ones get the real part of their gradient."""
     real = tuple(getattr(a, "dtype", None) is not None and a.dtype.kind != "c" for a in arguments)
+    cls = cls.__dict__.get("holomorphic_of", cls)  # (a node's forward run again: never conjugated twice)
     key = (cls, real)
     sub = _VARIANTS.get(key)
     if sub is None:
@@ -48,7 +49,7 @@ def _variant(cls: type, real: tuple) -> type:
             return _conjugated(xp, grads, real[0] if real else False)
         return tuple(_conjugated(xp, grad, i < len(real) and real[i]) for i, grad in enumerate(grads))
 
-    attributes = {"__slots__": (), "op_name": cls.op_name, "pytorch_name": cls.__name__,
+    attributes = {"__slots__": (), "op_name": cls.op_name, "pytorch_name": cls.__name__, "holomorphic_of": cls,
                   "backward": backward, "__module__": cls.__module__, "__doc__": cls.__doc__}
     return type(cls.__name__, (cls,), attributes)
 
