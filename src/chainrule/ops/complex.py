@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Op
+from ..dtypes import get_default_dtype
 from .elementwise import sum_to_shape
 from .linalg import _scalar
 from .namespace import plain
@@ -70,7 +71,7 @@ class Angle(Op):
     def forward(self, xp, a):
         self.saved = (a,)
         out = xp.angle(a)
-        return out if a.dtype.kind in "fc" else out.astype(np.float32)
+        return out if a.dtype.kind in "fc" else out.astype(get_default_dtype().numpy)  # (of integers)
 
     def backward(self, xp, g):
         (a,) = self.saved
