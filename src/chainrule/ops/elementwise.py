@@ -291,7 +291,7 @@ class Mul(_Binary):
             if is_complex(a) or is_complex(b):
                 self.__class__ = holomorphic(Mul, a, b)
             a, b = promote(a, b)
-        elif a.dtype.kind == "c":
+        elif a.dtype is not _F32 and a.dtype is not _F64 and a.dtype.kind == "c":
             self.__class__ = holomorphic(Mul, a, b)
         if type(a) is _ndarray and a.shape:
             out = a * b
@@ -727,11 +727,12 @@ def _unary_op(row: UnaryRow) -> type:
 
     def forward(self, xp, a):
         kind = a.dtype.kind
-        if kind == "c":
-            if conjugated:
-                self.__class__ = holomorphic(type(self), a)
-        elif floating and kind in "biu":
-            a = _floating(a)
+        if kind != "f":  # (one test on the common path, float inputs)
+            if kind == "c":
+                if conjugated:
+                    self.__class__ = holomorphic(type(self), a)
+            elif floating:
+                a = _floating(a)
         out = numpy_function(a) if xp is np else getattr(xp, name)(a)
         if saves:
             self.saved = (out if saves == "output" else a,)
@@ -859,9 +860,10 @@ class Sigmoid(_Elementwise):
 
     def forward(self, xp, a):
         half = a.dtype is _F16
-        if a.dtype.kind == "c":
+        kind = a.dtype.kind
+        if kind == "c":
             self.__class__ = holomorphic(Sigmoid, a)
-        elif a.dtype.kind != "f" or half:  # float16 in float32, rounded once (PyTorch's opmath)
+        elif kind != "f" or half:  # float16 in float32, rounded once (PyTorch's opmath)
             a = a.astype(xp.float32)
         with np.errstate(over="ignore"):
             out = sigmoid_into(a, xp.empty_like(a))
