@@ -63,6 +63,6 @@ def _conjugated(xp: Any, grad: Any, real: bool) -> Any:
 
 
 def is_complex_gradient(grad: Any) -> bool:
-    """Whether a gradient (an array, or a Tensor under create_graph) is complex."""
+    """Whether a gradient or a saved value (an array, or a Tensor under create_graph) is complex."""
     dtype = grad.dtype
     return dtype.kind == "c" if isinstance(dtype, np.dtype) else dtype.is_complex
