@@ -189,6 +189,7 @@ def test_dtypes_like_torch():
         assert str(L.tensor([1 + 2j]).real.dtype).endswith("float32")
         assert str(L.complex(L.ones(2, dtype=L.float64), L.ones(2, dtype=L.float64)).dtype).endswith("complex128")
         assert str((L.ones(2) * 1j).dtype).endswith("complex64")
+        assert str(L.full((2,), 1j).dtype).endswith("complex64")
         for integers in (L.arange(3) * 1j, L.arange(3) / 1j, (L.arange(3) + 1) ** 1j, L.arange(3) + 1j, 1j - L.arange(3)):
             assert str(integers.dtype).endswith("complex64")
         assert str(L.view_as_real(L.ones(2, dtype=L.complex64)).dtype).endswith("float32")
@@ -227,3 +228,15 @@ def test_compiled_plans_give_eager_gradients():
     for got in results[1:]:
         assert_close(got[0], results[0][0])
         assert_close(got[1], results[0][1])
+
+
+def test_default_complex_dtype_follows_the_default_float():
+    for L in (chainrule, torch):
+        L.set_default_dtype(L.float64)
+        try:
+            made = [L.tensor([1 + 2j]), L.full((1,), 2j), L.tensor([1.0]) * 1j]
+            shown = [repr(t).replace("torch.", "chainrule.") for t in made]
+        finally:
+            L.set_default_dtype(L.float32)
+        assert [str(t.dtype).rsplit(".", 1)[-1] for t in made] == ["complex128"] * 3
+        assert shown == ["tensor([1.+2.j])", "tensor([0.+2.j])", "tensor([0.+1.j])"]

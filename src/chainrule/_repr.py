@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .backend import get_default_device, resolve_device, to_numpy
-from .dtypes import get_default_dtype
+from .dtypes import default_complex_dtype, get_default_dtype
 
 
 _LINEWIDTH = 80
@@ -131,8 +131,7 @@ def tensor_repr(tensor: Any) -> str:
     indent = len(prefix)
     dtype_name = f"dtype=chainrule.{array.dtype.name if array.dtype != np.bool_ else 'bool'}"
     default_float = get_default_dtype().numpy
-    # (the default complex dtype is the one of the default float's precision, as PyTorch's)
-    default_complex = np.dtype(np.complex128 if default_float == np.float64 else np.complex64)
+    default_complex = default_complex_dtype().numpy
     suffixes = []
     where = tensor.device
     if where.type != get_default_device().type or (where.type == "cuda" and where.index != _current_index(where)):

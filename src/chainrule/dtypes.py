@@ -177,6 +177,12 @@ def get_default_dtype() -> dtype:
     return _default
 
 
+def default_complex_dtype() -> dtype:
+    """The complex dtype of the default float's precision, PyTorch's for Python complex
+    numbers: complex128 beside float64, complex64 otherwise."""
+    return complex128 if _default == float64 else complex64
+
+
 def set_default_dtype(d: dtype) -> None:
     global _default
     if not isinstance(d, dtype) or not d.is_floating_point:

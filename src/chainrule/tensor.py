@@ -512,9 +512,7 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
             # round trip would lose float64's digits)
             out = out.astype(_dt.get_default_dtype().numpy, copy=False)
         elif out.dtype == np.complex128 and not (typed or isinstance(data, Tensor) or np.complex128 in kinds):
-            # Python complex numbers: the default complex dtype (complex64 next to float32)
-            if _dt.get_default_dtype().numpy != np.float64:
-                out = out.astype(np.complex64)
+            out = out.astype(_dt.default_complex_dtype().numpy, copy=False)  # (Python complex numbers)
         elif out.dtype.kind in "iu" and out.dtype != np.uint8 and not typed:
             out = out.astype(np.int64)
         elif out.dtype.kind in "US":
