@@ -488,6 +488,15 @@ REPRS = [
     "L.tensor([1e-7, -8e-7, 2.5e-6, 1.1e-6, 9e-7, -3e-7, 4e-7], dtype=L.float64)",
     "L.zeros(2, 0, dtype=L.int64)",
     "L.tensor([[[1.5]]], requires_grad=True)",
+    "L.tensor([1 + 2j, 3 - 1j])",
+    "L.tensor(1 + 2j)",
+    "L.tensor([[1.5 + 2j, -3 - 1.25j], [0j, 1e-5j]])",
+    "L.tensor([1 + 2j, 3 - 1j], dtype=L.complex128, requires_grad=True)",
+    "L.tensor([1e10 + 2j, 3 - 1j])",
+    "L.arange(2000.).reshape(2, 1000) * (1 + 1j)",
+    "L.tensor([float('nan') + 1j, float('inf') - 2j, -0.0 - 0.0j])",
+    "L.zeros(0, dtype=L.complex64)",
+    "L.tensor([[1 + 1j] * 12] * 2)",
 ]
 
 
@@ -504,7 +513,8 @@ def test_repr_like_torch(expression):
                                         "L.tensor([1., 2.], dtype=L.float64, requires_grad=True) + 1",
                                         "(L.tensor([[1., 2.]], requires_grad=True) @ L.ones(2, 3)).mean(1)",
                                         "L.nn.functional.mse_loss(L.tensor([1., 2.], requires_grad=True), L.ones(2))",
-                                        "1 - L.tensor([1., 2.], requires_grad=True).unsqueeze(0).T[0]"])
+                                        "1 - L.tensor([1., 2.], requires_grad=True).unsqueeze(0).T[0]",
+                                        "L.tensor([1 + 2j, 3 - 1j], requires_grad=True) * 2"])
 def test_repr_with_grad_fn(expression):
     # The node names are PyTorch's (MulBackward0, RsubBackward1, MseLossBackward0 ...).
     expected = repr(eval(expression, {"L": torch})).replace("torch.", "chainrule.")

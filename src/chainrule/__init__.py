@@ -31,7 +31,7 @@ from .creation import (
     randperm, tensor, zeros, zeros_like,
 )
 from .dtypes import (
-    bfloat16, bool, channels_last, channels_last_3d, complex64, complex128, contiguous_format, double, dtype, finfo, float,
+    bfloat16, bool, cdouble, cfloat, channels_last, channels_last_3d, complex64, complex128, contiguous_format, double, dtype, finfo, float,
     float16, float32, float64, get_default_dtype, half, iinfo, int, int8, int16, int32, int64, layout, long,
     memory_format, preserve_format, set_default_dtype, short, sparse_coo, strided, uint8,
 )
@@ -55,6 +55,10 @@ from .number_parts import *  # noqa: F401,F403  (gcd, lcm, frexp, ldexp, nextaft
 from . import arranging as _arranging
 from .arranging import *  # noqa: F401,F403  (column_stack, dstack, argwhere, isin, unravel_index ...)
 from .promotion import can_cast, promote_types, result_type
+from . import complex_numbers as _complex_numbers
+from .complex_numbers import *  # noqa: F401,F403  (real, imag, conj, angle, polar, complex, view_as_real ...)
+from . import spectral as _spectral
+from .spectral import *  # noqa: F401,F403  (stft, istft, hann_window ...)
 from . import tensor_methods as _tensor_methods  # noqa: F401  (installs Tensor's methods)
 from . import sparse  # torch.sparse (sparse COO tensors; used by Tensor.to_sparse)
 from .sparse import sparse_coo_tensor, spmm
@@ -71,7 +75,7 @@ from ._repr import get_printoptions, printoptions, set_printoptions
 
 #: Subpackages loaded on first use, so that ``import chainrule`` stays light.
 _LAZY = ("nn", "optim", "data", "utils", "viz", "datasets", "serialization", "cli", "linalg", "distributed",
-         "multiprocessing", "onnx", "compiler", "debug", "_dynamo", "backends", "distributions", "testing", "special", "func", "jit")
+         "multiprocessing", "onnx", "compiler", "debug", "_dynamo", "backends", "distributions", "testing", "special", "func", "jit", "fft")
 
 
 def __getattr__(name: str) -> Any:
@@ -123,4 +127,8 @@ __all__ = [
     "sparse_coo_tensor", "spmm",
     "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor",
     "LongTensor", "ShortTensor", *_functional.__all__, *_composites.__all__, *_factorizations.__all__, *_bitwise.__all__, *_number_parts.__all__, *_arranging.__all__, "can_cast", "promote_types", "result_type", *_LAZY, "save", "load", "explain",
+    "bool", "cdouble", "cfloat", "complex64", "complex128", "double", "float", "float16", "float32", "float64", "half", "int",
+    "int8", "int16", "int32", "int64", "long", "short", "uint8",
+    "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor",
+    "LongTensor", "ShortTensor", *_functional.__all__, *_composites.__all__, *_factorizations.__all__, *_bitwise.__all__, *_complex_numbers.__all__, *_spectral.__all__, *_LAZY, "save", "load", "explain",
 ]

@@ -9,7 +9,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from .backend import get_default_device, resolve_device, to_numpy
-from .dtypes import get_default_dtype
+from .dtypes import default_complex_dtype, get_default_dtype
 
 
 @dataclasses.dataclass
@@ -122,7 +122,20 @@ def _summarized(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _vector(array: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str:
+class _ComplexFormatter:
+    """A complex tensor's numbers: the real parts formatted as a real tensor of them would be,
+    the imaginary parts likewise with their sign and a ``j`` (``1.0000+2.5000j``)."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.real, self.imag = _Formatter(values.real), _Formatter(values.imag)
+        self.max_width = self.real.max_width + self.imag.max_width + 1
+
+    def format(self, value: Any) -> str:
+        imag = (self.imag.format(value.imag) + "j").lstrip()
+        return self.real.format(value.real) + (imag if imag[0] in "+-" else "+" + imag)
+
+
+def _vector(array: np.ndarray, indent: int, summarize: bool, fmt: Any) -> str:
     edge = PRINT_OPTS.edgeitems
     per_line = max(1, (PRINT_OPTS.linewidth - indent) // (fmt.max_width + 2))
     if summarize and array.shape[0] > 2 * edge:
@@ -134,7 +147,7 @@ def _vector(array: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) ->
     return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
 
 
-def _nested(array: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str:
+def _nested(array: np.ndarray, indent: int, summarize: bool, fmt: Any) -> str:
     if array.ndim == 0:
         return fmt.format(array.item())
     if array.ndim == 1:
@@ -173,7 +186,8 @@ def _current_index(where: Any) -> int | None:
 def _body(array: np.ndarray, indent: int) -> str:
     """The nested-list text of a nonempty array, summarized past the threshold."""
     summarize = array.size > PRINT_OPTS.threshold
-    return _nested(array, indent, summarize, _Formatter(_summarized(array) if summarize else array))
+    shown = _summarized(array) if summarize else array
+    return _nested(array, indent, summarize, _ComplexFormatter(shown) if array.dtype.kind == "c" else _Formatter(shown))
 
 
 def tensor_repr(tensor: Any) -> str:
@@ -183,6 +197,7 @@ def tensor_repr(tensor: Any) -> str:
     indent = len(prefix)
     dtype_name = f"dtype=chainrule.{array.dtype.name if array.dtype != np.bool_ else 'bool'}"
     default_float = get_default_dtype().numpy
+    default_complex = default_complex_dtype().numpy
     suffixes = []
     where = tensor.device
     if where.type != get_default_device().type or (where.type == "cuda" and where.index != _current_index(where)):
@@ -194,7 +209,7 @@ def tensor_repr(tensor: Any) -> str:
             suffixes.append(dtype_name)
         body = "[]"
     else:
-        if array.dtype not in (default_float, np.dtype(np.int64), np.dtype(np.bool_)):
+        if array.dtype not in (default_float, default_complex, np.dtype(np.int64), np.dtype(np.bool_)):
             suffixes.append(dtype_name)
         body = _body(array, indent)
     if tensor.grad_fn is not None:

@@ -22,6 +22,8 @@ from .ops import gamma as G
 from .ops import linalg as L
 from .ops import nn as N
 from .ops import reduction as R
+from .complex_numbers import conj
+from .ops.complex import Sgn
 from .ops.linalg import _scalar
 from .registry import ROWS, public
 from .return_types import structseq
@@ -667,10 +669,10 @@ def diagflat(input: Tensor, offset: int = 0) -> Tensor:
 
 @public(out=True)
 def vdot(input: Tensor, other: Tensor) -> Tensor:
-    """The dot product of two 1-D tensors (of real ones: ``dot``)."""
+    """The dot product of two 1-D tensors, the first conjugated (of real ones: ``dot``)."""
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
-    return F.dot(input, other)
+    return F.dot(conj(input), other)
 
 
 @public()
@@ -818,8 +820,8 @@ def signbit(input: Tensor) -> Tensor:
 
 @public(inplace=True, out=True)
 def sgn(input: Tensor) -> Tensor:
-    """The sign of each element (of a real tensor: ``sign``)."""
-    return F.sign(input)
+    """The sign of each element: ``z / |z|`` of a complex one (0 at 0), ``sign`` of a real one."""
+    return Sgn.apply(input) if input.is_complex() else F.sign(input)
 
 
 @public(out=True)

@@ -107,6 +107,8 @@ def full(size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None, r
             dtype = _dt.bool
         elif isinstance(fill_value, int):
             dtype = _dt.int64
+        elif isinstance(fill_value, complex):
+            dtype = _dt.default_complex_dtype()
     shape, kind = _size((size,) if isinstance(size, int) else (size,)), _float(dtype)
     return _finish(build_on(resolve_device(device), lambda xp: xp.full(shape, fill_value, dtype=kind)), requires_grad)
 

@@ -61,8 +61,8 @@ class dtype:
 float16 = half = dtype("float16", np.float16, "HalfTensor")
 float32 = float = dtype("float32", np.float32, "FloatTensor")
 float64 = double = dtype("float64", np.float64, "DoubleTensor")
-complex64 = dtype("complex64", np.complex64, "ComplexFloatTensor")
-complex128 = dtype("complex128", np.complex128, "ComplexDoubleTensor")
+complex64 = cfloat = dtype("complex64", np.complex64, "ComplexFloatTensor")
+complex128 = cdouble = dtype("complex128", np.complex128, "ComplexDoubleTensor")
 uint8 = dtype("uint8", np.uint8, "ByteTensor")
 int8 = dtype("int8", np.int8, "CharTensor")
 int16 = short = dtype("int16", np.int16, "ShortTensor")
@@ -175,6 +175,12 @@ _default = float32
 
 def get_default_dtype() -> dtype:
     return _default
+
+
+def default_complex_dtype() -> dtype:
+    """The complex dtype of the default float's precision, PyTorch's for Python complex
+    numbers: complex128 beside float64, complex64 otherwise."""
+    return complex128 if _default == float64 else complex64
 
 
 def set_default_dtype(d: dtype) -> None:

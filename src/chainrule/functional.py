@@ -480,6 +480,9 @@ def _correction(unbiased: Any, correction: Any) -> float:
 def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Tensor:
     if isinstance(dim, builtins.bool):
         dim, unbiased = None, dim
+    if input.is_complex():  # the mean squared distance |z - mean|^2: the parts' variances summed
+        return add(var(input.real, dim, unbiased, keepdim, correction=correction),
+                   var(input.imag, dim, unbiased, keepdim, correction=correction))
     axis = R.normalize_axis(dim, input._data.ndim)
     return R.Var.apply(input, axis, builtins.bool(keepdim), _correction(unbiased, correction))
 
@@ -488,6 +491,8 @@ def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
 def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Tensor:
     if isinstance(dim, builtins.bool):
         dim, unbiased = None, dim
+    if input.is_complex():
+        return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
     axis = R.normalize_axis(dim, input._data.ndim)
     return R.Std.apply(input, axis, builtins.bool(keepdim), _correction(unbiased, correction))
 
@@ -593,6 +598,8 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
 def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
+    if input.is_complex():  # a norm of complex numbers is that of their magnitudes
+        input = abs(input)
     axis = R.normalize_axis(dim, input._data.ndim)
     if p in ("fro", 2, 2.0, None):
         return R.Norm2.apply(input, axis, keepdim)

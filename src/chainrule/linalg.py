@@ -52,7 +52,7 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
         raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
     if dtype is not None:
         x = x.to(dtype)
-    if not x.is_floating_point():
+    if not (x.is_floating_point() or x.is_complex()):
         name = str(x.dtype).rsplit(".", 1)[-1]
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. "
                            f"Got {_SCALAR_NAMES.get(name, name)}")

@@ -513,6 +513,8 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
             # Python floats take the default dtype, read from the floats themselves (a float32
             # round trip would lose float64's digits)
             out = out.astype(_dt.get_default_dtype().numpy, copy=False)
+        elif out.dtype == np.complex128 and not (typed or isinstance(data, Tensor) or np.complex128 in kinds):
+            out = out.astype(_dt.default_complex_dtype().numpy, copy=False)  # (Python complex numbers)
         elif out.dtype.kind in "iu" and out.dtype != np.uint8 and not typed:
             out = out.astype(np.int64)
         elif out.dtype.kind in "US":

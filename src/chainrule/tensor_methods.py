@@ -13,6 +13,8 @@ import numpy as np
 
 from . import dtypes as _dt
 from . import bitwise as _bitwise
+from . import complex_numbers as _complex
+from . import spectral as _spectral  # noqa: F401  (registers stft, istft and the windows)
 from . import functional as F
 from . import sparse as _sparse  # noqa: F401  (its rows: Tensor.to_sparse, Tensor.to_dense)
 from . import tensor_namespace
@@ -336,8 +338,10 @@ def _mt_property(self: Tensor) -> Tensor:
 
 _WRITTEN["T"] = property(_t_property, doc="The tensor with its dims reversed.")
 _WRITTEN["mT"] = property(_mt_property, doc="The last two dims swapped.")
-_WRITTEN["H"] = property(_t_property, doc="The conjugate transpose (real tensors: .T).")
-_WRITTEN["mH"] = property(_mt_property, doc="The conjugate of .mT (real tensors: .mT).")
+_WRITTEN["H"] = property(lambda self: _complex.conj(_t_property(self)), doc="The conjugate transpose (real tensors: .T).")
+_WRITTEN["mH"] = property(lambda self: _complex.conj(_mt_property(self)), doc="The conjugate of .mT (real tensors: .mT).")
+_WRITTEN["real"] = property(_complex.real_part, _complex.set_real_part, doc=_complex.real_part.__doc__)
+_WRITTEN["imag"] = property(_complex.imag_part, _complex.set_imag_part, doc=_complex.imag_part.__doc__)
 
 
 # -- conversions ------------------------------------------------------------------------------------

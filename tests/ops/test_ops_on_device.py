@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 import test_elementwise as elementwise
+import test_complex as complex_ops
+import test_fft as fft_ops
 import test_linalg as linalg
 import test_nn_softmax as softmax
 import test_reduction as reduction
@@ -168,3 +170,14 @@ def test_in_place_changes_of_saved_values_are_caught_on_the_device(change):
     expected = run("cpu")
     with on_device():
         assert run("cuda") == expected
+
+
+@pytest.mark.parametrize("norm", ["backward", "ortho", "forward"])
+@pytest.mark.parametrize("name,values,fn", fft_ops.TRANSFORMS, ids=[t[0] for t in fft_ops.TRANSFORMS])
+def test_fft(name, values, fn, norm):
+    check_on_device(lambda L, x: fn(L, x, norm), values)
+
+
+@pytest.mark.parametrize("name,fn", complex_ops.CASES, ids=[c[0] for c in complex_ops.CASES])
+def test_complex(name, fn):
+    check_on_device(fn, complex_ops.Z, complex_ops.W, complex_ops.X)

@@ -616,6 +616,8 @@ def _accumulate(leaf: Any, grad: Any, create_graph: bool, handed: set, owned: bo
     Tensor = _function.Tensor
     if isinstance(grad, Tensor):
         if grad._data.dtype != leaf._data.dtype:  # gradients take the leaf's dtype, as in PyTorch
+            if grad._data.dtype.kind == "c" and leaf._data.dtype.kind != "c":
+                grad = grad.real  # (a real leaf of a complex computation: the real part, as PyTorch's)
             grad = grad.to(leaf.dtype)
         if leaf.grad is None:
             # A gradient with a graph is kept (a later plain backward adds to it out of place);
@@ -637,6 +639,8 @@ def _accumulate(leaf: Any, grad: Any, create_graph: bool, handed: set, owned: bo
             f"tensor of shape {tuple(leaf._data.shape)}"
         )
     if grad.dtype != leaf._data.dtype:
+        if grad.dtype.kind == "c" and leaf._data.dtype.kind != "c":
+            grad = grad.real
         grad = grad.astype(leaf._data.dtype)
     existing = leaf._grad
     if existing is None:

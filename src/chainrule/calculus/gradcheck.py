@@ -1,4 +1,9 @@
-"""Finite-difference checks of analytical gradients (central differences, float64)."""
+"""Finite-difference checks of analytical gradients (central differences, float64).
+
+Complex numbers are checked as pairs of reals, as PyTorch checks them: a complex output is
+its real and imaginary parts, two outputs; a complex input is perturbed along its real and
+its imaginary axis, and the gradient PyTorch's convention gives (dL/dx + i dL/dy) supplies
+the two rows of the Jacobian from its real and imaginary parts."""
 from __future__ import annotations
 
 import warnings
@@ -8,6 +13,7 @@ import numpy as np
 
 from ..autograd.engine import grad
 from ..autograd.grad_mode import no_grad
+from ..complex_numbers import imag, real
 from ..tensor import Tensor
 
 
@@ -25,8 +31,19 @@ def _differentiable_inputs(inputs: tuple) -> list:
 
 
 def _outputs(func: Callable, inputs: tuple) -> list:
+    """The floating outputs of ``func``, each complex one as its real and imaginary parts."""
+    outputs = []
+    for o in _as_tuple(func(*inputs)):
+        if isinstance(o, Tensor) and o.dtype.is_complex:
+            outputs += [real(o), imag(o)]
+        elif isinstance(o, Tensor) and o.dtype.is_floating_point:
+            outputs.append(o)
+    return outputs
 
-    return [o for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor) and o.dtype.is_floating_point]
+
+def _steps(x: Tensor) -> tuple:
+    """The directions an input is perturbed in: its real axis, and its imaginary one if complex."""
+    return (1.0, 1j) if x.dtype.is_complex else (1.0,)
 
 
 def numerical_jacobian(func: Callable, inputs: tuple, eps: float = 1e-6) -> list:
@@ -39,18 +56,20 @@ def numerical_jacobian(func: Callable, inputs: tuple, eps: float = 1e-6) -> list
     for i in indices:
         x = inputs[i]
         flat = x._data.reshape(-1)
-        per_output = [np.zeros((flat.size, o._data.size)) for o in outputs]
-        for k in range(flat.size):
-            original = flat[k].item()
-            flat[k] = original + eps
-            with no_grad():
-                plus = [o._data.astype(np.float64).copy() for o in _outputs(func, inputs)]
-            flat[k] = original - eps
-            with no_grad():
-                minus = [o._data.astype(np.float64).copy() for o in _outputs(func, inputs)]
-            flat[k] = original
-            for j in range(len(outputs)):
-                per_output[j][k] = ((plus[j] - minus[j]) / (2 * eps)).reshape(-1)
+        steps = _steps(x)
+        per_output = [np.zeros((flat.size * len(steps), o._data.size)) for o in outputs]
+        for s, step in enumerate(steps):
+            for k in range(flat.size):
+                original = flat[k].item()
+                flat[k] = original + eps * step
+                with no_grad():
+                    plus = [o._data.astype(np.float64).copy() for o in _outputs(func, inputs)]
+                flat[k] = original - eps * step
+                with no_grad():
+                    minus = [o._data.astype(np.float64).copy() for o in _outputs(func, inputs)]
+                flat[k] = original
+                for j in range(len(outputs)):
+                    per_output[j][s * flat.size + k] = ((plus[j] - minus[j]) / (2 * eps)).reshape(-1)
         jacobians.append(per_output)
     return jacobians
 
@@ -59,7 +78,8 @@ def analytical_jacobian(func: Callable, inputs: tuple) -> list:
 
     indices = _differentiable_inputs(inputs)
     outputs = _outputs(func, inputs)
-    jacobians = [[np.zeros((inputs[i]._data.size, o._data.size)) for o in outputs] for i in indices]
+    jacobians = [[np.zeros((inputs[i]._data.size * len(_steps(inputs[i])), o._data.size)) for o in outputs]
+                 for i in indices]
     for j, out in enumerate(outputs):
         if not out.requires_grad:
             continue
@@ -71,7 +91,8 @@ def analytical_jacobian(func: Callable, inputs: tuple) -> list:
                          retain_graph=True, allow_unused=True)
             for n, g in enumerate(grads):
                 if g is not None:
-                    jacobians[n][j][:, m] = g._data.reshape(-1)
+                    flat = g._data.reshape(-1)
+                    jacobians[n][j][:, m] = np.concatenate([flat.real, flat.imag]) if g.is_complex() else flat
     return jacobians
 
 
@@ -85,7 +106,7 @@ def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1
     """
     inputs = _as_tuple(inputs)
     for i in _differentiable_inputs(inputs):
-        if inputs[i]._data.dtype != np.float64:
+        if inputs[i]._data.dtype not in (np.float64, np.complex128):
 
             warnings.warn(
                 f"Input #{i} requires gradient and is not a double precision floating point. "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.function import Op
+from .wirtinger import holomorphic
 
 
 def _parse(equation: str, count: int) -> tuple[list[str], str]:
@@ -35,6 +36,8 @@ class Einsum(Op):
         self.specs, self.target = specs, output
         self.shapes = [o.shape for o in operands]
         self.saved = operands
+        if any(o.dtype.kind == "c" for o in operands):
+            self.__class__ = holomorphic(Einsum, *operands)
         return xp.einsum(",".join(specs) + "->" + output, *operands)
 
     def backward(self, xp, g):

@@ -18,6 +18,7 @@ from ..backend import DEVICE_ARRAY_TYPES as _device_types, device_of, get_array_
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
 from .namespace import plain
+from .wirtinger import holomorphic, is_complex, is_complex_gradient
 
 _ndarray = np.ndarray
 
@@ -59,7 +60,7 @@ def _with_scalar(array: Any, scalar: Any) -> tuple:
     """An array and a NumPy (or other) scalar: the scalar is weak, like a Python number."""
     if isinstance(scalar, np.generic):
         scalar = scalar.item()
-    if array.dtype.kind in "biu" and isinstance(scalar, float):
+    if array.dtype.kind in "biu" and isinstance(scalar, (float, complex)):
         array = array.astype(get_default_dtype().numpy)
     return array, scalar
 
@@ -76,6 +77,8 @@ def _result_type(a: Any, b: Any) -> Any:
     if (a.ndim == 0) == (b.ndim == 0):
         return _promote_types(da, db)
     dim, zero = (db, da) if a.ndim == 0 else (da, db)
+    if zero.kind == "c" and dim.kind != "c":  # a higher category: complex, of the dimensioned one's precision
+        return np.dtype(np.complex128 if dim == _F64 else np.complex64)
     if dim.kind in "fc" or (dim.kind != "b" and zero.kind not in "fc"):
         return dim
     return _promote_types(dim, zero)
@@ -150,6 +153,8 @@ class Add(_Binary):
 
     def forward(self, xp, a, b):
         if type(a) is not _ndarray or type(b) is not _ndarray or a.dtype is not b.dtype:
+            if is_complex(a) is not is_complex(b):  # the real operand's gradient: the real part
+                self.__class__ = holomorphic(Add, a, b)
             a, b = promote(a, b)
         if type(a) is _ndarray and a.shape:
             out = a + b
@@ -214,6 +219,8 @@ class Sub(_Binary):
 
     def forward(self, xp, a, b):
         if type(a) is not _ndarray or type(b) is not _ndarray or a.dtype is not b.dtype:
+            if is_complex(a) is not is_complex(b):  # the real operand's gradient: the real part
+                self.__class__ = holomorphic(Sub, a, b)
             a, b = promote(a, b)
         if type(a) is _ndarray and a.shape:
             out = a - b
@@ -281,7 +288,11 @@ class Mul(_Binary):
 
     def forward(self, xp, a, b):
         if type(a) is not _ndarray or type(b) is not _ndarray or a.dtype is not b.dtype:
+            if is_complex(a) or is_complex(b):
+                self.__class__ = holomorphic(Mul, a, b)
             a, b = promote(a, b)
+        elif a.dtype is not _F32 and a.dtype is not _F64 and a.dtype.kind == "c":
+            self.__class__ = holomorphic(Mul, a, b)
         if type(a) is _ndarray and a.shape:
             out = a * b
             # The common case, same shapes, needs no bookkeeping for broadcasting.
@@ -315,7 +326,9 @@ class MulScalar(_Elementwise):
     def forward(self, xp, a, c):
         self.saved = (c,)
         dtype = a.dtype
-        if dtype is not _F32 and dtype is not _F64:
+        if dtype is not _F32 and dtype is not _F64 or type(c) is complex:
+            if dtype.kind == "c" or type(c) is complex:
+                self.__class__ = holomorphic(MulScalar, a)
             return _with_number(a, c, operator.mul)
         return a * c if a.shape else a[()] * c
 
@@ -330,6 +343,8 @@ class Div(_Binary):
     derivative = ("d(a/b)/da = 1/b", "d(a/b)/db = -a/b^2")
 
     def forward(self, xp, a, b):
+        if is_complex(a) or is_complex(b):
+            self.__class__ = holomorphic(Div, a, b)
         a, b = promote(a, b)
         out = a / b if type(a) is _ndarray and a.shape else _scalar(a) / _scalar(b)
         if out.dtype == xp.float64 and _dtype_kind(a) != "f64" and _dtype_kind(b) != "f64":
@@ -357,7 +372,9 @@ class DivScalar(_Elementwise):
     def forward(self, xp, a, c):
         self.saved = (c,)
         dtype = a.dtype
-        if dtype is not _F32 and dtype is not _F64:
+        if dtype is not _F32 and dtype is not _F64 or type(c) is complex:
+            if dtype.kind == "c" or type(c) is complex:
+                self.__class__ = holomorphic(DivScalar, a)
             if dtype.kind not in "fc":  # true division: integers give the default float dtype
                 a = a.astype(get_default_dtype().numpy)
             return _with_number(a, c, operator.truediv)
@@ -380,6 +397,8 @@ class Pow(_Binary):
     derivative = ("d(a^b)/da = b*a^(b-1)", "d(a^b)/db = a^b*log(a)")
 
     def forward(self, xp, a, b):
+        if is_complex(a) or is_complex(b):
+            self.__class__ = holomorphic(Pow, a, b)
         a, b = promote(a, b)
         out = a ** b
         self._remember_shapes(a, b, out.shape)
@@ -415,7 +434,9 @@ class PowScalar(_Elementwise):
 
     def forward(self, xp, a, c):
         dtype = a.dtype
-        if dtype is not _F32 and dtype is not _F64:
+        if dtype is not _F32 and dtype is not _F64 or type(c) is complex:
+            if dtype.kind == "c" or type(c) is complex:
+                self.__class__ = holomorphic(PowScalar, a)
             if dtype.kind not in "fc":
                 a, c = promote(a, c)
             self.saved = (a, c)
@@ -658,6 +679,7 @@ class UnaryRow(NamedTuple):
     formula: str
     floating: bool = True
     pytorch_name: str | None = None
+    holomorphic: bool = True  # (of a complex input: the rule is conjugated, see ops.wirtinger)
 
 
 #: The plain unary ufuncs, one row each: from a row come the Op class (``ops.elementwise.Tanh``),
@@ -665,8 +687,10 @@ class UnaryRow(NamedTuple):
 #: forms and the create_graph namespace entry (see ``chainrule.functional``).
 UNARY = (
     UnaryRow("neg", "negative", "", lambda xp, g, _: -g, "d(-u)/du = -1", floating=False),
-    UnaryRow("abs", "abs", "input", lambda xp, g, a: g * xp.sign(a), "d|u|/du = sign(u)", floating=False),
-    UnaryRow("sign", "sign", "", lambda xp, g, _: g * 0, "d sign(u)/du = 0", floating=False),
+    # (|z| of a complex z: g z/|z|, NumPy's sign of a complex number being z/|z|, as PyTorch's sgn)
+    UnaryRow("abs", "abs", "input", lambda xp, g, a: g * xp.sign(a), "d|u|/du = sign(u)", floating=False,
+             holomorphic=False),
+    UnaryRow("sign", "sign", "", lambda xp, g, _: g * 0, "d sign(u)/du = 0", floating=False, holomorphic=False),
     UnaryRow("exp", "exp", "output", lambda xp, g, y: g * y, "d exp(u)/du = exp(u)"),
     UnaryRow("log", "log", "input", lambda xp, g, a: g / a, "d log(u)/du = 1/u"),
     UnaryRow("log2", "log2", "input", lambda xp, g, a: g / (a * 0.6931471805599453), "d log2(u)/du = 1/(u ln 2)"),
@@ -699,10 +723,16 @@ def _unary_op(row: UnaryRow) -> type:
     is float-valued), ``backward = rule(xp, g, saved)`` with ``saved`` the input or the output."""
     op_name, name, rule, floating, saves = row.name.capitalize(), row.function, row.rule, row.floating, row.saves
     numpy_function = getattr(np, name)
+    conjugated = row.holomorphic
 
     def forward(self, xp, a):
-        if floating and a.dtype.kind in "biu":
-            a = _floating(a)
+        kind = a.dtype.kind
+        if kind != "f":  # (one test on the common path, float inputs)
+            if kind == "c":
+                if conjugated:
+                    self.__class__ = holomorphic(type(self), a)
+            elif floating:
+                a = _floating(a)
         out = numpy_function(a) if xp is np else getattr(xp, name)(a)
         if saves:
             self.saved = (out if saves == "output" else a,)
@@ -748,6 +778,8 @@ class Rsqrt(_Elementwise):
     derivative = ("d u^(-1/2)/du = -1/2 u^(-3/2)",)
 
     def forward(self, xp, a):
+        if a.dtype.kind == "c":
+            self.__class__ = holomorphic(Rsqrt, a)
         a = _floating(a)
         out = 1 / xp.sqrt(a)
         self.saved = (out,)
@@ -779,6 +811,8 @@ class Square(_Elementwise):
     derivative = ("d u^2/du = 2u",)
 
     def forward(self, xp, a):
+        if a.dtype.kind == "c":
+            self.__class__ = holomorphic(Square, a)
         self.saved = (a,)
         return a * a
 
@@ -792,6 +826,8 @@ class Reciprocal(_Elementwise):
     derivative = ("d (1/u)/du = -1/u^2",)
 
     def forward(self, xp, a):
+        if _dtype_kind(a) == "c":
+            self.__class__ = holomorphic(Reciprocal, a)
         out = 1 / a
         if _dtype_kind(a) in "iub":
             out = out.astype(xp.float32)
@@ -824,7 +860,10 @@ class Sigmoid(_Elementwise):
 
     def forward(self, xp, a):
         half = a.dtype is _F16
-        if a.dtype.kind != "f" or half:  # float16 in float32, rounded once (PyTorch's opmath)
+        kind = a.dtype.kind
+        if kind == "c":
+            self.__class__ = holomorphic(Sigmoid, a)
+        elif kind != "f" or half:  # float16 in float32, rounded once (PyTorch's opmath)
             a = a.astype(xp.float32)
         with np.errstate(over="ignore"):
             out = sigmoid_into(a, xp.empty_like(a))
@@ -1032,6 +1071,8 @@ class Cast(_Elementwise):
         return a.astype(dtype)
 
     def backward(self, xp, g):
+        if self.source.kind != "c" and is_complex_gradient(g):  # real to complex: the real part
+            g = xp.real(g)
         return g.astype(self.source) if hasattr(g, "astype") else g.to(self.source), None
 
 

@@ -8,6 +8,7 @@ import numpy
 from ..autograd.function import Op, broadcast_error, variant
 from ..backend import to_numpy
 from ..gemm import product
+from .wirtinger import holomorphic, is_complex_gradient
 from .elementwise import sum_to_shape
 
 
@@ -39,6 +40,8 @@ class Matmul(Op):
         self.saved = (a, b)
         if a.ndim != 2 or b.ndim != 2:
             self.__class__ = variant(Matmul, _MATMUL_NAMES.get((a.ndim, b.ndim), "UnsafeViewBackward0"))
+        if a.dtype.kind == "c":
+            self.__class__ = holomorphic(type(self), a, b)
         return product(xp, a, b)
 
     def backward(self, xp, g):
@@ -181,6 +184,8 @@ class Linear(Op):
         # PyTorch's node: addmm or mm for a matrix input, a view of a batched product else.
         if x.ndim != 2 or bias is None:
             self.__class__ = _LINEAR_VARIANTS[x.ndim == 2, bias is not None]
+        if x.dtype.kind == "c":
+            self.__class__ = holomorphic(type(self), x, weight, bias)
         return out
 
     def presented_indices(self) -> tuple:
@@ -282,6 +287,8 @@ class Inverse(Op):
 
     def forward(self, xp, a):
         _square_batches("linalg.inv", a)
+        if a.dtype.kind == "c":
+            self.__class__ = holomorphic(Inverse, a)
         try:
             out = xp.linalg.inv(a)
         except numpy.linalg.LinAlgError:
@@ -305,6 +312,8 @@ class Det(Op):
 
     def forward(self, xp, a):
         _square_batches("linalg.det", a)
+        if a.dtype.kind == "c":
+            self.__class__ = holomorphic(Det, a)
         self.saved = (a,)
         return xp.asarray(xp.linalg.det(a), dtype=a.dtype)
 
@@ -312,12 +321,15 @@ class Det(Op):
         (a,) = self.saved
         if not (xp is numpy or hasattr(xp, "ndarray")):
             raise NotImplementedError("det: backward with create_graph=True is not supported")
-        # A = U S V^T: adj(A)^T = det(U) det(V^T) U diag(prod_{j != i} s_j) V^T.
+        # A = U S V^T: adj(A)^T = det(U) det(V^T) U diag(prod_{j != i} s_j) V^T (of a complex A,
+        # A = U S V^H and adj(A)^T = det(U) det(V^H) conj(U) diag(...) conj(V^H)).
         u, s, vt = xp.linalg.svd(a)
+        signs = xp.linalg.det(u) * xp.linalg.det(vt)
+        if u.dtype.kind == "c":
+            u, vt = xp.conj(u), xp.conj(vt)
         ones = xp.ones(s.shape[:-1] + (1,), dtype=s.dtype)
         before = xp.cumprod(xp.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
         after = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(s, -1)[..., :-1]], axis=-1), axis=-1), -1)
-        signs = xp.linalg.det(u) * xp.linalg.det(vt)
         adjugate_t = xp.matmul(u * (before * after)[..., None, :], vt) * signs[..., None, None]
         return g[..., None, None] * adjugate_t
 
@@ -333,12 +345,14 @@ class LogAbsDet(Op):
         _square_batches("linalg.slogdet", a)
         _, out = xp.linalg.slogdet(a)
         self.saved = (a,)
-        return xp.asarray(out, dtype=a.dtype)
+        return xp.asarray(out, dtype=a.real.dtype)
 
     def backward(self, xp, g):
         (a,) = self.saved
         inverse_t = _transposed(xp, Inverse.apply(a) if not (xp is numpy or hasattr(xp, "ndarray")) else
                                 _inverse(xp, a))
+        if is_complex_gradient(a):  # (log |det A| = Re log det A: A^-H)
+            inverse_t = xp.conj(inverse_t)
         return g[..., None, None] * inverse_t
 
 
@@ -377,6 +391,8 @@ class Solve(Op):
 
     def forward(self, xp, a, b, vector):
         _square_batches("linalg.solve", a)
+        if a.dtype.kind == "c":
+            self.__class__ = holomorphic(Solve, a, b, None)
         if a.dtype != b.dtype:
             raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
                                f"{_scalar(a)} and B of type {_scalar(b)} instead")

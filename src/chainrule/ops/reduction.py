@@ -12,6 +12,7 @@ import numpy as np
 from ..autograd.function import Op, variant
 from . import stdselect
 from .namespace import plain
+from .wirtinger import holomorphic
 
 
 def normalize_axis(dim: Any, ndim: int) -> tuple | None:
@@ -99,6 +100,8 @@ class Prod(Op):
     def forward(self, xp, a, axis, keepdims):
         if axis is not None:
             self.__class__ = _PROD_DIM
+        if a.dtype.kind == "c":
+            self.__class__ = holomorphic(type(self), a)
         out = a.prod(axis=axis, keepdims=keepdims)
         self.axis, self.keepdims = axis, keepdims
         self.saved = (a, out)
@@ -247,6 +250,8 @@ class _Scan(Op):
 
     def forward(self, xp, a, axis):
         self.axis = axis
+        if a.dtype.kind == "c":
+            self.__class__ = holomorphic(type(self), a)
         out = self.scan(xp, a, axis) if a.ndim else a.copy()
         self.saved = (a, out)
         return out

@@ -231,9 +231,14 @@ class ViewScatter(Op):
 
     def backward(self, xp, g):
         module = xp if hasattr(xp, "ndarray") else np
-        outside = module.ones(self.shape, dtype=bool)
-        self._view(module, outside)[...] = False
-        g_base = g * outside if self.needs_grad(0) else None
+        g_base = None
+        if self.needs_grad(0) and module is xp and g.dtype.kind == "c":
+            g_base = g.copy()  # (the view may be a part of each element, .real or .imag: not a mask's work)
+            self._view(xp, g_base)[...] = 0
+        elif self.needs_grad(0):
+            outside = module.ones(self.shape, dtype=bool)
+            self._view(module, outside)[...] = False
+            g_base = g * outside
         g_view = None
         if self.needs_grad(1):
             if module is xp:

@@ -1,0 +1,60 @@
+"""gradcheck and gradgradcheck (chainrule/calculus/gradcheck.py) on complex inputs and
+outputs: checked as pairs of reals, so a gradient with a missing conjugation, or a wrong
+imaginary part, fails, and right ones pass."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule
+
+#: A complex value cast to a real one silently loses its imaginary part: an error here.
+pytestmark = pytest.mark.filterwarnings("error::numpy.exceptions.ComplexWarning")
+
+_rng = np.random.default_rng(5)
+
+
+def _complex(*shape):
+    return chainrule.tensor(_rng.normal(size=shape) + 1j * _rng.normal(size=shape), requires_grad=True)
+
+
+class _Unconjugated(chainrule.autograd.Function):
+    """z * w with the gradient of real numbers (no conjugation): wrong for complex ones."""
+
+    @staticmethod
+    def forward(ctx, z, w):
+        ctx.save_for_backward(z, w)
+        return z * w
+
+    @staticmethod
+    def backward(ctx, g):
+        z, w = ctx.saved_tensors
+        return g * w, g * z
+
+
+class _LostImaginaryPart(chainrule.autograd.Function):
+    """x * (1 + 2i) of a real x, its gradient taking the real part of g only."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * (1 + 2j)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.real
+
+
+def test_complex_gradients_are_checked():
+    z, w = _complex(3), _complex(3)
+    gradcheck = chainrule.autograd.gradcheck
+    assert gradcheck(lambda a, b: a * b, (z, w))
+    assert gradcheck(lambda a: (a.exp() / (a + 3)).abs(), (z,))
+    assert not gradcheck(_Unconjugated.apply, (z, w), raise_exception=False)
+    x = chainrule.tensor(_rng.normal(size=3), requires_grad=True)
+    assert gradcheck(lambda a: a * (1 + 2j), (x,))
+    assert not gradcheck(_LostImaginaryPart.apply, (x,), raise_exception=False)
+
+
+def test_complex_second_derivatives_are_checked():
+    z = _complex(4)
+    assert chainrule.autograd.gradgradcheck(lambda a: (a * a).sin() * a.conj(), (z,))
