@@ -116,3 +116,13 @@ def test_errors_like_torch(call, message):
             warnings.simplefilter("ignore")
             with pytest.raises(RuntimeError, match=message):
                 call(L)
+
+
+@pytest.mark.parametrize("args", [(10,), (11, False), (8, True, 5.0), (1,), (0,), (64, True, 14.0)])
+def test_kaiser_window_like_torch(args):
+    assert_close(chainrule.kaiser_window(*args, dtype=chainrule.float64), torch.kaiser_window(*args, dtype=torch.float64))
+    ours, theirs = chainrule.kaiser_window(*args), torch.kaiser_window(*args)  # float32: PyTorch computes in float
+    assert ours.dtype == chainrule.float32
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=2e-6, atol=1e-7)
+    with pytest.raises(RuntimeError, match="kaiser_window requires non-negative window_length"):
+        chainrule.kaiser_window(-1)

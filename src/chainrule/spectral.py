@@ -19,6 +19,7 @@ from . import functional as F
 from .complex_numbers import view_as_real
 from .creation import ones, tensor, zeros
 from .dtypes import get_default_dtype, to_numpy
+from .ops.bessel import bessel_i
 from .ops.conv import fold
 from .ops.linalg import _scalar
 from .ops.spatial import pad_modes
@@ -80,6 +81,21 @@ def bartlett_window(window_length: int, periodic: bool = True, *, dtype: Any = N
         return _window([1.0], 1, dtype, device, requires_grad)
     span = window_length if periodic else window_length - 1
     values = 1 - np.abs(2 * np.arange(window_length) / max(span, 1) - 1)
+    return _window(values, window_length, dtype, device, requires_grad)
+
+
+@public(method=False)
+def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0, *, dtype: Any = None,
+                  device: Any = None, requires_grad: bool = False) -> Tensor:
+    """The Kaiser window, ``i0(beta sqrt(1 - ((n - a) / a)^2)) / i0(beta)`` with a = (N - 1) / 2."""
+    _check("kaiser_window", window_length, dtype)
+    if window_length <= 1:
+        return _window([1.0] * window_length, window_length, dtype, device, requires_grad)
+    span = window_length + 1 if periodic else window_length
+    alpha = (span - 1) / 2.0
+    n = np.arange(window_length, dtype=np.float64)
+    shape = beta * np.sqrt(np.maximum(1 - ((n - alpha) / alpha) ** 2, 0.0))
+    values = bessel_i(0, shape, scaled=False) / bessel_i(0, np.array([float(beta)]), scaled=False)
     return _window(values, window_length, dtype, device, requires_grad)
 
 

@@ -61,7 +61,7 @@ def _bessel_asymptotic_scaled(order: int, x):
     return total / np.sqrt(2 * math.pi * x)
 
 
-def _bessel(order: int, a, scaled: bool):
+def bessel_i(order: int, a, scaled: bool):
     """I_order(a), or I_order(a) exp(-|a|) when ``scaled``, in a's floating dtype."""
     a = _floating(a)
     x = a.astype(np.float64)
@@ -158,13 +158,13 @@ class _BesselI(Op):
 
     def forward(self, xp, a):
         self.saved = (a,)
-        return _on_host(lambda x: _bessel(self.order, x, self.scaled), a)
+        return _on_host(lambda x: bessel_i(self.order, x, self.scaled), a)
 
     def backward(self, xp, g):
         (a,) = self.saved
         if plain(xp):
             def i(order):
-                return _on_host(lambda x: _bessel(order, x, self.scaled), a)
+                return _on_host(lambda x: bessel_i(order, x, self.scaled), a)
         else:
             def i(order):
                 return _BESSEL[order, self.scaled].apply(a)
