@@ -32,3 +32,17 @@ def test_erfc_keeps_its_digits_where_erf_is_near_one():
     check(lambda L, t: L.special.ndtr(t), np.array([-9.0, -2.0, 0.0, 1.5, 10.0]))
     check(lambda L, t: [L.erfc(t), L.special.ndtr(t)], x.astype(np.float32), rtol=1e-6)
     check(lambda L, t: t.clone().erfc_(), x, grad=False)
+
+
+def test_zeta_like_torch():
+    import torch
+
+    import chainrule
+    x = np.array([1.0, 0.5, 1.5, 2.0, 3.0, 7.5, 2.0, 4.0])
+    q = np.array([1.0, 1.0, 0.3, -1.5, 2.5, 10.0, 0.0, -0.5])
+    check(lambda L, a: L.special.zeta(L.tensor(x, dtype=L.float64), a), np.abs(q) + 0.25)  # values and d/dq
+    check(lambda L, a, b: L.special.zeta(a, b), x, q, grad=False)
+    check(lambda L, a: [L.special.zeta(2.0, a), L.special.zeta(a, 3)], np.array([1.5, 2.0, 4.0]), grad=False)
+    for L in (torch, chainrule):
+        with pytest.raises(RuntimeError, match="the derivative for 'zeta' is not implemented"):
+            L.special.zeta(L.tensor([2.0], requires_grad=True), L.tensor([1.0])).backward()

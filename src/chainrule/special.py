@@ -8,10 +8,11 @@ from . import functional as F
 from .composites import digamma, igamma, igammac, lgamma, mvlgamma, polygamma, sinc
 from .dtypes import get_default_dtype
 from .ops import bessel as B
+from .ops import gamma as G
 from .ops.elementwise import Entr
 from .tensor import Tensor
 
-__all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "i0", "i0e", "i1", "i1e", "log_ndtr", "ndtr", "ndtri", "exp2", "expit", "expm1", "gammainc", "gammaincc", "gammaln", "log1p", "log_softmax", "logit", "logsumexp",
+__all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "i0", "i0e", "i1", "i1e", "log_ndtr", "ndtr", "ndtri", "zeta", "exp2", "expit", "expm1", "gammainc", "gammaincc", "gammaln", "log1p", "log_softmax", "logit", "logsumexp",
            "multigammaln", "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy"]
 
 erf = F.erf
@@ -81,6 +82,16 @@ def log_ndtr(input: Tensor) -> Tensor:
 def ndtri(input: Tensor) -> Tensor:
     """The standard normal quantile: the x with ndtr(x) = p (-inf at 0, inf at 1)."""
     return B.Ndtri.apply(_floating(input))
+
+
+def zeta(input: Any, other: Any) -> Tensor:
+    """The Hurwitz zeta function ``sum_k (k + other)^-input`` (the Riemann zeta at other = 1);
+    either argument may be a number."""
+    x = input if isinstance(input, Tensor) else F._t(float(input))
+    q = other if isinstance(other, Tensor) else F._t(float(other))
+    if x.dtype != q.dtype and not (isinstance(input, Tensor) and isinstance(other, Tensor)):
+        x, q = (x, q.to(x.dtype)) if isinstance(input, Tensor) else (x.to(q.dtype), q)
+    return G.Zeta.apply(_floating(x), _floating(q))
 
 
 def ndtr(input: Tensor) -> Tensor:

@@ -102,9 +102,13 @@ def trigamma_array(a):
     return np.where(reflect, -result, result).astype(a.dtype)
 
 
-def hurwitz_zeta(s: float, q):
-    """zeta(s, q) = sum_k (k + q)^-s for s > 1 (Cephes' Euler-Maclaurin summation)."""
+def hurwitz_zeta(s, q):
+    """zeta(s, q) = sum_k (k + q)^-s elementwise over the broadcast ``s`` and ``q`` (Cephes'
+    Euler-Maclaurin summation): inf at s = 1 and at the poles q = 0, -1, ...; NaN for s < 1
+    and for a negative q with a non-integer s."""
     q = np.asarray(q, dtype=np.float64)
+    s = np.asarray(s, dtype=np.float64)
+    s, q = np.broadcast_arrays(s, q)
     with np.errstate(all="ignore"):
         total = q ** -s
         a = q.copy()
@@ -117,20 +121,44 @@ def hurwitz_zeta(s: float, q):
             total = total + b
         w = a
         total = total + b * w / (s - 1) - 0.5 * b
-        factor = 1.0
+        factor = np.ones_like(s)
         k = 0.0
         for coefficient in _ZETA_SERIES:
-            factor *= s + k
+            factor = factor * (s + k)
             b = b / w
             total = total + factor * b / coefficient
             k += 1.0
-            factor *= s + k
+            factor = factor * (s + k)
             b = b / w
             k += 1.0
         poles = (q <= 0) & (q == np.floor(q))
         total = np.where(poles, np.inf, total)
-        total = np.where((q <= 0) & ~poles & (s != math.floor(s)), np.nan, total)
+        total = np.where((q <= 0) & ~poles & (s != np.floor(s)), np.nan, total)
+        total = np.where(s == 1, np.inf, np.where(s < 1, np.nan, total))
     return total
+
+
+class Zeta(Op):
+    """The Hurwitz zeta function zeta(x, q); a gradient flows to q only (PyTorch has none for x)."""
+
+    __slots__ = ()
+    pytorch_name = "SpecialZetaBackward0"
+    derivative = ("d zeta(x, q)/dq = -x zeta(x + 1, q)",)
+
+    def forward(self, xp, x, q):
+        x, q = _floating(x), _floating(q)
+        self.saved = (x, q)
+        out = hurwitz_zeta(to_numpy(x), to_numpy(q)).astype(np.promote_types(x.dtype, q.dtype))
+        return out if type(x) is np.ndarray else to_device(out, x.device)
+
+    def backward(self, xp, g):
+        x, q = self.saved
+        if self.needs_grad(0):
+            raise RuntimeError("the derivative for 'zeta' is not implemented.")
+        if not plain(xp):
+            return None, g * -x * Zeta.apply(x + 1, q)
+        slope = _on_host(lambda values: -values * hurwitz_zeta(values + 1, to_numpy(q)), x)
+        return None, sum_to_shape((g * slope).astype(g.dtype), q.shape)
 
 
 def polygamma_array(n: int, a):
