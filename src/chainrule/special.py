@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from . import functional as F
 from .composites import digamma, igamma, igammac, lgamma, mvlgamma, polygamma, sinc
 from .dtypes import get_default_dtype
 from .ops import bessel as B
 from .ops import gamma as G
+from .ops.polynomials import NAMES as _POLYNOMIAL_NAMES, OrthogonalPolynomial
 from .ops.elementwise import Entr
 from .tensor import Tensor
 
@@ -92,6 +95,25 @@ def zeta(input: Any, other: Any) -> Tensor:
     if x.dtype != q.dtype and not (isinstance(input, Tensor) and isinstance(other, Tensor)):
         x, q = (x, q.to(x.dtype)) if isinstance(input, Tensor) else (x.to(q.dtype), q)
     return G.Zeta.apply(_floating(x), _floating(q))
+
+
+def _polynomial(name: str) -> Any:
+    def polynomial(input: Any, n: Any) -> Tensor:
+        x = input if isinstance(input, Tensor) else F._t(np.asarray(input, dtype=get_default_dtype().numpy))
+        degree = n._data if isinstance(n, Tensor) else np.asarray(n)
+        if isinstance(n, Tensor) and n.is_floating_point() and n.dtype.itemsize > x.dtype.itemsize:
+            x = x.to(n.dtype)
+        return OrthogonalPolynomial.apply(_floating(x), degree, name)
+
+    polynomial.__name__ = polynomial.__qualname__ = name
+    polynomial.__doc__ = (f"The {name.replace('_', ' ')} of degree ``n`` (per element; truncated to an "
+                          f"integer) at ``input``, evaluated as PyTorch evaluates it; no gradient.")
+    return polynomial
+
+
+for _name in _POLYNOMIAL_NAMES:
+    globals()[_name] = _polynomial(_name)
+__all__ += list(_POLYNOMIAL_NAMES)
 
 
 def ndtr(input: Tensor) -> Tensor:
