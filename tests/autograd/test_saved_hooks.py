@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import chainrule
-from tests.conftest import assert_close, pair
+from conftest import assert_close, pair
 
 
 def _mlp(lib, seed=0):
