@@ -163,3 +163,24 @@ def test_disable_saved_tensors_hooks_raises_with_its_message():
                     pass
         with lib.autograd.graph.save_on_cpu():
             pass
+
+
+def test_hooks_run_without_grad_mode_and_what_they_compute_is_not_packed():
+    seen = {}
+    for lib in (chainrule, torch):
+        log = seen[lib.__name__] = []
+
+        def pack(t):
+            log.append(("pack", lib.is_grad_enabled(), (t * t).requires_grad))
+            return t * 2
+
+        def unpack(t):
+            log.append(("unpack", lib.is_grad_enabled()))
+            return t / 2
+
+        x = lib.tensor([0.5, 1.5], dtype=lib.float64, requires_grad=True)
+        with lib.autograd.graph.saved_tensors_hooks(pack, unpack):
+            y = x.exp().sum()
+        y.backward()
+        assert_close(x.grad, np.exp([0.5, 1.5]))
+    assert seen["chainrule"] == seen["torch"] == [("pack", False, False), ("unpack", False)]

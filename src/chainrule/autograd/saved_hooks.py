@@ -19,6 +19,7 @@ from ..backend import array_backend
 from . import function as _function
 from . import observe
 from .function import Op
+from .grad_mode import no_grad
 
 
 class _HookState(threading.local):
@@ -117,21 +118,20 @@ def _pack_saved(node: Any, args: tuple, kwargs: dict, output: Any) -> None:
     pack, unpack = _state.stack[-1]
     inputs = node.inputs or ()
     packed, roles = [], []
-    for value in saved:
-        if not _is_array(value):
-            packed.append(value)
-            roles.append(None)
-            continue
-        positions = tuple(i for i, a in enumerate(inputs) if a is value)
-        is_output = value is node.output
-        if positions and isinstance(args[positions[0]], _function.Tensor):
-            tensor = args[positions[0]]
-        elif is_output:
-            tensor = output
-        else:
-            tensor = _function._make(value, None, False)
-        packed.append(pack(tensor))
-        roles.append((positions, is_output))
+    with no_grad():  # as PyTorch runs the hooks: what they compute records nothing (nor packs)
+        for value, role in zip(saved, _roles(node, saved, inputs)):
+            if role is None:
+                packed.append(value)
+            else:
+                positions, is_output = role
+                if positions and isinstance(args[positions[0]], _function.Tensor):
+                    tensor = args[positions[0]]
+                elif is_output:
+                    tensor = output
+                else:
+                    tensor = _function._make(value, None, False)
+                packed.append(pack(tensor))
+            roles.append(role)
     # Only what pack returned stays: the node's own references to arrays are dropped too.
     arguments = tuple(None if _is_array(a) else a for a in inputs)
     node.saved = _Packed(packed, roles, arguments, unpack)
@@ -139,6 +139,18 @@ def _pack_saved(node: Any, args: tuple, kwargs: dict, output: Any) -> None:
     node.output = None
     node.register_prehook(_unpacker(node))
     node.register_hook(_repacker(node))
+
+
+def _roles(node: Any, saved: tuple, inputs: tuple) -> list:
+    """Where each saved value came from: ``(input positions, is the output)`` for an array,
+    None for anything else (kept as it is)."""
+    roles = []
+    for value in saved:
+        if _is_array(value):
+            roles.append((tuple(i for i, a in enumerate(inputs) if a is value), value is node.output))
+        else:
+            roles.append(None)
+    return roles
 
 
 def _unpacker(node: Any) -> Callable:
@@ -153,7 +165,8 @@ def _unpacker(node: Any) -> Callable:
             if role is None:
                 saved.append(value)
                 continue
-            tensor = holder.unpack(value)
+            with no_grad():
+                tensor = holder.unpack(value)
             if not isinstance(tensor, _function.Tensor):
                 raise TypeError(f"Output of saved tensor unpack_hook expected to be a Tensor but got "
                                 f"result of type {type(tensor).__name__}")
