@@ -184,3 +184,29 @@ def test_hooks_run_without_grad_mode_and_what_they_compute_is_not_packed():
         y.backward()
         assert_close(x.grad, np.exp([0.5, 1.5]))
     assert seen["chainrule"] == seen["torch"] == [("pack", False, False), ("unpack", False)]
+
+
+def test_custom_functions_pack_what_they_save():
+    results = {}
+    for lib in (chainrule, torch):
+        class ScaledExp(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, w):
+                y = x.exp() * w
+                ctx.save_for_backward(x, w, y)
+                return y
+
+            @staticmethod
+            def backward(ctx, grad):
+                x, w, y = ctx.saved_tensors
+                return grad * y, grad * x.exp()
+
+        log = results[lib.__name__] = []
+        x = lib.tensor([0.5, -1.0], dtype=lib.float64, requires_grad=True)
+        w = lib.tensor([2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        with lib.autograd.graph.saved_tensors_hooks(lambda t: log.append(t.tolist()) or ("box", t.detach()),
+                                                    lambda box: log.append("unpack") or box[1]):
+            y = ScaledExp.apply(x, w)
+        y.sum().backward()
+        log.append((x.grad.tolist(), w.grad.tolist()))
+    assert results["chainrule"] == results["torch"]

@@ -1,9 +1,10 @@
 """Hooks on the values ops save for backward (PyTorch's ``torch.autograd.graph``
 ``saved_tensors_hooks``, ``save_on_cpu``, ``disable_saved_tensors_hooks``).
 
-Inside ``saved_tensors_hooks(pack, unpack)`` every array an op saves for its backward is
-handed to ``pack`` as a Tensor when the op records, and only what ``pack`` returns stays in
-the graph; the node's backward gets ``unpack(packed)`` back.  With no hooks pushed nothing of
+Inside ``saved_tensors_hooks(pack, unpack)`` every array an op saves for its backward (and
+every tensor a user ``Function`` saves with ``save_for_backward``) is handed to ``pack`` as a
+Tensor when the op records, and only what ``pack`` returns stays in the graph; the node's
+backward (or ``ctx.saved_tensors``) gets ``unpack(packed)`` back.  With no hooks pushed nothing of
 this runs: the hooks ride on the recording observers (:mod:`.observe`), which the lean
 recording paths already check, and on the node's own backward hooks, which the engine
 already checks per node.
@@ -32,7 +33,7 @@ class _HookState(threading.local):
 
 
 _state = _HookState()
-_observing: list = []  # the removal function of the one recording observer, while hooks exist
+_observing: list = []  # the removal functions of the observers, while hooks exist
 _active = [0]  # pushed hooks in all threads
 
 
@@ -51,14 +52,15 @@ class saved_tensors_hooks:
         _state.stack.append((self.pack_hook, self.unpack_hook))
         _active[0] += 1
         if not _observing:
-            _observing.append(observe.add(observe.forward, _pack_saved))
+            _observing.extend((observe.add(observe.forward, _pack_saved), observe.add(observe.saved, _pack_function)))
         return self
 
     def __exit__(self, *exc: object) -> None:
         _state.stack.pop()
         _active[0] -= 1
-        if not _active[0] and _observing:
-            _observing.pop()()
+        if not _active[0]:
+            while _observing:
+                _observing.pop()()
 
 
 class save_on_cpu(saved_tensors_hooks):
@@ -141,6 +143,36 @@ def _pack_saved(node: Any, args: tuple, kwargs: dict, output: Any) -> None:
     node.register_hook(_repacker(node))
 
 
+def _pack_function(ctx: Any) -> None:
+    """The observer of user Functions: pack each tensor ``save_for_backward`` kept; each read
+    of ``ctx.saved_tensors`` unpacks it anew, as in PyTorch."""
+    if not _state.stack:
+        return
+    pack, unpack = _state.stack[-1]
+    entries = []
+    with no_grad():
+        for kind, item, data in ctx.saved:
+            if kind == "output":
+                entries.append(("packed", _checked(unpack), pack(_function._make(data, ctx, True))))
+            elif isinstance(item, _function.Tensor):
+                entries.append(("packed", _checked(unpack), pack(item)))
+            else:
+                entries.append((kind, item, data))
+    ctx.saved = tuple(entries)
+
+
+def _checked(unpack: Callable) -> Callable:
+    def unpack_tensor(packed: Any) -> Any:
+        with no_grad():
+            tensor = unpack(packed)
+        if not isinstance(tensor, _function.Tensor):
+            raise TypeError(f"Output of saved tensor unpack_hook expected to be a Tensor but got "
+                            f"result of type {type(tensor).__name__}")
+        return tensor
+
+    return unpack_tensor
+
+
 def _roles(node: Any, saved: tuple, inputs: tuple) -> list:
     """Where each saved value came from: ``(input positions, is the output)`` for an array,
     None for anything else (kept as it is)."""
@@ -165,12 +197,7 @@ def _unpacker(node: Any) -> Callable:
             if role is None:
                 saved.append(value)
                 continue
-            with no_grad():
-                tensor = holder.unpack(value)
-            if not isinstance(tensor, _function.Tensor):
-                raise TypeError(f"Output of saved tensor unpack_hook expected to be a Tensor but got "
-                                f"result of type {type(tensor).__name__}")
-            array = tensor._data
+            array = _checked(holder.unpack)(value)._data
             positions, is_output = role
             for i in positions:
                 inputs[i] = array
