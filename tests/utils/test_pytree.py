@@ -88,6 +88,13 @@ def test_registered_nodes_tensors_and_sizes():
     doubled = ours.tree_map_only(chainrule.Tensor, lambda t: t * 2, {"p": Pair(chainrule.ones(2), 3)})
     assert doubled["p"].a.tolist() == [2.0, 2.0] and doubled["p"].b == 3
     assert ours.tree_leaves(chainrule.zeros(2, 3).shape) == [2, 3]
+
+    class Box:
+        def __init__(self, item):
+            self.item = item
+
+    ours._register_pytree_node(Box, lambda b: ([b.item], None), lambda values, _: Box(*values))
+    assert ours.tree_map(lambda v: v + 1, [Box(1)])[0].item == 2
     assert type(ours.tree_map(lambda n: n * 2, chainrule.Size([1, 2]))) is chainrule.Size
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)

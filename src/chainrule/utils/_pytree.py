@@ -50,6 +50,14 @@ def register_pytree_node(cls: type, flatten_fn: Callable[[Any], tuple[list, Cont
     SUPPORTED_NODES[cls] = NodeDef(cls, flatten_fn, unflatten_fn)
 
 
+def _register_pytree_node(cls: type, flatten_fn: Callable[[Any], tuple[list, Context]],
+                          unflatten_fn: Callable[[Iterable, Context], Any], to_str_fn: Callable | None = None,
+                          maybe_from_str_fn: Callable | None = None, **kwargs: Any) -> None:
+    """PyTorch's older spelling of :func:`register_pytree_node` (still called by libraries);
+    the string functions are accepted and unused, as in PyTorch."""
+    register_pytree_node(cls, flatten_fn, unflatten_fn, **kwargs)
+
+
 def is_namedtuple_class(cls: type) -> bool:
     """Whether ``cls`` is a named tuple type (``collections.namedtuple``'s or a subclass)."""
     return (isinstance(cls, type) and issubclass(cls, tuple) and isinstance(getattr(cls, "_fields", None), tuple)
