@@ -210,3 +210,20 @@ def test_custom_functions_pack_what_they_save():
         y.sum().backward()
         log.append((x.grad.tolist(), w.grad.tolist()))
     assert results["chainrule"] == results["torch"]
+
+
+def test_packed_activations_are_not_kept_by_the_graph():
+    import gc
+    import weakref
+
+    x = chainrule.tensor(np.linspace(0, 1, 1000), requires_grad=True)
+    with chainrule.autograd.graph.saved_tensors_hooks(lambda t: t.numpy(force=True).tobytes(),
+                                                       lambda b: chainrule.tensor(np.frombuffer(b))):
+        hidden = x.exp()
+        kept = weakref.ref(hidden._data)
+        loss = hidden.sin().sum()
+    del hidden
+    gc.collect()
+    assert kept() is None  # only the bytes the hook returned stay in the graph
+    loss.backward()
+    assert_close(x.grad, np.cos(np.exp(np.linspace(0, 1, 1000))) * np.exp(np.linspace(0, 1, 1000)))
