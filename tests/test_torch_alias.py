@@ -26,6 +26,19 @@ def test_torch_and_its_submodules_are_chainrules_modules():
     assert namespace["torch"].cuda.is_available() is chainrule.cuda.is_available()
 
 
+def test_pytorch_utility_modules_resolve():
+    namespace: dict = {}
+    with aliased():
+        exec("import torch.utils._pytree as pytree\nfrom torch.autograd.graph import saved_tensors_hooks\n"
+             "from torch.nn.utils.fusion import fuse_conv_bn_eval\nfrom torch.nn.attention import sdpa_kernel, SDPBackend\n"
+             "from torch.utils.hooks import RemovableHandle\nfrom torch.utils.dlpack import from_dlpack\n", namespace)
+    assert namespace["pytree"] is chainrule.utils._pytree
+    assert namespace["saved_tensors_hooks"] is chainrule.autograd.graph.saved_tensors_hooks
+    assert namespace["fuse_conv_bn_eval"] is chainrule.nn.utils.fuse_conv_bn_eval
+    assert namespace["SDPBackend"].MATH == 0 and namespace["from_dlpack"] is chainrule.from_dlpack
+    assert namespace["RemovableHandle"] is chainrule.nn.module.RemovableHandle
+
+
 def test_chainrule_keeps_its_own_module_attributes():
     with aliased():
         exec("import torch.nn.functional", {})

@@ -85,6 +85,8 @@ def __getattr__(name: str) -> Any:
         return module
     if name in ("save", "load"):
         return getattr(__getattr__("serialization"), name)
+    if name == "from_dlpack":  # torch.from_dlpack
+        return __getattr__("utils").dlpack.from_dlpack
     if name == "explain":
         return __getattr__("viz").explain
     if name == "compile":  # torch.compile: loaded on first use, like the subpackages

@@ -31,55 +31,10 @@ from .functional import stack
 from .random import default_generator, refusing_draws
 from .nn.utils.stateless import reparametrized_call as functional_call
 from .tensor import Tensor
+from .utils._pytree import tree_flatten, tree_unflatten, treespec_pprint
 
 __all__ = ["functional_call", "grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap",
            "stack_module_state"]
-
-
-# -- pytrees: tuples, lists and dicts of leaves ------------------------------------------------------
-
-def _flatten(tree: Any) -> tuple[list, Any]:
-    """The leaves of ``tree`` in order, and its structure (for :func:`_unflatten`)."""
-    if isinstance(tree, (tuple, list)):
-        leaves, specs = [], []
-        for item in tree:
-            sub, spec = _flatten(item)
-            leaves += sub
-            specs.append(spec)
-        return leaves, (type(tree), specs)
-    if isinstance(tree, dict):
-        leaves, specs = [], []
-        for key in tree:
-            sub, spec = _flatten(tree[key])
-            leaves += sub
-            specs.append((key, spec))
-        return leaves, (dict, specs)
-    return [tree], None
-
-
-def _unflatten(leaves: Sequence, spec: Any) -> Any:
-    iterator = iter(leaves)
-
-    def build(spec: Any) -> Any:
-        if spec is None:
-            return next(iterator)
-        kind, children = spec
-        if kind is dict:
-            return {key: build(child) for key, child in children}
-        items = [build(child) for child in children]
-        return tuple(items) if kind is tuple else items if kind is list else kind(*items)
-
-    return build(spec)
-
-
-def _describe(spec: Any) -> str:
-    if spec is None:
-        return "*"
-    kind, children = spec
-    if kind is dict:
-        return "{" + ", ".join(f"{key!r}: {_describe(child)}" for key, child in children) + "}"
-    inner = ", ".join(_describe(child) for child in children)
-    return f"({inner},)" if kind is tuple and len(children) == 1 else f"({inner})" if kind is tuple else f"[{inner}]"
 
 
 # -- differentiating at a level ------------------------------------------------------------------
@@ -118,7 +73,7 @@ class _Level:
         self.fresh: set[int] = set()  # ids of the leaves this level made
 
     def differentiable(self, tree: Any, api: str) -> Any:
-        leaves, spec = _flatten(tree)
+        leaves, spec = tree_flatten(tree)
         made = []
         for leaf in leaves:
             if not isinstance(leaf, Tensor):
@@ -129,13 +84,13 @@ class _Level:
                 fresh = leaf.detach().requires_grad_(True)
                 self.fresh.add(id(fresh))
                 made.append(fresh)
-        return _unflatten(made, spec)
+        return tree_unflatten(made, spec)
 
     def undo(self, tree: Any) -> Any:
         """A result as the level outside sees it: without a graph unless it depends on a tensor
         that requires grad outside this transform."""
-        leaves, spec = _flatten(tree)
-        return _unflatten([self._undo_one(x) for x in leaves], spec)
+        leaves, spec = tree_flatten(tree)
+        return tree_unflatten([self._undo_one(x) for x in leaves], spec)
 
     def _undo_one(self, x: Any) -> Any:
         if not isinstance(x, Tensor) or not x.requires_grad:
@@ -225,8 +180,8 @@ def grad_and_value(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: 
                     raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got "
                                        f"tensor with {output.dim()} dims. Maybe you wanted to use the vjp or jacrev "
                                        f"APIs instead?")
-                leaves, spec = _flatten(wrt)
-                gradient = _unflatten(_gradients([output], leaves), spec)
+                leaves, spec = tree_flatten(wrt)
+                gradient = tree_unflatten(_gradients([output], leaves), spec)
             gradient, output, aux = level.undo(gradient), level.undo(output), level.undo(aux)
         finally:
             _leave()
@@ -256,7 +211,7 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
         with enable_grad():
             inner = [level.differentiable(p, "vjp") for p in primals]
             output, aux = _split_aux(func(*inner), has_aux, "vjp(f, *primals)")
-            outputs, out_spec = _flatten(output)
+            outputs, out_spec = tree_flatten(output)
             for out in outputs:
                 if not isinstance(out, Tensor) or not out.dtype.is_floating_point and not out.dtype.is_complex:
                     raise RuntimeError(f"vjp(f, ...): All outputs of f must be floating-point or complex Tensors, "
@@ -265,16 +220,16 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
         aux = level.undo(aux)
     finally:
         _leave()
-    leaves, spec = _flatten(inner)
+    leaves, spec = tree_flatten(inner)
 
     def vjp_fn(cotangents: Any, *, retain_graph: bool = True, create_graph: bool | None = None) -> tuple:
-        flat, given = _flatten(cotangents)
-        if len(flat) != len(outputs) or _describe(given) != _describe(out_spec):
+        flat, given = tree_flatten(cotangents)
+        if len(flat) != len(outputs) or given != out_spec:
             raise RuntimeError(f"Expected pytree structure of cotangents to be the same as pytree structure of outputs "
-                               f"to the function. cotangents: {_describe(given)}, primal output: {_describe(out_spec)}")
+                               f"to the function. cotangents: {treespec_pprint(given)}, primal output: {treespec_pprint(out_spec)}")
         with enable_grad():
             found = _gradients(outputs, leaves, flat)
-        return tuple(level.undo(_unflatten(found, spec)))
+        return tuple(level.undo(tree_unflatten(found, spec)))
 
     return (shown, vjp_fn, aux) if has_aux else (shown, vjp_fn)
 
@@ -291,13 +246,13 @@ def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False, ha
         with enable_grad():
             inner = [level.differentiable(p, "jvp") for p in primals]
             output, aux = _split_aux(func(*inner), has_aux, "jvp(f, primals, tangents)")
-            outputs, out_spec = _flatten(output)
-            leaves, _ = _flatten(inner)
-            tangent_leaves, _ = _flatten(tangents)
+            outputs, out_spec = tree_flatten(output)
+            leaves, _ = tree_flatten(inner)
+            tangent_leaves, _ = tree_flatten(tangents)
             dummies = [zeros_like(out, requires_grad=True) for out in outputs]  # the backward is linear in these
             backs = _gradients(outputs, leaves, dummies)
             found = _gradients(backs, dummies, tangent_leaves)
-        result = (level.undo(output), level.undo(_unflatten(found, out_spec)))
+        result = (level.undo(output), level.undo(tree_unflatten(found, out_spec)))
         aux = level.undo(aux)
     finally:
         _leave()
@@ -331,8 +286,8 @@ def _jacobian(func: Callable, argnums: Any, has_aux: bool, api: str) -> Callable
             with enable_grad():
                 args, wrt = _differentiable_args(level, args, numbers, api)
                 output, aux = _split_aux(func(*args), has_aux, f"{api}(f, ...)(*args)")
-                outputs, out_spec = _flatten(output)
-                leaves, spec = _flatten(wrt)
+                outputs, out_spec = tree_flatten(output)
+                leaves, spec = tree_flatten(wrt)
                 per_output = []
                 for out in outputs:
                     if not isinstance(out, Tensor):
@@ -347,8 +302,8 @@ def _jacobian(func: Callable, argnums: Any, has_aux: bool, api: str) -> Callable
                         else:
                             block = zeros_like(leaf).reshape(-1)[:0].reshape((0,) + tuple(leaf.shape))
                         blocks.append(block.reshape(tuple(out.shape) + tuple(leaf.shape)))
-                    per_output.append(_unflatten(blocks, spec))
-                result = _unflatten(per_output, out_spec)
+                    per_output.append(tree_unflatten(blocks, spec))
+                result = tree_unflatten(per_output, out_spec)
             result, aux = level.undo(result), level.undo(aux)
         finally:
             _leave()
@@ -390,7 +345,7 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
         if not isinstance(in_dims, (int, tuple)) or isinstance(in_dims, bool):
             raise ValueError(f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): expected `in_dims` to be int or a "
                              f"(potentially nested) tuple matching the structure of inputs, got: {type(in_dims)}.")
-        leaves, spec = _flatten(args)
+        leaves, spec = tree_flatten(args)
         dims = _broadcast_dims(in_dims, args, name)
         size = None
         sizes = []
@@ -424,7 +379,7 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
                 if start is not None:
                     default_generator.set_state(start)
                 sliced = [leaf if dim is None else leaf.select(dim, i) for leaf, dim in zip(leaves, dims)]
-                results.append(func(*_unflatten(sliced, spec), **kwargs))
+                results.append(func(*tree_unflatten(sliced, spec), **kwargs))
         return _stack_results(results, out_dims, name)
 
     return wrapper
@@ -442,39 +397,39 @@ def _randomness(randomness: str) -> Any:
 def _broadcast_dims(in_dims: Any, args: tuple, name: str) -> list:
     """One in_dim per leaf of ``args``."""
     if isinstance(in_dims, int):
-        return [in_dims] * len(_flatten(args)[0])
+        return [in_dims] * len(tree_flatten(args)[0])
     if len(in_dims) != len(args):
         raise ValueError(f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): in_dims is not compatible with the "
-                         f"structure of `inputs`. in_dims has structure {_describe(_flatten(in_dims)[1])} but inputs "
-                         f"has structure {_describe(_flatten(args)[1])}.")
+                         f"structure of `inputs`. in_dims has structure {tree_flatten(in_dims)[1]} but inputs "
+                         f"has structure {tree_flatten(args)[1]}.")
     dims: list = []
     for dim, arg in zip(in_dims, args):
-        count = len(_flatten(arg)[0])
+        count = len(tree_flatten(arg)[0])
         if dim is None or isinstance(dim, int):
             dims += [dim] * count
             continue
-        flat_dims, dim_spec = _flatten(dim)
-        if len(flat_dims) != count or _describe(dim_spec) != _describe(_flatten(arg)[1]):
+        flat_dims, dim_spec = tree_flatten(dim)
+        if len(flat_dims) != count or dim_spec != tree_flatten(arg)[1]:
             raise ValueError(f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): in_dims is not compatible with the "
-                             f"structure of `inputs`. in_dims has structure {_describe(_flatten(in_dims)[1])} but "
-                             f"inputs has structure {_describe(_flatten(args)[1])}.")
+                             f"structure of `inputs`. in_dims has structure {tree_flatten(in_dims)[1]} but "
+                             f"inputs has structure {tree_flatten(args)[1]}.")
         dims += flat_dims
     return dims
 
 
 def _stack_results(results: list, out_dims: Any, name: str) -> Any:
-    flat = [_flatten(r) for r in results]
+    flat = [tree_flatten(r) for r in results]
     leaves_per_call = [f[0] for f in flat]
     spec = flat[0][1]
     count = len(leaves_per_call[0])
     if isinstance(out_dims, int) or out_dims is None:
         dims = [out_dims] * count
     else:
-        dims, dims_spec = _flatten(out_dims)
+        dims, dims_spec = tree_flatten(out_dims)
         if len(dims) != count:
             raise ValueError(f"vmap({name}, ..., out_dims={out_dims})(<inputs>): out_dims is not compatible with the "
-                             f"structure of `outputs`. out_dims has structure {_describe(dims_spec)} but outputs has "
-                             f"structure {_describe(spec)}.")
+                             f"structure of `outputs`. out_dims has structure {dims_spec} but outputs has "
+                             f"structure {spec}.")
     stacked = []
     for k, dim in enumerate(dims):
         column = [leaves[k] for leaves in leaves_per_call]
@@ -485,7 +440,7 @@ def _stack_results(results: list, out_dims: Any, name: str) -> Any:
             raise ValueError(f"vmap({name}, ...): `{name}` must only return Tensors, got type {type(column[0])}. "
                              f"Did you mean to set out_dims= to None for output?")
         stacked.append(stack(column, dim=dim))
-    return _unflatten(stacked, spec)
+    return tree_unflatten(stacked, spec)
 
 
 # -- ensembles -----------------------------------------------------------------------------------

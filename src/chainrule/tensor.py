@@ -263,6 +263,15 @@ class Tensor:
         array = to_numpy(self._data)
         return array if dtype is None else array.astype(dtype)
 
+    def __dlpack__(self, **kwargs: Any) -> Any:
+        """The data as a DLPack capsule (shared memory), for ``from_dlpack`` of NumPy, PyTorch ..."""
+        if self._rg:
+            raise RuntimeError("Can't export tensors that require gradient, use tensor.detach()")
+        return self._data.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self) -> tuple:
+        return self._data.__dlpack_device__()
+
     def _check_host(self, what: str) -> None:
         where = self.device
         if where.type != "cpu":

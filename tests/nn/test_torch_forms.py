@@ -117,3 +117,22 @@ def test_errors_as_torch():
         chainrule.kl_div(chainrule.zeros(2), chainrule.ones(2), 3)
     with pytest.raises(AttributeError, match="has no attribute 'no_such_op'"):
         chainrule.no_such_op
+
+
+@pytest.mark.parametrize("name, gates", [("lstm_cell", 4), ("gru_cell", 3), ("rnn_tanh_cell", 1), ("rnn_relu_cell", 1)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_recurrent_cells_at_the_top_level(name, gates, bias):
+    rng = np.random.default_rng(0)
+    arrays = [rng.normal(size=(3, 5)), rng.normal(size=(3, 4)), rng.normal(size=(3, 4)),
+              rng.normal(size=(4 * gates, 5)), rng.normal(size=(4 * gates, 4)),
+              rng.normal(size=4 * gates), rng.normal(size=4 * gates)]
+    results = []
+    for lib in (chainrule, torch):
+        x, h, c, w_ih, w_hh, b_ih, b_hh = [lib.tensor(a, requires_grad=True) for a in arrays]
+        state = (h, c) if name == "lstm_cell" else h
+        out = getattr(lib, name)(x, state, w_ih, w_hh, *((b_ih, b_hh) if bias else ()))
+        outs = out if isinstance(out, tuple) else (out,)
+        sum(o.sin().sum() for o in outs).backward()
+        results.append([*outs, x.grad, w_hh.grad, h.grad])
+    for ours, theirs in zip(*results):
+        assert_close(ours, theirs)

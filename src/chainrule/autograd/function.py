@@ -586,7 +586,10 @@ class Function(FunctionCtx, Node, metaclass=_FunctionMeta):
             raise freed_error(self)
         out = []
         for kind, item, data in self.saved:
-            out.append(_make(data, self, True) if kind == "output" else item)
+            if kind == "packed":  # packed by saved tensor hooks: ``item`` unpacks it
+                out.append(item(data))
+            else:
+                out.append(_make(data, self, True) if kind == "output" else item)
         return tuple(out)
 
     def apply_backward(self, grads: Any, create_graph: bool) -> tuple:
@@ -661,6 +664,8 @@ def _record_function(ctx: Any, args: tuple, wrapped: list) -> None:
                 checks.append((t._version_counter(), t._version, len(saved) - 1, None))
     ctx.saved = tuple(saved)
     ctx._checks = tuple(checks)
+    if observe.saved:
+        observe.notify_saved(ctx)
     non_diff = {id(t) for t in ctx._non_differentiable}
     for index, out in enumerate(wrapped):
         if isinstance(out, Tensor) and id(out) not in non_diff and out._data.dtype.kind in "fc":

@@ -26,7 +26,8 @@ without depending on how nodes store it:
   (one node standing for a whole region).
 
 PyTorch's names live here too: ``Node``, ``GradientEdge``, ``get_gradient_edge``,
-``increment_version``.
+``increment_version``, and the hooks on saved values (``saved_tensors_hooks``, ``save_on_cpu``,
+``disable_saved_tensors_hooks``: see :mod:`.saved_hooks`).
 
 >>> y = (x * w).sum()
 >>> [graph.op_name(n) for n in graph.walk(y)]
@@ -46,6 +47,7 @@ from .engine import run_backward, task
 from .function import Function, Op, _output_array
 from .node import Node, pytorch_edge, split_edge
 from .region import CompiledFunctionBackward, record
+from .saved_hooks import disable_saved_tensors_hooks, save_on_cpu, saved_tensors_hooks
 from .versions import changed_since as _array_changed_since
 
 __all__ = [
@@ -55,7 +57,7 @@ __all__ = [
     "on_record", "on_backward", "watch", "Handle", "on_backward_call", "on_cut", "cut_of", "on_grad_read",
     "CUT_KINDS", "on_apply", "on_read", "on_inplace",
     "InplaceChange", "has_hooks", "detached", "replay", "value", "version", "record", "retaining",
-    "CompiledFunctionBackward",
+    "CompiledFunctionBackward", "saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks",
 ]
 
 

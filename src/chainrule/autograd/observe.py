@@ -29,6 +29,9 @@ grad_reads: list = []
 #: ``observe(tensor, how)`` when a tensor's values are read into Python (``item()``,
 #: ``bool()``, ``tolist()``, ``numpy()`` ...): ``how`` names the read.
 read: list = []
+#: ``observe(node)`` after a user ``Function``'s node records what ``save_for_backward`` kept
+#: (``node.saved``): the saved tensor hooks (:mod:`.saved_hooks`) pack it there.
+saved: list = []
 #: ``observe(stage, target, name, change)`` for in-place changes (see ``graph.on_inplace``):
 #: "begin"/"end" around a change made through ``inplace.apply_inplace`` (``target``: the
 #: tensor; a "begin" callback returning True asks for the change as its op), "copy" for the
@@ -72,6 +75,11 @@ def notify_grad_read(tensor: Any, grad: Any) -> Any:
 def notify_read(tensor: Any, how: str) -> None:
     for callback in list(read):
         callback(tensor, how)
+
+
+def notify_saved(node: Any) -> None:
+    for callback in list(saved):
+        callback(node)
 
 
 def notify_inplace(stage: str, target: Any, name: str, change: Any = None) -> bool:

@@ -4,7 +4,8 @@ PyTorch exposes many of its ops at the top of its namespace as well: ``torch.con
 ``torch.dropout(input, p, train)``, ``torch.embedding(weight, indices)``, the losses with an
 integer ``reduction`` (0 none, 1 mean, 2 sum; left out it is 0 there, not "mean"), an
 in-place function for most in-place methods (``torch.relu_(x)`` is ``x.relu_()``) and a few
-questions (``torch.is_nonzero(x)``).  Each form here calls the one implementation
+questions (``torch.is_nonzero(x)``), and the recurrent cells' one-step functions
+(``torch.lstm_cell(input, (h, c), w_ih, w_hh, b_ih, b_hh)`` ...).  Each form here calls the one implementation
 (``nn.functional``'s or the Tensor method) with the top-level signature PyTorch gives it;
 ``chainrule.<name>`` loads this module on first use (it needs ``nn``, which
 ``import chainrule`` leaves unloaded).
@@ -15,6 +16,7 @@ from typing import Any, Callable
 
 from ..tensor import Tensor
 from . import functional as F
+from .functional_rnn import gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell
 
 #: ``reduction`` as PyTorch's top-level losses take it (``at::Reduction``).
 _REDUCTIONS = {0: "none", 1: "mean", 2: "sum"}
@@ -246,4 +248,5 @@ __all__ = [*_SAME_AS_FUNCTIONAL, *_INPLACE_METHODS, *_QUESTIONS, "dropout", "dro
            "selu_", "celu_", "threshold_", "rrelu", "rrelu_", "embedding", "batch_norm", "instance_norm",
            "constant_pad_nd", "avg_pool1d", "max_pool1d", "max_pool1d_with_indices", "max_pool2d", "max_pool3d",
            "adaptive_max_pool1d", "kl_div", "binary_cross_entropy_with_logits", "cosine_embedding_loss",
-           "margin_ranking_loss", "hinge_embedding_loss", "triplet_margin_loss", "poisson_nll_loss", "ctc_loss"]
+           "margin_ranking_loss", "hinge_embedding_loss", "triplet_margin_loss", "poisson_nll_loss", "ctc_loss",
+           "lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell"]

@@ -1,5 +1,6 @@
-"""``chainrule.utils``: where PyTorch code looks for ``torch.utils.data`` and
-``torch.utils.checkpoint``."""
-from . import checkpoint, data
+"""``chainrule.utils``: where PyTorch code looks for ``torch.utils.data``,
+``torch.utils.checkpoint``, ``torch.utils.hooks``, ``torch.utils.dlpack`` and
+``torch.utils._pytree``."""
+from . import _pytree, checkpoint, data, dlpack, hooks
 
-__all__ = ["checkpoint", "data"]
+__all__ = ["checkpoint", "data", "dlpack", "hooks"]

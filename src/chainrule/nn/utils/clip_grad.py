@@ -34,17 +34,26 @@ def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0, er
                     foreach: Any = None) -> Tensor:
     """Scale all gradients together so that their joint ``norm_type`` norm is at most
     ``max_norm``; returns that norm (before clipping) as a tensor."""
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    parameters = list(parameters)
+    total_norm = get_total_norm(_grads(parameters), float(norm_type), error_if_nonfinite)
+    clip_grads_with_norm_(parameters, max_norm, total_norm, foreach)
+    return total_norm
+
+
+def clip_grads_with_norm_(parameters: Any, max_norm: float, total_norm: Tensor, foreach: Any = None) -> None:
+    """Scale all gradients by ``max_norm / (total_norm + 1e-6)`` (at most 1): ``clip_grad_norm_``
+    with a norm computed beforehand (by :func:`get_total_norm`)."""
     grads = _grads(parameters)
-    total_norm = get_total_norm(grads, float(norm_type), error_if_nonfinite)
     if not grads:
-        return total_norm
+        return
     total = total_norm._data
-    coef = np.minimum(max_norm / (total + 1e-6), 1.0).astype(total.dtype)
+    coef = np.minimum(float(max_norm) / (total + 1e-6), 1.0).astype(total.dtype)
     with np.errstate(invalid="ignore"):  # a non-finite norm scales by nan, as in PyTorch
         for g in grads:
             g._data *= coef
             g._version_counter().bump("mul_")
-    return total_norm
 
 
 def clip_grad_norm(parameters: Any, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False,

@@ -13,9 +13,10 @@ from .. import functional as F
 from ..conv import ConvTranspose1d, ConvTranspose2d
 from ..module import Module
 from . import parametrize
+from .orthogonal import orthogonal
 from .weight_norm import _weight_norm, norm_except_dim
 
-__all__ = ["weight_norm", "spectral_norm"]
+__all__ = ["orthogonal", "weight_norm", "spectral_norm"]
 
 
 class _WeightNorm(Module):
