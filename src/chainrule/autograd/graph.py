@@ -324,10 +324,15 @@ def on_record(callback: Callable[[Any, tuple, dict, Any], None]) -> Handle:
     return Handle(observe.add(observe.forward, callback))
 
 
-def on_backward(callback: Callable[[Any, tuple, tuple], None]) -> Handle:
+def on_backward(callback: Callable[[Any, tuple, tuple], None],
+                before: Callable[[Any], None] | None = None) -> Handle:
     """Call ``callback(node, grad_outputs, grad_inputs)`` after each node's backward in every
-    backward (``grad_inputs``: one per argument of the op)."""
-    return Handle(observe.add(observe.backward, callback))
+    backward (``grad_inputs``: one per argument of the op), and ``before(node)``, when given,
+    just before it (a profiler times the node between the two)."""
+    removers = [observe.add(observe.backward, callback)]
+    if before is not None:
+        removers.append(observe.add(observe.backward_starting, before))
+    return Handle(lambda: [remove() for remove in removers])
 
 
 def watch(node: Any, callback: Callable[[Any, tuple, tuple], None]) -> Handle:
@@ -411,18 +416,17 @@ def _read_grads_through_observers(on: bool) -> None:
 # -- capturing -------------------------------------------------------------------------------------
 
 
-def on_apply(callback: Callable[[Any, tuple, dict, Any], None]) -> Handle:
+def on_apply(callback: Callable[[Any, tuple, dict, Any], None],
+             before: Callable[[type], None] | None = None) -> Handle:
     """Call ``callback(node, args, kwargs, output)`` after every op runs, recorded or not
     (``node`` is the op instance that ran the forward, with what it saved; ``output`` the
-    tensor it returns, whose ``grad_fn`` is ``node`` when it was recorded)."""
-    remove_recorded = observe.add(observe.forward, callback)
-    remove_unrecorded = observe.add(observe.unrecorded, callback)
-
-    def remove() -> None:
-        remove_recorded()
-        remove_unrecorded()
-
-    return Handle(remove)
+    tensor it returns, whose ``grad_fn`` is ``node`` when it was recorded), and
+    ``before(op class)``, when given, just before its forward (a profiler times the op
+    between the two).  Ops cost nothing extra while no one watches them."""
+    removers = [observe.add(observe.forward, callback), observe.add(observe.unrecorded, callback)]
+    if before is not None:
+        removers.append(observe.add(observe.starting, before))
+    return Handle(lambda: [remove() for remove in removers])
 
 
 def on_read(callback: Callable[[Any, str], None]) -> Handle:
