@@ -1,5 +1,5 @@
-"""``chainrule.utils``: where PyTorch code looks for ``torch.utils.data`` and
-``torch.utils.checkpoint``."""
-from . import checkpoint, data
+"""``chainrule.utils``: where PyTorch code looks for ``torch.utils.data``,
+``torch.utils.checkpoint`` and ``torch.utils.benchmark``."""
+from . import benchmark, checkpoint, data
 
-__all__ = ["checkpoint", "data"]
+__all__ = ["benchmark", "checkpoint", "data"]
