@@ -36,6 +36,7 @@ class FunctionEvent:
                  is_user_annotation: bool = False) -> None:
         self.id = id
         self.name = name
+        self.trace_name = name  # the name in a Chrome trace, when ``name`` groups several ranges
         self.thread = thread
         self.time_range = Interval(start_us, end_us)
         self.input_shapes = input_shapes if input_shapes is not None else []
@@ -177,7 +178,7 @@ def chrome_trace(events: Iterable[FunctionEvent]) -> dict:
     trace = []
     for event in events:
         entry = {"ph": "X", "cat": "user_annotation" if event.is_user_annotation else "cpu_op",
-                 "name": event.name, "pid": pid, "tid": event.thread,
+                 "name": event.trace_name, "pid": pid, "tid": event.thread,
                  "ts": event.time_range.start, "dur": event.cpu_time_total, "args": {}}
         if event.input_shapes:
             entry["args"]["Input Dims"] = event.input_shapes

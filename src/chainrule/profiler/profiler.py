@@ -117,6 +117,14 @@ _TRANSITIONS = {
 }
 
 
+def _group_steps(events: EventList) -> None:
+    """Name every step's range ``ProfilerStep*``, as PyTorch's tables and events show them
+    (the trace keeps ``ProfilerStep#N``)."""
+    for event in events:
+        if event.name.startswith("ProfilerStep#"):
+            event.name = "ProfilerStep*"
+
+
 class profile:
     """PyTorch's ``torch.profiler.profile``: ``with profile(...) as prof:`` records ops,
     backward nodes and ``record_function`` ranges; with a ``schedule``, call ``prof.step()``
@@ -191,6 +199,7 @@ class profile:
                 self.profiler.__enter__()
             elif action == "stop":
                 self.profiler.__exit__(None, None, None)
+                _group_steps(self.profiler.function_events)
             elif self.on_trace_ready is not None:
                 self.on_trace_ready(self)
 
