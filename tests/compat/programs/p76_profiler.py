@@ -59,3 +59,6 @@ with profile(schedule=schedule(wait=1, warmup=1, active=2, repeat=2), on_trace_r
         p.step()
 print("recorded windows", ready)
 print("final step", p.step_num)
+
+results = {"counts": [counts.get(name, 0) for name in sorted(watched)], "loss": loss.detach(),
+           "windows": [list(w[1]) for w in ready]}
