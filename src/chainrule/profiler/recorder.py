@@ -134,6 +134,10 @@ class Recorder:
 
     # -- graph hooks ---------------------------------------------------------------------------
     def op_started(self, cls: type) -> None:
+        # A forward runs no other op: an op range still open here is one whose forward raised.
+        stack = self.stack()
+        while stack and stack[-1].kind == "op":
+            stack.pop()
         for name in aten_names(cls):
             self.open(name, "op")
 
