@@ -92,13 +92,14 @@ class Compare:
             if threads != previous_threads:
                 lines.append(f"{threads} threads: ".ljust(overall, "-"))
                 previous_threads = threads
-            lines.append("  |  ".join(self._finish(strings, widths, row, grid)))
+            group = [r for (t, _, _), r in zip(row_keys, grid) if t == threads]
+            lines.append("  |  ".join(self._finish(strings, widths, row, group)))
         warned = self._highlight_warnings and any(r.has_warnings for r in results)
         label = results[0].label
         return "\n".join([
             f"[{(' ' + (label or '') + ' ').center(overall - 2, '-')}]", *lines, "",
-            *(["(! XX%) Measurement has high variance, where XX is the IQR / median * 100.", ""] if warned else []),
-            f"Times are in {unit_to_english(unit)}s ({unit}).", ""])
+            f"Times are in {unit_to_english(unit)}s ({unit}).",
+            *(["(! XX%) Measurement has high variance, where XX is the IQR / median * 100."] if warned else []), ""])
 
     def _column_format(self, column: list, scale: float) -> tuple:
         """(template, trim) for one column: digits enough for its largest median and, when
@@ -121,12 +122,14 @@ class Compare:
         spread = f" (! {m.iqr / m.median * 100:.0f}%)" if warned and m.has_warnings else ""
         return template.format(value, spread)
 
-    def _finish(self, strings: list, widths: list, row: list, grid: list) -> list:
+    def _finish(self, strings: list, widths: list, row: list, group: list) -> list:
+        """A row's cells, padded and (when colorizing) coloured against the best of its row, or
+        of its column among the rows of the same thread count."""
         cells = [strings[0].ljust(widths[0])]
         for j, (text, width, m) in enumerate(zip(strings[1:], widths[1:], row)):
             text = text.center(width)
             if self._colorize != Colorize.NONE and m is not None:
-                peers = row if self._colorize == Colorize.ROWWISE else [r[j] for r in grid]
+                peers = row if self._colorize == Colorize.ROWWISE else [r[j] for r in group]
                 text = _color(text, m.median, min(p.median for p in peers if p is not None))
             cells.append(text)
         return cells
