@@ -13,13 +13,14 @@ without depending on how nodes store it:
   :func:`backward_gradients` (a whole backward that touches nothing and reports the
   gradient on every edge);
 * watch it: :func:`on_record` (every node as it is recorded), :func:`on_backward` (every
-  node's gradients in every backward), :func:`watch` (one node's, in later backwards),
+  node's gradients in every backward; with ``before``, also just before each node, which
+  is how ``chainrule.profiler`` times it), :func:`watch` (one node's, in later backwards),
   :func:`on_backward_call` (each ``backward()`` call as a whole), :func:`on_cut` (every place
   a value that needs a gradient leaves the graph: ``.detach()``, ``.data``, ``.item()``, an
   op under no_grad or without a derivative ...) and :func:`cut_of` (where a tensor's history
   was cut), :func:`on_grad_read` (code reading ``tensor.grad``);
 * capture it (``chainrule.compiler``): :func:`on_apply` (every op as it runs, recorded or
-  not), :func:`on_read` (values read into Python), :func:`on_inplace` (in-place changes),
+  not; with ``before``, also just before its forward), :func:`on_read` (values read into Python), :func:`on_inplace` (in-place changes),
   :func:`detached` and :func:`replay` (an op's copy whose forward and backward run again on
   other arrays),
   :func:`value` and :func:`version` (a tensor's array and version), and :func:`record`

@@ -11,7 +11,7 @@ from typing import Any, Iterable, NamedTuple
 __all__ = ["Interval", "FunctionEvent", "FunctionEventAvg", "EventList", "format_time", "format_memory",
            "write_atomically"]
 
-#: Table columns: (header, attribute that the default ``sort_by`` names).
+#: What ``table(sort_by=...)`` can sort by (descending).
 _SORT_KEYS = ("cpu_time", "cpu_time_total", "self_cpu_time_total", "count", "cpu_memory_usage",
               "self_cpu_memory_usage")
 

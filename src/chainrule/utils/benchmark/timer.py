@@ -6,7 +6,7 @@ import enum
 import sys
 import textwrap
 import timeit
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
