@@ -118,9 +118,9 @@ def test_no_chainrule_import_inside_a_function():
     assert not wrong, "\n".join(sorted(set(wrong)))
 
 
-@pytest.mark.parametrize("part", ["viz", "commands", "debug", "compiler"])
+@pytest.mark.parametrize("part", ["viz", "commands", "debug", "compiler", "profiler"])
 def test_tools_use_only_public_names_of_the_core(part):
-    """viz/, commands/, debug/ and compiler/ import no underscore name of another part and read no
+    """viz/, commands/, debug/, compiler/ and profiler/ import no underscore name of another part and read no
     ``obj._private`` attribute (their own ``self._x`` aside)."""
     wrong = []
     own = f"{PACKAGE}.{part}"

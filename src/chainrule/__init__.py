@@ -75,7 +75,8 @@ from ._repr import get_printoptions, printoptions, set_printoptions
 
 #: Subpackages loaded on first use, so that ``import chainrule`` stays light.
 _LAZY = ("nn", "optim", "data", "utils", "viz", "datasets", "serialization", "cli", "linalg", "distributed",
-         "multiprocessing", "onnx", "compiler", "debug", "_dynamo", "backends", "distributions", "testing", "special", "func", "jit", "fft")
+         "multiprocessing", "onnx", "compiler", "debug", "_dynamo", "backends", "distributions", "testing", "special", "func", "jit", "fft",
+         "profiler")
 
 
 def __getattr__(name: str) -> Any:
@@ -107,9 +108,12 @@ _upcalls.compile = _compile
 
 def _autograd_getattr(name: str) -> Any:
     """``chainrule.autograd``'s attributes registered from above on first use: ``diagnose``
-    (chainrule.debug, which sits above nn, registers it when loaded)."""
+    (chainrule.debug, which sits above nn, registers it when loaded) and ``profiler``
+    (chainrule.profiler's legacy API)."""
     if name == "diagnose":
         return __getattr__("debug").diagnose
+    if name == "profiler":  # torch.autograd.profiler: chainrule.profiler's legacy API
+        return __getattr__("profiler").autograd_profiler
     raise AttributeError(f"module 'chainrule.autograd' has no attribute '{name}'")
 
 

@@ -209,6 +209,27 @@ def test_on_apply_sees_every_op_recorded_or_not():
     assert seen == [("Mul", True), ("Sum", True), ("Exp", False), ("Sin", False)]
 
 
+def test_before_hooks_bracket_each_forward_and_each_backward():
+    w, x, _ = _small()
+    seen = []
+    with graph.on_apply(lambda node, *rest: seen.append(("after", graph.op_name(node))),
+                        before=lambda cls: seen.append(("before", cls.op_name))):
+        y = (w * x).sum()
+        with chainrule.no_grad():
+            x.exp()
+    assert seen == [("before", "Mul"), ("after", "Mul"), ("before", "Sum"), ("after", "Sum"),
+                    ("before", "Exp"), ("after", "Exp")]
+    seen.clear()
+    with graph.on_backward(lambda node, *grads: seen.append(("after", graph.op_name(node))),
+                           before=lambda node: seen.append(("before", graph.op_name(node)))):
+        graph.backward_gradients(y)  # a dry run: no observer of this kind is told
+        y.backward()
+    assert seen == [("before", "Sum"), ("after", "Sum"), ("before", "Mul"), ("after", "Mul")]
+    seen.clear()
+    (w * x).sum().backward()  # unregistered: nothing is told
+    assert seen == []
+
+
 def test_on_read_reports_values_read_into_python():
     w, x, y = _small()
     reads = []

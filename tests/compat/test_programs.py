@@ -12,6 +12,7 @@ from .runner import PROGRAMS, compare, compare_stdout, execute
 OPTIONS: dict[str, dict] = {
     "p01_classic_example": {"exact_stdout": True},
     "p25_printing": {"exact_stdout": True},
+    "p76_profiler": {"exact_stdout": True},
     # Adamax divides by |g| + eps: where a gradient is ~0 its last-bit differences (a norm
     # summed in another order) show in the 8th digit of the weights.
     "p57_metric_learning_and_gan_pieces": {"rtol": 1e-6, "atol": 1e-9},

@@ -74,6 +74,7 @@ class _Backward:
         # A dry run (``observer`` given) touches nothing: no hooks, no observers but its own.
         self.dry = observer is not None
         self.observers = [observer] if observer is not None else list(observe.backward)
+        self.starters = [] if observer is not None else list(observe.backward_starting)
         self.grads: dict = {}  # node -> its gradient (a list per output for several outputs)
         self.deps: dict = {}  # node -> how many edges still owe it a gradient
         self.ready: list = []
@@ -360,6 +361,8 @@ class _Backward:
     def before_node(self, node: Node, grad: Any) -> Any:
         """Before a node's backward: its tensor and pre hooks, and capture of its outputs'
         gradients; several outputs' gradients become a tuple (None if none came)."""
+        for starter in self.starters:
+            starter(node)
         if node._hooked and not self.dry and grad is not None:
             grad = _run_pre_hooks(node, grad, self.create_graph)
         if self.capture_node:

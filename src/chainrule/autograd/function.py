@@ -190,6 +190,9 @@ def _apply_general(cls: type, *args: Any, **kwargs: Any) -> Any:
     else:
         first = arrays[0]
         xp = np if type(first) is _ndarray else _namespace_of(arrays)
+    if observe.starting:
+        for callback in list(observe.starting):
+            callback(cls)
     try:
         out = node.forward(xp, *arrays, **kwargs) if kwargs else node.forward(xp, *arrays)
     except ValueError as error:

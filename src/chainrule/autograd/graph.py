@@ -13,13 +13,14 @@ without depending on how nodes store it:
   :func:`backward_gradients` (a whole backward that touches nothing and reports the
   gradient on every edge);
 * watch it: :func:`on_record` (every node as it is recorded), :func:`on_backward` (every
-  node's gradients in every backward), :func:`watch` (one node's, in later backwards),
+  node's gradients in every backward; with ``before``, also just before each node, which
+  is how ``chainrule.profiler`` times it), :func:`watch` (one node's, in later backwards),
   :func:`on_backward_call` (each ``backward()`` call as a whole), :func:`on_cut` (every place
   a value that needs a gradient leaves the graph: ``.detach()``, ``.data``, ``.item()``, an
   op under no_grad or without a derivative ...) and :func:`cut_of` (where a tensor's history
   was cut), :func:`on_grad_read` (code reading ``tensor.grad``);
 * capture it (``chainrule.compiler``): :func:`on_apply` (every op as it runs, recorded or
-  not), :func:`on_read` (values read into Python), :func:`on_inplace` (in-place changes),
+  not; with ``before``, also just before its forward), :func:`on_read` (values read into Python), :func:`on_inplace` (in-place changes),
   :func:`detached` and :func:`replay` (an op's copy whose forward and backward run again on
   other arrays),
   :func:`value` and :func:`version` (a tensor's array and version), and :func:`record`
@@ -326,10 +327,15 @@ def on_record(callback: Callable[[Any, tuple, dict, Any], None]) -> Handle:
     return Handle(observe.add(observe.forward, callback))
 
 
-def on_backward(callback: Callable[[Any, tuple, tuple], None]) -> Handle:
+def on_backward(callback: Callable[[Any, tuple, tuple], None],
+                before: Callable[[Any], None] | None = None) -> Handle:
     """Call ``callback(node, grad_outputs, grad_inputs)`` after each node's backward in every
-    backward (``grad_inputs``: one per argument of the op)."""
-    return Handle(observe.add(observe.backward, callback))
+    backward (``grad_inputs``: one per argument of the op), and ``before(node)``, when given,
+    just before it (a profiler times the node between the two)."""
+    removers = [observe.add(observe.backward, callback)]
+    if before is not None:
+        removers.append(observe.add(observe.backward_starting, before))
+    return Handle(lambda: [remove() for remove in removers])
 
 
 def watch(node: Any, callback: Callable[[Any, tuple, tuple], None]) -> Handle:
@@ -413,18 +419,17 @@ def _read_grads_through_observers(on: bool) -> None:
 # -- capturing -------------------------------------------------------------------------------------
 
 
-def on_apply(callback: Callable[[Any, tuple, dict, Any], None]) -> Handle:
+def on_apply(callback: Callable[[Any, tuple, dict, Any], None],
+             before: Callable[[type], None] | None = None) -> Handle:
     """Call ``callback(node, args, kwargs, output)`` after every op runs, recorded or not
     (``node`` is the op instance that ran the forward, with what it saved; ``output`` the
-    tensor it returns, whose ``grad_fn`` is ``node`` when it was recorded)."""
-    remove_recorded = observe.add(observe.forward, callback)
-    remove_unrecorded = observe.add(observe.unrecorded, callback)
-
-    def remove() -> None:
-        remove_recorded()
-        remove_unrecorded()
-
-    return Handle(remove)
+    tensor it returns, whose ``grad_fn`` is ``node`` when it was recorded), and
+    ``before(op class)``, when given, just before its forward (a profiler times the op
+    between the two).  Ops cost nothing extra while no one watches them."""
+    removers = [observe.add(observe.forward, callback), observe.add(observe.unrecorded, callback)]
+    if before is not None:
+        removers.append(observe.add(observe.starting, before))
+    return Handle(lambda: [remove() for remove in removers])
 
 
 def on_read(callback: Callable[[Any, str], None]) -> Handle:

@@ -14,6 +14,12 @@ forward: list = []
 #: mode off, or no argument requiring grad).  Each of these callbacks is also in ``forward``
 #: (which sends every op down the recording path that notifies).
 unrecorded: list = []
+#: ``observe(cls)`` just before an op's forward runs (registered with a ``forward`` and
+#: ``unrecorded`` callback, which send every op down the path that checks this list).
+starting: list = []
+#: ``observe(node)`` just before each node's backward, in every backward but dry runs
+#: (registered with a ``backward`` callback, which sends the walk down its watched path).
+backward_starting: list = []
 #: ``observe(node, grad_outputs, grad_inputs)`` after each node's backward, in every backward;
 #: ``grad_inputs`` has one entry per argument of the op (None where none flowed).
 backward: list = []
