@@ -68,3 +68,17 @@ def test_a_module_chainrule_lacks_names_itself_and_the_line(tmp_path):
 def test_names_map_both_ways():
     assert chainrule_name("torch.utils.data") == "chainrule.utils.data" and chainrule_name("torch") == "chainrule"
     assert torch_name("chainrule.nn.functional") == "torch.nn.functional"
+
+
+def test_a_program_under_the_alias_prints_torchs_names():
+    program = ("import torch\n"
+               "x = torch.zeros(2, 3, dtype=torch.float64)\n"
+               "shown = [repr(x), repr(x.shape), repr(x.dtype), x.type(), repr(torch.max(torch.ones(2, 2), 1))]\n")
+    namespace: dict = {}
+    with aliased():
+        exec(program, namespace)
+    expected = {}
+    exec(program, expected)  # the same program with the real PyTorch
+    assert namespace["shown"] == expected["shown"]
+    assert repr(chainrule.float64) == "chainrule.float64"  # outside the alias: chainrule's own names
+    assert repr(chainrule.Size([2])) == "chainrule.Size([2])"

@@ -9,7 +9,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from .backend import get_default_device, resolve_device, to_numpy
-from .dtypes import default_complex_dtype, get_default_dtype
+from .dtypes import default_complex_dtype, get_default_dtype, printed
 
 
 @dataclasses.dataclass
@@ -195,7 +195,7 @@ def tensor_repr(tensor: Any) -> str:
     array = to_numpy(tensor._data)
     prefix = "tensor("
     indent = len(prefix)
-    dtype_name = f"dtype=chainrule.{array.dtype.name if array.dtype != np.bool_ else 'bool'}"
+    dtype_name = f"dtype={printed.namespace}.{array.dtype.name if array.dtype != np.bool_ else 'bool'}"
     default_float = get_default_dtype().numpy
     default_complex = default_complex_dtype().numpy
     suffixes = []
@@ -232,7 +232,7 @@ def sparse_repr(indices: np.ndarray, values: np.ndarray, size: tuple, autograd_s
         parts.append(inner + text + ")")
     suffixes = [f"size={tuple(size)}", f"nnz={indices.shape[1]}"]
     if values.dtype not in (get_default_dtype().numpy, np.dtype(np.int64), np.dtype(np.bool_)):
-        suffixes.append(f"dtype=chainrule.{values.dtype.name if values.dtype != np.bool_ else 'bool'}")
+        suffixes.append(f"dtype={printed.namespace}.{values.dtype.name if values.dtype != np.bool_ else 'bool'}")
     suffixes.append("layout=torch.sparse_coo")
     if autograd_suffix:
         suffixes.append(autograd_suffix)

@@ -7,6 +7,14 @@ from typing import Any
 import numpy as np
 
 
+class printed:
+    """The namespace printed before dtypes, ``Size`` and legacy type names: ``chainrule``, or
+    ``torch`` while a program runs under the torch alias (``chainrule run script.py``), so that
+    it prints what PyTorch prints (``torch.float64``, ``torch.Size([2, 3])``)."""
+
+    namespace = "chainrule"
+
+
 class dtype:
     """A tensor element type; ``chainrule.float32`` prints as ``chainrule.float32``."""
 
@@ -39,7 +47,7 @@ class dtype:
         return self.numpy.itemsize
 
     def __repr__(self) -> str:
-        return f"chainrule.{self.name}"
+        return f"{printed.namespace}.{self.name}"
 
     def __eq__(self, other: Any) -> bool:
         if isinstance(other, _NameOnlyDtype):

@@ -7,12 +7,14 @@ from __future__ import annotations
 from collections import namedtuple
 from typing import Sequence
 
+from .dtypes import printed
+
 __all__: list[str] = []
 
 
 def _repr(self: tuple) -> str:
     fields = ",\n".join(f"{name}={value!r}" for name, value in zip(self._fields, self))
-    return f"{__name__}.{type(self).__name__}(\n{fields})"
+    return f"{printed.namespace}.return_types.{type(self).__name__}(\n{fields})"
 
 
 def structseq(name: str, fields: Sequence[str]) -> type:

@@ -31,7 +31,7 @@ class Size(tuple):
     """A tensor's shape: a tuple that prints like PyTorch's ``torch.Size``."""
 
     def __repr__(self) -> str:
-        return f"chainrule.Size({list(self)})"
+        return f"{_dt.printed.namespace}.Size({list(self)})"
 
     def numel(self) -> int:
         count = 1

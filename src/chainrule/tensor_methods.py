@@ -399,7 +399,7 @@ def type_method(self: Tensor, dtype: Any = None, non_blocking: bool = False, **k
     if unexpected:
         raise TypeError(f"type() got an unexpected keyword argument '{unexpected.pop()}'")
     if dtype is None:
-        return f"chainrule.{_dt.from_numpy(self._data.dtype).legacy_name}"
+        return f"{_dt.printed.namespace}.{_dt.from_numpy(self._data.dtype).legacy_name}"
     return self.to(_dt.get_default_dtype() if dtype is Tensor else _dt.resolve_type(dtype))
 
 

@@ -22,6 +22,8 @@ import os
 import sys
 from typing import Any, Iterator
 
+from .dtypes import printed
+
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 #: Attributes the import system sets on the module a loader hands it: chainrule's own are
 #: put back, so that ``chainrule.nn.__spec__`` still describes chainrule.nn.
@@ -124,9 +126,11 @@ def aliased() -> Iterator[None]:
         del sys.modules[name]
     finder = _Finder()
     sys.meta_path.insert(0, finder)
+    namespace, printed.namespace = printed.namespace, "torch"  # (the program prints torch.float64 ...)
     try:
         yield
     finally:
+        printed.namespace = namespace
         sys.meta_path.remove(finder)
         for name in [name for name in sys.modules if is_torch_name(name)]:
             del sys.modules[name]

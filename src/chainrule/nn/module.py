@@ -70,7 +70,7 @@ def _addindent(text: str, spaces: int) -> str:
 
 def _typename(value: Any) -> str:
     if isinstance(value, Tensor):
-        return f"chainrule.{_dt.from_numpy(value._data.dtype).legacy_name}"
+        return f"{_dt.printed.namespace}.{_dt.from_numpy(value._data.dtype).legacy_name}"
     kind = type(value)
     module = kind.__module__
     return kind.__qualname__ if module in ("builtins", "__builtin__", None) else f"{module}.{kind.__qualname__}"
