@@ -23,7 +23,7 @@ from .tensor import Tensor
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "solve", "cross", "det", "slogdet", "matrix_power",
            "cholesky", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "matrix_rank", "qr", "solve_triangular", "lstsq",
            "matmul", "diagonal", "multi_dot", "vecdot", "inv_ex", "cholesky_ex", "solve_ex", "cond", "vander",
-           "LinAlgError"]
+           "lu_factor", "lu_factor_ex", "lu", "lu_solve", "matrix_exp", "LinAlgError"]
 
 eigh_result = structseq("linalg_eigh", ["eigenvalues", "eigenvectors"])
 lstsq_result = structseq("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
@@ -31,6 +31,8 @@ inv_ex_result = structseq("linalg_inv_ex", ["inverse", "info"])
 cholesky_ex_result = structseq("linalg_cholesky_ex", ["L", "info"])
 solve_ex_result = structseq("linalg_solve_ex", ["result", "info"])
 slogdet_result = structseq("linalg_slogdet", ["sign", "logabsdet"])
+lu_factor_result = structseq("linalg_lu_factor", ["LU", "pivots"])
+lu_result = structseq("linalg_lu", ["P", "L", "U"])
 
 
 def slogdet(A: Tensor) -> Any:
@@ -329,3 +331,35 @@ def vander(x: Tensor, *, N: int | None = None) -> Tensor:
     if N is not None and N <= 1:
         raise RuntimeError("N must be greater than 1.")
     return _factorizations.linalg_vander(x, N)
+
+
+def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -> Any:
+    """``(LU, pivots, info)`` of ``A = P L U`` (batches of matrices, rectangular too) by partial
+    pivoting as LAPACK getrf: L's strict lower triangle and U packed in LU, the 1-based int32 row
+    swaps, and info the first zero pivot of U (0 for none; it raises with ``check_errors``)."""
+    return _factorizations.linalg_lu_factor_ex(A, pivot, check_errors)
+
+
+def lu_factor(A: Tensor, *, pivot: bool = True) -> Any:
+    """``(LU, pivots)`` of :func:`lu_factor_ex`; a zero pivot of U raises."""
+    factor, pivots, _ = _factorizations.linalg_lu_factor_ex(A, pivot, True, "torch.linalg.lu_factor")
+    return lu_factor_result(factor, pivots)
+
+
+def lu(A: Tensor, *, pivot: bool = True) -> Any:
+    """``(P, L, U)`` with ``A = P L U``: P a permutation, L unit lower-triangular (m, k), U
+    upper-triangular (k, n), k = min(m, n)."""
+    factor, pivots, _ = _factorizations.linalg_lu_factor_ex(A, pivot)
+    return lu_result(*_factorizations.lu_unpack(factor, pivots))
+
+
+def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoint: bool = False) -> Tensor:
+    """``X`` with ``A X = B`` for ``A`` given by :func:`lu_factor` (``adjoint``: ``A^H X = B``;
+    ``left=False``: ``X A = B``)."""
+    return _factorizations.linalg_lu_solve(LU, pivots, B, left=left, adjoint=adjoint)
+
+
+def matrix_exp(A: Tensor) -> Tensor:
+    """The matrix exponential of (batches of) square matrices, by scaling and squaring with Padé
+    approximants; its gradient through the exponential of a block matrix, as PyTorch's."""
+    return _factorizations.matrix_exp(A)
