@@ -3,7 +3,8 @@
 cut into their named parts), and PyTorch's top-level spellings of them, registered with their
 Tensor methods: ``torch.svd`` (which returns V, not Vh), ``torch.qr``, ``torch.cholesky``,
 ``cholesky_solve``, ``cholesky_inverse``, ``pinverse``, ``triangular_solve``, ``chain_matmul``,
-``vander``, the LU forms ``torch.lu``, ``lu_unpack`` and ``lu_solve``, and ``matrix_exp``."""
+``vander``, the LU forms ``torch.lu``, ``lu_unpack`` and ``lu_solve``, ``matrix_exp``, and the
+Householder forms ``geqrf`` and ``orgqr``."""
 from __future__ import annotations
 
 import builtins
@@ -16,13 +17,15 @@ from . import functional as F
 from .creation import empty, eye, ones_like, zeros
 from .dtypes import finfo
 from .ops import decompositions as D
+from .ops import householder as H
 from .ops import lu as LU
 from .registry import public
 from .return_types import structseq
 from .tensor import Tensor
 
 __all__ = ["svd", "qr", "cholesky", "cholesky_solve", "cholesky_inverse", "pinverse", "triangular_solve",
-           "chain_matmul", "vander", "lu", "lu_unpack", "lu_solve", "matrix_exp"]
+           "chain_matmul", "vander", "lu", "lu_unpack", "lu_solve", "matrix_exp",
+           "geqrf", "orgqr"]
 
 linalg_svd_result = structseq("linalg_svd", ["U", "S", "Vh"])
 svd_result = structseq("svd", ["U", "S", "V"])
@@ -31,6 +34,7 @@ qr_result = structseq("qr", ["Q", "R"])
 triangular_solve_result = structseq("triangular_solve", ["solution", "cloned_coefficient"])
 lu_factor_ex_result = structseq("linalg_lu_factor_ex", ["LU", "pivots", "info"])
 lu_unpack_result = structseq("lu_unpack", ["P", "L", "U"])
+geqrf_result = structseq("geqrf", ["a", "tau"])
 
 
 # -- what torch.linalg builds on ------------------------------------------------------------------
@@ -135,6 +139,37 @@ def linalg_lu_solve(LU_: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True
         return P @ linalg_solve_triangular(LU_.mT, halfway, upper=True, unitriangular=True)
     halfway = linalg_solve_triangular(LU_, P.mT @ B, upper=False, unitriangular=True)
     return linalg_solve_triangular(LU_, halfway, upper=True)
+
+
+def linalg_householder_product(A: Tensor, tau: Tensor) -> Tensor:
+    """The first n columns of ``H_1 ... H_k`` (see ``linalg.householder_product``), by
+    applying the reflectors to I from the last, as tensor operations (so differentiable)."""
+    name = "torch.linalg.householder_product"
+    if A.dim() < 2:
+        raise RuntimeError(f"{name}: input must have at least 2 dimensions.")
+    if tau.dim() != A.dim() - 1:
+        raise RuntimeError(f"{name}: Expected tau to have one dimension less than input, but got tau.ndim equal to "
+                           f"{tau.dim()} and input.ndim is equal to {A.dim()}")
+    m, n, k = A.shape[-2], A.shape[-1], tau.shape[-1]
+    if m < n:
+        raise RuntimeError(f"{name}: input.shape[-2] must be greater than or equal to input.shape[-1]")
+    if n < k:
+        raise RuntimeError(f"{name}: input.shape[-1] must be greater than or equal to tau.shape[-1]")
+    if tau.dtype != A.dtype:
+        raise RuntimeError(f"{name}: tau dtype {_scalar_name(tau.dtype)} does not match input dtype "
+                           f"{_scalar_name(A.dtype)}")
+    vectors = F.tril(A, -1)[..., :, :k] + eye(m, k, dtype=A.dtype)
+    product = eye(m, n, dtype=A.dtype).expand(tuple(A.shape))
+    for i in reversed(range(k)):
+        v = vectors[..., :, i:i + 1]
+        product = product - tau[..., i, None, None] * (v @ (v.mT @ product))
+    return product
+
+
+def _scalar_name(dtype: Any) -> str:
+    name = str(dtype).rsplit(".", 1)[-1]
+    return {"float64": "Double", "float32": "Float", "complex64": "ComplexFloat",
+            "complex128": "ComplexDouble"}.get(name, name)
 
 
 # -- PyTorch's top-level spellings ----------------------------------------------------------------
@@ -301,3 +336,19 @@ def lu_solve(input: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
 def matrix_exp(A: Tensor) -> Tensor:
     """The matrix exponential of (batches of) square matrices (see ``linalg.matrix_exp``)."""
     return LU.MatrixExp.apply(A)
+
+
+@public()
+def geqrf(input: Tensor) -> Any:
+    """``(a, tau)``: the QR factorization as LAPACK geqrf packs it (R in the upper triangle, the
+    Householder vectors below it, their scalars in tau); see ``linalg.householder_product``."""
+    m, n = input.shape[-2] if input.dim() > 1 else 0, input.shape[-1]
+    packed = H.Geqrf.apply(input)
+    batch = tuple(input.shape[:-2])
+    return geqrf_result(packed[..., :m * n].reshape(batch + (m, n)), packed[..., m * n:])
+
+
+@public()
+def orgqr(input: Tensor, tau: Tensor) -> Tensor:
+    """``linalg.householder_product``: Q from geqrf's ``(a, tau)``."""
+    return linalg_householder_product(input, tau)

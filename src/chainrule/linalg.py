@@ -4,6 +4,7 @@ LAPACK, with their gradients); ``cross``, ``det``, ``slogdet``, ``matrix_power``
 from __future__ import annotations
 
 import builtins
+import math
 from typing import Any
 
 import numpy
@@ -23,7 +24,8 @@ from .tensor import Tensor
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "solve", "cross", "det", "slogdet", "matrix_power",
            "cholesky", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "matrix_rank", "qr", "solve_triangular", "lstsq",
            "matmul", "diagonal", "multi_dot", "vecdot", "inv_ex", "cholesky_ex", "solve_ex", "cond", "vander",
-           "lu_factor", "lu_factor_ex", "lu", "lu_solve", "matrix_exp", "LinAlgError"]
+           "lu_factor", "lu_factor_ex", "lu", "lu_solve", "matrix_exp", "eig", "eigvals", "householder_product",
+           "tensorinv", "tensorsolve", "LinAlgError"]
 
 eigh_result = structseq("linalg_eigh", ["eigenvalues", "eigenvectors"])
 lstsq_result = structseq("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
@@ -33,6 +35,7 @@ solve_ex_result = structseq("linalg_solve_ex", ["result", "info"])
 slogdet_result = structseq("linalg_slogdet", ["sign", "logabsdet"])
 lu_factor_result = structseq("linalg_lu_factor", ["LU", "pivots"])
 lu_result = structseq("linalg_lu", ["P", "L", "U"])
+eig_result = structseq("linalg_eig", ["eigenvalues", "eigenvectors"])
 
 
 def slogdet(A: Tensor) -> Any:
@@ -363,3 +366,44 @@ def matrix_exp(A: Tensor) -> Tensor:
     """The matrix exponential of (batches of) square matrices, by scaling and squaring with Padé
     approximants; its gradient through the exponential of a block matrix, as PyTorch's."""
     return _factorizations.matrix_exp(A)
+
+
+def eig(A: Tensor) -> Any:
+    """``(eigenvalues, eigenvectors)`` of (batches of) general square matrices, complex (the
+    eigenvectors columns of unit norm, as LAPACK geev gives them).  Not differentiable yet."""
+    both = _decompositions.Eig.apply(A)
+    return eig_result(both[..., 0, :], both[..., 1:, :])
+
+
+def eigvals(A: Tensor) -> Tensor:
+    """The eigenvalues of (batches of) general square matrices, complex."""
+    return _decompositions.Eig.apply(A, "linalg.eigvals")[..., 0, :]
+
+
+def householder_product(A: Tensor, tau: Tensor) -> Tensor:
+    """The first n columns of the product of the Householder reflectors ``I - tau_i v_i v_i^T``
+    whose vectors are stored below the diagonal of ``A`` (m, n) (LAPACK orgqr: Q of geqrf)."""
+    return _factorizations.linalg_householder_product(A, tau)
+
+
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+    """The inverse of ``A`` for :func:`tensordot` over its first ``ind`` dims: A reshaped to a
+    square matrix, inverted, reshaped to ``A.shape[ind:] + A.shape[:ind]``."""
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    rows, columns = tuple(A.shape[:ind]), tuple(A.shape[ind:])
+    if math.prod(columns) != math.prod(rows):
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+                           f"prod(self.shape[:ind]), but got {math.prod(columns)} != {math.prod(rows)}")
+    return inv(A.reshape(math.prod(rows), math.prod(columns))).reshape(columns + rows)
+
+
+def tensorsolve(A: Tensor, B: Tensor, dims: Any = None) -> Tensor:
+    """``X`` with ``tensordot(A, X, X.ndim) = B`` (``dims``: A's dims moved to the end first)."""
+    if dims is not None:
+        A = F.movedim(A, tuple(dims), tuple(range(A.dim() - len(dims), A.dim())))
+    rows, columns = tuple(A.shape[:B.dim()]), tuple(A.shape[B.dim():])
+    if math.prod(columns) != B.numel():  # (PyTorch's message names A's leading dims, its value is B's size)
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
+                           f"prod(self.shape[:other.ndim]), but got {math.prod(columns)} != {B.numel()}")
+    return solve(A.reshape(math.prod(rows), math.prod(columns)), B.reshape(-1)).reshape(columns)
