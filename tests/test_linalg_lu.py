@@ -75,7 +75,7 @@ def test_singular_solutions_and_errors_like_pytorch():
     for make in (lambda L: L.linalg.lu_factor(L.tensor(singular)),
                  lambda L: L.linalg.lu_factor(L.tensor(singular[None])),
                  lambda L: L.linalg.lu_factor_ex(L.tensor(singular[None]), check_errors=True),
-                 lambda L: L.linalg.lu_factor(L.zeros(3)),
+                 lambda L: L.linalg.lu_factor(L.zeros(3)), lambda L: L.linalg.lu(L.zeros(3)),
                  lambda L: L.linalg.lu_factor(L.eye(3), pivot=False),
                  lambda L: L.linalg.lu_solve(L.tensor(eye), L.ones(2, dtype=L.int32), L.ones(3, 1, dtype=L.float64)),
                  lambda L: L.linalg.lu_solve(L.tensor(eye), L.ones(3, dtype=L.int32), L.ones(2, 1, dtype=L.float64)),

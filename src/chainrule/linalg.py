@@ -17,6 +17,7 @@ from .composites import det, linalg_cross as cross, matrix_power
 from .composites import slogdet as _slogdet
 from .ops import decompositions as _decompositions
 from .ops import linalg as _ops
+from .ops import lu as _lu
 from .ops.linalg import LinAlgError
 from .return_types import structseq
 from .tensor import Tensor
@@ -352,6 +353,7 @@ def lu_factor(A: Tensor, *, pivot: bool = True) -> Any:
 def lu(A: Tensor, *, pivot: bool = True) -> Any:
     """``(P, L, U)`` with ``A = P L U``: P a permutation, L unit lower-triangular (m, k), U
     upper-triangular (k, n), k = min(m, n)."""
+    _lu.lu_input("linalg.lu", A._data)
     factor, pivots, _ = _factorizations.linalg_lu_factor_ex(A, pivot)
     return lu_result(*_factorizations.lu_unpack(factor, pivots))
 

@@ -43,7 +43,7 @@ class Geqrf(Op):
     __slots__ = ()
     arguments = "unary"
     pytorch_name = "GeqrfBackward0"
-    derivative = ("not implemented (as in PyTorch)",)
+    derivative = ("d A: not implemented, as in PyTorch (backward raises)",)
 
     def forward(self, xp, a):
         if a.ndim < 2:

@@ -78,12 +78,12 @@ class LuFactor(Op):
     derivative = ("d A = P L^-T (tril(L^T gL, -1) + triu(gU U^T)) U^-T (square; wide and tall A by blocks)",)
 
     def forward(self, xp, a, lu, pivots):
-        self.saved = (lu, permutation_arrays(pivots, a.shape[-2], a.dtype))
+        self.saved = (lu, pivots.copy())
         return lu.copy()
 
     def backward(self, xp, g):
         _plain_only(xp, "linalg.lu_factor")
-        lu, permutation = self.saved
+        lu, pivots = self.saved
         m, n = lu.shape[-2], lu.shape[-1]
         k = min(m, n)
         lower = xp.tril(lu[..., :, :k], -1) + xp.eye(m, k, dtype=lu.dtype)
@@ -104,7 +104,7 @@ class LuFactor(Op):
             inner = xp.linalg.solve(_transposed(xp, lower[..., :k, :]), xp.triu(inner))
             inner = xp.concatenate([inner + g_lower[..., :k, :], g_lower[..., k:, :]], axis=-2)
             grad = _right(_solve_upper, xp, upper, inner)
-        return mm(permutation, grad), None, None
+        return mm(permutation_arrays(pivots, m, lu.dtype), grad), None, None
 
 
 # -- the matrix exponential -----------------------------------------------------------------------
