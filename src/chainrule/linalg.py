@@ -17,6 +17,7 @@ from .composites import det, linalg_cross as cross, matrix_power
 from .composites import slogdet as _slogdet
 from .ops import decompositions as _decompositions
 from .ops import linalg as _ops
+from .ops import ldl as _ldl
 from .ops import lu as _lu
 from .ops.linalg import LinAlgError
 from .return_types import structseq
@@ -26,7 +27,7 @@ __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "solve", "cross", "det",
            "cholesky", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "matrix_rank", "qr", "solve_triangular", "lstsq",
            "matmul", "diagonal", "multi_dot", "vecdot", "inv_ex", "cholesky_ex", "solve_ex", "cond", "vander",
            "lu_factor", "lu_factor_ex", "lu", "lu_solve", "matrix_exp", "eig", "eigvals", "householder_product",
-           "tensorinv", "tensorsolve", "LinAlgError"]
+           "tensorinv", "tensorsolve", "ldl_factor", "ldl_factor_ex", "ldl_solve", "LinAlgError"]
 
 eigh_result = structseq("linalg_eigh", ["eigenvalues", "eigenvectors"])
 lstsq_result = structseq("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
@@ -37,6 +38,8 @@ slogdet_result = structseq("linalg_slogdet", ["sign", "logabsdet"])
 lu_factor_result = structseq("linalg_lu_factor", ["LU", "pivots"])
 lu_result = structseq("linalg_lu", ["P", "L", "U"])
 eig_result = structseq("linalg_eig", ["eigenvalues", "eigenvectors"])
+ldl_factor_ex_result = structseq("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
+ldl_factor_result = structseq("linalg_ldl_factor", ["LD", "pivots"])
 
 
 def slogdet(A: Tensor) -> Any:
@@ -409,3 +412,50 @@ def tensorsolve(A: Tensor, B: Tensor, dims: Any = None) -> Tensor:
         raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
                            f"prod(self.shape[:other.ndim]), but got {math.prod(columns)} != {B.numel()}")
     return solve(A.reshape(math.prod(rows), math.prod(columns)), B.reshape(-1)).reshape(columns)
+
+
+def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = False) -> Any:
+    """``(LD, pivots, info)`` of (batches of) symmetric matrices (their lower triangle) by
+    Bunch-Kaufman pivoting as LAPACK sytrf: D's 1x1 and 2x2 blocks and L's multipliers in LD,
+    the 1-based interchanges (negative for a 2x2 block), info the first zero block of D (0 for
+    none; it raises with ``check_errors``).  Not differentiable, as in PyTorch."""
+    name = "torch.linalg.ldl_factor_ex"
+    if A.dim() < 2:
+        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"{name}: A must be batches of square matrices, but they are {A.shape[-2]} by "
+                           f"{A.shape[-1]} matrices")
+    packed, pivots, info = _ldl.ldl_factor_arrays(A._data)
+    if check_errors:
+        _ldl_errors(info, name)
+    return ldl_factor_ex_result(_ldl.LdlFactor.apply(A, packed), Tensor._wrap(pivots), Tensor._wrap(info))
+
+
+def _ldl_errors(info: Any, name: str) -> None:
+    # (PyTorch 2.13 fails here with an internal assert, "Unknown error code"; this says what it is)
+    if info.any():
+        index = int(numpy.flatnonzero(info.reshape(-1))[0])
+        where = f"(Batch element {index}): " if info.ndim else ""
+        k = int(info.reshape(-1)[index])
+        raise LinAlgError(f"{name}: {where}The factorization could not be completed because the block diagonal "
+                          f"matrix D is singular: D[{k},{k}] is zero.")
+
+
+def ldl_factor(A: Tensor, *, hermitian: bool = False) -> Any:
+    """``(LD, pivots)`` of :func:`ldl_factor_ex`; a singular D raises."""
+    packed, pivots, info = ldl_factor_ex(A, hermitian=hermitian)
+    _ldl_errors(info._data, "torch.linalg.ldl_factor")
+    return ldl_factor_result(packed, pivots)
+
+
+def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False) -> Tensor:
+    """``X`` with ``A X = B`` for ``A`` given by :func:`ldl_factor` (LAPACK sytrs); batch dims
+    broadcast.  Not differentiable, as in PyTorch."""
+    if B.dtype != LD.dtype:
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type {_ops._scalar(B._data)} "
+                           f"and A of type {_ops._scalar(LD._data)} instead.")
+    if B.dim() < 2 or B.shape[-2] != LD.shape[-1]:
+        rows, columns = (B.shape[-2], B.shape[-1]) if B.dim() > 1 else (1, B.shape[-1])
+        raise RuntimeError(f"Incompatible matrix sizes for torch.linalg.ldl_solve: each A matrix is {LD.shape[-2]} by "
+                           f"{LD.shape[-1]} but each b matrix is {rows} by {columns}")
+    return Tensor._wrap(_ldl.ldl_solve_arrays(LD._data, pivots._data, B._data))
