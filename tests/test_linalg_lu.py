@@ -13,7 +13,7 @@ import chainrule
 from op_parity import check
 
 RNG = np.random.default_rng(23)
-SHAPES = [(4, 4), (2, 3, 5, 5), (5, 3), (3, 5), (2, 6, 4), (2, 3, 6)]
+SHAPES = [(4, 4), (2, 3, 5, 5), (5, 3), (3, 5), (2, 6, 4), (2, 3, 6), (70, 45), (2, 40, 70)]  # (the last two: blocked)
 
 
 @pytest.mark.parametrize("shape", SHAPES)

@@ -11,12 +11,18 @@ from .decompositions import _plain_only
 from .linalg import _scalar, _square_batches, _transposed
 
 
+#: The panel width of the blocked factorization: columns eliminated one by one before one
+#: triangular solve and one matrix product update the rest.
+_PANEL = 32
+
+
 def lu_factor_arrays(a: Any) -> tuple:
     """``(LU, pivots, info)`` of (batches of) matrices ``a`` as LAPACK getrf gives them: L's
     strict lower triangle and U packed in LU; pivots 1-based int32 (row i was swapped with row
-    pivots[i]); info the 1-based index of the first zero pivot (0 for none).  Row by row, each
-    step vectorised over the batch: the pivot is the first largest |value| of the column, and
-    elimination goes on past a zero pivot as LAPACK's does."""
+    pivots[i]); info the 1-based index of the first zero pivot (0 for none).  Blocked as getrf:
+    within a panel of columns, column by column (vectorised over the batch) with the first
+    largest |value| of the column as pivot, elimination going on past a zero pivot as LAPACK's;
+    then U's rows right of the panel by one triangular solve and the rest by one product."""
     lu = numpy.array(a, copy=True)
     m, n = lu.shape[-2], lu.shape[-1]
     k = min(m, n)
@@ -25,20 +31,26 @@ def lu_factor_arrays(a: Any) -> tuple:
     rows = numpy.arange(lu.shape[0])
     pivots = numpy.zeros((lu.shape[0], k), dtype=numpy.int32)
     info = numpy.zeros(lu.shape[0], dtype=numpy.int32)
-    for j in range(k):
-        p = j + numpy.argmax(numpy.abs(lu[:, j:, j]), axis=-1)
-        pivots[:, j] = p + 1
-        swapped = lu[rows, p].copy()
-        lu[rows, p] = lu[:, j]
-        lu[:, j] = swapped
-        pivot = lu[:, j, j]
-        zero = pivot == 0
-        info = numpy.where(zero & (info == 0), j + 1, info).astype(numpy.int32)
-        with numpy.errstate(divide="ignore", invalid="ignore"):
-            # (LAPACK scales by the pivot's reciprocal; a zero pivot's column is all zeros and stays)
-            reciprocal = numpy.where(zero, 1, 1 / numpy.where(zero, 1, pivot)).astype(lu.dtype)
-        lu[:, j + 1:, j] *= reciprocal[:, None]
-        lu[:, j + 1:, j + 1:] -= lu[:, j + 1:, j, None] * lu[:, j, None, j + 1:]
+    for start in range(0, k, _PANEL):
+        stop = min(start + _PANEL, k)
+        for j in range(start, stop):
+            p = j + numpy.argmax(numpy.abs(lu[:, j:, j]), axis=-1)
+            pivots[:, j] = p + 1
+            swapped = lu[rows, p].copy()  # (whole rows: the columns left and right of the panel too)
+            lu[rows, p] = lu[:, j]
+            lu[:, j] = swapped
+            pivot = lu[:, j, j]
+            zero = pivot == 0
+            info = numpy.where(zero & (info == 0), j + 1, info).astype(numpy.int32)
+            with numpy.errstate(divide="ignore", invalid="ignore"):
+                # (LAPACK scales by the pivot's reciprocal; a zero pivot's column is all zeros and stays)
+                reciprocal = numpy.where(zero, 1, 1 / numpy.where(zero, 1, pivot)).astype(lu.dtype)
+            lu[:, j + 1:, j] *= reciprocal[:, None]
+            lu[:, j + 1:, j + 1:stop] -= lu[:, j + 1:, j, None] * lu[:, j, None, j + 1:stop]
+        if stop < n:
+            unit_lower = numpy.tril(lu[:, start:stop, start:stop], -1) + numpy.eye(stop - start, dtype=lu.dtype)
+            lu[:, start:stop, stop:] = numpy.linalg.solve(unit_lower, lu[:, start:stop, stop:])
+            lu[:, stop:, stop:] -= lu[:, stop:, start:stop] @ lu[:, start:stop, stop:]
     return lu.reshape(batch + (m, n)), pivots.reshape(batch + (k,)), info.reshape(batch)
 
 
