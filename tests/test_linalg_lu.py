@@ -111,3 +111,14 @@ def test_matrix_exp_of_a_rotation_generator_and_float32():
     ours = chainrule.linalg.matrix_exp(chainrule.tensor(a))
     assert ours.dtype == chainrule.float32
     np.testing.assert_allclose(ours.numpy(), torch.linalg.matrix_exp(torch.tensor(a)).numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_matrix_exp_second_derivatives():
+    a = RNG.standard_normal((2, 3, 3))
+    weights = RNG.standard_normal((2, 3, 3))
+
+    def second(L, x):  # the gradient of a function of matrix_exp's gradient (create_graph)
+        first, = L.autograd.grad((L.linalg.matrix_exp(x) * L.tensor(weights)).sum(), x, create_graph=True)
+        return first
+
+    check(second, a, rtol=1e-10, atol=1e-10)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy
 
 from . import functional as F
+from . import tensor_namespace
 from .creation import empty, eye, ones_like, zeros
 from .dtypes import finfo
 from .ops import decompositions as D
@@ -26,6 +27,8 @@ from .tensor import Tensor
 __all__ = ["svd", "qr", "cholesky", "cholesky_solve", "cholesky_inverse", "pinverse", "triangular_solve",
            "chain_matmul", "vander", "lu", "lu_unpack", "lu_solve", "matrix_exp",
            "geqrf", "orgqr"]
+
+tensor_namespace.extend(LU.namespace_functions())  # (matrix_exp's backward under create_graph)
 
 linalg_svd_result = structseq("linalg_svd", ["U", "S", "Vh"])
 svd_result = structseq("svd", ["U", "S", "V"])

@@ -9,6 +9,7 @@ import numpy
 from ..autograd.function import Op
 from .decompositions import _plain_only
 from .linalg import _scalar, _square_batches, _transposed
+from .namespace import plain
 
 
 #: The panel width of the blocked factorization: columns eliminated one by one before one
@@ -187,14 +188,20 @@ class MatrixExp(Op):
         return matrix_exp_array(a)
 
     def backward(self, xp, g):
-        _plain_only(xp, "linalg.matrix_exp")
         (a,) = self.saved
         n = a.shape[-1]
-        a_t = numpy.conj(_transposed(numpy, a))
-        g = numpy.broadcast_to(g, a.shape)
-        block = numpy.concatenate([numpy.concatenate([a_t, g], axis=-1),
-                                   numpy.concatenate([numpy.zeros_like(a_t), a_t], axis=-1)], axis=-2)
-        return matrix_exp_array(block)[..., :n, n:]
+        a_t = _transposed(xp, a)
+        if plain(xp) and a.dtype.kind == "c":  # (complex tensors have no create_graph backward)
+            a_t = xp.conj(a_t)
+        block = xp.concatenate([xp.concatenate([a_t, g], axis=-1),
+                                xp.concatenate([xp.zeros_like(a_t), a_t], axis=-1)], axis=-2)
+        exponential = matrix_exp_array(block) if plain(xp) else xp.linalg_matrix_exp(block)
+        return exponential[..., :n, n:]
+
+
+def namespace_functions() -> dict:
+    """Tensor-namespace forms, for backward formulas under create_graph."""
+    return {"linalg_matrix_exp": MatrixExp.apply}
 
 
 def lu_input(name: str, a: Any) -> None:
