@@ -7,7 +7,8 @@ from typing import Any
 import numpy
 
 from ..autograd.function import Op
-from .decompositions import _plain_only
+from .decompositions import _plain_only, _triangular_solve
+from .elementwise import sum_to_shape
 from .linalg import _scalar, _square_batches, _transposed
 from .namespace import plain
 
@@ -118,6 +119,46 @@ class LuFactor(Op):
             inner = xp.concatenate([inner + g_lower[..., :k, :], g_lower[..., k:, :]], axis=-2)
             grad = _right(_solve_upper, xp, upper, inner)
         return mm(permutation_arrays(pivots, m, lu.dtype), grad), None, None
+
+
+def _lu_solve(xp: Any, lu: Any, permutation: Any, b: Any, adjoint: bool) -> Any:
+    """``A^-1 b`` (``adjoint``: ``A^-T b``) for ``A = P L U`` packed in ``lu``."""
+    lower = xp.tril(lu, -1) + xp.eye(lu.shape[-1], dtype=lu.dtype)
+    upper = xp.triu(lu)
+    if adjoint:  # A^T = U^T L^T P^T
+        halfway = _triangular_solve(xp, _transposed(xp, upper), b, False)
+        return xp.matmul(permutation, _triangular_solve(xp, _transposed(xp, lower), halfway, True))
+    halfway = _triangular_solve(xp, lower, xp.matmul(_transposed(xp, permutation), b), False)
+    return _triangular_solve(xp, upper, halfway, True)
+
+
+class LuSolve(Op):
+    """``X`` with ``A X = B`` (``adjoint``: ``A^T X = B``) for ``A = P L U`` given as
+    ``lu_factor``'s packed LU and pivots; batch dims broadcast."""
+
+    __slots__ = ("adjoint", "shapes")
+    pytorch_name = "LinalgLuSolveBackward0"
+    derivative = ("d B = A^-T G (adjoint: A^-1 G)",
+                  "d LU = tril(P^T gA U^T, -1) + triu(L^T P^T gA), gA = -gB X^T (adjoint: -X gB^T)")
+
+    def forward(self, xp, lu, b, pivots, adjoint):
+        permutation = permutation_arrays(pivots, lu.shape[-1], lu.dtype)
+        out = _lu_solve(xp, lu, permutation, b, adjoint)
+        self.adjoint, self.shapes = adjoint, (lu.shape, b.shape)
+        self.saved = (lu, permutation, out)
+        return out
+
+    def backward(self, xp, g):
+        _plain_only(xp, "linalg.lu_solve")
+        lu, permutation, x = self.saved
+        shape_lu, shape_b = self.shapes
+        g_b = _lu_solve(xp, lu, permutation, g, not self.adjoint)
+        g_a = -xp.matmul(x, _transposed(xp, g_b)) if self.adjoint else -xp.matmul(g_b, _transposed(xp, x))
+        lower = xp.tril(lu, -1) + xp.eye(lu.shape[-1], dtype=lu.dtype)
+        permuted = xp.matmul(_transposed(xp, permutation), g_a)
+        g_lu = xp.tril(xp.matmul(permuted, _transposed(xp, xp.triu(lu))), -1) + \
+            xp.triu(xp.matmul(_transposed(xp, lower), permuted))
+        return sum_to_shape(g_lu, tuple(shape_lu)), sum_to_shape(g_b, tuple(shape_b)), None, None
 
 
 # -- the matrix exponential -----------------------------------------------------------------------
