@@ -125,3 +125,12 @@ def test_matrix_exp_second_derivatives():
         return first
 
     check(second, a, rtol=1e-10, atol=1e-10)
+
+
+def test_complex_factors_and_exponentials():  # (values only: chainrule has no complex gradients yet)
+    a = RNG.standard_normal((2, 5, 5)) + 1j * RNG.standard_normal((2, 5, 5))
+    ours, theirs = chainrule.linalg.lu_factor_ex(chainrule.tensor(a)), torch.linalg.lu_factor_ex(torch.tensor(a))
+    np.testing.assert_array_equal(ours.pivots.numpy(), theirs.pivots.numpy())  # (pivots by |re| + |im|)
+    np.testing.assert_allclose(ours.LU.numpy(), theirs.LU.numpy(), atol=1e-12)
+    np.testing.assert_allclose(chainrule.linalg.matrix_exp(chainrule.tensor(a)).numpy(),
+                               torch.linalg.matrix_exp(torch.tensor(a)).numpy(), rtol=1e-12, atol=1e-12)

@@ -36,7 +36,10 @@ def lu_factor_arrays(a: Any) -> tuple:
     for start in range(0, k, _PANEL):
         stop = min(start + _PANEL, k)
         for j in range(start, stop):
-            p = j + numpy.argmax(numpy.abs(lu[:, j:, j]), axis=-1)
+            column = lu[:, j:, j]
+            # (LAPACK's izamax compares |re| + |im| of complex entries)
+            size = numpy.abs(column.real) + numpy.abs(column.imag) if lu.dtype.kind == "c" else numpy.abs(column)
+            p = j + numpy.argmax(size, axis=-1)
             pivots[:, j] = p + 1
             swapped = lu[rows, p].copy()  # (whole rows: the columns left and right of the panel too)
             lu[rows, p] = lu[:, j]
