@@ -48,7 +48,8 @@ def test_lu_solve_values_and_gradients(left, adjoint):
     check(solve, a, b)
     check(solve, a[0], b)  # (batch dims broadcast)
     if left:
-        names = {type(solve(L, L.tensor(a, requires_grad=True), L.tensor(b)).grad_fn).__name__ for L in (torch, chainrule)}
+        names = {type(solve(L, L.tensor(a, requires_grad=True), L.tensor(b)).grad_fn).__name__
+                 for L in (torch, chainrule)}
         assert names == {"LinalgLuSolveBackward0"}
 
 

@@ -139,6 +139,37 @@ def linalg_lu_solve(LU_: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True
     return LU.LuSolve.apply(LU_, B, pivots._data, bool(adjoint))
 
 
+def linalg_householder_product(A: Tensor, tau: Tensor) -> Tensor:
+    """The first n columns of ``H_1 ... H_k`` (see ``linalg.householder_product``), by
+    applying the reflectors to I from the last, as tensor operations (so differentiable)."""
+    name = "torch.linalg.householder_product"
+    if A.dim() < 2:
+        raise RuntimeError(f"{name}: input must have at least 2 dimensions.")
+    if tau.dim() != A.dim() - 1:
+        raise RuntimeError(f"{name}: Expected tau to have one dimension less than input, but got tau.ndim equal to "
+                           f"{tau.dim()} and input.ndim is equal to {A.dim()}")
+    m, n, k = A.shape[-2], A.shape[-1], tau.shape[-1]
+    if m < n:
+        raise RuntimeError(f"{name}: input.shape[-2] must be greater than or equal to input.shape[-1]")
+    if n < k:
+        raise RuntimeError(f"{name}: input.shape[-1] must be greater than or equal to tau.shape[-1]")
+    if tau.dtype != A.dtype:
+        raise RuntimeError(f"{name}: tau dtype {_scalar_name(tau.dtype)} does not match input dtype "
+                           f"{_scalar_name(A.dtype)}")
+    vectors = F.tril(A, -1)[..., :, :k] + eye(m, k, dtype=A.dtype)
+    product = eye(m, n, dtype=A.dtype).expand(tuple(A.shape))
+    for i in reversed(range(k)):
+        v = vectors[..., :, i:i + 1]
+        product = product - tau[..., i, None, None] * (v @ (v.mT @ product))
+    return product
+
+
+def _scalar_name(dtype: Any) -> str:
+    name = str(dtype).rsplit(".", 1)[-1]
+    return {"float64": "Double", "float32": "Float", "complex64": "ComplexFloat",
+            "complex128": "ComplexDouble"}.get(name, name)
+
+
 # -- PyTorch's top-level spellings ----------------------------------------------------------------
 
 @public()
