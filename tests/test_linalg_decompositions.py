@@ -235,3 +235,39 @@ def test_refusals_of_integer_inputs_and_small_vandermonde_matrices():
         for n in (0, 1):
             with pytest.raises(RuntimeError, match="N must be greater than 1."):
                 lib.linalg.vander(lib.ones(3), N=n)
+
+
+def test_eig_and_eigvals_values_as_lapack_geev():
+    matrices = RNG.standard_normal((2, 4, 4))
+    matrices[1] = matrices[1] + matrices[1].T  # (real eigenvalues: still complex outputs)
+    ours, theirs = chainrule.linalg.eig(chainrule.tensor(matrices)), torch.linalg.eig(torch.tensor(matrices))
+    assert ours._fields == ("eigenvalues", "eigenvectors")
+    for mine, reference in zip(ours, theirs):
+        assert mine.dtype == chainrule.complex128
+        np.testing.assert_allclose(mine.numpy(), reference.numpy(), rtol=1e-12, atol=1e-12)
+    values = chainrule.linalg.eigvals(chainrule.tensor(matrices))
+    np.testing.assert_allclose(values.numpy(), theirs.eigenvalues.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_eig_of_float32_is_complex64():
+    # (NumPy's geev runs in double, PyTorch's in single: the order of the eigenvalues may differ)
+    matrices = RNG.standard_normal((3, 5, 5)).astype(np.float32)
+    values, vectors = chainrule.linalg.eig(chainrule.tensor(matrices))
+    assert values.dtype == vectors.dtype == chainrule.complex64
+    reference = torch.linalg.eigvals(torch.tensor(matrices)).numpy()
+    np.testing.assert_allclose(np.sort_complex(values.numpy()), np.sort_complex(reference), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(matrices @ vectors.numpy(), vectors.numpy() * values.numpy()[..., None, :], atol=1e-5)
+
+
+def test_eig_errors_and_missing_gradient():
+    for make in (lambda L: L.linalg.eigvals(L.zeros(2, 3)), lambda L: L.linalg.eig(L.zeros(3)),
+                 lambda L: L.linalg.eig(L.zeros(3, 3, dtype=L.int64))):
+        with pytest.raises(RuntimeError) as theirs:
+            make(torch)
+        with pytest.raises(RuntimeError) as ours:
+            make(chainrule)
+        assert str(ours.value) == str(theirs.value)
+    values = chainrule.linalg.eigvals(chainrule.tensor(RNG.standard_normal((3, 3)), requires_grad=True))
+    assert values.requires_grad
+    with pytest.raises(NotImplementedError, match="needs complex gradients"):
+        values.abs().sum().backward()

@@ -4,6 +4,7 @@ LAPACK, with their gradients); ``cross``, ``det``, ``slogdet``, ``matrix_power``
 from __future__ import annotations
 
 import builtins
+import math
 from typing import Any
 
 import numpy
@@ -16,6 +17,8 @@ from .composites import det, linalg_cross as cross, matrix_power
 from .composites import slogdet as _slogdet
 from .ops import decompositions as _decompositions
 from .ops import linalg as _ops
+from .ops import ldl as _ldl
+from .ops import lu as _lu
 from .ops.linalg import LinAlgError
 from .return_types import structseq
 from .tensor import Tensor
@@ -23,7 +26,8 @@ from .tensor import Tensor
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "solve", "cross", "det", "slogdet", "matrix_power",
            "cholesky", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "matrix_rank", "qr", "solve_triangular", "lstsq",
            "matmul", "diagonal", "multi_dot", "vecdot", "inv_ex", "cholesky_ex", "solve_ex", "cond", "vander",
-           "LinAlgError"]
+           "lu_factor", "lu_factor_ex", "lu", "lu_solve", "matrix_exp", "eig", "eigvals", "householder_product",
+           "tensorinv", "tensorsolve", "ldl_factor", "ldl_factor_ex", "ldl_solve", "LinAlgError"]
 
 eigh_result = structseq("linalg_eigh", ["eigenvalues", "eigenvectors"])
 lstsq_result = structseq("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
@@ -31,6 +35,11 @@ inv_ex_result = structseq("linalg_inv_ex", ["inverse", "info"])
 cholesky_ex_result = structseq("linalg_cholesky_ex", ["L", "info"])
 solve_ex_result = structseq("linalg_solve_ex", ["result", "info"])
 slogdet_result = structseq("linalg_slogdet", ["sign", "logabsdet"])
+lu_factor_result = structseq("linalg_lu_factor", ["LU", "pivots"])
+lu_result = structseq("linalg_lu", ["P", "L", "U"])
+eig_result = structseq("linalg_eig", ["eigenvalues", "eigenvectors"])
+ldl_factor_ex_result = structseq("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
+ldl_factor_result = structseq("linalg_ldl_factor", ["LD", "pivots"])
 
 
 def slogdet(A: Tensor) -> Any:
@@ -329,3 +338,124 @@ def vander(x: Tensor, *, N: int | None = None) -> Tensor:
     if N is not None and N <= 1:
         raise RuntimeError("N must be greater than 1.")
     return _factorizations.linalg_vander(x, N)
+
+
+def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -> Any:
+    """``(LU, pivots, info)`` of ``A = P L U`` (batches of matrices, rectangular too) by partial
+    pivoting as LAPACK getrf: L's strict lower triangle and U packed in LU, the 1-based int32 row
+    swaps, and info the first zero pivot of U (0 for none; it raises with ``check_errors``)."""
+    return _factorizations.linalg_lu_factor_ex(A, pivot, check_errors)
+
+
+def lu_factor(A: Tensor, *, pivot: bool = True) -> Any:
+    """``(LU, pivots)`` of :func:`lu_factor_ex`; a zero pivot of U raises."""
+    factor, pivots, _ = _factorizations.linalg_lu_factor_ex(A, pivot, True, "torch.linalg.lu_factor")
+    return lu_factor_result(factor, pivots)
+
+
+def lu(A: Tensor, *, pivot: bool = True) -> Any:
+    """``(P, L, U)`` with ``A = P L U``: P a permutation, L unit lower-triangular (m, k), U
+    upper-triangular (k, n), k = min(m, n)."""
+    _lu.lu_input("linalg.lu", A._data)
+    factor, pivots, _ = _factorizations.linalg_lu_factor_ex(A, pivot)
+    return lu_result(*_factorizations.lu_unpack(factor, pivots))
+
+
+def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoint: bool = False) -> Tensor:
+    """``X`` with ``A X = B`` for ``A`` given by :func:`lu_factor` (``adjoint``: ``A^H X = B``;
+    ``left=False``: ``X A = B``)."""
+    return _factorizations.linalg_lu_solve(LU, pivots, B, left=left, adjoint=adjoint)
+
+
+def matrix_exp(A: Tensor) -> Tensor:
+    """The matrix exponential of (batches of) square matrices, by scaling and squaring with Padé
+    approximants; its gradient through the exponential of a block matrix, as PyTorch's."""
+    return _factorizations.matrix_exp(A)
+
+
+def eig(A: Tensor) -> Any:
+    """``(eigenvalues, eigenvectors)`` of (batches of) general square matrices, complex (the
+    eigenvectors columns of unit norm, as LAPACK geev gives them).  Not differentiable yet."""
+    both = _decompositions.Eig.apply(A)
+    return eig_result(both[..., 0, :], both[..., 1:, :])
+
+
+def eigvals(A: Tensor) -> Tensor:
+    """The eigenvalues of (batches of) general square matrices, complex."""
+    return _decompositions.Eig.apply(A, "linalg.eigvals")[..., 0, :]
+
+
+def householder_product(A: Tensor, tau: Tensor) -> Tensor:
+    """The first n columns of the product of the Householder reflectors ``I - tau_i v_i v_i^T``
+    whose vectors are stored below the diagonal of ``A`` (m, n) (LAPACK orgqr: Q of geqrf)."""
+    return _factorizations.linalg_householder_product(A, tau)
+
+
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+    """The inverse of ``A`` for :func:`tensordot` over its first ``ind`` dims: A reshaped to a
+    square matrix, inverted, reshaped to ``A.shape[ind:] + A.shape[:ind]``."""
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    rows, columns = tuple(A.shape[:ind]), tuple(A.shape[ind:])
+    if math.prod(columns) != math.prod(rows):
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+                           f"prod(self.shape[:ind]), but got {math.prod(columns)} != {math.prod(rows)}")
+    return inv(A.reshape(math.prod(rows), math.prod(columns))).reshape(columns + rows)
+
+
+def tensorsolve(A: Tensor, B: Tensor, dims: Any = None) -> Tensor:
+    """``X`` with ``tensordot(A, X, X.ndim) = B`` (``dims``: A's dims moved to the end first)."""
+    if dims is not None:
+        A = F.movedim(A, tuple(dims), tuple(range(A.dim() - len(dims), A.dim())))
+    rows, columns = tuple(A.shape[:B.dim()]), tuple(A.shape[B.dim():])
+    if math.prod(columns) != B.numel():  # (PyTorch's message names A's leading dims, its value is B's size)
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
+                           f"prod(self.shape[:other.ndim]), but got {math.prod(columns)} != {B.numel()}")
+    return solve(A.reshape(math.prod(rows), math.prod(columns)), B.reshape(-1)).reshape(columns)
+
+
+def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = False) -> Any:
+    """``(LD, pivots, info)`` of (batches of) symmetric matrices (their lower triangle) by
+    Bunch-Kaufman pivoting as LAPACK sytrf: D's 1x1 and 2x2 blocks and L's multipliers in LD,
+    the 1-based interchanges (negative for a 2x2 block), info the first zero block of D (0 for
+    none; it raises with ``check_errors``).  Not differentiable, as in PyTorch."""
+    name = "torch.linalg.ldl_factor_ex"
+    if A.dim() < 2:
+        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"{name}: A must be batches of square matrices, but they are {A.shape[-2]} by "
+                           f"{A.shape[-1]} matrices")
+    packed, pivots, info = _ldl.ldl_factor_arrays(A._data)
+    if check_errors:
+        _ldl_errors(info, name)
+    return ldl_factor_ex_result(_ldl.LdlFactor.apply(A, packed), Tensor._wrap(pivots), Tensor._wrap(info))
+
+
+def _ldl_errors(info: Any, name: str) -> None:
+    # (PyTorch 2.13 fails here with an internal assert, "Unknown error code"; this says what it is)
+    if info.any():
+        index = int(numpy.flatnonzero(info.reshape(-1))[0])
+        where = f"(Batch element {index}): " if info.ndim else ""
+        k = int(info.reshape(-1)[index])
+        raise LinAlgError(f"{name}: {where}The factorization could not be completed because the block diagonal "
+                          f"matrix D is singular: D[{k},{k}] is zero.")
+
+
+def ldl_factor(A: Tensor, *, hermitian: bool = False) -> Any:
+    """``(LD, pivots)`` of :func:`ldl_factor_ex`; a singular D raises."""
+    packed, pivots, info = ldl_factor_ex(A, hermitian=hermitian)
+    _ldl_errors(info._data, "torch.linalg.ldl_factor")
+    return ldl_factor_result(packed, pivots)
+
+
+def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False) -> Tensor:
+    """``X`` with ``A X = B`` for ``A`` given by :func:`ldl_factor` (LAPACK sytrs); batch dims
+    broadcast.  Not differentiable, as in PyTorch."""
+    if B.dtype != LD.dtype:
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type {_ops._scalar(B._data)} "
+                           f"and A of type {_ops._scalar(LD._data)} instead.")
+    if B.dim() < 2 or B.shape[-2] != LD.shape[-1]:
+        rows, columns = (B.shape[-2], B.shape[-1]) if B.dim() > 1 else (1, B.shape[-1])
+        raise RuntimeError(f"Incompatible matrix sizes for torch.linalg.ldl_solve: each A matrix is {LD.shape[-2]} by "
+                           f"{LD.shape[-1]} but each b matrix is {rows} by {columns}")
+    return Tensor._wrap(_ldl.ldl_solve_arrays(LD._data, pivots._data, B._data))

@@ -19,7 +19,7 @@ from .autograd.function import bind_namespace
 from .ops.elementwise import Where
 from .ops.linalg import Matmul
 from .ops.reduction import Cumsum
-from .ops.shape import Expand, Flip, IndexAddInto, Permute, Reshape, Stack
+from .ops.shape import Cat, Expand, Flip, IndexAddInto, Permute, Reshape, Stack
 from .tensor import Tensor, _make
 
 
@@ -70,10 +70,15 @@ def stack(tensors: list, axis: int = 0) -> Any:
     return Stack.apply(*tensors, axis=axis)
 
 
+def concatenate(tensors: list, axis: int = 0) -> Any:
+    return Cat.apply(*tensors, axis=axis % tensors[0].ndim)
+
+
 _ADAPTERS = {
     "where": where, "broadcast_to": broadcast_to, "transpose": transpose, "swapaxes": swapaxes,
     "expand_dims": expand_dims, "matmul": Matmul.apply, "flip": flip, "cumsum": cumsum,
     "index_add_into": index_add_into, "zeros_like": zeros_like, "stack": stack,
+    "concatenate": concatenate,
 }
 
 

@@ -1,6 +1,7 @@
 """Matrix decompositions with their gradients, by NumPy's LAPACK: the Cholesky factor, the
 symmetric eigendecomposition, the SVD, the pseudo-inverse, QR, and triangular solves
-(``torch.linalg.cholesky``, ``eigh``, ``svd``, ``pinv``, ``qr``, ``solve_triangular``)."""
+(``torch.linalg.cholesky``, ``eigh``, ``svd``, ``pinv``, ``qr``, ``solve_triangular``); the
+general eigendecomposition (``eig``, without its gradient yet)."""
 from __future__ import annotations
 
 from typing import Any
@@ -336,3 +337,28 @@ class SolveTriangular(Op):
         if self.unit:
             g_a = xp.where(xp.eye(g_a.shape[-1], dtype=bool), xp.zeros((), dtype=g_a.dtype), g_a)
         return sum_to_shape(g_a, shape_a), sum_to_shape(g_b, shape_b), None, None, None
+
+
+class Eig(Op):
+    """The eigenvalues and eigenvectors (columns, unit norm, as LAPACK geev scales them) of
+    general square matrices, complex, packed as :class:`Eigh` packs them.  Not differentiable
+    yet: its gradient needs complex gradients, which chainrule's autograd does not carry."""
+
+    __slots__ = ()
+    presented_inputs = 1
+    pytorch_name = "LinalgEigBackward0"
+    derivative = ("d A = V^-H (diag(gL) + (V^H gV - V^H V diag(re(V^H gV))) / conj(L_j - L_i)) V^H",)
+
+    def forward(self, xp, a, name="linalg.eig"):
+        if a.ndim < 2:
+            raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
+        if a.dtype.kind not in "fc":
+            raise RuntimeError(f"Unknown Complex ScalarType for {_scalar(a)}")
+        _square_batches(name, a)
+        complex_dtype = numpy.result_type(a.dtype, numpy.complex64)
+        values, vectors = numpy.linalg.eig(a)
+        return numpy.concatenate([values[..., None, :], vectors], axis=-2).astype(complex_dtype)
+
+    def backward(self, xp, g):
+        raise NotImplementedError("linalg.eig: the derivative of the eigendecomposition of a general matrix is not "
+                                  "implemented: it needs complex gradients, which chainrule does not support yet")
