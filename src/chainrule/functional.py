@@ -1184,16 +1184,13 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
 
 @public()
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
-    """The diagonal of the (dim1, dim2) planes, as the last dim (``offset`` > 0: above it)."""
+    """The diagonal of the (dim1, dim2) planes, as the last dim (``offset`` > 0: above it): a
+    view, as PyTorch's (``x.diagonal().fill_(1)`` changes ``x``)."""
     ndim = input._data.ndim
     d1, d2 = _dim(dim1, ndim), _dim(dim2, ndim)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    rest = [d for d in range(ndim) if d not in (d1, d2)]
-    moved = permute(input, rest + [d1, d2]) if rest + [d1, d2] != list(range(ndim)) else input
-    rows, cols = input._data.shape[d1], input._data.shape[d2]
-    i, j = np.nonzero(np.eye(rows, cols, k=offset, dtype=bool))
-    return S.Index.apply(moved, (Ellipsis, i, j))
+    return S.Diagonal.apply(input, offset, d1, d2)
 
 
 @public()

@@ -543,3 +543,33 @@ def test_view_after_convolution_and_pooling_flattens_like_pytorch():
             features.transpose(2, 3).view(-1, 80)
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+def test_diagonal_is_a_view_as_torch():
+    """``x.diagonal()`` writes through (fill_, add_, mul_ on it change x and x's graph), with
+    PyTorch's node, gradients and second derivatives."""
+    import torch
+
+    import chainrule
+
+    def run(L):
+        z = L.zeros(5, 3)
+        z.diagonal().fill_(-1.0)
+        wide = L.zeros(3, 4)
+        wide.diagonal(1).add_(2.0)
+        w = L.ones(3, 3, requires_grad=True)
+        v = w * 2
+        v.diagonal().mul_(5)
+        v.sum().backward()
+        x = L.arange(24.0, requires_grad=True)
+        d = (x.reshape(2, 3, 4) * 1.0).diagonal(offset=-1, dim1=2, dim2=1)
+        (d * L.arange(d.numel(), dtype=d.dtype).reshape(d.shape)).sum().backward()
+        a = L.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        g, = L.autograd.grad(a.diagonal().pow(2).sum(), a, create_graph=True)
+        g.sum().backward()
+        return [z, wide, w.grad, x.grad, g, a.grad, L.eye(3).diagonal(dim1=1, dim2=0)], d.grad_fn.name()
+
+    (expected, name_t), (got, name_c) = run(torch), run(chainrule)
+    assert name_c == name_t == "DiagonalBackward0"
+    for g, e in zip(got, expected):
+        np.testing.assert_array_equal(g.detach().numpy(), e.detach().numpy())

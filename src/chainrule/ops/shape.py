@@ -82,6 +82,61 @@ class Expand(Op):
         return sum_to_shape(g, self.shape)
 
 
+def diagonal_view(xp: Any, a: Any, offset: int, dim1: int, dim2: int) -> Any:
+    """The ``offset`` diagonal of ``a``'s (dim1, dim2) planes as the last dim of a strided view
+    that writes through (NumPy's own ``diagonal`` is read-only): the other dims first, then the
+    diagonal with stride ``stride[dim1] + stride[dim2]``."""
+    rows, columns = a.shape[dim1], a.shape[dim2]
+    length = max(0, min(rows, columns - offset) if offset >= 0 else min(rows + offset, columns))
+    rest = [d for d in range(a.ndim) if d not in (dim1, dim2)]
+    shape = tuple(a.shape[d] for d in rest) + (length,)
+    if length == 0:
+        return xp.empty(shape, dtype=a.dtype)
+    start = [slice(None)] * a.ndim
+    start[dim2 if offset >= 0 else dim1] = slice(abs(offset), None)
+    shifted = a[tuple(start)]  # (a view starting at the diagonal's first element)
+    strides = tuple(a.strides[d] for d in rest) + (a.strides[dim1] + a.strides[dim2],)
+    return xp.lib.stride_tricks.as_strided(shifted, shape, strides)
+
+
+class Diagonal(Op):
+    """A diagonal of the (dim1, dim2) planes, as PyTorch's: a view (in-place changes of it
+    change the input)."""
+
+    __slots__ = ("shape", "where")
+    presented_inputs = 1
+    is_view = True
+    derivative = ("d diagonal(u)/du = 1 on the diagonal",)
+
+    def forward(self, xp, a, offset, dim1, dim2):
+        self.shape, self.where = a.shape, (offset, dim1, dim2)
+        return diagonal_view(xp, a, offset, dim1, dim2)
+
+    def backward(self, xp, g):
+        if plain(xp):
+            return DiagonalInto.forward(self, xp, g, self.shape, *self.where)
+        return DiagonalInto.apply(g, self.shape, *self.where)
+
+
+class DiagonalInto(Op):
+    """zeros(shape) with ``g`` on a diagonal: the backward of :class:`Diagonal`, as an op so
+    that it is itself differentiable (its backward takes the diagonal again)."""
+
+    __slots__ = ("where",)
+    derivative = ("d diag_into(g)/dg = 1 on the diagonal",)
+
+    def forward(self, xp, g, shape, offset, dim1, dim2):
+        self.where = (offset, dim1, dim2)
+        out = xp.zeros(shape, dtype=g.dtype)
+        diagonal_view(xp, out, offset, dim1, dim2)[...] = g
+        return out
+
+    def backward(self, xp, g):
+        if plain(xp):
+            return diagonal_view(xp, g, *self.where).copy(), None, None, None, None
+        return Diagonal.apply(g, *self.where), None, None, None, None
+
+
 def is_basic_index(index: tuple) -> bool:
     """True when ``index`` only holds ints, slices, None and Ellipsis (no element twice)."""
     for item in index:
