@@ -1,4 +1,4 @@
-"""nn.utils.parametrizations.orthogonal (the Cayley map) against PyTorch."""
+"""nn.utils.parametrizations.orthogonal (the Cayley, matrix-exponential and Householder maps) against PyTorch."""
 from __future__ import annotations
 
 import numpy as np
@@ -15,11 +15,12 @@ def _orthogonal_linear(lib, shape, **kwargs):
     return lib.nn.utils.parametrizations.orthogonal(layer, **kwargs)
 
 
+@pytest.mark.parametrize("orthogonal_map", ["cayley", "matrix_exp", "householder", None])
 @pytest.mark.parametrize("shape", [(4, 4), (5, 3), (3, 5)])
-def test_cayley_weight_and_its_training_step_as_pytorch(shape):
+def test_weight_and_its_training_step_as_pytorch(shape, orthogonal_map):
     results = []
     for lib in (chainrule, torch):
-        layer = _orthogonal_linear(lib, shape, orthogonal_map="cayley")
+        layer = _orthogonal_linear(lib, shape, orthogonal_map=orthogonal_map)
         weight = layer.weight
         product = weight @ weight.mT if shape[0] <= shape[1] else weight.mT @ weight
         assert_close(product, np.eye(min(shape)), atol=1e-12)
