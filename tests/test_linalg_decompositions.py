@@ -259,7 +259,7 @@ def test_eig_of_float32_is_complex64():
     np.testing.assert_allclose(matrices @ vectors.numpy(), vectors.numpy() * values.numpy()[..., None, :], atol=1e-5)
 
 
-def test_eig_errors_and_missing_gradient():
+def test_eig_errors_as_torch():
     for make in (lambda L: L.linalg.eigvals(L.zeros(2, 3)), lambda L: L.linalg.eig(L.zeros(3)),
                  lambda L: L.linalg.eig(L.zeros(3, 3, dtype=L.int64))):
         with pytest.raises(RuntimeError) as theirs:
@@ -267,7 +267,27 @@ def test_eig_errors_and_missing_gradient():
         with pytest.raises(RuntimeError) as ours:
             make(chainrule)
         assert str(ours.value) == str(theirs.value)
-    values = chainrule.linalg.eigvals(chainrule.tensor(RNG.standard_normal((3, 3)), requires_grad=True))
-    assert values.requires_grad
-    with pytest.raises(NotImplementedError, match="needs complex gradients"):
-        values.abs().sum().backward()
+
+
+def test_eig_gradients_as_torch():
+    """PyTorch's eig backward: real and complex inputs, losses of the eigenvalues and of the
+    eigenvectors' moduli (phase-invariant), and its refusal of a phase-dependent loss."""
+    matrices = RNG.standard_normal((2, 4, 4))
+
+    def run(L, complex_input):
+        values = matrices[0] + 1j * matrices[1] if complex_input else matrices
+        a = L.tensor(values, requires_grad=True)
+        w, v = L.linalg.eig(a)
+        weights = L.arange(4.0, dtype=L.float64)
+        loss = (w.real ** 2).sum() + (w.imag * weights).sum() + (v.abs() ** 2 * weights).sum()
+        first, = L.autograd.grad(loss, a)
+        second, = L.autograd.grad(L.linalg.eigvals(a).abs().sum(), a)
+        return first, second
+
+    for complex_input in (False, True):
+        for ours, theirs in zip(run(chainrule, complex_input), run(torch, complex_input)):
+            np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-9, atol=1e-12)
+    for L in (torch, chainrule):
+        a = L.tensor(matrices[0], requires_grad=True)
+        with pytest.raises(RuntimeError, match="specified up to multiplication by"):
+            L.linalg.eig(a)[1].real.sum().backward()

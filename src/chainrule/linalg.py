@@ -375,7 +375,7 @@ def matrix_exp(A: Tensor) -> Tensor:
 
 def eig(A: Tensor) -> Any:
     """``(eigenvalues, eigenvectors)`` of (batches of) general square matrices, complex (the
-    eigenvectors columns of unit norm, as LAPACK geev gives them).  Not differentiable yet."""
+    eigenvectors columns of unit norm, as LAPACK geev gives them), with PyTorch's gradient."""
     both = _decompositions.Eig.apply(A)
     return eig_result(both[..., 0, :], both[..., 1:, :])
 

@@ -341,10 +341,11 @@ class SolveTriangular(Op):
 
 class Eig(Op):
     """The eigenvalues and eigenvectors (columns, unit norm, as LAPACK geev scales them) of
-    general square matrices, complex, packed as :class:`Eigh` packs them.  Not differentiable
-    yet: its gradient needs complex gradients, which chainrule's autograd does not carry."""
+    general square matrices, complex, packed as :class:`Eigh` packs them.  The gradient is
+    PyTorch's (complex gradients in its convention; a real input gets the real part); a loss
+    that depends on the eigenvectors' arbitrary phases is refused, as PyTorch refuses it."""
 
-    __slots__ = ()
+    __slots__ = ("real",)
     presented_inputs = 1
     pytorch_name = "LinalgEigBackward0"
     derivative = ("d A = V^-H (diag(gL) + (V^H gV - V^H V diag(re(V^H gV))) / conj(L_j - L_i)) V^H",)
@@ -357,8 +358,29 @@ class Eig(Op):
         _square_batches(name, a)
         complex_dtype = numpy.result_type(a.dtype, numpy.complex64)
         values, vectors = numpy.linalg.eig(a)
-        return numpy.concatenate([values[..., None, :], vectors], axis=-2).astype(complex_dtype)
+        out = numpy.concatenate([values[..., None, :], vectors], axis=-2).astype(complex_dtype)
+        self.real = a.dtype.kind == "f"
+        self.saved = (out,)
+        return out
 
     def backward(self, xp, g):
-        raise NotImplementedError("linalg.eig: the derivative of the eigendecomposition of a general matrix is not "
-                                  "implemented: it needs complex gradients, which chainrule does not support yet")
+        _plain_only(xp, "linalg.eig")
+        (out,) = self.saved
+        values, vectors = out[..., 0, :], out[..., 1:, :]
+        grad_values, grad_vectors = g[..., 0, :], g[..., 1:, :]
+        vectors_h = numpy.conj(numpy.swapaxes(vectors, -1, -2))
+        projected = vectors_h @ grad_vectors
+        diagonal = numpy.diagonal(projected, axis1=-2, axis2=-1)
+        if not numpy.allclose(diagonal.imag, 0, rtol=1e-2, atol=1e-2):
+            raise RuntimeError("linalg_eig_backward: The eigenvectors in the complex case are specified up to "
+                               "multiplication by e^{i phi}. The specified loss function depends on this quantity, "
+                               "so it is ill-defined.")
+        projected = projected - vectors_h @ (vectors * diagonal.real[..., None, :])
+        conjugate = numpy.conj(values)
+        gaps = conjugate[..., None, :] - conjugate[..., :, None]
+        n = values.shape[-1]
+        gaps[..., range(n), range(n)] = 1
+        inner = projected / gaps
+        inner[..., range(n), range(n)] = grad_values
+        grad = numpy.linalg.solve(vectors_h, inner @ vectors_h)
+        return (grad.real if self.real else grad).astype(g.real.dtype if self.real else g.dtype), None
