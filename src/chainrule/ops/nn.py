@@ -486,6 +486,7 @@ def _mean_over(xp, a, axes):
     return means.reshape(a.shape[:lead] + (1,) * len(axes))
 
 
+@in_float32
 class Normalize(Op):
     """Batch, layer and group normalisation in one node: ``(x - mean) / sqrt(var + eps)``
     over ``axes``, then ``* weight + bias`` (``weight``/``bias`` broadcast as ``bshape``).
