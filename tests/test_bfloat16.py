@@ -129,6 +129,33 @@ def test_binary_ops_with_tensors_and_numbers_as_pytorch(op):
     assert fn(a, chainrule.ones(a.shape)).dtype == chainrule.float32
 
 
+@pytest.mark.parametrize("method", ["add_", "sub_", "mul_", "div_"])
+def test_in_place_ops_compute_in_float32_and_round_once(method):
+    (a, ta), (b, tb) = pair(values(17)), pair(values(18) + 10)
+    for other, their_other in ((b, tb), (1.1, 1.1), (-0.7, -0.7)):
+        np.testing.assert_array_equal(bits(getattr(a.clone(), method)(other)),
+                                      bits(getattr(ta.clone(), method)(their_other)))
+    if method in ("add_", "sub_"):  # (PyTorch's vectorised body and scalar tail round alpha * other differently)
+        np.testing.assert_allclose(getattr(a.clone(), method)(b, alpha=0.1).float().numpy(),
+                                   getattr(ta.clone(), method)(tb, alpha=0.1).float().numpy(), rtol=2**-8, atol=2**-6)
+
+
+def test_methods_and_errors_as_pytorchs():
+    x, t = pair(np.array([1.5, -2.25, 3.0], np.float32))
+    assert x.view(chainrule.int16).tolist() == t.view(torch.int16).tolist()
+    assert x.type() == t.type().replace("torch.", "chainrule.")
+    assert torch.cat([t, t.float()]).dtype == torch.float32 and chainrule.cat([x, x.float()]).dtype == chainrule.float32
+    assert x.sort().values.tolist() == t.sort().values.tolist() and x.cumsum(0).tolist() == t.cumsum(0).tolist()
+    assert x.max().item() == t.max().item() and chainrule.where(x > 0, x, 0.0).dtype == chainrule.bfloat16
+    chainrule.testing.assert_close(x, x.clone())
+    with pytest.raises(RuntimeError, match="expected both vectors to have same dtype, but found BFloat16 and Float"):
+        x @ x.float()
+    with pytest.raises(RuntimeError) as theirs:
+        torch.mm(t[None], t[:, None].float())
+    with pytest.raises(RuntimeError, match=str(theirs.value).replace("(", r"\(").replace(")", r"\)")):
+        chainrule.mm(x[None], x[:, None].float())
+
+
 def test_products_accumulate_in_float32_and_round_once():
     (a, ta), (b, tb) = pair(values(5, (32, 48))), pair(values(6, (48, 24)))
     np.testing.assert_array_equal(bits(a @ b), bits(ta @ tb))
