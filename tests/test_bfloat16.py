@@ -148,6 +148,10 @@ def test_methods_and_errors_as_pytorchs():
     assert x.sort().values.tolist() == t.sort().values.tolist() and x.cumsum(0).tolist() == t.cumsum(0).tolist()
     assert x.max().item() == t.max().item() and chainrule.where(x > 0, x, 0.0).dtype == chainrule.bfloat16
     chainrule.testing.assert_close(x, x.clone())
+    chainrule.testing.assert_close(x, x * 1.01)  # (within bfloat16's tolerance, as PyTorch's)
+    torch.testing.assert_close(t, t * 1.01)
+    with pytest.raises(AssertionError):
+        chainrule.testing.assert_close(x, x * 1.05)
     with pytest.raises(RuntimeError, match="expected both vectors to have same dtype, but found BFloat16 and Float"):
         x @ x.float()
     with pytest.raises(RuntimeError) as theirs:
