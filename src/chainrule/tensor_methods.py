@@ -418,9 +418,9 @@ def _cast_to(target: _dt.dtype) -> Callable:
     return cast
 
 
-for _name, _target in (("float", _dt.float32), ("double", _dt.float64), ("half", _dt.float16), ("bfloat16", _dt.bfloat16),
-                       ("long", _dt.int64), ("int", _dt.int32), ("bool", _dt.bool), ("short", _dt.int16),
-                       ("char", _dt.int8), ("byte", _dt.uint8), ("cfloat", _dt.complex64),
+for _name, _target in (("float", _dt.float32), ("double", _dt.float64), ("half", _dt.float16),
+                       ("bfloat16", _dt.bfloat16), ("long", _dt.int64), ("int", _dt.int32), ("bool", _dt.bool),
+                       ("short", _dt.int16), ("char", _dt.int8), ("byte", _dt.uint8), ("cfloat", _dt.complex64),
                        ("cdouble", _dt.complex128)):
     _WRITTEN[_name] = _cast_to(_target)
 del _name, _target
