@@ -35,7 +35,7 @@ def both(array):
 
 
 def test_the_legacy_types_are_pytorchs():
-    # Every top-level legacy type PyTorch has, but BFloat16Tensor (NumPy has no bfloat16).
+    # Every top-level legacy type PyTorch has, but BFloat16Tensor (bfloat16 needs the optional ml_dtypes).
     expected = {n for n in dir(torch) if n.endswith("Tensor") and isinstance(getattr(torch, n), type)}
     assert expected - {"Tensor", "BFloat16Tensor"} == set(LEGACY)
     for n in LEGACY:

@@ -49,12 +49,6 @@ def test_is_contiguous_reads_the_memory_format_as_pytorch(make):
     assert repr(chainrule.channels_last) == repr(torch.channels_last)
 
 
-def test_bfloat16_can_be_named_but_holds_no_tensor():
-    assert chainrule.bfloat16.is_floating_point and repr(chainrule.bfloat16) == "chainrule.bfloat16"
-    with pytest.raises(TypeError, match="chainrule has no bfloat16 tensors: NumPy has no bfloat16 type"):
-        chainrule.zeros(2, dtype=chainrule.bfloat16)
-
-
 def test_switches_are_kept_and_read_back():
     try:
         chainrule.set_float32_matmul_precision("medium")

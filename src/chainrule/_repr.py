@@ -185,6 +185,8 @@ def _current_index(where: Any) -> int | None:
 
 def _body(array: np.ndarray, indent: int) -> str:
     """The nested-list text of a nonempty array, summarized past the threshold."""
+    if array.dtype.kind == "V":  # bfloat16: its values, printed as floats
+        array = array.astype(np.float32)
     summarize = array.size > PRINT_OPTS.threshold
     shown = _summarized(array) if summarize else array
     return _nested(array, indent, summarize, _ComplexFormatter(shown) if array.dtype.kind == "c" else _Formatter(shown))

@@ -1,8 +1,12 @@
 """Automatic mixed precision, as ``torch.amp``: ``autocast`` and ``GradScaler``.
 
-chainrule computes in the dtypes it is given: NumPy has no fast bfloat16 or float16 GEMMs,
-so an ``autocast`` region runs as written, in float32 (PyTorch's numbers with autocast
-disabled), and ``is_autocast_enabled()`` reports the region.  ``GradScaler`` is PyTorch's:
+An enabled ``autocast("cpu")`` region casts as PyTorch's CPU autocast does (its dtype,
+bfloat16 by default, needs the ``bfloat16`` extra): the matrix products (matmul, mm, bmm,
+linear, the convolutions) take their floating inputs in the region's dtype
+(:func:`lower_precision`), the losses in float32 (:func:`full_precision`), float64 inputs
+stay as they are, and every other op runs in the dtypes it is given.  A ``cuda`` region
+casts nothing (it runs as written).  ``is_autocast_enabled()`` reports the region.
+``GradScaler`` is PyTorch's:
 it multiplies the loss by a scale, unscales the gradients, skips a step whose gradients hold
 inf or NaN and adapts the scale.  On float32 gradients the power-of-two scale and its
 inverse are exact, so training with it gives the numbers training without it gives, but for
@@ -22,7 +26,7 @@ import numpy as np
 
 from .autograd.grad_mode import no_grad
 from .backend import cuda_available
-from .dtypes import bfloat16, float16
+from .dtypes import bfloat16, float16, float32, float64
 from .tensor import Tensor, _make
 
 __all__ = ["autocast", "GradScaler", "is_autocast_enabled", "get_autocast_dtype", "custom_fwd", "custom_bwd"]
@@ -30,34 +34,70 @@ __all__ = ["autocast", "GradScaler", "is_autocast_enabled", "get_autocast_dtype"
 
 class _Regions(threading.local):
     """Per thread (as PyTorch keeps autocast state): the autocast regions entered, innermost
-    last, as (device, enabled)."""
+    last, as (device, enabled, dtype)."""
 
     def __init__(self) -> None:
-        self.open: list[tuple[str, bool]] = []
+        self.open: list[tuple[str, bool, Any]] = []
 
 
 _regions = _Regions()
+
+#: How many enabled CPU regions are open, in all threads: the casts' one test on their
+#: common path, outside any region.
+_casting = 0
 
 
 def is_autocast_enabled(device_type: str | None = None) -> bool:
     """Whether the innermost autocast region for ``device_type`` ("cuda" when not given, as
     PyTorch's no-argument form asks) open in this thread is enabled."""
     device = device_type or "cuda"
-    for entered, enabled in reversed(_regions.open):
+    for entered, enabled, _ in reversed(_regions.open):
         if entered == device:
             return enabled
     return False
 
 
+def _cast_all(tensors: tuple, dtype: Any) -> tuple:
+    return tuple(t.to(dtype) if isinstance(t, Tensor) and t.is_floating_point() and t.dtype != float64
+                 and t.dtype != dtype else t for t in tensors)
+
+
+def _cpu_region_dtype() -> Any:
+    """The dtype of this thread's innermost CPU autocast region, None when it is disabled
+    or there is none."""
+    for entered, enabled, dtype in reversed(_regions.open):
+        if entered == "cpu":
+            return dtype if enabled else None
+    return None
+
+
+def lower_precision(*tensors: Any) -> tuple:
+    """The operands of an op PyTorch's CPU autocast runs in lower precision (matmul, linear,
+    the convolutions): inside an enabled CPU region, its floating tensors but float64 in the
+    region's dtype; else as given."""
+    if not _casting:
+        return tensors
+    dtype = _cpu_region_dtype()
+    return tensors if dtype is None else _cast_all(tensors, dtype)
+
+
+def full_precision(*tensors: Any) -> tuple:
+    """The operands of an op PyTorch's CPU autocast runs in float32 (the losses): inside an
+    enabled CPU region, its reduced-precision tensors in float32; else as given."""
+    if not _casting or _cpu_region_dtype() is None:
+        return tensors
+    return _cast_all(tensors, float32)
+
+
 def get_autocast_dtype(device_type: str) -> Any:
     """The dtype autocast names for ``device_type`` (PyTorch's: float16 on a GPU, bfloat16
-    elsewhere, a dtype chainrule can name but not hold)."""
+    elsewhere)."""
     return float16 if device_type == "cuda" else bfloat16
 
 
 class autocast:
-    """``with chainrule.autocast("cpu"):`` or as a decorator: accepted, and the region runs in
-    the dtypes it is given (see the module docstring)."""
+    """``with chainrule.autocast("cpu"):`` or as a decorator: a CPU region casts as
+    PyTorch's (see the module docstring)."""
 
     def __init__(self, device_type: str, dtype: Any = None, enabled: bool = True,
                  cache_enabled: bool | None = None) -> None:
@@ -67,15 +107,21 @@ class autocast:
             warnings.warn("CUDA is not available or torch_xla is imported. Disabling autocast.", stacklevel=2)
             enabled = False
         self.device = device_type
-        self.fast_dtype = dtype
+        self.fast_dtype = get_autocast_dtype(device_type) if dtype is None else dtype
         self._enabled = bool(enabled)
 
     def __enter__(self) -> "autocast":
-        _regions.open.append((self.device, self._enabled))
+        global _casting
+        _regions.open.append((self.device, self._enabled, self.fast_dtype))
+        if self._enabled and self.device == "cpu":
+            _casting += 1
         return self
 
     def __exit__(self, *exc: object) -> bool:
+        global _casting
         _regions.open.pop()
+        if self._enabled and self.device == "cpu":
+            _casting -= 1
         return False
 
     def __call__(self, function: Callable) -> Callable:

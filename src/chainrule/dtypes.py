@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from .optional import require
+
 
 class printed:
     """The namespace printed before dtypes, ``Size`` and legacy type names: ``chainrule``, or
@@ -16,7 +18,10 @@ class printed:
 
 
 class dtype:
-    """A tensor element type; ``chainrule.float32`` prints as ``chainrule.float32``."""
+    """A tensor element type; ``chainrule.float32`` prints as ``chainrule.float32``.
+
+    bfloat16's NumPy dtype (ml_dtypes') has kind "V", not "f": code that tells floats by
+    their kind counts "V" among them ("fcV": the floats and complexes)."""
 
     __slots__ = ("name", "numpy", "legacy_name")
 
@@ -50,7 +55,7 @@ class dtype:
         return f"{printed.namespace}.{self.name}"
 
     def __eq__(self, other: Any) -> bool:
-        if isinstance(other, _NameOnlyDtype):
+        if isinstance(other, _OptionalDtype):
             return other is self
         if isinstance(other, dtype):
             return self.numpy == other.numpy
@@ -80,20 +85,27 @@ bool = dtype("bool", np.bool_, "BoolTensor")
 
 
 
-class _NameOnlyDtype(dtype):
-    """A PyTorch dtype NumPy has no type for (bfloat16): it may be named (``autocast(...,
-    dtype=torch.bfloat16)``), but no tensor can hold it; asking for its arrays says so."""
+class _OptionalDtype(dtype):
+    """A PyTorch dtype NumPy has no type for (bfloat16): the optional ml_dtypes package adds
+    it to NumPy, with ufunc loops that compute in float32 and round once (PyTorch's opmath).
+    It is named without ml_dtypes (``autocast(..., dtype=torch.bfloat16)``), which is
+    imported only when the first array of it is asked for; without it that says which extra
+    installs it."""
 
-    __slots__ = ()
+    __slots__ = ("_numpy",)
 
     def __init__(self, name: str, legacy_name: str) -> None:
         self.name = name
         self.legacy_name = legacy_name
+        self._numpy: np.dtype | None = None
 
     @property  # type: ignore[override]
     def numpy(self) -> np.dtype:
-        raise TypeError(f"chainrule has no {self.name} tensors: NumPy has no {self.name} type "
-                        f"(use float32, or float16)")
+        if self._numpy is None:
+            ml_dtypes = require("ml_dtypes", f"a {self.name} tensor")
+            self._numpy = np.dtype(getattr(ml_dtypes, self.name))
+            _BY_NUMPY[self._numpy] = self
+        return self._numpy
 
     @property
     def is_floating_point(self) -> bool:
@@ -112,7 +124,9 @@ class _NameOnlyDtype(dtype):
         return 2
 
     def __eq__(self, other: Any) -> bool:
-        return other is self or other == "bfloat16" or other == "torch.bfloat16"
+        if other is self or other == "bfloat16" or other == "torch.bfloat16":
+            return True
+        return self._numpy is not None and isinstance(other, np.dtype) and other == self._numpy
 
     def __hash__(self) -> int:
         return hash(self.name)
@@ -121,7 +135,7 @@ class _NameOnlyDtype(dtype):
         return "bfloat16"  # (the module attribute: copies and pickles are this same object)
 
 
-bfloat16 = _NameOnlyDtype("bfloat16", "BFloat16Tensor")
+bfloat16 = _OptionalDtype("bfloat16", "BFloat16Tensor")
 
 _ALL = (float16, float32, float64, complex64, complex128, uint8, int8, int16, int32, int64, bool)
 _BY_NUMPY = {d.numpy: d for d in _ALL}
@@ -131,6 +145,8 @@ def from_numpy(numpy_dtype: Any) -> dtype:
     try:
         return _BY_NUMPY[np.dtype(numpy_dtype)]
     except KeyError:
+        if np.dtype(numpy_dtype).name == bfloat16.name:  # (ml_dtypes' array, before any chainrule one)
+            return bfloat16
         raise TypeError(f"chainrule has no dtype for NumPy's {np.dtype(numpy_dtype)}") from None
 
 
@@ -146,6 +162,8 @@ def to_numpy(spec: Any) -> np.dtype:
         return np.dtype(np.bool_)
     if isinstance(spec, str):
         spec = spec.replace("chainrule.", "").replace("torch.", "")
+        if spec == bfloat16.name:
+            return bfloat16.numpy
     try:
         return np.dtype(spec)
     except TypeError:

@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import dtypes
+from .amp import lower_precision
 from .autograd import observe
 from .autograd.function import broadcast_error, named
 from .backend import build_on, get_array_module, resolve_device
@@ -453,7 +454,7 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     axis, keepdim = _reduce_args(input, dim, keepdim, kwargs)
     if dtype is not None:
         input = input.to(dtype)
-    if input._data.dtype.kind not in "fc":
+    if input._data.dtype.kind not in "fcV":
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {input.dtype.legacy_name[:-6]}"
@@ -664,7 +665,7 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: Any = 3, dty
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     if input.is_sparse or other.is_sparse:  # a sparse operand multiplies itself (chainrule.sparse)
         return input.matmul(other) if input.is_sparse else other.__rmatmul__(input)
-    return L.Matmul.apply(input, other)
+    return L.Matmul.apply(*lower_precision(input, other))
 
 
 @public(out=True)
@@ -673,7 +674,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
         return input.mm(mat2) if input.is_sparse else mat2.__rmatmul__(input)
     if input._data.ndim != 2 or mat2._data.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got {input._data.ndim}-D and {mat2._data.ndim}-D")
-    return L.Matmul.apply(input, mat2)
+    return L.Matmul.apply(*lower_precision(input, mat2))
 
 
 @public(out=True)
@@ -685,7 +686,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
             f"Expected size for first two dimensions of batch2 tensor to be: [{input._data.shape[0]}, "
             f"{input._data.shape[2]}] but got: [{mat2._data.shape[0]}, {mat2._data.shape[1]}]."
         )
-    return named(L.Matmul.apply(input, mat2), "BmmBackward0")
+    return named(L.Matmul.apply(*lower_precision(input, mat2)), "BmmBackward0")
 
 
 @public(out=True)

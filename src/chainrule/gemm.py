@@ -188,19 +188,26 @@ def matmul(a: Any, b: Any, gemm: Callable | None = None) -> Any:
     library (``gemm``: a :meth:`Cblas.gemm` to use instead, for tests)."""
     if gemm is None:
         if _CBLAS is None:
-            return a @ b
+            return a @ b if a.dtype.kind != "V" else reduced_matmul(a, b)
         gemm = _CBLAS.gemm
     if (type(a) is _ndarray and type(b) is _ndarray and a.ndim == 2 and b.ndim == 2
             and a.shape[0] * a.shape[1] * b.shape[1] >= GEMM_MIN):
         out = gemm(a, b)
         if out is not None:
             return out
-    return a @ b
+    return a @ b if a.dtype.kind != "V" else reduced_matmul(a, b)
+
+
+def reduced_matmul(a: Any, b: Any) -> Any:
+    """A bfloat16 product as PyTorch's CPU kernels compute it: float32 products accumulated
+    in float32, rounded once (NumPy's matmul of ml_dtypes' bfloat16 is slow and gives
+    float32)."""
+    return matmul(a.astype(np.float32), b.astype(np.float32)).astype(a.dtype)
 
 
 def product(xp: Any, a: Any, b: Any) -> Any:
     """``xp.matmul(a, b)``, through :func:`matmul` when ``xp`` is NumPy (the ops' forward and
     ordinary backward); the Tensor namespace of a create_graph backward records its own."""
     if _CBLAS is None or xp is not np:
-        return xp.matmul(a, b)
+        return xp.matmul(a, b) if xp is not np or a.dtype.kind != "V" else reduced_matmul(a, b)
     return matmul(a, b)

@@ -103,10 +103,26 @@ def overwrite(before: Tensor, value: Any) -> Tensor:
 # -- the unrecorded fast paths: in-place ufuncs -------------------------------------------------
 
 
+def _opmath_operand(ufunc: Any, dtype: Any, other: Any) -> Any:
+    """The other operand of a bfloat16 in-place op, for its float32 computation: arrays in
+    float32; a number as it is, but for add and sub, whose PyTorch kernels round it (and
+    ``alpha``) to bfloat16 first (as the out-of-place ops, ops.elementwise._with_number)."""
+    if hasattr(other, "dtype"):
+        return other.astype(np.float32) if other.dtype.kind in "fV" else other
+    if ufunc is np.add or ufunc is np.subtract:
+        return float(dtype.type(other))
+    return other
+
+
 def ufunc_kernel(ufunc: Any) -> Callable:
     """``target op= other`` in place, with PyTorch's errors for what cannot be written."""
 
     def run(target: Any, other: Any, alpha: Any = 1) -> None:
+        if target.dtype.kind == "V":  # bfloat16: in float32, rounded once (PyTorch's opmath)
+            wide = target.astype(np.float32)
+            run(wide, _opmath_operand(ufunc, target.dtype, other), float(target.dtype.type(alpha)))
+            target[...] = wide
+            return
         if alpha != 1:
             other = other * alpha
         try:

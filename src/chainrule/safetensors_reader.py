@@ -19,15 +19,27 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from .dtypes import bfloat16
 from .files import NotARegularFile, open_regular_file
 
-#: The safetensors dtypes NumPy holds (BF16 and the float8 types have no NumPy dtype).
+#: The safetensors dtypes NumPy holds (BF16 through ml_dtypes, see :func:`numpy_dtype`; the
+#: float8 types are not loaded).
 DTYPES = {
     "BOOL": np.dtype(np.bool_), "U8": np.dtype("u1"), "I8": np.dtype("i1"), "U16": np.dtype("<u2"),
     "I16": np.dtype("<i2"), "F16": np.dtype("<f2"), "U32": np.dtype("<u4"), "I32": np.dtype("<i4"),
     "F32": np.dtype("<f4"), "U64": np.dtype("<u8"), "I64": np.dtype("<i8"), "F64": np.dtype("<f8"),
     "C64": np.dtype("<c8"),
 }
+
+
+def numpy_dtype(name: Any) -> np.dtype | None:
+    """The NumPy dtype of a safetensors dtype name, None for one chainrule cannot load; BF16
+    needs the ``bfloat16`` extra (ml_dtypes), and says so when it is missing."""
+    if name == "BF16":
+        return bfloat16.numpy
+    return DTYPES.get(name) if isinstance(name, str) else None
+
+
 #: The largest header read. A header takes ~100 bytes per tensor, so this is ~150,000 tensors;
 #: parsed JSON takes up to ~20 times its text in memory, so this also bounds what a forged
 #: header can cost (the safetensors library allows 100 MiB).
@@ -184,22 +196,23 @@ def check_entries(header: dict, data_size: int | None, name: str) -> list[tuple[
         if not isinstance(info, dict):
             raise CheckpointError(f"{where} is not an object)")
         dtype, shape, offsets = info.get("dtype"), info.get("shape"), info.get("data_offsets")
-        if not isinstance(dtype, str) or dtype not in DTYPES:
+        numpy = numpy_dtype(dtype)
+        if numpy is None:
             if isinstance(dtype, str) and len(dtype) < 20:
                 raise CheckpointError(f"{name}: tensor '{key[:80]}' has dtype {dtype}, which chainrule cannot load "
-                                      f"(it loads {', '.join(DTYPES)})")
+                                      f"(it loads {', '.join(DTYPES)}, BF16)")
             raise CheckpointError(f"{where} has no valid dtype)")
         if not isinstance(shape, list) or not all(_is_count(n) for n in shape):
             raise CheckpointError(f"{where} has no valid shape)")
         if not isinstance(offsets, list) or len(offsets) != 2 or not all(_is_count(n) for n in offsets) \
                 or offsets[0] > offsets[1]:
             raise CheckpointError(f"{where} has no valid data offsets)")
-        nbytes = DTYPES[dtype].itemsize
+        nbytes = numpy.itemsize
         for n in shape:
             nbytes *= n
         if offsets[1] - offsets[0] != nbytes:
             raise CheckpointError(f"{where} spans {offsets[1] - offsets[0]} bytes; its shape and dtype need {nbytes})")
-        entries.append((offsets[0], offsets[1], key, DTYPES[dtype], tuple(shape), nbytes))
+        entries.append((offsets[0], offsets[1], key, numpy, tuple(shape), nbytes))
     entries.sort(key=lambda entry: (entry[0], entry[1]))
     end = 0
     for begin, stop, key, *_ in entries:

@@ -67,9 +67,9 @@ class _Encoder:
         if id(obj) in self.keys:
             return self.keys[id(obj)]
         array = to_numpy(obj._data if isinstance(obj, Tensor) else obj)
-        if array.dtype not in _STORABLE:
+        if array.dtype not in _STORABLE and array.dtype.kind != "V":  # (kind "V": bfloat16, stored as BF16)
             raise TypeError(f"chainrule.save cannot store {array.dtype} data (at '{path or 'the top level'}'): "
-                            "the safetensors format holds bool, (u)int8..64, float16/32/64 and complex64")
+                            "the safetensors format holds bool, (u)int8..64, float16/32/64, bfloat16 and complex64")
         key = self.key_for(path)
         # Not np.ascontiguousarray: it turns 0-d arrays into 1-d ones.
         self.arrays[key] = array if array.flags.c_contiguous else array.copy(order="C")

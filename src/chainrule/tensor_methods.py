@@ -18,6 +18,7 @@ from . import spectral as _spectral  # noqa: F401  (registers stft, istft and th
 from . import functional as F
 from . import sparse as _sparse  # noqa: F401  (its rows: Tensor.to_sparse, Tensor.to_dense)
 from . import tensor_namespace
+from .amp import lower_precision
 from .autograd.function import broadcast_error, named
 from .autograd.grad_mode import grad_state
 from .backend import CPU, device, get_array_module, resolve_device, to_device
@@ -168,12 +169,12 @@ def __rpow__(self: Tensor, other: Any) -> Tensor:
 
 @method()
 def __matmul__(self: Tensor, other: Any) -> Tensor:
-    return Matmul.apply(self, other)
+    return Matmul.apply(*lower_precision(self, other))
 
 
 @method()
 def __rmatmul__(self: Tensor, other: Any) -> Tensor:
-    return Matmul.apply(other, self)
+    return Matmul.apply(*lower_precision(other, self))
 
 
 @method()
@@ -356,7 +357,7 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     target = None if where is None else resolve_device(where)
     if target is not None and target != self.device:
         kind = None if dtype is None else _dt.to_numpy(dtype)
-        if kind is not None and kind.kind not in "fc" and self._rg:  # an integer copy carries no gradient
+        if kind is not None and kind.kind not in "fcV" and self._rg:  # an integer copy carries no gradient
             return _make(to_device(self._data, target).astype(kind))
         return E.ToDevice.apply(self, target, kind)
     if dtype is None:
@@ -418,8 +419,8 @@ def _cast_to(target: _dt.dtype) -> Callable:
 
 
 for _name, _target in (("float", _dt.float32), ("double", _dt.float64), ("half", _dt.float16),
-                       ("long", _dt.int64), ("int", _dt.int32), ("bool", _dt.bool), ("short", _dt.int16),
-                       ("char", _dt.int8), ("byte", _dt.uint8), ("cfloat", _dt.complex64),
+                       ("bfloat16", _dt.bfloat16), ("long", _dt.int64), ("int", _dt.int32), ("bool", _dt.bool),
+                       ("short", _dt.int16), ("char", _dt.int8), ("byte", _dt.uint8), ("cfloat", _dt.complex64),
                        ("cdouble", _dt.complex128)):
     _WRITTEN[_name] = _cast_to(_target)
 del _name, _target

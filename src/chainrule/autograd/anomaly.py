@@ -46,7 +46,7 @@ def user_frame() -> str:
 def _non_finite(array: Any) -> bool:
     if not isinstance(array, np.ndarray) and array_backend(array) is None:
         return False
-    return array.dtype.kind in "fc" and not bool(get_array_module(array).isfinite(array).all())
+    return array.dtype.kind in "fcV" and not bool(get_array_module(array).isfinite(array).all())
 
 
 def on_forward(op_name: str, out: Any, node: Any) -> None:

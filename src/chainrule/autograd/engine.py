@@ -778,7 +778,7 @@ def _make_grads(tensors: list, grad_tensors: list, create_graph: bool) -> list:
                     f"grad can be implicitly created only for scalar outputs (got a tensor of "
                     f"shape {tuple(t._data.shape)}); pass gradient= with that shape"
                 )
-            if t._data.dtype.kind not in "fc":
+            if t._data.dtype.kind not in "fcV":
                 raise RuntimeError(
                     f"grad can be implicitly created only for real scalar outputs but got {t.dtype}"
                 )

@@ -671,7 +671,7 @@ def _record_function(ctx: Any, args: tuple, wrapped: list) -> None:
         observe.notify_saved(ctx)
     non_diff = {id(t) for t in ctx._non_differentiable}
     for index, out in enumerate(wrapped):
-        if isinstance(out, Tensor) and id(out) not in non_diff and out._data.dtype.kind in "fc":
+        if isinstance(out, Tensor) and id(out) not in non_diff and out._data.dtype.kind in "fcV":
             out.grad_fn = ctx
             out._rg = True
             out._output_nr = index

@@ -24,6 +24,7 @@ from ..ops import ctc as _ctc
 from ..ops import elementwise as E
 from ..ops import linalg as L
 from ..ops import nn as N
+from ..amp import full_precision, lower_precision
 from ..autograd.function import named
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..backend import get_array_module
@@ -229,7 +230,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias`` as one fused node."""
-    return L.Linear.apply(input, weight, bias)
+    return L.Linear.apply(*lower_precision(input, weight, bias))
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -725,6 +726,7 @@ def _weighted(loss: Tensor, weight: Tensor, input: Tensor, reduction: str, mean_
 def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
              reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """mean((input - target)^2)."""
+    input, target = full_precision(input, target)
     _warn_broadcast(input, target)
     reduction = _reduction(reduction, size_average, reduce)
     if weight is None:
@@ -736,6 +738,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """mean(|input - target|)."""
+    input, target = full_precision(input, target)
     _warn_broadcast(input, target)
     reduction = _reduction(reduction, size_average, reduce)
     loss = E.Abs.apply(input - target)
@@ -747,6 +750,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """0.5 d^2 / beta where |d| < beta, |d| - beta / 2 elsewhere (d = input - target)."""
+    input, target = full_precision(input, target)
     _warn_broadcast(input, target)
     reduction = _reduction(reduction, size_average, reduce)
     if beta < 0:
@@ -763,6 +767,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """0.5 d^2 where |d| < delta, delta (|d| - delta / 2) elsewhere (d = input - target)."""
+    input, target = full_precision(input, target)
     _warn_broadcast(input, target)
     reduction = _reduction(reduction)
     diff = input - target
@@ -809,6 +814,7 @@ def _class_index_args(input: Tensor, target: Any) -> tuple:
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
              ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """-input[n, target[n]] * weight[target[n]], averaged over the weights by default."""
+    input, target = full_precision(input, target)
     reduction = _reduction(reduction, size_average, reduce)
     x, target_data, unbatched = _class_index_args(input, target)
     w = _class_weight(weight, x.shape[1])
@@ -821,6 +827,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
                   label_smoothing: float = 0.0) -> Tensor:
     """log_softmax over dim 1 and the negative log-likelihood of the target: class indices
     (one fused node) or class probabilities (same shape as the input)."""
+    input, target = full_precision(input, target)
     reduction = _reduction(reduction, size_average, reduce)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
@@ -887,6 +894,7 @@ def _cross_entropy_probabilities(x: Tensor, target: Tensor, weight: Tensor | Non
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
                          reduce: Any = None, reduction: str = "mean") -> Tensor:
     """-w (t log(x) + (1 - t) log(1 - x)) for probabilities ``x``; logs clamped at -100."""
+    input, target = full_precision(input, target)
     reduction = _reduction(reduction, size_average, reduce)
     target = _t(target)
     if target.shape != input.shape:
@@ -905,6 +913,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
                                      pos_weight: Tensor | None = None) -> Tensor:
     """Sigmoid and binary cross entropy in the stable form ``(1 - t) x - log(sigmoid(x))``
     (``log(sigmoid(x))`` weighted by ``1 + (pos_weight - 1) t``): finite for any logit."""
+    input, target = full_precision(input, target)
     reduction = _reduction(reduction, size_average, reduce)
     target = _t(target)
     if target.shape != input.shape:
@@ -922,6 +931,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
            reduction: str = "mean", log_target: bool = False) -> Tensor:
     """KL(target || exp(input)) pointwise: ``target (log(target) - input)`` (0 where the target
     is 0), with ``log_target`` when the target is given as log-probabilities."""
+    input, target = full_precision(input, target)
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction(size_average, reduce)
     else:

@@ -27,6 +27,7 @@ from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
+from ..amp import lower_precision
 from ..autograd.function import Op
 from ..gemm import product
 from ..tensor import Tensor
@@ -478,6 +479,7 @@ def _check_positive(stride: tuple, dilation: tuple) -> None:
 
 def _convnd(op: str, nd: int, input: Any, weight: Any, bias: Any, stride: Any, padding: Any,
             dilation: Any, groups: int) -> Any:
+    input, weight, bias = lower_precision(input, weight, bias)
     input, unbatched = _conv_setup(op, input, weight, bias, nd)
     stride = _tuple(stride, nd, "stride", op)
     dilation = _tuple(dilation, nd, "dilation", op)
@@ -584,6 +586,7 @@ def conv_transpose_setup(op: str, nd: int, input: Any, weight: Any, bias: Any, s
 
 def _conv_transposend(op: str, nd: int, input: Any, weight: Any, bias: Any, stride: Any,
                       padding: Any, output_padding: Any, groups: int, dilation: Any) -> Any:
+    input, weight, bias = lower_precision(input, weight, bias)
     input, unbatched, stride, padding, _, dilation, out_size = conv_transpose_setup(
         op, nd, input, weight, bias, stride, padding, output_padding, groups, dilation)
     if nd == 1:

@@ -37,13 +37,13 @@ def promote(a: Any, b: Any) -> tuple:
             want = _result_type(a, b)
             return (a if da == want else a.astype(want)), (b if db == want else b.astype(want))
         if tb is float:
-            return (a if a.dtype.kind in "fc" else a.astype(get_default_dtype().numpy)), b
+            return (a if a.dtype.kind in "fcV" else a.astype(get_default_dtype().numpy)), b
         if tb is int or tb is bool:
             return a, b
         return _with_scalar(a, b)
     if tb is _ndarray or tb in _device_types:
         if ta is float:
-            return a, (b if b.dtype.kind in "fc" else b.astype(get_default_dtype().numpy))
+            return a, (b if b.dtype.kind in "fcV" else b.astype(get_default_dtype().numpy))
         if ta is int or ta is bool:
             return a, b
         b, a = _with_scalar(b, a)
@@ -66,7 +66,7 @@ def _with_scalar(array: Any, scalar: Any) -> tuple:
 
 
 def _promote_types(da: Any, db: Any) -> Any:
-    fa, fb = da.kind in "fc", db.kind in "fc"
+    fa, fb = da.kind in "fcV", db.kind in "fcV"
     if fa != fb:
         return da if fa else db
     return np.promote_types(da, db)
@@ -79,7 +79,7 @@ def _result_type(a: Any, b: Any) -> Any:
     dim, zero = (db, da) if a.ndim == 0 else (da, db)
     if zero.kind == "c" and dim.kind != "c":  # a higher category: complex, of the dimensioned one's precision
         return np.dtype(np.complex128 if dim == _F64 else np.complex64)
-    if dim.kind in "fc" or (dim.kind != "b" and zero.kind not in "fc"):
+    if dim.kind in "fcV" or (dim.kind != "b" and zero.kind not in "fcV"):
         return dim
     return _promote_types(dim, zero)
 
@@ -94,7 +94,8 @@ def sum_to_shape(grad: Any, shape: tuple) -> Any:
         i + lead for i, n in enumerate(shape) if n == 1 and grad_shape[i + lead] != 1
     )
     if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
+        grad = (grad.sum(axis=axes, keepdims=True) if type(grad) is not _ndarray or grad.dtype.kind != "V"
+                else grad.sum(axis=axes, keepdims=True, dtype=np.float32).astype(grad.dtype))
     if lead or grad.shape != shape:
         grad = grad.reshape(shape)
     return grad
@@ -175,18 +176,77 @@ class Add(_Binary):
 _F32, _F64, _F16 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.float16)
 
 
+def reduced_float(dtype: Any) -> bool:
+    """Whether ``dtype`` is a reduced-precision float (float16, or ml_dtypes' bfloat16, of
+    kind "V"), which PyTorch's CPU kernels compute in float32 and round once (its opmath)."""
+    return dtype is _F16 or dtype.kind == "V"
+
+
+def in_float32(cls: type) -> type:
+    """Class decorator for an op whose forward takes several steps (softmax, GELU ...): on
+    a bfloat16 input it computes in float32 and rounds its output once, and its node rounds
+    its gradients to bfloat16, as PyTorch's CPU kernels for reduced floats (ml_dtypes'
+    ufuncs would round after every step)."""
+    forward = cls.forward
+
+    def computed(self, xp, a, *rest):
+        if type(a) is not _ndarray or a.dtype.kind != "V":
+            return forward(self, xp, a, *rest)
+        out = forward(self, xp, a.astype(np.float32), *rest)
+        self.__class__ = _rounding(type(self), a.dtype)
+        return out.astype(a.dtype)
+
+    computed.__doc__ = forward.__doc__
+    cls.forward = computed
+    return cls
+
+
+_ROUNDING: dict = {}
+
+
+def _rounding(cls: type, dtype: Any) -> type:
+    """``cls`` with a backward that takes its gradient in float32 and rounds what it gives
+    to ``dtype`` (made once per class and dtype; same name and slots)."""
+    sub = _ROUNDING.get((cls, dtype))
+    if sub is None:
+        backward = cls.backward
+
+        def rounded(self, xp, g):
+            grads = backward(self, xp, g.astype(np.float32) if type(g) is _ndarray else g)
+            if type(grads) is tuple:
+                return tuple(v.astype(dtype) if type(v) is _ndarray else v for v in grads)
+            return grads.astype(dtype) if type(grads) is _ndarray else grads
+
+        sub = _ROUNDING[cls, dtype] = type(cls.__name__, (cls,), {"__slots__": (), "backward": rounded,
+                                                                "__module__": cls.__module__})
+    return sub
+
+
 def _reflected_sub(a: Any, c: Any) -> Any:
     return c - a
 
 
+#: The ops whose bfloat16 kernels round a Python number operand to bfloat16 (PyTorch's
+#: ``scalar_value``; mul and div keep it in float32, its ``original_scalar_value``).
+_SCALAR_ROUNDED = frozenset((operator.add, operator.sub, _reflected_sub, operator.pow))
+
+
 def _with_number(a: Any, c: Any, fn: Any) -> Any:
     """``fn(a, c)`` for a tensor of another dtype than float32/64 and a Python number:
-    integers and bools promote as PyTorch does; float16 is computed in float32 and rounded
-    once (PyTorch's opmath: ``half / 100000`` is 1e-5, not 0 from a 100000 that overflows
-    float16)."""
-    if a.dtype is _F16:
-        return fn(a.astype(np.float32), c).astype(np.float16)  # an array or a NumPy scalar
-    if a.dtype.kind not in "fc":
+    integers and bools promote as PyTorch does; float16 and bfloat16 are computed in float32
+    and rounded once (PyTorch's opmath: ``half / 100000`` is 1e-5, not 0 from a 100000 that
+    overflows float16; ``bfloat16 * 1.1`` multiplies by 1.1, not by 1.1 rounded to bfloat16).
+    PyTorch's bfloat16 add, sub and pow take the number rounded to bfloat16 first: ml_dtypes'
+    own loops, which compute in float32 and round once (``x ** 3`` and ``x ** -2`` are
+    products in bfloat16, as PyTorch's kernel writes them)."""
+    if reduced_float(a.dtype):
+        if a.dtype.kind == "V" and fn in _SCALAR_ROUNDED:
+            if fn is operator.pow and (c == 3 or c == -2):
+                square = a * a
+                return square * a if c == 3 else a.dtype.type(1) / square
+            return fn(a, c) if a.shape else fn(a[()], c)
+        return fn(a.astype(np.float32), c).astype(a.dtype)  # an array or a NumPy scalar
+    if a.dtype.kind not in "fcV":
         a, c = promote(a, c)
     return fn(a, c) if a.shape else fn(a[()], c)
 
@@ -375,7 +435,7 @@ class DivScalar(_Elementwise):
         if dtype is not _F32 and dtype is not _F64 or type(c) is complex:
             if dtype.kind == "c" or type(c) is complex:
                 self.__class__ = holomorphic(DivScalar, a)
-            if dtype.kind not in "fc":  # true division: integers give the default float dtype
+            if dtype.kind not in "fcV":  # true division: integers give the default float dtype
                 a = a.astype(get_default_dtype().numpy)
             return _with_number(a, c, operator.truediv)
         return a / c if a.shape else a[()] / c
@@ -437,7 +497,7 @@ class PowScalar(_Elementwise):
         if dtype is not _F32 and dtype is not _F64 or type(c) is complex:
             if dtype.kind == "c" or type(c) is complex:
                 self.__class__ = holomorphic(PowScalar, a)
-            if dtype.kind not in "fc":
+            if dtype.kind not in "fcV":
                 a, c = promote(a, c)
             self.saved = (a, c)
             return _with_number(a, c, operator.pow)
@@ -772,6 +832,7 @@ class Entr(_Elementwise):
         return g * -(xp.log(a) + 1)
 
 
+@in_float32
 class Rsqrt(_Elementwise):
     __slots__ = ()
     arguments = "unary"
@@ -859,16 +920,16 @@ class Sigmoid(_Elementwise):
     kernel_errstate = {"over": "ignore"}
 
     def forward(self, xp, a):
-        half = a.dtype is _F16
+        reduced = a.dtype if reduced_float(a.dtype) else None
         kind = a.dtype.kind
         if kind == "c":
             self.__class__ = holomorphic(Sigmoid, a)
-        elif kind != "f" or half:  # float16 in float32, rounded once (PyTorch's opmath)
+        elif kind != "f" or reduced:  # float16/bfloat16 in float32, rounded once (PyTorch's opmath)
             a = a.astype(xp.float32)
         with np.errstate(over="ignore"):
             out = sigmoid_into(a, xp.empty_like(a))
-        if half:
-            out = out.astype(xp.float16)
+        if reduced:
+            out = out.astype(reduced)
         self.saved = (out,)
         return out
 
@@ -1059,7 +1120,7 @@ class Cast(_Elementwise):
     @classmethod
     def apply(cls, tensor: Any, dtype: Any) -> Any:
         # Integer and bool results carry no gradient, as in PyTorch: x.long() is a constant.
-        if np.dtype(dtype).kind not in "fc" and getattr(tensor, "requires_grad", False):
+        if np.dtype(dtype).kind not in "fcV" and getattr(tensor, "requires_grad", False):
             out = Tensor._wrap(tensor._data.astype(dtype))
             if observe.cuts:
                 observe.notify_cut("integer_cast", (tensor,), out, np.dtype(dtype).name)

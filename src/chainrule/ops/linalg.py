@@ -99,10 +99,10 @@ def _mismatch(a: tuple, b: tuple) -> RuntimeError:
 #: How PyTorch's dtype errors name a dtype: the C++ type (mm) and the ScalarType (the others).
 _CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
               "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
-              "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+              "complex64": "c10::complex<float>", "complex128": "c10::complex<double>", "bfloat16": "c10::BFloat16"}
 _SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
                  "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
-                 "complex128": "ComplexDouble"}
+                 "complex128": "ComplexDouble", "bfloat16": "BFloat16"}
 
 
 def _cpp(array) -> str:
@@ -175,11 +175,17 @@ class Linear(Op):
                 f"mat1 and mat2 shapes cannot be multiplied ({_describe(x.shape if x.ndim <= 2 else (x.size // x.shape[-1], x.shape[-1]))} "
                 f"and {_describe(weight.shape[::-1])})"
             )
+        a, w, b = x, weight, bias
+        reduced = x.dtype.kind == "V"
+        if reduced:  # bfloat16: in float32, the bias added before the one rounding (PyTorch's addmm)
+            a, w, b = (None if v is None else v.astype(xp.float32) for v in (x, weight, bias))
         # One 2-D GEMM over all leading dims: NumPy's stacked matmul runs one per matrix.
-        out = (product(xp, _matrix(x), weight.T).reshape(x.shape[:-1] + weight.shape[:1]) if x.ndim > 2
-               else product(xp, x, weight.T))
-        if bias is not None:
-            out += bias
+        out = (product(xp, _matrix(a), w.T).reshape(x.shape[:-1] + weight.shape[:1]) if x.ndim > 2
+               else product(xp, a, w.T))
+        if b is not None:
+            out += b
+        if reduced:
+            out = out.astype(x.dtype)
         self.saved = (x, weight)
         # PyTorch's node: addmm or mm for a matrix input, a view of a batched product else.
         if x.ndim != 2 or bias is None:
@@ -204,7 +210,8 @@ class Linear(Op):
                 x2 = _matrix(x) if x.ndim != 2 else x
                 gw = product(xp, xp.swapaxes(g2, 0, 1), x2)
             if self.needs_grad(2):
-                gb = g2.sum(axis=0)
+                gb = (g2.sum(axis=0) if type(g2) is not numpy.ndarray or g2.dtype.kind != "V"
+                      else sum_to_shape(g2, weight.shape[:1]))
         return gx, gw, gb
 
 

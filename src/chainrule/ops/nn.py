@@ -13,10 +13,11 @@ from ..autograd.function import Op
 from ..backend import CPU, device_of, get_array_module, namespace_of_device, special_function, to_device, to_numpy
 from ..mt19937 import CpuSampler, along_memory
 from ..random import _generator
-from .elementwise import Sigmoid, promote, step_scaled, sum_to_shape
+from .elementwise import Sigmoid, in_float32, promote, step_scaled, sum_to_shape
 from .namespace import plain as _plain
 
 
+@in_float32
 class Softmax(Op):
     __slots__ = ("axis",)
     presented_inputs = 1
@@ -36,6 +37,7 @@ class Softmax(Op):
         return out * (g - (g * out).sum(axis=self.axis, keepdims=True))
 
 
+@in_float32
 class LogSoftmax(Op):
     __slots__ = ("axis",)
     presented_inputs = 1
@@ -73,7 +75,9 @@ _GELU_K1 = 0.044715
 def _error_function(name: str, a):
     """``erf`` or ``erfc`` of an array: SciPy's when it is installed (on a device, the
     device's own: cupyx.scipy.special's on the GPU), else the ``math`` module's elementwise
-    (exact, only slower: SciPy is optional)."""
+    (exact, only slower: SciPy is optional); bfloat16 in float32, rounded once."""
+    if a.dtype.kind == "V":
+        return _error_function(name, a.astype(_np.float32)).astype(a.dtype)
     if type(a) is not _np.ndarray:
         special = special_function(get_array_module(a), name)
         if special is not None:
@@ -178,6 +182,7 @@ class Erfinv(Op):
         return g * (xp.exp(out * out) * (1 / _TWO_OVER_SQRT_PI))
 
 
+@in_float32
 class Gelu(Op):
     """u Phi(u) (``approximate='none'``, Phi through erf) or its tanh approximation."""
 
@@ -208,6 +213,7 @@ class Gelu(Op):
         return g * (cdf + a * pdf)
 
 
+@in_float32
 class LeakyRelu(Op):
     __slots__ = ("slope",)
     presented_inputs = 1
@@ -239,6 +245,7 @@ class Elu(Op):
         return xp.where(a > 0, g, g * xp.exp(xp.minimum(a, 0)) * self.alpha)
 
 
+@in_float32
 class Silu(Op):
     __slots__ = ()
     derivative = ("d silu(u)/du = s (1 + u (1 - s)), s = sigmoid(u)",)
@@ -255,6 +262,7 @@ class Silu(Op):
         return g * s * (1 + a * (1 - s))
 
 
+@in_float32
 class Softplus(Op):
     __slots__ = ("beta", "threshold")
     presented_inputs = 1
@@ -272,6 +280,7 @@ class Softplus(Op):
         return xp.where(z > self.threshold, g, g * _sigmoid(xp, z))
 
 
+@in_float32
 class Mish(Op):
     __slots__ = ()
     derivative = ("d mish(u)/du = t + u sigmoid(u) (1 - t^2), t = tanh(softplus(u))",)
@@ -477,6 +486,7 @@ def _mean_over(xp, a, axes):
     return means.reshape(a.shape[:lead] + (1,) * len(axes))
 
 
+@in_float32
 class Normalize(Op):
     """Batch, layer and group normalisation in one node: ``(x - mean) / sqrt(var + eps)``
     over ``axes``, then ``* weight + bias`` (``weight``/``bias`` broadcast as ``bshape``).

@@ -65,8 +65,11 @@ class Sum(Op):
         self.shape, self.axis, self.keepdims = a.shape, axis, keepdims
         if axis is not None:
             self.__class__ = _SUM_DIM  # PyTorch's sum.dim_IntList
+        kind = a.dtype.kind
+        if kind == "V":  # bfloat16: accumulated in float32 and rounded once, as PyTorch's
+            return a.sum(axis=axis, keepdims=keepdims, dtype=xp.float32).astype(a.dtype)
         out = a.sum(axis=axis, keepdims=keepdims)
-        if a.dtype.kind in "biu" and out.dtype.kind in "biu":
+        if kind in "biu" and out.dtype.kind in "biu":
             out = out.astype(xp.int64)
         return out
 
@@ -84,6 +87,8 @@ class Mean(Op):
         self.shape, self.axis, self.keepdims = a.shape, axis, keepdims
         if axis is not None:
             self.__class__ = _MEAN_DIM
+        if a.dtype.kind == "V":  # bfloat16: accumulated in float32 and rounded once, as PyTorch's
+            return a.mean(axis=axis, keepdims=keepdims, dtype=xp.float32).astype(a.dtype)
         return a.mean(axis=axis, keepdims=keepdims)
 
     def backward(self, xp, g):
@@ -301,7 +306,7 @@ class CumExtremeIndices(Op):
         shape[axis] = a.shape[axis]
         positions = xp.arange(a.shape[axis]).reshape(shape)
         reached = a == running
-        if a.dtype.kind in "fc":
+        if a.dtype.kind in "fcV":
             reached |= xp.isnan(a)
         return xp.maximum.accumulate(xp.where(reached, positions, 0), axis=axis).astype(np.int64)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..amp import lower_precision
 from ..autograd.function import Op
 from ..backend import get_array_module
 from ..tensor import Tensor
@@ -39,6 +40,7 @@ def conv3d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
     """3-D cross-correlation over (N, C, D, H, W) or (C, D, H, W), as
     ``torch.nn.functional.conv3d`` (padding may be 'same'/'valid')."""
     op = "conv3d"
+    input, weight, bias = lower_precision(input, weight, bias)
     input, unbatched = _conv_setup(op, input, weight, bias, 3)
     stride = _tuple(stride, 3, "stride", op)
     dilation = _tuple(dilation, 3, "dilation", op)
@@ -94,6 +96,7 @@ def conv_transpose3d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
                      output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Any:
     """The transpose (adjoint) of conv3d, as ``torch.nn.functional.conv_transpose3d``; weight
     is (in_channels, out_channels/groups, kd, kh, kw)."""
+    input, weight, bias = lower_precision(input, weight, bias)
     input, unbatched, stride, padding, output_padding, dilation, out_size = conv_transpose_setup(
         "conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding, groups, dilation)
     n, _, depth = input.shape[:3]
