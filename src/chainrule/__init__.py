@@ -57,11 +57,7 @@ from .arranging import *  # noqa: F401,F403  (column_stack, dstack, argwhere, is
 from .promotion import can_cast, promote_types, result_type
 from . import complex_numbers as _complex_numbers
 from .complex_numbers import *  # noqa: F401,F403  (real, imag, conj, angle, polar, complex, view_as_real ...)
-from . import spectral as _spectral
-from .spectral import *  # noqa: F401,F403  (stft, istft, hann_window ...)
 from . import tensor_methods as _tensor_methods  # noqa: F401  (installs Tensor's methods)
-from . import sparse  # torch.sparse (sparse COO tensors; used by Tensor.to_sparse)
-from .sparse import sparse_coo_tensor, spmm
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Size, Tensor
 from .legacy_types import (
@@ -75,7 +71,7 @@ from ._repr import get_printoptions, printoptions, set_printoptions
 
 #: Subpackages loaded on first use, so that ``import chainrule`` stays light.
 _LAZY = ("nn", "optim", "data", "utils", "viz", "datasets", "serialization", "cli", "linalg", "distributed",
-         "multiprocessing", "onnx", "compiler", "debug", "_dynamo", "backends", "distributions", "testing", "special", "func", "jit", "fft",
+         "multiprocessing", "onnx", "compiler", "debug", "_dynamo", "backends", "distributions", "testing", "special", "func", "jit", "fft", "sparse",
          "profiler")
 
 
@@ -92,6 +88,10 @@ def __getattr__(name: str) -> Any:
         return __getattr__("viz").explain
     if name == "compile":  # torch.compile: loaded on first use, like the subpackages
         return __getattr__("compiler").compile
+    if name in _SPECTRAL:
+        return getattr(_spectral(), name)
+    if name in _SPARSE:
+        return getattr(__getattr__("sparse"), name)
     forms = _importlib.import_module(".nn.torch_forms", __name__)  # torch.conv2d, torch.relu_ ...
     if name in forms.__all__:
         return getattr(forms, name)
@@ -104,6 +104,28 @@ def _compile(*args: Any, **kwargs: Any) -> Any:
 
 
 _upcalls.compile = _compile
+
+#: ``chainrule.spectral``'s names: stft/istft and the windows, loaded on first use (with the
+#: FFT and the convolutions they stand on, which ``import chainrule`` does not need).
+_SPECTRAL = ("stft", "istft", "hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window")
+
+
+def _spectral() -> Any:
+    return _importlib.import_module(".spectral", __name__)
+
+
+_upcalls.spectral = _spectral
+
+#: ``chainrule.sparse``'s top-level names (the module loads on first use).
+_SPARSE = ("sparse_coo_tensor", "spmm")
+
+#: Top-level names whose modules load on first use (``__getattr__``), for ``dir()``.
+_LAZY_NAMES = (*_SPECTRAL, *_SPARSE)
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_LAZY_NAMES))
+_upcalls.sparse = lambda: __getattr__("sparse")
 
 
 def _autograd_getattr(name: str) -> Any:
@@ -129,12 +151,12 @@ __all__ = [
     "linspace", "logspace", "multinomial", "normal", "ones", "ones_like", "poisson", "rand", "rand_like", "randint", "randint_like",
     "randn", "randn_like", "randperm", "tensor", "zeros", "zeros_like",
     "bool", "complex64", "complex128", "double", "float", "float16", "float32", "float64", "half", "int",
-    "int8", "int16", "int32", "int64", "long", "short", "uint8", "layout", "strided", "sparse_coo", "sparse",
+    "int8", "int16", "int32", "int64", "long", "short", "uint8", "layout", "strided", "sparse_coo",
     "sparse_coo_tensor", "spmm",
     "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor",
     "LongTensor", "ShortTensor", *_functional.__all__, *_composites.__all__, *_factorizations.__all__, *_bitwise.__all__, *_number_parts.__all__, *_arranging.__all__, "can_cast", "promote_types", "result_type", *_LAZY, "save", "load", "explain",
     "bool", "cdouble", "cfloat", "complex64", "complex128", "double", "float", "float16", "float32", "float64", "half", "int",
     "int8", "int16", "int32", "int64", "long", "short", "uint8",
     "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor",
-    "LongTensor", "ShortTensor", *_functional.__all__, *_composites.__all__, *_factorizations.__all__, *_bitwise.__all__, *_complex_numbers.__all__, *_spectral.__all__, *_LAZY, "save", "load", "explain",
+    "LongTensor", "ShortTensor", *_functional.__all__, *_composites.__all__, *_factorizations.__all__, *_bitwise.__all__, *_complex_numbers.__all__, *_SPECTRAL, *_LAZY, "save", "load", "explain",
 ]

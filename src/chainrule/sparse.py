@@ -508,7 +508,7 @@ def sparse_coo_tensor(indices: Any, values: Any, size: Any = None, *, dtype: Any
     return _coo(index, values, size, bool(is_coalesced))
 
 
-@public(aliases=("to_sparse_coo",))
+@public(aliases=("to_sparse_coo",), method=False)  # (Tensor.to_sparse, in tensor_methods, loads this module)
 def to_sparse(input: Tensor, sparse_dim: int | None = None, *, layout: Any = None, blocksize: Any = None,
               dense_dim: Any = None) -> SparseTensor:
     """The sparse COO tensor of this tensor's nonzero entries (the first ``sparse_dim``
@@ -529,7 +529,7 @@ def to_sparse(input: Tensor, sparse_dim: int | None = None, *, layout: Any = Non
     return _coo(indices, named(input[where], "ToSparseBackward0"), tuple(input.shape), True)
 
 
-@public()
+@public(method=False)
 def to_dense(input: Tensor, dtype: Any = None, *, masked_grad: bool | None = None) -> Tensor:
     """A dense tensor is its own dense form."""
     return input if dtype is None else input.to(dtype)

@@ -14,10 +14,9 @@ import numpy as np
 from . import dtypes as _dt
 from . import bitwise as _bitwise
 from . import complex_numbers as _complex
-from . import spectral as _spectral  # noqa: F401  (registers stft, istft and the windows)
 from . import functional as F
-from . import sparse as _sparse  # noqa: F401  (its rows: Tensor.to_sparse, Tensor.to_dense)
 from . import tensor_namespace
+from . import upcalls as _upcalls
 from .amp import lower_precision
 from .autograd.function import broadcast_error, named
 from .autograd.grad_mode import grad_state
@@ -557,6 +556,37 @@ def is_signed(self: Tensor) -> bool:
 @method()
 def is_same_size(self: Tensor, other: Tensor) -> bool:
     return tuple(self._data.shape) == tuple(other._data.shape)
+
+
+@method()
+def to_sparse(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """``chainrule.sparse``'s COO form of this tensor (the module is loaded on first use)."""
+    return _upcalls.sparse().to_sparse(self, *args, **kwargs)
+
+
+@method()
+def to_sparse_coo(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """:meth:`to_sparse`."""
+    return _upcalls.sparse().to_sparse(self, *args, **kwargs)
+
+
+@method()
+def to_dense(self: Tensor, dtype: Any = None, *, masked_grad: bool | None = None) -> Tensor:
+    """A dense tensor is its own dense form."""
+    return self if dtype is None else self.to(dtype)
+
+
+@method()
+def stft(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """``chainrule.stft(self, ...)``: the short-time Fourier transform (``chainrule.spectral``,
+    loaded on first use: it is not part of ``import chainrule``)."""
+    return _upcalls.spectral().stft(self, *args, **kwargs)
+
+
+@method()
+def istft(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """``chainrule.istft(self, ...)``: the inverse short-time Fourier transform."""
+    return _upcalls.spectral().istft(self, *args, **kwargs)
 
 
 @method()
