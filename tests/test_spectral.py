@@ -126,3 +126,20 @@ def test_kaiser_window_like_torch(args):
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=2e-6, atol=1e-7)
     with pytest.raises(RuntimeError, match="kaiser_window requires non-negative window_length"):
         chainrule.kaiser_window(-1)
+
+
+def test_spectral_and_sparse_load_on_first_use():
+    """``import chainrule`` leaves the spectral and sparse modules (and the FFT and the
+    convolutions under them) unloaded; their top-level names and Tensor methods load them."""
+    from fresh_python import fresh_python
+
+    from chainrule import spectral
+    assert set(chainrule._SPECTRAL) == set(spectral.__all__)
+    out = fresh_python(
+        "import sys, chainrule\n"
+        "names = ('chainrule.spectral', 'chainrule.sparse', 'chainrule.fft', 'chainrule.ops.conv')\n"
+        "print(*[name in sys.modules for name in names])\n"
+        "x = chainrule.arange(32.0)\n"
+        "print(tuple(x.stft(8, window=chainrule.hann_window(8), return_complex=True).shape), x.to_sparse()._nnz())\n"
+        "print(*[name in sys.modules for name in names[:3]])")
+    assert out == ["False"] * 4 + ["(5,", "17)", "31"] + ["True"] * 3

@@ -18,10 +18,12 @@ from .tensor import Tensor
 _KERNELS = {"bitwise_left_shift": "lshift", "bitwise_right_shift": "rshift"}
 
 
-def _integral(name: str, *values: Any) -> None:
+def _integral(name: str, *values: Any, kinds: str = "biu") -> None:
+    """PyTorch's refusal of a value whose dtype kind is not among ``kinds`` (integers and
+    booleans for the bit operations)."""
     for value in values:
         data = value._data if isinstance(value, Tensor) else np.asarray(value)
-        if data.dtype.kind not in "biu":
+        if data.dtype.kind not in kinds:
             raise NotImplementedError(f'"{_KERNELS.get(name, name)}_cpu" not implemented for '
                                       f"'{_scalar(data)}'")
 

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .autograd.function import Op
+from .bitwise import _integral
 from .dtypes import get_default_dtype
 from .functional import _coerce, _t, exp2
 from .ops import elementwise as E
@@ -17,13 +18,6 @@ from .ops.linalg import _scalar
 from .registry import ROWS, public
 from .return_types import structseq
 from .tensor import Tensor
-
-
-def _integers_only(kernel: str, *values: Any) -> None:
-    for value in values:
-        data = value._data if isinstance(value, Tensor) else np.asarray(value)
-        if data.dtype.kind not in "iu":
-            raise NotImplementedError(f'"{kernel}_cpu" not implemented for \'{_scalar(data)}\'')
 
 
 def _same_floating_dtype(name: str, input: Tensor, other: Tensor) -> None:
@@ -39,7 +33,7 @@ frexp_result = structseq("frexp", ["mantissa", "exponent"])
 def gcd(input: Tensor, other: Any) -> Tensor:
     """The greatest common divisor of each pair of integers (non-negative; gcd(0, 0) = 0)."""
     input = _t(input)
-    _integers_only("gcd", input, other)
+    _integral("gcd", input, other, kinds="iu")
     return E.Compare.apply(input, _coerce(input, other), ufunc=np.gcd)
 
 
@@ -47,7 +41,7 @@ def gcd(input: Tensor, other: Any) -> Tensor:
 def lcm(input: Tensor, other: Any) -> Tensor:
     """The least common multiple of each pair of integers (non-negative; 0 if either is 0)."""
     input = _t(input)
-    _integers_only("lcm", input, other)
+    _integral("lcm", input, other, kinds="iu")
     return E.Compare.apply(input, _coerce(input, other), ufunc=np.lcm)
 
 
@@ -64,7 +58,7 @@ def nextafter(input: Tensor, other: Tensor) -> Tensor:
     """The next representable float after ``input`` in the direction of ``other``."""
     input, other = _t(input), _t(other)
     _same_floating_dtype("nextafter", input, other)
-    if input.dtype.is_floating_point is False:
+    if not input.dtype.is_floating_point:
         raise RuntimeError(f'"nextafter_cpu" not implemented for \'{_scalar(input._data)}\'')
     return E.Compare.apply(input, other, ufunc=np.nextafter)
 

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from . import functional as F
-from .composites import digamma, igamma, igammac, lgamma, mvlgamma, polygamma, sinc
+from .composites import _floating, digamma, igamma, igammac, lgamma, mvlgamma, polygamma, sinc
 from .dtypes import get_default_dtype
 from .ops import bessel as B
 from .ops import gamma as G
@@ -51,10 +51,6 @@ def xlog1py(input: Tensor, other: Any) -> Tensor:
     """input * log1p(other), and 0 where input is 0 (unless other is NaN)."""
     other = other if isinstance(other, Tensor) else F._t(other)
     return F.xlogy(input, other + 1)
-
-
-def _floating(input: Tensor) -> Tensor:
-    return input if input.is_floating_point() else input.to(get_default_dtype())
 
 
 def i0e(input: Tensor) -> Tensor:
@@ -124,4 +120,4 @@ def ndtr(input: Tensor) -> Tensor:
 def entr(input: Tensor) -> Tensor:
     """The elementwise entropy -x log(x): 0 at 0, -inf below; its derivative -(1 + log x)
     (inf at 0, NaN below, as PyTorch's)."""
-    return Entr.apply(input if input.is_floating_point() else input.to(get_default_dtype()))
+    return Entr.apply(_floating(input))

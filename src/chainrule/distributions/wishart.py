@@ -19,7 +19,7 @@ from ..tensor import Size, Tensor
 from . import constraints
 from .exp_family import ExponentialFamily
 from .gamma import Chi2
-from .multivariate_normal import _precision_to_scale_tril
+from .multivariate_normal import scale_tril_of
 from .utils import lazy_property, vec_to_tril_matrix
 
 _LOG_2 = math.log(2)
@@ -67,12 +67,7 @@ class Wishart(ExponentialFamily):
             warnings.warn("Low df values detected. Singular samples are highly likely to occur for ndim - 1 < df < "
                           "ndim.", stacklevel=2)
         super().__init__(batch_shape, event_shape, validate_args=validate_args)
-        if scale_tril is not None:
-            self._unbroadcasted_scale_tril = scale_tril
-        elif covariance_matrix is not None:
-            self._unbroadcasted_scale_tril = linalg.cholesky(covariance_matrix)
-        else:
-            self._unbroadcasted_scale_tril = _precision_to_scale_tril(precision_matrix)
+        self._unbroadcasted_scale_tril = scale_tril_of(scale_tril, covariance_matrix, precision_matrix)
         offsets = creation.arange(event_shape[-1], dtype=self._unbroadcasted_scale_tril.dtype)
         self._dist_chi2 = Chi2(df=self.df.unsqueeze(-1) - offsets.expand(batch_shape + (-1,)))
 

@@ -2,8 +2,8 @@
 their derivatives: ``i0``, ``i0e``, ``i1``, ``i1e`` (``torch.i0``, ``torch.special.i0e`` ...),
 ``erfcx``, ``log_ndtr`` and ``ndtri`` (``torch.special``).
 
-Each is computed in float64 on the host with NumPy alone (SciPy is not a dependency) and
-rounded once to the input's dtype: Bessel functions by their power series up to
+Each is computed in float64 on the host with NumPy (erf and erfc are ``ops.nn``'s: SciPy's
+when installed, the ``math`` module's otherwise) and rounded once to the input's dtype: Bessel functions by their power series up to
 |x| = 30 and Hankel's asymptotic expansion beyond, the scaled ones (``i0e = i0 exp(-|x|)``)
 without ever forming the overflowing ``exp(|x|)``; ``erfcx = exp(x^2) erfc(x)`` by the
 continued fraction of erfc above x = 4; ``log_ndtr`` as PyTorch composes it from erfc and
@@ -19,22 +19,19 @@ import numpy as np
 from ..autograd.function import Op
 from .gamma import _floating, _on_host
 from .namespace import plain
+from .nn import _error_function
 
 _SERIES_LIMIT = 30.0  # power series below, asymptotic expansion above (both ~1e-16 there)
 _SERIES_TERMS = 80
 _ASYMPTOTIC_TERMS = 30
 _SQRT_PI = math.sqrt(math.pi)
 _SQRT_2PI = math.sqrt(2 * math.pi)
-_erfc = np.frompyfunc(math.erfc, 1, 1)
-_erf = np.frompyfunc(math.erf, 1, 1)
-
-
 def _erf_array(x):
-    return _erf(x).astype(np.float64) if x.size else np.zeros(x.shape)
+    return _error_function("erf", x)
 
 
 def _erfc_array(x):
-    return _erfc(x).astype(np.float64) if x.size else np.zeros(x.shape)
+    return _error_function("erfc", x)
 
 
 def _bessel_series(order: int, x):
