@@ -2,7 +2,6 @@
 messages (mismatched elements, the greatest absolute and relative differences and where)."""
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Callable
 

@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 
 from .. import creation
-from .. import functional as F
 from .. import linalg
 from ..tensor import Size, Tensor
 from . import constraints

@@ -5,8 +5,6 @@ that a captured plan (``chainrule.compiler``) draws again at each call, from the
 stream, as eager does (dropout's masks are drawn the same way, by ``KeepMask``)."""
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from ..autograd.function import Op
