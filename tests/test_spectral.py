@@ -134,7 +134,7 @@ def test_spectral_and_sparse_load_on_first_use():
     from fresh_python import fresh_python
 
     from chainrule import spectral
-    assert set(chainrule._SPECTRAL) == set(spectral.__all__)
+    assert set(chainrule._ON_FIRST_USE["spectral"][0]) == set(spectral.__all__)
     out = fresh_python(
         "import sys, chainrule\n"
         "names = ('chainrule.spectral', 'chainrule.sparse', 'chainrule.fft', 'chainrule.ops.conv')\n"

@@ -46,33 +46,66 @@ from . import functional as _functional
 from .functional import *  # noqa: F401,F403  (the functional forms: chainrule.exp, chainrule.cat ...)
 from . import composites as _composites
 from .composites import *  # noqa: F401,F403  (forms PyTorch composes of others: addmm, kron, rot90 ...)
-from . import factorizations as _factorizations
-from .factorizations import *  # noqa: F401,F403  (torch.svd, qr, cholesky_solve, pinverse ...)
 from . import bitwise as _bitwise
 from .bitwise import *  # noqa: F401,F403  (bitwise_and ... bitwise_right_shift)
-from . import number_parts as _number_parts
-from .number_parts import *  # noqa: F401,F403  (gcd, lcm, frexp, ldexp, nextafter, heaviside)
-from . import arranging as _arranging
-from .arranging import *  # noqa: F401,F403  (column_stack, dstack, argwhere, isin, unravel_index ...)
 from .promotion import can_cast, promote_types, result_type
 from . import complex_numbers as _complex_numbers
 from .complex_numbers import *  # noqa: F401,F403  (real, imag, conj, angle, polar, complex, view_as_real ...)
 from . import tensor_methods as _tensor_methods  # noqa: F401  (installs Tensor's methods)
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Size, Tensor
-from .legacy_types import (
-    BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor,
-    ShortTensor,
-)
 from . import calculus as _calculus  # noqa: F401  (autograd.functional, autograd.gradcheck)
-from . import cuda  # chainrule.cuda (CuPy itself is imported only when a GPU is first used)
 from ._repr import get_printoptions, printoptions, set_printoptions
 
 
 #: Subpackages loaded on first use, so that ``import chainrule`` stays light.
 _LAZY = ("nn", "optim", "data", "utils", "viz", "datasets", "serialization", "cli", "linalg", "distributed",
-         "multiprocessing", "onnx", "compiler", "debug", "_dynamo", "backends", "distributions", "testing", "special", "func", "jit", "fft", "sparse",
-         "profiler")
+         "multiprocessing", "onnx", "compiler", "debug", "_dynamo", "backends", "distributions", "testing", "special",
+         "func", "jit", "fft", "sparse", "profiler", "cuda")
+
+#: Modules of top-level forms that ``import chainrule`` loads only on first use: module ->
+#: (its names at the top level, the Tensor methods it sets).  Touching any of them loads it.
+_ON_FIRST_USE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "factorizations": (
+        ("svd", "qr", "cholesky", "cholesky_solve", "cholesky_inverse", "pinverse", "triangular_solve",
+         "chain_matmul", "vander", "lu", "lu_unpack", "lu_solve", "matrix_exp", "geqrf", "orgqr"),
+        ("svd", "qr", "cholesky", "cholesky_solve", "cholesky_inverse", "pinverse", "triangular_solve", "lu",
+         "lu_solve", "matrix_exp", "geqrf", "orgqr")),
+    "number_parts": (
+        ("gcd", "lcm", "heaviside", "nextafter", "ldexp", "frexp"),
+        ("gcd", "lcm", "heaviside", "nextafter", "ldexp", "frexp", "gcd_", "lcm_", "heaviside_", "nextafter_",
+         "ldexp_")),
+    "arranging": (
+        ("column_stack", "row_stack", "dstack", "argwhere", "isin", "unravel_index", "broadcast_shapes"),
+        ("argwhere",)),
+    "legacy_types": (
+        ("BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor",
+         "LongTensor", "ShortTensor"),
+        ()),
+    # stft/istft and the windows, with the FFT and the convolutions they stand on
+    "spectral": (
+        ("stft", "istft", "hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"),
+        ("stft", "istft")),
+    "sparse": (("sparse_coo_tensor", "spmm"), ()),
+}
+
+#: top-level name -> the module of :data:`_ON_FIRST_USE` that defines it.
+_DEFINED_IN = {name: module for module, (names, _) in _ON_FIRST_USE.items() for name in names}
+
+
+def _load(module: str) -> Any:
+    """Import one module of :data:`_ON_FIRST_USE`: its Tensor methods replace their
+    placeholders, its names become plain attributes of the package."""
+    loaded = _importlib.import_module(f".{module}", __name__)
+    names, methods = _ON_FIRST_USE[module]
+    if methods:
+        _tensor_methods.install_module(loaded.__name__)
+    globals().update((name, getattr(loaded, name)) for name in names)
+    return loaded
+
+
+for _module, (_, _methods) in _ON_FIRST_USE.items():
+    _tensor_methods.install_on_first_use(lambda module=_module: _load(module), _methods)
 
 
 def __getattr__(name: str) -> Any:
@@ -88,10 +121,8 @@ def __getattr__(name: str) -> Any:
         return __getattr__("viz").explain
     if name == "compile":  # torch.compile: loaded on first use, like the subpackages
         return __getattr__("compiler").compile
-    if name in _SPECTRAL:
-        return getattr(_spectral(), name)
-    if name in _SPARSE:
-        return getattr(__getattr__("sparse"), name)
+    if name in _DEFINED_IN:
+        return getattr(_load(_DEFINED_IN[name]), name)
     forms = _importlib.import_module(".nn.torch_forms", __name__)  # torch.conv2d, torch.relu_ ...
     if name in forms.__all__:
         return getattr(forms, name)
@@ -105,27 +136,13 @@ def _compile(*args: Any, **kwargs: Any) -> Any:
 
 _upcalls.compile = _compile
 
-#: ``chainrule.spectral``'s names: stft/istft and the windows, loaded on first use (with the
-#: FFT and the convolutions they stand on, which ``import chainrule`` does not need).
-_SPECTRAL = ("stft", "istft", "hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window")
-
-
-def _spectral() -> Any:
-    return _importlib.import_module(".spectral", __name__)
-
-
-_upcalls.spectral = _spectral
-
-#: ``chainrule.sparse``'s top-level names (the module loads on first use).
-_SPARSE = ("sparse_coo_tensor", "spmm")
-
-#: Top-level names whose modules load on first use (``__getattr__``), for ``dir()``.
-_LAZY_NAMES = (*_SPECTRAL, *_SPARSE)
+_upcalls.sparse = lambda: __getattr__("sparse")
+# CuPy as the ``cuda`` device, for tensors made with device="cuda" before chainrule.cuda is touched.
+backend.bind_cuda_loader(lambda: _importlib.import_module(".cupy_backend", __name__).load())
 
 
 def __dir__() -> list:
-    return sorted(set(globals()) | set(_LAZY_NAMES))
-_upcalls.sparse = lambda: __getattr__("sparse")
+    return sorted(set(globals()) | set(_LAZY) | set(_DEFINED_IN))
 
 
 def _autograd_getattr(name: str) -> Any:
@@ -143,20 +160,16 @@ autograd.__getattr__ = _autograd_getattr  # type: ignore[attr-defined]
 
 
 __all__ = [
-    "Tensor", "Size", "device", "dtype", "autograd", "cuda", "no_grad", "enable_grad", "set_grad_enabled",
-    "inference_mode", "is_grad_enabled", "get_default_device", "set_default_device", "e", "inf", "nan", "pi", "is_inference_mode_enabled", "is_anomaly_enabled",
-    "is_anomaly_check_nan_enabled", "Generator", "default_generator", "manual_seed", "seed", "initial_seed",
-    "get_rng_state", "set_rng_state", "set_printoptions", "get_printoptions", "printoptions", "get_default_dtype", "set_default_dtype",
+    "Tensor", "Size", "device", "dtype", "autograd", "no_grad", "enable_grad", "set_grad_enabled",
+    "inference_mode", "is_grad_enabled", "get_default_device", "set_default_device", "e", "inf", "nan", "pi",
+    "is_inference_mode_enabled", "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "Generator",
+    "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state",
+    "set_printoptions", "get_printoptions", "printoptions", "get_default_dtype", "set_default_dtype",
     "arange", "as_tensor", "bernoulli", "binomial", "empty", "empty_like", "eye", "from_numpy", "full", "full_like",
-    "linspace", "logspace", "multinomial", "normal", "ones", "ones_like", "poisson", "rand", "rand_like", "randint", "randint_like",
-    "randn", "randn_like", "randperm", "tensor", "zeros", "zeros_like",
-    "bool", "complex64", "complex128", "double", "float", "float16", "float32", "float64", "half", "int",
-    "int8", "int16", "int32", "int64", "long", "short", "uint8", "layout", "strided", "sparse_coo",
-    "sparse_coo_tensor", "spmm",
-    "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor",
-    "LongTensor", "ShortTensor", *_functional.__all__, *_composites.__all__, *_factorizations.__all__, *_bitwise.__all__, *_number_parts.__all__, *_arranging.__all__, "can_cast", "promote_types", "result_type", *_LAZY, "save", "load", "explain",
-    "bool", "cdouble", "cfloat", "complex64", "complex128", "double", "float", "float16", "float32", "float64", "half", "int",
-    "int8", "int16", "int32", "int64", "long", "short", "uint8",
-    "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor",
-    "LongTensor", "ShortTensor", *_functional.__all__, *_composites.__all__, *_factorizations.__all__, *_bitwise.__all__, *_complex_numbers.__all__, *_SPECTRAL, *_LAZY, "save", "load", "explain",
+    "linspace", "logspace", "multinomial", "normal", "ones", "ones_like", "poisson", "rand", "rand_like", "randint",
+    "randint_like", "randn", "randn_like", "randperm", "tensor", "zeros", "zeros_like",
+    "bool", "cdouble", "cfloat", "complex64", "complex128", "double", "float", "float16", "float32", "float64",
+    "half", "int", "int8", "int16", "int32", "int64", "long", "short", "uint8", "layout", "strided", "sparse_coo",
+    "can_cast", "promote_types", "result_type", "save", "load", "explain",
+    *_functional.__all__, *_composites.__all__, *_bitwise.__all__, *_complex_numbers.__all__, *_LAZY, *_DEFINED_IN,
 ]

@@ -130,3 +130,6 @@ ShortTensor = _legacy_type("ShortTensor", _dt.int16)
 IntTensor = _legacy_type("IntTensor", _dt.int32)
 LongTensor = _legacy_type("LongTensor", _dt.int64)
 BoolTensor = _legacy_type("BoolTensor", _dt.bool)
+
+__all__ = ["BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor",
+           "LongTensor", "ShortTensor"]

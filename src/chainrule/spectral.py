@@ -128,7 +128,7 @@ def _center(input: Tensor, pad: int, pad_mode: str) -> Tensor:
     return padded.reshape(*input.shape[:-1], input.shape[-1] + 2 * pad)
 
 
-@public(method=False)  # (Tensor.stft, in tensor_methods, loads this module on first use)
+@public()
 def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: int | None = None,
          window: Tensor | None = None, center: bool = True, pad_mode: str = "reflect", normalized: bool = False,
          onesided: bool | None = None, return_complex: bool | None = None, align_to_window: bool | None = None
@@ -175,7 +175,7 @@ def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: i
     return spectrum if return_complex else view_as_real(spectrum)
 
 
-@public(method=False)
+@public()
 def istft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: int | None = None,
           window: Tensor | None = None, center: bool = True, normalized: bool = False,
           onesided: bool | None = None, length: int | None = None, return_complex: bool = False) -> Tensor:

@@ -48,14 +48,48 @@ def method(name: str | None = None) -> Callable:
 
 def install() -> None:
     """Set every method on Tensor, and register the create_graph namespace into autograd."""
-    for row in ROWS.values():
+    _install_rows(ROWS)
+    for name, function in _WRITTEN.items():
+        setattr(Tensor, name, function)
+
+
+def install_module(module_name: str) -> None:
+    """Set the methods of one module's rows on Tensor: a module that :func:`install` did not
+    see, because ``import chainrule`` loads it only on first use."""
+    _install_rows({name: row for name, row in ROWS.items() if row.function.__module__ == module_name})
+
+
+def _install_rows(rows: dict[str, Row]) -> None:
+    for row in rows.values():
         if row.method:
             setattr(Tensor, row.name, row.function)
         if row.inplace:
             setattr(Tensor, row.name + "_", _inplace_form(row))
-    for name, function in _WRITTEN.items():
-        setattr(Tensor, name, function)
-    tensor_namespace.register(ROWS)
+    tensor_namespace.register(rows)
+
+
+class OnFirstUse:
+    """``Tensor.<name>`` of a module that ``import chainrule`` does not load (``x.svd()``,
+    ``x.gcd_(y)``): the first access calls ``load``, which imports the module and sets its real
+    methods on Tensor in place of these placeholders, and then returns the real one."""
+
+    __slots__ = ("load", "name")
+
+    def __init__(self, load: Callable[[], None], name: str) -> None:
+        self.load, self.name = load, name
+
+    def __get__(self, instance: Tensor | None, owner: type | None = None) -> Any:
+        self.load()
+        if Tensor.__dict__.get(self.name) is self:  # the module does not define it: a wrong table
+            raise AttributeError(f"'Tensor' object has no attribute '{self.name}'")
+        return getattr(Tensor if instance is None else instance, self.name)
+
+
+def install_on_first_use(load: Callable[[], None], names: tuple[str, ...]) -> None:
+    """Set :class:`OnFirstUse` placeholders for ``names``, the Tensor methods that ``load``
+    brings."""
+    for name in names:
+        setattr(Tensor, name, OnFirstUse(load, name))
 
 
 def _inplace_form(row: Row) -> Callable:
@@ -574,19 +608,6 @@ def to_sparse_coo(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
 def to_dense(self: Tensor, dtype: Any = None, *, masked_grad: bool | None = None) -> Tensor:
     """A dense tensor is its own dense form."""
     return self if dtype is None else self.to(dtype)
-
-
-@method()
-def stft(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-    """``chainrule.stft(self, ...)``: the short-time Fourier transform (``chainrule.spectral``,
-    loaded on first use: it is not part of ``import chainrule``)."""
-    return _upcalls.spectral().stft(self, *args, **kwargs)
-
-
-@method()
-def istft(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-    """``chainrule.istft(self, ...)``: the inverse short-time Fourier transform."""
-    return _upcalls.spectral().istft(self, *args, **kwargs)
 
 
 @method()

@@ -12,8 +12,5 @@ from typing import Any, Callable
 #: ``chainrule.compile`` (the root loads the compiler at its first call).
 compile: Callable[..., Any] | None = None
 
-#: ``chainrule.spectral`` (stft, istft and the windows), loaded on first use: ``Tensor.stft``.
-spectral: Callable[[], Any] | None = None
-
 #: ``chainrule.sparse`` (sparse COO tensors), loaded on first use: ``Tensor.to_sparse``.
 sparse: Callable[[], Any] | None = None

@@ -11,11 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from .. import backend as _backend
-from .. import cupy_backend as _cupy_backend
 from ..random import seed_devices as _seed_devices
 from . import amp  # torch.cuda.amp: the deprecated cuda spellings of chainrule.amp
-
-_backend.bind_cuda_loader(_cupy_backend.load)
 
 #: The highest ``memory_allocated`` seen per device (CuPy's pool keeps no peak): sampled at
 #: every memory query and ``synchronize``.
