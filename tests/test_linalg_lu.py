@@ -10,10 +10,20 @@ import pytest
 import torch
 
 import chainrule
+from chainrule import numpy_openblas
 from op_parity import check
 
 RNG = np.random.default_rng(23)
 SHAPES = [(4, 4), (2, 3, 5, 5), (5, 3), (3, 5), (2, 6, 4), (2, 3, 6), (70, 45), (2, 40, 70)]  # (the last two: blocked)
+
+
+@pytest.fixture(autouse=True, params=["lapack", "numpy"])
+def factorization(request, monkeypatch):
+    """Every test twice: with LAPACK's getrf from NumPy's OpenBLAS (where this NumPy bundles
+    it) and with the NumPy-only factorization that runs where it does not."""
+    if request.param == "numpy":
+        monkeypatch.setattr(numpy_openblas, "getrf", lambda a: None)
+    return request.param
 
 
 @pytest.mark.parametrize("shape", SHAPES)

@@ -22,6 +22,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import numpy_openblas
+
 __all__ = ["GEMM_MIN", "backend", "matmul", "product"]
 
 #: Products smaller than this many multiply-adds stay with NumPy (a ctypes call costs ~2 us).
@@ -96,21 +98,10 @@ def _mkl_path() -> str | None:
 
 
 def _numpy_openblas_call(kind: str) -> Any:
-    """``scipy_openblas_<kind>_num_threads`` of NumPy's bundled OpenBLAS (kind "get" or
-    "set"), or None where NumPy has no such library (another BLAS, a build without it)."""
-    import ctypes
-
-    libs = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
-    names = os.listdir(libs) if os.path.isdir(libs) else []
-    for path in [os.path.join(libs, n) for n in names if n.startswith("libscipy_openblas") and n.endswith(".so")]:
-        try:
-            library = ctypes.CDLL(path)
-        except OSError:
-            return None
-        for name in (f"scipy_openblas_{kind}_num_threads64_", f"scipy_openblas_{kind}_num_threads"):
-            if hasattr(library, name):
-                return getattr(library, name)
-    return None
+    """``openblas_<kind>_num_threads`` of NumPy's bundled OpenBLAS (kind "get" or "set"), or
+    None where NumPy has no such library (another BLAS, a build without it)."""
+    found = numpy_openblas.function(f"openblas_{kind}_num_threads")
+    return None if found is None else found[0]
 
 
 def _numpy_blas_threads() -> int | None:
