@@ -215,6 +215,14 @@ def is_open() -> bool:
     return _current_level >= 0
 
 
+def with_tangent_of(source: Any, target: Any) -> Any:
+    """``target``, given ``source``'s tangent (the copy an in-place change runs its op on)."""
+    tangent = tangent_of(source)
+    if tangent is not None:
+        _set_tangent(target, tangent)
+    return target
+
+
 def set_changed_tangent(tensor: Any, tangent: Any) -> None:
     """After an in-place change of ``tensor``: its tangent becomes ``tangent``, written into
     its old tangent where it has one (as PyTorch updates the tangent in place)."""
@@ -229,13 +237,6 @@ def set_changed_tangent(tensor: Any, tangent: Any) -> None:
         old._data[...] = tangent._data
         return
     _set_tangent(tensor, tangent)
-
-
-@contextlib.contextmanager
-def without_propagation() -> Iterator[None]:
-    """Run ops without computing tangents (an in-place change computes its own)."""
-    with _no_propagation():
-        yield
 
 
 # -- propagation through ops: the transpose trick --------------------------------------------------
