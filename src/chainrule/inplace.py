@@ -43,7 +43,7 @@ def _apply_inplace(tensor: Tensor, name: str, op: Callable, args: tuple, kwargs:
                    kernel: Callable | None, as_op: bool = False) -> Tensor:
     tensor._check_inplace()
     # Forward-mode AD: the op runs on a copy carrying the tensor's tangent, which gives the new one.
-    dual = forward_ad.is_open() and any(forward_ad.tangent_of(a) is not None
+    dual = forward_ad.level_open and any(forward_ad.tangent_of(a) is not None
                                         for a in (tensor, *args, *kwargs.values()))
     recording = grad_state.enabled and (
         tensor._rg or any(isinstance(a, Tensor) and a._rg for a in args)

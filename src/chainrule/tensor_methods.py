@@ -277,7 +277,7 @@ def __setitem__(self: Tensor, index: Any, value: Any) -> None:
     index = _index_key(index)
     self._check_inplace()
     if grad_state.enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)) \
-            or forward_ad.is_open():
+            or forward_ad.level_open:
         apply_inplace(self, "__setitem__", IndexPut.apply, value, index)
         return
     self._data[index] = value._data if isinstance(value, Tensor) else value

@@ -40,6 +40,8 @@ from .grad_mode import enable_grad, grad_state, no_grad
 __all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual", "dual_level"]
 
 _current_level = -1
+#: Whether a level is open (read by the in-place paths: one attribute test when none is).
+level_open = False
 #: The tensors holding a tangent at the open level (by id): leaving the level deletes them.
 _duals: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 _stop_watching: list = []
@@ -66,10 +68,10 @@ def _no_propagation() -> Iterator[None]:
 def enter_dual_level() -> int:
     """Open a forward-mode level (the default level of :func:`make_dual` and
     :func:`unpack_dual` from now on) and return its number."""
-    global _current_level
+    global _current_level, level_open
     if _current_level >= 0:
         raise RuntimeError("Nested forward mode AD is not supported at the moment")
-    _current_level = 0
+    _current_level, level_open = 0, True
     _stop_watching.extend((observe.add(observe.forward, _propagate), observe.add(observe.unrecorded, _propagate)))
     _function.bind_forward_mode(_apply_function)
     return _current_level
@@ -77,7 +79,7 @@ def enter_dual_level() -> int:
 
 def exit_dual_level(*, level: int | None = None) -> None:
     """Close the open level (only the last one entered can be), deleting every tangent made in it."""
-    global _current_level
+    global _current_level, level_open
     if level is None:
         level = _current_level
     if level != _current_level:
@@ -91,7 +93,7 @@ def exit_dual_level(*, level: int | None = None) -> None:
     for tensor in list(_duals.values()):
         tensor._tangent = None
     _duals.clear()
-    _current_level = level - 1
+    _current_level, level_open = level - 1, False
 
 
 class dual_level:
@@ -208,11 +210,6 @@ def tangent_of(tensor: Any) -> Any:
     """``tensor``'s tangent at the open level, or None (the same as ``unpack_dual(t).tangent``
     for a tensor; None for anything else)."""
     return getattr(tensor, "_tangent", None) if _current_level >= 0 else None
-
-
-def is_open() -> bool:
-    """Whether a forward-mode level is open."""
-    return _current_level >= 0
 
 
 def with_tangent_of(source: Any, target: Any) -> Any:
