@@ -326,3 +326,17 @@ def test_mixed_tangent_dtype_follows_pytorch():
             out = fw.unpack_dual(dual * 2).tangent
             found.append((str(out.dtype).split(".")[-1], out.tolist()))
     assert found[0] == found[1]
+
+
+def test_mlp_tangent_backward_to_the_parameters_matches_pytorch():
+    rng = np.random.default_rng(8)
+    x, v = rng.standard_normal((5, 4)), rng.standard_normal((5, 4))
+    grads = []
+    for library, fw in ((chainrule, cfw), (torch, tfw)):
+        model = _mlp(library, 9)
+        with fw.dual_level():
+            tangent = fw.unpack_dual(model(fw.make_dual(library.tensor(x), library.tensor(v)))).tangent
+        (tangent ** 2).sum().backward()
+        grads.append([p.grad for p in model.parameters()])
+    for n, (mine, theirs) in enumerate(zip(*grads)):
+        assert_close(mine, theirs, what=f"parameter {n}")

@@ -30,11 +30,13 @@ from typing import Any, Callable, Iterator, NamedTuple
 
 import numpy as np
 
-from ..backend import array_backend
+from ..backend import array_backend, get_array_module
 from . import function as _function
 from . import observe
 from .engine import grad as _grad
 from .function import Op
+from .node import Node, edge_of, freed_error, set_edges
+from .versions import inplace_epoch
 from .grad_mode import enable_grad, grad_state, no_grad
 
 __all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual", "dual_level"]
@@ -255,48 +257,92 @@ def _propagate(node: Any, args: tuple, kwargs: dict, output: Any) -> None:
 
 def _jvp(node: Op, args: tuple, output: Any, tangents: list) -> Any:
     """``J t`` of the op ``node`` that ran on ``args`` and made ``output``: the gradient with
-    respect to ``g`` of ``sum(J_i^T g * t_i)``, each ``J_i^T g`` being the op's backward."""
+    respect to ``g`` of ``sum(J_i^T g * t_i)``, each ``J_i^T g`` being the op's backward.
+
+    The computation has a graph of its own: the values it reads (saved arguments, the saved
+    output, the tangents) enter it as fresh leaves.  Where some of them require grad, the
+    tangent's one node (:class:`_TangentBackward`) leads from those leaves to the real tensors,
+    so that a backward through tangents never walks the whole graph behind each op."""
     make, namespace, Tensor = _function._make, _function.tensor_namespace(), _function.Tensor
     differentiable = grad_state.enabled and (output._rg or any(t is not None and t._rg for t in tangents))
+    stand_ins: dict = {}  # id(real tensor) -> (real tensor, the leaf standing for it)
+
+    def stand_in(real: Any) -> Any:
+        if not (differentiable and real._rg):
+            return make(real._data, None, False)
+        pair = stand_ins.get(id(real))
+        if pair is None:
+            pair = stand_ins[id(real)] = (real, make(real._data, None, True))
+        return pair[1]
+
     twin = copy.copy(node)
     twin.__dict__.clear()
     twin.edges = tuple(None if t is None else True for t in tangents)
     if node.saved:
-        twin.saved = tuple(_saved_tensor(s, args, output, differentiable) for s in node.saved)
+        twin.saved = tuple(_saved_value(s, args, output, stand_in) for s in node.saved)
     out = output._data
     with enable_grad():
-        g = make(array_backend(out).namespace.zeros(out.shape, dtype=out.dtype) if type(out) is not np.ndarray
-                 else np.zeros(out.shape, dtype=out.dtype), None, True)
+        g = make(get_array_module(out).zeros(out.shape, dtype=out.dtype), None, True)
         result = twin.backward(namespace, g)
         if type(result) is not tuple:
             result = (result,)
         total = None
         for r, t in zip(result, tangents):
-            if t is None or not isinstance(r, Tensor) or not r._rg:
-                continue
-            term = (r * (t if differentiable else t.detach())).sum()
-            total = term if total is None else total + term
-        if total is None:
-            jvp = None
-        else:
-            (jvp,) = _grad(total, g, retain_graph=differentiable, create_graph=differentiable, allow_unused=True)
+            if t is not None and isinstance(r, Tensor) and r._rg:
+                term = (r * stand_in(t)).sum()
+                total = term if total is None else total + term
+        jvp = None if total is None else _grad(total, g, create_graph=differentiable, allow_unused=True)[0]
     if jvp is None:
-        jvp = make(out * 0, None, False)
-    return jvp
+        return make(out * 0, None, False)
+    if not (stand_ins and jvp._rg):
+        return make(jvp._data, None, False)
+    return _tangent_with_graph(jvp, list(stand_ins.values()))
 
 
-def _saved_tensor(saved: Any, args: tuple, output: Any, differentiable: bool) -> Any:
-    """A saved value as a tensor for the backward formula: the argument or output it is (so
-    that the tangent is differentiable in it, when that is wanted), else a constant."""
+def _saved_value(saved: Any, args: tuple, output: Any, stand_in: Any) -> Any:
+    """A saved value as the backward formula reads it: a tensor standing for the argument or
+    output it is, else a constant (numbers and options as they are)."""
     if type(saved) is not np.ndarray and array_backend(saved) is None:
         return saved
-    if differentiable:
-        if saved is output._data:
-            return output
-        for a in args:
-            if getattr(a, "_data", None) is saved:
-                return a
+    if saved is output._data:
+        return stand_in(output)
+    for a in args:
+        if getattr(a, "_data", None) is saved:
+            return stand_in(a)
     return _function._make(saved, None, False)
+
+
+class _TangentBackward(Node):
+    """The node of a tangent that depends on tensors requiring grad: its backward is that of
+    the tangent's own graph (``saved``: the tangent computed there, and the leaves standing
+    for this node's inputs)."""
+
+    __slots__ = ()
+
+    def apply_backward(self, grad: Any, create_graph: bool) -> tuple:
+        if self.saved is None:
+            raise freed_error(self)
+        inner, leaves = self.saved
+        if not isinstance(grad, _function.Tensor):
+            grad = _function._make(grad, None, False)
+        with (enable_grad() if create_graph else no_grad()):
+            found = _grad(inner, leaves, grad, retain_graph=True, create_graph=create_graph, allow_unused=True)
+        return tuple(f if create_graph or f is None else f._data for f in found)
+
+    def release(self) -> None:
+        self.saved = None
+
+
+def _tangent_with_graph(inner: Any, pairs: list) -> Any:
+    """The tangent ``inner`` (computed on stand-in leaves) as a tensor whose history leads to
+    the real tensors the leaves stood for."""
+    node = _TangentBackward.__new__(_TangentBackward)
+    set_edges(node, [edge_of(real) for real, _ in pairs])
+    node.saved = (inner, [leaf for _, leaf in pairs])
+    node.inputs = ()
+    node.output = None
+    node.epoch = inplace_epoch.value
+    return _function._make(inner._data, node, True)
 
 
 # -- user Functions: their jvp ---------------------------------------------------------------------
@@ -313,7 +359,7 @@ def _apply_function(cls: type, args: tuple, kwargs: dict) -> Any:
     given = [(t if t is not None else _function._make(a._data * 0, None, False)) if isinstance(a, Tensor) else None
              for a, t in zip(args, tangents)]
     outputs = result if isinstance(result, tuple) else (result,)
-    with _no_propagation(), no_grad() if not grad_state.enabled else contextlib.nullcontext():
+    with _no_propagation():
         ctx._in_jvp = True
         try:
             found = cls.jvp(ctx, *given)
