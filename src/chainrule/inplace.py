@@ -200,7 +200,7 @@ def _take_tangent(tensor: Tensor, result: Tensor) -> None:
     the bases it is a view of take it in the view's region."""
     forward_ad.set_changed_tangent(tensor, forward_ad.tangent_of(result))
     view = tensor
-    while _shares_storage(view):
+    while _shares_storage(view) and forward_ad.tangent_of(view) is not None:
         base, view_op, args, kwargs = view._view_of
         old = forward_ad.tangent_of(base)
         tangent = _make(get_array_module(base._data).zeros_like(base._data) if old is None else old._data.copy())
