@@ -216,6 +216,8 @@ def tensor_repr(tensor: Any) -> str:
         suffixes.append(f"grad_fn=<{tensor.grad_fn.name()}>")
     elif tensor.requires_grad:
         suffixes.append("requires_grad=True")
+    if tensor._tangent is not None:
+        suffixes.append(f"tangent={tensor._tangent!r}")
     return _add_suffixes(prefix + body, suffixes, indent)
 
 

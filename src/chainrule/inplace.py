@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .autograd import observe
+from .autograd import forward_ad, observe
 from .autograd.function import Op
 from .autograd.graph import InplaceChange
 from .autograd.grad_mode import grad_state
@@ -42,6 +42,9 @@ def apply_inplace(tensor: Tensor, name: str, op: Callable, *args: Any, kernel: C
 def _apply_inplace(tensor: Tensor, name: str, op: Callable, args: tuple, kwargs: dict,
                    kernel: Callable | None, as_op: bool = False) -> Tensor:
     tensor._check_inplace()
+    # Forward-mode AD: the op runs on a copy carrying the tensor's tangent, which gives the new one.
+    dual = forward_ad.level_open and any(forward_ad.tangent_of(a) is not None
+                                        for a in (tensor, *args, *kwargs.values()))
     recording = grad_state.enabled and (
         tensor._rg or any(isinstance(a, Tensor) and a._rg for a in args)
         or any(isinstance(a, Tensor) and a._rg for a in kwargs.values())
@@ -55,6 +58,10 @@ def _apply_inplace(tensor: Tensor, name: str, op: Callable, args: tuple, kwargs:
                 assign(tensor._data, result)
             else:  # a cast into the tensor's dtype: eager's own kernel, with its casting rules
                 kernel(tensor._data, *[a._data if isinstance(a, Tensor) else a for a in args], **kwargs)
+        elif dual:
+            result = op(forward_ad.with_tangent_of(tensor, _make(tensor._data.copy())), *args, **kwargs)
+            assign(tensor._data, result._data)
+            _take_tangent(tensor, result)
         elif kernel is not None:
             kernel(tensor._data, *[a._data if isinstance(a, Tensor) else a for a in args], **kwargs)
         else:  # the op's own forward on the values, written back
@@ -65,6 +72,8 @@ def _apply_inplace(tensor: Tensor, name: str, op: Callable, args: tuple, kwargs:
         _check_view_of_leaf(tensor)
     before = _make(tensor._data.copy(), tensor.grad_fn, tensor._rg)
     before._output_nr = tensor._output_nr
+    if dual:
+        forward_ad.with_tangent_of(tensor, before)
     if observe.inplace:  # a graph capture: the op reads this copy of the tensor's old value
         observe.notify_inplace("copy", before, name)
     result = op(before, *args, **kwargs)
@@ -74,6 +83,8 @@ def _apply_inplace(tensor: Tensor, name: str, op: Callable, args: tuple, kwargs:
     tensor.grad_fn = result.grad_fn
     tensor._output_nr = 0
     tensor._rg = True
+    if dual:
+        _take_tangent(tensor, result)
     if tensor._view_of is not None:
         _rebase_view(tensor, name)
     return tensor
@@ -182,6 +193,21 @@ def _output_is_this_storage(node: Any, out: Any, data: Any) -> None:
     node.saved = tuple(data if s is out else s for s in node.saved)
     if not overwritten:
         node.epoch = inplace_epoch.value
+
+
+def _take_tangent(tensor: Tensor, result: Tensor) -> None:
+    """Forward-mode AD: ``tensor``, changed in place to ``result``'s values, takes its tangent;
+    the bases it is a view of take it in the view's region."""
+    forward_ad.set_changed_tangent(tensor, forward_ad.tangent_of(result))
+    view = tensor
+    while _shares_storage(view) and forward_ad.tangent_of(view) is not None:
+        base, view_op, args, kwargs = view._view_of
+        old = forward_ad.tangent_of(base)
+        tangent = _make(get_array_module(base._data).zeros_like(base._data) if old is None else old._data.copy())
+        region = view_op.__new__(view_op).forward(get_array_module(base._data), tangent._data, *args, **kwargs)
+        region[...] = forward_ad.tangent_of(view)._data
+        forward_ad.set_changed_tangent(base, tangent)
+        view = base
 
 
 def _shares_storage(view: Tensor) -> bool:

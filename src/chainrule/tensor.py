@@ -57,6 +57,7 @@ class Tensor:
     _cut: str | None = None
     _retains_grad = False
     _view_of: tuple | None = None  # (base, view op, its arguments) for views made by an op
+    _tangent: Any = None  # forward-mode AD: the tangent at the open dual level (autograd.forward_ad)
     name: str | None = None
     layout = _dt.strided  # a sparse tensor (chainrule.sparse.SparseTensor) says sparse_coo
     is_sparse = False

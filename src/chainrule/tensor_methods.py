@@ -18,6 +18,7 @@ from . import functional as F
 from . import tensor_namespace
 from . import upcalls as _upcalls
 from .amp import lower_precision
+from .autograd import forward_ad
 from .autograd.function import broadcast_error, named
 from .autograd.grad_mode import grad_state
 from .backend import CPU, device, get_array_module, resolve_device, to_device
@@ -309,7 +310,8 @@ def __getitem__(self: Tensor, index: Any) -> Tensor:
 def __setitem__(self: Tensor, index: Any, value: Any) -> None:
     index = _index_key(index)
     self._check_inplace()
-    if grad_state.enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
+    if grad_state.enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)) \
+            or forward_ad.level_open:
         apply_inplace(self, "__setitem__", IndexPut.apply, value, index)
         return
     self._data[index] = value._data if isinstance(value, Tensor) else value

@@ -58,3 +58,29 @@ def test_complex_gradients_are_checked():
 def test_complex_second_derivatives_are_checked():
     z = _complex(4)
     assert chainrule.autograd.gradgradcheck(lambda a: (a * a).sin() * a.conj(), (z,))
+
+
+def _exp_function(jvp_factor):
+    class Exp(chainrule.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_forward(x)
+            return x.exp()
+
+        @staticmethod
+        def jvp(ctx, x_t):
+            (x,) = ctx.saved_tensors
+            return x.exp() * x_t * jvp_factor
+
+    return Exp
+
+
+def test_forward_mode_jacobian_is_checked():
+    x = chainrule.tensor([0.3, -0.2, 1.1], dtype=chainrule.float64, requires_grad=True)
+    assert chainrule.autograd.gradcheck(_exp_function(1.0).apply, (x,), check_forward_ad=True,
+                                        check_backward_ad=False)
+    assert chainrule.autograd.gradcheck(lambda t: (t.sin() * t).cumsum(0), (x,), check_forward_ad=True)
+    assert not chainrule.autograd.gradcheck(_exp_function(2.0).apply, (x,), check_forward_ad=True,
+                                            check_backward_ad=False, raise_exception=False)
+    with pytest.raises(RuntimeError, match="Jacobian computed with forward mode mismatch for output 0"):
+        chainrule.autograd.gradcheck(_exp_function(2.0).apply, (x,), check_forward_ad=True, check_backward_ad=False)

@@ -5,7 +5,7 @@ This package is the bottom of the library: it imports nothing of chainrule but i
 ``backend`` and ``dtypes``.  ``functional`` (jacobian, hessian ...) and ``gradcheck`` need
 the whole library; they live in :mod:`chainrule.calculus` and register themselves here.
 """
-from . import graph
+from . import forward_ad, graph
 from .anomaly import detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly
 from .engine import backward, grad
 from .function import Function, FunctionCtx, Variable, once_differentiable
@@ -19,5 +19,5 @@ __all__ = [
     "gradgradcheck", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
     "is_anomaly_check_nan_enabled", "no_grad", "enable_grad", "set_grad_enabled",
     "inference_mode", "is_inference_mode_enabled", "is_grad_enabled", "functional", "graph",
-    "Variable", "once_differentiable",
+    "Variable", "once_differentiable", "forward_ad",
 ]

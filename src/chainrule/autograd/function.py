@@ -35,6 +35,7 @@ _generic = np.generic
 Tensor: Any = None
 _make: Any = None
 _namespace: Any = None
+_forward_mode: Any = None
 
 
 def bind_tensor(tensor_cls: type, make: Callable) -> None:
@@ -47,6 +48,13 @@ def bind_namespace(namespace: Any) -> None:
     """Register the Tensor namespace that backward formulas run on under create_graph."""
     global _namespace
     _namespace = namespace
+
+
+def bind_forward_mode(apply: Callable | None) -> None:
+    """Register (None: unregister) how ``Function.apply`` runs while a forward-mode AD level is
+    open: ``apply(cls, args, kwargs)`` (see ``autograd.forward_ad``)."""
+    global _forward_mode
+    _forward_mode = apply
 
 
 def tensor_namespace() -> Any:
@@ -502,8 +510,15 @@ class Variable(metaclass=_VariableMeta):
 class FunctionCtx:
     """What ``forward(ctx, ...)`` can use: save_for_backward, mark_non_differentiable ..."""
 
+    _saved_for_forward: tuple = ()
+    _in_jvp = False  # while forward-mode AD runs ``jvp``: saved_tensors are save_for_forward's
+
     def save_for_backward(self, *tensors: Any) -> None:
         self._to_save = tensors
+
+    def save_for_forward(self, *tensors: Any) -> None:
+        """Keep tensors for ``jvp`` (forward-mode AD), where ``ctx.saved_tensors`` gives them."""
+        self._saved_for_forward = tensors
 
     def mark_non_differentiable(self, *tensors: Any) -> None:
         self._non_differentiable = tensors
@@ -548,6 +563,11 @@ class Function(FunctionCtx, Node, metaclass=_FunctionMeta):
     vjp = backward
 
     @staticmethod
+    def jvp(ctx: Any, *grad_inputs: Any) -> Any:
+        raise NotImplementedError("You must implement the jvp function for custom autograd.Function to use it "
+                                  "with forward mode AD.")
+
+    @staticmethod
     def setup_context(ctx: Any, inputs: tuple, output: Any) -> None:
         raise NotImplementedError
 
@@ -557,6 +577,13 @@ class Function(FunctionCtx, Node, metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        if _forward_mode is not None:
+            return _forward_mode(cls, args, kwargs)
+        return cls._apply_with_ctx(args, kwargs)[1]
+
+    @classmethod
+    def _apply_with_ctx(cls, args: tuple, kwargs: dict) -> tuple:
+        """``(ctx, outputs)`` of ``apply``."""
         node_cls = cls._backward_cls
         ctx = node_cls.__new__(node_cls)
         ctx._to_save = ()
@@ -581,10 +608,12 @@ class Function(FunctionCtx, Node, metaclass=_FunctionMeta):
         if record:
             _record_function(ctx, args, wrapped)
         ctx._to_save = ()
-        return tuple(wrapped) if is_tuple else wrapped[0]
+        return ctx, (tuple(wrapped) if is_tuple else wrapped[0])
 
     @property
     def saved_tensors(self) -> tuple:
+        if self._in_jvp:
+            return self._saved_for_forward
         if self.saved is None:
             raise freed_error(self)
         out = []

@@ -11,6 +11,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..autograd import forward_ad
 from ..autograd.engine import grad
 from ..autograd.grad_mode import no_grad
 from ..complex_numbers import imag, real
@@ -96,9 +97,37 @@ def analytical_jacobian(func: Callable, inputs: tuple) -> list:
     return jacobians
 
 
+def forward_jacobian(func: Callable, inputs: tuple) -> list:
+    """The Jacobians of :func:`analytical_jacobian`, by forward-mode AD: one dual pass per
+    element (and axis) of each differentiable input."""
+    indices = _differentiable_inputs(inputs)
+    jacobians = []
+    for i in indices:
+        x = inputs[i]
+        steps = _steps(x)
+        per_output = None
+        for s, step in enumerate(steps):
+            for k in range(x._data.size):
+                tangent = np.zeros(x._data.shape, dtype=x._data.dtype)
+                tangent.reshape(-1)[k] = step
+                with forward_ad.dual_level():
+                    dual = list(inputs)
+                    dual[i] = forward_ad.make_dual(x, Tensor._wrap(tangent))
+                    found = [forward_ad.unpack_dual(o).tangent for o in _outputs(func, tuple(dual))]
+                if per_output is None:
+                    per_output = [np.zeros((x._data.size * len(steps), o._data.size)) for o in found]
+                for j, t in enumerate(found):
+                    if t is not None:
+                        per_output[j][s * x._data.size + k] = t._data.astype(np.float64).reshape(-1)
+        jacobians.append(per_output)
+    return jacobians
+
+
 def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3, raise_exception: bool = True, **_: Any) -> bool:
-    """Compare backward's gradients with central finite differences.
+              rtol: float = 1e-3, raise_exception: bool = True, check_backward_ad: bool = True,
+              check_forward_ad: bool = False, **_: Any) -> bool:
+    """Compare backward's gradients (``check_backward_ad``) and forward mode's Jacobian
+    (``check_forward_ad``) with central finite differences.
 
     >>> x = chainrule.randn(3, dtype=chainrule.float64, requires_grad=True)
     >>> chainrule.autograd.gradcheck(chainrule.tanh, (x,))
@@ -112,16 +141,19 @@ def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1
                 f"Input #{i} requires gradient and is not a double precision floating point. "
                 f"gradcheck is accurate only in float64.", UserWarning, stacklevel=2)
     numerical = numerical_jacobian(func, inputs, eps)
-    analytical = analytical_jacobian(func, inputs)
-    for n, (num_list, ana_list) in enumerate(zip(numerical, analytical)):
-        for j, (num, ana) in enumerate(zip(num_list, ana_list)):
-            if not np.allclose(ana, num, rtol=rtol, atol=atol):
-                if not raise_exception:
-                    return False
-                raise GradcheckError(
-                    f"Jacobian mismatch for output {j} with respect to input {n},\n"
-                    f"numerical:{num}\nanalytical:{ana}\n"
-                )
+    checks = [("", analytical_jacobian)] if check_backward_ad else []
+    if check_forward_ad:
+        checks.append((" computed with forward mode", forward_jacobian))
+    for how, jacobian in checks:
+        for n, (num_list, ana_list) in enumerate(zip(numerical, jacobian(func, inputs))):
+            for j, (num, ana) in enumerate(zip(num_list, ana_list)):
+                if not np.allclose(ana, num, rtol=rtol, atol=atol):
+                    if not raise_exception:
+                        return False
+                    raise GradcheckError(
+                        f"Jacobian{how} mismatch for output {j} with respect to input {n},\n"
+                        f"numerical:{num}\nanalytical:{ana}\n"
+                    )
     return True
 
 
