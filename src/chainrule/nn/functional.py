@@ -17,6 +17,7 @@ from ..dtypes import from_numpy, int64 as _int64
 from ..composites import channel_shuffle, pdist
 from ..functional import cosine_similarity, log_softmax, pairwise_distance, relu, sigmoid, softmax, tanh
 from .. import tensor_namespace
+from .. import upcalls as _upcalls
 from ..inplace import apply_inplace
 from ..mt19937 import visiting_order
 from ..ops import attention as A
@@ -415,7 +416,9 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         raise IndexError("index out of range in self")
     if max_norm is not None:
         _embedding_renorm(weight, indices, max_norm, norm_type)
-    return N.Embedding.apply(weight, indices, padding_idx, scale_grad_by_freq)
+    # A sparse gradient for a weight that is a leaf (PyTorch's COO gradient, a SparseTensor).
+    rows_to_sparse = _upcalls.sparse().from_rows if sparse and weight.grad_fn is None else None
+    return N.Embedding.apply(weight, indices, padding_idx, scale_grad_by_freq, rows_to_sparse)
 
 
 def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, max_norm: float | None = None,
@@ -467,7 +470,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
         place = int(np.argmax(outside))
         raise RuntimeError(f"Index {place} of input takes value {int(entries[place])} which is not in the valid "
                            f"range [0, {weight.shape[0]})")
-    rows = embedding(input, weight, padding_idx, None, norm_type, scale_grad_by_freq)
+    rows = embedding(input, weight, padding_idx, None, norm_type, scale_grad_by_freq, sparse)
     if input.ndim == 2:  # (bags, length): every place holds an entry
         entries, kept, weights, member = input, rows, per_sample_weights, None
     else:
