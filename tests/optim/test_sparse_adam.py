@@ -124,7 +124,7 @@ ERRORS = {
     "beta1": lambda lib, p: lib.optim.SparseAdam([p], betas=(0.9, -0.1)),
     "complex": lambda lib, p: lib.optim.SparseAdam([p, lib.zeros(2, dtype=lib.complex64, requires_grad=True)]),
     "sparse": lambda lib, p: lib.optim.SparseAdam(
-        [{"params": [p]}, {"params": [lib.sparse_coo_tensor([[0]], [1.0], (2,)).requires_grad_()]}]),
+        [{"params": [p]}, {"params": [lib.sparse_coo_tensor([[0]], [1.0], (2,), check_invariants=True).requires_grad_()]}]),
 }
 
 
