@@ -1493,6 +1493,7 @@ def fractional_max_pool3d(input: Tensor, kernel_size: Any, output_size: Any = No
                                              _random_samples)
     return out if return_indices else out[0]
 
+
 def _unpool_output_size(input: Tensor, kernel: tuple, stride: tuple, padding: tuple, output_size: Any) -> tuple:
     default = [(input.shape[-len(kernel) + d] - 1) * stride[d] + kernel[d] - 2 * padding[d] for d in range(len(kernel))]
     if output_size is None:
