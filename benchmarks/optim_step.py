@@ -30,6 +30,7 @@ OPTIMIZERS = {
     "RAdam": {"lr": 1e-3},
     "Rprop": {"lr": 1e-2},
     "ASGD": {"lr": 1e-2},
+    "Adafactor": {"lr": 1e-2},
 }
 
 

@@ -424,6 +424,12 @@ def _coo(indices: np.ndarray, values: Tensor, size: tuple, coalesced: bool) -> S
     return tensor
 
 
+def from_rows(rows: Any) -> SparseTensor:
+    """The sparse COO tensor of a :class:`~chainrule.autograd.sparse_rows.SparseRows`
+    gradient (an embedding's with ``sparse=True``): one sparse dim, uncoalesced, as PyTorch's."""
+    return _coo(to_numpy(rows.rows).reshape(1, -1), _make(rows.values), rows.shape, False)
+
+
 def _derived(values: Tensor, source: Tensor, name: str) -> Tensor:
     """The values of a sparse tensor computed from another (``source`` its values), recorded
     as PyTorch's node ``name``: never the source's leaf itself, so that the result is no leaf."""

@@ -166,11 +166,15 @@ class Tensor:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
                                 f"{type(value).__name__}")
-            if value._data.shape != self._data.shape:
+            if value.is_sparse:  # (a sparse gradient has no storage: its size and dtype are checked)
+                if tuple(value.shape) != self._data.shape or value.dtype != self.dtype:
+                    raise RuntimeError(f"attempting to assign a sparse gradient of size {list(value.shape)} and dtype "
+                                       f"{value.dtype} to a tensor of size {list(self.shape)} and dtype {self.dtype}")
+            elif value._data.shape != self._data.shape:
                 raise RuntimeError(
                     f"attempting to assign a gradient of size '{list(value._data.shape)}' to a tensor of size "
                     f"'{list(self._data.shape)}'. Please ensure that the gradient and the tensor are the same size")
-            if value._data.dtype != self._data.dtype:
+            elif value._data.dtype != self._data.dtype:
                 raise RuntimeError(
                     f"attempting to assign a gradient with dtype '{_dt.from_numpy(value._data.dtype)}' to a tensor "
                     f"with dtype '{_dt.from_numpy(self._data.dtype)}'. The gradient must match the tensor's dtype.")

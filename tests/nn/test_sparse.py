@@ -175,3 +175,65 @@ def test_bad_offsets_are_refused(offsets):
             torch.nn.functional.embedding_bag(torch.tensor([1, 2, 3]), torch.eye(4), torch.tensor(offsets))
     with pytest.raises(RuntimeError, match="offsets"):
         chainrule.nn.functional.embedding_bag(chainrule.tensor([1, 2, 3]), chainrule.eye(4), chainrule.tensor(offsets))
+
+
+# -- sparse=True: the weight's gradient is PyTorch's COO tensor of the rows used ---------------------
+def _sparse_grads(make, calls):
+    grads = []
+    for lib in (chainrule, torch):
+        module = make(lib)
+        with lib.no_grad():
+            module.weight.copy_(lib.tensor(WEIGHT))
+        for call in calls:
+            call(lib, module)
+        grads.append(module.weight.grad)
+    return grads
+
+
+@pytest.mark.parametrize("padding_idx", [None, 2])
+def test_embedding_sparse_gradient_is_torchs_coo_tensor(padding_idx):
+    rows = np.array([[1, 2, 5], [5, 0, 1]])
+    ours, theirs = _sparse_grads(
+        lambda L: L.nn.Embedding(6, 3, padding_idx=padding_idx, sparse=True, dtype=L.float64),
+        [lambda L, m: (m(L.tensor(rows)) ** 2).sum().backward()])
+    assert ours.is_sparse and not ours.is_coalesced()
+    np.testing.assert_array_equal(ours._indices().numpy(), theirs._indices().numpy())
+    np.testing.assert_array_equal(ours._values().numpy(), theirs._values().numpy())
+    assert tuple(ours.shape) == tuple(theirs.shape)
+
+
+def test_sparse_gradients_accumulate_and_meet_dense_ones_as_in_torch():
+    ours, theirs = _sparse_grads(
+        lambda L: L.nn.Embedding(6, 3, sparse=True, dtype=L.float64),
+        [lambda L, m: m(L.tensor([1, 1, 4])).sum().backward(),
+         lambda L, m: (m(L.tensor([[0, 4]])) * 3).sum().backward()])
+    assert ours.is_sparse
+    np.testing.assert_array_equal(ours.coalesce()._indices().numpy(), theirs.coalesce()._indices().numpy())
+    np.testing.assert_array_equal(ours.coalesce()._values().numpy(), theirs.coalesce()._values().numpy())
+    ours, theirs = _sparse_grads(
+        lambda L: L.nn.Embedding(6, 3, sparse=True, dtype=L.float64),
+        [lambda L, m: m(L.tensor([1, 1, 4])).sum().backward(),
+         lambda L, m: (m.weight * 2).sum().backward()])
+    assert not ours.is_sparse
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_embedding_bag_sparse_gradient_matches_torch():
+    ours, theirs = _sparse_grads(
+        lambda L: L.nn.EmbeddingBag(6, 3, mode="mean", sparse=True, dtype=L.float64),
+        [lambda L, m: (m(L.tensor(ENTRIES), L.tensor([0, 3, 3])) ** 2).sum().backward()])
+    assert ours.is_sparse
+    np.testing.assert_allclose(ours.to_dense().numpy(), theirs.to_dense().numpy(), rtol=1e-12)
+
+
+def test_sparse_gradient_errors_and_padding_only_rows_match_torch():
+    messages = []
+    for lib in (chainrule, torch):
+        module = lib.nn.Embedding(6, 3, sparse=True, scale_grad_by_freq=True)
+        with pytest.raises(RuntimeError) as caught:
+            module(lib.tensor([1, 2])).sum().backward()
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1]
+    ours, theirs = _sparse_grads(lambda L: L.nn.Embedding(6, 3, padding_idx=0, sparse=True, dtype=L.float64),
+                                 [lambda L, m: m(L.tensor([0, 0])).sum().backward()])
+    assert ours._nnz() == theirs._nnz() == 0 and tuple(ours._indices().shape) == (1, 0)

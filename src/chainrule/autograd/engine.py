@@ -27,6 +27,7 @@ from . import observe
 from .anomaly import on_backward, state as anomaly
 from .grad_mode import grad_state
 from .node import ONE_CONSTANT, PAIR, Node
+from .sparse_rows import SparseRows
 
 _ndarray = np.ndarray
 
@@ -313,7 +314,7 @@ class _Backward:
         elif self.fast_leaves and leaf._hooks is None:
             existing = leaf._grad
             if (existing is not None and type(g) is _ndarray and existing.grad_fn is None
-                    and not existing._rg and g.shape == existing._data.shape):
+                    and not existing._rg and not existing.is_sparse and g.shape == existing._data.shape):
                 existing._data += g
             else:
                 # The leaf may keep this very array as its .grad (and add into it later) only
@@ -344,6 +345,8 @@ class _Backward:
         """A leaf's whole gradient: its hooks, then accumulation (or capture)."""
         if self.captured is not None and id(leaf) not in self.capture_leaf:
             return  # autograd.grad: a leaf it was not asked for is left alone, hooks too
+        if type(grad) is SparseRows and (leaf._hooks or self.captured is not None):
+            grad = grad.dense()  # hooks and autograd.grad see the dense gradient
         if leaf._hooks and not self.dry:
             grad = _run_hooks(leaf._hooks, grad, self.create_graph)
         if self.captured is not None:
@@ -617,6 +620,9 @@ def _accumulate(leaf: Any, grad: Any, create_graph: bool, handed: set, owned: bo
     """Sum ``grad`` into ``leaf.grad``; keep ``grad`` itself as the new ``.grad`` only when it
     is ``owned`` (referenced nowhere else) and no other leaf has it."""
     Tensor = _function.Tensor
+    if type(grad) is SparseRows:
+        _accumulate_rows(leaf, grad)
+        return
     if isinstance(grad, Tensor):
         if grad._data.dtype != leaf._data.dtype:  # gradients take the leaf's dtype, as in PyTorch
             if grad._data.dtype.kind == "c" and leaf._data.dtype.kind != "c":
@@ -652,10 +658,26 @@ def _accumulate(leaf: Any, grad: Any, create_graph: bool, handed: set, owned: bo
             grad = grad.copy()
         handed.add(id(grad))
         leaf._grad = Tensor._wrap(grad)  # shape and dtype checked above
+    elif existing.is_sparse:
+        leaf.grad = Tensor._wrap(grad) + existing  # dense + sparse: dense, as PyTorch's
     elif existing.requires_grad or create_graph:
         leaf.grad = existing + Tensor._wrap(grad)
     else:
         existing._data += grad
+
+
+def _accumulate_rows(leaf: Any, grad: SparseRows) -> None:
+    """A sparse gradient into ``leaf.grad``, as PyTorch's AccumulateGrad: kept sparse (the
+    rows of both when ``.grad`` is sparse already), added into a dense ``.grad``."""
+    existing = leaf._grad
+    if existing is None:
+        leaf._grad = grad.to_tensor(grad)
+    elif existing.is_sparse:
+        leaf._grad = existing + grad.to_tensor(grad)
+    elif existing.requires_grad:
+        leaf.grad = existing + _function.Tensor._wrap(grad.dense())
+    else:
+        existing._data += grad.dense()
 
 
 # -- the public entry points -------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from .. import creation
+from .. import distributed
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -116,3 +117,56 @@ class BatchNorm3d(_BatchNorm):
     def _check_input_dim(self, input: Tensor) -> None:
         if input.dim() != 5:
             raise ValueError(f"expected 5D input (got {input.dim()}D input)")
+
+
+class SyncBatchNorm(_BatchNorm):
+    """Batch normalisation whose training statistics would be taken over every process of
+    ``process_group``.  As PyTorch's on a CPU: without an initialised process group (and in
+    eval mode) it is the plain batch norm; with one, training on CPU tensors raises PyTorch's
+    ValueError (synchronised statistics need GPU tensors there)."""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, process_group: Any = None, device: Any = None,
+                 dtype: Any = None, *, bias: bool = True) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
+        self.process_group = process_group
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        if input.dim() < 2:
+            raise ValueError(f"expected at least 2D input (got {input.dim()}D input)")
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_input_dim(input)
+        if input.size(1) == 0:
+            raise ValueError("SyncBatchNorm number of input channels should be non-zero")
+        if self.training and distributed.is_available() and distributed.is_initialized():
+            if input.device.type != "cuda":
+                raise ValueError("SyncBatchNorm expected input tensor to be on GPU or XPU or privateuseone")
+            group = self.process_group or distributed.group.WORLD
+            if distributed.get_world_size(group) > 1:
+                raise NotImplementedError(
+                    "chainrule's SyncBatchNorm does not yet synchronise statistics across processes; "
+                    "use BatchNorm per process or a world of one process")
+        return super().forward(input)
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module: Module, process_group: Any = None) -> Module:
+        """``module`` with every ``BatchNorm*D`` in it replaced by a SyncBatchNorm that shares its
+        parameters and buffers and keeps its training flag (a new module when ``module`` is
+        one itself)."""
+        converted = module
+        if isinstance(module, _BatchNorm):
+            converted = cls(module.num_features, module.eps, module.momentum, module.affine,
+                            module.track_running_stats, process_group, bias=module.bias is not None)
+            if module.affine:
+                converted.weight = module.weight
+                converted.bias = module.bias
+            converted.running_mean = module.running_mean
+            converted.running_var = module.running_var
+            converted.num_batches_tracked = module.num_batches_tracked
+            converted.training = module.training
+            if hasattr(module, "qconfig"):
+                converted.qconfig = module.qconfig
+        for name, child in module.named_children():
+            converted.add_module(name, cls.convert_sync_batchnorm(child, process_group))
+        return converted

@@ -17,6 +17,7 @@ from ..dtypes import from_numpy, int64 as _int64
 from ..composites import channel_shuffle, pdist
 from ..functional import cosine_similarity, log_softmax, pairwise_distance, relu, sigmoid, softmax, tanh
 from .. import tensor_namespace
+from .. import upcalls as _upcalls
 from ..inplace import apply_inplace
 from ..mt19937 import visiting_order
 from ..ops import attention as A
@@ -28,7 +29,7 @@ from ..amp import full_precision, lower_precision
 from ..autograd.function import named
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..backend import get_array_module
-from ..creation import arange as _arange, ones_like as _ones_like, zeros as _zeros
+from ..creation import arange as _arange, ones_like as _ones_like, rand as _rand, zeros as _zeros
 from ..tensor import Tensor, _dim, _make
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -415,7 +416,9 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         raise IndexError("index out of range in self")
     if max_norm is not None:
         _embedding_renorm(weight, indices, max_norm, norm_type)
-    return N.Embedding.apply(weight, indices, padding_idx, scale_grad_by_freq)
+    # A sparse gradient for a weight that is a leaf (PyTorch's COO gradient, a SparseTensor).
+    rows_to_sparse = _upcalls.sparse().from_rows if sparse and weight.grad_fn is None else None
+    return N.Embedding.apply(weight, indices, padding_idx, scale_grad_by_freq, rows_to_sparse)
 
 
 def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, max_norm: float | None = None,
@@ -467,7 +470,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
         place = int(np.argmax(outside))
         raise RuntimeError(f"Index {place} of input takes value {int(entries[place])} which is not in the valid "
                            f"range [0, {weight.shape[0]})")
-    rows = embedding(input, weight, padding_idx, None, norm_type, scale_grad_by_freq)
+    rows = embedding(input, weight, padding_idx, None, norm_type, scale_grad_by_freq, sparse)
     if input.ndim == 2:  # (bags, length): every place holds an entry
         entries, kept, weights, member = input, rows, per_sample_weights, None
     else:
@@ -1387,6 +1390,108 @@ def adaptive_max_pool2d_with_indices(input: Tensor, output_size: Any, return_ind
 def adaptive_max_pool3d_with_indices(input: Tensor, output_size: Any, return_indices: bool = False) -> tuple:
     """``adaptive_max_pool3d`` with its indices, whatever ``return_indices`` says."""
     return adaptive_max_pool3d(input, output_size, True)
+
+
+
+def _fractional_max_pool(input: Tensor, kernel_size: Any, output_size: Any, samples: Tensor, dims: int) -> tuple:
+    """Fractional max pooling of the last ``dims`` dims with the windows the per-plane
+    ``samples`` place (PyTorch's checks and messages), and the flat index of each maximum."""
+    name = f"fractional_max_pool{dims}d"
+    prefix = name + ("(): " if dims == 2 else "_out(): ")
+    ints = "Ints" if dims == 2 else "three Ints"
+    kernel = tuple(kernel_size) if isinstance(kernel_size, (list, tuple)) else (kernel_size,) * dims
+    if len(kernel) != dims:
+        raise RuntimeError(f"{name}: kernel_size must either be a single Int or tuple of {ints}")
+    output_size = tuple(output_size) if isinstance(output_size, (list, tuple)) else (output_size,) * dims
+    if len(output_size) != dims:
+        raise RuntimeError(f"{name}: output_size must either be a single Int or tuple of {ints}")
+    shape = list(input.shape)
+    if input.dim() not in (dims + 1, dims + 2):
+        raise RuntimeError(f"{prefix}Expected {dims + 1}D or {dims + 2}D tensor, but got: {shape}")
+    for i in range(1, input.dim()):
+        if shape[i] <= 0:
+            raise RuntimeError(f"{prefix}Expected input to have non-zero size for non-batch dimensions, but got"
+                               f"{shape} with dimension {i} being empty.")
+    x = input.unsqueeze(0) if input.dim() == dims + 1 else input
+    if samples.dtype != input.dtype:
+        raise RuntimeError("Expect _random_samples to have the same dtype as input")
+    if samples.dim() != 3:
+        raise RuntimeError(f"Expect _random_samples to have 3 dimensions, got {samples.dim()}")
+    if samples.shape[0] < x.shape[0]:
+        raise RuntimeError("Expect _random_samples.size(0) no less then input batch size.")
+    if samples.shape[1] != x.shape[1]:
+        raise RuntimeError("Expect _random_samples.size(1) equals to input channel size.")
+    if samples.shape[2] != dims:
+        raise RuntimeError(f"Expect _random_samples.size(2) equals to {dims}; got {samples.shape[2]}.")
+    for label, k, out, size in zip(("time", "height", "width")[-dims:], kernel, output_size, x.shape[2:]):
+        if out + k - 1 > size:
+            raise RuntimeError(f"{prefix}pool {label} {k} too large relative to input {label} {size}")
+    n, c = x.shape[:2]
+    indices = _pooling.FractionalMaxIndices.apply(x, kernel, output_size, samples)
+    out = x.reshape(n, c, math.prod(x.shape[2:])).gather(2, indices.reshape(n, c, math.prod(output_size)))
+    out = out.reshape(indices.shape)
+    if x is not input:
+        out, indices = out.squeeze(0), indices.squeeze(0)
+    return out, indices
+
+
+def _fractional_samples(input: Tensor, dims: int) -> Tensor:
+    """The windows' random placement, drawn as PyTorch draws it: ``rand(N, C, dims)`` in the
+    input's dtype (the same numbers after the same ``manual_seed``)."""
+    n_batch = 1 if input.dim() == dims + 1 else input.size(0)
+    return _rand(n_batch, input.size(-dims - 1), dims, dtype=input.dtype, device=input.device)
+
+
+def fractional_max_pool2d_with_indices(input: Tensor, kernel_size: Any, output_size: Any = None,
+                                       output_ratio: Any = None, return_indices: bool = False,
+                                       _random_samples: Tensor | None = None) -> tuple:
+    """2-D fractional max pooling of (N, C, H, W) or (C, H, W): max over ``kernel_size``
+    windows placed at pseudo-random fractional strides so that the output is ``output_size``
+    (or ``output_ratio`` of the input); with the flat H*W index of each maximum."""
+    if output_size is None and output_ratio is None:
+        raise ValueError("fractional_max_pool2d requires specifying either an output_size or an output_ratio")
+    if output_size is None:
+        if len(output_ratio) > 2:
+            raise ValueError("fractional_max_pool2d requires output_ratio to either be a single Int or tuple of Ints.")
+        ratio = output_ratio if isinstance(output_ratio, (list, tuple)) else (output_ratio,) * 2
+        output_size = [int(input.size(-2) * ratio[0]), int(input.size(-1) * ratio[1])]
+    if _random_samples is None:
+        _random_samples = _fractional_samples(input, 2)
+    return _fractional_max_pool(input, kernel_size, output_size, _random_samples, 2)
+
+
+def fractional_max_pool3d_with_indices(input: Tensor, kernel_size: Any, output_size: Any = None,
+                                       output_ratio: Any = None, return_indices: bool = False,
+                                       _random_samples: Tensor | None = None) -> tuple:
+    """3-D fractional max pooling of (N, C, T, H, W) or (C, T, H, W), as
+    :func:`fractional_max_pool2d_with_indices`; the indices are flat T*H*W ones."""
+    if output_size is None and output_ratio is None:
+        raise ValueError("fractional_max_pool3d requires specifying either an output_size or an output_ratio")
+    if output_size is None:
+        ratio = tuple(output_ratio) if isinstance(output_ratio, (list, tuple)) else (output_ratio,) * 3
+        output_size = [int(input.size(-3) * ratio[0]), int(input.size(-2) * ratio[1]),
+                       int(input.size(-1) * ratio[2])]
+    if _random_samples is None:
+        _random_samples = _fractional_samples(input, 3)
+    return _fractional_max_pool(input, kernel_size, output_size, _random_samples, 3)
+
+
+def fractional_max_pool2d(input: Tensor, kernel_size: Any, output_size: Any = None, output_ratio: Any = None,
+                          return_indices: bool = False, _random_samples: Tensor | None = None) -> Any:
+    """2-D fractional max pooling (see :func:`fractional_max_pool2d_with_indices`); the
+    indices too when ``return_indices``."""
+    out = fractional_max_pool2d_with_indices(input, kernel_size, output_size, output_ratio, return_indices,
+                                             _random_samples)
+    return out if return_indices else out[0]
+
+
+def fractional_max_pool3d(input: Tensor, kernel_size: Any, output_size: Any = None, output_ratio: Any = None,
+                          return_indices: bool = False, _random_samples: Tensor | None = None) -> Any:
+    """3-D fractional max pooling (see :func:`fractional_max_pool3d_with_indices`); the
+    indices too when ``return_indices``."""
+    out = fractional_max_pool3d_with_indices(input, kernel_size, output_size, output_ratio, return_indices,
+                                             _random_samples)
+    return out if return_indices else out[0]
 
 
 def _unpool_output_size(input: Tensor, kernel: tuple, stride: tuple, padding: tuple, output_size: Any) -> tuple:

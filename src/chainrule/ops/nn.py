@@ -10,6 +10,7 @@ from typing import Any
 import numpy as _np
 
 from ..autograd.function import Op
+from ..autograd.sparse_rows import SparseRows
 from ..backend import CPU, device_of, get_array_module, namespace_of_device, special_function, to_device, to_numpy
 from ..mt19937 import CpuSampler, along_memory
 from ..random import _generator
@@ -434,20 +435,24 @@ class Dropout(Op):
 
 
 class Embedding(Op):
-    """Rows of ``weight`` picked by integer ``indices``; the gradient sums into those rows."""
+    """Rows of ``weight`` picked by integer ``indices``; the gradient sums into those rows.
+    With ``sparse`` (the maker of a sparse tensor from :class:`SparseRows`) the weight's
+    gradient is those rows alone, PyTorch's COO gradient of ``sparse=True``."""
 
-    __slots__ = ("shape", "indices", "padding_idx", "scale_grad_by_freq")
+    __slots__ = ("shape", "indices", "padding_idx", "scale_grad_by_freq", "sparse")
     derivative = ("d weight[i]/d weight = 1 at the picked rows (summed over repeats)",)
 
-    def forward(self, xp, weight, indices, padding_idx, scale_grad_by_freq):
+    def forward(self, xp, weight, indices, padding_idx, scale_grad_by_freq, sparse=None):
         self.shape, self.indices = weight.shape, indices
-        self.padding_idx, self.scale_grad_by_freq = padding_idx, scale_grad_by_freq
+        self.padding_idx, self.scale_grad_by_freq, self.sparse = padding_idx, scale_grad_by_freq, sparse
         return xp.take(weight, indices, axis=0)
 
     def backward(self, xp, g):
         rows, width = self.shape
         flat = self.indices.reshape(-1)
         g2 = g.reshape((flat.shape[0], width))
+        if self.sparse is not None and _plain(xp):
+            return self._sparse_backward(flat, g2), None, None, None, None
         scale = None
         if self.scale_grad_by_freq:
             counts = _array_module(flat).bincount(flat, minlength=rows)
@@ -462,6 +467,18 @@ class Embedding(Op):
             xp.add.at(out, flat, g2)
             return out, None, None, None
         return xp.index_add_into(self.shape, (flat,), g2), None, None, None
+
+    def _sparse_backward(self, flat, g2):
+        """PyTorch's embedding_sparse_backward: the picked rows (but ``padding_idx``'s) and
+        their gradients, uncoalesced."""
+        if self.scale_grad_by_freq:
+            raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with sparse gradients")
+        if self.padding_idx is not None:
+            keep = flat != self.padding_idx
+            flat, g2 = flat[keep], g2[keep]
+        else:
+            g2 = g2.copy()
+        return SparseRows(flat.astype(_np.int64), g2, self.shape, self.sparse)
 
 
 def _array_module(array):

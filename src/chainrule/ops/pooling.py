@@ -1,4 +1,5 @@
-"""Pooling: max_pool1d/2d (with indices), avg_pool2d, adaptive_avg_pool2d.
+"""Pooling: max_pool1d/2d (with indices), avg_pool2d, adaptive_avg_pool2d, the windows of
+adaptive and fractional max pooling.
 
 Windows are strided views of the (padded) input, one per kernel offset: the loops run over
 the kh*kw offsets of the kernel, never over pixels, channels or batch items.  Max pooling
@@ -303,6 +304,53 @@ class AdaptiveMaxIndices(Op):
             indices[(Ellipsis,) + cell] = where[xp.argmax(flat_values[..., where], axis=-1)]
         return indices
 
+
+
+class FractionalMaxIndices(Op):
+    """Where each fractional max pooling window of ``x`` (N, C, *spatial) has its first
+    maximum (or its last NaN, as PyTorch), as an index into the flattened spatial dims (int64).
+    Window ``i`` along a dim starts at ``int((i + u) a) - int(u a)``, ``a = (in - k) / (out -
+    1)``, the last at ``in - k``, computed in ``x``'s dtype as PyTorch's kernel does; ``u`` is the
+    plane's sample for that dim (``samples``, (N', C, dims); dims in PyTorch's order: W, H for
+    2-D, T, H, W for 3-D).  Never differentiable: the maxima are gathered there."""
+
+    __slots__ = ()
+    differentiable = False
+
+    def forward(self, xp, x, kernel, output_size, samples):
+        n, c = x.shape[:2]
+        sizes = x.shape[2:]
+        order = (1, 0) if len(sizes) == 2 else (0, 1, 2)
+        strides = [int(np.prod(sizes[d + 1:])) for d in range(len(sizes))]
+        starts = []  # per dim, (N, C, out) window starts, shaped to broadcast over the output
+        for d, (size, k, out) in enumerate(zip(sizes, kernel, output_size)):
+            start = _interval_starts(xp, samples[:n, :, order[d]], size, out, k) * strides[d]
+            shape = (n, c) + tuple(out if e == d else 1 for e in range(len(sizes)))
+            starts.append(start.reshape(shape))
+        first = sum(starts[1:], starts[0])
+        flat = x.reshape(n, c, int(np.prod(sizes)))
+        best = xp.full((n, c) + tuple(output_size), -np.inf, dtype=x.dtype)
+        indices = xp.broadcast_to(first, best.shape).astype(np.int64)
+        for offset in np.ndindex(*kernel):
+            where = first + sum(o * stride for o, stride in zip(offset, strides))
+            where = xp.broadcast_to(where, best.shape)
+            values = xp.take_along_axis(flat, where.reshape(n, c, int(np.prod(output_size))), axis=2).reshape(best.shape)
+            better = (values > best) | xp.isnan(values)
+            best = xp.where(better, values, best)
+            indices = xp.where(better, where, indices)
+        return indices
+
+
+def _interval_starts(xp, sample, size, out, kernel):
+    """PyTorch's ``generate_intervals``, for the samples ``sample`` (N, C) at once."""
+    starts = xp.full(sample.shape + (out,), size - kernel, dtype=np.int64)
+    if out > 1:
+        dtype = sample.dtype.type
+        alpha = dtype(size - kernel) / dtype(out - 1)
+        steps = xp.arange(out - 1).astype(sample.dtype)
+        scaled = ((steps + sample[..., None]) * alpha).astype(np.int64)  # truncation, as C's int cast
+        starts[..., :-1] = scaled - (sample * alpha).astype(np.int64)[..., None]
+    return starts
 
 def namespace_functions() -> dict:
     """Tensor-namespace forms of the kernels, for backward formulas under create_graph."""

@@ -1,5 +1,6 @@
 """Optimizers and learning-rate schedules with PyTorch's API and numbers:
-``chainrule.optim.SGD/Adam/AdamW/NAdam/RAdam/Adamax/Adadelta/RMSprop/Rprop/Adagrad/ASGD/LBFGS`` and
+``chainrule.optim.SGD/Adam/AdamW/NAdam/RAdam/Adamax/Adadelta/Adafactor/RMSprop/Rprop/Adagrad/ASGD/
+LBFGS/SparseAdam`` and
 ``chainrule.optim.lr_scheduler``.
 
 >>> opt = chainrule.optim.Adam(model.parameters(), lr=1e-3)
@@ -7,6 +8,7 @@
 """
 from . import lr_scheduler, swa_utils
 from .adadelta import Adadelta
+from .adafactor import Adafactor
 from .adagrad import Adagrad
 from .adam import Adam
 from .adamax import Adamax
@@ -19,6 +21,7 @@ from .radam import RAdam
 from .rmsprop import RMSprop
 from .rprop import Rprop
 from .sgd import SGD
+from .sparse_adam import SparseAdam
 
-__all__ = ["Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "ASGD", "LBFGS", "NAdam", "Optimizer", "RAdam", "RMSprop",
-           "Rprop", "SGD", "lr_scheduler"]
+__all__ = ["Adadelta", "Adafactor", "Adagrad", "Adam", "Adamax", "AdamW", "ASGD", "LBFGS", "NAdam", "Optimizer", "RAdam", "RMSprop",
+           "Rprop", "SGD", "SparseAdam", "lr_scheduler"]

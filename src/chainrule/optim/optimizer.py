@@ -181,6 +181,8 @@ class Optimizer:
     _group_option_defaults: dict[str, Any] = {}
     #: For the common first state (a step counter, then zeros like the parameter): the names.
     _zero_state_names: tuple = ()
+    #: Whether a loaded state's plain-number ``step`` becomes a tensor (all but SparseAdam's).
+    _tensor_step = True
 
     def __init__(self, params: Any, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
@@ -321,7 +323,7 @@ class Optimizer:
                 param = id_map[key]
                 state[param] = _cast(param, value)
                 step = state[param].get("step") if isinstance(state[param], dict) else None
-                if step is not None and not isinstance(step, Tensor):
+                if step is not None and not isinstance(step, Tensor) and self._tensor_step:
                     state[param]["step"] = _make(np.asarray(float(step), dtype=_scalar_dtype()))
             else:
                 state[key] = value
