@@ -373,7 +373,9 @@ class CpuSampler:
         if alpha < 1:
             if alpha == 0:
                 return 0.0
-            scale *= (1 - self._uniform()) ** (1.0 / float(alpha))
+            # (PyTorch's exponent is 1.0f / alpha: a float32 quotient for float32 alpha)
+            exponent = float(np.float32(1.0) / alpha) if isinstance(alpha, np.float32) else 1.0 / float(alpha)
+            scale *= (1 - self._uniform()) ** exponent
             alpha = alpha + type(alpha)(1)
         # (PyTorch's constants are float literals: 1.0f / 3.0f and 0.0331f even in double arithmetic)
         d = float(alpha - np.float32(1.0) / np.float32(3.0)) if isinstance(alpha, np.float32) else alpha - _THIRD_F

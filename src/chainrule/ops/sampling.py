@@ -109,7 +109,7 @@ class StandardGammaGrad(Op):
 
     __slots__ = ()
     pytorch_name = "StandardGammaGradBackward0"
-    derivative = ("not implemented (as in PyTorch)", "not implemented (as in PyTorch)")
+    derivative = ("d/d alpha: not implemented (as in PyTorch)", "d/d x: not implemented (as in PyTorch)")
 
     def forward(self, xp, alpha, x):
         if xp is not np:
@@ -125,7 +125,7 @@ class DirichletDraw(Op):
     """Dirichlet draws along the last dim, PyTorch's sampler, differentiable in the
     concentration as ``torch.distributions.Dirichlet.rsample`` is (its ``_Dirichlet`` function):
     by implicit reparameterisation through the Beta marginals (``_dirichlet_grad``), once
-    differentiable (under create_graph the gradient is a constant, as PyTorch's)."""
+    differentiable, as PyTorch's (under create_graph: :class:`DelayedError`)."""
 
     __slots__ = ()
     arguments = "unary"
@@ -142,11 +142,31 @@ class DirichletDraw(Op):
 
     def backward(self, xp, g):
         alpha, x = self.saved
-        if not plain(xp):  # (PyTorch's backward is once_differentiable: its result has no history)
-            alpha, x, g = alpha._data, x._data, g._data
-        total = np.broadcast_to(alpha.sum(-1, keepdims=True), alpha.shape)
-        grad = dirichlet_grad(x, alpha, total) * (g - (x * g).sum(-1, keepdims=True))
-        return grad if plain(xp) else Tensor._wrap(grad)
+        if plain(xp):
+            return _dirichlet_backward(alpha, x, g)
+        # (PyTorch's backward is once_differentiable)
+        return DelayedError.apply(Tensor._wrap(_dirichlet_backward(alpha._data, x._data, g._data)), g)
+
+
+def _dirichlet_backward(alpha, x, g):
+    total = np.broadcast_to(alpha.sum(-1, keepdims=True), alpha.shape)
+    return dirichlet_grad(x, alpha, total) * (g - (x * g).sum(-1, keepdims=True))
+
+
+class DelayedError(Op):
+    """What a once-differentiable backward gives under create_graph (PyTorch's
+    ``DelayedError`` node): its value, computed outside the graph, tied to the incoming
+    gradient's history by a node that refuses to be differentiated."""
+
+    __slots__ = ()
+    pytorch_name = "torch::autograd::Error"
+    derivative = ("d/d value: none (a constant)", "d/d upstream gradient: refused (once differentiable)")
+
+    def forward(self, xp, value, upstream):
+        return value
+
+    def backward(self, xp, g):
+        raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
 
 
 class SampleDirichlet(DirichletDraw):
@@ -155,7 +175,7 @@ class SampleDirichlet(DirichletDraw):
 
     __slots__ = ()
     pytorch_name = "NotImplemented"
-    derivative = ("not implemented (as in PyTorch)",)
+    derivative = ("d x/d alpha: not implemented (as in PyTorch's _sample_dirichlet)",)
 
     def backward(self, xp, g):
         raise RuntimeError("derivative for aten::_sample_dirichlet is not implemented")
@@ -167,7 +187,8 @@ class DirichletGrad(Op):
 
     __slots__ = ()
     pytorch_name = "NotImplemented"
-    derivative = ("not implemented (as in PyTorch)",) * 3
+    derivative = ("d/d x: not implemented (as in PyTorch)", "d/d alpha: not implemented (as in PyTorch)",
+                  "d/d total: not implemented (as in PyTorch)")
 
     def forward(self, xp, x, alpha, total):
         if xp is not np:
