@@ -34,7 +34,7 @@ from .creation import _dirichlet_grad, _sample_dirichlet, _standard_gamma, _stan
 from .dtypes import (
     bfloat16, bool, cdouble, cfloat, channels_last, channels_last_3d, complex64, complex128, contiguous_format, double, dtype, finfo, float,
     float16, float32, float64, get_default_dtype, half, iinfo, int, int8, int16, int32, int64, layout, long,
-    memory_format, preserve_format, set_default_dtype, short, sparse_coo, strided, uint8,
+    memory_format, preserve_format, set_default_dtype, short, sparse_coo, sparse_csr, strided, uint8,
 )
 from .switches import (
     are_deterministic_algorithms_enabled, get_float32_matmul_precision, get_num_interop_threads, get_num_threads,
@@ -118,7 +118,7 @@ def _spectral() -> Any:
 _upcalls.spectral = _spectral
 
 #: ``chainrule.sparse``'s top-level names (the module loads on first use).
-_SPARSE = ("sparse_coo_tensor", "spmm")
+_SPARSE = ("sparse_coo_tensor", "sparse_csr_tensor", "spmm")
 
 #: Top-level names whose modules load on first use (``__getattr__``), for ``dir()``.
 _LAZY_NAMES = (*_SPECTRAL, *_SPARSE)
@@ -153,7 +153,7 @@ __all__ = [
     "randn", "randn_like", "randperm", "tensor", "zeros", "zeros_like",
     "bool", "complex64", "complex128", "double", "float", "float16", "float32", "float64", "half", "int",
     "int8", "int16", "int32", "int64", "long", "short", "uint8", "layout", "strided", "sparse_coo",
-    "sparse_coo_tensor", "spmm",
+    "sparse_csr", "sparse_coo_tensor", "sparse_csr_tensor", "spmm",
     "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor",
     "LongTensor", "ShortTensor", *_functional.__all__, *_composites.__all__, *_factorizations.__all__, *_bitwise.__all__, *_number_parts.__all__, *_arranging.__all__, "can_cast", "promote_types", "result_type", *_LAZY, "save", "load", "explain",
     "bool", "cdouble", "cfloat", "complex64", "complex128", "double", "float", "float16", "float32", "float64", "half", "int",

@@ -58,8 +58,9 @@ class Tensor:
     _retains_grad = False
     _view_of: tuple | None = None  # (base, view op, its arguments) for views made by an op
     name: str | None = None
-    layout = _dt.strided  # a sparse tensor (chainrule.sparse.SparseTensor) says sparse_coo
+    layout = _dt.strided  # a sparse tensor (chainrule.sparse) says sparse_coo or sparse_csr
     is_sparse = False
+    is_sparse_csr = False
     # Numpy defers to us in mixed expressions (ndarray * Tensor -> Tensor.__rmul__).
     __array_priority__ = 1000
 
