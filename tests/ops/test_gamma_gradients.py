@@ -97,3 +97,13 @@ def test_the_gradient_ops_refuse_mixed_dtypes_and_a_second_derivative():
             lib._standard_gamma_grad(alpha, x).sum().backward()
         with pytest.raises(RuntimeError, match="derivative for aten::_dirichlet_grad is not implemented"):
             lib._dirichlet_grad(x * 0.5, alpha, alpha + 1).sum().backward()
+
+
+def test_degenerate_arguments_give_pytorchs_values():
+    alpha = np.array([0.0, np.nan, 1e-300, 1e300, 5.0, 5.0])
+    x = np.array([0.5, 0.5, 0.5, 0.5, 0.0, np.inf])
+    expected = _torch(torch._standard_gamma_grad, alpha, x)
+    np.testing.assert_array_equal(standard_gamma_grad(alpha, x), expected)
+    beta_x, beta_alpha, total = np.array([0.3, 0.0, 1.0]), np.array([0.0, 2.0, 2.0]), np.array([1.0, 5.0, 5.0])
+    np.testing.assert_array_equal(dirichlet_grad(beta_x, beta_alpha, total),
+                                  _torch(torch._dirichlet_grad, beta_x, beta_alpha, total))

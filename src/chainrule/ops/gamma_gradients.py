@@ -118,19 +118,18 @@ def _digamma(x: np.ndarray) -> np.ndarray:
     recurrence up to 10 and the asymptotic series; the recurrence's steps, the logarithm and
     ``0.5 / x`` in x's dtype, the sums and the series in float64; returned in x's dtype."""
     result = np.zeros(x.shape)
-    x = x.copy()
-    below = x < 10
-    while below.any():
+    zero, x = x == 0, x.copy()
+    for _ in range(10):  # (enough for x >= 0; the parameters here are positive)
+        below = x < 10
         result[below] -= 1 / x[below]
         x[below] += 1
-        below = x < 10
     z = 1.0 / (x * x).astype(np.float64)
     series = np.zeros(x.shape)
     for coefficient in _DIGAMMA_SERIES:
         series = series * z + coefficient
     tail = np.where(x < 1.0e17, z * series, 0.0)
     psi = np.where(x == 10, result + _PSI_10, result + _log(x) - 0.5 / x - tail)
-    return psi.astype(x.dtype)
+    return np.where(zero, np.inf, psi).astype(x.dtype)
 
 
 # -- Gamma --------------------------------------------------------------------------------------
