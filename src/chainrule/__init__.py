@@ -30,10 +30,11 @@ from .creation import (
     logspace, multinomial, normal, ones, ones_like, poisson, rand, rand_like, randint, randint_like, randn, randn_like,
     randperm, tensor, zeros, zeros_like,
 )
+from .creation import _dirichlet_grad, _sample_dirichlet, _standard_gamma, _standard_gamma_grad  # noqa: F401
 from .dtypes import (
     bfloat16, bool, cdouble, cfloat, channels_last, channels_last_3d, complex64, complex128, contiguous_format, double, dtype, finfo, float,
     float16, float32, float64, get_default_dtype, half, iinfo, int, int8, int16, int32, int64, layout, long,
-    memory_format, preserve_format, set_default_dtype, short, sparse_coo, strided, uint8,
+    memory_format, preserve_format, set_default_dtype, short, sparse_coo, sparse_csr, strided, uint8,
 )
 from .switches import (
     are_deterministic_algorithms_enabled, get_float32_matmul_precision, get_num_interop_threads, get_num_threads,
@@ -86,7 +87,7 @@ _ON_FIRST_USE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "spectral": (
         ("stft", "istft", "hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"),
         ("stft", "istft")),
-    "sparse": (("sparse_coo_tensor", "spmm"), ()),
+    "sparse": (("sparse_coo_tensor", "sparse_csr_tensor", "spmm"), ()),
 }
 
 #: top-level name -> the module of :data:`_ON_FIRST_USE` that defines it.
@@ -170,6 +171,6 @@ __all__ = [
     "randint_like", "randn", "randn_like", "randperm", "tensor", "zeros", "zeros_like",
     "bool", "cdouble", "cfloat", "complex64", "complex128", "double", "float", "float16", "float32", "float64",
     "half", "int", "int8", "int16", "int32", "int64", "long", "short", "uint8", "layout", "strided", "sparse_coo",
-    "can_cast", "promote_types", "result_type", "save", "load", "explain",
+    "sparse_csr", "can_cast", "promote_types", "result_type", "save", "load", "explain",
     *_functional.__all__, *_composites.__all__, *_bitwise.__all__, *_complex_numbers.__all__, *_LAZY, *_DEFINED_IN,
 ]

@@ -225,17 +225,33 @@ def sparse_repr(indices: np.ndarray, values: np.ndarray, size: tuple, autograd_s
     """PyTorch's print of a sparse COO tensor: ``tensor(indices=tensor([[...]]),
     values=tensor([...]), size=(3, 3), nnz=4, layout=torch.sparse_coo)`` (the size and
     layout on a line of their own)."""
+    return _sparse_text((("indices", indices), ("values", values)), values.dtype, size, indices.shape[1],
+                        "sparse_coo", autograd_suffix, force_newline=True)
+
+
+def compressed_repr(crow_indices: np.ndarray, col_indices: np.ndarray, values: np.ndarray, size: tuple,
+                    autograd_suffix: str | None) -> str:
+    """PyTorch's print of a sparse CSR tensor: ``tensor(crow_indices=tensor([...]),
+    col_indices=tensor([...]), values=tensor([...]), size=(2, 2), nnz=3, layout=torch.sparse_csr)``
+    (the suffixes go on the values' line while it has room)."""
+    return _sparse_text((("crow_indices", crow_indices), ("col_indices", col_indices), ("values", values)),
+                        values.dtype, size, col_indices.shape[-1], "sparse_csr", autograd_suffix, force_newline=False)
+
+
+def _sparse_text(parts: tuple, dtype: np.dtype, size: tuple, nnz: int, layout_name: str,
+                 autograd_suffix: str | None, force_newline: bool) -> str:
+    """A sparse tensor's arrays, one ``name=tensor(...)`` a line, then its suffixes."""
     prefix = "tensor("
     indent = len(prefix)
-    parts = []
-    for name, array in (("indices", indices), ("values", values)):
+    texts = []
+    for name, array in parts:
         inner = f"{name}=tensor("
         text = _body(array, indent + len(inner)) if array.size else f"[], size={tuple(array.shape)}"
-        parts.append(inner + text + ")")
-    suffixes = [f"size={tuple(size)}", f"nnz={indices.shape[1]}"]
-    if values.dtype not in (get_default_dtype().numpy, np.dtype(np.int64), np.dtype(np.bool_)):
-        suffixes.append(f"dtype={printed.namespace}.{values.dtype.name if values.dtype != np.bool_ else 'bool'}")
-    suffixes.append("layout=torch.sparse_coo")
+        texts.append(inner + text + ")")
+    suffixes = [f"size={tuple(size)}", f"nnz={nnz}"]
+    if dtype not in (get_default_dtype().numpy, np.dtype(np.int64), np.dtype(np.bool_)):
+        suffixes.append(f"dtype={printed.namespace}.{dtype.name if dtype != np.bool_ else 'bool'}")
+    suffixes.append(f"layout=torch.{layout_name}")
     if autograd_suffix:
         suffixes.append(autograd_suffix)
-    return _add_suffixes(prefix + (",\n" + " " * indent).join(parts), suffixes, indent, force_newline=True)
+    return _add_suffixes(prefix + (",\n" + " " * indent).join(texts), suffixes, indent, force_newline=force_newline)

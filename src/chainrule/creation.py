@@ -13,7 +13,9 @@ from . import dtypes as _dt
 from .autograd import observe
 from .backend import build_on, resolve_device, to_device
 from .mt19937 import along_memory, visiting_order
-from .ops.sampling import BinomialDraw, Multinomial, PoissonDraw, Sample
+from .ops.sampling import (
+    BinomialDraw, DirichletGrad, Multinomial, PoissonDraw, Sample, SampleDirichlet, StandardGamma, StandardGammaGrad,
+)
 from .random import Generator, _generator
 from .tensor import Tensor, _make, _to_array
 
@@ -282,6 +284,29 @@ def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
 def binomial(count: Tensor, prob: Tensor, generator: Generator | None = None) -> Tensor:
     """A Binomial(count, prob) draw for each element (PyTorch's sampler and stream)."""
     return BinomialDraw.apply(count, prob, generator)
+
+
+def _standard_gamma(input: Tensor, generator: Generator | None = None) -> Tensor:
+    """A Gamma(alpha, 1) draw for each alpha in ``input`` (PyTorch's sampler and stream),
+    differentiable in ``input`` by implicit reparameterisation."""
+    return StandardGamma.apply(input, generator)
+
+
+def _standard_gamma_grad(input: Tensor, output: Tensor) -> Tensor:
+    """d output / d input for Gamma(input, 1) draws ``output``, as PyTorch approximates it."""
+    return StandardGammaGrad.apply(input, output)
+
+
+def _sample_dirichlet(input: Tensor, generator: Generator | None = None) -> Tensor:
+    """A Dirichlet draw for each row (last dim) of concentrations in ``input`` (PyTorch's
+    sampler and stream; no gradient, as PyTorch's: ``Dirichlet.rsample`` has one)."""
+    return SampleDirichlet.apply(input, generator)
+
+
+def _dirichlet_grad(x: Tensor, alpha: Tensor, total: Tensor) -> Tensor:
+    """The reparameterised gradient of Beta(alpha, total - alpha) draws ``x`` in alpha,
+    divided by ``1 - x``, as PyTorch approximates it (what Dirichlet rsample's backward uses)."""
+    return DirichletGrad.apply(x, alpha, total)
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator: Generator | None = None) -> Tensor:

@@ -304,11 +304,13 @@ preserve_format = memory_format("preserve_format")
 
 
 class layout(_NamedConstant):
-    """How a tensor's elements are stored: ``torch.strided`` (a dense array) or
-    ``torch.sparse_coo`` (the coordinates and values of its nonzero elements)."""
+    """How a tensor's elements are stored: ``torch.strided`` (a dense array),
+    ``torch.sparse_coo`` (the coordinates and values of its nonzero elements) or
+    ``torch.sparse_csr`` (a matrix's nonzero elements row by row)."""
 
     __slots__ = ()
 
 
 strided = layout("strided")
 sparse_coo = layout("sparse_coo")
+sparse_csr = layout("sparse_csr")

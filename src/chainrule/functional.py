@@ -29,6 +29,7 @@ from .registry import ROWS, public
 from .return_types import structseq
 from .tensor import Tensor, _dim, _make
 
+_STRIDED = dtypes.strided  # (a sparse operand's layout is another: chainrule.sparse multiplies it)
 #: The (values, indices) pairs these functions return, under PyTorch's names.
 EXTREMES = {"max": structseq("max", ["values", "indices"]), "min": structseq("min", ["values", "indices"])}
 median_result = structseq("median", ["values", "indices"])
@@ -663,15 +664,15 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: Any = 3, dty
 
 @public(out=True)
 def matmul(input: Tensor, other: Tensor) -> Tensor:
-    if input.is_sparse or other.is_sparse:  # a sparse operand multiplies itself (chainrule.sparse)
-        return input.matmul(other) if input.is_sparse else other.__rmatmul__(input)
+    if input.layout is not _STRIDED or other.layout is not _STRIDED:  # a sparse operand multiplies itself
+        return input.matmul(other) if input.layout is not _STRIDED else other.__rmatmul__(input)
     return L.Matmul.apply(*lower_precision(input, other))
 
 
 @public(out=True)
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
-    if input.is_sparse or mat2.is_sparse:  # a sparse operand multiplies itself (chainrule.sparse)
-        return input.mm(mat2) if input.is_sparse else mat2.__rmatmul__(input)
+    if input.layout is not _STRIDED or mat2.layout is not _STRIDED:  # a sparse operand multiplies itself
+        return input.mm(mat2) if input.layout is not _STRIDED else mat2.__rmatmul__(input)
     if input._data.ndim != 2 or mat2._data.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got {input._data.ndim}-D and {mat2._data.ndim}-D")
     return L.Matmul.apply(*lower_precision(input, mat2))
@@ -691,7 +692,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
 
 @public(out=True)
 def mv(input: Tensor, vec: Tensor) -> Tensor:
-    if input.is_sparse:  # a sparse matrix multiplies itself (chainrule.sparse)
+    if input.layout is not _STRIDED:  # a sparse matrix multiplies itself (chainrule.sparse)
         return input.matmul(vec)
     return L.Matmul.apply(input, vec)
 

@@ -52,6 +52,7 @@ _WIDE_RANGE = 1 << 28
 _STATE_BYTES = 5056
 _THIRD_F = float(np.float32(1.0) / np.float32(3.0))
 _SQUEEZE_F = float(np.float32(0.0331))
+_libm_log1p, _libm_cos, _libm_sin = (np.frompyfunc(f, 1, 1) for f in (math.log1p, math.cos, math.sin))
 
 
 def seed_key(seed: int) -> np.ndarray:
@@ -259,11 +260,13 @@ class CpuSampler:
         pairs = (n - start + 1) // 2
         if pairs:
             u = self.unit(2 * pairs).reshape(pairs, 2)
-            radius = np.sqrt(-2.0 * np.log1p(-u[:, 1]))
+            # (the C library's log1p, cos and sin, as PyTorch's scalar sampler: NumPy's SIMD
+            # versions differ from them in the last bit now and then)
+            radius = np.sqrt(-2.0 * _libm_log1p(-u[:, 1]).astype(np.float64))
             theta = 2.0 * math.pi * u[:, 0]
             values = np.empty((pairs, 2))
-            values[:, 0] = radius * np.cos(theta)
-            values[:, 1] = radius * np.sin(theta)
+            values[:, 0] = radius * _libm_cos(theta).astype(np.float64)
+            values[:, 1] = radius * _libm_sin(theta).astype(np.float64)
             values = values.reshape(-1)
             out[start:] = values[:n - start]
             if (n - start) % 2:
@@ -370,7 +373,9 @@ class CpuSampler:
         if alpha < 1:
             if alpha == 0:
                 return 0.0
-            scale *= (1 - self._uniform()) ** (1.0 / float(alpha))
+            # (PyTorch's exponent is 1.0f / alpha: a float32 quotient for float32 alpha)
+            exponent = float(np.float32(1.0) / alpha) if isinstance(alpha, np.float32) else 1.0 / float(alpha)
+            scale *= (1 - self._uniform()) ** exponent
             alpha = alpha + type(alpha)(1)
         # (PyTorch's constants are float literals: 1.0f / 3.0f and 0.0331f even in double arithmetic)
         d = float(alpha - np.float32(1.0) / np.float32(3.0)) if isinstance(alpha, np.float32) else alpha - _THIRD_F

@@ -15,6 +15,10 @@ PyTorch's NotImplementedError rather than compute a wrong result.
 >>> torch.spmm(adj, torch.ones(2, 3))
 tensor([[1., 1., 1.],
         [5., 5., 5.]])
+
+Sparse CSR matrices (``layout=torch.sparse_csr``, :class:`SparseCsrTensor`) are the same
+entries addressed row by row (``crow_indices``, ``col_indices``); they share the COO tensor's
+products, ``to_dense`` and gradients.
 """
 from __future__ import annotations
 
@@ -28,7 +32,7 @@ import numpy as np
 
 from . import dtypes as _dt
 from . import functional as F
-from ._repr import sparse_repr
+from ._repr import compressed_repr, sparse_repr
 from .autograd.function import named
 from .backend import CPU, resolve_device, to_numpy
 from .composites import _scaled_sum
@@ -55,7 +59,17 @@ def _called_name(frame: Any) -> str:
     return name
 
 
-def _unsupported() -> NotImplementedError:
+_SUPPORTED = {
+    "SparseCPU": "chainrule's sparse COO tensors (layout=torch.sparse_coo) support to_dense, coalesce, transpose, "
+                 "addition, scalar multiplication, torch.sparse.sum/softmax and products with a dense matrix "
+                 "(torch.sparse.mm, torch.spmm, torch.mm, @); convert with .to_dense() first",
+    "SparseCsrCPU": "chainrule's sparse CSR tensors (layout=torch.sparse_csr) support crow_indices, col_indices, "
+                    "values, to_dense, to_sparse_coo, scalar multiplication, sum() and products with a dense matrix "
+                    "(torch.sparse.mm, torch.mm, @); convert with .to_dense() or .to_sparse_coo() first",
+}
+
+
+def _unsupported(backend: str = "SparseCPU") -> NotImplementedError:
     """PyTorch's error for an op without a sparse kernel, naming the op: the outermost
     chainrule function on the stack, the one the user called (``exp`` of ``torch.exp(s)``)."""
     frame, name = sys._getframe(1), "operation"
@@ -63,10 +77,7 @@ def _unsupported() -> NotImplementedError:
         name = _called_name(frame)
         frame = frame.f_back
     return NotImplementedError(
-        f"Could not run 'aten::{name.strip('_')}' with arguments from the 'SparseCPU' backend: chainrule's sparse COO "
-        f"tensors (layout=torch.sparse_coo) support to_dense, coalesce, transpose, addition, scalar multiplication, "
-        f"torch.sparse.sum/softmax and products with a dense matrix (torch.sparse.mm, torch.spmm, torch.mm, @); "
-        f"convert with .to_dense() first")
+        f"Could not run 'aten::{name.strip('_')}' with arguments from the '{backend}' backend: {_SUPPORTED[backend]}")
 
 
 class SparseTensor(Tensor):
@@ -209,7 +220,7 @@ class SparseTensor(Tensor):
         self.__dict__.pop("_coo_dense_leaf", None)
 
     def detach(self) -> "SparseTensor":
-        return _coo(self._coo_indices, self._coo_values.detach(), self._coo_size, self._coo_coalesced)
+        return self._with_values(self._coo_values.detach())
 
     @property
     def data(self) -> "SparseTensor":
@@ -280,8 +291,7 @@ class SparseTensor(Tensor):
         values = self._coo_values.to(*args, **kwargs)
         if values.device != CPU:
             raise NotImplementedError("chainrule: sparse tensors live on the CPU only")
-        return self if values is self._coo_values else _coo(self._coo_indices, values, self._coo_size,
-                                                            self._coo_coalesced)
+        return self if values is self._coo_values else self._with_values(values)
 
     def cpu(self, *args: Any, **kwargs: Any) -> "SparseTensor":
         return self
@@ -412,9 +422,9 @@ class SparseTensor(Tensor):
     __str__ = __repr__
 
 
-def _coo(indices: np.ndarray, values: Tensor, size: tuple, coalesced: bool) -> SparseTensor:
-    """The one constructor: no checks, no copies."""
-    tensor = object.__new__(SparseTensor)
+def _coo(indices: np.ndarray, values: Tensor, size: tuple, coalesced: bool, kind: type = SparseTensor) -> Any:
+    """The one constructor: no checks, no copies (``kind``: SparseTensor or SparseCsrTensor)."""
+    tensor = object.__new__(kind)
     tensor._grad = None
     tensor._vc = None
     tensor._coo_indices = indices
@@ -520,8 +530,11 @@ def to_sparse(input: Tensor, sparse_dim: int | None = None, *, layout: Any = Non
     """The sparse COO tensor of this tensor's nonzero entries (the first ``sparse_dim``
     dimensions by coordinates, the rest dense in each value); its values' gradient flows back
     to this tensor."""
+    if layout is _dt.sparse_csr and blocksize is None:
+        return to_sparse_csr(input, dense_dim)
     if layout not in (None, _dt.sparse_coo) or blocksize is not None:
-        raise NotImplementedError(f"chainrule: to_sparse(layout={layout}): only torch.sparse_coo is supported")
+        raise NotImplementedError(f"chainrule: to_sparse(layout={layout}): only torch.sparse_coo and torch.sparse_csr "
+                                  f"are supported")
     ndim = input.dim()
     sparse_dim = ndim if sparse_dim is None else sparse_dim
     if not 0 < sparse_dim <= ndim:
@@ -539,6 +552,256 @@ def to_sparse(input: Tensor, sparse_dim: int | None = None, *, layout: Any = Non
 def to_dense(input: Tensor, dtype: Any = None, *, masked_grad: bool | None = None) -> Tensor:
     """A dense tensor is its own dense form."""
     return input if dtype is None else input.to(dtype)
+
+
+# -- compressed sparse rows ---------------------------------------------------------------
+
+
+class SparseCsrTensor(SparseTensor):
+    """A sparse CSR matrix (``layout=torch.sparse_csr``): row ``i``'s entries are
+    ``values[crow[i]:crow[i + 1]]``, in the columns ``col_indices[crow[i]:crow[i + 1]]`` (sorted,
+    distinct).  It also keeps each entry's (row, column), so that ``to_dense``, the products
+    with a dense matrix and the gradients are the COO tensor's; what would give another layout
+    (transposes: CSC) refuses.  Made by :func:`sparse_csr_tensor` and ``Tensor.to_sparse_csr()``."""
+
+    layout = _dt.sparse_csr
+    is_sparse = False
+    is_sparse_csr = True
+
+    @property
+    def _data(self) -> Any:
+        raise _unsupported("SparseCsrCPU")
+
+    def crow_indices(self) -> Tensor:
+        """Where each row's entries start in ``col_indices`` and ``values`` (then nnz)."""
+        return _make(self._csr_crow)
+
+    def col_indices(self) -> Tensor:
+        """Each entry's column, row after row."""
+        return _make(self._csr_col)
+
+    def values(self) -> Tensor:
+        """The entries' values, row after row (the gradient flows back to them)."""
+        return _derived(self._coo_values, self._coo_values, "ValuesBackward0")
+
+    def indices(self) -> Tensor:
+        raise RuntimeError("indices expected sparse coordinate tensor layout but got SparseCsr")
+
+    def _indices(self) -> Tensor:
+        raise _unsupported("SparseCsrCPU")
+
+    def coalesce(self) -> "SparseTensor":
+        raise RuntimeError("coalesce expected sparse coordinate tensor layout but got SparseCsr")
+
+    def is_coalesced(self) -> bool:
+        raise RuntimeError("is_coalesced expected sparse coordinate tensor layout but got SparseCsr")
+
+    def _csr_grad(self) -> Any:
+        """A leaf's gradient: CSR with the leaf's sparsity from ``torch.sparse.mm`` and
+        ``to_dense``, dense from ``torch.mm`` and ``@`` (and then the sum of both), as PyTorch's."""
+        grad, dense = self._coo_values.grad, self.__dict__.get("_coo_dense_leaf")
+        dense = None if dense is None else dense.grad
+        if grad is None:
+            return dense
+        sparse = self._with_values(grad)
+        return sparse if dense is None else dense + sparse.to_dense()
+
+    grad = property(_csr_grad, SparseTensor.grad.fset)
+
+    def _with_values(self, values: Tensor) -> "SparseCsrTensor":
+        return _csr(self._csr_crow, self._csr_col, self._coo_indices, values, self._coo_size)
+
+    def clone(self, *, memory_format: Any = None) -> "SparseCsrTensor":
+        return _csr(self._csr_crow.copy(), self._csr_col.copy(), self._coo_indices.copy(), self._coo_values.clone(),
+                    self._coo_size)
+
+    def __deepcopy__(self, memo: dict) -> "SparseCsrTensor":
+        if not self.is_leaf:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               "protocol at the moment.")
+        copied = _csr(self._csr_crow.copy(), self._csr_col.copy(), self._coo_indices.copy(),
+                      self._coo_values.__deepcopy__({}), self._coo_size)
+        memo[id(self)] = copied
+        return copied
+
+    def __reduce_ex__(self, protocol: int) -> Any:
+        return (_rebuild_csr, (self._csr_crow, self._csr_col, to_numpy(self._coo_values._data), self._coo_size,
+                               self.requires_grad))
+
+    def copy_(self, src: Any, non_blocking: bool = False) -> "SparseCsrTensor":
+        raise _unsupported("SparseCsrCPU")
+
+    def type(self, dtype: Any = None, non_blocking: bool = False, **kwargs: Any) -> Any:
+        raise RuntimeError("Unimplemented backend SparseCsrCPU")
+
+    def to_dense(self, dtype: Any = None, *, masked_grad: bool | None = None) -> Tensor:
+        if dtype is not None:
+            raise RuntimeError("dtype argument is not supported by sparse_csr_to_dense")
+        return super().to_dense()
+
+    def to_sparse(self, sparse_dim: int | None = None, *, layout: Any = None, **_: Any) -> SparseTensor:
+        """The COO tensor of the same entries (coalesced); ``layout=torch.sparse_csr``: this one."""
+        if layout is _dt.sparse_csr:
+            return self
+        if sparse_dim not in (None, 2):
+            raise RuntimeError(f"sparse_dim must be 2 for a sparse CSR matrix, got {sparse_dim}")
+        return _coo(self._coo_indices, _derived(self._coo_values, self._coo_values, "ToSparseBackward1"),
+                    self._coo_size, True)
+
+    def to_sparse_coo(self) -> SparseTensor:
+        return self.to_sparse()
+
+    def to_sparse_csr(self, dense_dim: int | None = None) -> "SparseCsrTensor":
+        return self
+
+    def add(self, other: Any, *, alpha: Any = 1) -> "SparseCsrTensor":
+        """The sum with a CSR tensor of the same sparsity (``alpha`` times it); a dense
+        ``other`` is PyTorch's error (``dense + sparse`` is dense)."""
+        if not isinstance(other, SparseCsrTensor) or not (
+                np.array_equal(self._csr_crow, other._csr_crow) and np.array_equal(self._csr_col, other._csr_col)):
+            if isinstance(other, Tensor) and not isinstance(other, SparseTensor):
+                raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
+            raise _unsupported("SparseCsrCPU")
+        return self._with_values(self._coo_values + (other._coo_values if alpha == 1 else other._coo_values * alpha))
+
+    __add__ = add
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        raise NotImplementedError("chainrule: the transpose of a sparse CSR matrix is a CSC one, which chainrule does "
+                                  "not have; transpose its .to_sparse_coo() or .to_dense()")
+
+    def t(self) -> Tensor:
+        return self.transpose(0, 1)
+
+    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+        if dim is not None or keepdim:
+            raise _unsupported("SparseCsrCPU")
+        return (self._coo_values if dtype is None else self._coo_values.to(dtype)).sum()
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        raise _unsupported("SparseCsrCPU")
+
+    def __repr__(self) -> str:
+        grad_fn = self._coo_values.grad_fn
+        suffix = (f"grad_fn=<{grad_fn.name()}>" if grad_fn is not None
+                  else "requires_grad=True" if self.requires_grad else None)
+        return compressed_repr(self._csr_crow, self._csr_col, to_numpy(self._coo_values._data), self._coo_size, suffix)
+
+    __str__ = __repr__
+
+
+def _csr(crow: np.ndarray, col: np.ndarray, indices: np.ndarray, values: Tensor, size: tuple) -> SparseCsrTensor:
+    """The CSR constructor: no checks, no copies (``indices``: each entry's (row, column), int64)."""
+    tensor = _coo(indices, values, size, True, SparseCsrTensor)
+    tensor._csr_crow, tensor._csr_col = crow, col
+    return tensor
+
+
+def _entry_rows(crow: np.ndarray) -> np.ndarray:
+    return np.repeat(np.arange(crow.shape[0] - 1, dtype=np.int64), np.diff(crow))
+
+
+def _rebuild_csr(crow: np.ndarray, col: np.ndarray, values: np.ndarray, size: tuple,
+                 requires_grad: bool) -> SparseCsrTensor:
+    indices = np.stack([_entry_rows(crow), col.astype(np.int64)])
+    return _csr(crow, col, indices, _make(values), size).requires_grad_(requires_grad)
+
+
+def _compressed_index(indices: Any) -> np.ndarray:
+    """An index argument as an array of its integer dtype (a list: int64)."""
+    array = to_numpy(indices._data) if isinstance(indices, Tensor) else np.asarray(indices)
+    return array.astype(np.int64) if array.dtype.kind == "f" and not array.size else array
+
+
+def _check_csr(crow: np.ndarray, col: np.ndarray, values: Tensor, size: tuple) -> None:
+    """PyTorch's invariants of a CSR matrix, with its messages (checked always, as the COO
+    tensor's: a broken one would give wrong results, not an error)."""
+    if crow.dtype != col.dtype:
+        raise RuntimeError(f"crow_indices and col_indices must have the same dtype, bot got "
+                           f"{_scalar_name(_dt.from_numpy(crow.dtype))} and {_scalar_name(_dt.from_numpy(col.dtype))}, "
+                           f"respectively")
+    if crow.dtype not in (np.int32, np.int64):
+        raise RuntimeError(f"crow_indices and col_indices must be an int32 or int64 type, but got: "
+                           f"{_scalar_name(_dt.from_numpy(crow.dtype))}")
+    if crow.ndim != 1 or col.ndim != 1 or values.dim() != 1:
+        raise NotImplementedError("chainrule: sparse CSR tensors with batch or dense dimensions are not supported "
+                                  "(crow_indices, col_indices and values must be 1-D)")
+    if len(size) != 2:
+        raise RuntimeError(f"tensor dimensionality must be sum of batch, base, and dense dimensionalities "
+                           f"(=0 + 2 + 0) but got {len(size)}")
+    nrows, ncols = size
+    nnz = values.shape[0]
+    if crow.shape[0] != nrows + 1:
+        raise RuntimeError(f"crow_indices.shape[-1] must be equal to the number of rows + 1 (={nrows + 1}), "
+                           f"but got {crow.shape[0]}")
+    if col.shape[0] != nnz:
+        raise RuntimeError(f"col_indices.shape[-1] must be equal to nnz (={nnz}) as defined by values.shape[0], "
+                           f"but got {col.shape[0]}")
+    if crow[0] != 0:
+        raise RuntimeError("`crow_indices[..., 0] == 0` is not satisfied.")
+    if crow[-1] != nnz:
+        raise RuntimeError("`crow_indices[..., -1] == nnz` is not satisfied.")
+    counts = np.diff(crow)
+    if np.any(counts < 0) or np.any(counts > ncols):
+        raise RuntimeError("`0 <= crow_indices[..., 1:] - crow_indices[..., :-1] <= ncols` is not satisfied.")
+    if nnz and (col.min() < 0 or col.max() >= ncols):
+        raise RuntimeError("`0 <= col_indices < ncols` is not satisfied.")
+    same_row = np.diff(_entry_rows(crow)) == 0
+    if np.any(np.diff(col)[same_row] <= 0):
+        raise RuntimeError("`col_indices[..., crow_indices[..., i - 1]:crow_indices[..., i]] for all i = 1, ..., "
+                           "nrows are sorted and distinct along the last dimension values` is not satisfied.")
+
+
+def sparse_csr_tensor(crow_indices: Any, col_indices: Any, values: Any, size: Any = None, *, dtype: Any = None,
+                      device: Any = None, pin_memory: bool = False, requires_grad: bool = False,
+                      check_invariants: bool | None = None) -> SparseCsrTensor:
+    """A sparse CSR matrix: row ``i`` holds ``values[crow_indices[i]:crow_indices[i + 1]]`` in the
+    columns ``col_indices[crow_indices[i]:crow_indices[i + 1]]``.
+
+    ``size`` defaults to (rows of ``crow_indices``, one past the largest column).  Values that
+    require grad stay in the graph; ``requires_grad=True`` makes the result a leaf."""
+    if device is not None and resolve_device(device) != CPU:
+        raise NotImplementedError("chainrule: sparse tensors live on the CPU only")
+    crow, col = _compressed_index(crow_indices), _compressed_index(col_indices)
+    if isinstance(values, Tensor):
+        values = values if dtype is None else values.to(dtype)
+    else:
+        values = _new_tensor(values, dtype=dtype)
+    if size is None:
+        size = (crow.shape[-1] - 1, int(col.max()) + 1 if col.size else 0)
+    size = tuple(int(n) for n in size)
+    _check_csr(crow, col, values, size)
+    if requires_grad:
+        values = values.detach().requires_grad_(True)
+    elif values.requires_grad:  # not a leaf: the gradient goes on to the values given
+        values = named(values.view(values.shape), "SparseCompressedTensorBackward0")
+    return _csr(crow, col, np.stack([_entry_rows(crow), col.astype(np.int64)]), values, size)
+
+
+@public(method=False)  # (Tensor.to_sparse_csr, in tensor_methods, loads this module)
+def to_sparse_csr(input: Tensor, dense_dim: int | None = None) -> SparseCsrTensor:
+    """The sparse CSR matrix of this matrix's nonzero entries (of a COO matrix's entries); its
+    values' gradient flows back to this tensor."""
+    if dense_dim:
+        raise NotImplementedError("chainrule: sparse CSR tensors with dense dimensions are not supported")
+    if input.layout is _dt.sparse_csr:
+        return input
+    if input.dim() != 2:
+        raise NotImplementedError(f"chainrule: to_sparse_csr converts matrices (2-D tensors), got a {input.dim()}-D "
+                                  f"tensor (batched CSR tensors are not supported)")
+    if input.is_sparse:
+        if input.dense_dim():
+            raise NotImplementedError("chainrule: sparse CSR tensors with dense dimensions are not supported")
+        coo = input.coalesce()
+        rows, cols = coo._coo_indices
+        values = _derived(coo._coo_values, coo._coo_values, "ToSparseCsrBackward0")
+    else:
+        rows, cols = np.nonzero(to_numpy(input._data))
+        values = named(input[rows, cols], "ToSparseCsrBackward0")
+    nrows = input.shape[0]
+    crow = np.concatenate([np.zeros(1, np.int64), np.cumsum(np.bincount(rows, minlength=nrows))]).astype(np.int64)
+    indices = np.stack([rows, cols]).astype(np.int64).reshape(2, -1)
+    return _csr(crow, indices[1].copy(), indices, values, tuple(input.shape))
 
 
 # -- products -----------------------------------------------------------------------------
@@ -561,6 +824,9 @@ def _product(sparse: SparseTensor, dense: Any, name: str) -> Tensor:
         raise RuntimeError(f"sparse @ dense: expected a 2-D sparse tensor and a 2-D dense one, got sizes "
                            f"{list(sparse.shape)} and {list(dense.shape)}")
     if sparse.shape[1] != dense.shape[0]:
+        if sparse.layout is _dt.sparse_csr:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sparse.shape[0]}x{sparse.shape[1]} and "
+                               f"{dense.shape[0]}x{dense.shape[1]})")
         raise RuntimeError(f"addmm: Argument #3 (dense): Expected dim 0 size {sparse.shape[1]}, got {dense.shape[0]}")
     if sparse.dtype != dense.dtype:
         raise RuntimeError(f"expected scalar type {_scalar_name(sparse.dtype)} but found {_scalar_name(dense.dtype)}")
@@ -583,7 +849,7 @@ def _dense_gradient_leaf(sparse: SparseTensor) -> Tensor:
 
 
 def _scalar_name(dtype: _dt.dtype) -> str:
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long"}.get(
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int"}.get(
         str(dtype).rpartition(".")[2], str(dtype))
 
 
@@ -598,7 +864,7 @@ def mm(mat1: Tensor, mat2: Tensor, reduce: str = "sum") -> Tensor:
     leaf is sparse, with its sparsity."""
     if reduce != "sum":
         raise NotImplementedError(f"chainrule: torch.sparse.mm(reduce={reduce!r}): only 'sum' is supported")
-    if not mat1.is_sparse:
+    if mat1.layout is _dt.strided:
         return F.mm(mat1, mat2)
     return _product(mat1, mat2, "SparseAddmmBackward0")
 

@@ -59,8 +59,9 @@ class Tensor:
     _view_of: tuple | None = None  # (base, view op, its arguments) for views made by an op
     _tangent: Any = None  # forward-mode AD: the tangent at the open dual level (autograd.forward_ad)
     name: str | None = None
-    layout = _dt.strided  # a sparse tensor (chainrule.sparse.SparseTensor) says sparse_coo
+    layout = _dt.strided  # a sparse tensor (chainrule.sparse) says sparse_coo or sparse_csr
     is_sparse = False
+    is_sparse_csr = False
     # Numpy defers to us in mixed expressions (ndarray * Tensor -> Tensor.__rmul__).
     __array_priority__ = 1000
 

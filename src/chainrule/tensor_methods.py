@@ -607,6 +607,12 @@ def to_sparse_coo(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
 
 
 @method()
+def to_sparse_csr(self: Tensor, dense_dim: int | None = None) -> Tensor:
+    """``chainrule.sparse``'s CSR form of this matrix (the module is loaded on first use)."""
+    return _upcalls.sparse().to_sparse_csr(self, dense_dim)
+
+
+@method()
 def to_dense(self: Tensor, dtype: Any = None, *, masked_grad: bool | None = None) -> Tensor:
     """A dense tensor is its own dense form."""
     return self if dtype is None else self.to(dtype)

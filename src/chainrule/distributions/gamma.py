@@ -1,8 +1,9 @@
 """The gamma family: ``Gamma(concentration, rate)``, ``Chi2(df)``, ``Dirichlet(concentration)``,
 ``Beta(concentration1, concentration0)`` and ``StudentT(df, loc, scale)``, with PyTorch's
-densities, entropies and samplers (Marsaglia and Tsang's, drawing PyTorch's numbers).  Gamma
-samples differentiate in the concentration by PyTorch's implicit reparameterisation; Dirichlet
-and Beta samples do not (their backward says so)."""
+densities, entropies and samplers (Marsaglia and Tsang's, drawing PyTorch's numbers).  Their
+rsamples differentiate in the concentrations by PyTorch's implicit reparameterisation
+(``_standard_gamma_grad`` for Gamma, Chi2 and StudentT, ``_dirichlet_grad`` for Dirichlet and
+Beta: see :mod:`chainrule.ops.gamma_gradients`)."""
 from __future__ import annotations
 
 import math

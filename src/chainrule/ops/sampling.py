@@ -2,7 +2,9 @@
 ``bernoulli`` (and so ``rand_like``, ``randn_like``) draw from the generator's stream (on the
 CPU PyTorch's, :mod:`chainrule.mt19937`) through one non-differentiable op, so
 that a captured plan (``chainrule.compiler``) draws again at each call, from the generator's
-stream, as eager does (dropout's masks are drawn the same way, by ``KeepMask``)."""
+stream, as eager does (dropout's masks are drawn the same way, by ``KeepMask``).  Gamma and
+Dirichlet draws are differentiable in their parameters by implicit reparameterisation, with
+PyTorch's approximations (:mod:`chainrule.ops.gamma_gradients`)."""
 from __future__ import annotations
 
 import numpy as np
@@ -11,7 +13,10 @@ from ..autograd.function import Op
 from ..backend import device_of, get_array_module
 from ..mt19937 import CpuSampler
 from ..random import _generator
-from .gamma import digamma_array
+from ..tensor import Tensor
+from .gamma_gradients import dirichlet_grad, standard_gamma_grad
+from .linalg import _scalar
+from .namespace import plain
 
 
 class Sample(Op):
@@ -74,68 +79,11 @@ def _multinomial_on_device(weights, num_samples, replacement, rng):
 
 # -- Gamma and Poisson draws ------------------------------------------------------------------------
 
-#: PyTorch's bivariate rational approximation of d x / d alpha for Gamma(alpha) draws x.
-_GAMMA_GRAD_COEFFICIENTS = np.array([
-    [0.16009398, -0.094634809, 0.025146376, -0.0030648343, 1, 0.32668115, 0.10406089, 0.0014179084],
-    [0.53487893, 0.1298071, 0.065735949, -0.0015649758, 0.16639465, 0.020070113, -0.0035938915, -0.00058392623],
-    [0.040121004, -0.0065914022, -0.0026286047, -0.0013441777, 0.017050642, -0.0021309326, 0.00085092367,
-     -1.5247877e-07]])
-
-
-def standard_gamma_grad(alpha: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """d x / d alpha of a Gamma(alpha, 1) draw x, held at its CDF value (implicit
-    reparameterisation), by PyTorch's approximations: a Taylor series of the CDF for x < 0.8, a
-    saddle-point expansion for alpha > 8, a rational fit in (log(x / alpha), log alpha) else."""
-    a = alpha.astype(np.float64)
-    v = x.astype(np.float64)
-    out = np.empty(np.broadcast_shapes(a.shape, v.shape))
-    a, v = np.broadcast_to(a, out.shape), np.broadcast_to(v, out.shape)
-    with np.errstate(all="ignore"):
-        small = v < 0.8
-        if small.any():
-            aa, xx = a[small], v[small]
-            numer, denom = np.ones_like(xx), aa.copy()
-            series1, series2 = numer / denom, numer / (denom * denom)
-            for i in range(1, 6):
-                numer = numer * (-xx / i)
-                denom = denom + 1
-                series1 = series1 + numer / denom
-                series2 = series2 + numer / (denom * denom)
-            power = xx ** aa
-            pdf = xx ** (aa - 1) * np.exp(-xx)
-            cdf = power * series1
-            cdf_alpha = (np.log(xx) - digamma_array(aa)) * cdf - power * series2
-            result = -cdf_alpha / pdf
-            out[small] = np.where(np.isnan(result), 0.0, result)
-        large = ~small & (a > 8.0)
-        if large.any():
-            aa, xx = a[large], v[large]
-            near = (0.9 * aa <= xx) & (xx <= 1.1 * aa)
-            numer_1 = 1 + 24 * aa * (1 + 12 * aa)
-            numer_2 = 1440 * aa * aa + 6 * xx * (53 - 120 * xx) - 65 * xx * xx / aa + aa * (107 + 3600 * xx)
-            saddle = numer_1 * numer_2 / (1244160 * aa * aa * aa * aa)
-            root = np.sqrt(8 * aa)
-            term2 = root / (aa - xx)
-            term3 = (xx - aa - aa * np.log(xx / aa)) ** -1.5
-            term23 = np.where(xx < aa, term2 - term3, term2 + term3)
-            term1 = np.log(xx / aa) * term23 - np.sqrt(2 / aa) * (aa + xx) / ((aa - xx) * (aa - xx))
-            stirling = 1 + 1 / (12 * aa) * (1 + 1 / (24 * aa))
-            out[large] = np.where(near, saddle, -stirling * xx * term1 / root)
-        rest = ~small & ~large
-        if rest.any():
-            aa, xx = a[rest], v[rest]
-            u, w = np.log(xx / aa), np.log(aa)
-            c = _GAMMA_GRAD_COEFFICIENTS
-            coef = c[0][:, None] + u * (c[1][:, None] + u * c[2][:, None])
-            p = coef[0] + w * (coef[1] + w * (coef[2] + w * coef[3]))
-            q = coef[4] + w * (coef[5] + w * (coef[6] + w * coef[7]))
-            out[rest] = np.exp(p / q)
-    return out
-
-
 class StandardGamma(Op):
     """Gamma(alpha, 1) draws (``torch._standard_gamma``) from the CPU's stream, PyTorch's
-    sampler; differentiable in alpha by implicit reparameterisation."""
+    sampler; differentiable in alpha by implicit reparameterisation (PyTorch's
+    ``_standard_gamma_grad``, whose own derivative PyTorch leaves unimplemented: under
+    create_graph the gradient records a :class:`StandardGammaGrad`, which refuses a second)."""
 
     __slots__ = ()
     arguments = "unary"
@@ -143,38 +91,119 @@ class StandardGamma(Op):
     pytorch_name = "StandardGammaBackward0"
     derivative = ("d x/d alpha = -(d CDF(x; alpha)/d alpha) / pdf(x; alpha)",)
 
-    def forward(self, xp, alpha):
+    def forward(self, xp, alpha, generator=None):
         if xp is not np:
             raise NotImplementedError("Gamma draws are implemented on the CPU only in chainrule")
-        out = _generator(None).standard_gamma(alpha)
+        out = _generator(generator).standard_gamma(alpha)
         self.saved = (alpha, out)
         return out
 
     def backward(self, xp, g):
         alpha, out = self.saved
+        return g * (standard_gamma_grad(alpha, out) if plain(xp) else StandardGammaGrad.apply(alpha, out))
+
+
+class StandardGammaGrad(Op):
+    """``torch._standard_gamma_grad(alpha, x)``: d x / d alpha of Gamma(alpha, 1) draws x
+    (:func:`chainrule.ops.gamma_gradients.standard_gamma_grad`); not differentiable itself."""
+
+    __slots__ = ()
+    pytorch_name = "StandardGammaGradBackward0"
+    derivative = ("d/d alpha: not implemented (as in PyTorch)", "d/d x: not implemented (as in PyTorch)")
+
+    def forward(self, xp, alpha, x):
         if xp is not np:
-            raise NotImplementedError("the second derivative of a Gamma draw is not implemented")
-        return g * standard_gamma_grad(alpha, out).astype(alpha.dtype)
+            raise NotImplementedError("the gradient of Gamma draws is implemented on the CPU only in chainrule")
+        _same_dtype(alpha, x)
+        return standard_gamma_grad(alpha, x)
+
+    def backward(self, xp, g):
+        raise NotImplementedError("the derivative for '_standard_gamma_grad' is not implemented.")
 
 
 class DirichletDraw(Op):
-    """Dirichlet draws along the last dim (``torch._sample_dirichlet``), PyTorch's sampler.
-    Their gradient in the concentration (PyTorch's ``_dirichlet_grad``) is not implemented:
-    the backward says so rather than give a wrong one."""
+    """Dirichlet draws along the last dim, PyTorch's sampler, differentiable in the
+    concentration as ``torch.distributions.Dirichlet.rsample`` is (its ``_Dirichlet`` function):
+    by implicit reparameterisation through the Beta marginals (``_dirichlet_grad``), once
+    differentiable, as PyTorch's (under create_graph: :class:`DelayedError`)."""
 
     __slots__ = ()
     arguments = "unary"
     random = True
     pytorch_name = "_DirichletBackward"
+    derivative = ("d x/d alpha = _dirichlet_grad(x, alpha, sum(alpha)) * (g - sum(x g)), once differentiable",)
 
-    def forward(self, xp, alpha):
+    def forward(self, xp, alpha, generator=None):
         if xp is not np:
             raise NotImplementedError("Dirichlet draws are implemented on the CPU only in chainrule")
-        return _generator(None).dirichlet(alpha)
+        out = _generator(generator).dirichlet(alpha)
+        self.saved = (alpha, out)
+        return out
 
     def backward(self, xp, g):
-        raise NotImplementedError("the gradient of a Dirichlet (or Beta) sample with respect to its concentration "
-                                  "(rsample) is not implemented in chainrule; sample() draws the same values")
+        alpha, x = self.saved
+        if plain(xp):
+            return _dirichlet_backward(alpha, x, g)
+        # (PyTorch's backward is once_differentiable)
+        return DelayedError.apply(Tensor._wrap(_dirichlet_backward(alpha._data, x._data, g._data)), g)
+
+
+def _dirichlet_backward(alpha, x, g):
+    total = np.broadcast_to(alpha.sum(-1, keepdims=True), alpha.shape)
+    return dirichlet_grad(x, alpha, total) * (g - (x * g).sum(-1, keepdims=True))
+
+
+class DelayedError(Op):
+    """What a once-differentiable backward gives under create_graph (PyTorch's
+    ``DelayedError`` node): its value, computed outside the graph, tied to the incoming
+    gradient's history by a node that refuses to be differentiated."""
+
+    __slots__ = ()
+    pytorch_name = "torch::autograd::Error"
+    derivative = ("d/d value: none (a constant)", "d/d upstream gradient: refused (once differentiable)")
+
+    def forward(self, xp, value, upstream):
+        return value
+
+    def backward(self, xp, g):
+        raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
+
+
+class SampleDirichlet(DirichletDraw):
+    """``torch._sample_dirichlet``: the draws of :class:`DirichletDraw` without their gradient
+    (PyTorch's function has none; the distribution's rsample adds it)."""
+
+    __slots__ = ()
+    pytorch_name = "NotImplemented"
+    derivative = ("d x/d alpha: not implemented (as in PyTorch's _sample_dirichlet)",)
+
+    def backward(self, xp, g):
+        raise RuntimeError("derivative for aten::_sample_dirichlet is not implemented")
+
+
+class DirichletGrad(Op):
+    """``torch._dirichlet_grad(x, alpha, total)`` (:func:`chainrule.ops.gamma_gradients.dirichlet_grad`);
+    not differentiable itself."""
+
+    __slots__ = ()
+    pytorch_name = "NotImplemented"
+    derivative = ("d/d x: not implemented (as in PyTorch)", "d/d alpha: not implemented (as in PyTorch)",
+                  "d/d total: not implemented (as in PyTorch)")
+
+    def forward(self, xp, x, alpha, total):
+        if xp is not np:
+            raise NotImplementedError("the gradient of Dirichlet draws is implemented on the CPU only in chainrule")
+        _same_dtype(x, alpha, total)
+        return dirichlet_grad(x, alpha, total)
+
+    def backward(self, xp, g):
+        raise RuntimeError("derivative for aten::_dirichlet_grad is not implemented")
+
+
+def _same_dtype(first, *others) -> None:
+    for other in others:
+        if other.dtype != first.dtype:
+            raise RuntimeError(f"Found dtype {_scalar(other)} but expected {_scalar(first)}")
 
 
 class PoissonDraw(Op):
