@@ -61,7 +61,12 @@ def _coerce(tensor: Tensor, other: Any) -> Any:
     return other
 
 
-def _shape_args(args: tuple) -> tuple:
+def _shape_args(args: tuple, keyword: Any = None, name: str = "shape") -> tuple:
+    """A shape given as ``f(2, 3)``, ``f((2, 3))`` or by its keyword ``f(shape=(2, 3))``."""
+    if keyword is not None:
+        if args:
+            raise TypeError(f"got multiple values for argument '{name}'")
+        args = tuple(keyword) if isinstance(keyword, (tuple, list)) else (keyword,)
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = tuple(args[0])
     return tuple(int(a) for a in args)
@@ -712,8 +717,8 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
 
 
 @public()
-def reshape(input: Tensor, *shape: Any) -> Tensor:
-    shape = _shape_args(shape)
+def reshape(input: Tensor, *sizes: Any, shape: Any = None) -> Tensor:
+    shape = _shape_args(sizes, shape)
     if shape == input._data.shape:
         return S.Reshape.apply(input, shape)
     if shape.count(-1) > 1:
@@ -734,10 +739,12 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
 
 
 @public()
-def view(input: Tensor, *shape: Any) -> Tensor:
+def view(input: Tensor, *shape: Any, size: Any = None, dtype: Any = None) -> Tensor:
+    if dtype is not None:
+        shape = (dtype,)
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, np.integer)):
         return _make(input._data.view(dtypes.to_numpy(shape[0])))
-    result = reshape(input, *shape)
+    result = reshape(input, _shape_args(shape, size, "size"))
     S.require_view(input._data, result._data, own_layout=getattr(input, "_view_of", None) is None)
     return result
 
@@ -802,8 +809,8 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
 
 
 @public()
-def permute(input: Tensor, *dims: Any) -> Tensor:
-    dims = _shape_args(dims)
+def permute(input: Tensor, *order: Any, dims: Any = None) -> Tensor:
+    dims = _shape_args(order, dims, "dims")
     ndim = input._data.ndim
     if len(dims) != ndim:
         raise RuntimeError(
@@ -856,8 +863,8 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
 
 
 @public()
-def expand(input: Tensor, *sizes: Any) -> Tensor:
-    sizes = _shape_args(sizes)
+def expand(input: Tensor, *sizes: Any, size: Any = None) -> Tensor:
+    sizes = _shape_args(sizes, size, "size")
     shape = input._data.shape
     lead = len(sizes) - len(shape)
     if lead < 0:
@@ -895,8 +902,8 @@ def broadcast_to(input: Tensor, shape: Sequence[int]) -> Tensor:
 
 
 @public()
-def repeat(input: Tensor, *sizes: Any) -> Tensor:
-    return S.Repeat.apply(input, _shape_args(sizes))
+def repeat(input: Tensor, *sizes: Any, repeats: Any = None) -> Tensor:
+    return S.Repeat.apply(input, _shape_args(sizes, repeats, "repeats"))
 
 
 @public()

@@ -846,8 +846,10 @@ def new_tensor(self: Tensor, data: Any, *, dtype: Any = None, device: Any = None
 
 
 def _new_like(name: str, factory: Callable) -> Callable:
-    def new(self: Tensor, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-        return factory(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+    def new(self: Tensor, *sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
+            requires_grad: bool = False) -> Tensor:
+        return factory(*sizes, size=size, dtype=dtype or self.dtype, device=device or self.device,
+                       requires_grad=requires_grad)
 
     new.__name__ = name
     new.__doc__ = f"``chainrule.{name[4:]}(...)`` with this tensor's dtype and device unless told otherwise."

@@ -93,6 +93,13 @@ SHAPE_OPS = [
     ("meshgrid-ij", lambda L, x: L.meshgrid(x[0, 0], x[1, :, 0], indexing="ij")),
     ("meshgrid-xy", lambda L, x: L.meshgrid([x[0, 0], x[1, :, 0], x[1, 1, :2]], indexing="xy")),
     ("broadcast_tensors", lambda L, x: L.broadcast_tensors(x[:, :1], x[0])),
+    ("reshape-shape-kw", lambda L, x: x.reshape(shape=(4, -1))),
+    ("reshape-fn-shape-kw", lambda L, x: L.reshape(x, shape=[24])),
+    ("view-size-kw", lambda L, x: x.view(size=(6, 4))),
+    ("permute-dims-kw", lambda L, x: x.permute(dims=(2, 0, 1))),
+    ("permute-fn-dims-kw", lambda L, x: L.permute(x, dims=[1, 2, 0])),
+    ("expand-size-kw", lambda L, x: x[:, :1].expand(size=(2, 5, 4))),
+    ("repeat-repeats-kw", lambda L, x: x.repeat(repeats=(1, 2, 1))),
 ]
 
 
