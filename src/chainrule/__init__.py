@@ -92,6 +92,10 @@ def __getattr__(name: str) -> Any:
         return getattr(_spectral(), name)
     if name in _SPARSE:
         return getattr(__getattr__("sparse"), name)
+    if name.startswith("_foreach_"):  # torch._foreach_mul_ ...: loaded on first use
+        forms = _importlib.import_module(".foreach", __name__).FORMS
+        if name in forms:
+            return forms[name]
     forms = _importlib.import_module(".nn.torch_forms", __name__)  # torch.conv2d, torch.relu_ ...
     if name in forms.__all__:
         return getattr(forms, name)
