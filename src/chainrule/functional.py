@@ -1499,9 +1499,10 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
 
 
 @public(method=False)
-def einsum(equation: str, *operands: Any) -> Tensor:
-    """einsum for two operands or one, through products and sums of the ops above."""
-    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+def einsum(equation: Any, *operands: Any) -> Tensor:
+    """Sums of products along the equation's subscripts (``"bij,bjk->bik"``, with ``...`` for
+    broadcast dims), or in the sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])``."""
+    if isinstance(equation, str) and len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     return _einsum(equation, *operands)
 
