@@ -474,3 +474,21 @@ def test_scans_name_their_nodes_as_pytorch():
         names = [type(getattr(lib, name)(lib.tensor([1.0, 2.0], requires_grad=True), 0).grad_fn).__name__
                  for lib in (torch, chainrule)]
         assert names[1] == names[0]
+
+
+def test_histogram():
+    data = RNG.standard_normal(200).astype(np.float32)
+    check(lambda L: [*L.histogram(L.tensor(data), bins=7), *L.histogram(L.tensor(data), 4, range=(-1.0, 1.5)),
+                     *L.histogram(L.tensor(data, dtype=L.float64), bins=5, density=True),
+                     *L.histogram(L.tensor([2.0, 2.0]), bins=2), *L.histogram(L.tensor([1.0, 2, 2, 3, 7]), bins=3)],
+          grad=False)
+    # (weights summed in float32 in another order: the last bit)
+    check(lambda L: L.tensor(data).histogram(L.tensor([-3.0, -0.5, 0.0, 2.0]), weight=L.tensor(data) ** 2,
+                                             density=True), grad=False, rtol=1e-6)
+    assert type(chainrule.histogram(chainrule.ones(3))).__name__ == "histogram"
+    assert chainrule.histogram(chainrule.ones(3), 2)._fields == ("hist", "bin_edges")
+    for make in (lambda L: L.histogram(L.tensor([1, 2]), bins=2), lambda L: L.histogram(L.ones(3), bins=0),
+                 lambda L: L.histogram(L.ones(3), bins=2, range=(1.0, 0.0))):
+        with pytest.raises(Exception) as theirs:
+            make(torch)
+        raises_like_torch(lambda: make(chainrule), lambda: make(torch), _escaped(theirs))

@@ -49,3 +49,26 @@ def test_the_shape_by_its_keyword_size(name, make):
 def test_the_shape_twice_is_an_error():
     with pytest.raises(TypeError, match="multiple values for argument 'size'"):
         chainrule.zeros(2, size=(2,))
+
+
+def test_linspace_rounds_as_pytorch_value_for_value():
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        start, end = rng.standard_normal() * 10.0 ** rng.integers(-3, 3), rng.standard_normal() * 3
+        steps = int(rng.integers(1, 400))
+        for name in ("float32", "float64", "int64"):
+            expected = torch.linspace(start, end, steps, dtype=getattr(torch, name)).numpy()
+            actual = chainrule.linspace(start, end, steps, dtype=getattr(chainrule, name)).numpy()
+            np.testing.assert_array_equal(actual, expected, err_msg=f"{start}, {end}, {steps}, {name}")
+
+
+@pytest.mark.parametrize("make", [
+    lambda L: L.linspace(0, 1, 11), lambda L: L.linspace(-1, 1, 100000), lambda L: L.linspace(3, 3, 4),
+    lambda L: L.linspace(0, 1, 0), lambda L: L.linspace(2, 5, 1), lambda L: L.linspace(0, 10, 7, dtype=L.int32),
+    lambda L: L.linspace(L.tensor(0.5), L.tensor(2.0), 5), lambda L: L.linspace(0, 1j, 3),
+    lambda L: L.linspace(0.0001, 0.02, 1000, dtype=L.float64),
+])
+def test_linspace_forms(make):
+    expected, actual = make(torch), make(chainrule)
+    assert str(actual.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
+    np.testing.assert_array_equal(actual.numpy(), expected.numpy())

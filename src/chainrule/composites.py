@@ -25,6 +25,7 @@ from .ops import reduction as R
 from .complex_numbers import conj
 from .ops.complex import Sgn
 from .ops.linalg import _scalar
+from .ops.spacing import linspace_values
 from .registry import ROWS, public
 from .return_types import structseq
 from .tensor import Tensor, _dim, _make
@@ -34,6 +35,7 @@ slogdet_result = structseq("slogdet", ["sign", "logabsdet"])
 cummax_result = structseq("cummax", ["values", "indices"])
 cummin_result = structseq("cummin", ["values", "indices"])
 mode_result = structseq("mode", ["values", "indices"])
+histogram_result = structseq("histogram", ["hist", "bin_edges"])
 nanmedian_result = structseq("nanmedian", ["values", "indices"])
 
 _EVERYWHERE = np.ones((), dtype=bool)  # a where() condition that picks its first value everywhere
@@ -631,6 +633,43 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
     position = ((inside - low) * dtype(bins) / (high - low)).astype(np.int64)
     counts = np.bincount(np.minimum(position, bins - 1), minlength=bins)
     return _make(get_array_module(input._data).asarray(counts.astype(input._data.dtype)))
+
+
+@public()
+def histogram(input: Tensor, bins: Any = 100, *, range: Sequence[float] | None = None, weight: Tensor | None = None,
+              density: bool = False) -> Any:
+    """``(hist, bin_edges)``: the (weighted) count of the elements in each bin, the bins being
+    ``bins`` equal-width ones over ``range`` (by default the data's own; a single value widens
+    to +-0.5) or the edges in the tensor ``bins``.  Each bin holds [left, right), the last one
+    its right edge too; elements outside are left out.  ``density``: counts divided by their
+    total and the bin widths."""
+    F._reads(input, "histogram() (counts of the values)")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f'"histogramdd" not implemented for \'{_scalar(input._data)}\'')
+    data = to_numpy(input._data).reshape(-1)
+    dtype = data.dtype.type
+    if isinstance(bins, Tensor):
+        edges = to_numpy(bins._data).astype(data.dtype)
+    else:
+        if bins <= 0:
+            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+        low, high = (dtype(range[0]), dtype(range[1])) if range is not None else (
+            (data.min(), data.max()) if data.size else (dtype(0), dtype(0)))
+        if low > high:
+            raise RuntimeError(f"torch.histogram(): min should not exceed max, but got min {low} max {high} for "
+                               "dimension 0")
+        if low == high:
+            low, high = low - dtype(0.5), high + dtype(0.5)
+        edges = linspace_values(float(low), float(high), bins + 1, data.dtype)
+    weights = None if weight is None else to_numpy(weight._data).reshape(-1)
+    inside = (data >= edges[0]) & (data <= edges[-1])
+    position = np.minimum(np.searchsorted(edges, data[inside], side="right") - 1, len(edges) - 2)
+    hist = np.bincount(position, weights=None if weights is None else weights[inside], minlength=len(edges) - 1)
+    hist = hist.astype(data.dtype)
+    if density:
+        hist = hist / (hist.sum() * np.diff(edges))
+    xp = get_array_module(input._data)
+    return histogram_result(_make(xp.asarray(hist.astype(data.dtype))), _make(xp.asarray(edges)))
 
 
 @public()

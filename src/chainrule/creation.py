@@ -13,6 +13,7 @@ from . import dtypes as _dt
 from .autograd import observe
 from .backend import build_on, resolve_device, to_device
 from .mt19937 import along_memory, visiting_order
+from .ops.spacing import linspace_values
 from .ops.sampling import BinomialDraw, Multinomial, PoissonDraw, Sample
 from .random import Generator, _generator
 from .tensor import Tensor, _make, _to_array
@@ -209,11 +210,16 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, dev
 
 
 def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """``steps`` values evenly spaced from ``start`` to ``end`` (both included), rounded as
+    PyTorch's CPU kernel rounds them."""
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
+    start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
     kind = _float(dtype)
-    return _finish(build_on(resolve_device(device), lambda xp: xp.linspace(start, end, steps).astype(kind)),
-                   requires_grad)
+    if dtype is None and (isinstance(start, complex) or isinstance(end, complex)):
+        kind = np.result_type(kind, np.complex64)
+    values = linspace_values(start, end, steps, kind)
+    return _finish(build_on(resolve_device(device), lambda xp: xp.asarray(values)), requires_grad)
 
 
 def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype: Any = None, device: Any = None,
