@@ -656,7 +656,7 @@ def histogram(input: Tensor, bins: Any = 100, *, range: Sequence[float] | None =
         low, high = (dtype(range[0]), dtype(range[1])) if range is not None else (
             (data.min(), data.max()) if data.size else (dtype(0), dtype(0)))
         if low > high:
-            raise RuntimeError(f"torch.histogram(): min should not exceed max, but got min {low} max {high} for "
+            raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min {low:g} max {high:g} for "
                                "dimension 0")
         if low == high:
             low, high = low - dtype(0.5), high + dtype(0.5)
