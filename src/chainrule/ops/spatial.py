@@ -263,10 +263,36 @@ def _linear_map(size: int, out: int, scale: Any, align_corners: bool, dtype: Any
     return AxisMap("gather", index, weight, size)
 
 
+def _cubic_map(size: int, out: int, scale: Any, align_corners: bool, dtype: Any) -> AxisMap:
+    """Bicubic's taps along one axis: Keys' cubic convolution (A = -0.75) over the four
+    neighbours of each source position, the neighbours clamped to the edge, as PyTorch's
+    kernel (its arithmetic in float32 unless the tensor is float64)."""
+    real = np.float64 if dtype == np.float64 else np.float32
+    if align_corners:
+        ratio = real(size - 1) / real(out - 1) if out > 1 else real(0)
+        source = ratio * np.arange(out, dtype=real)
+    else:  # (not clamped at 0, unlike the linear modes)
+        ratio = real(1.0 / scale) if scale else real(size) / real(out)
+        source = ratio * (np.arange(out, dtype=real) + real(0.5)) - real(0.5)
+    floor = np.floor(source)
+    t = (source - floor).astype(real)
+    a = real(-0.75)
+
+    def near(x: Any) -> Any:  # |x| <= 1
+        return ((a + real(2)) * x - (a + real(3))) * x * x + real(1)
+
+    def far(x: Any) -> Any:  # 1 < |x| < 2
+        return ((a * x - real(5) * a) * x + real(8) * a) * x - real(4) * a
+
+    weight = np.stack([far(t + real(1)), near(t), near(real(1) - t), far(real(2) - t)], axis=1).astype(dtype)
+    index = np.clip(floor.astype(np.int64)[:, None] + np.arange(-1, 3), 0, size - 1)
+    return AxisMap("gather", index, weight, size)
+
+
 def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
                 align_corners: Any = None, recompute_scale_factor: Any = None, antialias: bool = False) -> Any:
     """Resize (N, C, *spatial), as ``F.interpolate``: modes 'nearest', 'nearest-exact',
-    'linear' (3-D input), 'bilinear' (4-D), 'trilinear' (5-D), 'area'."""
+    'linear' (3-D input), 'bilinear' and 'bicubic' (4-D), 'trilinear' (5-D), 'area'."""
     if mode in ("nearest", "area", "nearest-exact") and align_corners is not None:
         raise ValueError("align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
@@ -278,8 +304,10 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
     nd = input.ndim - 2
     if mode in _LINEAR_DIMS and _LINEAR_DIMS[mode] != nd:
         raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_LINEAR_DIMS[mode] + 2}D input")
-    if mode == "bicubic" or antialias:
-        raise NotImplementedError(f"interpolate: mode '{mode}'{' with antialias' if antialias else ''} is not supported yet")
+    if mode == "bicubic" and nd != 2:
+        raise NotImplementedError(f"Got {input.ndim}D input, but bicubic mode needs 4D input")
+    if antialias:
+        raise NotImplementedError(f"interpolate: mode '{mode}' with antialias is not supported yet")
     if size is not None and scale_factor is not None:
         raise ValueError("only one of size or scale_factor should be defined")
     spatial = tuple(input.shape[2:])
@@ -311,7 +339,7 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
             f"Input and output sizes should be greater than 0, but got input ({', '.join(map(str, spatial))}) "
             f"and output ({', '.join(map(str, sizes))})"
         )
-    if mode == "area" or mode in _LINEAR_DIMS:
+    if mode in ("area", "bicubic") or mode in _LINEAR_DIMS:
         if input._data.dtype.kind != "f":
             raise NotImplementedError(f"interpolate: mode '{mode}' needs a floating point input, got {input.dtype}")
     dtype = input._data.dtype
@@ -321,6 +349,8 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
             maps.append(AxisMap("matrix", averaging_matrix(s, o, dtype)))
         elif mode in _LINEAR_DIMS:
             maps.append(_linear_map(s, o, f, bool(align_corners), dtype))
+        elif mode == "bicubic":
+            maps.append(_cubic_map(s, o, f, bool(align_corners), dtype))
         else:
             maps.append(_nearest_map(s, o, f, mode == "nearest-exact"))
     return (AdaptiveAvgPool if mode == "area" else Upsample).apply(input, tuple(maps))
