@@ -988,6 +988,19 @@ def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
     return S.ScatterAdd.apply(input, _dim(dim, input._data.ndim), index, src)
 
 
+def _scatter_with(input: Tensor, dim: int, index: Any, src: Any, reduce: str) -> Tensor:
+    if reduce not in ("add", "multiply"):
+        raise RuntimeError("reduce argument must be either add or multiply.")
+    if isinstance(src, Tensor):
+        warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in a "
+                      "future PyTorch release. Use torch.scatter_reduce instead for more reduction options.",
+                      UserWarning, stacklevel=3)
+    else:
+        src = _make(get_array_module(input._data).full(np.shape(_index_array(index, "scatter")), src,
+                                                       dtype=input._data.dtype))
+    return scatter_reduce(input, dim, index, src, "sum" if reduce == "add" else "prod")
+
+
 @public(inplace=True)
 @_scalar_as_vector
 def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str, *,
@@ -1015,14 +1028,17 @@ def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str
 
 @public(inplace=True)
 @_scalar_as_vector
-def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None, reduce: str | None = None) -> Tensor:
     """``input`` with ``src`` (a tensor, or a single ``value``) written at ``index`` along
-    ``dim``: ``out[i][index[i][j]] = src[i][j]`` for dim=1."""
-    index = _index_array(index, "scatter")
+    ``dim``: ``out[i][index[i][j]] = src[i][j]`` for dim=1; ``reduce`` ("add" or "multiply",
+    PyTorch's older spelling of ``scatter_reduce``) combines them with ``input``'s values."""
     if src is None:
         src = value
     if src is None:
         raise TypeError("scatter() missing 1 required positional argument: 'src' (or 'value')")
+    if reduce is not None:
+        return _scatter_with(input, dim, index, src, reduce)
+    index = _index_array(index, "scatter")
     ndim = input._data.ndim
     if index.ndim != ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")

@@ -1,6 +1,8 @@
 """Shape and indexing ops against PyTorch: values, dtypes, gradients."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -282,6 +284,22 @@ def test_gather_scatter_gradcheck(name, fn):
     x = chainrule.tensor(normal(3, 4), requires_grad=True)
     s = chainrule.tensor(normal(2, 4), requires_grad=True)
     assert chainrule.autograd.gradcheck(lambda a, b: fn(chainrule, a, b), (x, s))
+
+
+def test_scatter_with_reduce():
+    # PyTorch's older spelling of scatter_reduce: values only (PyTorch has no derivative for it).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(lambda L, x, s: [x.scatter(0, L.tensor(IDX0), s, reduce="add"),
+                               (x * 1).scatter_(0, L.tensor(IDX0), s, reduce="multiply"),
+                               L.scatter(x, 1, L.tensor(IDX1), 2.0, reduce="multiply"),
+                               (x * 1).scatter_(1, L.tensor(IDX1), 0.5, reduce="add")],
+              normal(3, 4), normal(2, 4), grad=False)
+    with pytest.warns(UserWarning, match="reduce argument of torch.scatter with Tensor src is deprecated"):
+        chainrule.zeros(3, 4).scatter(0, chainrule.tensor(IDX0), chainrule.ones(2, 4), reduce="add")
+    for L in (torch, chainrule):
+        with pytest.raises(RuntimeError, match="reduce argument must be either add or multiply"):
+            L.zeros(3, 4).scatter(0, L.tensor(IDX0), 1.0, reduce="mean")
 
 
 def test_scatter_add_index_smaller_than_src():
