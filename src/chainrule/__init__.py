@@ -130,6 +130,7 @@ _LAZY_NAMES = (*_SPECTRAL, *_SPARSE)
 def __dir__() -> list:
     return sorted(set(globals()) | set(_LAZY_NAMES))
 _upcalls.sparse = lambda: __getattr__("sparse")
+_upcalls.linalg = lambda: __getattr__("linalg")
 
 
 def _autograd_getattr(name: str) -> Any:

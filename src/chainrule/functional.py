@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import dtypes
+from . import dtypes, upcalls
 from .amp import lower_precision
 from .autograd import observe
 from .autograd.function import broadcast_error, named
@@ -604,6 +604,8 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
 def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
+    if p == "nuc":  # (the sum of the singular values: linalg's, over two dims)
+        return upcalls.linalg().matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
     if input.is_complex():  # a norm of complex numbers is that of their magnitudes
         input = abs(input)
     axis = R.normalize_axis(dim, input._data.ndim)
