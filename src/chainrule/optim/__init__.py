@@ -1,5 +1,5 @@
 """Optimizers and learning-rate schedules with PyTorch's API and numbers:
-``chainrule.optim.SGD/Adam/AdamW/NAdam/RAdam/Adamax/Adadelta/RMSprop/Rprop/Adagrad/ASGD/LBFGS`` and
+``chainrule.optim.SGD/Adam/AdamW/NAdam/RAdam/Adamax/Adadelta/RMSprop/Rprop/Adagrad/ASGD/LBFGS/SparseAdam`` and
 ``chainrule.optim.lr_scheduler``.
 
 >>> opt = chainrule.optim.Adam(model.parameters(), lr=1e-3)
@@ -19,6 +19,7 @@ from .radam import RAdam
 from .rmsprop import RMSprop
 from .rprop import Rprop
 from .sgd import SGD
+from .sparse_adam import SparseAdam
 
 __all__ = ["Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "ASGD", "LBFGS", "NAdam", "Optimizer", "RAdam", "RMSprop",
-           "Rprop", "SGD", "lr_scheduler"]
+           "Rprop", "SGD", "SparseAdam", "lr_scheduler"]
