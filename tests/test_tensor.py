@@ -756,6 +756,14 @@ def test_legacy_constructor_errors(args, error):
             L.Tensor(*eval(f"[{args}]"))
 
 
+def test_legacy_constructor_takes_a_cpu_device():
+    assert chainrule.Tensor(2, device="cpu").shape == (2,)
+    assert chainrule.Tensor([1.0], device=chainrule.device("cpu")).tolist() == [1.0]
+    for L in (torch, chainrule):
+        with pytest.raises(RuntimeError, match="legacy constructor expects device type: cpu but device type: meta"):
+            L.Tensor(2, device="meta")
+
+
 def test_lists_with_tensors_and_python_numbers_infer_torchs_dtype():
     for expression in ("[[L.ones(2)[0], 2.0]]", "[L.tensor(1.0, dtype=L.float64), 2.0]", "[L.tensor(1), 2]",
                        "[L.tensor(1), 2.5]"):

@@ -71,9 +71,12 @@ class Tensor:
     # Numpy defers to us in mixed expressions (ndarray * Tensor -> Tensor.__rmul__).
     __array_priority__ = 1000
 
-    def __new__(cls, *args: Any, requires_grad: bool = False, dtype: Any = None) -> "Tensor":
+    def __new__(cls, *args: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None) -> "Tensor":
         # PyTorch's legacy constructor: Tensor(data), or Tensor(*sizes) / Tensor(Size) for a
         # tensor of that shape (uninitialised in PyTorch; zeros here, one valid content).
+        if device is not None and str(device).split(":")[0] != "cpu":
+            raise RuntimeError(f"legacy constructor expects device type: cpu but device type: "
+                               f"{str(device).split(':')[0]} was passed")
         data = args[0] if len(args) == 1 else [] if not args else None
         if data is None or isinstance(data, Size) or _is_a_size(data):
             shape = tuple(data) if isinstance(data, Size) else args
@@ -96,7 +99,7 @@ class Tensor:
                 array = array.astype(default)
         return _make(array, cls=cls)
 
-    def __init__(self, *args: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+    def __init__(self, *args: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None) -> None:
         if requires_grad:
             self.requires_grad_(True)
 
