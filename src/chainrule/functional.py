@@ -1158,7 +1158,15 @@ def vstack(tensors: Sequence[Tensor]) -> Tensor:
 
 
 @public()
-def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
+def split(tensor: Tensor, split_size_or_sections: Any = None, dim: int = 0, *, split_size: Any = None) -> tuple:
+    """``tensor`` in pieces of ``split_size_or_sections`` along ``dim`` (``split_size`` is
+    the Tensor method's name for it)."""
+    if split_size is not None:
+        if split_size_or_sections is not None:
+            raise TypeError("split() got multiple values for argument 'split_size'")
+        split_size_or_sections = split_size
+    if split_size_or_sections is None:
+        raise TypeError("split() missing 1 required positional argument: 'split_size_or_sections'")
     axis = _dim(dim, tensor._data.ndim)
     size = tensor._data.shape[axis]
     if isinstance(split_size_or_sections, int):

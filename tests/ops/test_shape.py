@@ -337,6 +337,8 @@ JOIN = [
     ("split-int-uneven", lambda L, a, b: L.split(a, 2, dim=1)),
     ("split-list", lambda L, a, b: a.split([1, 2], dim=-1)),
     ("split-list-zero", lambda L, a, b: a.split([0, 3, 0], 1)),
+    ("split-method-keyword", lambda L, a, b: a.split(split_size=2, dim=1)),
+    ("split-fn-keyword", lambda L, a, b: L.split(a, split_size_or_sections=[2, 1], dim=1)),
     ("chunk", lambda L, a, b: a.chunk(2, 1)),
     ("chunk-more-than-size", lambda L, a, b: L.chunk(a, 5, dim=0)),
     ("chunk-uneven", lambda L, a, b: L.cat([a, b], 1).chunk(4, 1)),
