@@ -30,6 +30,8 @@ CALLS = [
     ("unsqueeze", lambda L, x: x.unsqueeze(axis=0)),
     ("sum", lambda L, x: x.sum(axis=0, keepdims=True)),
     ("cat", lambda L, x: L.cat([x, x], axis=1)),
+    ("swapaxes", lambda L, x: L.swapaxes(x, axis0=0, axis1=1)),
+    ("swapaxes-method", lambda L, x: x.swapaxes(axis0=1, axis1=0)),
 ]
 
 

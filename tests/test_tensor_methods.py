@@ -188,3 +188,9 @@ def test_random_integers_out_of_the_dtype_are_refused_like_torch(dtype, bounds):
         torch.zeros(2, dtype=getattr(torch, dtype)).random_(*bounds)
     with pytest.raises(RuntimeError, match=str(theirs.value)):
         chainrule.zeros(2, dtype=getattr(chainrule, dtype)).random_(*bounds)
+
+
+@pytest.mark.parametrize("call", [lambda L: L.ones(3).unsqueeze_(dim=0), lambda L: L.ones(1, 3).squeeze_(dim=0),
+                                  lambda L: L.ones(2, 3).transpose_(dim0=0, dim1=1)])
+def test_in_place_views_take_their_keywords(call):
+    assert tuple(call(chainrule).shape) == tuple(call(torch).shape)

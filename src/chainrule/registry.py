@@ -66,15 +66,17 @@ def public_form(row: Row) -> Callable:
 
 # -- NumPy's spellings -------------------------------------------------------------------------
 # PyTorch's argument parser takes NumPy's names for two arguments of every native function:
-# ``x.argmax(axis=1)``, ``torch.max(x, axis=0, keepdims=True)``.
+# ``x.argmax(axis=1)``, ``torch.max(x, axis=0, keepdims=True)``; swapaxes (an alias of
+# transpose here) names its dims axis0 and axis1.
 
-_NUMPY_NAMES = {"axis": "dim", "keepdims": "keepdim"}
+_NUMPY_NAMES = {"axis": "dim", "keepdims": "keepdim", "axis0": "dim0", "axis1": "dim1"}
 _VARKEYWORDS = 0x08  # inspect.CO_VARKEYWORDS: the form takes **kwargs and reads these names itself
 
 
 def numpy_spellings(fn: Callable) -> Callable:
-    """``fn`` taking ``axis=`` for its ``dim`` and ``keepdims=`` for its ``keepdim``, as
-    PyTorch's native functions do; ``fn`` itself when it has neither argument."""
+    """``fn`` taking ``axis=`` for its ``dim`` and ``keepdims=`` for its ``keepdim`` (and
+    ``axis0``/``axis1`` for ``dim0``/``dim1``), as PyTorch's native functions do; ``fn``
+    itself when it has none of these arguments."""
     code = getattr(fn, "__code__", None)
     if code is None or code.co_flags & _VARKEYWORDS:
         return fn

@@ -626,9 +626,9 @@ def index_copy_(self: Tensor, dim: int, index: Any, source: Any) -> Tensor:
 def _view_inplace(name: str, view: Callable) -> Callable:
     """An in-place view op (unsqueeze_, t_ ...): the tensor becomes ``view(tensor, ...)``."""
 
-    def inplace(self: Tensor, *args: Any) -> Tensor:
+    def inplace(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         self._check_inplace()
-        result = view(self, *args)
+        result = view(self, *args, **kwargs)
         if self.grad_fn is None:
             self._data = result._data  # a leaf stays a leaf
         else:
