@@ -7,6 +7,7 @@ the create_graph namespace into autograd.  ``tensor.py`` itself stays a data hol
 """
 from __future__ import annotations
 
+import mmap
 from typing import Any, Callable
 
 import numpy as np
@@ -20,6 +21,7 @@ from . import upcalls as _upcalls
 from .amp import lower_precision
 from .autograd.function import broadcast_error, named
 from .autograd.grad_mode import grad_state
+from .autograd.versions import storage_root
 from .backend import CPU, device, get_array_module, resolve_device, to_device
 from .composites import polygamma as _polygamma
 from .creation import bernoulli as _bernoulli, empty, full, multinomial as _multinomial, ones, tensor as _new_tensor, zeros
@@ -620,6 +622,31 @@ def index_add_(self: Tensor, dim: int, index: Any, source: Any, *, alpha: Any = 
 @method()
 def index_copy_(self: Tensor, dim: int, index: Any, source: Any) -> Tensor:
     self[_along(self, dim, index)] = source
+    return self
+
+
+# -- shared memory (Hogwild training with torch.multiprocessing) -------------------------------
+
+
+@method()
+def is_shared(self: Tensor) -> bool:
+    """Whether the storage is in shared memory (``share_memory_``)."""
+    return isinstance(self._data, np.ndarray) and isinstance(storage_root(self._data).base, mmap.mmap)
+
+
+@method()
+def share_memory_(self: Tensor) -> Tensor:
+    """Move the storage to shared memory: an anonymous shared mapping, which processes forked
+    from this one (``torch.multiprocessing.Process``) read and write in place, so that their
+    optimizer steps reach this process's parameters.  Nothing happens for a tensor already
+    shared or on a GPU."""
+    if self.is_shared() or not isinstance(self._data, np.ndarray):
+        return self
+    shared = np.ndarray(self._data.shape, self._data.dtype, buffer=mmap.mmap(-1, max(self._data.nbytes, 1)))
+    shared[...] = self._data
+    self._data = shared
+    if self._vc is not None and self._vc.root is not None:  # its version counter watches the new storage
+        self._vc.root = storage_root(shared)
     return self
 
 
