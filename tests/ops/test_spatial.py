@@ -1,5 +1,5 @@
 """Resampling (chainrule.ops.spatial) against PyTorch in float64: F.pad's reflect /
-replicate / circular modes, interpolate (nearest, nearest-exact, linear, bilinear, bicubic,
+replicate / circular modes, interpolate (nearest, nearest-exact, linear, bilinear, bicubic, antialiased,
 trilinear, area), and channel dropout (dropout1d/2d/3d)."""
 from __future__ import annotations
 
@@ -80,6 +80,17 @@ def test_interpolate_2d_matches_torch(mode, align_corners, kwargs, rng):
                f"interpolate {mode} {align_corners} {kwargs}")
 
 
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("kwargs", [dict(size=(4, 3)), dict(scale_factor=0.3), dict(size=(9, 10)),
+                                    dict(scale_factor=(0.5, 1.7)), dict(size=(1, 1))])
+def test_interpolate_antialias_matches_torch(mode, align_corners, kwargs, rng):
+    x = rng.standard_normal((2, 3, 9, 10))
+    check_pair(lambda a: F.interpolate(a, mode=mode, align_corners=align_corners, antialias=True, **kwargs),
+               lambda a: TF.interpolate(a, mode=mode, align_corners=align_corners, antialias=True, **kwargs), x, rng,
+               f"antialias {mode} {align_corners} {kwargs}")
+
+
 @pytest.mark.parametrize("mode,align_corners", [("nearest", None), ("nearest-exact", None), ("linear", False),
                                                 ("linear", True), ("area", None)])
 @pytest.mark.parametrize("kwargs", [dict(size=17), dict(scale_factor=2.5), dict(size=4)])
@@ -111,6 +122,7 @@ def test_interpolate_gradcheck_and_double_backward(rng):
     assert gradgradcheck(lambda a: F.interpolate(a, scale_factor=2, mode="bilinear") ** 2, (x,))
     assert gradgradcheck(lambda a: F.interpolate(a, size=(5, 3), mode="nearest") ** 2, (x,))
     assert gradgradcheck(lambda a: F.interpolate(a, size=(2, 6), mode="bicubic") ** 2, (x,))
+    assert gradgradcheck(lambda a: F.interpolate(a, size=(2, 3), mode="bilinear", antialias=True) ** 2, (x,))
 
 
 def test_interpolate_errors_match_torch(rng):
@@ -126,6 +138,9 @@ def test_interpolate_errors_match_torch(rng):
                       lambda: TF.interpolate(xt[0], size=3, mode="bilinear"), "Got 3D input, but bilinear mode needs 4D input")
     raises_like_torch(lambda: F.interpolate(xc, size=3, mode="cubic"), lambda: TF.interpolate(xt, size=3, mode="cubic"),
                       r"got cubic")
+    raises_like_torch(lambda: F.interpolate(xc, size=3, mode="nearest", antialias=True),
+                      lambda: TF.interpolate(xt, size=3, mode="nearest", antialias=True),
+                      "Anti-alias option is restricted to bilinear, bicubic")
     raises_like_torch(lambda: F.interpolate(xc[0], size=3, mode="bicubic"),
                       lambda: TF.interpolate(xt[0], size=3, mode="bicubic"), "Got 3D input, but bicubic mode needs 4D input")
     raises_like_torch(lambda: F.interpolate(xc, size=(3, 3, 3)), lambda: TF.interpolate(xt, size=(3, 3, 3)),
