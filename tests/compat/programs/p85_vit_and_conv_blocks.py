@@ -137,7 +137,7 @@ def resample_abs_pos_embed(posemb, new_size, num_prefix_tokens=1):
     prefix, posemb = posemb[:, :num_prefix_tokens], posemb[:, num_prefix_tokens:]
     old = int(math.sqrt(posemb.shape[1]))
     posemb = posemb.reshape(1, old, old, -1).permute(0, 3, 1, 2)
-    posemb = F.interpolate(posemb, size=new_size, mode="bicubic", align_corners=False)
+    posemb = F.interpolate(posemb, size=new_size, mode="bicubic", antialias=True)
     posemb = posemb.permute(0, 2, 3, 1).reshape(1, -1, posemb.shape[1])
     return torch.cat([prefix, posemb], dim=1)
 
@@ -179,7 +179,8 @@ vit2.pos_embed = nn.Parameter(resample_abs_pos_embed(vit2.pos_embed.detach(), (6
 vit2.patch_embed.n_patches = 36
 with torch.no_grad():
     big_logits = vit2(big)
-print(vit2.pos_embed.shape, big_logits)
+small_pos = resample_abs_pos_embed(vit2.pos_embed.detach(), (3, 3))
+print(vit2.pos_embed.shape, big_logits, small_pos.shape)
 
 
 class Residual(nn.Module):
@@ -250,6 +251,6 @@ for layer in net:
 loss = X.pow(2).sum() + res_out.mean() + dense_out.std()
 loss.backward()
 print(net[0][0].weight.grad.norm(), blk.bn1.running_mean, dense.net[0][0].num_batches_tracked)
-results = {"einsum_attn": ein_out, "tokens_grad": tokens.grad, "big_logits": big_logits,
+results = {"einsum_attn": ein_out, "tokens_grad": tokens.grad, "big_logits": big_logits, "small_pos": small_pos,
            "pos_embed": vit2.pos_embed.detach(), "report": report, "nin_out": X, "res": res_out, "dense_grad": dense.net[1][2].weight.grad,
            "bn_var": blk.bn2.running_var}
