@@ -492,3 +492,21 @@ def test_histogram():
         with pytest.raises(Exception) as theirs:
             make(torch)
         raises_like_torch(lambda: make(chainrule), lambda: make(torch), _escaped(theirs))
+
+
+@pytest.mark.parametrize("sa,sb", [((2, 3), (4, 3)), ((), (2, 3)), ((3,), (2, 3)), ((3,), (3,)), ((2, 1, 3), (3,)),
+                                   ((2, 3), ())])
+def test_inner_sums_over_the_last_dims(sa, sb):
+    check(lambda L, a, b: [L.inner(a, b), a.inner(b)], RNG.standard_normal(sa), RNG.standard_normal(sb))
+
+
+def test_inner_and_narrow_copy_edges():
+    for make in (lambda L: L.inner(L.ones(2, 3), L.ones(2, 4)),):
+        with pytest.raises(RuntimeError) as theirs:
+            make(torch)
+        raises_like_torch(lambda: make(chainrule), lambda: make(torch), _escaped(theirs))
+    check(lambda L, t: [t.narrow_copy(1, 1, 2), L.narrow_copy(t, 0, 0, 1)], RNG.standard_normal((2, 3)))
+    base = chainrule.ones(2, 3)
+    copy = base.narrow_copy(1, 0, 2)
+    copy.add_(1)
+    assert base.tolist() == [[1.0] * 3] * 2

@@ -218,3 +218,9 @@ def test_share_memory_makes_a_forked_process_s_changes_visible():
     t.mul_(2)
     assert t._version == version + 1  # (the version counter follows the new storage)
     assert chainrule.zeros(0).share_memory_().is_shared()
+
+
+@pytest.mark.parametrize("view", [lambda x: x, lambda x: x[2:], lambda x: x.view(3, 4)[1:, 2:],
+                                  lambda x: x.view(3, 4).t()[1], lambda x: x.view(3, 4)[:, 1], lambda x: x[5:].view(7)[3:]])
+def test_storage_offset_of_views(view):
+    assert view(chainrule.arange(12.0)).storage_offset() == view(torch.arange(12.0)).storage_offset()

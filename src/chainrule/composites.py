@@ -917,6 +917,28 @@ def fix(input: Tensor) -> Tensor:
 
 
 @public(out=True)
+def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """``narrow``'s slice as a new tensor (a copy, not a view)."""
+    return F.narrow(input, dim, start, length).clone()
+
+
+@public(out=True)
+def inner(input: Tensor, other: Tensor) -> Tensor:
+    """Sums of products over the last dims: ``out[i..., j...] = sum_k input[i..., k] other[j..., k]``
+    (``dot`` for two vectors; a product where one is 0-d)."""
+    if input.dim() == 0 or other.dim() == 0:
+        return F.mul(input, other)
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
+                           f"{list(input.shape)} and {list(other.shape)}")
+    if input.dim() == other.dim() == 1:
+        return F.dot(input, other)
+    size = input.shape[-1]
+    products = F.matmul(F.reshape(input, (-1, size)), F.reshape(other, (-1, size)).t())
+    return F.reshape(products, (*input.shape[:-1], *other.shape[:-1]))
+
+
+@public(out=True)
 def kron(input: Tensor, other: Tensor) -> Tensor:
     """The Kronecker product: every element of ``input`` times the whole of ``other``, laid
     out block by block."""

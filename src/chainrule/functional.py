@@ -703,7 +703,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
     return L.Matmul.apply(input, vec)
 
 
-@public(out=True, aliases=("inner",))
+@public(out=True)
 def dot(input: Tensor, other: Tensor) -> Tensor:
     if input._data.ndim != 1 or other._data.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors")

@@ -625,6 +625,17 @@ def index_copy_(self: Tensor, dim: int, index: Any, source: Any) -> Tensor:
     return self
 
 
+@method()
+def storage_offset(self: Tensor) -> int:
+    """Where this tensor starts in its storage, in elements (a view's offset into its base)."""
+    data, root = self._data, storage_root(self._data)
+    if isinstance(data, np.ndarray):
+        start = data.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    else:  # (a device array)
+        start = data.data.ptr - root.data.ptr
+    return start // data.itemsize if data.itemsize else 0
+
+
 # -- shared memory (Hogwild training with torch.multiprocessing) -------------------------------
 
 
