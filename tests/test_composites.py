@@ -510,3 +510,23 @@ def test_inner_and_narrow_copy_edges():
     copy = base.narrow_copy(1, 0, 2)
     copy.add_(1)
     assert base.tolist() == [[1.0] * 3] * 2
+
+
+@pytest.mark.parametrize("layout", [
+    lambda L, x: x.as_strided((3, 3), (1, 1)), lambda L, x: x.as_strided((4, 2, 3), (2, 1, 1), 1),
+    lambda L, x: L.as_strided(x.view(3, 4), (2, 2, 2, 2), (4, 1, 4, 1)),
+    lambda L, x: x.view(3, 4)[1:].as_strided((2, 2), (1, 4)), lambda L, x: x.view(3, 4).t().as_strided((2, 3), (1, 4)),
+    lambda L, x: x.as_strided((0, 3), (1, 1)),
+])
+def test_as_strided_windows_and_their_gradient(layout):
+    check(lambda L, x: layout(L, x), RNG.standard_normal(12))
+
+
+def test_as_strided_limits():
+    x = chainrule.tensor(RNG.standard_normal(12), requires_grad=True)
+    assert x.as_strided((2, 2), (1, 1)).grad_fn.name() == "AsStridedBackward0"
+    for L in (torch, chainrule):
+        with pytest.raises(RuntimeError, match="mismatch in length of strides and shape"):
+            L.arange(10.0).as_strided((3,), (1, 1))
+    with pytest.raises(NotImplementedError, match="reads storage outside the tensor's own elements"):
+        chainrule.arange(10.0)[:2].as_strided((3,), (1,))

@@ -916,6 +916,39 @@ def fix(input: Tensor) -> Tensor:
 # -- products of whole tensors ----------------------------------------------------------------
 
 
+def _positions(offset: int, shape: Sequence[int], strides: Sequence[int]) -> np.ndarray:
+    """The storage position of each element of a (shape, strides, offset) layout, C order."""
+    positions = np.full(tuple(shape), offset, dtype=np.int64)
+    for axis, (n, step) in enumerate(zip(shape, strides)):
+        positions += (np.arange(n, dtype=np.int64) * step).reshape([-1 if a == axis else 1 for a in range(len(shape))])
+    return positions
+
+
+@public()
+def as_strided(input: Tensor, size: Sequence[int], stride: Sequence[int], storage_offset: int | None = None) -> Tensor:
+    """The elements at ``storage_offset + sum(i_k * stride_k)`` of ``input``'s storage, in the
+    shape ``size`` (strides and offset in elements; the offset is ``input``'s own by default):
+    sliding windows, overlapping patches.  chainrule gathers them into a new tensor (writing
+    to it does not reach ``input``; gradients flow back, summed where windows overlap), and
+    reads only storage that ``input`` itself covers."""
+    size, stride = tuple(int(n) for n in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    offset = input.storage_offset() if storage_offset is None else int(storage_offset)
+    own = _positions(input.storage_offset(), input.shape, input.stride()).reshape(-1)
+    wanted = _positions(offset, size, stride)
+    lookup = np.full(builtins.max(int(own.max(initial=-1)), int(wanted.max(initial=-1))) + 1, -1, dtype=np.int64)
+    lookup[own] = np.arange(own.size)
+    index = lookup[wanted] if wanted.size else wanted
+    if wanted.size and (wanted.min() < 0 or (index < 0).any()):
+        raise NotImplementedError(
+            f"as_strided(size={list(size)}, stride={list(stride)}, storage_offset={offset}) reads storage outside "
+            f"the tensor's own elements (shape {list(input.shape)}, strides {list(input.stride())}, offset "
+            f"{input.storage_offset()}); chainrule reads only those: call it on the tensor that owns the storage")
+    flat = F.reshape(input, (-1,))
+    return named(flat[_make(get_array_module(input._data).asarray(index))], "AsStridedBackward0")
+
+
 @public(out=True)
 def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """``narrow``'s slice as a new tensor (a copy, not a view)."""
