@@ -474,3 +474,59 @@ def test_scans_name_their_nodes_as_pytorch():
         names = [type(getattr(lib, name)(lib.tensor([1.0, 2.0], requires_grad=True), 0).grad_fn).__name__
                  for lib in (torch, chainrule)]
         assert names[1] == names[0]
+
+
+def test_histogram():
+    data = RNG.standard_normal(200).astype(np.float32)
+    check(lambda L: [*L.histogram(L.tensor(data), bins=7), *L.histogram(L.tensor(data), 4, range=(-1.0, 1.5)),
+                     *L.histogram(L.tensor(data, dtype=L.float64), bins=5, density=True),
+                     *L.histogram(L.tensor([2.0, 2.0]), bins=2), *L.histogram(L.tensor([1.0, 2, 2, 3, 7]), bins=3)],
+          grad=False)
+    # (weights summed in float32 in another order: the last bit)
+    check(lambda L: L.tensor(data).histogram(L.tensor([-3.0, -0.5, 0.0, 2.0]), weight=L.tensor(data) ** 2,
+                                             density=True), grad=False, rtol=1e-6)
+    assert type(chainrule.histogram(chainrule.ones(3))).__name__ == "histogram"
+    assert chainrule.histogram(chainrule.ones(3), 2)._fields == ("hist", "bin_edges")
+    for make in (lambda L: L.histogram(L.tensor([1, 2]), bins=2), lambda L: L.histogram(L.ones(3), bins=0),
+                 lambda L: L.histogram(L.ones(3), bins=2, range=(1.0, 0.0))):
+        with pytest.raises(Exception) as theirs:
+            make(torch)
+        raises_like_torch(lambda: make(chainrule), lambda: make(torch), _escaped(theirs))
+
+
+@pytest.mark.parametrize("sa,sb", [((2, 3), (4, 3)), ((), (2, 3)), ((3,), (2, 3)), ((3,), (3,)), ((2, 1, 3), (3,)),
+                                   ((2, 3), ())])
+def test_inner_sums_over_the_last_dims(sa, sb):
+    check(lambda L, a, b: [L.inner(a, b), a.inner(b)], RNG.standard_normal(sa), RNG.standard_normal(sb))
+
+
+def test_inner_and_narrow_copy_edges():
+    for make in (lambda L: L.inner(L.ones(2, 3), L.ones(2, 4)),):
+        with pytest.raises(RuntimeError) as theirs:
+            make(torch)
+        raises_like_torch(lambda: make(chainrule), lambda: make(torch), _escaped(theirs))
+    check(lambda L, t: [t.narrow_copy(1, 1, 2), L.narrow_copy(t, 0, 0, 1)], RNG.standard_normal((2, 3)))
+    base = chainrule.ones(2, 3)
+    copy = base.narrow_copy(1, 0, 2)
+    copy.add_(1)
+    assert base.tolist() == [[1.0] * 3] * 2
+
+
+@pytest.mark.parametrize("layout", [
+    lambda L, x: x.as_strided((3, 3), (1, 1)), lambda L, x: x.as_strided((4, 2, 3), (2, 1, 1), 1),
+    lambda L, x: L.as_strided(x.view(3, 4), (2, 2, 2, 2), (4, 1, 4, 1)),
+    lambda L, x: x.view(3, 4)[1:].as_strided((2, 2), (1, 4)), lambda L, x: x.view(3, 4).t().as_strided((2, 3), (1, 4)),
+    lambda L, x: x.as_strided((0, 3), (1, 1)),
+])
+def test_as_strided_windows_and_their_gradient(layout):
+    check(lambda L, x: layout(L, x), RNG.standard_normal(12))
+
+
+def test_as_strided_limits():
+    x = chainrule.tensor(RNG.standard_normal(12), requires_grad=True)
+    assert x.as_strided((2, 2), (1, 1)).grad_fn.name() == "AsStridedBackward0"
+    for L in (torch, chainrule):
+        with pytest.raises(RuntimeError, match="mismatch in length of strides and shape"):
+            L.arange(10.0).as_strided((3,), (1, 1))
+    with pytest.raises(NotImplementedError, match="reads storage outside the tensor's own elements"):
+        chainrule.arange(10.0)[:2].as_strided((3,), (1,))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 import chainrule
@@ -22,3 +23,52 @@ def test_python_floats_take_a_float64_default_dtype_without_a_float32_round_trip
         finally:
             lib.set_default_dtype(previous)
     assert actual == expected
+
+
+SIZE_KEYWORD = [
+    ("zeros", lambda L: L.zeros(size=(2, 3))),
+    ("ones", lambda L: L.ones(size=[4])),
+    ("empty", lambda L: L.empty(size=(2, 0, 3))),
+    ("rand", lambda L: L.rand(size=(2, 2), generator=L.Generator().manual_seed(3))),
+    ("randn", lambda L: L.randn(size=(3,), generator=L.Generator().manual_seed(3), dtype=L.float64)),
+    ("new_zeros", lambda L: L.ones(2, dtype=L.float64).new_zeros(size=(1, 2))),
+    ("new_ones", lambda L: L.ones(2, dtype=L.int32).new_ones(size=(3,))),
+    ("new_empty", lambda L: L.ones(2).new_empty(size=(2, 1)).zero_()),
+]
+
+
+@pytest.mark.parametrize("name,make", SIZE_KEYWORD, ids=[c[0] for c in SIZE_KEYWORD])
+def test_the_shape_by_its_keyword_size(name, make):
+    expected, actual = make(torch), make(chainrule)
+    assert str(actual.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
+    assert tuple(actual.shape) == tuple(expected.shape)
+    # (the scalar normal path's log/sin/cos round as libm's, not PyTorch's: 1 ulp in float64)
+    np.testing.assert_allclose(actual.numpy(), expected.numpy(), rtol=1e-15, atol=0)
+
+
+def test_the_shape_twice_is_an_error():
+    with pytest.raises(TypeError, match="multiple values for argument 'size'"):
+        chainrule.zeros(2, size=(2,))
+
+
+def test_linspace_rounds_as_pytorch_value_for_value():
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        start, end = rng.standard_normal() * 10.0 ** rng.integers(-3, 3), rng.standard_normal() * 3
+        steps = int(rng.integers(1, 400))
+        for name in ("float32", "float64", "int64"):
+            expected = torch.linspace(start, end, steps, dtype=getattr(torch, name)).numpy()
+            actual = chainrule.linspace(start, end, steps, dtype=getattr(chainrule, name)).numpy()
+            np.testing.assert_array_equal(actual, expected, err_msg=f"{start}, {end}, {steps}, {name}")
+
+
+@pytest.mark.parametrize("make", [
+    lambda L: L.linspace(0, 1, 11), lambda L: L.linspace(-1, 1, 100000), lambda L: L.linspace(3, 3, 4),
+    lambda L: L.linspace(0, 1, 0), lambda L: L.linspace(2, 5, 1), lambda L: L.linspace(0, 10, 7, dtype=L.int32),
+    lambda L: L.linspace(L.tensor(0.5), L.tensor(2.0), 5), lambda L: L.linspace(0, 1j, 3),
+    lambda L: L.linspace(0.0001, 0.02, 1000, dtype=L.float64),
+])
+def test_linspace_forms(make):
+    expected, actual = make(torch), make(chainrule)
+    assert str(actual.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
+    np.testing.assert_array_equal(actual.numpy(), expected.numpy())

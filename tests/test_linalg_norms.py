@@ -13,6 +13,8 @@ INF = float("inf")
 
 NORMS = [
     ("norm-all", lambda L, a: L.linalg.norm(a)),
+    ("torch-norm-nuc", lambda L, a: L.norm(a[0], "nuc")),
+    ("tensor-norm-nuc-dims", lambda L, a: a.norm(p="nuc", dim=(0, 2), keepdim=True)),
     ("norm-dim", lambda L, a: L.linalg.norm(a, dim=1)),
     ("norm-dims-fro", lambda L, a: L.linalg.norm(a, dim=(0, 2), keepdim=True)),
     ("norm-ord-inf-2d", lambda L, a: L.linalg.norm(a[0], ord=INF)),

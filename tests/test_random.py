@@ -47,3 +47,11 @@ def test_fork_rng_restores_the_cpu_stream():
         with lib.random.fork_rng(enabled=False):
             lib.rand(1)
         assert lib.rand(3).tolist() != inside
+
+
+def test_set_rng_state_takes_pytorchs_argument_name():
+    chainrule.manual_seed(3)
+    state = chainrule.get_rng_state()
+    first = chainrule.rand(2)
+    chainrule.set_rng_state(new_state=state)
+    assert chainrule.rand(2).tolist() == first.tolist()

@@ -741,6 +741,29 @@ def test_legacy_constructor_gives_the_default_float_type(data):
     assert chainrule.Tensor(eval(data)).dtype == chainrule.float32
 
 
+@pytest.mark.parametrize("args", ["2, 3", "3", "0", "L.Size([2, 2])", "np.int64(2)", "np.array(3)", "", "2, 3, 4"])
+def test_legacy_constructor_takes_sizes(args):
+    expected = torch.Tensor(*eval(f"[{args}]", {"L": torch, "np": np}))
+    actual = chainrule.Tensor(*eval(f"[{args}]", {"L": chainrule, "np": np}))
+    assert tuple(actual.shape) == tuple(expected.shape) and actual.dtype == chainrule.float32
+
+
+@pytest.mark.parametrize("args,error", [("3.0", TypeError), ("True", TypeError), ("-1", RuntimeError),
+                                        ("2, 2.0", TypeError)])
+def test_legacy_constructor_errors(args, error):
+    for L in (torch, chainrule):
+        with pytest.raises(error):
+            L.Tensor(*eval(f"[{args}]"))
+
+
+def test_legacy_constructor_takes_a_cpu_device():
+    assert chainrule.Tensor(2, device="cpu").shape == (2,)
+    assert chainrule.Tensor([1.0], device=chainrule.device("cpu")).tolist() == [1.0]
+    for L in (torch, chainrule):
+        with pytest.raises(RuntimeError, match="legacy constructor expects device type: cpu but device type: meta"):
+            L.Tensor(2, device="meta")
+
+
 def test_lists_with_tensors_and_python_numbers_infer_torchs_dtype():
     for expression in ("[[L.ones(2)[0], 2.0]]", "[L.tensor(1.0, dtype=L.float64), 2.0]", "[L.tensor(1), 2]",
                        "[L.tensor(1), 2.5]"):

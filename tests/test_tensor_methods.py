@@ -188,3 +188,39 @@ def test_random_integers_out_of_the_dtype_are_refused_like_torch(dtype, bounds):
         torch.zeros(2, dtype=getattr(torch, dtype)).random_(*bounds)
     with pytest.raises(RuntimeError, match=str(theirs.value)):
         chainrule.zeros(2, dtype=getattr(chainrule, dtype)).random_(*bounds)
+
+
+@pytest.mark.parametrize("call", [lambda L: L.ones(3).unsqueeze_(dim=0), lambda L: L.ones(1, 3).squeeze_(dim=0),
+                                  lambda L: L.ones(2, 3).transpose_(dim0=0, dim1=1)])
+def test_in_place_views_take_their_keywords(call):
+    assert tuple(call(chainrule).shape) == tuple(call(torch).shape)
+
+
+def _add_one_in_place(tensor):
+    with chainrule.no_grad():
+        tensor.add_(1.0)
+
+
+def test_share_memory_makes_a_forked_process_s_changes_visible():
+    import multiprocessing
+
+    t = chainrule.arange(6.0).reshape(2, 3)
+    view = t[1]
+    assert not t.is_shared()
+    assert t.share_memory_() is t and t.is_shared() and t[0].is_shared()
+    assert t.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]] and not view.is_shared()
+    version = t._version
+    process = multiprocessing.get_context("fork").Process(target=_add_one_in_place, args=(t,))
+    process.start()
+    process.join()
+    assert process.exitcode == 0
+    assert t.tolist() == [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+    t.mul_(2)
+    assert t._version == version + 1  # (the version counter follows the new storage)
+    assert chainrule.zeros(0).share_memory_().is_shared()
+
+
+@pytest.mark.parametrize("view", [lambda x: x, lambda x: x[2:], lambda x: x.view(3, 4)[1:, 2:],
+                                  lambda x: x.view(3, 4).t()[1], lambda x: x.view(3, 4)[:, 1], lambda x: x[5:].view(7)[3:]])
+def test_storage_offset_of_views(view):
+    assert view(chainrule.arange(12.0)).storage_offset() == view(torch.arange(12.0)).storage_offset()

@@ -124,6 +124,10 @@ def __getattr__(name: str) -> Any:
         return __getattr__("compiler").compile
     if name in _DEFINED_IN:
         return getattr(_load(_DEFINED_IN[name]), name)
+    if name.startswith("_foreach_"):  # torch._foreach_mul_ ...: loaded on first use
+        forms = _importlib.import_module(".foreach", __name__).FORMS
+        if name in forms:
+            return forms[name]
     forms = _importlib.import_module(".nn.torch_forms", __name__)  # torch.conv2d, torch.relu_ ...
     if name in forms.__all__:
         return getattr(forms, name)
@@ -138,6 +142,7 @@ def _compile(*args: Any, **kwargs: Any) -> Any:
 _upcalls.compile = _compile
 
 _upcalls.sparse = lambda: __getattr__("sparse")
+_upcalls.linalg = lambda: __getattr__("linalg")
 # CuPy as the ``cuda`` device, for tensors made with device="cuda" before chainrule.cuda is touched.
 backend.bind_cuda_loader(lambda: _importlib.import_module(".cupy_backend", __name__).load())
 

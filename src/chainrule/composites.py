@@ -25,6 +25,7 @@ from .ops import reduction as R
 from .complex_numbers import conj
 from .ops.complex import Sgn
 from .ops.linalg import _scalar
+from .ops.spacing import linspace_values
 from .registry import ROWS, public
 from .return_types import structseq
 from .tensor import Tensor, _dim, _make
@@ -34,6 +35,7 @@ slogdet_result = structseq("slogdet", ["sign", "logabsdet"])
 cummax_result = structseq("cummax", ["values", "indices"])
 cummin_result = structseq("cummin", ["values", "indices"])
 mode_result = structseq("mode", ["values", "indices"])
+histogram_result = structseq("histogram", ["hist", "bin_edges"])
 nanmedian_result = structseq("nanmedian", ["values", "indices"])
 
 _EVERYWHERE = np.ones((), dtype=bool)  # a where() condition that picks its first value everywhere
@@ -634,6 +636,43 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
 
 
 @public()
+def histogram(input: Tensor, bins: Any = 100, *, range: Sequence[float] | None = None, weight: Tensor | None = None,
+              density: bool = False) -> Any:
+    """``(hist, bin_edges)``: the (weighted) count of the elements in each bin, the bins being
+    ``bins`` equal-width ones over ``range`` (by default the data's own; a single value widens
+    to +-0.5) or the edges in the tensor ``bins``.  Each bin holds [left, right), the last one
+    its right edge too; elements outside are left out.  ``density``: counts divided by their
+    total and the bin widths."""
+    F._reads(input, "histogram() (counts of the values)")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f'"histogramdd" not implemented for \'{_scalar(input._data)}\'')
+    data = to_numpy(input._data).reshape(-1)
+    dtype = data.dtype.type
+    if isinstance(bins, Tensor):
+        edges = to_numpy(bins._data).astype(data.dtype)
+    else:
+        if bins <= 0:
+            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+        low, high = (dtype(range[0]), dtype(range[1])) if range is not None else (
+            (data.min(), data.max()) if data.size else (dtype(0), dtype(0)))
+        if low > high:
+            raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min {low:g} max {high:g} for "
+                               "dimension 0")
+        if low == high:
+            low, high = low - dtype(0.5), high + dtype(0.5)
+        edges = linspace_values(float(low), float(high), bins + 1, data.dtype)
+    weights = None if weight is None else to_numpy(weight._data).reshape(-1)
+    inside = (data >= edges[0]) & (data <= edges[-1])
+    position = np.minimum(np.searchsorted(edges, data[inside], side="right") - 1, len(edges) - 2)
+    hist = np.bincount(position, weights=None if weights is None else weights[inside], minlength=len(edges) - 1)
+    hist = hist.astype(data.dtype)
+    if density:
+        hist = hist / (hist.sum() * np.diff(edges))
+    xp = get_array_module(input._data)
+    return histogram_result(_make(xp.asarray(hist.astype(data.dtype))), _make(xp.asarray(edges)))
+
+
+@public()
 def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False,
                        dim: int | None = None) -> Any:
     """Each run of equal consecutive elements (or slices along ``dim``) once, with, when asked,
@@ -875,6 +914,61 @@ def fix(input: Tensor) -> Tensor:
 
 
 # -- products of whole tensors ----------------------------------------------------------------
+
+
+def _positions(offset: int, shape: Sequence[int], strides: Sequence[int]) -> np.ndarray:
+    """The storage position of each element of a (shape, strides, offset) layout, C order."""
+    positions = np.full(tuple(shape), offset, dtype=np.int64)
+    for axis, (n, step) in enumerate(zip(shape, strides)):
+        positions += (np.arange(n, dtype=np.int64) * step).reshape([-1 if a == axis else 1 for a in range(len(shape))])
+    return positions
+
+
+@public()
+def as_strided(input: Tensor, size: Sequence[int], stride: Sequence[int], storage_offset: int | None = None) -> Tensor:
+    """The elements at ``storage_offset + sum(i_k * stride_k)`` of ``input``'s storage, in the
+    shape ``size`` (strides and offset in elements; the offset is ``input``'s own by default):
+    sliding windows, overlapping patches.  chainrule gathers them into a new tensor (writing
+    to it does not reach ``input``; gradients flow back, summed where windows overlap), and
+    reads only storage that ``input`` itself covers."""
+    size, stride = tuple(int(n) for n in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    offset = input.storage_offset() if storage_offset is None else int(storage_offset)
+    own = _positions(input.storage_offset(), input.shape, input.stride()).reshape(-1)
+    wanted = _positions(offset, size, stride)
+    lookup = np.full(builtins.max(int(own.max(initial=-1)), int(wanted.max(initial=-1))) + 1, -1, dtype=np.int64)
+    lookup[own] = np.arange(own.size)
+    index = lookup[wanted] if wanted.size else wanted
+    if wanted.size and (wanted.min() < 0 or (index < 0).any()):
+        raise NotImplementedError(
+            f"as_strided(size={list(size)}, stride={list(stride)}, storage_offset={offset}) reads storage outside "
+            f"the tensor's own elements (shape {list(input.shape)}, strides {list(input.stride())}, offset "
+            f"{input.storage_offset()}); chainrule reads only those: call it on the tensor that owns the storage")
+    flat = F.reshape(input, (-1,))
+    return named(flat[_make(get_array_module(input._data).asarray(index))], "AsStridedBackward0")
+
+
+@public(out=True)
+def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """``narrow``'s slice as a new tensor (a copy, not a view)."""
+    return F.narrow(input, dim, start, length).clone()
+
+
+@public(out=True)
+def inner(input: Tensor, other: Tensor) -> Tensor:
+    """Sums of products over the last dims: ``out[i..., j...] = sum_k input[i..., k] other[j..., k]``
+    (``dot`` for two vectors; a product where one is 0-d)."""
+    if input.dim() == 0 or other.dim() == 0:
+        return F.mul(input, other)
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
+                           f"{list(input.shape)} and {list(other.shape)}")
+    if input.dim() == other.dim() == 1:
+        return F.dot(input, other)
+    size = input.shape[-1]
+    products = F.matmul(F.reshape(input, (-1, size)), F.reshape(other, (-1, size)).t())
+    return F.reshape(products, (*input.shape[:-1], *other.shape[:-1]))
 
 
 @public(out=True)

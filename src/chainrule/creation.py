@@ -16,6 +16,7 @@ from .mt19937 import along_memory, visiting_order
 from .ops.sampling import (
     BinomialDraw, DirichletGrad, Multinomial, PoissonDraw, Sample, SampleDirichlet, StandardGamma, StandardGammaGrad,
 )
+from .ops.spacing import linspace_values
 from .random import Generator, _generator
 from .tensor import Tensor, _make, _to_array
 
@@ -32,7 +33,12 @@ def _draw(method: str, generator: Generator | None, device: Any, dtype: Any, *ar
     return Sample.apply(method, generator, device, dtype, *args)
 
 
-def _size(size: tuple) -> tuple:
+def _size(size: tuple, keyword: Any = None) -> tuple:
+    """The shape given as ``f(2, 3)``, ``f((2, 3))`` or ``f(size=(2, 3))``."""
+    if keyword is not None:
+        if size:
+            raise TypeError("got multiple values for argument 'size'")
+        size = tuple(keyword) if isinstance(keyword, (tuple, list)) else (keyword,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     for n in size:
@@ -88,18 +94,18 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return _make(array)
 
 
-def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    shape, kind = _size(size), _float(dtype)
+def zeros(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    shape, kind = _size(sizes, size), _float(dtype)
     return _finish(build_on(resolve_device(device), lambda xp: xp.zeros(shape, dtype=kind)), requires_grad)
 
 
-def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    shape, kind = _size(size), _float(dtype)
+def ones(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    shape, kind = _size(sizes, size), _float(dtype)
     return _finish(build_on(resolve_device(device), lambda xp: xp.ones(shape, dtype=kind)), requires_grad)
 
 
-def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, **_: Any) -> Tensor:
-    shape, kind = _size(size), _float(dtype)
+def empty(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False, **_: Any) -> Tensor:
+    shape, kind = _size(sizes, size), _float(dtype)
     return _finish(build_on(resolve_device(device), lambda xp: xp.empty(shape, dtype=kind)), requires_grad)
 
 
@@ -206,11 +212,16 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, dev
 
 
 def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """``steps`` values evenly spaced from ``start`` to ``end`` (both included), rounded as
+    PyTorch's CPU kernel rounds them."""
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
+    start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
     kind = _float(dtype)
-    return _finish(build_on(resolve_device(device), lambda xp: xp.linspace(start, end, steps).astype(kind)),
-                   requires_grad)
+    if dtype is None and (isinstance(start, complex) or isinstance(end, complex)):
+        kind = np.result_type(kind, np.complex64)
+    values = linspace_values(start, end, steps, kind)
+    return _finish(build_on(resolve_device(device), lambda xp: xp.asarray(values)), requires_grad)
 
 
 def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype: Any = None, device: Any = None,
@@ -225,14 +236,14 @@ def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None, 
     return _finish(build_on(resolve_device(device), lambda xp: xp.eye(n, m, dtype=kind)), requires_grad)
 
 
-def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def rand(*sizes: Any, size: Any = None, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1)."""
-    return _finish(_draw("random", generator, resolve_device(device), _float(dtype), _size(size)), requires_grad)
+    return _finish(_draw("random", generator, resolve_device(device), _float(dtype), _size(sizes, size)), requires_grad)
 
 
-def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def randn(*sizes: Any, size: Any = None, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples."""
-    return _finish(_draw("standard_normal", generator, resolve_device(device), _float(dtype), _size(size)),
+    return _finish(_draw("standard_normal", generator, resolve_device(device), _float(dtype), _size(sizes, size)),
                    requires_grad)
 
 

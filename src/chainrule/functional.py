@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import dtypes
+from . import dtypes, upcalls
 from .amp import lower_precision
 from .autograd import observe
 from .autograd.function import broadcast_error, named
@@ -62,7 +62,12 @@ def _coerce(tensor: Tensor, other: Any) -> Any:
     return other
 
 
-def _shape_args(args: tuple) -> tuple:
+def _shape_args(args: tuple, keyword: Any = None, name: str = "shape") -> tuple:
+    """A shape given as ``f(2, 3)``, ``f((2, 3))`` or by its keyword ``f(shape=(2, 3))``."""
+    if keyword is not None:
+        if args:
+            raise TypeError(f"got multiple values for argument '{name}'")
+        args = tuple(keyword) if isinstance(keyword, (tuple, list)) else (keyword,)
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = tuple(args[0])
     return tuple(int(a) for a in args)
@@ -600,6 +605,8 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
 def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
+    if p == "nuc":  # (the sum of the singular values: linalg's, over two dims)
+        return upcalls.linalg().matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
     if input.is_complex():  # a norm of complex numbers is that of their magnitudes
         input = abs(input)
     axis = R.normalize_axis(dim, input._data.ndim)
@@ -697,7 +704,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
     return L.Matmul.apply(input, vec)
 
 
-@public(out=True, aliases=("inner",))
+@public(out=True)
 def dot(input: Tensor, other: Tensor) -> Tensor:
     if input._data.ndim != 1 or other._data.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors")
@@ -713,8 +720,8 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
 
 
 @public()
-def reshape(input: Tensor, *shape: Any) -> Tensor:
-    shape = _shape_args(shape)
+def reshape(input: Tensor, *sizes: Any, shape: Any = None) -> Tensor:
+    shape = _shape_args(sizes, shape)
     if shape == input._data.shape:
         return S.Reshape.apply(input, shape)
     if shape.count(-1) > 1:
@@ -735,10 +742,12 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
 
 
 @public()
-def view(input: Tensor, *shape: Any) -> Tensor:
+def view(input: Tensor, *shape: Any, size: Any = None, dtype: Any = None) -> Tensor:
+    if dtype is not None:
+        shape = (dtype,)
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, np.integer)):
         return _make(input._data.view(dtypes.to_numpy(shape[0])))
-    result = reshape(input, *shape)
+    result = reshape(input, _shape_args(shape, size, "size"))
     S.require_view(input._data, result._data, own_layout=getattr(input, "_view_of", None) is None)
     return result
 
@@ -803,8 +812,8 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
 
 
 @public()
-def permute(input: Tensor, *dims: Any) -> Tensor:
-    dims = _shape_args(dims)
+def permute(input: Tensor, *order: Any, dims: Any = None) -> Tensor:
+    dims = _shape_args(order, dims, "dims")
     ndim = input._data.ndim
     if len(dims) != ndim:
         raise RuntimeError(
@@ -857,8 +866,8 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
 
 
 @public()
-def expand(input: Tensor, *sizes: Any) -> Tensor:
-    sizes = _shape_args(sizes)
+def expand(input: Tensor, *sizes: Any, size: Any = None) -> Tensor:
+    sizes = _shape_args(sizes, size, "size")
     shape = input._data.shape
     lead = len(sizes) - len(shape)
     if lead < 0:
@@ -896,8 +905,8 @@ def broadcast_to(input: Tensor, shape: Sequence[int]) -> Tensor:
 
 
 @public()
-def repeat(input: Tensor, *sizes: Any) -> Tensor:
-    return S.Repeat.apply(input, _shape_args(sizes))
+def repeat(input: Tensor, *sizes: Any, repeats: Any = None) -> Tensor:
+    return S.Repeat.apply(input, _shape_args(sizes, repeats, "repeats"))
 
 
 @public()
@@ -982,6 +991,19 @@ def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
     return S.ScatterAdd.apply(input, _dim(dim, input._data.ndim), index, src)
 
 
+def _scatter_with(input: Tensor, dim: int, index: Any, src: Any, reduce: str) -> Tensor:
+    if reduce not in ("add", "multiply"):
+        raise RuntimeError("reduce argument must be either add or multiply.")
+    if isinstance(src, Tensor):
+        warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in a "
+                      "future PyTorch release. Use torch.scatter_reduce instead for more reduction options.",
+                      UserWarning, stacklevel=3)
+    else:
+        src = _make(get_array_module(input._data).full(np.shape(_index_array(index, "scatter")), src,
+                                                       dtype=input._data.dtype))
+    return scatter_reduce(input, dim, index, src, "sum" if reduce == "add" else "prod")
+
+
 @public(inplace=True)
 @_scalar_as_vector
 def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str, *,
@@ -1009,14 +1031,17 @@ def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str
 
 @public(inplace=True)
 @_scalar_as_vector
-def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None, reduce: str | None = None) -> Tensor:
     """``input`` with ``src`` (a tensor, or a single ``value``) written at ``index`` along
-    ``dim``: ``out[i][index[i][j]] = src[i][j]`` for dim=1."""
-    index = _index_array(index, "scatter")
+    ``dim``: ``out[i][index[i][j]] = src[i][j]`` for dim=1; ``reduce`` ("add" or "multiply",
+    PyTorch's older spelling of ``scatter_reduce``) combines them with ``input``'s values."""
     if src is None:
         src = value
     if src is None:
         raise TypeError("scatter() missing 1 required positional argument: 'src' (or 'value')")
+    if reduce is not None:
+        return _scatter_with(input, dim, index, src, reduce)
+    index = _index_array(index, "scatter")
     ndim = input._data.ndim
     if index.ndim != ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
@@ -1134,7 +1159,15 @@ def vstack(tensors: Sequence[Tensor]) -> Tensor:
 
 
 @public()
-def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
+def split(tensor: Tensor, split_size_or_sections: Any = None, dim: int = 0, *, split_size: Any = None) -> tuple:
+    """``tensor`` in pieces of ``split_size_or_sections`` along ``dim`` (``split_size`` is
+    the Tensor method's name for it)."""
+    if split_size is not None:
+        if split_size_or_sections is not None:
+            raise TypeError("split() got multiple values for argument 'split_size'")
+        split_size_or_sections = split_size
+    if split_size_or_sections is None:
+        raise TypeError("split() missing 1 required positional argument: 'split_size_or_sections'")
     axis = _dim(dim, tensor._data.ndim)
     size = tensor._data.shape[axis]
     if isinstance(split_size_or_sections, int):
@@ -1493,9 +1526,10 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
 
 
 @public(method=False)
-def einsum(equation: str, *operands: Any) -> Tensor:
-    """einsum for two operands or one, through products and sums of the ops above."""
-    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+def einsum(equation: Any, *operands: Any) -> Tensor:
+    """Sums of products along the equation's subscripts (``"bij,bjk->bik"``, with ``...`` for
+    broadcast dims), or in the sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])``."""
+    if isinstance(equation, str) and len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     return _einsum(equation, *operands)
 

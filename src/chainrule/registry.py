@@ -49,6 +49,7 @@ def public(method: bool = True, inplace: bool = False, out: bool = False, xp: st
 
     def register(function: Callable) -> Callable:
         key = name or function.__name__
+        function = numpy_spellings(function)
         row = Row(key, function, method, inplace, out, xp, kernel, key)
         ROWS[row.name] = row
         for alias in aliases:
@@ -61,6 +62,40 @@ def public(method: bool = True, inplace: bool = False, out: bool = False, xp: st
 def public_form(row: Row) -> Callable:
     """What ``chainrule.<name>`` is: the functional form, taking ``out=`` when its row says so."""
     return accepts_out(row.function) if row.out else row.function
+
+
+# -- NumPy's spellings -------------------------------------------------------------------------
+# PyTorch's argument parser takes NumPy's names for two arguments of every native function:
+# ``x.argmax(axis=1)``, ``torch.max(x, axis=0, keepdims=True)``; swapaxes (an alias of
+# transpose here) names its dims axis0 and axis1.
+
+_NUMPY_NAMES = {"axis": "dim", "keepdims": "keepdim", "axis0": "dim0", "axis1": "dim1"}
+_VARKEYWORDS = 0x08  # inspect.CO_VARKEYWORDS: the form takes **kwargs and reads these names itself
+
+
+def numpy_spellings(fn: Callable) -> Callable:
+    """``fn`` taking ``axis=`` for its ``dim`` and ``keepdims=`` for its ``keepdim`` (and
+    ``axis0``/``axis1`` for ``dim0``/``dim1``), as PyTorch's native functions do; ``fn``
+    itself when it has none of these arguments."""
+    code = getattr(fn, "__code__", None)
+    if code is None or code.co_flags & _VARKEYWORDS:
+        return fn
+    parameters = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+    names = {numpy: torch for numpy, torch in _NUMPY_NAMES.items() if torch in parameters}
+    if not names:
+        return fn
+
+    @functools.wraps(fn)
+    def taking_numpy_names(*args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            for numpy, torch in names.items():
+                if numpy in kwargs:
+                    if torch in kwargs:
+                        raise TypeError(f"{fn.__name__}() got multiple values for argument '{torch}'")
+                    kwargs[torch] = kwargs.pop(numpy)
+        return fn(*args, **kwargs)
+
+    return taking_numpy_names
 
 
 # -- out= ------------------------------------------------------------------------------------

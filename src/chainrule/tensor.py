@@ -40,6 +40,14 @@ class Size(tuple):
         return count
 
 
+def _is_a_size(data: Any) -> bool:
+    """One int given to the legacy constructor (``Tensor(3)``, a NumPy integer, a 0-d integer
+    array) is a size, as in PyTorch; a bool is data."""
+    if isinstance(data, np.ndarray):
+        return data.ndim == 0 and data.dtype.kind in "iu"
+    return hasattr(data, "__index__") and not isinstance(data, (bool, np.bool_, Tensor))
+
+
 class Tensor:
     """An n-dimensional array that can record the ops applied to it.
 
@@ -65,9 +73,26 @@ class Tensor:
     # Numpy defers to us in mixed expressions (ndarray * Tensor -> Tensor.__rmul__).
     __array_priority__ = 1000
 
-    def __new__(cls, data: Any = None, *, requires_grad: bool = False, dtype: Any = None) -> "Tensor":
-        if data is None:
-            data = []
+    def __new__(cls, *args: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None) -> "Tensor":
+        # PyTorch's legacy constructor: Tensor(data), or Tensor(*sizes) / Tensor(Size) for a
+        # tensor of that shape (uninitialised in PyTorch; zeros here, one valid content).
+        if device is not None and str(device).split(":")[0] != "cpu":
+            raise RuntimeError(f"legacy constructor expects device type: cpu but device type: "
+                               f"{str(device).split(':')[0]} was passed")
+        data = args[0] if len(args) == 1 else [] if not args else None
+        if data is None or isinstance(data, Size) or _is_a_size(data):
+            shape = tuple(data) if isinstance(data, Size) else args
+            if not all(hasattr(n, "__index__") and not isinstance(n, (bool, np.bool_)) for n in shape):
+                raise TypeError(f"new(): argument 'size' must be tuple of ints, but found element of type "
+                                f"{next(type(n).__name__ for n in shape if not hasattr(n, '__index__'))}")
+            shape = tuple(operator.index(n) for n in shape)
+            if any(n < 0 for n in shape):
+                raise RuntimeError(f"Trying to create tensor with negative dimension "
+                                   f"{next(n for n in shape if n < 0)}: {list(shape)}")
+            kind = _dt.to_numpy(dtype) if dtype is not None else _dt.get_default_dtype().numpy
+            return _make(np.zeros(shape, dtype=kind), cls=cls)
+        if isinstance(data, (float, complex, np.floating, np.complexfloating)) or isinstance(data, (bool, np.bool_)):
+            raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
         array = _to_array(data, dtype)
         if dtype is None and not isinstance(data, Tensor) and array.dtype.kind in "iubf":
             # The legacy constructor is the default float type's (FloatTensor), whatever the data.
@@ -76,7 +101,7 @@ class Tensor:
                 array = array.astype(default)
         return _make(array, cls=cls)
 
-    def __init__(self, data: Any = None, *, requires_grad: bool = False, dtype: Any = None) -> None:
+    def __init__(self, *args: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None) -> None:
         if requires_grad:
             self.requires_grad_(True)
 

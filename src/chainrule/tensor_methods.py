@@ -7,6 +7,7 @@ the create_graph namespace into autograd.  ``tensor.py`` itself stays a data hol
 """
 from __future__ import annotations
 
+import mmap
 from typing import Any, Callable
 
 import numpy as np
@@ -21,6 +22,7 @@ from .amp import lower_precision
 from .autograd import forward_ad
 from .autograd.function import broadcast_error, named
 from .autograd.grad_mode import grad_state
+from .autograd.versions import storage_root
 from .backend import CPU, device, get_array_module, resolve_device, to_device
 from .composites import polygamma as _polygamma
 from .creation import bernoulli as _bernoulli, empty, full, multinomial as _multinomial, ones, tensor as _new_tensor, zeros
@@ -652,12 +654,48 @@ def index_copy_(self: Tensor, dim: int, index: Any, source: Any) -> Tensor:
     return self
 
 
+@method()
+def storage_offset(self: Tensor) -> int:
+    """Where this tensor starts in its storage, in elements (a view's offset into its base)."""
+    data, root = self._data, storage_root(self._data)
+    if isinstance(data, np.ndarray):
+        start = data.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    else:  # (a device array)
+        start = data.data.ptr - root.data.ptr
+    return start // data.itemsize if data.itemsize else 0
+
+
+# -- shared memory (Hogwild training with torch.multiprocessing) -------------------------------
+
+
+@method()
+def is_shared(self: Tensor) -> bool:
+    """Whether the storage is in shared memory (``share_memory_``)."""
+    return isinstance(self._data, np.ndarray) and isinstance(storage_root(self._data).base, mmap.mmap)
+
+
+@method()
+def share_memory_(self: Tensor) -> Tensor:
+    """Move the storage to shared memory: an anonymous shared mapping, which processes forked
+    from this one (``torch.multiprocessing.Process``) read and write in place, so that their
+    optimizer steps reach this process's parameters.  Nothing happens for a tensor already
+    shared or on a GPU."""
+    if self.is_shared() or not isinstance(self._data, np.ndarray):
+        return self
+    shared = np.ndarray(self._data.shape, self._data.dtype, buffer=mmap.mmap(-1, max(self._data.nbytes, 1)))
+    shared[...] = self._data
+    self._data = shared
+    if self._vc is not None and self._vc.root is not None:  # its version counter watches the new storage
+        self._vc.root = storage_root(shared)
+    return self
+
+
 def _view_inplace(name: str, view: Callable) -> Callable:
     """An in-place view op (unsqueeze_, t_ ...): the tensor becomes ``view(tensor, ...)``."""
 
-    def inplace(self: Tensor, *args: Any) -> Tensor:
+    def inplace(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         self._check_inplace()
-        result = view(self, *args)
+        result = view(self, *args, **kwargs)
         if self.grad_fn is None:
             self._data = result._data  # a leaf stays a leaf
         else:
@@ -875,8 +913,10 @@ def new_tensor(self: Tensor, data: Any, *, dtype: Any = None, device: Any = None
 
 
 def _new_like(name: str, factory: Callable) -> Callable:
-    def new(self: Tensor, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-        return factory(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+    def new(self: Tensor, *sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
+            requires_grad: bool = False) -> Tensor:
+        return factory(*sizes, size=size, dtype=dtype or self.dtype, device=device or self.device,
+                       requires_grad=requires_grad)
 
     new.__name__ = name
     new.__doc__ = f"``chainrule.{name[4:]}(...)`` with this tensor's dtype and device unless told otherwise."

@@ -14,3 +14,6 @@ compile: Callable[..., Any] | None = None
 
 #: ``chainrule.sparse`` (sparse COO tensors), loaded on first use: ``Tensor.to_sparse``.
 sparse: Callable[[], Any] | None = None
+
+#: ``chainrule.linalg``, loaded on first use: ``chainrule.norm(A, "nuc")`` is its matrix norm.
+linalg: Callable[[], Any] | None = None

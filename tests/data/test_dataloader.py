@@ -8,8 +8,8 @@ import torch.utils.data as tud
 
 import chainrule
 from chainrule.data import (
-    BatchSampler, ConcatDataset, DataLoader, Dataset, IterableDataset, RandomSampler, SequentialSampler, Subset,
-    SubsetRandomSampler, TensorDataset, WeightedRandomSampler, default_collate, random_split,
+    BatchSampler, ChainDataset, ConcatDataset, DataLoader, Dataset, IterableDataset, RandomSampler, SequentialSampler,
+    StackDataset, Subset, SubsetRandomSampler, TensorDataset, WeightedRandomSampler, default_collate, random_split,
 )
 from conftest import assert_close
 
@@ -190,6 +190,46 @@ def test_tensor_and_concat_datasets():
     assert both[4][1].item() == 20 and both[-1][1].item() == 30
     with pytest.raises(IndexError):
         both[6]
+
+
+def _leaves(batch):
+    if isinstance(batch, dict):
+        return [(k, *leaf) for k in batch for leaf in _leaves(batch[k])]
+    if isinstance(batch, (list, tuple)):
+        return [(i, *leaf) for i, b in enumerate(batch) for leaf in _leaves(b)]
+    return [(batch.tolist(),)]
+
+
+def test_stack_dataset_tuples_and_dicts_like_torch():
+    (ours, theirs), (ours2, theirs2) = pair_datasets(6), pair_datasets(6)
+    for make in (lambda lib, a, b: lib.StackDataset(a, b), lambda lib, a, b: lib.StackDataset(a=a, b=range(6))):
+        mine = [_leaves(b) for b in DataLoader(make(chainrule.data, ours, ours2), batch_size=4)]
+        assert mine == [_leaves(b) for b in tud.DataLoader(make(tud, theirs, theirs2), batch_size=4)]
+    stacked = StackDataset(a=ours, b=range(6))
+    assert len(stacked) == 6 and stacked[2]["b"] == 2 and [s["b"] for s in stacked.__getitems__([1, 3])] == [1, 3]
+    for args, kwargs, message in (((ours, TensorDataset(chainrule.ones(2))), {}, "Size mismatch between datasets"),
+                                  ((), {}, "At least one dataset should be passed"),
+                                  ((ours,), {"b": ours}, "both types are given")):
+        with pytest.raises(ValueError, match=message):
+            StackDataset(*args, **kwargs)
+
+
+def test_chain_dataset_reads_its_streams_in_turn():
+    class Stream(IterableDataset):
+        def __init__(self, n):
+            self.n = n
+
+        def __iter__(self):
+            return iter(range(self.n))
+
+        def __len__(self):
+            return self.n
+
+    chained = ChainDataset([Stream(2), Stream(3)])
+    assert list(chained) == [0, 1, 0, 1, 2] and len(chained) == 5
+    assert [b.tolist() for b in DataLoader(chained, batch_size=2)] == [[0, 1], [0, 1], [2]]
+    with pytest.raises(AssertionError, match="ChainDataset only supports IterableDataset"):
+        list(ChainDataset([range(3)]))
 
 
 def test_iterable_dataset_batches():

@@ -588,3 +588,15 @@ def test_ctc_loss_refuses_like_torch(make):
     with pytest.raises(Exception) as theirs:
         make(torch)
     raises_like_torch(lambda: make(chainrule), lambda: make(torch), re.escape(str(theirs.value)[:60]))
+
+
+def test_nll_loss_2d_is_nll_loss_under_its_deprecated_name():
+    x = np.random.default_rng(2).standard_normal((2, 3, 4, 4))
+    target = np.random.default_rng(3).integers(0, 3, (2, 4, 4))
+    with pytest.warns(FutureWarning, match="NLLLoss2d` has been deprecated"):
+        ours = chainrule.nn.NLLLoss2d(reduction="sum")
+    with pytest.warns(FutureWarning):
+        theirs = torch.nn.NLLLoss2d(reduction="sum")
+    assert isinstance(ours, chainrule.nn.NLLLoss)
+    assert_close(ours(chainrule.tensor(x).log_softmax(1), chainrule.tensor(target)),
+                 theirs(torch.tensor(x).log_softmax(1), torch.tensor(target)))

@@ -495,3 +495,11 @@ def test_training_with_batchnorm_and_data_updates():
     c.eval()
     t.eval()
     assert_close(c(chainrule.tensor(x)), t(torch.tensor(x)))
+
+
+def test_module_share_memory_shares_parameters_and_buffers():
+    model = chainrule.nn.Sequential(chainrule.nn.Linear(2, 3), chainrule.nn.BatchNorm1d(3))
+    weight = model[0].weight
+    assert model.share_memory() is model
+    assert model[0].weight is weight and all(p.is_shared() for p in model.parameters())
+    assert all(b.is_shared() for b in model.buffers())

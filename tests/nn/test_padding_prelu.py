@@ -18,6 +18,8 @@ MODULES = [
     (lambda m: m.ZeroPad2d(1), (2, 3, 4, 5)),
     (lambda m: m.ZeroPad2d((1, 2, 0, 3)), (2, 3, 4, 5)),
     (lambda m: m.ZeroPad1d((0, 2)), (2, 3, 4)),
+    (lambda m: m.ZeroPad2d((1, 2)), (2, 3, 4, 5)),
+    (lambda m: m.ConstantPad1d((1, 2, 3, 4), 0.5), (2, 3, 4)),
     (lambda m: m.ConstantPad1d(2, 3.5), (2, 3, 4)),
     (lambda m: m.ConstantPad2d((1, 0, -1, 2), -1.0), (2, 3, 4, 5)),
     (lambda m: m.ReflectionPad1d((1, 2)), (2, 3, 4)),

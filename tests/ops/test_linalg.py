@@ -120,6 +120,18 @@ EINSUM = [
     ("ij->j", (2, 3), None),
     ("ij->ji", (2, 3), None),
     ("ijk->ki", (2, 3, 4), None),
+    ("...ij,...jk->...ik", (2, 2, 3), (2, 3, 4)),
+    ("...ij,...jk->...ik", (1, 2, 3), (4, 1, 3, 5)),
+    ("...ij,jk", (2, 2, 3), (3, 4)),
+    ("b...d,b...e->bde", (2, 3, 4), (2, 3, 5)),
+    ("a...b,b...->a...", (2, 3), (3,)),
+    ("bij,bjk->bik", (1, 2, 3), (4, 3, 5)),
+    ("i...->...", (2, 3, 4), None),
+    ("...->", (2, 3), None),
+    ("ii", (3, 3), None),
+    ("ii->i", (3, 3), None),
+    ("bii->bi", (2, 3, 3), None),
+    ("iij,jk->ik", (3, 3, 2), (2, 4)),
 ]
 
 
@@ -129,6 +141,30 @@ def test_einsum(equation, sa, sb):
         check(lambda L, a: L.einsum(equation, a), normal(*sa))
     else:
         check(lambda L, a, b: L.einsum(equation, a, b), normal(*sa), normal(*sb))
+
+
+def test_einsum_sublist_form():
+    check(lambda L, a, b: L.einsum(a, [0, 1], b, [1, 2], [0, 2]), normal(2, 3), normal(3, 4))
+    check(lambda L, a: L.einsum(a, [Ellipsis, 1], [1, Ellipsis]), normal(2, 3, 4))
+
+
+def test_einsum_second_order():
+    check(lambda L, a, b: L.autograd.grad((L.einsum("...ij,...jk", a, b) ** 2).sum(), a, create_graph=True)[0],
+          normal(2, 2, 3), normal(3, 4))
+    check(lambda L, a: L.autograd.grad((L.einsum("bii->bi", a) ** 3).sum(), a, create_graph=True)[0],
+          normal(2, 3, 3))
+
+
+@pytest.mark.parametrize("equation,shapes", [
+    ("ij,jk", [(2, 3, 1), (3, 4)]), ("...ij", [(2,)]), ("ij,jk", [(2, 3)]), ("ij", [(2, 3), (3, 4)]),
+])
+def test_einsum_errors(equation, shapes):
+    for L in (torch, chainrule):
+        with pytest.raises(RuntimeError) as raised:
+            L.einsum(equation, *[L.ones(s) for s in shapes])
+        if L is torch:
+            expected = str(raised.value)
+    assert str(raised.value) == expected
 
 
 def test_einsum_same_operand_twice():

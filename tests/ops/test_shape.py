@@ -1,6 +1,8 @@
 """Shape and indexing ops against PyTorch: values, dtypes, gradients."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -93,6 +95,13 @@ SHAPE_OPS = [
     ("meshgrid-ij", lambda L, x: L.meshgrid(x[0, 0], x[1, :, 0], indexing="ij")),
     ("meshgrid-xy", lambda L, x: L.meshgrid([x[0, 0], x[1, :, 0], x[1, 1, :2]], indexing="xy")),
     ("broadcast_tensors", lambda L, x: L.broadcast_tensors(x[:, :1], x[0])),
+    ("reshape-shape-kw", lambda L, x: x.reshape(shape=(4, -1))),
+    ("reshape-fn-shape-kw", lambda L, x: L.reshape(x, shape=[24])),
+    ("view-size-kw", lambda L, x: x.view(size=(6, 4))),
+    ("permute-dims-kw", lambda L, x: x.permute(dims=(2, 0, 1))),
+    ("permute-fn-dims-kw", lambda L, x: L.permute(x, dims=[1, 2, 0])),
+    ("expand-size-kw", lambda L, x: x[:, :1].expand(size=(2, 5, 4))),
+    ("repeat-repeats-kw", lambda L, x: x.repeat(repeats=(1, 2, 1))),
 ]
 
 
@@ -277,6 +286,22 @@ def test_gather_scatter_gradcheck(name, fn):
     assert chainrule.autograd.gradcheck(lambda a, b: fn(chainrule, a, b), (x, s))
 
 
+def test_scatter_with_reduce():
+    # PyTorch's older spelling of scatter_reduce: values only (PyTorch has no derivative for it).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(lambda L, x, s: [x.scatter(0, L.tensor(IDX0), s, reduce="add"),
+                               (x * 1).scatter_(0, L.tensor(IDX0), s, reduce="multiply"),
+                               L.scatter(x, 1, L.tensor(IDX1), 2.0, reduce="multiply"),
+                               (x * 1).scatter_(1, L.tensor(IDX1), 0.5, reduce="add")],
+              normal(3, 4), normal(2, 4), grad=False)
+    with pytest.warns(UserWarning, match="reduce argument of torch.scatter with Tensor src is deprecated"):
+        chainrule.zeros(3, 4).scatter(0, chainrule.tensor(IDX0), chainrule.ones(2, 4), reduce="add")
+    for L in (torch, chainrule):
+        with pytest.raises(RuntimeError, match="reduce argument must be either add or multiply"):
+            L.zeros(3, 4).scatter(0, L.tensor(IDX0), 1.0, reduce="mean")
+
+
 def test_scatter_add_index_smaller_than_src():
     # PyTorch computes the values, but its backward fails here ("invalid gradient ... got
     # [2, 2] but expected shape compatible with [2, 4]"); chainrule gives src a gradient of
@@ -312,6 +337,8 @@ JOIN = [
     ("split-int-uneven", lambda L, a, b: L.split(a, 2, dim=1)),
     ("split-list", lambda L, a, b: a.split([1, 2], dim=-1)),
     ("split-list-zero", lambda L, a, b: a.split([0, 3, 0], 1)),
+    ("split-method-keyword", lambda L, a, b: a.split(split_size=2, dim=1)),
+    ("split-fn-keyword", lambda L, a, b: L.split(a, split_size_or_sections=[2, 1], dim=1)),
     ("chunk", lambda L, a, b: a.chunk(2, 1)),
     ("chunk-more-than-size", lambda L, a, b: L.chunk(a, 5, dim=0)),
     ("chunk-uneven", lambda L, a, b: L.cat([a, b], 1).chunk(4, 1)),

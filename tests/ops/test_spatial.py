@@ -1,5 +1,5 @@
 """Resampling (chainrule.ops.spatial) against PyTorch in float64: F.pad's reflect /
-replicate / circular modes, interpolate (nearest, nearest-exact, linear, bilinear,
+replicate / circular modes, interpolate (nearest, nearest-exact, linear, bilinear, bicubic, antialiased,
 trilinear, area), and channel dropout (dropout1d/2d/3d)."""
 from __future__ import annotations
 
@@ -67,7 +67,8 @@ def test_pad_errors_match_torch(rng):
 
 SIZES = [dict(size=(5, 13)), dict(size=7), dict(scale_factor=2), dict(scale_factor=1.7),
          dict(scale_factor=(0.5, 3)), dict(size=(20, 4)), dict(scale_factor=1.7, recompute_scale_factor=True)]
-MODES = [("nearest", None), ("nearest-exact", None), ("bilinear", False), ("bilinear", True), ("area", None)]
+MODES = [("nearest", None), ("nearest-exact", None), ("bilinear", False), ("bilinear", True), ("area", None),
+         ("bicubic", False), ("bicubic", True)]
 
 
 @pytest.mark.parametrize("mode,align_corners", MODES)
@@ -77,6 +78,17 @@ def test_interpolate_2d_matches_torch(mode, align_corners, kwargs, rng):
     check_pair(lambda a: F.interpolate(a, mode=mode, align_corners=align_corners, **kwargs),
                lambda a: TF.interpolate(a, mode=mode, align_corners=align_corners, **kwargs), x, rng,
                f"interpolate {mode} {align_corners} {kwargs}")
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("kwargs", [dict(size=(4, 3)), dict(scale_factor=0.3), dict(size=(9, 10)),
+                                    dict(scale_factor=(0.5, 1.7)), dict(size=(1, 1))])
+def test_interpolate_antialias_matches_torch(mode, align_corners, kwargs, rng):
+    x = rng.standard_normal((2, 3, 9, 10))
+    check_pair(lambda a: F.interpolate(a, mode=mode, align_corners=align_corners, antialias=True, **kwargs),
+               lambda a: TF.interpolate(a, mode=mode, align_corners=align_corners, antialias=True, **kwargs), x, rng,
+               f"antialias {mode} {align_corners} {kwargs}")
 
 
 @pytest.mark.parametrize("mode,align_corners", [("nearest", None), ("nearest-exact", None), ("linear", False),
@@ -97,7 +109,7 @@ def test_interpolate_3d_matches_torch(mode, align_corners, rng):
 
 def test_interpolate_float32_matches_torch_float32(rng):
     x = rng.standard_normal((2, 3, 9, 10)).astype(np.float32)
-    for mode, ac in (("nearest", None), ("bilinear", False), ("bilinear", True)):
+    for mode, ac in (("nearest", None), ("bilinear", False), ("bilinear", True), ("bicubic", False), ("bicubic", True)):
         out = F.interpolate(chainrule.tensor(x), scale_factor=1.7, mode=mode, align_corners=ac)
         assert out.dtype == chainrule.float32
         assert_close(out, TF.interpolate(torch.tensor(x), scale_factor=1.7, mode=mode, align_corners=ac),
@@ -109,6 +121,8 @@ def test_interpolate_gradcheck_and_double_backward(rng):
     assert gradcheck(lambda a: F.interpolate(a, size=(5, 7), mode="bilinear", align_corners=False), (x,))
     assert gradgradcheck(lambda a: F.interpolate(a, scale_factor=2, mode="bilinear") ** 2, (x,))
     assert gradgradcheck(lambda a: F.interpolate(a, size=(5, 3), mode="nearest") ** 2, (x,))
+    assert gradgradcheck(lambda a: F.interpolate(a, size=(2, 6), mode="bicubic") ** 2, (x,))
+    assert gradgradcheck(lambda a: F.interpolate(a, size=(2, 3), mode="bilinear", antialias=True) ** 2, (x,))
 
 
 def test_interpolate_errors_match_torch(rng):
@@ -124,6 +138,11 @@ def test_interpolate_errors_match_torch(rng):
                       lambda: TF.interpolate(xt[0], size=3, mode="bilinear"), "Got 3D input, but bilinear mode needs 4D input")
     raises_like_torch(lambda: F.interpolate(xc, size=3, mode="cubic"), lambda: TF.interpolate(xt, size=3, mode="cubic"),
                       r"got cubic")
+    raises_like_torch(lambda: F.interpolate(xc, size=3, mode="nearest", antialias=True),
+                      lambda: TF.interpolate(xt, size=3, mode="nearest", antialias=True),
+                      "Anti-alias option is restricted to bilinear, bicubic")
+    raises_like_torch(lambda: F.interpolate(xc[0], size=3, mode="bicubic"),
+                      lambda: TF.interpolate(xt[0], size=3, mode="bicubic"), "Got 3D input, but bicubic mode needs 4D input")
     raises_like_torch(lambda: F.interpolate(xc, size=(3, 3, 3)), lambda: TF.interpolate(xt, size=(3, 3, 3)),
                       r"spatial dimensions of \[4, 4\] and output size of \[3, 3, 3\]")
 

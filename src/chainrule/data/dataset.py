@@ -1,5 +1,5 @@
 """Datasets as ``torch.utils.data`` has them: Dataset, IterableDataset, TensorDataset,
-ConcatDataset, Subset and random_split."""
+ConcatDataset, ChainDataset, StackDataset, Subset and random_split."""
 from __future__ import annotations
 
 import bisect
@@ -80,6 +80,56 @@ class ConcatDataset(Dataset):
             raise IndexError(f"index {index} is out of range for a dataset of length {len(self)}")
         start = self.cumulative_sizes[which - 1] if which > 0 else 0
         return self.datasets[which][index - start]
+
+
+class ChainDataset(IterableDataset):
+    """Several iterable datasets read one after the other."""
+
+    def __init__(self, datasets: Sequence[Dataset]) -> None:
+        self.datasets = datasets
+
+    def __iter__(self) -> Iterator[Any]:
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            yield from d
+
+    def __len__(self) -> int:
+        total = 0
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            total += len(d)  # type: ignore[arg-type]
+        return total
+
+
+class StackDataset(Dataset):
+    """Datasets of one length side by side: sample ``i`` is the tuple (positional datasets) or
+    the dict (keyword datasets) of their samples ``i``."""
+
+    def __init__(self, *args: Dataset, **kwargs: Dataset) -> None:
+        if args and kwargs:
+            raise ValueError("Supported either ``tuple``- (via ``args``) or``dict``- (via ``kwargs``) like "
+                             "input/output, but both types are given.")
+        datasets = list(args) or list(kwargs.values())
+        if not datasets:
+            raise ValueError("At least one dataset should be passed")
+        self._length = len(datasets[0])  # type: ignore[arg-type]
+        if any(len(d) != self._length for d in datasets):  # type: ignore[arg-type]
+            raise ValueError("Size mismatch between datasets")
+        self.datasets: Any = args if args else kwargs
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __getitems__(self, indices: list) -> list:
+        """The samples at ``indices`` (a loader's batch at once)."""
+        return [self[i] for i in indices]
+
+    def __len__(self) -> int:
+        return self._length
 
 
 class Subset(Dataset):

@@ -463,6 +463,11 @@ class Module:
                 _changed()
         return self
 
+    def share_memory(self) -> "Module":
+        """Every parameter and buffer moved to shared memory (``Tensor.share_memory_``), for
+        Hogwild training in forked processes."""
+        return self._apply(lambda t: t.share_memory_())
+
     def apply(self, fn: Callable[["Module"], None]) -> "Module":
         """Call ``fn`` on every submodule (children first) and then on this module."""
         for module in self.children():

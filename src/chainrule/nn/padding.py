@@ -19,9 +19,8 @@ class _PadNd(Module):
 
     def __init__(self, padding: Any, value: float = 0.0) -> None:
         super().__init__()
+        # (a tuple is F.pad's, as given: ZeroPad2d((1, 2)) pads the last dim only, as PyTorch's)
         self.padding = tuple(padding) if isinstance(padding, (tuple, list)) else (int(padding),) * (2 * self.dims)
-        if len(self.padding) != 2 * self.dims:
-            raise ValueError(f"{type(self).__name__}: padding must be an int or a {2 * self.dims}-tuple")
         self.value = value
 
     def forward(self, input: Tensor) -> Tensor:

@@ -263,10 +263,71 @@ def _linear_map(size: int, out: int, scale: Any, align_corners: bool, dtype: Any
     return AxisMap("gather", index, weight, size)
 
 
+def _cubic_map(size: int, out: int, scale: Any, align_corners: bool, dtype: Any) -> AxisMap:
+    """Bicubic's taps along one axis: Keys' cubic convolution (A = -0.75) over the four
+    neighbours of each source position, the neighbours clamped to the edge, as PyTorch's
+    kernel (its arithmetic in float32 unless the tensor is float64)."""
+    real = np.float64 if dtype == np.float64 else np.float32
+    if align_corners:
+        ratio = real(size - 1) / real(out - 1) if out > 1 else real(0)
+        source = ratio * np.arange(out, dtype=real)
+    else:  # (not clamped at 0, unlike the linear modes)
+        ratio = real(1.0 / scale) if scale else real(size) / real(out)
+        source = ratio * (np.arange(out, dtype=real) + real(0.5)) - real(0.5)
+    floor = np.floor(source)
+    t = (source - floor).astype(real)
+    a = real(-0.75)
+
+    def near(x: Any) -> Any:  # |x| <= 1
+        return ((a + real(2)) * x - (a + real(3))) * x * x + real(1)
+
+    def far(x: Any) -> Any:  # 1 < |x| < 2
+        return ((a * x - real(5) * a) * x + real(8) * a) * x - real(4) * a
+
+    weight = np.stack([far(t + real(1)), near(t), near(real(1) - t), far(real(2) - t)], axis=1).astype(dtype)
+    index = np.clip(floor.astype(np.int64)[:, None] + np.arange(-1, 3), 0, size - 1)
+    return AxisMap("gather", index, weight, size)
+
+
+def _antialias_map(size: int, out: int, scale: Any, align_corners: bool, dtype: Any, cubic: bool) -> AxisMap:
+    """Antialiased taps along one axis, as PyTorch's separable kernel (PIL's): when shrinking,
+    the filter (the triangle of bilinear, or Keys' cubic with A = -0.5) is stretched by the
+    scale, so each output averages all the inputs it covers; the weights are normalised."""
+    real = np.float64 if dtype == np.float64 else np.float32
+    if align_corners:
+        ratio = real(size - 1) / real(out - 1) if out > 1 else real(0)
+    else:
+        ratio = real(1.0 / scale) if scale else real(size) / real(out)
+    half = real(2 if cubic else 1)
+    support = half * ratio if ratio >= 1 else half
+    inverse = real(1) / ratio if ratio >= 1 else real(1)
+    a = real(-0.5)
+
+    def taps(x: Any) -> Any:
+        x = np.abs(x)
+        if not cubic:
+            return np.where(x < 1, real(1) - x, real(0)).astype(real)
+        near = ((a + real(2)) * x - (a + real(3))) * x * x + real(1)
+        far = ((a * x - real(5) * a) * x + real(8) * a) * x - real(4) * a
+        return np.where(x < 1, near, np.where(x < 2, far, real(0))).astype(real)
+
+    center = ratio * (np.arange(out, dtype=real) + real(0.5))
+    low = np.maximum((center - support + real(0.5)).astype(np.int64), 0)
+    count = np.minimum((center + support + real(0.5)).astype(np.int64), size) - low
+    width = int(count.max())
+    offsets = np.arange(width)
+    inside = offsets[None, :] < count[:, None]
+    weight = np.where(inside, taps((low[:, None] + offsets - center[:, None] + real(0.5)) * inverse), real(0))
+    total = weight.sum(axis=1, keepdims=True, dtype=real)
+    weight = np.where(total != 0, weight / np.where(total != 0, total, real(1)), weight).astype(dtype)
+    index = np.where(inside, low[:, None] + offsets, 0)
+    return AxisMap("gather", index, weight, size)
+
+
 def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
                 align_corners: Any = None, recompute_scale_factor: Any = None, antialias: bool = False) -> Any:
     """Resize (N, C, *spatial), as ``F.interpolate``: modes 'nearest', 'nearest-exact',
-    'linear' (3-D input), 'bilinear' (4-D), 'trilinear' (5-D), 'area'."""
+    'linear' (3-D input), 'bilinear' and 'bicubic' (4-D), 'trilinear' (5-D), 'area'."""
     if mode in ("nearest", "area", "nearest-exact") and align_corners is not None:
         raise ValueError("align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
@@ -278,8 +339,11 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
     nd = input.ndim - 2
     if mode in _LINEAR_DIMS and _LINEAR_DIMS[mode] != nd:
         raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_LINEAR_DIMS[mode] + 2}D input")
-    if mode == "bicubic" or antialias:
-        raise NotImplementedError(f"interpolate: mode '{mode}'{' with antialias' if antialias else ''} is not supported yet")
+    if mode == "bicubic" and nd != 2:
+        raise NotImplementedError(f"Got {input.ndim}D input, but bicubic mode needs 4D input")
+    if antialias and (mode not in ("bilinear", "bicubic") or input.ndim != 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a "
+                         "4-D tensor as input")
     if size is not None and scale_factor is not None:
         raise ValueError("only one of size or scale_factor should be defined")
     spatial = tuple(input.shape[2:])
@@ -311,7 +375,7 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
             f"Input and output sizes should be greater than 0, but got input ({', '.join(map(str, spatial))}) "
             f"and output ({', '.join(map(str, sizes))})"
         )
-    if mode == "area" or mode in _LINEAR_DIMS:
+    if mode in ("area", "bicubic") or mode in _LINEAR_DIMS:
         if input._data.dtype.kind != "f":
             raise NotImplementedError(f"interpolate: mode '{mode}' needs a floating point input, got {input.dtype}")
     dtype = input._data.dtype
@@ -319,8 +383,12 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
     for s, o, f in zip(spatial, sizes, scales):
         if mode == "area":
             maps.append(AxisMap("matrix", averaging_matrix(s, o, dtype)))
+        elif antialias:
+            maps.append(_antialias_map(s, o, f, bool(align_corners), dtype, mode == "bicubic"))
         elif mode in _LINEAR_DIMS:
             maps.append(_linear_map(s, o, f, bool(align_corners), dtype))
+        elif mode == "bicubic":
+            maps.append(_cubic_map(s, o, f, bool(align_corners), dtype))
         else:
             maps.append(_nearest_map(s, o, f, mode == "nearest-exact"))
     return (AdaptiveAvgPool if mode == "area" else Upsample).apply(input, tuple(maps))
