@@ -333,7 +333,8 @@ def test_mlp_tangent_backward_to_the_parameters_matches_pytorch():
     x, v = rng.standard_normal((5, 4)), rng.standard_normal((5, 4))
     grads = []
     for library, fw in ((chainrule, cfw), (torch, tfw)):
-        # (PyTorch's log_softmax refuses this backward; chainrule's layer_norm has wrong third derivatives)
+        # (PyTorch's log_softmax refuses this backward, and PyTorch's layer_norm has wrong third derivatives:
+        # tests/nn/test_layers.py::test_layer_norm_third_derivative_is_the_true_one)
         model = _mlp(library, 9, lambda nn: [nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 8), nn.GELU(), nn.Linear(8, 3),
                                              nn.Softplus()])
         with fw.dual_level():

@@ -219,6 +219,43 @@ def test_layernorm(shape, normalized, kwargs):
     assert repr(c) == repr(t)
 
 
+def test_layer_norm_third_derivative_is_the_true_one():
+    """The third derivative through layer_norm equals finite differences of the second and
+    the derivative of its formula written out op by op.  (PyTorch 2.13's own native layer
+    norm gives another third derivative here; its op-by-op formula gives this one.)"""
+    rng = np.random.default_rng(12)
+    x0, v, u = rng.standard_normal((2, 5)), rng.standard_normal((2, 5)), rng.standard_normal((2, 5))
+
+    def second(x_array, graph):
+        x = chainrule.tensor(x_array, requires_grad=True)
+        y = chainrule.nn.functional.layer_norm(x, (5,))
+        g1, = chainrule.autograd.grad((y * chainrule.tensor(v)).sum(), x, create_graph=True)
+        h, = chainrule.autograd.grad((g1 * chainrule.tensor(u)).sum(), x, create_graph=graph)
+        return x, h
+
+    x, h = second(x0, True)
+    third, = chainrule.autograd.grad((h * chainrule.tensor(u)).sum(), x)
+    step = 1e-6
+    differences = np.zeros_like(x0)
+    for index in np.ndindex(x0.shape):
+        shift = np.zeros_like(x0)
+        shift[index] = step
+        ahead, behind = (float((second(x0 + s, False)[1] * chainrule.tensor(u)).sum()) for s in (shift, -shift))
+        differences[index] = (ahead - behind) / (2 * step)
+    np.testing.assert_allclose(third.numpy(), differences, rtol=1e-6, atol=1e-6)
+
+    def formula(lib, x):  # the gradient of layer_norm written out, differentiated twice more by autograd
+        centered = x - x.mean(dim=1, keepdim=True)
+        rstd = 1 / lib.sqrt((centered * centered).mean(dim=1, keepdim=True) + 1e-5)
+        xhat, g = centered * rstd, lib.tensor(v)
+        return (g - g.mean(dim=1, keepdim=True) - xhat * (g * xhat).mean(dim=1, keepdim=True)) * rstd
+
+    xt = torch.tensor(x0, requires_grad=True)
+    ht, = torch.autograd.grad((formula(torch, xt) * torch.tensor(u)).sum(), xt, create_graph=True)
+    expected, = torch.autograd.grad((ht * torch.tensor(u)).sum(), xt)
+    assert_close(third, expected)
+
+
 @pytest.mark.parametrize("shape,groups", [((2, 6), 3), ((2, 6, 5), 2), ((2, 4, 3, 3), 4), ((2, 4, 3, 3), 1)])
 def test_groupnorm(shape, groups):
     c, t = perturbed_twin(lambda nn: nn.GroupNorm(groups, shape[1]))
