@@ -27,7 +27,8 @@ def test_the_table_names_what_each_module_defines(module):
 
 
 def test_import_loads_none_of_them_and_first_use_loads_each():
-    modules = [f"chainrule.{m}" for m in (*ON_FIRST_USE, "cuda", "cupy_backend", "fft", "ops.conv", "ops.lu")]
+    modules = [f"chainrule.{m}" for m in (*ON_FIRST_USE, "cuda", "cupy_backend", "fft", "ops.conv", "ops.lu",
+                                          "autograd.forward_ad", "ops.gamma_gradients")]
     out = fresh_python(
         "import sys, chainrule as torch\n"
         f"modules = {modules!r}\n"

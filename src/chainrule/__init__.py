@@ -152,11 +152,13 @@ def __dir__() -> list:
 
 
 def _autograd_getattr(name: str) -> Any:
-    """``chainrule.autograd``'s attributes registered from above on first use: ``diagnose``
+    """``chainrule.autograd``'s attributes loaded on first use: ``forward_ad``, ``diagnose``
     (chainrule.debug, which sits above nn, registers it when loaded) and ``profiler``
     (chainrule.profiler's legacy API)."""
     if name == "diagnose":
         return __getattr__("debug").diagnose
+    if name == "forward_ad":  # forward-mode AD, loaded on first use
+        return _importlib.import_module(".autograd.forward_ad", __name__)
     if name == "profiler":  # torch.autograd.profiler: chainrule.profiler's legacy API
         return __getattr__("profiler").autograd_profiler
     raise AttributeError(f"module 'chainrule.autograd' has no attribute '{name}'")

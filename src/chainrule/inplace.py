@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .autograd import forward_ad, observe
+from .autograd import dual_state, observe
 from .autograd.function import Op
 from .autograd.graph import InplaceChange
 from .autograd.grad_mode import grad_state
@@ -43,8 +43,8 @@ def _apply_inplace(tensor: Tensor, name: str, op: Callable, args: tuple, kwargs:
                    kernel: Callable | None, as_op: bool = False) -> Tensor:
     tensor._check_inplace()
     # Forward-mode AD: the op runs on a copy carrying the tensor's tangent, which gives the new one.
-    dual = forward_ad.level_open and any(forward_ad.tangent_of(a) is not None
-                                        for a in (tensor, *args, *kwargs.values()))
+    dual = dual_state.level_open and any(dual_state.tangents.tangent_of(a) is not None
+                                         for a in (tensor, *args, *kwargs.values()))
     recording = grad_state.enabled and (
         tensor._rg or any(isinstance(a, Tensor) and a._rg for a in args)
         or any(isinstance(a, Tensor) and a._rg for a in kwargs.values())
@@ -59,7 +59,7 @@ def _apply_inplace(tensor: Tensor, name: str, op: Callable, args: tuple, kwargs:
             else:  # a cast into the tensor's dtype: eager's own kernel, with its casting rules
                 kernel(tensor._data, *[a._data if isinstance(a, Tensor) else a for a in args], **kwargs)
         elif dual:
-            result = op(forward_ad.with_tangent_of(tensor, _make(tensor._data.copy())), *args, **kwargs)
+            result = op(dual_state.tangents.with_tangent_of(tensor, _make(tensor._data.copy())), *args, **kwargs)
             assign(tensor._data, result._data)
             _take_tangent(tensor, result)
         elif kernel is not None:
@@ -73,7 +73,7 @@ def _apply_inplace(tensor: Tensor, name: str, op: Callable, args: tuple, kwargs:
     before = _make(tensor._data.copy(), tensor.grad_fn, tensor._rg)
     before._output_nr = tensor._output_nr
     if dual:
-        forward_ad.with_tangent_of(tensor, before)
+        dual_state.tangents.with_tangent_of(tensor, before)
     if observe.inplace:  # a graph capture: the op reads this copy of the tensor's old value
         observe.notify_inplace("copy", before, name)
     result = op(before, *args, **kwargs)
@@ -198,6 +198,7 @@ def _output_is_this_storage(node: Any, out: Any, data: Any) -> None:
 def _take_tangent(tensor: Tensor, result: Tensor) -> None:
     """Forward-mode AD: ``tensor``, changed in place to ``result``'s values, takes its tangent;
     the bases it is a view of take it in the view's region."""
+    forward_ad = dual_state.tangents
     forward_ad.set_changed_tangent(tensor, forward_ad.tangent_of(result))
     view = tensor
     while _shares_storage(view) and forward_ad.tangent_of(view) is not None:

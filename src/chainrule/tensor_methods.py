@@ -7,7 +7,6 @@ the create_graph namespace into autograd.  ``tensor.py`` itself stays a data hol
 """
 from __future__ import annotations
 
-import mmap
 from typing import Any, Callable
 
 import numpy as np
@@ -19,7 +18,7 @@ from . import functional as F
 from . import tensor_namespace
 from . import upcalls as _upcalls
 from .amp import lower_precision
-from .autograd import forward_ad
+from .autograd import dual_state
 from .autograd.function import broadcast_error, named
 from .autograd.grad_mode import grad_state
 from .autograd.versions import storage_root
@@ -313,7 +312,7 @@ def __setitem__(self: Tensor, index: Any, value: Any) -> None:
     index = _index_key(index)
     self._check_inplace()
     if grad_state.enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)) \
-            or forward_ad.level_open:
+            or dual_state.level_open:
         apply_inplace(self, "__setitem__", IndexPut.apply, value, index)
         return
     self._data[index] = value._data if isinstance(value, Tensor) else value
@@ -671,6 +670,8 @@ def storage_offset(self: Tensor) -> int:
 @method()
 def is_shared(self: Tensor) -> bool:
     """Whether the storage is in shared memory (``share_memory_``)."""
+    import mmap  # (here: the standard library's mmap is loaded only by code that shares memory)
+
     return isinstance(self._data, np.ndarray) and isinstance(storage_root(self._data).base, mmap.mmap)
 
 
@@ -682,6 +683,8 @@ def share_memory_(self: Tensor) -> Tensor:
     shared or on a GPU."""
     if self.is_shared() or not isinstance(self._data, np.ndarray):
         return self
+    import mmap
+
     shared = np.ndarray(self._data.shape, self._data.dtype, buffer=mmap.mmap(-1, max(self._data.nbytes, 1)))
     shared[...] = self._data
     self._data = shared

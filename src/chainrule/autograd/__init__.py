@@ -5,7 +5,7 @@ This package is the bottom of the library: it imports nothing of chainrule but i
 ``backend`` and ``dtypes``.  ``functional`` (jacobian, hessian ...) and ``gradcheck`` need
 the whole library; they live in :mod:`chainrule.calculus` and register themselves here.
 """
-from . import forward_ad, graph
+from . import graph
 from .anomaly import detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly
 from .engine import backward, grad
 from .function import Function, FunctionCtx, Variable, once_differentiable

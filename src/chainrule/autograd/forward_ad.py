@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import sys
 import threading
 import weakref
 from typing import Any, Callable, Iterator, NamedTuple
@@ -31,6 +32,7 @@ from typing import Any, Callable, Iterator, NamedTuple
 import numpy as np
 
 from ..backend import array_backend, get_array_module
+from . import dual_state
 from . import function as _function
 from . import observe
 from .engine import grad as _grad
@@ -42,8 +44,6 @@ from .grad_mode import enable_grad, grad_state, no_grad
 __all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual", "dual_level"]
 
 _current_level = -1
-#: Whether a level is open (read by the in-place paths: one attribute test when none is).
-level_open = False
 #: The tensors holding a tangent at the open level (by id): leaving the level deletes them.
 _duals: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 _stop_watching: list = []
@@ -70,10 +70,10 @@ def _no_propagation() -> Iterator[None]:
 def enter_dual_level() -> int:
     """Open a forward-mode level (the default level of :func:`make_dual` and
     :func:`unpack_dual` from now on) and return its number."""
-    global _current_level, level_open
+    global _current_level
     if _current_level >= 0:
         raise RuntimeError("Nested forward mode AD is not supported at the moment")
-    _current_level, level_open = 0, True
+    _current_level, dual_state.level_open = 0, True
     _stop_watching.extend((observe.add(observe.forward, _propagate), observe.add(observe.unrecorded, _propagate)))
     _function.bind_forward_mode(_apply_function)
     return _current_level
@@ -81,7 +81,7 @@ def enter_dual_level() -> int:
 
 def exit_dual_level(*, level: int | None = None) -> None:
     """Close the open level (only the last one entered can be), deleting every tangent made in it."""
-    global _current_level, level_open
+    global _current_level
     if level is None:
         level = _current_level
     if level != _current_level:
@@ -95,7 +95,7 @@ def exit_dual_level(*, level: int | None = None) -> None:
     for tensor in list(_duals.values()):
         tensor._tangent = None
     _duals.clear()
-    _current_level, level_open = level - 1, False
+    _current_level, dual_state.level_open = level - 1, False
 
 
 class dual_level:
@@ -375,3 +375,5 @@ def _apply_function(cls: type, args: tuple, kwargs: dict) -> Any:
             _set_tangent(out, tangent)
     return result
 
+
+dual_state.tangents = sys.modules[__name__]

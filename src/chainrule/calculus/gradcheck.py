@@ -11,7 +11,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..autograd import forward_ad
+from .. import autograd
 from ..autograd.engine import grad
 from ..autograd.grad_mode import no_grad
 from ..complex_numbers import imag, real
@@ -110,10 +110,10 @@ def forward_jacobian(func: Callable, inputs: tuple) -> list:
             for k in range(x._data.size):
                 tangent = np.zeros(x._data.shape, dtype=x._data.dtype)
                 tangent.reshape(-1)[k] = step
-                with forward_ad.dual_level():
+                with autograd.forward_ad.dual_level():
                     dual = list(inputs)
-                    dual[i] = forward_ad.make_dual(x, Tensor._wrap(tangent))
-                    found = [forward_ad.unpack_dual(o).tangent for o in _outputs(func, tuple(dual))]
+                    dual[i] = autograd.forward_ad.make_dual(x, Tensor._wrap(tangent))
+                    found = [autograd.forward_ad.unpack_dual(o).tangent for o in _outputs(func, tuple(dual))]
                 if per_output is None:
                     per_output = [np.zeros((x._data.size * len(steps), o._data.size)) for o in found]
                 for j, t in enumerate(found):

@@ -7,6 +7,9 @@ Dirichlet draws are differentiable in their parameters by implicit reparameteris
 PyTorch's approximations (:mod:`chainrule.ops.gamma_gradients`)."""
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 import numpy as np
 
 from ..autograd.function import Op
@@ -14,9 +17,23 @@ from ..backend import device_of, get_array_module
 from ..mt19937 import CpuSampler
 from ..random import _generator
 from ..tensor import Tensor
-from .gamma_gradients import dirichlet_grad, standard_gamma_grad
 from .linalg import _scalar
 from .namespace import plain
+
+
+def standard_gamma_grad(alpha: Any, x: Any) -> Any:
+    """:func:`chainrule.ops.gamma_gradients.standard_gamma_grad`; that module (PyTorch's
+    series and asymptotic approximations) loads at the first gradient, not at import."""
+    return _gamma_gradients().standard_gamma_grad(alpha, x)
+
+
+def dirichlet_grad(x: Any, alpha: Any, total: Any) -> Any:
+    """:func:`chainrule.ops.gamma_gradients.dirichlet_grad`, loaded at first use."""
+    return _gamma_gradients().dirichlet_grad(x, alpha, total)
+
+
+def _gamma_gradients() -> Any:
+    return importlib.import_module(f"{__package__}.gamma_gradients")
 
 
 class Sample(Op):
