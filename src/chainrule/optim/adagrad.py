@@ -48,6 +48,12 @@ class Adagrad(Optimizer):
         value = complex(initial_value, initial_value) if data.dtype.kind == "c" else initial_value
         state["sum"] = _make(get_array_module(data).full(data.shape, value, dtype=data.dtype))
 
+    _sparse_refusal = None
+
+    def _check_sparse_options(self, group: dict[str, Any]) -> None:
+        if group["weight_decay"] != 0:
+            raise RuntimeError("weight_decay option is not compatible with sparse gradients")
+
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = self._closure(closure)
         for group in self.param_groups:

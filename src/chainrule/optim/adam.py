@@ -61,6 +61,8 @@ class Adam(Optimizer):
     _group_option_defaults = {"amsgrad": False, "maximize": False, "foreach": None, "capturable": False,
                               "differentiable": False, "decoupled_weight_decay": False, "fused": None}
 
+    _sparse_refusal = "Adam does not support sparse gradients, please consider SparseAdam instead"
+
     def __init__(self, params: Any, lr: Any = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, amsgrad: bool = False, *, foreach: bool | None = None,
                  maximize: bool = False, capturable: bool = False, differentiable: bool = False,

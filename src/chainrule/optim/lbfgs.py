@@ -153,7 +153,8 @@ class LBFGS(Optimizer):
 
     # -- the parameters as one flat vector ------------------------------------------------------
     def _gather_flat_grad(self) -> np.ndarray:
-        views = [np.zeros(p._data.size, dtype=p._data.dtype) if p._grad is None else p._grad._data.reshape(-1)
+        views = [np.zeros(p._data.size, dtype=p._data.dtype) if p._grad is None
+                 else (p._grad.to_dense() if p._grad.is_sparse else p._grad)._data.reshape(-1)  # (as PyTorch's)
                  for p in self._params]
         return np.concatenate(views)
 

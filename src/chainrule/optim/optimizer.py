@@ -146,21 +146,26 @@ def _hook_step(step: Callable) -> Callable:
 
     @functools.wraps(step)
     def wrapper(self: "Optimizer", *args: Any, **kwargs: Any) -> Any:
-        if not (self._optimizer_step_pre_hooks or self._optimizer_step_post_hooks
-                or _global_pre_hooks or _global_post_hooks):
-            return step(self, *args, **kwargs)
-        for pre_hook in chain(list(_global_pre_hooks), list(self._optimizer_step_pre_hooks)):
-            result = pre_hook(self, args, kwargs)
-            if result is not None:
-                if isinstance(result, tuple) and len(result) == 2:
-                    args, kwargs = result
-                else:
-                    raise RuntimeError(
-                        f"{step} must return None or a tuple of (new_args, new_kwargs), but got {result}."
-                    )
-        out = step(self, *args, **kwargs)
-        for post_hook in chain(list(self._optimizer_step_post_hooks), list(_global_post_hooks)):
-            post_hook(self, args, kwargs)
+        if self._optimizer_step_pre_hooks or _global_pre_hooks:
+            for pre_hook in chain(list(_global_pre_hooks), list(self._optimizer_step_pre_hooks)):
+                result = pre_hook(self, args, kwargs)
+                if result is not None:
+                    if isinstance(result, tuple) and len(result) == 2:
+                        args, kwargs = result
+                    else:
+                        raise RuntimeError(
+                            f"{step} must return None or a tuple of (new_args, new_kwargs), but got {result}."
+                        )
+        try:
+            out = step(self, *args, **kwargs)
+        finally:
+            if self._densified:  # sparse gradients the step read densified: back as they were
+                for param, sparse in self._densified:
+                    param._grad = sparse
+                self._densified = []
+        if self._optimizer_step_post_hooks or _global_post_hooks:
+            for post_hook in chain(list(self._optimizer_step_post_hooks), list(_global_post_hooks)):
+                post_hook(self, args, kwargs)
         return out
 
     wrapper.hooked = True  # type: ignore[attr-defined]
@@ -433,6 +438,29 @@ class Optimizer:
         if not seen.isdisjoint(id(p) for p in tensors):
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
+
+    # -- sparse gradients (``nn.Embedding(sparse=True)``) -------------------------------------
+    #: PyTorch's refusal of a sparse gradient (``{name}``: the class's name); None where the
+    #: update takes one (SGD, Adagrad), which it then reads densified: the rows the gradient
+    #: does not hold have zero gradient, and the update gives them no change, as PyTorch's
+    #: sparse kernels leave them.
+    _sparse_refusal: str | None = "{name} does not support sparse gradients"
+    #: ``(param, its sparse .grad)`` for the gradients the running step reads densified.
+    _densified: list = []
+
+    def _densify(self, param: Tensor, group: dict[str, Any]) -> Tensor:
+        """The dense form of ``param``'s sparse gradient, set as its ``.grad`` for the rest of
+        the step (the sparse one is put back when the step returns)."""
+        if self._sparse_refusal is not None:
+            raise RuntimeError(self._sparse_refusal.format(name=type(self).__name__))
+        self._check_sparse_options(group)
+        sparse = param._grad
+        param._grad = sparse.to_dense()
+        self._densified = [*self._densified, (param, sparse)]
+        return param._grad
+
+    def _check_sparse_options(self, group: dict[str, Any]) -> None:
+        """PyTorch's errors for options its sparse update does not take (see SGD, Adagrad)."""
 
     # -- helpers for the subclasses ----------------------------------------------------------
     @staticmethod

@@ -192,7 +192,7 @@ def pieces(optimizer: Any, group: dict, names: tuple, key: Callable | None, op_n
     long enough to pay for gathering small parameters (copies in and out)."""
     view = real if as_real else _itself
     if not names and not gather and key is None:  # nothing to lay flat or gather: one by one
-        return _each(group, view, optimizer._scratch, op_name)
+        return _each(optimizer, group, view, optimizer._scratch, op_name)
     return _laid_out(optimizer, group, names, key, op_name, flat, view, gather)
 
 
@@ -245,6 +245,8 @@ def _items(optimizer: Any, group: dict, names: tuple, key: Callable | None, op_n
     for p in group["params"]:
         if p._grad is None:
             continue
+        if p._grad.is_sparse:
+            optimizer._densify(p, group)
         if fused and p._data.dtype.kind != "f":
             raise fused_error(p)
         state = states[p] if names else _NO_STATE
@@ -286,13 +288,15 @@ def _slots(optimizer: Any, group: dict, names: tuple, view: Callable, items: lis
     return [found.get(id(p)) for p, _, _ in items]
 
 
-def _each(group: dict, view: Callable, scratch: Scratch, op_name: str) -> Iterator[tuple]:
+def _each(optimizer: Any, group: dict, view: Callable, scratch: Scratch, op_name: str) -> Iterator[tuple]:
     """Stateless updates, parameter by parameter (large ones a block at a time)."""
     fused = group.get("fused")
     for p in group["params"]:
         grad = p._grad
         if grad is None:
             continue
+        if grad.is_sparse:
+            grad = optimizer._densify(p, group)
         if fused and p._data.dtype.kind != "f":
             raise fused_error(p)
         counter = p._vc

@@ -84,6 +84,12 @@ class SGD(Optimizer):
                 np.add(param, tmp, out=param)
         return loss
 
+    _sparse_refusal = None
+
+    def _check_sparse_options(self, group: dict[str, Any]) -> None:
+        if group["weight_decay"] != 0:  # (PyTorch adds the decay to the sparse gradient: refused)
+            raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
+
     def _new_buffers(self, group: dict[str, Any]) -> set:
         """Momentum buffers for the parameters with a gradient that have none yet (filled by
         their first update); the ids of their states."""
