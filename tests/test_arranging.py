@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import chainrule
-from tests.conftest import assert_close
+from conftest import assert_close
 
 
 def both(make):

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import chainrule
-from tests.conftest import assert_close
+from conftest import assert_close
 
 pytestmark = pytest.mark.filterwarnings("ignore:Sparse invariant checks", "ignore:torch.sparse.SparseTensor")
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import chainrule
-from tests.conftest import assert_close
+from conftest import assert_close
 
 pytestmark = pytest.mark.filterwarnings("ignore:Sparse CSR tensor support is in beta state",
                                         "ignore:Sparse invariant checks")
@@ -270,3 +270,11 @@ def test_csr_names_keep_sparse_loading_on_first_use():
         "s = chainrule.eye(3).to_sparse_csr()\n"
         "print(s._nnz(), 'chainrule.sparse' in sys.modules)")
     assert out == ["torch.sparse_csr", "False", "3", "True"]
+
+
+def test_zero_in_place_empties_every_row_as_pytorch():
+    dense = [[1.0, 0.0, 2.0], [0.0, 0.0, 3.0]]
+    ours, theirs = chainrule.tensor(dense).to_sparse_csr().zero_(), torch.tensor(dense).to_sparse_csr().zero_()
+    assert ours.crow_indices().tolist() == theirs.crow_indices().tolist() == [0, 0, 0]
+    assert ours.col_indices().tolist() == [] and ours.values().shape == (0,) and ours._nnz() == 0
+    assert ours.to_dense().tolist() == theirs.to_dense().tolist()

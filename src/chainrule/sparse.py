@@ -254,6 +254,15 @@ class SparseTensor(Tensor):
         self.__dict__.pop("_coo_segments", None)
         return self
 
+    def zero_(self) -> "SparseTensor":
+        """No entries left (nnz 0, coalesced), as PyTorch's sparse ``zero_``."""
+        self._coo_indices = self._coo_indices[:, :0].copy()
+        values = self._coo_values
+        self._coo_values = _make(to_numpy(values._data)[:0].copy()).requires_grad_(values.requires_grad)
+        self._coo_coalesced = True
+        self.__dict__.pop("_coo_segments", None)
+        return self
+
     # -- conversions ------------------------------------------------------------------------
     def numpy(self, *, force: bool = False) -> np.ndarray:
         raise TypeError("can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() first.")
@@ -571,6 +580,13 @@ class SparseCsrTensor(SparseTensor):
     @property
     def _data(self) -> Any:
         raise _unsupported("SparseCsrCPU")
+
+    def zero_(self) -> "SparseCsrTensor":
+        """No entries left (every row empty, nnz 0), as PyTorch's CSR ``zero_``."""
+        super().zero_()
+        self._csr_crow = np.zeros_like(self._csr_crow)
+        self._csr_col = self._csr_col[:0].copy()
+        return self
 
     def crow_indices(self) -> Tensor:
         """Where each row's entries start in ``col_indices`` and ``values`` (then nnz)."""

@@ -7,7 +7,7 @@ import torch.autograd.forward_ad as tfw
 
 import chainrule
 import chainrule.autograd.forward_ad as cfw
-from tests.conftest import assert_close
+from conftest import assert_close
 
 
 def positive(rng, shape):

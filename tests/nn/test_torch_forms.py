@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import chainrule
-from tests.conftest import assert_close
+from conftest import assert_close
 
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((2, 3, 8))

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import chainrule
-from tests.conftest import assert_close
+from conftest import assert_close
 
 GRID = np.concatenate([np.linspace(-60, 60, 1201), [0.0, 1e-9, -1e-9, 29.999, 30.001, 700.0, -700.0,
                                                     np.inf, -np.inf, np.nan]])

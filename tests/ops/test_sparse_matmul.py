@@ -6,7 +6,7 @@ import torch
 
 import chainrule
 from chainrule.ops.sparse import Segments, SparseMatmul
-from tests.conftest import assert_close
+from conftest import assert_close
 
 
 @pytest.mark.parametrize("target", [

@@ -52,3 +52,18 @@ def test_the_others_refuse_them_with_pytorchs_errors(name, options):
             _train(library, name, steps=1, **options)
         messages.append(str(error.value))
     assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize("owner", ["optimizer", "module"])
+def test_zero_grad_in_place_empties_a_sparse_gradient(owner):
+    found = []
+    for library in (chainrule, torch):
+        emb = library.nn.Embedding(5, 2, sparse=True)
+        optimizer = library.optim.SGD(emb.parameters(), lr=0.1)
+        emb(library.tensor([1, 2, 1])).sum().backward()
+        (optimizer if owner == "optimizer" else emb).zero_grad(set_to_none=False)
+        grad = emb.weight.grad
+        found.append((grad.is_sparse, grad._nnz(), grad.is_coalesced(), grad.to_dense().abs().sum().item()))
+        emb(library.tensor([3])).sum().backward()  # and the next gradient adds into it
+        found.append(emb.weight.grad.coalesce().indices().tolist())
+    assert found[:2] == found[2:] and found[0] == (True, 0, True, 0.0)

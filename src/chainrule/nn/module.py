@@ -429,6 +429,8 @@ class Module:
                 continue
             if set_to_none:
                 param.grad = None
+            elif param.grad.is_sparse:
+                param.grad.zero_()
             else:
                 grad = param.grad
                 if grad.grad_fn is not None:

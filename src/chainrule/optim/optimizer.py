@@ -354,6 +354,8 @@ class Optimizer:
                     continue
                 if set_to_none:
                     p._grad = None
+                elif grad.is_sparse:
+                    grad.zero_()
                 else:
                     if grad.grad_fn is not None:
                         grad.detach_()
