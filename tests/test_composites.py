@@ -530,3 +530,22 @@ def test_as_strided_limits():
             L.arange(10.0).as_strided((3,), (1, 1))
     with pytest.raises(NotImplementedError, match="reads storage outside the tensor's own elements"):
         chainrule.arange(10.0)[:2].as_strided((3,), (1,))
+
+
+def test_split_and_dot_take_pytorchs_keyword_names():
+    """PyTorch's overloads name the split argument ``sections``, ``indices`` or
+    ``tensor_indices_or_sections``, and dot's second operand ``tensor``."""
+    x, grid = np.arange(6.0), np.arange(24.0).reshape(2, 3, 4)
+    forms = [
+        lambda L, a: list(L.tensor_split(a, sections=4)),
+        lambda L, a: list(L.tensor_split(a, indices=[1, 4])),
+        lambda L, a: list(L.tensor_split(a, tensor_indices_or_sections=L.tensor(2))),
+        lambda L, a: list(a.hsplit(sections=3)),
+        lambda L, a: list(L.hsplit(a, indices=[2])),
+        lambda L, a: [a.dot(tensor=a), L.dot(a, tensor=a * 2)],
+    ]
+    for form in forms:
+        check(form, x)
+    check(lambda L, a: list(L.vsplit(a, sections=2)) + list(L.dsplit(a, indices=[1])), grid)
+    with pytest.raises(TypeError, match="expected one of"):
+        chainrule.tensor_split(chainrule.tensor(x), 2, sections=3)

@@ -251,10 +251,23 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
 # -- splitting and shaping --------------------------------------------------------------------
 
 
+def _sections_or_indices(name: str, given: dict) -> Any:
+    """The one split argument PyTorch's overloads name ``sections``, ``indices`` or
+    ``tensor_indices_or_sections`` (or positionally)."""
+    found = [value for value in given.values() if value is not None]
+    if len(found) != 1:
+        raise TypeError(f"{name}() expected one of the arguments {', '.join(given)}, got {len(found)}")
+    return found[0]
+
+
 @public()
-def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple:
+def tensor_split(input: Tensor, indices_or_sections: Any = None, dim: int = 0, *, sections: int | None = None,
+                 indices: Any = None, tensor_indices_or_sections: Tensor | None = None) -> tuple:
     """Views of ``input`` along ``dim``: ``n`` sections as even as possible (the first ones one
     longer), or the pieces between the given indices."""
+    indices_or_sections = _sections_or_indices("tensor_split", {
+        "indices_or_sections": indices_or_sections, "sections": sections, "indices": indices,
+        "tensor_indices_or_sections": tensor_indices_or_sections})
     axis = _dim(dim, input.ndim)
     size = input.shape[axis]
     if isinstance(indices_or_sections, Tensor):
@@ -292,20 +305,29 @@ def _split_by(name: str, input: Tensor, indices_or_sections: Any, dim: int, leas
 
 
 @public()
-def hsplit(input: Tensor, indices_or_sections: Any) -> tuple:
+def hsplit(input: Tensor, indices_or_sections: Any = None, *, sections: int | None = None,
+           indices: Any = None) -> tuple:
     """``tensor_split`` along the columns (dim 1; dim 0 of a 1-D tensor), in equal sections."""
+    indices_or_sections = _sections_or_indices("hsplit", {
+        "indices_or_sections": indices_or_sections, "sections": sections, "indices": indices})
     return _split_by("hsplit", input, indices_or_sections, 1 if input.ndim > 1 else 0, 1)
 
 
 @public()
-def vsplit(input: Tensor, indices_or_sections: Any) -> tuple:
+def vsplit(input: Tensor, indices_or_sections: Any = None, *, sections: int | None = None,
+           indices: Any = None) -> tuple:
     """``tensor_split`` along the rows (dim 0), in equal sections."""
+    indices_or_sections = _sections_or_indices("vsplit", {
+        "indices_or_sections": indices_or_sections, "sections": sections, "indices": indices})
     return _split_by("vsplit", input, indices_or_sections, 0, 2)
 
 
 @public()
-def dsplit(input: Tensor, indices_or_sections: Any) -> tuple:
+def dsplit(input: Tensor, indices_or_sections: Any = None, *, sections: int | None = None,
+           indices: Any = None) -> tuple:
     """``tensor_split`` along the depth (dim 2), in equal sections."""
+    indices_or_sections = _sections_or_indices("dsplit", {
+        "indices_or_sections": indices_or_sections, "sections": sections, "indices": indices})
     return _split_by("dsplit", input, indices_or_sections, 2, 3)
 
 

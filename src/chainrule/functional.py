@@ -705,10 +705,10 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
 
 
 @public(out=True)
-def dot(input: Tensor, other: Tensor) -> Tensor:
-    if input._data.ndim != 1 or other._data.ndim != 1:
-        raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors")
-    return L.Matmul.apply(input, other)
+def dot(input: Tensor, tensor: Tensor) -> Tensor:
+    if input._data.ndim != 1 or tensor._data.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and {tensor._data.ndim}D tensors")
+    return L.Matmul.apply(input, tensor)
 
 
 @public(out=True, aliases=("ger",))
