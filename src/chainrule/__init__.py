@@ -105,8 +105,9 @@ def _load(module: str) -> Any:
     return loaded
 
 
-for _module, (_, _methods) in _ON_FIRST_USE.items():
+for _module, (_names, _methods) in _ON_FIRST_USE.items():
     _tensor_methods.install_on_first_use(lambda module=_module: _load(module), _methods)
+del _module, _names, _methods
 
 
 def __getattr__(name: str) -> Any:
