@@ -114,6 +114,20 @@ def overwrite(before: Tensor, value: Any) -> Tensor:
 # -- the unrecorded fast paths: in-place ufuncs -------------------------------------------------
 
 
+def zero_gradient(grad: Tensor) -> None:
+    """``zero_grad(set_to_none=False)`` for one ``.grad`` (a module's and an optimizer's): cut
+    from any graph and zeroed in place, as PyTorch's; a sparse one is left with no entries."""
+    if grad.is_sparse:
+        grad.zero_()
+        return
+    if grad.grad_fn is not None:
+        grad.detach_()
+    else:
+        grad._rg = False
+    grad._data.fill(0)
+    grad._mark_modified("zero_")
+
+
 def _opmath_operand(ufunc: Any, dtype: Any, other: Any) -> Any:
     """The other operand of a bfloat16 in-place op, for its float32 computation: arrays in
     float32; a number as it is, but for add and sub, whose PyTorch kernels round it (and

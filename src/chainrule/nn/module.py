@@ -19,6 +19,7 @@ from ..autograd.node import Node, edge_of
 from ..autograd.grad_mode import grad_state, no_grad
 from ..autograd.versions import storage_root
 from ..backend import resolve_device, to_device
+from ..inplace import zero_gradient
 from ..tensor import Size, Tensor, _make
 from ..tensor_methods import parse_to_arguments
 from .parameter import Buffer, Parameter
@@ -429,16 +430,8 @@ class Module:
                 continue
             if set_to_none:
                 param.grad = None
-            elif param.grad.is_sparse:
-                param.grad.zero_()
             else:
-                grad = param.grad
-                if grad.grad_fn is not None:
-                    grad.detach_()
-                else:
-                    grad.requires_grad_(False)
-                grad._data[...] = 0
-                grad._version_counter().bump("zero_")
+                zero_gradient(param.grad)
 
     # -- conversion --------------------------------------------------------------------------
     def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> "Module":

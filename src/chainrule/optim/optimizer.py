@@ -21,6 +21,7 @@ from ..autograd.node import RemovableHandle
 from ..autograd.grad_mode import enable_grad
 from ..backend import get_array_module, to_device
 from ..dtypes import float64, get_default_dtype
+from ..inplace import zero_gradient
 from ..tensor import Tensor, _make
 from .pieces import Scratch, pieces
 
@@ -354,15 +355,8 @@ class Optimizer:
                     continue
                 if set_to_none:
                     p._grad = None
-                elif grad.is_sparse:
-                    grad.zero_()
                 else:
-                    if grad.grad_fn is not None:
-                        grad.detach_()
-                    else:
-                        grad._rg = False
-                    grad._data.fill(0)
-                    _bump(grad, "zero_")
+                    zero_gradient(grad)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; ``closure`` (re-evaluating the
