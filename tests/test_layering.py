@@ -89,11 +89,12 @@ def test_no_import_cycle_between_modules():
     assert not cycles, "import cycles:\n" + "\n".join(cycles)
 
 
-def test_autograd_imports_only_itself_backend_and_dtypes():
-    allowed = (f"{PACKAGE}.autograd", f"{PACKAGE}.backend", f"{PACKAGE}.dtypes")
+def test_autograd_imports_only_itself_backend_dtypes_and_the_numpy_error_state():
+    allowed = (f"{PACKAGE}.autograd", f"{PACKAGE}.backend", f"{PACKAGE}.dtypes", f"{PACKAGE}.numpy_errstate")
     wrong = [(name, target) for name, targets in GRAPH.items() if name.startswith(f"{PACKAGE}.autograd")
              for target in targets if not target.startswith(allowed)]
     assert not wrong, wrong
+    assert GRAPH[f"{PACKAGE}.numpy_errstate"] == []  # (a leaf: below autograd)
 
 
 def test_no_chainrule_import_inside_a_function():

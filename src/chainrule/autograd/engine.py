@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from .. import numpy_errstate as fp_errors
 from ..backend import get_array_module, to_numpy
 from . import function as _function
 from . import observe
@@ -471,10 +472,11 @@ def run_backward(
     # warnings (detect_anomaly is the tool that reports them).
     collecting = gc.isenabled()
     gc.disable()
+    errors = fp_errors.ignore(fp_errors.EVERYTHING)
     try:
-        with np.errstate(all="ignore"):
-            backward_pass.walk()
+        backward_pass.walk()
     finally:
+        fp_errors.restore(errors)
         grad_state.enabled = previous_mode
         task.retain_graph = previous_retain
         if collecting:
@@ -507,10 +509,11 @@ def _one_node_backward(root: Any, grad: Any, retain_graph: bool) -> bool:
     previous_mode, previous_retain = grad_state.enabled, task.retain_graph
     grad_state.enabled = False
     task.retain_graph = retain_graph
+    errors = fp_errors.ignore(fp_errors.EVERYTHING)
     try:
-        with np.errstate(all="ignore"):
-            input_grads = node.apply_backward(_as_grad_array(grad), False)
+        input_grads = node.apply_backward(_as_grad_array(grad), False)
     finally:
+        fp_errors.restore(errors)
         grad_state.enabled = previous_mode
         task.retain_graph = previous_retain
     if not retain_graph and node.saved:

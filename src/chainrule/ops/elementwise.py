@@ -15,6 +15,7 @@ import numpy as np
 from ..autograd import observe
 from ..autograd.function import Op, variant
 from ..backend import DEVICE_ARRAY_TYPES as _device_types, device_of, get_array_module, to_device
+from .. import numpy_errstate as fp_errors
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
 from .namespace import plain
@@ -901,11 +902,11 @@ class Reciprocal(_Elementwise):
 
 
 def sigmoid_into(a: Any, out: Any) -> Any:
-    """``1 / (1 + exp(-a))`` written into ``out``, as PyTorch computes it: where exp(-a)
-    overflows to inf the result is exactly 0 (sigmoid(-1000.) == 0, not a denormal).  The
-    caller silences the overflow warning."""
-    xp = np if type(out) is _ndarray else get_array_module(out)
-    xp.negative(a, out)  # (out positionally: NumPy parses it faster)
+    """``1 / (1 + exp(-a))`` written into ``out`` (a new array if None, for an ``a`` that is
+    not 0-d), as PyTorch computes it: where exp(-a) overflows to inf the result is exactly 0
+    (sigmoid(-1000.) == 0, not a denormal).  The caller silences the overflow warning."""
+    xp = np if type(a) is _ndarray else get_array_module(a)
+    out = xp.negative(a, out)  # (out positionally: NumPy parses it faster)
     xp.exp(out, out)
     xp.add(out, _one(xp, out.dtype), out)
     return xp.reciprocal(out, out)
@@ -920,14 +921,19 @@ class Sigmoid(_Elementwise):
     kernel_errstate = {"over": "ignore"}
 
     def forward(self, xp, a):
-        reduced = a.dtype if reduced_float(a.dtype) else None
-        kind = a.dtype.kind
+        dtype = a.dtype
+        reduced = dtype if dtype is _F16 or dtype.kind == "V" else None  # (reduced_float, inlined)
+        kind = dtype.kind
         if kind == "c":
             self.__class__ = holomorphic(Sigmoid, a)
         elif kind != "f" or reduced:  # float16/bfloat16 in float32, rounded once (PyTorch's opmath)
             a = a.astype(xp.float32)
-        with np.errstate(over="ignore"):
-            out = sigmoid_into(a, xp.empty_like(a))
+        token = fp_errors.ignore(fp_errors.OVERFLOW)
+        try:
+            # (NumPy would answer a 0-d input with a scalar, which the next ufuncs cannot write)
+            out = sigmoid_into(a, None if a.ndim else xp.empty_like(a))
+        finally:
+            fp_errors.restore(token)
         if reduced:
             out = out.astype(reduced)
         self.saved = (out,)
@@ -935,7 +941,7 @@ class Sigmoid(_Elementwise):
 
     def backward(self, xp, g):
         out = self.saved[0]
-        return g * out * (_one(xp, out.dtype) - out)
+        return g * (_one(xp, out.dtype) - out) * out  # (PyTorch's order: the same rounding)
 
 
 _ONES: dict = {}

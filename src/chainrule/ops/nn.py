@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as _np
 
+from .. import numpy_errstate as fp_errors
 from ..autograd.function import Op
 from ..autograd.sparse_rows import SparseRows
 from ..backend import CPU, device_of, get_array_module, namespace_of_device, special_function, to_device, to_numpy
@@ -26,8 +27,11 @@ class Softmax(Op):
 
     def forward(self, xp, a, axis):
         self.axis = axis
-        with _np.errstate(invalid="ignore"):  # a row of -inf only gives NaN, silently, as in PyTorch
+        token = fp_errors.ignore(fp_errors.INVALID)  # a row of -inf only gives NaN, silently, as in PyTorch
+        try:
             shifted = a - a.max(axis=axis, keepdims=True) if a.size else a
+        finally:
+            fp_errors.restore(token)
         out = xp.exp(shifted)
         out /= out.sum(axis=axis, keepdims=True)
         self.saved = (out,)
@@ -46,8 +50,11 @@ class LogSoftmax(Op):
 
     def forward(self, xp, a, axis):
         self.axis = axis
-        with _np.errstate(invalid="ignore"):  # a row of -inf only gives NaN, silently, as in PyTorch
+        token = fp_errors.ignore(fp_errors.INVALID)  # a row of -inf only gives NaN, silently, as in PyTorch
+        try:
             shifted = a - a.max(axis=axis, keepdims=True) if a.size else a
+        finally:
+            fp_errors.restore(token)
         out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
         self.saved = (out,)
         return out
