@@ -532,6 +532,18 @@ def test_as_strided_limits():
         chainrule.arange(10.0)[:2].as_strided((3,), (1,))
 
 
+@pytest.mark.parametrize("layout", [((3,), (2,)), ((2, 2), (1, 2), 1), ((2,), (-1,), 1), ((2,), (1,), -1)])
+def test_as_strided_outside_the_storage_raises_pytorchs_error(layout):
+    """Beyond the storage, a negative stride or offset: PyTorch's RuntimeError and message."""
+    messages = []
+    for L in (torch, chainrule):
+        with pytest.raises(RuntimeError) as raised:
+            L.ones(4).as_strided(*layout)
+        messages.append(str(raised.value))
+    assert messages[0] == messages[1]
+    assert chainrule.ones(4).as_strided((0,), (5,), 10).shape == (0,)  # nothing read: nothing checked
+
+
 def test_split_and_dot_take_pytorchs_keyword_names():
     """PyTorch's overloads name the split argument ``sections``, ``indices`` or
     ``tensor_indices_or_sections``, and dot's second operand ``tensor``."""

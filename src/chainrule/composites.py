@@ -16,6 +16,7 @@ import numpy as np
 from . import dtypes
 from . import functional as F
 from .autograd.function import named
+from .autograd.versions import storage_root
 from .backend import get_array_module, to_numpy
 from .ops import elementwise as E
 from .ops import gamma as G
@@ -946,6 +947,23 @@ def _positions(offset: int, shape: Sequence[int], strides: Sequence[int]) -> np.
     return positions
 
 
+def _check_storage_bounds(input: Tensor, size: tuple, stride: tuple, offset: int) -> None:
+    """PyTorch's checks of an as_strided layout against the storage, with its messages."""
+    if builtins.min(stride, default=0) < 0:
+        raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, got strides: {list(stride)}")
+    if offset < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {offset}")
+    if 0 in size:
+        return
+    itemsize = input._data.itemsize
+    needed = (offset + builtins.sum((n - 1) * step for n, step in zip(size, stride)) + 1) * itemsize
+    available = storage_root(input._data).nbytes
+    if needed > available:
+        raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, and "
+                           f"itemsize {itemsize} requiring a storage size of {needed} are out of bounds for "
+                           f"storage of size {available}")
+
+
 @public()
 def as_strided(input: Tensor, size: Sequence[int], stride: Sequence[int], storage_offset: int | None = None) -> Tensor:
     """The elements at ``storage_offset + sum(i_k * stride_k)`` of ``input``'s storage, in the
@@ -957,6 +975,7 @@ def as_strided(input: Tensor, size: Sequence[int], stride: Sequence[int], storag
     if len(size) != len(stride):
         raise RuntimeError("mismatch in length of strides and shape")
     offset = input.storage_offset() if storage_offset is None else int(storage_offset)
+    _check_storage_bounds(input, size, stride, offset)
     own = _positions(input.storage_offset(), input.shape, input.stride()).reshape(-1)
     wanted = _positions(offset, size, stride)
     lookup = np.full(builtins.max(int(own.max(initial=-1)), int(wanted.max(initial=-1))) + 1, -1, dtype=np.int64)

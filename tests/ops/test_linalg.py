@@ -157,6 +157,9 @@ def test_einsum_second_order():
 
 @pytest.mark.parametrize("equation,shapes", [
     ("ij,jk", [(2, 3, 1), (3, 4)]), ("...ij", [(2,)]), ("ij,jk", [(2, 3)]), ("ij", [(2, 3), (3, 4)]),
+    # sizes that do not match, repeated or across operands; output subscripts
+    ("ij,jk->ik", [(2, 3), (2, 3)]), ("ij,ij->", [(2, 3), (3, 3)]), ("ii->i", [(2, 3)]), ("i->j", [(2,)]),
+    ("i->ii", [(2,)]), ("i...,i...->...", [(3, 2), (3, 4)]), ("...i,...i->...", [(2, 5, 3), (2, 4, 3)]),
 ])
 def test_einsum_errors(equation, shapes):
     for L in (torch, chainrule):

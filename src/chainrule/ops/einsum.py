@@ -37,6 +37,12 @@ def _parse(equation: str, ndims: list[int]) -> tuple[list[str], str]:
     specs = [spec.replace("...", ellipsis[len(ellipsis) - width:] if width else "")
              for spec, width in zip(specs, widths)]
     if arrow:
+        for c in output.replace("...", ""):
+            if output.count(c) > 1:
+                raise RuntimeError(f"einsum(): output subscript {c} appears more than once in the output")
+            if c not in inputs:
+                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any input "
+                                   "operand")
         output = output.replace("...", ellipsis)
     else:
         letters = "".join(specs)
@@ -97,12 +103,6 @@ class Einsum(Op):
         return tuple(grads)
 
 
-def _einsum_any(xp: Any, equation: str, *operands: Any) -> Any:
-    if hasattr(xp, "einsum"):
-        return xp.einsum(equation, *operands)
-    return einsum(equation, *operands)  # the Tensor namespace (create_graph): recorded
-
-
 def _on_diagonals(xp: Any, grad: Any, unique: str, spec: str, shape: dict) -> Any:
     """``grad`` (subscripts ``unique``) written on the diagonals of an operand whose subscripts
     ``spec`` repeat letters (``ii``): an einsum with an identity per repeat, so that the same
@@ -132,4 +132,30 @@ def einsum(equation: Any, *operands: Any) -> Any:
     if not isinstance(equation, str):
         equation, operands = _sublists((equation, *operands))
     specs, output = _parse(equation, [o.ndim for o in operands])
+    _check_sizes(specs, [tuple(o.shape) for o in operands], equation)
     return Einsum.apply(*operands, specs=specs, output=output)
+
+
+def _check_sizes(specs: list[str], shapes: list[tuple], equation: str) -> None:
+    """PyTorch's checks, with its messages (its missing space included): a subscript repeated
+    in one operand names dims of one size; across operands its sizes are equal or 1."""
+    seen: dict = {}
+    for i, (spec, shape) in enumerate(zip(specs, shapes)):
+        sizes: dict = {}
+        for d, (c, n) in enumerate(zip(spec, shape)):
+            if c in sizes:
+                if sizes[c] != n:
+                    raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {i} but the sizes don't "
+                                       f"match, {n} != {sizes[c]}")
+                continue
+            sizes[c] = n
+            previous = seen.get(c, 1)
+            if n != 1 and previous not in (1, n):
+                if c in equation:
+                    raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {i} which does not "
+                                       f"broadcast with previously seen size {previous}")
+                raise RuntimeError(f"einsum(): dimension {d} covered by ellipsis in operand {i}has size {n} which "
+                                   f"does not broadcast with previously seen ellipsis with size {previous} for the "
+                                   "respective dimension")
+            if n != 1:
+                seen[c] = n
