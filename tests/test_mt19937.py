@@ -125,6 +125,34 @@ def test_multinomial():
     assert_same(lambda lib: lib.multinomial(lib.tensor(weights[1], dtype=lib.float64), 10, replacement=True))
 
 
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize("weights,count,replacement", [
+    ([-1.0, 1.0], 1, False), ([0.0, 0.0], 1, False), ([NAN, 1.0], 1, True), ([INF, 1.0], 1, True),
+    ([1.0, 1.0], 3, False), ([[1.0]], 0, True), ([[[1.0]]], 1, True), ([], 1, True), ([], 1, False), ([1, 2], 1, True),
+    ([-1.0, 1.0], 2, True), ([0.0, 0.0], 2, True), ([NAN, 1.0], 2, True), ([INF, 1.0], 2, True),
+    ([[1.0, 2.0], [0.0, 0.0]], 2, True), ([[1.0, 2.0], [0.0, 0.0]], 1, True), ([[]], 2, True),
+    ([[1.0, INF], [-1.0, 0.0]], 3, True),
+])
+def test_multinomial_refuses_what_pytorch_refuses(weights, count, replacement):
+    """Negative, infinite or NaN weights, rows summing to 0, counts it cannot draw: PyTorch's
+    error and message, from its fast path (one draw, or without replacement) or its kernel."""
+    messages = []
+    for lib in (torch, chainrule):
+        with pytest.raises(RuntimeError) as raised:
+            lib.multinomial(lib.tensor(weights), count, replacement)
+        messages.append(str(raised.value))
+    assert messages[0] == messages[1]
+
+
+def test_multinomial_count_must_be_an_integer():
+    for lib in (torch, chainrule):
+        with pytest.raises(TypeError, match="argument 'num_samples' \\(position 2\\) must be int, not float"):
+            lib.multinomial(lib.ones(3), 1.5)
+    assert chainrule.multinomial(chainrule.ones(3), chainrule.tensor(2)).shape == (2,)
+
+
 def test_other_distributions():
     assert_same(lambda lib: lib.empty(9).exponential_(2.5))
     assert_same(lambda lib: lib.empty(9, dtype=lib.float64).cauchy_(1.0, 0.5))

@@ -135,9 +135,19 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatc
     assert path.read_bytes() == before and os.listdir(tmp_path) == ["model.safetensors"]
 
 
-def test_save_to_missing_folder(tmp_path):
-    with pytest.raises(FileNotFoundError, match="parent directory"):
-        chainrule.save(chainrule.ones(1), tmp_path / "nope" / "x.safetensors")
+def test_save_to_missing_folder_or_a_directory_raises_what_pytorch_and_python_raise(tmp_path):
+    """PyTorch raises RuntimeError; the errors are also Python's own file errors."""
+    for error in (FileNotFoundError, RuntimeError):
+        with pytest.raises(error, match="Parent directory .*nope does not exist"):
+            chainrule.save(chainrule.ones(1), tmp_path / "nope" / "x.safetensors")
+    with pytest.raises(RuntimeError):
+        torch.save(torch.ones(1), tmp_path / "nope" / "x.pt")
+    for error in (IsADirectoryError, RuntimeError):
+        with pytest.raises(error, match="is a directory"):
+            chainrule.save(chainrule.ones(1), tmp_path)
+    with pytest.raises(RuntimeError):
+        torch.save(torch.ones(1), tmp_path)
+    assert os.listdir(tmp_path) == []
 
 
 def test_pickles_are_refused(tmp_path):

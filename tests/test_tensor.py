@@ -74,6 +74,21 @@ def test_tensor_requires_grad_and_errors():
         chainrule.tensor([[1, 2], [3]])
 
 
+@pytest.mark.parametrize("data", [
+    [[1, 2], [3]], [[1, 2], 3], [[[1], [2]], [[3], [4, 5]]], [[1, 2], [3, 4, 5]], [[1], []],
+    [np.ones(2), [1.0]], [[1.5, 2.5], (3.5,)],
+])
+def test_ragged_nesting_raises_pytorchs_error_naming_the_dim(data):
+    errors = []
+    for lib in (torch, chainrule):
+        with pytest.raises((TypeError, ValueError)) as raised:
+            lib.tensor(data)
+        errors.append((type(raised.value), str(raised.value)))
+    assert errors[0] == errors[1]
+    with pytest.raises(ValueError, match=r"expected sequence of length 2 at dim 1 \(got 3\)"):
+        chainrule.tensor([chainrule.ones(2), chainrule.ones(3)])  # (tensors in a list: stacked, if they can be)
+
+
 def test_as_tensor_shares_memory_with_numpy():
     array = np.array([1.0, 2.0, 3.0])
     t = chainrule.as_tensor(array)

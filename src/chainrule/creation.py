@@ -5,13 +5,14 @@ Every factory takes ``device=`` (None: the default device; ``*_like``: the input
 makes its array there; random ones draw from that device's generator."""
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
 
 from . import dtypes as _dt
 from .autograd import observe
-from .backend import build_on, resolve_device, to_device
+from .backend import build_on, get_array_module, resolve_device, to_device
 from .mt19937 import along_memory, visiting_order
 from .ops.sampling import (
     BinomialDraw, DirichletGrad, Multinomial, PoissonDraw, Sample, SampleDirichlet, StandardGamma, StandardGammaGrad,
@@ -322,4 +323,45 @@ def _dirichlet_grad(x: Tensor, alpha: Tensor, total: Tensor) -> Tensor:
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator: Generator | None = None) -> Tensor:
     """Indices drawn from each row's categorical distribution (an op: see ops.sampling)."""
+    _check_multinomial(input, num_samples, replacement)
     return Multinomial.apply(input, num_samples, replacement, generator)
+
+
+def _check_multinomial(input: Tensor, num_samples: Any, replacement: bool) -> None:
+    """PyTorch's checks of the weights and the count, in its order, with its messages."""
+    try:
+        num_samples = operator.index(num_samples)
+    except TypeError:
+        raise TypeError(f"multinomial(): argument 'num_samples' (position 2) must be int, not "
+                        f"{type(num_samples).__name__}") from None
+    if input.dim() not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
+                           f"{input.dtype.legacy_name[: -len('Tensor')]}")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    categories = input.shape[-1]
+    if not replacement and num_samples > categories:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    rows = input._data if input.dim() == 2 else input._data[None]
+    xp = get_array_module(rows)
+    if not replacement or num_samples == 1:  # (PyTorch's fast path checks the whole tensor at once)
+        if not categories:
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
+                               "identity.")
+        if not bool(((rows < np.inf) & (rows >= 0)).all()):  # (NaN fails both)
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+        if bool((rows.sum(axis=1) == 0).any()):
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        return
+    # The sampling kernel checks row by row, entry by entry, then the row's sum.
+    negative, unbounded = ~(rows >= 0), ~xp.isfinite(rows)
+    for row, neg, inf in zip(rows, negative, unbounded):
+        bad = neg | inf
+        if bool(bad.any()):
+            first = int(xp.argmax(bad))
+            raise RuntimeError("invalid multinomial distribution (encountering probability entry "
+                               + ("< 0)" if bool(neg[first]) else "= infinity or NaN)"))
+        if not bool(row.sum() > 0):
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")

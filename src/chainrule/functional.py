@@ -1024,8 +1024,8 @@ def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str
     axis = _dim(dim, input._data.ndim)
     for d in range(index.ndim):
         if index.shape[d] > src._data.shape[d] or (d != axis and index.shape[d] > input._data.shape[d]):
-            raise RuntimeError(f"Expected index {list(index.shape)} to be smaller than self {list(input.shape)} "
-                               f"apart from dimension {axis} and to be smaller size than src {list(src.shape)}")
+            raise RuntimeError(f"Expected index {list(index.shape)} to be no larger than self {list(input.shape)} "
+                               f"apart from dimension {axis} and to be no larger size than src {list(src.shape)}")
     return S.ScatterReduce.apply(input, axis, index, src, reduce, include_self)
 
 
@@ -1053,8 +1053,8 @@ def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any 
                 i > s or (d != axis and i > n)
                 for d, (i, s, n) in enumerate(zip(index.shape, src._data.shape, input._data.shape))):
             raise RuntimeError(
-                f"Expected index {list(index.shape)} to be smaller than self {list(input._data.shape)} apart "
-                f"from dimension {axis} and to be smaller size than src {list(src._data.shape)}")
+                f"Expected index {list(index.shape)} to be no larger than self {list(input._data.shape)} apart "
+                f"from dimension {axis} and to be no larger size than src {list(src._data.shape)}")
     else:
         src = get_array_module(input._data).asarray(src, dtype=input._data.dtype)
     return S.Scatter.apply(input, axis, index, src)

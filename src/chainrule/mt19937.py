@@ -527,11 +527,6 @@ class CpuSampler:
             out[r] = np.searchsorted(cumulative[r], self.unit(num_samples), side="left")
         return np.minimum(out, rows.shape[1] - 1)
 
-    def choice(self, a: int, size: int, replace: bool = True, p: Any = None) -> np.ndarray:
-        """A ``WeightedRandomSampler``'s draws: ``multinomial`` of the weights ``p`` as doubles."""
-        weights = np.asarray(p if p is not None else np.ones(a), dtype=np.float64).reshape(1, -1)
-        return self.multinomial(weights, int(size), replace)[0]
-
     # -- state ----------------------------------------------------------------------------------------
     def get_state(self) -> np.ndarray:
         """PyTorch's byte layout of a CPU generator's state (``torch.get_rng_state()``)."""

@@ -51,6 +51,15 @@ def _safetensors() -> Any:
 
 # -- saving -------------------------------------------------------------------------------
 
+class MissingParentDirectory(FileNotFoundError, RuntimeError):
+    """``save`` to a path whose directory does not exist: a FileNotFoundError, and the
+    RuntimeError PyTorch's ``torch.save`` raises there, so either ``except`` catches it."""
+
+
+class SaveToDirectory(IsADirectoryError, RuntimeError):
+    """``save`` to a path that is a directory (an IsADirectoryError, and PyTorch's RuntimeError)."""
+
+
 class _Encoder:
     def __init__(self) -> None:
         self.arrays: dict[str, np.ndarray] = {}
@@ -131,9 +140,9 @@ def save(obj: Any, f: str | os.PathLike | io.IOBase) -> None:
     path = Path(os.fspath(f))
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
-        raise FileNotFoundError(f"cannot save to {path}: parent directory {parent} does not exist")
+        raise MissingParentDirectory(f"Parent directory {parent} does not exist (cannot save to {path}).")
     if path.is_dir():
-        raise IsADirectoryError(f"cannot save to {path}: it is a directory")
+        raise SaveToDirectory(f"cannot save to {path}: it is a directory")
     atomic_write(path, data, durable=True)
 
 

@@ -532,7 +532,12 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
     if isinstance(data, Tensor):
         array = data._data
     elif kinds and not kinds.isdisjoint(_tensor_types()):
-        array = np.array(_unwrap_nested(data))
+        try:
+            array = np.array(_unwrap_nested(data))
+        except ValueError as error:
+            if "inhomogeneous" not in str(error):
+                raise
+            raise _ragged(data) from None
         if target is None and array.dtype == np.float64 and np.float64 not in kinds and not any(
                 isinstance(x, Tensor) and x._data.dtype == np.float64 for x in _flatten(data)):
             # Python floats next to float32 tensors stay float32, as in PyTorch.
@@ -544,7 +549,12 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
     if on_device:  # a device array (a GPU tensor's data): copied there
         out = get_array_module(array).array(array, dtype=target)
     else:
-        out = np.array(array, dtype=target, copy=True)
+        try:
+            out = np.array(array, dtype=target, copy=True)
+        except ValueError as error:
+            if "inhomogeneous" not in str(error):
+                raise
+            raise _ragged(array) from None
     if target is None:
         # Arrays and NumPy scalars keep their dtype; Python floats and ints get PyTorch's (and
         # a sequence holding NumPy float64 scalars, float64, as PyTorch infers it).
@@ -562,6 +572,32 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
         elif out.dtype == object:
             raise TypeError("Could not infer dtype of the given data (nested sequences of different lengths?)")
     return out
+
+
+def _ragged(data: Any) -> Exception:
+    """PyTorch's error for nested sequences of different lengths, naming the first one: the
+    lengths expected are those of the first entry at each depth."""
+    def is_sequence(x: Any) -> bool:
+        return isinstance(x, (list, tuple)) or (isinstance(x, (np.ndarray, Tensor)) and x.ndim > 0)
+
+    shape, first = [], data
+    while is_sequence(first):
+        shape.append(len(first))
+        if not len(first):
+            break
+        first = first[0]
+
+    def first_mismatch(x: Any, dim: int) -> Exception | None:
+        if dim == len(shape):
+            return TypeError(f"expected a number at dim {dim}, got a sequence of length {len(x)}") \
+                if is_sequence(x) else None
+        if not is_sequence(x):
+            return TypeError("not a sequence")
+        if len(x) != shape[dim]:
+            return ValueError(f"expected sequence of length {shape[dim]} at dim {dim} (got {len(x)})")
+        return next((e for e in (first_mismatch(item, dim + 1) for item in x) if e is not None), None)
+
+    return first_mismatch(data, 0) or ValueError("nested sequences of different lengths")
 
 
 def _leaf_types(data: Any) -> set:

@@ -152,6 +152,26 @@ def test_samplers():
         BatchSampler(range(5), 0, False)
 
 
+@pytest.mark.parametrize("weights", [[-1.0, 1.0], [0.0, 0.0], [1.0, float("nan")], [1.0, float("inf")]])
+def test_weighted_sampler_refuses_bad_weights_when_drawn_as_pytorch(weights):
+    messages = []
+    for lib in (torch, chainrule):
+        sampler = lib.utils.data.WeightedRandomSampler(weights, 2)  # (accepted: the draw refuses)
+        with pytest.raises(RuntimeError) as raised:
+            list(sampler)
+        messages.append(str(raised.value))
+    assert messages[0] == messages[1]
+
+
+def test_weighted_sampler_draws_pytorchs_indices():
+    draws = []
+    for lib in (torch, chainrule):
+        lib.manual_seed(3)
+        draws.append([list(lib.utils.data.WeightedRandomSampler([0.1, 0.5, 0.4, 2.0], 12)),
+                      list(lib.utils.data.WeightedRandomSampler([1.0, 0.0, 2.0], 3, replacement=False))])
+    assert draws[0] == draws[1]
+
+
 def test_dataloader_argument_errors_match_torch():
     ours, theirs = pair_datasets(4)
     cases = [dict(sampler=[0, 1], shuffle=True), dict(batch_sampler=[[0]], batch_size=2),

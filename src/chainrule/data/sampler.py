@@ -8,7 +8,9 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
+from ..creation import multinomial
 from ..random import Generator, default_generator
+from ..tensor import _make
 
 
 class Sampler:
@@ -114,19 +116,16 @@ class WeightedRandomSampler(Sampler):
         weights = np.asarray(weights, dtype=np.float64)
         if weights.ndim != 1:
             raise ValueError(f"weights should be a 1d sequence but given weights have shape {tuple(weights.shape)}")
-        if (weights < 0).any() or not np.isfinite(weights).all() or weights.sum() <= 0:
-            raise ValueError("weights must be finite, non-negative and not all zero")
-        if not replacement and num_samples > int((weights > 0).sum()):
-            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-        self.weights = weights
+        if not isinstance(replacement, bool):
+            raise ValueError(f"replacement should be a boolean value, but got replacement={replacement}")
+        self.weights = _make(weights)
         self.num_samples = num_samples
         self.replacement = replacement
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        # (PyTorch's: multinomial of the weights as doubles)
-        yield from _stream(self.generator).choice(len(self.weights), self.num_samples, replace=self.replacement,
-                                               p=self.weights).tolist()
+        # PyTorch's: multinomial of the weights as doubles (bad weights are refused here, as there).
+        yield from multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator).tolist()
 
     def __len__(self) -> int:
         return self.num_samples

@@ -412,8 +412,8 @@ class Gather(Op):
         for d in range(a.ndim):
             if d != axis and index.shape[d] > a.shape[d]:
                 raise RuntimeError(
-                    f"Size does not match at dimension {d} expected index {tuple(index.shape)} "
-                    f"to be smaller than self {tuple(a.shape)} apart from dimension {axis}"
+                    f"Size does not match at dimension {d} expected index {list(index.shape)} "
+                    f"to be no larger than self {list(a.shape)} apart from dimension {axis}"
                 )
         _check_scatter_index(index, axis, _axis_size(a, axis))
         try:
