@@ -15,7 +15,7 @@ import numpy as np
 
 from . import dtypes
 from . import functional as F
-from .autograd.function import named
+from .autograd.function import broadcast_shape, named
 from .autograd.versions import storage_root
 from .backend import get_array_module, to_numpy
 from .ops import elementwise as E
@@ -170,7 +170,7 @@ def masked_scatter(input: Tensor, mask: Any, source: Tensor) -> Tensor:
     mask = _t(mask)
     if mask.dtype != dtypes.bool:
         raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype {mask.dtype}")
-    shape = np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
+    shape = broadcast_shape(tuple(mask.shape), tuple(input.shape))
     mask = F.expand(mask, shape)
     count = int(F.sum(mask).item())
     if count > source.numel():
@@ -243,7 +243,7 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
     indices = F.where(indices < 0, indices + input.shape[axis], indices)  # (counted from the end, as PyTorch)
     shape_in, shape_ix = list(input.shape), list(indices.shape)
     shape_in[axis] = shape_ix[axis] = 1
-    common = list(np.broadcast_shapes(tuple(shape_in), tuple(shape_ix)))
+    common = list(broadcast_shape(tuple(shape_in), tuple(shape_ix)))
     input_shape, index_shape = list(common), list(common)
     input_shape[axis], index_shape[axis] = input.shape[axis], indices.shape[axis]
     return F.gather(F.expand(input, tuple(input_shape)), axis, F.expand(indices, tuple(index_shape)))
@@ -1087,7 +1087,7 @@ def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
     if input.shape[axis] != 3 or other.shape[axis] != 3:
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {input.shape[axis]} and "
                            f"{other.shape[axis]}")
-    shape = np.broadcast_shapes(tuple(input.shape), tuple(other.shape))
+    shape = broadcast_shape(tuple(input.shape), tuple(other.shape))
     return named(_cross(F.expand(input, shape), F.expand(other, shape), axis), "LinalgCrossBackward0")
 
 
@@ -1098,7 +1098,7 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
         warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the "
                         "dim explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to "
                         "agree with that of linalg.cross in a future release.", UserWarning, stacklevel=2)
-        shape = np.broadcast_shapes(tuple(input.shape), tuple(other.shape))
+        shape = broadcast_shape(tuple(input.shape), tuple(other.shape))
         dim = next((i for i, n in enumerate(shape) if n == 3), None)
         if dim is None:
             raise RuntimeError("no dimension of size 3 in input")

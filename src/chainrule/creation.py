@@ -12,6 +12,7 @@ import numpy as np
 
 from . import dtypes as _dt
 from .autograd import observe
+from .autograd.function import broadcast_shape
 from .backend import build_on, get_array_module, resolve_device, to_device
 from .mt19937 import along_memory, visiting_order
 from .ops.sampling import (
@@ -276,7 +277,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Gene
         raise RuntimeError("normal expects all elements of std >= 0.0")
     if not isinstance(std, Tensor) and std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
-    shape = _size(tuple(size)) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
+    shape = _size(tuple(size)) if size is not None else broadcast_shape(np.shape(m), np.shape(s))
     kind = (_dt.to_numpy(dtype) if dtype is not None else
             (mean._data.dtype if isinstance(mean, Tensor) else std._data.dtype if isinstance(std, Tensor) else _float(None)))
     # (tensor means and standard deviations go to the op as tensors: a plan reads them at each call)

@@ -15,7 +15,7 @@ import numpy as np
 from . import dtypes, upcalls
 from .amp import lower_precision
 from .autograd import observe
-from .autograd.function import broadcast_error, named
+from .autograd.function import broadcast_shape, named
 from .backend import build_on, get_array_module, resolve_device
 from .inplace import clamp_kernel, ufunc_kernel
 from .ops import bessel as BESSEL
@@ -1094,10 +1094,7 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:
     mask = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if mask.dtype != np.bool_:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
-    try:
-        shape = np.broadcast_shapes(input._data.shape, mask.shape)
-    except ValueError:
-        raise broadcast_error([mask, input._data]) from None
+    shape = broadcast_shape(mask.shape, input._data.shape)
     if input._data.shape != shape:
         input = expand(input, shape)
     return S.Index.apply(input, (np.broadcast_to(mask, shape),))
@@ -1287,10 +1284,7 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
 
 @public(method=False)
 def broadcast_tensors(*tensors: Tensor) -> tuple:
-    try:
-        shape = np.broadcast_shapes(*(t._data.shape for t in tensors))
-    except ValueError:
-        raise broadcast_error([t._data for t in tensors]) from None
+    shape = broadcast_shape(*(t._data.shape for t in tensors))
     return tuple(t if t._data.shape == shape else expand(t, shape) for t in tensors)
 
 
@@ -1435,7 +1429,7 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = Non
 @public(method=False)
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """The cosine of the angle between ``x1`` and ``x2`` along ``dim`` (after broadcasting)."""
-    shape = np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+    shape = broadcast_shape(tuple(x1.shape), tuple(x2.shape))
     x1, x2 = expand(x1, shape), expand(x2, shape)
     n1 = clamp_min(norm(x1, 2, dim, keepdim=True), eps)
     n2 = clamp_min(norm(x2, 2, dim, keepdim=True), eps)

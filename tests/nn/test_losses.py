@@ -80,6 +80,15 @@ def test_smooth_l1_negative_beta():
         nn.functional.smooth_l1_loss(chainrule.zeros(2), chainrule.zeros(2), beta=-1.0)
 
 
+@pytest.mark.parametrize("delta", [0.0, -1.0])
+def test_huber_non_positive_delta(delta):
+    for lib in (torch, chainrule):
+        with pytest.raises(RuntimeError, match="huber_loss does not support non-positive values for delta"):
+            lib.nn.functional.huber_loss(lib.zeros(2), lib.zeros(2), delta=delta)
+        with pytest.raises(RuntimeError, match="non-positive values for delta"):
+            lib.nn.HuberLoss(delta=delta)(lib.zeros(2), lib.zeros(2))
+
+
 # -- cross entropy and NLL -------------------------------------------------------------------
 
 

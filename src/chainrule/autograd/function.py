@@ -421,9 +421,21 @@ def _saved_as_tensors(node: "Op", arrays: tuple) -> tuple:
     return tuple(out)
 
 
+def broadcast_shape(*shapes: Any) -> tuple:
+    """``numpy.broadcast_shapes(*shapes)``, raising PyTorch's error (naming the first two that
+    do not broadcast, as tensors a and b) instead of NumPy's ValueError."""
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise _shape_mismatch([tuple(s) for s in shapes]) from None
+
+
 def broadcast_error(arrays: Any) -> RuntimeError:
     """PyTorch's message for operands whose shapes do not broadcast."""
-    shapes = [tuple(a.shape) for a in arrays if hasattr(a, "shape")]
+    return _shape_mismatch([tuple(a.shape) for a in arrays if hasattr(a, "shape")])
+
+
+def _shape_mismatch(shapes: list) -> RuntimeError:
     for i, sa in enumerate(shapes):
         for sb in shapes[i + 1:]:
             ndim = max(len(sa), len(sb))

@@ -26,7 +26,7 @@ from ..ops import elementwise as E
 from ..ops import linalg as L
 from ..ops import nn as N
 from ..amp import full_precision, lower_precision
-from ..autograd.function import named
+from ..autograd.function import broadcast_shape, named
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..backend import get_array_module
 from ..creation import arange as _arange, ones_like as _ones_like, rand as _rand, zeros as _zeros
@@ -321,7 +321,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     scale = 1.0 / float(np.sqrt(query.shape[-1])) if scale is None else scale
     keep = None
     if dropout_p > 0.0:
-        batch = np.broadcast_shapes(tuple(query.shape[:-2]), tuple(key.shape[:-2]))
+        batch = broadcast_shape(tuple(query.shape[:-2]), tuple(key.shape[:-2]))
         keep = N.KeepMask.apply(query, dropout_p, batch + (query.shape[-2], key.shape[-2]))
     mask = _t(attn_mask) if attn_mask is not None else None
     out = A.Attention.apply(query, key, value, mask, scale, is_causal, keep)
@@ -770,6 +770,8 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """0.5 d^2 where |d| < delta, delta (|d| - delta / 2) elsewhere (d = input - target)."""
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
     input, target = full_precision(input, target)
     _warn_broadcast(input, target)
     reduction = _reduction(reduction)
@@ -907,7 +909,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         )
     w = None
     if weight is not None:
-        w = np.broadcast_to(_array(weight), np.broadcast_shapes(weight.shape, target.shape))
+        w = np.broadcast_to(_array(weight), broadcast_shape(weight.shape, target.shape))
     return _reduce(N.BinaryCrossEntropy.apply(input, target, w), reduction)
 
 
