@@ -72,6 +72,36 @@ def test_index_forms_out_of_place():
     assert x.tolist() == [0.0, 0.0, 0.0]  # the input is left as it was
 
 
+@pytest.mark.parametrize("reduce", ["prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_index_reduce_and_its_gradient(reduce, include_self):
+    ties = np.array([[1.0, 2.0], [2.0, 1.0], [1.0, 1.0]])  # (amax/amin: equal values share the gradient)
+    for x, dim, index, source in [(normal(3, 2), 0, [0, 2, 0], normal(3, 2)), (normal(2, 3), 1, [1, 1], normal(2, 2)),
+                                  (ties, 0, [0, 0, 2], ties.copy())]:
+        check(lambda L, a, b: L.index_reduce(a, dim, L.tensor(index), b, reduce, include_self=include_self), x, source)
+        check(lambda L, a, b: a.clone().index_reduce_(dim, L.tensor(index), b, reduce, include_self=include_self),
+              x, source)
+
+
+@pytest.mark.parametrize("call", [
+    lambda L: L.ones(3, 2).index_reduce(0, L.tensor([0, 2]), L.ones(2, 2), "sum"),
+    lambda L: L.ones(3, 2).index_reduce(0, L.tensor([[0, 2]]), L.ones(2, 2), "prod"),
+    lambda L: L.ones(3, 2).index_reduce(0, L.tensor([0.0, 1.0]), L.ones(2, 2), "prod"),
+    lambda L: L.ones(3, 2).index_reduce(0, L.tensor([0, 1]), L.ones(2, 2, dtype=L.float64), "prod"),
+    lambda L: L.ones(3, 2).index_reduce(0, L.tensor([0, 2, 1]), L.ones(2, 2), "prod"),
+    lambda L: L.ones(3, 2).index_reduce(0, L.tensor([0, 1]), L.ones(2, 3), "prod"),
+    lambda L: L.ones(3, 2).index_reduce(0, L.tensor([0, 5]), L.ones(2, 2), "prod"),
+    lambda L: L.ones(3, 2).index_reduce(1, L.tensor([0, -1]), L.ones(3, 2), "amax"),
+])
+def test_index_reduce_errors_are_pytorchs(call):
+    errors = []
+    for L in (torch, chainrule):
+        with pytest.raises((RuntimeError, IndexError)) as raised:
+            call(L)
+        errors.append((type(raised.value), str(raised.value)))
+    assert errors[0] == errors[1]
+
+
 def test_take_along_dim():
     x = normal(3, 4)
     check(lambda L, t: L.take_along_dim(t, L.tensor([[0], [3], [1]]), 1), x)

@@ -133,6 +133,41 @@ def index_add(input: Tensor, dim: int, index: Any, source: Any, *, alpha: Any = 
     return input.clone().index_add_(dim, index, source, alpha=alpha)
 
 
+@public(inplace=True)
+def index_reduce(input: Tensor, dim: int, index: Any, source: Any, reduce: str, *, include_self: bool = True) -> Tensor:
+    """A copy of ``input`` whose slices at ``index`` along ``dim`` are combined by ``reduce``
+    ("prod", "mean", "amax", "amin") with the slices of ``source`` sent there (and with their
+    own values, unless ``include_self`` is False): ``scatter_reduce`` with the index spread
+    over each slice."""
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
+    index, source = _t(index), _t(source)
+    axis = _dim(dim, input.ndim)
+    if index.ndim > 1:
+        raise IndexError(f"index_reduce_(): Index is supposed to be a vector, but got dim: {index.ndim} with type: "
+                         f"{index.dtype.scalar_name} and size: {list(index.shape)}")
+    if index.dtype not in (dtypes.int64, dtypes.int32):
+        raise RuntimeError(f"index_reduce_(): Expected dtype int32/int64 for index but got: {index.dtype.scalar_name}")
+    if input.dtype != source.dtype:
+        raise RuntimeError(f"index_reduce_(): self ({input.dtype.scalar_name}) and source "
+                           f"({source.dtype.scalar_name}) must have the same scalar type")
+    count = source.shape[axis] if source.ndim else 1
+    if index.numel() != count:
+        raise RuntimeError(f"index_reduce_(): Number of indices ({index.numel()}) should be equal to "
+                           f"source.size(dim): ({count}), for dim: {axis}")
+    others = [n for d, n in enumerate(input.shape) if d != axis]
+    if others != [n for d, n in enumerate(source.shape) if d != axis]:
+        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified dimension. "
+                           f"Got self.shape = {list(input.shape)} source.shape = {list(source.shape)}")
+    positions = index._data.reshape(-1)
+    if positions.size and (int(positions.min()) < 0 or int(positions.max()) >= input.shape[axis]):
+        raise IndexError("index out of range in self")
+    spread = [1] * source.ndim
+    spread[axis] = -1
+    spread_index = F.expand(F.reshape(index.long(), tuple(spread)), tuple(source.shape))
+    return F.scatter_reduce(input, axis, spread_index, source, reduce, include_self=include_self)
+
+
 @public()
 def index_copy(input: Tensor, dim: int, index: Any, source: Any) -> Tensor:
     """A copy of ``input`` with the slices of ``source`` written at ``index`` along ``dim``."""

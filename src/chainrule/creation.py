@@ -339,7 +339,7 @@ def _check_multinomial(input: Tensor, num_samples: Any, replacement: bool) -> No
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
-                           f"{input.dtype.legacy_name[: -len('Tensor')]}")
+                           f"{input.dtype.scalar_name}")
     if num_samples <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
     categories = input.shape[-1]

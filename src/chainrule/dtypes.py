@@ -51,6 +51,11 @@ class dtype:
     def itemsize(self) -> int:
         return self.numpy.itemsize
 
+    @property
+    def scalar_name(self) -> str:
+        """PyTorch's ScalarType name, as its error messages spell it ("Float", "Long" ...)."""
+        return self.legacy_name[: -len("Tensor")]
+
     def __repr__(self) -> str:
         return f"{printed.namespace}.{self.name}"
 

@@ -303,7 +303,7 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
         _reads(condition, "where(condition) (a result whose shape depends on the values)")
         return tuple(_make(i.astype(np.int64)) for i in np.nonzero(condition_data))
     if condition_data.dtype != np.bool_:
-        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {_t(condition).dtype.legacy_name[:-6]}")
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {_t(condition).dtype.scalar_name}")
     return E.Where.apply(condition_data, input, other)
 
 
@@ -463,7 +463,7 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     if input._data.dtype.kind not in "fcV":
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {input.dtype.legacy_name[:-6]}"
+            f"or complex dtype. Got: {input.dtype.scalar_name}"
         )
     return R.Mean.apply(input, axis, keepdim)
 

@@ -52,7 +52,6 @@ _LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 tensor_namespace.extend(_ops.namespace_functions())  # (solve's backward under create_graph)
 
 _INF = float("inf")
-_SCALAR_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
@@ -62,9 +61,8 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
     if dtype is not None:
         x = x.to(dtype)
     if not (x.is_floating_point() or x.is_complex()):
-        name = str(x.dtype).rsplit(".", 1)[-1]
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. "
-                           f"Got {_SCALAR_NAMES.get(name, name)}")
+                           f"Got {x.dtype.scalar_name}")
     return F.norm(x, ord, dim, keepdim)
 
 

@@ -734,11 +734,11 @@ def _check_csr(crow: np.ndarray, col: np.ndarray, values: Tensor, size: tuple) -
     tensor's: a broken one would give wrong results, not an error)."""
     if crow.dtype != col.dtype:
         raise RuntimeError(f"crow_indices and col_indices must have the same dtype, bot got "
-                           f"{_scalar_name(_dt.from_numpy(crow.dtype))} and {_scalar_name(_dt.from_numpy(col.dtype))}, "
+                           f"{_dt.from_numpy(crow.dtype).scalar_name} and {_dt.from_numpy(col.dtype).scalar_name}, "
                            f"respectively")
     if crow.dtype not in (np.int32, np.int64):
         raise RuntimeError(f"crow_indices and col_indices must be an int32 or int64 type, but got: "
-                           f"{_scalar_name(_dt.from_numpy(crow.dtype))}")
+                           f"{_dt.from_numpy(crow.dtype).scalar_name}")
     if crow.ndim != 1 or col.ndim != 1 or values.dim() != 1:
         raise NotImplementedError("chainrule: sparse CSR tensors with batch or dense dimensions are not supported "
                                   "(crow_indices, col_indices and values must be 1-D)")
@@ -845,7 +845,7 @@ def _product(sparse: SparseTensor, dense: Any, name: str) -> Tensor:
                                f"{dense.shape[0]}x{dense.shape[1]})")
         raise RuntimeError(f"addmm: Argument #3 (dense): Expected dim 0 size {sparse.shape[1]}, got {dense.shape[0]}")
     if sparse.dtype != dense.dtype:
-        raise RuntimeError(f"expected scalar type {_scalar_name(sparse.dtype)} but found {_scalar_name(dense.dtype)}")
+        raise RuntimeError(f"expected scalar type {sparse.dtype.scalar_name} but found {dense.dtype.scalar_name}")
     values, whole = sparse._coo_values, None
     if name == "MmBackward0" and sparse.requires_grad and sparse.is_leaf:
         # torch.mm gives a sparse leaf a dense gradient (g @ D.T), torch.sparse.mm a sparse one.
@@ -864,9 +864,6 @@ def _dense_gradient_leaf(sparse: SparseTensor) -> Tensor:
     return leaf
 
 
-def _scalar_name(dtype: _dt.dtype) -> str:
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int"}.get(
-        str(dtype).rpartition(".")[2], str(dtype))
 
 
 @public(method=False)

@@ -46,7 +46,7 @@ def _array(x: Any) -> Any:
 
 
 def _type_name(x: Tensor) -> str:
-    return from_numpy(x._data.dtype).legacy_name[: -len("Tensor")]
+    return from_numpy(x._data.dtype).scalar_name
 
 
 def _apply(input: Tensor, inplace: bool, op: Any, name: str, *args: Any) -> Tensor:
