@@ -215,7 +215,7 @@ def _take_tangent(tensor: Tensor, result: Tensor) -> None:
     forward_ad = dual_state.tangents
     forward_ad.set_changed_tangent(tensor, forward_ad.tangent_of(result))
     view = tensor
-    while _shares_storage(view) and forward_ad.tangent_of(view) is not None:
+    while view._is_view() and forward_ad.tangent_of(view) is not None:
         base, view_op, args, kwargs = view._view_of
         old = forward_ad.tangent_of(base)
         tangent = _make(get_array_module(base._data).zeros_like(base._data) if old is None else old._data.copy())
@@ -225,14 +225,11 @@ def _take_tangent(tensor: Tensor, result: Tensor) -> None:
         view = base
 
 
-def _shares_storage(view: Tensor) -> bool:
-    info = view._view_of
-    return info is not None and np.may_share_memory(view._data, info[0]._data)
 
 
 def _check_view_of_leaf(view: Tensor) -> None:
     base = view
-    while _shares_storage(base):
+    while base._is_view():
         base = base._view_of[0]
     if base is not view and base.requires_grad and base.grad_fn is None:
         raise RuntimeError(
@@ -244,7 +241,7 @@ def _rebase_view(view: Tensor, op_name: str) -> None:
     """``view`` was changed in place, and with it its base's storage: the base's new history
     is its old one outside the view's region and the view's new one inside (PyTorch's
     CopySlices).  Views of views rebase up the chain."""
-    if not _shares_storage(view):  # advanced indexing made a copy: nothing else changed
+    if not view._is_view():  # advanced indexing made a copy: nothing else changed
         return
     # No bump here: the view shares its base's version counter, already bumped.
     base, view_op, args, kwargs = view._view_of

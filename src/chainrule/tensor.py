@@ -420,7 +420,30 @@ class Tensor:
                 observe.notify_cut("detach", (self,), out)
         return out
 
+    def _is_view(self) -> bool:
+        """Whether this tensor is a view of another's storage, made by a view op (PyTorch's
+        ``Tensor._is_view``): advanced indexing and reshapes that had to copy are not."""
+        info = self._view_of
+        return info is not None and bool(np.may_share_memory(self._data, info[0]._data))
+
+    @property
+    def _base(self) -> "Tensor | None":
+        """The tensor whose storage this view shares, at the root of a chain of views (PyTorch's
+        ``Tensor._base``); None for a tensor that is not a view."""
+        if not self._is_view():
+            return None
+        base = self._view_of[0]
+        while base._is_view():
+            base = base._view_of[0]
+        return base
+
     def detach_(self) -> "Tensor":
+        if self._is_view():
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel (DDP) "
+                "for training, and gradient_as_bucket_view is set as True, gradients are views of DDP buckets, and "
+                "hence detach_() cannot be called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
         if self.requires_grad:
             self._cut = "a .detach_() call"
             if observe.cuts:

@@ -361,6 +361,48 @@ def test_non_leaf_hook_changes_upstream_gradient():
     assert_close(cx.grad, tx.grad)
 
 
+@pytest.mark.parametrize("hook,error", [
+    (lambda g: g[:1], RuntimeError), (lambda g: g.reshape(2, 1), RuntimeError), (lambda g: 3, TypeError),
+    (lambda g: g.double(), RuntimeError),
+])
+def test_a_hook_may_not_change_the_size_or_type_of_the_gradient(hook, error):
+    messages = []
+    for lib in (torch, chainrule):
+        x = lib.ones(2, requires_grad=True)
+        y = x * 2
+        y.register_hook(hook)
+        with pytest.raises(error) as raised:
+            y.sum().backward()
+        messages.append(str(raised.value).replace("torch.", "").replace("chainrule.", ""))
+    assert messages[0] == messages[1]
+
+
+def test_calling_a_node_runs_its_backward_as_in_pytorch():
+    """``grad_fn(grad)``: the chain rule one node at a time, by hand."""
+    outputs = []
+    for lib in (torch, chainrule):
+        x = lib.tensor([0.5, -1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        recorded = (x * x).grad_fn(lib.ones(3, dtype=lib.float64))
+        constant = (x * 2).grad_fn(lib.ones(3, dtype=lib.float64))
+        exp_node = x.exp().grad_fn
+        with lib.no_grad():
+            single = exp_node(lib.ones(3, dtype=lib.float64))
+        loss = (x * 3).tanh().sum()
+        upstream = loss.grad_fn(lib.tensor(1.0, dtype=lib.float64))  # SumBackward0
+        through_tanh = loss.grad_fn.next_functions[0][0](upstream)
+        by_hand = loss.grad_fn.next_functions[0][0].next_functions[0][0](through_tanh)[0]
+        with pytest.raises(TypeError, match="expected 1 arguments, got 2 instead"):
+            x.exp().grad_fn(lib.ones(3), lib.ones(3))
+        used = x.exp()
+        used.sum().backward()
+        with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
+            used.grad_fn(lib.ones(3, dtype=lib.float64))
+        outputs.append(([r.requires_grad for r in recorded], [r.tolist() for r in recorded], constant[0].tolist(),
+                        constant[1], single.tolist(), single.requires_grad, by_hand.tolist()))
+    assert outputs[0][:-1] == outputs[1][:-1]
+    np.testing.assert_allclose(outputs[1][-1], outputs[0][-1], rtol=1e-11)  # (tanh: NumPy's, not Sleef's last bits)
+
+
 def test_hook_returning_none_keeps_gradient():
     calls = []
     cx, tx = pair([1.0, 2.0])

@@ -288,6 +288,72 @@ def test_wrong_gradient_shape_raises():
         (BadShape.apply(x * 1) * 1).sum().backward()
 
 
+def _pair_of_functions(lib):
+    class Broadcasting(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            return x * 2 + y
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad, grad  # (y's gradient has x's broadcast shape)
+
+    class Truncating(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad[:1]
+
+    return Broadcasting, Truncating
+
+
+def test_a_gradient_of_a_broadcast_shape_is_summed_and_another_is_pytorchs_error():
+    results = []
+    for lib in (torch, chainrule):
+        Broadcasting, Truncating = _pair_of_functions(lib)
+        x = lib.ones(3, 2, requires_grad=True)
+        row, vector = lib.ones(1, 2, requires_grad=True), lib.ones(2, requires_grad=True)
+        Broadcasting.apply(x, row).sum().backward()
+        Broadcasting.apply(x, vector).sum().backward()
+        with pytest.raises(RuntimeError) as raised:
+            Truncating.apply(lib.ones(2, requires_grad=True)).sum().backward()
+        results.append((row.grad.tolist(), vector.grad.tolist(), str(raised.value).replace("Truncating", "")))
+    assert results[0] == results[1]
+    assert "returned an invalid gradient at index 0 - got [1] but expected shape compatible with [2]" in results[1][2]
+
+
+def test_save_for_backward_takes_tensors_or_none_only():
+    for lib in (torch, chainrule):
+        class SavesANumber(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x, None, 3)
+                return x * 1
+
+        with pytest.raises(TypeError, match="save_for_backward can only save variables, but argument 2 is of type int"):
+            SavesANumber.apply(lib.ones(1, requires_grad=True))
+
+
+def test_calling_a_function_instance_is_refused_as_in_pytorch():
+    for lib in (torch, chainrule):
+        class Double(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, grad):
+                return grad * 2
+
+        with pytest.raises(RuntimeError, match="Legacy autograd function with non-static forward method"):
+            Double()(lib.ones(1))
+        with pytest.raises(TypeError, match="'DoubleBackward' object is not callable"):
+            Double.apply(lib.ones(1, requires_grad=True)).grad_fn(lib.ones(1))
+
+
 def test_forward_not_implemented():
     class Empty(chainrule.autograd.Function):
         pass

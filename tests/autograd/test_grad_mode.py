@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+import pytest
 import torch
 
 import chainrule
@@ -138,3 +139,11 @@ def test_two_threads_train_while_a_third_evaluates():
             assert not isinstance(value, BaseException), f"thread {key}: {value!r}"
         assert results[1] == alone[0] and results[2] == alone[1]
         assert chainrule.is_grad_enabled()
+
+
+@pytest.mark.parametrize("mode", ["yes", 1, None, 0.0])
+def test_set_grad_enabled_takes_a_bool_only(mode):
+    for lib in (torch, chainrule):
+        with pytest.raises(TypeError, match=f"argument 'enabled' \\(position 1\\) must be bool, not {type(mode).__name__}"):
+            lib.set_grad_enabled(mode)
+        assert lib.is_grad_enabled()

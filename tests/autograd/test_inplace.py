@@ -259,6 +259,35 @@ def test_inplace_on_view_of_leaf_raises():
         np.testing.assert_array_equal(x.detach().numpy(), np.ones((2, 3)))
 
 
+def test_an_element_picked_by_integers_is_a_view_that_in_place_changes_reach():
+    """``w[1]`` of a 1-D tensor is a 0-d view (NumPy would give a copy): ``w[1].zero_()``
+    changes ``w``, and on a leaf that requires grad it is PyTorch's error."""
+    results = []
+    for lib in (torch, chainrule):
+        w, m = lib.ones(3), lib.ones(2, 2)
+        w[1].zero_()
+        m[0, 1].mul_(3)
+        picked = w[2]
+        w.add_(1)
+        leaf = lib.ones(2, requires_grad=True)
+        with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+            leaf[0].add_(1)
+        results.append((w.tolist(), m.tolist(), picked.item(), picked._is_view(), picked._base is w))
+    assert results[0] == results[1] == ([2.0, 1.0, 2.0], [[1.0, 3.0], [1.0, 1.0]], 2.0, True, True)
+
+
+def test_detach_in_place_is_refused_on_views():
+    for lib in (torch, chainrule):
+        base = lib.arange(6.0)
+        for view in (base.view(2, 3), base[1:3], base.view(2, 3)[1]):
+            assert view._base is base
+            with pytest.raises(RuntimeError, match="Can't detach views in-place. Use detach\\(\\) instead"):
+                view.detach_()
+        copied = base[[0, 1]]
+        assert copied._base is None and not copied._is_view()
+        copied.detach_()
+
+
 def test_inplace_on_leaf_allowed_under_no_grad():
     for lib in (chainrule, torch):
         w = lib.tensor([1.0, 2.0], requires_grad=True)

@@ -565,10 +565,23 @@ def _run_hooks(hooks: list, grad: Any, create_graph: bool) -> Any:
     """``hook(grad)`` for each tensor hook in turn; a hook may return a replacement."""
     Tensor = _function.Tensor
     for hook in list(hooks):
-        result = hook(grad if isinstance(grad, Tensor) else Tensor._wrap(grad))
+        given = grad if isinstance(grad, Tensor) else Tensor._wrap(grad)
+        result = hook(given)
         if result is not None:
+            _check_hook_result(hook, given, result)
             grad = result if create_graph else _as_grad_array(result)
     return grad
+
+
+def _check_hook_result(hook: Callable, given: Any, result: Any) -> None:
+    """PyTorch's checks of what a tensor hook returned: a tensor of the same size and type."""
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if not isinstance(result, _function.Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
+    if tuple(result.shape) != tuple(given.shape):
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
+    if result.dtype != given.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was {given.type()} got {result.type()})")
 
 
 def _run_pre_hooks(node: Node, grad: Any, create_graph: bool) -> Any:

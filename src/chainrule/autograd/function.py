@@ -116,6 +116,11 @@ class Op(Node):
     def backward(self, xp: Any, grad: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def __call__(self, *grads: Any) -> Any:
+        """``grad_fn(grad)``: this node's backward on its output gradients, as PyTorch's nodes
+        are called (see :func:`call_node`)."""
+        return call_node(self, grads)
+
     def apply_backward(self, grad: Any, create_graph: bool) -> tuple:
         if self.inputs is None:
             raise freed_error(self)
@@ -526,6 +531,10 @@ class FunctionCtx:
     _in_jvp = False  # while forward-mode AD runs ``jvp``: saved_tensors are save_for_forward's
 
     def save_for_backward(self, *tensors: Any) -> None:
+        for i, tensor in enumerate(tensors):
+            if tensor is not None and not isinstance(tensor, Tensor):
+                raise TypeError(f"save_for_backward can only save variables, but argument {i} is of type "
+                                f"{type(tensor).__name__}")
         self._to_save = tensors
 
     def save_for_forward(self, *tensors: Any) -> None:
@@ -593,6 +602,15 @@ class Function(FunctionCtx, Node, metaclass=_FunctionMeta):
             return _forward_mode(cls, args, kwargs)
         return cls._apply_with_ctx(args, kwargs)[1]
 
+    def __call__(self, *args: Any) -> Any:
+        """Refused as PyTorch refuses it: an instance made by hand is the legacy, non-static
+        style; a Function's recorded node (unlike a built-in op's) is not callable there."""
+        if "_output_meta" in self.__dict__:
+            raise TypeError(f"'{type(self).__name__}' object is not callable")
+        raise RuntimeError("Legacy autograd function with non-static forward method is deprecated. Please use "
+                           "new-style autograd function with static forward method. (Example: "
+                           "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)")
+
     @classmethod
     def _apply_with_ctx(cls, args: tuple, kwargs: dict) -> tuple:
         """``(ctx, outputs)`` of ``apply``."""
@@ -603,6 +621,7 @@ class Function(FunctionCtx, Node, metaclass=_FunctionMeta):
         ctx._materialize = True
         ctx.saved = None
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        ctx._input_shapes = tuple(a._data.shape if isinstance(a, Tensor) else None for a in args)
         record = grad_state.enabled and any(ctx.needs_input_grad)
         with no_grad():
             if cls.setup_context is not Function.setup_context:
@@ -665,10 +684,44 @@ class Function(FunctionCtx, Node, metaclass=_FunctionMeta):
                 f"function {self.name()} returned an incorrect number of gradients "
                 f"(expected {expected}, got {len(result)})"
             )
+        result = tuple(_fit_gradient(self, i, r, shape) for i, (r, shape) in enumerate(zip(result, self._input_shapes)))
         return tuple(r if create_graph or not isinstance(r, Tensor) else r._data for r in result)
 
     def release(self) -> None:
         self.saved = None
+
+
+def call_node(node: Node, grads: tuple) -> Any:
+    """PyTorch's ``grad_fn(*grad_outputs)``: the node's backward on one gradient per output,
+    giving its inputs' gradients (a tuple, one per input, None where it needs none; the
+    gradient itself for a node of one input).  Under grad mode the formula is recorded, so
+    the results have a history, as in PyTorch; the node keeps what it saved."""
+    if len(grads) != node.n_outputs:
+        raise TypeError(f"expected {node.n_outputs} arguments, got {len(grads)} instead")
+    record = grad_state.enabled
+    given = [g if record or not isinstance(g, Tensor) else g._data for g in grads]
+    if record:
+        given = [g if g is None or isinstance(g, Tensor) else Tensor._wrap(g) for g in given]
+    results = node.apply_backward(given[0] if node.n_outputs == 1 else given, record)
+    wrapped = tuple(None if r is None else (r if isinstance(r, Tensor) else _make(r, None, False)) for r in results)
+    return wrapped[0] if len(wrapped) == 1 else wrapped
+
+
+def _fit_gradient(node: Any, index: int, grad: Any, shape: tuple | None) -> Any:
+    """A Function's gradient for its input ``index`` (of ``shape``) checked as PyTorch checks
+    it: one of a shape the input broadcasts to is summed down to the input's shape; any other
+    shape is an error naming the Function."""
+    if grad is None or shape is None or not hasattr(grad, "shape") or tuple(grad.shape) == shape:
+        return grad
+    got = tuple(grad.shape)
+    lead = len(got) - len(shape)
+    if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, got[lead:])):
+        raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {index} - got "
+                           f"{list(got)} but expected shape compatible with {list(shape)}")
+    if lead:
+        grad = grad.sum(axis=tuple(range(lead)))
+    ones = tuple(d for d, (n, m) in enumerate(zip(shape, got[lead:])) if n == 1 and m != 1)
+    return grad.sum(axis=ones, keepdims=True) if ones else grad
 
 
 def _function_outputs(cls: type, ctx: Any, args: tuple, outputs: tuple, record: bool) -> list:

@@ -171,7 +171,10 @@ class set_grad_enabled(_GradModeContext):
     the previous mode on exit."""
 
     def __init__(self, mode: bool) -> None:
-        self._target = bool(mode)
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled(): argument 'enabled' (position 1) must be bool, not "
+                            f"{type(mode).__name__}")
+        self._target = mode
         self._previous = grad_state.enabled
         grad_state.enabled = self._target
 

@@ -175,9 +175,14 @@ class Index(Op):
         if self.basic:  # PyTorch's node for a view: SelectBackward0, SliceBackward0 ...
             self.__class__ = _INDEX_VIEWS[_basic_index_name(index)]
         try:
-            return a[index]
+            out = a[index]
         except IndexError as error:
             raise _index_error(error, a.shape) from None
+        if self.basic and isinstance(out, np.generic):
+            # Integers in every dim: NumPy answers with a scalar, a copy; PyTorch's result is a
+            # 0-d view, through which an in-place change reaches ``a`` (``w[0].zero_()``).
+            out = a[index + (Ellipsis,)]
+        return out
 
     def backward(self, xp, g):
         return index_backward(xp, self.shape, self.dtype, self.index, self.basic, g)
