@@ -292,6 +292,43 @@ def test_scatter_reduce(reduce, include_self):
             is target
 
 
+@pytest.mark.filterwarnings("ignore:index_reduce\\(\\) is in beta")
+@pytest.mark.parametrize("reduce", ["prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_index_reduce(reduce, include_self):
+    index = np.array([0, 2, 0, 3, 2])
+    check(lambda L, x, s: L.index_reduce(x, 0, L.tensor(index), s, reduce, include_self=include_self),
+          normal(4, 3), normal(5, 3))
+    check(lambda L, x, s: x.index_reduce(-1, L.tensor(index[:2]), s, reduce, include_self=include_self),
+          normal(2, 3), normal(2, 2))
+    # (an int32 index: PyTorch's own backward then refuses it when include_self=False)
+    check(lambda L, x, s: x.index_reduce(-1, L.tensor(index[:2], dtype=L.int32), s, reduce,
+                                         include_self=include_self), normal(2, 3), normal(2, 2), grad=False)
+    check(lambda L: L.tensor([1, 5, 2, 0]).index_reduce(0, L.tensor([0, 1, 1]), L.tensor([3, 7, 2]), reduce,
+                                                        include_self=include_self), grad=False)
+    for lib in (chainrule, torch):
+        target = lib.zeros(3) + 1.5
+        assert target.index_reduce_(0, lib.tensor([2, 2]), lib.tensor([4.0, -1.0]), reduce,
+                                    include_self=include_self) is target
+
+
+@pytest.mark.filterwarnings("ignore:index_reduce\\(\\) is in beta")
+@pytest.mark.parametrize("make", [
+    lambda L: L.zeros(3).index_reduce(0, L.tensor([0]), L.ones(1), "sum"),
+    lambda L: L.zeros(3).index_reduce(0, L.tensor([[0]]), L.ones(1, 1), "prod"),
+    lambda L: L.zeros(3).index_reduce(0, L.tensor([0.0]), L.ones(1), "prod"),
+    lambda L: L.zeros(3, 2).index_reduce(0, L.tensor([0, 1]), L.ones(3, 2), "amax"),
+    lambda L: L.zeros(3, 2).index_reduce(0, L.tensor([0, 3]), L.ones(2, 2), "amax"),
+    lambda L: L.zeros(3, 2).index_reduce(0, L.tensor([0, -1]), L.ones(2, 2), "amax"),
+    lambda L: L.zeros(3, 2).index_reduce(0, L.tensor([0, 1]), L.ones(2, 2, dtype=L.float64), "mean"),
+    lambda L: L.zeros(3, 2).index_reduce(0, L.tensor([0, 1]), L.ones(2, 3), "amin"),
+], ids=["reduce", "matrix_index", "float_index", "count", "out_of_range", "negative", "dtype", "shape"])
+def test_index_reduce_errors(make):
+    with pytest.raises(Exception) as theirs:
+        make(torch)
+    raises_like_torch(lambda: make(chainrule), lambda: make(torch), _escaped(theirs))
+
+
 def test_take_put_index_put_masked_scatter():
     x = RNG.standard_normal((2, 3))
     check(lambda L, t: [L.take(t, L.tensor([[0, 5], [2, -1]])), t.take(L.tensor([4]))], x)

@@ -132,6 +132,42 @@ def index_add(input: Tensor, dim: int, index: Any, source: Any, *, alpha: Any = 
     return input.clone().index_add_(dim, index, source, alpha=alpha)
 
 
+@public(inplace=True)
+def index_reduce(input: Tensor, dim: int, index: Any, source: Tensor, reduce: str, *,
+                 include_self: bool = True) -> Tensor:
+    """A copy of ``input`` whose slices at ``index`` along ``dim`` are combined by ``reduce``
+    ("prod", "mean", "amax", "amin") with the slices of ``source`` (``input``'s own values
+    included or not): ``scatter_reduce`` with the index spread over ``source``'s shape."""
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
+    indices = index._data if isinstance(index, Tensor) else np.asarray(index)
+    axis = _dim(dim, input._data.ndim)
+    if indices.ndim > 1:
+        raise IndexError(f"index_reduce_(): Index is supposed to be a vector, but got dim: {indices.ndim} with type: "
+                         f"{_scalar(indices)} and size: {list(indices.shape)}")
+    if indices.dtype not in (np.int32, np.int64):
+        raise RuntimeError(f"index_reduce_(): Expected dtype int32/int64 for index but got: {_scalar(indices)}")
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(f"index_reduce_(): self ({_scalar(input._data)}) and source ({_scalar(source._data)}) "
+                           "must have the same scalar type")
+    count = source.shape[axis] if source._data.ndim > axis else 1
+    if indices.size != count:
+        raise RuntimeError(f"index_reduce_(): Number of indices ({indices.size}) should be equal to "
+                           f"source.size(dim): ({count}), for dim: {axis}")
+    if source._data.ndim != input._data.ndim or builtins.any(
+            a != b for d, (a, b) in enumerate(zip(input.shape, source.shape)) if d != axis):
+        raise RuntimeError("source tensor shape must match self tensor shape, excluding the specified dimension. "
+                           f"Got self.shape = {list(input.shape)} source.shape = {list(source.shape)}")
+    if indices.size and (indices.min() < 0 or indices.max() >= input.shape[axis]):
+        raise IndexError("index out of range in self")
+    xp = get_array_module(input._data)
+    along = [1] * source._data.ndim
+    along[axis] = -1
+    spread = xp.broadcast_to(xp.asarray(indices).reshape(along), source._data.shape)
+    out = F.scatter_reduce(input, axis, _make(spread.astype(np.int64)), source, reduce, include_self=include_self)
+    return named(out, "IndexReduceBackward0")
+
+
 @public()
 def index_copy(input: Tensor, dim: int, index: Any, source: Any) -> Tensor:
     """A copy of ``input`` with the slices of ``source`` written at ``index`` along ``dim``."""
