@@ -21,7 +21,8 @@ ARGS = {
     "addcmul": ("other", "other"), "addcdiv": ("other", "other"), "logit": (0.01,),
     "masked_fill": ("mask", -1.0), "scatter": (0, "index", "other"), "scatter_add": (0, "index", "other"),
     "logaddexp2": ("other",), "copysign": ("other",), "float_power": (2.0,), "masked_scatter": ("mask", "12"),
-    "renorm": (2, 0, 1.0), "scatter_reduce": (1, "index", "other", "amax"), "addmm": ("other", "4x4"), "addmv": ("3x4", "4"), "addr": ("3", "4"),
+    "renorm": (2, 0, 1.0), "scatter_reduce": (1, "index", "other", "amax"),
+    "index_reduce": (0, "rows", "other", "prod"), "addmm": ("other", "4x4"), "addmv": ("3x4", "4"), "addr": ("3", "4"),
     "baddbmm": ("2x3x5", "2x5x4"), "addbmm": ("2x3x5", "2x5x4"), "ldexp": ("other",),
 }
 #: The tensor's own shape where it is not (3, 4).
@@ -46,7 +47,8 @@ def _inputs(name: str, lib):
     x = rng.uniform(low, high, SHAPES.get(name, (3, 4)))
     other = rng.uniform(0.5, 1.5, (3, 4))
     special = {"other": lambda: lib.tensor(other), "mask": lambda: lib.tensor(x > 0.5),
-               "index": lambda: lib.tensor(np.array([[2, 0, 1, 0], [1, 2, 0, 1], [0, 1, 2, 2]]))}
+               "index": lambda: lib.tensor(np.array([[2, 0, 1, 0], [1, 2, 0, 1], [0, 1, 2, 2]])),
+               "rows": lambda: lib.tensor(np.array([2, 0, 0]))}
 
     def operand(spec):  # a name above, a shape such as "2x3x5" (uniform values), or a word as it is
         if spec in special:
