@@ -72,6 +72,25 @@ def test_bicubic_in_float32_and_on_pixel_centres(padding_mode):
         np.testing.assert_allclose(out.numpy(), image, atol=1e-12)
 
 
+@pytest.mark.parametrize("padding_mode", ["border", "reflection"])
+def test_bicubic_grid_gradient_on_the_edge_pixels_is_pytorchs_exact_zero(padding_mode):
+    """On an edge pixel the reflected taps on both sides read the same values: the
+    kernel's derivative formulas cancel exactly there, where the chain rule through the weights'
+    polynomials leaves a rounding residue (an optimiser that normalises steps, Adam, turns it
+    into a full step).  Found by an unsupervised optical-flow program."""
+    image = RNG.standard_normal((1, 3, 4, 5))
+    grid = np.stack(np.meshgrid(np.linspace(-1, 1, 5), np.linspace(-1, 1, 4)), -1)[None]
+    grads = []
+    for lib in (chainrule, torch):
+        g = lib.tensor(grid, requires_grad=True)
+        lib.nn.functional.grid_sample(lib.tensor(image), g, mode="bicubic", padding_mode=padding_mode,
+                                      align_corners=True).sum().backward()
+        grads.append(g.grad.numpy())
+    if padding_mode == "reflection":
+        assert not grads[0][..., 0][:, :, [0, -1]].any() and not grads[1][..., 0][:, :, [0, -1]].any()
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12, atol=1e-12)
+
+
 def test_affine_grid_2d_and_3d():
     check(lambda L, t: [L.nn.functional.affine_grid(t, (2, 1, 3, 4), align_corners=False),
                         L.nn.functional.affine_grid(t, (2, 1, 1, 4), align_corners=False)], THETA)

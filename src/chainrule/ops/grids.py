@@ -183,13 +183,32 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
             + read(y0 + 1, x0) * (down * left).unsqueeze(1) + read(y0 + 1, x0 + 1) * (down * right).unsqueeze(1))
 
 
-def _cubic_coefficients(t: Tensor) -> list:
-    """The weights of the four taps at -1, 0, 1, 2 for a fraction ``t`` (Keys' cubic
-    convolution with A = -0.75, in PyTorch's CPU kernel's order of operations)."""
-    a = -0.75
-    far = lambda x: ((a * x - 5 * a) * x + 8 * a) * x - 4 * a  # noqa: E731  (1 <= |x| < 2)
-    near = lambda x: ((a + 2) * x - (a + 3)) * x * x + 1  # noqa: E731  (|x| <= 1)
-    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+class CubicCoefficients(Op):
+    """The weights of the four taps at -1, 0, 1, 2 for fractions ``t``, stacked first: Keys'
+    cubic convolution (A = -0.75) in PyTorch's CPU kernel's order of operations, and its
+    gradient by the kernel's own derivative formulas (an exact 0 on a pixel, where the
+    reflected taps on both sides carry the same value)."""
+
+    __slots__ = ()
+    arguments = "unary"
+    derivative = ("d w_k(t)/dt = Keys' cubic kernel's derivative at each tap",)
+
+    def forward(self, xp, t):
+        self.saved = (t,)
+        a = -0.75
+        far = lambda x: ((a * x - 5 * a) * x + 8 * a) * x - 4 * a  # noqa: E731  (1 <= |x| < 2)
+        near = lambda x: ((a + 2) * x - (a + 3)) * x * x + 1  # noqa: E731  (|x| <= 1)
+        return xp.stack([far(t + 1), near(t), near(1 - t), far(2 - t)])
+
+    def backward(self, xp, g):
+        (t,) = self.saved
+        a = -0.75
+        # (-d/dt of each weight, as the kernel writes them, each at its tap's distance x)
+        slopes = [(-3 * a * (-1 - t) - 10 * a) * (-1 - t) - 8 * a,
+                  (-3 * (a + 2) * (0 - t) - 2 * (a + 3)) * (0 - t),
+                  (3 * (a + 2) * (1 - t) - 2 * (a + 3)) * (1 - t),
+                  (3 * a * (2 - t) - 10 * a) * (2 - t) + 8 * a]
+        return -(g[0] * slopes[0] + g[1] * slopes[1] + g[2] * slopes[2] + g[3] * slopes[3])
 
 
 def _bicubic(read: Any, grid: Tensor, size: tuple, padding_mode: str, align_corners: bool) -> Tensor:
@@ -200,7 +219,7 @@ def _bicubic(read: Any, grid: Tensor, size: tuple, padding_mode: str, align_corn
     x = _unnormalize(grid[..., 0], w, align_corners)
     y = _unnormalize(grid[..., 1], h, align_corners)
     x0, y0 = x.detach().floor(), y.detach().floor()
-    weights_x, weights_y = _cubic_coefficients(x - x0), _cubic_coefficients(y - y0)
+    weights_x, weights_y = CubicCoefficients.apply(x - x0), CubicCoefficients.apply(y - y0)
 
     def tap(coordinate: Tensor, n: int) -> Tensor:
         if padding_mode == "reflection":
