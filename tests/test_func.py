@@ -66,6 +66,31 @@ def test_vjp_jvp_jacobians_and_hessian():
     same(*both(run))
 
 
+@pytest.mark.filterwarnings("ignore")  # (PyTorch's tracer warns about a constant it makes)
+def test_linearize():
+    def run(lib):
+        w = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        out, jvp_fn = lib.func.linearize(lambda x, y: (x.sin() * y, {"a": x * w}), x_of(lib), x_of(lib) + 1)
+        ones = lib.ones(3, dtype=lib.float64)
+        return [out, jvp_fn(ones, ones * 2), jvp_fn(ones * 0.5, -ones)]
+    same(*both(run))
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("tangents, message", [
+    (lambda lib: (lib.ones(4, dtype=lib.float64),), "tangent:0 with shape (torch|chainrule).Size\\(\\[4\\]\\) in "
+                                                    "flattened pytree doesn't match the shape"),
+    (lambda lib: (lib.ones(3),), "tangent:0 with dtype (torch|chainrule).float32 in flattened pytree doesn't match"),
+    (lambda lib: ([lib.ones(3, dtype=lib.float64)],), "Expected the tangents TreeSpec\\(tuple, None, "
+                                                      "\\[TreeSpec\\(list, None, \\[\\*\\]\\)\\]\\) to have the same"),
+])
+def test_linearize_refuses_tangents_unlike_the_primals(tangents, message):
+    for lib in LIBS:
+        _, jvp_fn = lib.func.linearize(lambda x: x.exp(), x_of(lib))
+        with pytest.raises(RuntimeError, match=message):
+            jvp_fn(*tangents(lib))
+
+
 def test_vmap_in_and_out_dims():
     def run(lib):
         F = lib.func

@@ -288,6 +288,20 @@ def test_float16_draws_and_computes_in_float32(n):
     assert np.array_equal(actual[1], expected[1])
 
 
+@pytest.mark.parametrize("n", [3, 8, 9, 20])
+def test_complex_draws_fill_the_real_and_imaginary_parts(n):
+    """A complex tensor's rand/randn/uniform_/normal_ is the fill of its view_as_real: pairs of
+    draws, each normal part with std / sqrt(2) and the mean on both parts."""
+    assert_same(lambda lib: lib.rand(n, 2, dtype=lib.complex64))
+    assert_same(lambda lib: lib.randn(n, dtype=lib.complex128))
+    assert_same(lambda lib: lib.randn(n, dtype=lib.complex64), float32_normals=True)
+    assert_same(lambda lib: lib.randn_like(lib.zeros(n, dtype=lib.complex128), generator=lib.Generator().manual_seed(5)))
+    assert_same(lambda lib: lib.empty(n, dtype=lib.complex128).uniform_(-2.0, 3.0))
+    assert_same(lambda lib: lib.empty(n, dtype=lib.complex128).normal_(1.5, 3.0))
+    assert_same(lambda lib: lib.normal(lib.ones(n, dtype=lib.complex128), 2.0))
+    assert_same(lambda lib: lib.zeros(4, n, dtype=lib.complex128).t().normal_())
+
+
 def test_a_uniform_that_rounds_to_the_top_is_the_bottom():
     assert_same(lambda lib: lib.empty(4000, dtype=lib.float16).uniform_())  # (some round up to 1.0)
     assert_same(lambda lib: lib.empty(200, dtype=lib.float64).uniform_(1.0, 1.0 + 2**-52))

@@ -21,9 +21,9 @@ ARGS = {
     "addcmul": ("other", "other"), "addcdiv": ("other", "other"), "logit": (0.01,),
     "masked_fill": ("mask", -1.0), "scatter": (0, "index", "other"), "scatter_add": (0, "index", "other"),
     "logaddexp2": ("other",), "copysign": ("other",), "float_power": (2.0,), "masked_scatter": ("mask", "12"),
-    "renorm": (2, 0, 1.0), "scatter_reduce": (1, "index", "other", "amax"), "addmm": ("other", "4x4"), "addmv": ("3x4", "4"), "addr": ("3", "4"),
+    "renorm": (2, 0, 1.0), "scatter_reduce": (1, "index", "other", "amax"),
+    "index_reduce": (0, "rows", "other", "prod"), "addmm": ("other", "4x4"), "addmv": ("3x4", "4"), "addr": ("3", "4"),
     "baddbmm": ("2x3x5", "2x5x4"), "addbmm": ("2x3x5", "2x5x4"), "ldexp": ("other",),
-    "index_reduce": (0, "rows", "other", "prod"),
 }
 #: The tensor's own shape where it is not (3, 4).
 SHAPES = {"addmv": (3,), "baddbmm": (2, 3, 4)}

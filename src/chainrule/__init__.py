@@ -62,7 +62,7 @@ from ._repr import get_printoptions, printoptions, set_printoptions
 #: Subpackages loaded on first use, so that ``import chainrule`` stays light.
 _LAZY = ("nn", "optim", "data", "utils", "viz", "datasets", "serialization", "cli", "linalg", "distributed",
          "multiprocessing", "onnx", "compiler", "debug", "_dynamo", "backends", "distributions", "testing", "special",
-         "func", "jit", "fft", "sparse", "profiler", "cuda")
+         "func", "jit", "fft", "sparse", "profiler", "cuda", "signal")
 
 #: Modules of top-level forms that ``import chainrule`` loads only on first use: module ->
 #: (its names at the top level, the Tensor methods it sets).  Touching any of them loads it.

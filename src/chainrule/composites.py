@@ -165,7 +165,8 @@ def index_reduce(input: Tensor, dim: int, index: Any, source: Any, reduce: str, 
     spread = [1] * source.ndim
     spread[axis] = -1
     spread_index = F.expand(F.reshape(index.long(), tuple(spread)), tuple(source.shape))
-    return F.scatter_reduce(input, axis, spread_index, source, reduce, include_self=include_self)
+    return named(F.scatter_reduce(input, axis, spread_index, source, reduce, include_self=include_self),
+                 "IndexReduceBackward0")
 
 
 @public()

@@ -33,8 +33,8 @@ from .nn.utils.stateless import reparametrized_call as functional_call
 from .tensor import Tensor
 from .utils._pytree import tree_flatten, tree_unflatten, treespec_pprint
 
-__all__ = ["functional_call", "grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap",
-           "stack_module_state"]
+__all__ = ["functional_call", "grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian",
+           "vmap", "stack_module_state"]
 
 
 # -- differentiating at a level ------------------------------------------------------------------
@@ -257,6 +257,29 @@ def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False, ha
     finally:
         _leave()
     return result + (aux,) if has_aux else result
+
+
+def linearize(func: Callable, *primals: Any) -> tuple:
+    """``(func(*primals), jvp_fn)``: the output, and a function giving the Jacobian-vector
+    product at ``primals`` for tangents shaped like them (``jvp_fn(*tangents)``)."""
+    output = func(*primals)
+    primal_leaves, primal_spec = tree_flatten(primals)
+
+    def jvp_fn(*tangents: Any) -> Any:
+        tangent_leaves, tangent_spec = tree_flatten(tangents)
+        if tangent_spec != primal_spec:
+            raise RuntimeError(f"Expected the tangents {tangent_spec} to have the same argspec as the primals "
+                               f"{primal_spec}")
+        for i, (tangent, primal) in enumerate(zip(tangent_leaves, primal_leaves)):
+            if tangent.shape != primal.shape:
+                raise RuntimeError(f"tangent:{i} with shape {tangent.shape} in flattened pytree doesn't match the "
+                                   f"shape {primal.shape} of the corresponding primal.")
+            if tangent.dtype != primal.dtype:
+                raise RuntimeError(f"tangent:{i} with dtype {tangent.dtype} in flattened pytree doesn't match the "
+                                   f"dtype {primal.dtype} of the corresponding primal.")
+        return jvp(func, primals, tangents)[1]
+
+    return output, jvp_fn
 
 
 # -- Jacobians and Hessians ----------------------------------------------------------------------

@@ -94,6 +94,18 @@ def fused_multiply_add(a: Any, b: Any, c: Any) -> Any:
     return total + (sum_error + product_error)
 
 
+def _real_part(dtype: Any) -> np.dtype:
+    """The real type of a complex ``dtype``'s parts (complex64: float32)."""
+    return np.finfo(np.dtype(dtype)).dtype
+
+
+def _as_complex(parts: np.ndarray, size: Any) -> Any:
+    """Pairs (real, imaginary) along the last axis of ``parts`` as one complex array
+    (``view_as_complex``); a scalar when ``size`` is None."""
+    values = np.ascontiguousarray(parts).view(np.result_type(parts.dtype, np.complex64))[..., 0]
+    return values if size is not None else values[()]
+
+
 def _float_type(dtype: Any) -> np.dtype:
     """The type a float kernel computes in (PyTorch's ``opmath_type``): float64, else float32
     (float16's kernels draw and compute in float32 and round the result)."""
@@ -175,7 +187,10 @@ class CpuSampler:
                 fused: bool = True) -> Any:
         """U(low, high), as ``uniform_``: a value that rounds to ``high`` in ``dtype`` is given
         as ``low``.  ``fused=False`` is RReLU's kernel (built without FMA: the product rounded
-        before the sum; no such clamp)."""
+        before the sum; no such clamp).  A complex ``dtype`` draws its real and imaginary parts
+        as PyTorch does (the fill of ``view_as_real``)."""
+        if np.dtype(dtype).kind == "c":
+            return _as_complex(self.uniform(low, high, _size(size) + (2,), _real_part(dtype), fused), size)
         shape = _size(size)
         kind = _float_type(dtype)
         low_t, high_t = kind.type(low), kind.type(high)
@@ -204,7 +219,12 @@ class CpuSampler:
         """N(loc, scale^2): scalars go into the kernel; arrays (``torch.normal(mean, std)``)
         scale a standard draw of the broadcast shape, as PyTorch's ``normal_(0, 1).mul_(std).add_(mean)``.
         ``contiguous=False``: the tensor filled is not contiguous, and PyTorch then draws double
-        normals one at a time whatever its size."""
+        normals one at a time whatever its size.  A complex ``dtype``: as PyTorch, the fill of
+        ``view_as_real`` with ``scale / sqrt(2)`` (each part carries half the variance) and
+        ``loc`` on both parts."""
+        if np.dtype(dtype).kind == "c" and not (np.ndim(loc) or np.ndim(scale)):
+            parts = self.normal(loc, scale / math.sqrt(2), _size(size) + (2,), _real_part(dtype), contiguous)
+            return _as_complex(parts, size)
         if np.ndim(loc) or np.ndim(scale):
             shape = _size(size) if size is not None else np.broadcast_shapes(np.shape(loc), np.shape(scale))
             standard = self.normal(0.0, 1.0, shape, dtype)

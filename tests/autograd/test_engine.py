@@ -809,6 +809,15 @@ def test_post_accumulate_grad_hook_runs_once_per_backward_after_accumulation():
     assert results[1] == results[0]
 
 
+def test_a_post_accumulate_grad_hook_that_returns_a_value_is_refused():
+    for lib in (torch, chainrule):
+        p = lib.tensor([1.0, 2.0], requires_grad=True)
+        p.register_post_accumulate_grad_hook(lambda t: t.grad.mul_(2))  # (returns the gradient)
+        with pytest.raises(RuntimeError, match="^Tensor post accumulate grad hooks should return None.$"):
+            (p * 3).sum().backward()
+        assert p.grad.tolist() == [6.0, 6.0]  # (the hook ran: the check comes after it)
+
+
 def test_grad_with_batched_grad_outputs():
     results = []
     for lib in (torch, chainrule):

@@ -18,6 +18,9 @@ OPTIONS: dict[str, dict] = {
     "p57_metric_learning_and_gan_pieces": {"rtol": 1e-6, "atol": 1e-9},
     # Adam on a mixture's logits: last-bit differences of log_softmax grow to 1e-8 in 60 steps.
     "p64_probabilistic_models": {"rtol": 1e-6, "atol": 1e-9},
+    # L-BFGS with a strong-Wolfe search on the KAN's splines amplifies rounding: PyTorch's own runs
+    # differ from each other by up to 1e-6 there (its threaded float64 reductions).
+    "p101_moe_and_kan": {"rtol": 1e-5, "atol": 1e-6},
 }
 
 NAMES = sorted(p.stem for p in PROGRAMS.glob("p*.py"))

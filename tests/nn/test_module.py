@@ -2,6 +2,7 @@
 modes, dtype conversion, hooks and printing."""
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 
 import numpy as np
@@ -267,6 +268,25 @@ def test_get_submodule_and_parameter():
         c.get_submodule("scale.x")
     with pytest.raises(AttributeError, match="`offset` is not an nn.Parameter"):
         c.get_parameter("offset")
+
+
+@pytest.mark.parametrize("lib", [torch, chainrule], ids=["torch", "chainrule"])
+def test_set_submodule(lib):
+    m = lib.nn.Sequential(lib.nn.Linear(3, 2), lib.nn.Sequential(lib.nn.ReLU()))
+    m.set_submodule("1.0", lib.nn.Tanh())
+    m.set_submodule("1.extra", lib.nn.Identity())
+    m.set_submodule("0", lib.nn.Linear(3, 4), strict=True)
+    assert [type(c).__name__ for c in m.modules()] == ["Sequential", "Linear", "Sequential", "Tanh", "Identity"]
+    assert m[0].out_features == 4
+    m.weight_like = lib.zeros(1)
+    for target, module, strict, error, message in [
+            ("", lib.nn.ReLU(), False, ValueError, "Cannot set the submodule without a target name!"),
+            ("0", "relu", False, ValueError, "`module` is not an nn.Module, found <class 'str'>"),
+            ("1.new", lib.nn.ReLU(), True, AttributeError, "Sequential has no attribute `new`"),
+            ("7.x", lib.nn.ReLU(), False, AttributeError, "Sequential has no attribute `7`"),
+            ("weight_like", lib.nn.ReLU(), False, AttributeError, "`weight_like` is not an nn.Module")]:
+        with pytest.raises(error, match=f"^{re.escape(message)}$"):
+            m.set_submodule(target, module, strict=strict)
 
 
 def test_forward_missing():

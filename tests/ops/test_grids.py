@@ -17,7 +17,7 @@ THETA = np.array([[[0.93, 0.21, 0.137], [-0.113, 1.07, 0.053]], [[1.21, -0.317, 
 
 
 @pytest.mark.parametrize("align_corners", [False, True])
-@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
 @pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
 def test_grid_sample(align_corners, mode, padding_mode):
     def sample(L, x, grid):
@@ -54,6 +54,41 @@ def test_identity_transform_samples_on_pixel_centres_as_torch(dtype, align_corne
     np.testing.assert_array_equal(results[0][0], results[1][0])  # the grid bit for bit
     for ours, theirs in zip(results[0][1:], results[1][1:]):
         np.testing.assert_allclose(ours, theirs, rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+def test_bicubic_in_float32_and_on_pixel_centres(padding_mode):
+    """The sixteen taps' weights in float32 as PyTorch's kernel computes them; on the identity
+    transform (every place on a pixel centre) the result is the image itself."""
+    image = RNG.standard_normal((1, 2, 6, 7))
+    check(lambda L, x, g: L.nn.functional.grid_sample(x.float(), g.float(), mode="bicubic",
+                                                      padding_mode=padding_mode, align_corners=False),
+          image, RNG.uniform(-1.2, 1.2, (1, 3, 4, 2)), rtol=1e-5, atol=1e-5)
+    for lib in (chainrule, torch):
+        grid = lib.nn.functional.affine_grid(lib.tensor(THETA[:1] * 0 + [[1, 0, 0], [0, 1, 0]]), (1, 2, 6, 7),
+                                             align_corners=True)
+        out = lib.nn.functional.grid_sample(lib.tensor(image), grid, mode="bicubic", padding_mode=padding_mode,
+                                            align_corners=True)
+        np.testing.assert_allclose(out.numpy(), image, atol=1e-12)
+
+
+@pytest.mark.parametrize("padding_mode", ["border", "reflection"])
+def test_bicubic_grid_gradient_on_the_edge_pixels_is_pytorchs_exact_zero(padding_mode):
+    """On an edge pixel the reflected taps on both sides read the same values: the
+    kernel's derivative formulas cancel exactly there, where the chain rule through the weights'
+    polynomials leaves a rounding residue (an optimiser that normalises steps, Adam, turns it
+    into a full step).  Found by an unsupervised optical-flow program."""
+    image = RNG.standard_normal((1, 3, 4, 5))
+    grid = np.stack(np.meshgrid(np.linspace(-1, 1, 5), np.linspace(-1, 1, 4)), -1)[None]
+    grads = []
+    for lib in (chainrule, torch):
+        g = lib.tensor(grid, requires_grad=True)
+        lib.nn.functional.grid_sample(lib.tensor(image), g, mode="bicubic", padding_mode=padding_mode,
+                                      align_corners=True).sum().backward()
+        grads.append(g.grad.numpy())
+    if padding_mode == "reflection":
+        assert not grads[0][..., 0][:, :, [0, -1]].any() and not grads[1][..., 0][:, :, [0, -1]].any()
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12, atol=1e-12)
 
 
 def test_affine_grid_2d_and_3d():

@@ -360,7 +360,8 @@ class _Backward:
         _accumulate(leaf, grad, self.create_graph, self.handed)
         if leaf._post_accumulate_hooks:
             for hook in list(leaf._post_accumulate_hooks):
-                hook(leaf)
+                if hook(leaf) is not None:
+                    raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
     def before_node(self, node: Node, grad: Any) -> Any:
         """Before a node's backward: its tensor and pre hooks, and capture of its outputs'

@@ -1,5 +1,5 @@
 """Spatial transformers: ``affine_grid`` (where an affine map sends each output pixel) and
-``grid_sample`` (the input read at those places, bilinearly or at the nearest pixel), as
+``grid_sample`` (the input read at those places, bilinearly, bicubically or at the nearest pixel), as
 ``torch.nn.functional``'s, written with the tensor ops so that the gradients reach both the
 input and the grid (and through it the affine parameters)."""
 from __future__ import annotations
@@ -133,8 +133,8 @@ def _source(coordinate: Tensor, size: int, padding_mode: str, align_corners: boo
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",
                 align_corners: bool | None = None) -> Tensor:
     """``input`` (N, C, H, W) read at the (N, Ho, Wo, 2) places of ``grid`` (x first, -1 and 1
-    at the edges): bilinearly or at the nearest pixel; outside, zeros, the border's value or
-    the reflection's."""
+    at the edges): bilinearly, bicubically or at the nearest pixel; outside, zeros, the
+    border's value or the reflection's."""
     if mode not in ("bilinear", "nearest", "bicubic"):
         raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', "
                          f"but got: '{mode}'")
@@ -144,8 +144,6 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     if align_corners is None:
         warnings.warn(_CHANGED, stacklevel=2)
         align_corners = False
-    if mode == "bicubic":
-        raise NotImplementedError("grid_sample: mode='bicubic' is not supported by chainrule")
     if input.ndim != 4:
         raise NotImplementedError("grid_sample: only 4-D input (N, C, H, W) is supported by chainrule")
     if grid.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
@@ -156,10 +154,6 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
                            f"{input.dtype} and grid has {grid.dtype}")
     n, c, h, w = input.shape
     out_h, out_w = grid.shape[1], grid.shape[2]
-    x = _source(grid[..., 0], w, padding_mode, align_corners)  # (N, Ho, Wo)
-    y = _source(grid[..., 1], h, padding_mode, align_corners)
-    # A NaN or infinite place reads nothing (it falls outside), and sends no gradient back.
-    x, y = x.where(x.isfinite(), -2.0), y.where(y.isfinite(), -2.0)
     flat = input.reshape(n, c, h * w)
 
     def read(ys: Tensor, xs: Tensor) -> Tensor:
@@ -170,6 +164,12 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
         values = flat.gather(2, index.expand(n, c, out_h * out_w)).reshape(n, c, out_h, out_w)
         return values * inside.unsqueeze(1).to(input.dtype)
 
+    if mode == "bicubic":
+        return _bicubic(read, grid, (h, w), padding_mode, align_corners)
+    x = _source(grid[..., 0], w, padding_mode, align_corners)  # (N, Ho, Wo)
+    y = _source(grid[..., 1], h, padding_mode, align_corners)
+    # A NaN or infinite place reads nothing (it falls outside), and sends no gradient back.
+    x, y = x.where(x.isfinite(), -2.0), y.where(y.isfinite(), -2.0)
     if mode == "nearest":
         sampled = read(y.detach().round(), x.detach().round())
         # The grid's gradient is zero (rounding), but present, as PyTorch's: a term that is 0.
@@ -181,3 +181,56 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     left, up = 1 - right, 1 - down
     return (read(y0, x0) * (up * left).unsqueeze(1) + read(y0, x0 + 1) * (up * right).unsqueeze(1)
             + read(y0 + 1, x0) * (down * left).unsqueeze(1) + read(y0 + 1, x0 + 1) * (down * right).unsqueeze(1))
+
+
+class CubicCoefficients(Op):
+    """The weights of the four taps at -1, 0, 1, 2 for fractions ``t``, stacked first: Keys'
+    cubic convolution (A = -0.75) in PyTorch's CPU kernel's order of operations, and its
+    gradient by the kernel's own derivative formulas (an exact 0 on a pixel, where the
+    reflected taps on both sides carry the same value)."""
+
+    __slots__ = ()
+    arguments = "unary"
+    derivative = ("d w_k(t)/dt = Keys' cubic kernel's derivative at each tap",)
+
+    def forward(self, xp, t):
+        self.saved = (t,)
+        a = -0.75
+        far = lambda x: ((a * x - 5 * a) * x + 8 * a) * x - 4 * a  # noqa: E731  (1 <= |x| < 2)
+        near = lambda x: ((a + 2) * x - (a + 3)) * x * x + 1  # noqa: E731  (|x| <= 1)
+        return xp.stack([far(t + 1), near(t), near(1 - t), far(2 - t)])
+
+    def backward(self, xp, g):
+        (t,) = self.saved
+        a = -0.75
+        # (-d/dt of each weight, as the kernel writes them, each at its tap's distance x)
+        slopes = [(-3 * a * (-1 - t) - 10 * a) * (-1 - t) - 8 * a,
+                  (-3 * (a + 2) * (0 - t) - 2 * (a + 3)) * (0 - t),
+                  (3 * (a + 2) * (1 - t) - 2 * (a + 3)) * (1 - t),
+                  (3 * a * (2 - t) - 10 * a) * (2 - t) + 8 * a]
+        return -(g[0] * slopes[0] + g[1] * slopes[1] + g[2] * slopes[2] + g[3] * slopes[3])
+
+
+def _bicubic(read: Any, grid: Tensor, size: tuple, padding_mode: str, align_corners: bool) -> Tensor:
+    """``grid_sample``'s bicubic mode: 4 x 4 taps around each place, the unnormalised (not
+    padded) place giving the weights and each tap folded or clipped on its own as
+    ``padding_mode`` says; the grid's gradient flows through the weights."""
+    h, w = size
+    x = _unnormalize(grid[..., 0], w, align_corners)
+    y = _unnormalize(grid[..., 1], h, align_corners)
+    x0, y0 = x.detach().floor(), y.detach().floor()
+    weights_x, weights_y = CubicCoefficients.apply(x - x0), CubicCoefficients.apply(y - y0)
+
+    def tap(coordinate: Tensor, n: int) -> Tensor:
+        if padding_mode == "reflection":
+            coordinate = _reflect(coordinate, 0, 2 * (n - 1)) if align_corners else _reflect(coordinate, -1, 2 * n - 1)
+        return coordinate.clamp(0, n - 1) if padding_mode != "zeros" else coordinate
+
+    columns = [tap(x0 + k, w) for k in (-1, 0, 1, 2)]
+    rows = []
+    for k in (-1, 0, 1, 2):
+        row = tap(y0 + k, h)
+        taps = [read(row, column) * weight.unsqueeze(1) for column, weight in zip(columns, weights_x)]
+        rows.append(taps[0] + taps[1] + taps[2] + taps[3])
+    return sum((row * weight.unsqueeze(1) for row, weight in zip(rows[1:], weights_y[1:])),
+               rows[0] * weights_y[0].unsqueeze(1))
