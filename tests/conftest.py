@@ -2,11 +2,21 @@
 behaves the same on a 2-core CI machine as on a laptop."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import torch  # a hard requirement of the test suite: .ci/run installs it
+from hypothesis import settings
 
 torch.set_num_threads(1)
+
+# Property tests draw the same examples at every run (a failure in CI reproduces at the next
+# run and on a laptop), never time an example (a loaded machine is slow) and keep no example
+# database in the working folder. HYPOTHESIS_PROFILE=explore draws new examples each run.
+settings.register_profile("deterministic", derandomize=True, database=None, deadline=None, print_blob=True)
+settings.register_profile("explore", deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 import chainrule  # noqa: E402
 

@@ -33,7 +33,10 @@ class Job:
 
 
 def run(args: list, n: int | None = 2, timeout: float = 60, env: dict | None = None, cwd=None) -> Job:
-    """``mpiexec -n n python *args`` (``n=None``: plain ``python *args``, no launcher)."""
+    """``mpiexec -n n python *args`` (``n=None``: plain ``python *args``, no launcher).
+
+    ``timeout`` only turns a hung job into a failure, so it stays generous: a job of about a
+    second here takes several times longer on a 2-core CI machine that others load."""
     command = [sys.executable, *map(str, args)]
     if n is not None:
         command = [MPIEXEC, "-n", str(n)] + command

@@ -67,15 +67,15 @@ def test_the_state_is_per_thread(path):
         token = fp_errors.ignore(fp_errors.OVERFLOW)
         seen["other"] = np.geterr()["over"]
         entered.set()
-        checked.wait(10)
+        checked.wait(60)
         fp_errors.restore(token)
 
     thread = threading.Thread(target=other_thread)
     thread.start()
-    assert entered.wait(10)
+    assert entered.wait(60)
     seen["main"] = np.geterr()["over"]
     checked.set()
-    thread.join(10)
+    thread.join(60)
     assert seen == {"other": "ignore", "main": "warn"}
 
 

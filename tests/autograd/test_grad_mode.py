@@ -45,11 +45,11 @@ def test_no_grad_in_one_thread_leaves_the_others_alone():
     def evaluate():
         with chainrule.no_grad():
             inside.set()
-            leave.wait(5)
+            leave.wait(60)
 
     thread = threading.Thread(target=evaluate)
     thread.start()
-    inside.wait(5)
+    assert inside.wait(60)  # the other thread is inside no_grad while this one records
     x = chainrule.tensor([1.0, 2.0], requires_grad=True)
     y = (x * x).sum()
     leave.set()
@@ -92,7 +92,7 @@ def _problem(seed: int) -> tuple:
 def _train(problem: tuple, steps: int, barrier: threading.Barrier) -> list:
     model, x, y = problem
     optimizer = chainrule.optim.SGD(model.parameters(), lr=0.1)
-    barrier.wait(5)
+    barrier.wait(60)
     losses = []
     for _ in range(steps):
         loss = nn.functional.cross_entropy(model(x), y)
@@ -104,7 +104,7 @@ def _train(problem: tuple, steps: int, barrier: threading.Barrier) -> list:
 
 
 def _evaluate(model: nn.Module, x: chainrule.Tensor, steps: int, barrier: threading.Barrier) -> int:
-    barrier.wait(5)
+    barrier.wait(60)
     for _ in range(steps):
         with chainrule.no_grad():
             out = model(x)

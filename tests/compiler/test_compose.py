@@ -176,6 +176,24 @@ def test_a_compiled_module_inside_a_compiled_function():
     assert twice.region.last_plan is not None
 
 
+def test_a_buffer_set_is_handed_out_again_only_once_its_release_is_done():
+    """Another thread's call may take a buffer set the moment it is free: by then the arrays
+    the last call's ops saved must be let go of, or letting go would drop the new call's."""
+    _, _, compiled = _twins()
+    plan = compiled.__dict__["_region"].last_plan
+    held = plan.acquire()
+    taken = []
+
+    class Node:  # letting go of its saved arrays is where another thread's call comes in
+        def __setattr__(self, name, value):
+            taken.append(plan.acquire())
+
+    held.transient = [Node()]
+    held.release()
+    assert len(taken) == 1 and taken[0] is not held
+    assert plan.acquire() is held  # free again once released
+
+
 def test_calls_from_several_threads_never_share_buffers():
     chainrule.manual_seed(0)
     model = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 3))

@@ -41,10 +41,10 @@ def test_spawn_form_trains_as_one_process():
 
 
 def test_spawn_without_mpiexec_names_the_command():
-    job = run([AS_TORCH, PROGRAMS / "ddp_spawn.py", 2], n=None, timeout=10)
+    job = run([AS_TORCH, PROGRAMS / "ddp_spawn.py", 2], n=None)
     assert job.returncode == 1
     last = job.stderr.strip().splitlines()[-1]
     assert last.startswith("RuntimeError: spawn(nprocs=2): chainrule runs each rank as an MPI process, and this one "
                            "was started without an MPI launcher; start the script with `mpiexec -n 2 python ")
-    job = run([AS_TORCH, PROGRAMS / "ddp_spawn.py", 3], n=2, timeout=10)
+    job = run([AS_TORCH, PROGRAMS / "ddp_spawn.py", 3], n=2)
     assert job.returncode != 0 and "`mpiexec -n 3 python " in job.stderr

@@ -180,12 +180,13 @@ class BufferSet:
 
     def release(self) -> None:
         """The backward is done (or will never come): let go of what the ops saved afresh."""
-        self.busy = False
         for node in self.transient:
             node.saved = None
         drawn = self.drawn
         for k in range(len(drawn)):
             drawn[k] = None
+        # Free last: another thread's call may take the set at once, and save into it.
+        self.busy = False
 
 
 class Pin:

@@ -93,7 +93,7 @@ def test_find_unused_parameters(features):
 
 
 def test_an_unused_parameter_raises_pytorchs_error_naming_find_unused_parameters():
-    job = run([worker("ddp_errors.py"), "unused"], n=2, timeout=10)
+    job = run([worker("ddp_errors.py"), "unused"], n=2)
     assert job.returncode != 0
     assert "RuntimeError: Expected to have finished reduction in the prior iteration before starting a new one." \
         in job.stderr
@@ -103,6 +103,6 @@ def test_an_unused_parameter_raises_pytorchs_error_naming_find_unused_parameters
 
 
 def test_models_that_differ_across_ranks_are_refused():
-    job = run([worker("ddp_errors.py"), "shapes"], n=2, timeout=10)
+    job = run([worker("ddp_errors.py"), "shapes"], n=2)
     assert job.returncode != 0
     assert "DDP expects same model across all ranks, but parameter weight has shape [2, 4]" in job.stderr
