@@ -19,6 +19,17 @@ loss.name = "L"
 explanation = torch.explain(loss, w)
 print(explanation)
 
+# The same chain rule by hand: every node of the graph is callable, as in PyTorch. Given the
+# gradient of L with respect to its output, a node returns the gradients for its inputs.
+print("\nThe same chain, one node at a time (node(gradient) -> gradients of its inputs):")
+node, grad = loss.grad_fn, torch.ones(1)                      # dL/dL = 1
+while type(node).__name__ != "AccumulateGrad":
+    results = node(grad)
+    results = results if isinstance(results, tuple) else (results,)
+    print(f"  {node.name():>14}({grad.item():g}) -> {tuple(None if r is None else r.item() for r in results)}")
+    node, grad = next((n, r) for (n, _), r in zip(node.next_functions, results) if n is not None)
+print(f"  the gradient that reaches w: {grad.item():g}")
+
 loss.backward()
 print(f"\nloss.backward() gives w.grad = {w.grad.item():g}, the same number")
 lr = 0.01

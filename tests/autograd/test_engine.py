@@ -384,6 +384,8 @@ def test_calling_a_node_runs_its_backward_as_in_pytorch():
         x = lib.tensor([0.5, -1.0, 2.0], dtype=lib.float64, requires_grad=True)
         recorded = (x * x).grad_fn(lib.ones(3, dtype=lib.float64))
         constant = (x * 2).grad_fn(lib.ones(3, dtype=lib.float64))
+        squared = (x ** 2).grad_fn(lib.ones(3, dtype=lib.float64))  # (one input: the exponent is no edge)
+        unneeded = (lib.ones(3, dtype=lib.float64) - x).grad_fn(lib.ones(3, dtype=lib.float64))
         exp_node = x.exp().grad_fn
         with lib.no_grad():
             single = exp_node(lib.ones(3, dtype=lib.float64))
@@ -398,7 +400,8 @@ def test_calling_a_node_runs_its_backward_as_in_pytorch():
         with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
             used.grad_fn(lib.ones(3, dtype=lib.float64))
         outputs.append(([r.requires_grad for r in recorded], [r.tolist() for r in recorded], constant[0].tolist(),
-                        constant[1], single.tolist(), single.requires_grad, by_hand.tolist()))
+                        constant[1], squared.tolist(), unneeded[0], unneeded[1].tolist(), single.tolist(),
+                        single.requires_grad, by_hand.tolist()))
     assert outputs[0][:-1] == outputs[1][:-1]
     np.testing.assert_allclose(outputs[1][-1], outputs[0][-1], rtol=1e-11)  # (tanh: NumPy's, not Sleef's last bits)
 

@@ -11,6 +11,8 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 EXPECTED = {
     "01_four_training_steps.py": (["learned y = 3.000 x + 1.000"], []),
     "02_chain_rule_classic.py": (["= 4 · (-1) · 5", "      = -20", "finite differences (float64) give -20 ✓",
+                                  "PowBackward0(1) -> (4.0,)", "SubBackward0(4) -> (None, -4.0)",
+                                  "MulBackward0(-4) -> (-20.0, None)", "the gradient that reaches w: -20",
                                   "w.grad = -20", "= 2.2"], []),
     "03_gradient_flow_graph.py": (["0.weight -> AddmmBackward0"], ["graph_full", "graph_layers"]),
     "04_vanishing_gradients.py": (["ReLU, Kaiming init: first layer", "ratio"], ["vanishing.png"]),

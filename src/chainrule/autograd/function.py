@@ -693,8 +693,8 @@ class Function(FunctionCtx, Node, metaclass=_FunctionMeta):
 
 def call_node(node: Node, grads: tuple) -> Any:
     """PyTorch's ``grad_fn(*grad_outputs)``: the node's backward on one gradient per output,
-    giving its inputs' gradients (a tuple, one per input, None where it needs none; the
-    gradient itself for a node of one input).  Under grad mode the formula is recorded, so
+    giving its inputs' gradients (a tuple, one per input of ``next_functions``, None where it
+    needs none; the gradient itself for a node of one input).  Under grad mode the formula is recorded, so
     the results have a history, as in PyTorch; the node keeps what it saved."""
     if len(grads) != node.n_outputs:
         raise TypeError(f"expected {node.n_outputs} arguments, got {len(grads)} instead")
@@ -703,7 +703,10 @@ def call_node(node: Node, grads: tuple) -> Any:
     if record:
         given = [g if g is None or isinstance(g, Tensor) else Tensor._wrap(g) for g in given]
     results = node.apply_backward(given[0] if node.n_outputs == 1 else given, record)
-    wrapped = tuple(None if r is None else (r if isinstance(r, Tensor) else _make(r, None, False)) for r in results)
+    # One result per input of PyTorch's node (``next_functions``), None for one that needs no gradient.
+    edges = node.edges
+    picked = [None if edges[i] is None else results[i] for i in node.presented_indices()]
+    wrapped = tuple(None if r is None else (r if isinstance(r, Tensor) else _make(r, None, False)) for r in picked)
     return wrapped[0] if len(wrapped) == 1 else wrapped
 
 
