@@ -513,6 +513,12 @@ class Tensor:
             raise RuntimeError(
                 "a leaf Variable that requires grad is being used in an in-place operation."
             )
+        # An expanded view (several elements on one memory location) is NumPy's read-only
+        # broadcast: PyTorch's error, not NumPy's ValueError from deep inside the write.
+        if self._view_of is not None and not getattr(self._data.flags, "writeable", True):
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+                "location. Please clone() the tensor before performing the operation.")
 
     def _mark_modified(self, op_name: str) -> None:
         """Record an in-place change: bump the version (nodes that saved this storage then

@@ -399,3 +399,13 @@ def test_composite_activations_in_place(name):
         results.append(x.grad)
     # (PyTorch's hardsigmoid gradient uses 1/6 rounded to float32, even in float64.)
     assert_close(results[1], results[0], rtol=1e-7)
+
+
+@pytest.mark.parametrize("change", [lambda v, L: v.mul_(2), lambda v, L: v.add_(L.ones(3)), lambda v, L: v.exp_(),
+                                    lambda v, L: v.clamp_(0, 0.5), lambda v, L: v.uniform_()])
+def test_writing_into_an_expanded_tensor_is_pytorchs_error(change):
+    for lib in (torch, chainrule):
+        base = lib.zeros(1)
+        with pytest.raises(RuntimeError, match="more than one element of the written-to tensor refers to a single"):
+            change(base.expand(3), lib)
+        assert base.tolist() == [0.0]
