@@ -523,3 +523,77 @@ def test_module_share_memory_shares_parameters_and_buffers():
     assert model.share_memory() is model
     assert model[0].weight is weight and all(p.is_shared() for p in model.parameters())
     assert all(b.is_shared() for b in model.buffers())
+
+
+def _state_dict_hooks_and_extra_state(lib) -> list:
+    """What PyTorch's state-dict machinery shows: extra state saved and restored, the four
+    kinds of hook, their arguments and order, and their errors."""
+    nn, seen = lib.nn, []
+
+    class WithExtra(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(2, 2)
+            self.counter = 3
+
+        def get_extra_state(self):
+            return {"counter": self.counter}
+
+        def set_extra_state(self, state):
+            self.counter = state["counter"]
+
+    saved = WithExtra().state_dict()
+    seen += [list(saved), saved["_extra_state"]]
+    fresh = WithExtra()
+    fresh.counter = 0
+    seen += [str(fresh.load_state_dict(saved)), fresh.counter]
+    without = {k: v for k, v in saved.items() if k != "_extra_state"}
+    for load in (lambda: fresh.load_state_dict(without),
+                 lambda: nn.Linear(2, 2).load_state_dict({"weight": lib.ones(2, 2), "bias": lib.ones(2), "_extra_state": 1})):
+        with pytest.raises(RuntimeError) as raised:
+            load()
+        seen.append(str(raised.value).splitlines()[1])
+    seen.append(str(fresh.load_state_dict(without, strict=False)))
+
+    lin, calls = nn.Linear(2, 2), []
+
+    def post(module, state, prefix, metadata):
+        calls.append(("post", prefix, sorted(state), metadata["version"]))
+        state[prefix + "added"] = lib.zeros(1)
+
+    handles = [lin.register_state_dict_pre_hook(lambda module, prefix, keep_vars: calls.append((prefix, keep_vars))),
+               lin.register_state_dict_post_hook(post)]
+    seen += [sorted(nn.Sequential(lin).state_dict()), calls]
+    for handle in handles:
+        handle.remove()
+    seen.append(sorted(nn.Sequential(lin).state_dict()))
+    lin.register_state_dict_post_hook(lambda *args: {})
+    with pytest.raises(RuntimeError, match="state_dict post-hook must return None"):
+        lin.state_dict()
+    older = nn.Linear(2, 2)
+    older._register_state_dict_hook(lambda module, state, prefix, metadata: {k.upper(): v for k, v in state.items()})
+    seen.append(list(older.state_dict()))
+
+    renamed = nn.Linear(2, 2)
+
+    def rename(module, state, prefix, metadata, strict, missing, unexpected, errors):
+        if prefix + "w" in state:
+            state[prefix + "weight"] = state.pop(prefix + "w")
+
+    renamed.register_load_state_dict_pre_hook(rename)
+    seen += [str(nn.Sequential(renamed).load_state_dict({"0.w": lib.ones(2, 2), "0.bias": lib.zeros(2)})),
+             renamed.weight.tolist()]
+    return seen
+
+
+def test_state_dict_hooks_and_extra_state_as_in_pytorch():
+    assert _state_dict_hooks_and_extra_state(chainrule) == _state_dict_hooks_and_extra_state(torch)
+
+
+def test_to_empty_keeps_the_parameters_their_shapes_and_dtypes():
+    for lib in (torch, chainrule):
+        model = lib.nn.Linear(3, 2).double()
+        weight = model.weight
+        assert model.to_empty(device="cpu") is model
+        assert model.weight is weight and tuple(weight.shape) == (2, 3) and weight.dtype == lib.float64
+        assert weight.requires_grad

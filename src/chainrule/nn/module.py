@@ -7,6 +7,7 @@ and the rest, as PyTorch's ``torch.nn.Module`` does.
 """
 from __future__ import annotations
 
+import functools
 import warnings
 from collections import OrderedDict, namedtuple
 from typing import Any, Callable, Iterator, Mapping
@@ -19,6 +20,7 @@ from ..autograd.node import Node, edge_of
 from ..autograd.grad_mode import grad_state, no_grad
 from ..autograd.versions import storage_root
 from ..backend import resolve_device, to_device
+from ..creation import empty_like
 from ..inplace import zero_gradient
 from ..tensor import Size, Tensor, _make
 from ..tensor_methods import parse_to_arguments
@@ -77,6 +79,13 @@ def _typename(value: Any) -> str:
     return kind.__qualname__ if module in ("builtins", "__builtin__", None) else f"{module}.{kind.__qualname__}"
 
 
+#: The key a module's extra state is saved under (``<prefix>_extra_state``), as PyTorch's.
+_EXTRA_STATE = "_extra_state"
+#: The state-dict hook tables every module has.
+_STATE_DICT_HOOK_SLOTS = ("_load_state_dict_post_hooks", "_load_state_dict_pre_hooks", "_state_dict_pre_hooks",
+                          "_state_dict_hooks")
+
+
 def _add_hook(hooks: OrderedDict, hook: Callable, prepend: bool = False, flags: tuple = ()) -> RemovableHandle:
     """Register ``hook`` in ``hooks`` (first, with ``prepend``).  ``flags`` are (marks, on)
     pairs: the hook's id goes into each ``marks`` dict that is on, and leaves them all with
@@ -132,6 +141,9 @@ class Module:
         put(self, "_backward_hooks", OrderedDict())
         put(self, "_backward_pre_hooks", OrderedDict())
         put(self, "_load_state_dict_post_hooks", OrderedDict())
+        put(self, "_load_state_dict_pre_hooks", OrderedDict())
+        put(self, "_state_dict_pre_hooks", OrderedDict())
+        put(self, "_state_dict_hooks", OrderedDict())
 
     forward: Callable[..., Any] = _forward_unimplemented
 
@@ -356,6 +368,8 @@ class Module:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+        for hooks in _STATE_DICT_HOOK_SLOTS:  # (a module pickled before these existed)
+            self.__dict__.setdefault(hooks, OrderedDict())
 
     # -- iteration -------------------------------------------------------------------------
     def _named_members(self, get_members: Callable, prefix: str = "", recurse: bool = True,
@@ -473,6 +487,12 @@ class Module:
                 _changed()
         return self
 
+    def to_empty(self, *, device: Any, recurse: bool = True) -> "Module":
+        """Parameters and buffers moved to ``device`` without their values (uninitialised
+        storage of the same shapes and dtypes), as PyTorch's, for a module built on the meta
+        device and initialised afterwards."""
+        return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
+
     def share_memory(self) -> "Module":
         """Every parameter and buffer moved to shared memory (``Tensor.share_memory_``), for
         Hogwild training in forked processes."""
@@ -531,6 +551,19 @@ class Module:
         return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
 
     # -- state dict --------------------------------------------------------------------------
+    def get_extra_state(self) -> Any:
+        """What a module keeps beyond its parameters and buffers: a subclass that defines this
+        (and :meth:`set_extra_state`) has it saved under ``<prefix>_extra_state``."""
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be called. Please file "
+                           "an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to "
+                           "report this bug.")
+
+    def set_extra_state(self, state: Any) -> None:
+        """Restore what :meth:`get_extra_state` returned (called by ``load_state_dict``)."""
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be called. Please file "
+                           "an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to "
+                           "report this bug.")
+
     def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
         for name, param in self._parameters.items():
             if param is not None:
@@ -538,24 +571,67 @@ class Module:
         for name, buf in self._buffers.items():
             if buf is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = buf if keep_vars else buf.detach()
+        if type(self).get_extra_state is not Module.get_extra_state:
+            destination[prefix + _EXTRA_STATE] = self.get_extra_state()
 
     def state_dict(self, *, destination: Any = None, prefix: str = "", keep_vars: bool = False) -> dict:
         """Every parameter and persistent buffer by dotted name, as PyTorch names them:
         ``OrderedDict([('0.weight', ...), ('0.bias', ...)])``.  Values share storage with the
-        module's tensors (detached unless ``keep_vars``)."""
+        module's tensors (detached unless ``keep_vars``).  State-dict pre hooks run first and
+        post hooks last, per module, as in PyTorch."""
         if destination is None:
             destination = OrderedDict()
             destination._metadata = OrderedDict()
+        local_metadata = dict(version=self._version)
         if hasattr(destination, "_metadata"):
-            destination._metadata[prefix[:-1]] = dict(version=self._version)
+            destination._metadata[prefix[:-1]] = local_metadata
+        for hook in self._state_dict_pre_hooks.values():
+            hook(self, prefix, keep_vars)
         self._save_to_state_dict(destination, prefix, keep_vars)
         for name, module in self._modules.items():
             if module is not None:
                 module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
+        for hook in self._state_dict_hooks.values():
+            result = hook(self, destination, prefix, local_metadata)
+            if getattr(hook, "_from_public_api", False):
+                if result is not None:
+                    raise RuntimeError("state_dict post-hook must return None")
+            elif result is not None:  # (the private, older form may hand back a new dict)
+                destination = result
         return destination
+
+    def register_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """``hook(module, prefix, keep_vars)`` before ``state_dict`` saves this module."""
+        return _add_hook(self._state_dict_pre_hooks, hook)
+
+    def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """``hook(module, state_dict, prefix, local_metadata)`` after this module and its
+        children are saved; it may change ``state_dict`` in place and must return None."""
+        hook._from_public_api = True
+        return _add_hook(self._state_dict_hooks, hook)
+
+    def _register_state_dict_hook(self, hook: Callable) -> RemovableHandle:
+        """The older form of :meth:`register_state_dict_post_hook`, whose hook may return a
+        new state dict that replaces the one being built."""
+        if getattr(hook, "_from_public_api", False):
+            raise RuntimeError("Cannot register the same function as the state dict post hook that was previously "
+                               "registered via register_state_dict_post_hook")
+        return _add_hook(self._state_dict_hooks, hook)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` before this module loads its part of ``state_dict``,
+        which it may edit (rename or convert old keys)."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def _register_load_state_dict_pre_hook(self, hook: Callable, with_module: bool = False) -> RemovableHandle:
+        """The older form: ``hook(state_dict, prefix, ...)``, or with the module first."""
+        return _add_hook(self._load_state_dict_pre_hooks, functools.partial(hook, self) if with_module else hook)
 
     def _load_from_state_dict(self, state_dict: dict, prefix: str, local_metadata: dict, strict: bool,
                               missing_keys: list, unexpected_keys: list, error_msgs: list) -> None:
+        for hook in self._load_state_dict_pre_hooks.values():
+            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
         persistent = {k: v for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set}
         local_state = {k: v for k, v in list(self._parameters.items()) + list(persistent.items()) if v is not None}
         for name, param in local_state.items():
@@ -591,9 +667,17 @@ class Module:
                 continue
             param._data[...] = to_device(array, param.device)  # through the host when devices differ
             param._version_counter().bump("copy_")
+        extra_key = prefix + _EXTRA_STATE
+        if type(self).set_extra_state is not Module.set_extra_state:
+            if extra_key in state_dict:
+                self.set_extra_state(state_dict[extra_key])
+            elif strict:
+                missing_keys.append(extra_key)
+        elif strict and extra_key in state_dict:
+            unexpected_keys.append(extra_key)
         if strict:
             for key in state_dict:
-                if key.startswith(prefix):
+                if key.startswith(prefix) and key != extra_key:
                     input_name = key[len(prefix):].split(".", 1)
                     if len(input_name) > 1:
                         if input_name[0] not in self._modules:
