@@ -173,6 +173,21 @@ def to_numpy(spec: Any) -> np.dtype:
 _BY_LEGACY_NAME = {d.legacy_name: d for d in _ALL}
 
 
+def scalar_name(numpy_dtype: Any) -> str:
+    """PyTorch's name of a dtype in its messages, its ScalarType (``Long``, ``Float``,
+    ``ComplexDouble`` ...): the legacy type name without ``Tensor``."""
+    try:
+        return from_numpy(numpy_dtype).legacy_name[:-6]
+    except TypeError:
+        return np.dtype(numpy_dtype).name
+
+
+def not_implemented(kernel: str, numpy_dtype: Any) -> NotImplementedError:
+    """PyTorch's refusal of a dtype its kernel has no loop for:
+    ``"softmax_lastdim_kernel_impl" not implemented for 'Long'``."""
+    return NotImplementedError(f'"{kernel}" not implemented for \'{scalar_name(numpy_dtype)}\'')
+
+
 def resolve_type(spec: Any) -> dtype:
     """The dtype that ``Tensor.type(spec)`` converts to: a dtype, a legacy type
     (``LongTensor``, anything with such a ``dtype``) or its name (``'torch.LongTensor'`` or

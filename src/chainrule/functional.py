@@ -141,7 +141,7 @@ def pow(input: Any, exponent: Any) -> Tensor:
     return E.Pow.apply(input, _coerce(input, exponent))
 
 
-@public(out=True)
+@public(inplace=True, out=True)
 def floor_divide(input: Any, other: Any) -> Tensor:
     return E.FloorDivide.apply(_t(input), other)
 
@@ -506,12 +506,19 @@ def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
 
 @public()
 def var_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> tuple:
+    _check_floating(input, "var_mean")
     return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
 @public()
 def std_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> tuple:
+    _check_floating(input, "std_mean")
     return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def _check_floating(input: Tensor, name: str) -> None:
+    if input._data.dtype.kind not in "fcV":
+        raise RuntimeError(f"{name} only support floating point and complex dtypes")
 
 
 def _check_nonempty(input: Tensor, axis: tuple | None, name: str, error: type = RuntimeError) -> None:
@@ -605,6 +612,9 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
 def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
+    if input._data.dtype.kind not in "fcV":
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. "
+                           f"Got {dtypes.scalar_name(input._data.dtype)}")
     if p == "nuc":  # (the sum of the singular values: linalg's, over two dims)
         return upcalls.linalg().matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
     if input.is_complex():  # a norm of complex numbers is that of their magnitudes

@@ -52,7 +52,6 @@ _LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 tensor_namespace.extend(_ops.namespace_functions())  # (solve's backward under create_graph)
 
 _INF = float("inf")
-_SCALAR_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
@@ -61,10 +60,6 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
         raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
     if dtype is not None:
         x = x.to(dtype)
-    if not (x.is_floating_point() or x.is_complex()):
-        name = str(x.dtype).rsplit(".", 1)[-1]
-        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. "
-                           f"Got {_SCALAR_NAMES.get(name, name)}")
     return F.norm(x, ord, dim, keepdim)
 
 

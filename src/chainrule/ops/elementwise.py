@@ -16,7 +16,7 @@ from ..autograd import observe
 from ..autograd.function import Op, variant
 from ..backend import DEVICE_ARRAY_TYPES as _device_types, device_of, get_array_module, to_device
 from .. import numpy_errstate as fp_errors
-from ..dtypes import get_default_dtype
+from ..dtypes import get_default_dtype, not_implemented
 from ..tensor import Tensor
 from .namespace import plain
 from .wirtinger import holomorphic, is_complex, is_complex_gradient
@@ -55,6 +55,36 @@ def _floating(a: Any) -> Any:
     """Integer and bool inputs of float-valued math give the default float dtype, as in
     PyTorch (exp of an int64 tensor is float32, not NumPy's float64)."""
     return a.astype(get_default_dtype().numpy) if a.dtype.kind in "biu" else a
+
+
+def _kind(x: Any) -> str:
+    """The dtype kind of an operand, an array or a Python number ("b" for a bool)."""
+    return "b" if type(x) is bool else getattr(x, "dtype", np.dtype(type(x))).kind
+
+
+def _bool_subtraction(a: Any, b: Any) -> RuntimeError:
+    """PyTorch's refusal of a subtraction with a bool operand, which says what was meant."""
+    if _kind(a) == "b" and _kind(b) == "b":
+        return RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                            "Use the `^` or `logical_xor()` operator instead.")
+    return RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                        "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
+def check_divisor(kernel: str, a: Any, b: Any) -> None:
+    """PyTorch's errors of an integer division (``//``, ``%``, fmod, rounded ``div``) of
+    promoted operands: none for bools (``kernel``'s name in the refusal), ``ZeroDivisionError``
+    for a zero divisor.  Float operands pass with one test."""
+    first = _kind(a)
+    if first in "fcV":
+        return
+    second = _kind(b)
+    if second in "fcV":
+        return
+    if first == "b" and second == "b":
+        raise not_implemented(kernel, np.dtype(np.bool_))
+    if not (b.all() if hasattr(b, "all") else b):
+        raise RuntimeError("ZeroDivisionError")
 
 
 def _with_scalar(array: Any, scalar: Any) -> tuple:
@@ -280,18 +310,26 @@ class Sub(_Binary):
 
     def forward(self, xp, a, b):
         if type(a) is not _ndarray or type(b) is not _ndarray or a.dtype is not b.dtype:
+            if _kind(a) == "b" or _kind(b) == "b":
+                raise _bool_subtraction(a, b)
             if is_complex(a) is not is_complex(b):  # the real operand's gradient: the real part
                 self.__class__ = holomorphic(Sub, a, b)
             a, b = promote(a, b)
         if type(a) is _ndarray and a.shape:
-            out = a - b
+            try:
+                out = a - b
+            except TypeError:  # (NumPy's refusal of two bool arrays)
+                raise _bool_subtraction(a, b) from None
             # The common case, same shapes, needs no bookkeeping for broadcasting.
             if type(b) is _ndarray and b.shape == a.shape == out.shape:
                 self.shapes = None
             else:
                 self._remember_shapes(a, b, out.shape)
         else:
-            out = _scalar(a) - _scalar(b)
+            try:
+                out = _scalar(a) - _scalar(b)
+            except TypeError:
+                raise _bool_subtraction(a, b) from None
             self._remember_shapes(a, b, out.shape)
         return out
 
@@ -312,6 +350,8 @@ class SubScalar(_Elementwise):
     def forward(self, xp, a, c):
         dtype = a.dtype
         if dtype is not _F32 and dtype is not _F64:
+            if dtype.kind == "b":
+                raise _bool_subtraction(a, c)
             return _with_number(a, c, operator.sub)
         return a - c if a.shape else a[()] - c
 
@@ -333,6 +373,8 @@ class RsubScalar(_Elementwise):
     def forward(self, xp, a, c):
         dtype = a.dtype
         if dtype is not _F32 and dtype is not _F64:
+            if dtype.kind == "b":
+                raise _bool_subtraction(c, a)
             return _with_number(a, c, _reflected_sub)
         return c - a if a.shape else c - a[()]
 
@@ -579,6 +621,7 @@ class Fmod(_Binary):
 
     def forward(self, xp, a, b):
         a, b = promote(a, b)
+        check_divisor("fmod_cpu", a, b)
         out = xp.fmod(a, b)
         self._remember_shapes(a, b, out.shape)
         with np.errstate(divide="ignore", invalid="ignore"):  # a constant: trunc's derivative is 0
@@ -625,6 +668,7 @@ class FloorDivide(_Elementwise):
 
     def forward(self, xp, a, b):
         a, b = promote(a, b)
+        check_divisor("div_floor_cpu", a, b)
         return xp.floor_divide(a, b)
 
     def backward(self, xp, g):
@@ -642,6 +686,7 @@ class DivRounding(_Binary):
 
     def forward(self, xp, a, b, mode):
         a, b = promote(a, b)
+        check_divisor(f"div_{mode}_cpu", a, b)
         if mode == "floor":
             out = xp.floor_divide(a, b)
         else:
@@ -668,6 +713,7 @@ class Remainder(_Binary):
 
     def forward(self, xp, a, b):
         a, b = promote(a, b)
+        check_divisor("remainder_cpu", a, b)
         out = xp.remainder(a, b)
         self._remember_shapes(a, b, out.shape)
         if type(b) is xp.ndarray:
@@ -741,16 +787,20 @@ class UnaryRow(NamedTuple):
     floating: bool = True
     pytorch_name: str | None = None
     holomorphic: bool = True  # (of a complex input: the rule is conjugated, see ops.wirtinger)
+    bool_error: Callable | None = None  # (dtype -> PyTorch's error, for an op it refuses bools)
 
 
 #: The plain unary ufuncs, one row each: from a row come the Op class (``ops.elementwise.Tanh``),
 #: the functional form and method (``chainrule.tanh``, ``Tensor.tanh``), the in-place and out=
 #: forms and the create_graph namespace entry (see ``chainrule.functional``).
 UNARY = (
-    UnaryRow("neg", "negative", "", lambda xp, g, _: -g, "d(-u)/du = -1", floating=False),
+    UnaryRow("neg", "negative", "", lambda xp, g, _: -g, "d(-u)/du = -1", floating=False,
+             bool_error=lambda dtype: RuntimeError(
+                 "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a "
+                 "mask, use the `~` or `logical_not()` operator instead.")),
     # (|z| of a complex z: g z/|z|, NumPy's sign of a complex number being z/|z|, as PyTorch's sgn)
     UnaryRow("abs", "abs", "input", lambda xp, g, a: g * xp.sign(a), "d|u|/du = sign(u)", floating=False,
-             holomorphic=False),
+             holomorphic=False, bool_error=lambda dtype: not_implemented("abs_cpu", dtype)),
     UnaryRow("sign", "sign", "", lambda xp, g, _: g * 0, "d sign(u)/du = 0", floating=False, holomorphic=False),
     UnaryRow("exp", "exp", "output", lambda xp, g, y: g * y, "d exp(u)/du = exp(u)"),
     UnaryRow("log", "log", "input", lambda xp, g, a: g / a, "d log(u)/du = 1/u"),
@@ -784,7 +834,7 @@ def _unary_op(row: UnaryRow) -> type:
     is float-valued), ``backward = rule(xp, g, saved)`` with ``saved`` the input or the output."""
     op_name, name, rule, floating, saves = row.name.capitalize(), row.function, row.rule, row.floating, row.saves
     numpy_function = getattr(np, name)
-    conjugated = row.holomorphic
+    conjugated, bool_error = row.holomorphic, row.bool_error
 
     def forward(self, xp, a):
         kind = a.dtype.kind
@@ -794,6 +844,8 @@ def _unary_op(row: UnaryRow) -> type:
                     self.__class__ = holomorphic(type(self), a)
             elif floating:
                 a = _floating(a)
+            elif kind == "b" and bool_error is not None:
+                raise bool_error(a.dtype)
         out = numpy_function(a) if xp is np else getattr(xp, name)(a)
         if saves:
             self.saved = (out if saves == "output" else a,)
@@ -968,6 +1020,8 @@ class Relu(_Elementwise):
     def forward(self, xp, a):
         out = xp.maximum(a, 0)
         if out.dtype != a.dtype:
+            if a.dtype.kind == "b":
+                raise RuntimeError("Boolean inputs not supported for relu")
             out = out.astype(a.dtype)
         self.saved = (out,)
         return out
@@ -1080,7 +1134,10 @@ class Lerp(_Elementwise):
     derivative = ("d lerp/d start = 1 - w", "d lerp/d end = w", "d lerp/dw = end - start")
 
     def forward(self, xp, start, end, weight):
-        if type(weight) is xp.ndarray:
+        tensor_weight = type(weight) is xp.ndarray
+        if start.dtype.kind not in "fcV":
+            raise not_implemented("lerp_kernel_tensor" if tensor_weight else "lerp_kernel_scalar", start.dtype)
+        if tensor_weight:
             self.__class__ = variant(Lerp, "LerpBackward1", (0, 1, 2))
         out = start + weight * (end - start)
         self.saved = (start, end, weight)
@@ -1108,6 +1165,9 @@ class Rounding(_Elementwise):
         self.kind = ufunc.__name__
         self.__class__ = variant(Rounding, self.kind.capitalize() + "Backward0")  # FloorBackward0 ...
         if a.dtype.kind in "biu":
+            decimals = args and args[0]
+            if decimals or a.dtype.kind == "b":  # (PyTorch rounds integers to decimals by no kernel)
+                raise not_implemented("round_cpu" if decimals else self.kind + "_vml_cpu", a.dtype)
             return a.copy()
         return ufunc(a, *args)
 
