@@ -210,6 +210,11 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, dev
     if dtype is None:
         dtype = _dt.int64 if all(isinstance(v, (int, np.integer)) for v in values) else _dt.get_default_dtype()
     kind = _dt.to_numpy(dtype)
+    if kind == np.int64 and not all(isinstance(v, (int, np.integer)) for v in values):
+        # PyTorch computes an int64 range in int64: the bounds and the step truncated first.
+        values = [int(v) for v in values]
+        if values[2] == 0:
+            raise ValueError("step must be nonzero")
     return _finish(build_on(resolve_device(device), lambda xp: xp.arange(*values).astype(kind)), requires_grad)
 
 
@@ -286,6 +291,8 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Gene
 
 def bernoulli(input: Tensor, p: Any = None, *, generator: Generator | None = None) -> Tensor:
     probability = input if p is None else p
+    if p is None and input._data.dtype.kind not in "fcV":
+        raise _dt.not_implemented("bernoulli_tensor_cpu_p_", input._data.dtype)
     return _draw("bernoulli", generator, input.device, input._data.dtype, probability, input._data.shape)
 
 

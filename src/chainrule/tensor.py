@@ -555,6 +555,8 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
             if "inhomogeneous" not in str(error):
                 raise
             raise _ragged(array) from None
+        except OverflowError:  # (Python ints beyond the dtype's range)
+            raise _overflow(array, target) from None
     if target is None:
         # Arrays and NumPy scalars keep their dtype; Python floats and ints get PyTorch's (and
         # a sequence holding NumPy float64 scalars, float64, as PyTorch infers it).
@@ -566,12 +568,25 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
         elif out.dtype == np.complex128 and not (typed or isinstance(data, Tensor) or np.complex128 in kinds):
             out = out.astype(_dt.default_complex_dtype().numpy, copy=False)  # (Python complex numbers)
         elif out.dtype.kind in "iu" and out.dtype != np.uint8 and not typed:
+            if out.dtype == np.uint64:  # (NumPy's type for Python ints from 2**63 to 2**64 - 1)
+                raise _overflow(array, out.dtype)
             out = out.astype(np.int64)
         elif out.dtype.kind in "US":
             raise TypeError(f"new(): invalid data type '{out.dtype.name}'")
         elif out.dtype == object:
+            if int in kinds or type(array) is int:  # (Python ints beyond 64 bits)
+                raise _overflow(array, out.dtype)
             raise TypeError("Could not infer dtype of the given data (nested sequences of different lengths?)")
     return out
+
+
+def _overflow(data: Any, target: np.dtype) -> Exception:
+    """PyTorch's error for Python ints that ``target`` cannot hold: a ValueError for any int
+    beyond int64's range (PyTorch reads each as a C long long first), else a RuntimeError."""
+    values = _flatten(data) if isinstance(data, (list, tuple)) else (data,)
+    if any(type(v) is int and not -2 ** 63 <= v < 2 ** 63 for v in values):
+        return ValueError("Overflow when unpacking long long")
+    return RuntimeError(f"value cannot be converted to type {target.name} without overflow")
 
 
 def _ragged(data: Any) -> Exception:

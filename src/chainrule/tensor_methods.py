@@ -785,11 +785,15 @@ def _normal_draw(rng: Any, shape: tuple, dtype: Any, mean: float = 0.0, std: flo
 
 
 def _normal_check(tensor: Tensor, mean: float = 0.0, std: float = 1.0, **_: Any) -> None:
+    if tensor._data.dtype.kind not in "fcV":
+        raise _dt.not_implemented("normal_kernel_cpu", tensor._data.dtype)
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
 
 
 def _uniform_check(tensor: Tensor, a: float = 0.0, b: float = 1.0, **_: Any) -> None:
+    if tensor._data.dtype.kind not in "fcV":
+        raise _dt.not_implemented("check_uniform_bounds", tensor._data.dtype)
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}")
 
