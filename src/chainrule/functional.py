@@ -881,10 +881,7 @@ def expand(input: Tensor, *sizes: Any, size: Any = None) -> Tensor:
     shape = input._data.shape
     lead = len(sizes) - len(shape)
     if lead < 0:
-        raise RuntimeError(
-            f"expand(torch.FloatTensor{{{list(shape)}}}, size={list(sizes)}): the number of sizes "
-            f"provided ({len(sizes)}) must be greater or equal to the number of dimensions in the tensor ({len(shape)})"
-        )
+        raise S.expand_error(shape, sizes, input._data.dtype)
     target = []
     for i, n in enumerate(sizes):
         if i < lead:
@@ -896,10 +893,7 @@ def expand(input: Tensor, *sizes: Any, size: Any = None) -> Tensor:
         if n == -1:
             n = current
         if current != n and current != 1:
-            raise RuntimeError(
-                f"The expanded size of the tensor ({n}) must match the existing size ({current}) at "
-                f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(shape)}"
-            )
+            raise S.expand_error(shape, sizes, input._data.dtype)
         target.append(n)
     return S.Expand.apply(input, tuple(target))
 
@@ -1343,7 +1337,9 @@ def bincount(input: Tensor, weights: Any = None, minlength: int = 0) -> Tensor:
     """How often each non-negative integer occurs (or the sum of its ``weights``)."""
     _reads(input, "bincount() (a result whose shape depends on the values)")
     data = input._data
-    if data.ndim != 1 or data.dtype.kind not in "iu":
+    if data.dtype.kind not in "iu":
+        raise dtypes.not_implemented("bincount_cpu", data.dtype)
+    if data.ndim != 1:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if data.size and data.min() < 0:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")

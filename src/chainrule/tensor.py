@@ -367,9 +367,11 @@ class Tensor:
         return id(self)
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0 or (self._data.size == 1 and spec):
+        if self._data.ndim == 0:
             return format(self.item(), spec)
-        return repr(self) if not spec else format(str(self), spec)
+        if spec:  # (object's __format__, as PyTorch's: a spec only for one number)
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
 
     def __repr__(self) -> str:
         if observe.read:

@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .. import functional as _C
-from ..dtypes import from_numpy, int64 as _int64, not_implemented, scalar_name
+from ..dtypes import cast_error, from_numpy, int64 as _int64, not_implemented
 from ..composites import channel_shuffle, pdist
 from ..functional import cosine_similarity, log_softmax, pairwise_distance, relu, sigmoid, softmax, tanh
 from .. import tensor_namespace
@@ -277,8 +277,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     if not training or p == 0 or input._data.size == 0:
         return input
     if input._data.dtype.kind not in "fcV":  # (PyTorch multiplies it by a float mask in place)
-        raise RuntimeError(f"result type Float can't be cast to the desired output type "
-                           f"{scalar_name(input._data.dtype)}")
+        raise cast_error(np.float32, input._data.dtype)
     # A view keeps PyTorch's strides, and PyTorch draws the mask along them (an op's own
     # layout here may differ from PyTorch's contiguous result: those draw in C order).
     order = visiting_order(input._data) if input._view_of is not None else None
@@ -942,8 +941,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")
     if target._data.dtype.kind in "iu":  # (PyTorch computes the loss in the target's dtype, in place)
-        raise RuntimeError(f"result type {scalar_name(input._data.dtype)} can't be cast to the desired output type "
-                           f"{scalar_name(target._data.dtype)}")
+        raise cast_error(input._data.dtype, target._data.dtype)
     log_sig = N.LogSigmoid.apply(input)
     if pos_weight is not None:
         log_sig = log_sig * ((pos_weight - 1) * target + 1)

@@ -503,7 +503,10 @@ class Pow(_Binary):
         if is_complex(a) or is_complex(b):
             self.__class__ = holomorphic(Pow, a, b)
         a, b = promote(a, b)
-        out = a ** b
+        try:
+            out = a ** b
+        except ValueError:  # (NumPy refuses integers to negative integer powers; PyTorch computes them)
+            out = _integer_power(xp, a, b)
         self._remember_shapes(a, b, out.shape)
         self.saved = (a, b, out)
         return out
@@ -525,6 +528,15 @@ class Pow(_Binary):
         return self._reduce(ga, gb)
 
 
+def _integer_power(xp, a, b):
+    """``a ** b`` for integers with some exponents negative, as PyTorch's kernel: 1 / a^|b|
+    truncated (1 for a == 1, -1 or 1 for a == -1 as b is odd or even, else 0)."""
+    negative = b < 0
+    out = a ** xp.where(negative, 0, b)
+    inverse = xp.where(a == 1, 1, xp.where(a == -1, 1 - 2 * (b % 2), 0))
+    return xp.where(negative, inverse, out).astype(out.dtype)
+
+
 class PowScalar(_Elementwise):
     """``tensor ** number``: the base is saved for the gradient ``c * a^(c-1)``."""
 
@@ -541,6 +553,8 @@ class PowScalar(_Elementwise):
             if dtype.kind == "c" or type(c) is complex:
                 self.__class__ = holomorphic(PowScalar, a)
             if dtype.kind not in "fcV":
+                if type(c) is int and c < 0:
+                    raise RuntimeError("Integers to negative integer powers are not allowed.")
                 a, c = promote(a, c)
             self.saved = (a, c)
             return _with_number(a, c, operator.pow)

@@ -7,7 +7,7 @@ import numpy
 
 from ..autograd.function import Op, broadcast_error, variant
 from ..backend import to_numpy
-from ..dtypes import scalar_name
+from ..dtypes import cpp_name, scalar_name
 from ..gemm import product
 from .wirtinger import holomorphic, is_complex_gradient
 from .elementwise import sum_to_shape
@@ -98,13 +98,10 @@ def _mismatch(a: tuple, b: tuple) -> RuntimeError:
 
 
 #: How PyTorch's dtype errors name a dtype: the C++ type (mm) and the ScalarType (the others).
-_CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
-              "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
-              "complex64": "c10::complex<float>", "complex128": "c10::complex<double>", "bfloat16": "c10::BFloat16"}
 
 
 def _cpp(array) -> str:
-    return _CPP_NAMES.get(array.dtype.name, array.dtype.name)
+    return cpp_name(array.dtype)
 
 
 def _scalar(array) -> str:
