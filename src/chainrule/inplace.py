@@ -20,7 +20,7 @@ from .autograd.grad_mode import grad_state
 from .autograd.versions import inplace_epoch, storage_root
 from .backend import array_backend, get_array_module
 from .dtypes import cast_error, cpp_name, get_default_dtype
-from .ops.elementwise import Cast, Where, promote
+from .ops.elementwise import Cast, Where, bool_subtraction, promote
 from .ops.shape import ViewScatter
 from .tensor import Tensor, _make
 
@@ -142,6 +142,18 @@ def _opmath_operand(ufunc: Any, dtype: Any, other: Any) -> Any:
     return other
 
 
+def _result_dtype(ufunc: Any, target: Any, other: Any) -> np.dtype:
+    """The dtype of ``ufunc(target, other)`` by PyTorch's promotion (a Python float is the
+    default dtype; a true division of integers is a float)."""
+    if type(other) is complex:
+        result = np.dtype(np.complex64)
+    elif type(other) is float or hasattr(other, "dtype"):
+        result = promote(target, other)[0].dtype
+    else:
+        result = np.result_type(target, other)
+    return get_default_dtype().numpy if ufunc is np.true_divide and result.kind in "biu" else result
+
+
 def ufunc_kernel(ufunc: Any) -> Callable:
     """``target op= other`` in place, with PyTorch's errors for what cannot be written."""
 
@@ -156,10 +168,9 @@ def ufunc_kernel(ufunc: Any) -> Callable:
         try:
             ufunc(target, other, out=target, casting="same_kind")
         except TypeError:
-            result = promote(target, other)[1 if hasattr(other, "dtype") else 0].dtype
-            if ufunc is np.true_divide and result.kind in "biu":
-                result = get_default_dtype().numpy
-            raise cast_error(result, target.dtype) from None
+            if ufunc is np.subtract and np.bool_ in (target.dtype, getattr(other, "dtype", type(other))):
+                raise bool_subtraction(target, other) from None
+            raise cast_error(_result_dtype(ufunc, target, other), target.dtype) from None
         except ValueError as error:
             if "negative integer powers" in str(error):
                 raise RuntimeError(str(error)) from None

@@ -62,7 +62,7 @@ def _kind(x: Any) -> str:
     return "b" if type(x) is bool else getattr(x, "dtype", np.dtype(type(x))).kind
 
 
-def _bool_subtraction(a: Any, b: Any) -> RuntimeError:
+def bool_subtraction(a: Any, b: Any) -> RuntimeError:
     """PyTorch's refusal of a subtraction with a bool operand, which says what was meant."""
     if _kind(a) == "b" and _kind(b) == "b":
         return RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
@@ -311,7 +311,7 @@ class Sub(_Binary):
     def forward(self, xp, a, b):
         if type(a) is not _ndarray or type(b) is not _ndarray or a.dtype is not b.dtype:
             if _kind(a) == "b" or _kind(b) == "b":
-                raise _bool_subtraction(a, b)
+                raise bool_subtraction(a, b)
             if is_complex(a) is not is_complex(b):  # the real operand's gradient: the real part
                 self.__class__ = holomorphic(Sub, a, b)
             a, b = promote(a, b)
@@ -319,7 +319,7 @@ class Sub(_Binary):
             try:
                 out = a - b
             except TypeError:  # (NumPy's refusal of two bool arrays)
-                raise _bool_subtraction(a, b) from None
+                raise bool_subtraction(a, b) from None
             # The common case, same shapes, needs no bookkeeping for broadcasting.
             if type(b) is _ndarray and b.shape == a.shape == out.shape:
                 self.shapes = None
@@ -329,7 +329,7 @@ class Sub(_Binary):
             try:
                 out = _scalar(a) - _scalar(b)
             except TypeError:
-                raise _bool_subtraction(a, b) from None
+                raise bool_subtraction(a, b) from None
             self._remember_shapes(a, b, out.shape)
         return out
 
@@ -351,7 +351,7 @@ class SubScalar(_Elementwise):
         dtype = a.dtype
         if dtype is not _F32 and dtype is not _F64:
             if dtype.kind == "b":
-                raise _bool_subtraction(a, c)
+                raise bool_subtraction(a, c)
             return _with_number(a, c, operator.sub)
         return a - c if a.shape else a[()] - c
 
@@ -374,7 +374,7 @@ class RsubScalar(_Elementwise):
         dtype = a.dtype
         if dtype is not _F32 and dtype is not _F64:
             if dtype.kind == "b":
-                raise _bool_subtraction(c, a)
+                raise bool_subtraction(c, a)
             return _with_number(a, c, _reflected_sub)
         return c - a if a.shape else c - a[()]
 
