@@ -162,7 +162,8 @@ def masked_scatter(input: Tensor, mask: Any, source: Tensor) -> Tensor:
     order."""
     mask = _t(mask)
     if mask.dtype != dtypes.bool:
-        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype {mask.dtype}")
+        raise RuntimeError("masked_scatter_ only supports boolean masks, but got mask with dtype "
+                           f"{dtypes.scalar_name(mask._data.dtype)}")
     shape = broadcast_shape(tuple(mask.shape), tuple(input.shape))
     mask = F.expand(mask, shape)
     count = int(F.sum(mask).item())

@@ -26,6 +26,8 @@ from .tensor import Tensor, _make, _to_array
 def _finish(array: Any, requires_grad: bool) -> Tensor:
     out = array if isinstance(array, Tensor) else _make(array)
     if requires_grad:
+        if out._data.dtype.kind not in "fcV":  # (PyTorch's factories word it so)
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         out.requires_grad_(True)
     return out
 

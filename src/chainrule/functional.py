@@ -958,8 +958,8 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
 
 def _index_array(index: Any, name: str) -> np.ndarray:
     data = index._data if isinstance(index, Tensor) else np.asarray(index)
-    if data.dtype.kind not in "iu":
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    if data.dtype != np.int64 and data.dtype != np.int32:
+        raise RuntimeError(f"{name}(): Expected dtype int32{' or ' if name == 'index_select' else '/'}int64 for index")
     return data
 
 
@@ -1080,7 +1080,7 @@ def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
 def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
     mask = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if mask.dtype != np.bool_:
-        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype}")
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {dtypes.cpp_name(mask.dtype)}")
     if isinstance(value, Tensor) and value._data.ndim != 0:
         raise RuntimeError(
             f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with {value._data.ndim} dimension(s)."

@@ -407,9 +407,7 @@ class Tensor:
                 "var_no_grad = var.detach()."
             )
         if requires_grad and self._data.dtype.kind not in "fcV":
-            raise RuntimeError(
-                f"only Tensors of floating point and complex dtype can require gradients (got {self.dtype})"
-            )
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._rg = bool(requires_grad)
         return self
 
