@@ -59,7 +59,10 @@ def _floating(a: Any) -> Any:
 
 def _kind(x: Any) -> str:
     """The dtype kind of an operand, an array or a Python number ("b" for a bool)."""
-    return "b" if type(x) is bool else getattr(x, "dtype", np.dtype(type(x))).kind
+    try:
+        return x.dtype.kind
+    except AttributeError:
+        return "b" if type(x) is bool else np.dtype(type(x)).kind
 
 
 def bool_subtraction(a: Any, b: Any) -> RuntimeError:
@@ -74,7 +77,7 @@ def bool_subtraction(a: Any, b: Any) -> RuntimeError:
 def check_divisor(kernel: str, a: Any, b: Any) -> None:
     """PyTorch's errors of an integer division (``//``, ``%``, fmod, rounded ``div``) of
     promoted operands: none for bools (``kernel``'s name in the refusal), ``ZeroDivisionError``
-    for a zero divisor.  Float operands pass with one test."""
+    for a zero divisor.  Float operands pass (the ops skip the call for a float array)."""
     first = _kind(a)
     if first in "fcV":
         return
@@ -635,7 +638,8 @@ class Fmod(_Binary):
 
     def forward(self, xp, a, b):
         a, b = promote(a, b)
-        check_divisor("fmod_cpu", a, b)
+        if type(a) is not _ndarray or a.dtype.kind not in "fcV":  # (float arrays: nothing to check)
+            check_divisor("fmod_cpu", a, b)
         out = xp.fmod(a, b)
         self._remember_shapes(a, b, out.shape)
         with np.errstate(divide="ignore", invalid="ignore"):  # a constant: trunc's derivative is 0
@@ -682,7 +686,8 @@ class FloorDivide(_Elementwise):
 
     def forward(self, xp, a, b):
         a, b = promote(a, b)
-        check_divisor("div_floor_cpu", a, b)
+        if type(a) is not _ndarray or a.dtype.kind not in "fcV":  # (float arrays: nothing to check)
+            check_divisor("div_floor_cpu", a, b)
         return xp.floor_divide(a, b)
 
     def backward(self, xp, g):
@@ -700,7 +705,8 @@ class DivRounding(_Binary):
 
     def forward(self, xp, a, b, mode):
         a, b = promote(a, b)
-        check_divisor(f"div_{mode}_cpu", a, b)
+        if type(a) is not _ndarray or a.dtype.kind not in "fcV":  # (float arrays: nothing to check)
+            check_divisor(f"div_{mode}_cpu", a, b)
         if mode == "floor":
             out = xp.floor_divide(a, b)
         else:
@@ -727,7 +733,8 @@ class Remainder(_Binary):
 
     def forward(self, xp, a, b):
         a, b = promote(a, b)
-        check_divisor("remainder_cpu", a, b)
+        if type(a) is not _ndarray or a.dtype.kind not in "fcV":  # (float arrays: nothing to check)
+            check_divisor("remainder_cpu", a, b)
         out = xp.remainder(a, b)
         self._remember_shapes(a, b, out.shape)
         if type(b) is xp.ndarray:
