@@ -602,6 +602,8 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
     """The lower median of the values that are not NaN (NaN where all are), over all elements or
     along ``dim`` (then with its index)."""
     if dim is None:
+        if input._data.dtype.kind == "b":
+            raise dtypes.not_implemented("median_cpu", input._data.dtype)
         flat = F.reshape(input, (-1,))
         ordered = F.sort(flat).values
         count = int(F.sum(F.logical_not(F.isnan(flat))).item()) if flat.shape[0] else 0

@@ -122,7 +122,11 @@ def full(size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None, r
         elif isinstance(fill_value, complex):
             dtype = _dt.default_complex_dtype()
     shape, kind = _size((size,) if isinstance(size, int) else (size,)), _float(dtype)
-    return _finish(build_on(resolve_device(device), lambda xp: xp.full(shape, fill_value, dtype=kind)), requires_grad)
+    try:
+        return _finish(build_on(resolve_device(device), lambda xp: xp.full(shape, fill_value, dtype=kind)),
+                       requires_grad)
+    except OverflowError:
+        raise RuntimeError(f"value cannot be converted to type {kind.name}_t without overflow") from None
 
 
 def _like(input: Tensor, dtype: Any, device: Any) -> tuple:
@@ -227,6 +231,8 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device:
         raise RuntimeError("number of steps must be non-negative")
     start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
     kind = _float(dtype)
+    if kind == np.bool_:
+        raise _dt.not_implemented("linspace_cpu", kind)
     if dtype is None and (isinstance(start, complex) or isinstance(end, complex)):
         kind = np.result_type(kind, np.complex64)
     values = linspace_values(start, end, steps, kind)
@@ -236,6 +242,8 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device:
 def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     kind = _float(dtype)
+    if kind == np.bool_:
+        raise _dt.not_implemented("logspace_cpu", kind)
     return _finish(build_on(resolve_device(device), lambda xp: xp.logspace(start, end, steps, base=base).astype(kind)),
                    requires_grad)
 

@@ -1296,6 +1296,8 @@ def broadcast_tensors(*tensors: Tensor) -> tuple:
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """The lower median (the element at (n - 1) // 2 in sorted order), over all elements or
     along ``dim`` (then with its indices)."""
+    if input._data.dtype.kind == "b":
+        raise dtypes.not_implemented("median_cpu" if dim is None else "median_out", input._data.dtype)
     if dim is None:
         flat = reshape(input, (-1,))
         if flat._data.shape[0] == 0:
@@ -1318,6 +1320,8 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
 @public()
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:
     """The ``k``-th smallest element along ``dim`` (1-based), with its index."""
+    if input._data.dtype.kind == "b":
+        raise dtypes.not_implemented("kthvalue_cpu", input._data.dtype)
     if input._data.ndim == 0:
         if k != 1:
             raise RuntimeError("kthvalue(): selected number k out of range for dimension 0")
@@ -1515,6 +1519,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     """The ``k`` largest (or smallest) values along ``dim`` and their indices, PyTorch's CPU
     indices among equal values (``ops.reduction.TopkIndices``); with ``sorted=False`` the
     same elements, in sorted order (PyTorch's order is then its selection algorithm's)."""
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     axis = _dim(dim, input._data.ndim)
     if not 0 <= k <= (input._data.shape[axis] if input._data.ndim else 1):
         raise RuntimeError("selected index k out of range")

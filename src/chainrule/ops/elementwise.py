@@ -16,7 +16,7 @@ from ..autograd import observe
 from ..autograd.function import Op, variant
 from ..backend import DEVICE_ARRAY_TYPES as _device_types, device_of, get_array_module, to_device
 from .. import numpy_errstate as fp_errors
-from ..dtypes import get_default_dtype, not_implemented
+from ..dtypes import cpp_name, get_default_dtype, not_implemented
 from ..tensor import Tensor
 from .namespace import plain
 from .wirtinger import holomorphic, is_complex, is_complex_gradient
@@ -933,6 +933,8 @@ class Frac(_Elementwise):
     derivative = ("d frac(u)/du = 1",)
 
     def forward(self, xp, a):
+        if a.dtype.kind not in "fcV":
+            raise not_implemented("frac_cpu", a.dtype)
         return a - xp.trunc(a)
 
     def backward(self, xp, g):
@@ -1156,8 +1158,12 @@ class Lerp(_Elementwise):
 
     def forward(self, xp, start, end, weight):
         tensor_weight = type(weight) is xp.ndarray
-        if start.dtype.kind not in "fcV":
-            raise not_implemented("lerp_kernel_tensor" if tensor_weight else "lerp_kernel_scalar", start.dtype)
+        dtype = start.dtype
+        if getattr(end, "dtype", dtype) != dtype or tensor_weight and weight.dtype != dtype:
+            name, other = ("end", end) if getattr(end, "dtype", dtype) != dtype else ("weight", weight)
+            raise RuntimeError(f"expected dtype {cpp_name(dtype)} for `{name}` but got dtype {cpp_name(other.dtype)}")
+        if dtype.kind not in "fcV":
+            raise not_implemented("lerp_kernel_tensor" if tensor_weight else "lerp_kernel_scalar", dtype)
         if tensor_weight:
             self.__class__ = variant(Lerp, "LerpBackward1", (0, 1, 2))
         out = start + weight * (end - start)
