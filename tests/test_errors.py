@@ -260,6 +260,8 @@ CASES = [
     ("logspace-bool", lambda L: L.logspace(0, 1, 3, dtype=L.bool), SAME),
     ("full-int-overflow", lambda L: L.full((1,), 2 ** 63), SAME),
     ("full-int8-overflow", lambda L: L.full((1,), 1000, dtype=L.int8), SAME),
+    ("max_pool1d-int", lambda L: L.nn.functional.max_pool1d(L.ones(1, 1, 4, dtype=L.long), 2), SAME),
+    ("max_pool1d-bool", lambda L: L.nn.functional.max_pool1d(L.ones(1, 1, 4, dtype=L.bool), 2), SAME),
     ("bincount-float", lambda L: L.bincount(L.ones(2)), SAME),
     ("bincount-bool", lambda L: L.bincount(L.ones(2, dtype=L.bool)), SAME),
     ("bincount-2d", lambda L: L.bincount(L.ones(2, 2, dtype=L.long)), SAME),

@@ -795,6 +795,10 @@ class _Unary(_Elementwise):
     arguments = "unary"
 
 
+def _refuse(error: Exception) -> Any:
+    raise error
+
+
 class UnaryRow(NamedTuple):
     """One plain unary op: its name (chainrule's, and the functional form's), the array
     namespace function, what its derivative is written in terms of, the gradient rule
@@ -808,7 +812,7 @@ class UnaryRow(NamedTuple):
     floating: bool = True
     pytorch_name: str | None = None
     holomorphic: bool = True  # (of a complex input: the rule is conjugated, see ops.wirtinger)
-    bool_error: Callable | None = None  # (dtype -> PyTorch's error, for an op it refuses bools)
+    on_bool: Callable | None = None  # (array -> the result of a bool input, or PyTorch's refusal raised)
 
 
 #: The plain unary ufuncs, one row each: from a row come the Op class (``ops.elementwise.Tanh``),
@@ -816,13 +820,14 @@ class UnaryRow(NamedTuple):
 #: forms and the create_graph namespace entry (see ``chainrule.functional``).
 UNARY = (
     UnaryRow("neg", "negative", "", lambda xp, g, _: -g, "d(-u)/du = -1", floating=False,
-             bool_error=lambda dtype: RuntimeError(
+             on_bool=lambda a: _refuse(RuntimeError(
                  "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a "
-                 "mask, use the `~` or `logical_not()` operator instead.")),
+                 "mask, use the `~` or `logical_not()` operator instead."))),
     # (|z| of a complex z: g z/|z|, NumPy's sign of a complex number being z/|z|, as PyTorch's sgn)
     UnaryRow("abs", "abs", "input", lambda xp, g, a: g * xp.sign(a), "d|u|/du = sign(u)", floating=False,
-             holomorphic=False, bool_error=lambda dtype: not_implemented("abs_cpu", dtype)),
-    UnaryRow("sign", "sign", "", lambda xp, g, _: g * 0, "d sign(u)/du = 0", floating=False, holomorphic=False),
+             holomorphic=False, on_bool=lambda a: _refuse(not_implemented("abs_cpu", a.dtype))),
+    UnaryRow("sign", "sign", "", lambda xp, g, _: g * 0, "d sign(u)/du = 0", floating=False, holomorphic=False,
+             on_bool=lambda a: a.copy()),
     UnaryRow("exp", "exp", "output", lambda xp, g, y: g * y, "d exp(u)/du = exp(u)"),
     UnaryRow("log", "log", "input", lambda xp, g, a: g / a, "d log(u)/du = 1/u"),
     UnaryRow("log2", "log2", "input", lambda xp, g, a: g / (a * 0.6931471805599453), "d log2(u)/du = 1/(u ln 2)"),
@@ -855,7 +860,7 @@ def _unary_op(row: UnaryRow) -> type:
     is float-valued), ``backward = rule(xp, g, saved)`` with ``saved`` the input or the output."""
     op_name, name, rule, floating, saves = row.name.capitalize(), row.function, row.rule, row.floating, row.saves
     numpy_function = getattr(np, name)
-    conjugated, bool_error = row.holomorphic, row.bool_error
+    conjugated, on_bool = row.holomorphic, row.on_bool
 
     def forward(self, xp, a):
         kind = a.dtype.kind
@@ -865,8 +870,8 @@ def _unary_op(row: UnaryRow) -> type:
                     self.__class__ = holomorphic(type(self), a)
             elif floating:
                 a = _floating(a)
-            elif kind == "b" and bool_error is not None:
-                raise bool_error(a.dtype)
+            elif kind == "b" and on_bool is not None:
+                return on_bool(a)  # (no gradient to keep anything for: bools never require grad)
         out = numpy_function(a) if xp is np else getattr(xp, name)(a)
         if saves:
             self.saved = (out if saves == "output" else a,)
