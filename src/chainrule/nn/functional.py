@@ -814,7 +814,7 @@ def _class_weight(weight: Tensor | None, classes: int) -> Any:
 def _class_index_args(input: Tensor, target: Any) -> tuple:
     """(input as (N, C, ...), target array as (N, ...), whether the input was unbatched)."""
     target_data = _array(target)
-    if target_data.dtype.name not in ("int64", "uint8"):
+    if target_data.dtype.type is not np.int64 and target_data.dtype.type is not np.uint8:
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_type_name(_t(target_data))}")
     if input.ndim == 1:
         if target_data.ndim != 0:
