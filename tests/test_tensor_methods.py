@@ -16,7 +16,7 @@ from conftest import assert_close
 ARGS = {
     "add": (0.5,), "sub": (0.5,), "subtract": (0.5,), "mul": (1.5,), "multiply": (1.5,), "div": (2.0,),
     "divide": (2.0,), "true_divide": (2.0,), "pow": (2.0,), "mvlgamma": (1,), "igamma": ("other",), "igammac": ("other",), "clamp": (0.2, 0.6), "clip": (0.2, 0.6),
-    "clamp_min": (0.3,), "clamp_max": (0.3,), "fmod": (0.3,), "remainder": (0.3,), "atan2": ("other",),
+    "clamp_min": (0.3,), "clamp_max": (0.3,), "fmod": (0.3,), "remainder": (0.3,), "floor_divide": (0.3,), "atan2": ("other",),
     "arctan2": ("other",), "hypot": ("other",), "xlogy": ("other",), "lerp": ("other", 0.25),
     "addcmul": ("other", "other"), "addcdiv": ("other", "other"), "logit": (0.01,),
     "masked_fill": ("mask", -1.0), "scatter": (0, "index", "other"), "scatter_add": (0, "index", "other"),
@@ -76,8 +76,8 @@ def test_in_place_form_writes_its_out_of_place_result(name):
     assert_close(target, expected, rtol=1e-12, atol=1e-12, what=name)
 
 
-#: In-place forms with no derivative in the tensor itself, in PyTorch too (igamma's in a).
-NO_INPUT_GRADIENT = {"igamma", "igammac"}
+#: In-place forms with no derivative in the tensor itself, in PyTorch too (igamma's in a; floor_divide's).
+NO_INPUT_GRADIENT = {"igamma", "igammac", "floor_divide"}
 
 
 @pytest.mark.parametrize("name", [n for n in INPLACE_NAMES if n not in NO_INPUT_GRADIENT])

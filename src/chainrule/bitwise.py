@@ -10,7 +10,7 @@ import numpy as np
 
 from .functional import _coerce, _t
 from .ops import elementwise as E
-from .ops.linalg import _scalar
+from .dtypes import not_implemented
 from .registry import ROWS, public
 from .tensor import Tensor
 
@@ -24,8 +24,7 @@ def _integral(name: str, *values: Any, kinds: str = "biu") -> None:
     for value in values:
         data = value._data if isinstance(value, Tensor) else np.asarray(value)
         if data.dtype.kind not in kinds:
-            raise NotImplementedError(f'"{_KERNELS.get(name, name)}_cpu" not implemented for '
-                                      f"'{_scalar(data)}'")
+            raise not_implemented(f"{_KERNELS.get(name, name)}_cpu", data.dtype)
 
 
 def _binary(ufunc: Any, name: str) -> Callable:

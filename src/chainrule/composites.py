@@ -26,6 +26,7 @@ from .ops import reduction as R
 from .complex_numbers import conj
 from .ops.complex import Sgn
 from .ops.linalg import _scalar
+from .ops.shape import expand_error
 from .ops.spacing import linspace_values
 from .registry import ROWS, public
 from .return_types import structseq
@@ -61,15 +62,7 @@ def _scaled_sum(input: Tensor, product: Tensor, beta: Any, alpha: Any, name: str
     the product's shape."""
     shape, own = tuple(product.shape), tuple(input.shape)
     if len(own) > len(shape) or any(o not in (1, n) for o, n in zip(own[::-1], shape[::-1])):
-        if len(own) > len(shape):
-            raise RuntimeError(f"expand(chainrule.{_scalar(input._data)}Tensor{{{list(own)}}}, size={list(shape)}): the number "
-                               f"of sizes provided ({len(shape)}) must be greater or equal to the number of dimensions "
-                               f"in the tensor ({len(own)})")
-        dim = next(len(shape) - 1 - i for i, (o, n) in enumerate(zip(own[::-1], shape[::-1])) if o not in (1, n))
-        raise RuntimeError(
-            f"The expanded size of the tensor ({shape[dim]}) must match the existing size "
-            f"({own[dim - len(shape) + len(own)]}) at non-singleton dimension {dim}.  Target sizes: {list(shape)}.  "
-            f"Tensor sizes: {list(own)}")
+        raise expand_error(own, shape, input._data.dtype)
     scaled = product if alpha == 1 else product * alpha
     if beta == 0:  # the input's gradient is 0 * grad: zeros, as PyTorch's
         return named(E.Where.apply(_EVERYWHERE, scaled, input), name)
@@ -205,7 +198,8 @@ def masked_scatter(input: Tensor, mask: Any, source: Tensor) -> Tensor:
     order."""
     mask = _t(mask)
     if mask.dtype != dtypes.bool:
-        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype {mask.dtype}")
+        raise RuntimeError("masked_scatter_ only supports boolean masks, but got mask with dtype "
+                           f"{dtypes.scalar_name(mask._data.dtype)}")
     shape = broadcast_shape(tuple(mask.shape), tuple(input.shape))
     mask = F.expand(mask, shape)
     count = int(F.sum(mask).item())
@@ -644,6 +638,8 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
     """The lower median of the values that are not NaN (NaN where all are), over all elements or
     along ``dim`` (then with its index)."""
     if dim is None:
+        if input._data.dtype.kind == "b":
+            raise dtypes.not_implemented("median_cpu", input._data.dtype)
         flat = F.reshape(input, (-1,))
         ordered = F.sort(flat).values
         count = int(F.sum(F.logical_not(F.isnan(flat))).item()) if flat.shape[0] else 0
@@ -672,7 +668,7 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
     stops here."""
     F._reads(input, "histc() (counts of the values)")
     if not input.dtype.is_floating_point:
-        raise NotImplementedError(f'"histogram_cpu" not implemented for \'{_scalar(input._data)}\'')
+        raise dtypes.not_implemented("histogram_cpu", input._data.dtype)
     if bins <= 0:
         raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
     data = to_numpy(input._data).reshape(-1)
@@ -704,7 +700,7 @@ def histogram(input: Tensor, bins: Any = 100, *, range: Sequence[float] | None =
     total and the bin widths."""
     F._reads(input, "histogram() (counts of the values)")
     if not input.dtype.is_floating_point:
-        raise NotImplementedError(f'"histogramdd" not implemented for \'{_scalar(input._data)}\'')
+        raise dtypes.not_implemented("histogramdd", input._data.dtype)
     data = to_numpy(input._data).reshape(-1)
     dtype = data.dtype.type
     if isinstance(bins, Tensor):

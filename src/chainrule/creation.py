@@ -26,6 +26,8 @@ from .tensor import Tensor, _make, _to_array
 def _finish(array: Any, requires_grad: bool) -> Tensor:
     out = array if isinstance(array, Tensor) else _make(array)
     if requires_grad:
+        if out._data.dtype.kind not in "fcV":  # (PyTorch's factories word it so)
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         out.requires_grad_(True)
     return out
 
@@ -120,7 +122,11 @@ def full(size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None, r
         elif isinstance(fill_value, complex):
             dtype = _dt.default_complex_dtype()
     shape, kind = _size((size,) if isinstance(size, int) else (size,)), _float(dtype)
-    return _finish(build_on(resolve_device(device), lambda xp: xp.full(shape, fill_value, dtype=kind)), requires_grad)
+    try:
+        return _finish(build_on(resolve_device(device), lambda xp: xp.full(shape, fill_value, dtype=kind)),
+                       requires_grad)
+    except OverflowError:
+        raise RuntimeError(f"value cannot be converted to type {kind.name}_t without overflow") from None
 
 
 def _like(input: Tensor, dtype: Any, device: Any) -> tuple:
@@ -210,6 +216,11 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, dev
     if dtype is None:
         dtype = _dt.int64 if all(isinstance(v, (int, np.integer)) for v in values) else _dt.get_default_dtype()
     kind = _dt.to_numpy(dtype)
+    if kind == np.int64 and not all(isinstance(v, (int, np.integer)) for v in values):
+        # PyTorch computes an int64 range in int64: the bounds and the step truncated first.
+        values = [int(v) for v in values]
+        if values[2] == 0:
+            raise ValueError("step must be nonzero")
     return _finish(build_on(resolve_device(device), lambda xp: xp.arange(*values).astype(kind)), requires_grad)
 
 
@@ -220,6 +231,8 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device:
         raise RuntimeError("number of steps must be non-negative")
     start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
     kind = _float(dtype)
+    if kind == np.bool_:
+        raise _dt.not_implemented("linspace_cpu", kind)
     if dtype is None and (isinstance(start, complex) or isinstance(end, complex)):
         kind = np.result_type(kind, np.complex64)
     values = linspace_values(start, end, steps, kind)
@@ -229,6 +242,8 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device:
 def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     kind = _float(dtype)
+    if kind == np.bool_:
+        raise _dt.not_implemented("logspace_cpu", kind)
     return _finish(build_on(resolve_device(device), lambda xp: xp.logspace(start, end, steps, base=base).astype(kind)),
                    requires_grad)
 
@@ -286,6 +301,8 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Gene
 
 def bernoulli(input: Tensor, p: Any = None, *, generator: Generator | None = None) -> Tensor:
     probability = input if p is None else p
+    if p is None and input._data.dtype.kind not in "fcV":
+        raise _dt.not_implemented("bernoulli_tensor_cpu_p_", input._data.dtype)
     return _draw("bernoulli", generator, input.device, input._data.dtype, probability, input._data.shape)
 
 

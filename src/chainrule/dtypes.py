@@ -178,6 +178,40 @@ def to_numpy(spec: Any) -> np.dtype:
 _BY_LEGACY_NAME = {d.legacy_name: d for d in _ALL}
 
 
+def scalar_name(numpy_dtype: Any) -> str:
+    """PyTorch's name of a NumPy dtype in its messages, its ScalarType (``Long``, ``Float``,
+    ``ComplexDouble`` ...): :attr:`dtype.scalar_name` of the matching chainrule dtype."""
+    try:
+        return from_numpy(numpy_dtype).scalar_name
+    except TypeError:
+        return np.dtype(numpy_dtype).name
+
+
+#: The C++ type names in some of PyTorch's messages ("long int", "float" ...), by NumPy name.
+_CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
+              "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
+              "complex64": "c10::complex<float>", "complex128": "c10::complex<double>", "bfloat16": "c10::BFloat16"}
+
+
+def cpp_name(numpy_dtype: Any) -> str:
+    """PyTorch's C++ name of a dtype, in the messages that print it (``long int``)."""
+    name = np.dtype(numpy_dtype).name
+    return _CPP_NAMES.get(name, name)
+
+
+def cast_error(result: Any, target: Any) -> RuntimeError:
+    """PyTorch's refusal to write a result of dtype ``result`` into a tensor of dtype
+    ``target`` (NumPy's "same_kind" rule: no float into an integer, no complex into a float)."""
+    return RuntimeError(f"result type {scalar_name(result)} can't be cast to the desired output type "
+                        f"{scalar_name(target)}")
+
+
+def not_implemented(kernel: str, numpy_dtype: Any) -> NotImplementedError:
+    """PyTorch's refusal of a dtype its kernel has no loop for:
+    ``"softmax_lastdim_kernel_impl" not implemented for 'Long'``."""
+    return NotImplementedError(f'"{kernel}" not implemented for \'{scalar_name(numpy_dtype)}\'')
+
+
 def resolve_type(spec: Any) -> dtype:
     """The dtype that ``Tensor.type(spec)`` converts to: a dtype, a legacy type
     (``LongTensor``, anything with such a ``dtype``) or its name (``'torch.LongTensor'`` or

@@ -141,7 +141,7 @@ def pow(input: Any, exponent: Any) -> Tensor:
     return E.Pow.apply(input, _coerce(input, exponent))
 
 
-@public(out=True)
+@public(inplace=True, out=True)
 def floor_divide(input: Any, other: Any) -> Tensor:
     return E.FloorDivide.apply(_t(input), other)
 
@@ -506,12 +506,19 @@ def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
 
 @public()
 def var_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> tuple:
+    _check_floating(input, "var_mean")
     return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
 @public()
 def std_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> tuple:
+    _check_floating(input, "std_mean")
     return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def _check_floating(input: Tensor, name: str) -> None:
+    if input._data.dtype.kind not in "fcV":
+        raise RuntimeError(f"{name} only support floating point and complex dtypes")
 
 
 def _check_nonempty(input: Tensor, axis: tuple | None, name: str, error: type = RuntimeError) -> None:
@@ -605,6 +612,9 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
 def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
+    if input._data.dtype.kind not in "fcV":
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. "
+                           f"Got {dtypes.scalar_name(input._data.dtype)}")
     if p == "nuc":  # (the sum of the singular values: linalg's, over two dims)
         return upcalls.linalg().matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
     if input.is_complex():  # a norm of complex numbers is that of their magnitudes
@@ -871,10 +881,7 @@ def expand(input: Tensor, *sizes: Any, size: Any = None) -> Tensor:
     shape = input._data.shape
     lead = len(sizes) - len(shape)
     if lead < 0:
-        raise RuntimeError(
-            f"expand(torch.FloatTensor{{{list(shape)}}}, size={list(sizes)}): the number of sizes "
-            f"provided ({len(sizes)}) must be greater or equal to the number of dimensions in the tensor ({len(shape)})"
-        )
+        raise S.expand_error(shape, sizes, input._data.dtype)
     target = []
     for i, n in enumerate(sizes):
         if i < lead:
@@ -886,10 +893,7 @@ def expand(input: Tensor, *sizes: Any, size: Any = None) -> Tensor:
         if n == -1:
             n = current
         if current != n and current != 1:
-            raise RuntimeError(
-                f"The expanded size of the tensor ({n}) must match the existing size ({current}) at "
-                f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(shape)}"
-            )
+            raise S.expand_error(shape, sizes, input._data.dtype)
         target.append(n)
     return S.Expand.apply(input, tuple(target))
 
@@ -954,8 +958,8 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
 
 def _index_array(index: Any, name: str) -> np.ndarray:
     data = index._data if isinstance(index, Tensor) else np.asarray(index)
-    if data.dtype.kind not in "iu":
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    if data.dtype != np.int64 and data.dtype != np.int32:
+        raise RuntimeError(f"{name}(): Expected dtype int32{' or ' if name == 'index_select' else '/'}int64 for index")
     return data
 
 
@@ -1076,7 +1080,7 @@ def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
 def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
     mask = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if mask.dtype != np.bool_:
-        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype}")
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {dtypes.cpp_name(mask.dtype)}")
     if isinstance(value, Tensor) and value._data.ndim != 0:
         raise RuntimeError(
             f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with {value._data.ndim} dimension(s)."
@@ -1292,6 +1296,8 @@ def broadcast_tensors(*tensors: Tensor) -> tuple:
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """The lower median (the element at (n - 1) // 2 in sorted order), over all elements or
     along ``dim`` (then with its indices)."""
+    if input._data.dtype.kind == "b":
+        raise dtypes.not_implemented("median_cpu" if dim is None else "median_out", input._data.dtype)
     if dim is None:
         flat = reshape(input, (-1,))
         if flat._data.shape[0] == 0:
@@ -1314,6 +1320,8 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
 @public()
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:
     """The ``k``-th smallest element along ``dim`` (1-based), with its index."""
+    if input._data.dtype.kind == "b":
+        raise dtypes.not_implemented("kthvalue_cpu", input._data.dtype)
     if input._data.ndim == 0:
         if k != 1:
             raise RuntimeError("kthvalue(): selected number k out of range for dimension 0")
@@ -1333,7 +1341,9 @@ def bincount(input: Tensor, weights: Any = None, minlength: int = 0) -> Tensor:
     """How often each non-negative integer occurs (or the sum of its ``weights``)."""
     _reads(input, "bincount() (a result whose shape depends on the values)")
     data = input._data
-    if data.ndim != 1 or data.dtype.kind not in "iu":
+    if data.dtype.kind not in "iu":
+        raise dtypes.not_implemented("bincount_cpu", data.dtype)
+    if data.ndim != 1:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if data.size and data.min() < 0:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
@@ -1509,6 +1519,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     """The ``k`` largest (or smallest) values along ``dim`` and their indices, PyTorch's CPU
     indices among equal values (``ops.reduction.TopkIndices``); with ``sorted=False`` the
     same elements, in sorted order (PyTorch's order is then its selection algorithm's)."""
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     axis = _dim(dim, input._data.ndim)
     if not 0 <= k <= (input._data.shape[axis] if input._data.ndim else 1):
         raise RuntimeError("selected index k out of range")

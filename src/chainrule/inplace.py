@@ -19,7 +19,8 @@ from .autograd.graph import InplaceChange
 from .autograd.grad_mode import grad_state
 from .autograd.versions import inplace_epoch, storage_root
 from .backend import array_backend, get_array_module
-from .ops.elementwise import Cast, Where
+from .dtypes import cast_error, cpp_name, get_default_dtype
+from .ops.elementwise import Cast, Where, bool_subtraction, promote
 from .ops.shape import ViewScatter
 from .tensor import Tensor, _make
 
@@ -98,6 +99,8 @@ def assign(target: Any, value: Any) -> None:
             f"{list(value.shape)}"
         )
     if value.dtype != target.dtype:
+        if not np.can_cast(value.dtype, target.dtype, "same_kind"):
+            raise cast_error(value.dtype, target.dtype)
         value = value.astype(target.dtype)
     target[...] = value
 
@@ -139,6 +142,18 @@ def _opmath_operand(ufunc: Any, dtype: Any, other: Any) -> Any:
     return other
 
 
+def _result_dtype(ufunc: Any, target: Any, other: Any) -> np.dtype:
+    """The dtype of ``ufunc(target, other)`` by PyTorch's promotion (a Python float is the
+    default dtype; a true division of integers is a float)."""
+    if type(other) is complex:
+        result = np.dtype(np.complex64)
+    elif type(other) is float or hasattr(other, "dtype"):
+        result = promote(target, other)[0].dtype
+    else:
+        result = np.result_type(target, other)
+    return get_default_dtype().numpy if ufunc is np.true_divide and result.kind in "biu" else result
+
+
 def ufunc_kernel(ufunc: Any) -> Callable:
     """``target op= other`` in place, with PyTorch's errors for what cannot be written."""
 
@@ -152,12 +167,13 @@ def ufunc_kernel(ufunc: Any) -> Callable:
             other = other * alpha
         try:
             ufunc(target, other, out=target, casting="same_kind")
-        except TypeError as error:
-            raise RuntimeError(
-                f"result type of {ufunc.__name__}({target.dtype}, {getattr(other, 'dtype', type(other).__name__)}) "
-                f"can't be cast to the desired output type {target.dtype}"
-            ) from error
+        except TypeError:
+            if ufunc is np.subtract and np.bool_ in (target.dtype, getattr(other, "dtype", type(other))):
+                raise bool_subtraction(target, other) from None
+            raise cast_error(_result_dtype(ufunc, target, other), target.dtype) from None
         except ValueError as error:
+            if "negative integer powers" in str(error):
+                raise RuntimeError(str(error)) from None
             raise RuntimeError(
                 f"output with shape {list(target.shape)} doesn't match the broadcast shape "
                 f"{list(np.broadcast_shapes(target.shape, np.shape(other)))}"
@@ -168,10 +184,14 @@ def ufunc_kernel(ufunc: Any) -> Callable:
 
 
 def clamp_kernel(target: Any, min: Any = None, max: Any = None) -> None:
-    if min is not None:
-        np.maximum(target, min, out=target)
-    if max is not None:
-        np.minimum(target, max, out=target)
+    try:
+        if min is not None:
+            np.maximum(target, min, out=target)
+        if max is not None:
+            np.minimum(target, max, out=target)
+    except TypeError:  # (a float bound of an integer tensor)
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {cpp_name(target.dtype)}") \
+            from None
 
 
 clamp_kernel.accepts = frozenset({"min", "max"})

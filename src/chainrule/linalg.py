@@ -60,9 +60,6 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
         raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
     if dtype is not None:
         x = x.to(dtype)
-    if not (x.is_floating_point() or x.is_complex()):
-        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. "
-                           f"Got {x.dtype.scalar_name}")
     return F.norm(x, ord, dim, keepdim)
 
 

@@ -367,9 +367,11 @@ class Tensor:
         return id(self)
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0 or (self._data.size == 1 and spec):
+        if self._data.ndim == 0:
             return format(self.item(), spec)
-        return repr(self) if not spec else format(str(self), spec)
+        if spec:  # (object's __format__, as PyTorch's: a spec only for one number)
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
 
     def __repr__(self) -> str:
         if observe.read:
@@ -405,9 +407,7 @@ class Tensor:
                 "var_no_grad = var.detach()."
             )
         if requires_grad and self._data.dtype.kind not in "fcV":
-            raise RuntimeError(
-                f"only Tensors of floating point and complex dtype can require gradients (got {self.dtype})"
-            )
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._rg = bool(requires_grad)
         return self
 
@@ -584,6 +584,8 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
             if "inhomogeneous" not in str(error):
                 raise
             raise _ragged(array) from None
+        except OverflowError:  # (Python ints beyond the dtype's range)
+            raise _overflow(array, target) from None
     if target is None:
         # Arrays and NumPy scalars keep their dtype; Python floats and ints get PyTorch's (and
         # a sequence holding NumPy float64 scalars, float64, as PyTorch infers it).
@@ -595,12 +597,25 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
         elif out.dtype == np.complex128 and not (typed or isinstance(data, Tensor) or np.complex128 in kinds):
             out = out.astype(_dt.default_complex_dtype().numpy, copy=False)  # (Python complex numbers)
         elif out.dtype.kind in "iu" and out.dtype != np.uint8 and not typed:
+            if out.dtype == np.uint64:  # (NumPy's type for Python ints from 2**63 to 2**64 - 1)
+                raise _overflow(array, out.dtype)
             out = out.astype(np.int64)
         elif out.dtype.kind in "US":
             raise TypeError(f"new(): invalid data type '{out.dtype.name}'")
         elif out.dtype == object:
+            if int in kinds or type(array) is int:  # (Python ints beyond 64 bits)
+                raise _overflow(array, out.dtype)
             raise TypeError("Could not infer dtype of the given data (nested sequences of different lengths?)")
     return out
+
+
+def _overflow(data: Any, target: np.dtype) -> Exception:
+    """PyTorch's error for Python ints that ``target`` cannot hold: a ValueError for any int
+    beyond int64's range (PyTorch reads each as a C long long first), else a RuntimeError."""
+    values = _flatten(data) if isinstance(data, (list, tuple)) else (data,)
+    if any(type(v) is int and not -2 ** 63 <= v < 2 ** 63 for v in values):
+        return ValueError("Overflow when unpacking long long")
+    return RuntimeError(f"value cannot be converted to type {target.name} without overflow")
 
 
 def _ragged(data: Any) -> Exception:

@@ -29,7 +29,7 @@ from .inplace import apply_inplace, overwrite, overwrite_kernel, put_kernel
 from .mt19937 import CpuSampler, along_memory, visiting_order
 from .ops import elementwise as E
 from .ops.linalg import Matmul, _scalar
-from .ops.shape import Index, IndexPut
+from .ops.shape import Index, IndexPut, setitem_error
 from .random import _generator
 from .registry import ROWS, Row
 from .tensor import Size, Tensor, _dim, _make
@@ -253,25 +253,32 @@ def _compare(self: Tensor, other: Any, ufunc: Any) -> Tensor:
     return E.Compare.apply(self, _coerce(self, other), ufunc=ufunc)
 
 
-def _comparison(ufunc: Any, logical: Any = None) -> Callable:
-    """A comparison or bitwise operator (``logical``: the ufunc for boolean tensors)."""
-
+def _comparison(ufunc: Any) -> Callable:
     def operator(self: Tensor, other: Any) -> Tensor:
-        chosen = logical if logical is not None and self._data.dtype == np.bool_ else ufunc
-        return _compare(self, other, chosen)
+        return _compare(self, other, ufunc)
 
     return operator
 
 
-for _name, _ufunc, _logical in (
-    ("__eq__", np.equal, None), ("__ne__", np.not_equal, None), ("__lt__", np.less, None),
-    ("__le__", np.less_equal, None), ("__gt__", np.greater, None), ("__ge__", np.greater_equal, None),
-    ("__and__", np.bitwise_and, np.logical_and), ("__rand__", np.bitwise_and, np.logical_and),
-    ("__or__", np.bitwise_or, np.logical_or), ("__ror__", np.bitwise_or, np.logical_or),
-    ("__xor__", np.bitwise_xor, np.logical_xor), ("__rxor__", np.bitwise_xor, np.logical_xor),
-):
-    _WRITTEN[_name] = _comparison(_ufunc, _logical)
-del _name, _ufunc, _logical
+def _bitwise_operator(form: Callable, reflected: bool) -> Callable:
+    """``&``, ``|``, ``^`` (and their reflections): the bitwise forms, which refuse floats
+    (on bools they are the logical ops)."""
+
+    def operator(self: Tensor, other: Any) -> Tensor:
+        if other is None:
+            return NotImplemented  # type: ignore[return-value]
+        return form(other, self) if reflected else form(self, other)
+
+    return operator
+
+
+for _name, _ufunc in (("__eq__", np.equal), ("__ne__", np.not_equal), ("__lt__", np.less),
+                      ("__le__", np.less_equal), ("__gt__", np.greater), ("__ge__", np.greater_equal)):
+    _WRITTEN[_name] = _comparison(_ufunc)
+for _name, _form in (("and", _bitwise.bitwise_and), ("or", _bitwise.bitwise_or), ("xor", _bitwise.bitwise_xor)):
+    _WRITTEN[f"__{_name}__"] = _bitwise_operator(_form, False)
+    _WRITTEN[f"__r{_name}__"] = _bitwise_operator(_form, True)
+del _name, _ufunc, _form
 
 
 def _truth_inplace(name: str) -> Callable:
@@ -299,6 +306,8 @@ _WRITTEN["__rshift__"] = _bitwise.bitwise_right_shift
 def __invert__(self: Tensor) -> Tensor:
     if self._data.dtype == np.bool_:
         return E.LogicalNot.apply(self)
+    if self._data.dtype.kind not in "iu":
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
     return E.NoGradientUfunc.apply(self, np.invert)
 
 
@@ -315,7 +324,13 @@ def __setitem__(self: Tensor, index: Any, value: Any) -> None:
             or dual_state.level_open:
         apply_inplace(self, "__setitem__", IndexPut.apply, value, index)
         return
-    self._data[index] = value._data if isinstance(value, Tensor) else value
+    value = value._data if isinstance(value, Tensor) else value
+    try:
+        self._data[index] = value
+    except ValueError as error:
+        if "broadcast" not in str(error):
+            raise
+        raise setitem_error(self._data, index, value) from None
     self._mark_modified("__setitem__")
 
 
@@ -785,11 +800,15 @@ def _normal_draw(rng: Any, shape: tuple, dtype: Any, mean: float = 0.0, std: flo
 
 
 def _normal_check(tensor: Tensor, mean: float = 0.0, std: float = 1.0, **_: Any) -> None:
+    if tensor._data.dtype.kind not in "fcV":
+        raise _dt.not_implemented("normal_kernel_cpu", tensor._data.dtype)
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
 
 
 def _uniform_check(tensor: Tensor, a: float = 0.0, b: float = 1.0, **_: Any) -> None:
+    if tensor._data.dtype.kind not in "fcV":
+        raise _dt.not_implemented("check_uniform_bounds", tensor._data.dtype)
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}")
 
@@ -822,11 +841,6 @@ def _bernoulli_draw(rng: Any, shape: tuple, dtype: Any, p: Any) -> Any:
 def _scalar_name(tensor: Tensor) -> str:
     """PyTorch's name of a tensor's scalar type in messages: Float, Long, Bool ..."""
     return _scalar(tensor._data)
-
-
-#: The C type names in PyTorch's messages about integer ranges.
-_C_TYPE_NAMES = {"uint8": "unsigned char", "int8": "signed char", "int16": "short int", "int32": "int",
-                 "int64": "long int", "bool": "bool"}
 
 
 @method()
@@ -870,7 +884,7 @@ def random_(self: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> T
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     if dtype.kind in "iub":
         smallest, largest = (0, 1) if dtype.kind == "b" else (int(np.iinfo(dtype).min), int(np.iinfo(dtype).max))
-        name = _C_TYPE_NAMES[dtype.name]
+        name = _dt.cpp_name(dtype)
         if low < smallest or low > largest:
             raise RuntimeError(f"from is out of bounds for {name}")
         if high - 1 > largest:

@@ -502,3 +502,11 @@ def test_binary_cross_entropy_of_a_saturated_sigmoid_clamps_the_log_at_minus_100
         x = lib.tensor([-1e3, -90.0, 1e3], requires_grad=True)
         loss = lib.nn.functional.binary_cross_entropy(lib.sigmoid(x), lib.tensor([1.0, 1.0, 0.0]), reduction="none")
         assert loss.tolist() == [100.0, 100.0, 100.0]
+
+
+def test_sign_of_bools_is_the_bools_themselves():
+    # PyTorch's sign keeps a bool tensor (NumPy's has no bool loop).
+    mask = [True, False, True]
+    ours, theirs = chainrule.tensor(mask).sign(), torch.tensor(mask).sign()
+    assert ours.dtype == chainrule.bool and theirs.dtype == torch.bool
+    assert ours.tolist() == theirs.tolist()

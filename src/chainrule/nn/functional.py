@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .. import functional as _C
-from ..dtypes import from_numpy, int64 as _int64
+from ..dtypes import cast_error, from_numpy, int64 as _int64, not_implemented
 from ..composites import channel_shuffle, pdist
 from ..functional import cosine_similarity, log_softmax, pairwise_distance, relu, sigmoid, softmax, tanh
 from .. import tensor_namespace
@@ -47,6 +47,13 @@ def _array(x: Any) -> Any:
 
 def _type_name(x: Tensor) -> str:
     return from_numpy(x._data.dtype).scalar_name
+
+
+def _floating(input: Tensor, kernel: str) -> None:
+    """PyTorch's refusal of an integer or bool input by a kernel that computes in floats
+    (the composites' and the normalisations'; an op's forward checks its own input)."""
+    if input._data.dtype.kind not in "fcV":
+        raise not_implemented(kernel, input._data.dtype)
 
 
 def _apply(input: Tensor, inplace: bool, op: Any, name: str, *args: Any) -> Tensor:
@@ -172,11 +179,13 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    _floating(input, "hardsigmoid_cpu")
     out = N.Hardtanh.apply(input + 3.0, 0.0, 6.0) / 6.0
     return input.copy_(out) if inplace else out
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    _floating(input, "hardswish_cpu")
     return _composite(input, inplace, lambda x: x * (N.Hardtanh.apply(x + 3.0, 0.0, 6.0) / 6.0))
 
 
@@ -267,6 +276,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0 or input._data.size == 0:
         return input
+    if input._data.dtype.kind not in "fcV":  # (PyTorch multiplies it by a float mask in place)
+        raise cast_error(np.float32, input._data.dtype)
     # A view keeps PyTorch's strides, and PyTorch draws the mask along them (an op's own
     # layout here may differ from PyTorch's contiguous result: those draw in C order).
     order = visiting_order(input._data) if input._view_of is not None else None
@@ -374,7 +385,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     data = _array(tensor)
-    if data.dtype.kind not in "iu":
+    if data.dtype != np.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     if num_classes == -1:
         if data.size == 0:
@@ -559,6 +570,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalise over every dim but the channel dim 1 (batch statistics in training, which
     also update the running ones in place; the running statistics otherwise)."""
+    _floating(input, "batch_norm")
     shape = input.shape
     if input.ndim < 2:
         raise ValueError(f"expected 2D or 3D input (got {input.ndim}D input)")
@@ -601,6 +613,7 @@ def _trailing_axes(input: Tensor, normalized_shape: Any, weight: Tensor | None, 
 def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise over the trailing ``normalized_shape`` dims of each sample."""
+    _floating(input, "LayerNormKernelImpl")
     shape, axes = _trailing_axes(input, normalized_shape, weight, bias)
     return named(N.Normalize.apply(input, weight, bias, axes, eps, shape), "NativeLayerNormBackward0")
 
@@ -619,6 +632,7 @@ def rms_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | No
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:
     """Normalise each sample over groups of ``C / num_groups`` channels (and all spatial dims)."""
+    _floating(input, "GroupNormKernelImpl")
     shape = tuple(input.shape)
     if input.ndim < 2 or shape[1] % num_groups:
         raise RuntimeError(
@@ -646,6 +660,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
     the running statistics (``use_input_stats=False``), as PyTorch's instance_norm."""
     if not use_input_stats:
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    _floating(input, "batch_norm")
     shape = input.shape
     spatial = int(np.prod(shape[2:])) if input.ndim > 2 else 1
     if spatial <= 1:
@@ -759,6 +774,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     diff = input - target
+    _floating(diff, "smooth_l1_cpu")
     size = E.Abs.apply(diff)
     if beta == 0:
         return _reduce(size, reduction)
@@ -776,6 +792,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     _warn_broadcast(input, target)
     reduction = _reduction(reduction)
     diff = input - target
+    _floating(diff, "huber_cpu")
     size = E.Abs.apply(diff)
     loss = E.Where.apply((size < delta)._data, diff * diff * 0.5, (size - 0.5 * delta) * delta)
     if weight is not None:
@@ -797,7 +814,7 @@ def _class_weight(weight: Tensor | None, classes: int) -> Any:
 def _class_index_args(input: Tensor, target: Any) -> tuple:
     """(input as (N, C, ...), target array as (N, ...), whether the input was unbatched)."""
     target_data = _array(target)
-    if target_data.dtype.kind not in "iu":
+    if target_data.dtype.type is not np.int64 and target_data.dtype.type is not np.uint8:
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_type_name(_t(target_data))}")
     if input.ndim == 1:
         if target_data.ndim != 0:
@@ -923,6 +940,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     target = _t(target)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")
+    if target._data.dtype.kind in "iu":  # (PyTorch computes the loss in the target's dtype, in place)
+        raise cast_error(input._data.dtype, target._data.dtype)
     log_sig = N.LogSigmoid.apply(input)
     if pos_weight is not None:
         log_sig = log_sig * ((pos_weight - 1) * target + 1)
@@ -955,6 +974,8 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
 def _kl_div_terms(input: Tensor, target: Tensor, reduction: str, log_target: bool) -> Tensor:
     """:func:`kl_div` with a checked ``reduction`` and no warnings (``torch.kl_div``'s kernel)."""
     target = _t(target)
+    if input._data.dtype.kind in "biu" or target._data.dtype.kind in "biu":
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     if log_target:
         loss = E.Exp.apply(target) * (target - input)
     else:

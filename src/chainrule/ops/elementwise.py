@@ -16,7 +16,7 @@ from ..autograd import observe
 from ..autograd.function import Op, variant
 from ..backend import DEVICE_ARRAY_TYPES as _device_types, device_of, get_array_module, to_device
 from .. import numpy_errstate as fp_errors
-from ..dtypes import get_default_dtype
+from ..dtypes import cpp_name, get_default_dtype, not_implemented
 from ..tensor import Tensor
 from .namespace import plain
 from .wirtinger import holomorphic, is_complex, is_complex_gradient
@@ -55,6 +55,39 @@ def _floating(a: Any) -> Any:
     """Integer and bool inputs of float-valued math give the default float dtype, as in
     PyTorch (exp of an int64 tensor is float32, not NumPy's float64)."""
     return a.astype(get_default_dtype().numpy) if a.dtype.kind in "biu" else a
+
+
+def _kind(x: Any) -> str:
+    """The dtype kind of an operand, an array or a Python number ("b" for a bool)."""
+    try:
+        return x.dtype.kind
+    except AttributeError:
+        return "b" if type(x) is bool else np.dtype(type(x)).kind
+
+
+def bool_subtraction(a: Any, b: Any) -> RuntimeError:
+    """PyTorch's refusal of a subtraction with a bool operand, which says what was meant."""
+    if _kind(a) == "b" and _kind(b) == "b":
+        return RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                            "Use the `^` or `logical_xor()` operator instead.")
+    return RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                        "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
+def check_divisor(kernel: str, a: Any, b: Any) -> None:
+    """PyTorch's errors of an integer division (``//``, ``%``, fmod, rounded ``div``) of
+    promoted operands: none for bools (``kernel``'s name in the refusal), ``ZeroDivisionError``
+    for a zero divisor.  Float operands pass (the ops skip the call for a float array)."""
+    first = _kind(a)
+    if first in "fcV":
+        return
+    second = _kind(b)
+    if second in "fcV":
+        return
+    if first == "b" and second == "b":
+        raise not_implemented(kernel, np.dtype(np.bool_))
+    if not (b.all() if hasattr(b, "all") else b):
+        raise RuntimeError("ZeroDivisionError")
 
 
 def _with_scalar(array: Any, scalar: Any) -> tuple:
@@ -280,18 +313,26 @@ class Sub(_Binary):
 
     def forward(self, xp, a, b):
         if type(a) is not _ndarray or type(b) is not _ndarray or a.dtype is not b.dtype:
+            if _kind(a) == "b" or _kind(b) == "b":
+                raise bool_subtraction(a, b)
             if is_complex(a) is not is_complex(b):  # the real operand's gradient: the real part
                 self.__class__ = holomorphic(Sub, a, b)
             a, b = promote(a, b)
         if type(a) is _ndarray and a.shape:
-            out = a - b
+            try:
+                out = a - b
+            except TypeError:  # (NumPy's refusal of two bool arrays)
+                raise bool_subtraction(a, b) from None
             # The common case, same shapes, needs no bookkeeping for broadcasting.
             if type(b) is _ndarray and b.shape == a.shape == out.shape:
                 self.shapes = None
             else:
                 self._remember_shapes(a, b, out.shape)
         else:
-            out = _scalar(a) - _scalar(b)
+            try:
+                out = _scalar(a) - _scalar(b)
+            except TypeError:
+                raise bool_subtraction(a, b) from None
             self._remember_shapes(a, b, out.shape)
         return out
 
@@ -312,6 +353,8 @@ class SubScalar(_Elementwise):
     def forward(self, xp, a, c):
         dtype = a.dtype
         if dtype is not _F32 and dtype is not _F64:
+            if dtype.kind == "b":
+                raise bool_subtraction(a, c)
             return _with_number(a, c, operator.sub)
         return a - c if a.shape else a[()] - c
 
@@ -333,6 +376,8 @@ class RsubScalar(_Elementwise):
     def forward(self, xp, a, c):
         dtype = a.dtype
         if dtype is not _F32 and dtype is not _F64:
+            if dtype.kind == "b":
+                raise bool_subtraction(c, a)
             return _with_number(a, c, _reflected_sub)
         return c - a if a.shape else c - a[()]
 
@@ -461,7 +506,10 @@ class Pow(_Binary):
         if is_complex(a) or is_complex(b):
             self.__class__ = holomorphic(Pow, a, b)
         a, b = promote(a, b)
-        out = a ** b
+        try:
+            out = a ** b
+        except ValueError:  # (NumPy refuses integers to negative integer powers; PyTorch computes them)
+            out = _integer_power(xp, a, b)
         self._remember_shapes(a, b, out.shape)
         self.saved = (a, b, out)
         return out
@@ -483,6 +531,15 @@ class Pow(_Binary):
         return self._reduce(ga, gb)
 
 
+def _integer_power(xp, a, b):
+    """``a ** b`` for integers with some exponents negative, as PyTorch's kernel: 1 / a^|b|
+    truncated (1 for a == 1, -1 or 1 for a == -1 as b is odd or even, else 0)."""
+    negative = b < 0
+    out = a ** xp.where(negative, 0, b)
+    inverse = xp.where(a == 1, 1, xp.where(a == -1, 1 - 2 * (b % 2), 0))
+    return xp.where(negative, inverse, out).astype(out.dtype)
+
+
 class PowScalar(_Elementwise):
     """``tensor ** number``: the base is saved for the gradient ``c * a^(c-1)``."""
 
@@ -499,6 +556,8 @@ class PowScalar(_Elementwise):
             if dtype.kind == "c" or type(c) is complex:
                 self.__class__ = holomorphic(PowScalar, a)
             if dtype.kind not in "fcV":
+                if type(c) is int and c < 0:
+                    raise RuntimeError("Integers to negative integer powers are not allowed.")
                 a, c = promote(a, c)
             self.saved = (a, c)
             return _with_number(a, c, operator.pow)
@@ -579,6 +638,8 @@ class Fmod(_Binary):
 
     def forward(self, xp, a, b):
         a, b = promote(a, b)
+        if type(a) is not _ndarray or a.dtype.kind not in "fcV":  # (float arrays: nothing to check)
+            check_divisor("fmod_cpu", a, b)
         out = xp.fmod(a, b)
         self._remember_shapes(a, b, out.shape)
         with np.errstate(divide="ignore", invalid="ignore"):  # a constant: trunc's derivative is 0
@@ -625,6 +686,8 @@ class FloorDivide(_Elementwise):
 
     def forward(self, xp, a, b):
         a, b = promote(a, b)
+        if type(a) is not _ndarray or a.dtype.kind not in "fcV":  # (float arrays: nothing to check)
+            check_divisor("div_floor_cpu", a, b)
         return xp.floor_divide(a, b)
 
     def backward(self, xp, g):
@@ -642,6 +705,8 @@ class DivRounding(_Binary):
 
     def forward(self, xp, a, b, mode):
         a, b = promote(a, b)
+        if type(a) is not _ndarray or a.dtype.kind not in "fcV":  # (float arrays: nothing to check)
+            check_divisor(f"div_{mode}_cpu", a, b)
         if mode == "floor":
             out = xp.floor_divide(a, b)
         else:
@@ -668,6 +733,8 @@ class Remainder(_Binary):
 
     def forward(self, xp, a, b):
         a, b = promote(a, b)
+        if type(a) is not _ndarray or a.dtype.kind not in "fcV":  # (float arrays: nothing to check)
+            check_divisor("remainder_cpu", a, b)
         out = xp.remainder(a, b)
         self._remember_shapes(a, b, out.shape)
         if type(b) is xp.ndarray:
@@ -728,6 +795,10 @@ class _Unary(_Elementwise):
     arguments = "unary"
 
 
+def _refuse(error: Exception) -> Any:
+    raise error
+
+
 class UnaryRow(NamedTuple):
     """One plain unary op: its name (chainrule's, and the functional form's), the array
     namespace function, what its derivative is written in terms of, the gradient rule
@@ -741,17 +812,22 @@ class UnaryRow(NamedTuple):
     floating: bool = True
     pytorch_name: str | None = None
     holomorphic: bool = True  # (of a complex input: the rule is conjugated, see ops.wirtinger)
+    on_bool: Callable | None = None  # (array -> the result of a bool input, or PyTorch's refusal raised)
 
 
 #: The plain unary ufuncs, one row each: from a row come the Op class (``ops.elementwise.Tanh``),
 #: the functional form and method (``chainrule.tanh``, ``Tensor.tanh``), the in-place and out=
 #: forms and the create_graph namespace entry (see ``chainrule.functional``).
 UNARY = (
-    UnaryRow("neg", "negative", "", lambda xp, g, _: -g, "d(-u)/du = -1", floating=False),
+    UnaryRow("neg", "negative", "", lambda xp, g, _: -g, "d(-u)/du = -1", floating=False,
+             on_bool=lambda a: _refuse(RuntimeError(
+                 "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a "
+                 "mask, use the `~` or `logical_not()` operator instead."))),
     # (|z| of a complex z: g z/|z|, NumPy's sign of a complex number being z/|z|, as PyTorch's sgn)
     UnaryRow("abs", "abs", "input", lambda xp, g, a: g * xp.sign(a), "d|u|/du = sign(u)", floating=False,
-             holomorphic=False),
-    UnaryRow("sign", "sign", "", lambda xp, g, _: g * 0, "d sign(u)/du = 0", floating=False, holomorphic=False),
+             holomorphic=False, on_bool=lambda a: _refuse(not_implemented("abs_cpu", a.dtype))),
+    UnaryRow("sign", "sign", "", lambda xp, g, _: g * 0, "d sign(u)/du = 0", floating=False, holomorphic=False,
+             on_bool=lambda a: a.copy()),
     UnaryRow("exp", "exp", "output", lambda xp, g, y: g * y, "d exp(u)/du = exp(u)"),
     UnaryRow("log", "log", "input", lambda xp, g, a: g / a, "d log(u)/du = 1/u"),
     UnaryRow("log2", "log2", "input", lambda xp, g, a: g / (a * 0.6931471805599453), "d log2(u)/du = 1/(u ln 2)"),
@@ -784,7 +860,7 @@ def _unary_op(row: UnaryRow) -> type:
     is float-valued), ``backward = rule(xp, g, saved)`` with ``saved`` the input or the output."""
     op_name, name, rule, floating, saves = row.name.capitalize(), row.function, row.rule, row.floating, row.saves
     numpy_function = getattr(np, name)
-    conjugated = row.holomorphic
+    conjugated, on_bool = row.holomorphic, row.on_bool
 
     def forward(self, xp, a):
         kind = a.dtype.kind
@@ -794,6 +870,8 @@ def _unary_op(row: UnaryRow) -> type:
                     self.__class__ = holomorphic(type(self), a)
             elif floating:
                 a = _floating(a)
+            elif kind == "b" and on_bool is not None:
+                return on_bool(a)  # (no gradient to keep anything for: bools never require grad)
         out = numpy_function(a) if xp is np else getattr(xp, name)(a)
         if saves:
             self.saved = (out if saves == "output" else a,)
@@ -860,6 +938,8 @@ class Frac(_Elementwise):
     derivative = ("d frac(u)/du = 1",)
 
     def forward(self, xp, a):
+        if a.dtype.kind not in "fcV":
+            raise not_implemented("frac_cpu", a.dtype)
         return a - xp.trunc(a)
 
     def backward(self, xp, g):
@@ -968,6 +1048,8 @@ class Relu(_Elementwise):
     def forward(self, xp, a):
         out = xp.maximum(a, 0)
         if out.dtype != a.dtype:
+            if a.dtype.kind == "b":
+                raise RuntimeError("Boolean inputs not supported for relu")
             out = out.astype(a.dtype)
         self.saved = (out,)
         return out
@@ -1080,7 +1162,14 @@ class Lerp(_Elementwise):
     derivative = ("d lerp/d start = 1 - w", "d lerp/d end = w", "d lerp/dw = end - start")
 
     def forward(self, xp, start, end, weight):
-        if type(weight) is xp.ndarray:
+        tensor_weight = type(weight) is xp.ndarray
+        dtype = start.dtype
+        if getattr(end, "dtype", dtype) != dtype or tensor_weight and weight.dtype != dtype:
+            name, other = ("end", end) if getattr(end, "dtype", dtype) != dtype else ("weight", weight)
+            raise RuntimeError(f"expected dtype {cpp_name(dtype)} for `{name}` but got dtype {cpp_name(other.dtype)}")
+        if dtype.kind not in "fcV":
+            raise not_implemented("lerp_kernel_tensor" if tensor_weight else "lerp_kernel_scalar", dtype)
+        if tensor_weight:
             self.__class__ = variant(Lerp, "LerpBackward1", (0, 1, 2))
         out = start + weight * (end - start)
         self.saved = (start, end, weight)
@@ -1108,6 +1197,9 @@ class Rounding(_Elementwise):
         self.kind = ufunc.__name__
         self.__class__ = variant(Rounding, self.kind.capitalize() + "Backward0")  # FloorBackward0 ...
         if a.dtype.kind in "biu":
+            decimals = args and args[0]
+            if decimals or a.dtype.kind == "b":  # (PyTorch rounds integers to decimals by no kernel)
+                raise not_implemented("round_cpu" if decimals else self.kind + "_vml_cpu", a.dtype)
             return a.copy()
         return ufunc(a, *args)
 

@@ -7,6 +7,7 @@ import numpy
 
 from ..autograd.function import Op, broadcast_error, variant
 from ..backend import to_numpy
+from ..dtypes import cpp_name, scalar_name
 from ..gemm import product
 from .wirtinger import holomorphic, is_complex_gradient
 from .elementwise import sum_to_shape
@@ -97,20 +98,14 @@ def _mismatch(a: tuple, b: tuple) -> RuntimeError:
 
 
 #: How PyTorch's dtype errors name a dtype: the C++ type (mm) and the ScalarType (the others).
-_CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
-              "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
-              "complex64": "c10::complex<float>", "complex128": "c10::complex<double>", "bfloat16": "c10::BFloat16"}
-_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-                 "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
-                 "complex128": "ComplexDouble", "bfloat16": "BFloat16"}
 
 
 def _cpp(array) -> str:
-    return _CPP_NAMES.get(array.dtype.name, array.dtype.name)
+    return cpp_name(array.dtype)
 
 
 def _scalar(array) -> str:
-    return _SCALAR_NAMES.get(array.dtype.name, array.dtype.name)
+    return scalar_name(array.dtype)
 
 
 def _dtype_mismatch(a, b) -> RuntimeError:

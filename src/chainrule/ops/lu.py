@@ -9,6 +9,7 @@ import numpy
 
 from .. import numpy_openblas
 from ..autograd.function import Op
+from ..dtypes import not_implemented
 from .decompositions import _plain_only, _triangular_solve
 from .elementwise import sum_to_shape
 from .linalg import _scalar, _square_batches, _transposed
@@ -261,7 +262,7 @@ def lu_input(name: str, a: Any) -> None:
     if a.ndim < 2:
         raise RuntimeError(f"{name}: Expected tensor with 2 or more dimensions. Got size: {list(a.shape)} instead")
     if a.dtype.kind not in "fc":
-        raise NotImplementedError(f"\"lu_cpu\" not implemented for '{_scalar(a)}'")
+        raise not_implemented("lu_cpu", a.dtype)
 
 
 def same_dtypes(lu: Any, b: Any) -> None:

@@ -12,11 +12,17 @@ import numpy as _np
 from .. import numpy_errstate as fp_errors
 from ..autograd.function import Op
 from ..autograd.sparse_rows import SparseRows
+from ..dtypes import not_implemented, scalar_name
 from ..backend import CPU, device_of, get_array_module, namespace_of_device, special_function, to_device, to_numpy
 from ..mt19937 import CpuSampler, along_memory
 from ..random import _generator
 from .elementwise import Sigmoid, in_float32, promote, step_scaled, sum_to_shape
 from .namespace import plain as _plain
+
+
+def softmax_kernel(name: str, a: Any, axis: int) -> str:
+    """PyTorch's name of its (log-)softmax kernel along ``axis`` of ``a``, in its refusals."""
+    return f"{name}_lastdim_kernel_impl" if axis >= a.ndim - 1 else f"{name}_kernel_impl"
 
 
 @in_float32
@@ -26,6 +32,8 @@ class Softmax(Op):
     derivative = ("d softmax(u)_i/du_j = s_i ([i=j] - s_j)",)
 
     def forward(self, xp, a, axis):
+        if a.dtype.kind not in "fV":
+            raise not_implemented(softmax_kernel("softmax", a, axis), a.dtype)
         self.axis = axis
         token = fp_errors.ignore(fp_errors.INVALID)  # a row of -inf only gives NaN, silently, as in PyTorch
         try:
@@ -49,6 +57,8 @@ class LogSoftmax(Op):
     derivative = ("d log_softmax(u)_i/du_j = [i=j] - softmax(u)_j",)
 
     def forward(self, xp, a, axis):
+        if a.dtype.kind not in "fV":
+            raise not_implemented(softmax_kernel("log_softmax", a, axis), a.dtype)
         self.axis = axis
         token = fp_errors.ignore(fp_errors.INVALID)  # a row of -inf only gives NaN, silently, as in PyTorch
         try:
@@ -199,6 +209,8 @@ class Gelu(Op):
     derivative = ("d gelu(u)/du = Phi(u) + u phi(u)",)
 
     def forward(self, xp, a, approximate):
+        if a.dtype.kind not in "fcV":
+            raise not_implemented("GeluKernelImpl", a.dtype)
         self.approximate = approximate
         if approximate == "tanh":
             t = xp.tanh((a + a * a * a * _GELU_K1) * _GELU_K0)
@@ -228,6 +240,8 @@ class LeakyRelu(Op):
     derivative = ("d leaky_relu(u)/du = [u > 0] + slope [u <= 0]",)
 
     def forward(self, xp, a, slope):
+        if a.dtype.kind not in "fcV":
+            raise not_implemented("leaky_relu_cpu", a.dtype)
         self.slope = slope
         self.saved = (a,)
         return xp.where(a > 0, a, a * slope)
@@ -243,6 +257,8 @@ class Elu(Op):
     derivative = ("d elu(u)/du = [u > 0] + alpha exp(u) [u <= 0]",)
 
     def forward(self, xp, a, alpha):
+        if a.dtype.kind not in "fcV":
+            raise not_implemented("elu_cpu", a.dtype)
         self.alpha = alpha
         self.saved = (a,)
         # expm1 of the non-positive part only: the branch not taken must not overflow.
@@ -259,6 +275,8 @@ class Silu(Op):
     derivative = ("d silu(u)/du = s (1 + u (1 - s)), s = sigmoid(u)",)
 
     def forward(self, xp, a):
+        if a.dtype.kind not in "fcV":
+            raise not_implemented("silu_cpu", a.dtype)
         s = _sigmoid(xp, a)
         self.saved = (a, s)
         return a * s
@@ -277,6 +295,8 @@ class Softplus(Op):
     derivative = ("d softplus(u)/du = sigmoid(beta u) (1 where beta u > threshold)",)
 
     def forward(self, xp, a, beta, threshold):
+        if a.dtype.kind not in "fcV":
+            raise not_implemented("softplus_cpu", a.dtype)
         self.beta, self.threshold = beta, threshold
         self.saved = (a,)
         z = a * beta
@@ -294,6 +314,8 @@ class Mish(Op):
     derivative = ("d mish(u)/du = t + u sigmoid(u) (1 - t^2), t = tanh(softplus(u))",)
 
     def forward(self, xp, a):
+        if a.dtype.kind not in "fcV":
+            raise not_implemented("mish_cpu", a.dtype)
         t = xp.tanh(_softplus_array(xp, a))
         self.saved = (a, t)
         return a * t
@@ -313,7 +335,12 @@ class Hardtanh(Op):
     def forward(self, xp, a, low, high):
         self.low, self.high = low, high
         self.saved = (a,)
-        return xp.minimum(xp.maximum(a, low), high)
+        out = xp.minimum(xp.maximum(a, low), high)
+        if out.dtype != a.dtype:  # (an integer input keeps its dtype, as in PyTorch; bools are refused)
+            if a.dtype.kind == "b":
+                raise RuntimeError("Bool inputs not supported for hardtanh")
+            out = out.astype(a.dtype)
+        return out
 
     def backward(self, xp, g):
         (a,) = self.saved
@@ -326,6 +353,8 @@ class Threshold(Op):
     derivative = ("d threshold(u)/du = [u > threshold]",)
 
     def forward(self, xp, a, threshold, value):
+        if a.dtype.kind == "b":
+            raise not_implemented("threshold_cpu", a.dtype)
         self.threshold = threshold
         self.saved = (a,)
         mask = a > threshold
@@ -341,6 +370,8 @@ class LogSigmoid(Op):
     derivative = ("d log(sigmoid(u))/du = sigmoid(-u)",)
 
     def forward(self, xp, a):
+        if a.dtype.kind not in "fcV":
+            raise not_implemented("log_sigmoid_cpu", a.dtype)
         self.saved = (a,)
         return xp.minimum(a, 0) - xp.log1p(xp.exp(-xp.abs(a)))
 
@@ -689,6 +720,8 @@ class MseLoss(Op):
 
     def forward(self, xp, a, b, reduction):
         a, b = promote(a, b)
+        if a.dtype.kind not in "fcV":
+            raise not_implemented("mse_cpu", a.dtype)
         diff = a - b
         self.reduction, self.count = reduction, diff.size
         self.shapes = (a.shape, b.shape)
@@ -716,6 +749,8 @@ class CrossEntropy(Op):
     derivative = ("d CE/du = (softmax(u) - onehot(y)) w[y] / sum w[y]",)
 
     def forward(self, xp, x, target, weight, ignore_index, reduction):
+        if x.dtype.kind not in "fV":
+            raise not_implemented(softmax_kernel("log_softmax", x, 1), x.dtype)
         safe, w = _class_targets(xp, target, x.shape[1], weight, ignore_index, x.dtype)
         shifted = x - x.max(axis=1, keepdims=True)
         picked = _pick(xp, shifted, safe)
@@ -755,6 +790,8 @@ class NllLoss(Op):
     derivative = ("d nll/du = -onehot(y) w[y] / sum w[y]",)
 
     def forward(self, xp, x, target, weight, ignore_index, reduction):
+        if x.dtype.kind not in "fV":
+            raise not_implemented("nll_loss_out_frame" if x.ndim <= 2 else "nll_loss2d_forward_out_frame", x.dtype)
         safe, w = _class_targets(xp, target, x.shape[1], weight, ignore_index, x.dtype)
         loss = -_pick(xp, x, safe)
         if w is not None:
@@ -785,6 +822,10 @@ class BinaryCrossEntropy(Op):
                   "d bce/dt = w (log(1 - u) - log(u))")
 
     def forward(self, xp, x, t, weight):
+        if t.dtype != x.dtype:
+            raise RuntimeError(f"Found dtype {scalar_name(t.dtype)} but expected {scalar_name(x.dtype)}")
+        if x.dtype.kind not in "fV":
+            raise not_implemented("binary_cross_entropy", x.dtype)
         if x.size and ((x < 0) | (x > 1)).any():
             raise RuntimeError("all elements of input should be between 0 and 1")
         with _quiet(xp):

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..autograd.function import Op
 from ..backend import get_array_module
+from ..dtypes import not_implemented
 from ..tensor import Tensor
 from .conv import _int_tuple
 from .namespace import ArrayKernels, kernel_selector
@@ -472,6 +473,8 @@ def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
 def max_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """1-D max pooling over (N, C, L) or (C, L), as ``F.max_pool1d``."""
+    if not return_indices and input._data.dtype.kind not in "fcV":  # (PyTorch's kernel without indices)
+        raise not_implemented("max_pool1d_impl", input._data.dtype)
     return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 

@@ -343,6 +343,8 @@ class Argmax(Op):
     differentiable = False
 
     def forward(self, xp, a, axis, keepdims, largest):
+        if a.dtype.kind == "b":
+            raise RuntimeError(f"{'argmax' if largest else 'argmin'}(): does not support bool input")
         if axis is None or a.ndim == 0:
             index = a.argmax() if largest else a.argmin()
             out = xp.asarray(index, dtype=xp.int64)
@@ -447,6 +449,8 @@ class Var(Op):
     derivative = ("d var(u)/du_i = 2 (u_i - mean(u)) / (N - correction)",)
 
     def forward(self, xp, a, axis, keepdims, correction):
+        if a.dtype.kind not in "fcV":
+            raise RuntimeError("std and var only support floating point and complex dtypes")
         self.axis, self.keepdims, self.correction = axis, keepdims, correction
         self.saved = (a,)
         centered = a - a.mean(axis=axis, keepdims=True)

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..autograd.function import Op
 from ..backend import device_of, get_array_module
+from ..dtypes import not_implemented
 from ..mt19937 import CpuSampler
 from ..random import _generator
 from ..tensor import Tensor
@@ -36,6 +37,10 @@ def _gamma_gradients() -> Any:
     return importlib.import_module(f"{__package__}.gamma_gradients")
 
 
+#: The continuous draws, by the name of PyTorch's kernel that refuses an integer dtype.
+_CONTINUOUS = {"random": "check_uniform_bounds", "standard_normal": "normal_kernel_cpu", "normal": "normal_kernel_cpu"}
+
+
 class Sample(Op):
     """``generator.<method>(*args)`` as ``dtype`` on ``device`` (the default generator of the
     device when ``generator`` is None); method "bernoulli" is ``random(shape) < probability``
@@ -46,6 +51,8 @@ class Sample(Op):
     random = True
 
     def forward(self, xp, method, generator, device, dtype, *args):
+        if method in _CONTINUOUS and np.dtype(dtype).kind not in "fcV":
+            raise not_implemented(_CONTINUOUS[method], dtype)
         rng = _generator(generator, device)
         if method == "permutation":
             return rng.permutation(*args).astype(dtype)

@@ -10,8 +10,35 @@ import numpy as np
 from ..autograd import observe
 from ..autograd.function import Op, variant
 from ..backend import get_array_module
+from ..dtypes import printed, scalar_name
 from .elementwise import sum_to_shape
 from .namespace import arrays_for, plain
+
+
+def expand_error(shape: tuple, sizes: tuple, dtype: Any) -> RuntimeError:
+    """PyTorch's error for a tensor of ``shape`` (and ``dtype``) that does not expand to
+    ``sizes`` (-1: a dim kept)."""
+    lead = len(sizes) - len(shape)
+    if lead < 0:
+        return RuntimeError(
+            f"expand({printed.namespace}.{scalar_name(dtype)}Tensor{{{list(shape)}}}, size={list(sizes)}): the "
+            f"number of sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions in the "
+            f"tensor ({len(shape)})")
+    dim = next(i for i, (n, current) in enumerate(zip(sizes[lead:], shape), lead) if n not in (-1, current)
+               and current != 1)
+    return RuntimeError(
+        f"The expanded size of the tensor ({sizes[dim]}) must match the existing size ({shape[dim - lead]}) at "
+        f"non-singleton dimension {dim}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(shape)}")
+
+
+def setitem_error(array: Any, index: tuple, value: Any) -> RuntimeError:
+    """PyTorch's error for ``array[index] = value`` where ``value`` does not broadcast to the
+    indexed shape: an expand's, or (an index of tensors) a shape mismatch."""
+    target, shape = array[index].shape, np.shape(value)
+    if any(hasattr(item, "shape") and not isinstance(item, np.generic) for item in index):
+        return RuntimeError(f"shape mismatch: value tensor of shape {list(shape)} cannot be broadcast to indexing "
+                            f"result of shape {list(target)}")
+    return expand_error(shape, target, getattr(value, "dtype", np.float32))
 
 
 class Reshape(Op):
@@ -255,7 +282,12 @@ class IndexPut(Op):
         if accumulate:
             xp.add.at(out, index, value)
         else:
-            out[index] = value
+            try:
+                out[index] = value
+            except ValueError as error:
+                if "broadcast" not in str(error):
+                    raise
+                raise setitem_error(a, index, value) from None
         return out
 
     def backward(self, xp, g):

@@ -28,7 +28,10 @@ def get_ema_multi_avg_fn(decay: float = 0.999) -> Callable:
 
     def ema_update(ema_params: list, current_params: list, num_averaged: Any) -> None:
         for ema, current in zip(ema_params, current_params):
-            ema.lerp_(current, 1 - decay)
+            if ema.is_floating_point() or ema.is_complex():
+                ema.lerp_(current, 1 - decay)
+            else:  # (lerp has no integer kernel: PyTorch's own update for integer buffers)
+                ema.copy_(ema * decay + current * (1 - decay))
 
     return ema_update
 
