@@ -289,3 +289,26 @@ def test_backward_gradients_of_several_roots():
     found = graph.backward_gradients([y, z])
     assert sorted(graph.op_name(n) for n in found) == ["Mul", "Mul", "Sum", "Sum", "Tanh"]
     assert w.grad is None
+
+
+@pytest.mark.parametrize("make", [
+    lambda L, x: L.nn.functional.conv2d(x(1, 2, 5, 5), x(3, 2, 3, 3), x(3)),
+    lambda L, x: L.nn.functional.conv2d(x(1, 2, 5, 5), x(3, 2, 3, 3)),
+    lambda L, x: L.nn.functional.conv_transpose2d(x(1, 2, 5, 5), x(2, 3, 3, 3), x(3)),
+    lambda L, x: L.nn.functional.embedding(L.tensor([0, 1]), x(3, 2)),
+    lambda L, x: L.nn.functional.nll_loss(x(2, 3), L.tensor([0, 1])),
+    lambda L, x: L.nn.functional.max_pool2d(x(1, 1, 4, 4), 2),
+    lambda L, x: L.nn.functional.avg_pool2d(x(1, 1, 4, 4), 2),
+    lambda L, x: L.nn.functional.pad(x(2, 2), (1, 1)),
+    lambda L, x: L.nn.functional.interpolate(x(1, 1, 2, 2), scale_factor=2, mode="bilinear"),
+    lambda L, x: L.nn.functional.unfold(x(1, 1, 3, 3), 2),
+], ids=["conv2d", "conv2d-no-bias", "conv_transpose2d", "embedding", "nll_loss", "max_pool2d", "avg_pool2d", "pad",
+        "interpolate", "unfold"])
+def test_next_functions_list_pytorchs_inputs_only(make):
+    """An op's options (stride, padding, indices ...) are no inputs of PyTorch's node: its
+    ``next_functions`` list the tensors only, as graph walkers (torchviz ...) expect."""
+    shown = []
+    for lib in (torch, chainrule):
+        out = make(lib, lambda *shape: lib.randn(*shape, requires_grad=True))
+        shown.append([None if node is None else type(node).__name__ for node, _ in out.grad_fn.next_functions])
+    assert shown[0] == shown[1]

@@ -597,3 +597,29 @@ def test_to_empty_keeps_the_parameters_their_shapes_and_dtypes():
         assert model.to_empty(device="cpu") is model
         assert model.weight is weight and tuple(weight.shape) == (2, 3) and weight.dtype == lib.float64
         assert weight.requires_grad
+
+
+def _older_backward_hook_run(lib) -> list:
+    """Grad-CAM's pattern with the deprecated ``register_backward_hook``: the hook sees the
+    gradients of the last op of the module's forward (a convolution's input, weight, bias)."""
+    lib.manual_seed(0)
+    conv, seen = lib.nn.Conv2d(2, 3, 3), []
+    conv.register_backward_hook(lambda module, grad_input, grad_output: seen.append(
+        ([None if g is None else tuple(g.shape) for g in grad_input], [tuple(g.shape) for g in grad_output],
+         grad_output[0].sum().item())))
+    relu = lib.nn.ReLU()
+    relu.register_backward_hook(lambda module, grad_input, grad_output: seen.append(
+        (grad_input[0].tolist(), grad_output[0].tolist())))
+    with pytest.warns(FutureWarning, match="non-full backward hook when the forward contains multiple autograd"):
+        (conv(lib.ones(1, 2, 5, 5, requires_grad=True)) * 2).sum().backward()
+        relu(lib.tensor([-1.0, 2.0], requires_grad=True)).sum().backward()
+    full = lib.nn.ReLU()
+    full.register_full_backward_hook(lambda *args: None)
+    with pytest.raises(RuntimeError, match="Cannot use both regular backward hooks and full backward hooks"):
+        full.register_backward_hook(lambda *args: None)
+    return seen
+
+
+def test_the_older_register_backward_hook_as_in_pytorch():
+    ours, theirs = _older_backward_hook_run(chainrule), _older_backward_hook_run(torch)
+    assert ours == theirs

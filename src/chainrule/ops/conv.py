@@ -242,6 +242,7 @@ class Convolution(Op):
     # Saves x and w, not the im2col matrix (kh*kw times x's size): the backward rebuilds it,
     # which costs one copy and keeps a deep network's memory at PyTorch's.
     __slots__ = ("geom", "out_hw")
+    presented_inputs = 3  # (PyTorch's node has the tensor inputs only: next_functions)
     derivative = (
         "d conv(x, w)/dx = conv_transpose(G, w)",
         "d conv(x, w)/dw = correlate(x, G) (windows of x times G, summed)",
@@ -271,6 +272,7 @@ class ConvInput(Op):
     mapping g (N, C_in, h, w) to (N, C_out, H, W) of the given ``hw``."""
 
     __slots__ = ("geom", "hw")
+    presented_inputs = 3  # (PyTorch's node has the tensor inputs only: next_functions)
     derivative = (
         "d conv_transpose(g, w)/dg = conv(G, w)",
         "d conv_transpose(g, w)/dw = correlate(G, g)",
@@ -340,6 +342,7 @@ def fold_array(xp: Any, cols: Any, hw: tuple, khw: tuple, geom: Geometry, out_hw
 
 class Unfold(Op):
     __slots__ = ("khw", "geom", "hw", "out_hw")
+    presented_inputs = 1  # (PyTorch's node has the tensor inputs only: next_functions)
     derivative = ("d unfold(x)/dx = fold(G) (each block's gradient summed back in place)",)
 
     def forward(self, xp, x, khw, geom, out_hw):
@@ -353,6 +356,7 @@ class Unfold(Op):
 
 class Fold(Op):
     __slots__ = ("khw", "geom", "hw", "out_hw")
+    presented_inputs = 1  # (PyTorch's node has the tensor inputs only: next_functions)
     derivative = ("d fold(c)/dc = unfold(G)",)
 
     def forward(self, xp, cols, hw, khw, geom, out_hw):

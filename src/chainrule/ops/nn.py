@@ -478,6 +478,7 @@ class Embedding(Op):
     gradient is those rows alone, PyTorch's COO gradient of ``sparse=True``."""
 
     __slots__ = ("shape", "indices", "padding_idx", "scale_grad_by_freq", "sparse")
+    presented_inputs = 1  # (PyTorch's node has the tensor inputs only: next_functions)
     derivative = ("d weight[i]/d weight = 1 at the picked rows (summed over repeats)",)
 
     def forward(self, xp, weight, indices, padding_idx, scale_grad_by_freq, sparse=None):
@@ -745,6 +746,7 @@ class CrossEntropy(Op):
     ``(softmax - onehot) * w[y] / sum(w[y])``, with no log-probabilities kept."""
 
     __slots__ = ("target", "coef", "expand")
+    presented_inputs = 1  # (PyTorch's node has the tensor inputs only: next_functions)
     pytorch_name = "NllLossBackward0"
     derivative = ("d CE/du = (softmax(u) - onehot(y)) w[y] / sum w[y]",)
 
@@ -787,6 +789,7 @@ class NllLoss(Op):
     """``-w[y] u[n, y]``, reduced like PyTorch's nll_loss (a weighted mean by default)."""
 
     __slots__ = ("target", "coef", "expand", "shape", "dtype")
+    presented_inputs = 1  # (PyTorch's node has the tensor inputs only: next_functions)
     derivative = ("d nll/du = -onehot(y) w[y] / sum w[y]",)
 
     def forward(self, xp, x, target, weight, ignore_index, reduction):
@@ -865,6 +868,7 @@ def _pad_array(xp, a, pads, value):
 
 class ConstantPad(Op):
     __slots__ = ("pads",)
+    presented_inputs = 1  # (PyTorch's node has the tensor inputs only: next_functions)
     pytorch_name = "ConstantPadNdBackward0"
     derivative = ("d pad(u)/du = 1 on u's region (the gradient is cropped back)",)
 

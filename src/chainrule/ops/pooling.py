@@ -218,6 +218,7 @@ def _array(a: Any) -> Any:
 
 class MaxPool2d(Op):
     __slots__ = ("pg", "hw")
+    presented_inputs = 1  # (PyTorch's node has the tensor inputs only: next_functions)
     pytorch_name = "MaxPool2DWithIndicesBackward0"
     derivative = ("d max_pool(x)/dx = G routed to each window's (first) maximum",)
 
@@ -261,6 +262,7 @@ class MaxPool2dGather(Op):
 
 class AvgPool2d(Op):
     __slots__ = ("pg", "hw", "divisor", "override")
+    presented_inputs = 1  # (PyTorch's node has the tensor inputs only: next_functions)
     pytorch_name = "AvgPool2DBackward0"
     derivative = ("d avg_pool(x)/dx = G / window size, spread over each window",)
 

@@ -88,6 +88,7 @@ def resample_array(xp: Any, x: Any, maps: tuple) -> Any:
 
 class Resample(Op):
     __slots__ = ("maps",)
+    presented_inputs = 1  # (PyTorch's node has the tensor inputs only: next_functions)
     derivative = ("d (A_1 ... A_k x)/dx = A_k^T ... A_1^T G (each axis map's adjoint)",)
 
     def forward(self, xp, x, maps):
