@@ -120,3 +120,17 @@ def test_a_disabled_inner_region_turns_autocast_off_until_it_ends():
             assert not chainrule.is_autocast_enabled("cpu")
         assert chainrule.is_autocast_enabled("cpu")
     assert not chainrule.is_autocast_enabled("cpu")
+
+
+def test_the_cpu_device_module_and_its_deprecated_amp_spellings():
+    for lib in (torch, chainrule):
+        assert (lib.cpu.is_available(), lib.cpu.device_count(), lib.cpu.current_device()) == (True, 1, "cpu")
+        lib.cpu.synchronize()
+        with pytest.warns(FutureWarning, match="torch.cpu.amp.autocast\\(args...\\)` is deprecated"):
+            with lib.cpu.amp.autocast():
+                assert (lib.ones(2, 2) @ lib.ones(2, 2)).dtype == lib.bfloat16
+        with pytest.warns(FutureWarning, match="torch.cpu.amp.GradScaler\\(args...\\)` is deprecated"):
+            lib.cpu.amp.GradScaler()
+        with pytest.raises(RuntimeError, match="Cannot access accelerator device when none is available"):
+            lib.ones(2).pin_memory()
+        assert lib.ones(2).is_pinned() is False

@@ -240,3 +240,14 @@ def test_default_complex_dtype_follows_the_default_float():
             L.set_default_dtype(L.float32)
         assert [str(t.dtype).rsplit(".", 1)[-1] for t in made] == ["complex128"] * 3
         assert shown == ["tensor([1.+2.j])", "tensor([0.+2.j])", "tensor([0.+1.j])"]
+
+
+def test_isreal_adjoint_and_is_neg():
+    shown = []
+    for lib in (torch, chainrule):
+        z = lib.tensor([[1 + 0j, 1 + 2j], [3j, 4 + 0j]])
+        with pytest.raises(RuntimeError, match="adjoint\\(\\) is only supported on matrices or batches of matrices"):
+            lib.ones(3).adjoint()
+        shown.append((lib.isreal(z).tolist(), lib.ones(2).isreal().tolist(), z.adjoint().tolist(),
+                      tuple(lib.ones(4, 2, 3).adjoint().shape), z.is_neg(), lib.is_neg(z)))
+    assert shown[0] == shown[1]

@@ -72,3 +72,38 @@ def test_linspace_forms(make):
     expected, actual = make(torch), make(chainrule)
     assert str(actual.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
     np.testing.assert_array_equal(actual.numpy(), expected.numpy())
+
+
+def test_asarray_aliases_what_it_can_and_copies_when_asked():
+    results = []
+    for lib in (torch, chainrule):
+        array = np.ones(3, dtype=np.float32)
+        aliased, copied = lib.asarray(array), lib.asarray(array, copy=True)
+        array[0] = 7.0
+        plain = lib.ones(2)
+        leaf = lib.ones(2, requires_grad=True)
+        with pytest.warns(UserWarning, match="unspecified requires_grad now defaults to obj.requires_grad"):
+            same = lib.asarray(leaf)
+        converted = lib.asarray(leaf, dtype=lib.float64)
+        errors = []
+        for refused in (lambda: lib.asarray([1, 2], copy=False), lambda: lib.asarray(array, dtype=lib.float64, copy=False),
+                        lambda: lib.asarray(plain, dtype=lib.float64, copy=False)):
+            with pytest.raises(ValueError) as raised:
+                refused()
+            errors.append(str(raised.value))
+        dtypes = [str(lib.asarray(data).dtype).split(".")[-1] for data in ([1.5, 2], [1, 2], np.float64(2))]
+        results.append((aliased.tolist(), copied.tolist(), lib.asarray(plain) is plain, same is leaf,
+                        converted.requires_grad, type(converted.grad_fn).__name__, dtypes,
+                        lib.asarray(array, requires_grad=True).requires_grad, errors))
+    assert results[0] == results[1]
+
+
+def test_frombuffer_shares_the_buffers_bytes():
+    for lib in (torch, chainrule):
+        buffer = bytearray(b"\x01\x00\x00\x00\x02\x00\x00\x00\x03\x00\x00\x00")
+        whole = lib.frombuffer(buffer, dtype=lib.int32)
+        buffer[0] = 9
+        assert whole.tolist() == [9, 2, 3]
+        assert lib.frombuffer(buffer, dtype=lib.int32, count=1, offset=4).tolist() == [2]
+        with pytest.raises(ValueError, match="must be a multiple of element size"):
+            lib.frombuffer(buffer, dtype=lib.int32, offset=2)

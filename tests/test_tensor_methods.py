@@ -22,7 +22,7 @@ ARGS = {
     "masked_fill": ("mask", -1.0), "scatter": (0, "index", "other"), "scatter_add": (0, "index", "other"),
     "logaddexp2": ("other",), "copysign": ("other",), "float_power": (2.0,), "masked_scatter": ("mask", "12"),
     "renorm": (2, 0, 1.0), "scatter_reduce": (1, "index", "other", "amax"),
-    "index_reduce": (0, "rows", "other", "prod"), "addmm": ("other", "4x4"), "addmv": ("3x4", "4"), "addr": ("3", "4"),
+    "index_reduce": (0, "rows", "other", "prod"), "cumsum": (1,), "cumprod": (1,), "addmm": ("other", "4x4"), "addmv": ("3x4", "4"), "addr": ("3", "4"),
     "baddbmm": ("2x3x5", "2x5x4"), "addbmm": ("2x3x5", "2x5x4"), "ldexp": ("other",),
 }
 #: The tensor's own shape where it is not (3, 4).
@@ -36,7 +36,7 @@ DOMAIN = {"acos": (-0.9, 0.9), "arccos": (-0.9, 0.9), "asin": (-0.9, 0.9), "arcs
 #: no gradient, and bitwise ones take integers; tested on their own below.
 UNGRADED = {"eq", "ne", "not_equal", "lt", "less", "le", "less_equal", "gt", "greater", "ge", "greater_equal",
             "logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
-            "bitwise_left_shift", "bitwise_right_shift",
+            "bitwise_left_shift", "bitwise_right_shift", "logical_not",
             "gcd", "lcm", "heaviside", "nextafter"}  # (tests/test_number_parts.py)
 INPLACE_NAMES = sorted(row.name for row in ROWS.values() if row.inplace and row.name not in UNGRADED)
 
@@ -123,7 +123,7 @@ def test_truth_and_bit_in_place_forms_match_pytorch(name):
     integers = name.startswith("bitwise") or name in ("gcd", "lcm")
     make = (lambda: rng.integers(0, 16, (3, 4))) if integers else (lambda: rng.integers(0, 3, (3, 4)).astype(float))
     x, other = make(), make()
-    args = () if name == "bitwise_not" else (other,)
+    args = () if name in ("bitwise_not", "logical_not") else (other,)
     ours = getattr(chainrule.tensor(x), name + "_")(*[chainrule.tensor(a) for a in args])
     theirs = getattr(torch.tensor(x), name + "_")(*[torch.tensor(a) for a in args])
     assert ours.dtype == (chainrule.int64 if integers else chainrule.float64)

@@ -26,9 +26,9 @@ from .autograd.grad_mode import (
 from .backend import device, get_default_device, set_default_device
 from math import e, inf, nan, pi
 from .creation import (
-    arange, as_tensor, bernoulli, binomial, empty, empty_like, eye, from_numpy, full, full_like, linspace,
-    logspace, multinomial, normal, ones, ones_like, poisson, rand, rand_like, randint, randint_like, randn, randn_like,
-    randperm, tensor, zeros, zeros_like,
+    arange, as_tensor, asarray, bernoulli, binomial, empty, empty_like, eye, from_numpy, frombuffer, full, full_like,
+    linspace, logspace, multinomial, normal, ones, ones_like, poisson, rand, rand_like, randint, randint_like, randn,
+    randn_like, randperm, tensor, zeros, zeros_like,
 )
 from .creation import _dirichlet_grad, _sample_dirichlet, _standard_gamma, _standard_gamma_grad  # noqa: F401
 from .dtypes import (
@@ -62,7 +62,7 @@ from ._repr import get_printoptions, printoptions, set_printoptions
 #: Subpackages loaded on first use, so that ``import chainrule`` stays light.
 _LAZY = ("nn", "optim", "data", "utils", "viz", "datasets", "serialization", "cli", "linalg", "distributed",
          "multiprocessing", "onnx", "compiler", "debug", "_dynamo", "backends", "distributions", "testing", "special",
-         "func", "jit", "fft", "sparse", "profiler", "cuda", "signal")
+         "func", "jit", "fft", "sparse", "profiler", "cuda", "signal", "cpu")
 
 #: Modules of top-level forms that ``import chainrule`` loads only on first use: module ->
 #: (its names at the top level, the Tensor methods it sets).  Touching any of them loads it.
@@ -174,7 +174,8 @@ __all__ = [
     "is_inference_mode_enabled", "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "Generator",
     "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state",
     "set_printoptions", "get_printoptions", "printoptions", "get_default_dtype", "set_default_dtype",
-    "arange", "as_tensor", "bernoulli", "binomial", "empty", "empty_like", "eye", "from_numpy", "full", "full_like",
+    "arange", "as_tensor", "asarray", "bernoulli", "binomial", "empty", "empty_like", "eye", "from_numpy", "frombuffer",
+    "full", "full_like",
     "linspace", "logspace", "multinomial", "normal", "ones", "ones_like", "poisson", "rand", "rand_like", "randint",
     "randint_like", "randn", "randn_like", "randperm", "tensor", "zeros", "zeros_like",
     "bool", "cdouble", "cfloat", "complex64", "complex128", "double", "float", "float16", "float32", "float64",

@@ -6,9 +6,10 @@ always False and ``resolve_conj`` returns the tensor itself.  Gradients follow P
 convention for complex numbers (``ops.wirtinger``)."""
 from __future__ import annotations
 
+from .backend import get_array_module
 from .ops import complex as C
 from .registry import ROWS, public
-from .tensor import Tensor
+from .tensor import Tensor, _make
 
 
 @public(method=False, xp="real")
@@ -54,6 +55,28 @@ def resolve_neg(input: Tensor) -> Tensor:
 def is_conj(input: Tensor) -> bool:
     """False: chainrule has no lazy conjugate bit (``conj`` computes the conjugate)."""
     return False
+
+
+@public()
+def is_neg(input: Tensor) -> bool:
+    """False: chainrule has no lazy negation bit (negations are computed)."""
+    return False
+
+
+@public()
+def isreal(input: Tensor) -> Tensor:
+    """Whether each element is real: its imaginary part is 0 (every element of a real tensor)."""
+    data = input._data
+    return _make(get_array_module(data).isreal(data))
+
+
+@public()
+def adjoint(input: Tensor) -> Tensor:
+    """The conjugate transpose of the last two dims (``.mH``): a view for real tensors."""
+    if input.ndim < 2:
+        raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of matrices. Got "
+                           f"{input.ndim}-D tensor.")
+    return conj(input.transpose(-2, -1))
 
 
 @public(method=False)

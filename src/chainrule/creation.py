@@ -6,6 +6,7 @@ makes its array there; random ones draw from that device's generator."""
 from __future__ import annotations
 
 import operator
+import warnings
 from typing import Any
 
 import numpy as np
@@ -88,6 +89,77 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
             and (dtype is None or _dt.to_numpy(dtype) == data.dtype)):
         return _make(data)
     return tensor(data, dtype=dtype, device=where)
+
+
+_UNSET: Any = object()
+
+
+def asarray(obj: Any, *, dtype: Any = None, device: Any = None, copy: bool | None = None,
+            requires_grad: Any = _UNSET) -> Tensor:
+    """``obj`` as a tensor, sharing its memory where no conversion is needed (a tensor comes
+    back itself; a NumPy array or buffer is aliased), as PyTorch's: ``copy=True`` always
+    copies, ``copy=False`` refuses to.  A tensor's ``requires_grad`` is kept unless given."""
+    if isinstance(obj, Tensor):
+        if requires_grad is _UNSET:
+            if obj.requires_grad:
+                warnings.warn("torch.asarray: unspecified requires_grad now defaults to obj.requires_grad instead of "
+                              "False. Pass requires_grad=False explicitly to get the old behavior and silence this "
+                              "warning.", UserWarning, stacklevel=2)
+            requires_grad = obj.requires_grad
+        same = (dtype is None or _dt.to_numpy(dtype) == obj._data.dtype) and (
+            device is None or resolve_device(device) == obj.device)
+        if same and not copy:
+            out = obj if bool(requires_grad) == obj.requires_grad else obj.detach()
+        elif copy is False:
+            raise ValueError(f"can't alias tensor with dtype '{obj.dtype.scalar_name}' into dtype "
+                             f"'{_dt.resolve_type(dtype).scalar_name}'.")
+        else:
+            out = obj.to(dtype=dtype, device=device, copy=True)
+    else:
+        requires_grad = False if requires_grad is _UNSET else requires_grad
+        array = obj if type(obj) is np.ndarray else None
+        if array is None and not isinstance(obj, (list, tuple, int, float, complex, bool, np.generic)):
+            try:
+                array = np.asarray(memoryview(obj))  # (the buffer protocol: bytearray, array.array ...)
+            except TypeError:
+                array = None
+        if array is not None and not copy and (dtype is None or _dt.to_numpy(dtype) == array.dtype) and (
+                device is None or resolve_device(device).type == "cpu"):
+            out = from_numpy(array)
+        elif copy is False:
+            if array is None:
+                raise ValueError("can't alias arbitrary sequence into a tensor.")
+            raise ValueError(f"can't alias tensor with dtype '{_dt.scalar_name(array.dtype)}' into dtype "
+                             f"'{_dt.resolve_type(dtype).scalar_name}'.")
+        else:
+            out = tensor(array if array is not None else obj, dtype=dtype, device=device)
+    if requires_grad and not out.requires_grad:
+        out.requires_grad_()
+    return out
+
+
+def frombuffer(buffer: Any, *, dtype: Any, count: int = -1, offset: int = 0, requires_grad: bool = False) -> Tensor:
+    """A 1-D tensor over the bytes of ``buffer`` (anything with the buffer protocol), sharing
+    its memory, as PyTorch's: ``count`` elements (-1: all) from byte ``offset``."""
+    view = memoryview(buffer)
+    if view.readonly:
+        warnings.warn("The given buffer is not writable, and PyTorch does not support non-writable tensors. This "
+                      "means you can write to the underlying (supposedly non-writable) buffer using the tensor. You "
+                      "may want to copy the buffer to protect its data or make it writable before converting it to "
+                      "a tensor. This type of warning will be suppressed for the rest of this program.",
+                      UserWarning, stacklevel=2)
+    kind = _dt.to_numpy(dtype)
+    available = view.nbytes - offset
+    if offset < 0 or offset >= view.nbytes:
+        raise ValueError(f"both buffer length ({view.nbytes}) and offset ({offset}) must be greater than 0")
+    if count > 0 and count * kind.itemsize > available:
+        raise ValueError(f"requested buffer length ({count} * {kind.itemsize} bytes) after offset ({offset} bytes) "
+                         f"must not be greater than actual buffer length ({view.nbytes} bytes)")
+    if count <= 0 and available % kind.itemsize:
+        raise ValueError(f"buffer length ({available} bytes) after offset ({offset} bytes) must be a multiple of "
+                         f"element size ({kind.itemsize})")
+    out = _make(np.frombuffer(view, dtype=kind, count=count, offset=offset))
+    return out.requires_grad_() if requires_grad else out
 
 
 def from_numpy(array: np.ndarray) -> Tensor:

@@ -388,7 +388,7 @@ def _reads(tensor: Any, how: str) -> None:
         observe.notify_read(tensor, how)
 
 
-@public(out=True)
+@public(inplace=True, out=True)
 def logical_not(input: Tensor) -> Tensor:
     return E.LogicalNot.apply(input)
 
@@ -633,14 +633,14 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, 
     return R.PNorm.apply(input, float(p), axis, keepdim)
 
 
-@public(out=True)
+@public(inplace=True, out=True)
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
     return R.Cumprod.apply(input, _dim(dim, input._data.ndim))
 
 
-@public(out=True)
+@public(inplace=True, out=True)
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
@@ -1460,13 +1460,13 @@ def _triangle(input: Tensor, keep: Any, name: str) -> Tensor:
     return E.Where.apply(keep(xp, xp.ones((rows, cols), dtype=bool)), input, xp.zeros((), dtype=input._data.dtype))
 
 
-@public(out=True)
+@public(inplace=True, out=True)
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     """The upper triangle of the last two dims (on and above ``diagonal``); zeros below."""
     return _triangle(input, lambda xp, ones: xp.triu(ones, diagonal), "triu")
 
 
-@public(out=True)
+@public(inplace=True, out=True)
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     """The lower triangle of the last two dims (on and below ``diagonal``); zeros above."""
     return _triangle(input, lambda xp, ones: xp.tril(ones, diagonal), "tril")

@@ -22,7 +22,7 @@ from .autograd import dual_state
 from .autograd.function import broadcast_error, named
 from .autograd.grad_mode import grad_state
 from .autograd.versions import storage_root
-from .backend import CPU, device, get_array_module, resolve_device, to_device
+from .backend import CPU, cuda_available, device, get_array_module, resolve_device, to_device
 from .composites import polygamma as _polygamma
 from .creation import bernoulli as _bernoulli, empty, full, multinomial as _multinomial, ones, tensor as _new_tensor, zeros
 from .inplace import apply_inplace, overwrite, overwrite_kernel, put_kernel
@@ -680,6 +680,22 @@ def storage_offset(self: Tensor) -> int:
 
 
 # -- shared memory (Hogwild training with torch.multiprocessing) -------------------------------
+
+
+@method()
+def is_pinned(self: Tensor) -> bool:
+    """False: chainrule does not page-lock host memory."""
+    return False
+
+
+@method()
+def pin_memory(self: Tensor) -> Tensor:
+    """For copies to a GPU: PyTorch's error where there is none, as on a CPU-only PyTorch;
+    with CuPy's GPU, a copy (chainrule does not page-lock host memory, so a later ``.cuda()``
+    copies as from any host tensor)."""
+    if not cuda_available():
+        raise RuntimeError("Cannot access accelerator device when none is available.")
+    return self.clone()
 
 
 @method()
