@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import numpy_errstate as fp_errors
 from ..autograd import graph
 from ..autograd.function import Op
 from ..autograd.node import Node
@@ -124,6 +125,7 @@ class Plan:
         self.listing = ""  # the two programs, for people (print_plan, explain)
         self.has_backward = False
         self.errstate: dict = {}  # numpy.errstate settings some kernel needs (sigmoid's overflow)
+        self.errors: fp_errors.Setting | None = None  # the same, prepared for numpy_errstate (each call)
         self.kernels = 0
         self.fallbacks = 0
         self.code: Any = None  # the compiled source (on first use)
@@ -542,7 +544,10 @@ class _Writer:
         self.names[out.index] = name
         self.lines.append(f"{text}  # {_label(step)}")
         self.plan.kernels += 1
-        self.plan.errstate.update(getattr(type(step.node), "kernel_errstate", {}))
+        wanted = getattr(type(step.node), "kernel_errstate", None)
+        if wanted:
+            self.plan.errstate.update(wanted)
+            self.plan.errors = fp_errors.Setting(**self.plan.errstate)
         if not step.recorded:
             return
         node = self.node(step.node)

@@ -27,6 +27,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .. import numpy_errstate as fp_errors
 from ..autograd import graph
 from ..autograd.engine import grad as autograd_grad
 from ..autograd.grad_mode import enable_grad, grad_state
@@ -284,15 +285,16 @@ def run(plan: Plan, inputs: list) -> Any:
             return _STALE
     arrays = [value(t) for t in inputs]
     buffers = plan.acquire()
+    errors = plan.errors  # a kernel's own settings (sigmoid's exp(-x) may overflow, to an exact 0)
+    token = None if errors is None else fp_errors.ignore(errors)
     try:
-        if plan.errstate:  # a kernel's own settings (sigmoid's exp(-x) may overflow, to an exact 0)
-            with np.errstate(**plan.errstate):
-                outputs = buffers.forward(*arrays)
-        else:
-            outputs = buffers.forward(*arrays)
+        outputs = buffers.forward(*arrays)
     except BaseException:
         buffers.release()
         raise
+    finally:
+        if token is not None:
+            fp_errors.restore(token)
     if plan.has_backward and grad_state.enabled:
         edges = plan.static_edges or [inputs[v.position] if v.kind == "input" else v.tensor for v in plan.edges]
         kept = plan.static_kept + [(arrays[p], role) for p, role in plan.input_kept] + \

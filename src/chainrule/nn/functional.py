@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .. import functional as _C
-from ..dtypes import cast_error, from_numpy, int64 as _int64, not_implemented
+from ..dtypes import cast_error, int64 as _int64, not_implemented, scalar_name
 from ..composites import channel_shuffle, pdist
 from ..functional import cosine_similarity, log_softmax, pairwise_distance, relu, sigmoid, softmax, tanh
 from .. import tensor_namespace
@@ -43,10 +43,6 @@ def _array(x: Any) -> Any:
     if x is None:
         return None
     return x._data if isinstance(x, Tensor) else np.asarray(x)
-
-
-def _type_name(x: Tensor) -> str:
-    return from_numpy(x._data.dtype).scalar_name
 
 
 def _floating(input: Tensor, kernel: str) -> None:
@@ -217,7 +213,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``input`` moved ``lambd`` towards 0, and 0 within ``[-lambd, lambd]``."""
     limit = float(np.finfo(input._data.dtype).max) if input._data.dtype.kind == "f" else float("inf")
     if not 0 <= lambd <= limit:
-        kind = _type_name(input)
+        kind = input.dtype.scalar_name
         raise RuntimeError(f"lambda must be in range [0, {limit:g}] for input dtype {kind}, but found {lambd:g}")
     return named(input - input.clamp(-lambd, lambd), "SoftshrinkBackward0")
 
@@ -412,7 +408,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     if indices.dtype.kind not in "iu":
         raise RuntimeError(
             "Expected tensor for argument #1 'indices' to have one of the following scalar types: "
-            f"Long, Int; but got chainrule.{_type_name(_t(indices))}Tensor instead (while checking "
+            f"Long, Int; but got chainrule.{scalar_name(_array(indices).dtype)}Tensor instead (while checking "
             "arguments for embedding)"
         )
     rows = weight.shape[0]
@@ -815,7 +811,7 @@ def _class_index_args(input: Tensor, target: Any) -> tuple:
     """(input as (N, C, ...), target array as (N, ...), whether the input was unbatched)."""
     target_data = _array(target)
     if target_data.dtype.type is not np.int64 and target_data.dtype.type is not np.uint8:
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_type_name(_t(target_data))}")
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {scalar_name(target_data.dtype)}")
     if input.ndim == 1:
         if target_data.ndim != 0:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
@@ -1115,7 +1111,7 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = No
     if list(target.shape) != shape:
         raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: {shape}")
     if target._data.dtype != np.int64:
-        raise RuntimeError(f"expected scalar type Long but found {_type_name(target)}")
+        raise RuntimeError(f"expected scalar type Long but found {target.dtype.scalar_name}")
     x, labels = input.reshape(-1, shape[-1]), target.reshape(-1, shape[-1])
     data = labels._data
     if data.size and (int(data.min()) < -1 or int(data.max()) >= shape[-1]):

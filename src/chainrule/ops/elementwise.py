@@ -997,8 +997,9 @@ class Sigmoid(_Elementwise):
     arguments = "unary"
     derivative = ("d sigmoid(u)/du = sigmoid(u) (1 - sigmoid(u))",)
     kernel = staticmethod(sigmoid_into)
-    #: numpy.errstate settings its kernel runs under (a compiled plan's forward takes them).
-    kernel_errstate = {"over": "ignore"}
+    #: numpy.errstate settings its kernel runs under (a compiled plan's forward takes them): the
+    #: ones its own forward sets.
+    kernel_errstate = fp_errors.OVERFLOW.kwargs
 
     def forward(self, xp, a):
         dtype = a.dtype
